@@ -1,0 +1,123 @@
+"""Writing the audit log. Services call record() for domain events (exports, imports,
+approvals, batch jobs); the save/delete hooks in register() are the safety net that
+captures every single-row change of a business model, from admin and pages alike."""
+
+import datetime
+import decimal
+import uuid
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from .middleware import client_ip, current_request
+from .models import AuditLog
+
+SKIP_FIELDS = {"password", "last_login", "updated_at"}
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def snapshot(instance, exclude=()):
+    """Field values of a model instance as JSON-ready data (foreign keys as ids)."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in SKIP_FIELDS or field.name in exclude:
+            continue
+        data[field.attname] = _jsonable(field.value_from_object(instance))
+    return data
+
+
+def diff(before, after):
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def _bank_id_of(obj, actor):
+    for attr in ("bank_id",):
+        value = getattr(obj, attr, None)
+        if value is not None:
+            return value
+    if obj is not None and obj.__class__.__name__ == "Bank":
+        return obj.pk
+    return getattr(actor, "bank_id", None)
+
+
+def record(action, obj=None, *, actor=None, request=None, changes=None, detail=None, object_type=None,
+           object_repr=None, bank_id=None):
+    """Write one audit entry. actor/request default to the current request's."""
+    request = request or current_request()
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    entry = AuditLog(
+        action=action,
+        actor=actor,
+        actor_name=getattr(actor, "username", "") or "",
+        ip=client_ip(request),
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
+        changes=_jsonable(changes or {}),
+        detail=_jsonable(detail or {}),
+        bank_id=bank_id if bank_id is not None else _bank_id_of(obj, actor),
+    )
+    entry.save()
+    return entry
+
+
+# --- the safety net -------------------------------------------------------------
+
+_registered = {}
+
+
+def _pre_save(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        instance._audit_before = None
+        return
+    old = sender._base_manager.filter(pk=instance.pk).first()
+    instance._audit_before = snapshot(old, _registered[sender]) if old is not None else None
+
+
+def _post_save(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    after = snapshot(instance, _registered[sender])
+    before = getattr(instance, "_audit_before", None)
+    if created or before is None:
+        record(AuditLog.Action.CREATE, instance, changes={k: [None, v] for k, v in after.items()})
+        return
+    changes = diff(before, after)
+    if changes:
+        record(AuditLog.Action.UPDATE, instance, changes=changes)
+
+
+def _post_delete(sender, instance, **kwargs):
+    before = snapshot(instance, _registered[sender])
+    record(AuditLog.Action.DELETE, instance, changes={k: [v, None] for k, v in before.items()})
+
+
+def register(model, exclude=()):
+    """Audit every save and delete of `model` with before/after values."""
+    if model in _registered:
+        return
+    _registered[model] = set(exclude)
+    uid = f"audit-{model._meta.label_lower}"
+    pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + "-pre")
+    post_save.connect(_post_save, sender=model, dispatch_uid=uid + "-post")
+    post_delete.connect(_post_delete, sender=model, dispatch_uid=uid + "-del")
+
+
+def is_registered(model: type[models.Model]) -> bool:
+    return model in _registered

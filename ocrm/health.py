@@ -1,0 +1,48 @@
+"""GET /healthz: database, Redis and Celery worker status as JSON (503 when one is down)."""
+
+import time
+
+from django.db import connection
+from django.http import JsonResponse
+from django.views.decorators.cache import never_cache
+
+
+def _check_database():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"ok": True, "vendor": connection.vendor}
+
+
+def _check_redis():
+    from django_redis import get_redis_connection
+
+    get_redis_connection("default").ping()
+    return {"ok": True}
+
+
+def _check_celery():
+    from ocrm.celery import app
+
+    replies = app.control.ping(timeout=1.0) or []
+    workers = sorted(name for reply in replies for name in reply)
+    return {"ok": bool(workers), "workers": workers}
+
+
+CHECKS = {"database": _check_database, "redis": _check_redis, "celery": _check_celery}
+
+
+@never_cache
+def healthz(request):
+    report, healthy = {}, True
+    for name, check in CHECKS.items():
+        started = time.monotonic()
+        try:
+            result = check()
+        except Exception as exc:  # a health check reports every failure, whatever it is
+            result = {"ok": False, "error": f"{type(exc).__name__}: {exc}"[:300]}
+        result["ms"] = round((time.monotonic() - started) * 1000, 1)
+        healthy = healthy and result["ok"]
+        report[name] = result
+    report["status"] = "ok" if healthy else "degraded"
+    return JsonResponse(report, status=200 if healthy else 503)

@@ -1,0 +1,59 @@
+"""The navigation bar: apps register entries; each user sees the entries their
+permissions allow. Apps call register() from their AppConfig.ready()."""
+
+from dataclasses import dataclass, field
+
+from django.urls import NoReverseMatch, reverse
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    section: str  # lazily translated section label
+    label: str
+    url_name: str
+    perms: tuple = ()  # all required
+    icon: str = "circle"
+    order: int = 100
+    admin_only: bool = False
+    badge: object = field(default=None, compare=False)  # callable(user) -> int | None
+
+
+_entries = []
+
+
+def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None):
+    entry = NavEntry(section, label, url_name, tuple(perms), icon, order, admin_only, badge)
+    if entry not in _entries:
+        _entries.append(entry)
+
+
+def entries_for(user):
+    if not user.is_authenticated:
+        return []
+    visible = []
+    for entry in sorted(_entries, key=lambda e: e.order):
+        if entry.admin_only and not user.is_staff:
+            continue
+        if entry.perms and not user.has_perms(entry.perms):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        visible.append({"entry": entry, "url": url, "badge": entry.badge(user) if entry.badge else None})
+    return visible
+
+
+def sections_for(user):
+    """[(section label, [items])] in registration order of first appearance."""
+    sections = {}
+    for item in entries_for(user):
+        sections.setdefault(str(item["entry"].section), []).append(item)
+    return list(sections.items())
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_sections": []}
+    return {"nav_sections": sections_for(user)}

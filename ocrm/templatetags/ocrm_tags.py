@@ -1,0 +1,40 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def role_label(group_name):
+    from sysadmin.roles import ROLE_LABELS
+
+    return ROLE_LABELS.get(group_name, group_name)
+
+
+@register.simple_tag(takes_context=True)
+def query_replace(context, **kwargs):
+    """The current query string with some parameters replaced (for sort/page/export links)."""
+    query = context["request"].GET.copy()
+    for key, value in kwargs.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+@register.filter
+def bs_widget(field):
+    """Render a form field's widget with Bootstrap's classes (and the error state)."""
+    widget = field.field.widget
+    input_type = getattr(widget, "input_type", "")
+    is_select = input_type == "select" or widget.__class__.__name__.endswith("Select")
+    if is_select or getattr(widget, "allow_multiple_selected", False):
+        css = "form-select"
+    elif input_type in ("checkbox", "radio"):
+        css = "form-check-input"
+    else:
+        css = "form-control"
+    if field.errors:
+        css += " is-invalid"
+    existing = widget.attrs.get("class", "")
+    return field.as_widget(attrs={"class": f"{existing} {css}".strip()})

@@ -1,0 +1,31 @@
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .navigation import sections_for
+
+
+@login_required
+def home(request):
+    return render(request, "home.html", {"sections": sections_for(request.user)})
+
+
+@require_POST
+def set_language(request):
+    """Switch the interface language; remembered on the user's profile when logged in."""
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = "/"
+    response = HttpResponseRedirect(next_url)
+    if language in dict(settings.LANGUAGES):
+        translation.activate(language)
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
+        user = request.user
+        if user.is_authenticated and user.language != language:
+            type(user).objects.filter(pk=user.pk).update(language=language)
+    return response

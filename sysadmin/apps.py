@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
+
+
+class SysadminConfig(AppConfig):
+    name = "sysadmin"
+    verbose_name = _("System administration")
+
+    def ready(self):
+        from . import signals  # noqa: F401  (log-in audit, lock-out)
+        from .audit_registry import register_audited_models
+
+        register_audited_models()
+        post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="sysadmin-sync-roles")
+
+
+def _sync_roles_after_migrate(sender, using="default", **kwargs):
+    """New apps' permissions reach the roles on every migrate."""
+    from .roles import sync_roles
+
+    sync_roles(using=using)

@@ -1,0 +1,67 @@
+"""Per-user language and time zone, idle time-out and forced password change."""
+
+import time
+import zoneinfo
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from . import parameters
+from .passwords import password_expired
+
+
+class UserPreferencesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            tzname = user.effective_timezone
+            try:
+                timezone.activate(zoneinfo.ZoneInfo(tzname))
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                timezone.deactivate()
+            if user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+                translation.activate(user.language)
+                request.LANGUAGE_CODE = translation.get_language()
+        else:
+            timezone.deactivate()
+        return self.get_response(request)
+
+
+# Paths a user may reach while forced to change the password.
+_ALWAYS_ALLOWED_PREFIXES = ("/static/", "/healthz", "/i18n/", "/accounts/logout", "/accounts/password/")
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+
+        now = time.time()
+        idle_limit = parameters.get("session.idle_minutes", user.bank_id) * 60
+        last_seen = request.session.get("last_seen")
+        if idle_limit and last_seen and now - last_seen > idle_limit:
+            logout(request)
+            messages.info(request, _("Your session ended after a period of inactivity. Please log in again."))
+            return redirect(f"{reverse('login')}?next={request.path}")
+        request.session["last_seen"] = now
+
+        if not request.path.startswith(_ALWAYS_ALLOWED_PREFIXES):
+            if user.must_change_password or password_expired(user):
+                if user.must_change_password:
+                    messages.warning(request, _("Please choose your own password before you continue."))
+                else:
+                    messages.warning(request, _("Your password has expired. Please choose a new one."))
+                return redirect("password_change")
+        return self.get_response(request)

@@ -1,0 +1,62 @@
+"""The bank's roles (Django groups) and the model permissions each one holds.
+
+Later apps add their permissions to ROLE_PERMISSIONS; sync_roles() is idempotent and
+runs from the data migration and again after every migrate, so a new app's
+permissions reach the roles without hand work."""
+
+from django.utils.translation import gettext_lazy as _
+
+ROLE_LABELS = {
+    "teller": _("Teller"),
+    "customer_manager": _("Customer manager"),
+    "branch_supervisor": _("Branch supervisor"),
+    "product_manager": _("Product manager"),
+    "marketing_manager": _("Marketing manager"),
+    "crossborder_officer": _("Cross-border officer"),
+    "auditor": _("Auditor"),
+    "system_admin": _("System administrator"),
+}
+
+_ORG_READ = ["sysadmin.view_bank", "sysadmin.view_branch", "sysadmin.view_holiday", "sysadmin.view_bankcode"]
+
+# "app_label.*" grants every permission of that app.
+ROLE_PERMISSIONS = {
+    "teller": ["sysadmin.view_branch"],
+    "customer_manager": ["sysadmin.scope_own", *_ORG_READ, "sysadmin.view_staff"],
+    "branch_supervisor": [
+        "sysadmin.scope_subtree", *_ORG_READ, "sysadmin.view_staff", "sysadmin.change_staff",
+        "sysadmin.unlock_staff", "sysadmin.view_jobs",
+    ],
+    "product_manager": ["sysadmin.scope_bank", *_ORG_READ],
+    "marketing_manager": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff"],
+    "crossborder_officer": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff"],
+    "auditor": [
+        "sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "sysadmin.view_audit",
+        "sysadmin.view_systemparameter", "ocrm.view_auditlog", "ocrm.view_jobrun", "sysadmin.view_jobs",
+    ],
+    "system_admin": [
+        "sysadmin.*", "ocrm.*", "django_celery_beat.*", "auth.view_group", "auth.view_permission",
+        "guardian.*",
+    ],
+}
+
+# Roles whose members may open Django admin (Staff.is_staff).
+ADMIN_ROLES = {"system_admin"}
+
+
+def sync_roles(apps=None, using="default"):
+    from django.apps import apps as global_apps
+
+    apps = apps or global_apps
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for role, wanted in ROLE_PERMISSIONS.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        perms = Permission.objects.using(using).none()
+        for spec in wanted:
+            app_label, codename = spec.split(".", 1)
+            if codename == "*":
+                perms |= Permission.objects.using(using).filter(content_type__app_label=app_label)
+            else:
+                perms |= Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
+        group.permissions.add(*perms)

@@ -1,0 +1,172 @@
+"""Shared fixtures: organisation factories, a real Celery worker, headless Chromium."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
+# between browser steps are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PASSWORD = "Test-Pass-2026!"
+
+
+# --- organisation ------------------------------------------------------------------
+
+@pytest.fixture
+def org(db):
+    """A small two-bank organisation: bank A with head office -> region -> two branches
+    (one with a sub-branch) and bank B with one branch."""
+    from tests.factories import build_org
+
+    return build_org()
+
+
+@pytest.fixture
+def make_staff(db):
+    from tests.factories import make_staff as _make
+
+    return _make
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Parameters are cached in Redis: every test starts from a clean cache. (Not
+    cache.clear(): that would flush the Redis database the Celery broker uses too.)"""
+    from django.core.cache import cache
+
+    cache.delete_pattern("*")
+    yield
+
+
+# --- Celery worker -------------------------------------------------------------------
+
+def _database_url_for(settings_dict):
+    host = settings_dict.get("HOST") or ""
+    user = settings_dict.get("USER") or "postgres"
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{password}@" if password else f"{user}@"
+    if host.startswith("/"):
+        return f"postgresql://{auth}/{settings_dict['NAME']}?host={host}"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgresql://{auth}{host}{port}/{settings_dict['NAME']}"
+
+
+class WorkerProcess:
+    """A real `celery worker` subprocess bound to the test database and this run's queue."""
+
+    def __init__(self, extra_env=None):
+        from django.db import connection
+
+        self.env = {**os.environ, "DATABASE_URL": _database_url_for(connection.settings_dict), **(extra_env or {})}
+        self.proc = None
+        self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
+
+    def start(self, timeout=60):
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ocrm", "worker", "-l", "info", "-c", "1", "-P", "prefork",
+             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        from ocrm.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
+            replies = app.control.ping(timeout=0.5) or []
+            if any(name.startswith(f"celery@test-{os.getpid()}") or f"test-{os.getpid()}" in name
+                   for reply in replies for name in reply):
+                return self
+        raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
+
+    def kill(self):
+        """SIGKILL the whole worker process group, as a crashed machine would."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
+
+
+@pytest.fixture
+def celery_worker_factory(transactional_db):
+    """Start real workers (they see committed data only, hence transactional_db)."""
+    from ocrm.celery import app
+
+    app.control.purge()
+    workers = []
+
+    def start(**extra_env):
+        worker = WorkerProcess(extra_env).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+    app.control.purge()
+
+
+@pytest.fixture
+def celery_worker(celery_worker_factory):
+    return celery_worker_factory()
+
+
+# --- browser -----------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def _playwright():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(_playwright):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium not found at {CHROMIUM}: `make test` installs Debian's chromium package")
+    browser = _playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=True,
+        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    )
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    yield page
+    context.close()
+
+
+def login(page, username, password=PASSWORD):
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("#login-form button[type=submit]")

@@ -1,0 +1,78 @@
+"""The data-scope kernel on the branch tree and staff: bank isolation, subtree, grants."""
+
+import pytest
+from guardian.shortcuts import assign_perm
+
+from ocrm.scoping import scope_of
+from sysadmin.models import Branch, Staff
+
+pytestmark = pytest.mark.django_db
+
+
+def codes(qs):
+    return sorted(qs.values_list("code", flat=True))
+
+
+def test_scope_levels_follow_roles(org):
+    assert scope_of(org.admin) == "bank"
+    assert scope_of(org.auditor) == "bank"
+    assert scope_of(org.supervisor) == "subtree"
+    assert scope_of(org.manager) == "own"
+    assert scope_of(org.teller) is None
+
+
+def test_bank_scope_never_crosses_banks(org):
+    assert codes(Branch.objects.visible_to(org.admin)) == ["A-BJ", "A-CN", "A-GB", "A-HO", "A-LDN", "A-SH", "A-SH-1"]
+    assert codes(Branch.objects.visible_to(org.b_admin)) == ["B-HK", "B-HO"]
+
+
+def test_supervisor_sees_exactly_the_subtree(org):
+    assert codes(Branch.objects.visible_to(org.supervisor)) == ["A-SH", "A-SH-1"]
+    staff = set(Staff.objects.visible_to(org.supervisor).values_list("username", flat=True))
+    assert staff == {"a.sup.sh", "a.mgr.sh", "a.mgr.sh1", "a.teller"}
+
+
+def test_own_scope_sees_only_guardian_grants(org):
+    assert codes(Branch.objects.visible_to(org.manager)) == []
+    assign_perm("sysadmin.view_branch", org.manager, org.a_ldn)
+    assign_perm("sysadmin.view_branch", org.manager, org.b_hk)  # another bank: still invisible
+    assert codes(Branch.objects.visible_to(org.manager)) == ["A-LDN"]
+
+
+def test_inactive_and_anonymous_users_see_nothing(org):
+    from django.contrib.auth.models import AnonymousUser
+
+    org.admin.is_active = False
+    assert not Branch.objects.visible_to(org.admin).exists()
+    assert not Branch.objects.visible_to(AnonymousUser()).exists()
+
+
+def test_moving_a_branch_moves_its_subtree(org):
+    org.a_sh.parent = org.a_gb
+    org.a_sh.save()
+    org.a_sh_sub.refresh_from_db()
+    assert org.a_sh_sub.path.startswith(org.a_gb.path)
+    assert codes(Branch.objects.subtree(org.a_gb)) == ["A-GB", "A-LDN", "A-SH", "A-SH-1"]
+
+
+def test_branch_tree_rejects_cycles_and_foreign_parents(org):
+    from django.core.exceptions import ValidationError
+
+    org.a_cn.parent = org.a_sh_sub
+    with pytest.raises(ValidationError):
+        org.a_cn.full_clean()
+    org.a_cn.parent = org.b_ho
+    with pytest.raises(ValidationError):
+        org.a_cn.full_clean()
+
+
+def test_branch_time_zone_must_belong_to_its_country(org):
+    from django.core.exceptions import ValidationError
+
+    org.a_ldn.timezone = "Asia/Shanghai"
+    with pytest.raises(ValidationError) as excinfo:
+        org.a_ldn.full_clean()
+    assert "timezone" in excinfo.value.message_dict
+    org.a_ldn.timezone = "Mars/Olympus"
+    with pytest.raises(ValidationError):
+        org.a_ldn.full_clean()
