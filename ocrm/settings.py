@@ -159,6 +159,8 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job of a killed worker is handed out again after this long.
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
+# Task modules outside <app>/tasks.py (autodiscovery finds only those).
+CELERY_IMPORTS = ["sysadmin.imports.tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -11,7 +11,10 @@ class SysadminConfig(AppConfig):
         from . import signals  # noqa: F401  (log-in audit, lock-out)
         from .audit_registry import register_audited_models
 
+        from .nav import register_nav
+
         register_audited_models()
+        register_nav()
         post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="sysadmin-sync-roles")
 
 
