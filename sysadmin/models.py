@@ -353,3 +353,4 @@ class SystemParameter(models.Model):
 
         return parse_value(self.value_type, self.value)
 
+from .imports.models import *  # noqa: E402,F401,F403  (staging models of the import pipeline)

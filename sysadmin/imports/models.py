@@ -1,0 +1,1 @@
+"""Models of the organisation-data import (staging batches and rows)."""

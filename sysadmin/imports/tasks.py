@@ -1,0 +1,1 @@
+"""Celery tasks of the organisation-data import (the inbox job)."""
