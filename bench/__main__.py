@@ -1,0 +1,50 @@
+"""make bench: benchmarks on generated data (never part of the tests).
+
+    python -m bench [--branches N] [--staff N] [--repeat N]
+
+Uses its own database (<DATABASE_URL name>_bench), migrates it, generates an
+organisation, and prints medians and ratios. Each figure names what produced it.
+"""
+
+import argparse
+import os
+import sys
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--branches", type=int, default=3000)
+    parser.add_argument("--staff", type=int, default=30000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args(argv)
+
+    url = os.environ["DATABASE_URL"]
+    base, _, name = url.partition("?")[0].rpartition("/")
+    query = url.partition("?")[2]
+    os.environ["DATABASE_URL"] = f"{base}/{name}_bench" + (f"?{query}" if query else "")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ocrm.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    _ensure_database(f"{base}/postgres" + (f"?{query}" if query else ""), f"{name}_bench")
+
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    from bench import org_pages
+
+    org_pages.run(branches=args.branches, staff=args.staff, repeat=args.repeat)
+    return 0
+
+
+def _ensure_database(admin_url, dbname):
+    import psycopg
+
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
+            conn.execute(f'CREATE DATABASE "{dbname}"')
+
+
+if __name__ == "__main__":
+    sys.exit(main())
