@@ -2,8 +2,11 @@
 approvals, batch jobs); the save/delete hooks in register() are the safety net that
 captures every single-row change of a business model, from admin and pages alike."""
 
+import contextlib
+import contextvars
 import datetime
 import decimal
+import ipaddress
 import uuid
 
 from django.db import models
@@ -54,23 +57,56 @@ def _bank_id_of(obj, actor):
     return getattr(actor, "bank_id", None)
 
 
+_acting_user = contextvars.ContextVar("ocrm_audit_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor):
+    """Entries written inside this block (the safety net's too) name `actor` when no
+    actor is passed: for services and batch jobs that change rows outside a request."""
+    token = _acting_user.set(actor)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
+
+
+def _valid_ip(raw):
+    """The address as PostgreSQL's inet column accepts it, or None. The client controls
+    X-Forwarded-For: garbage there must neither break the request nor reach the log as an IP."""
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
 def record(action, obj=None, *, actor=None, request=None, changes=None, detail=None, object_type=None,
-           object_repr=None, bank_id=None):
-    """Write one audit entry. actor/request default to the current request's."""
+           object_repr=None, bank_id=None, actor_name=None):
+    """Write one audit entry. actor/request default to the current request's.
+    actor_name names the person when there is no authenticated actor (a failed log-in)."""
     request = request or current_request()
+    if actor is None:
+        actor = _acting_user.get()
     if actor is None and request is not None:
         user = getattr(request, "user", None)
         actor = user if user is not None and user.is_authenticated else None
+    raw_ip = client_ip(request)
+    ip = _valid_ip(raw_ip)
+    detail = dict(detail or {})
+    if raw_ip and ip is None:
+        detail["unparsable_ip"] = str(raw_ip)[:100]
     entry = AuditLog(
         action=action,
         actor=actor,
-        actor_name=getattr(actor, "username", "") or "",
-        ip=client_ip(request),
+        actor_name=(getattr(actor, "username", "") or actor_name or "")[:150],
+        ip=ip,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
         object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
         changes=_jsonable(changes or {}),
-        detail=_jsonable(detail or {}),
+        detail=_jsonable(detail),
         bank_id=bank_id if bank_id is not None else _bank_id_of(obj, actor),
     )
     entry.save()
@@ -121,3 +157,8 @@ def register(model, exclude=()):
 
 def is_registered(model: type[models.Model]) -> bool:
     return model in _registered
+
+
+def registered_models():
+    """The models the safety net watches."""
+    return list(_registered)

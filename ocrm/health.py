@@ -24,7 +24,11 @@ def _check_redis():
 def _check_celery():
     from ocrm.celery import app
 
-    replies = app.control.ping(timeout=1.0) or []
+    # One connection attempt, not the publisher's retry loop: with the broker down the
+    # check must fail in milliseconds, not after seconds of retries (load balancers wait).
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=1)
+        replies = app.control.ping(timeout=1.0, connection=conn) or []
     workers = sorted(name for reply in replies for name in reply)
     return {"ok": bool(workers), "workers": workers}
 

@@ -26,9 +26,13 @@ from .exports import table_rows, xlsx_response
 class ScopedQuerysetMixin(LoginRequiredMixin, PermissionRequiredMixin):
     """Restrict the view's queryset to the user's data scope (404 outside it)."""
 
-    raise_exception = True  # 403 for a logged-in user without the permission
     model = None
     select_related = ()
+
+    def handle_no_permission(self):
+        # Anonymous visitors are sent to log in; a logged-in user without the permission gets 403.
+        self.raise_exception = self.request.user.is_authenticated
+        return super().handle_no_permission()
 
     def get_base_queryset(self):
         return self.model.objects.all()

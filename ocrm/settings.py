@@ -66,6 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ocrm.navigation.navigation",
+                "ocrm.notifications.context_processor",
             ],
             "builtins": ["ocrm.templatetags.ocrm_tags"],
         },
@@ -159,6 +160,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     # An unacknowledged job of a killed worker is handed out again after this long.
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
 }
+# Sweep for such messages often enough for the visibility timeout to mean what it says
+# (kombu's default scans only every 100 s); the scan is one small Redis ZRANGE.
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(
+    1, min(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2)
+)
+CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
 # Task modules outside <app>/tasks.py (autodiscovery finds only those).
 CELERY_IMPORTS = ["sysadmin.imports.tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"

@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, views
+from . import health, notifications, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("i18n/setlang/", views.set_language, name="set_language"),
+    path("notifications/", notifications.notification_list, name="notifications"),
+    path("notifications/<int:pk>/read/", notifications.notification_read, name="notification_read"),
+    path("notifications/read-all/", notifications.notification_read_all, name="notifications_read_all"),
     path("accounts/", include("sysadmin.account_urls")),
     path("sysadmin/", include("sysadmin.urls")),
     path("admin/", admin.site.urls),

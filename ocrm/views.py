@@ -27,5 +27,5 @@ def set_language(request):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600, samesite="Lax")
         user = request.user
         if user.is_authenticated and user.language != language:
-            type(user).objects.filter(pk=user.pk).update(language=language)
+            user._meta.model.objects.filter(pk=user.pk).update(language=language)
     return response

@@ -10,7 +10,6 @@ class SysadminConfig(AppConfig):
     def ready(self):
         from . import signals  # noqa: F401  (log-in audit, lock-out)
         from .audit_registry import register_audited_models
-
         from .nav import register_nav
 
         register_audited_models()

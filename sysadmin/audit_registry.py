@@ -14,6 +14,9 @@ AUDITED = {
     "sysadmin.SystemParameter": (),
     "auth.Group": (),
     "django_celery_beat.PeriodicTask": ("last_run_at", "total_run_count", "date_changed"),
+    # Object-permission grants are access changes: audit them like role changes.
+    "guardian.UserObjectPermission": (),
+    "guardian.GroupObjectPermission": (),
 }
 
 

@@ -2,6 +2,7 @@
 
 import time
 import zoneinfo
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -35,8 +36,13 @@ class UserPreferencesMiddleware:
         return self.get_response(request)
 
 
-# Paths a user may reach while forced to change the password.
-_ALWAYS_ALLOWED_PREFIXES = ("/static/", "/healthz", "/i18n/", "/accounts/logout", "/accounts/password/")
+def _always_allowed_prefixes():
+    """Paths a user may reach while forced to change the password: the change page
+    itself, log-out, the language switch, static files and the health check."""
+    return (
+        reverse("password_change"), reverse("logout"), reverse("set_language"), reverse("healthz"),
+        settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}",
+    )
 
 
 class SessionPolicyMiddleware:
@@ -52,16 +58,19 @@ class SessionPolicyMiddleware:
         idle_limit = parameters.get("session.idle_minutes", user.bank_id) * 60
         last_seen = request.session.get("last_seen")
         if idle_limit and last_seen and now - last_seen > idle_limit:
+            from .signals import LOGOUT_REASON_ATTR
+
+            setattr(request, LOGOUT_REASON_ATTR, "idle")
             logout(request)
             messages.info(request, _("Your session ended after a period of inactivity. Please log in again."))
-            return redirect(f"{reverse('login')}?next={request.path}")
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
         request.session["last_seen"] = now
 
-        if not request.path.startswith(_ALWAYS_ALLOWED_PREFIXES):
-            if user.must_change_password or password_expired(user):
-                if user.must_change_password:
-                    messages.warning(request, _("Please choose your own password before you continue."))
-                else:
-                    messages.warning(request, _("Your password has expired. Please choose a new one."))
+        if not request.path.startswith(_always_allowed_prefixes()):
+            if user.must_change_password:
+                messages.warning(request, _("Please choose your own password before you continue."))
+                return redirect("password_change")
+            if password_expired(user):
+                messages.warning(request, _("Your password has expired. Please choose a new one."))
                 return redirect("password_change")
         return self.get_response(request)

@@ -340,12 +340,11 @@ class SystemParameter(models.Model):
         return f"{self.key}={self.value}" + (f" [{self.bank.code}]" if self.bank_id else "")
 
     def clean(self):
-        from .parameters import parse_value
+        from .parameters import validate
 
-        try:
-            parse_value(self.value_type, self.value)
-        except (ValueError, TypeError) as exc:
-            raise ValidationError({"value": str(exc)}) from exc
+        errors = validate(self.key, self.value_type, self.value)
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def typed_value(self):

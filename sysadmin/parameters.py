@@ -5,11 +5,15 @@ code works before an administrator has saved anything."""
 import datetime
 import decimal
 import json
+import logging
 
 from django.core.cache import cache
+from django.utils.dateparse import parse_duration
 from django.utils.translation import gettext_lazy as _
 
 CACHE_SECONDS = 300
+
+logger = logging.getLogger(__name__)
 
 # key: (type, default, description)
 DEFAULTS = {
@@ -25,27 +29,64 @@ DEFAULTS = {
 
 
 def parse_value(value_type, raw):
+    """The typed value of a stored text; ValueError with a readable message when it is not one."""
+    text = str(raw).strip()
     if value_type == "int":
-        return int(str(raw).strip())
+        try:
+            return int(text)
+        except ValueError:
+            raise ValueError(_("Not a whole number: %(v)s") % {"v": raw}) from None
     if value_type == "decimal":
         try:
-            return decimal.Decimal(str(raw).strip())
-        except decimal.InvalidOperation as exc:
-            raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw}) from exc
+            value = decimal.Decimal(text)
+        except decimal.InvalidOperation:
+            raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw}) from None
+        if not value.is_finite():
+            raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw})
+        return value
     if value_type == "bool":
-        text = str(raw).strip().lower()
-        if text in {"1", "true", "yes", "on"}:
+        lowered = text.lower()
+        if lowered in {"1", "true", "yes", "on"}:
             return True
-        if text in {"0", "false", "no", "off"}:
+        if lowered in {"0", "false", "no", "off"}:
             return False
         raise ValueError(_("Not a yes/no value: %(v)s") % {"v": raw})
     if value_type == "string":
         return str(raw)
     if value_type == "duration":
-        return datetime.timedelta(seconds=int(str(raw).strip()))
+        # Whole seconds, or Django's duration text ("1 02:00:00", "P1DT2H").
+        if text.lstrip("-").isdigit():
+            return datetime.timedelta(seconds=int(text))
+        value = parse_duration(text)
+        if value is None:
+            raise ValueError(_("Not a duration (seconds, or e.g. 1 02:00:00): %(v)s") % {"v": raw})
+        return value
     if value_type == "json":
-        return json.loads(raw)
+        try:
+            return json.loads(raw)
+        except (TypeError, json.JSONDecodeError) as exc:
+            raise ValueError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
     raise ValueError(_("Unknown parameter type: %(t)s") % {"t": value_type})
+
+
+def validate(key, value_type, raw):
+    """Check a value an administrator wants to store. Returns {field: message} (empty when fine).
+
+    A key the code reads (DEFAULTS) must keep its declared type, and its counts/days may
+    not be negative: a wrong type there would break every request that reads it."""
+    errors = {}
+    declared = DEFAULTS.get(key)
+    if declared is not None and value_type != declared[0]:
+        errors["value_type"] = _("The parameter %(key)s is of type %(type)s.") % {"key": key, "type": declared[0]}
+        return errors
+    try:
+        value = parse_value(value_type, raw)
+    except ValueError as exc:
+        errors["value"] = str(exc)
+        return errors
+    if declared is not None and value_type == "int" and value < 0:
+        errors["value"] = _("The parameter %(key)s cannot be negative.") % {"key": key}
+    return errors
 
 
 def _cache_key(key, bank_id):
@@ -53,17 +94,19 @@ def _cache_key(key, bank_id):
 
 
 def get(key, bank=None):
-    """The value of parameter `key` for `bank` (a Bank, a bank id or None)."""
+    """The value of parameter `key` for `bank` (a Bank, a bank id or None): the bank's own
+    row, else the global row, else the declared default."""
+    from django.db.models import Q
+
     from .models import SystemParameter
 
     bank_id = getattr(bank, "pk", bank)
     ck = _cache_key(key, bank_id)
     cached = cache.get(ck)
     if cached is not None:
-        return parse_value(*cached)
-    rows = {p.bank_id: p for p in SystemParameter.objects.filter(key=key, bank_id__in=[bank_id] if bank_id else [])}
-    if bank_id not in rows:
-        rows.update({p.bank_id: p for p in SystemParameter.objects.filter(key=key, bank__isnull=True)})
+        return _parse_or_default(key, *cached)
+    scope = Q(bank__isnull=True) | Q(bank_id=bank_id) if bank_id else Q(bank__isnull=True)
+    rows = {p.bank_id: p for p in SystemParameter.objects.filter(scope, key=key).only("bank_id", "value_type", "value")}
     row = rows.get(bank_id) or rows.get(None)
     if row is not None:
         pair = (row.value_type, row.value)
@@ -72,9 +115,64 @@ def get(key, bank=None):
     else:
         raise KeyError(f"Unknown system parameter {key!r}")
     cache.set(ck, pair, CACHE_SECONDS)
-    return parse_value(*pair)
+    return _parse_or_default(key, *pair)
+
+
+def _parse_or_default(key, value_type, raw):
+    """A stored value that no longer parses (written around the validation) must not take
+    every page down with it: fall back to the declared default and say so in the log."""
+    try:
+        return parse_value(value_type, raw)
+    except ValueError:
+        if key not in DEFAULTS:
+            raise
+        logger.error("System parameter %s holds an invalid %s value %r; using the default", key, value_type, raw)
+        return parse_value(DEFAULTS[key][0], DEFAULTS[key][1])
 
 
 def invalidate(key):
     """Forget every cached value of `key` (all banks)."""
-    cache.delete_pattern(f"param:*:{key}") if hasattr(cache, "delete_pattern") else cache.clear()
+    cache.delete_pattern(_cache_key(key, "*"))
+
+
+def set_value(key, raw, *, bank=None, actor=None, value_type=None, description=None):
+    """Store a parameter from code: validated, audited with before/after (the audit safety
+    net of SystemParameter) and visible to every web node at once (the save hook clears
+    the cache). Returns the row."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from ocrm import audit
+
+    from .models import SystemParameter
+
+    bank_id = getattr(bank, "pk", bank)
+    value_type = value_type or (DEFAULTS[key][0] if key in DEFAULTS else None)
+    if value_type is None:
+        raise ValidationError({"value_type": _("Name the type of the new parameter %(key)s.") % {"key": key}})
+    if value_type == "json" and not isinstance(raw, str):
+        raw = json.dumps(raw)
+    elif isinstance(raw, bool):
+        raw = "true" if raw else "false"
+    elif isinstance(raw, datetime.timedelta):
+        raw = str(int(raw.total_seconds()))
+    else:
+        raw = str(raw)
+    errors = validate(key, value_type, raw)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        row = SystemParameter.objects.select_for_update().filter(key=key, bank_id=bank_id).order_by().first()
+        if row is None:
+            default_description = str(DEFAULTS[key][2]) if key in DEFAULTS else ""
+            row = SystemParameter(key=key, bank_id=bank_id, value_type=value_type, value=raw,
+                                  description=default_description if description is None else description)
+        else:
+            row.value_type, row.value = value_type, raw
+            if description is not None:
+                row.description = description
+        row.full_clean()
+        # The audit safety net writes the entry with before/after, in the actor's name.
+        with audit.acting_as(actor):
+            row.save()
+    return row

@@ -46,9 +46,7 @@ class PasswordReuseValidator:
         count = self._history(user)
         if count <= 0:
             return
-        hashes = [user.password] if user.password else []
-        hashes += list(user.password_history.values_list("password", flat=True)[: max(count - 1, 0)])
-        if any(check_password(password, h) for h in hashes if h):
+        if any(check_password(password, h) for h in recent_password_hashes(user, count)):
             raise ValidationError(
                 _("You used this password recently; choose one you have not used in your last %(n)d passwords.")
                 % {"n": count},
@@ -72,6 +70,18 @@ class PasswordReuseValidator:
 
     def get_help_text(self):
         return _("You cannot reuse one of your recent passwords.")
+
+
+def recent_password_hashes(user, count):
+    """Hashes of the user's last `count` passwords, the current one first.
+
+    The history row of the current password is written when it is set, so the
+    history alone normally holds them all; the current hash is added for accounts
+    whose password was written without passing through Staff.save() (e.g. imports)."""
+    hashes = list(user.password_history.values_list("password", flat=True)[:count])
+    if user.password and user.password not in hashes:
+        hashes = [user.password, *hashes[: count - 1]]
+    return [h for h in hashes if h]
 
 
 def password_expired(user, now=None):

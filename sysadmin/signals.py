@@ -1,7 +1,13 @@
-"""Log-in events into the audit log, and the lock-out after repeated failures."""
+"""Log-in events into the audit log, the lock-out after repeated failures, and the
+system-parameter cache kept in step with the table."""
+
+import time
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.db.models import F
+from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 from django.utils import timezone
 
@@ -10,41 +16,86 @@ from ocrm.models import AuditLog
 
 from . import parameters
 
+# A view that logs a user out for a reason other than their own click sets this
+# attribute on the request before calling logout(); the audit entry names it.
+LOGOUT_REASON_ATTR = "_ocrm_logout_reason"
+
 
 @receiver(user_logged_in, dispatch_uid="sysadmin-logged-in")
 def on_logged_in(sender, request, user, **kwargs):
     if user.failed_login_count:
         type(user).objects.filter(pk=user.pk).update(failed_login_count=0)
         user.failed_login_count = 0
+    if request is not None and hasattr(request, "session"):
+        # The idle clock starts at log-in, not at the first page after it.
+        request.session["last_seen"] = time.time()
     audit.record(AuditLog.Action.LOGIN, user, actor=user, request=request)
 
 
 @receiver(user_logged_out, dispatch_uid="sysadmin-logged-out")
 def on_logged_out(sender, request, user, **kwargs):
     if user is not None:
-        audit.record(AuditLog.Action.LOGOUT, user, actor=user, request=request)
+        reason = getattr(request, LOGOUT_REASON_ATTR, None) or "user"
+        audit.record(AuditLog.Action.LOGOUT, user, actor=user, request=request, detail={"reason": reason})
 
 
 @receiver(user_login_failed, dispatch_uid="sysadmin-login-failed")
 def on_login_failed(sender, credentials, request=None, **kwargs):
-    username = (credentials or {}).get("username", "")
+    # Nobody is authenticated yet: the entry names the account that was tried.
+    username = str((credentials or {}).get("username", ""))[:150]
     Staff = get_user_model()
     user = Staff.objects.filter(username=username).first()
     if user is None:
-        audit.record(AuditLog.Action.LOGIN_FAILED, None, request=request, object_type="sysadmin.staff",
-                     object_repr=username[:150], detail={"reason": "unknown user"})
+        audit.record(AuditLog.Action.LOGIN_FAILED, None, actor=None, actor_name=username, request=request,
+                     object_type="sysadmin.staff", object_repr=username, detail={"reason": "unknown user"})
         return
     if user.locked_at is not None:
-        audit.record(AuditLog.Action.LOGIN_FAILED, user, actor=None, request=request, detail={"reason": "locked"})
+        audit.record(AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request,
+                     detail={"reason": "locked"})
         return
     # One UPDATE so two simultaneous failures both count.
-    from django.db.models import F
-
     Staff.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     user.refresh_from_db(fields=["failed_login_count"])
-    audit.record(AuditLog.Action.LOGIN_FAILED, user, request=request,
-                 detail={"reason": "bad password", "failures": user.failed_login_count})
+    reason = "bad password" if user.status == Staff.Status.ACTIVE else f"status {user.status}"
+    audit.record(AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request,
+                 detail={"reason": reason, "failures": user.failed_login_count})
     limit = parameters.get("login.max_failed_attempts", user.bank_id)
     if limit and user.failed_login_count >= limit:
-        Staff.objects.filter(pk=user.pk, locked_at__isnull=True).update(locked_at=timezone.now())
-        audit.record(AuditLog.Action.LOCKED, user, request=request, detail={"failures": user.failed_login_count})
+        # Only the request that actually locks the account writes the LOCKED entry.
+        locked = Staff.objects.filter(pk=user.pk, locked_at__isnull=True).update(locked_at=timezone.now())
+        if locked:
+            audit.record(AuditLog.Action.LOCKED, user, actor=None, actor_name=username, request=request,
+                         detail={"failures": user.failed_login_count, "limit": limit})
+
+
+# --- system parameters: the Redis cache follows every change at once ---------------
+
+@receiver(pre_save, sender="sysadmin.SystemParameter", dispatch_uid="sysadmin-param-pre-save")
+def _remember_parameter_key(sender, instance, raw=False, **kwargs):
+    instance._previous_key = None
+    if instance.pk is not None and not raw:
+        instance._previous_key = sender._base_manager.filter(pk=instance.pk).values_list("key", flat=True).first()
+
+
+def _forget_parameter(*keys):
+    keys = {k for k in keys if k}
+    for key in keys:
+        parameters.invalidate(key)
+
+    # Again after commit: a reader between this save and the commit may have cached
+    # the old value from the database.
+    def after_commit():
+        for key in keys:
+            parameters.invalidate(key)
+
+    transaction.on_commit(after_commit)
+
+
+@receiver(post_save, sender="sysadmin.SystemParameter", dispatch_uid="sysadmin-param-saved")
+def _parameter_saved(sender, instance, **kwargs):
+    _forget_parameter(instance.key, getattr(instance, "_previous_key", None))
+
+
+@receiver(post_delete, sender="sysadmin.SystemParameter", dispatch_uid="sysadmin-param-deleted")
+def _parameter_deleted(sender, instance, **kwargs):
+    _forget_parameter(instance.key)

@@ -1,3 +1,10 @@
 """URL patterns of this area (included by sysadmin/urls.py)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import audit_views
+
+urlpatterns: list = [
+    path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
+    path("audit/<int:pk>/", audit_views.AuditDetailView.as_view(), name="audit_detail"),
+]

@@ -1,1 +1,37 @@
-"""Celery tasks of the organisation-data import (the inbox job)."""
+"""Celery tasks of the organisation-data import: the inbox job, and the background apply
+of large uploaded files. Thin: both call the services inside ocrm.batch.job_run."""
+
+from celery import shared_task
+from django.contrib.auth import get_user_model
+
+from ocrm.batch import job_run
+
+from .inbox import process_inbox
+from .models import ImportBatch
+from .services import APPLY_JOB, ApplyError, apply_batch
+
+
+@shared_task(bind=True)
+def import_inbox(self):
+    """Stage and apply every file waiting in settings.IMPORT_INBOX_DIR (see inbox.py)."""
+    return process_inbox(task_id=self.request.id or "")
+
+
+@shared_task(bind=True)
+def apply_import_batch(self, batch_id, actor_id, run_id):
+    """Apply one staged batch for the person who pressed Apply (services.queue_apply)."""
+    batch = ImportBatch.objects.select_related("bank").get(pk=batch_id)
+    actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
+    with job_run(APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "",
+                 triggered_by=actor) as run:
+        if run.already_done:
+            return run.summary()
+        run.set_total(batch.valid_rows)
+        try:
+            batch = apply_batch(batch, actor)
+        except ApplyError as exc:
+            run.add_error(str(exc))
+            raise
+        run.count(created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
+                  invalid=batch.invalid_rows)
+        return {"batch": batch.pk, "status": batch.status}

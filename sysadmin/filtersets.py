@@ -1,0 +1,96 @@
+"""django-filter definitions of the organisation list pages. Every choice list that
+names branches is limited to the branches the user may see."""
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries import countries
+
+from .models import Branch, Staff
+from .roles import ROLE_LABELS
+
+INDENT = "\u00a0\u00a0"  # non-breaking spaces survive in <option> text
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    """A branch select that shows the tree: each option is indented by its depth."""
+
+    def label_from_instance(self, obj):
+        return INDENT * max(obj.depth - 1, 0) + str(obj)
+
+
+class BranchSubtreeFilter(django_filters.ModelChoiceFilter):
+    """The chosen branch and every branch below it; field_name is the path to match."""
+
+    field_class = BranchChoiceField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(**{f"{self.field_name}__startswith": value.path})
+
+
+def yes_no_select():
+    return forms.Select(choices=[("", "---------"), ("true", _("yes")), ("false", _("no"))])
+
+
+def visible_branches(request):
+    if request is None:
+        return Branch.objects.none()
+    return Branch.objects.visible_to(request.user).only("id", "code", "name_local", "path").order_by("bank_id", "path")
+
+
+class BranchFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Code or name"), method="filter_text")
+    level = django_filters.ChoiceFilter(label=_("level"), choices=Branch.Level.choices)
+    country = django_filters.ChoiceFilter(label=_("country"), choices=())
+    subtree = BranchSubtreeFilter(label=_("Within branch"), field_name="path", queryset=visible_branches)
+    is_active = django_filters.BooleanFilter(label=_("active"), widget=yes_no_select())
+
+    class Meta:
+        model = Branch
+        fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the countries the user's branches are in: a short list, one query.
+        present = set()
+        if self.request is not None:
+            present = set(Branch.objects.visible_to(self.request.user).order_by().values_list("country", flat=True)
+                          .distinct())
+        self.filters["country"].extra["choices"] = [(code, name) for code, name in countries if code in present]
+
+    def filter_text(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(Q(code__icontains=value) | Q(name_local__icontains=value) | Q(name_en__icontains=value))
+
+
+class LockedFilter(django_filters.BooleanFilter):
+    def filter(self, qs, value):
+        if value is None:
+            return qs
+        return qs.filter(locked_at__isnull=not value)
+
+
+class StaffFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(label=_("Name, user name, number or e-mail"), method="filter_text")
+    branch = BranchSubtreeFilter(label=_("Within branch"), field_name="branch__path", queryset=visible_branches)
+    role = django_filters.ChoiceFilter(label=_("role"), field_name="groups__name", choices=list(ROLE_LABELS.items()))
+    status = django_filters.ChoiceFilter(label=_("status"), choices=Staff.Status.choices)
+    locked = LockedFilter(label=_("locked"), widget=yes_no_select())
+
+    class Meta:
+        model = Staff
+        fields = ()
+
+    def filter_text(self, qs, name, value):
+        value = value.strip()
+        if not value:
+            return qs
+        return qs.filter(
+            Q(username__icontains=value) | Q(employee_no__icontains=value) | Q(name_local__icontains=value)
+            | Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(email__icontains=value)
+        )

@@ -1,0 +1,545 @@
+"""The permission sweep: EVERY URL pattern of the project (the whole urlconf, admin
+included) is requested by an anonymous visitor, by a bank-A user of every role, by bank
+B's administrator and by a superuser, with objects of bank A and of bank B filled into
+its parameters.
+
+Rules:
+* nothing answers 500;
+* anonymous visitors are sent to the log-in page (or get 404/405), except on the
+  allow-list (log-in, health check, language switch, static files);
+* admin/ is for is_staff users only; everyone else is sent to admin's log-in;
+* nobody is served (2xx) an object of another bank, nor an object outside their data
+  scope (Model.objects.visible_to) where the model has one;
+* a GET changes nothing in the database;
+* a POST by someone who may not (anonymous, another bank, a user whose GET was refused,
+  a user without the view's permission on a POST-only endpoint) is refused (403/404, or
+  the log-in redirect) and changes nothing.
+
+The sweep is data-driven: ROUTE_PARAMS says how to fill each URL parameter of each
+route (admin's model pages are filled from MODEL_OBJECTS by their ModelAdmin's model).
+A new URL whose parameter the tables do not know FAILS test_every_url_parameter_is_known:
+add it to ROUTE_PARAMS (and its model to MODEL_OBJECTS / SweepData) when you add the URL.
+"""
+
+import dataclasses
+import datetime
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Group
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
+from django.shortcuts import resolve_url
+from django.templatetags.static import static
+from django.test import Client
+from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils.regex_helper import normalize
+
+from tests.factories import make_staff
+
+pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
+
+
+# --- the urlconf, flattened ----------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Route:
+    key: str  # "namespace:name", or the pattern text for an unnamed pattern
+    text: str  # the pattern as written, e.g. "admin/sysadmin/branch/<path:object_id>/change/"
+    fmt: str  # %-format of the path without the leading slash
+    params: tuple
+    converters: dict
+    callback: object
+
+    @property
+    def is_admin(self):
+        return self.key.startswith("admin:") or self.text.startswith("admin/")
+
+    @property
+    def model_admin(self):
+        return getattr(self.callback, "model_admin", None)
+
+    @property
+    def view_class(self):
+        return getattr(self.callback, "view_class", None)
+
+
+def iter_routes(patterns=None, regex="", text="", namespaces=(), converters=None):
+    """Every leaf pattern of the urlconf, with the prefixes of the includes above it."""
+    patterns = get_resolver().url_patterns if patterns is None else patterns
+    for entry in patterns:
+        piece = entry.pattern.regex.pattern.removeprefix("^")
+        here_text = text + str(entry.pattern)
+        here_converters = {**(converters or {}), **getattr(entry.pattern, "converters", {})}
+        if isinstance(entry, URLResolver):
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from iter_routes(entry.url_patterns, regex + piece, here_text, inner, here_converters)
+            continue
+        (fmt, params), *_ = normalize(regex + piece)
+        key = ":".join((*namespaces, entry.name)) if entry.name else here_text
+        yield Route(key, here_text, fmt, tuple(params), here_converters, entry.callback)
+
+
+# --- what fills the URL parameters ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Fill:
+    """How to fill one URL parameter: `make(data, side)` -> a model instance or a value.
+    side is "a" or "b"; a shared fill (per_bank=False) gives the same value for both."""
+
+    make: object
+    per_bank: bool = True
+
+
+def bank_object(attr):
+    return Fill(lambda data, side: getattr(getattr(data, side), attr))
+
+
+def shared(value_or_attr, attr=True):
+    if attr:
+        return Fill(lambda data, side: getattr(data.shared, value_or_attr), per_bank=False)
+    return Fill(lambda data, side: value_or_attr, per_bank=False)
+
+
+# One object of each bank (or one shared object) for every model that URLs point at.
+MODEL_OBJECTS = {
+    "sysadmin.bank": bank_object("bank"),
+    "sysadmin.branch": bank_object("branch"),
+    "sysadmin.staff": bank_object("staff"),
+    "sysadmin.holiday": bank_object("holiday"),
+    "sysadmin.bankcode": bank_object("bank_code"),
+    "sysadmin.systemparameter": bank_object("parameter"),
+    "sysadmin.passwordhistory": bank_object("password_history"),
+    "sysadmin.importbatch": bank_object("import_batch"),
+    "ocrm.auditlog": bank_object("audit_entry"),
+    "ocrm.jobrun": bank_object("job_run"),
+    "ocrm.notification": bank_object("notification"),
+    "auth.group": shared("group"),
+    "django_celery_beat.periodictask": shared("periodic_task"),
+    "django_celery_beat.crontabschedule": shared("crontab"),
+    "django_celery_beat.intervalschedule": shared("interval"),
+    "django_celery_beat.solarschedule": shared("solar"),
+    "django_celery_beat.clockedschedule": shared("clocked"),
+}
+
+
+def model(label):
+    return MODEL_OBJECTS[label]
+
+
+# route key -> {parameter: Fill}. Admin's standard model pages need no entry (see fills_for).
+ROUTE_PARAMS = {
+    "notification_read": {"pk": model("ocrm.notification")},
+    "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
+    "sysadmin:branch_edit": {"pk": model("sysadmin.branch")},
+    "sysadmin:staff_detail": {"pk": model("sysadmin.staff")},
+    "sysadmin:staff_edit": {"pk": model("sysadmin.staff")},
+    "sysadmin:staff_unlock": {"pk": model("sysadmin.staff")},
+    "sysadmin:import_template": {"kind": shared("branches", attr=False)},
+    "sysadmin:import_detail": {"pk": model("sysadmin.importbatch")},
+    "sysadmin:import_errors_xlsx": {"pk": model("sysadmin.importbatch")},
+    "sysadmin:import_apply": {"pk": model("sysadmin.importbatch")},
+    "sysadmin:job_detail": {"pk": model("ocrm.jobrun")},
+    "sysadmin:job_progress": {"pk": model("ocrm.jobrun")},
+    "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
+    # Django admin beyond the standard model pages.
+    "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
+    "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
+    "admin:auth_user_password_change": {"id": model("sysadmin.staff")},  # UserAdmin's fixed name, used for Staff
+    "admin:sysadmin_branch_permissions": {"object_pk": model("sysadmin.branch")},
+    "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"),
+                                                      "user_id": model("sysadmin.staff")},
+    "admin:sysadmin_branch_permissions_manage_group": {"object_pk": model("sysadmin.branch"),
+                                                       "group_id": model("auth.group")},
+    "admin/(?P<url>.*)$": {"url": shared("no-such-page/", attr=False)},  # admin's catch-all
+}
+
+# Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
+# the ModelAdmin's model.
+ADMIN_OBJECT_PARAMS = {"object_id", "object_pk", "id"}
+
+# Anonymous visitors may open these; they are still checked for errors.
+ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login"}
+# admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
+SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
+# Answers 503 (not an error of the page) when a dependency is down, e.g. no Celery worker here.
+MAY_ANSWER_503 = {"healthz"}
+
+# POST-only endpoints whose view names no permission_required: who may post. A tuple of
+# permissions means "holds them all, and every object of the URL is in the user's scope".
+ANY_USER = "any authenticated user"
+POST_ACCESS = {
+    "logout": ANY_USER,
+    "set_language": ANY_USER,
+    "notifications_read_all": ANY_USER,  # marks the user's own notifications only
+    "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
+    "sysadmin:import_apply": ("sysadmin.run_imports",),
+    "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
+}
+
+# Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
+# route key -> callable(user, obj) that says which extra objects the user may see there.
+SCOPE_WIDENED = {
+    # Every user sees the branch they work at (sysadmin.org_views.branches_for_pages).
+    "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
+}
+
+# Tables a GET may legitimately write to: the audit trail (views of personal data are logged).
+FINGERPRINT_SKIP_PREFIXES = ("ocrm_auditlog", "django_session")
+
+
+def fills_for(route):
+    """{param: Fill} for the route, or raise KeyError naming the unknown parameter."""
+    declared = ROUTE_PARAMS.get(route.key, {})
+    fills = {}
+    for param in route.params:
+        if param in declared:
+            fills[param] = declared[param]
+        elif route.model_admin is not None and param in ADMIN_OBJECT_PARAMS:
+            fills[param] = MODEL_OBJECTS[route.model_admin.model._meta.label_lower]
+        else:
+            raise KeyError(param)
+    return fills
+
+
+# --- the data -------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sweep_data(org):
+    from django_celery_beat.models import (
+        ClockedSchedule,
+        CrontabSchedule,
+        IntervalSchedule,
+        PeriodicTask,
+        SolarSchedule,
+    )
+
+    from ocrm.models import AuditLog, JobRun, Notification
+    from sysadmin.models import BankCode, Holiday, ImportBatch, PasswordHistory, SystemParameter
+
+    def side(bank, branch, staff, country):
+        return SimpleNamespace(
+            bank=bank, branch=branch, staff=staff,
+            holiday=Holiday.objects.create(bank=bank, country=country, date=datetime.date(2026, 10, 1), name="National Day"),
+            bank_code=BankCode.objects.create(bank=bank, code=f"{bank.code}-X", name="Counterparty", bic="ABCDCNSH",
+                                              country=country),
+            parameter=SystemParameter.objects.create(bank=bank, key="session.idle_minutes", value_type="int", value="45"),
+            password_history=PasswordHistory.objects.create(staff=staff, password="pbkdf2_sha256$1$x$y"),
+            import_batch=ImportBatch.objects.create(bank=bank, kind="branches", original_name="branches.xlsx"),
+            audit_entry=AuditLog.objects.create(bank_id=bank.pk, action=AuditLog.Action.OTHER, object_repr="sweep"),
+            job_run=JobRun.objects.create(job="sweep", bank_id=bank.pk, key=f"sweep:{bank.code}"),
+            notification=Notification.objects.create(recipient=staff, bank_id=bank.pk, title="Sweep"),
+        )
+
+    interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
+    shared_objects = SimpleNamespace(
+        group=Group.objects.get(name="teller"),
+        branch_type=ContentType.objects.get_for_model(org.a_sh),
+        interval=interval,
+        crontab=CrontabSchedule.objects.create(minute="0", hour="3"),
+        solar=SolarSchedule.objects.create(event="sunrise", latitude=31.23, longitude=121.47),
+        clocked=ClockedSchedule.objects.create(clocked_time=datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)),
+        periodic_task=PeriodicTask.objects.create(name="sweep task", task="ocrm.sweep", interval=interval),
+    )
+    root = make_staff("root", bank=org.bank_a, branch=org.a_ho, is_superuser=True, is_staff=True)
+    users = {"anonymous": None, **{f"a.{role}": user for role, user in org.role_users.items()},
+             "b.system_admin": org.b_admin, "superuser": root}
+    # Text that only one bank's data holds: a page shown to the other bank's users must not contain it.
+    markers = {org.bank_a.pk: ["甲银行", "a.mgr.bj", "A-BJ 支行"], org.bank_b.pk: ["乙银行", "b.mgr.hk", "B-HK 支行"]}
+    return SimpleNamespace(
+        org=org, shared=shared_objects, users=users,
+        a=side(org.bank_a, org.a_sh, org.manager, "CN"), b=side(org.bank_b, org.b_hk, org.b_manager, "HK"),
+        markers_not_for=lambda user: [m for bank_id, ms in markers.items() if bank_id != user.bank_id for m in ms],
+    )
+
+
+@dataclasses.dataclass
+class Variant:
+    route: Route
+    url: str
+    side: str | None  # "a"/"b" when the URL holds objects of that bank, None when nothing bank-bound
+    objects: dict  # param -> instance or value
+
+    def label(self):
+        return f"{self.route.key} [{self.side or '-'}] {self.url}"
+
+
+def variants_for(route, data):
+    fills = fills_for(route)
+    sides = ["a", "b"] if any(f.per_bank for f in fills.values()) else [None]
+    variants = []
+    for side in sides:
+        objects = {p: fill.make(data, side or "a") for p, fill in fills.items()}
+        raw = {p: (v.pk if isinstance(v, models.Model) else v) for p, v in objects.items()}
+        kwargs = {p: (route.converters[p].to_url(v) if p in route.converters else str(v)) for p, v in raw.items()}
+        url = "/" + route.fmt % kwargs
+        match = resolve(urlsplit(url).path)
+        assert match.func is route.callback, f"{route.key}: {url} resolves to {match.view_name or match.route}"
+        variants.append(Variant(route, url, side, objects))
+    return variants
+
+
+# --- helpers for the rules -----------------------------------------------------------------------------------
+
+
+def fingerprint():
+    """One md5 per table of everything in it: proves that a request changed nothing."""
+    tables = [t for t in connection.introspection.table_names() if not t.startswith(FINGERPRINT_SKIP_PREFIXES)]
+    quote = connection.ops.quote_name
+    sql = " UNION ALL ".join(
+        f"SELECT %s, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {quote(table)} t" for table in tables
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, tables)
+        return dict(cursor.fetchall())
+
+
+def changed_tables(before, after):
+    return sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def request(client, method, url):
+    """(status, location, text); an exception the view let escape counts as a 500. Each request
+    runs in a savepoint so that a database error in one view cannot poison the rest of the sweep."""
+    try:
+        with transaction.atomic():
+            response = client.get(url) if method == "GET" else client.post(url, {})
+            text = ""
+            if response.get("Content-Type", "").startswith(("text/", "application/json")):
+                body = b"".join(response.streaming_content) if response.streaming else response.content
+                text = body.decode(response.charset or "utf-8", errors="replace")
+    except Exception as exc:  # the sweep reports every escaping exception as a 500
+        return 500, f"{type(exc).__name__}: {exc}"[:200], ""
+    return response.status_code, response.get("Location", ""), text
+
+
+def login_paths(route):
+    if route.is_admin:
+        # admin sends a non-staff user to its log-in, or to its index, which does the same.
+        return {reverse("admin:login"), reverse("admin:index")}
+    return {resolve_url(settings.LOGIN_URL)}
+
+
+def is_login_redirect(status, location, route):
+    return status in (301, 302) and urlsplit(location).path in login_paths(route)
+
+
+def bank_id_of(obj):
+    if obj._meta.label_lower == "sysadmin.bank":
+        return obj.pk
+    return getattr(obj, "bank_id", None)
+
+
+def outside_scope(user, objects, route=None):
+    """Parameters whose object the user may not see: another bank's, or outside visible_to."""
+    hidden = []
+    widened = SCOPE_WIDENED.get(route.key) if route is not None else None
+    for param, obj in objects.items():
+        if not isinstance(obj, models.Model):
+            continue
+        if not user.is_superuser and bank_id_of(obj) not in (None, user.bank_id):
+            hidden.append(param)
+            continue
+        queryset = type(obj)._default_manager.all()
+        if hasattr(queryset, "visible_to") and not queryset.visible_to(user).filter(pk=obj.pk).exists():
+            if not (widened and widened(user, obj)):
+                hidden.append(param)
+    return hidden
+
+
+def may_post(route, user, objects):
+    """Whether the user may use a POST-only endpoint: from POST_ACCESS, else the view's
+    permission_required plus the data scope of its objects. None = nobody declared it."""
+    access = POST_ACCESS.get(route.key, getattr(route.view_class, "permission_required", None))
+    if access is None:
+        return None
+    if access == ANY_USER:
+        return True
+    if callable(access):
+        return access(user, objects)
+    perms = (access,) if isinstance(access, str) else tuple(access)
+    return user.has_perms(perms) and not outside_scope(user, objects, route)
+
+
+def refused(client, status, location, route, post_only):
+    """403/404 (405 where GET is the page's method), the log-in redirect, or a redirect to a
+    page that itself refuses (admin's bare-id URL redirects to the change page, which 404s)."""
+    if status in (403, 404) or (status == 405 and not post_only) or is_login_redirect(status, location, route):
+        return True
+    if status in (301, 302):
+        follow_status, _location, _text = request(client, "GET", location)
+        return not 200 <= follow_status < 300
+    return False
+
+
+# --- the sweep ---------------------------------------------------------------------------------------------------
+
+
+def run_sweep(data, routes):
+    """Request every route as every user; returns (violations, counts of what was tried)."""
+    clients = {}
+    for name, user in data.users.items():
+        clients[name] = Client()
+        if user is not None:
+            clients[name].force_login(user)
+    violations, counts = [], {"get": 0, "post": 0, "pages read": 0}
+
+    def violation(rule, variant, who, status, location, note=""):
+        violations.append(f"{rule}: {variant.label()} as {who} -> {status} {location} {note}".rstrip())
+
+    for route in routes:
+        variants = variants_for(route, data)
+        before = fingerprint()
+        get_status = {}
+        for variant in variants:
+            for who, user in data.users.items():
+                status, location, text = request(clients[who], "GET", variant.url)
+                counts["get"] += 1
+                get_status[(variant.url, who)] = status
+                check_get(route, variant, who, user, status, location, clients[who], violation)
+                if text and status == 200 and user is not None and not user.is_superuser:
+                    counts["pages read"] += 1
+                    for marker in data.markers_not_for(user):
+                        if marker in text:
+                            violation("page shows another bank's data", variant, who, status, location, repr(marker))
+        after = fingerprint()
+        if after != before:
+            violations.append(f"GET changed the database: {route.key} ({', '.join(changed_tables(before, after))})")
+            before = after
+
+        post_only = all(get_status[(v.url, "superuser")] == 405 for v in variants)
+        for variant in variants:
+            for who, user in data.users.items():
+                expect = refused_post_expected(route, variant, who, user, get_status[(variant.url, who)], post_only)
+                if expect is None:
+                    continue
+                if expect == "undeclared":
+                    violations.append(f"UNDECLARED POST-only endpoint {route.key}: add it to POST_ACCESS or give its "
+                                      f"view a permission_required")
+                    break
+                status, location, _text = request(clients[who], "POST", variant.url)
+                counts["post"] += 1
+                if status >= 500 or not refused(clients[who], status, location, route, post_only):
+                    violation(f"POST not refused ({expect})", variant, who, status, location)
+        after = fingerprint()
+        if after != before:
+            violations.append(f"refused POST changed the database: {route.key} ({', '.join(changed_tables(before, after))})")
+    return violations, counts
+
+
+def check_get(route, variant, who, user, status, location, client, violation):
+    allowed_anonymous = route.key in ANONYMOUS_ALLOWED
+    if status >= 500 and not (route.key in MAY_ANSWER_503 and status == 503):
+        violation("500", variant, who, status, location)
+        return
+    if user is None:
+        if not allowed_anonymous and not (is_login_redirect(status, location, route) or status in (404, 405)):
+            violation("anonymous not sent to log-in", variant, who, status, location)
+        return
+    if route.is_admin and not user.is_staff and not allowed_anonymous:
+        if not is_login_redirect(status, location, route):
+            violation("admin open to a non-staff user", variant, who, status, location)
+        return
+    if who == "superuser" and variant.side and status == 404 and route.key not in SUPERUSER_MAY_GET_404:
+        # The superuser sees everything: a 404 means the sweep filled the URL with the wrong kind of object.
+        violation("superuser gets 404: is the ROUTE_PARAMS entry right?", variant, who, status, location)
+    hidden = outside_scope(user, variant.objects, route)
+    if not hidden:
+        return
+    if 200 <= status < 300:
+        violation("served outside the user's scope", variant, who, status, location, f"({', '.join(hidden)})")
+    elif 300 <= status < 400 and not is_login_redirect(status, location, route):
+        # A redirect is fine only if where it leads does not serve the object either.
+        follow_status, _location, _text = request(client, "GET", location)
+        if 200 <= follow_status < 300:
+            violation("redirected to a page serving an out-of-scope object", variant, who, status,
+                      f"{location} -> {follow_status}")
+
+
+def refused_post_expected(route, variant, who, user, get_status, post_only):
+    """Why this POST must be refused, or None when the user may post (not tried)."""
+    if route.key in ANONYMOUS_ALLOWED:
+        return None
+    if user is None:
+        return "anonymous"
+    if route.is_admin and not user.is_staff:
+        return "admin, not staff"
+    if outside_scope(user, variant.objects, route):
+        return "object outside the user's scope"
+    if get_status in (403, 404):
+        return f"GET answered {get_status}"
+    if post_only and not route.is_admin:
+        allowed = may_post(route, user, variant.objects)
+        if allowed is None:
+            return "undeclared"
+        if not allowed:
+            return "no permission for this POST-only endpoint"
+    return None
+
+
+# --- the tests -------------------------------------------------------------------------------------------------------
+
+
+def all_routes():
+    return list(iter_routes())
+
+
+def test_the_walk_finds_the_whole_urlconf():
+    keys = {route.key for route in all_routes()}
+    assert {"home", "login", "healthz", "set_language", "admin:index", "admin:sysadmin_branch_change",
+            "admin:sysadmin_staff_changelist"} <= keys
+    # Every route builds a URL that resolves back to the same view (checked in variants_for).
+    assert len(keys) > 50
+
+
+def test_every_url_parameter_is_known():
+    """A new URL with a parameter must be added to the sweep (ROUTE_PARAMS / MODEL_OBJECTS)."""
+    unknown = []
+    for route in all_routes():
+        try:
+            fills_for(route)
+        except KeyError as exc:
+            unknown.append(f"{route.key} ({route.text}): parameter {exc.args[0]!r}")
+    assert not unknown, "URL parameters the permission sweep cannot fill; add them to ROUTE_PARAMS:\n" + "\n".join(unknown)
+
+
+def test_the_sweep_notices_a_leak(sweep_data):
+    """The rules themselves can fail: an object of bank B served to a bank-A user is reported."""
+    route = next(r for r in all_routes() if r.key == "admin:sysadmin_branch_change")
+    variant = variants_for(route, sweep_data)[1]
+    assert variant.side == "b"
+    found = []
+    check_get(route, variant, "a.system_admin", sweep_data.org.admin, 200, "", None,
+              lambda rule, *args, **kwargs: found.append(rule))
+    assert found == ["served outside the user's scope"]
+
+
+def test_the_sweep_catches_an_unscoped_admin(sweep_data, monkeypatch):
+    """Take the scope away from admin: the sweep must report the other bank's rows on the
+    list page and the other bank's object on the change page."""
+    from ocrm.admin import ScopedAdminMixin
+
+    monkeypatch.setattr(ScopedAdminMixin, "scope_queryset", lambda self, request, queryset: queryset)
+    wanted = {"admin:sysadmin_staff_changelist", "admin:sysadmin_staff_change"}
+    violations, _counts = run_sweep(sweep_data, [r for r in all_routes() if r.key in wanted])
+    assert any(v.startswith("page shows another bank's data: admin:sysadmin_staff_changelist") for v in violations)
+    assert any(v.startswith("served outside the user's scope: admin:sysadmin_staff_change [b]") for v in violations)
+
+
+@pytest.mark.parametrize("area", ["site", "admin"])
+def test_permission_sweep(sweep_data, area):
+    routes = [r for r in all_routes() if r.is_admin == (area == "admin")]
+    violations, counts = run_sweep(sweep_data, routes)
+    if area == "site":
+        static_response = Client().get(static("ocrm/ocrm.css"))
+        if static_response.status_code != 200:
+            violations.append(f"static files not served to anonymous visitors: {static_response.status_code}")
+    assert not violations, f"{len(violations)} permission-sweep violation(s):\n" + "\n".join(violations[:150])
+    # The sweep really ran: every route as every user, refused POSTs tried, pages read for leaks.
+    assert counts["get"] >= len(routes) * len(sweep_data.users)
+    assert counts["post"] >= len(routes) and counts["pages read"] >= len(routes)

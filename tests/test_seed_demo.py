@@ -1,0 +1,217 @@
+"""manage.py seed_demo: a realistic, deterministic demo organisation that people can log in to."""
+
+import datetime
+import io
+import re
+import time
+
+import pytest
+import pytz
+from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from ocrm.models import AuditLog
+from sysadmin import demo
+from sysadmin.models import Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.roles import ROLE_LABELS
+
+pytestmark = pytest.mark.django_db
+
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def seed(*args):
+    out = io.StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def demo_staff():
+    return Staff.objects.filter(bank__code__in=["OGB", "HCB"])
+
+
+def test_loads_two_banks_thirty_branches_three_hundred_staff(django_assert_max_num_queries):
+    started = time.monotonic()
+    # Set-based: the query count does not grow with the ~300 staff (branches go through save()).
+    with django_assert_max_num_queries(600):
+        output = seed()
+    assert time.monotonic() - started < 30
+
+    assert Bank.objects.count() == 2
+    assert 25 <= Branch.objects.count() <= 40
+    assert 250 <= Staff.objects.count() <= 350
+    countries = set(Branch.objects.values_list("country", flat=True))
+    assert {"CN", "HK", "SG", "GB", "US"} <= countries
+    assert len(set(Branch.objects.values_list("timezone", flat=True))) >= 5
+    assert "Demo data loaded (seed 20261122)" in output
+    assert f"staff       {Staff.objects.count()}" in output
+    assert "mgr.ldn1" in output and demo.DEMO_PASSWORD in output
+
+
+def test_every_role_has_members_in_both_banks():
+    seed()
+    for role in ROLE_LABELS:
+        group = Group.objects.get(name=role)
+        assert group.user_set.filter(bank__code="OGB").exists(), role
+        assert group.user_set.filter(bank__code="HCB").exists(), role
+    # A user holds exactly one role, and admin rights follow the role.
+    assert not Staff.objects.exclude(groups__isnull=False).exists()
+    assert set(Staff.objects.filter(is_staff=True).values_list("groups__name", flat=True)) == {"system_admin"}
+    assert not Staff.objects.filter(is_superuser=True).exists()
+
+
+def test_branches_form_a_tree_with_valid_time_zones_per_country():
+    seed()
+    for branch in Branch.objects.select_related("parent"):
+        assert branch.timezone in pytz.country_timezones[str(branch.country)], branch
+        expected = f"{branch.parent.path if branch.parent else '/'}{branch.pk}/"
+        assert branch.path == expected, branch
+        if branch.parent:
+            assert branch.parent.bank_id == branch.bank_id
+    for bank in Bank.objects.all():
+        assert bank.branches.filter(parent__isnull=True, level=Branch.Level.HEAD_OFFICE).count() == 1
+    shanghai = Branch.objects.get(bank__code="OGB", code="SH")
+    assert Branch.objects.subtree(shanghai).count() == 4  # the branch and its three sub-branches
+
+
+def test_names_fit_each_locale():
+    seed()
+    staff = demo_staff()
+    for person in staff.filter(branch__country__in=["CN", "HK"]):
+        assert CJK.search(person.name_local), person.username
+        assert person.language == "zh-hans"
+    for person in staff.filter(branch__country__in=["GB", "US"]):
+        assert person.name_local.isascii() and person.name_local == f"{person.first_name} {person.last_name}"
+        assert person.language == "en"
+    hk_surnames = {rom for _local, rom in demo.HK_SURNAMES}
+    assert all(p.last_name in hk_surnames for p in staff.filter(branch__country="HK"))
+    singapore = list(staff.filter(branch__country="SG").values_list("name_local", flat=True))
+    assert any(CJK.search(n) for n in singapore), "no Chinese names in Singapore"
+    assert any(" bin " in n or " binte " in n for n in singapore), "no Malay names in Singapore"
+    assert any(" s/o " in n or " d/o " in n for n in singapore), "no Indian names in Singapore"
+    assert staff.values("username").distinct().count() == staff.count()
+    assert all(p.employee_no and p.email.endswith(".example") and p.phone for p in staff)
+
+
+def test_holidays_for_this_year_and_next_in_every_country():
+    seed()
+    this_year = timezone.localdate().year
+    for bank in Bank.objects.all():
+        for country in set(bank.branches.values_list("country", flat=True)):
+            for year in (this_year, this_year + 1):
+                n = Holiday.objects.filter(bank=bank, country=country, date__year=year).count()
+                assert n >= 8, (bank.code, country, year, n)
+    ogb = Bank.objects.get(code="OGB")
+    national_day = Holiday.objects.get(bank=ogb, country="CN", date=datetime.date(this_year, 10, 1))
+    assert "国庆节" in national_day.name and "National Day" in national_day.name
+    assert Holiday.objects.filter(bank=ogb, country="GB", date=datetime.date(this_year, 12, 25)).exists()
+    assert Holiday.objects.filter(bank=ogb, country="US", date=datetime.date(this_year, 7, 4)).exists()
+    # Chinese New Year moves with the lunar calendar: it must be there all the same.
+    assert Holiday.objects.filter(bank=ogb, country="SG", date__year=this_year + 1, name__icontains="Chinese New Year")
+    london = Branch.objects.get(bank=ogb, code="LDN")
+    assert not london.is_working_day(datetime.date(this_year, 12, 25))
+
+
+def test_bank_codes_per_country_and_each_other():
+    seed()
+    ogb, hcb = Bank.objects.get(code="OGB"), Bank.objects.get(code="HCB")
+    assert set(BankCode.objects.filter(bank=ogb).values_list("country", flat=True)) >= {"CN", "HK", "SG", "GB", "US"}
+    assert BankCode.objects.get(bank=ogb, code="DEMO-HCB").bic == hcb.bic
+    assert BankCode.objects.get(bank=hcb, code="DEMO-OGB").bic == ogb.bic
+    assert all(len(bic) in (8, 11) for bic in BankCode.objects.values_list("bic", flat=True))
+
+
+def test_fixed_demo_logins_have_their_roles_and_branches():
+    seed("--seed", "7")  # the fixed log-ins do not depend on the seed
+    expected = {
+        "admin": ("OGB", "HO", "system_admin"), "auditor": ("OGB", "HO", "auditor"),
+        "sup.sh": ("OGB", "SH", "branch_supervisor"), "mgr.sh1": ("OGB", "SH", "customer_manager"),
+        "teller.sh1": ("OGB", "SH", "teller"), "mgr.ldn1": ("OGB", "LDN", "customer_manager"),
+        "pm1": ("OGB", "HO", "product_manager"), "mm1": ("OGB", "HO", "marketing_manager"),
+        "xb1": ("OGB", "HO", "crossborder_officer"), "hcb.admin": ("HCB", "HO", "system_admin"),
+    }
+    for username, (bank, branch, role) in expected.items():
+        user = Staff.objects.select_related("bank", "branch").get(username=username)
+        assert (user.bank.code, user.branch.code, list(user.groups.values_list("name", flat=True))) == (
+            bank, branch, [role]), username
+        assert not user.must_change_password
+    admin = Staff.objects.get(username="admin")
+    assert admin.is_staff and not admin.is_superuser
+    assert Staff.objects.get(username="mgr.ldn1").effective_timezone == "Europe/London"
+
+
+def test_demo_login_works_in_the_browser_session(client):
+    seed()
+    response = client.post("/accounts/login/", {"username": "mgr.ldn1", "password": demo.DEMO_PASSWORD})
+    assert response.status_code == 302 and response.url == "/"
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "Europe/London" in home.content.decode()
+    client.post("/accounts/logout/")
+    client.post("/accounts/login/", {"username": "admin", "password": demo.DEMO_PASSWORD})
+    assert client.get("/admin/").status_code == 200
+
+
+def test_same_seed_gives_the_same_plan_and_another_seed_does_not():
+    first, second = demo.build_plan(20261122), demo.build_plan(20261122)
+    assert first.branches == second.branches and first.staff == second.staff and first.holidays == second.holidays
+    other = demo.build_plan(99)
+    assert [s.username for s in other.staff] != [s.username for s in first.staff]
+    assert [b.code for b in other.branches] == [b.code for b in first.branches]
+
+
+def test_reset_and_reload_recreate_identical_data():
+    seed()
+    before = (sorted(demo_staff().values_list("username", "name_local", "branch__code")),
+              sorted(Branch.objects.values_list("bank__code", "code", "timezone")))
+    old_ids = set(demo_staff().values_list("pk", flat=True))
+    output = seed("--reset")
+    assert "Removed 2 demo bank(s)" in output
+    after = (sorted(demo_staff().values_list("username", "name_local", "branch__code")),
+             sorted(Branch.objects.values_list("bank__code", "code", "timezone")))
+    assert after == before
+    assert not old_ids & set(demo_staff().values_list("pk", flat=True))  # really recreated
+    assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, detail__source="seed_demo").count() == 4
+
+
+def test_if_empty_does_nothing_the_second_time():
+    seed("--if-empty")
+    ids = sorted(Staff.objects.values_list("pk", flat=True))
+    output = seed("--if-empty")
+    assert "demo data not loaded" in output
+    assert sorted(Staff.objects.values_list("pk", flat=True)) == ids
+    assert Bank.objects.count() == 2
+
+
+def test_if_empty_respects_any_existing_bank(org):
+    output = seed("--if-empty")
+    assert "demo data not loaded" in output
+    assert not Bank.objects.filter(code__in=["OGB", "HCB"]).exists()
+
+
+def test_second_load_without_reset_is_refused_and_changes_nothing():
+    seed()
+    count = Staff.objects.count()
+    with pytest.raises(CommandError, match="exist already"):
+        seed()
+    assert Staff.objects.count() == count
+
+
+def test_reset_keeps_other_banks(org):
+    others = sorted(Staff.objects.values_list("username", flat=True))
+    seed()
+    seed("--reset")
+    assert set(Bank.objects.values_list("code", flat=True)) == {"BKA", "BKB", "OGB", "HCB"}
+    assert sorted(Staff.objects.exclude(bank__code__in=["OGB", "HCB"]).values_list("username", flat=True)) == others
+
+
+def test_reset_refuses_while_other_data_refers_to_a_demo_branch():
+    seed()
+    count = demo_staff().count()
+    # Someone outside the demo banks still works at a demo branch: reset must not delete it.
+    Staff.objects.create(username="outsider", branch=Branch.objects.get(bank__code="OGB", code="LDN"))
+    with pytest.raises(CommandError, match="nothing was deleted"):
+        seed("--reset")
+    assert demo_staff().count() == count
+    assert Branch.objects.filter(bank__code="OGB").count() == 24
