@@ -133,6 +133,7 @@ def prepare_environment():
         os.environ["REDIS_URL"], was_running = start_embedded_redis()
         if not was_running:
             started.append("redis")
+    (VAR_DIR / "staticfiles").mkdir(parents=True, exist_ok=True)  # WhiteNoise expects STATIC_ROOT
     secret_file = VAR_DIR / "secret_key"
     if not os.environ.get("SECRET_KEY"):
         VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -52,10 +52,16 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     export_exclude = ()
     create_url = None  # a URL name, shown as a "new" button when the user may add
     create_perm = None
-    paginate_by = 25
+    per_page = 25
+    max_per_page = 200
 
     def get_table_pagination(self, table):
-        return {"per_page": self.paginate_by}
+        # The table paginates (FilterView's own pagination stays off: one COUNT per page).
+        try:
+            per_page = int(self.request.GET.get("per_page", self.per_page))
+        except ValueError:
+            per_page = self.per_page
+        return {"per_page": max(1, min(per_page, self.max_per_page))}
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":

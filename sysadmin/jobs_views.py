@@ -92,7 +92,8 @@ class JobRunTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = JobRun
         fields = ()
-        sequence = ("id", "job", "bank", "business_date", "status", "progress", "started_at", "duration", "counts",
+        # Status and progress early: on a phone they are visible without scrolling sideways.
+        sequence = ("id", "job", "status", "progress", "business_date", "bank", "started_at", "duration", "counts",
                     "attempts")
         attrs = {**BaseTable.Meta.attrs, "id": "job-table"}
         row_attrs = {

@@ -36,16 +36,6 @@ HOLIDAY_HORIZON_DAYS = 366
 RECENT_AUDIT_ENTRIES = 20
 
 
-class LoginFirstMixin:
-    """A visitor who is not logged in goes to the log-in page (the kernel mixin answers
-    403 to everyone because it raises on missing permissions)."""
-
-    def handle_no_permission(self):
-        if not self.request.user.is_authenticated:
-            return redirect_to_login(self.request.get_full_path())
-        return super().handle_no_permission()
-
-
 # --- branches --------------------------------------------------------------------------
 
 
@@ -59,7 +49,7 @@ def branches_for_pages(user):
     return visible
 
 
-class BranchPageMixin(LoginFirstMixin, ScopedQuerysetMixin):
+class BranchPageMixin(ScopedQuerysetMixin):
     model = Branch
     permission_required = "sysadmin.view_branch"
 
@@ -115,7 +105,7 @@ class BranchDetailView(BranchPageMixin, DetailView):
         return context
 
 
-class OrgFormView(LoginFirstMixin, ScopedQuerysetMixin, View):
+class OrgFormView(ScopedQuerysetMixin, View):
     """GET shows the form, POST validates it and calls the service; a service
     ValidationError lands on the form fields it names, OutOfScope is a 404."""
 
@@ -222,7 +212,7 @@ def branch_timezones(request):
 # --- staff -----------------------------------------------------------------------------
 
 
-class StaffPageMixin(LoginFirstMixin, ScopedQuerysetMixin):
+class StaffPageMixin(ScopedQuerysetMixin):
     model = Staff
     permission_required = "sysadmin.view_staff"
     select_related = ("branch",)
@@ -294,7 +284,7 @@ class StaffEditView(StaffFormView):
 
 
 @method_decorator(require_POST, name="dispatch")
-class StaffUnlockView(LoginFirstMixin, ScopedQuerysetMixin, View):
+class StaffUnlockView(ScopedQuerysetMixin, View):
     model = Staff
     permission_required = "sysadmin.unlock_staff"
 

@@ -36,6 +36,12 @@ def make_staff(db):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """The production hasher costs ~0.5 s a hash by design; tests hash hundreds."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Parameters are cached in Redis: every test starts from a clean cache. (Not
     cache.clear(): that would flush the Redis database the Celery broker uses too.)"""

@@ -31,8 +31,6 @@ BRANCH_HEADER = "code,name_local,parent_code,level,country,timezone\n"
 def _import_settings(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.IMPORT_INBOX_DIR = str(tmp_path / "inbox")
-    # The org fixture hashes a dozen passwords; hashing is not what these tests are about.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
@@ -545,6 +543,19 @@ def test_moving_subtrees_keeps_every_materialised_path_right(org):
     assert paths_are_consistent(org.bank_a)
     assert set(Branch.objects.subtree(Branch.objects.get(code="A-LDN")).values_list("code", flat=True)) == {
         "A-LDN", "A-SH", "A-SH-1"}
+
+
+def test_a_parent_read_before_a_move_is_read_again_after_it(org):
+    # Rows 2 and 4 hang new branches below A-SH; row 3 moves A-SH's ancestor A-CN in between.
+    batch = stage(org, "branches", BRANCH_HEADER
+                  + "A-NEW1,新一,A-SH,sub_branch,CN,Asia/Shanghai\n"
+                  + "A-CN,中国,A-GB,region,CN,Asia/Shanghai\n"
+                  + "A-NEW2,新二,A-SH,sub_branch,CN,Asia/Shanghai\n")
+    assert batch.valid_rows == 3, row_errors(batch)
+    services.apply_batch(batch, org.admin)
+    assert paths_are_consistent(org.bank_a)
+    assert {"A-NEW1", "A-NEW2", "A-SH"} <= set(Branch.objects.subtree(Branch.objects.get(code="A-GB"))
+                                               .values_list("code", flat=True))
 
 
 def test_empty_cells_keep_the_current_values(org):

@@ -187,6 +187,12 @@ SCOPE_WIDENED = {
     # Every user sees the branch they work at (sysadmin.org_views.branches_for_pages).
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
 }
+# The same for admin's pages of a model (keyed by model label).
+ADMIN_SCOPE_WIDENED = {
+    # A bank's administrator reads the bank's notifications in admin (ocrm/admin_notifications.py);
+    # the recipient's own inbox is Notification.objects.visible_to.
+    "ocrm.notification": lambda user, obj: user.is_staff and obj.bank_id == user.bank_id,
+}
 
 # Tables a GET may legitimately write to: the audit trail (views of personal data are logged).
 FINGERPRINT_SKIP_PREFIXES = ("ocrm_auditlog", "django_session")
@@ -337,12 +343,18 @@ def bank_id_of(obj):
 
 def outside_scope(user, objects, route=None):
     """Parameters whose object the user may not see: another bank's, or outside visible_to."""
+    if user.is_superuser:
+        return []
     hidden = []
-    widened = SCOPE_WIDENED.get(route.key) if route is not None else None
+    widened = None
+    if route is not None:
+        widened = SCOPE_WIDENED.get(route.key)
+        if widened is None and route.model_admin is not None:
+            widened = ADMIN_SCOPE_WIDENED.get(route.model_admin.model._meta.label_lower)
     for param, obj in objects.items():
         if not isinstance(obj, models.Model):
             continue
-        if not user.is_superuser and bank_id_of(obj) not in (None, user.bank_id):
+        if bank_id_of(obj) not in (None, user.bank_id):
             hidden.append(param)
             continue
         queryset = type(obj)._default_manager.all()

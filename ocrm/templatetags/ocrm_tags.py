@@ -28,10 +28,10 @@ def bs_widget(field):
     widget = field.field.widget
     input_type = getattr(widget, "input_type", "")
     is_select = input_type == "select" or widget.__class__.__name__.endswith("Select")
-    if is_select or getattr(widget, "allow_multiple_selected", False):
-        css = "form-select"
-    elif input_type in ("checkbox", "radio"):
+    if input_type in ("checkbox", "radio"):
         css = "form-check-input"
+    elif is_select or getattr(widget, "allow_multiple_selected", False):
+        css = "form-select"
     else:
         css = "form-control"
     if field.errors:

@@ -349,11 +349,9 @@ class Spec:
         row.target = target
         if current is None:
             row.action = CREATE
-            row.changes = {k: [None, audit._jsonable(v)] for k, v in target.items() if v not in (None, "", ())}
+            row.changes = {k: [None, _plain(v)] for k, v in target.items() if v not in (None, "", ())}
             return
-        row.changes = {
-            k: [audit._jsonable(current.get(k)), audit._jsonable(v)] for k, v in target.items() if current.get(k) != v
-        }
+        row.changes = {k: [_plain(current.get(k)), _plain(v)] for k, v in target.items() if current.get(k) != v}
         row.action = UPDATE if row.changes else UNCHANGED
 
     @staticmethod
@@ -376,6 +374,15 @@ class Spec:
         except ValidationError as exc:
             raise RowApplyError(_("Row %(row)d: %(error)s") % {"row": row.row_number, "error": "; ".join(exc.messages)}) \
                 from exc
+
+
+def _plain(value):
+    """A planned value as JSON (for ImportRow.changes)."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _changed(rows):
