@@ -1,8 +1,8 @@
 """Notifications to staff: the notify() service, the unread count behind the bell in
 the navigation bar (a context processor), and the personal notifications page.
 
-    notify(staff_queryset, _("Import finished"), _("12 rows were rejected."),
-           link=reverse("sysadmin:import_detail", args=[batch.pk]), level=Notification.Level.WARNING)
+    notify(supervisors, _("A batch job failed"), lambda staff: ...,
+           link=reverse("sysadmin:job_detail", args=[run.pk]), level=Notification.Level.DANGER)
 
 Title and body may be plain text, lazy translations or callables(recipient) -> text;
 each is rendered in the recipient's own language. The unread count is cached in Redis so

@@ -141,6 +141,10 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # Organisation-data import: the inbox the batch layer watches, and the upload limits.
 IMPORT_INBOX_DIR = os.environ.get("OCRM_IMPORT_INBOX", os.path.join(VAR_DIR, "inbox"))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("OCRM_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
+IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an XLSX unpacking to more is a zip bomb
+IMPORT_MAX_COMPRESSION_RATIO = 100
+IMPORT_INBOX_SETTLE_SECONDS = 10  # a file still being written is left for the next scan
+IMPORT_SYNC_APPLY_MAX_ROWS = 1000  # larger batches are applied by a background job
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -206,7 +206,10 @@ def fills_for(route):
         if param in declared:
             fills[param] = declared[param]
         elif route.model_admin is not None and param in ADMIN_OBJECT_PARAMS:
-            fills[param] = MODEL_OBJECTS[route.model_admin.model._meta.label_lower]
+            label = route.model_admin.model._meta.label_lower
+            if label not in MODEL_OBJECTS:
+                raise KeyError(f"{param} (admin of {label}: add the model to MODEL_OBJECTS)")
+            fills[param] = MODEL_OBJECTS[label]
         else:
             raise KeyError(param)
     return fills
@@ -226,7 +229,8 @@ def sweep_data(org):
     )
 
     from ocrm.models import AuditLog, JobRun, Notification
-    from sysadmin.models import BankCode, Holiday, ImportBatch, PasswordHistory, SystemParameter
+    from sysadmin.imports.models import ImportBatch
+    from sysadmin.models import BankCode, Holiday, PasswordHistory, SystemParameter
 
     def side(bank, branch, staff, country):
         return SimpleNamespace(
@@ -516,7 +520,7 @@ def test_every_url_parameter_is_known():
         try:
             fills_for(route)
         except KeyError as exc:
-            unknown.append(f"{route.key} ({route.text}): parameter {exc.args[0]!r}")
+            unknown.append(f"{route.key} ({route.text}): parameter {exc.args[0]}")
     assert not unknown, "URL parameters the permission sweep cannot fill; add them to ROUTE_PARAMS:\n" + "\n".join(unknown)
 
 
