@@ -43,8 +43,7 @@ fmt: venv
 
 # Re-extract and compile translations (needs GNU gettext; the .mo files are committed).
 messages: venv
-	for d in . sysadmin customers marketing workbench crossborder reports; do \
-	  (cd $$d && $(CURDIR)/$(VPY) $(CURDIR)/manage.py makemessages -l zh_Hans --no-obsolete -i '.venv/*' -i 'var/*' >/dev/null); done
+	$(VPY) manage.py makemessages -l zh_Hans --no-obsolete -i '.venv/*' -i 'var/*' -i 'bench/*' >/dev/null
 	$(VPY) manage.py compilemessages -i .venv -i var >/dev/null
 
 clean:

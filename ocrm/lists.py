@@ -23,16 +23,20 @@ from django_tables2 import SingleTableMixin
 from .exports import table_rows, xlsx_response
 
 
-class ScopedQuerysetMixin(LoginRequiredMixin, PermissionRequiredMixin):
+class PermissionPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """A page behind `permission_required`: anonymous visitors are sent to log in, a
+    logged-in user without the permission gets 403."""
+
+    def handle_no_permission(self):
+        self.raise_exception = self.request.user.is_authenticated
+        return super().handle_no_permission()
+
+
+class ScopedQuerysetMixin(PermissionPageMixin):
     """Restrict the view's queryset to the user's data scope (404 outside it)."""
 
     model = None
     select_related = ()
-
-    def handle_no_permission(self):
-        # Anonymous visitors are sent to log in; a logged-in user without the permission gets 403.
-        self.raise_exception = self.request.user.is_authenticated
-        return super().handle_no_permission()
 
     def get_base_queryset(self):
         return self.model.objects.all()

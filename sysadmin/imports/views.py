@@ -7,8 +7,6 @@ check the permission and the bank scope themselves."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
 from ocrm.exports import xlsx_response
-from ocrm.lists import ScopedListView
+from ocrm.lists import PermissionPageMixin, ScopedListView
 
 from . import services
 from .filtersets import ImportBatchFilterSet
@@ -33,16 +31,7 @@ MAX_ERROR_ROWS = 500  # on the page; the XLSX report has all of them
 MAX_PREVIEW_ROWS = 200
 
 
-class LoginFirstMixin:
-    """Anonymous visitors go to the log-in page; logged-in users without the permission get 403."""
-
-    def handle_no_permission(self):
-        if not self.request.user.is_authenticated:
-            return redirect_to_login(self.request.get_full_path())
-        return super().handle_no_permission()
-
-
-class ImportListView(LoginFirstMixin, ScopedListView):
+class ImportListView(ScopedListView):
     model = ImportBatch
     table_class = ImportBatchTable
     filterset_class = ImportBatchFilterSet
@@ -54,9 +43,8 @@ class ImportListView(LoginFirstMixin, ScopedListView):
     create_perm = PERMISSION
 
 
-class ImportUploadView(LoginFirstMixin, LoginRequiredMixin, PermissionRequiredMixin, FormView):
+class ImportUploadView(PermissionPageMixin, FormView):
     permission_required = PERMISSION
-    raise_exception = True
     form_class = ImportUploadForm
     template_name = "sysadmin/imports/upload.html"
 
