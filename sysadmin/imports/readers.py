@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from openpyxl.utils import get_column_letter
 
 # Members of an XLSX may not expand beyond this in total, nor compress better than this
@@ -28,19 +28,19 @@ MAX_ZIP_MEMBERS = 2000
 # (Two-letter ones such as BMP's "BM" are left out: a text header could start with them; the
 # NUL-byte test below still refuses those files as binary.)
 SIGNATURES = [
-    (b"\x89PNG\r\n\x1a\n", _lazy("PNG image")),
-    (b"\xff\xd8\xff", _lazy("JPEG image")),
-    (b"GIF87a", _lazy("GIF image")),
-    (b"GIF89a", _lazy("GIF image")),
-    (b"%PDF", _lazy("PDF document")),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", _lazy("Excel 97-2003 (.xls) or other legacy Office file")),
-    (b"\x1f\x8b", _lazy("gzip archive")),
-    (b"Rar!", _lazy("RAR archive")),
-    (b"7z\xbc\xaf\x27\x1c", _lazy("7-Zip archive")),
-    (b"II*\x00", _lazy("TIFF image")),
-    (b"MM\x00*", _lazy("TIFF image")),
-    (b"\x7fELF", _lazy("executable program")),
-    (b"{\\rtf", _lazy("RTF document")),
+    (b"\x89PNG\r\n\x1a\n", gettext_lazy("PNG image")),
+    (b"\xff\xd8\xff", gettext_lazy("JPEG image")),
+    (b"GIF87a", gettext_lazy("GIF image")),
+    (b"GIF89a", gettext_lazy("GIF image")),
+    (b"%PDF", gettext_lazy("PDF document")),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", gettext_lazy("Excel 97-2003 (.xls) or other legacy Office file")),
+    (b"\x1f\x8b", gettext_lazy("gzip archive")),
+    (b"Rar!", gettext_lazy("RAR archive")),
+    (b"7z\xbc\xaf\x27\x1c", gettext_lazy("7-Zip archive")),
+    (b"II*\x00", gettext_lazy("TIFF image")),
+    (b"MM\x00*", gettext_lazy("TIFF image")),
+    (b"\x7fELF", gettext_lazy("executable program")),
+    (b"{\\rtf", gettext_lazy("RTF document")),
 ]
 
 
