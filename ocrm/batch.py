@@ -22,6 +22,8 @@ later (self.retry) rather than finish, in case the holder is a worker that just 
     @shared_task(bind=True)
     def my_job(self, bank_id, business_date):
         with job_run("my_job", bank_id=bank_id, business_date=business_date, task_id=self.request.id) as run:
+            if run.running_elsewhere:
+                raise self.retry(countdown=60, max_retries=None)
             if run.already_done:
                 return run.summary()
             run.set_total(n)

@@ -22,7 +22,9 @@ DEFAULTS = {
     "password.expiry_notice_days": ("int", "7", _("Warn staff this many days before their password expires.")),
     "login.max_failed_attempts": ("int", "5", _("Failed log-ins in a row before the account is locked.")),
     "session.idle_minutes": ("int", "30", _("Minutes of inactivity after which a session ends.")),
-    "audit.retention_days": ("int", "1825", _("Days the audit log is kept before the clean-up job removes it.")),
+    "audit.retention_days": (
+        "int", "1825", _("Days the audit log is kept before the clean-up job removes it (0 = keep for ever)."),
+    ),
     "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
     "export.max_rows": ("int", "100000", _("Largest number of rows one XLSX export may hold.")),
 }
