@@ -119,7 +119,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object
 
-LANGUAGE_CODE = "zh-hans"
+LANGUAGE_CODE = os.environ.get("OCRM_LANGUAGE_CODE", "zh-hans")  # the default before a user chooses
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [os.path.join(BASE_DIR, "locale")]
 TIME_ZONE = "Asia/Shanghai"

@@ -21,19 +21,20 @@ class UserPreferencesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        # override(), not activate(): the thread goes back to what it had once the
+        # response is made (worker threads serve other users next).
         user = getattr(request, "user", None)
+        zone, language = None, translation.get_language()
         if user is not None and user.is_authenticated:
-            tzname = user.effective_timezone
             try:
-                timezone.activate(zoneinfo.ZoneInfo(tzname))
+                zone = zoneinfo.ZoneInfo(user.effective_timezone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                timezone.deactivate()
+                zone = None
             if user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
-                translation.activate(user.language)
-                request.LANGUAGE_CODE = translation.get_language()
-        else:
-            timezone.deactivate()
-        return self.get_response(request)
+                language = user.language
+        with timezone.override(zone), translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            return self.get_response(request)
 
 
 def _always_allowed_prefixes():

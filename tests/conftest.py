@@ -42,6 +42,17 @@ def _fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default(settings):
+    """Tests read English unless they choose Chinese (a cookie, Accept-Language or
+    translation.override); the product's own default stays Simplified Chinese."""
+    from django.utils import translation
+
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Parameters are cached in Redis: every test starts from a clean cache. (Not
     cache.clear(): that would flush the Redis database the Celery broker uses too.)"""
@@ -70,7 +81,12 @@ class WorkerProcess:
     def __init__(self, extra_env=None):
         from django.db import connection
 
-        self.env = {**os.environ, "DATABASE_URL": _database_url_for(connection.settings_dict), **(extra_env or {})}
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _database_url_for(connection.settings_dict),
+            "OCRM_LANGUAGE_CODE": "en",  # like the tests' own default (see _english_by_default)
+            **(extra_env or {}),
+        }
         self.proc = None
         self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
 
