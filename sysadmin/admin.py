@@ -19,14 +19,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin, UserManage
 
-from ocrm import audit
 from ocrm.admin import ScopedAdminMixin
-from ocrm.models import AuditLog
 
 from . import parameters, services
 from .forms import StaffAdminAuthenticationForm, StaffAdminPasswordChangeForm, StaffAdminSetPasswordForm
 from .models import TIMEZONE_CHOICES, Bank, BankCode, Branch, Holiday, PasswordHistory, Staff, SystemParameter
-from .roles import ADMIN_ROLES, ROLE_LABELS
+from .org_services import record_role_change
+from .roles import ROLE_LABELS
 
 admin.site.site_header = _("OCRM administration")
 admin.site.site_title = _("OCRM administration")
@@ -238,19 +237,7 @@ class StaffAdmin(OrgScopedAdmin, UserAdmin):
         before = set(staff.groups.values_list("name", flat=True)) if change else set()
         super().save_related(request, form, formsets, change)
         after = set(staff.groups.values_list("name", flat=True))
-        changes = {}
-        if after != before:
-            changes["roles"] = [sorted(before), sorted(after)]
-        if not staff.is_superuser:
-            # Django admin access follows the roles (ADMIN_ROLES), never a separate switch.
-            is_staff = bool(after & ADMIN_ROLES)
-            if is_staff != staff.is_staff:
-                Staff.objects.filter(pk=staff.pk).update(is_staff=is_staff)
-                changes["is_staff"] = [staff.is_staff, is_staff]
-                staff.is_staff = is_staff
-        if changes:
-            # Many-to-many changes are invisible to the audit safety net.
-            audit.record(AuditLog.Action.UPDATE, staff, actor=request.user, changes=changes, detail={"event": "roles"})
+        record_role_change(staff, before, after, request.user)
 
     # --- actions ---
 

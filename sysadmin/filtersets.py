@@ -10,20 +10,34 @@ from django_countries import countries
 from .models import Branch, Staff
 from .roles import ROLE_LABELS
 
-INDENT = "\u00a0\u00a0"  # non-breaking spaces survive in <option> text
 
+class BranchCodeField(forms.ModelChoiceField):
+    """A branch typed by its code, looked up among the branches the user may see. A text
+    box, not a select: a bank has thousands of branches, and rendering them all as
+    <option>s cost more than the rest of the page."""
 
-class BranchChoiceField(forms.ModelChoiceField):
-    """A branch select that shows the tree: each option is indented by its depth."""
+    default_error_messages = {"invalid_choice": _("No branch with this code is within your scope.")}
 
-    def label_from_instance(self, obj):
-        return INDENT * max(obj.depth - 1, 0) + str(obj)
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": _("branch code"), "autocomplete": "off"}))
+        super().__init__(*args, **kwargs)
+
+    def to_python(self, value):
+        value = (value or "").strip()
+        if value in self.empty_values:
+            return None
+        # A superuser sees every bank, where the same code may repeat: take the first by tree order.
+        branch = self.queryset.filter(code=value).order_by("bank_id", "path").first()
+        if branch is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return branch
 
 
 class BranchSubtreeFilter(django_filters.ModelChoiceFilter):
-    """The chosen branch and every branch below it; field_name is the path to match."""
+    """The branch with the typed code and every branch below it; field_name is the path to match."""
 
-    field_class = BranchChoiceField
+    field_class = BranchCodeField
 
     def filter(self, qs, value):
         if not value:

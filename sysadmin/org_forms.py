@@ -13,11 +13,18 @@ from django.utils.translation import gettext_lazy as _
 from ocrm.scoping import scope_of
 
 from . import org_services
-from .filtersets import BranchChoiceField
 from .models import Branch, Staff
 from .roles import ROLE_LABELS
 
 INLINE_CHECKBOXES = "sysadmin/org/widgets/inline_checkboxes.html"
+INDENT = "\u00a0\u00a0"  # non-breaking spaces survive in <option> text
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    """A branch select that shows the tree: each option is indented by its depth."""
+
+    def label_from_instance(self, obj):
+        return INDENT * max(obj.depth - 1, 0) + str(obj)
 
 
 class InlineCheckboxes(forms.CheckboxSelectMultiple):

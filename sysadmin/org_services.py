@@ -172,7 +172,15 @@ def set_roles(staff, roles, actor):
     if staff.pk == actor.pk and not actor.is_superuser:
         raise ValidationError({"roles": _("You cannot change your own roles; ask another administrator.")})
     staff.groups.set(Group.objects.filter(name__in=after))
-    changes = {"roles": [sorted(before), sorted(after)]}
+    record_role_change(staff, before, after, actor)
+    return staff
+
+
+def record_role_change(staff, before, after, actor):
+    """After the roles of `staff` went from `before` to `after` (sets of names): align
+    Django admin access with the roles and audit both (the safety net does not see
+    many-to-many changes). Used by the staff pages and by Django admin."""
+    changes = {"roles": [sorted(before), sorted(after)]} if after != before else {}
     if not staff.is_superuser:
         # Django admin access follows the roles (ADMIN_ROLES), never a separate switch.
         is_staff = bool(after & ADMIN_ROLES)
@@ -180,8 +188,8 @@ def set_roles(staff, roles, actor):
             Staff.objects.filter(pk=staff.pk).update(is_staff=is_staff)
             changes["is_staff"] = [staff.is_staff, is_staff]
             staff.is_staff = is_staff
-    audit.record(AuditLog.Action.UPDATE, staff, actor=actor, changes=changes, detail={"event": "roles"})
-    return staff
+    if changes:
+        audit.record(AuditLog.Action.UPDATE, staff, actor=actor, changes=changes, detail={"event": "roles"})
 
 
 @transaction.atomic

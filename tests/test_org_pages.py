@@ -218,11 +218,13 @@ def test_branch_filters(client, org):
     assert sorted(branch_codes(client, org.admin, "?q=SH")) == ["A-SH", "A-SH-1"]
     assert sorted(branch_codes(client, org.admin, "?level=region")) == ["A-CN", "A-GB"]
     assert sorted(branch_codes(client, org.admin, "?country=GB")) == ["A-GB", "A-LDN"]
-    assert sorted(branch_codes(client, org.admin, f"?subtree={org.a_cn.pk}")) == ["A-BJ", "A-CN", "A-SH", "A-SH-1"]
+    assert sorted(branch_codes(client, org.admin, f"?subtree={org.a_cn.code}")) == ["A-BJ", "A-CN", "A-SH", "A-SH-1"]
     assert branch_codes(client, org.admin, "?is_active=false") == ["A-BJ"]
     assert "A-BJ" not in branch_codes(client, org.admin, "?is_active=true")
     # A branch outside the scope is not a valid filter value: nothing is listed.
-    assert branch_codes(client, org.supervisor, f"?subtree={org.a_bj.pk}") == []
+    assert branch_codes(client, org.supervisor, f"?subtree={org.a_bj.code}") == []
+    page = as_user(client, org.supervisor).get(reverse("sysadmin:branch_list") + f"?subtree={org.a_bj.code}")
+    assert "No branch with this code is within your scope." in page.content.decode()
     # The country filter offers only countries of visible branches.
     form = as_user(client, org.supervisor).get(reverse("sysadmin:branch_list")).context["filter"].form
     assert [c for c, _label in form.fields["country"].choices if c] == ["CN"]
@@ -232,14 +234,14 @@ def test_staff_filters(client, org):
     Staff.objects.filter(pk=org.manager_sub.pk).update(locked_at=timezone.now())
     Staff.objects.filter(pk=org.teller.pk).update(status=Staff.Status.ON_LEAVE)
     assert usernames(client, org.supervisor, "?role=teller") == ["a.teller"]
-    assert usernames(client, org.supervisor, f"?branch={org.a_sh_sub.pk}") == ["a.mgr.sh1"]
-    assert sorted(usernames(client, org.admin, f"?branch={org.a_cn.pk}&role=customer_manager")) == [
+    assert usernames(client, org.supervisor, f"?branch={org.a_sh_sub.code}") == ["a.mgr.sh1"]
+    assert sorted(usernames(client, org.admin, f"?branch={org.a_cn.code}&role=customer_manager")) == [
         "a.mgr.bj", "a.mgr.sh", "a.mgr.sh1"]
     assert usernames(client, org.supervisor, "?status=on_leave") == ["a.teller"]
     assert usernames(client, org.supervisor, "?locked=true") == ["a.mgr.sh1"]
     assert "a.mgr.sh1" not in usernames(client, org.supervisor, "?locked=false")
     assert usernames(client, org.supervisor, "?q=mgr.sh1") == ["a.mgr.sh1"]
-    assert usernames(client, org.supervisor, f"?branch={org.a_bj.pk}") == []
+    assert usernames(client, org.supervisor, f"?branch={org.a_bj.code}") == []
 
 
 def test_sorting(client, org):
