@@ -12,5 +12,6 @@ urlpatterns = [
     path("notifications/read-all/", notifications.notification_read_all, name="notifications_read_all"),
     path("accounts/", include("sysadmin.account_urls")),
     path("sysadmin/", include("sysadmin.urls")),
+    path("customers/", include("customers.urls")),
     path("admin/", admin.site.urls),
 ]

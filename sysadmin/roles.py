@@ -19,24 +19,48 @@ ROLE_LABELS = {
 
 _ORG_READ = ["sysadmin.view_bank", "sysadmin.view_branch", "sysadmin.view_holiday", "sysadmin.view_bankcode"]
 
+_CUSTOMER_READ = [
+    "customers.view_customer", "customers.view_identitydocument", "customers.view_contactpoint",
+    "customers.view_address", "customers.view_holding", "customers.view_transaction", "customers.view_servicecontact",
+    "customers.view_customerdocument", "customers.view_customernote", "customers.view_relationship",
+    "customers.view_tag", "customers.view_customergroup", "customers.view_product",
+]
+_CUSTOMER_EDIT = [
+    "customers.add_customer", "customers.change_customer", "customers.add_contactpoint",
+    "customers.change_contactpoint", "customers.delete_contactpoint", "customers.add_address",
+    "customers.change_address", "customers.delete_address", "customers.add_identitydocument",
+    "customers.change_identitydocument", "customers.add_servicecontact", "customers.add_customerdocument",
+    "customers.add_customernote", "customers.add_relationship", "customers.delete_relationship",
+    "customers.add_customergroup", "customers.change_customergroup", "customers.add_tag", "customers.add_customertag",
+    "customers.delete_customertag",
+]
+
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
-    "teller": ["sysadmin.view_branch"],
-    "customer_manager": ["sysadmin.scope_own", *_ORG_READ, "sysadmin.view_staff"],
+    "teller": ["sysadmin.view_branch", "customers.view_customer"],
+    "customer_manager": [
+        "sysadmin.scope_own", *_ORG_READ, "sysadmin.view_staff", *_CUSTOMER_READ, *_CUSTOMER_EDIT,
+        "customers.unmask_pii", "customers.export_customers",
+    ],
     "branch_supervisor": [
         "sysadmin.scope_subtree", *_ORG_READ, "sysadmin.view_staff", "sysadmin.change_staff",
-        "sysadmin.unlock_staff", "sysadmin.view_jobs",
+        "sysadmin.unlock_staff", "sysadmin.view_jobs", *_CUSTOMER_READ, *_CUSTOMER_EDIT, "customers.unmask_pii",
+        "customers.export_customers", "customers.approve_change", "customers.maintain_batch",
     ],
-    "product_manager": ["sysadmin.scope_bank", *_ORG_READ],
-    "marketing_manager": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff"],
-    "crossborder_officer": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff"],
+    "product_manager": ["sysadmin.scope_bank", *_ORG_READ, "customers.view_customer", "customers.view_product",
+                        "customers.add_product", "customers.change_product"],
+    "marketing_manager": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", *_CUSTOMER_READ,
+                          "customers.export_customers", "customers.add_customergroup", "customers.change_customergroup",
+                          "customers.add_tag", "customers.add_customertag"],
+    "crossborder_officer": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "customers.view_customer"],
     "auditor": [
         "sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "sysadmin.view_audit",
         "sysadmin.view_systemparameter", "ocrm.view_auditlog", "ocrm.view_jobrun", "sysadmin.view_jobs",
+        *_CUSTOMER_READ, "customers.unmask_pii", "ocrm.view_changerequest",
     ],
     "system_admin": [
         "sysadmin.*", "ocrm.*", "django_celery_beat.*", "auth.view_group", "auth.view_permission",
-        "guardian.*",
+        "guardian.*", "customers.*",
     ],
 }
 

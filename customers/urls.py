@@ -1,0 +1,13 @@
+"""customers' pages; each area keeps its routes in its own module."""
+
+from . import urls_batch, urls_detail, urls_edit, urls_exports, urls_list
+
+app_name = "customers"
+
+urlpatterns = [
+    *urls_list.urlpatterns,
+    *urls_exports.urlpatterns,
+    *urls_batch.urlpatterns,
+    *urls_edit.urlpatterns,
+    *urls_detail.urlpatterns,
+]

@@ -1,0 +1,3 @@
+"""URL patterns of this area (included by customers/urls.py)."""
+
+urlpatterns: list = []
