@@ -71,3 +71,28 @@ def build_org():
         "marketing_manager": org.marketing_manager, "crossborder_officer": org.crossborder_officer,
     }
     return org
+
+
+def make_customer(number, branch, manager=None, name_local="王伟", name_latin="Wang Wei", kind="retail", **extra):
+    """A customer of `branch`'s bank (with its retail or corporate profile)."""
+    from customers.models import CorporateProfile, Customer, RetailProfile
+
+    customer = Customer.objects.create(
+        bank=branch.bank, number=number, kind=kind, name_local=name_local, name_latin=name_latin, branch=branch,
+        primary_manager=manager, **extra,
+    )
+    if kind == "retail":
+        RetailProfile.objects.create(customer=customer)
+    else:
+        CorporateProfile.objects.create(customer=customer)
+    return customer
+
+
+def make_product(bank, code="DD-CNY", category="asset", product_type="demand_deposit", currency="CNY"):
+    from customers.models import Product
+
+    return Product.objects.get_or_create(
+        bank=bank, code=code,
+        defaults={"name_local": code, "name_en": code, "category": category, "product_type": product_type,
+                  "currency": currency},
+    )[0]
