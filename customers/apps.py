@@ -9,7 +9,7 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from ocrm import audit
 
-        from . import models
+        from . import models, services
         from .nav import register_nav
 
         # The safety net: every single-row change of customer data is audited with before/after.
@@ -19,3 +19,5 @@ class CustomersConfig(AppConfig):
                       models.Tag, models.CustomerGroup, models.Product, models.FxRate):
             audit.register(model, exclude=("name_grams", "updated_at", "number_encrypted"))
         register_nav()
+        from . import detail_sections  # noqa: F401  (importing it registers the built-in 360 sections)
+        services.register_handlers()

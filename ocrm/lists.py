@@ -15,6 +15,7 @@ touches it; `?export=xlsx` exports the filtered, sorted result (capped and audit
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django_filters.views import FilterView
@@ -54,6 +55,7 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     export_filename = None
     export_pii = False
     export_exclude = ()
+    export_permission = None  # a permission needed to export, beyond seeing the list
     create_url = None  # a URL name, shown as a "new" button when the user may add
     create_perm = None
     per_page = 25
@@ -83,8 +85,14 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
                 qs = qs.order_by(*[("-" if sort.startswith("-") else "") + f for f in column.order_by])
         return qs
 
+    def may_export(self):
+        return not self.export_permission or self.request.user.has_perm(self.export_permission)
+
     def export(self, request):
         from sysadmin import parameters
+
+        if not self.may_export():
+            raise PermissionDenied(_("You may not export this list."))
 
         qs = self.filtered_queryset()
         cap = parameters.get("export.max_rows", request.user.bank_id)
@@ -104,6 +112,7 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["title"] = self.title or self.model._meta.verbose_name_plural
+        context["may_export"] = self.may_export()
         context["create_url"] = (
             self.create_url if self.create_url and (not self.create_perm or self.request.user.has_perm(self.create_perm))
             else None

@@ -14,11 +14,15 @@ class SysadminConfig(AppConfig):
 
         register_audited_models()
         register_nav()
-        post_migrate.connect(_sync_roles_after_migrate, sender=self, dispatch_uid="sysadmin-sync-roles")
+        post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="sysadmin-sync-roles")
 
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs):
-    """New apps' permissions reach the roles on every migrate."""
+    """New apps' permissions reach the roles on every migrate. post_migrate fires once per
+    app, and each app's permissions exist only after its own signal: sync after the last."""
+    from django.apps import apps
+
     from .roles import sync_roles
 
-    sync_roles(using=using)
+    if sender is list(apps.get_app_configs())[-1]:
+        sync_roles(using=using)

@@ -27,6 +27,10 @@ DEFAULTS = {
     ),
     "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
     "export.max_rows": ("int", "100000", _("Largest number of rows one XLSX export may hold.")),
+    "customers.checker_fields": (
+        "json", '["name_local", "name_latin", "birth_date", "branch", "identity"]',
+        _("Customer fields whose changes wait for a checker's approval (JSON list; \"identity\" = identity document)."),
+    ),
 }
 
 

@@ -30,6 +30,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.shortcuts import resolve_url
 from django.templatetags.static import static
@@ -93,10 +94,16 @@ class Fill:
 
     make: object
     per_bank: bool = True
+    url_attr: str = "pk"  # what of a model instance goes into the URL (e.g. a customer's number)
 
 
 def bank_object(attr):
     return Fill(lambda data, side: getattr(getattr(data, side), attr))
+
+
+def by_number(attr):
+    """A bank's object addressed in URLs by its number (customers: "<str:number>/...")."""
+    return Fill(lambda data, side: getattr(getattr(data, side), attr), url_attr="number")
 
 
 def shared(value_or_attr, attr=True):
@@ -118,6 +125,8 @@ MODEL_OBJECTS = {
     "ocrm.auditlog": bank_object("audit_entry"),
     "ocrm.jobrun": bank_object("job_run"),
     "ocrm.notification": bank_object("notification"),
+    "ocrm.changerequest": bank_object("change_request"),
+    "customers.customerdocument": bank_object("customer_document"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -146,6 +155,14 @@ ROUTE_PARAMS = {
     "sysadmin:job_detail": {"pk": model("ocrm.jobrun")},
     "sysadmin:job_progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
+    "customers:edit": {"number": by_number("customer")},
+    "customers:contacts": {"number": by_number("customer")},
+    "customers:detail": {"number": by_number("customer")},
+    "customers:transactions": {"number": by_number("customer")},
+    "customers:reveal": {"number": by_number("customer")},
+    "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},
+    "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
+    "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
@@ -219,7 +236,7 @@ def fills_for(route):
 
 
 @pytest.fixture
-def sweep_data(org):
+def sweep_data(org, settings, tmp_path):
     from django_celery_beat.models import (
         ClockedSchedule,
         CrontabSchedule,
@@ -228,12 +245,28 @@ def sweep_data(org):
         SolarSchedule,
     )
 
+    from customers.models import CustomerDocument
     from ocrm.models import AuditLog, JobRun, Notification
     from sysadmin.imports.models import ImportBatch
     from sysadmin.models import BankCode, Holiday, PasswordHistory, SystemParameter
 
+    settings.MEDIA_ROOT = str(tmp_path)  # the documents' files
+
     def side(bank, branch, staff, country):
+        from customers.services import ACTION_UPDATE
+        from ocrm.models import ChangeRequest
+        from tests.factories import make_customer
+
+        customer = make_customer(f"C-SWEEP-{bank.code}", branch, staff)
+        document = CustomerDocument(bank_id=bank.pk, customer=customer, doc_type="id_scan", original_name="scan.png",
+                                    content_type="image/png", size=4)
+        document.file.save("scan.png", ContentFile(b"\x89PNG"))
         return SimpleNamespace(
+            customer=customer, customer_document=document,
+            change_request=ChangeRequest.objects.create(
+                bank_id=bank.pk, branch_path=branch.path, action=ACTION_UPDATE, object_type="customers.customer",
+                object_id=str(customer.pk), object_repr=str(customer), changes={"name_latin": ["Wang Wei", "W. Wei"]},
+                maker=staff),
             bank=bank, branch=branch, staff=staff,
             holiday=Holiday.objects.create(bank=bank, country=country, date=datetime.date(2026, 10, 1), name="National Day"),
             bank_code=BankCode.objects.create(bank=bank, code=f"{bank.code}-X", name="Counterparty", bic="ABCDCNSH",
@@ -285,7 +318,7 @@ def variants_for(route, data):
     variants = []
     for side in sides:
         objects = {p: fill.make(data, side or "a") for p, fill in fills.items()}
-        raw = {p: (v.pk if isinstance(v, models.Model) else v) for p, v in objects.items()}
+        raw = {p: (getattr(v, fills[p].url_attr) if isinstance(v, models.Model) else v) for p, v in objects.items()}
         kwargs = {p: (route.converters[p].to_url(v) if p in route.converters else str(v)) for p, v in raw.items()}
         url = "/" + route.fmt % kwargs
         match = resolve(urlsplit(url).path)

@@ -1,0 +1,368 @@
+"""Customer search and list: data scope in list, search and export; the one-box search
+(name fragments, customer number, ID number, phone, account number); filters; masked and
+unmasked export with its audit entry; bulk tag / group actions; the teller's exact look-up;
+bounded query counts."""
+
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
+from ocrm import pii
+from ocrm.models import AuditLog
+from tests.factories import make_customer, make_product
+
+pytestmark = pytest.mark.django_db
+
+LIST = "customers:list"
+
+
+def resident_id(first17):
+    total = sum(int(d) * w for d, w in zip(first17, pii.RESIDENT_ID_WEIGHTS, strict=True))
+    return first17 + pii.RESIDENT_ID_CHECK[total % 11]
+
+
+ID_SH = resident_id("31010419800101123")
+ID_BJ = resident_id("11010519491231002")
+PHONE_SH = "+8613812345678"
+PHONE_BJ = "+8613998765432"
+ACCOUNT_SH = "6222020000001111"
+ACCOUNT_BJ = "6222020000009999"
+
+
+def add_identity(customer, number, doc_type=IdentityDocument.Type.RESIDENT_ID):
+    document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type=doc_type, issuing_country="CN")
+    document.set_number(number)
+    document.save()
+    return document
+
+
+def add_phone(customer, value):
+    return ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind=ContactPoint.Kind.MOBILE,
+                                       value=value, is_primary=True)
+
+
+def add_account(customer, account_number):
+    return Holding.objects.create(bank_id=customer.bank_id, customer=customer, product=make_product(customer.bank),
+                                  account_number=account_number, currency="CNY", balance=Decimal("1000"))
+
+
+@pytest.fixture
+def people(org):
+    """Manager a.mgr.sh owns two customers at A-SH; a.mgr.sh1 one at A-SH-1 (inside the SH
+    supervisor's subtree); a.mgr.bj one at A-BJ (outside it); bank B has a namesake."""
+    c = {
+        "sh_wang": make_customer("C0001", org.a_sh, org.manager, name_local="王伟", name_latin="Wang Wei",
+                                 aum=Decimal("500000"), tier="wealth", star_rating=5, lifecycle_stage="active"),
+        "sh_li": make_customer("C0002", org.a_sh, org.manager, name_local="李娜", name_latin="Li Na",
+                               aum=Decimal("1000"), kind="corporate", lifecycle_stage="prospect"),
+        "sub_wang": make_customer("C0003", org.a_sh_sub, org.manager_sub, name_local="王伟东", name_latin="Wang Weidong",
+                                  aum=Decimal("20000"), star_rating=2),
+        "bj_wang": make_customer("C0004", org.a_bj, org.manager_bj, name_local="王伟", name_latin="Wang Wei",
+                                 aum=Decimal("90000")),
+        "b_wang": make_customer("C0001", org.b_hk, org.b_manager, name_local="王伟", name_latin="Wong Wai"),
+    }
+    add_identity(c["sh_wang"], ID_SH)
+    add_identity(c["bj_wang"], ID_BJ)
+    add_phone(c["sh_wang"], PHONE_SH)
+    add_phone(c["bj_wang"], PHONE_BJ)
+    add_account(c["sh_wang"], ACCOUNT_SH)
+    add_account(c["bj_wang"], ACCOUNT_BJ)
+    return c
+
+
+def as_user(client, user):
+    client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return client
+
+
+def listed(client, user, query=""):
+    response = as_user(client, user).get(reverse(LIST) + query)
+    assert response.status_code == 200, response.status_code
+    return sorted(row.record.number for row in response.context["table"].page.object_list)
+
+
+def read_xlsx(response):
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    workbook = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
+    return rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+# --- scope ------------------------------------------------------------------------------------------
+
+
+def test_manager_sees_only_own_customers_in_list_search_and_export(client, org, people):
+    assert listed(client, org.manager) == ["C0001", "C0002"]
+    assert listed(client, org.manager, "?q=王伟") == ["C0001"]
+    assert listed(client, org.manager, "?q=C0004") == []
+    assert listed(client, org.manager, f"?q={ID_BJ}") == []
+    assert listed(client, org.manager, f"?q={PHONE_BJ}") == []
+    assert listed(client, org.manager, f"?q={ACCOUNT_BJ}") == []
+    _header, rows = read_xlsx(as_user(client, org.manager).get(reverse(LIST) + "?export=xlsx"))
+    assert sorted(r["customer number"] for r in rows) == ["C0001", "C0002"]
+
+
+def test_supervisor_sees_exactly_the_subtree(client, org, people):
+    assert listed(client, org.supervisor) == ["C0001", "C0002", "C0003"]
+    page = as_user(client, org.supervisor).get(reverse(LIST)).content.decode()
+    # Row checkboxes belong to the bulk form; each number links to the customer's page.
+    assert f'name="selection" value="{people["sh_wang"].pk}"' in page and 'form="bulk-form"' in page
+    assert 'id="bulk-form"' in page and f'href="{people["sh_wang"].get_absolute_url()}"' in page
+    _header, rows = read_xlsx(as_user(client, org.supervisor).get(reverse(LIST) + "?export=xlsx&q=王伟"))
+    assert sorted(r["customer number"] for r in rows) == ["C0001", "C0003"]
+
+
+def test_banks_never_see_each_other(client, org, people):
+    assert listed(client, org.b_manager) == ["C0001"]
+    response = as_user(client, org.b_manager).get(reverse(LIST) + "?q=王伟")
+    assert [r.record.pk for r in response.context["table"].page.object_list] == [people["b_wang"].pk]
+    assert listed(client, org.b_manager, f"?q={ID_SH}") == []
+    assert listed(client, org.b_supervisor, f"?q={ACCOUNT_SH}") == []
+    bank_a_numbers = [r.record.pk for r in as_user(client, org.admin).get(reverse(LIST)).context["table"].page]
+    assert people["b_wang"].pk not in bank_a_numbers and len(bank_a_numbers) == 4
+
+
+def test_teller_browses_nothing(client, org, people):
+    response = as_user(client, org.teller).get(reverse(LIST))
+    assert list(response.context["table"].page.object_list) == []
+    assert reverse("customers:lookup") in response.content.decode()
+
+
+# --- search -----------------------------------------------------------------------------------------
+
+
+def test_search_by_name_fragments(client, org, people):
+    assert listed(client, org.admin, "?q=王伟") == ["C0001", "C0003", "C0004"]
+    assert listed(client, org.admin, "?q=伟东") == ["C0003"]
+    assert listed(client, org.admin, "?q=李") == ["C0002"]
+    assert listed(client, org.admin, "?q=wan") == ["C0001", "C0003", "C0004"]
+    assert listed(client, org.admin, "?q=Wang Weid") == ["C0003"]
+    assert listed(client, org.admin, "?q=zhang") == []
+
+
+def test_search_by_exact_keys(client, org, people):
+    assert listed(client, org.admin, "?q=C0004") == ["C0004"]
+    assert listed(client, org.admin, "?q=C000") == []  # a number is matched exactly, never as a prefix
+    assert listed(client, org.admin, f"?q={ID_SH}") == ["C0001"]
+    assert listed(client, org.admin, f"?q={ID_SH.lower()}") == ["C0001"]  # the X check digit in either case
+    assert listed(client, org.admin, f"?q={ID_SH[:-1]}") == []
+    assert listed(client, org.admin, "?q=138 1234 5678") == ["C0001"]  # national format, the user's country
+    assert listed(client, org.admin, "?q=%2B86-139-9876-5432") == ["C0004"]
+    assert listed(client, org.admin, f"?q={ACCOUNT_BJ}") == ["C0004"]
+    assert listed(client, org.manager, f"?q={ID_SH}") == ["C0001"]
+
+
+# --- filters ----------------------------------------------------------------------------------------
+
+
+def test_filters(client, org, people):
+    sup = org.supervisor
+    assert listed(client, sup, "?branch=A-SH-1") == ["C0003"]
+    assert listed(client, sup, "?branch=A-SH") == ["C0001", "C0002", "C0003"]
+    response = as_user(client, sup).get(reverse(LIST) + "?branch=A-BJ")  # outside the subtree: an error, no rows
+    assert response.status_code == 200 and list(response.context["table"].page.object_list) == []
+    assert "branch" in response.context["filter"].errors
+    assert listed(client, sup, "?manager=a.mgr.sh1") == ["C0003"]
+    assert listed(client, sup, "?kind=corporate") == ["C0002"]
+    assert listed(client, sup, "?lifecycle=active") == ["C0001"]
+    assert listed(client, sup, "?tier=wealth") == ["C0001"]
+    assert listed(client, sup, "?stars=2") == ["C0003"]
+    assert listed(client, sup, "?aum_min=10000") == ["C0001", "C0003"]
+    assert listed(client, sup, "?aum_min=10000&aum_max=100000") == ["C0003"]
+    tag = Tag.objects.create(bank=org.bank_a, name="VIP")
+    CustomerTag.objects.create(customer=people["sh_li"], tag=tag)
+    CustomerTag.objects.create(customer=people["bj_wang"], tag=tag)
+    assert listed(client, sup, f"?tag={tag.pk}") == ["C0002"]
+    group = CustomerGroup.objects.create(bank=org.bank_a, owner=sup, name="Mine")
+    group.members.add(people["sub_wang"], people["bj_wang"])
+    assert listed(client, sup, f"?group={group.pk}") == ["C0003"]
+    # Default order: biggest AUM first.
+    response = as_user(client, sup).get(reverse(LIST))
+    assert [r.record.number for r in response.context["table"].page.object_list] == ["C0001", "C0003", "C0002"]
+
+
+# --- export -----------------------------------------------------------------------------------------
+
+
+def test_export_is_masked_without_unmask_permission(client, org, people):
+    user = org.marketing_manager  # bank scope, may export, may not unmask
+    assert user.has_perm("customers.export_customers") and not user.has_perm("customers.unmask_pii")
+    header, rows = read_xlsx(as_user(client, user).get(reverse(LIST) + "?export=xlsx"))
+    assert "ID number" in header and "primary phone" in header and "selection" not in header
+    row = next(r for r in rows if r["customer number"] == "C0001")
+    assert row["ID number"] == pii.mask_id(ID_SH) and ID_SH not in str(rows)
+    # ocrm.exports guards text starting with "+" (a formula to spreadsheets) with a leading quote.
+    assert row["primary phone"] == "'" + pii.mask_phone(PHONE_SH) and PHONE_SH not in str(rows)
+    entry = AuditLog.objects.get(action=AuditLog.Action.EXPORT, actor=user)
+    assert entry.object_type == "customers.customer" and entry.detail["rows"] == 4 and entry.detail["pii"] is False
+
+
+def test_export_is_clear_with_unmask_permission_and_audited(client, org, people):
+    header, rows = read_xlsx(as_user(client, org.supervisor).get(reverse(LIST) + "?export=xlsx&q=wang"))
+    row = next(r for r in rows if r["customer number"] == "C0001")
+    assert row["ID number"] == ID_SH and row["primary phone"] == PHONE_SH
+    assert [r["customer number"] for r in rows] == ["C0001", "C0003"]
+    entry = AuditLog.objects.get(action=AuditLog.Action.EXPORT, actor=org.supervisor)
+    assert entry.detail["pii"] is True and entry.detail["rows"] == 2 and "q=wang" in entry.detail["query"]
+    # The page itself always shows masked values, even to this user.
+    page = as_user(client, org.supervisor).get(reverse(LIST)).content.decode()
+    assert pii.mask_id(ID_SH) in page and ID_SH not in page and PHONE_SH not in page
+
+
+def test_export_without_permission_is_forbidden(client, org, people):
+    user = org.product_manager
+    assert user.has_perm("customers.view_customer") and not user.has_perm("customers.export_customers")
+    assert as_user(client, user).get(reverse(LIST)).status_code == 200
+    assert as_user(client, user).get(reverse(LIST) + "?export=xlsx").status_code == 403
+    assert not AuditLog.objects.filter(action=AuditLog.Action.EXPORT).exists()
+
+
+# --- bulk actions -----------------------------------------------------------------------------------
+
+
+def bulk(client, user, **data):
+    return as_user(client, user).post(reverse("customers:bulk_tag"), data)
+
+
+def test_bulk_tag_selected_rows_creates_the_tag_and_ignores_rows_outside_scope(client, org, people):
+    response = bulk(client, org.manager, action="tag", scope="selected", tag_name=" Spring  2026 ",
+                    selection=[people["sh_wang"].pk, people["bj_wang"].pk, people["b_wang"].pk], query="q=wang")
+    assert response.status_code == 302 and response["Location"] == reverse(LIST) + "?q=wang"
+    tag = Tag.objects.get(name="Spring 2026")
+    assert tag.bank == org.bank_a
+    assert set(CustomerTag.objects.filter(tag=tag).values_list("customer__number", flat=True)) == {"C0001"}
+    entry = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_type="customers.tag", detail__bulk="tag")
+    assert entry.detail["added"] == 1 and entry.actor == org.manager
+    # Again, with one more row: existing memberships are kept, only the new one counts.
+    bulk(client, org.manager, action="tag", scope="selected", tag_name="Spring 2026",
+         selection=[people["sh_wang"].pk, people["sh_li"].pk])
+    assert CustomerTag.objects.filter(tag=tag).count() == 2
+    assert sorted(e.detail["added"] for e in AuditLog.objects.filter(detail__bulk="tag")) == [1, 1]
+
+
+def test_bulk_tag_all_results_of_the_filter(client, org, people):
+    bulk(client, org.supervisor, action="tag", scope="all", tag_name="Wangs", query="q=王伟&page=2")
+    assert sorted(CustomerTag.objects.filter(tag__name="Wangs").values_list("customer__number", flat=True)) == [
+        "C0001", "C0003"]
+    assert listed(client, org.supervisor, f"?tag={Tag.objects.get(name='Wangs').pk}") == ["C0001", "C0003"]
+
+
+def test_bulk_without_a_selection_changes_nothing(client, org, people):
+    response = bulk(client, org.manager, action="tag", scope="selected", tag_name="Empty")
+    assert response.status_code == 302
+    assert not Tag.objects.filter(name="Empty").exists()
+    messages = [str(m) for m in as_user(client, org.manager).get(response["Location"]).context["messages"]]
+    assert any("Select at least one customer" in m for m in messages)
+
+
+def test_bulk_add_to_static_group_and_save_dynamic_group(client, org, people):
+    bulk(client, org.supervisor, action="group", scope="all", new_group_name="Branch SH wealth", query="tier=wealth")
+    group = CustomerGroup.objects.get(name="Branch SH wealth")
+    assert group.owner == org.supervisor and group.kind == "static"
+    assert list(group.members.values_list("number", flat=True)) == ["C0001"]
+    bulk(client, org.supervisor, action="group", scope="selected", group=group.pk,
+         selection=[people["sub_wang"].pk, people["bj_wang"].pk])
+    assert sorted(group.members.values_list("number", flat=True)) == ["C0001", "C0003"]
+    # Someone else's group is refused.
+    bulk(client, org.manager, action="group", scope="selected", group=group.pk, selection=[people["sh_li"].pk])
+    assert group.members.count() == 2
+
+    bulk(client, org.supervisor, action="dynamic", dynamic_name="Big fish", query="aum_min=10000&page=3")
+    dynamic = CustomerGroup.objects.get(name="Big fish")
+    assert dynamic.kind == "dynamic" and dynamic.filter_query == "aum_min=10000"
+    assert listed(client, org.supervisor, f"?group={dynamic.pk}") == ["C0001", "C0003"]
+    people["sh_li"].aum = Decimal("20000")
+    people["sh_li"].save()
+    assert listed(client, org.supervisor, f"?group={dynamic.pk}") == ["C0001", "C0002", "C0003"]  # re-run
+
+
+def test_bulk_needs_its_permission(client, org, people):
+    response = bulk(client, org.product_manager, action="tag", scope="selected", tag_name="X",
+                    selection=[people["sh_wang"].pk])
+    assert response.status_code == 403
+    assert not Tag.objects.filter(name="X").exists()
+
+
+# --- teller look-up ---------------------------------------------------------------------------------
+
+
+def lookup(client, user, **params):
+    response = as_user(client, user).get(reverse("customers:lookup"), params)
+    assert response.status_code == 200
+    return response
+
+
+def test_teller_lookup_is_exact_masked_and_audited(client, org, people):
+    teller = org.teller
+    response = lookup(client, teller, value="C0004")  # another branch of the bank: found
+    results = response.context["results"]
+    assert [r["customer"].number for r in results] == ["C0004"]
+    page = response.content.decode()
+    assert "王*" in page and "王伟" not in page and "W*** W**" in page
+    assert results[0]["url"] is None  # the teller cannot open the 360 page
+    entry = AuditLog.objects.get(actor=teller, object_type="customers.customer")
+    assert entry.detail["found"] == ["C0004"] and entry.detail["lookup"] == "any"
+
+    assert [r["customer"].number for r in lookup(client, teller, value=ID_SH, kind="id").context["results"]] == ["C0001"]
+    assert [r["customer"].number for r in lookup(client, teller, value=ID_SH, doc_type="passport").context["results"]] == []
+    assert [r["customer"].number for r in lookup(client, teller, value="13998765432").context["results"]] == ["C0004"]
+    assert [r["customer"].number for r in lookup(client, teller, value=ACCOUNT_SH).context["results"]] == ["C0001"]
+    # A kind that does not fit the value finds nothing.
+    assert lookup(client, teller, value=ACCOUNT_SH, kind="phone").context["results"] == []
+    # Nothing that is not exact.
+    for value in ("C000", "王伟", ID_SH[:10], ACCOUNT_SH[:-1]):
+        response = lookup(client, teller, value=value)
+        assert response.context["results"] == [], value
+        assert "No customer has exactly this number" in response.content.decode()
+    audit_entries = AuditLog.objects.filter(actor=teller, object_type="customers.customer")
+    assert audit_entries.count() == 10
+    assert all(ID_SH not in str(e.detail) for e in audit_entries)  # the typed ID is logged masked
+    # Never another bank's customer.
+    assert lookup(client, org.b_manager, value=ID_SH).context["results"] == []
+
+
+def test_lookup_links_to_the_page_when_in_scope(client, org, people):
+    results = lookup(client, org.manager, value="C0001").context["results"]
+    assert results[0]["url"] == people["sh_wang"].get_absolute_url()
+
+
+# --- queries ----------------------------------------------------------------------------------------
+
+
+def count_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_list_queries_do_not_grow_with_rows(client, org, django_assert_max_num_queries):
+    tag = Tag.objects.create(bank=org.bank_a, name="VIP")
+
+    def grow(start, stop):
+        for i in range(start, stop):
+            customer = make_customer(f"Q{i:04d}", org.a_sh, org.manager, name_local=f"客户{i}", name_latin=f"Kehu {i}")
+            add_identity(customer, resident_id(f"3101041980010{i:04d}"))
+            add_phone(customer, f"+86138000{i:05d}")
+            CustomerTag.objects.create(customer=customer, tag=tag)
+
+    as_user(client, org.supervisor)
+    url = reverse(LIST) + "?per_page=50"
+    grow(0, 5)
+    client.get(url)  # the first request of a session warms caches (parameters, navigation)
+    few = count_queries(client, url)
+    grow(5, 30)
+    many = count_queries(client, url)
+    assert few == many
+    with django_assert_max_num_queries(25):
+        client.get(url + "&q=客户&tier=mass")
+    assert Customer.objects.count() == 30
