@@ -17,34 +17,27 @@ from . import jobs
 RETRY_HELD_RUN_SECONDS = 60
 
 
-def _retry_if_held(task, run):
-    if run.running_elsewhere:
-        raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
+def _run(task, job, service, business_date, bank_id, run_id):
+    """Run `service(business_date, bank_id=..., run=...)` once per run key; a delivery
+    that finds the run held by another worker retries later instead of waiting."""
+    business_date = jobs.parse_business_date(business_date)
+    try:
+        with job_run(job, bank_id=bank_id, business_date=business_date,
+                     task_id=task.request.id or "", run_id=run_id) as run:
+            if run.running_elsewhere:
+                raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
+            if not run.already_done:
+                service(business_date, bank_id=bank_id, run=run)
+    except jobs.RunHeldElsewhere:
+        raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None) from None
+    return run.summary()
 
 
 @shared_task(bind=True, name="sysadmin.tasks.purge_audit_log")
 def purge_audit_log(self, business_date=None, bank_id=None, run_id=None):
-    business_date = jobs.parse_business_date(business_date)
-    try:
-        with job_run(jobs.AUDIT_RETENTION, bank_id=bank_id, business_date=business_date,
-                     task_id=self.request.id or "", run_id=run_id) as run:
-            _retry_if_held(self, run)
-            if not run.already_done:
-                jobs.purge_audit_log(business_date, bank_id=bank_id, run=run)
-    except jobs.RunHeldElsewhere:
-        raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None) from None
-    return run.summary()
+    return _run(self, jobs.AUDIT_RETENTION, jobs.purge_audit_log, business_date, bank_id, run_id)
 
 
 @shared_task(bind=True, name="sysadmin.tasks.send_password_expiry_notices")
 def send_password_expiry_notices(self, business_date=None, bank_id=None, run_id=None):
-    business_date = jobs.parse_business_date(business_date)
-    try:
-        with job_run(jobs.PASSWORD_EXPIRY_NOTICES, bank_id=bank_id, business_date=business_date,
-                     task_id=self.request.id or "", run_id=run_id) as run:
-            _retry_if_held(self, run)
-            if not run.already_done:
-                jobs.send_password_expiry_notices(business_date, bank_id=bank_id, run=run)
-    except jobs.RunHeldElsewhere:
-        raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None) from None
-    return run.summary()
+    return _run(self, jobs.PASSWORD_EXPIRY_NOTICES, jobs.send_password_expiry_notices, business_date, bank_id, run_id)
