@@ -139,6 +139,11 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Personal data at rest (ocrm/pii.py). Empty = derived from SECRET_KEY, fine for development;
+# production sets both and never changes them with SECRET_KEY (hashes and ciphertexts depend on them).
+PII_HASH_KEY = os.environ.get("OCRM_PII_HASH_KEY", "")
+PII_ENCRYPTION_KEY = os.environ.get("OCRM_PII_ENCRYPTION_KEY", "")  # a Fernet key (32 url-safe base64 bytes)
+
 # Organisation-data import: the inbox the batch layer watches, and the upload limits.
 IMPORT_INBOX_DIR = os.environ.get("OCRM_IMPORT_INBOX", os.path.join(VAR_DIR, "inbox"))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("OCRM_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
