@@ -1,6 +1,9 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--branches N] [--staff N] [--repeat N]
+    python -m bench [--suite org|customers|all] [--size medium|large] [--branches N] [--staff N] [--repeat N]
+
+The default is quick: the organisation suite only. `--suite customers --size medium`
+generates 50k demo customers (about a minute) the first time; `--size large` 1M (minutes).
 
 Uses its own database (<DATABASE_URL name>_bench), migrates it, generates an
 organisation, and prints medians and ratios. Each figure names what produced it.
@@ -16,6 +19,9 @@ def main(argv=None):
     parser.add_argument("--branches", type=int, default=3000)
     parser.add_argument("--staff", type=int, default=30000)
     parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--suite", choices=["org", "customers", "all"], default="org")
+    parser.add_argument("--size", choices=["medium", "large"], default="medium",
+                        help="Demo customers for the customers suite: medium 50k, large 1M (~10M transactions).")
     args = parser.parse_args(argv)
 
     url = os.environ["DATABASE_URL"]
@@ -32,9 +38,14 @@ def main(argv=None):
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench import org_pages
+    if args.suite in ("org", "all"):
+        from bench import org_pages
 
-    org_pages.run(branches=args.branches, staff=args.staff, repeat=args.repeat)
+        org_pages.run(branches=args.branches, staff=args.staff, repeat=args.repeat)
+    if args.suite in ("customers", "all"):
+        from bench import customers
+
+        customers.run(size=args.size, repeat=args.repeat)
     return 0
 
 

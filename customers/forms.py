@@ -190,7 +190,8 @@ class CustomerForm(forms.Form):
 
 class ContactPointForm(forms.Form):
     id = forms.IntegerField(required=False, widget=forms.HiddenInput)
-    kind = forms.ChoiceField(label=_("kind"), choices=ContactPoint.Kind.choices)
+    # The initial kind is what a browser submits for the blank extra row: left alone, it is unchanged.
+    kind = forms.ChoiceField(label=_("kind"), choices=ContactPoint.Kind.choices, initial=ContactPoint.Kind.MOBILE)
     value = forms.CharField(label=_("value"), max_length=200, required=False)
     is_primary = forms.BooleanField(label=_("primary"), required=False)
     is_verified = forms.BooleanField(label=_("verified"), required=False)

@@ -1,6 +1,6 @@
 """customers' pages; each area keeps its routes in its own module."""
 
-from . import urls_batch, urls_detail, urls_edit, urls_exports, urls_list
+from . import urls_360, urls_batch, urls_detail, urls_edit, urls_exports, urls_list
 
 app_name = "customers"
 
@@ -9,5 +9,6 @@ urlpatterns = [
     *urls_exports.urlpatterns,
     *urls_batch.urlpatterns,
     *urls_edit.urlpatterns,
+    *urls_360.urlpatterns,
     *urls_detail.urlpatterns,
 ]

@@ -32,13 +32,18 @@ def _jsonable(value):
     return str(value)
 
 
-def snapshot(instance, exclude=()):
-    """Field values of a model instance as JSON-ready data (foreign keys as ids)."""
+def snapshot(instance, exclude=(), masked=None):
+    """Field values of a model instance as JSON-ready data (foreign keys as ids).
+    `masked` maps field names to a function that masks personal data: the audit log
+    records that a phone number changed, not the number itself."""
     data = {}
     for field in instance._meta.concrete_fields:
         if field.name in SKIP_FIELDS or field.name in exclude:
             continue
-        data[field.attname] = _jsonable(field.value_from_object(instance))
+        value = field.value_from_object(instance)
+        if masked and field.name in masked and value:
+            value = masked[field.name](value)
+        data[field.attname] = _jsonable(value)
     return data
 
 
@@ -123,13 +128,13 @@ def _pre_save(sender, instance, raw=False, **kwargs):
         instance._audit_before = None
         return
     old = sender._base_manager.filter(pk=instance.pk).first()
-    instance._audit_before = snapshot(old, _registered[sender]) if old is not None else None
+    instance._audit_before = snapshot(old, *_registered[sender]) if old is not None else None
 
 
 def _post_save(sender, instance, created, raw=False, **kwargs):
     if raw:
         return
-    after = snapshot(instance, _registered[sender])
+    after = snapshot(instance, *_registered[sender])
     before = getattr(instance, "_audit_before", None)
     if created or before is None:
         record(AuditLog.Action.CREATE, instance, changes={k: [None, v] for k, v in after.items()})
@@ -140,15 +145,16 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
 
 
 def _post_delete(sender, instance, **kwargs):
-    before = snapshot(instance, _registered[sender])
+    before = snapshot(instance, *_registered[sender])
     record(AuditLog.Action.DELETE, instance, changes={k: [v, None] for k, v in before.items()})
 
 
-def register(model, exclude=()):
-    """Audit every save and delete of `model` with before/after values."""
+def register(model, exclude=(), masked=None):
+    """Audit every save and delete of `model` with before/after values (fields in
+    `exclude` left out, fields in `masked` recorded masked)."""
     if model in _registered:
         return
-    _registered[model] = set(exclude)
+    _registered[model] = (set(exclude), dict(masked or {}))
     uid = f"audit-{model._meta.label_lower}"
     pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + "-pre")
     post_save.connect(_post_save, sender=model, dispatch_uid=uid + "-post")

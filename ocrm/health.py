@@ -28,8 +28,13 @@ def _check_celery():
     # check must fail in milliseconds, not after seconds of retries (load balancers wait).
     with app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0.2, timeout=1)
-        # The first worker's answer is enough; a busy 2-core machine may need more than 1 s.
-        replies = app.control.ping(timeout=2.0, limit=1, connection=conn) or []
+        # The first worker's answer is enough. A busy worker can miss one broadcast, so a
+        # worker is declared missing only after two silent pings.
+        replies = []
+        for _attempt in range(2):
+            replies = app.control.ping(timeout=1.5, limit=1, connection=conn) or []
+            if replies:
+                break
     workers = sorted(name for reply in replies for name in reply)
     return {"ok": bool(workers), "workers": workers}
 

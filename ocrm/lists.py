@@ -95,6 +95,9 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
             raise PermissionDenied(_("You may not export this list."))
 
         qs = self.filtered_queryset()
+        background = getattr(self, "background_export", None)
+        if background is not None:  # in the worker, as the owner (ocrm.export_jobs)
+            return background.write(self, qs)
         cap = parameters.get("export.max_rows", request.user.bank_id)
         total = qs.count()
         if total > cap:
@@ -103,6 +106,14 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
             query = request.GET.copy()
             query.pop("export", None)
             return redirect(f"{request.path}?{query.urlencode()}")
+        if total > parameters.get("export.sync_max_rows", request.user.bank_id):
+            # Too big to build inside a request without timing out: a worker writes it.
+            from . import export_jobs
+
+            export_jobs.queue_export(self, request, total)
+            messages.info(request, _("The export of %(n)d rows runs in the background; download it from My exports "
+                                     "when it is ready.") % {"n": total})
+            return redirect(export_jobs.EXPORT_LIST_URL)
         rows = table_rows(self.table_class, qs, request=request, exclude=self.export_exclude)
         return xlsx_response(
             rows, filename=self.export_filename or self.model._meta.model_name, request=request,

@@ -27,9 +27,16 @@ DEFAULTS = {
     ),
     "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
     "export.max_rows": ("int", "100000", _("Largest number of rows one XLSX export may hold.")),
+    "export.sync_max_rows": (
+        "int", "5000", _("Exports with more rows than this run in the background and wait in \"my exports\"."),
+    ),
+    "export.keep_days": ("int", "7", _("Days a background export file is kept for download before it is removed.")),
     "customers.checker_fields": (
         "json", '["name_local", "name_latin", "birth_date", "branch", "identity"]',
         _("Customer fields whose changes wait for a checker's approval (JSON list; \"identity\" = identity document)."),
+    ),
+    "customers.document_max_bytes": (
+        "int", "10485760", _("Largest customer document (PDF, JPEG or PNG) one upload may hold, in bytes."),
     ),
 }
 

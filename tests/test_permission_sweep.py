@@ -126,7 +126,11 @@ MODEL_OBJECTS = {
     "ocrm.jobrun": bank_object("job_run"),
     "ocrm.notification": bank_object("notification"),
     "ocrm.changerequest": bank_object("change_request"),
+    "ocrm.exportfile": bank_object("export_file"),
     "customers.customerdocument": bank_object("customer_document"),
+    **{f"customers.{name}": bank_object(name) for name in (  # customers/admin.py's model pages
+        "customer", "product", "fxrate", "holding", "transaction", "servicecontact", "customernote", "tag",
+        "customergroup", "household", "relationship", "lifecyclechange", "ratingchange")},
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -161,8 +165,15 @@ ROUTE_PARAMS = {
     "customers:transactions": {"number": by_number("customer")},
     "customers:reveal": {"number": by_number("customer")},
     "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},
+    **{f"customers:{name}": {"number": by_number("customer")}
+       for name in ("note_add", "contact_log", "document_upload", "relationship_add", "tag_add")},
+    "customers:relationship_remove": {"number": by_number("customer"), "pk": model("customers.relationship")},
+    "customers:tag_remove": {"number": by_number("customer"), "pk": model("customers.tag")},
     "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
     "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
+    "customers:export_progress": {"pk": model("ocrm.exportfile")},
+    "customers:export_download": {"pk": model("ocrm.exportfile")},
+    "customers:export_cancel": {"pk": model("ocrm.exportfile")},
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
@@ -183,6 +194,8 @@ ADMIN_OBJECT_PARAMS = {"object_id", "object_pk", "id"}
 ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login"}
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
+# An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
+SUPERUSER_MAY_GET_404 |= {"customers:export_progress", "customers:export_download"}
 # Answers 503 (not an error of the page) when a dependency is down, e.g. no Celery worker here.
 MAY_ANSWER_503 = {"healthz"}
 
@@ -196,6 +209,7 @@ POST_ACCESS = {
     "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
     "sysadmin:import_apply": ("sysadmin.run_imports",),
     "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
+    "customers:export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
 }
 
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
@@ -235,6 +249,47 @@ def fills_for(route):
 # --- the data -------------------------------------------------------------------------------------------
 
 
+def customer_admin_rows(bank, branch, staff, customer):
+    """One row of each customers model that has an admin page, in `customer`'s bank."""
+    from django.utils import timezone
+
+    from customers import models as cm
+    from tests.factories import make_customer, make_product
+
+    product = make_product(bank, code=f"DD-{bank.code}")
+    holding = cm.Holding.objects.create(bank_id=bank.pk, customer=customer, product=product,
+                                        account_number=f"ACC-{bank.code}", currency="CNY", balance=100)
+    other = make_customer(f"C-SWEEP2-{bank.code}", branch, staff, name_local="李娜", name_latin="Li Na")
+    now = timezone.now()
+    return {
+        "product": product, "holding": holding,
+        "fxrate": cm.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
+        "transaction": cm.Transaction.objects.create(
+            bank_id=bank.pk, customer_id=customer.pk, holding=holding, occurred_at=now, amount=10, currency="CNY",
+            direction="C", channel="counter", txn_type="deposit"),
+        "servicecontact": cm.ServiceContact.objects.create(bank_id=bank.pk, customer=customer, staff=staff,
+                                                           channel="phone", subject="Sweep call"),
+        "customernote": cm.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, author=staff, text="Sweep"),
+        "tag": cm.Tag.objects.create(bank=bank, name=f"VIP-{bank.code}"),
+        "customergroup": cm.CustomerGroup.objects.create(bank=bank, name=f"Group {bank.code}", owner=staff),
+        "household": cm.Household.objects.create(bank=bank, name=f"Household {bank.code}", primary_member=customer),
+        "relationship": cm.Relationship.objects.create(bank_id=bank.pk, from_customer=customer, to_customer=other,
+                                                       kind="spouse"),
+        "lifecyclechange": cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
+        "ratingchange": cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=1),
+    }
+
+
+def make_export_file(bank, owner):
+    """A finished background export (ocrm.ExportFile) of `owner`, with its file."""
+    from ocrm.models import ExportFile
+
+    export_file = ExportFile.objects.create(owner=owner, bank_id=bank.pk, title="Customers", url_name="customers:list",
+                                            filename="customers", status=ExportFile.Status.DONE, row_count=1)
+    export_file.file.save("customers.xlsx", ContentFile(b"PK"))
+    return export_file
+
+
 @pytest.fixture
 def sweep_data(org, settings, tmp_path):
     from django_celery_beat.models import (
@@ -262,12 +317,12 @@ def sweep_data(org, settings, tmp_path):
                                     content_type="image/png", size=4)
         document.file.save("scan.png", ContentFile(b"\x89PNG"))
         return SimpleNamespace(
-            customer=customer, customer_document=document,
+            customer=customer, customer_document=document, **customer_admin_rows(bank, branch, staff, customer),
             change_request=ChangeRequest.objects.create(
                 bank_id=bank.pk, branch_path=branch.path, action=ACTION_UPDATE, object_type="customers.customer",
                 object_id=str(customer.pk), object_repr=str(customer), changes={"name_latin": ["Wang Wei", "W. Wei"]},
                 maker=staff),
-            bank=bank, branch=branch, staff=staff,
+            bank=bank, branch=branch, staff=staff, export_file=make_export_file(bank, staff),
             holiday=Holiday.objects.create(bank=bank, country=country, date=datetime.date(2026, 10, 1), name="National Day"),
             bank_code=BankCode.objects.create(bank=bank, code=f"{bank.code}-X", name="Counterparty", bic="ABCDCNSH",
                                               country=country),

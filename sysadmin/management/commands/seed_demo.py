@@ -1,7 +1,9 @@
 """manage.py seed_demo: load the demo organisation (see sysadmin.demo)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 
+from customers import demo as customer_demo
 from sysadmin import demo
 from sysadmin.models import Bank
 
@@ -17,23 +19,43 @@ class Command(BaseCommand):
                             help="Do nothing when any bank exists already (what `make run` uses).")
         parser.add_argument("--reset", action="store_true",
                             help="Delete the demo banks (and only those) first; refused while other data refers to them.")
+        parser.add_argument("--customers", choices=list(customer_demo.SIZES), default="small",
+                            help="Demo customers: small ~2k (default), medium ~50k, large 1M with ~10M transactions, none.")
+        parser.add_argument("--customers-count", type=int, default=None,
+                            help="Exactly this many demo customers (overrides --customers; tests use a few hundred).")
 
-    def handle(self, *args, seed, if_empty, reset, verbosity, **options):
+    def handle(self, *args, seed, if_empty, reset, verbosity, customers, customers_count, **options):
         if if_empty and Bank.objects.exists():
             if verbosity:
                 self.stdout.write("A bank exists already: demo data not loaded (--if-empty).")
             return
         plan = demo.build_plan(seed)
+        customer_count = customers_count if customers_count is not None else customer_demo.SIZES[customers]
         try:
-            if reset:
-                removed = demo.reset(plan.demo_bank_codes)
-                if verbosity and removed:
-                    self.stdout.write(f"Removed {removed} demo bank(s) and their branches, staff, holidays and bank codes.")
-            counts = demo.load(plan)
-        except demo.DemoDataError as exc:
+            with transaction.atomic():
+                if reset:
+                    removed_customers = customer_demo.reset()
+                    removed = demo.reset(plan.demo_bank_codes)
+                    if verbosity and removed:
+                        self.stdout.write(f"Removed {removed} demo bank(s) and their branches, staff, holidays, bank codes "
+                                          f"and {removed_customers} customers.")
+                counts = demo.load(plan)
+                customer_counts = customer_demo.load(
+                    customer_count, seed=seed, progress=self.stdout.write if verbosity > 1 else None,
+                ) if customer_count else None
+        except (demo.DemoDataError, customer_demo.DemoCustomersError) as exc:
             raise CommandError(str(exc)) from exc
         if verbosity:
             self._report(seed, counts)
+            if customer_counts:
+                self._report_customers(customer_counts)
+
+    def _report_customers(self, counts):
+        write = self.stdout.write
+        write(f"  customers   {counts['customer']} ({counts['retail']} retail, {counts['corporate']} corporate) "
+              f"in {counts['seconds']} s")
+        for kind in ("identity", "contact", "holding", "transaction", "balance", "relationship", "household", "service"):
+            write(f"    {kind:<18} {counts[kind]}")
 
     def _report(self, seed, counts):
         write = self.stdout.write

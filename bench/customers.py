@@ -1,0 +1,194 @@
+"""Customers on generated data (seed_demo's customers, customers/demo.py): the 360 page,
+search and exact look-ups, and a 100k-row XLSX export.
+
+  * 360 page of a typical customer (retail, median holdings) seen by its manager: median
+    server time, SQL query count, ratio to the home page;
+  * search through the list page's q box and as the raw queryset (first page + count):
+    2-character Chinese fragments and Latin prefixes, as a bank-wide user and a supervisor;
+    exact look-ups by ID number, phone and account number;
+  * XLSX export (ocrm.exports.table_rows + write_xlsx, the customers export table) in a
+    subprocess: peak resident memory (getrusage maxrss) and time.
+Targets (issue 3): 360 <= 25 queries, median <= 80 ms; search median <= 50 ms, p95 <= 150 ms;
+exact <= 20 ms; export of 100k rows <= 200 MB.
+"""
+
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+CN_FRAGMENTS = ["王伟", "李娜", "张伟", "陈静", "刘洋", "杨敏"]
+LATIN_FRAGMENTS = ["wang", "chen", "li", "zhang", "chan", "smith"]
+
+
+def ensure_data(size, count=None):
+    from customers import demo as customer_demo
+    from customers.models import Customer
+    from sysadmin import demo as org_demo
+    from sysadmin.models import Bank
+
+    wanted = count or customer_demo.SIZES[size]
+    if not Bank.objects.filter(code="OGB").exists():
+        org_demo.load(org_demo.build_plan(org_demo.DEFAULT_SEED))
+    have = Customer.objects.filter(bank__code__in=["OGB", "HCB"]).count()
+    if have == wanted:
+        print(f"using the {have} demo customers already generated")
+        return
+    if have:
+        customer_demo.reset()
+    print(f"generating {wanted} demo customers ...", flush=True)
+    counts = customer_demo.load(wanted, progress=lambda line: print("  " + line, flush=True))
+    print(f"generated {counts['customer']} customers, {counts['holding']} holdings, {counts['transaction']} transactions, "
+          f"{counts['balance']} balance points in {counts['seconds']} s (ANALYZE {counts['analyse_seconds']} s)")
+
+
+def _times(fn, repeat):
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.95))]
+
+
+def _page(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        _page(client, url)
+    return len(ctx.captured_queries)
+
+
+def _row(label, median, p95=None, queries=None, target=""):
+    p95_text = f"{p95:8.1f}" if p95 is not None else " " * 8
+    q_text = f"{queries:8d}" if queries is not None else " " * 8
+    print(f"{label:58} {median:9.1f} {p95_text} {q_text}  {target}")
+
+
+def typical_customer():
+    from customers.models import Customer
+
+    candidates = (Customer.objects.filter(bank__code="OGB", kind="retail", branch__country="CN",
+                                          primary_manager__isnull=False, lifecycle_stage="active")
+                  .annotate(n=Count("holdings")).filter(n=3).order_by("number"))
+    return candidates[len(candidates[:200]) // 2]
+
+
+def run(size, repeat, count=None, export_rows=100_000):
+    from customers.filtersets import exact_match_condition, user_region
+    from customers.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
+    from customers.search import filter_by_name
+    from sysadmin.models import Staff
+
+    ensure_data(size, count)
+    print(f"\ncustomers: {Customer.objects.count()}, transactions: {Transaction.objects.count()}")
+    print(f"medians of {repeat} requests, server side through Django's test client\n")
+    print(f"{'measure':58} {'median ms':>9} {'p95 ms':>8} {'queries':>8}  target")
+
+    # (a) the 360 page
+    customer = typical_customer()
+    manager = customer.primary_manager
+    client = Client()
+    client.force_login(manager)
+    home = reverse("home")
+    home_ms, _ = _times(lambda: _page(client, home), repeat)
+    _row(f"home page ({manager.username})", home_ms, queries=_queries(client, home))
+    detail = reverse("customers:detail", args=[customer.number])
+    ms, p95 = _times(lambda: _page(client, detail), repeat)
+    queries = _queries(client, detail)
+    _row(f"360 page {customer.number} (ratio to home {ms / home_ms:.1f})", ms, p95, queries, "<= 80 ms, <= 25 queries")
+
+    # (b) search, as a bank-wide user and a branch supervisor
+    users = {"bank-wide (mm1)": Staff.objects.get(username="mm1"), "supervisor (sup.sh)": Staff.objects.get(username="sup.sh")}
+    list_url = reverse("customers:list")
+    for label, user in users.items():
+        client = Client()
+        client.force_login(user)
+        visible = Customer.objects.visible_to(user).active()
+        for fragment in CN_FRAGMENTS + LATIN_FRAGMENTS:
+            def raw(fragment=fragment, visible=visible):
+                qs = filter_by_name(visible, fragment).order_by("-aum", "number")
+                return list(qs[:25]), qs.count()
+
+            hits = raw()[1]
+            ms, p95 = _times(lambda fragment=fragment, client=client: _page(client, f"{list_url}?q={fragment}"), repeat)
+            _row(f"{label} list q={fragment} ({hits} hits)", ms, p95, _queries(client, f"{list_url}?q={fragment}"),
+                 "<= 50 ms, p95 <= 150")
+            ms, p95 = _times(raw, repeat)
+            _row(f"{label} raw queryset {fragment}", ms, p95)
+
+    # exact look-ups (by the bank-wide user)
+    user = users["bank-wide (mm1)"]
+    client = Client()
+    client.force_login(user)
+    visible = Customer.objects.visible_to(user).active()
+    document = IdentityDocument.objects.filter(bank_id=user.bank_id, doc_type="resident_id").order_by("pk")[1000]
+    phone = ContactPoint.objects.filter(bank_id=user.bank_id, kind="mobile", value__startswith="+86").order_by("pk")[1000]
+    account = Holding.objects.filter(bank_id=user.bank_id).order_by("pk")[1000]
+    for label, value in (("ID number", document.clear_number()), ("phone", phone.value[3:]),
+                         ("account", account.account_number)):
+        def raw(value=value):
+            condition = exact_match_condition(value, bank_id=user.bank_id, region=user_region(user))
+            return list(visible.filter(condition)[:25])
+
+        assert raw(), (label, value)
+        url = f"{list_url}?q={value}"
+        ms, p95 = _times(lambda url=url: _page(client, url), repeat)
+        _row(f"exact {label}: list page", ms, p95, _queries(client, url))
+        ms, p95 = _times(raw, repeat)
+        _row(f"exact {label}: raw queryset", ms, p95, target="<= 20 ms")
+
+    # (c) the export, in a fresh process so that its peak memory is the export's own
+    started = time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "bench.customers", "export", str(export_rows)],
+                            capture_output=True, text=True, env=os.environ.copy(), check=True)
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    print(f"\nXLSX export of {figures['rows']} rows: {figures['seconds']:.1f} s, peak RSS {figures['peak_mb']:.0f} MB "
+          f"(process baseline after set-up {figures['baseline_mb']:.0f} MB), file {figures['file_mb']:.1f} MB "
+          f"[target <= 200 MB]; subprocess total {time.perf_counter() - started:.1f} s")
+
+
+def _export(rows):
+    """Runs in the subprocess: export `rows` customers as the bank-wide user would (masked)."""
+    import django
+
+    django.setup()
+    from django.test import RequestFactory
+
+    from customers.models import Customer
+    from customers.tables import CustomerExportTable, list_prefetches
+    from ocrm.exports import table_rows, write_xlsx
+    from sysadmin.models import Staff
+
+    user = Staff.objects.get(username="mm1")
+    request = RequestFactory().get("/customers/")
+    request.user = user
+    # Both banks: the medium size has fewer than 100k customers in one bank; scope does not change the cost.
+    queryset = (Customer.objects.active().select_related("branch", "primary_manager")
+                .prefetch_related(*list_prefetches()).order_by("-aum", "number")[:rows])
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    handle, count = write_xlsx(table_rows(CustomerExportTable, queryset, request=request, exclude=("selection",)))
+    seconds = time.perf_counter() - started
+    handle.seek(0, os.SEEK_END)
+    print(json.dumps({"rows": count, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                      "baseline_mb": baseline, "file_mb": handle.tell() / 1e6}))
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["export"]:
+    _export(int(sys.argv[2]))
