@@ -16,5 +16,5 @@ def register_nav():
                         icon="check2-square", order=3)
     navigation.register(CUSTOMERS, _("Batch maintenance"), "customers:batch_list", ["customers.maintain_batch"],
                         icon="file-earmark-arrow-up", order=4)
-    navigation.register(CUSTOMERS, _("My exports"), "customers:export_list", ["customers.export_customers"],
+    navigation.register(CUSTOMERS, _("My exports"), "export_list", ["customers.export_customers"],
                         icon="download", order=5)

@@ -34,7 +34,7 @@ from .models import AuditLog, ExportFile
 logger = logging.getLogger("ocrm.exports")
 
 # The "my exports" page (its URL name is fixed in the navigation, customers/nav.py).
-EXPORT_LIST_URL = "customers:export_list"
+EXPORT_LIST_URL = "export_list"
 JOB_NAME = "export"
 PURGE_JOB_NAME = "export_purge"
 

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import health, notifications, views
+from . import export_views, health, notifications, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,5 +13,9 @@ urlpatterns = [
     path("accounts/", include("sysadmin.account_urls")),
     path("sysadmin/", include("sysadmin.urls")),
     path("customers/", include("customers.urls")),
+    path("exports/", export_views.export_list, name="export_list"),
+    path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
+    path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),
+    path("exports/<int:pk>/cancel/", export_views.export_cancel, name="export_cancel"),
     path("admin/", admin.site.urls),
 ]

@@ -171,9 +171,9 @@ ROUTE_PARAMS = {
     "customers:tag_remove": {"number": by_number("customer"), "pk": model("customers.tag")},
     "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
     "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
-    "customers:export_progress": {"pk": model("ocrm.exportfile")},
-    "customers:export_download": {"pk": model("ocrm.exportfile")},
-    "customers:export_cancel": {"pk": model("ocrm.exportfile")},
+    "export_progress": {"pk": model("ocrm.exportfile")},
+    "export_download": {"pk": model("ocrm.exportfile")},
+    "export_cancel": {"pk": model("ocrm.exportfile")},
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
@@ -195,7 +195,7 @@ ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login"}
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
-SUPERUSER_MAY_GET_404 |= {"customers:export_progress", "customers:export_download"}
+SUPERUSER_MAY_GET_404 |= {"export_progress", "export_download"}
 # Answers 503 (not an error of the page) when a dependency is down, e.g. no Celery worker here.
 MAY_ANSWER_503 = {"healthz"}
 
@@ -209,7 +209,7 @@ POST_ACCESS = {
     "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
     "sysadmin:import_apply": ("sysadmin.run_imports",),
     "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
-    "customers:export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
+    "export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
 }
 
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):

@@ -246,16 +246,16 @@ def error_report_rows(batch):
     yield from error_rows(batch)
 
 
-def template_xlsx(kind):
-    """An empty workbook for `kind`: the header row (English keys) on the first sheet and
-    a second sheet describing every column."""
+def template_xlsx(kind, spec=None):
+    """An empty workbook for `kind` (or for `spec`, another reader of readers.read_file): the
+    header row (English keys) on the first sheet and a second sheet describing every column."""
     import tempfile
 
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    spec = get_spec(kind)
+    spec = spec or get_spec(kind)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = kind

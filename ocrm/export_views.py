@@ -26,7 +26,7 @@ def exports_for(user):
 @login_required
 def export_list(request):
     page = Paginator(exports_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "customers/exports/export_list.html", {
+    return render(request, "ocrm/exports/export_list.html", {
         "title": _("My exports"), "page_obj": page, "exports": page.object_list, "poll_seconds": POLL_SECONDS,
     })
 
@@ -36,7 +36,7 @@ def export_list(request):
 def export_progress(request, pk):
     """One row of the list, polled by htmx while the export is queued or running."""
     export = get_object_or_404(exports_for(request.user), pk=pk)
-    return render(request, "customers/exports/_row.html", {"export": export, "poll_seconds": POLL_SECONDS})
+    return render(request, "ocrm/exports/_row.html", {"export": export, "poll_seconds": POLL_SECONDS})
 
 
 @require_GET
@@ -61,4 +61,4 @@ def export_cancel(request, pk):
         messages.success(request, _("The export “%(title)s” was cancelled.") % {"title": export.title})
     else:
         messages.info(request, _("The export “%(title)s” had already finished.") % {"title": export.title})
-    return redirect("customers:export_list")
+    return redirect("export_list")

@@ -1,0 +1,188 @@
+"""Pages of customer batch maintenance: list, upload, detail (errors and preview), apply,
+error report and template downloads.
+
+Thin: a batch is always looked up through MaintenanceBatch.objects.visible_to(user) (another
+bank's batch, or another uploader's outside the user's scope, is a 404); staging and
+applying are customers.batch_maintenance services, which check permission and scope again."""
+
+import django_filters
+import django_tables2 as tables
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+from django.views.generic import FormView
+
+from ocrm.exports import xlsx_response
+from ocrm.lists import PermissionPageMixin, ScopedListView
+from ocrm.tables import BaseTable
+from sysadmin.imports.services import error_report_rows
+
+from . import batch_maintenance as service
+from .models import MaintenanceBatch
+
+PERMISSION = service.PERMISSION
+MAX_ERROR_ROWS = 500  # on the page; the XLSX report has all of them
+MAX_PREVIEW_ROWS = 200
+STATUS_BADGES = {
+    MaintenanceBatch.Status.REJECTED: "danger",
+    MaintenanceBatch.Status.VALIDATED: "info",
+    MaintenanceBatch.Status.APPLIED: "success",
+}
+
+
+class MaintenanceBatchTable(BaseTable):
+    id = tables.Column(verbose_name="#", linkify=("customers:batch_detail", [tables.A("pk")]))
+    created_at = tables.DateTimeColumn(verbose_name=gettext_lazy("uploaded"), format="Y-m-d H:i")
+    original_name = tables.Column(verbose_name=gettext_lazy("file name"),
+                                  linkify=("customers:batch_detail", [tables.A("pk")]))
+    status = tables.Column(verbose_name=gettext_lazy("status"))
+    total_rows = tables.Column(verbose_name=gettext_lazy("rows"), attrs={"td": {"class": "text-end"}})
+    invalid_rows = tables.Column(verbose_name=gettext_lazy("invalid"), attrs={"td": {"class": "text-end"}})
+    changed_rows = tables.Column(verbose_name=gettext_lazy("with changes"), attrs={"td": {"class": "text-end"}})
+    uploaded_by = tables.Column(verbose_name=gettext_lazy("uploaded by"), accessor="uploaded_by__username",
+                                order_by=("uploaded_by__username",), default="—")
+
+    class Meta(BaseTable.Meta):
+        model = MaintenanceBatch
+        fields = ()
+        sequence = ("id", "created_at", "original_name", "status", "total_rows", "invalid_rows", "changed_rows",
+                    "uploaded_by")
+
+    def render_status(self, record, value):
+        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"),
+                           value)
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+
+class MaintenanceBatchFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=MaintenanceBatch.Status.choices)
+    original_name = django_filters.CharFilter(label=gettext_lazy("file name"), lookup_expr="icontains")
+
+    class Meta:
+        model = MaintenanceBatch
+        fields = ["status", "original_name"]
+
+
+class BatchListView(ScopedListView):
+    model = MaintenanceBatch
+    table_class = MaintenanceBatchTable
+    filterset_class = MaintenanceBatchFilterSet
+    permission_required = PERMISSION
+    select_related = ("uploaded_by",)
+    title = gettext_lazy("Batch maintenance")
+    export_filename = "customer-batches"
+    create_url = "customers:batch_upload"
+    create_perm = PERMISSION
+
+
+class BatchUploadForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("File"), allow_empty_file=False,
+        help_text=gettext_lazy("XLSX (first worksheet) or CSV (UTF-8 or GB18030). Row 1 holds the column names, "
+                               "English or Chinese; download the template."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
+                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+    )
+
+
+class BatchUploadView(PermissionPageMixin, FormView):
+    permission_required = PERMISSION
+    form_class = BatchUploadForm
+    template_name = "customers/batch/upload.html"
+
+    def form_valid(self, form):
+        batch = service.stage_file(form.cleaned_data["file"], self.request.user)
+        if batch.status == MaintenanceBatch.Status.REJECTED:
+            messages.error(self.request, _("The file was rejected: %(error)s") % {"error": batch.error})
+        elif batch.invalid_rows:
+            messages.warning(self.request, _("%(total)d rows read; %(invalid)d have errors. Nothing can be applied "
+                                             "until the file is corrected.")
+                             % {"total": batch.total_rows, "invalid": batch.invalid_rows})
+        else:
+            messages.success(self.request, _("%(total)d rows read, all valid. Check the preview, then apply.")
+                             % {"total": batch.total_rows})
+        return redirect("customers:batch_detail", pk=batch.pk)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(title=_("Upload a batch maintenance file"), spec=service.spec_for(self.request.user.bank))
+        return context
+
+
+def _visible_batch(request, pk):
+    return get_object_or_404(
+        MaintenanceBatch.objects.visible_to(request.user).select_related("uploaded_by", "applied_by"), pk=pk)
+
+
+def _shown(value):
+    """A planned value as the preview shows it (tag lists joined, blanks as a dash)."""
+    if isinstance(value, list):
+        value = ", ".join(value)
+    if value is True or value is False:
+        return _("yes") if value else _("no")
+    return "—" if value in (None, "") else value
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_GET
+def batch_detail(request, pk):
+    batch = _visible_batch(request, pk)
+    labels = {column.key: column.label_zh for column in service.COLUMNS}
+    errors = []
+    for row in batch.rows.filter(is_valid=False).order_by("row_number")[:MAX_ERROR_ROWS]:
+        for error in row.errors:
+            errors.append({"row": row.row_number, "field": error["field"], "label_zh": labels.get(error["field"], ""),
+                           "value": row.data.get(error["field"], ""), "message": error["message"]})
+    preview = list(batch.rows.filter(is_valid=True).exclude(changes={}).order_by("row_number")[:MAX_PREVIEW_ROWS])
+    for row in preview:
+        row.ordered_changes = [(field, _shown(before), _shown(after)) for field, (before, after) in row.changes.items()]
+    return render(request, "customers/batch/detail.html", {
+        "title": str(batch), "batch": batch, "errors": errors, "preview": preview,
+        "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS, "max_error_rows": MAX_ERROR_ROWS,
+        "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS, "may_apply": batch.can_apply,
+        "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
+    })
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_POST
+def batch_apply(request, pk):
+    batch = _visible_batch(request, pk)
+    try:
+        batch = service.apply_batch(batch, request.user)
+    except service.ApplyError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.")
+                         % {"changed": batch.changed_rows, "unchanged": batch.unchanged_rows})
+    return redirect("customers:batch_detail", pk=batch.pk)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_GET
+def batch_errors(request, pk):
+    batch = _visible_batch(request, pk)
+    return xlsx_response(error_report_rows(batch), filename=f"customer-batch-{batch.pk}-errors", request=request,
+                         object_type="customers.maintenancebatch", detail={"batch": batch.pk}, pii=True)
+
+
+@login_required
+@permission_required(PERMISSION, raise_exception=True)
+@require_GET
+def batch_template(request):
+    service.check_actor(request.user)
+    return FileResponse(
+        service.template_xlsx(request.user.bank), as_attachment=True, filename="ocrm-customer-batch.xlsx",
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
