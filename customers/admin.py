@@ -35,6 +35,7 @@ from .models import (
     Household,
     IdentityDocument,
     LifecycleChange,
+    MaintenanceBatch,
     Product,
     RatingChange,
     Relationship,
@@ -450,3 +451,13 @@ class RatingChangeAdmin(HistoryAdmin):
     list_filter = ("tier_to",)
     fields = ("customer", "tier_from", "tier_to", "stars_from", "stars_to", "changed_at", "business_date", "reason")
     readonly_fields = fields
+
+
+@admin.register(MaintenanceBatch)
+class MaintenanceBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: batches are uploaded, previewed and applied on the batch maintenance pages."""
+
+    list_display = ("id", "bank", "original_name", "status", "uploaded_by", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("bank", "uploaded_by")
+    exclude = ("file",)

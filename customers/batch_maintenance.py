@@ -176,6 +176,18 @@ class MaintenanceSpec(Spec):
     def refused_columns(self, columns):
         return [key for key in columns if key in self.checker]
 
+    def writable_columns(self):
+        return [column for column in self.columns if column.key not in self.checker]
+
+    def header_help(self):
+        return ", ".join(f"{c.key} ({c.label_zh})" for c in self.writable_columns())
+
+    def for_template(self):
+        """The same spec showing only the columns a file of this bank may hold."""
+        template = MaintenanceSpec(self.checker)
+        template.columns = tuple(self.writable_columns())
+        return template
+
     def check(self, bank, rows, actor):
         flag_duplicates(rows, "customer_number", lambda row: row.values.get("customer_number", ""),
                         _("Customer"))
@@ -500,4 +512,4 @@ def _set_primary_contact(customer, kind, contact_id, value):
 def template_xlsx(bank):
     from sysadmin.imports.services import template_xlsx as workbook_for
 
-    return workbook_for(TEMPLATE_KIND, spec=spec_for(bank))
+    return workbook_for(TEMPLATE_KIND, spec=spec_for(bank).for_template())

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditLog, JobRun
+from .models import AuditLog, ExportFile, JobRun
 
 
 class ScopedAdminMixin:
@@ -134,3 +134,12 @@ class JobRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 
 from . import admin_notifications  # noqa: E402,F401  (registers the notification admin)
+
+
+@admin.register(ExportFile)
+class ExportFileAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only, and owners only (ExportFile.visible_to): an export may hold clear personal data."""
+
+    list_display = ("id", "owner", "title", "filename", "status", "row_count", "created_at")
+    list_filter = ("status",)
+    exclude = ("file",)

@@ -128,6 +128,7 @@ MODEL_OBJECTS = {
     "ocrm.changerequest": bank_object("change_request"),
     "ocrm.exportfile": bank_object("export_file"),
     "customers.customerdocument": bank_object("customer_document"),
+    "customers.maintenancebatch": bank_object("maintenance_batch"),
     **{f"customers.{name}": bank_object(name) for name in (  # customers/admin.py's model pages
         "customer", "product", "fxrate", "holding", "transaction", "servicecontact", "customernote", "tag",
         "customergroup", "household", "relationship", "lifecyclechange", "ratingchange")},
@@ -170,6 +171,8 @@ ROUTE_PARAMS = {
     "customers:relationship_remove": {"number": by_number("customer"), "pk": model("customers.relationship")},
     "customers:tag_remove": {"number": by_number("customer"), "pk": model("customers.tag")},
     "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
+    **{f"customers:{name}": {"pk": model("customers.maintenancebatch")}
+       for name in ("batch_detail", "batch_apply", "batch_errors")},
     "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
@@ -208,6 +211,7 @@ POST_ACCESS = {
     "notifications_read_all": ANY_USER,  # marks the user's own notifications only
     "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
     "sysadmin:import_apply": ("sysadmin.run_imports",),
+    "customers:batch_apply": ("customers.maintain_batch",),
     "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
     "export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
 }
@@ -300,7 +304,7 @@ def sweep_data(org, settings, tmp_path):
         SolarSchedule,
     )
 
-    from customers.models import CustomerDocument
+    from customers.models import CustomerDocument, MaintenanceBatch
     from ocrm.models import AuditLog, JobRun, Notification
     from sysadmin.imports.models import ImportBatch
     from sysadmin.models import BankCode, Holiday, PasswordHistory, SystemParameter
@@ -318,6 +322,7 @@ def sweep_data(org, settings, tmp_path):
         document.file.save("scan.png", ContentFile(b"\x89PNG"))
         return SimpleNamespace(
             customer=customer, customer_document=document, **customer_admin_rows(bank, branch, staff, customer),
+            maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             change_request=ChangeRequest.objects.create(
                 bank_id=bank.pk, branch_path=branch.path, action=ACTION_UPDATE, object_type="customers.customer",
                 object_id=str(customer.pk), object_repr=str(customer), changes={"name_latin": ["Wang Wei", "W. Wei"]},
