@@ -66,24 +66,25 @@ def exact_match_condition(text, *, bank_id, region, kinds=None, doc_type=None):
     if not text:
         return None
     bank = {"bank_id": bank_id} if bank_id is not None else {}
-    condition = Q()
+    # Each key is resolved to customer ids on its own index first: one OR of subqueries
+    # made PostgreSQL scan the customer table (230 ms at 1M customers, 1.9 s for the page).
+    ids = set()
     if "number" in kinds:
-        condition |= Q(number=text)
+        ids.update(Customer.objects.filter(number=text, **bank).values_list("pk", flat=True))
     if "id" in kinds and pii.normalise_id_number(text):
         # The lookup index is (bank_id, doc_type, number_hash): name the types so it is used whole.
         types = [doc_type] if doc_type else list(IdentityDocument.Type.values)
-        docs = IdentityDocument.objects.filter(number_hash=pii.keyed_hash(text), doc_type__in=types, **bank)
-        condition |= Q(pk__in=docs.values("customer_id"))
+        ids.update(IdentityDocument.objects.filter(number_hash=pii.keyed_hash(text), doc_type__in=types, **bank)
+                   .values_list("customer_id", flat=True))
     if "phone" in kinds:
         phone = normalise_phone(text, region)
         if phone:
-            points = ContactPoint.objects.filter(
+            ids.update(ContactPoint.objects.filter(
                 value=phone, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE], **bank
-            )
-            condition |= Q(pk__in=points.values("customer_id"))
+            ).values_list("customer_id", flat=True))
     if "account" in kinds:
-        condition |= Q(pk__in=Holding.objects.filter(account_number=text, **bank).values("customer_id"))
-    return condition or None
+        ids.update(Holding.objects.filter(account_number=text, **bank).values_list("customer_id", flat=True))
+    return Q(pk__in=sorted(ids)) if ids else None
 
 
 def visible_staff(request):
