@@ -120,19 +120,22 @@ def identity_context(customer, user):
 # --- relationships and household ---------------------------------------------------------------------------
 
 
-def relationships_context(customer, user):
+def relations_of(customer, user, limit):
+    """The customer's relationships in both directions, read from this customer's side:
+    [{pk, other, visible, label, share_percent, note}] in one query."""
     visible = Customer.objects.visible_to(user)
     rows = (
         Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer), bank_id=customer.bank_id)
         .select_related("from_customer", "to_customer")
         .annotate(from_visible=Exists(visible.filter(pk=OuterRef("from_customer_id"))),
                   to_visible=Exists(visible.filter(pk=OuterRef("to_customer_id"))))
-        .order_by("kind", "pk")[:RELATIONSHIPS_LIMIT]
+        .order_by("kind", "pk")[:limit]
     )
     relations = []
     for row in rows:
         outgoing = row.from_customer_id == customer.pk
         relations.append({
+            "pk": row.pk,
             "other": row.to_customer if outgoing else row.from_customer,
             # Names of customers outside the user's scope are not shown, only that a relation exists.
             "visible": row.to_visible if outgoing else row.from_visible,
@@ -140,6 +143,11 @@ def relationships_context(customer, user):
             "share_percent": row.share_percent,
             "note": row.note,
         })
+    return relations
+
+
+def relationships_context(customer, user):
+    relations = relations_of(customer, user, RELATIONSHIPS_LIMIT)
     return {"relations": relations, "graph": relationship_graph(customer, relations[:GRAPH_NODES])}
 
 

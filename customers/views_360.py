@@ -6,7 +6,6 @@ its form on a page of its own on GET (phones, and the form again with its errors
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,8 +13,9 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from . import services_360
+from .detail_sections import relations_of
 from .forms_360 import DocumentUploadForm, NoteForm, RelationshipForm, ServiceContactForm, TagForm
-from .models import Customer, Relationship, Tag
+from .models import Tag
 from .views_detail import CustomerRouteMixin
 from .views_edit import add_errors
 
@@ -114,21 +114,7 @@ class RelationshipAddView(AddToCustomerView):
 
     def page_context(self):
         customer, user = self.customer, self.request.user
-        visible = Customer.objects.visible_to(user)
-        rows = (Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer), bank_id=customer.bank_id)
-                .select_related("from_customer", "to_customer")
-                .annotate(from_visible=Exists(visible.filter(pk=OuterRef("from_customer_id"))),
-                          to_visible=Exists(visible.filter(pk=OuterRef("to_customer_id"))))
-                .order_by("kind", "pk")[:RELATIONS_SHOWN])
-        relations = []
-        for row in rows:
-            outgoing = row.from_customer_id == customer.pk
-            relations.append({
-                "pk": row.pk, "other": row.to_customer if outgoing else row.from_customer,
-                "visible": row.to_visible if outgoing else row.from_visible,
-                "label": row.get_kind_display() if outgoing else Relationship.INVERSE[row.kind],
-                "share_percent": row.share_percent,
-            })
+        relations = relations_of(customer, user, RELATIONS_SHOWN)
         return {"relations": relations, "may_remove": user.has_perm("customers.delete_relationship")}
 
 
