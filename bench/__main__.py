@@ -10,8 +10,18 @@ organisation, and prints medians and ratios. Each figure names what produced it.
 """
 
 import argparse
+import importlib
 import os
 import sys
+
+# suite name -> module under bench/ with run(size=, repeat=); "org" takes its own sizes.
+SUITES = {
+    "customers": "bench.customers",  # issue 3: search, 360 page, export
+    "feeds": "bench.feeds",  # issue 4: feed load vs bare COPY
+    "matching": "bench.matching",  # issue 4: matching 1M incoming rows against 1M customers
+    "lifecycle": "bench.lifecycle",  # issue 4: nightly lifecycle + rating vs one hand-written UPDATE
+    "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book
+}
 
 
 def main(argv=None):
@@ -19,7 +29,7 @@ def main(argv=None):
     parser.add_argument("--branches", type=int, default=3000)
     parser.add_argument("--staff", type=int, default=30000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--suite", choices=["org", "customers", "all"], default="org")
+    parser.add_argument("--suite", choices=["org", *SUITES, "all"], default="org")
     parser.add_argument("--size", choices=["medium", "large"], default="medium",
                         help="Demo customers for the customers suite: medium 50k, large 1M (~10M transactions).")
     args = parser.parse_args(argv)
@@ -42,10 +52,9 @@ def main(argv=None):
         from bench import org_pages
 
         org_pages.run(branches=args.branches, staff=args.staff, repeat=args.repeat)
-    if args.suite in ("customers", "all"):
-        from bench import customers
-
-        customers.run(size=args.size, repeat=args.repeat)
+    for name, module in SUITES.items():
+        if args.suite in (name, "all"):
+            importlib.import_module(module).run(size=args.size, repeat=args.repeat)
     return 0
 
 

@@ -847,3 +847,9 @@ class MaintenanceRow(models.Model):
 
     def __str__(self):
         return f"{self.batch_id}:{self.row_number} {self.customer_number}"
+
+
+# The ECIF and assignment areas keep their models in their own modules.
+from .models_assignment import *  # noqa: E402,F403
+from .models_feeds import *  # noqa: E402,F403
+from .models_matching import *  # noqa: E402,F403

@@ -5,7 +5,13 @@
 submit() records a pending ChangeRequest (audited); approve() re-checks that the
 checker is not the maker, holds the checker permission and may see the request, then
 calls the handler's apply(request, checker) inside the same transaction; reject() needs
-a reason. Handlers receive the ChangeRequest and must apply exactly its `changes`.
+a reason and calls the handler's optional on_reject(request, checker). cancel() closes a
+pending request without a checker (the maker withdraws it, or a competing request won).
+Handlers receive the ChangeRequest and must apply exactly its `changes`/`payload`.
+
+Every flow that needs a second person (customer changes, claims, reassignments,
+hand-overs, branch transfers, shares) is a ChangeRequest with its own action, so the
+approvals inbox is one query: pending_for_checker(user).
 """
 
 from dataclasses import dataclass
@@ -23,13 +29,28 @@ from .models import AuditLog, ChangeRequest
 class Handler:
     apply: object  # callable(change_request, checker) -> None
     checker_perm: str
+    label: object = None  # lazily translated name of the action, for the inbox
+    on_reject: object = None  # callable(change_request, checker) -> None
 
 
 _handlers = {}
 
 
-def register(action, apply, checker_perm):
-    _handlers[action] = Handler(apply, checker_perm)
+def register(action, apply, checker_perm, label=None, on_reject=None):
+    _handlers[action] = Handler(apply, checker_perm, label or action, on_reject)
+
+
+def registered_actions():
+    return dict(_handlers)
+
+
+def pending_for_checker(user):
+    """Pending requests this user may decide: in their scope, of an action whose checker
+    permission they hold, and not made by themselves (the inbox and its badge count)."""
+    actions = [action for action, handler in _handlers.items() if user.has_perm(handler.checker_perm)]
+    if not actions:
+        return ChangeRequest.objects.none()
+    return ChangeRequest.objects.visible_to(user).pending().filter(action__in=actions).exclude(maker=user)
 
 
 def handler_for(action):
@@ -88,9 +109,28 @@ def reject(request_id, checker, reason):
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the request is rejected.")})
     request = _decidable(request_id, checker)
+    on_reject = handler_for(request.action).on_reject
+    if on_reject is not None:
+        on_reject(request, checker)
     request.status = ChangeRequest.Status.REJECTED
     request.checker, request.decided_at, request.decision_reason = checker, timezone.now(), reason.strip()
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
     audit.record(AuditLog.Action.REJECT, request, actor=checker, detail={"reason": request.decision_reason},
                  bank_id=request.bank_id)
+    return request
+
+
+@transaction.atomic
+def cancel(request_id, actor, reason):
+    """Close a pending request without deciding it: the maker withdraws it, or the system
+    closes competing requests once one of them was approved (actor may be the checker
+    of the winning request). Nothing is applied."""
+    request = ChangeRequest.objects.select_for_update().get(pk=request_id)
+    if request.status != ChangeRequest.Status.PENDING:
+        return request
+    request.status = ChangeRequest.Status.CANCELLED
+    request.decided_at, request.decision_reason = timezone.now(), reason
+    request.save(update_fields=["status", "decided_at", "decision_reason"])
+    audit.record(AuditLog.Action.OTHER, request, actor=actor, bank_id=request.bank_id,
+                 detail={"event": "change_request_cancelled", "reason": reason})
     return request

@@ -1,0 +1,1 @@
+"""Models of the assignment area (see customers.models)."""

@@ -1,0 +1,1 @@
+"""Models of the matching area (see customers.models)."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the assignment area: thin wrappers around its services."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the batch area: thin wrappers around its services."""

@@ -1,0 +1,1 @@
+"""Celery tasks of the feeds area: thin wrappers around its services."""

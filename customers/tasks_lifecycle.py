@@ -1,0 +1,1 @@
+"""Celery tasks of the lifecycle area: thin wrappers around its services."""

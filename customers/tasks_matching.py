@@ -1,0 +1,1 @@
+"""Celery tasks of the matching area: thin wrappers around its services."""
