@@ -853,3 +853,4 @@ class MaintenanceRow(models.Model):
 from .models_assignment import *  # noqa: E402,F403
 from .models_feeds import *  # noqa: E402,F403
 from .models_matching import *  # noqa: E402,F403
+from .models_sharing import *  # noqa: E402,F403

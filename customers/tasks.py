@@ -5,3 +5,4 @@ from .tasks_batch import *  # noqa: F403
 from .tasks_feeds import *  # noqa: F403
 from .tasks_lifecycle import *  # noqa: F403
 from .tasks_matching import *  # noqa: F403
+from .tasks_sharing import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""Models of the sharing area (see customers.models)."""

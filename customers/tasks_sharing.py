@@ -1,0 +1,1 @@
+"""Celery tasks of the sharing area: thin wrappers around its services."""
