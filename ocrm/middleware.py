@@ -1,6 +1,9 @@
 """Keeps the current request reachable by the audit hooks (signals have no request)."""
 
 import contextvars
+import ipaddress
+
+from django.conf import settings
 
 _current_request = contextvars.ContextVar("ocrm_current_request", default=None)
 
@@ -21,10 +24,26 @@ class RequestContextMiddleware:
             _current_request.reset(token)
 
 
+def _trusted(address, networks):
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
 def client_ip(request):
+    """The address the audit log records. X-Forwarded-For is anyone's to forge, so it is
+    read only when the connection comes from a trusted proxy (settings.TRUSTED_PROXIES),
+    and then from the right: the first hop that is not a trusted proxy is the client."""
     if request is None:
         return None
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
-    if forwarded:
-        return forwarded.split(",")[0].strip()
-    return request.META.get("REMOTE_ADDR") or None
+    remote = request.META.get("REMOTE_ADDR") or None
+    networks = [ipaddress.ip_network(p, strict=False) for p in settings.TRUSTED_PROXIES]
+    if not remote or not networks or not _trusted(remote, networks):
+        return remote
+    hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return hops[0] if hops else remote

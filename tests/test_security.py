@@ -188,10 +188,16 @@ def test_failed_log_in_of_an_unknown_name_is_audited(org, client):
     assert entry.ip == "10.20.30.40" and entry.detail["reason"] == "unknown user"
 
 
-def test_a_forged_forwarded_for_header_neither_breaks_log_in_nor_poses_as_an_ip(org, client):
-    response = post_login(client, org.manager.username, HTTP_X_FORWARDED_FOR="<script>, 1.2.3.4")
+def test_a_forged_forwarded_for_header_neither_breaks_log_in_nor_poses_as_an_ip(org, client, settings):
+    # From an untrusted connection the header is ignored: the log keeps the real address.
+    response = post_login(client, org.manager.username, HTTP_X_FORWARDED_FOR="1.2.3.4")
     assert response.status_code == 302
-    entry = AuditLog.objects.get(action=AuditLog.Action.LOGIN)
+    assert AuditLog.objects.get(action=AuditLog.Action.LOGIN).ip == "10.20.30.40"
+    # Behind a trusted proxy, a hop that is not an address is kept as text, never as an IP.
+    settings.TRUSTED_PROXIES = ["10.20.30.40"]
+    client.logout()
+    post_login(client, org.manager.username, HTTP_X_FORWARDED_FOR="1.2.3.4, <script>")
+    entry = AuditLog.objects.filter(action=AuditLog.Action.LOGIN).latest("id")
     assert entry.ip is None and entry.detail["unparsable_ip"] == "<script>"
 
 
@@ -398,3 +404,24 @@ def test_parameter_row_changes_reach_the_lockout_at_once(org, client):
     SystemParameter.objects.create(bank=org.bank_a, key="login.max_failed_attempts", value_type="int", value="2")
     response = post_login(client, org.manager.username, "Wrong-Pass-2026!")
     assert form_error_codes(response) == ["locked"]
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "expected"),
+    [
+        ([], "203.0.113.9", "198.51.100.1", "203.0.113.9"),  # no trusted proxy: the header is ignored
+        (["10.0.0.5"], "203.0.113.9", "198.51.100.1", "203.0.113.9"),  # not from the proxy: ignored
+        (["10.0.0.5"], "10.0.0.5", "198.51.100.1", "198.51.100.1"),
+        (["10.0.0.0/8"], "10.0.0.5", "6.6.6.6, 198.51.100.1, 10.0.0.7", "198.51.100.1"),  # forged first hop skipped
+        (["10.0.0.5"], "10.0.0.5", "", "10.0.0.5"),
+    ],
+)
+def test_the_audited_address_believes_x_forwarded_for_only_from_trusted_proxies(settings, proxies, remote, forwarded,
+                                                                                  expected):
+    from django.test import RequestFactory
+
+    from ocrm.middleware import client_ip
+
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected
