@@ -24,6 +24,8 @@ from sysadmin.models import Bank
 from . import services
 from .models import (
     Address,
+    AssignmentChange,
+    AttributionRule,
     ContactPoint,
     CorporateProfile,
     Customer,
@@ -36,6 +38,9 @@ from .models import (
     IdentityDocument,
     LifecycleChange,
     MaintenanceBatch,
+    MatchCandidate,
+    MatchRule,
+    MergeRecord,
     Product,
     RatingChange,
     Relationship,
@@ -44,6 +49,8 @@ from .models import (
     Tag,
     Transaction,
 )
+from .models_feeds import FeedError, FeedLoad
+from .models_sharing import CustomerShare
 from .search import filter_by_name, query_grams
 
 UNMASK_PERM = "customers.unmask_pii"
@@ -461,3 +468,109 @@ class MaintenanceBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdm
     list_filter = ("status",)
     list_select_related = ("bank", "uploaded_by")
     exclude = ("file",)
+
+
+@admin.register(AttributionRule)
+class AttributionRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A bank's attribution rules (also editable on customers:attribution_rule); audited by
+    the safety net. A bank's administrator picks only their own bank."""
+
+    list_display = ("bank", "branch_rule", "manager_rule", "updated_by", "updated_at")
+    list_select_related = ("bank", "updated_by")
+    fields = ("bank", "branch_rule", "manager_rule", "updated_by", "updated_at")
+    readonly_fields = ("updated_by", "updated_at")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "bank" and not request.user.is_superuser:
+            kwargs["queryset"] = Bank.objects.filter(pk=request.user.bank_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AssignmentChange)
+class AssignmentChangeAdmin(HistoryAdmin):
+    list_display = ("at", "customer", "kind", "from_manager", "to_manager", "from_branch", "to_branch", "actor")
+    list_filter = ("kind",)
+    list_select_related = ("customer", "from_manager", "to_manager", "from_branch", "to_branch", "actor")
+    fields = ("customer", "kind", "from_manager", "to_manager", "from_branch", "to_branch", "change_request_id",
+              "actor", "at", "business_date", "reason")
+    readonly_fields = fields
+
+
+# --- ECIF matching (customers.matching, customers.merge) -------------------------------------------
+
+
+@admin.register(MatchRule)
+class MatchRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """A bank's match rules (deterministic keys; scored weights and thresholds; trusted sources).
+    Every edit is audited with before/after by the safety net."""
+
+    list_display = ("name", "bank", "applies_to", "kind", "upper_threshold", "lower_threshold", "is_active", "updated_at")
+    list_filter = ("applies_to", "kind", "is_active")
+    list_select_related = ("bank",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "bank" and not request.user.is_superuser:
+            kwargs["queryset"] = Bank.objects.filter(pk=request.user.bank_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(MatchCandidate)
+class MatchCandidateAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: pairs are decided on the review pages (customers:match_review_list)."""
+
+    list_display = ("id", "customer_a", "customer_b", "score", "status", "found_by", "created_at", "decided_by")
+    list_filter = ("status", "found_by")
+    list_select_related = ("customer_a", "customer_b", "decided_by")
+    show_full_result_count = False
+
+
+@admin.register(MergeRecord)
+class MergeRecordAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: merges are undone on the merge history page (customers:merge_detail)."""
+
+    list_display = ("id", "merged_number", "survivor", "merged_by", "merged_at", "unmerged_at")
+    list_select_related = ("survivor", "merged_by")
+    exclude = ("before_state",)  # holds masked and encrypted values of many rows: the page shows a summary
+
+
+@admin.register(CustomerShare)
+class CustomerShareAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: shares are made and revoked on the sharing pages (customers.sharing audits each step)."""
+
+    list_display = ("id", "customer", "shared_by", "shared_with", "can_edit", "expires_at", "status", "revoked_at")
+    list_filter = ("status", "can_edit")
+    list_select_related = ("customer", "shared_by", "shared_with")
+    raw_id_fields = ("customer", "shared_by", "shared_with", "revoked_by", "change_request")
+    show_full_result_count = False
+
+
+@admin.register(FeedLoad)
+class FeedLoadAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: feeds are delivered on the feed pages or through the inbox folder."""
+
+    list_display = ("created_at", "bank", "source_system", "feed", "business_date", "original_name", "status",
+                    "rows_read", "rows_loaded", "rows_rejected")
+    list_filter = ("status", "feed", "origin")
+    list_select_related = ("bank",)
+    search_fields = ("=source_system", "original_name")
+    exclude = ("file",)
+    show_full_result_count = False
+
+
+@admin.register(FeedError)
+class FeedErrorAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only; a feed's rejected rows, scoped through their load (identity numbers are stored masked)."""
+
+    list_display = ("load", "row_number", "field", "value", "reason")
+    list_select_related = ("load",)
+    search_fields = ("=load__id",)
+    show_full_result_count = False
+
+    def scope_queryset(self, request, queryset):
+        if request.user.is_superuser:
+            return queryset
+        return queryset.filter(load__in=FeedLoad.objects.visible_to(request.user).values("pk"))

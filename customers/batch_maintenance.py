@@ -2,6 +2,7 @@
 
     batch = stage_file(uploaded_file, actor)   # read + check into staging; nothing else is written
     apply_batch(batch, actor)                  # write every planned change, one transaction
+    queue_apply(batch, actor)                  # the same, on a Celery worker (files above a size)
 
 The file checks (type sniffing, encodings, size, zip bomb, row limit, columns) are the
 organisation import's (sysadmin.imports.readers), and so are the column/row machinery
@@ -19,6 +20,11 @@ Rules:
   written all or nothing, and the error report says exactly what to fix. Apply re-checks
   every row, scope included, under a lock on the batch and on the customers; if a row has
   become invalid meanwhile, the new errors are stored and nothing is written.
+* A file of more than customers.batch_sync_apply_max_rows rows is applied by a worker
+  (tasks_batch.apply_maintenance_batch, inside ocrm.batch.job_run): a web request must not
+  hold the locks, nor the person, for minutes, and a web server time-out would roll it back.
+  The worker runs the same apply_batch, still one transaction; the batch page follows the
+  job run (its progress is written on a connection of its own, outside that transaction).
 * Unchanged rows are not touched (re-applying the same file changes nothing). Rows are
   saved with save() so the audit safety net records each field; tag links, which the net
   does not watch, get one explicit entry per customer with the tag lists before and after;
@@ -31,7 +37,7 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone, translation
@@ -39,7 +45,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ocrm import audit, pii
-from ocrm.models import AuditLog
+from ocrm.batch import run_key
+from ocrm.models import AuditLog, JobRun
 from sysadmin import parameters
 from sysadmin.imports import readers
 from sysadmin.imports.specs import UNCHANGED, UPDATE, CellError, Column, Spec, boolean, chunked, flag_duplicates, text
@@ -56,7 +63,10 @@ from .models import (
 from .services import checker_fields, normalise_contact
 
 PERMISSION = "customers.maintain_batch"
+APPLY_JOB = "customer_batch_apply"
+ACTIVE_RUN = (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
 ROW_WRITE_CHUNK = 2000
+PROGRESS_EVERY = 200  # rows written between two progress reports
 TEMPLATE_KIND = "customers"
 
 CUSTOMER_COLUMNS = ("risk_level", "do_not_contact", "do_not_sms", "do_not_email")
@@ -407,10 +417,12 @@ def _summary(batch):
 # --- apply ---------------------------------------------------------------------------------------------
 
 
-def apply_batch(batch, actor):
+def apply_batch(batch, actor, progress=None):
     """Write every planned change of `batch` in one transaction, or nothing (ApplyError says why).
-    Applying an applied batch again changes nothing."""
+    Applying an applied batch again changes nothing. `progress(done, total)`, when given, is
+    called after the re-check and after each chunk of written rows."""
     check_actor(actor)
+    progress = progress or (lambda done, total: None)
     refusal = None
     with transaction.atomic(), audit.acting_as(actor):
         locked = (MaintenanceBatch.objects.visible_to(actor).select_for_update(of=("self",)).select_related("bank")
@@ -436,6 +448,9 @@ def apply_batch(batch, actor):
             list(Customer.objects.filter(bank=locked.bank, number__in=part).order_by("pk")
                  .select_for_update(of=("self",)).values_list("pk", flat=True))
         states = spec.validate(locked.bank, [(row.row_number, row.data) for row in stored], actor)
+        # Checking every row is about as much work as writing the changed ones.
+        total = len(states) + sum(1 for state in states if state.valid and state.action == UPDATE)
+        progress(len(states), total)
         for row, state in zip(stored, states, strict=True):
             row.errors, row.is_valid, row.changes = state.errors, state.valid, state.changes
         MaintenanceRow.objects.bulk_update(stored, ["errors", "is_valid", "changes"], batch_size=ROW_WRITE_CHUNK)
@@ -446,7 +461,7 @@ def apply_batch(batch, actor):
             refusal = _("Nothing was applied: since the upload, %(n)d row(s) became invalid (see the errors).") % {
                 "n": locked.invalid_rows}
         else:
-            _write(locked, states, actor)
+            _write(locked, states, actor, lambda written: progress(len(states) + written, total))
             locked.status, locked.applied_at, locked.applied_by = MaintenanceBatch.Status.APPLIED, timezone.now(), actor
             locked.save()
             audit.record(AuditLog.Action.IMPORT, locked, actor=actor, detail={"step": "applied", **_summary(locked)})
@@ -455,14 +470,16 @@ def apply_batch(batch, actor):
     return locked
 
 
-def _write(batch, states, actor):
+def _write(batch, states, actor, written):
     changed = [state for state in states if state.action == UPDATE]
     profiles = {}
     profile_ids = [s.existing.pk for s in changed if s.target["profile"]]
     for part in chunked(profile_ids):
         profiles.update(RetailProfile.objects.in_bulk(part))
     links_to_add, links_to_remove = [], []
-    for state in changed:
+    for done, state in enumerate(changed, 1):
+        if done % PROGRESS_EVERY == 0:
+            written(done)
         customer, target = state.existing, state.target
         if target["customer"]:
             for name, value in target["customer"].items():
@@ -504,6 +521,63 @@ def _set_primary_contact(customer, kind, contact_id, value):
             other.save()
     target.value, target.is_primary = value, True
     target.save()
+
+
+# --- apply on the worker ------------------------------------------------------------------------------
+
+def applies_in_background(batch):
+    return batch.total_rows > parameters.get("customers.batch_sync_apply_max_rows", batch.bank_id)
+
+
+def apply_run_key(batch):
+    return run_key(APPLY_JOB, batch.bank_id, extra=f"batch:{batch.pk}")
+
+
+def latest_apply_run(batch):
+    """The newest job run that applies (or applied, or failed to apply) `batch` on a worker, or None."""
+    return JobRun.objects.filter(job=APPLY_JOB, key=apply_run_key(batch)).order_by("-created_at", "-id").first()
+
+
+def queue_apply(batch, actor):
+    """Hand the apply of `batch` to a worker (tasks_batch.apply_maintenance_batch) and return
+    its JobRun; while one is queued or running, that one is returned and nothing more queued."""
+    from .tasks_batch import apply_maintenance_batch
+
+    check_actor(actor)
+    with transaction.atomic():
+        locked = MaintenanceBatch.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=batch.pk).first()
+        if locked is None:
+            raise Http404
+        run = latest_apply_run(locked)
+        if locked.status == MaintenanceBatch.Status.APPLIED or (run is not None and run.status in ACTIVE_RUN):
+            return run
+        if not locked.can_apply:
+            raise ApplyError(_("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error}
+                             if locked.status == MaintenanceBatch.Status.REJECTED else
+                             _("Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
+                               "and upload the file again.") % {"n": locked.invalid_rows})
+        run = JobRun.objects.create(job=APPLY_JOB, key=apply_run_key(locked), bank_id=locked.bank_id,
+                                    status=JobRun.Status.QUEUED, triggered_by=actor)
+        audit.record(AuditLog.Action.OTHER, locked, actor=actor, detail={"step": "queued", "job_run": run.pk})
+        transaction.on_commit(lambda: apply_maintenance_batch.delay(locked.pk, actor.pk, run.pk))
+    return run
+
+
+class RunProgress:
+    """Writes a JobRun's progress on a database connection of its own: the apply's one
+    transaction would hide it from the batch page until the very end."""
+
+    def __init__(self, run_id):
+        self.run_id = run_id
+        self.connection = connections.create_connection("default")
+
+    def __call__(self, done, total):
+        with self.connection.cursor() as cursor:
+            cursor.execute(f"UPDATE {JobRun._meta.db_table} SET progress_done = %s, progress_total = %s WHERE id = %s",
+                           [done, total, self.run_id])
+
+    def close(self):
+        self.connection.close()
 
 
 # --- reading back ----------------------------------------------------------------------------------------

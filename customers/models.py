@@ -29,6 +29,15 @@ class CustomerQuerySet(ScopedQuerySet):
     scope_branch_field = "branch"
     scope_owner_field = "primary_manager"
 
+    def _granted_ids(self, user):
+        """Guardian grants count only while a share backs them (customers.models_sharing): access
+        ends the moment a share expires or is revoked, before the clean-up job removes the grant."""
+        from .models_sharing import CustomerShare
+
+        by_user, by_group = super()._granted_ids(user)
+        in_force = CustomerShare.objects.in_force().filter(shared_with=user).values("customer_id")
+        return by_user.filter(obj_id__in=in_force), by_group.filter(obj_id__in=in_force)
+
     def active(self):
         """Golden records only: merged-away duplicates are hidden everywhere."""
         return self.filter(merged_into__isnull=True)
@@ -243,6 +252,9 @@ class IdentityDocument(models.Model):
     issuing_country = CountryField(_("issuing country"))
     expiry_date = models.DateField(_("expiry date"), null=True, blank=True)
     is_primary = models.BooleanField(_("primary"), default=True)
+    # Set when a source-system feed delivered the document (customers.feeds): the upsert key.
+    source_system = models.CharField(_("source system"), max_length=30, blank=True, default="", db_default="")
+    source_key = models.CharField(_("source key"), max_length=100, blank=True, default="", db_default="")
 
     objects = CustomerChildQuerySet.as_manager()
 
@@ -250,6 +262,8 @@ class IdentityDocument(models.Model):
         verbose_name = _("identity document")
         verbose_name_plural = _("identity documents")
         indexes = [models.Index(fields=["bank_id", "doc_type", "number_hash"], name="identity_lookup")]
+        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_key"],
+                                               condition=~models.Q(source_key=""), name="identity_source_key")]
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.number_masked}"
@@ -291,6 +305,9 @@ class ContactPoint(models.Model):
     is_primary = models.BooleanField(_("primary"), default=False)
     is_verified = models.BooleanField(_("verified"), default=False)
     opted_out = models.BooleanField(_("opted out"), default=False)
+    # Set when a source-system feed delivered the contact (customers.feeds): the upsert key.
+    source_system = models.CharField(_("source system"), max_length=30, blank=True, default="", db_default="")
+    source_key = models.CharField(_("source key"), max_length=100, blank=True, default="", db_default="")
 
     objects = CustomerChildQuerySet.as_manager()
 
@@ -298,6 +315,8 @@ class ContactPoint(models.Model):
         verbose_name = _("contact point")
         verbose_name_plural = _("contact points")
         indexes = [models.Index(fields=["bank_id", "value"], name="contact_lookup")]
+        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_key"],
+                                               condition=~models.Q(source_key=""), name="contact_source_key")]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.masked_value}"
@@ -561,11 +580,20 @@ class Transaction(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_financial = models.BooleanField(_("financial"), default=True)
     customer_initiated = models.BooleanField(_("customer-initiated"), default=True)
+    # Set by the transactions feed (customers.feeds): the source's own id is the upsert key,
+    # and the business date names the delivery that a corrected re-delivery replaces.
+    source_system = models.CharField(_("source system"), max_length=30, blank=True, default="", db_default="")
+    source_txn_id = models.CharField(_("source transaction id"), max_length=64, blank=True, default="", db_default="")
+    business_date = models.DateField(_("business date"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
+        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_txn_id"],
+                                               condition=~models.Q(source_txn_id=""), name="txn_source_key")]
         indexes = [
+            models.Index(fields=["bank_id", "source_system", "business_date"], name="txn_source_delivery",
+                         condition=models.Q(business_date__isnull=False)),
             models.Index(fields=["customer_id", "-occurred_at"], name="txn_customer_time"),
             models.Index(fields=["customer_id", "channel", "-occurred_at"], name="txn_customer_channel_time"),
             models.Index(fields=["holding", "-occurred_at"], name="txn_holding_time"),

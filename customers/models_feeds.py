@@ -8,13 +8,14 @@ Identity numbers follow the PII rules of IdentityDocument: keyed hash for matchi
 ciphertext, masked form; never in clear text.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ocrm.scoping import ScopedQuerySet
+from ocrm.scoping import ScopedQuerySet, scope_of
 
-__all__ = ["SourceRecord", "SourceRecordQuerySet"]
+__all__ = ["FeedError", "FeedLoad", "SourceRecord", "SourceRecordQuerySet"]
 
 
 class SourceRecordQuerySet(ScopedQuerySet):
@@ -73,3 +74,104 @@ class SourceRecord(models.Model):
 
     def __str__(self):
         return f"{self.source_system}:{self.source_key} {self.name_local}"
+
+
+class FeedLoadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Feed loads are the bank's back office: everyone of the bank who may load feeds sees them."""
+        scope = scope_of(user)
+        if scope == "all":
+            return self
+        if scope is None or not user.has_perm("customers.load_feeds"):
+            return self.none()
+        return self.filter(bank_id=user.bank_id)
+
+
+class FeedLoad(models.Model):
+    """One delivered file of one source system's feed for one business date, and what its
+    load did. A corrected re-delivery of the same (source, feed, business date) is a new
+    FeedLoad that replaces the earlier one (which is then marked superseded)."""
+
+    class Feed(models.TextChoices):
+        CUSTOMERS = "customers", _("Customers")
+        IDENTITIES = "identities", _("Identity documents")
+        CONTACTS = "contacts", _("Contact points")
+        HOLDINGS = "holdings", _("Holdings and balances")
+        TRANSACTIONS = "transactions", _("Transactions")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Loading")
+        LOADED = "loaded", _("Loaded")
+        UNCHANGED = "unchanged", _("Same file as already loaded")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+        SUPERSEDED = "superseded", _("Replaced by a later delivery")
+
+    class Origin(models.TextChoices):
+        UPLOAD = "upload", _("Upload page")
+        INBOX = "inbox", _("Inbox folder")
+
+    bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
+    source_system = models.CharField(_("source system"), max_length=30)
+    feed = models.CharField(_("feed"), max_length=20, choices=Feed.choices)
+    business_date = models.DateField(_("business date"))
+    original_name = models.CharField(_("file name"), max_length=255)
+    # Uploads are kept in storage; inbox files stay in the inbox tree (inbox_path), moved from
+    # loading/ to processed/ or rejected/ when their load ends.
+    file = models.FileField(_("file"), upload_to="feeds/%Y/%m/", max_length=300, blank=True)
+    inbox_path = models.CharField(_("inbox file"), max_length=500, blank=True)
+    file_size = models.BigIntegerField(_("file size"), default=0)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    file_format = models.CharField(_("format"), max_length=10, blank=True)
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    origin = models.CharField(_("delivered through"), max_length=10, choices=Origin.choices, default=Origin.UPLOAD)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(_("file error"), blank=True)
+    rows_read = models.BigIntegerField(_("read"), default=0)
+    rows_loaded = models.BigIntegerField(_("loaded"), default=0)
+    rows_rejected = models.BigIntegerField(_("rejected"), default=0)
+    matched = models.BigIntegerField(_("matched"), default=0)
+    merged = models.BigIntegerField(_("merged"), default=0)
+    job_run = models.ForeignKey("ocrm.JobRun", verbose_name=_("job run"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+                                    on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(_("received"), default=timezone.now)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    objects = FeedLoadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("feed load")
+        verbose_name_plural = _("feed loads")
+        ordering = ["-created_at", "-id"]
+        permissions = [("load_feeds", "Load source-system feeds")]
+        indexes = [models.Index(fields=["bank", "source_system", "feed", "business_date"], name="feedload_delivery")]
+
+    def __str__(self):
+        return f"{self.source_system} {self.get_feed_display()} {self.business_date} ({self.original_name})"
+
+    @property
+    def job_key(self):
+        """What makes two deliveries the same load: source, feed, date and the exact content."""
+        return f"{self.source_system}|{self.feed}|{self.sha256}"
+
+
+class FeedError(models.Model):
+    """One rejected row of a feed file: row number (as a spreadsheet shows it), field, reason.
+    Identity numbers appear here masked only."""
+
+    load = models.ForeignKey(FeedLoad, on_delete=models.CASCADE, related_name="errors")
+    row_number = models.BigIntegerField(_("row"))
+    field = models.CharField(_("field"), max_length=40)
+    value = models.CharField(_("value"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=300)
+
+    class Meta:
+        verbose_name = _("feed error")
+        verbose_name_plural = _("feed errors")
+        indexes = [models.Index(fields=["load", "row_number"], name="feederror_load_row")]
+
+    def __str__(self):
+        return f"{self.row_number} {self.field}: {self.reason}"

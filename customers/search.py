@@ -12,8 +12,11 @@ A query becomes the grams it must contain (`name_grams @> ARRAY[...]`, an index 
 and, for CJK text longer than two characters, a recheck with LIKE on the few candidates.
 """
 
+import json
 import re
 import unicodedata
+
+from django.db import connections
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 WORD = re.compile(r"[a-z0-9]+")
@@ -77,3 +80,15 @@ def filter_by_name(queryset, text):
     if recheck:
         queryset = queryset.filter(name_local__contains=recheck)
     return queryset
+
+
+def estimated_rows(queryset):
+    """The planner's estimate of how many rows `queryset` matches (EXPLAIN, nothing is read):
+    a count of tens of thousands of matches costs more than the page it describes."""
+    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
+        plan = cursor.fetchone()[0]
+    if isinstance(plan, str):
+        plan = json.loads(plan)
+    return int(plan[0]["Plan"]["Plan Rows"])

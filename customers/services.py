@@ -20,9 +20,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ocrm import approvals, audit, pii
+from ocrm.models import ChangeRequest
+from ocrm.notifications import notify
 from sysadmin import parameters
 from sysadmin.models import Branch
 
@@ -45,7 +49,8 @@ IDENTITY_FIELDS = ("doc_type", "issuing_country", "expiry_date")
 
 def register_handlers():
     """Called from CustomersConfig.ready()."""
-    approvals.register(ACTION_UPDATE, apply=apply_customer_update, checker_perm=CHECKER_PERM)
+    approvals.register(ACTION_UPDATE, apply=apply_customer_update, checker_perm=CHECKER_PERM,
+                       label=gettext_lazy("Change customer data"), on_reject=reject_customer_update)
 
 
 # --- values -------------------------------------------------------------------------------
@@ -360,6 +365,25 @@ def apply_customer_update(change_request, checker):
                                 "one.") % {"f": ", ".join(stale)})
     with audit.acting_as(checker):
         _apply(customer, change_request.changes, change_request.payload or {})
+    _notify_maker_after_commit(change_request, gettext_lazy("Your change of customer data was approved"))
+
+
+def reject_customer_update(change_request, checker):
+    _notify_maker_after_commit(change_request, gettext_lazy("Your change of customer data was rejected"))
+
+
+def _notify_maker_after_commit(change_request, title):
+    """Tell the maker once the decision is committed; the reason is read then, because the
+    kernel saves it after calling the handler."""
+    request_id = change_request.pk
+
+    def send():
+        request = ChangeRequest.objects.select_related("maker").get(pk=request_id)
+        number = Customer.objects.filter(pk=request.object_id).values_list("number", flat=True).first()
+        notify([request.maker], title, lambda _r: _("%(customer)s: %(fields)s. %(reason)s") % {
+            "customer": request.object_repr, "fields": ", ".join(request.changes), "reason": request.decision_reason},
+            link=reverse("customers:detail", args=[number]) if number else "")
+    transaction.on_commit(send)
 
 
 # --- contact points ---------------------------------------------------------------------------------

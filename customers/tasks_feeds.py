@@ -1,1 +1,23 @@
-"""Celery tasks of the feeds area: thin wrappers around its services."""
+"""Celery tasks of the feeds area: thin wrappers around customers.feeds.services."""
+
+from celery import shared_task
+
+from .feeds import services
+
+__all__ = ["load_feed", "scan_feed_inbox"]
+
+
+@shared_task(bind=True)
+def load_feed(self, load_id):
+    """Load one received feed file (services.run_load inside job_run)."""
+    summary = services.run_load(load_id, task_id=self.request.id or "")
+    if summary.get("running_elsewhere"):
+        # A duplicate delivery while a live worker holds the run: come back in case that worker dies.
+        raise self.retry(countdown=60, max_retries=None)
+    return summary
+
+
+@shared_task(bind=True)
+def scan_feed_inbox(self):
+    """Beat, every 5 minutes: queue a load for every settled file in settings.OCRM_FEED_INBOX."""
+    return {"files": services.scan_inbox()}

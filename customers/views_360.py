@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from . import services_360
+from . import services_360, sharing
 from .detail_sections import relations_of
 from .forms_360 import DocumentUploadForm, NoteForm, RelationshipForm, ServiceContactForm, TagForm
 from .models import Tag
@@ -27,7 +27,15 @@ def back_to(customer, section):
     return f"{reverse('customers:detail', args=[customer.number])}#section-{section}"
 
 
-class AddToCustomerView(CustomerRouteMixin, View):
+class EditableCustomerMixin:
+    """After CustomerRouteMixin found the customer: a read-only share lets its holder look, not change (403)."""
+
+    def dispatch(self, request, *args, **kwargs):
+        sharing.require_edit(request.user, self.customer)
+        return super().dispatch(request, *args, **kwargs)
+
+
+class AddToCustomerView(CustomerRouteMixin, EditableCustomerMixin, View):
     form_class = None
     title = ""
     section = ""
@@ -138,7 +146,7 @@ class TagAddView(AddToCustomerView):
         }
 
 
-class RemoveFromCustomerView(CustomerRouteMixin, View):
+class RemoveFromCustomerView(CustomerRouteMixin, EditableCustomerMixin, View):
     """POST only: remove one row, back to where the person came from (the 360 page by default)."""
 
     section = ""

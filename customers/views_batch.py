@@ -22,6 +22,7 @@ from ocrm.exports import xlsx_response
 from ocrm.lists import PermissionPageMixin, ScopedListView
 from ocrm.tables import BaseTable
 from sysadmin.imports.services import error_report_rows
+from sysadmin.jobs_views import progress_bar, status_badge
 
 from . import batch_maintenance as service
 from .models import MaintenanceBatch
@@ -145,12 +146,24 @@ def batch_detail(request, pk):
     preview = list(batch.rows.filter(is_valid=True).exclude(changes={}).order_by("row_number")[:MAX_PREVIEW_ROWS])
     for row in preview:
         row.ordered_changes = [(field, _shown(before), _shown(after)) for field, (before, after) in row.changes.items()]
+    run = service.latest_apply_run(batch) if batch.status != MaintenanceBatch.Status.REJECTED else None
+    applying = run is not None and run.status in service.ACTIVE_RUN and batch.status != MaintenanceBatch.Status.APPLIED
     return render(request, "customers/batch/detail.html", {
         "title": str(batch), "batch": batch, "errors": errors, "preview": preview,
         "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS, "max_error_rows": MAX_ERROR_ROWS,
-        "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS, "may_apply": batch.can_apply,
+        "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS, "may_apply": batch.can_apply and not applying,
         "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
+        "in_background": service.applies_in_background(batch), "run": run, "applying": applying,
+        "run_failed": run is not None and run.status == run.Status.FAILED and batch.status != MaintenanceBatch.Status.APPLIED,
+        "run_error": _run_error(run), "run_status": status_badge(run) if run else "",
+        "run_progress": progress_bar(run) if run else "",
     })
+
+
+def _run_error(run):
+    """The reason a worker gave for not applying (an ApplyError's text), not a traceback."""
+    first_line = (run.error_report if run is not None else "").split("\n", 1)[0]
+    return "" if first_line.startswith("Traceback") else first_line
 
 
 @login_required
@@ -159,6 +172,11 @@ def batch_detail(request, pk):
 def batch_apply(request, pk):
     batch = _visible_batch(request, pk)
     try:
+        if service.applies_in_background(batch):
+            service.queue_apply(batch, request.user)
+            messages.info(request, _("The file is being applied in the background; this page shows the result "
+                                     "when it is done."))
+            return redirect("customers:batch_detail", pk=batch.pk)
         batch = service.apply_batch(batch, request.user)
     except service.ApplyError as exc:
         messages.error(request, str(exc))

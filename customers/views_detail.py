@@ -14,7 +14,7 @@ from ocrm import audit
 from ocrm.lists import PermissionPageMixin
 from ocrm.models import AuditLog
 
-from . import sections
+from . import sections, sharing
 from .detail_sections import identity_documents, transactions_page
 from .models import ContactPoint, Customer, CustomerDocument
 
@@ -73,8 +73,9 @@ class CustomerDetailView(CustomerRouteMixin, View):
 
     def get(self, request, number):
         customer, user = self.customer, request.user
+        # may_edit is decided once for the page (a read-only share sees no edit control).
         base = {"customer": customer, "user": user, "csrf_token": get_token(request),
-                "may_unmask": user.has_perm("customers.unmask_pii")}
+                "may_unmask": user.has_perm("customers.unmask_pii"), "may_edit": sharing.may_edit(user, customer)}
         # Sections render without the request: context processors (navigation, notifications)
         # run once for the page, not once per section.
         rendered = []

@@ -4,11 +4,12 @@ outside the scope) and every change goes through customers.services."""
 
 from django.contrib import messages
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Case, IntegerField, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.decorators.http import require_POST
@@ -16,23 +17,22 @@ from django.views.decorators.http import require_POST
 from ocrm import approvals, audit
 from ocrm.lists import PermissionPageMixin
 from ocrm.models import AuditLog, ChangeRequest
-from sysadmin.models import Branch
 
-from . import services
+from . import services, sharing
 from .forms import ContactPointFormSet, CustomerForm, RejectForm, contact_initial
 from .models import CorporateProfile, Customer, IdentityDocument, RetailProfile
-
-CHANGE_REQUESTS_PER_PAGE = 25
 
 
 def visible_customer(user, number):
     """The active customer with this number in the user's scope (their own bank's first,
-    for a superuser who sees several banks), else 404."""
+    for a superuser who sees several banks), else 404; 403 when the user sees it through
+    a read-only share (every caller edits the customer)."""
     customers = (Customer.objects.visible_to(user).active().select_related("branch", "bank").filter(number=number)
                  .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField())))
     customer = customers.first()
     if customer is None:
         raise Http404
+    sharing.require_edit(user, customer)
     return customer
 
 
@@ -201,26 +201,17 @@ class ContactsView(PermissionPageMixin, View):
 
 
 class ChangeRequestListView(PermissionPageMixin, View):
-    """The checker's inbox: pending customer change requests within their subtree."""
+    """Customer change requests are decided in the approvals inbox (workbench); this address
+    stays for bookmarks and leads there, filtered to customer changes."""
 
     permission_required = "customers.approve_change"
 
     def get(self, request):
-        pending = (ChangeRequest.objects.visible_to(request.user).pending().filter(action=services.ACTION_UPDATE)
-                   .select_related("maker").order_by("created_at", "id"))
-        page = Paginator(pending, CHANGE_REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
-        requests = list(page.object_list)
-        branch_ids = {v for r in requests for v in r.changes.get("branch", []) if v is not None}
-        branches = {b.pk: b for b in Branch.objects.filter(pk__in=branch_ids)} if branch_ids else {}
-        numbers = dict(Customer.objects.filter(pk__in=[r.object_id for r in requests]).values_list("pk", "number"))
-        rows = [{
-            "request": r, "number": numbers.get(int(r.object_id)), "own": r.maker_id == request.user.pk,
-            "changes": [(field_label(name), display_value(name, before, branches), display_value(name, after, branches))
-                        for name, (before, after) in r.changes.items()],
-        } for r in requests]
-        return render(request, "customers/change_requests.html", {
-            "rows": rows, "page": page, "reject_form": RejectForm(), "title": _("Change requests"),
-        })
+        return redirect(inbox_url())
+
+
+def inbox_url():
+    return f"{reverse('workbench:inbox')}?{urlencode({'action': services.ACTION_UPDATE})}"
 
 
 @method_decorator(require_POST, name="dispatch")
@@ -234,7 +225,7 @@ class ChangeRequestApproveView(PermissionPageMixin, View):
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Request #%(id)s approved and applied.") % {"id": change_request.pk})
-        return redirect("customers:change_requests")
+        return redirect(inbox_url())
 
 
 @method_decorator(require_POST, name="dispatch")
@@ -248,11 +239,11 @@ class ChangeRequestRejectView(PermissionPageMixin, View):
         if not form.is_valid():
             messages.error(request, _("Request #%(id)s was not rejected: %(error)s") % {
                 "id": pk, "error": " ".join(form.errors["reason"])})
-            return redirect("customers:change_requests")
+            return redirect(inbox_url())
         try:
             approvals.reject(pk, request.user, form.cleaned_data["reason"])
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, _("Request #%(id)s rejected.") % {"id": pk})
-        return redirect("customers:change_requests")
+        return redirect(inbox_url())

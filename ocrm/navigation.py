@@ -16,13 +16,15 @@ class NavEntry:
     order: int = 100
     admin_only: bool = False
     badge: object = field(default=None, compare=False)  # callable(user) -> int | None
+    visible: object = field(default=None, compare=False)  # callable(user) -> bool, checked after perms
 
 
 _entries = []
 
 
-def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None):
-    entry = NavEntry(section, label, url_name, tuple(perms), icon, order, admin_only, badge)
+def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None,
+             visible=None):
+    entry = NavEntry(section, label, url_name, tuple(perms), icon, order, admin_only, badge, visible)
     if entry not in _entries:
         _entries.append(entry)
 
@@ -35,6 +37,8 @@ def entries_for(user):
         if entry.admin_only and not user.is_staff:
             continue
         if entry.perms and not user.has_perms(entry.perms):
+            continue
+        if entry.visible is not None and not entry.visible(user):
             continue
         try:
             url = reverse(entry.url_name)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/", include("sysadmin.account_urls")),
     path("sysadmin/", include("sysadmin.urls")),
     path("customers/", include("customers.urls")),
+    path("workbench/", include("workbench.urls")),
     path("exports/", export_views.export_list, name="export_list"),
     path("exports/<int:pk>/progress/", export_views.export_progress, name="export_progress"),
     path("exports/<int:pk>/download/", export_views.export_download, name="export_download"),

@@ -61,6 +61,9 @@ JOBS = {
         JobSpec(PASSWORD_EXPIRY_NOTICES, _("Password-expiry notices"), "sysadmin.tasks.send_password_expiry_notices",
                 startable=True),
         JobSpec(IMPORT_INBOX, _("Organisation inbox import"), "sysadmin.imports.tasks.import_inbox"),
+        # customers.lifecycle.JOB (named here as text: sysadmin does not import customers)
+        JobSpec("customers_lifecycle", _("Nightly lifecycle and rating"), "customers.tasks_lifecycle.run_lifecycle",
+                startable=True),
     ]
 }
 
@@ -77,7 +80,20 @@ COUNT_LABELS = {
     "created": _("created"),
     "updated": _("updated"),
     "unchanged": _("unchanged"),
+    "customers": _("customers"),
+    "stage_changes": _("stage changes"),
+    "rating_changes": _("rating changes"),
+    "customers_updated": _("customers updated"),
+    "history_rows_written": _("history rows written"),
+    "managers_notified": _("managers notified"),
 }
+
+
+def register(spec, count_labels=None):
+    """Add a job of a higher app (called from its AppConfig.ready(); sysadmin never imports
+    those apps) and how the jobs page names the counts it reports."""
+    JOBS[spec.name] = spec
+    COUNT_LABELS.update(count_labels or {})
 
 
 def job_label(name):

@@ -24,6 +24,7 @@ _CUSTOMER_READ = [
     "customers.view_address", "customers.view_holding", "customers.view_transaction", "customers.view_servicecontact",
     "customers.view_customerdocument", "customers.view_customernote", "customers.view_relationship",
     "customers.view_tag", "customers.view_customergroup", "customers.view_product",
+    "customers.view_lifecyclechange",  # the morning list of lifecycle changes (customers.views_lifecycle)
 ]
 _CUSTOMER_EDIT = [
     "customers.add_customer", "customers.change_customer", "customers.add_contactpoint",
@@ -34,6 +35,8 @@ _CUSTOMER_EDIT = [
     "customers.add_customergroup", "customers.change_customergroup", "customers.add_tag", "customers.add_customertag",
     "customers.delete_customertag",
 ]
+# Sharing a customer with a colleague, the lists of shares, revoking (customers.sharing).
+_CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]
 
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
@@ -41,11 +44,19 @@ ROLE_PERMISSIONS = {
     "customer_manager": [
         "sysadmin.scope_own", *_ORG_READ, "sysadmin.view_staff", *_CUSTOMER_READ, *_CUSTOMER_EDIT,
         "customers.unmask_pii", "customers.export_customers",
+        *_CUSTOMER_SHARE,
+        "customers.claim_customer", "customers.view_assignmentchange",  # claims (customers.assignment)
     ],
     "branch_supervisor": [
         "sysadmin.scope_subtree", *_ORG_READ, "sysadmin.view_staff", "sysadmin.change_staff",
         "sysadmin.unlock_staff", "sysadmin.view_jobs", *_CUSTOMER_READ, *_CUSTOMER_EDIT, "customers.unmask_pii",
         "customers.export_customers", "customers.approve_change", "customers.maintain_batch",
+        *_CUSTOMER_SHARE, "customers.approve_share",
+        # Checker of claims, reassignments, hand-overs and transfers; maker of the last three (customers.assignment).
+        "customers.approve_assignment", "customers.reassign_customer", "customers.transfer_customer",
+        "customers.view_assignmentchange",
+        # The ECIF review queue and merge history of the subtree (customers.views_matching); unmerge is the admin's.
+        "customers.review_match", "customers.view_matchcandidate", "customers.view_mergerecord",
     ],
     "product_manager": ["sysadmin.scope_bank", *_ORG_READ, "customers.view_customer", "customers.view_product",
                         "customers.add_product", "customers.change_product"],
@@ -56,7 +67,8 @@ ROLE_PERMISSIONS = {
     "auditor": [
         "sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "sysadmin.view_audit",
         "sysadmin.view_systemparameter", "ocrm.view_auditlog", "ocrm.view_jobrun", "sysadmin.view_jobs",
-        *_CUSTOMER_READ, "customers.unmask_pii", "ocrm.view_changerequest",
+        *_CUSTOMER_READ, "customers.unmask_pii", "ocrm.view_changerequest", "customers.view_customershare",
+        "customers.view_matchcandidate", "customers.view_mergerecord", "customers.view_matchrule",
     ],
     "system_admin": [
         "sysadmin.*", "ocrm.*", "django_celery_beat.*", "auth.view_group", "auth.view_permission",

@@ -4,6 +4,7 @@ Every bad-input case checks the reason (row and column where there are any) and 
 customer data was written."""
 
 import io
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,7 @@ from openpyxl import Workbook, load_workbook
 
 from customers import batch_maintenance as service
 from customers.models import ContactPoint, Customer, CustomerTag, MaintenanceBatch, MaintenanceRow, RetailProfile, Tag
-from ocrm.models import AuditLog
+from ocrm.models import AuditLog, JobRun
 from sysadmin.models import SystemParameter
 from tests.factories import make_customer, make_staff
 from tests.test_imports import zip_bomb_xlsx
@@ -361,3 +362,64 @@ def test_other_banks_and_out_of_scope_batches_are_404(data, client):
     assert client.get(reverse("customers:batch_detail", args=[batch.pk])).status_code == 403
     # A bank-wide user of the same bank is in scope.
     assert MaintenanceBatch.objects.visible_to(data.org.auditor).filter(pk=batch.pk).exists()
+
+
+# --- large files: applied by a worker ------------------------------------------------------------------
+
+
+def wait_for_run(run_id, seconds=90):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = JobRun.objects.get(pk=run_id)
+        if run.status not in (JobRun.Status.QUEUED, JobRun.Status.RUNNING):
+            return run
+        time.sleep(0.25)
+    raise AssertionError(f"job run {run_id} did not finish in {seconds} s")
+
+
+def test_a_large_file_is_applied_by_a_worker_and_the_page_follows_it(data, celery_worker_factory, client):
+    SystemParameter.objects.create(bank=data.org.bank_a, key="customers.batch_sync_apply_max_rows", value_type="int",
+                                   value="1")
+    good = stage(data.user, xlsx([["customer_number", "risk_level", "add_tags"], ["C001", "R4", "VIP"], ["C003", "R5", ""]]))
+    stale = stage(data.user, xlsx([["customer_number", "risk_level"], ["C001", "R1"], ["C002", "R1"]]))
+    client.force_login(data.user)
+    client.cookies["django_language"] = "en"
+    detail = reverse("customers:batch_detail", args=[good.pk])
+    assert "(in the background)" in client.get(detail).content.decode()
+
+    # Queued while no worker runs: the page says so, offers no second Apply, and nothing is written yet.
+    html = client.post(reverse("customers:batch_apply", args=[good.pk]), follow=True).content.decode()
+    assert "being applied in the background" in html and 'id="batch-applying"' in html and 'id="batch-apply"' not in html
+    assert 'http-equiv="refresh"' in html
+    client.post(reverse("customers:batch_apply", args=[good.pk]))  # a second click queues nothing more
+    assert JobRun.objects.filter(job=service.APPLY_JOB).count() == 1
+    client.post(reverse("customers:batch_apply", args=[stale.pk]))
+    # C002 leaves the uploader's scope after the check: the worker's re-check must refuse the whole stale file.
+    Customer.objects.filter(pk=data.c2.pk).update(branch=data.org.a_bj)
+    assert Customer.objects.get(pk=data.c1.pk).risk_level == ""
+
+    celery_worker_factory()
+    good_run = wait_for_run(service.latest_apply_run(good).pk)
+    stale_run = wait_for_run(service.latest_apply_run(stale).pk)
+
+    # The good file: every row written, in one transaction, by the person who pressed Apply.
+    good.refresh_from_db()
+    assert good.status == MaintenanceBatch.Status.APPLIED and good.applied_by == data.user, good_run.error_report
+    assert Customer.objects.get(pk=data.c1.pk).risk_level == "R4" and Customer.objects.get(pk=data.corp.pk).risk_level == "R5"
+    assert set(data.c1.tags.values_list("name", flat=True)) == {"旧客户", "VIP"}
+    assert good_run.status == JobRun.Status.SUCCEEDED and good_run.triggered_by == data.user
+    assert good_run.counts["changed"] == 2 and good_run.progress_done == good_run.progress_total == 4  # 2 checked + 2 written
+    applied = AuditLog.objects.filter(object_type="customers.maintenancebatch", object_id=str(good.pk),
+                                      detail__step="applied")
+    assert applied.count() == 1 and applied.get().actor_id == data.user.pk
+    assert AuditLog.objects.filter(object_type="customers.customer", object_id=str(data.c1.pk), actor=data.user,
+                                   changes__risk_level=["", "R4"]).exists()
+    html = client.get(detail).content.decode()
+    assert 'id="batch-applying"' not in html and 'id="count-changed">2<' in html and 'http-equiv="refresh"' not in html
+
+    # The stale file: refused as a whole (C001's R1 not written either), the reason on its page.
+    stale.refresh_from_db()
+    assert stale_run.status == JobRun.Status.FAILED and stale.status == MaintenanceBatch.Status.VALIDATED
+    assert stale.invalid_rows == 1 and Customer.objects.get(pk=data.c1.pk).risk_level == "R4"
+    html = client.get(reverse("customers:batch_detail", args=[stale.pk])).content.decode()
+    assert 'id="batch-apply-failed"' in html and "became invalid" in html and "outside your data scope" in html

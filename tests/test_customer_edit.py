@@ -111,7 +111,7 @@ def test_a_maker_cannot_approve_their_own_request(org, customer):
 def test_maker_gets_403_on_own_request_page_action(org, customer, client):
     request = services.update_customer(customer, {"name_latin": "W. Wei"}, org.supervisor).change_request
     logged_in(client, org.supervisor)
-    page = client.get(reverse("customers:change_requests"))
+    page = client.get(reverse("workbench:request_detail", args=[request.pk]))
     assert "another supervisor must decide it" in page.content.decode()
     response = client.post(reverse("customers:change_request_approve", args=[request.pk]))
     assert response.status_code == 403
@@ -144,7 +144,7 @@ def test_supervisor_outside_the_subtree_gets_404(org, customer, client):
     assert client.post(reverse("customers:change_request_approve", args=[request.pk])).status_code == 404
     assert client.post(reverse("customers:change_request_reject", args=[request.pk]),
                        {"reason": "not mine"}).status_code == 404
-    assert f"change-request-{request.pk}" not in client.get(reverse("customers:change_requests")).content.decode()
+    assert f"inbox-row-{request.pk}" not in client.get(reverse("workbench:inbox")).content.decode()
     request.refresh_from_db()
     assert request.status == ChangeRequest.Status.PENDING
     # The supervisor of the parent branch (the subtree root) decides it.
@@ -248,8 +248,9 @@ def test_change_request_page_shows_before_and_after(org, customer, client, djang
     other = make_customer("C-EDIT-2", org.a_sh_sub, org.manager_sub, name_local="张三")
     services.update_customer(other, {"name_latin": "Zhang San"}, org.manager_sub)
     logged_in(client, org.supervisor)
+    assert client.get(reverse("customers:change_requests"))["Location"] == "/workbench/inbox/?action=customer.update"
     with django_assert_max_num_queries(12):
-        response = client.get(reverse("customers:change_requests"))
+        response = client.get(reverse("workbench:inbox"), {"action": "customer.update"})
     text = response.content.decode()
     assert response.status_code == 200
     assert "王伟强" in text and "A-SH 支行" in text and "A-SH-1 支行" in text and "Zhang San" in text

@@ -190,6 +190,86 @@ def test_filters(client, org, people):
     assert [r.record.number for r in response.context["table"].page.object_list] == ["C0001", "C0003", "C0002"]
 
 
+def numbers_of(response):
+    return [row.record.number for row in response.context["table"].page.object_list]
+
+
+def test_sorting_a_name_search_sorts_among_the_matches(client, org, people):
+    as_user(client, org.admin)
+    # A name search is resolved to its matching ids first; the chosen order applies to those only.
+    assert numbers_of(client.get(reverse(LIST) + "?q=wang&sort=number")) == ["C0001", "C0003", "C0004"]
+    assert numbers_of(client.get(reverse(LIST) + "?q=wang&sort=-number")) == ["C0004", "C0003", "C0001"]
+    assert numbers_of(client.get(reverse(LIST) + "?q=王伟&sort=aum")) == ["C0003", "C0004", "C0001"]
+    assert numbers_of(client.get(reverse(LIST) + "?q=王伟&sort=-name_latin&branch=A-SH")) == ["C0003", "C0001"]
+    response = client.get(reverse(LIST) + "?q=wang")
+    assert response.context["result_count"] == 3 and not response.context["count_is_estimate"]
+    assert 'id="result-count">3 customers<' in response.content.decode()
+
+
+def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org, people):
+    from sysadmin.models import SystemParameter
+
+    # A limit of 0: every result counts as large (the planner never estimates fewer than one row).
+    limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int",
+                                           value="0")
+    as_user(client, org.supervisor)  # three customers in the subtree
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST) + "?per_page=1")
+    assert not [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] and '"customers_customer"' in q["sql"]
+                and "customers_matchcandidate" not in q["sql"]]
+    assert response.context["count_is_estimate"] and response.context["table"].page.has_next()
+    assert 'id="result-count">about ' in response.content.decode()
+    assert "All results of this filter (about" in response.content.decode()
+    # Paging on past the estimate still works; the last page knows the exact size.
+    seen = []
+    for page in (1, 2, 3):
+        response = client.get(reverse(LIST) + f"?per_page=1&page={page}")
+        seen += numbers_of(response)
+    assert seen == ["C0001", "C0003", "C0002"] and not response.context["table"].page.has_next()
+    assert response.context["result_count"] == 3 and not response.context["count_is_estimate"]
+
+    # A large name search sorted by name: sorted by an expression that no (bank, name) index serves.
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST) + "?q=wang&sort=-name_latin")
+    assert numbers_of(response) == ["C0003", "C0001"] and response.context["count_is_estimate"] is False
+    page_sql = [q["sql"] for q in ctx.captured_queries if "LIMIT" in q["sql"] and '"customers_customer"."name_latin"' in q["sql"]]
+    assert page_sql and all("||" in sql.rsplit("ORDER BY", 1)[1] for sql in page_sql)
+
+    # Under the limit: the ids first, then the page among them; the count is exact without COUNT(*).
+    limit.value = "100"
+    limit.save()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST) + "?per_page=1&q=王伟&page=2")
+    assert not [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT COUNT(*) AS "__count"')]
+    assert response.context["result_count"] == 2 and not response.context["count_is_estimate"]
+    assert response.context["table"].paginator.num_pages == 2 and numbers_of(response) == ["C0003"]
+    # A page past the end shows the last one.
+    response = client.get(reverse(LIST) + "?per_page=1&q=王伟&page=7")
+    assert numbers_of(response) == ["C0003"] and response.context["result_count"] == 2
+
+
+def test_columns_are_chosen_and_remembered_for_the_session(client, org, people):
+    as_user(client, org.supervisor)
+    headers = lambda response: [column.name for column in response.context["table"].columns]  # noqa: E731
+    response = client.get(reverse(LIST))
+    assert headers(response) == ["selection", "number", "name_local", "name_latin", "branch", "manager", "tier", "aum",
+                                 "phone"]
+    assert 'id="columns-form"' in response.content.decode()
+    response = client.get(reverse(LIST) + "?q=wang&columns_set=1&columns=tags&columns=stars&columns=star_rating"
+                                          "&columns=bogus&page=2")
+    assert response.status_code == 302 and response["Location"] == reverse(LIST) + "?q=wang"
+    tag = Tag.objects.create(bank=org.bank_a, name="VIP", colour="warning")
+    CustomerTag.objects.create(customer=people["sh_wang"], tag=tag)
+    response = client.get(reverse(LIST) + "?q=wang")
+    assert headers(response) == ["selection", "number", "star_rating", "tags"]
+    page = response.content.decode()
+    assert '<span class="badge text-bg-warning">VIP</span>' in page and '<span title="5">★★★★★</span>' in page
+    assert pii.mask_id(ID_SH) not in page  # the ID column is not chosen: not even masked
+    # The export keeps every column whatever the page shows.
+    header, _rows = read_xlsx(client.get(reverse(LIST) + "?export=xlsx"))
+    assert "ID number" in header and "tags" in header and "customer number" in header
+
+
 # --- export -----------------------------------------------------------------------------------------
 
 
@@ -213,8 +293,9 @@ def test_export_is_clear_with_unmask_permission_and_audited(client, org, people)
     assert [r["customer number"] for r in rows] == ["C0001", "C0003"]
     entry = AuditLog.objects.get(action=AuditLog.Action.EXPORT, actor=org.supervisor)
     assert entry.detail["pii"] is True and entry.detail["rows"] == 2 and "q=wang" in entry.detail["query"]
-    # The page itself always shows masked values, even to this user.
-    page = as_user(client, org.supervisor).get(reverse(LIST)).content.decode()
+    # The page itself always shows masked values, even to this user (the ID column chosen first).
+    as_user(client, org.supervisor).get(reverse(LIST) + "?columns_set=1&columns=identity&columns=phone")
+    page = client.get(reverse(LIST)).content.decode()
     assert pii.mask_id(ID_SH) in page and ID_SH not in page and PHONE_SH not in page
 
 

@@ -129,6 +129,10 @@ MODEL_OBJECTS = {
     "ocrm.exportfile": bank_object("export_file"),
     "customers.customerdocument": bank_object("customer_document"),
     "customers.maintenancebatch": bank_object("maintenance_batch"),
+    "customers.feedload": bank_object("feed_load"),
+    **{f"customers.{name}": bank_object(name) for name in ("matchrule", "matchcandidate", "mergerecord")},
+    "customers.customershare": bank_object("customer_share"),
+    **{f"customers.{name}": bank_object(name) for name in ("attributionrule", "assignmentchange")},
     **{f"customers.{name}": bank_object(name) for name in (  # customers/admin.py's model pages
         "customer", "product", "fxrate", "holding", "transaction", "servicecontact", "customernote", "tag",
         "customergroup", "household", "relationship", "lifecyclechange", "ratingchange")},
@@ -170,10 +174,21 @@ ROUTE_PARAMS = {
        for name in ("note_add", "contact_log", "document_upload", "relationship_add", "tag_add")},
     "customers:relationship_remove": {"number": by_number("customer"), "pk": model("customers.relationship")},
     "customers:tag_remove": {"number": by_number("customer"), "pk": model("customers.tag")},
+    "customers:match_review": {"pk": model("customers.matchcandidate")},
+    **{f"customers:{name}": {"pk": model("customers.mergerecord")} for name in ("merge_detail", "unmerge")},
     "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
     **{f"customers:{name}": {"pk": model("customers.maintenancebatch")}
        for name in ("batch_detail", "batch_apply", "batch_errors")},
     "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
+    **{f"customers:{name}": {"pk": model("customers.feedload")}
+       for name in ("feed_detail", "feed_progress", "feed_errors_xlsx", "feed_errors_csv")},
+    "customers:share": {"number": by_number("customer")},
+    "customers:share_revoke": {"pk": model("customers.customershare")},
+    **{f"customers:{name}": {"number": by_number("customer")} for name in ("claim", "transfer")},
+    **{f"customers:{name}": {"pk": model("ocrm.changerequest")}
+       for name in ("assignment_withdraw", "assignment_approve", "assignment_reject")},
+    "workbench:request_detail": {"pk": model("ocrm.changerequest")},
+    "workbench:reject": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -214,13 +229,29 @@ POST_ACCESS = {
     "customers:batch_apply": ("customers.maintain_batch",),
     "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
     "export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
+    # A maker withdraws their own claim or assignment request (customers.views_assignment).
+    "customers:assignment_withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
+    # The approvals inbox: anyone who may decide something (workbench.services.may_use_inbox);
+    # each request is then re-checked by ocrm.approvals (scope, checker permission, not one's own).
+    "workbench:approve": lambda user, objects: _may_use_inbox(user),
+    "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
 }
+
+
+def _may_use_inbox(user):
+    from workbench.services import may_use_inbox
+
+    return may_use_inbox(user)
 
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
 # route key -> callable(user, obj) that says which extra objects the user may see there.
 SCOPE_WIDENED = {
     # Every user sees the branch they work at (sysadmin.org_views.branches_for_pages).
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
+    # A manager opens the claim page of an unassigned customer of their own branch (the branch
+    # pool, customers.assignment.pool_for), which their own-customers scope does not show.
+    "customers:claim": lambda user, obj: (obj.primary_manager_id is None and obj.bank_id == user.bank_id
+                                          and obj.branch_id == user.branch_id),
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
@@ -253,6 +284,33 @@ def fills_for(route):
 # --- the data -------------------------------------------------------------------------------------------
 
 
+def matching_rows(bank, customer, other):
+    """A match rule, a pending pair and a merge record of `customer`'s bank (customers.matching)."""
+    from customers.models_matching import MatchCandidate, MatchRule, MergeRecord
+
+    first, second = sorted([customer, other], key=lambda c: c.pk)
+    return {
+        "matchrule": MatchRule.objects.create(bank=bank, name=f"Scored {bank.code}", kind="scored", applies_to="retail",
+                                              fields={"name": 50, "birth_date": 50}, upper_threshold=90,
+                                              lower_threshold=70),
+        "matchcandidate": MatchCandidate.objects.create(bank_id=bank.pk, customer_a=first, customer_b=second, score=80,
+                                                        comparison={"name": 0.8}),
+        "mergerecord": MergeRecord.objects.create(bank_id=bank.pk, survivor=customer, merged=other,
+                                                  merged_number=other.number, reason="sweep"),
+    }
+
+
+def assignment_rows(bank, staff, customer):
+    """The bank's attribution rule and one assignment-history row (customers.models_assignment)."""
+    from customers.models import AssignmentChange, AttributionRule
+
+    return {
+        "attributionrule": AttributionRule.objects.create(bank=bank),
+        "assignmentchange": AssignmentChange.objects.create(bank_id=bank.pk, customer=customer, kind="claim",
+                                                            to_manager=staff, to_branch=customer.branch),
+    }
+
+
 def customer_admin_rows(bank, branch, staff, customer):
     """One row of each customers model that has an admin page, in `customer`'s bank."""
     from django.utils import timezone
@@ -281,6 +339,8 @@ def customer_admin_rows(bank, branch, staff, customer):
                                                        kind="spouse"),
         "lifecyclechange": cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
         "ratingchange": cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=1),
+        **matching_rows(bank, customer, other),
+        **assignment_rows(bank, staff, customer),
     }
 
 
@@ -304,10 +364,10 @@ def sweep_data(org, settings, tmp_path):
         SolarSchedule,
     )
 
-    from customers.models import CustomerDocument, MaintenanceBatch
+    from customers.models import CustomerDocument, CustomerShare, FeedLoad, MaintenanceBatch
     from ocrm.models import AuditLog, JobRun, Notification
     from sysadmin.imports.models import ImportBatch
-    from sysadmin.models import BankCode, Holiday, PasswordHistory, SystemParameter
+    from sysadmin.models import BankCode, Holiday, PasswordHistory, Staff, SystemParameter
 
     settings.MEDIA_ROOT = str(tmp_path)  # the documents' files
 
@@ -323,6 +383,13 @@ def sweep_data(org, settings, tmp_path):
         return SimpleNamespace(
             customer=customer, customer_document=document, **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
+            feed_load=FeedLoad.objects.create(bank=bank, source_system="CORE", feed="customers", sha256="0" * 64,
+                                              business_date=datetime.date(2026, 11, 20), original_name="c.csv",
+                                              status="rejected", error="Sweep"),
+            customer_share=CustomerShare.objects.create(
+                bank=bank, customer=customer, shared_by=staff,
+                shared_with=Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first(),
+                expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)),
             change_request=ChangeRequest.objects.create(
                 bank_id=bank.pk, branch_path=branch.path, action=ACTION_UPDATE, object_type="customers.customer",
                 object_id=str(customer.pk), object_repr=str(customer), changes={"name_latin": ["Wang Wei", "W. Wei"]},

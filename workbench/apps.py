@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class WorkbenchConfig(AppConfig):
     name = "workbench"
     verbose_name = _("Workbench")
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from ocrm.models import ChangeRequest
+
+        from . import services
+        from .nav import register_nav
+
+        register_nav()
+        post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

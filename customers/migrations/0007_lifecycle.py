@@ -1,9 +1,72 @@
-"""Reserved for the lifecycle area of issues 3-5 (filled by hand; see the area's models module)."""
+"""The nightly lifecycle, rating and tiering batch (customers.lifecycle), by hand:
+
+* history rows keyed by (customer, business date): the batch upserts them, so a rerun of a
+  date writes no second row (partial: hand-made rows without a business date stay free);
+* (bank, business date) on both history tables: the "Lifecycle changes" page and the
+  batch's look-up of a date's earlier rows;
+* (bank, business date) on the balance history, covering the columns the trend reads: the
+  trend's reference date and its rows without touching the table;
+* the hourly beat tick (django-celery-beat row) that starts each bank's run once its
+  local night has come (customers.tasks_lifecycle).
+
+Raw SQL rather than Meta indexes: the unique indexes must carry exactly the predicate the
+batch's ON CONFLICT names, and the models module belongs to every area of the app."""
 
 from django.db import migrations
+from django.utils import timezone
+
+SCHEDULE = {
+    "name": "Nightly lifecycle and rating",
+    "task": "customers.tasks_lifecycle.run_lifecycle",
+    "minute": "15",
+    "hour": "*",
+    "description": "Hourly at :15 UTC: each bank whose local time has passed lifecycle.run_local_hour gets its "
+                   "lifecycle, tier and star run for its local yesterday (once per bank and date).",
+}
+
+INDEXES = [
+    ("CREATE UNIQUE INDEX lifecycle_one_per_day ON customers_lifecyclechange (customer_id, business_date) "
+     "WHERE business_date IS NOT NULL", "DROP INDEX lifecycle_one_per_day"),
+    ("CREATE UNIQUE INDEX rating_one_per_day ON customers_ratingchange (customer_id, business_date) "
+     "WHERE business_date IS NOT NULL", "DROP INDEX rating_one_per_day"),
+    ("CREATE INDEX lifecycle_bank_day ON customers_lifecyclechange (bank_id, business_date)",
+     "DROP INDEX lifecycle_bank_day"),
+    ("CREATE INDEX rating_bank_day ON customers_ratingchange (bank_id, business_date)", "DROP INDEX rating_bank_day"),
+    # Covering: the trend reads a whole bank-day of balances from the index alone.
+    ("CREATE INDEX balance_bank_day ON customers_holdingbalance (bank_id, business_date) "
+     "INCLUDE (holding_id, customer_id, balance_base)", "DROP INDEX balance_bank_day"),
+]
+
+
+def create_schedule(apps, schema_editor):
+    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
+    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
+    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
+    if PeriodicTask.objects.filter(name=SCHEDULE["name"]).exists():
+        return  # left as the administrator edited it
+    crontab, _ = CrontabSchedule.objects.get_or_create(
+        minute=SCHEDULE["minute"], hour=SCHEDULE["hour"], day_of_month="*", month_of_year="*", day_of_week="*",
+        timezone="UTC",
+    )
+    PeriodicTask.objects.create(
+        name=SCHEDULE["name"], task=SCHEDULE["task"], crontab=crontab, args="[]", kwargs="{}", enabled=True,
+        # A tick left over from a stopped worker is worthless: the next hour's tick does the same.
+        expire_seconds=3000, description=SCHEDULE["description"],
+    )
+    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
+
+
+def remove_schedule(apps, schema_editor):
+    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE["name"]).delete()
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0006_assignment")]
+    dependencies = [
+        ("customers", "0006_assignment"),
+        ("django_celery_beat", "0019_alter_periodictasks_options"),
+    ]
 
-    operations = []
+    operations = [
+        *(migrations.RunSQL(create, drop) for create, drop in INDEXES),
+        migrations.RunPython(create_schedule, remove_schedule),
+    ]

@@ -1,0 +1,1 @@
+"""Source-system feeds: formats, reading, staging, loading (docs/feeds.md)."""

@@ -1,0 +1,106 @@
+"""The approvals inbox: who may use it, what waits for a person, and bulk approval.
+Each decision goes through ocrm.approvals (scope, checker permission, never one's own
+request), each in its own transaction, so one failure does not undo the others."""
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import BigIntegerField, Case, CharField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Cast
+from django.http import Http404
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+
+from ocrm import approvals, inbox
+
+CUSTOMER = "customers.customer"
+BULK_LIMIT = 200
+BADGE_SECONDS = 60
+
+
+def may_use_inbox(user):
+    """Anyone who may decide something: a checker permission of a request type, or the
+    permission of another inbox source (e.g. merge reviews)."""
+    if not user.is_authenticated:
+        return False
+    if any(user.has_perm(handler.checker_perm) for handler in approvals.registered_actions().values()):
+        return True
+    return any(source.perm for source in inbox.sources_for(user))
+
+
+def pending_requests(user):
+    """The change requests waiting for this user, with what the inbox shows of them."""
+    from customers.models import Customer
+
+    number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField()))
+                      .values("number")[:1])
+    return (approvals.pending_for_checker(user).select_related("maker")
+            .annotate(customer_number=Case(
+                When(object_type=CUSTOMER, object_id__regex=r"^[0-9]+$", then=number),
+                default=Value(None), output_field=CharField())))
+
+
+def other_sources(user):
+    """[{key, label, count, url}] of the registered inbox sources this user may see."""
+    rows = []
+    for source in inbox.sources_for(user):
+        try:
+            url = reverse(source.url_name)
+        except NoReverseMatch:
+            url = ""
+        rows.append({"key": source.key, "label": source.label, "count": source.pending(user).count(), "url": url})
+    return rows
+
+
+def _version_key(bank_id):
+    return f"approvals:badge-version:{bank_id or 0}"
+
+
+def forget_badges(bank_id):
+    """Every cached badge of the bank is stale: a change request of the bank was made or decided."""
+    try:
+        cache.incr(_version_key(bank_id))
+    except ValueError:
+        cache.set(_version_key(bank_id), 1, None)
+
+
+def change_request_saved(sender, instance, **kwargs):
+    """post_save of ChangeRequest (connected in WorkbenchConfig.ready): badges follow at once,
+    once the transaction that made or decided the request commits."""
+    bank_id = instance.bank_id
+    transaction.on_commit(lambda: forget_badges(bank_id))
+
+
+def badge_count(user):
+    """The number on the navigation entry: everything waiting for the user. The navigation
+    renders on every page, so the count is cached (per request, and in the shared cache until
+    a change request of the bank changes; other sources' counts may lag BADGE_SECONDS)."""
+    cached = getattr(user, "_approvals_badge", None)
+    if cached is not None:
+        return cached or None
+    key = f"approvals:badge:{user.pk}:{cache.get(_version_key(user.bank_id), 0)}"
+    total = cache.get(key)
+    if total is None:
+        total = 0
+        if may_use_inbox(user):
+            total = approvals.pending_for_checker(user).count()
+            total += sum(source.pending(user).count() for source in inbox.sources_for(user))
+        cache.set(key, total, BADGE_SECONDS)
+    user._approvals_badge = total
+    return total or None
+
+
+def approve_many(request_ids, checker):
+    """Approve each request in its own transaction. Returns (approved ids, [(id, message)])."""
+    approved, failed = [], []
+    for request_id in request_ids:
+        try:
+            approvals.approve(request_id, checker)
+        except Http404:
+            failed.append((request_id, _("not found or outside your branches")))
+        except (PermissionDenied, ValidationError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            failed.append((request_id, " ".join(messages)))
+        else:
+            approved.append(request_id)
+    return approved, failed

@@ -1,0 +1,14 @@
+"""The workbench's pages (included from ocrm/urls.py at "workbench/")."""
+
+from django.urls import path
+
+from . import views
+
+app_name = "workbench"
+
+urlpatterns = [
+    path("inbox/", views.InboxView.as_view(), name="inbox"),
+    path("inbox/approve/", views.BulkApproveView.as_view(), name="approve"),
+    path("inbox/<int:pk>/", views.RequestDetailView.as_view(), name="request_detail"),
+    path("inbox/<int:pk>/reject/", views.RejectView.as_view(), name="reject"),
+]
