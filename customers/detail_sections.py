@@ -94,6 +94,8 @@ def header_context(customer, user):
     if customer.do_not_contact:
         alerts.append(("secondary", _("Do not contact this customer.")))
     pending = list(approvals.pending_for(customer).select_related("maker")[:10])
+    for change in pending:
+        change.action_label = approvals.label_for(change.action)
     return {"tags": list(customer.tags.all()), "alerts": alerts, "pending_changes": pending,
             "stars": range(customer.star_rating)}
 

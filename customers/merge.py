@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from ocrm import audit
 
-from .models import CorporateProfile, Customer, HoldingBalance, RetailProfile, Transaction
+from .models import ContactPoint, CorporateProfile, Customer, HoldingBalance, RetailProfile, Transaction
 from .models_matching import MatchCandidate, MergeRecord
 from .search import name_grams
 
@@ -153,6 +153,24 @@ def _survivorship(survivor, merged, priority):
     return customer_values, profile_values
 
 
+CONTACTS_KEY = _table_key(ContactPoint, "customer_id")
+
+
+def _demote_moved_primary_contacts(survivor_id, moved_ids):
+    """One primary contact point per kind: a moved primary of a kind the survivor already has a
+    primary of stops being primary (the survivor's own wins). Returns the demoted ids."""
+    if not moved_ids:
+        return []
+    table = ContactPoint._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS moved SET is_primary = false WHERE moved.customer_id = %s AND moved.is_primary '
+            f'AND moved.id = ANY(%s) AND EXISTS (SELECT 1 FROM "{table}" own WHERE own.customer_id = moved.customer_id '
+            f'AND own.kind = moved.kind AND own.is_primary AND NOT own.id = ANY(%s)) RETURNING moved.id',
+            [survivor_id, moved_ids, moved_ids])
+        return sorted(r[0] for r in cursor.fetchall())
+
+
 @transaction.atomic
 def merge_customers(survivor, merged, actor, reason="", candidate=None):
     """Merge `merged` into `survivor` (see the module doc). Returns the MergeRecord."""
@@ -182,6 +200,9 @@ def merge_customers(survivor, merged, actor, reason="", candidate=None):
             moved = [r[0] for r in cursor.fetchall()]
         if moved:
             before["moved"][_table_key(model, "customer_id")] = moved
+    demoted = _demote_moved_primary_contacts(survivor.pk, before["moved"].get(CONTACTS_KEY, []))
+    if demoted:
+        before["demoted_primary_contacts"] = demoted
     priority = rules_for(survivor.bank_id)[survivor.kind].source_priority
     customer_values, profile_values = _survivorship(survivor, merged, priority)
     now = timezone.now()
@@ -200,7 +221,8 @@ def merge_customers(survivor, merged, actor, reason="", candidate=None):
     after = _golden_row(Customer._base_manager.get(pk=survivor.pk))
     audit.record("update", survivor, actor=actor, changes=audit.diff(before["survivor"]["customer"], after["customer"]),
                  detail={"event": "customer.merge", "merged": merged.number, "merge_record": record.pk,
-                         "reason": reason, "moved": {k: len(v) for k, v in before["moved"].items()}})
+                         "reason": reason, "moved": {k: len(v) for k, v in before["moved"].items()},
+                         "demoted_primary_contacts": len(demoted)})
     return record
 
 
@@ -233,6 +255,8 @@ def unmerge(record, actor, reason=""):
             cursor.execute(
                 f'UPDATE "{model._meta.db_table}" SET "{column}" = %s WHERE "{model._meta.pk.column}" = ANY(%s) '
                 f'AND "{column}" = %s', [merged.pk, ids, survivor.pk])
+    # The demoted contacts (back on the merged customer by now) were its primary ones.
+    ContactPoint._base_manager.filter(pk__in=state.get("demoted_primary_contacts", [])).update(is_primary=True)
     for key, rows in state.get("deleted", {}).items():
         model = labels[key]
         for row in rows:

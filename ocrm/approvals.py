@@ -40,6 +40,12 @@ def register(action, apply, checker_perm, label=None, on_reject=None):
     _handlers[action] = Handler(apply, checker_perm, label or action, on_reject)
 
 
+def label_for(action):
+    """The action's readable name (its code when no app registers it any more)."""
+    handler = _handlers.get(action)
+    return handler.label if handler else action
+
+
 def registered_actions():
     return dict(_handlers)
 

@@ -28,6 +28,9 @@ def people(org):
     org.supervisor_bj = make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
     org.supervisor_ldn = make_staff("a.sup.ldn", branch=org.a_ldn, roles=["branch_supervisor"])
     org.manager_ldn = make_staff("a.mgr.ldn", branch=org.a_ldn, roles=["customer_manager"])
+    # Notifications are written in the recipient's language (staff default to Chinese);
+    # these tests read the English titles.
+    Staff.objects.update(language="en")
     return org
 
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import Client
 from django.urls import reverse
 
 from customers import services
@@ -86,6 +87,12 @@ def test_sensitive_change_waits_and_is_not_visible_until_approved(org, customer)
     request = result.change_request
     assert request.status == ChangeRequest.Status.PENDING and request.changes == {"name_local": ["王伟", "王伟明"]}
     assert request.branch_path == org.a_sh.path and request.maker == org.manager
+    org.manager.language = "en"
+    org.manager.save(update_fields=["language"])
+    client = Client()
+    client.force_login(org.manager)
+    header = client.get(reverse("customers:detail", args=[customer.number])).content.decode()
+    assert "Change customer data" in header and "customer.update" not in header  # the action's label, not its code
 
     approvals.approve(request.pk, org.supervisor)
     customer.refresh_from_db()

@@ -24,6 +24,7 @@ def test_customer_update_has_a_readable_label():
 
 @pytest.mark.parametrize("decision", ["approved", "rejected"])
 def test_maker_is_told_of_the_decision_on_a_customer_change(org, decision, django_capture_on_commit_callbacks):
+    type(org.manager).objects.filter(pk=org.manager.pk).update(language="en")  # the text is read in English below
     customer = make_customer("C-FU-1", org.a_sh, org.manager, name_local="王伟")
     result = services.update_customer(customer, {"name_local": "王伟强"}, org.manager)
     assert result.change_request is not None
@@ -152,3 +153,20 @@ def test_feed_loads_and_errors_are_read_only_and_scoped_in_admin(org, client):
         assert 'name="_save"' not in client.get(reverse(f"{name}_change", args=[own.pk])).content.decode()
         assert client.get(reverse(f"{name}_change", args=[other.pk])).status_code == 404
         assert client.get(reverse(f"{name}_add")).status_code == 403
+
+
+# --- 6. the Approvals entry for every checker ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("codename", ["approve_share", "review_match", "approve_change", None])
+def test_approvals_entry_is_shown_to_any_checker(org, codename):
+    from django.contrib.auth.models import Permission
+
+    from ocrm import navigation
+    from tests.factories import make_staff
+
+    staff = make_staff(f"a.only.{codename}", branch=org.a_sh)
+    if codename:
+        staff.user_permissions.add(Permission.objects.get(content_type__app_label="customers", codename=codename))
+    urls = {item["url"] for item in navigation.entries_for(type(staff).objects.get(pk=staff.pk))}
+    assert (reverse("workbench:inbox") in urls) == (codename is not None)

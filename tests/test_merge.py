@@ -282,3 +282,23 @@ def make_staff_for_branch(org):
     from tests.factories import make_staff
 
     return make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
+
+
+def test_merge_keeps_one_primary_contact_per_kind_and_unmerge_restores_it(org, pair):
+    survivor, merged, _third = pair
+    own = ContactPoint.objects.get(customer=survivor, kind="mobile", is_primary=True)
+    theirs = ContactPoint.objects.get(customer=merged, kind="mobile", is_primary=True)
+    email = ContactPoint.objects.create(bank_id=merged.bank_id, customer=merged, kind="email", value="w@example.com",
+                                        is_primary=True)
+
+    record = merge.merge_customers(survivor, merged, org.admin)
+
+    primaries = ContactPoint.objects.filter(customer=survivor, is_primary=True)
+    # The survivor's mobile stays primary; the merged email is the only one of its kind, so it stays primary.
+    assert set(primaries.values_list("pk", flat=True)) == {own.pk, email.pk}
+    assert record.before_state["demoted_primary_contacts"] == [theirs.pk]
+
+    merge.unmerge(record, org.admin)
+
+    theirs.refresh_from_db()
+    assert theirs.customer_id == merged.pk and theirs.is_primary

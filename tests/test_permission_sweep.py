@@ -130,6 +130,7 @@ MODEL_OBJECTS = {
     "customers.customerdocument": bank_object("customer_document"),
     "customers.maintenancebatch": bank_object("maintenance_batch"),
     "customers.feedload": bank_object("feed_load"),
+    "customers.feederror": bank_object("feed_error"),
     **{f"customers.{name}": bank_object(name) for name in ("matchrule", "matchcandidate", "mergerecord")},
     "customers.customershare": bank_object("customer_share"),
     **{f"customers.{name}": bank_object(name) for name in ("attributionrule", "assignmentchange")},
@@ -365,6 +366,7 @@ def sweep_data(org, settings, tmp_path):
     )
 
     from customers.models import CustomerDocument, CustomerShare, FeedLoad, MaintenanceBatch
+    from customers.models_feeds import FeedError
     from ocrm.models import AuditLog, JobRun, Notification
     from sysadmin.imports.models import ImportBatch
     from sysadmin.models import BankCode, Holiday, PasswordHistory, Staff, SystemParameter
@@ -380,12 +382,14 @@ def sweep_data(org, settings, tmp_path):
         document = CustomerDocument(bank_id=bank.pk, customer=customer, doc_type="id_scan", original_name="scan.png",
                                     content_type="image/png", size=4)
         document.file.save("scan.png", ContentFile(b"\x89PNG"))
+        feed_load = FeedLoad.objects.create(bank=bank, source_system="CORE", feed="customers", sha256="0" * 64,
+                                            business_date=datetime.date(2026, 11, 20), original_name="c.csv",
+                                            status="rejected", error="Sweep")
         return SimpleNamespace(
             customer=customer, customer_document=document, **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
-            feed_load=FeedLoad.objects.create(bank=bank, source_system="CORE", feed="customers", sha256="0" * 64,
-                                              business_date=datetime.date(2026, 11, 20), original_name="c.csv",
-                                              status="rejected", error="Sweep"),
+            feed_load=feed_load,
+            feed_error=FeedError.objects.create(load=feed_load, row_number=2, field="name_local", reason="Sweep"),
             customer_share=CustomerShare.objects.create(
                 bank=bank, customer=customer, shared_by=staff,
                 shared_with=Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first(),

@@ -1,7 +1,7 @@
 """The approvals inbox table: one row per pending ChangeRequest the user may decide."""
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -17,10 +17,7 @@ CUSTOMER = "customers.customer"
 
 
 def action_label(action):
-    try:
-        return str(approvals.handler_for(action).label)
-    except ValidationError:  # a request of an action no app registers any more: show its code
-        return action
+    return str(approvals.label_for(action))
 
 
 def label_of(name, field_label):
