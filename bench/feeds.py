@@ -9,7 +9,10 @@ var/bench-feeds/<size>/, then in the same run:
     unindexed, ordinary table (the floor any loader is measured against);
   * full path: customers.feeds.services.run_load on the same files (read + cell checks +
     COPY into staging + SQL checks + upserts into the indexed production tables + matching),
-    with the time spent in matching (customers.matching) shown on its own.
+    with the time spent in matching (customers.matching) shown on its own. Holdings and
+    transactions take the COPY path of customers/feeds/copying.py (raw bytes into COPY, the
+    cell checks in SQL); customers go through the per-row Python checks (identity numbers,
+    phones, e-mails).
 Target: the full path of customers + transactions runs at >= 0.5x the speed of the bare COPY.
 BENCH_FEEDS_MATCHING=stand-in replaces matching by one new customer per record (bench/matching.py
 measures the matching engine itself).
@@ -198,8 +201,9 @@ def run(size="medium", repeat=1):
     for attempt in range(runs):
         # A fresh source system per run: every run is a first delivery, not an unchanged re-send.
         source = f"BENCH{int(time.time()) % 100000}-{attempt}"
-        # What the previous run left behind gets the statistics autovacuum would have given it by
-        # now (the bench server may run with autovacuum off); the loads analyse what they grow.
+        # What the previous run left behind gets the vacuum and statistics autovacuum would have given
+        # it by now (the bench server may run with autovacuum off): dead index entries of the deleted
+        # rows would otherwise slow the next run's inserts. The loads analyse what they grow.
         with connection.cursor() as cursor:
             # The accounts and transactions of earlier runs (another source system) would be refused as
             # someone else's: each run delivers them for the first time.
@@ -207,7 +211,7 @@ def run(size="medium", repeat=1):
             cursor.execute("DELETE FROM customers_holdingbalance hb USING customers_holding h "
                            "WHERE hb.holding_id = h.id AND h.source_system LIKE 'BENCH%%'")
             cursor.execute("DELETE FROM customers_holding WHERE source_system LIKE 'BENCH%%'")
-            cursor.execute("ANALYZE customers_customer, customers_identitydocument, customers_contactpoint, "
+            cursor.execute("VACUUM (ANALYZE) customers_customer, customers_identitydocument, customers_contactpoint, "
                            "customers_sourcerecord, customers_holding, customers_holdingbalance, customers_transaction")
         bare = {feed: bare_copy(feed, path) for feed, path in paths.items()}
         full, matching, loads = {}, 0.0, {}

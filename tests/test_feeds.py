@@ -452,3 +452,108 @@ def test_a_load_that_fails_half_way_leaves_production_untouched(org, accounts, m
     assert failed.job_run.status == JobRun.Status.FAILED and not failed.errors.exists()
     assert list(Transaction.objects.values_list("source_txn_id", "amount")) == [("T1", 1)]
     assert FeedLoad.objects.get(pk=first.pk).status == FeedLoad.Status.LOADED  # not superseded
+
+
+# --- the COPY path (customers.feeds.copying) checks exactly what the Python path checks ---------
+
+CELL_CASES_HEADER = ["account_number", "customer_key", "product_code", "currency", "balance", "status", "open_date",
+                     "maturity_date", "rate", "branch_code", "source_system", "business_date"]
+CELL_CASES = [
+    ["H01", "K1", "DD-CNY", "cny", "+12.5", "active", "2020-02-29", "", "3.25", "", "CORE", "2026-11-20"],
+    ["H02", "K1", "DD-CNY", "CNY", "1,5", "", "", "", "", "", "", ""],                      # comma decimal
+    ["H03", "K1", "DD-CNY", "CNY", "1.234", "", "", "", "", "", "", ""],                    # 3 decimals
+    ["H04", "K1", "DD-CNY", "CNY", "1e30", "", "", "", "", "", "", ""],                     # exponent
+    ["H05", "K1", "DD-CNY", "CNY", "99999999999999999999", "", "", "", "", "", "", ""],     # range
+    ["H5A", "K1", "DD-CNY", "CNY", "1e-20000", "", "", "", "1E+999999", "", "", ""],       # exponents
+    ["H5B", "K1", "DD-CNY", "CNY", "1.5E1", "", "", "", "-.5", "", "", ""],
+    ["H06", "K1", "DD-CNY", "CNY", "1", "gone", "2021-02-29", "2026-13-01", "1000", "", "", ""],
+    ["H07", "K1", "DD-CNY", "CNY", "1", "", "2021-2-3", "20260101", "1.23456", "", "", ""],
+    ["H08", "K1", "DD-CNY", "CNY", "1", "", "", "", "abc", "B" * 31, "CARDS", "2026-11-21"],
+    ["H09", "", "", "", "", "", "", "", "", "", "", "2026-02-30"],                          # required cells
+    ["", "", "", "", "", "", "", "", "", "", "", ""],                                        # empty row: skipped
+    ["\u3000H10\u00a0", " K1 ", "DD-CNY", "XXX", " 7 ", "", "0000-01-01", "", "", "", "", ""],
+]
+TXN_CASES = [
+    ["T1", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "atm", "t", ""],
+    ["T2", "6222001", "K1", "2026-11-20 24:00", "1", "CNY", "C", "atm", "t", ""],
+    ["T3", "6222001", "K1", "2026-11-20 09:60:00Z", "1", "CNY", "C", "atm", "t", ""],
+    ["T4", "6222001", "K1", "2026-11-20T09:30:59.123456+0800", "1", "CNY", "C", "atm", "t", ""],
+    ["T5", "6222001", "K1", "20.11.2026 09:30", "1", "CNY", "c", "ATM", "t" * 41, "d" * 201],
+    ["T6", "6222001", "K1", "2026-11-20 9:30", "-0.5", "CNY", "D", "atm", "t", ""],
+]
+
+
+def feed_errors(load):
+    return sorted(load.errors.values_list("row_number", "field", "value", "reason"))
+
+
+def deliver_both_ways(actor, feed, content, monkeypatch):
+    """The file through the COPY path, then as a corrected re-delivery through the Python path (a
+    trailing blank line, which the Python path skips, makes it another file)."""
+    from customers.feeds import copying
+
+    fast = deliver(actor, feed, content)
+    fast_rows = sorted(Transaction.objects.values_list(*TXN_FIELDS))
+    monkeypatch.setattr(copying, "eligible", lambda spec, feed_file: False)
+    slow = deliver(actor, feed, content + b"\n")
+    assert slow.status == FeedLoad.Status.LOADED
+    return fast, fast_rows, slow
+
+
+TXN_FIELDS = ("source_txn_id", "occurred_at", "amount", "currency", "direction", "channel", "description")
+
+
+@pytest.mark.parametrize(("feed", "header", "rows"), [("holdings", CELL_CASES_HEADER, CELL_CASES),
+                                                      ("transactions", TXN_HEADER, TXN_CASES)])
+def test_the_copy_path_reports_the_same_cell_errors_as_the_python_path(org, accounts, monkeypatch, feed, header, rows):
+    fast, _rows, slow = deliver_both_ways(org.admin, feed, csv_bytes(header, rows), monkeypatch)
+    assert fast.file_format == "csv" and len(feed_errors(fast)) >= 8
+    assert feed_errors(fast) == feed_errors(slow)
+    assert (fast.rows_read, fast.rows_loaded, fast.rows_rejected) == (slow.rows_read, slow.rows_loaded,
+                                                                     slow.rows_rejected)
+    assert not fast.errors.filter(field="—").exists()
+
+
+def test_the_copy_path_stages_the_same_values_as_the_python_path(org, accounts, monkeypatch):
+    rows = [TXN_CASES[0], TXN_CASES[3], ["T6", *TXN_CASES[0][1:4], "-0.5", "usd", "D", "pos", "t", "现金"],
+            ["T7", *TXN_CASES[0][1:3], "2026-11-20 23:59:59.5Z", "1.", "CNY", "D", "pos", "t", ""]]
+    fast, fast_rows, slow = deliver_both_ways(org.admin, "transactions", csv_bytes(TXN_HEADER, rows), monkeypatch)
+    assert fast.rows_loaded == slow.rows_loaded == 4 and len(fast_rows) == 4
+    assert fast_rows == sorted(Transaction.objects.values_list(*TXN_FIELDS))
+
+
+GOOD_TXN = ["T9", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "atm", "t", ""]
+
+
+@pytest.mark.parametrize(("content", "read", "error_rows"), [
+    # More cells than the header, and fewer: COPY refuses, the Python path names the row.
+    (csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN + ["stray"]]), 2, [(3, "—")]),
+    (csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN[:4]]), 2, [(3, "amount"), (3, "channel"), (3, "currency"),
+                                                             (3, "direction"), (3, "txn_type")]),
+    # A line holding only \. would end COPY's data early: no row after it may be lost.
+    (csv_bytes(TXN_HEADER, [TXN_CASES[0]]) + b"\\.\n" + csv_bytes(TXN_HEADER, [GOOD_TXN]).split(b"\n", 1)[1], 3,
+     [(3, "account_number"), (3, "amount"), (3, "channel"), (3, "currency"), (3, "customer_key"), (3, "direction"),
+      (3, "occurred_at"), (3, "txn_type")]),
+])
+def test_rows_the_copy_path_cannot_take_are_still_reported_by_row(org, accounts, content, read, error_rows):
+    load = deliver(org.admin, "transactions", content)
+    assert (load.status, load.rows_read, load.rows_loaded) == (FeedLoad.Status.LOADED, read, read - 1)
+    assert errors_of(load) == error_rows
+
+
+def test_a_transaction_file_with_a_byte_that_does_not_decode_is_rejected_whole(org, accounts):
+    # Past the first megabyte (which decides the encoding): COPY refuses it, the Python path names the line.
+    rows = [[f"T{i:06d}", *GOOD_TXN[1:]] for i in range(25_000)]
+    content = csv_bytes(TXN_HEADER, rows).replace(b"T024990", b"T\xff24990")
+    assert len(content) > 1024 * 1024
+    load = deliver(org.admin, "transactions", content)
+    assert load.status == FeedLoad.Status.REJECTED and "near line" in load.error
+    assert not Transaction.objects.exists() and not load.errors.exists()
+
+
+def test_a_gb18030_transaction_file_with_semicolons_loads_through_copy(org, accounts):
+    rows = [GOOD_TXN[:9] + ["现金存入"]]
+    header = ["交易流水号", "账号", "客户源键", "交易时间", "金额", "币种", "借贷方向", "渠道", "交易类型", "摘要"]
+    load = deliver(org.admin, "transactions", csv_bytes(header, rows, encoding="gb18030", delimiter=";"))
+    assert (load.encoding, load.rows_loaded) == ("gb18030", 1)
+    assert Transaction.objects.get().description == "现金存入"

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from ocrm import pii
 
+from . import copying
 from .reading import CHECKS, COUNTRY_CODES, CellError, FeedFile, check_phone
 
 STAGE_CHUNK_ROWS = 50_000
@@ -123,6 +124,12 @@ def stage(load, spec, path, ctx, run):
     chunk_rows = int(os.environ.get("OCRM_BATCH_CHUNK_SIZE") or STAGE_CHUNK_ROWS)
     delay = float(os.environ.get("OCRM_BATCH_CHUNK_DELAY") or 0)  # tests slow a load down to kill it
     feed_file = FeedFile(path, spec)
+    if copying.eligible(spec, feed_file):
+        read = copying.stage_by_copy(load, spec, path, ctx, run, feed_file, table)
+        if read is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {table}")
+            return feed_file, read
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         cursor.execute(f"CREATE UNLOGGED TABLE {table} ({columns})")
@@ -159,6 +166,7 @@ def stage(load, spec, path, ctx, run):
 def drop_stage(load):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {stage_table(load)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {copying.raw_table(load)}")
 
 
 # --- 2. checks and upserts (inside the caller's transaction) --------------------------------
