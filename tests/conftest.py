@@ -52,6 +52,24 @@ def _english_by_default(settings):
         yield
 
 
+@pytest.fixture
+def english_staff(db):
+    """Staff created during the test (and those already there) read English: notifications and
+    pages are written in each recipient's own language, whose product default is Chinese."""
+    from django.db.models.signals import pre_save
+
+    from sysadmin.models import Staff
+
+    def english(sender, instance, **kwargs):
+        if instance._state.adding:
+            instance.language = "en"
+
+    pre_save.connect(english, sender=Staff, dispatch_uid="tests.english_staff")
+    Staff.objects.update(language="en")
+    yield
+    pre_save.disconnect(sender=Staff, dispatch_uid="tests.english_staff")
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache():
     """Parameters are cached in Redis: every test starts from a clean cache. (Not

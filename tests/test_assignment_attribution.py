@@ -10,7 +10,7 @@ from customers.tasks_assignment import JOB
 from ocrm.models import ChangeRequest, JobRun, Notification
 from tests.factories import make_customer, make_product, make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
 DAY = datetime.date(2026, 11, 20)
 

@@ -12,7 +12,7 @@ from ocrm.models import AuditLog, Notification
 from sysadmin import parameters
 from tests.factories import make_customer, make_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
 DAY = timezone.localdate() - datetime.timedelta(days=2)  # a business date that has ended in every zone
 _accounts = iter(range(10_000, 99_999))

@@ -13,7 +13,7 @@ from ocrm.models import JobRun, Notification
 from sysadmin import jobs
 from tests.factories import make_customer, make_product
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("english_staff")]
 
 DAY = timezone.localdate() - datetime.timedelta(days=2)
 

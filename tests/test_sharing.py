@@ -20,7 +20,7 @@ from ocrm.models import AuditLog, ChangeRequest, JobRun, Notification
 from sysadmin import parameters
 from tests.factories import make_customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
 
 @pytest.fixture
