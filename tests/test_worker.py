@@ -205,3 +205,24 @@ def test_killed_notices_job_resumes_with_each_notice_sent_exactly_once(celery_wo
     result = send_password_expiry_notices.delay(business_date=TODAY.isoformat()).get(timeout=60)
     assert result["status"] == "succeeded"
     assert (snapshot(jobs.PASSWORD_EXPIRY_NOTICES), Notification.objects.count()) == before
+
+
+def test_every_seeded_beat_schedule_names_a_registered_task():
+    """A schedule whose task name no worker knows fails silently every night: check the names
+    the data migrations seed against the tasks Celery discovers."""
+    import importlib
+    import pkgutil
+
+    from ocrm.celery import app
+
+    app.loader.import_default_modules()
+    seeded = []
+    for package in ("ocrm.migrations", "customers.migrations", "sysadmin.migrations"):
+        for info in pkgutil.iter_modules(importlib.import_module(package).__path__):
+            module = importlib.import_module(f"{package}.{info.name}")
+            for name in ("SCHEDULE", "SCHEDULES", "INBOX_SCHEDULE"):
+                value = getattr(module, name, None)
+                seeded += value if isinstance(value, list) else [value] if value else []
+    assert len(seeded) >= 9
+    unknown = [spec["task"] for spec in seeded if spec["task"] not in app.tasks]
+    assert not unknown

@@ -4,32 +4,17 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
-from django.utils import timezone
+
+from ocrm import beat_schedules
 
 INBOX_SCHEDULE = {
     "name": "Source-system feed inbox",
     "task": "customers.tasks_feeds.scan_feed_inbox",
+    "minute": "*/5",
+    # A backlog of five-minute ticks (worker down for hours) is pointless: stale ones expire.
+    "expire_seconds": 270,
     "description": "Every 5 minutes: load the feed files dropped in the feed inbox (OCRM_FEED_INBOX).",
 }
-
-
-def create_inbox_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=INBOX_SCHEDULE["name"]).exists():
-        return
-    crontab, _ = CrontabSchedule.objects.get_or_create(minute="*/5", hour="*", day_of_month="*", month_of_year="*",
-                                                       day_of_week="*", timezone="UTC")
-    # A backlog of five-minute ticks (worker down for hours) is pointless: stale ones expire.
-    PeriodicTask.objects.create(name=INBOX_SCHEDULE["name"], task=INBOX_SCHEDULE["task"], crontab=crontab, args="[]",
-                                kwargs="{}", enabled=True, expire_seconds=270,
-                                description=INBOX_SCHEDULE["description"])
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
-def remove_inbox_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=INBOX_SCHEDULE["name"]).delete()
 
 
 class Migration(migrations.Migration):
@@ -181,5 +166,5 @@ class Migration(migrations.Migration):
             model_name='transaction',
             constraint=models.UniqueConstraint(condition=models.Q(('source_txn_id', ''), _negated=True), fields=('bank_id', 'source_system', 'source_txn_id'), name='txn_source_key'),
         ),
-        migrations.RunPython(create_inbox_schedule, remove_inbox_schedule),
+        migrations.RunPython(*beat_schedules.run_python([INBOX_SCHEDULE])),
 ]

@@ -7,30 +7,14 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from ocrm import beat_schedules
+
 SCHEDULE = {
     "name": "Nightly duplicate customer scan",
     "task": "customers.tasks_matching.find_duplicates",
     "minute": "30", "hour": "2",
     "description": "Nightly at 02:30 UTC: score every bank's customers against its match rules for review.",
 }
-
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=SCHEDULE["name"]).exists():
-        return  # left as the administrator edited it
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=SCHEDULE["minute"], hour=SCHEDULE["hour"], day_of_month="*", month_of_year="*", day_of_week="*",
-        timezone="UTC")
-    PeriodicTask.objects.create(name=SCHEDULE["name"], task=SCHEDULE["task"], crontab=crontab, args="[]", kwargs="{}",
-                                enabled=True, description=SCHEDULE["description"])
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": django.utils.timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE["name"]).delete()
 
 
 class Migration(migrations.Migration):
@@ -151,5 +135,5 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["bank_id", "-merged_at"], name="mergerecord_bank_time")],
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        migrations.RunPython(*beat_schedules.run_python([SCHEDULE])),
     ]

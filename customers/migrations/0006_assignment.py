@@ -6,30 +6,14 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
+from ocrm import beat_schedules
+
 SCHEDULE = {
     "name": "Nightly customer attribution",
     "task": "customers.tasks_assignment.apply_attribution_rules",
     "minute": "15", "hour": "1",
     "description": "Nightly at 01:15 UTC: apply each bank's attribution rules to unassigned customers.",
 }
-
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=SCHEDULE["name"]).exists():
-        return  # left as the administrator edited it
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=SCHEDULE["minute"], hour=SCHEDULE["hour"], day_of_month="*", month_of_year="*", day_of_week="*",
-        timezone="UTC")
-    PeriodicTask.objects.create(name=SCHEDULE["name"], task=SCHEDULE["task"], crontab=crontab, args="[]", kwargs="{}",
-                                enabled=True, description=SCHEDULE["description"])
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": django.utils.timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE["name"]).delete()
 
 
 class Migration(migrations.Migration):
@@ -135,5 +119,5 @@ class Migration(migrations.Migration):
                 "indexes": [models.Index(fields=["customer", "-credited_at"], name="mktcredit_customer_time")],
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        migrations.RunPython(*beat_schedules.run_python([SCHEDULE])),
     ]

@@ -13,13 +13,16 @@ Raw SQL rather than Meta indexes: the unique indexes must carry exactly the pred
 batch's ON CONFLICT names, and the models module belongs to every area of the app."""
 
 from django.db import migrations
-from django.utils import timezone
+
+from ocrm import beat_schedules
 
 SCHEDULE = {
     "name": "Nightly lifecycle and rating",
     "task": "customers.tasks_lifecycle.run_lifecycle",
     "minute": "15",
     "hour": "*",
+    # A tick left over from a stopped worker is worthless: the next hour's tick does the same.
+    "expire_seconds": 3000,
     "description": "Hourly at :15 UTC: each bank whose local time has passed lifecycle.run_local_hour gets its "
                    "lifecycle, tier and star run for its local yesterday (once per bank and date).",
 }
@@ -38,28 +41,6 @@ INDEXES = [
 ]
 
 
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=SCHEDULE["name"]).exists():
-        return  # left as the administrator edited it
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=SCHEDULE["minute"], hour=SCHEDULE["hour"], day_of_month="*", month_of_year="*", day_of_week="*",
-        timezone="UTC",
-    )
-    PeriodicTask.objects.create(
-        name=SCHEDULE["name"], task=SCHEDULE["task"], crontab=crontab, args="[]", kwargs="{}", enabled=True,
-        # A tick left over from a stopped worker is worthless: the next hour's tick does the same.
-        expire_seconds=3000, description=SCHEDULE["description"],
-    )
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE["name"]).delete()
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0006_assignment"),
@@ -68,5 +49,5 @@ class Migration(migrations.Migration):
 
     operations = [
         *(migrations.RunSQL(create, drop) for create, drop in INDEXES),
-        migrations.RunPython(create_schedule, remove_schedule),
+        migrations.RunPython(*beat_schedules.run_python([SCHEDULE])),
     ]

@@ -4,29 +4,15 @@ the guardian grants of shares that have ended (access itself ends at query time)
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
-from django.utils import timezone
 
-SCHEDULE_NAME = "Customer shares clean-up"
+from ocrm import beat_schedules
 
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    PeriodicTasks = apps.get_model("django_celery_beat", "PeriodicTasks")
-    if PeriodicTask.objects.filter(name=SCHEDULE_NAME).exists():
-        return
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute="5", hour="*", day_of_month="*", month_of_year="*", day_of_week="*", timezone="UTC",
-    )
-    PeriodicTask.objects.create(
-        name=SCHEDULE_NAME, task="customers.tasks.clean_up_ended_shares", crontab=crontab, args="[]", kwargs="{}",
-        enabled=True, description="Hourly at :05 UTC: remove the object permissions of expired or revoked shares.",
-    )
-    PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=SCHEDULE_NAME).delete()
+SCHEDULE = {
+    "name": "Customer shares clean-up",
+    "task": "customers.tasks.clean_up_ended_shares",
+    "minute": "5",
+    "description": "Hourly at :05 UTC: remove the object permissions of expired or revoked shares.",
+}
 
 
 class Migration(migrations.Migration):
@@ -82,5 +68,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_schedule, remove_schedule),
+        migrations.RunPython(*beat_schedules.run_python([SCHEDULE])),
     ]
