@@ -12,8 +12,10 @@ Rotating a key means re-hashing/re-encrypting: keep the old key until that job r
 """
 
 import base64
+import functools
 import hashlib
 import hmac
+import re
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -23,23 +25,35 @@ def _derive(purpose):
     return hashlib.sha256(f"ocrm-pii-{purpose}:{settings.SECRET_KEY}".encode()).digest()
 
 
-def _hash_key():
-    key = getattr(settings, "PII_HASH_KEY", "") or ""
-    return key.encode() if key else _derive("hash")
-
-
 def _fernet():
-    key = getattr(settings, "PII_ENCRYPTION_KEY", "") or ""
+    return _fernet_for(getattr(settings, "PII_ENCRYPTION_KEY", "") or "", settings.SECRET_KEY)
+
+
+# Key objects are built once per key (a feed load hashes and encrypts a million numbers); the
+# settings' values are the cache key, so that a changed setting takes effect at once.
+@functools.lru_cache(maxsize=4)
+def _fernet_for(key, _secret_key):
     return Fernet(key.encode() if key else base64.urlsafe_b64encode(_derive("encrypt")))
+
+
+@functools.lru_cache(maxsize=4)
+def _hmac_for(key, _secret_key):
+    return hmac.new(key.encode() if key else _derive("hash"), digestmod=hashlib.sha256)
+
+
+NOT_ALNUM = re.compile(r"[\W_]+")  # \W is "not str.isalnum() and not _"
 
 
 def normalise_id_number(value):
     """The canonical form that is hashed: no spaces or dashes, upper case."""
-    return "".join(ch for ch in str(value or "") if ch.isalnum()).upper()
+    text = str(value or "")
+    return (text if text.isalnum() else NOT_ALNUM.sub("", text)).upper()
 
 
 def keyed_hash(value):
-    return hmac.new(_hash_key(), normalise_id_number(value).encode(), hashlib.sha256).hexdigest()
+    mac = _hmac_for(getattr(settings, "PII_HASH_KEY", "") or "", settings.SECRET_KEY).copy()
+    mac.update(normalise_id_number(value).encode())
+    return mac.hexdigest()
 
 
 def encrypt(value):

@@ -4,6 +4,7 @@ The loads run here synchronously (services.run_load); tests/test_feeds_worker.py
 a real Celery worker."""
 
 import datetime
+from decimal import Decimal
 import decimal
 import io
 
@@ -294,6 +295,23 @@ def test_transactions_load_and_a_corrected_delivery_replaces_the_days_transactio
     # Another day's delivery adds to the history and leaves day 1 alone.
     deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, [["T10"] + rows[0][1:]]), date=DAY2)
     assert Transaction.objects.filter(business_date=DAY1).count() == 2 and Transaction.objects.count() == 3
+
+
+def test_a_transaction_delivered_again_under_another_date_moves_and_duplicates_are_refused_alongside(org, accounts):
+    """The plain INSERT meets the earlier copy's key: the load falls back to the upsert, after
+    refusing every copy of a txn_id that the file holds twice."""
+    day1 = [["T1", "6222001", "K1", "2026-11-20 09:30", "100.00", "CNY", "C", "counter", "deposit", ""],
+            ["T2", "6222001", "K1", "2026-11-20 10:00", "5.00", "CNY", "D", "atm", "withdrawal", ""]]
+    deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, day1))
+    day2 = [["T1", "6222001", "K1", "2026-11-20 09:30", "100.50", "CNY", "C", "counter", "deposit", "late"],  # moves
+            ["T3", "6222001", "K1", "2026-11-21 08:00", "7", "CNY", "D", "pos", "purchase", ""],
+            ["T3", "6222001", "K1", "2026-11-21 08:05", "8", "CNY", "D", "pos", "purchase", ""],
+            ["T4", "6222001", "K1", "2026-11-21 09:00", "9", "CNY", "D", "pos", "purchase", ""]]
+    load = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, day2), date=DAY2)
+    assert errors_of(load) == [(3, "txn_id"), (4, "txn_id")]
+    assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (4, 2, 2)
+    rows = {t.source_txn_id: (t.business_date, t.amount, t.description) for t in Transaction.objects.all()}
+    assert rows == {"T1": (DAY2, Decimal("100.50"), "late"), "T2": (DAY1, 5, ""), "T4": (DAY2, 9, "")}
 
 
 def test_the_error_report_downloads_as_xlsx_for_the_loader_only(org, client):

@@ -15,7 +15,7 @@ import json
 import os
 import time
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -27,6 +27,7 @@ from .reading import CHECKS, COUNTRY_CODES, CellError, FeedFile, check_phone
 STAGE_CHUNK_ROWS = 50_000
 ANALYSE_AFTER_ROWS = 1000
 NOT_EMPTY = gettext_noop("required, but empty")
+UNIQUE_VIOLATION = "23505"
 
 
 class Context:
@@ -167,6 +168,7 @@ def drop_stage(load):
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {stage_table(load)}")
         cursor.execute(f"DROP TABLE IF EXISTS {copying.raw_table(load)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {copying.clean_table(load)}")
 
 
 # --- 2. checks and upserts (inside the caller's transaction) --------------------------------
@@ -186,6 +188,7 @@ def check_rows(cursor, ctx, select_sql, checks, params):
     params = dict(params)
     cursor.execute("DROP TABLE IF EXISTS feed_rows")
     cursor.execute(f"CREATE TEMP TABLE feed_rows ON COMMIT DROP AS {select_sql}", params)
+    kept = cursor.rowcount
     cursor.execute("ANALYZE feed_rows")  # autovacuum never analyses temporary tables
     if checks:
         values = []
@@ -202,8 +205,27 @@ def check_rows(cursor, ctx, select_sql, checks, params):
                 WHERE v.bad""", params)
         if cursor.rowcount:
             cursor.execute(f"DELETE FROM feed_rows WHERE {any_bad}", params)
-    cursor.execute("SELECT count(*) FROM feed_rows")
-    return cursor.fetchone()[0]
+            kept -= cursor.rowcount
+    return kept
+
+
+def reject_duplicates(cursor, ctx, field, what):
+    """Record every copy of a `field` value that appears more than once in feed_rows, and drop
+    them (the same error as _duplicate_check). Returns the rows dropped. For the transactions
+    feed, which runs it only once its INSERT has met a duplicate key: sorting ten million rows
+    by their key to look for duplicates that are almost never there costs more than the rest."""
+    cursor.execute("DROP TABLE IF EXISTS feed_duplicates")
+    cursor.execute(f"CREATE TEMP TABLE feed_duplicates ON COMMIT DROP AS "
+                   f"SELECT {field} FROM feed_rows GROUP BY {field} HAVING count(*) > 1")
+    if not cursor.rowcount:
+        return 0
+    _field, _value, reason, _condition = _duplicate_check(field, what)
+    cursor.execute(f"""
+        INSERT INTO customers_feederror (load_id, row_number, field, value, reason)
+        SELECT %(load)s, r.row_no, %(field)s, left(r.{field}, 200), %(reason)s
+        FROM feed_rows r JOIN feed_duplicates d USING ({field})""", ctx.params(field=field, reason=str(reason)))
+    cursor.execute(f"DELETE FROM feed_rows r USING feed_duplicates d WHERE r.{field} = d.{field}")
+    return cursor.rowcount
 
 
 def _customer_checks(ctx):
@@ -382,8 +404,7 @@ def load_holdings(cursor, load, ctx, run):
 
 def load_transactions(cursor, load, ctx, run):
     kept = check_rows(cursor, ctx, f"""
-        SELECT s.*, sr.id AS record_id, sr.customer_id, h.id AS holding_id, h.customer_id AS holding_customer,
-               count(*) OVER (PARTITION BY s.txn_id) AS dup
+        SELECT s.*, sr.id AS record_id, sr.customer_id, h.id AS holding_id, h.customer_id AS holding_customer
         FROM {stage_table(load)} s {SOURCE_RECORD_JOIN}
         LEFT JOIN customers_holding h ON h.bank_id = %(bank)s AND h.account_number = s.account_number
         WHERE s.errors IS NULL""", [
@@ -392,19 +413,23 @@ def load_transactions(cursor, load, ctx, run):
          "holding_id IS NULL"),
         ("account_number", "account_number", _("the account belongs to another customer"),
          "holding_id IS NOT NULL AND customer_id IS NOT NULL AND holding_customer <> customer_id"),
-        _duplicate_check("txn_id", "txn_id"),
     ], ctx.params())
     # The delivery of this source and business date is replaced as a whole.
     cursor.execute("DELETE FROM customers_transaction WHERE bank_id = %(bank)s AND source_system = %(source)s "
                    "AND business_date = %(date)s", ctx.params())
-    cursor.execute("""
-        INSERT INTO customers_transaction AS t (bank_id, customer_id, holding_id, occurred_at, amount, currency,
-            direction, channel, txn_type, description, is_financial, customer_initiated, source_system,
-            source_txn_id, business_date)
-        SELECT %(bank)s, customer_id, holding_id, occurred_at::timestamptz, amount::numeric, currency, direction,
-               channel, txn_type, description, true, channel <> 'batch', %(source)s, txn_id, %(date)s
-        FROM feed_rows
-        -- A transaction delivered before under another business date moves to this one.
+    try:
+        # Almost always every txn_id is new: a plain INSERT, in a savepoint, is the cheap way to find out.
+        with transaction.atomic():
+            cursor.execute(f"INSERT INTO customers_transaction AS t ({TXN_COLUMNS}) {TXN_ROWS}", ctx.params())
+            return kept, cursor.rowcount
+    except IntegrityError as exc:
+        if getattr(exc.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+    # A txn_id twice in the file (every copy is refused), or one delivered before under another
+    # business date (it moves to this one).
+    kept -= reject_duplicates(cursor, ctx, "txn_id", "txn_id")
+    cursor.execute(f"""
+        INSERT INTO customers_transaction AS t ({TXN_COLUMNS}) {TXN_ROWS}
         ON CONFLICT (bank_id, source_system, source_txn_id) WHERE source_txn_id <> '' DO UPDATE SET
             customer_id = EXCLUDED.customer_id, holding_id = EXCLUDED.holding_id,
             occurred_at = EXCLUDED.occurred_at, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
@@ -413,6 +438,13 @@ def load_transactions(cursor, load, ctx, run):
             business_date = EXCLUDED.business_date
     """, ctx.params())
     return kept, cursor.rowcount
+
+
+TXN_COLUMNS = """bank_id, customer_id, holding_id, occurred_at, amount, currency, direction, channel, txn_type,
+                 description, is_financial, customer_initiated, source_system, source_txn_id, business_date"""
+TXN_ROWS = """SELECT %(bank)s, customer_id, holding_id, occurred_at::timestamptz, amount::numeric, currency, direction,
+                     channel, txn_type, description, true, channel <> 'batch', %(source)s, txn_id, %(date)s
+              FROM feed_rows"""
 
 
 LOADERS = {

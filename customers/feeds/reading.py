@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime
 import decimal
+import functools
 import io
 import os
 import re
@@ -21,6 +22,7 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django_countries import countries
 from openpyxl.utils import get_column_letter
+from phonenumbers import PhoneMetadata
 
 from ocrm import pii
 from sysadmin.imports import readers
@@ -249,8 +251,15 @@ def check_bool(col, text, row):
     raise CellError(_("not true/false"))
 
 
+# A plain address, a strict subset of what Django's validate_email accepts (a test holds it to
+# that): it skips the validator, the second costliest check of a customer row.
+PLAIN_EMAIL = re.compile(r"[a-z0-9_%+-]+(?:\.[a-z0-9_%+-]+)*@(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}")
+
+
 def check_email(col, text, row):
     text = text.lower()
+    if len(text) <= 254 and PLAIN_EMAIL.fullmatch(text):
+        return text
     try:
         validate_email(text)
     except ValidationError:
@@ -259,6 +268,9 @@ def check_email(col, text, row):
 
 
 def check_phone(col, text, row, region):
+    fast = _plain_mobile(text, region)
+    if fast:
+        return fast
     try:
         parsed = phonenumbers.parse(text, region or None)
     except phonenumbers.NumberParseException:
@@ -267,6 +279,34 @@ def check_phone(col, text, row, region):
         raise CellError(_("not a valid phone number in %(region)s (write another country's number with + and its "
                           "country code)") % {"region": region or "?"})
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+@functools.lru_cache(maxsize=64)
+def _mobile_rule(region):
+    """(compiled national mobile pattern, possible lengths, prefix stripped when parsing, "+<code>") of a
+    region, or None."""
+    metadata = PhoneMetadata.metadata_for_region(region or "")
+    if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
+        return None
+    prefix = metadata.national_prefix_for_parsing or metadata.national_prefix
+    return (re.compile(metadata.mobile.national_number_pattern), frozenset(metadata.mobile.possible_length or ()),
+            re.compile(prefix) if prefix else None, f"+{metadata.country_code}")
+
+
+def _plain_mobile(text, region):
+    """The E.164 form of a mobile number written as plain national digits ("13912345678" in CN), read
+    straight off phonenumbers' own metadata; None for anything else, which phonenumbers then parses
+    in full (a test holds both ways to the same answers). A feed of a million customers spends a
+    third of its time in phonenumbers.parse otherwise."""
+    if not text.isdigit() or not text.isascii():
+        return None
+    rule = _mobile_rule(region)
+    if rule is None:
+        return None
+    pattern, lengths, prefix, code = rule
+    if len(text) not in lengths or (prefix is not None and prefix.match(text)) or not pattern.fullmatch(text):
+        return None
+    return code + text
 
 
 def check_id_number(col, text, row):

@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ocrm import audit
+from ocrm import audit, batch
 from ocrm.batch import job_run
 from ocrm.models import AuditLog
 from sysadmin.imports.readers import FileRejected
@@ -133,6 +133,7 @@ def _load(load, run):
         # One load of a delivery (bank, source, feed, date) writes at a time.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
                        [f"feed|{load.bank_id}|{load.source_system}|{load.feed}|{load.business_date}"])
+        batch.give_memory(cursor)
         cursor.execute("DELETE FROM customers_feederror WHERE load_id = %s", [load.pk])
         loaders.record_cell_errors(cursor, load)
         kept, changed = loaders.LOADERS[load.feed](cursor, load, ctx, run)
