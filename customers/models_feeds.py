@@ -51,8 +51,9 @@ class SourceRecord(models.Model):
     email = models.CharField(_("e-mail"), max_length=200, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     branch_code = models.CharField(_("branch code"), max_length=30, blank=True)
+    # db_index=False: sourcerecord_customer is that index (a second copy cost every feed row its upkeep).
     customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="source_records")
+                                 on_delete=models.SET_NULL, related_name="source_records", db_index=False)
     match_status = models.CharField(_("match status"), max_length=12, choices=MatchStatus.choices,
                                     default=MatchStatus.UNRESOLVED)
     loaded_by_run_id = models.BigIntegerField(_("loaded by job run"), null=True, blank=True)
