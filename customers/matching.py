@@ -50,6 +50,10 @@ CREATE_CHUNK = 5000
 # A phone or e-mail shared by more customers than this (a company switchboard, a branch's
 # own address) says nothing about identity and would explode the candidate pairs.
 MAX_BLOCK_SIZE = 20
+# The same for a name block (birth date + first character for retail, first four characters for
+# corporate): source systems fill unknown birth dates with 1900-01-01 or 1970-01-01, and
+# "深圳市华..." starts thousands of company names. Real blocks hold a handful of customers.
+MAX_NAME_BLOCK_SIZE = 200
 
 
 @dataclasses.dataclass
@@ -126,20 +130,27 @@ def _create_scored_pairs(cursor, bank_id, left_sql, kind, rules, *, among_custom
     left_sql: a SELECT giving id, kind, name_local, name_latin, birth_date, phone, email, address,
     id_type, id_number_hash, registration_code of the incoming side. among_customers: the left
     side is itself customers (keep each pair once, never a customer with itself)."""
-    params = {"bank": bank_id, "kind": kind, "max_block": MAX_BLOCK_SIZE}
-    cursor.execute("DROP TABLE IF EXISTS match_left, match_pairs, match_scored")
+    params = {"bank": bank_id, "kind": kind, "max_block": MAX_BLOCK_SIZE, "max_name_block": MAX_NAME_BLOCK_SIZE}
+    cursor.execute("DROP TABLE IF EXISTS match_left, match_pairs, match_scored, match_crowded")
     cursor.execute(f"CREATE TEMP TABLE match_left ON COMMIT DROP AS {left_sql}", params)
     cursor.execute("ANALYZE match_left")
-    name_block = (
-        """SELECT l.id AS left_id, c.id AS customer_id FROM match_left l
-             JOIN customers_retailprofile rp ON rp.birth_date = l.birth_date
-             JOIN customers_customer c ON c.id = rp.customer_id AND left(c.name_local, 1) = left(l.name_local, 1)
-            WHERE l.birth_date IS NOT NULL AND c.bank_id = %(bank)s"""
-        if kind == "retail" else
-        """SELECT l.id, c.id FROM match_left l
-             JOIN customers_customer c ON left(c.name_local, 4) = left(l.name_local, 4)
-            WHERE c.bank_id = %(bank)s AND c.kind = 'corporate' AND length(l.name_local) >= 4"""
-    )
+    if kind == "retail":
+        block_of_left, block_of_customer = "l.birth_date::text || left(l.name_local, 1)", \
+            "rp.birth_date::text || left(c.name_local, 1)"
+        name_join = """JOIN customers_retailprofile rp ON rp.birth_date = l.birth_date
+                       JOIN customers_customer c ON c.id = rp.customer_id AND left(c.name_local, 1) = left(l.name_local, 1)
+                      WHERE l.birth_date IS NOT NULL AND c.bank_id = %(bank)s"""
+    else:
+        block_of_left, block_of_customer = "left(l.name_local, 4)", "left(c.name_local, 4)"
+        name_join = """JOIN customers_customer c ON left(c.name_local, 4) = left(l.name_local, 4)
+                      WHERE c.bank_id = %(bank)s AND c.kind = 'corporate' AND length(l.name_local) >= 4"""
+    # The name blocks of this batch that hold too many customers to say anything.
+    cursor.execute(f"""
+        CREATE TEMP TABLE match_crowded ON COMMIT DROP AS
+        SELECT {block_of_customer} AS block FROM (SELECT DISTINCT ON ({block_of_left}) * FROM match_left l) l {name_join}
+        GROUP BY 1 HAVING count(*) > %(max_name_block)s""", params)
+    name_block = f"""SELECT l.id AS left_id, c.id AS customer_id FROM match_left l {name_join}
+                       AND NOT EXISTS (SELECT 1 FROM match_crowded x WHERE x.block = {block_of_left})"""
     cursor.execute(
         f"""
         CREATE TEMP TABLE match_pairs ON COMMIT DROP AS
@@ -413,7 +424,7 @@ def _scored(cursor, bank_id, kind, rules):
         """,
         {"lower": rules.lower, "upper": rules.upper},
     )
-    cursor.execute("DROP TABLE match_scored, match_pairs, match_left")
+    cursor.execute("DROP TABLE match_scored, match_pairs, match_left, match_crowded")
 
 
 def _create_customers(cursor, bank_id, rules):
@@ -678,7 +689,7 @@ def find_duplicates(bank_id, *, actor=None):
                     to_merge.append(candidate_id)
                 else:
                     counts["queued"] += 1
-            cursor.execute("DROP TABLE match_scored, match_pairs, match_left")
+            cursor.execute("DROP TABLE match_scored, match_pairs, match_left, match_crowded")
     for candidate in MatchCandidate.objects.filter(pk__in=to_merge).order_by("id"):
         a = Customer.objects.get(pk=candidate.customer_a_id)
         b = Customer.objects.get(pk=candidate.customer_b_id)

@@ -5,6 +5,7 @@ import decimal
 
 import pytest
 
+from customers import matching
 from customers.matching import find_duplicates, resolve_source_records, rules_for
 from customers.models import ContactPoint, Customer, IdentityDocument, RetailProfile, SourceRecord
 from customers.models_matching import MatchCandidate, MatchRule
@@ -128,6 +129,27 @@ def test_same_person_without_id_and_exact_details_merges_automatically(org):
     assert counts == {"matched": 0, "created": 0, "merged": 1, "review": 0}
     assert source.customer_id == existing.pk and source.match_status == "matched"
     assert not MatchCandidate.objects.exists()
+
+
+def test_a_crowded_name_block_proposes_nobody(org, monkeypatch):
+    """A birth date shared by more customers of the same initial than MAX_NAME_BLOCK_SIZE (a
+    source's placeholder for "unknown") is no evidence: such a block pairs nobody."""
+    existing = golden(org, phone="", email="")
+    for i in range(2):
+        golden(org, f"C90000000{i + 2:02d}", name_local=f"王{'甲乙'[i]}", name_latin="", id_number="", phone="",
+               email="", address=f"北京市{i}号")
+    monkeypatch.setattr(matching, "MAX_NAME_BLOCK_SIZE", 2)
+    crowded = record(org, "K1", id_number="", phone="", email="")
+    assert resolve_source_records(org.bank_a.pk) == {"matched": 0, "created": 1, "merged": 0, "review": 0}
+    crowded.refresh_from_db()
+    assert crowded.customer_id != existing.pk
+
+    # The same block (now four customers with K1's new one) under a cap it fits in.
+    monkeypatch.setattr(matching, "MAX_NAME_BLOCK_SIZE", 4)
+    found = record(org, "K2", id_number="", phone="", email="")
+    assert resolve_source_records(org.bank_a.pk) == {"matched": 0, "created": 0, "merged": 1, "review": 0}
+    found.refresh_from_db()
+    assert found.customer_id == existing.pk
 
 
 def test_twins_with_the_same_birth_date_are_not_merged(org):
