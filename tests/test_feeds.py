@@ -4,7 +4,6 @@ The loads run here synchronously (services.run_load); tests/test_feeds_worker.py
 a real Celery worker."""
 
 import datetime
-from decimal import Decimal
 import decimal
 import io
 
@@ -311,7 +310,7 @@ def test_a_transaction_delivered_again_under_another_date_moves_and_duplicates_a
     assert errors_of(load) == [(3, "txn_id"), (4, "txn_id")]
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (4, 2, 2)
     rows = {t.source_txn_id: (t.business_date, t.amount, t.description) for t in Transaction.objects.all()}
-    assert rows == {"T1": (DAY2, Decimal("100.50"), "late"), "T2": (DAY1, 5, ""), "T4": (DAY2, 9, "")}
+    assert rows == {"T1": (DAY2, decimal.Decimal("100.50"), "late"), "T2": (DAY1, 5, ""), "T4": (DAY2, 9, "")}
 
 
 def test_the_error_report_downloads_as_xlsx_for_the_loader_only(org, client):
