@@ -110,6 +110,32 @@ class RunHandle:
     def summary(self):
         return {"job_run": self.run.pk, "status": self.run.status, "counts": self.run.counts}
 
+    def part(self, start, span):
+        """The stretch [start, start + span] of this run's progress bar, for a step that reports
+        its progress in its own units (a feed load measures bytes, the matching after it records)."""
+        return RunPart(self, start, span)
+
+
+class RunPart:
+    """What RunHandle.part returns: set_total/set_progress in the step's own units move the run's
+    bar within its stretch; everything else (counts, errors) is the run's own."""
+
+    def __init__(self, handle, start, span):
+        self.handle, self.start, self.span, self.total = handle, start, span, 0
+
+    def set_total(self, total):
+        self.total = total
+
+    def set_progress(self, done):
+        share = min(max(done, 0), self.total) / self.total if self.total else 1
+        self.handle.set_progress(self.start + round(self.span * share))
+
+    def advance(self, done=1):
+        raise NotImplementedError("a part of a run sets its progress (set_progress), it does not advance it")
+
+    def __getattr__(self, name):
+        return getattr(self.handle, name)
+
 
 def run_key(job, bank_id=None, business_date=None, extra=""):
     date = business_date.isoformat() if isinstance(business_date, datetime.date) else (business_date or "")

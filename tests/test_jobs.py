@@ -271,6 +271,24 @@ def test_a_resumed_run_keeps_its_committed_counts_and_counts_the_attempt(org):
     assert resumed.counts == {"done": 8} and resumed.error_report == ""
 
 
+def test_a_part_of_a_run_moves_the_bar_within_its_stretch_and_counts_on_the_run(org):
+    """A feed load counts bytes; the matching after it counts records within the last third."""
+    with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as run:
+        run.set_total(300)
+        run.set_progress(200)
+        matching = run.part(200, 100)
+        matching.set_total(40)
+        matching.set_progress(10)
+        assert JobRun.objects.get().progress_done == 225
+        matching.set_progress(40)
+        assert JobRun.objects.get().progress_done == 300
+        matching.count(matched=7)
+        with pytest.raises(NotImplementedError):
+            matching.advance(1)
+    finished = JobRun.objects.get()
+    assert (finished.progress_total, finished.progress_done, finished.counts) == (300, 300, {"matched": 7})
+
+
 def test_a_succeeded_run_named_by_id_is_not_run_again(org):
     with job_run("kernel_test", business_date=TODAY) as first:
         pass

@@ -118,9 +118,10 @@ def _load(load, run):
         run.count(read=0, loaded=0, rejected=0, matched=0, merged=0)
         return
     ctx = loaders.Context(load, load.bank)
-    # Progress counts bytes: reading the file is the first half, checking and writing the second.
+    # Progress counts bytes: reading the file is the first part, checking and writing the second,
+    # matching (customer feeds) the third.
     size = os.path.getsize(file_path(load))
-    run.set_total(2 * size)
+    run.set_total((3 if load.feed == FeedLoad.Feed.CUSTOMERS else 2) * size)
     try:
         feed_file, read = loaders.stage(load, spec, file_path(load), ctx, run)
     except FileRejected as exc:
@@ -156,9 +157,10 @@ def _load(load, run):
                              "changed": changed, "job_run": run.id})
     matched = merged = 0
     note = ""
+    run.set_progress(2 * size)
     if load.feed == FeedLoad.Feed.CUSTOMERS:
         try:
-            matched, merged = _resolve(load, run)
+            matched, merged = _resolve(load, run.part(2 * size, size))
         except Exception as exc:
             # The rows are loaded and committed; their records stay unresolved until matching runs again.
             logger.exception("matching after feed load %s failed", load.pk)
@@ -171,12 +173,9 @@ def _load(load, run):
 
 def _resolve(load, run):
     """Link the records this load left unresolved to golden customers (customers.matching)."""
-    try:
-        from ..matching import resolve_source_records
-    except ImportError:  # the matching engine is built in parallel; until it lands records stay unresolved
-        logger.warning("customers.matching is not available: source records stay unresolved")
-        return 0, 0
-    counts = resolve_source_records(load.bank_id, run=run) or {}
+    from ..matching import resolve_source_records
+
+    counts = resolve_source_records(load.bank_id, run=run)
     run.count(matched=counts.get("matched", 0), merged=counts.get("merged", 0),
               created=counts.get("created", 0), review=counts.get("review", 0))
     return counts.get("matched", 0), counts.get("merged", 0)
