@@ -2,9 +2,9 @@
 
 The file's bytes go, as they are, through COPY (FORMAT csv, in the file's encoding) into an
 all-text UNLOGGED table feed_raw_<load id>; one CREATE TABLE ... AS SELECT cleans the cells
-(feed_clean_<load id>), a second runs the cell checks of reading.py in SQL (regular expressions
-before anything is cast), producing the same staging table as the Python path: row number, values, and the
-row's errors as JSON [field, value, reason]. No Python runs per row.
+(feed_clean_<load id>), a second runs the cell checks of reading.py in SQL (regular
+expressions before anything is cast), producing the same staging table as the Python path:
+row number, values, and the row's errors as JSON [field, value, reason]. No Python runs per row.
 
 Whatever COPY refuses (a byte that does not decode, a row with more or fewer cells than the
 header, stray quotes, an end-of-data marker) makes stage_by_copy() return None: the caller
