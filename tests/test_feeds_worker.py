@@ -74,8 +74,10 @@ def test_customer_feed_matching_holdings_and_transactions_end_to_end(celery_work
 
     load = finished(upload(org.admin, "customers", customers))
     assert (load.status, load.rows_loaded, load.rows_rejected) == (FeedLoad.Status.LOADED, 20, 0)
-    run = load.job_run
-    assert run.status == JobRun.Status.SUCCEEDED and run.task_id and run.counts["read"] == 20
+    # The load is marked loaded inside the job; its JobRun is closed a moment later, as the job returns.
+    run = wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
+                   f"job run #{load.job_run_id} to succeed")
+    assert run.task_id and run.counts["read"] == 20
     # Matching ran inside the job: every record reaches a golden customer.
     records = SourceRecord.objects.filter(source_system="CORE")
     assert records.count() == 20 and not records.filter(customer__isnull=True).exists()
@@ -107,8 +109,9 @@ def kill_and_rerun(celery_worker_factory, media, load, at_kill_condition, check_
     check_at_kill()
     celery_worker_factory(**media)
     load = finished(load)
-    run = JobRun.objects.get(pk=load.job_run_id)
-    assert (run.pk, run.status, run.attempts) == (at_kill.pk, JobRun.Status.SUCCEEDED, 2)
+    run = wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
+                   f"job run #{load.job_run_id} to succeed")
+    assert (run.pk, run.attempts) == (at_kill.pk, 2)
     return load, at_kill
 
 
