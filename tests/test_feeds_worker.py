@@ -34,6 +34,13 @@ def wait_for(condition, what, timeout=120, interval=0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def succeeded_run(load):
+    """The load's JobRun once it has succeeded: the load is marked loaded inside the job, and
+    its run is closed a moment later, as the job returns."""
+    return wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
+                    f"job run #{load.job_run_id} to succeed")
+
+
 def upload(actor, feed, content):
     uploaded = SimpleUploadedFile(f"{feed}.csv", content)
     return services.receive_upload(actor, source_system="CORE", feed=feed, business_date=DAY1, uploaded=uploaded)
@@ -74,9 +81,7 @@ def test_customer_feed_matching_holdings_and_transactions_end_to_end(celery_work
 
     load = finished(upload(org.admin, "customers", customers))
     assert (load.status, load.rows_loaded, load.rows_rejected) == (FeedLoad.Status.LOADED, 20, 0)
-    # The load is marked loaded inside the job; its JobRun is closed a moment later, as the job returns.
-    run = wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
-                   f"job run #{load.job_run_id} to succeed")
+    run = succeeded_run(load)
     assert run.task_id and run.counts["read"] == 20
     # Matching ran inside the job: every record reaches a golden customer.
     records = SourceRecord.objects.filter(source_system="CORE")
@@ -109,8 +114,7 @@ def kill_and_rerun(celery_worker_factory, media, load, at_kill_condition, check_
     check_at_kill()
     celery_worker_factory(**media)
     load = finished(load)
-    run = wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
-                   f"job run #{load.job_run_id} to succeed")
+    run = succeeded_run(load)
     assert (run.pk, run.attempts) == (at_kill.pk, 2)
     return load, at_kill
 
