@@ -7,7 +7,7 @@ from .feeds import services
 __all__ = ["load_feed", "scan_feed_inbox"]
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, name="customers.tasks_feeds.load_feed")
 def load_feed(self, load_id):
     """Load one received feed file (services.run_load inside job_run)."""
     summary = services.run_load(load_id, task_id=self.request.id or "")
@@ -17,7 +17,7 @@ def load_feed(self, load_id):
     return summary
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, name="customers.tasks_feeds.scan_feed_inbox")
 def scan_feed_inbox(self):
     """Beat, every 5 minutes: queue a load for every settled file in settings.OCRM_FEED_INBOX."""
     return {"files": services.scan_inbox()}

@@ -11,13 +11,13 @@ from .models import ImportBatch
 from .services import APPLY_JOB, ApplyError, apply_batch
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, name="sysadmin.imports.tasks.import_inbox")
 def import_inbox(self):
     """Stage and apply every file waiting in settings.IMPORT_INBOX_DIR (see inbox.py)."""
     return process_inbox(task_id=self.request.id or "")
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, name="sysadmin.imports.tasks.apply_import_batch")
 def apply_import_batch(self, batch_id, actor_id, run_id):
     """Apply one staged batch for the person who pressed Apply (services.queue_apply)."""
     batch = ImportBatch.objects.select_related("bank").get(pk=batch_id)
