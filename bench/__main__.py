@@ -30,8 +30,12 @@ def main(argv=None):
     parser.add_argument("--staff", type=int, default=30000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--suite", choices=["org", *SUITES, "all"], default="org")
-    parser.add_argument("--size", choices=["medium", "large"], default="medium",
-                        help="Demo customers for the customers suite: medium 50k, large 1M (~10M transactions).")
+    parser.add_argument(
+        "--size",
+        choices=["medium", "large"],
+        default="medium",
+        help="Demo customers for the customers suite: medium 50k, large 1M (~10M transactions).",
+    )
     args = parser.parse_args(argv)
 
     url = os.environ["DATABASE_URL"]

@@ -49,8 +49,10 @@ def ensure_data(size, count=None):
         customer_demo.reset()
     print(f"generating {wanted} demo customers ...", flush=True)
     counts = customer_demo.load(wanted, progress=lambda line: print("  " + line, flush=True))
-    print(f"generated {counts['customer']} customers, {counts['holding']} holdings, {counts['transaction']} transactions, "
-          f"{counts['balance']} balance points in {counts['seconds']} s (ANALYZE {counts['analyse_seconds']} s)")
+    print(
+        f"generated {counts['customer']} customers, {counts['holding']} holdings, {counts['transaction']} transactions, "
+        f"{counts['balance']} balance points in {counts['seconds']} s (ANALYZE {counts['analyse_seconds']} s)"
+    )
 
 
 def _times(fn, repeat):
@@ -85,9 +87,14 @@ def _row(label, median, p95=None, queries=None, target=""):
 def typical_customer():
     from customers.models import Customer
 
-    candidates = (Customer.objects.filter(bank__code="OGB", kind="retail", branch__country="CN",
-                                          primary_manager__isnull=False, lifecycle_stage="active")
-                  .annotate(n=Count("holdings")).filter(n=3).order_by("number"))
+    candidates = (
+        Customer.objects.filter(
+            bank__code="OGB", kind="retail", branch__country="CN", primary_manager__isnull=False, lifecycle_stage="active"
+        )
+        .annotate(n=Count("holdings"))
+        .filter(n=3)
+        .order_by("number")
+    )
     return candidates[len(candidates[:200]) // 2]
 
 
@@ -123,25 +130,46 @@ def run(size, repeat, count=None, export_rows=100_000):
         client.force_login(user)
         visible = Customer.objects.visible_to(user).active()
         for fragment in CN_FRAGMENTS + LATIN_FRAGMENTS:
+
             def raw(fragment=fragment, visible=visible):
                 qs = filter_by_name(visible, fragment).order_by("-aum", "number")
                 return list(qs[:25]), qs.count()
 
             hits = raw()[1]
             ms, p95 = _times(lambda fragment=fragment, client=client: _page(client, f"{list_url}?q={fragment}"), repeat)
-            _row(f"{label} list q={fragment} ({hits} hits, x{ms / home_ms:.1f} home)", ms, p95,
-                 _queries(client, f"{list_url}?q={fragment}"), "<= 50 ms, p95 <= 150")
+            _row(
+                f"{label} list q={fragment} ({hits} hits, x{ms / home_ms:.1f} home)",
+                ms,
+                p95,
+                _queries(client, f"{list_url}?q={fragment}"),
+                "<= 50 ms, p95 <= 150",
+            )
             ms, p95 = _times(raw, repeat)
             _row(f"{label} raw queryset {fragment} (page + exact count)", ms, p95)
         # A user-chosen sort order with a rare and a common name, and browsing without a search.
-        for query in (f"q={CN_FRAGMENTS[4]}&sort=name_latin", f"q={CN_FRAGMENTS[4]}&sort=-number",
-                      f"q={CN_FRAGMENTS[4]}&sort=aum", f"q={LATIN_FRAGMENTS[5]}&sort=number",
-                      f"q={LATIN_FRAGMENTS[0]}&sort=name_latin", f"q={LATIN_FRAGMENTS[0]}&sort=-number",
-                      "", "sort=name_latin", "page=40", "tier=mass", "stars=1", f"q={LATIN_FRAGMENTS[0]}&tier=mass"):
+        for query in (
+            f"q={CN_FRAGMENTS[4]}&sort=name_latin",
+            f"q={CN_FRAGMENTS[4]}&sort=-number",
+            f"q={CN_FRAGMENTS[4]}&sort=aum",
+            f"q={LATIN_FRAGMENTS[5]}&sort=number",
+            f"q={LATIN_FRAGMENTS[0]}&sort=name_latin",
+            f"q={LATIN_FRAGMENTS[0]}&sort=-number",
+            "",
+            "sort=name_latin",
+            "page=40",
+            "tier=mass",
+            "stars=1",
+            f"q={LATIN_FRAGMENTS[0]}&tier=mass",
+        ):
             url = f"{list_url}?{query}"
             ms, p95 = _times(lambda url=url, client=client: _page(client, url), repeat)
-            _row(f"{label} list {query or '(no filter)'} (x{ms / home_ms:.1f} home)", ms, p95, _queries(client, url),
-                 "<= 50 ms, p95 <= 150")
+            _row(
+                f"{label} list {query or '(no filter)'} (x{ms / home_ms:.1f} home)",
+                ms,
+                p95,
+                _queries(client, url),
+                "<= 50 ms, p95 <= 150",
+            )
 
     # exact look-ups (by the bank-wide user)
     user = users["bank-wide (mm1)"]
@@ -151,8 +179,8 @@ def run(size, repeat, count=None, export_rows=100_000):
     document = IdentityDocument.objects.filter(bank_id=user.bank_id, doc_type="resident_id").order_by("pk")[1000]
     phone = ContactPoint.objects.filter(bank_id=user.bank_id, kind="mobile", value__startswith="+86").order_by("pk")[1000]
     account = Holding.objects.filter(bank_id=user.bank_id).order_by("pk")[1000]
-    for label, value in (("ID number", document.clear_number()), ("phone", phone.value[3:]),
-                         ("account", account.account_number)):
+    for label, value in (("ID number", document.clear_number()), ("phone", phone.value[3:]), ("account", account.account_number)):
+
         def raw(value=value):
             condition = exact_match_condition(value, bank_id=user.bank_id, region=user_region(user))
             return list(visible.filter(condition)[:25])
@@ -166,12 +194,19 @@ def run(size, repeat, count=None, export_rows=100_000):
 
     # (c) the export, in a fresh process so that its peak memory is the export's own
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "bench.customers", "export", str(export_rows)],
-                            capture_output=True, text=True, env=os.environ.copy(), check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.customers", "export", str(export_rows)],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        check=True,
+    )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    print(f"\nXLSX export of {figures['rows']} rows: {figures['seconds']:.1f} s, peak RSS {figures['peak_mb']:.0f} MB "
-          f"(process baseline after set-up {figures['baseline_mb']:.0f} MB), file {figures['file_mb']:.1f} MB "
-          f"[target <= 200 MB]; subprocess total {time.perf_counter() - started:.1f} s")
+    print(
+        f"\nXLSX export of {figures['rows']} rows: {figures['seconds']:.1f} s, peak RSS {figures['peak_mb']:.0f} MB "
+        f"(process baseline after set-up {figures['baseline_mb']:.0f} MB), file {figures['file_mb']:.1f} MB "
+        f"[target <= 200 MB]; subprocess total {time.perf_counter() - started:.1f} s"
+    )
 
 
 def _export(rows):
@@ -190,15 +225,28 @@ def _export(rows):
     request = RequestFactory().get("/customers/")
     request.user = user
     # Both banks: the medium size has fewer than 100k customers in one bank; scope does not change the cost.
-    queryset = (Customer.objects.active().select_related("branch", "primary_manager")
-                .prefetch_related(*list_prefetches()).order_by("-aum", "number")[:rows])
+    queryset = (
+        Customer.objects.active()
+        .select_related("branch", "primary_manager")
+        .prefetch_related(*list_prefetches())
+        .order_by("-aum", "number")[:rows]
+    )
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
     handle, count = write_xlsx(table_rows(CustomerExportTable, queryset, request=request, exclude=("selection",)))
     seconds = time.perf_counter() - started
     handle.seek(0, os.SEEK_END)
-    print(json.dumps({"rows": count, "seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                      "baseline_mb": baseline, "file_mb": handle.tell() / 1e6}))
+    print(
+        json.dumps(
+            {
+                "rows": count,
+                "seconds": seconds,
+                "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "baseline_mb": baseline,
+                "file_mb": handle.tell() / 1e6,
+            }
+        )
+    )
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["export"]:

@@ -64,12 +64,38 @@ def generate(folder, n, branch_code, product_code):
     started = time.perf_counter()
     with open(paths["customers"], "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["customer_key", "kind", "name", "gender", "birth_date", "nationality", "id_type", "id_number",
-                         "phone", "email", "branch_code"])
+        writer.writerow(
+            [
+                "customer_key",
+                "kind",
+                "name",
+                "gender",
+                "birth_date",
+                "nationality",
+                "id_type",
+                "id_number",
+                "phone",
+                "email",
+                "branch_code",
+            ]
+        )
         for i in range(n):
             number, birth = _resident_id(i)
-            writer.writerow([f"BK{i:08d}", "retail", f"客户{i}", "MF"[i % 2], birth.isoformat(), "CN", "resident_id",
-                             number, f"139{i:08d}", f"c{i}@example.com", branch_code])
+            writer.writerow(
+                [
+                    f"BK{i:08d}",
+                    "retail",
+                    f"客户{i}",
+                    "MF"[i % 2],
+                    birth.isoformat(),
+                    "CN",
+                    "resident_id",
+                    number,
+                    f"139{i:08d}",
+                    f"c{i}@example.com",
+                    branch_code,
+                ]
+            )
     with open(paths["holdings"], "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["account_number", "customer_key", "product_code", "currency", "balance"])
@@ -78,17 +104,42 @@ def generate(folder, n, branch_code, product_code):
     channels = ("counter", "atm", "online", "mobile", "pos")
     with open(paths["transactions"], "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["txn_id", "account_number", "customer_key", "occurred_at", "amount", "currency", "direction",
-                         "channel", "txn_type", "description"])
+        writer.writerow(
+            [
+                "txn_id",
+                "account_number",
+                "customer_key",
+                "occurred_at",
+                "amount",
+                "currency",
+                "direction",
+                "channel",
+                "txn_type",
+                "description",
+            ]
+        )
         for j in range(n * TXNS_PER_CUSTOMER):
             i = j // TXNS_PER_CUSTOMER
-            writer.writerow([f"BT{j:010d}", f"BA{i:08d}", f"BK{i:08d}",
-                             f"2026-11-20 {j % 24:02d}:{j % 60:02d}:{(j * 7) % 60:02d}+08:00",
-                             f"{(j * 13) % 5000}.{j % 100:02d}", "CNY", "CD"[j % 2], channels[j % 5], "transfer", ""])
+            writer.writerow(
+                [
+                    f"BT{j:010d}",
+                    f"BA{i:08d}",
+                    f"BK{i:08d}",
+                    f"2026-11-20 {j % 24:02d}:{j % 60:02d}:{(j * 7) % 60:02d}+08:00",
+                    f"{(j * 13) % 5000}.{j % 100:02d}",
+                    "CNY",
+                    "CD"[j % 2],
+                    channels[j % 5],
+                    "transfer",
+                    "",
+                ]
+            )
     marker.touch()
     sizes = ", ".join(f"{feed} {path.stat().st_size / 1e6:.0f} MB" for feed, path in paths.items())
-    print(f"generated {n} customers, {n} holdings, {n * TXNS_PER_CUSTOMER} transactions ({sizes}) "
-          f"in {time.perf_counter() - started:.0f} s")
+    print(
+        f"generated {n} customers, {n} holdings, {n * TXNS_PER_CUSTOMER} transactions ({sizes}) "
+        f"in {time.perf_counter() - started:.0f} s"
+    )
     return paths
 
 
@@ -114,8 +165,7 @@ def stand_in_resolve(load, run):
     from sysadmin.models import Branch
 
     branch = Branch.objects.filter(bank_id=load.bank_id).order_by("path").last()
-    records = SourceRecord.objects.filter(bank_id=load.bank_id, match_status="unresolved").values_list(
-        "pk", "kind", "name_local")
+    records = SourceRecord.objects.filter(bank_id=load.bank_id, match_status="unresolved").values_list("pk", "kind", "name_local")
     batch = []
     for pk, kind, name in records.iterator(chunk_size=10000):
         batch.append(Customer(bank_id=load.bank_id, number=f"F{pk}", kind=kind, name_local=name, branch=branch))
@@ -124,10 +174,13 @@ def stand_in_resolve(load, run):
             batch = []
     Customer.objects.bulk_create(batch)
     with connection.cursor() as cursor:
-        cursor.execute("""UPDATE customers_sourcerecord sr SET customer_id = c.id, match_status = 'new'
+        cursor.execute(
+            """UPDATE customers_sourcerecord sr SET customer_id = c.id, match_status = 'new'
                           FROM customers_customer c
                           WHERE sr.bank_id = %s AND sr.match_status = 'unresolved' AND c.bank_id = sr.bank_id
-                            AND c.number = 'F' || sr.id""", [load.bank_id])
+                            AND c.number = 'F' || sr.id""",
+            [load.bank_id],
+        )
     return 0, 0
 
 
@@ -146,9 +199,17 @@ def full_load(bank, source, feed, path):
         finally:
             timing["matching"] += time.perf_counter() - started
 
-    load = FeedLoad.objects.create(bank=bank, source_system=source, feed=feed, business_date=BUSINESS_DATE,
-                                   original_name=path.name, inbox_path=str(path), file_size=path.stat().st_size,
-                                   sha256=f"bench-{source}-{feed}", origin=FeedLoad.Origin.INBOX)
+    load = FeedLoad.objects.create(
+        bank=bank,
+        source_system=source,
+        feed=feed,
+        business_date=BUSINESS_DATE,
+        original_name=path.name,
+        inbox_path=str(path),
+        file_size=path.stat().st_size,
+        sha256=f"bench-{source}-{feed}",
+        origin=FeedLoad.Origin.INBOX,
+    )
     services._resolve = timed_resolve
     try:
         started = time.perf_counter()
@@ -177,8 +238,7 @@ def staging_floor(path):
         cursor.execute("DROP TABLE IF EXISTS bench_floor_raw")
         cursor.execute("CREATE UNLOGGED TABLE bench_floor_raw (" + ", ".join(f"c{i} text" for i in range(10)) + ")")
         started = time.perf_counter()
-        with cursor.cursor.copy("COPY bench_floor_raw FROM STDIN (FORMAT csv, HEADER true)") as copy, \
-                open(path, "rb") as f:
+        with cursor.cursor.copy("COPY bench_floor_raw FROM STDIN (FORMAT csv, HEADER true)") as copy, open(path, "rb") as f:
             while chunk := f.read(COPY_CHUNK):
                 copy.write(chunk)
         staged = time.perf_counter() - started
@@ -204,14 +264,27 @@ def run(size="medium", repeat=1):
     bank = Bank.objects.get(code="OGB")
     branch = Branch.objects.filter(bank=bank).order_by("path").last()
     product, _created = Product.objects.get_or_create(
-        bank=bank, code="BENCH-DD", defaults={"name_local": "活期存款", "name_en": "Demand deposit", "category": "asset",
-                                              "product_type": "demand_deposit", "currency": bank.base_currency})
+        bank=bank,
+        code="BENCH-DD",
+        defaults={
+            "name_local": "活期存款",
+            "name_en": "Demand deposit",
+            "category": "asset",
+            "product_type": "demand_deposit",
+            "currency": bank.base_currency,
+        },
+    )
     paths = generate(Path(settings.BASE_DIR) / "var" / "bench-feeds" / size, n, branch.code, product.code)
     runs = 1 if size == "large" else max(1, min(repeat, 2))
-    matched_by = "a stand-in (BENCH_FEEDS_MATCHING=stand-in)" if os.environ.get(
-        "BENCH_FEEDS_MATCHING") == "stand-in" else "customers.matching"
-    print(f"\nfeeds, size {size}: {n} customers + {n * TXNS_PER_CUSTOMER} transactions, {runs} run(s), "
-          f"bare COPY and full path measured in the same run; matching by {matched_by}")
+    matched_by = (
+        "a stand-in (BENCH_FEEDS_MATCHING=stand-in)"
+        if os.environ.get("BENCH_FEEDS_MATCHING") == "stand-in"
+        else "customers.matching"
+    )
+    print(
+        f"\nfeeds, size {size}: {n} customers + {n * TXNS_PER_CUSTOMER} transactions, {runs} run(s), "
+        f"bare COPY and full path measured in the same run; matching by {matched_by}"
+    )
     for attempt in range(runs):
         # A fresh source system per run: every run is a first delivery, not an unchanged re-send.
         source = f"BENCH{int(time.time()) % 100000}-{attempt}"
@@ -222,11 +295,15 @@ def run(size="medium", repeat=1):
             # The accounts and transactions of earlier runs (another source system) would be refused as
             # someone else's: each run delivers them for the first time.
             cursor.execute("DELETE FROM customers_transaction WHERE source_system LIKE 'BENCH%%'")
-            cursor.execute("DELETE FROM customers_holdingbalance hb USING customers_holding h "
-                           "WHERE hb.holding_id = h.id AND h.source_system LIKE 'BENCH%%'")
+            cursor.execute(
+                "DELETE FROM customers_holdingbalance hb USING customers_holding h "
+                "WHERE hb.holding_id = h.id AND h.source_system LIKE 'BENCH%%'"
+            )
             cursor.execute("DELETE FROM customers_holding WHERE source_system LIKE 'BENCH%%'")
-            cursor.execute("VACUUM (ANALYZE) customers_customer, customers_identitydocument, customers_contactpoint, "
-                           "customers_sourcerecord, customers_holding, customers_holdingbalance, customers_transaction")
+            cursor.execute(
+                "VACUUM (ANALYZE) customers_customer, customers_identitydocument, customers_contactpoint, "
+                "customers_sourcerecord, customers_holding, customers_holdingbalance, customers_transaction"
+            )
         bare = {feed: bare_copy(feed, path) for feed, path in paths.items()}
         full, matching, loads = {}, 0.0, {}
         for feed in ("customers", "holdings", "transactions"):
@@ -235,16 +312,22 @@ def run(size="medium", repeat=1):
         for feed in ("customers", "holdings", "transactions"):
             load = loads[feed]
             rate = load.rows_read / full[feed] if full[feed] else 0
-            print(f"  {feed:<12} bare COPY {bare[feed]:7.1f} s | full path {full[feed]:7.1f} s ({rate:,.0f} rows/s; "
-                  f"read {load.rows_read}, loaded {load.rows_loaded}, rejected {load.rows_rejected})"
-                  + (f", of which matching {matching:.1f} s" if feed == "customers" else ""))
+            print(
+                f"  {feed:<12} bare COPY {bare[feed]:7.1f} s | full path {full[feed]:7.1f} s ({rate:,.0f} rows/s; "
+                f"read {load.rows_read}, loaded {load.rows_loaded}, rejected {load.rows_rejected})"
+                + (f", of which matching {matching:.1f} s" if feed == "customers" else "")
+            )
         bare_total = bare["customers"] + bare["transactions"]
         full_total = full["customers"] + full["transactions"]
-        print(f"  customers + transactions: bare COPY {bare_total:.1f} s, full path {full_total:.1f} s -> "
-              f"speed ratio {bare_total / full_total:.2f} (target >= 0.50); without matching "
-              f"{bare_total / (full_total - matching):.2f}")
+        print(
+            f"  customers + transactions: bare COPY {bare_total:.1f} s, full path {full_total:.1f} s -> "
+            f"speed ratio {bare_total / full_total:.2f} (target >= 0.50); without matching "
+            f"{bare_total / (full_total - matching):.2f}"
+        )
         floor = staging_floor(paths["transactions"])
-        print(f"  floor of any staging loader, transactions only (COPY into text staging + one INSERT that only "
-              f"casts): {floor['heap']:.1f} s into an unindexed table = {bare['transactions'] / floor['heap']:.2f}x the "
-              f"bare COPY; {floor['indexed']:.1f} s into one with customers_transaction's indexes = "
-              f"{bare['transactions'] / floor['indexed']:.2f}x")
+        print(
+            f"  floor of any staging loader, transactions only (COPY into text staging + one INSERT that only "
+            f"casts): {floor['heap']:.1f} s into an unindexed table = {bare['transactions'] / floor['heap']:.2f}x the "
+            f"bare COPY; {floor['indexed']:.1f} s into one with customers_transaction's indexes = "
+            f"{bare['transactions'] / floor['indexed']:.2f}x"
+        )

@@ -24,8 +24,9 @@ def _staff(username, bank, branch, role):
 
     from sysadmin.models import Staff
 
-    staff, created = Staff.objects.get_or_create(username=username, defaults={
-        "bank": bank, "branch": branch, "name_local": username, "must_change_password": False})
+    staff, created = Staff.objects.get_or_create(
+        username=username, defaults={"bank": bank, "branch": branch, "name_local": username, "must_change_password": False}
+    )
     if created:
         staff.set_unusable_password()
         staff.save()
@@ -37,12 +38,24 @@ def ensure_data(count):
     from customers.models import Customer
     from sysadmin.models import Bank, Branch
 
-    bank, _ = Bank.objects.get_or_create(code=BANK_CODE, defaults={
-        "name_local": "交接基准银行", "name_en": "Hand-over bench bank", "base_currency": "CNY",
-        "head_office_country": "CN"})
+    bank, _ = Bank.objects.get_or_create(
+        code=BANK_CODE,
+        defaults={
+            "name_local": "交接基准银行",
+            "name_en": "Hand-over bench bank",
+            "base_currency": "CNY",
+            "head_office_country": "CN",
+        },
+    )
     branch = Branch.objects.filter(bank=bank, code="HOB-SH").first() or Branch.objects.create(
-        bank=bank, code="HOB-SH", name_local="上海分行", name_en="Shanghai", country="CN", timezone="Asia/Shanghai",
-        level=Branch.Level.BRANCH)
+        bank=bank,
+        code="HOB-SH",
+        name_local="上海分行",
+        name_en="Shanghai",
+        country="CN",
+        timezone="Asia/Shanghai",
+        level=Branch.Level.BRANCH,
+    )
     people = {
         "departing": _staff("hob.mgr.leaving", bank, branch, "customer_manager"),
         "targets": [_staff(f"hob.mgr.{i}", bank, branch, "customer_manager") for i in range(3)],
@@ -53,10 +66,21 @@ def ensure_data(count):
     if have < count:
         print(f"generating {count - have} customers for the hand-over bench ...", flush=True)
         rng = random.Random(5)
-        Customer.objects.bulk_create([
-            Customer(bank=bank, number=f"HOB{i:08d}", kind="retail", name_local=f"客户{i}", branch=branch,
-                     primary_manager=people["departing"], aum=Decimal(rng.choice([0, rng.randint(1, 5_000_000)])))
-            for i in range(have, count)], batch_size=5000)
+        Customer.objects.bulk_create(
+            [
+                Customer(
+                    bank=bank,
+                    number=f"HOB{i:08d}",
+                    kind="retail",
+                    name_local=f"客户{i}",
+                    branch=branch,
+                    primary_manager=people["departing"],
+                    aum=Decimal(rng.choice([0, rng.randint(1, 5_000_000)])),
+                )
+                for i in range(have, count)
+            ],
+            batch_size=5000,
+        )
     Customer.objects.filter(bank=bank).update(primary_manager=people["departing"])
     return bank, people
 
@@ -76,8 +100,9 @@ def run(size, repeat, count=None):
     submit_times, approve_times = [], []
     for _round in range(rounds):
         started = time.perf_counter()
-        request = assignment.hand_over(people["departing"], people["targets"], assignment.HANDOVER_SPLIT,
-                                       people["maker"], "bench: the manager leaves")
+        request = assignment.hand_over(
+            people["departing"], people["targets"], assignment.HANDOVER_SPLIT, people["maker"], "bench: the manager leaves"
+        )
         submit_times.append(time.perf_counter() - started)
         started = time.perf_counter()
         approvals.approve(request.pk, people["checker"])
@@ -89,6 +114,8 @@ def run(size, repeat, count=None):
         Customer.objects.filter(bank=bank).update(primary_manager=people["departing"])  # back, for the next round
     print(f"\nhand-over of a {count}-customer book split by AUM across 3 managers, {rounds} rounds")
     print(f"  request (checks + split preview):         median {statistics.median(submit_times):6.2f} s")
-    print(f"  approval (one transaction, with history): median {statistics.median(approve_times):6.2f} s, "
-          f"max {max(approve_times):.2f} s  (target < 10 s)")
+    print(
+        f"  approval (one transaction, with history): median {statistics.median(approve_times):6.2f} s, "
+        f"max {max(approve_times):.2f} s  (target < 10 s)"
+    )
     print(f"  customers per manager in the last round: {totals}; history rows per round: {count}")

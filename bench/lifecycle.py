@@ -33,8 +33,11 @@ def _snapshot(bank_ids):
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s)", [SNAPSHOT])
         if cursor.fetchone()[0] is None:
-            cursor.execute(f"CREATE TABLE {SNAPSHOT} AS SELECT id, lifecycle_stage, tier, star_rating, aum "
-                           f"FROM customers_customer WHERE bank_id = ANY(%s)", [bank_ids])
+            cursor.execute(
+                f"CREATE TABLE {SNAPSHOT} AS SELECT id, lifecycle_stage, tier, star_rating, aum "
+                f"FROM customers_customer WHERE bank_id = ANY(%s)",
+                [bank_ids],
+            )
             cursor.execute(f"ALTER TABLE {SNAPSHOT} ADD PRIMARY KEY (id)")
 
 
@@ -42,11 +45,14 @@ def _rates_for(bank_ids, business_date):
     """The generator posts its rates on the day it ran (after the business date): post the
     same rates for the business date too, as the daily rates feed would have."""
     with connection.cursor() as cursor:
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO customers_fxrate (bank_id, currency, rate, as_of)
             SELECT DISTINCT ON (bank_id, currency) bank_id, currency, rate, %s::date FROM customers_fxrate
             WHERE bank_id = ANY(%s) ORDER BY bank_id, currency, as_of DESC
-            ON CONFLICT (bank_id, currency, as_of) DO NOTHING""", [business_date, bank_ids])
+            ON CONFLICT (bank_id, currency, as_of) DO NOTHING""",
+            [business_date, bank_ids],
+        )
         # The generator analyses its big tables only; without statistics on these small ones the
         # planner takes every product for a rare one and joins the balance history row by row.
         cursor.execute("ANALYZE customers_product")
@@ -62,16 +68,18 @@ def _reset(bank_ids, business_date):
               AND (c.lifecycle_stage, c.tier, c.star_rating, c.aum)
                   IS DISTINCT FROM (s.lifecycle_stage, s.tier, s.star_rating, s.aum)""")
         for table in TABLES[1:]:
-            cursor.execute(f"DELETE FROM {table} WHERE bank_id = ANY(%s) AND business_date = %s",
-                           [bank_ids, business_date])
+            cursor.execute(f"DELETE FROM {table} WHERE bank_id = ANY(%s) AND business_date = %s", [bank_ids, business_date])
         for table in TABLES:
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
 def _state(bank_ids):
     with connection.cursor() as cursor:
-        cursor.execute("SELECT md5(string_agg(concat_ws(',', id, lifecycle_stage, tier, star_rating, aum), ';' "
-                       "ORDER BY id)) FROM customers_customer WHERE bank_id = ANY(%s)", [bank_ids])
+        cursor.execute(
+            "SELECT md5(string_agg(concat_ws(',', id, lifecycle_stage, tier, star_rating, aum), ';' "
+            "ORDER BY id)) FROM customers_customer WHERE bank_id = ANY(%s)",
+            [bank_ids],
+        )
         return cursor.fetchone()[0]
 
 
@@ -112,9 +120,11 @@ def run(size, repeat):
     business_date = min(lifecycle.local_yesterday(bank.pk) for bank in banks)
     rounds = max(1, min(repeat, 3 if size == "large" else 5))
     customers = Customer.objects.filter(bank_id__in=bank_ids, merged_into__isnull=True).count()
-    print(f"\nlifecycle: {customers} customers, {Transaction.objects.filter(bank_id__in=bank_ids).count()} transactions, "
-          f"banks {', '.join(b.code for b in banks)}, business date {business_date}, {rounds} rounds; "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(
+        f"\nlifecycle: {customers} customers, {Transaction.objects.filter(bank_id__in=bank_ids).count()} transactions, "
+        f"banks {', '.join(b.code for b in banks)}, business date {business_date}, {rounds} rounds; "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     _snapshot(bank_ids)
     _rates_for(bank_ids, business_date)
 
@@ -129,9 +139,11 @@ def run(size, repeat):
         else:
             seconds, counts = _timed(lambda: [lifecycle.run_nightly(bank, business_date) for bank in banks])
             changed = sum(c["customers_updated"] for c in counts)
-            detail = (f"{changed} customers changed, {sum(c['stage_changes'] for c in counts)} stage and "
-                      f"{sum(c['rating_changes'] for c in counts)} rating changes, "
-                      f"{sum(c['managers_notified'] for c in counts)} managers notified")
+            detail = (
+                f"{changed} customers changed, {sum(c['stage_changes'] for c in counts)} stage and "
+                f"{sum(c['rating_changes'] for c in counts)} rating changes, "
+                f"{sum(c['managers_notified'] for c in counts)} managers notified"
+            )
         times[which].append(seconds)
         state = _state(bank_ids)
         outcome.setdefault(which, state)
@@ -139,7 +151,7 @@ def run(size, repeat):
         print(f"  {label:28} {seconds:8.2f} s  {detail}", flush=True)
 
     for index in range(rounds):
-        for which in (("a", "b") if index % 2 == 0 else ("b", "a")):
+        for which in ("a", "b") if index % 2 == 0 else ("b", "a"):
             measure(which)
     _reset(bank_ids, business_date)
     same = outcome["a"] == outcome["b"]
@@ -147,7 +159,9 @@ def run(size, repeat):
     print(f"\n{'measure':58} {'median s':>9}")
     print(f"{'(a) one hand-written UPDATE per bank (same classification)':58} {a:9.2f}")
     print(f"{'(b) customers.lifecycle.run_nightly per bank':58} {b:9.2f}")
-    print(f"ratio (b)/(a): {b / a:.2f}  [target <= 2.0]; same resulting customer state: {'yes' if same else 'NO'}; "
-          f"load {os.getloadavg()[0]:.2f}")
+    print(
+        f"ratio (b)/(a): {b / a:.2f}  [target <= 2.0]; same resulting customer state: {'yes' if same else 'NO'}; "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
     if not same:
         raise SystemExit("(a) and (b) classified the customers differently")

@@ -38,11 +38,19 @@ class Rollback(Exception):
 def _bank():
     from sysadmin.models import Bank, Branch
 
-    bank, _ = Bank.objects.get_or_create(code=BANK_CODE, defaults={
-        "name_local": "匹配基准银行", "name_en": "Matching bench bank", "head_office_country": "CN"})
+    bank, _ = Bank.objects.get_or_create(
+        code=BANK_CODE, defaults={"name_local": "匹配基准银行", "name_en": "Matching bench bank", "head_office_country": "CN"}
+    )
     if not Branch.objects.filter(bank=bank, parent__isnull=True).exists():
-        Branch.objects.create(bank=bank, code="MBK-HO", name_local="总行", name_en="Head office", country="CN",
-                              timezone="Asia/Shanghai", level=Branch.Level.HEAD_OFFICE)
+        Branch.objects.create(
+            bank=bank,
+            code="MBK-HO",
+            name_local="总行",
+            name_en="Head office",
+            country="CN",
+            timezone="Asia/Shanghai",
+            level=Branch.Level.HEAD_OFFICE,
+        )
     return bank, Branch.objects.get(bank=bank, parent__isnull=True)
 
 
@@ -50,9 +58,11 @@ def _name_sql(i):
     """A deterministic pseudo-random Chinese name of person `i` (SQL expression)."""
     # The surname also depends on {i} / 20000, so that people born on the same day (i modulo 20000,
     # see birth_date below) do not all share one surname: that would put 50 people in every block.
-    return (f"substr('{SURNAMES}', 1 + ({i} * 7 + {i} / 20000) %% {len(SURNAMES)}, 1)"
-            f" || substr('{GIVEN}', 1 + ({i} * 13) %% {len(GIVEN)}, 1)"
-            f" || substr('{GIVEN}', 1 + ({i} * 31 / 7) %% {len(GIVEN)}, 1)")
+    return (
+        f"substr('{SURNAMES}', 1 + ({i} * 7 + {i} / 20000) %% {len(SURNAMES)}, 1)"
+        f" || substr('{GIVEN}', 1 + ({i} * 13) %% {len(GIVEN)}, 1)"
+        f" || substr('{GIVEN}', 1 + ({i} * 31 / 7) %% {len(GIVEN)}, 1)"
+    )
 
 
 def generate(bank, branch, n):
@@ -61,59 +71,137 @@ def generate(bank, branch, n):
 
     with connection.cursor() as cursor:
         params = {"bank": bank.pk, "branch": branch.pk, "n": n}
-        _insert_select(cursor, Customer, {
-            "bank_id": "%(bank)s", "number": "'MB' || lpad(i::text, 9, '0')", "kind": "'retail'",
-            "name_local": _name_sql("i"), "name_latin": "''", "branch_id": "%(branch)s",
-            "source_systems": "ARRAY['core']::varchar[]", "created_at": "now()", "updated_at": "now()",
-        }, "SELECT {columns} FROM generate_series(1, %(n)s) i", params)
-        cursor.execute("""CREATE TEMP TABLE bench_people AS
+        _insert_select(
+            cursor,
+            Customer,
+            {
+                "bank_id": "%(bank)s",
+                "number": "'MB' || lpad(i::text, 9, '0')",
+                "kind": "'retail'",
+                "name_local": _name_sql("i"),
+                "name_latin": "''",
+                "branch_id": "%(branch)s",
+                "source_systems": "ARRAY['core']::varchar[]",
+                "created_at": "now()",
+                "updated_at": "now()",
+            },
+            "SELECT {columns} FROM generate_series(1, %(n)s) i",
+            params,
+        )
+        cursor.execute(
+            """CREATE TEMP TABLE bench_people AS
                           SELECT substr(number, 3)::int AS i, id FROM customers_customer
-                           WHERE bank_id = %(bank)s AND number LIKE 'MB%%'""", params)
+                           WHERE bank_id = %(bank)s AND number LIKE 'MB%%'""",
+            params,
+        )
         cursor.execute("CREATE INDEX ON bench_people (i)")
-        _insert_select(cursor, RetailProfile, {
-            "customer_id": "p.id", "birth_date": "date '1950-01-01' + ((p.i::bigint * 7919) %% 20000)::int",
-        }, "SELECT {columns} FROM bench_people p", params)
-        _insert_select(cursor, IdentityDocument, {
-            "bank_id": "%(bank)s", "customer_id": "p.id", "doc_type": "'resident_id'",
-            "number_hash": "md5('id' || p.i)", "number_encrypted": "'x'", "number_masked": "'3101**********0000'",
-            "issuing_country": "'CN'", "is_primary": "true",
-        }, "SELECT {columns} FROM bench_people p", params)
-        _insert_select(cursor, ContactPoint, {
-            "bank_id": "%(bank)s", "customer_id": "p.id", "kind": "'mobile'",
-            "value": "'+86139' || lpad(p.i::text, 8, '0')", "is_primary": "true",
-        }, "SELECT {columns} FROM bench_people p", params)
-        _insert_select(cursor, ContactPoint, {
-            "bank_id": "%(bank)s", "customer_id": "p.id", "kind": "'email'", "value": "'c' || p.i || '@example.com'",
-            "is_primary": "true",
-        }, "SELECT {columns} FROM bench_people p WHERE p.i %% 2 = 0", params)
-        _insert_select(cursor, Address, {
-            "bank_id": "%(bank)s", "customer_id": "p.id", "kind": "'home'", "country": "'CN'",
-            "line1": "'上海市徐汇区漕溪路' || p.i || '号'", "is_primary": "true",
-        }, "SELECT {columns} FROM bench_people p", params)
+        _insert_select(
+            cursor,
+            RetailProfile,
+            {
+                "customer_id": "p.id",
+                "birth_date": "date '1950-01-01' + ((p.i::bigint * 7919) %% 20000)::int",
+            },
+            "SELECT {columns} FROM bench_people p",
+            params,
+        )
+        _insert_select(
+            cursor,
+            IdentityDocument,
+            {
+                "bank_id": "%(bank)s",
+                "customer_id": "p.id",
+                "doc_type": "'resident_id'",
+                "number_hash": "md5('id' || p.i)",
+                "number_encrypted": "'x'",
+                "number_masked": "'3101**********0000'",
+                "issuing_country": "'CN'",
+                "is_primary": "true",
+            },
+            "SELECT {columns} FROM bench_people p",
+            params,
+        )
+        _insert_select(
+            cursor,
+            ContactPoint,
+            {
+                "bank_id": "%(bank)s",
+                "customer_id": "p.id",
+                "kind": "'mobile'",
+                "value": "'+86139' || lpad(p.i::text, 8, '0')",
+                "is_primary": "true",
+            },
+            "SELECT {columns} FROM bench_people p",
+            params,
+        )
+        _insert_select(
+            cursor,
+            ContactPoint,
+            {
+                "bank_id": "%(bank)s",
+                "customer_id": "p.id",
+                "kind": "'email'",
+                "value": "'c' || p.i || '@example.com'",
+                "is_primary": "true",
+            },
+            "SELECT {columns} FROM bench_people p WHERE p.i %% 2 = 0",
+            params,
+        )
+        _insert_select(
+            cursor,
+            Address,
+            {
+                "bank_id": "%(bank)s",
+                "customer_id": "p.id",
+                "kind": "'home'",
+                "country": "'CN'",
+                "line1": "'上海市徐汇区漕溪路' || p.i || '号'",
+                "is_primary": "true",
+            },
+            "SELECT {columns} FROM bench_people p",
+            params,
+        )
         # Incoming records: share by j %% 100 (see the module doc).
         phone = "'+86139' || lpad(j::text, 8, '0')"
         swapped = "'+86139' || overlay(lpad(j::text, 8, '0') placing reverse(substr(lpad(j::text, 8, '0'), 7, 2)) from 7)"
-        typo_name = (f"left({_name_sql('j')}, 2) || substr('{TYPO}', 1 + (j * 3) %% {len(TYPO)}, 1)")
-        _insert_select(cursor, SourceRecord, {
-            "bank_id": "%(bank)s", "source_system": "CASE WHEN j %% 100 < 40 THEN 'cards' ELSE 'wealth' END",
-            "source_key": "'S' || j", "business_date": "current_date", "kind": "'retail'",
-            "name_local": f"CASE WHEN j %% 100 BETWEEN 50 AND 54 THEN {typo_name} "
-                          f"WHEN j %% 100 >= 55 THEN {_name_sql('(j + 500000)')} ELSE {_name_sql('j')} END",
-            "birth_date": "date '1950-01-01' "
-                          "+ ((CASE WHEN j %% 100 >= 55 THEN j + 12345 ELSE j END)::bigint * 7919 %% 20000)::int",
-            "id_type": "CASE WHEN j %% 100 < 40 OR j %% 100 >= 55 THEN 'resident_id' ELSE '' END",
-            "id_number_hash": "CASE WHEN j %% 100 < 40 THEN md5('id' || j) WHEN j %% 100 >= 55 THEN md5('new' || j) "
-                              "ELSE '' END",
-            "phone": f"CASE WHEN j %% 100 < 40 THEN '+86158' || lpad(j::text, 8, '0') "
-                     f"WHEN j %% 100 BETWEEN 50 AND 54 THEN {swapped} "
-                     f"WHEN j %% 100 >= 55 THEN '+86137' || lpad(j::text, 8, '0') ELSE {phone} END",
-            "email": "CASE WHEN j %% 100 BETWEEN 40 AND 54 AND j %% 2 = 0 THEN 'c' || j || '@example.com' ELSE '' END",
-            "address": "CASE WHEN j %% 100 BETWEEN 40 AND 54 THEN '上海市徐汇区漕溪路' || j || '号' ELSE '' END",
-            "branch_code": "'MBK-HO'", "match_status": "'unresolved'", "updated_at": "now()",
-        }, "SELECT {columns} FROM generate_series(1, %(n)s) j", params)
+        typo_name = f"left({_name_sql('j')}, 2) || substr('{TYPO}', 1 + (j * 3) %% {len(TYPO)}, 1)"
+        _insert_select(
+            cursor,
+            SourceRecord,
+            {
+                "bank_id": "%(bank)s",
+                "source_system": "CASE WHEN j %% 100 < 40 THEN 'cards' ELSE 'wealth' END",
+                "source_key": "'S' || j",
+                "business_date": "current_date",
+                "kind": "'retail'",
+                "name_local": f"CASE WHEN j %% 100 BETWEEN 50 AND 54 THEN {typo_name} "
+                f"WHEN j %% 100 >= 55 THEN {_name_sql('(j + 500000)')} ELSE {_name_sql('j')} END",
+                "birth_date": "date '1950-01-01' "
+                "+ ((CASE WHEN j %% 100 >= 55 THEN j + 12345 ELSE j END)::bigint * 7919 %% 20000)::int",
+                "id_type": "CASE WHEN j %% 100 < 40 OR j %% 100 >= 55 THEN 'resident_id' ELSE '' END",
+                "id_number_hash": "CASE WHEN j %% 100 < 40 THEN md5('id' || j) WHEN j %% 100 >= 55 THEN md5('new' || j) "
+                "ELSE '' END",
+                "phone": f"CASE WHEN j %% 100 < 40 THEN '+86158' || lpad(j::text, 8, '0') "
+                f"WHEN j %% 100 BETWEEN 50 AND 54 THEN {swapped} "
+                f"WHEN j %% 100 >= 55 THEN '+86137' || lpad(j::text, 8, '0') ELSE {phone} END",
+                "email": "CASE WHEN j %% 100 BETWEEN 40 AND 54 AND j %% 2 = 0 THEN 'c' || j || '@example.com' ELSE '' END",
+                "address": "CASE WHEN j %% 100 BETWEEN 40 AND 54 THEN '上海市徐汇区漕溪路' || j || '号' ELSE '' END",
+                "branch_code": "'MBK-HO'",
+                "match_status": "'unresolved'",
+                "updated_at": "now()",
+            },
+            "SELECT {columns} FROM generate_series(1, %(n)s) j",
+            params,
+        )
         cursor.execute("DROP TABLE bench_people")
-        for table in ("customers_customer", "customers_retailprofile", "customers_identitydocument",
-                      "customers_contactpoint", "customers_address", "customers_sourcerecord"):
+        for table in (
+            "customers_customer",
+            "customers_retailprofile",
+            "customers_identitydocument",
+            "customers_contactpoint",
+            "customers_address",
+            "customers_sourcerecord",
+        ):
             cursor.execute(f"ANALYZE {table}")
 
 
@@ -154,11 +242,16 @@ def run(size="medium", repeat=1):
                 started = time.perf_counter()
                 counts = resolve_source_records(bank.pk)
                 seconds = time.perf_counter() - started
-                print(f"  run {attempt + 1}: resolve_source_records {seconds:.1f} s, {n / seconds:,.0f} rows/s; "
-                      f"counts {counts}; expected {expected(n)}", flush=True)
+                print(
+                    f"  run {attempt + 1}: resolve_source_records {seconds:.1f} s, {n / seconds:,.0f} rows/s; "
+                    f"counts {counts}; expected {expected(n)}",
+                    flush=True,
+                )
                 if n < SIZES["large"]:
-                    print(f"  linear extrapolation to 1M rows: {seconds * SIZES['large'] / n / 60:.1f} min "
-                          f"(target <= 10 min; an extrapolation, not a measurement)")
+                    print(
+                        f"  linear extrapolation to 1M rows: {seconds * SIZES['large'] / n / 60:.1f} min "
+                        f"(target <= 10 min; an extrapolation, not a measurement)"
+                    )
                 raise Rollback
         except Rollback:
             pass

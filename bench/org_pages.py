@@ -35,34 +35,66 @@ def generate(branches, staff):
     started = time.perf_counter()
     with transaction.atomic():
         bank = Bank.objects.create(code=BANK_CODE, name_local="基准银行", name_en="Bench Bank", head_office_country="CN")
-        ho = Branch.objects.create(bank=bank, code="HO", name_local="总行", country="CN", timezone="Asia/Shanghai",
-                                   level=Branch.Level.HEAD_OFFICE)
-        regions = [Branch.objects.create(bank=bank, code=f"R{i}", name_local=f"分行{i}", parent=ho, country="CN",
-                                         timezone="Asia/Shanghai", level=Branch.Level.REGION) for i in range(10)]
+        ho = Branch.objects.create(
+            bank=bank, code="HO", name_local="总行", country="CN", timezone="Asia/Shanghai", level=Branch.Level.HEAD_OFFICE
+        )
+        regions = [
+            Branch.objects.create(
+                bank=bank,
+                code=f"R{i}",
+                name_local=f"分行{i}",
+                parent=ho,
+                country="CN",
+                timezone="Asia/Shanghai",
+                level=Branch.Level.REGION,
+            )
+            for i in range(10)
+        ]
         per_region = max((branches - 11) // 10, 1)
         rows = [
-            Branch(bank=bank, code=f"R{r}-B{j}", name_local=f"支行{r}-{j}", parent=region, country="CN",
-                   timezone="Asia/Shanghai", level=Branch.Level.BRANCH, path="")
-            for r, region in enumerate(regions) for j in range(per_region)
+            Branch(
+                bank=bank,
+                code=f"R{r}-B{j}",
+                name_local=f"支行{r}-{j}",
+                parent=region,
+                country="CN",
+                timezone="Asia/Shanghai",
+                level=Branch.Level.BRANCH,
+                path="",
+            )
+            for r, region in enumerate(regions)
+            for j in range(per_region)
         ]
         Branch.objects.bulk_create(rows, batch_size=5000)
         with connection.cursor() as cursor:  # one set-based UPDATE for the paths
             cursor.execute(
                 "UPDATE sysadmin_branch b SET path = p.path || b.id || '/' FROM sysadmin_branch p "
-                "WHERE b.parent_id = p.id AND b.bank_id = %s AND b.path = ''", [bank.id]
+                "WHERE b.parent_id = p.id AND b.bank_id = %s AND b.path = ''",
+                [bank.id],
             )
         leaves = list(Branch.objects.filter(bank=bank, level=Branch.Level.BRANCH).values_list("id", flat=True))
         password = make_password("Bench-Pass-2026")
         Staff.objects.bulk_create(
-            [Staff(username=f"bench{i}", name_local=f"员工{i}", bank=bank, branch_id=leaves[i % len(leaves)],
-                   password=password, must_change_password=False, employee_no=f"E{i:07d}")
-             for i in range(staff)],
+            [
+                Staff(
+                    username=f"bench{i}",
+                    name_local=f"员工{i}",
+                    bank=bank,
+                    branch_id=leaves[i % len(leaves)],
+                    password=password,
+                    must_change_password=False,
+                    employee_no=f"E{i:07d}",
+                )
+                for i in range(staff)
+            ],
             batch_size=5000,
         )
     with connection.cursor() as cursor:  # fresh statistics, as autovacuum would leave them
         cursor.execute("ANALYZE sysadmin_branch; ANALYZE sysadmin_staff")
-    print(f"generated {Branch.objects.filter(bank=bank).count()} branches and "
-          f"{Staff.objects.filter(bank=bank).count()} staff in {time.perf_counter() - started:.1f} s")
+    print(
+        f"generated {Branch.objects.filter(bank=bank).count()} branches and "
+        f"{Staff.objects.filter(bank=bank).count()} staff in {time.perf_counter() - started:.1f} s"
+    )
     return bank
 
 
@@ -71,8 +103,13 @@ def _user(bank, username, role, branch):
 
     user, _ = Staff.objects.get_or_create(
         username=username,
-        defaults={"bank": bank, "branch": branch, "must_change_password": False, "password_changed_at": timezone.now(),
-                  "is_staff": role == "system_admin"},
+        defaults={
+            "bank": bank,
+            "branch": branch,
+            "must_change_password": False,
+            "password_changed_at": timezone.now(),
+            "is_staff": role == "system_admin",
+        },
     )
     user.groups.set([Group.objects.get(name=role)])
     return user

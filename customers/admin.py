@@ -222,8 +222,9 @@ class NameOrNumberSearchMixin:
         if not term:
             return queryset, False
         prefix = f"{self.search_customer_path}__" if self.search_customer_path else ""
-        matches = Customer.objects.filter(bank_id__in=_bank_ids(request)) if not request.user.is_superuser else (
-            Customer.objects.all())
+        matches = (
+            Customer.objects.filter(bank_id__in=_bank_ids(request)) if not request.user.is_superuser else (Customer.objects.all())
+        )
         by_number = matches.filter(number=term)
         if query_grams(term)[0]:
             by_number = by_number | filter_by_name(matches, term)
@@ -236,8 +237,18 @@ def _bank_ids(request):
 
 @admin.register(Customer)
 class CustomerAdmin(NameOrNumberSearchMixin, CustomerScopedAdmin, admin.ModelAdmin):
-    list_display = ("number", "name_local", "name_latin", "kind", "branch", "primary_manager", "lifecycle_stage", "tier",
-                    "star_rating", "aum")
+    list_display = (
+        "number",
+        "name_local",
+        "name_latin",
+        "kind",
+        "branch",
+        "primary_manager",
+        "lifecycle_stage",
+        "tier",
+        "star_rating",
+        "aum",
+    )
     list_select_related = ("branch", "primary_manager")
     # Choice fields only: a filter over a foreign key would list every branch and manager of every bank.
     list_filter = ("kind", "lifecycle_stage", "tier", "risk_level", "do_not_contact")
@@ -268,8 +279,13 @@ class CustomerAdmin(NameOrNumberSearchMixin, CustomerScopedAdmin, admin.ModelAdm
             customer = response.context_data["original"]
             contact_ids = list(ContactPoint.objects.filter(customer=customer).values_list("pk", flat=True))
             if contact_ids:
-                audit.record(AuditLog.Action.VIEW_PII, customer, actor=request.user, bank_id=customer.bank_id,
-                             detail={"page": "admin", "contact_points": contact_ids})
+                audit.record(
+                    AuditLog.Action.VIEW_PII,
+                    customer,
+                    actor=request.user,
+                    bank_id=customer.bank_id,
+                    detail={"page": "admin", "contact_points": contact_ids},
+                )
         return response
 
 
@@ -325,8 +341,7 @@ class HouseholdAdmin(CustomerScopedAdmin, admin.ModelAdmin):
 
 @admin.register(Holding)
 class HoldingAdmin(NameOrNumberSearchMixin, ChildOfCustomerAdmin, admin.ModelAdmin):
-    list_display = ("account_number", "customer", "product", "currency", "balance", "status", "open_date",
-                    "maturity_date")
+    list_display = ("account_number", "customer", "product", "currency", "balance", "status", "open_date", "maturity_date")
     list_select_related = ("customer", "product")
     list_filter = ("status", "currency")
     search_fields = ("=account_number",)
@@ -350,8 +365,19 @@ class TransactionAdmin(ReadOnlyAdminMixin, CustomerScopedAdmin, admin.ModelAdmin
     list_filter = ("channel", "direction", "is_financial")
     search_fields = ("=holding__account_number",)
     show_full_result_count = False
-    fields = ("occurred_at", "customer_id", "holding", "direction", "amount", "currency", "channel", "txn_type",
-              "description", "is_financial", "customer_initiated")
+    fields = (
+        "occurred_at",
+        "customer_id",
+        "holding",
+        "direction",
+        "amount",
+        "currency",
+        "channel",
+        "txn_type",
+        "description",
+        "is_financial",
+        "customer_initiated",
+    )
     readonly_fields = fields
 
 
@@ -375,8 +401,17 @@ class CustomerDocumentAdmin(NameOrNumberSearchMixin, ChildOfCustomerAdmin, admin
     list_filter = ("doc_type", "content_type")
     search_fields = ("customer__number",)
     search_customer_path = "customer"
-    fields = ("customer", "doc_type", "description", "original_name", "content_type", "size", "uploaded_by",
-              "uploaded_at", "open_link")
+    fields = (
+        "customer",
+        "doc_type",
+        "description",
+        "original_name",
+        "content_type",
+        "size",
+        "uploaded_by",
+        "uploaded_at",
+        "open_link",
+    )
     readonly_fields = ("customer", "original_name", "content_type", "size", "uploaded_by", "uploaded_at", "open_link")
     autocomplete_fields = ()
 
@@ -495,8 +530,19 @@ class AssignmentChangeAdmin(HistoryAdmin):
     list_display = ("at", "customer", "kind", "from_manager", "to_manager", "from_branch", "to_branch", "actor")
     list_filter = ("kind",)
     list_select_related = ("customer", "from_manager", "to_manager", "from_branch", "to_branch", "actor")
-    fields = ("customer", "kind", "from_manager", "to_manager", "from_branch", "to_branch", "change_request_id",
-              "actor", "at", "business_date", "reason")
+    fields = (
+        "customer",
+        "kind",
+        "from_manager",
+        "to_manager",
+        "from_branch",
+        "to_branch",
+        "change_request_id",
+        "actor",
+        "at",
+        "business_date",
+        "reason",
+    )
     readonly_fields = fields
 
 
@@ -552,8 +598,18 @@ class CustomerShareAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
 class FeedLoadAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     """Read-only: feeds are delivered on the feed pages or through the inbox folder."""
 
-    list_display = ("created_at", "bank", "source_system", "feed", "business_date", "original_name", "status",
-                    "rows_read", "rows_loaded", "rows_rejected")
+    list_display = (
+        "created_at",
+        "bank",
+        "source_system",
+        "feed",
+        "business_date",
+        "original_name",
+        "status",
+        "rows_read",
+        "rows_loaded",
+        "rows_rejected",
+    )
     list_filter = ("status", "feed", "origin")
     list_select_related = ("bank",)
     search_fields = ("=source_system", "original_name")

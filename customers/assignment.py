@@ -67,14 +67,30 @@ CUSTOMER_TYPE = "customers.customer"
 
 def register_handlers():
     """Called from CustomersConfig.ready()."""
-    approvals.register(ACTION_CLAIM, apply=apply_claim, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Customer claim"), on_reject=_on_reject)
-    approvals.register(ACTION_REASSIGN, apply=apply_reassign, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Customer reassignment"), on_reject=_on_reject)
-    approvals.register(ACTION_HANDOVER, apply=apply_handover, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Hand-over of a manager's book"), on_reject=_on_reject)
-    approvals.register(ACTION_TRANSFER, apply=apply_transfer, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Branch transfer"), on_reject=_on_reject)
+    approvals.register(
+        ACTION_CLAIM, apply=apply_claim, checker_perm=CHECKER_PERM, label=gettext_lazy("Customer claim"), on_reject=_on_reject
+    )
+    approvals.register(
+        ACTION_REASSIGN,
+        apply=apply_reassign,
+        checker_perm=CHECKER_PERM,
+        label=gettext_lazy("Customer reassignment"),
+        on_reject=_on_reject,
+    )
+    approvals.register(
+        ACTION_HANDOVER,
+        apply=apply_handover,
+        checker_perm=CHECKER_PERM,
+        label=gettext_lazy("Hand-over of a manager's book"),
+        on_reject=_on_reject,
+    )
+    approvals.register(
+        ACTION_TRANSFER,
+        apply=apply_transfer,
+        checker_perm=CHECKER_PERM,
+        label=gettext_lazy("Branch transfer"),
+        on_reject=_on_reject,
+    )
     audit.register(AttributionRule)
 
 
@@ -88,16 +104,22 @@ def _require(text, field="reason"):
 
 
 def is_assignable_manager(staff, bank_id):
-    return (staff is not None and staff.is_active and staff.status == Staff.Status.ACTIVE
-            and staff.bank_id == bank_id and staff.groups.filter(name=MANAGER_ROLE).exists())
+    return (
+        staff is not None
+        and staff.is_active
+        and staff.status == Staff.Status.ACTIVE
+        and staff.bank_id == bank_id
+        and staff.groups.filter(name=MANAGER_ROLE).exists()
+    )
 
 
 def check_manager(staff, bank_id, actor, field="to_manager"):
     """A customer may only go to an active customer manager of its bank whom `actor` (the
     maker, and again the checker) has in scope. ValidationError names the person."""
     if not is_assignable_manager(staff, bank_id):
-        raise ValidationError({field: _("%(name)s is not an active customer manager of this bank.") % {
-            "name": getattr(staff, "display_name", "?")}})
+        raise ValidationError(
+            {field: _("%(name)s is not an active customer manager of this bank.") % {"name": getattr(staff, "display_name", "?")}}
+        )
     if not Staff.objects.visible_to(actor).filter(pk=staff.pk).exists():
         raise ValidationError({field: _("%(name)s works outside your branches.") % {"name": staff.display_name}})
 
@@ -105,9 +127,13 @@ def check_manager(staff, bank_id, actor, field="to_manager"):
 def assignable_managers(actor, bank_id=None):
     """The managers `actor` may give customers to (for the pages' choices)."""
     bank_id = bank_id or actor.bank_id
-    return (Staff.objects.visible_to(actor).filter(bank_id=bank_id, is_active=True, status=Staff.Status.ACTIVE,
-                                                   groups__name=MANAGER_ROLE)
-            .select_related("branch").order_by("branch__path", "username").distinct())
+    return (
+        Staff.objects.visible_to(actor)
+        .filter(bank_id=bank_id, is_active=True, status=Staff.Status.ACTIVE, groups__name=MANAGER_ROLE)
+        .select_related("branch")
+        .order_by("branch__path", "username")
+        .distinct()
+    )
 
 
 def common_path(paths):
@@ -138,9 +164,13 @@ def _on_reject(change_request, checker):
 
     def send():
         request = ChangeRequest.objects.select_related("maker").get(pk=request_id)
-        notify([request.maker], lambda _r: _("Rejected: %(what)s") % {"what": describe(request)},
-               lambda _r: _("Reason: %(reason)s") % {"reason": request.decision_reason},
-               link=reverse("customers:my_assignment_requests"))
+        notify(
+            [request.maker],
+            lambda _r: _("Rejected: %(what)s") % {"what": describe(request)},
+            lambda _r: _("Reason: %(reason)s") % {"reason": request.decision_reason},
+            link=reverse("customers:my_assignment_requests"),
+        )
+
     transaction.on_commit(send)
 
 
@@ -172,8 +202,7 @@ def pool_for(user):
 
 def claimable_for(user):
     """Customers the user may open the claim page of: their pool plus what they see."""
-    return Customer.objects.active().filter(pk__in=pool_for(user).values("pk")) | Customer.objects.visible_to(
-        user).active()
+    return Customer.objects.active().filter(pk__in=pool_for(user).values("pk")) | Customer.objects.visible_to(user).active()
 
 
 def claim(customer, manager, reason):
@@ -192,10 +221,15 @@ def claim(customer, manager, reason):
         if approvals.pending_for(customer).filter(action=ACTION_CLAIM, maker=manager).exists():
             raise ValidationError(_("You already claimed this customer; wait for the decision."))
         return approvals.submit(
-            action=ACTION_CLAIM, obj=customer, maker=manager, bank_id=customer.bank_id,
-            branch_path=customer.branch.path, reason=reason,
+            action=ACTION_CLAIM,
+            obj=customer,
+            maker=manager,
+            bank_id=customer.bank_id,
+            branch_path=customer.branch.path,
+            reason=reason,
             changes={"primary_manager": [None, manager.display_name]},
-            payload={"manager_id": manager.pk, "branch_id": customer.branch_id})
+            payload={"manager_id": manager.pk, "branch_id": customer.branch_id},
+        )
 
 
 def apply_claim(change_request, checker):
@@ -205,22 +239,33 @@ def apply_claim(change_request, checker):
     if not Customer.objects.visible_to(checker).filter(pk=customer.pk).exists():
         raise Http404
     if customer.primary_manager_id is not None:
-        raise ValidationError(_("%(customer)s was assigned to %(manager)s in the meantime; reject this claim.") % {
-            "customer": customer, "manager": customer.primary_manager.display_name})
+        raise ValidationError(
+            _("%(customer)s was assigned to %(manager)s in the meantime; reject this claim.")
+            % {"customer": customer, "manager": customer.primary_manager.display_name}
+        )
     if customer.branch_id != change_request.payload.get("branch_id"):
-        raise ValidationError(_("%(customer)s moved to another branch since the claim; reject it.") % {
-            "customer": customer})
+        raise ValidationError(_("%(customer)s moved to another branch since the claim; reject it.") % {"customer": customer})
     manager = Staff.objects.filter(pk=change_request.payload.get("manager_id")).first()
     check_manager(manager, customer.bank_id, checker)
     with audit.acting_as(checker):
         customer.primary_manager = manager
         customer.save(update_fields=["primary_manager", "updated_at"])
     AssignmentChange.objects.create(
-        bank_id=customer.bank_id, customer=customer, kind=AssignmentChange.Kind.CLAIM, to_manager=manager,
-        from_branch_id=customer.branch_id, to_branch_id=customer.branch_id, change_request_id=change_request.pk,
-        actor=checker, reason=change_request.reason)
-    _notify_after_commit([manager], lambda _r: _("Claim approved: %(customer)s is now yours") % {"customer": customer},
-                         link=customer.get_absolute_url())
+        bank_id=customer.bank_id,
+        customer=customer,
+        kind=AssignmentChange.Kind.CLAIM,
+        to_manager=manager,
+        from_branch_id=customer.branch_id,
+        to_branch_id=customer.branch_id,
+        change_request_id=change_request.pk,
+        actor=checker,
+        reason=change_request.reason,
+    )
+    _notify_after_commit(
+        [manager],
+        lambda _r: _("Claim approved: %(customer)s is now yours") % {"customer": customer},
+        link=customer.get_absolute_url(),
+    )
     _close_competing_claims(customer, change_request, checker, manager)
 
 
@@ -229,40 +274,49 @@ def _close_competing_claims(customer, winner, checker, manager):
     Claims another checker is deciding at this very moment are locked (skipped here);
     their own apply fails its re-check, and they are closed once this transaction commits."""
     reason = _("%(customer)s was assigned to %(manager)s by claim #%(id)s.") % {
-        "customer": customer, "manager": manager.display_name, "id": winner.pk}
-    competing = (ChangeRequest.objects.select_for_update(skip_locked=True).pending()
-                 .filter(action=ACTION_CLAIM, object_type=CUSTOMER_TYPE, object_id=str(customer.pk))
-                 .exclude(pk=winner.pk).select_related("maker"))
+        "customer": customer,
+        "manager": manager.display_name,
+        "id": winner.pk,
+    }
+    competing = (
+        ChangeRequest.objects.select_for_update(skip_locked=True)
+        .pending()
+        .filter(action=ACTION_CLAIM, object_type=CUSTOMER_TYPE, object_id=str(customer.pk))
+        .exclude(pk=winner.pk)
+        .select_related("maker")
+    )
     for other in competing:
         approvals.cancel(other.pk, checker, reason)
         _notify_after_commit([other.maker], lambda _r: _("Claim closed: %(customer)s") % {"customer": customer}, reason)
     customer_id, winner_id, checker_id = customer.pk, winner.pk, checker.pk
-    transaction.on_commit(lambda: close_stale_claims(customer_ids=[customer_id], actor_id=checker_id,
-                                                     exclude_ids=[winner_id]))
+    transaction.on_commit(lambda: close_stale_claims(customer_ids=[customer_id], actor_id=checker_id, exclude_ids=[winner_id]))
 
 
 def close_stale_claims(customer_ids=None, bank_id=None, actor_id=None, exclude_ids=()):
     """Close pending claims on customers that have a primary manager by now (after a
     concurrent approval, or an assignment made another way). Returns how many."""
-    stale = (ChangeRequest.objects.pending().filter(action=ACTION_CLAIM, object_type=CUSTOMER_TYPE)
-             .exclude(pk__in=list(exclude_ids)))
+    stale = (
+        ChangeRequest.objects.pending().filter(action=ACTION_CLAIM, object_type=CUSTOMER_TYPE).exclude(pk__in=list(exclude_ids))
+    )
     if customer_ids is not None:
         stale = stale.filter(object_id__in=[str(pk) for pk in customer_ids])
     if bank_id is not None:
         stale = stale.filter(bank_id=bank_id)
-    assigned = dict(Customer.objects.filter(
-        pk__in=[int(pk) for pk in stale.values_list("object_id", flat=True)], primary_manager__isnull=False)
-        .values_list("pk", "primary_manager__username"))
+    assigned = dict(
+        Customer.objects.filter(
+            pk__in=[int(pk) for pk in stale.values_list("object_id", flat=True)], primary_manager__isnull=False
+        ).values_list("pk", "primary_manager__username")
+    )
     actor = Staff.objects.filter(pk=actor_id).first() if actor_id else None
     closed = 0
     for request in stale.filter(object_id__in=[str(pk) for pk in assigned]).select_related("maker"):
         with transaction.atomic():
-            reason = _("The customer was assigned to %(manager)s meanwhile.") % {
-                "manager": assigned[int(request.object_id)]}
+            reason = _("The customer was assigned to %(manager)s meanwhile.") % {"manager": assigned[int(request.object_id)]}
             if approvals.cancel(request.pk, actor, reason).status == ChangeRequest.Status.CANCELLED:
                 closed += 1
-                _notify_after_commit([request.maker], lambda _r, what=request.object_repr: _(
-                    "Claim closed: %(what)s") % {"what": what}, reason)
+                _notify_after_commit(
+                    [request.maker], lambda _r, what=request.object_repr: _("Claim closed: %(what)s") % {"what": what}, reason
+                )
     return closed
 
 
@@ -279,7 +333,8 @@ def _move_managers(plan, kind, change_request, actor, reason):
     now = timezone.now()
     customer_table, history_table = Customer._meta.db_table, AssignmentChange._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             WITH plan AS (SELECT * FROM unnest(%s::bigint[], %s::bigint[]) AS p(customer_id, manager_id)),
             history AS (
                 INSERT INTO {history_table} (bank_id, customer_id, kind, from_manager_id, to_manager_id,
@@ -291,8 +346,18 @@ def _move_managers(plan, kind, change_request, actor, reason):
             )
             UPDATE {customer_table} c SET primary_manager_id = plan.manager_id, updated_at = %s
             FROM plan WHERE c.id = plan.customer_id""",
-            [ids, news, AssignmentChange.Kind.ASSIGNMENT, kind, change_request.pk if change_request else None,
-             actor.pk if actor else None, now, reason or "", now])
+            [
+                ids,
+                news,
+                AssignmentChange.Kind.ASSIGNMENT,
+                kind,
+                change_request.pk if change_request else None,
+                actor.pk if actor else None,
+                now,
+                reason or "",
+                now,
+            ],
+        )
         moved = cursor.rowcount
     _shares_follow(ids, olds, news)
     # The departing manager's open tasks must follow here too: workbench tasks do not exist yet
@@ -315,19 +380,24 @@ def _shares_follow(ids, olds, news):
     if not pairs:
         return
     with connection.cursor() as cursor:
-        cursor.execute(f"""
+        cursor.execute(
+            f"""
             UPDATE {share_model._meta.db_table} s SET shared_by_id = p.to_id
             FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS p(customer_id, from_id, to_id)
             WHERE s.customer_id = p.customer_id AND s.shared_by_id = p.from_id""",
-            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]])
+            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs]],
+        )
 
 
 def _lock_rows(where_sql, params):
     """[(id, primary_manager_id, branch_id, aum)] of active customers, locked in id order
     (the same order everywhere: two bulk moves never deadlock)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"""SELECT id, primary_manager_id, branch_id, aum FROM {Customer._meta.db_table}
-                           WHERE merged_into_id IS NULL AND {where_sql} ORDER BY id FOR UPDATE""", params)
+        cursor.execute(
+            f"""SELECT id, primary_manager_id, branch_id, aum FROM {Customer._meta.db_table}
+                           WHERE merged_into_id IS NULL AND {where_sql} ORDER BY id FOR UPDATE""",
+            params,
+        )
         return cursor.fetchall()
 
 
@@ -341,15 +411,16 @@ def _notify_moves(plan, change_request, link_customer=None):
             left[old] = left.get(old, 0) + 1
     people = Staff.objects.in_bulk(set(received) | set(left))
     link = link_customer.get_absolute_url() if link_customer else reverse("customers:list")
+
     def what(_recipient):
         return describe(change_request)
 
     for pk, count in received.items():
-        _notify_after_commit([people[pk]], lambda _r, n=count: _("%(n)d customer(s) assigned to you") % {"n": n},
-                             what, link=link)
+        _notify_after_commit([people[pk]], lambda _r, n=count: _("%(n)d customer(s) assigned to you") % {"n": n}, what, link=link)
     for pk, count in left.items():
-        _notify_after_commit([people[pk]],
-                             lambda _r, n=count: _("%(n)d of your customers moved to another manager") % {"n": n}, what)
+        _notify_after_commit(
+            [people[pk]], lambda _r, n=count: _("%(n)d of your customers moved to another manager") % {"n": n}, what
+        )
     _notify_after_commit([change_request.maker], lambda _r: _("Approved: %(what)s") % {"what": describe(change_request)})
 
 
@@ -365,28 +436,41 @@ def reassign(customers, to_manager, actor, reason):
     wanted = {getattr(c, "pk", c) for c in customers}
     if not wanted:
         raise ValidationError({"customers": _("Choose at least one customer.")})
-    rows = list(Customer.objects.visible_to(actor).active().filter(pk__in=wanted)
-                .values_list("pk", "number", "primary_manager_id", "branch__path", "bank_id"))
+    rows = list(
+        Customer.objects.visible_to(actor)
+        .active()
+        .filter(pk__in=wanted)
+        .values_list("pk", "number", "primary_manager_id", "branch__path", "bank_id")
+    )
     if len(rows) != len(wanted):
-        raise ValidationError({"customers": _("%(n)d of the chosen customers are not in your scope.") % {
-            "n": len(wanted) - len(rows)}})
+        raise ValidationError(
+            {"customers": _("%(n)d of the chosen customers are not in your scope.") % {"n": len(wanted) - len(rows)}}
+        )
     bank_ids = {row[4] for row in rows}
     if len(bank_ids) != 1:
         raise ValidationError({"customers": _("Choose customers of one bank.")})
     check_manager(to_manager, bank_ids.pop(), actor)
     already = [row[1] for row in rows if row[2] == to_manager.pk]
     if already:
-        raise ValidationError({"customers": _("Already managed by %(name)s: %(numbers)s") % {
-            "name": to_manager.display_name, "numbers": ", ".join(sorted(already)[:20])}})
+        raise ValidationError(
+            {
+                "customers": _("Already managed by %(name)s: %(numbers)s")
+                % {"name": to_manager.display_name, "numbers": ", ".join(sorted(already)[:20])}
+            }
+        )
     branch_path = common_path([row[3] for row in rows] + [to_manager.branch.path if to_manager.branch_id else ""])
     first = Customer.objects.get(pk=rows[0][0]) if len(rows) == 1 else to_manager
     with transaction.atomic():
         return approvals.submit(
-            action=ACTION_REASSIGN, obj=first, maker=actor, bank_id=rows[0][4], branch_path=branch_path,
+            action=ACTION_REASSIGN,
+            obj=first,
+            maker=actor,
+            bank_id=rows[0][4],
+            branch_path=branch_path,
             reason=reason,
             changes={"primary_manager": [_("%(n)d customer(s)") % {"n": len(rows)}, to_manager.display_name]},
-            payload={"to_manager_id": to_manager.pk,
-                     "expected": {str(pk): manager_id for pk, _n, manager_id, _p, _b in rows}})
+            payload={"to_manager_id": to_manager.pk, "expected": {str(pk): manager_id for pk, _n, manager_id, _p, _b in rows}},
+        )
 
 
 def apply_reassign(change_request, checker):
@@ -394,20 +478,26 @@ def apply_reassign(change_request, checker):
     rows = _lock_rows("id = ANY(%s)", [list(expected)])
     visible = set(Customer.objects.visible_to(checker).filter(pk__in=list(expected)).values_list("pk", flat=True))
     if len(rows) != len(expected) or visible != set(expected):
-        raise ValidationError(_("Some customers of this request no longer exist or are outside your branches; "
-                                "reject it."))
+        raise ValidationError(_("Some customers of this request no longer exist or are outside your branches; reject it."))
     changed = [pk for pk, manager_id, _b, _a in rows if manager_id != expected[pk]]
     if changed:
         numbers = Customer.objects.filter(pk__in=changed[:20]).values_list("number", flat=True)
-        raise ValidationError(_("These customers changed manager since the request: %(numbers)s. Reject it and ask "
-                                "for a new one.") % {"numbers": ", ".join(numbers)})
+        raise ValidationError(
+            _("These customers changed manager since the request: %(numbers)s. Reject it and ask for a new one.")
+            % {"numbers": ", ".join(numbers)}
+        )
     to_manager = Staff.objects.filter(pk=change_request.payload["to_manager_id"]).first()
     check_manager(to_manager, change_request.bank_id, checker)
     plan = [(pk, manager_id, to_manager.pk) for pk, manager_id, _b, _a in rows]
     # Customers taken from the pool are recorded as assignments, the others as reassignments.
     moved = _move_managers(plan, AssignmentChange.Kind.REASSIGNMENT, change_request, checker, change_request.reason)
-    audit.record(AuditLog.Action.UPDATE, to_manager, actor=checker, bank_id=change_request.bank_id,
-                 detail={"event": "customers_reassigned", "change_request": change_request.pk, "customers": moved})
+    audit.record(
+        AuditLog.Action.UPDATE,
+        to_manager,
+        actor=checker,
+        bank_id=change_request.bank_id,
+        detail={"event": "customers_reassigned", "change_request": change_request.pk, "customers": moved},
+    )
     single = Customer.objects.get(pk=plan[0][0]) if len(plan) == 1 else None
     _notify_moves(plan, change_request, single)
     from_pool = [c for c, old, _n in plan if old is None]
@@ -483,13 +573,19 @@ def preview_handover(from_manager, to_managers, mode, actor):
     book_qs = Customer.objects.active().filter(primary_manager=from_manager)
     book = list(book_qs.values_list("pk", "aum"))
     if not book:
-        raise ValidationError({"from_manager": _("%(name)s has no customers to hand over.") % {
-            "name": from_manager.display_name}})
+        raise ValidationError(
+            {"from_manager": _("%(name)s has no customers to hand over.") % {"name": from_manager.display_name}}
+        )
     outside = book_qs.exclude(pk__in=Customer.objects.visible_to(actor).values("pk")).count()
     if outside:
-        raise ValidationError({"from_manager": _(
-            "%(n)d customers of %(name)s are outside your branches: a supervisor above them must hand this book "
-            "over.") % {"n": outside, "name": from_manager.display_name}})
+        raise ValidationError(
+            {
+                "from_manager": _(
+                    "%(n)d customers of %(name)s are outside your branches: a supervisor above them must hand this book over."
+                )
+                % {"n": outside, "name": from_manager.display_name}
+            }
+        )
     return plan_handover(book, [m.pk for m in to_managers], mode)
 
 
@@ -501,18 +597,32 @@ def hand_over(from_manager, to_managers, mode, actor, reason):
     reason = _require(reason)
     with transaction.atomic():
         plan = preview_handover(from_manager, to_managers, mode, actor)
-        if ChangeRequest.objects.pending().filter(action=ACTION_HANDOVER, object_type="sysadmin.staff",
-                                                  object_id=str(from_manager.pk)).exists():
+        if (
+            ChangeRequest.objects.pending()
+            .filter(action=ACTION_HANDOVER, object_type="sysadmin.staff", object_id=str(from_manager.pk))
+            .exists()
+        ):
             raise ValidationError({"from_manager": _("A hand-over of this book already awaits a decision.")})
-        paths = set(Customer.objects.active().filter(primary_manager=from_manager)
-                    .values_list("branch__path", flat=True).distinct())
+        paths = set(
+            Customer.objects.active().filter(primary_manager=from_manager).values_list("branch__path", flat=True).distinct()
+        )
         paths |= {m.branch.path for m in [from_manager, *to_managers] if m.branch_id}
         return approvals.submit(
-            action=ACTION_HANDOVER, obj=from_manager, maker=actor, bank_id=from_manager.bank_id,
-            branch_path=common_path(paths), reason=reason,
+            action=ACTION_HANDOVER,
+            obj=from_manager,
+            maker=actor,
+            bank_id=from_manager.bank_id,
+            branch_path=common_path(paths),
+            reason=reason,
             changes={"primary_manager": [from_manager.display_name, ", ".join(m.display_name for m in to_managers)]},
-            payload={"from_manager_id": from_manager.pk, "to_manager_ids": [m.pk for m in to_managers], "mode": mode,
-                     "preview": {str(m): [c, str(a)] for m, (c, a) in plan.totals.items()}, "count": plan.count})
+            payload={
+                "from_manager_id": from_manager.pk,
+                "to_manager_ids": [m.pk for m in to_managers],
+                "mode": mode,
+                "preview": {str(m): [c, str(a)] for m, (c, a) in plan.totals.items()},
+                "count": plan.count,
+            },
+        )
 
 
 def apply_handover(change_request, checker):
@@ -523,18 +633,27 @@ def apply_handover(change_request, checker):
     _check_handover_targets(from_manager, to_managers, payload["mode"], checker)
     rows = _lock_rows("primary_manager_id = %s", [from_manager.pk])
     if not rows:
-        raise ValidationError(_("%(name)s has no customers left to hand over; reject the request.") % {
-            "name": from_manager.display_name})
+        raise ValidationError(
+            _("%(name)s has no customers left to hand over; reject the request.") % {"name": from_manager.display_name}
+        )
     ids = [row[0] for row in rows]
     if Customer.objects.visible_to(checker).filter(pk__in=ids).count() != len(ids):
-        raise ValidationError(_("Some customers of this book are outside your branches; a supervisor above them "
-                                "must decide."))
+        raise ValidationError(_("Some customers of this book are outside your branches; a supervisor above them must decide."))
     plan = plan_handover([(row[0], row[3]) for row in rows], [m.pk for m in to_managers], payload["mode"])
     moves = [(c, from_manager.pk, m) for m, customer_ids in plan.assignments.items() for c in customer_ids]
     moved = _move_managers(moves, AssignmentChange.Kind.HANDOVER, change_request, checker, change_request.reason)
-    audit.record(AuditLog.Action.UPDATE, from_manager, actor=checker, bank_id=change_request.bank_id,
-                 detail={"event": "book_handed_over", "change_request": change_request.pk, "customers": moved,
-                         "to": {str(m): [c, str(a)] for m, (c, a) in plan.totals.items()}})
+    audit.record(
+        AuditLog.Action.UPDATE,
+        from_manager,
+        actor=checker,
+        bank_id=change_request.bank_id,
+        detail={
+            "event": "book_handed_over",
+            "change_request": change_request.pk,
+            "customers": moved,
+            "to": {str(m): [c, str(a)] for m, (c, a) in plan.totals.items()},
+        },
+    )
     _notify_moves(moves, change_request)
     return plan
 
@@ -563,16 +682,27 @@ def propose_transfer(customer, to_branch, actor, reason):
         if pending_transfer(customer) is not None:
             raise ValidationError({"to_branch": _("A transfer of this customer is already in progress.")})
         return approvals.submit(
-            action=ACTION_TRANSFER, obj=customer, maker=actor, bank_id=customer.bank_id, branch_path=to_branch.path,
-            reason=reason, changes={"branch": [str(customer.branch), str(to_branch)]},
-            payload={"from_branch_id": customer.branch_id, "to_branch_id": to_branch.pk})
+            action=ACTION_TRANSFER,
+            obj=customer,
+            maker=actor,
+            bank_id=customer.bank_id,
+            branch_path=to_branch.path,
+            reason=reason,
+            changes={"branch": [str(customer.branch), str(to_branch)]},
+            payload={"from_branch_id": customer.branch_id, "to_branch_id": to_branch.pk},
+        )
 
 
 def choose_transfer_manager(request_id, checker, manager):
     """The receiving supervisor names the customer's new manager before accepting (else the
     customer keeps its manager). Call inside the approving transaction."""
-    request = (ChangeRequest.objects.visible_to(checker).pending().select_for_update()
-               .filter(pk=request_id, action=ACTION_TRANSFER).first())
+    request = (
+        ChangeRequest.objects.visible_to(checker)
+        .pending()
+        .select_for_update()
+        .filter(pk=request_id, action=ACTION_TRANSFER)
+        .first()
+    )
     if request is None:
         raise Http404
     check_manager(manager, request.bank_id, checker)
@@ -587,11 +717,9 @@ def apply_transfer(change_request, checker):
         raise ValidationError(_("The customer of this transfer no longer exists (or was merged); reject it."))
     payload = change_request.payload
     if customer.branch_id != payload["from_branch_id"]:
-        raise ValidationError(_("%(customer)s moved to another branch since the proposal; reject it.") % {
-            "customer": customer})
+        raise ValidationError(_("%(customer)s moved to another branch since the proposal; reject it.") % {"customer": customer})
     to_branch = Branch.objects.filter(pk=payload["to_branch_id"], bank_id=customer.bank_id, is_active=True).first()
-    if to_branch is None or not to_branch.path.startswith(checker.branch.path if scope_of(checker) == "subtree"
-                                                          else ""):
+    if to_branch is None or not to_branch.path.startswith(checker.branch.path if scope_of(checker) == "subtree" else ""):
         raise ValidationError(_("The receiving branch is no longer active (or not yours); reject the transfer."))
     old_manager, new_manager = customer.primary_manager, customer.primary_manager
     if payload.get("to_manager_id"):
@@ -602,16 +730,26 @@ def apply_transfer(change_request, checker):
         customer.branch, customer.primary_manager = to_branch, new_manager
         customer.save(update_fields=["branch", "primary_manager", "updated_at"])
     AssignmentChange.objects.create(
-        bank_id=customer.bank_id, customer=customer, kind=AssignmentChange.Kind.TRANSFER, from_manager=old_manager,
-        to_manager=new_manager, from_branch_id=from_branch_id, to_branch=to_branch,
-        change_request_id=change_request.pk, actor=checker, reason=change_request.reason)
+        bank_id=customer.bank_id,
+        customer=customer,
+        kind=AssignmentChange.Kind.TRANSFER,
+        from_manager=old_manager,
+        to_manager=new_manager,
+        from_branch_id=from_branch_id,
+        to_branch=to_branch,
+        change_request_id=change_request.pk,
+        actor=checker,
+        reason=change_request.reason,
+    )
     if old_manager is not None and new_manager is not None and old_manager.pk != new_manager.pk:
         _shares_follow([customer.pk], [old_manager.pk], [new_manager.pk])
+
     def title(_recipient):
         return _("Transfer accepted: %(customer)s now belongs to %(branch)s") % {"customer": customer, "branch": to_branch}
 
-    _notify_after_commit({p.pk: p for p in (change_request.maker, old_manager, new_manager) if p}.values(), title,
-                         link=customer.get_absolute_url())
+    _notify_after_commit(
+        {p.pk: p for p in (change_request.maker, old_manager, new_manager) if p}.values(), title, link=customer.get_absolute_url()
+    )
 
 
 # --- what the pages show -------------------------------------------------------------------------------------
@@ -620,10 +758,14 @@ def apply_transfer(change_request, checker):
 def pending_by_customer(customer_ids):
     """{customer_id: {"transfer": request or None, "claims": [requests]}} in one query."""
     result = {}
-    requests = (ChangeRequest.objects.pending().filter(action__in=(ACTION_CLAIM, ACTION_TRANSFER),
-                                                       object_type=CUSTOMER_TYPE,
-                                                       object_id__in=[str(pk) for pk in customer_ids])
-                .select_related("maker").order_by("created_at", "id"))
+    requests = (
+        ChangeRequest.objects.pending()
+        .filter(
+            action__in=(ACTION_CLAIM, ACTION_TRANSFER), object_type=CUSTOMER_TYPE, object_id__in=[str(pk) for pk in customer_ids]
+        )
+        .select_related("maker")
+        .order_by("created_at", "id")
+    )
     for request in requests:
         entry = result.setdefault(int(request.object_id), {"transfer": None, "claims": []})
         if request.action == ACTION_TRANSFER:
@@ -639,14 +781,18 @@ def pending_by_customer(customer_ids):
 def _sql_names():
     through = Staff.groups.through
     return {
-        "customer": Customer._meta.db_table, "history": AssignmentChange._meta.db_table,
+        "customer": Customer._meta.db_table,
+        "history": AssignmentChange._meta.db_table,
         "credit": apps.get_model("customers", "MarketingCredit")._meta.db_table,
-        "staff": Staff._meta.db_table, "staff_groups": through._meta.db_table,
-        "staff_col": through._meta.get_field("staff").column, "group_col": through._meta.get_field("group").column,
+        "staff": Staff._meta.db_table,
+        "staff_groups": through._meta.db_table,
+        "staff_col": through._meta.get_field("staff").column,
+        "group_col": through._meta.get_field("group").column,
         "holding": apps.get_model("customers", "Holding")._meta.db_table,
         "product": apps.get_model("customers", "Product")._meta.db_table,
         "fxrate": apps.get_model("customers", "FxRate")._meta.db_table,
-        "branch": Branch._meta.db_table, "request": ChangeRequest._meta.db_table,
+        "branch": Branch._meta.db_table,
+        "request": ChangeRequest._meta.db_table,
     }
 
 
@@ -702,18 +848,28 @@ def apply_attribution(bank, business_date, run=None):
         return counts
     names = _sql_names()
     now = timezone.now()
-    params = {"bank": bank_id, "date": business_date, "base": rule.bank.base_currency, "now": now,
-              "reason_credit": _("Marketing credit"), "reason_branch": str(rule.get_branch_rule_display()),
-              "kind": AssignmentChange.Kind.ATTRIBUTION, "actions": [ACTION_CLAIM, ACTION_TRANSFER]}
+    params = {
+        "bank": bank_id,
+        "date": business_date,
+        "base": rule.bank.base_currency,
+        "now": now,
+        "reason_credit": _("Marketing credit"),
+        "reason_branch": str(rule.get_branch_rule_display()),
+        "kind": AssignmentChange.Kind.ATTRIBUTION,
+        "actions": [ACTION_CLAIM, ACTION_TRANSFER],
+    }
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("CREATE TEMPORARY TABLE attribution_scope (customer_id bigint PRIMARY KEY) ON COMMIT DROP")
-        cursor.execute("""
+        cursor.execute(
+            """
             INSERT INTO attribution_scope SELECT c.id FROM {customer} c
             WHERE c.bank_id = %(bank)s AND c.primary_manager_id IS NULL AND c.merged_into_id IS NULL""".format(**names),
-            params)
+            params,
+        )
         assigned = 0
         if rule.manager_rule == AttributionRule.ManagerRule.MARKETING_CREDIT:
-            cursor.execute("""
+            cursor.execute(
+                """
                 WITH credit AS (
                     SELECT DISTINCT ON (mc.customer_id) mc.customer_id, mc.manager_id
                     FROM {credit} mc JOIN attribution_scope s ON s.customer_id = mc.customer_id
@@ -729,9 +885,13 @@ def apply_attribution(bank, business_date, run=None):
                 INSERT INTO {history} (bank_id, customer_id, kind, from_manager_id, to_manager_id, from_branch_id,
                                        to_branch_id, change_request_id, actor_id, at, business_date, reason)
                 SELECT bank_id, id, %(kind)s, NULL, manager_id, branch_id, branch_id, NULL, NULL, %(now)s, %(date)s,
-                       %(reason_credit)s FROM moved""".format(**names), params)
+                       %(reason_credit)s FROM moved""".format(**names),
+                params,
+            )
             assigned = cursor.rowcount
-        cursor.execute(("""
+        cursor.execute(
+            (
+                """
             WITH target AS ({rule_sql}),
             wanted AS (
                 SELECT t.customer_id, t.branch_id AS new_branch, c.branch_id AS old_branch
@@ -746,20 +906,35 @@ def apply_attribution(bank, business_date, run=None):
             INSERT INTO {history} (bank_id, customer_id, kind, from_manager_id, to_manager_id, from_branch_id,
                                    to_branch_id, change_request_id, actor_id, at, business_date, reason)
             SELECT bank_id, id, %(kind)s, primary_manager_id, primary_manager_id, old_branch, new_branch, NULL, NULL,
-                   %(now)s, %(date)s, %(reason_branch)s FROM moved""").format(
-            rule_sql=BRANCH_RULE_SQL[rule.branch_rule], **names).format(**names), params)
+                   %(now)s, %(date)s, %(reason_branch)s FROM moved"""
+            )
+            .format(rule_sql=BRANCH_RULE_SQL[rule.branch_rule], **names)
+            .format(**names),
+            params,
+        )
         branch_changed = cursor.rowcount
-        cursor.execute("SELECT count(*) FROM {customer} c WHERE c.bank_id = %(bank)s AND c.primary_manager_id IS NULL "
-                       "AND c.merged_into_id IS NULL".format(**names), params)
+        cursor.execute(
+            "SELECT count(*) FROM {customer} c WHERE c.bank_id = %(bank)s AND c.primary_manager_id IS NULL "
+            "AND c.merged_into_id IS NULL".format(**names),
+            params,
+        )
         in_pool = cursor.fetchone()[0]
         # Dropped here too: inside an outer transaction (a caller's, or a test's) ON COMMIT comes too late.
         cursor.execute("DROP TABLE attribution_scope")
-        audit.record(AuditLog.Action.OTHER, rule, actor=None, bank_id=bank_id, detail={
-            "event": "attribution_applied", "business_date": business_date.isoformat(), "assigned": assigned,
-            "branch_changed": branch_changed})
+        audit.record(
+            AuditLog.Action.OTHER,
+            rule,
+            actor=None,
+            bank_id=bank_id,
+            detail={
+                "event": "attribution_applied",
+                "business_date": business_date.isoformat(),
+                "assigned": assigned,
+                "branch_changed": branch_changed,
+            },
+        )
     claims_closed = close_stale_claims(bank_id=bank_id)
-    counts = {"assigned": assigned, "branch_changed": branch_changed, "in_pool": in_pool,
-              "claims_closed": claims_closed}
+    counts = {"assigned": assigned, "branch_changed": branch_changed, "in_pool": in_pool, "claims_closed": claims_closed}
     if run is not None:
         run.count(**counts)
     _notify_attributed(bank_id, business_date)
@@ -769,14 +944,29 @@ def apply_attribution(bank, business_date, run=None):
 def _notify_attributed(bank_id, business_date):
     """One notification per manager who received customers by attribution on this date
     (deduplicated: a rerun sends nothing twice)."""
-    rows = (AssignmentChange.objects.filter(bank_id=bank_id, business_date=business_date,
-                                            kind=AssignmentChange.Kind.ATTRIBUTION, from_manager__isnull=True,
-                                            to_manager__isnull=False)
-            .values_list("to_manager_id").distinct())
+    rows = (
+        AssignmentChange.objects.filter(
+            bank_id=bank_id,
+            business_date=business_date,
+            kind=AssignmentChange.Kind.ATTRIBUTION,
+            from_manager__isnull=True,
+            to_manager__isnull=False,
+        )
+        .values_list("to_manager_id")
+        .distinct()
+    )
     managers = Staff.objects.filter(pk__in=rows)
     for manager in managers:
-        count = AssignmentChange.objects.filter(bank_id=bank_id, business_date=business_date, to_manager=manager,
-                                                kind=AssignmentChange.Kind.ATTRIBUTION,
-                                                from_manager__isnull=True).count()
-        notify([manager], lambda _r, n=count: _("%(n)d customer(s) attributed to you") % {"n": n},
-               link=reverse("customers:list"), dedupe_key=f"attribution:{bank_id}:{business_date.isoformat()}")
+        count = AssignmentChange.objects.filter(
+            bank_id=bank_id,
+            business_date=business_date,
+            to_manager=manager,
+            kind=AssignmentChange.Kind.ATTRIBUTION,
+            from_manager__isnull=True,
+        ).count()
+        notify(
+            [manager],
+            lambda _r, n=count: _("%(n)d customer(s) attributed to you") % {"n": n},
+            link=reverse("customers:list"),
+            dedupe_key=f"attribution:{bank_id}:{business_date.isoformat()}",
+        )

@@ -80,8 +80,13 @@ _TAG_SPLIT = re.compile(r"[,;，；、|]+")
 # Chinese headers of fields a file may name although batch maintenance never writes them
 # (they need a checker): recognised only so that the refusal can say why.
 CHECKER_ONLY_LABELS = {
-    "name_local": "姓名", "name_latin": "拼音姓名", "birth_date": "出生日期", "branch": "所属机构",
-    "identity": "证件", "gender": "性别", "nationality": "国籍",
+    "name_local": "姓名",
+    "name_latin": "拼音姓名",
+    "birth_date": "出生日期",
+    "branch": "所属机构",
+    "identity": "证件",
+    "gender": "性别",
+    "nationality": "国籍",
 }
 
 
@@ -110,6 +115,7 @@ def choice_of(choices):
             allowed = ", ".join(value for value, _label in choices.choices)
             raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": value, "allowed": allowed})
         return stored
+
     return parse
 
 
@@ -138,28 +144,68 @@ EMPTY_KEEPS = gettext_lazy("Empty: unchanged.")
 YES_NO = gettext_lazy("true/false, 1/0 or 是/否.")
 
 COLUMNS = (
-    _column("customer_number", "客户号", gettext_lazy("customer number"), text(_max(Customer, "number")),
-            gettext_lazy("The customer's number; one row per customer."), required=True),
-    _column("add_tags", "添加标签", gettext_lazy("add tags"), tag_names,
-            gettext_lazy("Names of existing tags, separated by commas or 、.")),
-    _column("remove_tags", "移除标签", gettext_lazy("remove tags"), tag_names,
-            gettext_lazy("Names of tags to take off, separated by commas or 、.")),
-    _column("mobile", "手机号", gettext_lazy("mobile"), text(_max(ContactPoint, "value")),
-            gettext_lazy("Becomes the primary mobile; without + it is read as a number of the owning branch's country.")),
-    _column("email", "电子邮箱", gettext_lazy("e-mail"), text(_max(ContactPoint, "value")),
-            gettext_lazy("Becomes the primary e-mail address.")),
+    _column(
+        "customer_number",
+        "客户号",
+        gettext_lazy("customer number"),
+        text(_max(Customer, "number")),
+        gettext_lazy("The customer's number; one row per customer."),
+        required=True,
+    ),
+    _column(
+        "add_tags",
+        "添加标签",
+        gettext_lazy("add tags"),
+        tag_names,
+        gettext_lazy("Names of existing tags, separated by commas or 、."),
+    ),
+    _column(
+        "remove_tags",
+        "移除标签",
+        gettext_lazy("remove tags"),
+        tag_names,
+        gettext_lazy("Names of tags to take off, separated by commas or 、."),
+    ),
+    _column(
+        "mobile",
+        "手机号",
+        gettext_lazy("mobile"),
+        text(_max(ContactPoint, "value")),
+        gettext_lazy("Becomes the primary mobile; without + it is read as a number of the owning branch's country."),
+    ),
+    _column(
+        "email",
+        "电子邮箱",
+        gettext_lazy("e-mail"),
+        text(_max(ContactPoint, "value")),
+        gettext_lazy("Becomes the primary e-mail address."),
+    ),
     _column("occupation", "职业", gettext_lazy("occupation"), text(_max(RetailProfile, "occupation")), EMPTY_KEEPS),
     _column("employer", "工作单位", gettext_lazy("employer"), text(_max(RetailProfile, "employer")), EMPTY_KEEPS),
-    _column("income_band", "收入水平", gettext_lazy("income band"), choice_of(RetailProfile.Income),
-            ", ".join(RetailProfile.Income.values)),
-    _column("education", "学历", gettext_lazy("education"), choice_of(RetailProfile.Education),
-            ", ".join(RetailProfile.Education.values)),
-    _column("marital_status", "婚姻状况", gettext_lazy("marital status"), choice_of(RetailProfile.Marital),
-            ", ".join(RetailProfile.Marital.values)),
+    _column(
+        "income_band",
+        "收入水平",
+        gettext_lazy("income band"),
+        choice_of(RetailProfile.Income),
+        ", ".join(RetailProfile.Income.values),
+    ),
+    _column(
+        "education",
+        "学历",
+        gettext_lazy("education"),
+        choice_of(RetailProfile.Education),
+        ", ".join(RetailProfile.Education.values),
+    ),
+    _column(
+        "marital_status",
+        "婚姻状况",
+        gettext_lazy("marital status"),
+        choice_of(RetailProfile.Marital),
+        ", ".join(RetailProfile.Marital.values),
+    ),
     _column("interests", "兴趣", gettext_lazy("interests"), text(_max(RetailProfile, "interests")), EMPTY_KEEPS),
     _column("hobbies", "爱好", gettext_lazy("hobbies"), text(_max(RetailProfile, "hobbies")), EMPTY_KEEPS),
-    _column("risk_level", "风险等级", gettext_lazy("risk level"), choice_of(Customer.Risk),
-            ", ".join(Customer.Risk.values)),
+    _column("risk_level", "风险等级", gettext_lazy("risk level"), choice_of(Customer.Risk), ", ".join(Customer.Risk.values)),
     _column("do_not_contact", "禁止联系", gettext_lazy("do not contact"), boolean, YES_NO),
     _column("do_not_sms", "禁止短信", gettext_lazy("no SMS"), boolean, YES_NO),
     _column("do_not_email", "禁止邮件", gettext_lazy("no e-mail"), boolean, YES_NO),
@@ -179,8 +225,11 @@ class MaintenanceSpec(Spec):
 
     def __init__(self, checker=()):
         self.checker = set(checker)
-        extra = tuple(Column(key, CHECKER_ONLY_LABELS.get(key, key), key, text(10000))
-                      for key in sorted(self.checker) if key not in MAINTAINABLE and key != "customer_number")
+        extra = tuple(
+            Column(key, CHECKER_ONLY_LABELS.get(key, key), key, text(10000))
+            for key in sorted(self.checker)
+            if key not in MAINTAINABLE and key != "customer_number"
+        )
         self.columns = (*COLUMNS, *extra)
 
     def refused_columns(self, columns):
@@ -199,8 +248,7 @@ class MaintenanceSpec(Spec):
         return template
 
     def check(self, bank, rows, actor):
-        flag_duplicates(rows, "customer_number", lambda row: row.values.get("customer_number", ""),
-                        _("Customer"))
+        flag_duplicates(rows, "customer_number", lambda row: row.values.get("customer_number", ""), _("Customer"))
         customers = _customers_of(bank, actor, rows)
         state = _current_state(bank, customers.values(), rows)
         for row in rows:
@@ -228,14 +276,20 @@ def _customers_of(bank, actor, rows):
             continue
         customer = found.get(number)
         if customer is None:
-            row.add_error("customer_number", _("There is no customer with the number %(number)s in this bank.")
-                          % {"number": number})
+            row.add_error(
+                "customer_number", _("There is no customer with the number %(number)s in this bank.") % {"number": number}
+            )
         elif customer.pk not in visible:
-            row.add_error("customer_number", _("Customer %(number)s is outside your data scope: you may not maintain "
-                                               "this customer.") % {"number": number})
+            row.add_error(
+                "customer_number",
+                _("Customer %(number)s is outside your data scope: you may not maintain this customer.") % {"number": number},
+            )
         elif customer.merged_into_id:
-            row.add_error("customer_number", _("Customer %(number)s was merged into %(into)s: use that number.")
-                          % {"number": number, "into": customer.merged_into.number})
+            row.add_error(
+                "customer_number",
+                _("Customer %(number)s was merged into %(into)s: use that number.")
+                % {"number": number, "into": customer.merged_into.number},
+            )
         else:
             usable[number] = customer
     return usable
@@ -247,8 +301,9 @@ def _current_state(bank, customers, rows):
     profiles, contacts, links = {}, {}, {}
     for part in chunked(ids):
         profiles.update({p.customer_id: p for p in RetailProfile.objects.filter(customer_id__in=part)})
-        for contact in (ContactPoint.objects.filter(customer_id__in=part, kind__in=CONTACT_COLUMNS.values())
-                        .order_by("customer_id", "kind", "-is_primary", "pk")):
+        for contact in ContactPoint.objects.filter(customer_id__in=part, kind__in=CONTACT_COLUMNS.values()).order_by(
+            "customer_id", "kind", "-is_primary", "pk"
+        ):
             contacts.setdefault((contact.customer_id, contact.kind), contact)  # the primary one, else the oldest
         for link in CustomerTag.objects.filter(customer_id__in=part).select_related("tag"):
             links.setdefault(link.customer_id, {})[link.tag.name] = link.tag_id
@@ -275,8 +330,11 @@ def _plan(row, customer, state):
     profile_columns = [name for name in PROFILE_COLUMNS if row.has(name)]
     if profile_columns and not customer.is_retail:
         for name in profile_columns:
-            row.add_error(name, _("Customer %(number)s is a corporate customer; %(column)s belongs to retail customers "
-                                  "only.") % {"number": customer.number, "column": name})
+            row.add_error(
+                name,
+                _("Customer %(number)s is a corporate customer; %(column)s belongs to retail customers only.")
+                % {"number": customer.number, "column": name},
+            )
     elif profile_columns:
         profile = state["profiles"].get(customer.pk)
         for name in profile_columns:
@@ -310,8 +368,14 @@ def _plan_tags(row, customer, state, changes, target):
     for column, names in (("add_tags", adds), ("remove_tags", removes)):
         unknown = [name for name in names if name not in state["tags"]]
         if unknown:
-            row.add_error(column, _("Unknown tag(s): %(names)s. Tags are created by the bank first; batch maintenance "
-                                    "only adds and removes existing ones.") % {"names": ", ".join(unknown)})
+            row.add_error(
+                column,
+                _(
+                    "Unknown tag(s): %(names)s. Tags are created by the bank first; batch maintenance "
+                    "only adds and removes existing ones."
+                )
+                % {"names": ", ".join(unknown)},
+            )
     both = [name for name in adds if name in removes]
     if both:
         row.add_error("remove_tags", _("%(names)s is both added and removed in this row.") % {"names": ", ".join(both)})
@@ -369,10 +433,14 @@ def stage_file(uploaded_file, actor):
     if table is not None:
         refused = spec.refused_columns(table.columns)
         if refused:
-            table, error = None, _(
-                "The column(s) %(columns)s change fields that need a checker's approval in this bank (parameter "
-                "customers.checker_fields); change them on each customer's edit page. Nothing was read from this file."
-            ) % {"columns": ", ".join(f"{key} ({spec.column(key).label_zh})" for key in refused)}
+            table, error = (
+                None,
+                _(
+                    "The column(s) %(columns)s change fields that need a checker's approval in this bank (parameter "
+                    "customers.checker_fields); change them on each customer's edit page. Nothing was read from this file."
+                )
+                % {"columns": ", ".join(f"{key} ({spec.column(key).label_zh})" for key in refused)},
+            )
     states = spec.validate(bank, table.rows, actor) if table is not None else []
     if content and batch.file_size <= max_bytes:
         batch.file.save(name, ContentFile(content), save=False)  # kept as evidence, rejected or not
@@ -385,8 +453,12 @@ def stage_file(uploaded_file, actor):
                 _set_counts(batch, states)
             batch.save()
             MaintenanceRow.objects.bulk_create([_row_model(batch, state) for state in states], batch_size=ROW_WRITE_CHUNK)
-            audit.record(AuditLog.Action.IMPORT, batch, actor=actor,
-                         detail={"step": "rejected" if table is None else "staged", **_summary(batch)})
+            audit.record(
+                AuditLog.Action.IMPORT,
+                batch,
+                actor=actor,
+                detail={"step": "rejected" if table is None else "staged", **_summary(batch)},
+            )
     except Exception:
         if batch.file:
             batch.file.delete(save=False)
@@ -395,9 +467,15 @@ def stage_file(uploaded_file, actor):
 
 
 def _row_model(batch, state):
-    return MaintenanceRow(batch=batch, row_number=state.row_number, data=state.data, errors=state.errors,
-                          is_valid=state.valid, changes=state.changes,
-                          customer_number=state.values.get("customer_number", state.data.get("customer_number", ""))[:200])
+    return MaintenanceRow(
+        batch=batch,
+        row_number=state.row_number,
+        data=state.data,
+        errors=state.errors,
+        is_valid=state.valid,
+        changes=state.changes,
+        customer_number=state.values.get("customer_number", state.data.get("customer_number", ""))[:200],
+    )
 
 
 def _set_counts(batch, states):
@@ -409,9 +487,17 @@ def _set_counts(batch, states):
 
 
 def _summary(batch):
-    return {"file": batch.original_name, "sha256": batch.sha256, "status": batch.status, "error": batch.error,
-            "rows": batch.total_rows, "valid": batch.valid_rows, "invalid": batch.invalid_rows,
-            "changed": batch.changed_rows, "unchanged": batch.unchanged_rows}
+    return {
+        "file": batch.original_name,
+        "sha256": batch.sha256,
+        "status": batch.status,
+        "error": batch.error,
+        "rows": batch.total_rows,
+        "valid": batch.valid_rows,
+        "invalid": batch.invalid_rows,
+        "changed": batch.changed_rows,
+        "unchanged": batch.unchanged_rows,
+    }
 
 
 # --- apply ---------------------------------------------------------------------------------------------
@@ -425,8 +511,13 @@ def apply_batch(batch, actor, progress=None):
     progress = progress or (lambda done, total: None)
     refusal = None
     with transaction.atomic(), audit.acting_as(actor):
-        locked = (MaintenanceBatch.objects.visible_to(actor).select_for_update(of=("self",)).select_related("bank")
-                  .filter(pk=batch.pk).first())
+        locked = (
+            MaintenanceBatch.objects.visible_to(actor)
+            .select_for_update(of=("self",))
+            .select_related("bank")
+            .filter(pk=batch.pk)
+            .first()
+        )
         if locked is None:
             raise Http404
         if locked.status == MaintenanceBatch.Status.APPLIED:
@@ -434,19 +525,30 @@ def apply_batch(batch, actor, progress=None):
         if locked.status == MaintenanceBatch.Status.REJECTED:
             raise ApplyError(_("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error})
         if locked.invalid_rows or not locked.total_rows:
-            raise ApplyError(_("Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
-                               "and upload the file again.") % {"n": locked.invalid_rows})
+            raise ApplyError(
+                _(
+                    "Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
+                    "and upload the file again."
+                )
+                % {"n": locked.invalid_rows}
+            )
         spec = spec_for(locked.bank)
         refused = spec.refused_columns(locked.columns)
         if refused:
-            raise ApplyError(_("Nothing was applied: since the upload, %(columns)s need a checker's approval.")
-                             % {"columns": ", ".join(refused)})
+            raise ApplyError(
+                _("Nothing was applied: since the upload, %(columns)s need a checker's approval.")
+                % {"columns": ", ".join(refused)}
+            )
         stored = list(locked.rows.order_by("row_number"))
         # Lock the customers (in id order: no deadlock with another batch) before re-checking them.
         numbers = [row.customer_number for row in stored]
         for part in chunked(numbers):
-            list(Customer.objects.filter(bank=locked.bank, number__in=part).order_by("pk")
-                 .select_for_update(of=("self",)).values_list("pk", flat=True))
+            list(
+                Customer.objects.filter(bank=locked.bank, number__in=part)
+                .order_by("pk")
+                .select_for_update(of=("self",))
+                .values_list("pk", flat=True)
+            )
         states = spec.validate(locked.bank, [(row.row_number, row.data) for row in stored], actor)
         # Checking every row is about as much work as writing the changed ones.
         total = len(states) + sum(1 for state in states if state.valid and state.action == UPDATE)
@@ -459,7 +561,8 @@ def apply_batch(batch, actor, progress=None):
             # The rows' new errors are kept (they are staging, not customer data); nothing else is written.
             locked.save()
             refusal = _("Nothing was applied: since the upload, %(n)d row(s) became invalid (see the errors).") % {
-                "n": locked.invalid_rows}
+                "n": locked.invalid_rows
+            }
         else:
             _write(locked, states, actor, lambda written: progress(len(states) + written, total))
             locked.status, locked.applied_at, locked.applied_by = MaintenanceBatch.Status.APPLIED, timezone.now(), actor
@@ -496,8 +599,13 @@ def _write(batch, states, actor, written):
         links_to_remove += [(customer.pk, tag_id) for tag_id in target["remove_tags"]]
         if TAGS in state.changes:
             before, after = state.changes[TAGS]
-            audit.record(AuditLog.Action.UPDATE, customer, actor=actor, changes={TAGS: [before, after]},
-                         detail={"batch": batch.pk, "row": state.row_number})
+            audit.record(
+                AuditLog.Action.UPDATE,
+                customer,
+                actor=actor,
+                changes={TAGS: [before, after]},
+                detail={"batch": batch.pk, "row": state.row_number},
+            )
     # Tag links are set-based: one insert, one delete per chunk.
     CustomerTag.objects.bulk_create(links_to_add, batch_size=ROW_WRITE_CHUNK, ignore_conflicts=True)
     for part in chunked(links_to_remove):
@@ -512,9 +620,11 @@ def _set_primary_contact(customer, kind, contact_id, value):
     value is promoted, else the current one is changed, else one is added. Saved one by one
     so that the safety net audits each (masked)."""
     contacts = list(ContactPoint.objects.filter(customer=customer, kind=kind).order_by("pk"))
-    target = (next((c for c in contacts if c.value == value), None)
-              or next((c for c in contacts if c.pk == contact_id), None)
-              or ContactPoint(bank_id=customer.bank_id, customer=customer, kind=kind))
+    target = (
+        next((c for c in contacts if c.value == value), None)
+        or next((c for c in contacts if c.pk == contact_id), None)
+        or ContactPoint(bank_id=customer.bank_id, customer=customer, kind=kind)
+    )
     for other in contacts:
         if other.is_primary and other.pk != target.pk:
             other.is_primary = False
@@ -524,6 +634,7 @@ def _set_primary_contact(customer, kind, contact_id, value):
 
 
 # --- apply on the worker ------------------------------------------------------------------------------
+
 
 def applies_in_background(batch):
     return batch.total_rows > parameters.get("customers.batch_sync_apply_max_rows", batch.bank_id)
@@ -552,12 +663,18 @@ def queue_apply(batch, actor):
         if locked.status == MaintenanceBatch.Status.APPLIED or (run is not None and run.status in ACTIVE_RUN):
             return run
         if not locked.can_apply:
-            raise ApplyError(_("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error}
-                             if locked.status == MaintenanceBatch.Status.REJECTED else
-                             _("Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
-                               "and upload the file again.") % {"n": locked.invalid_rows})
-        run = JobRun.objects.create(job=APPLY_JOB, key=apply_run_key(locked), bank_id=locked.bank_id,
-                                    status=JobRun.Status.QUEUED, triggered_by=actor)
+            raise ApplyError(
+                _("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error}
+                if locked.status == MaintenanceBatch.Status.REJECTED
+                else _(
+                    "Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
+                    "and upload the file again."
+                )
+                % {"n": locked.invalid_rows}
+            )
+        run = JobRun.objects.create(
+            job=APPLY_JOB, key=apply_run_key(locked), bank_id=locked.bank_id, status=JobRun.Status.QUEUED, triggered_by=actor
+        )
         audit.record(AuditLog.Action.OTHER, locked, actor=actor, detail={"step": "queued", "job_run": run.pk})
         transaction.on_commit(lambda: apply_maintenance_batch.delay(locked.pk, actor.pk, run.pk))
     return run
@@ -573,8 +690,10 @@ class RunProgress:
 
     def __call__(self, done, total):
         with self.connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {JobRun._meta.db_table} SET progress_done = %s, progress_total = %s WHERE id = %s",
-                           [done, total, self.run_id])
+            cursor.execute(
+                f"UPDATE {JobRun._meta.db_table} SET progress_done = %s, progress_total = %s WHERE id = %s",
+                [done, total, self.run_id],
+            )
 
     def close(self):
         self.connection.close()

@@ -59,34 +59,87 @@ CORPORATE_PRODUCTS = [
 BANK_CURRENCIES = {"OGB": ["CNY", "USD", "HKD", "GBP", "SGD"], "HCB": ["HKD", "CNY", "USD", "SGD"]}
 COUNTRY_CURRENCY = {"CN": "CNY", "HK": "HKD", "SG": "SGD", "GB": "GBP", "US": "USD"}
 # Units of CNY per unit; the rate table is derived per base currency.
-CNY_PER_UNIT = {"CNY": Decimal("1"), "USD": Decimal("7.1234"), "HKD": Decimal("0.9112"), "GBP": Decimal("9.0456"),
-                "SGD": Decimal("5.3012"), "EUR": Decimal("7.7321")}
+CNY_PER_UNIT = {
+    "CNY": Decimal("1"),
+    "USD": Decimal("7.1234"),
+    "HKD": Decimal("0.9112"),
+    "GBP": Decimal("9.0456"),
+    "SGD": Decimal("5.3012"),
+    "EUR": Decimal("7.7321"),
+}
 
-TAGS = [("VIP", "danger"), ("高净值", "warning"), ("代发工资", "info"), ("跨境客户", "primary"), ("养老金", "success"),
-        ("Digital first", "secondary"), ("Mortgage prospect", "dark")]
+TAGS = [
+    ("VIP", "danger"),
+    ("高净值", "warning"),
+    ("代发工资", "info"),
+    ("跨境客户", "primary"),
+    ("养老金", "success"),
+    ("Digital first", "secondary"),
+    ("Mortgage prospect", "dark"),
+]
 
 # --- names ------------------------------------------------------------------------------------
 
-CORP_BRANDS_CN = [("华信", "Huaxin"), ("宏达", "Hongda"), ("恒通", "Hengtong"), ("瑞丰", "Ruifeng"), ("金桥", "Jinqiao"),
-                  ("天成", "Tiancheng"), ("永安", "Yong'an"), ("新世纪", "Xinshiji"), ("东方明珠", "Dongfang Mingzhu"),
-                  ("鼎盛", "Dingsheng"), ("嘉禾", "Jiahe"), ("远航", "Yuanhang"), ("博远", "Boyuan"), ("星辰", "Xingchen")]
-CORP_BRANDS_HK = [("華信", "Wah Shun"), ("恒昌", "Hang Cheong"), ("永利", "Wing Lee"), ("大昌", "Tai Cheong"),
-                  ("新港", "Sun Kong"), ("利豐", "Lee Fung"), ("美心", "Mei Sum"), ("嘉華", "Ka Wah")]
-CORP_INDUSTRIES_CN = [("贸易", "Trading", "批发和零售业"), ("科技", "Technology", "信息技术"),
-                      ("建设", "Construction", "建筑业"), ("物流", "Logistics", "交通运输"),
-                      ("食品", "Foods", "制造业"), ("医药", "Pharmaceutical", "医药制造"),
-                      ("投资", "Investment", "租赁和商务服务业"), ("电子", "Electronics", "制造业")]
-CORP_INDUSTRIES_HK = [("貿易", "Trading", "Trading"), ("地產", "Properties", "Real estate"),
-                      ("物流", "Logistics", "Logistics"), ("飲食", "Catering", "Food and beverage"),
-                      ("科技", "Technology", "Information technology")]
-CORP_WEST = {"SG": (["Lion City", "Marina", "Straits", "Orchid", "Temasek", "Harbourfront"], "Pte. Ltd."),
-             "GB": (["Thames", "Albion", "Kingsway", "Pennine", "Highgate", "Mersey"], "Ltd"),
-             "US": (["Hudson", "Liberty", "Empire", "Atlantic", "Brooklyn", "Madison"], "LLC")}
-CORP_WEST_INDUSTRIES = [("Trading", "Wholesale"), ("Capital", "Finance"), ("Logistics", "Transport"),
-                        ("Technologies", "Information technology"), ("Foods", "Food and beverage")]
+CORP_BRANDS_CN = [
+    ("华信", "Huaxin"),
+    ("宏达", "Hongda"),
+    ("恒通", "Hengtong"),
+    ("瑞丰", "Ruifeng"),
+    ("金桥", "Jinqiao"),
+    ("天成", "Tiancheng"),
+    ("永安", "Yong'an"),
+    ("新世纪", "Xinshiji"),
+    ("东方明珠", "Dongfang Mingzhu"),
+    ("鼎盛", "Dingsheng"),
+    ("嘉禾", "Jiahe"),
+    ("远航", "Yuanhang"),
+    ("博远", "Boyuan"),
+    ("星辰", "Xingchen"),
+]
+CORP_BRANDS_HK = [
+    ("華信", "Wah Shun"),
+    ("恒昌", "Hang Cheong"),
+    ("永利", "Wing Lee"),
+    ("大昌", "Tai Cheong"),
+    ("新港", "Sun Kong"),
+    ("利豐", "Lee Fung"),
+    ("美心", "Mei Sum"),
+    ("嘉華", "Ka Wah"),
+]
+CORP_INDUSTRIES_CN = [
+    ("贸易", "Trading", "批发和零售业"),
+    ("科技", "Technology", "信息技术"),
+    ("建设", "Construction", "建筑业"),
+    ("物流", "Logistics", "交通运输"),
+    ("食品", "Foods", "制造业"),
+    ("医药", "Pharmaceutical", "医药制造"),
+    ("投资", "Investment", "租赁和商务服务业"),
+    ("电子", "Electronics", "制造业"),
+]
+CORP_INDUSTRIES_HK = [
+    ("貿易", "Trading", "Trading"),
+    ("地產", "Properties", "Real estate"),
+    ("物流", "Logistics", "Logistics"),
+    ("飲食", "Catering", "Food and beverage"),
+    ("科技", "Technology", "Information technology"),
+]
+CORP_WEST = {
+    "SG": (["Lion City", "Marina", "Straits", "Orchid", "Temasek", "Harbourfront"], "Pte. Ltd."),
+    "GB": (["Thames", "Albion", "Kingsway", "Pennine", "Highgate", "Mersey"], "Ltd"),
+    "US": (["Hudson", "Liberty", "Empire", "Atlantic", "Brooklyn", "Madison"], "LLC"),
+}
+CORP_WEST_INDUSTRIES = [
+    ("Trading", "Wholesale"),
+    ("Capital", "Finance"),
+    ("Logistics", "Transport"),
+    ("Technologies", "Information technology"),
+    ("Foods", "Food and beverage"),
+]
 CITY = {  # branch code prefix -> (local city name, pinyin, region, resident ID area code)
-    "SH": ("上海", "Shanghai", "上海市", "310115"), "BJ": ("北京", "Beijing", "北京市", "110105"),
-    "SZ": ("深圳", "Shenzhen", "广东省", "440304"), "GZ": ("广州", "Guangzhou", "广东省", "440106"),
+    "SH": ("上海", "Shanghai", "上海市", "310115"),
+    "BJ": ("北京", "Beijing", "北京市", "110105"),
+    "SZ": ("深圳", "Shenzhen", "广东省", "440304"),
+    "GZ": ("广州", "Guangzhou", "广东省", "440106"),
     "HZ": ("杭州", "Hangzhou", "浙江省", "330102"),
 }
 STREETS = {
@@ -96,16 +149,34 @@ STREETS = {
     "GB": ["High Street", "Station Road", "Victoria Road", "Church Lane", "Kings Road"],
     "US": ["Broadway", "Madison Avenue", "Park Avenue", "Lexington Avenue", "West 57th Street"],
 }
-OCCUPATIONS = ["engineer", "teacher", "doctor", "civil servant", "business owner", "accountant", "sales manager",
-               "lawyer", "designer", "retired"]
+OCCUPATIONS = [
+    "engineer",
+    "teacher",
+    "doctor",
+    "civil servant",
+    "business owner",
+    "accountant",
+    "sales manager",
+    "lawyer",
+    "designer",
+    "retired",
+]
 CHANNEL_CONTACT = ["phone", "visit", "branch", "email", "sms", "messaging", "video"]
-CONTACT_SUBJECTS = [("理财产品到期提醒", "Reminded of maturing wealth product", "Will reinvest"),
-                    ("年度回访", "Annual review call", "Satisfied"),
-                    ("信用卡分期推荐", "Card instalment offer", "Not interested"),
-                    ("KYC 资料更新", "KYC documents update", "Documents received"),
-                    ("房贷利率咨询", "Mortgage rate enquiry", "Sent rate sheet")]
-NOTES = ["偏好电话联系，工作日晚上方便。", "Prefers e-mail; travels often.", "关注子女教育金规划。",
-         "Interested in USD time deposits.", "风险偏好稳健，不接受净值波动超过 5%。", "Asked about the pension product."]
+CONTACT_SUBJECTS = [
+    ("理财产品到期提醒", "Reminded of maturing wealth product", "Will reinvest"),
+    ("年度回访", "Annual review call", "Satisfied"),
+    ("信用卡分期推荐", "Card instalment offer", "Not interested"),
+    ("KYC 资料更新", "KYC documents update", "Documents received"),
+    ("房贷利率咨询", "Mortgage rate enquiry", "Sent rate sheet"),
+]
+NOTES = [
+    "偏好电话联系，工作日晚上方便。",
+    "Prefers e-mail; travels often.",
+    "关注子女教育金规划。",
+    "Interested in USD time deposits.",
+    "风险偏好稳健，不接受净值波动超过 5%。",
+    "Asked about the pension product.",
+]
 
 
 class DemoCustomersError(Exception):
@@ -131,6 +202,7 @@ class Context:
 
 
 # --- identity numbers ---------------------------------------------------------------------------
+
 
 def resident_id(area, birth, sequence):
     body = f"{area}{birth:%Y%m%d}{sequence:03d}"
@@ -198,10 +270,11 @@ def mobile_number(rng, country):
     prefix = rng.choice(mobile_prefixes(country))
     if country == "US":
         return f"+{code}{prefix}1{rng.randint(0, 99):02d}"
-    return f"+{code}{prefix}{rng.randint(0, 10 ** tail - 1):0{tail}d}"
+    return f"+{code}{prefix}{rng.randint(0, 10**tail - 1):0{tail}d}"
 
 
 # --- context from the database -------------------------------------------------------------------
+
 
 def build_context(seed, as_of=None):
     """Banks, branches, managers, products and tags of the demo banks (products, rates and tags are
@@ -209,8 +282,9 @@ def build_context(seed, as_of=None):
     as_of = as_of or timezone.localdate()
     banks = []
     manager_ids = {}
-    for user_id, branch_id in Staff.objects.filter(groups__name="customer_manager", is_active=True).values_list(
-            "pk", "branch_id").order_by("pk"):
+    for user_id, branch_id in (
+        Staff.objects.filter(groups__name="customer_manager", is_active=True).values_list("pk", "branch_id").order_by("pk")
+    ):
         manager_ids.setdefault(branch_id, []).append(user_id)
     staff_ids = {}
     for user_id, branch_id in Staff.objects.filter(is_active=True).values_list("pk", "branch_id").order_by("pk"):
@@ -222,12 +296,14 @@ def build_context(seed, as_of=None):
         ensure_reference_data(bank, as_of)
         branches = [
             (b.pk, b.code, str(b.country), manager_ids.get(b.pk, []), staff_ids.get(b.pk, []))
-            for b in Branch.objects.filter(bank=bank, level__in=[Branch.Level.BRANCH, Branch.Level.SUB_BRANCH])
-            .order_by("code")
+            for b in Branch.objects.filter(bank=bank, level__in=[Branch.Level.BRANCH, Branch.Level.SUB_BRANCH]).order_by("code")
         ]
         products = {}
-        for pk, category, ptype, currency, pcode in Product.objects.filter(bank=bank, code__startswith="DEMO-").order_by(
-                "code").values_list("pk", "category", "product_type", "currency", "code"):
+        for pk, category, ptype, currency, pcode in (
+            Product.objects.filter(bank=bank, code__startswith="DEMO-")
+            .order_by("code")
+            .values_list("pk", "category", "product_type", "currency", "code")
+        ):
             kind = "corporate" if pcode.split("-")[1] in {t[0] for t in CORPORATE_PRODUCTS} else "retail"
             products.setdefault((ptype, currency, kind), []).append((pk, category, pcode))
         tags = list(Tag.objects.filter(bank=bank, name__in=[t for t, _ in TAGS]).order_by("name").values_list("pk", flat=True))
@@ -244,15 +320,25 @@ def ensure_reference_data(bank, as_of):
                 continue  # loans, insurance and bonds only in the home currency
             code = f"DEMO-{stem}-{currency}"
             if code not in existing:
-                rows.append(Product(bank=bank, code=code, name_local=f"{local}（{currency}）",
-                                    name_en=f"{english} ({currency})", category=category, product_type=ptype,
-                                    currency=currency, risk_level=risk))
+                rows.append(
+                    Product(
+                        bank=bank,
+                        code=code,
+                        name_local=f"{local}（{currency}）",
+                        name_en=f"{english} ({currency})",
+                        category=category,
+                        product_type=ptype,
+                        currency=currency,
+                        risk_level=risk,
+                    )
+                )
     Product.objects.bulk_create(rows)
     base = CNY_PER_UNIT[bank.base_currency]
     have = set(FxRate.objects.filter(bank=bank, as_of=as_of).values_list("currency", flat=True))
     FxRate.objects.bulk_create(
         FxRate(bank=bank, currency=c, rate=(r / base).quantize(Decimal("0.00000001")), as_of=as_of)
-        for c, r in CNY_PER_UNIT.items() if c not in have
+        for c, r in CNY_PER_UNIT.items()
+        if c not in have
     )
     have = set(Tag.objects.filter(bank=bank).values_list("name", flat=True))
     Tag.objects.bulk_create(Tag(bank=bank, name=n, colour=c) for n, c in TAGS if n not in have)
@@ -261,37 +347,134 @@ def ensure_reference_data(bank, as_of):
 # --- row generation (pure: no database) --------------------------------------------------------
 
 TABLES = {
-    "customer": ("customers_customer", [
-        "id", "bank_id", "number", "kind", "name_local", "name_latin", "name_grams", "branch_id", "primary_manager_id",
-        "lifecycle_stage", "tier", "star_rating", "risk_level", "aum", "contribution", "source_systems",
-        "do_not_contact", "do_not_sms", "do_not_email", "household_id", "created_at", "updated_at"]),
-    "retail": ("customers_retailprofile", [
-        "customer_id", "gender", "birth_date", "nationality", "occupation", "employer", "education", "marital_status",
-        "income_band", "interests", "hobbies", "personality_notes", "preference_notes"]),
-    "corporate": ("customers_corporateprofile", [
-        "customer_id", "registration_code", "industry", "legal_representative", "registered_capital",
-        "capital_currency", "size", "founded_on", "is_listed"]),
-    "identity": ("customers_identitydocument", [
-        "id", "bank_id", "customer_id", "doc_type", "number_hash", "number_encrypted", "number_masked",
-        "issuing_country", "expiry_date", "is_primary"]),
-    "contact": ("customers_contactpoint", [
-        "id", "bank_id", "customer_id", "kind", "value", "is_primary", "is_verified", "opted_out"]),
-    "address": ("customers_address", [
-        "id", "bank_id", "customer_id", "kind", "country", "region", "city", "line1", "line2", "postcode", "is_primary"]),
+    "customer": (
+        "customers_customer",
+        [
+            "id",
+            "bank_id",
+            "number",
+            "kind",
+            "name_local",
+            "name_latin",
+            "name_grams",
+            "branch_id",
+            "primary_manager_id",
+            "lifecycle_stage",
+            "tier",
+            "star_rating",
+            "risk_level",
+            "aum",
+            "contribution",
+            "source_systems",
+            "do_not_contact",
+            "do_not_sms",
+            "do_not_email",
+            "household_id",
+            "created_at",
+            "updated_at",
+        ],
+    ),
+    "retail": (
+        "customers_retailprofile",
+        [
+            "customer_id",
+            "gender",
+            "birth_date",
+            "nationality",
+            "occupation",
+            "employer",
+            "education",
+            "marital_status",
+            "income_band",
+            "interests",
+            "hobbies",
+            "personality_notes",
+            "preference_notes",
+        ],
+    ),
+    "corporate": (
+        "customers_corporateprofile",
+        [
+            "customer_id",
+            "registration_code",
+            "industry",
+            "legal_representative",
+            "registered_capital",
+            "capital_currency",
+            "size",
+            "founded_on",
+            "is_listed",
+        ],
+    ),
+    "identity": (
+        "customers_identitydocument",
+        [
+            "id",
+            "bank_id",
+            "customer_id",
+            "doc_type",
+            "number_hash",
+            "number_encrypted",
+            "number_masked",
+            "issuing_country",
+            "expiry_date",
+            "is_primary",
+        ],
+    ),
+    "contact": (
+        "customers_contactpoint",
+        ["id", "bank_id", "customer_id", "kind", "value", "is_primary", "is_verified", "opted_out"],
+    ),
+    "address": (
+        "customers_address",
+        ["id", "bank_id", "customer_id", "kind", "country", "region", "city", "line1", "line2", "postcode", "is_primary"],
+    ),
     "household": ("customers_household", ["id", "bank_id", "name", "primary_member_id"]),
-    "relationship": ("customers_relationship", ["id", "bank_id", "from_customer_id", "to_customer_id", "kind",
-                                                "share_percent", "note"]),
-    "holding": ("customers_holding", [
-        "id", "bank_id", "customer_id", "product_id", "branch_id", "account_number", "currency", "balance", "open_date",
-        "maturity_date", "rate", "status", "next_instalment_date", "next_instalment_amount", "source_system"]),
-    "service": ("customers_servicecontact", [
-        "id", "bank_id", "customer_id", "staff_id", "role", "channel", "occurred_at", "subject", "outcome", "notes",
-        "next_action", "next_action_date"]),
+    "relationship": (
+        "customers_relationship",
+        ["id", "bank_id", "from_customer_id", "to_customer_id", "kind", "share_percent", "note"],
+    ),
+    "holding": (
+        "customers_holding",
+        [
+            "id",
+            "bank_id",
+            "customer_id",
+            "product_id",
+            "branch_id",
+            "account_number",
+            "currency",
+            "balance",
+            "open_date",
+            "maturity_date",
+            "rate",
+            "status",
+            "next_instalment_date",
+            "next_instalment_amount",
+            "source_system",
+        ],
+    ),
+    "service": (
+        "customers_servicecontact",
+        [
+            "id",
+            "bank_id",
+            "customer_id",
+            "staff_id",
+            "role",
+            "channel",
+            "occurred_at",
+            "subject",
+            "outcome",
+            "notes",
+            "next_action",
+            "next_action_date",
+        ],
+    ),
     "note": ("customers_customernote", ["id", "bank_id", "customer_id", "author_id", "created_at", "text"]),
     "tag": ("customers_customertag", ["id", "customer_id", "tag_id", "added_by_id", "added_at"]),
 }
-SEQUENCED = ["customer", "identity", "contact", "address", "household", "relationship", "holding", "service", "note",
-             "tag"]
+SEQUENCED = ["customer", "identity", "contact", "address", "household", "relationship", "holding", "service", "note", "tag"]
 
 
 class IdAllocator:
@@ -319,8 +502,11 @@ def _person(rng, country):
         (s, sp), (g, gp) = rng.choice(org_demo.CN_SURNAMES), rng.choice(org_demo.CN_GIVEN[gender])
         return s + g, f"{sp} {gp}", gender
     if country == "HK" or (country == "SG" and rng.random() < 0.7):
-        surnames, given = ((org_demo.HK_SURNAMES, org_demo.HK_GIVEN) if country == "HK"
-                           else (org_demo.SG_CHINESE_SURNAMES, org_demo.SG_CHINESE_GIVEN))
+        surnames, given = (
+            (org_demo.HK_SURNAMES, org_demo.HK_GIVEN)
+            if country == "HK"
+            else (org_demo.SG_CHINESE_SURNAMES, org_demo.SG_CHINESE_GIVEN)
+        )
         (s, sr), (g, gr) = rng.choice(surnames), rng.choice(given[gender])
         english = rng.choice(org_demo.ASIAN_ENGLISH_NAMES[gender]) + " " if rng.random() < 0.4 else ""
         return s + g, f"{english}{sr} {gr}", gender
@@ -332,8 +518,9 @@ def _person(rng, country):
             given, father = rng.choice(org_demo.INDIAN_GIVEN[gender]), rng.choice(org_demo.INDIAN_FATHERS)
             name = f"{given} {'s/o' if gender == 'm' else 'd/o'} {father}"
         return name, name, gender
-    given_names, surnames = ((org_demo.GB_GIVEN, org_demo.GB_SURNAMES) if country == "GB"
-                             else (org_demo.US_GIVEN, org_demo.US_SURNAMES))
+    given_names, surnames = (
+        (org_demo.GB_GIVEN, org_demo.GB_SURNAMES) if country == "GB" else (org_demo.US_GIVEN, org_demo.US_SURNAMES)
+    )
     name = f"{rng.choice(given_names[gender])} {rng.choice(surnames)}"
     return name, name, gender
 
@@ -354,17 +541,27 @@ def _company(rng, country, city):
 def _city(branch_code, country):
     if country == "CN":
         return CITY[branch_code.split("-")[0]]
-    return {"HK": ("香港", "Hong Kong", "香港", ""), "SG": ("新加坡", "Singapore", "", ""),
-            "GB": ("伦敦", "London", "England", ""), "US": ("纽约", "New York", "NY", "")}[country]
+    return {
+        "HK": ("香港", "Hong Kong", "香港", ""),
+        "SG": ("新加坡", "Singapore", "", ""),
+        "GB": ("伦敦", "London", "England", ""),
+        "US": ("纽约", "New York", "NY", ""),
+    }[country]
 
 
 def _money(value):
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-TIER_BY_AUM = [(Decimal(6_000_000), "private", 7), (Decimal(1_000_000), "wealth", 6), (Decimal(500_000), "wealth", 5),
-               (Decimal(200_000), "affluent", 4), (Decimal(50_000), "affluent", 3), (Decimal(10_000), "mass", 2),
-               (Decimal(0), "mass", 1)]
+TIER_BY_AUM = [
+    (Decimal(6_000_000), "private", 7),
+    (Decimal(1_000_000), "wealth", 6),
+    (Decimal(500_000), "wealth", 5),
+    (Decimal(200_000), "affluent", 4),
+    (Decimal(50_000), "affluent", 3),
+    (Decimal(10_000), "mass", 2),
+    (Decimal(0), "mass", 1),
+]
 
 
 def tier_and_stars(aum):
@@ -400,37 +597,81 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
                 registration = unified_social_credit_code(city[3], serial)
                 docs = [("business_licence", registration, country, None)]
             else:
-                registration = {"HK": f"{serial}", "SG": f"{founded:%Y}{serial % 100000:05d}"
-                                f"{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}",
-                                "GB": f"{serial:08d}", "US": f"{serial // 10000000:02d}-{serial % 10000000:07d}"}[country]
+                registration = {
+                    "HK": f"{serial}",
+                    "SG": f"{founded:%Y}{serial % 100000:05d}{rng.choice('ABCDEFGHJKLMNPQRSTUVWXYZ')}",
+                    "GB": f"{serial:08d}",
+                    "US": f"{serial // 10000000:02d}-{serial % 10000000:07d}",
+                }[country]
                 docs = [("business_licence", registration, country, None)]
             capital = _money(rng.choice([1, 5, 10, 50, 100, 500]) * 1_000_000)
             size = rng.choices(["micro", "small", "medium", "large"], [30, 40, 22, 8])[0]
             reps = recent_retail.get(branch_id, [])
             legal_rep = reps[-1] if reps else None
-            rows["corporate"].append((customer_id, registration, sector, legal_rep[1] if legal_rep else "", capital,
-                                      COUNTRY_CURRENCY[country], size, founded, rng.random() < 0.05))
+            rows["corporate"].append(
+                (
+                    customer_id,
+                    registration,
+                    sector,
+                    legal_rep[1] if legal_rep else "",
+                    capital,
+                    COUNTRY_CURRENCY[country],
+                    size,
+                    founded,
+                    rng.random() < 0.05,
+                )
+            )
         else:
             name_local, name_latin, gender = _person(rng, country)
             birth = as_of - datetime.timedelta(days=rng.randint(20 * 365, 80 * 365))
             docs = _identity_documents(rng, country, city, birth, as_of)
-            rows["retail"].append((
-                customer_id, "M" if gender == "m" else "F", birth, {"GB": "GB", "US": "US"}.get(country, country),
-                rng.choice(OCCUPATIONS), "", rng.choice(["secondary", "vocational", "bachelor", "master", "doctorate"]),
-                rng.choice(["single", "married", "married", "divorced", "widowed"]),
-                rng.choices(["low", "middle", "high", "very_high"], [40, 40, 15, 5])[0], "", "", "", ""))
+            rows["retail"].append(
+                (
+                    customer_id,
+                    "M" if gender == "m" else "F",
+                    birth,
+                    {"GB": "GB", "US": "US"}.get(country, country),
+                    rng.choice(OCCUPATIONS),
+                    "",
+                    rng.choice(["secondary", "vocational", "bachelor", "master", "doctorate"]),
+                    rng.choice(["single", "married", "married", "divorced", "widowed"]),
+                    rng.choices(["low", "middle", "high", "very_high"], [40, 40, 15, 5])[0],
+                    "",
+                    "",
+                    "",
+                    "",
+                )
+            )
         for position, (doc_type, doc_number, issuer, expiry) in enumerate(docs):
-            rows["identity"].append((ids("identity"), bank.id, customer_id, doc_type, doc_number, issuer, expiry,
-                                     position == 0))
+            rows["identity"].append((ids("identity"), bank.id, customer_id, doc_type, doc_number, issuer, expiry, position == 0))
         _contacts(rng, rows, ids, bank, customer_id, country, name_latin, corporate)
         street = rng.choice(STREETS[country])
-        line1 = (f"{city[0]}{street}{rng.randint(1, 999)}号" if country == "CN"
-                 else f"{street}{rng.randint(1, 999)}號" if country == "HK" else f"{rng.randint(1, 300)} {street}")
-        rows["address"].append((ids("address"), bank.id, customer_id, "registered" if corporate else "home", country,
-                                city[2], city[1], line1, "", f"{rng.randint(10000, 99999)}", True))
+        line1 = (
+            f"{city[0]}{street}{rng.randint(1, 999)}号"
+            if country == "CN"
+            else f"{street}{rng.randint(1, 999)}號"
+            if country == "HK"
+            else f"{rng.randint(1, 300)} {street}"
+        )
+        rows["address"].append(
+            (
+                ids("address"),
+                bank.id,
+                customer_id,
+                "registered" if corporate else "home",
+                country,
+                city[2],
+                city[1],
+                line1,
+                "",
+                f"{rng.randint(10000, 99999)}",
+                True,
+            )
+        )
         lifecycle = rng.choices(["active", "dormant", "declining", "prospect", "exited"], [80, 8, 6, 4, 2])[0]
-        aum, contribution = _holdings(rng, rows, ids, bank, customer_id, branch_id, country, corporate, lifecycle,
-                                      rates, as_of, ordinal)
+        aum, contribution = _holdings(
+            rng, rows, ids, bank, customer_id, branch_id, country, corporate, lifecycle, rates, as_of, ordinal
+        )
         tier, stars = tier_and_stars(aum)
         risk = "" if lifecycle == "prospect" else rng.choice(["R1", "R2", "R3", "R3", "R4", "R5"])
         household_id = None
@@ -438,11 +679,32 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
             household_id = _family(rng, rows, ids, bank, recent_retail, branch_id, customer_id, name_local, name_latin)
         else:
             _corporate_relations(rng, rows, ids, bank, recent_retail.get(branch_id, []), customer_id)
-        rows["customer"].append((
-            customer_id, bank.id, number, "corporate" if corporate else "retail", name_local, name_latin,
-            name_grams(name_local, name_latin), branch_id, manager, lifecycle, tier, stars, risk, aum, contribution,
-            ["ECIF", "CBS"] if rng.random() < 0.7 else ["ECIF"], rng.random() < 0.02, rng.random() < 0.05,
-            rng.random() < 0.05, household_id, created, now))
+        rows["customer"].append(
+            (
+                customer_id,
+                bank.id,
+                number,
+                "corporate" if corporate else "retail",
+                name_local,
+                name_latin,
+                name_grams(name_local, name_latin),
+                branch_id,
+                manager,
+                lifecycle,
+                tier,
+                stars,
+                risk,
+                aum,
+                contribution,
+                ["ECIF", "CBS"] if rng.random() < 0.7 else ["ECIF"],
+                rng.random() < 0.02,
+                rng.random() < 0.05,
+                rng.random() < 0.05,
+                household_id,
+                created,
+                now,
+            )
+        )
         if not corporate and household_id is None:
             recent_retail.setdefault(branch_id, []).append((customer_id, name_local, name_latin))
             del recent_retail[branch_id][:-6]
@@ -450,13 +712,26 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
             subject, outcome_subject, outcome = rng.choice(CONTACT_SUBJECTS)
             when = now - datetime.timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 600))
-            rows["service"].append((
-                ids("service"), bank.id, customer_id, author, rng.choice(["manager", "manager", "call_centre", "teller"]),
-                rng.choice(CHANNEL_CONTACT), when, subject if country in ("CN", "HK") else outcome_subject, outcome, "",
-                "", None))
+            rows["service"].append(
+                (
+                    ids("service"),
+                    bank.id,
+                    customer_id,
+                    author,
+                    rng.choice(["manager", "manager", "call_centre", "teller"]),
+                    rng.choice(CHANNEL_CONTACT),
+                    when,
+                    subject if country in ("CN", "HK") else outcome_subject,
+                    outcome,
+                    "",
+                    "",
+                    None,
+                )
+            )
         if rng.random() < 0.3:
-            rows["note"].append((ids("note"), bank.id, customer_id, author,
-                                 now - datetime.timedelta(days=rng.randint(0, 365)), rng.choice(NOTES)))
+            rows["note"].append(
+                (ids("note"), bank.id, customer_id, author, now - datetime.timedelta(days=rng.randint(0, 365)), rng.choice(NOTES))
+            )
         if bank.tags and (stars >= 5 or rng.random() < 0.15):
             for tag_id in sorted(rng.sample(bank.tags, rng.randint(1, min(2, len(bank.tags))))):
                 rows["tag"].append((ids("tag"), customer_id, tag_id, manager, created))
@@ -490,41 +765,74 @@ def _contacts(rng, rows, ids, bank, customer_id, country, name_latin, corporate)
         domain = "example.com" if not corporate else "example.org"
         contacts.append(("email", f"{stem or 'client'}{rng.randint(1, 9999)}@{domain}"))
     if rng.random() < 0.25:
-        contacts.append(("mobile", mobile_number(rng, country)) if rng.random() < 0.5
-                        else ("wechat" if country == "CN" else "whatsapp", f"wx_{stem.replace('.', '_')}{rng.randint(1, 999)}"))
+        contacts.append(
+            ("mobile", mobile_number(rng, country))
+            if rng.random() < 0.5
+            else ("wechat" if country == "CN" else "whatsapp", f"wx_{stem.replace('.', '_')}{rng.randint(1, 999)}")
+        )
     for position, (kind, value) in enumerate(contacts):
-        rows["contact"].append((ids("contact"), bank.id, customer_id, kind, value, position == 0, rng.random() < 0.7,
-                                rng.random() < 0.03))
+        rows["contact"].append(
+            (ids("contact"), bank.id, customer_id, kind, value, position == 0, rng.random() < 0.7, rng.random() < 0.03)
+        )
 
 
 # product types held by retail customers: (type, weight); the first holding is always a demand deposit
-RETAIL_MIX = [("time_deposit", 20), ("fund", 12), ("wealth", 12), ("bond", 5), ("card", 20), ("loan", 10),
-              ("insurance", 8), ("demand_deposit", 8)]
+RETAIL_MIX = [
+    ("time_deposit", 20),
+    ("fund", 12),
+    ("wealth", 12),
+    ("bond", 5),
+    ("card", 20),
+    ("loan", 10),
+    ("insurance", 8),
+    ("demand_deposit", 8),
+]
 CORPORATE_MIX = [("time_deposit", 40), ("loan", 40), ("demand_deposit", 20)]
-BALANCE_SCALE = {"demand_deposit": 30_000, "time_deposit": 150_000, "fund": 120_000, "wealth": 200_000, "bond": 100_000,
-                 "card": 8_000, "loan": 600_000, "insurance": 50_000}
-ANNUAL_RATE = {"demand_deposit": "0.2500", "time_deposit": "1.9500", "loan": "3.9500", "card": "18.2500",
-               "wealth": "2.8000", "bond": "2.3500"}
+BALANCE_SCALE = {
+    "demand_deposit": 30_000,
+    "time_deposit": 150_000,
+    "fund": 120_000,
+    "wealth": 200_000,
+    "bond": 100_000,
+    "card": 8_000,
+    "loan": 600_000,
+    "insurance": 50_000,
+}
+ANNUAL_RATE = {
+    "demand_deposit": "0.2500",
+    "time_deposit": "1.9500",
+    "loan": "3.9500",
+    "card": "18.2500",
+    "wealth": "2.8000",
+    "bond": "2.3500",
+}
 
 
 def _holdings(rng, rows, ids, bank, customer_id, branch_id, country, corporate, lifecycle, rates, as_of, ordinal):
     kind = "corporate" if corporate else "retail"
     local = COUNTRY_CURRENCY[country]
     n = rng.choices([1, 2, 3, 4, 5, 6], [22, 28, 22, 14, 9, 5])[0]
-    types = ["demand_deposit"] + [rng.choices(*zip(*(CORPORATE_MIX if corporate else RETAIL_MIX), strict=True))[0]
-                                  for _ in range(n - 1)]
+    types = ["demand_deposit"] + [
+        rng.choices(*zip(*(CORPORATE_MIX if corporate else RETAIL_MIX), strict=True))[0] for _ in range(n - 1)
+    ]
     wealth = rng.lognormvariate(0, 1.1) * (8 if corporate else 1)
     aum = contribution = Decimal(0)
     for position, ptype in enumerate(types):
         currency = local if rng.random() < 0.8 else bank.base_currency
-        choices = (bank.products.get((ptype, currency, kind)) or bank.products.get((ptype, bank.base_currency, kind))
-                   or bank.products.get((ptype, bank.base_currency, "retail")))
+        choices = (
+            bank.products.get((ptype, currency, kind))
+            or bank.products.get((ptype, bank.base_currency, kind))
+            or bank.products.get((ptype, bank.base_currency, "retail"))
+        )
         product_id, category, _ = rng.choice(choices)
         currency = choices[0][2].rsplit("-", 1)[1]
         status = {"dormant": "dormant", "exited": "closed"}.get(lifecycle, "active")
         # Scales are in CNY; converted into the holding's currency.
-        balance = Decimal(0) if lifecycle in ("prospect", "exited") else _money(
-            Decimal(BALANCE_SCALE[ptype] * wealth * rng.uniform(0.3, 1.7)) / CNY_PER_UNIT[currency])
+        balance = (
+            Decimal(0)
+            if lifecycle in ("prospect", "exited")
+            else _money(Decimal(BALANCE_SCALE[ptype] * wealth * rng.uniform(0.3, 1.7)) / CNY_PER_UNIT[currency])
+        )
         opened = as_of - datetime.timedelta(days=rng.randint(60, 12 * 365))
         maturity = next_date = next_amount = None
         if ptype in ("time_deposit", "wealth", "bond"):
@@ -536,9 +844,25 @@ def _holdings(rng, rows, ids, bank, customer_id, branch_id, country, corporate, 
                 next_amount = _money(balance / 120 * Decimal("1.02"))
         rate = Decimal(ANNUAL_RATE[ptype]) if ptype in ANNUAL_RATE else None
         account = f"6{bank.index}{ordinal:011d}{position:02d}"
-        rows["holding"].append((ids("holding"), bank.id, customer_id, product_id, branch_id, account, currency, balance,
-                                opened, maturity, rate, status, next_date, next_amount,
-                                "CARDS" if ptype == "card" else "WEALTH" if ptype in ("fund", "wealth", "bond") else "CBS"))
+        rows["holding"].append(
+            (
+                ids("holding"),
+                bank.id,
+                customer_id,
+                product_id,
+                branch_id,
+                account,
+                currency,
+                balance,
+                opened,
+                maturity,
+                rate,
+                status,
+                next_date,
+                next_amount,
+                "CARDS" if ptype == "card" else "WEALTH" if ptype in ("fund", "wealth", "bond") else "CBS",
+            )
+        )
         if category == "asset":
             aum += balance * rates[currency]
             contribution += balance * rates[currency] * Decimal("0.006")
@@ -579,11 +903,13 @@ def _corporate_relations(rng, rows, ids, bank, recent, customer_id):
     share = _money(rng.choice([100, 70, 60, 51, 40, 30]))
     rows["relationship"].append((ids("relationship"), bank.id, rep[0], customer_id, "shareholder", share, ""))
     if share < 100 and len(recent) > 1:
-        rows["relationship"].append((ids("relationship"), bank.id, recent[-2][0], customer_id, "shareholder",
-                                     _money(100 - share), ""))
+        rows["relationship"].append(
+            (ids("relationship"), bank.id, recent[-2][0], customer_id, "shareholder", _money(100 - share), "")
+        )
 
 
 # --- writing ------------------------------------------------------------------------------------
+
 
 def _allocate(cursor, kind, n):
     table = TABLES[kind][0]
@@ -598,8 +924,18 @@ def _allocate(cursor, kind, n):
 
 
 # Upper bounds per customer, for the id blocks.
-PER_CUSTOMER = {"customer": 1, "identity": 3, "contact": 3, "address": 1, "household": 1, "relationship": 3,
-                "holding": 6, "service": 3, "note": 1, "tag": 2}
+PER_CUSTOMER = {
+    "customer": 1,
+    "identity": 3,
+    "contact": 3,
+    "address": 1,
+    "household": 1,
+    "relationship": 3,
+    "holding": 6,
+    "service": 3,
+    "note": 1,
+    "tag": 2,
+}
 
 
 def _copy(cursor, kind, rows):
@@ -613,8 +949,18 @@ def _copy(cursor, kind, rows):
 
 def _identity_rows(rows):
     for ident, bank_id, customer_id, doc_type, number, issuer, expiry, primary in rows:
-        yield (ident, bank_id, customer_id, doc_type, pii.keyed_hash(number), pii.encrypt(pii.normalise_id_number(number)),
-               pii.mask_id(number), issuer, expiry, primary)
+        yield (
+            ident,
+            bank_id,
+            customer_id,
+            doc_type,
+            pii.keyed_hash(number),
+            pii.encrypt(pii.normalise_id_number(number)),
+            pii.mask_id(number),
+            issuer,
+            expiry,
+            primary,
+        )
 
 
 TRANSACTIONS_SQL = """
@@ -676,8 +1022,10 @@ def load(count, seed=org_demo.DEFAULT_SEED, as_of=None, progress=None):
             # Foreign keys are checked per statement, not queued up to the commit (millions of events).
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             # ... except customer -> household (the household names its primary member: a cycle), checked at commit.
-            cursor.execute("SELECT conname FROM pg_constraint WHERE conrelid = 'customers_customer'::regclass "
-                           "AND confrelid = 'customers_household'::regclass AND contype = 'f'")
+            cursor.execute(
+                "SELECT conname FROM pg_constraint WHERE conrelid = 'customers_customer'::regclass "
+                "AND confrelid = 'customers_household'::regclass AND contype = 'f'"
+            )
             for (name,) in cursor.fetchall():
                 cursor.execute(f'SET CONSTRAINTS "{name}" DEFERRED')
             cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
@@ -691,20 +1039,39 @@ def load(count, seed=org_demo.DEFAULT_SEED, as_of=None, progress=None):
                     first_holding = ids.next_ids["holding"]
                     rows = generate_chunk(context, bank, first + 1, n, rng, ids)
                     rows["identity"] = _identity_rows(rows["identity"])
-                    for kind in ("customer", "household", "retail", "corporate", "identity", "contact", "address",
-                                 "relationship", "holding", "service", "note", "tag"):
+                    for kind in (
+                        "customer",
+                        "household",
+                        "retail",
+                        "corporate",
+                        "identity",
+                        "contact",
+                        "address",
+                        "relationship",
+                        "holding",
+                        "service",
+                        "note",
+                        "tag",
+                    ):
                         rows[kind] = list(rows[kind])
                         counts[kind] += len(rows[kind])
                         _copy(cursor, kind, rows[kind])
-                    window = {"first": first_holding, "last": ids.next_ids["holding"] - 1, "seed": seed, "now": now,
-                              "as_of": context.as_of}
+                    window = {
+                        "first": first_holding,
+                        "last": ids.next_ids["holding"] - 1,
+                        "seed": seed,
+                        "now": now,
+                        "as_of": context.as_of,
+                    }
                     cursor.execute(TRANSACTIONS_SQL, window)
                     counts["transaction"] += cursor.rowcount
                     cursor.execute(BALANCES_SQL, window)
                     counts["balance"] += cursor.rowcount
                     if progress:
-                        progress(f"{bank_code}: {first + n}/{bank_count} customers, "
-                                 f"{counts['transaction']} transactions, {time.perf_counter() - started:.0f} s")
+                        progress(
+                            f"{bank_code}: {first + n}/{bank_count} customers, "
+                            f"{counts['transaction']} transactions, {time.perf_counter() - started:.0f} s"
+                        )
             analysed = time.perf_counter()
             for table, _ in TABLES.values():
                 cursor.execute(f"ANALYZE {table}")
@@ -713,8 +1080,12 @@ def load(count, seed=org_demo.DEFAULT_SEED, as_of=None, progress=None):
             counts["analyse_seconds"] = round(time.perf_counter() - analysed, 1)
         # COPY bypasses the audit safety net: one explicit entry per bank says what was loaded.
         for bank in context.banks:
-            audit.record(AuditLog.Action.IMPORT, Bank.objects.get(pk=bank.id), object_repr=f"demo customers for {bank.code}",
-                         detail={"source": "seed_demo_customers", "seed": seed, "customers": plan_counts(count)[bank.code]})
+            audit.record(
+                AuditLog.Action.IMPORT,
+                Bank.objects.get(pk=bank.id),
+                object_repr=f"demo customers for {bank.code}",
+                detail={"source": "seed_demo_customers", "seed": seed, "customers": plan_counts(count)[bank.code]},
+            )
     counts["seconds"] = round(time.perf_counter() - started, 1)
     return counts
 
@@ -740,8 +1111,11 @@ def reset():
             if model.one_to_many or model.one_to_one:
                 if table in ("customers_relationship", "customers_customer"):
                     continue
-                cursor.execute(f"DELETE FROM {table} WHERE {model.field.column} IN "
-                               "(SELECT id FROM customers_customer WHERE bank_id = ANY(%s))", [bank_ids])
+                cursor.execute(
+                    f"DELETE FROM {table} WHERE {model.field.column} IN "
+                    "(SELECT id FROM customers_customer WHERE bank_id = ANY(%s))",
+                    [bank_ids],
+                )
         cursor.execute("DELETE FROM customers_customer WHERE bank_id = ANY(%s)", [bank_ids])
         for model in (Product, FxRate, Tag):
             model.objects.filter(bank_id__in=bank_ids).delete()

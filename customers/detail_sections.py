@@ -56,18 +56,27 @@ def _memo(customer, key, load):
 
 
 def identity_documents(customer):
-    return _memo(customer, "identity", lambda: list(
-        IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "doc_type", "pk")))
+    return _memo(
+        customer,
+        "identity",
+        lambda: list(IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "doc_type", "pk")),
+    )
 
 
 def latest_rates(customer):
     """{currency: rate to the bank's base currency}: the latest posted rate of each currency, one query."""
+
     def load():
-        rows = (FxRate.objects.filter(bank_id=customer.bank_id).order_by("currency", "-as_of")
-                .distinct("currency").values_list("currency", "rate"))
+        rows = (
+            FxRate.objects.filter(bank_id=customer.bank_id)
+            .order_by("currency", "-as_of")
+            .distinct("currency")
+            .values_list("currency", "rate")
+        )
         rates = dict(rows)
         rates[customer.bank.base_currency] = Decimal(1)
         return rates
+
     return _memo(customer, "rates", load)
 
 
@@ -86,18 +95,27 @@ def header_context(customer, user):
         if document.expiry_date is None:
             continue
         if document.expiry_date < today:
-            alerts.append(("danger", _("%(doc)s expired on %(date)s.") % {
-                "doc": document.get_doc_type_display(), "date": document.expiry_date.isoformat()}))
+            alerts.append(
+                (
+                    "danger",
+                    _("%(doc)s expired on %(date)s.")
+                    % {"doc": document.get_doc_type_display(), "date": document.expiry_date.isoformat()},
+                )
+            )
         elif document.expiry_date <= today + datetime.timedelta(days=ID_EXPIRY_WARNING_DAYS):
-            alerts.append(("warning", _("%(doc)s expires on %(date)s.") % {
-                "doc": document.get_doc_type_display(), "date": document.expiry_date.isoformat()}))
+            alerts.append(
+                (
+                    "warning",
+                    _("%(doc)s expires on %(date)s.")
+                    % {"doc": document.get_doc_type_display(), "date": document.expiry_date.isoformat()},
+                )
+            )
     if customer.do_not_contact:
         alerts.append(("secondary", _("Do not contact this customer.")))
     pending = list(approvals.pending_for(customer).select_related("maker")[:10])
     for change in pending:
         change.action_label = approvals.label_for(change.action)
-    return {"tags": list(customer.tags.all()), "alerts": alerts, "pending_changes": pending,
-            "stars": range(customer.star_rating)}
+    return {"tags": list(customer.tags.all()), "alerts": alerts, "pending_changes": pending, "stars": range(customer.star_rating)}
 
 
 # --- profile, contacts, identity -----------------------------------------------------------------------
@@ -129,22 +147,26 @@ def relations_of(customer, user, limit):
     rows = (
         Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer), bank_id=customer.bank_id)
         .select_related("from_customer", "to_customer")
-        .annotate(from_visible=Exists(visible.filter(pk=OuterRef("from_customer_id"))),
-                  to_visible=Exists(visible.filter(pk=OuterRef("to_customer_id"))))
+        .annotate(
+            from_visible=Exists(visible.filter(pk=OuterRef("from_customer_id"))),
+            to_visible=Exists(visible.filter(pk=OuterRef("to_customer_id"))),
+        )
         .order_by("kind", "pk")[:limit]
     )
     relations = []
     for row in rows:
         outgoing = row.from_customer_id == customer.pk
-        relations.append({
-            "pk": row.pk,
-            "other": row.to_customer if outgoing else row.from_customer,
-            # Names of customers outside the user's scope are not shown, only that a relation exists.
-            "visible": row.to_visible if outgoing else row.from_visible,
-            "label": row.get_kind_display() if outgoing else Relationship.INVERSE[row.kind],
-            "share_percent": row.share_percent,
-            "note": row.note,
-        })
+        relations.append(
+            {
+                "pk": row.pk,
+                "other": row.to_customer if outgoing else row.from_customer,
+                # Names of customers outside the user's scope are not shown, only that a relation exists.
+                "visible": row.to_visible if outgoing else row.from_visible,
+                "label": row.get_kind_display() if outgoing else Relationship.INVERSE[row.kind],
+                "share_percent": row.share_percent,
+                "note": row.note,
+            }
+        )
     return relations
 
 
@@ -160,8 +182,15 @@ def relationship_graph(customer, relations, width=360, height=280):
     for index, relation in enumerate(relations):
         angle = 2 * math.pi * index / max(len(relations), 1) - math.pi / 2
         x, y = cx + radius * math.cos(angle), cy + radius * math.sin(angle)
-        nodes.append({**relation, "x": round(x, 1), "y": round(y, 1),
-                      "label_x": round((cx + x) / 2, 1), "label_y": round((cy + y) / 2 - 4, 1)})
+        nodes.append(
+            {
+                **relation,
+                "x": round(x, 1),
+                "y": round(y, 1),
+                "label_x": round((cx + x) / 2, 1),
+                "label_y": round((cy + y) / 2 - 4, 1),
+            }
+        )
     return {"width": width, "height": height, "cx": cx, "cy": cy, "nodes": nodes}
 
 
@@ -171,12 +200,16 @@ def household_context(customer, user):
     members = list(
         Customer.objects.filter(household_id=household_id, bank_id=customer.bank_id)
         .annotate(visible=Exists(visible.filter(pk=OuterRef("pk"))))
-        .only("pk", "number", "name_local", "name_latin", "household_id", "bank_id").order_by("number")
+        .only("pk", "number", "name_local", "name_latin", "household_id", "bank_id")
+        .order_by("number")
     )
     sums = (
-        Holding.objects.filter(customer__household_id=household_id, bank_id=customer.bank_id,
-                               product__category=Product.Category.ASSET)
-        .exclude(status=Holding.Status.CLOSED).values("customer_id", "currency").annotate(total=Sum("balance"))
+        Holding.objects.filter(
+            customer__household_id=household_id, bank_id=customer.bank_id, product__category=Product.Category.ASSET
+        )
+        .exclude(status=Holding.Status.CLOSED)
+        .values("customer_id", "currency")
+        .annotate(total=Sum("balance"))
     )
     rates = latest_rates(customer)
     by_member, missing, total = {}, set(), Decimal(0)
@@ -189,8 +222,13 @@ def household_context(customer, user):
         total += amount
     for member in members:
         member.aum_base = by_member.get(member.pk, Decimal(0))
-    return {"household": customer.household, "members": members, "household_aum": total,
-            "missing_rates": sorted(missing), "base_currency": customer.bank.base_currency}
+    return {
+        "household": customer.household,
+        "members": members,
+        "household_aum": total,
+        "missing_rates": sorted(missing),
+        "base_currency": customer.bank.base_currency,
+    }
 
 
 # --- holdings and assets ----------------------------------------------------------------------------------------
@@ -198,12 +236,16 @@ def household_context(customer, user):
 
 def holdings_context(customer, user):
     holdings = list(
-        Holding.objects.filter(customer=customer).exclude(status=Holding.Status.CLOSED)
-        .select_related("product").order_by("product__product_type", "account_number")
+        Holding.objects.filter(customer=customer)
+        .exclude(status=Holding.Status.CLOSED)
+        .select_related("product")
+        .order_by("product__product_type", "account_number")
     )
     rates = latest_rates(customer)
-    groups = {value: {"category": value, "label": label, "holdings": [], "total": Decimal(0), "missing_rates": set()}
-              for value, label in Product.Category.choices}
+    groups = {
+        value: {"category": value, "label": label, "holdings": [], "total": Decimal(0), "missing_rates": set()}
+        for value, label in Product.Category.choices
+    }
     for holding in holdings:
         group = groups[holding.product.category]
         holding.balance_base = to_base(holding.balance, holding.currency, rates)
@@ -220,9 +262,15 @@ def holdings_context(customer, user):
 def assets_chart_context(customer, user):
     since = timezone.localdate() - datetime.timedelta(days=CHART_DAYS)
     rows = (
-        HoldingBalance.objects.filter(customer_id=customer.pk, bank_id=customer.bank_id, business_date__gte=since,
-                                      holding__product__category=Product.Category.ASSET)
-        .values("business_date").annotate(total=Sum("balance_base")).order_by("business_date")
+        HoldingBalance.objects.filter(
+            customer_id=customer.pk,
+            bank_id=customer.bank_id,
+            business_date__gte=since,
+            holding__product__category=Product.Category.ASSET,
+        )
+        .values("business_date")
+        .annotate(total=Sum("balance_base"))
+        .order_by("business_date")
     )
     points = [{"date": row["business_date"].isoformat(), "total": float(row["total"])} for row in rows]
     return {"chart_points": points, "base_currency": customer.bank.base_currency}
@@ -235,9 +283,12 @@ DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class":
 
 
 class TransactionFilterForm(forms.Form):
-    channel = forms.ChoiceField(label=_("channel"), required=False,
-                                choices=[("", _("All channels")), *Transaction.Channel.choices],
-                                widget=forms.Select(attrs={"class": "form-select form-select-sm"}))
+    channel = forms.ChoiceField(
+        label=_("channel"),
+        required=False,
+        choices=[("", _("All channels")), *Transaction.Channel.choices],
+        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+    )
     date_from = forms.DateField(label=_("from"), required=False, widget=DATE_WIDGET)
     date_to = forms.DateField(label=_("to"), required=False, widget=DATE_WIDGET)
     page = forms.IntegerField(label=_("page"), required=False, min_value=1, max_value=10000)
@@ -270,10 +321,16 @@ def transactions_page(customer, params=None):
     if data.get("date_to"):
         qs = qs.filter(occurred_at__lt=_day_start(data["date_to"] + datetime.timedelta(days=1)))
     offset = (page - 1) * TRANSACTIONS_PER_PAGE
-    rows = list(qs.select_related("holding").order_by("-occurred_at", "-id")[offset: offset + TRANSACTIONS_PER_PAGE + 1])
+    rows = list(qs.select_related("holding").order_by("-occurred_at", "-id")[offset : offset + TRANSACTIONS_PER_PAGE + 1])
     query = {k: v for k, v in form.data.items() if k != "page" and v}
-    return {"txn_form": form, "transactions": rows[:TRANSACTIONS_PER_PAGE], "page": page,
-            "has_next": len(rows) > TRANSACTIONS_PER_PAGE, "has_previous": page > 1, "txn_query": query}
+    return {
+        "txn_form": form,
+        "transactions": rows[:TRANSACTIONS_PER_PAGE],
+        "page": page,
+        "has_next": len(rows) > TRANSACTIONS_PER_PAGE,
+        "has_previous": page > 1,
+        "txn_query": query,
+    }
 
 
 def transactions_context(customer, user):
@@ -284,24 +341,36 @@ def transactions_context(customer, user):
 
 
 def service_contacts_context(customer, user):
-    return {"service_contacts": list(ServiceContact.objects.filter(customer=customer).select_related("staff")
-                                     .order_by("-occurred_at", "-pk")[:TIMELINE_LIMIT])}
+    return {
+        "service_contacts": list(
+            ServiceContact.objects.filter(customer=customer)
+            .select_related("staff")
+            .order_by("-occurred_at", "-pk")[:TIMELINE_LIMIT]
+        )
+    }
 
 
 def documents_context(customer, user):
-    return {"documents": list(CustomerDocument.objects.filter(customer=customer)
-                              .order_by("-uploaded_at", "-pk")[:DOCUMENTS_LIMIT])}
+    return {
+        "documents": list(CustomerDocument.objects.filter(customer=customer).order_by("-uploaded_at", "-pk")[:DOCUMENTS_LIMIT])
+    }
 
 
 def notes_context(customer, user):
-    return {"notes": list(CustomerNote.objects.filter(customer=customer).select_related("author")
-                          .order_by("-created_at", "-pk")[:TIMELINE_LIMIT])}
+    return {
+        "notes": list(
+            CustomerNote.objects.filter(customer=customer)
+            .select_related("author")
+            .order_by("-created_at", "-pk")[:TIMELINE_LIMIT]
+        )
+    }
 
 
 def history_context(customer, user):
     return {
-        "lifecycle_history": list(LifecycleChange.objects.filter(customer=customer)
-                                  .order_by("-changed_at", "-pk")[:HISTORY_LIMIT]),
+        "lifecycle_history": list(
+            LifecycleChange.objects.filter(customer=customer).order_by("-changed_at", "-pk")[:HISTORY_LIMIT]
+        ),
         "rating_history": list(RatingChange.objects.filter(customer=customer).order_by("-changed_at", "-pk")[:HISTORY_LIMIT]),
     }
 
@@ -311,23 +380,50 @@ def register_sections():
     tpl = "customers/sections/{}.html".format
     register("header", _("Summary"), tpl("header"), header_context, order=0)
     register("profile", _("Profile"), tpl("profile"), profile_context, order=10)
-    register("contacts", _("Contacts and addresses"), tpl("contacts"), contacts_context, order=20,
-             perm="customers.view_contactpoint")
-    register("identity", _("Identity documents"), tpl("identity"), identity_context, order=25,
-             perm="customers.view_identitydocument")
+    register(
+        "contacts", _("Contacts and addresses"), tpl("contacts"), contacts_context, order=20, perm="customers.view_contactpoint"
+    )
+    register(
+        "identity", _("Identity documents"), tpl("identity"), identity_context, order=25, perm="customers.view_identitydocument"
+    )
     register("holdings", _("Holdings"), tpl("holdings"), holdings_context, order=30, perm="customers.view_holding")
-    register("assets_chart", _("Assets over time"), tpl("assets_chart"), assets_chart_context, order=35,
-             perm="customers.view_holding")
-    register("relationships", _("Relationships"), tpl("relationships"), relationships_context, order=40,
-             perm="customers.view_relationship")
-    register("household", _("Household"), tpl("household"), household_context, order=45, perm="customers.view_holding",
-             kinds=("retail",))
-    register("transactions", _("Recent transactions"), tpl("transactions"), transactions_context, order=50,
-             perm="customers.view_transaction")
-    register("service_contacts", _("Contact history"), tpl("service_contacts"), service_contacts_context, order=70,
-             perm="customers.view_servicecontact")
-    register("documents", _("Documents"), tpl("documents"), documents_context, order=80,
-             perm="customers.view_customerdocument")
+    register(
+        "assets_chart", _("Assets over time"), tpl("assets_chart"), assets_chart_context, order=35, perm="customers.view_holding"
+    )
+    register(
+        "relationships",
+        _("Relationships"),
+        tpl("relationships"),
+        relationships_context,
+        order=40,
+        perm="customers.view_relationship",
+    )
+    register(
+        "household",
+        _("Household"),
+        tpl("household"),
+        household_context,
+        order=45,
+        perm="customers.view_holding",
+        kinds=("retail",),
+    )
+    register(
+        "transactions",
+        _("Recent transactions"),
+        tpl("transactions"),
+        transactions_context,
+        order=50,
+        perm="customers.view_transaction",
+    )
+    register(
+        "service_contacts",
+        _("Contact history"),
+        tpl("service_contacts"),
+        service_contacts_context,
+        order=70,
+        perm="customers.view_servicecontact",
+    )
+    register("documents", _("Documents"), tpl("documents"), documents_context, order=80, perm="customers.view_customerdocument")
     register("notes", _("Notes"), tpl("notes"), notes_context, order=85, perm="customers.view_customernote")
     register("history", _("Lifecycle and rating history"), tpl("history"), history_context, order=90)
 

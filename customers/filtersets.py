@@ -79,14 +79,19 @@ def exact_match_condition(text, *, bank_id, region, kinds=None, doc_type=None):
     if "id" in kinds and pii.normalise_id_number(text):
         # The lookup index is (bank_id, doc_type, number_hash): name the types so it is used whole.
         types = [doc_type] if doc_type else list(IdentityDocument.Type.values)
-        ids.update(IdentityDocument.objects.filter(number_hash=pii.keyed_hash(text), doc_type__in=types, **bank)
-                   .values_list("customer_id", flat=True))
+        ids.update(
+            IdentityDocument.objects.filter(number_hash=pii.keyed_hash(text), doc_type__in=types, **bank).values_list(
+                "customer_id", flat=True
+            )
+        )
     if "phone" in kinds:
         phone = normalise_phone(text, region)
         if phone:
-            ids.update(ContactPoint.objects.filter(
-                value=phone, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE], **bank
-            ).values_list("customer_id", flat=True))
+            ids.update(
+                ContactPoint.objects.filter(
+                    value=phone, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE], **bank
+                ).values_list("customer_id", flat=True)
+            )
     if "account" in kinds:
         ids.update(Holding.objects.filter(account_number=text, **bank).values_list("customer_id", flat=True))
     return Q(pk__in=sorted(ids)) if ids else None
@@ -135,10 +140,12 @@ class PlainSelect(forms.Select):
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = {str(v) for v in self.format_value(value)}
-        options = format_html_join("", "<option value=\"{}\"{}>{}</option>", (
-            (str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices))
-        return format_html("<select name=\"{}\"{}>{}</select>", name, flatatt(self.build_attrs(self.attrs, attrs)),
-                           options)
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options)
 
 
 class ShortListIterator(django_filters.fields.ModelChoiceIterator):
@@ -162,17 +169,20 @@ class ShortListFilter(django_filters.ModelChoiceFilter):
 
 class CustomerFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
-        label=_("Search"), method="filter_q",
+        label=_("Search"),
+        method="filter_q",
         help_text=_("Name (Chinese or Latin), customer number, ID number, phone or account number"),
     )
     branch = BranchSubtreeFilter(label=_("Within branch"), field_name="branch__path", queryset=visible_branches)
     manager = ManagerFilter(label=_("primary manager"), field_name="primary_manager", queryset=visible_staff)
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=Customer.Kind.choices, widget=PlainSelect)
-    lifecycle = django_filters.ChoiceFilter(label=_("lifecycle stage"), field_name="lifecycle_stage",
-                                            choices=Customer.Lifecycle.choices, widget=PlainSelect)
+    lifecycle = django_filters.ChoiceFilter(
+        label=_("lifecycle stage"), field_name="lifecycle_stage", choices=Customer.Lifecycle.choices, widget=PlainSelect
+    )
     tier = django_filters.ChoiceFilter(label=_("tier"), choices=Customer.Tier.choices, widget=PlainSelect)
-    stars = django_filters.ChoiceFilter(label=_("stars"), field_name="star_rating",
-                                        choices=[(n, str(n)) for n in range(8)], widget=PlainSelect)
+    stars = django_filters.ChoiceFilter(
+        label=_("stars"), field_name="star_rating", choices=[(n, str(n)) for n in range(8)], widget=PlainSelect
+    )
     tag = ShortListFilter(label=_("tag"), field_name="tags", queryset=bank_tags, widget=PlainSelect)
     group = ShortListFilter(label=_("group"), queryset=own_groups, method="filter_group", widget=PlainSelect)
     aum_min = django_filters.NumberFilter(label=_("AUM from"), field_name="aum", lookup_expr="gte")
@@ -208,8 +218,7 @@ class CustomerFilterSet(django_filters.FilterSet):
             # (services_groups.save_dynamic_group), so only rows changed since can get here.
             return qs.none()
         # A dynamic group is its saved filter, run again now against today's data.
-        inner = type(self)(QueryDict(filter_query_of(group.filter_query)), queryset=qs, request=self.request,
-                           nested=True)
+        inner = type(self)(QueryDict(filter_query_of(group.filter_query)), queryset=qs, request=self.request, nested=True)
         return inner.qs if inner.is_valid() else qs.none()
 
 

@@ -38,9 +38,13 @@ class CustomerForm(forms.Form):
     """Customer, profile (retail or corporate) and primary identity document in one form."""
 
     id_number = forms.CharField(label=_("document number"), max_length=40, required=False)
-    reason = forms.CharField(label=_("reason for the change"), required=False, max_length=1000,
-                             widget=forms.Textarea(attrs={"rows": 2}),
-                             help_text=_("Shown to the supervisor who checks the sensitive changes."))
+    reason = forms.CharField(
+        label=_("reason for the change"),
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Shown to the supervisor who checks the sensitive changes."),
+    )
 
     def __init__(self, *args, kind, actor, customer=None, **kwargs):
         self.kind, self.actor, self.customer = kind, actor, customer
@@ -49,12 +53,15 @@ class CustomerForm(forms.Form):
             kwargs.setdefault("initial", self._initial())
         super().__init__(*args, **kwargs)
         fields = fields_for_model(Customer, fields=services.CUSTOMER_FIELDS)
-        fields["branch"].queryset = (branches_for_customer_edit(customer.bank_id) if customer is not None
-                                     else branches_for_new_customer(actor))
+        fields["branch"].queryset = (
+            branches_for_customer_edit(customer.bank_id) if customer is not None else branches_for_new_customer(actor)
+        )
         if customer is None and scope_of(actor) != "own":
             fields["primary_manager"] = forms.ModelChoiceField(
-                label=_("primary manager"), required=False,
-                queryset=Staff.objects.visible_to(actor).filter(is_active=True).order_by("username"))
+                label=_("primary manager"),
+                required=False,
+                queryset=Staff.objects.visible_to(actor).filter(is_active=True).order_by("username"),
+            )
         profile_model = RetailProfile if kind == Customer.Kind.RETAIL else CorporateProfile
         fields.update(fields_for_model(profile_model, fields=services.profile_fields(kind)))
         identity = fields_for_model(IdentityDocument, fields=services.IDENTITY_FIELDS)
@@ -69,12 +76,14 @@ class CustomerForm(forms.Form):
             ordered["reason"] = self.fields["reason"]
             if self.identity is not None:
                 ordered["id_number"].help_text = _("On file: %(masked)s. Leave blank to keep this number.") % {
-                    "masked": self.identity.number_masked}
+                    "masked": self.identity.number_masked
+                }
         self.fields = ordered
         self.checker_fields = services.checker_fields(customer.bank_id if customer else actor.bank_id)
         for name, field in self.fields.items():
-            if name in self.checker_fields or (name in (*services.IDENTITY_FIELDS, "id_number")
-                                               and services.IDENTITY in self.checker_fields):
+            if name in self.checker_fields or (
+                name in (*services.IDENTITY_FIELDS, "id_number") and services.IDENTITY in self.checker_fields
+            ):
                 if customer is not None:
                     field.needs_checker = True
 
@@ -161,21 +170,29 @@ class CustomerForm(forms.Form):
         data = self.cleaned_data
         if not data.get("doc_type"):
             return None
-        return {"doc_type": data["doc_type"], "number": data.get("id_number") or "",
-                "issuing_country": str(data.get("issuing_country") or ""), "expiry_date": data.get("expiry_date")}
+        return {
+            "doc_type": data["doc_type"],
+            "number": data.get("id_number") or "",
+            "issuing_country": str(data.get("issuing_country") or ""),
+            "expiry_date": data.get("expiry_date"),
+        }
 
     def customer_data(self):
         """The input of services.create_customer."""
         data = self.cleaned_data
-        contacts = [{"kind": kind, "value": data[name], "is_primary": True}
-                    for kind, name in ((ContactPoint.Kind.MOBILE, "mobile"), (ContactPoint.Kind.EMAIL, "email"))
-                    if data.get(name)]
+        contacts = [
+            {"kind": kind, "value": data[name], "is_primary": True}
+            for kind, name in ((ContactPoint.Kind.MOBILE, "mobile"), (ContactPoint.Kind.EMAIL, "email"))
+            if data.get(name)
+        ]
         manager = data.get("primary_manager") if "primary_manager" in self.fields else self.actor
         return {
-            "kind": self.kind, **{name: data.get(name) for name in services.CUSTOMER_FIELDS},
+            "kind": self.kind,
+            **{name: data.get(name) for name in services.CUSTOMER_FIELDS},
             "primary_manager": manager,
             "profile": {name: data.get(name) for name in services.profile_fields(self.kind)},
-            "identity": self.identity_values(), "contacts": contacts,
+            "identity": self.identity_values(),
+            "contacts": contacts,
         }
 
     def changes(self):
@@ -230,8 +247,10 @@ class BaseContactPointFormSet(forms.BaseFormSet):
             if not data or data.get("DELETE") or not data.get("is_primary"):
                 continue
             if data["kind"] in primary_kinds:
-                raise ValidationError(_("Row %(row)d: only one %(kind)s can be the primary one.") % {
-                    "row": number, "kind": ContactPoint.Kind(data["kind"]).label})
+                raise ValidationError(
+                    _("Row %(row)d: only one %(kind)s can be the primary one.")
+                    % {"row": number, "kind": ContactPoint.Kind(data["kind"]).label}
+                )
             primary_kinds.add(data["kind"])
 
     def rows(self):
@@ -243,25 +262,44 @@ class BaseContactPointFormSet(forms.BaseFormSet):
                 continue
             if form.initial and not form.has_changed():
                 continue
-            rows.append({"id": data.get("id"), "kind": data.get("kind"), "value": data.get("value"),
-                         "is_primary": data.get("is_primary"), "is_verified": data.get("is_verified"),
-                         "opted_out": data.get("opted_out"), "delete": bool(data.get("DELETE"))})
+            rows.append(
+                {
+                    "id": data.get("id"),
+                    "kind": data.get("kind"),
+                    "value": data.get("value"),
+                    "is_primary": data.get("is_primary"),
+                    "is_verified": data.get("is_verified"),
+                    "opted_out": data.get("opted_out"),
+                    "delete": bool(data.get("DELETE")),
+                }
+            )
         return rows
 
 
-ContactPointFormSet = forms.formset_factory(ContactPointForm, formset=BaseContactPointFormSet, extra=1,
-                                            can_delete=True)
+ContactPointFormSet = forms.formset_factory(ContactPointForm, formset=BaseContactPointFormSet, extra=1, can_delete=True)
 
 
 def contact_initial(customer, unmasked):
-    return [{"id": c.pk, "kind": c.kind, "value": c.value if unmasked else c.masked_value, "is_primary": c.is_primary,
-             "is_verified": c.is_verified, "opted_out": c.opted_out}
-            for c in ContactPoint.objects.filter(customer=customer).order_by("kind", "pk")]
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "value": c.value if unmasked else c.masked_value,
+            "is_primary": c.is_primary,
+            "is_verified": c.is_verified,
+            "opted_out": c.opted_out,
+        }
+        for c in ContactPoint.objects.filter(customer=customer).order_by("kind", "pk")
+    ]
 
 
 class RejectForm(forms.Form):
-    reason = forms.CharField(label=_("reason for the rejection"), max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
-                             error_messages={"required": _("Say why the request is rejected.")})
+    reason = forms.CharField(
+        label=_("reason for the rejection"),
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the request is rejected.")},
+    )
 
     def clean_reason(self):
         value = self.cleaned_data["reason"].strip()

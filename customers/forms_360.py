@@ -19,8 +19,9 @@ class NoteForm(forms.Form):
 class ServiceContactForm(forms.Form):
     channel = forms.ChoiceField(label=_("channel"), choices=ServiceContact.Channel.choices)
     role = forms.ChoiceField(label=_("role"), choices=ServiceContact.Role.choices, initial=ServiceContact.Role.MANAGER)
-    occurred_at = forms.DateTimeField(label=_("time"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-                                      help_text=_("In your time zone."))
+    occurred_at = forms.DateTimeField(
+        label=_("time"), widget=DATETIME, input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], help_text=_("In your time zone.")
+    )
     subject = forms.CharField(label=_("subject"), max_length=200)
     outcome = forms.CharField(label=_("outcome"), max_length=200, required=False)
     notes = forms.CharField(label=_("notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
@@ -35,19 +36,24 @@ class ServiceContactForm(forms.Form):
 
 class DocumentUploadForm(forms.Form):
     doc_type = forms.ChoiceField(label=_("type"), choices=CustomerDocument.Type.choices)
-    file = forms.FileField(label=_("file"), help_text=_("PDF, JPEG or PNG."),
-                           widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}))
+    file = forms.FileField(
+        label=_("file"),
+        help_text=_("PDF, JPEG or PNG."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
     description = forms.CharField(label=_("description"), max_length=200, required=False)
 
 
 class RelationshipForm(forms.Form):
     kind = forms.ChoiceField(label=_("relationship"), choices=Relationship.Kind.choices)
     other_number = forms.CharField(label=_("customer number of the other customer"), max_length=32)
-    share_percent = forms.DecimalField(label=_("share %"), required=False, min_value=0, max_value=100,
-                                       max_digits=5, decimal_places=2)
+    share_percent = forms.DecimalField(
+        label=_("share %"), required=False, min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
     note = forms.CharField(label=_("note"), max_length=200, required=False)
 
 
 class TagForm(forms.Form):
-    name = forms.CharField(label=_("tag"), max_length=50,
-                           widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"}))
+    name = forms.CharField(
+        label=_("tag"), max_length=50, widget=forms.TextInput(attrs={"list": "tag-suggestions", "autocomplete": "off"})
+    )

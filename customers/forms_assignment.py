@@ -39,8 +39,11 @@ class ClaimForm(forms.Form):
 
 
 class ReassignForm(forms.Form):
-    numbers = forms.CharField(label=_("Customer numbers"), widget=forms.Textarea(attrs={"rows": 3}),
-                              help_text=_("One or more customer numbers, separated by spaces, commas or lines."))
+    numbers = forms.CharField(
+        label=_("Customer numbers"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One or more customer numbers, separated by spaces, commas or lines."),
+    )
     to_manager = ManagerChoiceField(label=_("New primary manager"), queryset=Staff.objects.none())
     reason = ReasonField()
 
@@ -54,34 +57,48 @@ class ReassignForm(forms.Form):
         if not numbers:
             raise forms.ValidationError(_("Enter at least one customer number."))
         if len(numbers) > MAX_NUMBERS:
-            raise forms.ValidationError(_("At most %(n)d customers at once; hand over a whole book instead.") % {
-                "n": MAX_NUMBERS})
-        found = dict(Customer.objects.visible_to(self.actor).active().filter(
-            bank_id=self.actor.bank_id, number__in=numbers).values_list("number", "pk"))
+            raise forms.ValidationError(
+                _("At most %(n)d customers at once; hand over a whole book instead.") % {"n": MAX_NUMBERS}
+            )
+        found = dict(
+            Customer.objects.visible_to(self.actor)
+            .active()
+            .filter(bank_id=self.actor.bank_id, number__in=numbers)
+            .values_list("number", "pk")
+        )
         missing = [n for n in numbers if n not in found]
         if missing:
-            raise forms.ValidationError(_("Not found in your scope: %(numbers)s") % {
-                "numbers": ", ".join(missing[:20])})
+            raise forms.ValidationError(_("Not found in your scope: %(numbers)s") % {"numbers": ", ".join(missing[:20])})
         self.customer_ids = [found[n] for n in numbers]
         return numbers
 
 
 class HandoverForm(forms.Form):
     from_manager = ManagerChoiceField(label=_("Departing manager"), queryset=Staff.objects.none())
-    to_managers = ManagersChoiceField(label=_("New managers"), queryset=Staff.objects.none(),
-                                      widget=forms.SelectMultiple(attrs={"size": 6}))
-    mode = forms.ChoiceField(label=_("How"), widget=forms.RadioSelect, initial=assignment.HANDOVER_ONE, choices=[
-        (assignment.HANDOVER_ONE, _("All customers to one manager")),
-        (assignment.HANDOVER_SPLIT, _("Split evenly by AUM across the chosen managers")),
-    ])
+    to_managers = ManagersChoiceField(
+        label=_("New managers"), queryset=Staff.objects.none(), widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    mode = forms.ChoiceField(
+        label=_("How"),
+        widget=forms.RadioSelect,
+        initial=assignment.HANDOVER_ONE,
+        choices=[
+            (assignment.HANDOVER_ONE, _("All customers to one manager")),
+            (assignment.HANDOVER_SPLIT, _("Split evenly by AUM across the chosen managers")),
+        ],
+    )
     reason = ReasonField()
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
         # The departing manager may have left already (inactive), but must be in the actor's scope.
         self.fields["from_manager"].queryset = (
-            Staff.objects.visible_to(actor).filter(bank_id=actor.bank_id, groups__name=assignment.MANAGER_ROLE)
-            .select_related("branch").order_by("branch__path", "username").distinct())
+            Staff.objects.visible_to(actor)
+            .filter(bank_id=actor.bank_id, groups__name=assignment.MANAGER_ROLE)
+            .select_related("branch")
+            .order_by("branch__path", "username")
+            .distinct()
+        )
         self.fields["to_managers"].queryset = assignment.assignable_managers(actor)
 
 
@@ -92,8 +109,9 @@ class TransferForm(forms.Form):
     def __init__(self, *args, customer, **kwargs):
         super().__init__(*args, **kwargs)
         # Any active branch of the bank, in any country: the receiving side decides.
-        self.fields["to_branch"].queryset = (Branch.objects.filter(bank_id=customer.bank_id, is_active=True)
-                                             .exclude(pk=customer.branch_id).order_by("path"))
+        self.fields["to_branch"].queryset = (
+            Branch.objects.filter(bank_id=customer.bank_id, is_active=True).exclude(pk=customer.branch_id).order_by("path")
+        )
 
 
 class DecisionForm(forms.Form):

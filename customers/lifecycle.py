@@ -90,8 +90,7 @@ def _floors(key, entry, index):
         except decimal.InvalidOperation:
             number = None
         if number is None or not number.is_finite() or number < 0:
-            raise LifecycleError(f"System parameter {key}, entry {index + 1}: {name} must be a number >= 0, "
-                                 f"not {value!r}.")
+            raise LifecycleError(f"System parameter {key}, entry {index + 1}: {name} must be a number >= 0, not {value!r}.")
         floors.append(number)
     if floors == [None, None]:
         raise LifecycleError(f"System parameter {key}, entry {index + 1}: give an aum or a contribution floor.")
@@ -105,7 +104,7 @@ def _thresholds(key, bank_id, label, check):
     rules = []
     for index, entry in enumerate(entries):
         if not isinstance(entry, dict) or label not in entry:
-            raise LifecycleError(f"System parameter {key}, entry {index + 1}: an object with \"{label}\" is expected.")
+            raise LifecycleError(f'System parameter {key}, entry {index + 1}: an object with "{label}" is expected.')
         value = entry[label]
         if not check(value):
             raise LifecycleError(f"System parameter {key}, entry {index + 1}: {label} {value!r} is not allowed.")
@@ -125,8 +124,9 @@ def rules_for(bank_id):
         trend_months=parameters.get("lifecycle.trend_months", bank_id),
         financial_only=parameters.get("lifecycle.financial_only", bank_id),
         tiers=_thresholds("rating.tier_thresholds", bank_id, "tier", lambda v: v in TIERS),
-        stars=_thresholds("rating.star_thresholds", bank_id, "stars",
-                          lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 7),
+        stars=_thresholds(
+            "rating.star_thresholds", bank_id, "stars", lambda v: isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 7
+        ),
     )
 
 
@@ -134,8 +134,7 @@ def bank_zone(bank_id):
     """The bank's business time zone: its head office's (the root branch), else UTC."""
     from sysadmin.models import Branch
 
-    name = (Branch.objects.filter(bank_id=bank_id, parent__isnull=True).order_by("path")
-            .values_list("timezone", flat=True).first())
+    name = Branch.objects.filter(bank_id=bank_id, parent__isnull=True).order_by("path").values_list("timezone", flat=True).first()
     try:
         return zoneinfo.ZoneInfo(name) if name else datetime.UTC
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -149,6 +148,7 @@ def local_yesterday(bank_id, now=None):
 
 
 # --- the classification (shared with bench/lifecycle.py's hand-written UPDATE) ---------------
+
 
 def _case(rules, default, params, prefix):
     """CASE WHEN aum >= floor OR contribution >= floor THEN value ... ELSE default END."""
@@ -244,8 +244,10 @@ CASE WHEN x.holdings > 0 AND x.open_holdings = 0 THEN format('exited: all %%s ho
      ELSE format('active: last customer activity %%s days ago', x.idle_days) END
 """
 
-RATING_REASON_SQL = ("format('AUM %%s, contribution %%s: tier %%s, %%s stars (rating.tier_thresholds, "
-                     "rating.star_thresholds)', x.aum, x.contribution, x.tier_new, x.stars_new)")
+RATING_REASON_SQL = (
+    "format('AUM %%s, contribution %%s: tier %%s, %%s stars (rating.tier_thresholds, "
+    "rating.star_thresholds)', x.aum, x.contribution, x.tier_new, x.stars_new)"
+)
 
 # The nightly run itself: the classification, then (all in the same statement, one snapshot)
 # the customers that differ, the day's history rows (upserted or withdrawn), and the counts.
@@ -342,10 +344,16 @@ def classification(bank, business_date, rules=None):
     zone = bank_zone(bank.pk)
     day_end = datetime.datetime.combine(business_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
     params = {
-        "bank": bank.pk, "business_date": business_date, "base": bank.base_currency, "day_end": day_end,
-        "zone": getattr(zone, "key", "UTC"), "financial_only": rules.financial_only,
-        "dormant_days": rules.dormant_after_days, "drop_percent": rules.declining_drop_percent,
-        "trend_months": rules.trend_months, "trend_date": trend_date(bank.pk, business_date, rules.trend_months),
+        "bank": bank.pk,
+        "business_date": business_date,
+        "base": bank.base_currency,
+        "day_end": day_end,
+        "zone": getattr(zone, "key", "UTC"),
+        "financial_only": rules.financial_only,
+        "dormant_days": rules.dormant_after_days,
+        "drop_percent": rules.declining_drop_percent,
+        "trend_months": rules.trend_months,
+        "trend_date": trend_date(bank.pk, business_date, rules.trend_months),
     }
     sql = CLASSIFICATION_SQL.format(
         tier_case=_case(rules.tiers, Customer.Tier.MASS.value, params, "tier"),
@@ -378,15 +386,19 @@ def run_nightly(bank, business_date, run=None, actor=None):
     if isinstance(business_date, str):
         business_date = datetime.date.fromisoformat(business_date)
     if business_date >= timezone.now().astimezone(bank_zone(bank.pk)).date():
-        raise LifecycleError(f"The business date {business_date.isoformat()} has not ended yet in {bank.code}'s "
-                             f"time zone.")
-    later = (JobRun.objects.filter(job=JOB, bank_id=bank.pk, status=JobRun.Status.SUCCEEDED,
-                                   business_date__gt=business_date)
-             .order_by("-business_date").values_list("business_date", flat=True).first())
+        raise LifecycleError(f"The business date {business_date.isoformat()} has not ended yet in {bank.code}'s time zone.")
+    later = (
+        JobRun.objects.filter(job=JOB, bank_id=bank.pk, status=JobRun.Status.SUCCEEDED, business_date__gt=business_date)
+        .order_by("-business_date")
+        .values_list("business_date", flat=True)
+        .first()
+    )
     if later is not None:
         # Stages and ratings are kept on the customer: an older date would turn them back.
-        raise LifecycleError(f"{bank.code} has already run for the later business date {later.isoformat()}; "
-                             f"an earlier date cannot be run after it.")
+        raise LifecycleError(
+            f"{bank.code} has already run for the later business date {later.isoformat()}; "
+            f"an earlier date cannot be run after it."
+        )
     rules = rules_for(bank.pk)
     if run is not None:
         run.set_total(2)
@@ -397,26 +409,39 @@ def run_nightly(bank, business_date, run=None, actor=None):
     with transaction.atomic():
         sql, params = classification(bank, business_date, rules)
         params["now"] = timezone.now()
-        statement = RUN_SQL.format(classification=sql.strip(), stage_reason=STAGE_REASON_SQL.strip(),
-                                   rating_reason=RATING_REASON_SQL)
+        statement = RUN_SQL.format(
+            classification=sql.strip(), stage_reason=STAGE_REASON_SQL.strip(), rating_reason=RATING_REASON_SQL
+        )
         with connection.cursor() as cursor:
             cursor.execute(statement, params)
             customers, stage_changes, rating_changes, unconverted, updated, history_writes = cursor.fetchone()
         if unconverted:
-            missing = "; ".join(f"{currency} (e.g. account {account})"
-                                for currency, account in _unconverted_example(bank, business_date))
+            missing = "; ".join(
+                f"{currency} (e.g. account {account})" for currency, account in _unconverted_example(bank, business_date)
+            )
             # Raising rolls back everything the statement wrote.
-            raise LifecycleError(f"No exchange rate on or before {business_date.isoformat()} for {missing}: "
-                                 f"{unconverted} customers' AUM cannot be computed. Load the rates and run again.")
-        counts = {"customers": customers, "stage_changes": stage_changes, "rating_changes": rating_changes,
-                  "customers_updated": updated, "history_rows_written": history_writes}
+            raise LifecycleError(
+                f"No exchange rate on or before {business_date.isoformat()} for {missing}: "
+                f"{unconverted} customers' AUM cannot be computed. Load the rates and run again."
+            )
+        counts = {
+            "customers": customers,
+            "stage_changes": stage_changes,
+            "rating_changes": rating_changes,
+            "customers_updated": updated,
+            "history_rows_written": history_writes,
+        }
         if run is not None:
             run.count(**counts)
             run.advance(1)
-        audit.record(AuditLog.Action.JOB, bank, actor=actor, bank_id=bank.pk,
-                     object_repr=f"lifecycle and rating {business_date.isoformat()}",
-                     detail={"event": "lifecycle_run", "business_date": business_date, **counts,
-                             "trend_date": params["trend_date"]})
+        audit.record(
+            AuditLog.Action.JOB,
+            bank,
+            actor=actor,
+            bank_id=bank.pk,
+            object_repr=f"lifecycle and rating {business_date.isoformat()}",
+            detail={"event": "lifecycle_run", "business_date": business_date, **counts, "trend_date": params["trend_date"]},
+        )
         managers = notify_managers(bank.pk, business_date)
         counts["managers_notified"] = managers
     if run is not None:
@@ -434,9 +459,10 @@ def notify_managers(bank_id, business_date):
     from sysadmin.models import Staff
 
     per_manager = dict(
-        LifecycleChange.objects.filter(bank_id=bank_id, business_date=business_date,
-                                       customer__primary_manager__isnull=False)
-        .values_list("customer__primary_manager").annotate(n=Count("id")).order_by()
+        LifecycleChange.objects.filter(bank_id=bank_id, business_date=business_date, customer__primary_manager__isnull=False)
+        .values_list("customer__primary_manager")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     if not per_manager:
         return 0
@@ -445,13 +471,18 @@ def notify_managers(bank_id, business_date):
     def send():
         recipients = Staff.objects.filter(pk__in=per_manager, is_active=True).only("id", "bank_id", "language")
         notify(
-            recipients, _("Lifecycle stage changes"),
-            lambda staff: ngettext(
-                "One of your customers changed lifecycle stage on %(date)s.",
-                "%(count)d of your customers changed lifecycle stage on %(date)s.",
-                per_manager[staff.pk],
-            ) % {"count": per_manager[staff.pk], "date": business_date.isoformat()},
-            link=link, dedupe_key=f"lifecycle:{bank_id}:{business_date.isoformat()}",
+            recipients,
+            _("Lifecycle stage changes"),
+            lambda staff: (
+                ngettext(
+                    "One of your customers changed lifecycle stage on %(date)s.",
+                    "%(count)d of your customers changed lifecycle stage on %(date)s.",
+                    per_manager[staff.pk],
+                )
+                % {"count": per_manager[staff.pk], "date": business_date.isoformat()}
+            ),
+            link=link,
+            dedupe_key=f"lifecycle:{bank_id}:{business_date.isoformat()}",
         )
 
     transaction.on_commit(send)

@@ -69,9 +69,12 @@ def rules_for(bank_id):
     """{customer kind: KindRules} from the bank's active MatchRules, built-in defaults where none."""
     from .models_matching import MatchRule
 
-    result = {kind: KindRules(["identity"] if kind == "retail" else ["registration_code"], dict(weights),
-                              DEFAULT_UPPER, DEFAULT_LOWER, [])
-              for kind, weights in DEFAULT_WEIGHTS.items()}
+    result = {
+        kind: KindRules(
+            ["identity"] if kind == "retail" else ["registration_code"], dict(weights), DEFAULT_UPPER, DEFAULT_LOWER, []
+        )
+        for kind, weights in DEFAULT_WEIGHTS.items()
+    }
     rules = MatchRule.objects.filter(bank_id=bank_id, is_active=True).order_by("id")
     deterministic_seen = set()
     for rule in rules:
@@ -106,9 +109,9 @@ FIELD_SQL = {
                                 AND extract(day FROM l.birth_date) = extract(month FROM r.birth_date)) THEN 0.6
                           ELSE 0.0 END""",
     "phone": "(SELECT max(ocrm_text_sim(l.phone, cp.value)) FROM customers_contactpoint cp "
-             "WHERE cp.customer_id = r.id AND cp.kind IN ('mobile', 'phone'))",
+    "WHERE cp.customer_id = r.id AND cp.kind IN ('mobile', 'phone'))",
     "email": "(SELECT max(ocrm_text_sim(lower(l.email), lower(cp.value))) FROM customers_contactpoint cp "
-             "WHERE cp.customer_id = r.id AND cp.kind = 'email')",
+    "WHERE cp.customer_id = r.id AND cp.kind = 'email')",
     "address": "(SELECT max(ocrm_text_sim(l.address, a.line1)) FROM customers_address a WHERE a.customer_id = r.id)",
 }
 
@@ -120,8 +123,10 @@ def _score_sql(weights):
     numerator = " + ".join(f"coalesce(s_{n}, 0) * {w}" for n, w in terms) or "0"
     denominator = " + ".join(f"(CASE WHEN s_{n} IS NULL THEN 0 ELSE {w} END)" for n, w in terms) or "0"
     compared = " + ".join(f"(s_{n} IS NOT NULL)::int" for n, _w in terms) or "0"
-    return (f"CASE WHEN ({compared}) < 2 OR ({denominator}) = 0 THEN 0 "
-            f"ELSE round((100 * ({numerator}) / ({denominator}))::numeric, 2) END")
+    return (
+        f"CASE WHEN ({compared}) < 2 OR ({denominator}) = 0 THEN 0 "
+        f"ELSE round((100 * ({numerator}) / ({denominator}))::numeric, 2) END"
+    )
 
 
 def _create_scored_pairs(cursor, bank_id, left_sql, kind, rules, *, among_customers=False):
@@ -135,8 +140,10 @@ def _create_scored_pairs(cursor, bank_id, left_sql, kind, rules, *, among_custom
     cursor.execute(f"CREATE TEMP TABLE match_left ON COMMIT DROP AS {left_sql}", params)
     cursor.execute("ANALYZE match_left")
     if kind == "retail":
-        block_of_left, block_of_customer = "l.birth_date::text || left(l.name_local, 1)", \
-            "rp.birth_date::text || left(c.name_local, 1)"
+        block_of_left, block_of_customer = (
+            "l.birth_date::text || left(l.name_local, 1)",
+            "rp.birth_date::text || left(c.name_local, 1)",
+        )
         name_join = """JOIN customers_retailprofile rp ON rp.birth_date = l.birth_date
                        JOIN customers_customer c ON c.id = rp.customer_id AND left(c.name_local, 1) = left(l.name_local, 1)
                       WHERE l.birth_date IS NOT NULL AND c.bank_id = %(bank)s"""
@@ -145,10 +152,13 @@ def _create_scored_pairs(cursor, bank_id, left_sql, kind, rules, *, among_custom
         name_join = """JOIN customers_customer c ON left(c.name_local, 4) = left(l.name_local, 4)
                       WHERE c.bank_id = %(bank)s AND c.kind = 'corporate' AND length(l.name_local) >= 4"""
     # The name blocks of this batch that hold too many customers to say anything.
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         CREATE TEMP TABLE match_crowded ON COMMIT DROP AS
         SELECT {block_of_customer} AS block FROM (SELECT DISTINCT ON ({block_of_left}) * FROM match_left l) l {name_join}
-        GROUP BY 1 HAVING count(*) > %(max_name_block)s""", params)
+        GROUP BY 1 HAVING count(*) > %(max_name_block)s""",
+        params,
+    )
     name_block = f"""SELECT l.id AS left_id, c.id AS customer_id FROM match_left l {name_join}
                        AND NOT EXISTS (SELECT 1 FROM match_crowded x WHERE x.block = {block_of_left})"""
     cursor.execute(
@@ -317,8 +327,13 @@ def resolve_source_records(bank_id, *, run=None):
             "merged": by_how.get("scored", 0),
             "review": by_how.get("review", 0),
         }
-        audit.record("other", object_type="customers.sourcerecord", object_repr="ECIF matching",
-                     bank_id=bank_id, detail={"event": "matching.resolve", **counts})
+        audit.record(
+            "other",
+            object_type="customers.sourcerecord",
+            object_repr="ECIF matching",
+            bank_id=bank_id,
+            detail={"event": "matching.resolve", **counts},
+        )
         if run is not None:
             run.set_progress(total)
     return counts
@@ -397,18 +412,23 @@ def _deterministic(cursor, bank_id, rules):
                  ORDER BY k.det_key, k.customer_id) x
          WHERE m.target IS NULL AND m.det_key = x.det_key
         """,
-        {"bank": bank_id, "retail": "identity" in rules["retail"].deterministic,
-         "corporate": "registration_code" in rules["corporate"].deterministic},
+        {
+            "bank": bank_id,
+            "retail": "identity" in rules["retail"].deterministic,
+            "corporate": "registration_code" in rules["corporate"].deterministic,
+        },
     )
 
 
 def _scored(cursor, bank_id, kind, rules):
     """Score the records of one kind still without a customer against existing customers."""
     _create_scored_pairs(
-        cursor, bank_id,
+        cursor,
+        bank_id,
         """SELECT id, kind, name_local, name_latin, birth_date, phone, email, address, id_type, id_number_hash,
                   registration_code FROM match_records WHERE target IS NULL AND kind = %(kind)s""",
-        kind, rules,
+        kind,
+        rules,
     )
     cursor.execute(
         """
@@ -437,8 +457,9 @@ def _create_customers(cursor, bank_id, rules):
         """UPDATE match_records SET how = CASE WHEN review_with IS NULL THEN 'new' ELSE 'review' END
             WHERE target IS NULL"""
     )
-    cursor.execute("SELECT id, country FROM sysadmin_branch WHERE bank_id = %s AND parent_id IS NULL ORDER BY id LIMIT 1",
-                   [bank_id])
+    cursor.execute(
+        "SELECT id, country FROM sysadmin_branch WHERE bank_id = %s AND parent_id IS NULL ORDER BY id LIMIT 1", [bank_id]
+    )
     head_office = cursor.fetchone()
     if head_office is None:
         raise ValueError(f"bank {bank_id} has no head-office branch to own new customers")
@@ -490,26 +511,43 @@ def _create_customers(cursor, bank_id, rules):
     groups.close()
     now = timezone.now()
     _insert_select(
-        cursor, Customer,
-        {"id": "g.customer_id", "bank_id": "%(bank)s", "number": "g.number", "kind": "g.kind",
-         "name_local": "left(g.name_local, 200)", "name_latin": "left(g.name_latin, 200)", "name_grams": "x.grams",
-         "branch_id": "coalesce(b.id, %(head_office)s)",
-         "source_systems": "(SELECT array_agg(DISTINCT s ORDER BY s) FROM unnest(g.systems) s)",
-         "created_at": "%(now)s", "updated_at": "%(now)s"},
+        cursor,
+        Customer,
+        {
+            "id": "g.customer_id",
+            "bank_id": "%(bank)s",
+            "number": "g.number",
+            "kind": "g.kind",
+            "name_local": "left(g.name_local, 200)",
+            "name_latin": "left(g.name_latin, 200)",
+            "name_grams": "x.grams",
+            "branch_id": "coalesce(b.id, %(head_office)s)",
+            "source_systems": "(SELECT array_agg(DISTINCT s ORDER BY s) FROM unnest(g.systems) s)",
+            "created_at": "%(now)s",
+            "updated_at": "%(now)s",
+        },
         """SELECT {columns} FROM match_groups g JOIN match_grams x ON x.customer_id = g.customer_id
              LEFT JOIN sysadmin_branch b ON b.bank_id = %(bank)s AND b.code = g.branch_code""",
         {"bank": bank_id, "head_office": head_office[0], "now": now},
     )
     _insert_select(
-        cursor, RetailProfile,
-        {"customer_id": "g.customer_id", "gender": "left(g.gender, 1)", "birth_date": "g.birth_date",
-         "nationality": "left(g.nationality, 2)"},
-        "SELECT {columns} FROM match_groups g WHERE g.kind = 'retail'", {},
+        cursor,
+        RetailProfile,
+        {
+            "customer_id": "g.customer_id",
+            "gender": "left(g.gender, 1)",
+            "birth_date": "g.birth_date",
+            "nationality": "left(g.nationality, 2)",
+        },
+        "SELECT {columns} FROM match_groups g WHERE g.kind = 'retail'",
+        {},
     )
     _insert_select(
-        cursor, CorporateProfile,
+        cursor,
+        CorporateProfile,
         {"customer_id": "g.customer_id", "registration_code": "g.registration_code", "founded_on": "g.birth_date"},
-        "SELECT {columns} FROM match_groups g WHERE g.kind = 'corporate'", {},
+        "SELECT {columns} FROM match_groups g WHERE g.kind = 'corporate'",
+        {},
     )
     cursor.execute(
         """UPDATE match_records m SET target = g.customer_id FROM match_groups g
@@ -541,12 +579,20 @@ def _fill_golden_records(cursor, bank_id):
     from .models import Address, ContactPoint, IdentityDocument
 
     _insert_select(
-        cursor, IdentityDocument,
-        {"bank_id": "%(bank)s", "customer_id": "m.target", "doc_type": "m.id_type", "number_hash": "m.id_number_hash",
-         "number_encrypted": "m.id_number_encrypted", "number_masked": "m.id_number_masked",
-         "issuing_country": "coalesce(nullif(m.nationality, ''), b.country)", "expiry_date": "NULL",
-         "is_primary": "NOT EXISTS (SELECT 1 FROM customers_identitydocument p WHERE p.customer_id = m.target "
-                       "AND p.is_primary)"},
+        cursor,
+        IdentityDocument,
+        {
+            "bank_id": "%(bank)s",
+            "customer_id": "m.target",
+            "doc_type": "m.id_type",
+            "number_hash": "m.id_number_hash",
+            "number_encrypted": "m.id_number_encrypted",
+            "number_masked": "m.id_number_masked",
+            "issuing_country": "coalesce(nullif(m.nationality, ''), b.country)",
+            "expiry_date": "NULL",
+            "is_primary": "NOT EXISTS (SELECT 1 FROM customers_identitydocument p WHERE p.customer_id = m.target "
+            "AND p.is_primary)",
+        },
         """SELECT DISTINCT ON (m.target, m.id_type, m.id_number_hash) {columns}
              FROM match_records m
              JOIN customers_customer cu ON cu.id = m.target JOIN sysadmin_branch b ON b.id = cu.branch_id
@@ -559,10 +605,16 @@ def _fill_golden_records(cursor, bank_id):
     for kind, value in (("mobile", "m.phone"), ("email", "m.email")):
         kinds = "('mobile', 'phone')" if kind == "mobile" else "('email')"
         _insert_select(
-            cursor, ContactPoint,
-            {"bank_id": "%(bank)s", "customer_id": "m.target", "kind": "%(kind)s", "value": value,
-             "is_primary": f"NOT EXISTS (SELECT 1 FROM customers_contactpoint p WHERE p.customer_id = m.target "
-                           f"AND p.kind IN {kinds} AND p.is_primary)"},
+            cursor,
+            ContactPoint,
+            {
+                "bank_id": "%(bank)s",
+                "customer_id": "m.target",
+                "kind": "%(kind)s",
+                "value": value,
+                "is_primary": f"NOT EXISTS (SELECT 1 FROM customers_contactpoint p WHERE p.customer_id = m.target "
+                f"AND p.kind IN {kinds} AND p.is_primary)",
+            },
             f"""SELECT DISTINCT ON (m.target, {value}) {{columns}}
                   FROM match_records m
                  WHERE {value} <> ''
@@ -572,11 +624,16 @@ def _fill_golden_records(cursor, bank_id):
             {"bank": bank_id, "kind": kind},
         )
     _insert_select(
-        cursor, Address,
-        {"bank_id": "%(bank)s", "customer_id": "m.target",
-         "kind": "CASE WHEN m.kind = 'retail' THEN 'home' ELSE 'registered' END", "country": "b.country",
-         "line1": "m.address",
-         "is_primary": "NOT EXISTS (SELECT 1 FROM customers_address p WHERE p.customer_id = m.target AND p.is_primary)"},
+        cursor,
+        Address,
+        {
+            "bank_id": "%(bank)s",
+            "customer_id": "m.target",
+            "kind": "CASE WHEN m.kind = 'retail' THEN 'home' ELSE 'registered' END",
+            "country": "b.country",
+            "line1": "m.address",
+            "is_primary": "NOT EXISTS (SELECT 1 FROM customers_address p WHERE p.customer_id = m.target AND p.is_primary)",
+        },
         """SELECT DISTINCT ON (m.target, m.address) {columns}
              FROM match_records m
              JOIN customers_customer cu ON cu.id = m.target JOIN sysadmin_branch b ON b.id = cu.branch_id

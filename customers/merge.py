@@ -29,9 +29,15 @@ CONSENT_FLAGS = ("do_not_contact", "do_not_sms", "do_not_email")
 DENORMALISED = (Transaction, HoldingBalance)
 # Relations to Customer that a merge does not move: the golden record's own profile (decided by
 # survivorship), the merge history itself and the review pairs (they keep naming both customers).
-NOT_MOVED = {(Customer, "merged_into"), (RetailProfile, "customer"), (CorporateProfile, "customer"),
-             (MatchCandidate, "customer_a"), (MatchCandidate, "customer_b"), (MergeRecord, "survivor"),
-             (MergeRecord, "merged")}
+NOT_MOVED = {
+    (Customer, "merged_into"),
+    (RetailProfile, "customer"),
+    (CorporateProfile, "customer"),
+    (MatchCandidate, "customer_a"),
+    (MatchCandidate, "customer_b"),
+    (MergeRecord, "survivor"),
+    (MergeRecord, "merged"),
+}
 
 
 MAX_MERGE_HOPS = 10
@@ -97,8 +103,9 @@ def _move(model, column, survivor_id, merged_id):
     table, pk = model._meta.db_table, model._meta.pk.column
     try:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f'UPDATE "{table}" SET "{column}" = %s WHERE "{column}" = %s RETURNING "{pk}"',
-                           [survivor_id, merged_id])
+            cursor.execute(
+                f'UPDATE "{table}" SET "{column}" = %s WHERE "{column}" = %s RETURNING "{pk}"', [survivor_id, merged_id]
+            )
             return [r[0] for r in cursor.fetchall()], []
     except IntegrityError:
         pass
@@ -119,12 +126,15 @@ def _move(model, column, survivor_id, merged_id):
 def _trust_order(survivor, merged, priority):
     """[first, second]: the record whose values win a disagreement. Trusted source priority first
     (a record's best source system), then the most recently updated; the survivor on a tie."""
+
     def rank(customer):
         ranks = [priority.index(s) for s in customer.source_systems if s in priority]
         return min(ranks) if ranks else len(priority)
 
-    key = {survivor.pk: (rank(survivor), -survivor.updated_at.timestamp(), 0),
-           merged.pk: (rank(merged), -merged.updated_at.timestamp(), 1)}
+    key = {
+        survivor.pk: (rank(survivor), -survivor.updated_at.timestamp(), 0),
+        merged.pk: (rank(merged), -merged.updated_at.timestamp(), 1),
+    }
     return sorted([survivor, merged], key=lambda c: key[c.pk])
 
 
@@ -166,8 +176,9 @@ def _demote_moved_primary_contacts(survivor_id, moved_ids):
         cursor.execute(
             f'UPDATE "{table}" AS moved SET is_primary = false WHERE moved.customer_id = %s AND moved.is_primary '
             f'AND moved.id = ANY(%s) AND EXISTS (SELECT 1 FROM "{table}" own WHERE own.customer_id = moved.customer_id '
-            f'AND own.kind = moved.kind AND own.is_primary AND NOT own.id = ANY(%s)) RETURNING moved.id',
-            [survivor_id, moved_ids, moved_ids])
+            f"AND own.kind = moved.kind AND own.is_primary AND NOT own.id = ANY(%s)) RETURNING moved.id",
+            [survivor_id, moved_ids, moved_ids],
+        )
         return sorted(r[0] for r in cursor.fetchall())
 
 
@@ -195,8 +206,10 @@ def merge_customers(survivor, merged, actor, reason="", candidate=None):
             before["deleted"][_table_key(model, field.column)] = deleted
     for model in DENORMALISED:
         with connection.cursor() as cursor:
-            cursor.execute(f'UPDATE "{model._meta.db_table}" SET customer_id = %s WHERE customer_id = %s RETURNING id',
-                           [survivor.pk, merged.pk])
+            cursor.execute(
+                f'UPDATE "{model._meta.db_table}" SET customer_id = %s WHERE customer_id = %s RETURNING id',
+                [survivor.pk, merged.pk],
+            )
             moved = [r[0] for r in cursor.fetchall()]
         if moved:
             before["moved"][_table_key(model, "customer_id")] = moved
@@ -212,17 +225,35 @@ def merge_customers(survivor, merged, actor, reason="", candidate=None):
         profile_model._base_manager.filter(customer_id=survivor.pk).update(**profile_values)
     Customer._base_manager.filter(pk=merged.pk).update(merged_into=survivor, updated_at=now)
     record = MergeRecord.objects.create(
-        bank_id=survivor.bank_id, survivor=survivor, merged=merged, merged_number=merged.number,
-        candidate=candidate, reason=reason[:300], before_state=before, merged_by=actor, merged_at=now,
+        bank_id=survivor.bank_id,
+        survivor=survivor,
+        merged=merged,
+        merged_number=merged.number,
+        candidate=candidate,
+        reason=reason[:300],
+        before_state=before,
+        merged_by=actor,
+        merged_at=now,
     )
     if candidate is not None:
-        MatchCandidate.objects.filter(pk=candidate.pk).update(status=MatchCandidate.Status.MERGED, decided_by=actor,
-                                                              decided_at=now, reason=reason[:300])
+        MatchCandidate.objects.filter(pk=candidate.pk).update(
+            status=MatchCandidate.Status.MERGED, decided_by=actor, decided_at=now, reason=reason[:300]
+        )
     after = _golden_row(Customer._base_manager.get(pk=survivor.pk))
-    audit.record("update", survivor, actor=actor, changes=audit.diff(before["survivor"]["customer"], after["customer"]),
-                 detail={"event": "customer.merge", "merged": merged.number, "merge_record": record.pk,
-                         "reason": reason, "moved": {k: len(v) for k, v in before["moved"].items()},
-                         "demoted_primary_contacts": len(demoted)})
+    audit.record(
+        "update",
+        survivor,
+        actor=actor,
+        changes=audit.diff(before["survivor"]["customer"], after["customer"]),
+        detail={
+            "event": "customer.merge",
+            "merged": merged.number,
+            "merge_record": record.pk,
+            "reason": reason,
+            "moved": {k: len(v) for k, v in before["moved"].items()},
+            "demoted_primary_contacts": len(demoted),
+        },
+    )
     return record
 
 
@@ -241,8 +272,10 @@ def unmerge(record, actor, reason=""):
         raise MergeError(_("The merged customer no longer points at the survivor."))
     later = MergeRecord.objects.filter(survivor_id=survivor.pk, unmerged_at__isnull=True, merged_at__gt=record.merged_at)
     if later.exists():
-        raise MergeError(_("Later merges into this customer must be undone first: %(numbers)s.")
-                         % {"numbers": ", ".join(later.values_list("merged_number", flat=True))})
+        raise MergeError(
+            _("Later merges into this customer must be undone first: %(numbers)s.")
+            % {"numbers": ", ".join(later.values_list("merged_number", flat=True))}
+        )
     state = record.before_state
     labels = {_table_key(model, field.column): model for model, field in customer_references()}
     labels.update({_table_key(model, "customer_id"): model for model in DENORMALISED})
@@ -254,7 +287,9 @@ def unmerge(record, actor, reason=""):
         with connection.cursor() as cursor:
             cursor.execute(
                 f'UPDATE "{model._meta.db_table}" SET "{column}" = %s WHERE "{model._meta.pk.column}" = ANY(%s) '
-                f'AND "{column}" = %s', [merged.pk, ids, survivor.pk])
+                f'AND "{column}" = %s',
+                [merged.pk, ids, survivor.pk],
+            )
     # The demoted contacts (back on the merged customer by now) were its primary ones.
     ContactPoint._base_manager.filter(pk__in=state.get("demoted_primary_contacts", [])).update(is_primary=True)
     for key, rows in state.get("deleted", {}).items():
@@ -276,16 +311,31 @@ def unmerge(record, actor, reason=""):
     # An undone merge says the two are different people: never propose the pair again.
     a, b = sorted([survivor.pk, merged.pk])
     MatchCandidate.objects.update_or_create(
-        customer_a_id=a, customer_b_id=b,
-        defaults={"bank_id": survivor.bank_id, "status": MatchCandidate.Status.DIFFERENT, "decided_by": actor,
-                  "decided_at": now, "reason": (reason or _("merge undone"))[:300]},
-        create_defaults={"bank_id": survivor.bank_id, "status": MatchCandidate.Status.DIFFERENT, "decided_by": actor,
-                         "decided_at": now, "reason": (reason or _("merge undone"))[:300], "score": 0,
-                         "found_by": "unmerge"},
+        customer_a_id=a,
+        customer_b_id=b,
+        defaults={
+            "bank_id": survivor.bank_id,
+            "status": MatchCandidate.Status.DIFFERENT,
+            "decided_by": actor,
+            "decided_at": now,
+            "reason": (reason or _("merge undone"))[:300],
+        },
+        create_defaults={
+            "bank_id": survivor.bank_id,
+            "status": MatchCandidate.Status.DIFFERENT,
+            "decided_by": actor,
+            "decided_at": now,
+            "reason": (reason or _("merge undone"))[:300],
+            "score": 0,
+            "found_by": "unmerge",
+        },
     )
-    audit.record("update", survivor, actor=actor,
-                 detail={"event": "customer.unmerge", "merged": record.merged_number, "merge_record": record.pk,
-                         "reason": reason})
+    audit.record(
+        "update",
+        survivor,
+        actor=actor,
+        detail={"event": "customer.unmerge", "merged": record.merged_number, "merge_record": record.pk, "reason": reason},
+    )
     record.refresh_from_db()
     return record
 
@@ -327,9 +377,15 @@ def decide_different(candidate, actor, reason):
         raise MergeError(_("Say why these are different customers."))
     candidate = _pending_candidate(candidate)
     now = timezone.now()
-    MatchCandidate.objects.filter(pk=candidate.pk).update(status=MatchCandidate.Status.DIFFERENT, decided_by=actor,
-                                                          decided_at=now, reason=reason.strip()[:300])
-    audit.record("update", candidate, actor=actor, changes={"status": [candidate.status, "different"]},
-                 detail={"event": "match.different", "reason": reason.strip()[:300]})
+    MatchCandidate.objects.filter(pk=candidate.pk).update(
+        status=MatchCandidate.Status.DIFFERENT, decided_by=actor, decided_at=now, reason=reason.strip()[:300]
+    )
+    audit.record(
+        "update",
+        candidate,
+        actor=actor,
+        changes={"status": [candidate.status, "different"]},
+        detail={"event": "match.different", "reason": reason.strip()[:300]},
+    )
     candidate.refresh_from_db()
     return candidate

@@ -76,31 +76,32 @@ class Customer(models.Model):
     # Search keys derived from the names (customers.search.name_grams): CJK unigrams and
     # bigrams, Latin word prefixes. Kept by save() and by the batch loaders.
     name_grams = ArrayField(models.CharField(max_length=40), default=list, blank=True, editable=False)
-    branch = models.ForeignKey(Branch, verbose_name=_("owning branch"), on_delete=models.PROTECT,
-                               related_name="customers")
+    branch = models.ForeignKey(Branch, verbose_name=_("owning branch"), on_delete=models.PROTECT, related_name="customers")
     primary_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("primary manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="managed_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("primary manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_customers",
     )
-    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=10, choices=Lifecycle.choices,
-                                       default=Lifecycle.PROSPECT)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=10, choices=Lifecycle.choices, default=Lifecycle.PROSPECT)
     tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.MASS)
-    star_rating = models.PositiveSmallIntegerField(_("stars"), default=1,
-                                                   validators=[MinValueValidator(0), MaxValueValidator(7)])
+    star_rating = models.PositiveSmallIntegerField(_("stars"), default=1, validators=[MinValueValidator(0), MaxValueValidator(7)])
     risk_level = models.CharField(_("risk level"), max_length=2, choices=Risk.choices, blank=True)
     aum = models.DecimalField(_("AUM (base currency)"), default=0, **MONEY)  # kept by the nightly batch
     contribution = models.DecimalField(_("contribution"), default=0, **MONEY)
-    source_systems = ArrayField(models.CharField(max_length=30), default=list, blank=True,
-                                verbose_name=_("source systems"))
+    source_systems = ArrayField(models.CharField(max_length=30), default=list, blank=True, verbose_name=_("source systems"))
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     do_not_sms = models.BooleanField(_("no SMS"), default=False)
     do_not_email = models.BooleanField(_("no e-mail"), default=False)
-    household = models.ForeignKey("Household", verbose_name=_("household"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="members")
-    merged_into = models.ForeignKey("self", verbose_name=_("merged into"), null=True, blank=True,
-                                    on_delete=models.PROTECT, related_name="merged_from")
-    tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers", blank=True,
-                                  verbose_name=_("tags"))
+    household = models.ForeignKey(
+        "Household", verbose_name=_("household"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    merged_into = models.ForeignKey(
+        "self", verbose_name=_("merged into"), null=True, blank=True, on_delete=models.PROTECT, related_name="merged_from"
+    )
+    tags = models.ManyToManyField("Tag", through="CustomerTag", related_name="customers", blank=True, verbose_name=_("tags"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -171,8 +172,7 @@ class RetailProfile(models.Model):
         HIGH = "high", _("500k–2m a year")
         VERY_HIGH = "very_high", _("Over 2m a year")
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="retail_profile",
-                                    primary_key=True)
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="retail_profile", primary_key=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     nationality = CountryField(_("nationality"), blank=True)
@@ -201,10 +201,8 @@ class CorporateProfile(models.Model):
         MEDIUM = "medium", _("Medium")
         LARGE = "large", _("Large")
 
-    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="corporate_profile",
-                                    primary_key=True)
-    registration_code = models.CharField(_("registration / unified social credit code"), max_length=30,
-                                         blank=True, db_index=True)
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="corporate_profile", primary_key=True)
+    registration_code = models.CharField(_("registration / unified social credit code"), max_length=30, blank=True, db_index=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
     legal_representative = models.CharField(_("legal representative"), max_length=100, blank=True)
     registered_capital = models.DecimalField(_("registered capital"), null=True, blank=True, **MONEY)
@@ -262,8 +260,11 @@ class IdentityDocument(models.Model):
         verbose_name = _("identity document")
         verbose_name_plural = _("identity documents")
         indexes = [models.Index(fields=["bank_id", "doc_type", "number_hash"], name="identity_lookup")]
-        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_key"],
-                                               condition=~models.Q(source_key=""), name="identity_source_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_id", "source_system", "source_key"], condition=~models.Q(source_key=""), name="identity_source_key"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_doc_type_display()} {self.number_masked}"
@@ -315,8 +316,11 @@ class ContactPoint(models.Model):
         verbose_name = _("contact point")
         verbose_name_plural = _("contact points")
         indexes = [models.Index(fields=["bank_id", "value"], name="contact_lookup")]
-        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_key"],
-                                               condition=~models.Q(source_key=""), name="contact_source_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_id", "source_system", "source_key"], condition=~models.Q(source_key=""), name="contact_source_key"
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.masked_value}"
@@ -367,8 +371,9 @@ class Address(models.Model):
 class Household(models.Model):
     bank = models.ForeignKey(Bank, on_delete=models.PROTECT, related_name="households")
     name = models.CharField(_("name"), max_length=200)
-    primary_member = models.ForeignKey(Customer, verbose_name=_("primary member"), null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
+    primary_member = models.ForeignKey(
+        Customer, verbose_name=_("primary member"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("household")
@@ -392,25 +397,36 @@ class Relationship(models.Model):
 
     # How the relation reads from the other side ("A parent of B" = "B child of A").
     INVERSE = {
-        "spouse": _("Spouse"), "parent": _("Child of"), "child": _("Parent of"), "sibling": _("Sibling"),
-        "legal_rep": _("Has legal representative"), "shareholder": _("Has shareholder"),
-        "guarantor": _("Guaranteed by"), "employee": _("Employer of"), "beneficial_owner": _("Owned by"),
+        "spouse": _("Spouse"),
+        "parent": _("Child of"),
+        "child": _("Parent of"),
+        "sibling": _("Sibling"),
+        "legal_rep": _("Has legal representative"),
+        "shareholder": _("Has shareholder"),
+        "guarantor": _("Guaranteed by"),
+        "employee": _("Employer of"),
+        "beneficial_owner": _("Owned by"),
     }
 
     bank_id = models.BigIntegerField(db_index=True)
     from_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relationships_out")
     to_customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="relationships_in")
     kind = models.CharField(_("relationship"), max_length=20, choices=Kind.choices)
-    share_percent = models.DecimalField(_("share %"), max_digits=5, decimal_places=2, null=True, blank=True,
-                                        validators=[MinValueValidator(0), MaxValueValidator(100)])
+    share_percent = models.DecimalField(
+        _("share %"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("relationship")
         verbose_name_plural = _("relationships")
         constraints = [
-            models.CheckConstraint(condition=~models.Q(from_customer=models.F("to_customer")),
-                                   name="relationship_not_self"),
+            models.CheckConstraint(condition=~models.Q(from_customer=models.F("to_customer")), name="relationship_not_self"),
             models.UniqueConstraint(fields=["from_customer", "to_customer", "kind"], name="relationship_unique"),
         ]
 
@@ -489,8 +505,9 @@ class Holding(models.Model):
     bank_id = models.BigIntegerField(db_index=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="holdings")
     product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
-    branch = models.ForeignKey(Branch, verbose_name=_("opening branch"), null=True, blank=True,
-                               on_delete=models.SET_NULL, related_name="+")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("opening branch"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     account_number = models.CharField(_("account number"), max_length=40)
     currency = models.CharField(_("currency"), max_length=3)
     balance = models.DecimalField(_("balance"), default=0, **MONEY)
@@ -571,8 +588,9 @@ class Transaction(models.Model):
     bank_id = models.BigIntegerField()
     customer_id = models.BigIntegerField()  # denormalised: the 360 page reads by customer
     # db_index=False: txn_holding_time (holding, -occurred_at) serves every look-up by holding.
-    holding = models.ForeignKey(Holding, on_delete=models.CASCADE, related_name="transactions", db_constraint=False,
-                                db_index=False)
+    holding = models.ForeignKey(
+        Holding, on_delete=models.CASCADE, related_name="transactions", db_constraint=False, db_index=False
+    )
     occurred_at = models.DateTimeField(_("time"))
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3)
@@ -591,8 +609,11 @@ class Transaction(models.Model):
     class Meta:
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
-        constraints = [models.UniqueConstraint(fields=["bank_id", "source_system", "source_txn_id"],
-                                               condition=~models.Q(source_txn_id=""), name="txn_source_key")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_id", "source_system", "source_txn_id"], condition=~models.Q(source_txn_id=""), name="txn_source_key"
+            )
+        ]
         # Every index here is paid for on each of the millions of rows a nightly feed inserts
         # (customers/feeds): keep only what a page or job reads. A delivery (source, business
         # date) is found through a BRIN index: loads append day by day, so its block ranges are
@@ -628,8 +649,9 @@ class ServiceContact(models.Model):
 
     bank_id = models.BigIntegerField(db_index=True)
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="service_contacts")
-    staff = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.MANAGER)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
     occurred_at = models.DateTimeField(_("time"), default=timezone.now)
@@ -741,8 +763,9 @@ class CustomerGroup(models.Model):
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="customer_groups")
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.STATIC)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE,
-                              related_name="customer_groups")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="customer_groups"
+    )
     filter_query = models.TextField(_("saved filter"), blank=True)  # the list page's query string
     members = models.ManyToManyField(Customer, related_name="groups", blank=True, verbose_name=_("members"))
     created_at = models.DateTimeField(_("created"), default=timezone.now)
@@ -826,8 +849,14 @@ class MaintenanceBatch(models.Model):
         APPLIED = "applied", _("Applied")
 
     bank = models.ForeignKey(Bank, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
     original_name = models.CharField(_("file name"), max_length=255)
     file = models.FileField(_("stored file"), upload_to=maintenance_upload_path, max_length=300, blank=True)
@@ -842,8 +871,9 @@ class MaintenanceBatch(models.Model):
     changed_rows = models.PositiveIntegerField(_("rows with changes"), default=0)
     unchanged_rows = models.PositiveIntegerField(_("unchanged rows"), default=0)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
-    applied_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("applied by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("applied by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = MaintenanceBatchQuerySet.as_manager()
 

@@ -38,15 +38,19 @@ class AttributionRule(models.Model):
         CLAIM = "claim", _("Claim by a manager, approved by a supervisor")
         SUPERVISOR = "supervisor", _("Assignment by a supervisor")
 
-    bank = models.OneToOneField("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.CASCADE,
-                                related_name="attribution_rule")
-    branch_rule = models.CharField(_("owning branch by"), max_length=20, choices=BranchRule.choices,
-                                   default=BranchRule.OPENING_BRANCH)
-    manager_rule = models.CharField(_("primary manager by"), max_length=20, choices=ManagerRule.choices,
-                                    default=ManagerRule.CLAIM)
+    bank = models.OneToOneField(
+        "sysadmin.Bank", verbose_name=_("bank"), on_delete=models.CASCADE, related_name="attribution_rule"
+    )
+    branch_rule = models.CharField(
+        _("owning branch by"), max_length=20, choices=BranchRule.choices, default=BranchRule.OPENING_BRANCH
+    )
+    manager_rule = models.CharField(
+        _("primary manager by"), max_length=20, choices=ManagerRule.choices, default=ManagerRule.CLAIM
+    )
     updated_at = models.DateTimeField(_("changed"), auto_now=True)
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     objects = AttributionRuleQuerySet.as_manager()
 
@@ -61,10 +65,12 @@ class AttributionRule(models.Model):
 
 class MarketingCredit(models.Model):
     bank_id = models.BigIntegerField(_("bank"))
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="marketing_credits")
-    manager = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("credited manager"), on_delete=models.PROTECT,
-                                related_name="+")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="marketing_credits"
+    )
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("credited manager"), on_delete=models.PROTECT, related_name="+"
+    )
     credited_at = models.DateTimeField(_("credited"), default=timezone.now)
     source = models.CharField(_("source"), max_length=60, blank=True)  # e.g. "opportunity:123"
 
@@ -94,21 +100,61 @@ class AssignmentChange(models.Model):
         ATTRIBUTION = "attribution", _("Attribution rule (nightly)")
 
     bank_id = models.BigIntegerField(_("bank"))
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="assignment_history", db_index=False)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        on_delete=models.CASCADE,
+        related_name="assignment_history",
+        db_index=False,
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
     # No index on the people and branches: 20k-row hand-overs insert here in one statement.
-    from_manager = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("from manager"), null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="+", db_index=False)
-    to_manager = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("to manager"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+", db_index=False)
-    from_branch = models.ForeignKey("sysadmin.Branch", verbose_name=_("from branch"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+", db_index=False)
-    to_branch = models.ForeignKey("sysadmin.Branch", verbose_name=_("to branch"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+", db_index=False)
+    from_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    to_manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    from_branch = models.ForeignKey(
+        "sysadmin.Branch",
+        verbose_name=_("from branch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
+    to_branch = models.ForeignKey(
+        "sysadmin.Branch",
+        verbose_name=_("to branch"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     change_request_id = models.BigIntegerField(_("change request"), null=True, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-                              on_delete=models.SET_NULL, related_name="+", db_index=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     at = models.DateTimeField(_("time"), default=timezone.now)
     business_date = models.DateField(_("business date"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
@@ -122,8 +168,9 @@ class AssignmentChange(models.Model):
         indexes = [
             models.Index(fields=["customer", "-at"], name="assignchg_customer_time"),
             models.Index(fields=["bank_id", "-at"], name="assignchg_bank_time"),
-            models.Index(fields=["change_request_id"], name="assignchg_request",
-                         condition=models.Q(change_request_id__isnull=False)),
+            models.Index(
+                fields=["change_request_id"], name="assignchg_request", condition=models.Q(change_request_id__isnull=False)
+            ),
         ]
         permissions = [
             ("claim_customer", "Claim unassigned customers (maker)"),

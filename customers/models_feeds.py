@@ -52,10 +52,16 @@ class SourceRecord(models.Model):
     address = models.CharField(_("address"), max_length=300, blank=True)
     branch_code = models.CharField(_("branch code"), max_length=30, blank=True)
     # db_index=False: sourcerecord_customer is that index (a second copy cost every feed row its upkeep).
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), null=True, blank=True,
-                                 on_delete=models.SET_NULL, related_name="source_records", db_index=False)
-    match_status = models.CharField(_("match status"), max_length=12, choices=MatchStatus.choices,
-                                    default=MatchStatus.UNRESOLVED)
+    customer = models.ForeignKey(
+        "customers.Customer",
+        verbose_name=_("customer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="source_records",
+        db_index=False,
+    )
+    match_status = models.CharField(_("match status"), max_length=12, choices=MatchStatus.choices, default=MatchStatus.UNRESOLVED)
     loaded_by_run_id = models.BigIntegerField(_("loaded by job run"), null=True, blank=True)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
 
@@ -134,10 +140,17 @@ class FeedLoad(models.Model):
     rows_rejected = models.BigIntegerField(_("rejected"), default=0)
     matched = models.BigIntegerField(_("matched"), default=0)
     merged = models.BigIntegerField(_("merged"), default=0)
-    job_run = models.ForeignKey("ocrm.JobRun", verbose_name=_("job run"), null=True, blank=True,
-                                on_delete=models.SET_NULL, related_name="+")
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    job_run = models.ForeignKey(
+        "ocrm.JobRun", verbose_name=_("job run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("received"), default=timezone.now)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 

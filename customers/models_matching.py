@@ -35,10 +35,10 @@ class MatchRule(models.Model):
     applies_to = models.CharField(_("customer kind"), max_length=10, choices=AppliesTo.choices)
     # deterministic: ["identity"] or ["registration_code"]; scored: {"name": 40, "birth_date": 25, ...}
     fields = models.JSONField(_("fields / weights"), default=dict)
-    upper_threshold = models.DecimalField(_("merge automatically at or above"), max_digits=5, decimal_places=2,
-                                          null=True, blank=True)
-    lower_threshold = models.DecimalField(_("review at or above"), max_digits=5, decimal_places=2, null=True,
-                                          blank=True)
+    upper_threshold = models.DecimalField(
+        _("merge automatically at or above"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    lower_threshold = models.DecimalField(_("review at or above"), max_digits=5, decimal_places=2, null=True, blank=True)
     # Source systems in the order their values win when records disagree (survivorship).
     source_priority = models.JSONField(_("trusted source priority"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
@@ -57,24 +57,28 @@ class MatchRule(models.Model):
 
         if self.kind == self.Kind.DETERMINISTIC:
             if not isinstance(self.fields, list) or not self.fields or any(f not in DETERMINISTIC_KEYS for f in self.fields):
-                raise ValidationError({"fields": _("A deterministic rule lists keys among: %(keys)s.")
-                                       % {"keys": ", ".join(DETERMINISTIC_KEYS)}})
+                raise ValidationError(
+                    {"fields": _("A deterministic rule lists keys among: %(keys)s.") % {"keys": ", ".join(DETERMINISTIC_KEYS)}}
+                )
             return
         if not isinstance(self.fields, dict) or not self.fields:
-            raise ValidationError({"fields": _("A scored rule maps fields to weights, e.g. {\"name\": 40}.")})
+            raise ValidationError({"fields": _('A scored rule maps fields to weights, e.g. {"name": 40}.')})
         for name, weight in self.fields.items():
             if name not in SCORED_FIELDS:
-                raise ValidationError({"fields": _("Unknown field %(name)s; choose among: %(fields)s.")
-                                       % {"name": name, "fields": ", ".join(SCORED_FIELDS)}})
+                raise ValidationError(
+                    {
+                        "fields": _("Unknown field %(name)s; choose among: %(fields)s.")
+                        % {"name": name, "fields": ", ".join(SCORED_FIELDS)}
+                    }
+                )
             if not isinstance(weight, (int, float)) or weight < 0:
-                raise ValidationError({"fields": _("The weight of %(name)s must be a number of 0 or more.")
-                                       % {"name": name}})
+                raise ValidationError({"fields": _("The weight of %(name)s must be a number of 0 or more.") % {"name": name}})
         if self.upper_threshold is None or self.lower_threshold is None:
             raise ValidationError(_("A scored rule needs both thresholds."))
         if not (0 < self.lower_threshold <= self.upper_threshold <= 100):
             raise ValidationError(_("Thresholds must satisfy 0 < review ≤ automatic merge ≤ 100."))
         if not isinstance(self.source_priority, list) or any(not isinstance(s, str) for s in self.source_priority):
-            raise ValidationError({"source_priority": _("List source system codes, e.g. [\"core\", \"cards\"].")})
+            raise ValidationError({"source_priority": _('List source system codes, e.g. ["core", "cards"].')})
 
 
 class MatchCandidateQuerySet(ScopedQuerySet):
@@ -103,18 +107,17 @@ class MatchCandidate(models.Model):
         DIFFERENT = "different", _("Different customers")
 
     bank_id = models.BigIntegerField(_("bank"))
-    customer_a = models.ForeignKey("customers.Customer", verbose_name=_("customer A"), on_delete=models.CASCADE,
-                                   related_name="+")
-    customer_b = models.ForeignKey("customers.Customer", verbose_name=_("customer B"), on_delete=models.CASCADE,
-                                   related_name="+")
+    customer_a = models.ForeignKey("customers.Customer", verbose_name=_("customer A"), on_delete=models.CASCADE, related_name="+")
+    customer_b = models.ForeignKey("customers.Customer", verbose_name=_("customer B"), on_delete=models.CASCADE, related_name="+")
     score = models.DecimalField(_("score"), max_digits=5, decimal_places=2)
     comparison = models.JSONField(_("field comparison"), default=dict)  # field -> similarity 0..1
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     found_by = models.CharField(_("found by"), max_length=20, default="feed")  # feed | duplicate_scan
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("found"), default=timezone.now)
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True,
-                                   on_delete=models.SET_NULL, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
 
     objects = MatchCandidateQuerySet.as_manager()
@@ -125,8 +128,7 @@ class MatchCandidate(models.Model):
         ordering = ["-score", "id"]
         constraints = [
             models.UniqueConstraint(fields=["customer_a", "customer_b"], name="matchcandidate_pair"),
-            models.CheckConstraint(condition=models.Q(customer_a__lt=models.F("customer_b")),
-                                   name="matchcandidate_ordered"),
+            models.CheckConstraint(condition=models.Q(customer_a__lt=models.F("customer_b")), name="matchcandidate_ordered"),
         ]
         indexes = [
             models.Index(fields=["bank_id", "status", "-score"], name="matchcandidate_queue"),
@@ -150,20 +152,30 @@ class MergeRecord(models.Model):
     both golden records had before, so unmerge() restores the exact before-state."""
 
     bank_id = models.BigIntegerField(_("bank"))
-    survivor = models.ForeignKey("customers.Customer", verbose_name=_("surviving customer"),
-                                 on_delete=models.PROTECT, related_name="merges_received")
-    merged = models.ForeignKey("customers.Customer", verbose_name=_("merged customer"), on_delete=models.PROTECT,
-                               related_name="merges_given")
+    survivor = models.ForeignKey(
+        "customers.Customer", verbose_name=_("surviving customer"), on_delete=models.PROTECT, related_name="merges_received"
+    )
+    merged = models.ForeignKey(
+        "customers.Customer", verbose_name=_("merged customer"), on_delete=models.PROTECT, related_name="merges_given"
+    )
     merged_number = models.CharField(_("merged customer number"), max_length=32)
-    candidate = models.ForeignKey(MatchCandidate, verbose_name=_("match candidate"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    candidate = models.ForeignKey(
+        MatchCandidate, verbose_name=_("match candidate"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     before_state = models.JSONField(_("before-state"), default=dict)
-    merged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    merged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("merged by"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     merged_at = models.DateTimeField(_("merged"), default=timezone.now)
-    unmerged_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("unmerged by"), null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("unmerged by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     unmerged_at = models.DateTimeField(_("unmerged"), null=True, blank=True)
 
     objects = MergeRecordQuerySet.as_manager()

@@ -24,7 +24,8 @@ class CustomerShareQuerySet(ScopedQuerySet):
         made, the shares made to them and the shares of the customers they manage."""
         if scope_of(user) == "own":
             return self.filter(bank_id=user.bank_id).filter(
-                models.Q(shared_by=user) | models.Q(shared_with=user) | models.Q(customer__primary_manager=user))
+                models.Q(shared_by=user) | models.Q(shared_with=user) | models.Q(customer__primary_manager=user)
+            )
         return super().visible_to(user)
 
     def in_force(self):
@@ -34,8 +35,7 @@ class CustomerShareQuerySet(ScopedQuerySet):
     def open(self):
         """Shares that still count: in force, or waiting for a supervisor's approval."""
         return self.filter(revoked_at__isnull=True).filter(
-            models.Q(status=CustomerShare.Status.PENDING)
-            | models.Q(status=CustomerShare.Status.ACTIVE, expires_at__gt=Now())
+            models.Q(status=CustomerShare.Status.PENDING) | models.Q(status=CustomerShare.Status.ACTIVE, expires_at__gt=Now())
         )
 
 
@@ -47,23 +47,28 @@ class CustomerShare(models.Model):
         REVOKED = "revoked", _("Revoked")
 
     bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE,
-                                 related_name="shares")
-    shared_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("shared by"), on_delete=models.PROTECT,
-                                  related_name="customer_shares_made")
-    shared_with = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("shared with"), on_delete=models.PROTECT,
-                                    related_name="customer_shares_received")
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="shares"
+    )
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("shared by"), on_delete=models.PROTECT, related_name="customer_shares_made"
+    )
+    shared_with = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("shared with"), on_delete=models.PROTECT, related_name="customer_shares_received"
+    )
     can_edit = models.BooleanField(_("may edit"), default=False)
     expires_at = models.DateTimeField(_("until"))
     reason = models.TextField(_("reason"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    change_request = models.ForeignKey("ocrm.ChangeRequest", verbose_name=_("change request"), null=True, blank=True,
-                                       on_delete=models.SET_NULL, related_name="+")
+    change_request = models.ForeignKey(
+        "ocrm.ChangeRequest", verbose_name=_("change request"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     approved_at = models.DateTimeField(_("in force since"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("revoked by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     objects = CustomerShareQuerySet.as_manager()
 

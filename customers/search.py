@@ -33,7 +33,7 @@ def _cjk_grams(text):
     grams = set()
     for run in CJK.findall(text):
         grams.update(run)
-        grams.update(run[i:i + 2] for i in range(len(run) - 1))
+        grams.update(run[i : i + 2] for i in range(len(run) - 1))
     return grams
 
 
@@ -62,7 +62,7 @@ def query_grams(text):
         if len(run) == 1:
             grams.add(run)
         else:
-            grams.update(run[i:i + 2] for i in range(len(run) - 1))
+            grams.update(run[i : i + 2] for i in range(len(run) - 1))
             if len(run) > 2:
                 recheck = run
     for word in WORD.findall(_fold(text)):

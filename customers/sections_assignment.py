@@ -12,13 +12,19 @@ HISTORY_LIMIT = 10
 
 def ownership_context(customer, user):
     pending = pending_by_customer([customer.pk]).get(customer.pk, {"transfer": None, "claims": []})
-    history = list(AssignmentChange.objects.filter(customer=customer)
-                   .select_related("from_manager", "to_manager", "from_branch", "to_branch", "actor")
-                   .order_by("-at", "-id")[:HISTORY_LIMIT])
-    return {"transfer": pending["transfer"], "claims": pending["claims"], "assignment_history": history,
-            "may_transfer": user.has_perm("customers.transfer_customer"),
-            "may_reassign": user.has_perm("customers.reassign_customer"),
-            "may_claim": user.has_perm("customers.claim_customer") and customer.primary_manager_id is None}
+    history = list(
+        AssignmentChange.objects.filter(customer=customer)
+        .select_related("from_manager", "to_manager", "from_branch", "to_branch", "actor")
+        .order_by("-at", "-id")[:HISTORY_LIMIT]
+    )
+    return {
+        "transfer": pending["transfer"],
+        "claims": pending["claims"],
+        "assignment_history": history,
+        "may_transfer": user.has_perm("customers.transfer_customer"),
+        "may_reassign": user.has_perm("customers.reassign_customer"),
+        "may_claim": user.has_perm("customers.claim_customer") and customer.primary_manager_id is None,
+    }
 
 
 def register_sections():

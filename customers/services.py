@@ -40,17 +40,42 @@ NUMBER_PREFIX = "C"
 NUMBER_DIGITS = 10
 
 CUSTOMER_FIELDS = ("name_local", "name_latin", "branch", "risk_level", "do_not_contact", "do_not_sms", "do_not_email")
-RETAIL_FIELDS = ("gender", "birth_date", "nationality", "occupation", "employer", "education", "marital_status",
-                 "income_band", "interests", "hobbies", "personality_notes", "preference_notes")
-CORPORATE_FIELDS = ("registration_code", "industry", "legal_representative", "registered_capital", "capital_currency",
-                    "size", "founded_on", "is_listed")
+RETAIL_FIELDS = (
+    "gender",
+    "birth_date",
+    "nationality",
+    "occupation",
+    "employer",
+    "education",
+    "marital_status",
+    "income_band",
+    "interests",
+    "hobbies",
+    "personality_notes",
+    "preference_notes",
+)
+CORPORATE_FIELDS = (
+    "registration_code",
+    "industry",
+    "legal_representative",
+    "registered_capital",
+    "capital_currency",
+    "size",
+    "founded_on",
+    "is_listed",
+)
 IDENTITY_FIELDS = ("doc_type", "issuing_country", "expiry_date")
 
 
 def register_handlers():
     """Called from CustomersConfig.ready()."""
-    approvals.register(ACTION_UPDATE, apply=apply_customer_update, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Change customer data"), on_reject=reject_customer_update)
+    approvals.register(
+        ACTION_UPDATE,
+        apply=apply_customer_update,
+        checker_perm=CHECKER_PERM,
+        label=gettext_lazy("Change customer data"),
+        on_reject=reject_customer_update,
+    )
 
 
 # --- values -------------------------------------------------------------------------------
@@ -95,23 +120,27 @@ def _profile(customer):
 
 
 def primary_identity(customer):
-    return (IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "pk").first())
+    return IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "pk").first()
 
 
 def identity_summary(document):
     """What a person may read about an identity document (never the clear number)."""
     if document is None:
         return None
-    return {"doc_type": document.doc_type, "number_masked": document.number_masked,
-            "issuing_country": str(document.issuing_country or ""),
-            "expiry_date": audit._jsonable(document.expiry_date)}
+    return {
+        "doc_type": document.doc_type,
+        "number_masked": document.number_masked,
+        "issuing_country": str(document.issuing_country or ""),
+        "expiry_date": audit._jsonable(document.expiry_date),
+    }
 
 
 def current_values(customer):
     """{field: JSON value} of every editable field of the customer."""
     profile = _profile(customer)
-    values = {name: _to_json(customer, name, getattr(customer, "branch_id" if name == "branch" else name))
-              for name in CUSTOMER_FIELDS}
+    values = {
+        name: _to_json(customer, name, getattr(customer, "branch_id" if name == "branch" else name)) for name in CUSTOMER_FIELDS
+    }
     values.update({name: _to_json(customer, name, getattr(profile, name)) for name in profile_fields(customer.kind)})
     values[IDENTITY] = identity_summary(primary_identity(customer))
     return values
@@ -119,8 +148,11 @@ def current_values(customer):
 
 def checker_fields(bank):
     value = parameters.get("customers.checker_fields", bank)
-    return set(value) if isinstance(value, list) else set(parameters.parse_value(
-        "json", parameters.DEFAULTS["customers.checker_fields"][1]))
+    return (
+        set(value)
+        if isinstance(value, list)
+        else set(parameters.parse_value("json", parameters.DEFAULTS["customers.checker_fields"][1]))
+    )
 
 
 # --- validation shared by pages, services and batch maintenance ---------------------------------
@@ -139,10 +171,16 @@ def normalise_contact(kind, value, region):
             raise ValidationError(_("%(value)s is not a phone number.") % {"value": text}) from None
         if not phonenumbers.is_valid_number(parsed):
             raise ValidationError(
-                _("%(value)s is not a valid phone number in %(region)s; write a number of another country with + "
-                  "and its country code.") % {"value": text, "region": region})
+                _(
+                    "%(value)s is not a valid phone number in %(region)s; write a number of another country with + "
+                    "and its country code."
+                )
+                % {"value": text, "region": region}
+            )
         if kind == ContactPoint.Kind.MOBILE and phonenumbers.number_type(parsed) not in (
-                phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
             raise ValidationError(_("%(value)s is not a mobile number.") % {"value": text})
         return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     if kind == ContactPoint.Kind.EMAIL:
@@ -160,8 +198,12 @@ def validate_identity_number(doc_type, number):
     if not text:
         raise ValidationError({"number": _("Enter the document number.")})
     if doc_type == IdentityDocument.Type.RESIDENT_ID and not pii.resident_id_is_valid(text):
-        raise ValidationError({"number": _("%(masked)s is not a valid resident ID number: the check digit or the "
-                                           "birth date in it is wrong.") % {"masked": pii.mask_id(text)}})
+        raise ValidationError(
+            {
+                "number": _("%(masked)s is not a valid resident ID number: the check digit or the birth date in it is wrong.")
+                % {"masked": pii.mask_id(text)}
+            }
+        )
     return text
 
 
@@ -174,7 +216,7 @@ def _check_branch(customer_bank_id, branch_id):
 
 
 def next_customer_number(bank):
-    """"C" + 10 digits from one PostgreSQL sequence: race-free without locking any row, and
+    """ "C" + 10 digits from one PostgreSQL sequence: race-free without locking any row, and
     unique in every bank. Numbers already taken (imported customers) are skipped."""
     with connection.cursor() as cursor:
         # The advisory lock makes the first creation of the sequence safe when two requests race.
@@ -201,31 +243,51 @@ def create_customer(data, actor):
     _check_branch(branch.bank_id, branch.pk)
     with audit.acting_as(actor):
         customer = Customer(
-            bank_id=branch.bank_id, number=next_customer_number(branch.bank_id), kind=data["kind"],
-            name_local=data["name_local"].strip(), name_latin=(data.get("name_latin") or "").strip(), branch=branch,
-            primary_manager=data.get("primary_manager"), risk_level=data.get("risk_level") or "",
+            bank_id=branch.bank_id,
+            number=next_customer_number(branch.bank_id),
+            kind=data["kind"],
+            name_local=data["name_local"].strip(),
+            name_latin=(data.get("name_latin") or "").strip(),
+            branch=branch,
+            primary_manager=data.get("primary_manager"),
+            risk_level=data.get("risk_level") or "",
             **{flag: bool(data.get(flag)) for flag in ("do_not_contact", "do_not_sms", "do_not_email")},
         )
         customer.full_clean(exclude=["name_grams"])
         customer.save()
         profile_model = RetailProfile if customer.is_retail else CorporateProfile
-        profile_model.objects.create(customer=customer, **{
-            k: v for k, v in (data.get("profile") or {}).items() if k in profile_fields(customer.kind)})
+        profile_model.objects.create(
+            customer=customer, **{k: v for k, v in (data.get("profile") or {}).items() if k in profile_fields(customer.kind)}
+        )
         identity = data.get("identity")
         if identity:
-            document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type=identity["doc_type"],
-                                        issuing_country=identity["issuing_country"],
-                                        expiry_date=identity.get("expiry_date"), is_primary=True)
+            document = IdentityDocument(
+                bank_id=customer.bank_id,
+                customer=customer,
+                doc_type=identity["doc_type"],
+                issuing_country=identity["issuing_country"],
+                expiry_date=identity.get("expiry_date"),
+                is_primary=True,
+            )
             document.set_number(validate_identity_number(identity["doc_type"], identity["number"]))
             document.save()
         for contact in data.get("contacts") or ():
             ContactPoint.objects.create(
-                bank_id=customer.bank_id, customer=customer, kind=contact["kind"],
+                bank_id=customer.bank_id,
+                customer=customer,
+                kind=contact["kind"],
                 value=normalise_contact(contact["kind"], contact["value"], branch.country),
-                is_primary=bool(contact.get("is_primary")))
+                is_primary=bool(contact.get("is_primary")),
+            )
     if not Customer.objects.visible_to(actor).filter(pk=customer.pk).exists():
-        raise ValidationError({"branch": _("You could not see a customer of this branch and manager: choose a branch "
-                                           "in your scope, or yourself as the manager.")})
+        raise ValidationError(
+            {
+                "branch": _(
+                    "You could not see a customer of this branch and manager: choose a branch "
+                    "in your scope, or yourself as the manager."
+                )
+            }
+        )
     return customer
 
 
@@ -250,12 +312,15 @@ def _identity_change(customer, requested, current_document):
         # The type changes to resident ID but the number stays: it must then be a valid one.
         validate_identity_number(doc_type, current_document.clear_number() or "")
     before = identity_summary(current_document)
-    after = {"doc_type": doc_type,
-             "number_masked": pii.mask_id(new_number) if new_number else before["number_masked"],
-             "issuing_country": str(requested.get("issuing_country") or ""),
-             "expiry_date": audit._jsonable(requested.get("expiry_date"))}
+    after = {
+        "doc_type": doc_type,
+        "number_masked": pii.mask_id(new_number) if new_number else before["number_masked"],
+        "issuing_country": str(requested.get("issuing_country") or ""),
+        "expiry_date": audit._jsonable(requested.get("expiry_date")),
+    }
     number_changes = new_number is not None and (
-        current_document is None or pii.keyed_hash(new_number) != current_document.number_hash)
+        current_document is None or pii.keyed_hash(new_number) != current_document.number_hash
+    )
     if after == before and not number_changes:
         return {}, {}
     if not after["issuing_country"]:
@@ -275,8 +340,14 @@ def update_customer(customer, changes, actor, reason=""):
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
     with transaction.atomic(), audit.acting_as(actor):
-        locked = (Customer.objects.visible_to(actor).active().select_for_update(of=("self",))
-                  .select_related("branch").filter(pk=customer.pk).first())
+        locked = (
+            Customer.objects.visible_to(actor)
+            .active()
+            .select_for_update(of=("self",))
+            .select_related("branch")
+            .filter(pk=customer.pk)
+            .first()
+        )
         if locked is None:
             raise Http404
         customer = locked
@@ -305,12 +376,24 @@ def update_customer(customer, changes, actor, reason=""):
             for request in approvals.pending_for(customer).filter(action=ACTION_UPDATE):
                 waiting |= set(request.changes) & set(pending)
             if waiting:
-                raise ValidationError({field if field != IDENTITY else "doc_type": _(
-                    "A change of this field already awaits approval; wait for the decision.") for field in waiting})
+                raise ValidationError(
+                    {
+                        field if field != IDENTITY else "doc_type": _(
+                            "A change of this field already awaits approval; wait for the decision."
+                        )
+                        for field in waiting
+                    }
+                )
             change_request = approvals.submit(
-                action=ACTION_UPDATE, obj=customer, changes=pending, maker=actor, bank_id=customer.bank_id,
-                branch_path=customer.branch.path, payload={k: v for k, v in payload.items() if k in pending},
-                reason=reason or "")
+                action=ACTION_UPDATE,
+                obj=customer,
+                changes=pending,
+                maker=actor,
+                bank_id=customer.bank_id,
+                branch_path=customer.branch.path,
+                payload={k: v for k, v in payload.items() if k in pending},
+                reason=reason or "",
+            )
         if applied:
             _apply(customer, applied, {k: v for k, v in payload.items() if k in applied})
     return UpdateResult(applied=applied, pending=pending, change_request=change_request)
@@ -335,8 +418,7 @@ def _apply(customer, diffs, payload):
         profile.save(update_fields=profile_changes)
     if IDENTITY in diffs:
         values = payload[IDENTITY]
-        document = primary_identity(customer) or IdentityDocument(bank_id=customer.bank_id, customer=customer,
-                                                                  is_primary=True)
+        document = primary_identity(customer) or IdentityDocument(bank_id=customer.bank_id, customer=customer, is_primary=True)
         document.doc_type, document.issuing_country = values["doc_type"], values["issuing_country"]
         document.expiry_date = _from_json_date(values.get("expiry_date"))
         if values.get("number_encrypted"):
@@ -352,8 +434,9 @@ def apply_customer_update(change_request, checker):
     """The approval handler: apply exactly the recorded changes, inside the approving
     transaction, to a customer that still exists, is visible to the checker and has not
     changed since the request (else the checker decided on stale values)."""
-    customer = (Customer.objects.select_for_update(of=("self",)).select_related("branch")
-                .filter(pk=change_request.object_id).first())
+    customer = (
+        Customer.objects.select_for_update(of=("self",)).select_related("branch").filter(pk=change_request.object_id).first()
+    )
     if customer is None or customer.merged_into_id:
         raise ValidationError(_("The customer of this request no longer exists (or was merged); reject the request."))
     if not Customer.objects.visible_to(checker).filter(pk=customer.pk).exists():
@@ -361,8 +444,10 @@ def apply_customer_update(change_request, checker):
     now = current_values(customer)
     stale = [name for name, (before, _after) in change_request.changes.items() if now.get(name) != before]
     if stale:
-        raise ValidationError(_("These fields changed since the request was made: %(f)s. Reject it and ask for a new "
-                                "one.") % {"f": ", ".join(stale)})
+        raise ValidationError(
+            _("These fields changed since the request was made: %(f)s. Reject it and ask for a new one.")
+            % {"f": ", ".join(stale)}
+        )
     with audit.acting_as(checker):
         _apply(customer, change_request.changes, change_request.payload or {})
     _notify_maker_after_commit(change_request, gettext_lazy("Your change of customer data was approved"))
@@ -380,9 +465,16 @@ def _notify_maker_after_commit(change_request, title):
     def send():
         request = ChangeRequest.objects.select_related("maker").get(pk=request_id)
         number = Customer.objects.filter(pk=request.object_id).values_list("number", flat=True).first()
-        notify([request.maker], title, lambda _r: _("%(customer)s: %(fields)s. %(reason)s") % {
-            "customer": request.object_repr, "fields": ", ".join(request.changes), "reason": request.decision_reason},
-            link=reverse("customers:detail", args=[number]) if number else "")
+        notify(
+            [request.maker],
+            title,
+            lambda _r: (
+                _("%(customer)s: %(fields)s. %(reason)s")
+                % {"customer": request.object_repr, "fields": ", ".join(request.changes), "reason": request.decision_reason}
+            ),
+            link=reverse("customers:detail", args=[number]) if number else "",
+        )
+
     transaction.on_commit(send)
 
 
@@ -396,8 +488,9 @@ def save_contacts(customer, rows, actor):
     rows: [{"id": existing id or None, "kind", "value", "is_primary", "is_verified",
     "opted_out", "delete": bool}]; value None keeps the stored value. Returns the number of
     rows written. ValidationError lists the row numbers (1-based) at fault."""
-    customer = Customer.objects.visible_to(actor).select_for_update(of=("self",)).select_related("branch").filter(
-        pk=customer.pk).first()
+    customer = (
+        Customer.objects.visible_to(actor).select_for_update(of=("self",)).select_related("branch").filter(pk=customer.pk).first()
+    )
     if customer is None:
         raise Http404
     existing = {c.pk: c for c in ContactPoint.objects.filter(customer=customer)}
@@ -424,9 +517,18 @@ def save_contacts(customer, rows, actor):
                     continue
             for flag in ("is_primary", "is_verified", "opted_out"):
                 setattr(contact, flag, bool(row.get(flag)))
-            if contact.pk is None or ContactPoint.objects.filter(pk=contact.pk).exclude(
-                    kind=contact.kind, value=contact.value, is_primary=contact.is_primary,
-                    is_verified=contact.is_verified, opted_out=contact.opted_out).exists():
+            if (
+                contact.pk is None
+                or ContactPoint.objects.filter(pk=contact.pk)
+                .exclude(
+                    kind=contact.kind,
+                    value=contact.value,
+                    is_primary=contact.is_primary,
+                    is_verified=contact.is_verified,
+                    opted_out=contact.opted_out,
+                )
+                .exists()
+            ):
                 contact.save()
                 written += 1
     if errors:

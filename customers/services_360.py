@@ -38,8 +38,7 @@ DOCUMENT_SIGNATURES = (
 
 def _locked_customer(actor, customer):
     """The customer, locked, if the actor may still see it; else 404."""
-    locked = (Customer.objects.visible_to(actor).active().select_for_update(of=("self",))
-              .filter(pk=customer.pk).first())
+    locked = Customer.objects.visible_to(actor).active().select_for_update(of=("self",)).filter(pk=customer.pk).first()
     if locked is None:
         raise Http404
     return locked
@@ -77,10 +76,18 @@ def log_service_contact(customer, data, actor):
     with transaction.atomic(), audit.acting_as(actor):
         customer = _locked_customer(actor, customer)
         return ServiceContact.objects.create(
-            bank_id=customer.bank_id, customer=customer, staff=actor,
-            role=data.get("role") or ServiceContact.Role.MANAGER, channel=data["channel"], occurred_at=occurred_at,
-            subject=data["subject"].strip(), outcome=(data.get("outcome") or "").strip(),
-            notes=(data.get("notes") or "").strip(), next_action=next_action, next_action_date=next_date)
+            bank_id=customer.bank_id,
+            customer=customer,
+            staff=actor,
+            role=data.get("role") or ServiceContact.Role.MANAGER,
+            channel=data["channel"],
+            occurred_at=occurred_at,
+            subject=data["subject"].strip(),
+            outcome=(data.get("outcome") or "").strip(),
+            notes=(data.get("notes") or "").strip(),
+            next_action=next_action,
+            next_action_date=next_date,
+        )
 
 
 # --- documents -------------------------------------------------------------------------------------
@@ -98,8 +105,12 @@ def sniff_document(uploaded):
     for magic, content_type, extension in DOCUMENT_SIGNATURES:
         if head.startswith(magic):
             return content_type, extension
-    raise ValidationError({"file": _("%(name)s is not a PDF, JPEG or PNG file (judged by its content, not its "
-                                     "name).") % {"name": os.path.basename(uploaded.name or "")[:100]}})
+    raise ValidationError(
+        {
+            "file": _("%(name)s is not a PDF, JPEG or PNG file (judged by its content, not its name).")
+            % {"name": os.path.basename(uploaded.name or "")[:100]}
+        }
+    )
 
 
 def upload_document(customer, uploaded, doc_type, description, actor):
@@ -110,8 +121,12 @@ def upload_document(customer, uploaded, doc_type, description, actor):
         raise ValidationError({"file": _("Choose a file.")})
     limit = max_document_bytes(customer.bank_id)
     if uploaded.size > limit:
-        raise ValidationError({"file": _("The file is %(size)d bytes; at most %(limit)d bytes are accepted.") % {
-            "size": uploaded.size, "limit": limit}})
+        raise ValidationError(
+            {
+                "file": _("The file is %(size)d bytes; at most %(limit)d bytes are accepted.")
+                % {"size": uploaded.size, "limit": limit}
+            }
+        )
     if uploaded.size == 0:
         raise ValidationError({"file": _("The file is empty.")})
     content_type, extension = sniff_document(uploaded)
@@ -122,9 +137,16 @@ def upload_document(customer, uploaded, doc_type, description, actor):
     try:
         with transaction.atomic(), audit.acting_as(actor):
             customer = _locked_customer(actor, customer)
-            document = CustomerDocument(bank_id=customer.bank_id, customer=customer, doc_type=doc_type,
-                                        original_name=original_name, content_type=content_type, size=uploaded.size,
-                                        description=(description or "").strip(), uploaded_by=actor)
+            document = CustomerDocument(
+                bank_id=customer.bank_id,
+                customer=customer,
+                doc_type=doc_type,
+                original_name=original_name,
+                content_type=content_type,
+                size=uploaded.size,
+                description=(description or "").strip(),
+                uploaded_by=actor,
+            )
             # The stored name's extension comes from the sniffed type, never from the uploader's name.
             document.file.save(f"document.{extension}", uploaded, save=False)
             stored = document.file.name
@@ -151,27 +173,38 @@ def add_relationship(customer, other_number, kind, share_percent, note, actor):
     number = (other_number or "").strip()
     with transaction.atomic(), audit.acting_as(actor):
         customer = _locked_customer(actor, customer)
-        other = (Customer.objects.visible_to(actor).active().filter(bank_id=customer.bank_id, number=number)
-                 .first()) if number else None
+        other = (
+            (Customer.objects.visible_to(actor).active().filter(bank_id=customer.bank_id, number=number).first())
+            if number
+            else None
+        )
         if other is None:
-            raise ValidationError({"other_number": _("No customer numbered %(number)s in your portfolio.") % {
-                "number": number or "—"}})
+            raise ValidationError(
+                {"other_number": _("No customer numbered %(number)s in your portfolio.") % {"number": number or "—"}}
+            )
         if other.pk == customer.pk:
             raise ValidationError({"other_number": _("A customer cannot be related to themselves.")})
         if Relationship.objects.filter(from_customer=customer, to_customer=other, kind=kind).exists():
             raise ValidationError({"other_number": _("This relationship is already recorded.")})
         try:
             with transaction.atomic():
-                return Relationship.objects.create(bank_id=customer.bank_id, from_customer=customer, to_customer=other,
-                                                   kind=kind, share_percent=share_percent, note=(note or "").strip())
+                return Relationship.objects.create(
+                    bank_id=customer.bank_id,
+                    from_customer=customer,
+                    to_customer=other,
+                    kind=kind,
+                    share_percent=share_percent,
+                    note=(note or "").strip(),
+                )
         except IntegrityError:  # recorded by someone else a moment ago
             raise ValidationError({"other_number": _("This relationship is already recorded.")}) from None
 
 
 def visible_relationship(customer, pk, actor):
     """A relationship of the customer whose other side the actor may also see; else 404."""
-    relationship = (Relationship.objects.filter(pk=pk, bank_id=customer.bank_id)
-                    .select_related("from_customer", "to_customer").first())
+    relationship = (
+        Relationship.objects.filter(pk=pk, bank_id=customer.bank_id).select_related("from_customer", "to_customer").first()
+    )
     if relationship is None or customer.pk not in (relationship.from_customer_id, relationship.to_customer_id):
         raise Http404
     other_id = relationship.to_customer_id if relationship.from_customer_id == customer.pk else relationship.from_customer_id
@@ -201,8 +234,7 @@ def add_tag(customer, name, actor):
     if not name:
         raise ValidationError({"name": _("Enter a tag.")})
     if len(name) > Tag._meta.get_field("name").max_length:
-        raise ValidationError({"name": _("A tag has at most %(n)d characters.") % {
-            "n": Tag._meta.get_field("name").max_length}})
+        raise ValidationError({"name": _("A tag has at most %(n)d characters.") % {"n": Tag._meta.get_field("name").max_length}})
     with transaction.atomic(), audit.acting_as(actor):
         customer = _locked_customer(actor, customer)
         tag = Tag.objects.filter(bank_id=customer.bank_id, name=name).first()
@@ -214,8 +246,14 @@ def add_tag(customer, name, actor):
         if tag.name in before:
             raise ValidationError({"name": _("The customer already has the tag %(name)s.") % {"name": name}})
         CustomerTag.objects.create(customer=customer, tag=tag, added_by=actor)
-        audit.record(AuditLog.Action.UPDATE, customer, actor=actor, bank_id=customer.bank_id,
-                     changes={"tags": [before, _tag_names(customer)]}, detail={"event": "tag_added", "tag": tag.pk})
+        audit.record(
+            AuditLog.Action.UPDATE,
+            customer,
+            actor=actor,
+            bank_id=customer.bank_id,
+            changes={"tags": [before, _tag_names(customer)]},
+            detail={"event": "tag_added", "tag": tag.pk},
+        )
     return tag
 
 
@@ -227,6 +265,12 @@ def remove_tag(customer, tag_pk, actor):
             raise Http404
         before = _tag_names(customer)
         link.delete()
-        audit.record(AuditLog.Action.UPDATE, customer, actor=actor, bank_id=customer.bank_id,
-                     changes={"tags": [before, _tag_names(customer)]}, detail={"event": "tag_removed", "tag": tag_pk})
+        audit.record(
+            AuditLog.Action.UPDATE,
+            customer,
+            actor=actor,
+            bank_id=customer.bank_id,
+            changes={"tags": [before, _tag_names(customer)]},
+            detail={"event": "tag_removed", "tag": tag_pk},
+        )
     return link.tag

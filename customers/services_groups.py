@@ -23,14 +23,14 @@ GROUP_NAME_MAX = CustomerGroup._meta.get_field("name").max_length
 
 def _targets(actor, customers, bank_id):
     """The customers of `customers` that the actor may see, of the given bank, as a pk subquery."""
-    return (Customer.objects.visible_to(actor).active().filter(bank_id=bank_id, pk__in=customers.values("pk"))
-            .order_by().values("pk"))
+    return (
+        Customer.objects.visible_to(actor).active().filter(bank_id=bank_id, pk__in=customers.values("pk")).order_by().values("pk")
+    )
 
 
 def _insert_select(table, columns, select_sql, params):
     quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) {select_sql} "
-           f"ON CONFLICT DO NOTHING")
+    sql = f"INSERT INTO {quote(table)} ({', '.join(quote(c) for c in columns)}) {select_sql} ON CONFLICT DO NOTHING"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
@@ -66,11 +66,12 @@ def add_to_tag(actor, customers, tag_name, *, selection=""):
             tag = Tag.objects.create(bank_id=actor.bank_id, name=name)
     select_sql, params = _targets(actor, customers, tag.bank_id).query.sql_with_params()
     count = _insert_select(
-        CustomerTag._meta.db_table, ["customer_id", "tag_id", "added_by_id", "added_at"],
-        f"SELECT t.*, %s, %s, %s FROM ({select_sql}) t", [tag.pk, actor.pk, timezone.now(), *params],
+        CustomerTag._meta.db_table,
+        ["customer_id", "tag_id", "added_by_id", "added_at"],
+        f"SELECT t.*, %s, %s, %s FROM ({select_sql}) t",
+        [tag.pk, actor.pk, timezone.now(), *params],
     )
-    audit.record(AuditLog.Action.UPDATE, tag, actor=actor,
-                 detail={"bulk": "tag", "added": count, "selection": selection})
+    audit.record(AuditLog.Action.UPDATE, tag, actor=actor, detail={"bulk": "tag", "added": count, "selection": selection})
     return tag, count
 
 
@@ -89,11 +90,12 @@ def add_to_group(actor, customers, group_id, *, selection=""):
     members = CustomerGroup.members.through
     select_sql, params = _targets(actor, customers, group.bank_id).query.sql_with_params()
     count = _insert_select(
-        members._meta.db_table, ["customergroup_id", "customer_id"],
-        f"SELECT %s, t.* FROM ({select_sql}) t", [group.pk, *params],
+        members._meta.db_table,
+        ["customergroup_id", "customer_id"],
+        f"SELECT %s, t.* FROM ({select_sql}) t",
+        [group.pk, *params],
     )
-    audit.record(AuditLog.Action.UPDATE, group, actor=actor,
-                 detail={"bulk": "group", "added": count, "selection": selection})
+    audit.record(AuditLog.Action.UPDATE, group, actor=actor, detail={"bulk": "group", "added": count, "selection": selection})
     return group, count
 
 
@@ -104,8 +106,7 @@ def create_static_group(actor, name):
         raise PermissionDenied(_("You may not create customer groups."))
     name = clean_name(name, GROUP_NAME_MAX, _("group"))
     with audit.acting_as(actor):
-        return CustomerGroup.objects.create(bank_id=actor.bank_id, owner=actor, name=name,
-                                            kind=CustomerGroup.Kind.STATIC)
+        return CustomerGroup.objects.create(bank_id=actor.bank_id, owner=actor, name=name, kind=CustomerGroup.Kind.STATIC)
 
 
 @transaction.atomic
@@ -119,12 +120,13 @@ def save_dynamic_group(actor, name, filter_query):
 
     query = filter_query_of(filter_query)
     if not query:
-        raise ValidationError({"query": _("Filter the list first: a dynamic group without a filter would be "
-                                          "every customer.")})
+        raise ValidationError({"query": _("Filter the list first: a dynamic group without a filter would be every customer.")})
     named_group = QueryDict(query).get("group")
-    if named_group and (not named_group.isdigit() or CustomerGroup.objects.filter(
-            pk=named_group, kind=CustomerGroup.Kind.DYNAMIC).exists()):
+    if named_group and (
+        not named_group.isdigit() or CustomerGroup.objects.filter(pk=named_group, kind=CustomerGroup.Kind.DYNAMIC).exists()
+    ):
         raise ValidationError({"query": _("A dynamic group cannot be built on another dynamic group.")})
     with audit.acting_as(actor):
-        return CustomerGroup.objects.create(bank_id=actor.bank_id, owner=actor, name=name,
-                                            kind=CustomerGroup.Kind.DYNAMIC, filter_query=query)
+        return CustomerGroup.objects.create(
+            bank_id=actor.bank_id, owner=actor, name=name, kind=CustomerGroup.Kind.DYNAMIC, filter_query=query
+        )

@@ -41,8 +41,13 @@ COLLEAGUE_SUGGESTIONS = 20
 
 def register_handlers():
     """Called from CustomersConfig.ready()."""
-    approvals.register(ACTION_SHARE, apply=apply_share_request, checker_perm=CHECKER_PERM,
-                       label=gettext_lazy("Share a customer"), on_reject=reject_share_request)
+    approvals.register(
+        ACTION_SHARE,
+        apply=apply_share_request,
+        checker_perm=CHECKER_PERM,
+        label=gettext_lazy("Share a customer"),
+        on_reject=reject_share_request,
+    )
 
 
 # --- who may do what ------------------------------------------------------------------------------
@@ -81,9 +86,13 @@ def colleagues(user, text, limit=COLLEAGUE_SUGGESTIONS):
     text = (text or "").strip()
     if not text or user.bank_id is None:
         return Staff.objects.none()
-    return (Staff.objects.filter(bank_id=user.bank_id, is_active=True, status=Staff.Status.ACTIVE)
-            .filter(Q(username__istartswith=text) | Q(name_local__istartswith=text) | Q(employee_no__iexact=text))
-            .exclude(pk=user.pk).select_related("branch").order_by("username")[:limit])
+    return (
+        Staff.objects.filter(bank_id=user.bank_id, is_active=True, status=Staff.Status.ACTIVE)
+        .filter(Q(username__istartswith=text) | Q(name_local__istartswith=text) | Q(employee_no__iexact=text))
+        .exclude(pk=user.pk)
+        .select_related("branch")
+        .order_by("username")[:limit]
+    )
 
 
 def find_colleague(user, text):
@@ -91,11 +100,13 @@ def find_colleague(user, text):
     text = (text or "").strip()
     colleague = None
     if text and user.bank_id is not None:
-        colleague = (Staff.objects.filter(bank_id=user.bank_id, is_active=True, status=Staff.Status.ACTIVE)
-                     .filter(Q(username=text) | (Q(employee_no=text) & ~Q(employee_no=""))).first())
+        colleague = (
+            Staff.objects.filter(bank_id=user.bank_id, is_active=True, status=Staff.Status.ACTIVE)
+            .filter(Q(username=text) | (Q(employee_no=text) & ~Q(employee_no="")))
+            .first()
+        )
     if colleague is None:
-        raise ValidationError({"shared_with": _("No active colleague of your bank has the user name %(name)s.")
-                               % {"name": text}})
+        raise ValidationError({"shared_with": _("No active colleague of your bank has the user name %(name)s.") % {"name": text}})
     return colleague
 
 
@@ -104,8 +115,9 @@ def find_colleague(user, text):
 
 def _sync_grants(customer, user):
     """Make the guardian rows of (customer, user) match the shares in force for them."""
-    in_force = list(CustomerShare.objects.in_force().filter(customer=customer, shared_with=user)
-                    .values_list("can_edit", flat=True))
+    in_force = list(
+        CustomerShare.objects.in_force().filter(customer=customer, shared_with=user).values_list("can_edit", flat=True)
+    )
     wanted = {VIEW_PERM: bool(in_force), EDIT_PERM: any(in_force)}
     for perm, granted in wanted.items():
         if granted:
@@ -115,16 +127,28 @@ def _sync_grants(customer, user):
 
 
 def _share_snapshot(share):
-    return {"customer": share.customer_id, "shared_with": share.shared_with_id, "can_edit": share.can_edit,
-            "expires_at": share.expires_at, "status": share.status, "revoked_at": share.revoked_at}
+    return {
+        "customer": share.customer_id,
+        "shared_with": share.shared_with_id,
+        "can_edit": share.can_edit,
+        "expires_at": share.expires_at,
+        "status": share.status,
+        "revoked_at": share.revoked_at,
+    }
 
 
 def _record(share, event, actor, before=None, **detail):
     after = _share_snapshot(share)
     changes = audit.diff(before or {}, after) if before is not None else {k: [None, v] for k, v in after.items()}
     action = AuditLog.Action.CREATE if before is None else AuditLog.Action.UPDATE
-    audit.record(action, share, actor=actor, changes=changes, bank_id=share.bank_id,
-                 detail={"event": event, "customer": share.customer.number, **detail})
+    audit.record(
+        action,
+        share,
+        actor=actor,
+        changes=changes,
+        bank_id=share.bank_id,
+        detail={"event": event, "customer": share.customer.number, **detail},
+    )
 
 
 def _notify_after_commit(recipients, title, body, link):
@@ -141,7 +165,12 @@ def _describe(share):
         access = _("may edit") if share.can_edit else _("read-only")
         until = timezone.localtime(share.expires_at, timezone=_zone(recipient)).strftime("%Y-%m-%d %H:%M")
         return _("%(customer)s, %(access)s, until %(until)s (shared by %(by)s).") % {
-            "customer": share.customer, "access": access, "until": until, "by": share.shared_by.display_name}
+            "customer": share.customer,
+            "access": access,
+            "until": until,
+            "by": share.shared_by.display_name,
+        }
+
     return text
 
 
@@ -183,37 +212,56 @@ def share_customer(customer, shared_by, shared_with, *, can_edit, expires_at, re
     if errors:
         raise ValidationError(errors)
     if CustomerShare.objects.open().filter(customer=customer, shared_with=shared_with).exists():
-        raise ValidationError({"shared_with": _("This customer is already shared with %(name)s; revoke that share "
-                                                "first.") % {"name": shared_with.display_name}})
+        raise ValidationError(
+            {
+                "shared_with": _("This customer is already shared with %(name)s; revoke that share first.")
+                % {"name": shared_with.display_name}
+            }
+        )
     needs_approval = parameters.get("sharing.requires_approval", customer.bank_id)
     share = CustomerShare.objects.create(
-        bank_id=customer.bank_id, customer=customer, shared_by=shared_by, shared_with=shared_with, can_edit=can_edit,
-        expires_at=expires_at, reason=reason,
+        bank_id=customer.bank_id,
+        customer=customer,
+        shared_by=shared_by,
+        shared_with=shared_with,
+        can_edit=can_edit,
+        expires_at=expires_at,
+        reason=reason,
         status=CustomerShare.Status.PENDING if needs_approval else CustomerShare.Status.ACTIVE,
         approved_at=None if needs_approval else now,
     )
     _record(share, "customer_shared", shared_by)
     if needs_approval:
         share.change_request = approvals.submit(
-            action=ACTION_SHARE, obj=customer, maker=shared_by, bank_id=customer.bank_id,
-            branch_path=customer.branch.path, reason=reason, payload={"share": share.pk},
-            changes={"shared_with": [None, shared_with.display_name], "can_edit": [None, can_edit],
-                     "expires_at": [None, expires_at.isoformat()]},
+            action=ACTION_SHARE,
+            obj=customer,
+            maker=shared_by,
+            bank_id=customer.bank_id,
+            branch_path=customer.branch.path,
+            reason=reason,
+            payload={"share": share.pk},
+            changes={
+                "shared_with": [None, shared_with.display_name],
+                "can_edit": [None, can_edit],
+                "expires_at": [None, expires_at.isoformat()],
+            },
         )
         share.save(update_fields=["change_request"])
         return share
     _sync_grants(customer, shared_with)
-    _notify_after_commit([shared_with], gettext_lazy("A customer was shared with you"), _describe(share),
-                         _customer_link(share))
+    _notify_after_commit([shared_with], gettext_lazy("A customer was shared with you"), _describe(share), _customer_link(share))
     return share
 
 
 def _share_of(change_request):
-    share = (CustomerShare.objects.select_for_update().select_related("customer", "shared_by", "shared_with")
-             .filter(pk=change_request.payload.get("share")).first())
+    share = (
+        CustomerShare.objects.select_for_update()
+        .select_related("customer", "shared_by", "shared_with")
+        .filter(pk=change_request.payload.get("share"))
+        .first()
+    )
     if share is None or share.status != CustomerShare.Status.PENDING:
-        raise ValidationError(_("The share of request #%(id)s is no longer waiting for approval.")
-                              % {"id": change_request.pk})
+        raise ValidationError(_("The share of request #%(id)s is no longer waiting for approval.") % {"id": change_request.pk})
     return share
 
 
@@ -238,27 +286,31 @@ def reject_share_request(change_request, checker):
     share.status = CustomerShare.Status.REJECTED
     share.save(update_fields=["status"])
     _record(share, "customer_share_rejected", checker, before, change_request=change_request.pk)
+
     def body(recipient):
         # approvals.reject stores the reason after this handler ran; the notice is written after commit.
         reason = ChangeRequest.objects.filter(pk=change_request.pk).values_list("decision_reason", flat=True).first()
         return f"{_describe(share)(recipient)} {_('Reason')}: {reason}"
 
-    _notify_after_commit([share.shared_by], gettext_lazy("Your customer share was rejected"), body,
-                         _customer_link(share))
+    _notify_after_commit([share.shared_by], gettext_lazy("Your customer share was rejected"), body, _customer_link(share))
 
 
 @transaction.atomic
 def revoke_share(share_id, actor, reason=""):
     """End a share now (or withdraw it while it waits for approval)."""
-    share = (CustomerShare.objects.visible_to(actor).select_for_update(of=("self",))
-             .select_related("customer", "shared_by", "shared_with").filter(pk=share_id).first())
+    share = (
+        CustomerShare.objects.visible_to(actor)
+        .select_for_update(of=("self",))
+        .select_related("customer", "shared_by", "shared_with")
+        .filter(pk=share_id)
+        .first()
+    )
     if share is None:
         from django.http import Http404
 
         raise Http404
     if not may_revoke(actor, share):
-        raise PermissionDenied(_("Only the person who shared the customer, its manager or a supervisor may revoke "
-                                 "this share."))
+        raise PermissionDenied(_("Only the person who shared the customer, its manager or a supervisor may revoke this share."))
     if share.status not in (CustomerShare.Status.ACTIVE, CustomerShare.Status.PENDING) or share.revoked_at:
         raise ValidationError(_("This share has already ended."))
     was_pending = share.status == CustomerShare.Status.PENDING
@@ -270,8 +322,12 @@ def revoke_share(share_id, actor, reason=""):
         approvals.cancel(share.change_request_id, actor, _("The share was withdrawn."))
     _sync_grants(share.customer, share.shared_with)
     if not was_pending:
-        _notify_after_commit([share.shared_with], gettext_lazy("A customer share with you ended"), _describe(share),
-                             reverse("customers:shared_with_me"))
+        _notify_after_commit(
+            [share.shared_with],
+            gettext_lazy("A customer share with you ended"),
+            _describe(share),
+            reverse("customers:shared_with_me"),
+        )
     return share
 
 
@@ -300,6 +356,11 @@ def clean_up_ended_grants():
             )
             removed += cursor.rowcount
         if removed:
-            audit.record(AuditLog.Action.OTHER, None, object_type="customers.customershare", object_repr="",
-                         detail={"event": "ended_share_grants_removed", "grants": removed})
+            audit.record(
+                AuditLog.Action.OTHER,
+                None,
+                object_type="customers.customershare",
+                object_repr="",
+                detail={"event": "ended_share_grants_removed", "grants": removed},
+            )
     return removed

@@ -20,10 +20,14 @@ def list_prefetches(columns=None):
     fixed number of queries: one per shown column that needs one."""
     prefetches = {
         "tags": Prefetch("tags"),
-        "phone": Prefetch("contact_points", to_attr="phone_points",
-                          queryset=ContactPoint.objects.filter(kind__in=PHONE_KINDS).order_by("-is_primary", "id")),
-        "identity": Prefetch("identity_documents", to_attr="id_documents",
-                             queryset=IdentityDocument.objects.order_by("-is_primary", "id")),
+        "phone": Prefetch(
+            "contact_points",
+            to_attr="phone_points",
+            queryset=ContactPoint.objects.filter(kind__in=PHONE_KINDS).order_by("-is_primary", "id"),
+        ),
+        "identity": Prefetch(
+            "identity_documents", to_attr="id_documents", queryset=IdentityDocument.objects.order_by("-is_primary", "id")
+        ),
     }
     return tuple(prefetch for name, prefetch in prefetches.items() if columns is None or name in columns)
 
@@ -46,23 +50,30 @@ class CustomerTable(BaseTable):
     accepts_request = True  # ocrm.exports passes the request: the table decides on masking
     unmask_permitted = False  # only the export table may show clear values, and only with the permission
 
-    selection = tables.CheckBoxColumn(accessor="pk", attrs={
-        "input": {"form": "bulk-form", "class": "form-check-input", "aria-label": _("select")},
-        "th__input": {"form": "bulk-form", "class": "form-check-input", "id": "select-all",
-                      "aria-label": _("select all on this page")},
-    })
+    selection = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"form": "bulk-form", "class": "form-check-input", "aria-label": _("select")},
+            "th__input": {
+                "form": "bulk-form",
+                "class": "form-check-input",
+                "id": "select-all",
+                "aria-label": _("select all on this page"),
+            },
+        },
+    )
     number = tables.Column(verbose_name=_("customer number"), linkify=lambda record: record.get_absolute_url())
     name_local = tables.Column(verbose_name=_("name"))
     name_latin = tables.Column(verbose_name=_("name (Latin script)"))
     kind = tables.Column(verbose_name=_("kind"))
     branch = tables.Column(verbose_name=_("owning branch"), accessor="branch__code", order_by=("branch__code",))
-    manager = tables.Column(verbose_name=_("primary manager"), accessor="primary_manager__username",
-                            order_by=("primary_manager__username",))
+    manager = tables.Column(
+        verbose_name=_("primary manager"), accessor="primary_manager__username", order_by=("primary_manager__username",)
+    )
     lifecycle_stage = tables.Column(verbose_name=_("lifecycle stage"))
     tier = tables.Column(verbose_name=_("tier"))
     star_rating = tables.Column(verbose_name=_("stars"), attrs={"td": {"class": "text-end"}})
-    aum = tables.Column(verbose_name=_("AUM (base currency)"), attrs={"td": {"class": "text-end"}},
-                        order_by=("aum", "number"))
+    aum = tables.Column(verbose_name=_("AUM (base currency)"), attrs={"td": {"class": "text-end"}}, order_by=("aum", "number"))
     identity = tables.Column(verbose_name=_("ID number"), empty_values=(), orderable=False)
     phone = tables.Column(verbose_name=_("primary phone"), empty_values=(), orderable=False)
     tags = tables.Column(verbose_name=_("tags"), empty_values=(), orderable=False)

@@ -10,17 +10,30 @@ from .models import LifecycleChange
 
 class LifecycleChangeTable(BaseTable):
     business_date = tables.DateColumn(verbose_name=_("business date"), format="Y-m-d")
-    number = tables.Column(verbose_name=_("customer number"), accessor="customer__number",
-                           order_by=("customer__number",), linkify=lambda record: record.customer.get_absolute_url())
+    number = tables.Column(
+        verbose_name=_("customer number"),
+        accessor="customer__number",
+        order_by=("customer__number",),
+        linkify=lambda record: record.customer.get_absolute_url(),
+    )
     name = tables.Column(verbose_name=_("name"), accessor="customer__name_local", order_by=("customer__name_local",))
-    branch = tables.Column(verbose_name=_("owning branch"), accessor="customer__branch__code",
-                           order_by=("customer__branch__code",))
-    manager = tables.Column(verbose_name=_("primary manager"), accessor="customer__primary_manager__username",
-                            order_by=("customer__primary_manager__username",), default="—")
+    branch = tables.Column(
+        verbose_name=_("owning branch"), accessor="customer__branch__code", order_by=("customer__branch__code",)
+    )
+    manager = tables.Column(
+        verbose_name=_("primary manager"),
+        accessor="customer__primary_manager__username",
+        order_by=("customer__primary_manager__username",),
+        default="—",
+    )
     stage_from = tables.Column(verbose_name=_("from"))
     stage_to = tables.Column(verbose_name=_("to"))
-    aum = tables.Column(verbose_name=_("AUM (base currency)"), accessor="customer__aum", order_by=("customer__aum",),
-                        attrs={"td": {"class": "text-end"}})
+    aum = tables.Column(
+        verbose_name=_("AUM (base currency)"),
+        accessor="customer__aum",
+        order_by=("customer__aum",),
+        attrs={"td": {"class": "text-end"}},
+    )
     reason = tables.Column(verbose_name=_("reason"), orderable=False)
 
     class Meta(BaseTable.Meta):

@@ -30,8 +30,7 @@ def apply_attribution_rules(self, business_date=None, bank_id=None, run_id=None)
     if run_id is not None:
         # Started from the jobs page: the queued row is the run of that bank (closed even without a
         # rule) or, for all banks, the one run of them all.
-        with job_run(JOB, bank_id=bank_id, business_date=business_date, task_id=self.request.id or "",
-                     run_id=run_id) as run:
+        with job_run(JOB, bank_id=bank_id, business_date=business_date, task_id=self.request.id or "", run_id=run_id) as run:
             if run.running_elsewhere:
                 raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
             if not run.already_done:

@@ -20,8 +20,9 @@ def apply_maintenance_batch(self, batch_id, actor_id, run_id):
     (batch_maintenance.queue_apply): one transaction, all rows or none."""
     batch = MaintenanceBatch.objects.get(pk=batch_id)
     actor = get_user_model().objects.get(pk=actor_id)
-    with job_run(batch_maintenance.APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "",
-                 triggered_by=actor) as run:
+    with job_run(
+        batch_maintenance.APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "", triggered_by=actor
+    ) as run:
         if run.running_elsewhere:
             raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
         if run.already_done:

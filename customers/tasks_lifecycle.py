@@ -35,8 +35,14 @@ class HeldElsewhere(Exception):
 
 def _bank_run(task, bank_id, business_date, run_id=None, triggered_by=None):
     """One bank's run for one date; None when it had already succeeded."""
-    with job_run(lifecycle.JOB, bank_id=bank_id, business_date=business_date, task_id=task.request.id or "",
-                 run_id=run_id, triggered_by=triggered_by) as run:
+    with job_run(
+        lifecycle.JOB,
+        bank_id=bank_id,
+        business_date=business_date,
+        task_id=task.request.id or "",
+        run_id=run_id,
+        triggered_by=triggered_by,
+    ) as run:
         if run.running_elsewhere:
             raise HeldElsewhere(run.id)
         if run.already_done:
@@ -79,8 +85,7 @@ def run_lifecycle(self, business_date=None, bank_id=None, run_id=None):
                 raise lifecycle.LifecycleError(f"The lifecycle run failed for bank ids {failed}; see their runs.")
             return results
         # All banks for one date, from the jobs page: the queued row is the parent run.
-        with job_run(lifecycle.JOB, business_date=business_date, task_id=self.request.id or "",
-                     run_id=run_id) as parent:
+        with job_run(lifecycle.JOB, business_date=business_date, task_id=self.request.id or "", run_id=run_id) as parent:
             if parent.running_elsewhere:
                 raise HeldElsewhere(parent.id)
             if parent.already_done:

@@ -26,8 +26,7 @@ class HeldElsewhere(Exception):
 
 
 def _bank_run(task, bank_id, business_date, run_id=None):
-    with job_run(JOB, bank_id=bank_id, business_date=business_date, task_id=task.request.id or "",
-                 run_id=run_id) as run:
+    with job_run(JOB, bank_id=bank_id, business_date=business_date, task_id=task.request.id or "", run_id=run_id) as run:
         if run.running_elsewhere:
             raise HeldElsewhere(run.id)
         if run.already_done:

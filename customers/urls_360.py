@@ -10,8 +10,7 @@ urlpatterns: list = [
     path("<str:number>/service-contacts/add/", views_360.ContactLogView.as_view(), name="contact_log"),
     path("<str:number>/documents/upload/", views_360.DocumentUploadView.as_view(), name="document_upload"),
     path("<str:number>/relationships/", views_360.RelationshipAddView.as_view(), name="relationship_add"),
-    path("<str:number>/relationships/<int:pk>/remove/", views_360.RelationshipRemoveView.as_view(),
-         name="relationship_remove"),
+    path("<str:number>/relationships/<int:pk>/remove/", views_360.RelationshipRemoveView.as_view(), name="relationship_remove"),
     path("<str:number>/tags/", views_360.TagAddView.as_view(), name="tag_add"),
     path("<str:number>/tags/<int:pk>/remove/", views_360.TagRemoveView.as_view(), name="tag_remove"),
 ]

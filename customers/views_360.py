@@ -64,10 +64,19 @@ class AddToCustomerView(CustomerRouteMixin, EditableCustomerMixin, View):
         return {}
 
     def render_page(self, form):
-        return render(self.request, "customers/forms360/form_page.html", {
-            "customer": self.customer, "form": form, "title": self.title, "multipart": self.multipart,
-            "back_url": back_to(self.customer, self.section), "action": self.request.path, **self.page_context(),
-        })
+        return render(
+            self.request,
+            "customers/forms360/form_page.html",
+            {
+                "customer": self.customer,
+                "form": form,
+                "title": self.title,
+                "multipart": self.multipart,
+                "back_url": back_to(self.customer, self.section),
+                "action": self.request.path,
+                **self.page_context(),
+            },
+        )
 
 
 class NoteAddView(AddToCustomerView):
@@ -101,8 +110,7 @@ class DocumentUploadView(AddToCustomerView):
     multipart = True
 
     def perform(self, data):
-        services_360.upload_document(self.customer, data["file"], data["doc_type"], data["description"],
-                                     self.request.user)
+        services_360.upload_document(self.customer, data["file"], data["doc_type"], data["description"], self.request.user)
 
     def page_context(self):
         limit = services_360.max_document_bytes(self.customer.bank_id)
@@ -117,8 +125,9 @@ class RelationshipAddView(AddToCustomerView):
     success_message = gettext_lazy("Relationship added.")
 
     def perform(self, data):
-        services_360.add_relationship(self.customer, data["other_number"], data["kind"], data.get("share_percent"),
-                                      data.get("note"), self.request.user)
+        services_360.add_relationship(
+            self.customer, data["other_number"], data["kind"], data.get("share_percent"), data.get("note"), self.request.user
+        )
 
     def page_context(self):
         customer, user = self.customer, self.request.user
@@ -140,8 +149,9 @@ class TagAddView(AddToCustomerView):
         customer = self.customer
         return {
             "customer_tags": list(customer.tags.order_by("name")),
-            "tag_suggestions": list(Tag.objects.filter(bank_id=customer.bank_id).order_by("name")
-                                    .values_list("name", flat=True)[:TAG_SUGGESTIONS]),
+            "tag_suggestions": list(
+                Tag.objects.filter(bank_id=customer.bank_id).order_by("name").values_list("name", flat=True)[:TAG_SUGGESTIONS]
+            ),
             "may_remove": self.request.user.has_perm("customers.delete_customertag"),
         }
 

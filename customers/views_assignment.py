@@ -58,8 +58,9 @@ class AnyPermissionMixin(PermissionPageMixin):
 
 
 def _pending(action):
-    return ChangeRequest.objects.pending().filter(action=action, object_type=assignment.CUSTOMER_TYPE,
-                                                  object_id=Cast(OuterRef("pk"), CharField()))
+    return ChangeRequest.objects.pending().filter(
+        action=action, object_type=assignment.CUSTOMER_TYPE, object_id=Cast(OuterRef("pk"), CharField())
+    )
 
 
 # --- the branch pool --------------------------------------------------------------------------------
@@ -68,8 +69,7 @@ def _pending(action):
 class PoolTable(BaseTable):
     number = tables.Column(verbose_name=gettext_lazy("customer number"))
     name_local = tables.Column(verbose_name=gettext_lazy("name"))
-    branch = tables.Column(verbose_name=gettext_lazy("owning branch"), accessor="branch__code",
-                           order_by=("branch__code",))
+    branch = tables.Column(verbose_name=gettext_lazy("owning branch"), accessor="branch__code", order_by=("branch__code",))
     tier = tables.Column(verbose_name=gettext_lazy("tier"))
     aum = tables.Column(verbose_name=gettext_lazy("AUM (base currency)"), attrs={"td": {"class": "text-end"}})
     state = tables.Column(verbose_name=gettext_lazy("status"), empty_values=(), orderable=False)
@@ -94,18 +94,23 @@ class PoolTable(BaseTable):
         return "—"
 
     def value_state(self, record):
-        return _("Transfer in progress") if record.transfer_pending else (
-            _("Claimed, awaiting approval") if record.claim_pending else "")
+        return (
+            _("Transfer in progress")
+            if record.transfer_pending
+            else (_("Claimed, awaiting approval") if record.claim_pending else "")
+        )
 
     def render_claim(self, record):
-        return format_html('<a class="btn btn-sm btn-outline-primary claim-link" href="{}">{}</a>',
-                           reverse("customers:claim", args=[record.number]), _("Claim"))
+        return format_html(
+            '<a class="btn btn-sm btn-outline-primary claim-link" href="{}">{}</a>',
+            reverse("customers:claim", args=[record.number]),
+            _("Claim"),
+        )
 
 
 class PoolFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(label=gettext_lazy("Number or name"), method="filter_q")
-    branch = BranchSubtreeFilter(label=gettext_lazy("Within branch"), field_name="branch__path",
-                                 queryset=visible_branches)
+    branch = BranchSubtreeFilter(label=gettext_lazy("Within branch"), field_name="branch__path", queryset=visible_branches)
     tier = django_filters.ChoiceFilter(label=gettext_lazy("tier"), choices=Customer.Tier.choices)
 
     class Meta:
@@ -131,10 +136,15 @@ class PoolListView(AnyPermissionMixin, ScopedListView):
     export_filename = "customer-pool"
 
     def get_queryset(self):
-        return (assignment.pool_for(self.request.user).select_related("branch")
-                .annotate(transfer_pending=Exists(_pending(assignment.ACTION_TRANSFER)),
-                          claim_pending=Exists(_pending(assignment.ACTION_CLAIM).filter(maker=self.request.user)))
-                .order_by("branch__path", "number"))
+        return (
+            assignment.pool_for(self.request.user)
+            .select_related("branch")
+            .annotate(
+                transfer_pending=Exists(_pending(assignment.ACTION_TRANSFER)),
+                claim_pending=Exists(_pending(assignment.ACTION_CLAIM).filter(maker=self.request.user)),
+            )
+            .order_by("branch__path", "number")
+        )
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
@@ -148,10 +158,13 @@ class ClaimView(PermissionPageMixin, View):
 
     def customer(self, number):
         # Numbers are unique per bank: a superuser who sees several banks gets their own bank's first.
-        customer = (assignment.claimable_for(self.request.user).filter(number=number)
-                    .select_related("branch", "primary_manager")
-                    .order_by(Case(When(bank_id=self.request.user.bank_id, then=Value(0)), default=Value(1),
-                                   output_field=IntegerField())).first())
+        customer = (
+            assignment.claimable_for(self.request.user)
+            .filter(number=number)
+            .select_related("branch", "primary_manager")
+            .order_by(Case(When(bank_id=self.request.user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
+            .first()
+        )
         if customer is None:
             raise Http404
         return customer
@@ -168,16 +181,19 @@ class ClaimView(PermissionPageMixin, View):
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                messages.success(request, _("Claim #%(id)s of %(customer)s sent for approval.") % {
-                    "id": claim.pk, "customer": customer})
+                messages.success(
+                    request, _("Claim #%(id)s of %(customer)s sent for approval.") % {"id": claim.pk, "customer": customer}
+                )
                 return redirect("customers:my_assignment_requests")
         return self.render_page(customer, form)
 
     def render_page(self, customer, form):
         pending = assignment.pending_by_customer([customer.pk]).get(customer.pk, {"transfer": None, "claims": []})
-        return render(self.request, "customers/assignment/claim.html", {
-            "customer": customer, "form": form, "pending": pending, "title": _("Claim %(customer)s") % {
-                "customer": customer}})
+        return render(
+            self.request,
+            "customers/assignment/claim.html",
+            {"customer": customer, "form": form, "pending": pending, "title": _("Claim %(customer)s") % {"customer": customer}},
+        )
 
 
 # --- requests: the maker's and the checker's -------------------------------------------------------------
@@ -191,11 +207,17 @@ class MyRequestsView(AnyPermissionMixin, View):
     permissions_any = MAKER_PERMS
 
     def get(self, request):
-        qs = (ChangeRequest.objects.filter(maker=request.user, action__in=assignment.ACTIONS)
-              .select_related("checker").order_by("-created_at", "-id"))
+        qs = (
+            ChangeRequest.objects.filter(maker=request.user, action__in=assignment.ACTIONS)
+            .select_related("checker")
+            .order_by("-created_at", "-id")
+        )
         page = Paginator(qs, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
-        return render(request, "customers/assignment/my_requests.html", {
-            "rows": request_rows(page.object_list), "page": page, "title": _("My claims and assignment requests")})
+        return render(
+            request,
+            "customers/assignment/my_requests.html",
+            {"rows": request_rows(page.object_list), "page": page, "title": _("My claims and assignment requests")},
+        )
 
 
 @method_decorator(require_POST, name="dispatch")
@@ -217,16 +239,23 @@ class DecideListView(PermissionPageMixin, View):
     permission_required = assignment.CHECKER_PERM
 
     def get(self, request):
-        qs = (ChangeRequest.objects.visible_to(request.user).pending().filter(action__in=assignment.ACTIONS)
-              .select_related("maker").order_by("created_at", "id"))
+        qs = (
+            ChangeRequest.objects.visible_to(request.user)
+            .pending()
+            .filter(action__in=assignment.ACTIONS)
+            .select_related("maker")
+            .order_by("created_at", "id")
+        )
         page = Paginator(qs, REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
         rows = request_rows(page.object_list)
         for row in rows:
             row["own"] = row["request"].maker_id == request.user.pk
             row["is_transfer"] = row["request"].action == assignment.ACTION_TRANSFER
-        return render(request, "customers/assignment/decide.html", {
-            "rows": rows, "page": page, "form": DecisionForm(actor=request.user),
-            "title": _("Assignment requests to decide")})
+        return render(
+            request,
+            "customers/assignment/decide.html",
+            {"rows": rows, "page": page, "form": DecisionForm(actor=request.user), "title": _("Assignment requests to decide")},
+        )
 
 
 def _decidable_or_404(user, pk):
@@ -265,8 +294,11 @@ class RejectView(PermissionPageMixin, View):
         try:
             approvals.reject(pk, request.user, request.POST.get("reason", ""))
         except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, _("Request #%(id)s was not rejected: %(error)s") % {
-                "id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))})
+            messages.error(
+                request,
+                _("Request #%(id)s was not rejected: %(error)s")
+                % {"id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))},
+            )
         else:
             messages.success(request, _("Request #%(id)s rejected.") % {"id": pk})
         return redirect("customers:assignment_requests")
@@ -285,20 +317,31 @@ class ReassignView(PermissionPageMixin, View):
         form = ReassignForm(request.POST, actor=request.user)
         if form.is_valid():
             try:
-                change_request = assignment.reassign(form.customer_ids, form.cleaned_data["to_manager"], request.user,
-                                                     form.cleaned_data["reason"])
+                change_request = assignment.reassign(
+                    form.customer_ids, form.cleaned_data["to_manager"], request.user, form.cleaned_data["reason"]
+                )
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                messages.success(request, _("Reassignment #%(id)s of %(n)d customer(s) sent for approval.") % {
-                    "id": change_request.pk, "n": len(form.customer_ids)})
+                messages.success(
+                    request,
+                    _("Reassignment #%(id)s of %(n)d customer(s) sent for approval.")
+                    % {"id": change_request.pk, "n": len(form.customer_ids)},
+                )
                 return redirect("customers:my_assignment_requests")
         return self.render_page(form)
 
     def render_page(self, form):
-        return render(self.request, "customers/assignment/form.html", {
-            "form": form, "title": _("Reassign customers"), "submit": _("Send for approval"),
-            "intro": _("The customers move to the new manager in one action once another supervisor approves.")})
+        return render(
+            self.request,
+            "customers/assignment/form.html",
+            {
+                "form": form,
+                "title": _("Reassign customers"),
+                "submit": _("Send for approval"),
+                "intro": _("The customers move to the new manager in one action once another supervisor approves."),
+            },
+        )
 
 
 class HandoverView(PermissionPageMixin, View):
@@ -317,8 +360,9 @@ class HandoverView(PermissionPageMixin, View):
                 if "preview" in request.POST:
                     plan = assignment.preview_handover(data["from_manager"], to_managers, data["mode"], request.user)
                 else:
-                    change_request = assignment.hand_over(data["from_manager"], to_managers, data["mode"],
-                                                          request.user, data["reason"])
+                    change_request = assignment.hand_over(
+                        data["from_manager"], to_managers, data["mode"], request.user, data["reason"]
+                    )
                     messages.success(request, _("Hand-over #%(id)s sent for approval.") % {"id": change_request.pk})
                     return redirect("customers:my_assignment_requests")
             except ValidationError as exc:
@@ -329,10 +373,16 @@ class HandoverView(PermissionPageMixin, View):
         preview = None
         if plan is not None:
             people = Staff.objects.in_bulk(list(plan.totals))
-            preview = {"count": plan.count, "aum": plan.aum,
-                       "rows": [(people[m], count, aum) for m, (count, aum) in plan.totals.items()]}
-        return render(self.request, "customers/assignment/handover.html", {
-            "form": form, "preview": preview, "title": _("Hand over a manager's book")})
+            preview = {
+                "count": plan.count,
+                "aum": plan.aum,
+                "rows": [(people[m], count, aum) for m, (count, aum) in plan.totals.items()],
+            }
+        return render(
+            self.request,
+            "customers/assignment/handover.html",
+            {"form": form, "preview": preview, "title": _("Hand over a manager's book")},
+        )
 
 
 class TransferView(PermissionPageMixin, View):
@@ -347,20 +397,29 @@ class TransferView(PermissionPageMixin, View):
         form = TransferForm(request.POST, customer=customer)
         if form.is_valid():
             try:
-                change_request = assignment.propose_transfer(customer, form.cleaned_data["to_branch"], request.user,
-                                                             form.cleaned_data["reason"])
+                change_request = assignment.propose_transfer(
+                    customer, form.cleaned_data["to_branch"], request.user, form.cleaned_data["reason"]
+                )
             except ValidationError as exc:
                 add_errors(form, exc)
             else:
-                messages.success(request, _("Transfer #%(id)s proposed; the receiving branch decides.") % {
-                    "id": change_request.pk})
+                messages.success(
+                    request, _("Transfer #%(id)s proposed; the receiving branch decides.") % {"id": change_request.pk}
+                )
                 return redirect(customer.get_absolute_url())
         return self.render_page(customer, form)
 
     def render_page(self, customer, form):
-        return render(self.request, "customers/assignment/transfer.html", {
-            "customer": customer, "form": form, "transfer": assignment.pending_transfer(customer),
-            "title": _("Transfer %(customer)s to another branch") % {"customer": customer}})
+        return render(
+            self.request,
+            "customers/assignment/transfer.html",
+            {
+                "customer": customer,
+                "form": form,
+                "transfer": assignment.pending_transfer(customer),
+                "title": _("Transfer %(customer)s to another branch") % {"customer": customer},
+            },
+        )
 
 
 # --- the bank's attribution rule -------------------------------------------------------------------------------
@@ -376,8 +435,9 @@ class AttributionRuleView(PermissionPageMixin, View):
     def rule(self):
         if not self.request.user.bank_id:
             raise Http404
-        return (AttributionRule.objects.filter(bank_id=self.request.user.bank_id).first()
-                or AttributionRule(bank_id=self.request.user.bank_id))
+        return AttributionRule.objects.filter(bank_id=self.request.user.bank_id).first() or AttributionRule(
+            bank_id=self.request.user.bank_id
+        )
 
     def get(self, request):
         return self.render_page(AttributionRuleForm(instance=self.rule()))
@@ -393,9 +453,13 @@ class AttributionRuleView(PermissionPageMixin, View):
         return self.render_page(form)
 
     def render_page(self, form):
-        recent = (AssignmentChange.objects.filter(bank_id=self.request.user.bank_id,
-                                                  kind=AssignmentChange.Kind.ATTRIBUTION)
-                  .select_related("customer", "to_manager", "from_branch", "to_branch").order_by("-at", "-id")
-                  [:self.RECENT])
-        return render(self.request, "customers/assignment/rule.html", {
-            "form": form, "recent": recent, "title": _("Customer attribution rules")})
+        recent = (
+            AssignmentChange.objects.filter(bank_id=self.request.user.bank_id, kind=AssignmentChange.Kind.ATTRIBUTION)
+            .select_related("customer", "to_manager", "from_branch", "to_branch")
+            .order_by("-at", "-id")[: self.RECENT]
+        )
+        return render(
+            self.request,
+            "customers/assignment/rule.html",
+            {"form": form, "recent": recent, "title": _("Customer attribution rules")},
+        )

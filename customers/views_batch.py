@@ -40,24 +40,25 @@ STATUS_BADGES = {
 class MaintenanceBatchTable(BaseTable):
     id = tables.Column(verbose_name="#", linkify=("customers:batch_detail", [tables.A("pk")]))
     created_at = tables.DateTimeColumn(verbose_name=gettext_lazy("uploaded"), format="Y-m-d H:i")
-    original_name = tables.Column(verbose_name=gettext_lazy("file name"),
-                                  linkify=("customers:batch_detail", [tables.A("pk")]))
+    original_name = tables.Column(verbose_name=gettext_lazy("file name"), linkify=("customers:batch_detail", [tables.A("pk")]))
     status = tables.Column(verbose_name=gettext_lazy("status"))
     total_rows = tables.Column(verbose_name=gettext_lazy("rows"), attrs={"td": {"class": "text-end"}})
     invalid_rows = tables.Column(verbose_name=gettext_lazy("invalid"), attrs={"td": {"class": "text-end"}})
     changed_rows = tables.Column(verbose_name=gettext_lazy("with changes"), attrs={"td": {"class": "text-end"}})
-    uploaded_by = tables.Column(verbose_name=gettext_lazy("uploaded by"), accessor="uploaded_by__username",
-                                order_by=("uploaded_by__username",), default="—")
+    uploaded_by = tables.Column(
+        verbose_name=gettext_lazy("uploaded by"),
+        accessor="uploaded_by__username",
+        order_by=("uploaded_by__username",),
+        default="—",
+    )
 
     class Meta(BaseTable.Meta):
         model = MaintenanceBatch
         fields = ()
-        sequence = ("id", "created_at", "original_name", "status", "total_rows", "invalid_rows", "changed_rows",
-                    "uploaded_by")
+        sequence = ("id", "created_at", "original_name", "status", "total_rows", "invalid_rows", "changed_rows", "uploaded_by")
 
     def render_status(self, record, value):
-        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"),
-                           value)
+        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"), value)
 
     def value_status(self, record):
         return record.get_status_display()
@@ -86,11 +87,15 @@ class BatchListView(ScopedListView):
 
 class BatchUploadForm(forms.Form):
     file = forms.FileField(
-        label=gettext_lazy("File"), allow_empty_file=False,
-        help_text=gettext_lazy("XLSX (first worksheet) or CSV (UTF-8 or GB18030). Row 1 holds the column names, "
-                               "English or Chinese; download the template."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
-                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        label=gettext_lazy("File"),
+        allow_empty_file=False,
+        help_text=gettext_lazy(
+            "XLSX (first worksheet) or CSV (UTF-8 or GB18030). Row 1 holds the column names, "
+            "English or Chinese; download the template."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
     )
 
 
@@ -104,12 +109,15 @@ class BatchUploadView(PermissionPageMixin, FormView):
         if batch.status == MaintenanceBatch.Status.REJECTED:
             messages.error(self.request, _("The file was rejected: %(error)s") % {"error": batch.error})
         elif batch.invalid_rows:
-            messages.warning(self.request, _("%(total)d rows read; %(invalid)d have errors. Nothing can be applied "
-                                             "until the file is corrected.")
-                             % {"total": batch.total_rows, "invalid": batch.invalid_rows})
+            messages.warning(
+                self.request,
+                _("%(total)d rows read; %(invalid)d have errors. Nothing can be applied until the file is corrected.")
+                % {"total": batch.total_rows, "invalid": batch.invalid_rows},
+            )
         else:
-            messages.success(self.request, _("%(total)d rows read, all valid. Check the preview, then apply.")
-                             % {"total": batch.total_rows})
+            messages.success(
+                self.request, _("%(total)d rows read, all valid. Check the preview, then apply.") % {"total": batch.total_rows}
+            )
         return redirect("customers:batch_detail", pk=batch.pk)
 
     def get_context_data(self, **kwargs):
@@ -119,8 +127,7 @@ class BatchUploadView(PermissionPageMixin, FormView):
 
 
 def _visible_batch(request, pk):
-    return get_object_or_404(
-        MaintenanceBatch.objects.visible_to(request.user).select_related("uploaded_by", "applied_by"), pk=pk)
+    return get_object_or_404(MaintenanceBatch.objects.visible_to(request.user).select_related("uploaded_by", "applied_by"), pk=pk)
 
 
 def _shown(value):
@@ -141,23 +148,42 @@ def batch_detail(request, pk):
     errors = []
     for row in batch.rows.filter(is_valid=False).order_by("row_number")[:MAX_ERROR_ROWS]:
         for error in row.errors:
-            errors.append({"row": row.row_number, "field": error["field"], "label_zh": labels.get(error["field"], ""),
-                           "value": row.data.get(error["field"], ""), "message": error["message"]})
+            errors.append(
+                {
+                    "row": row.row_number,
+                    "field": error["field"],
+                    "label_zh": labels.get(error["field"], ""),
+                    "value": row.data.get(error["field"], ""),
+                    "message": error["message"],
+                }
+            )
     preview = list(batch.rows.filter(is_valid=True).exclude(changes={}).order_by("row_number")[:MAX_PREVIEW_ROWS])
     for row in preview:
         row.ordered_changes = [(field, _shown(before), _shown(after)) for field, (before, after) in row.changes.items()]
     run = service.latest_apply_run(batch) if batch.status != MaintenanceBatch.Status.REJECTED else None
     applying = run is not None and run.status in service.ACTIVE_RUN and batch.status != MaintenanceBatch.Status.APPLIED
-    return render(request, "customers/batch/detail.html", {
-        "title": str(batch), "batch": batch, "errors": errors, "preview": preview,
-        "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS, "max_error_rows": MAX_ERROR_ROWS,
-        "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS, "may_apply": batch.can_apply and not applying,
-        "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
-        "in_background": service.applies_in_background(batch), "run": run, "applying": applying,
-        "run_failed": run is not None and run.status == run.Status.FAILED and batch.status != MaintenanceBatch.Status.APPLIED,
-        "run_error": _run_error(run), "run_status": status_badge(run) if run else "",
-        "run_progress": progress_bar(run) if run else "",
-    })
+    return render(
+        request,
+        "customers/batch/detail.html",
+        {
+            "title": str(batch),
+            "batch": batch,
+            "errors": errors,
+            "preview": preview,
+            "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS,
+            "max_error_rows": MAX_ERROR_ROWS,
+            "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS,
+            "may_apply": batch.can_apply and not applying,
+            "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
+            "in_background": service.applies_in_background(batch),
+            "run": run,
+            "applying": applying,
+            "run_failed": run is not None and run.status == run.Status.FAILED and batch.status != MaintenanceBatch.Status.APPLIED,
+            "run_error": _run_error(run),
+            "run_status": status_badge(run) if run else "",
+            "run_progress": progress_bar(run) if run else "",
+        },
+    )
 
 
 def _run_error(run):
@@ -174,15 +200,17 @@ def batch_apply(request, pk):
     try:
         if service.applies_in_background(batch):
             service.queue_apply(batch, request.user)
-            messages.info(request, _("The file is being applied in the background; this page shows the result "
-                                     "when it is done."))
+            messages.info(request, _("The file is being applied in the background; this page shows the result when it is done."))
             return redirect("customers:batch_detail", pk=batch.pk)
         batch = service.apply_batch(batch, request.user)
     except service.ApplyError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.")
-                         % {"changed": batch.changed_rows, "unchanged": batch.unchanged_rows})
+        messages.success(
+            request,
+            _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.")
+            % {"changed": batch.changed_rows, "unchanged": batch.unchanged_rows},
+        )
     return redirect("customers:batch_detail", pk=batch.pk)
 
 
@@ -191,8 +219,14 @@ def batch_apply(request, pk):
 @require_GET
 def batch_errors(request, pk):
     batch = _visible_batch(request, pk)
-    return xlsx_response(error_report_rows(batch), filename=f"customer-batch-{batch.pk}-errors", request=request,
-                         object_type="customers.maintenancebatch", detail={"batch": batch.pk}, pii=True)
+    return xlsx_response(
+        error_report_rows(batch),
+        filename=f"customer-batch-{batch.pk}-errors",
+        request=request,
+        object_type="customers.maintenancebatch",
+        detail={"batch": batch.pk},
+        pii=True,
+    )
 
 
 @login_required
@@ -201,6 +235,8 @@ def batch_errors(request, pk):
 def batch_template(request):
     service.check_actor(request.user)
     return FileResponse(
-        service.template_xlsx(request.user.bank), as_attachment=True, filename="ocrm-customer-batch.xlsx",
+        service.template_xlsx(request.user.bank),
+        as_attachment=True,
+        filename="ocrm-customer-batch.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -29,11 +29,14 @@ def find_customer(user, number):
     """(customer, survivor): survivor is set when `number` was merged into another customer
     that the user may see; a number outside the scope (or merged out of it) is a 404."""
     visible = Customer.objects.visible_to(user).select_related(
-        "bank", "branch", "primary_manager", "household", "retail_profile", "corporate_profile")
+        "bank", "branch", "primary_manager", "household", "retail_profile", "corporate_profile"
+    )
     # Numbers are unique per bank; a superuser sees several banks and gets their own bank's first.
-    customer = (visible.filter(number=number)
-                .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
-                .first())
+    customer = (
+        visible.filter(number=number)
+        .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .first()
+    )
     if customer is None:
         raise Http404
     if customer.merged_into_id is None:
@@ -74,8 +77,13 @@ class CustomerDetailView(CustomerRouteMixin, View):
     def get(self, request, number):
         customer, user = self.customer, request.user
         # may_edit is decided once for the page (a read-only share sees no edit control).
-        base = {"customer": customer, "user": user, "csrf_token": get_token(request),
-                "may_unmask": user.has_perm("customers.unmask_pii"), "may_edit": sharing.may_edit(user, customer)}
+        base = {
+            "customer": customer,
+            "user": user,
+            "csrf_token": get_token(request),
+            "may_unmask": user.has_perm("customers.unmask_pii"),
+            "may_edit": sharing.may_edit(user, customer),
+        }
         # Sections render without the request: context processors (navigation, notifications)
         # run once for the page, not once per section.
         rendered = []
@@ -114,12 +122,20 @@ class CustomerDocumentView(CustomerRouteMixin, View):
             handle = document.file.open("rb")
         except (FileNotFoundError, ValueError):
             raise Http404 from None
-        audit.record(AuditLog.Action.VIEW_PII, document, actor=request.user, bank_id=document.bank_id,
-                     detail={"event": "document_viewed", "customer": self.customer.number,
-                             "doc_type": document.doc_type})
+        audit.record(
+            AuditLog.Action.VIEW_PII,
+            document,
+            actor=request.user,
+            bank_id=document.bank_id,
+            detail={"event": "document_viewed", "customer": self.customer.number, "doc_type": document.doc_type},
+        )
         inline = document.content_type in INLINE_CONTENT_TYPES and request.GET.get("download") != "1"
-        return FileResponse(handle, as_attachment=not inline, filename=document.original_name,
-                            content_type=document.content_type if inline else "application/octet-stream")
+        return FileResponse(
+            handle,
+            as_attachment=not inline,
+            filename=document.original_name,
+            content_type=document.content_type if inline else "application/octet-stream",
+        )
 
 
 class CustomerRevealView(CustomerRouteMixin, View):
@@ -132,17 +148,28 @@ class CustomerRevealView(CustomerRouteMixin, View):
         documents = identity_documents(customer) if user.has_perm("customers.view_identitydocument") else []
         phones = []
         if user.has_perm("customers.view_contactpoint"):
-            phones = list(ContactPoint.objects.filter(customer=customer, kind__in=[ContactPoint.Kind.MOBILE,
-                                                                                    ContactPoint.Kind.PHONE])
-                          .order_by("-is_primary", "kind", "pk"))
+            phones = list(
+                ContactPoint.objects.filter(
+                    customer=customer, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE]
+                ).order_by("-is_primary", "kind", "pk")
+            )
         revealed_documents = [(document, document.clear_number()) for document in documents]
-        audit.record(AuditLog.Action.VIEW_PII, customer, actor=user, bank_id=customer.bank_id, detail={
-            "event": "pii_revealed",
-            "identity_documents": [document.pk for document in documents],
-            "contact_points": [phone.pk for phone in phones],
-        })
-        context = {"customer": customer, "revealed_documents": revealed_documents, "revealed_phones": phones,
-                   "detail_url": reverse("customers:detail", args=[customer.number])}
+        audit.record(
+            AuditLog.Action.VIEW_PII,
+            customer,
+            actor=user,
+            bank_id=customer.bank_id,
+            detail={
+                "event": "pii_revealed",
+                "identity_documents": [document.pk for document in documents],
+                "contact_points": [phone.pk for phone in phones],
+            },
+        )
+        context = {
+            "customer": customer,
+            "revealed_documents": revealed_documents,
+            "revealed_phones": phones,
+            "detail_url": reverse("customers:detail", args=[customer.number]),
+        }
         template = "customers/sections/revealed.html" if is_htmx(request) else "customers/sections/revealed_page.html"
         return render(request, template, context)
-

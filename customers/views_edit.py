@@ -27,8 +27,13 @@ def visible_customer(user, number):
     """The active customer with this number in the user's scope (their own bank's first,
     for a superuser who sees several banks), else 404; 403 when the user sees it through
     a read-only share (every caller edits the customer)."""
-    customers = (Customer.objects.visible_to(user).active().select_related("branch", "bank").filter(number=number)
-                 .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField())))
+    customers = (
+        Customer.objects.visible_to(user)
+        .active()
+        .select_related("branch", "bank")
+        .filter(number=number)
+        .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
+    )
     customer = customers.first()
     if customer is None:
         raise Http404
@@ -90,8 +95,10 @@ def change_summary(result):
     if result.applied:
         parts.append(_("Saved: %(fields)s.") % {"fields": ", ".join(field_label(n) for n in result.applied)})
     if result.pending:
-        parts.append(_("Waiting for a supervisor's approval (request #%(id)s): %(fields)s.") % {
-            "id": result.change_request.pk, "fields": ", ".join(field_label(n) for n in result.pending)})
+        parts.append(
+            _("Waiting for a supervisor's approval (request #%(id)s): %(fields)s.")
+            % {"id": result.change_request.pk, "fields": ", ".join(field_label(n) for n in result.pending)}
+        )
     return " ".join(parts) or _("Nothing was changed.")
 
 
@@ -124,10 +131,16 @@ class CustomerCreateView(PermissionPageMixin, View):
         return self.render_form(form, kind)
 
     def render_form(self, form, kind):
-        return render(self.request, "customers/edit_form.html", {
-            "form": form, "kind": kind, "customer": None,
-            "title": _("New retail customer") if kind == Customer.Kind.RETAIL else _("New corporate customer"),
-        })
+        return render(
+            self.request,
+            "customers/edit_form.html",
+            {
+                "form": form,
+                "kind": kind,
+                "customer": None,
+                "title": _("New retail customer") if kind == Customer.Kind.RETAIL else _("New corporate customer"),
+            },
+        )
 
 
 class CustomerEditView(PermissionPageMixin, View):
@@ -156,11 +169,19 @@ class CustomerEditView(PermissionPageMixin, View):
     def render_form(self, form, customer):
         pending = list(approvals.pending_for(customer).filter(action=services.ACTION_UPDATE).select_related("maker"))
         pending_fields = sorted({field_label(name) for request in pending for name in request.changes})
-        return render(self.request, "customers/edit_form.html", {
-            "form": form, "kind": customer.kind, "customer": customer, "customer_url": customer_page(customer),
-            "pending": pending,
-            "pending_fields": pending_fields, "title": _("Edit %(customer)s") % {"customer": customer},
-        })
+        return render(
+            self.request,
+            "customers/edit_form.html",
+            {
+                "form": form,
+                "kind": customer.kind,
+                "customer": customer,
+                "customer_url": customer_page(customer),
+                "pending": pending,
+                "pending_fields": pending_fields,
+                "title": _("Edit %(customer)s") % {"customer": customer},
+            },
+        )
 
 
 class ContactsView(PermissionPageMixin, View):
@@ -168,15 +189,20 @@ class ContactsView(PermissionPageMixin, View):
 
     def formset(self, customer, data=None):
         unmasked = self.request.user.has_perm("customers.unmask_pii")
-        return ContactPointFormSet(data, initial=contact_initial(customer, unmasked), prefix="contacts",
-                                   form_kwargs={"region": customer.branch.country, "unmasked": unmasked})
+        return ContactPointFormSet(
+            data,
+            initial=contact_initial(customer, unmasked),
+            prefix="contacts",
+            form_kwargs={"region": customer.branch.country, "unmasked": unmasked},
+        )
 
     def get(self, request, number):
         customer = visible_customer(request.user, number)
         formset = self.formset(customer)
         if request.user.has_perm("customers.unmask_pii") and formset.initial:
-            audit.record(AuditLog.Action.VIEW_PII, customer, actor=request.user,
-                         detail={"page": "contacts", "fields": ["contact_points"]})
+            audit.record(
+                AuditLog.Action.VIEW_PII, customer, actor=request.user, detail={"page": "contacts", "fields": ["contact_points"]}
+            )
         return self.render_page(customer, formset)
 
     def post(self, request, number):
@@ -194,10 +220,16 @@ class ContactsView(PermissionPageMixin, View):
         return self.render_page(customer, formset)
 
     def render_page(self, customer, formset):
-        return render(self.request, "customers/contacts.html", {
-            "customer": customer, "customer_url": customer_page(customer), "formset": formset,
-            "title": _("Contact points of %(customer)s") % {"customer": customer},
-        })
+        return render(
+            self.request,
+            "customers/contacts.html",
+            {
+                "customer": customer,
+                "customer_url": customer_page(customer),
+                "formset": formset,
+                "title": _("Contact points of %(customer)s") % {"customer": customer},
+            },
+        )
 
 
 class ChangeRequestListView(PermissionPageMixin, View):
@@ -237,8 +269,9 @@ class ChangeRequestRejectView(PermissionPageMixin, View):
             raise Http404
         form = RejectForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("Request #%(id)s was not rejected: %(error)s") % {
-                "id": pk, "error": " ".join(form.errors["reason"])})
+            messages.error(
+                request, _("Request #%(id)s was not rejected: %(error)s") % {"id": pk, "error": " ".join(form.errors["reason"])}
+            )
             return redirect(inbox_url())
         try:
             approvals.reject(pk, request.user, form.cleaned_data["reason"])

@@ -37,8 +37,12 @@ MAX_ERROR_ROWS = 500  # on the page; the downloads have all of them
 POLL_SECONDS = 2
 ACTIVE = (FeedLoad.Status.QUEUED, FeedLoad.Status.RUNNING)
 STATUS_BADGES = {
-    FeedLoad.Status.QUEUED: "secondary", FeedLoad.Status.RUNNING: "info", FeedLoad.Status.LOADED: "success",
-    FeedLoad.Status.UNCHANGED: "light", FeedLoad.Status.REJECTED: "danger", FeedLoad.Status.FAILED: "danger",
+    FeedLoad.Status.QUEUED: "secondary",
+    FeedLoad.Status.RUNNING: "info",
+    FeedLoad.Status.LOADED: "success",
+    FeedLoad.Status.UNCHANGED: "light",
+    FeedLoad.Status.REJECTED: "danger",
+    FeedLoad.Status.FAILED: "danger",
     FeedLoad.Status.SUPERSEDED: "warning",
 }
 
@@ -49,8 +53,7 @@ class FeedLoadTable(BaseTable):
     source_system = tables.Column(verbose_name=gettext_lazy("source system"))
     feed = tables.Column(verbose_name=gettext_lazy("feed"))
     business_date = tables.DateColumn(verbose_name=gettext_lazy("business date"), format="Y-m-d")
-    original_name = tables.Column(verbose_name=gettext_lazy("file name"),
-                                  linkify=("customers:feed_detail", [tables.A("pk")]))
+    original_name = tables.Column(verbose_name=gettext_lazy("file name"), linkify=("customers:feed_detail", [tables.A("pk")]))
     status = tables.Column(verbose_name=gettext_lazy("status"))
     rows_read = tables.Column(verbose_name=gettext_lazy("read"), attrs={"td": {"class": "text-end"}})
     rows_loaded = tables.Column(verbose_name=gettext_lazy("loaded"), attrs={"td": {"class": "text-end"}})
@@ -60,12 +63,27 @@ class FeedLoadTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = FeedLoad
         fields = ()
-        sequence = ("id", "created_at", "source_system", "feed", "business_date", "original_name", "status",
-                    "rows_read", "rows_loaded", "rows_rejected", "origin")
+        sequence = (
+            "id",
+            "created_at",
+            "source_system",
+            "feed",
+            "business_date",
+            "original_name",
+            "status",
+            "rows_read",
+            "rows_loaded",
+            "rows_rejected",
+            "origin",
+        )
 
     def render_status(self, record, value):
-        return format_html('<span class="badge text-bg-{} feed-status" data-status="{}">{}</span>',
-                           STATUS_BADGES.get(record.status, "secondary"), record.status, value)
+        return format_html(
+            '<span class="badge text-bg-{} feed-status" data-status="{}">{}</span>',
+            STATUS_BADGES.get(record.status, "secondary"),
+            record.status,
+            value,
+        )
 
     def value_status(self, record):
         return record.get_status_display()
@@ -75,8 +93,7 @@ class FeedLoadFilterSet(django_filters.FilterSet):
     source_system = django_filters.CharFilter(label=gettext_lazy("source system"), lookup_expr="iexact")
     feed = django_filters.ChoiceFilter(label=gettext_lazy("feed"), choices=FeedLoad.Feed.choices)
     status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=FeedLoad.Status.choices)
-    business_date = django_filters.DateFilter(label=gettext_lazy("business date"),
-                                              widget=forms.DateInput(attrs={"type": "date"}))
+    business_date = django_filters.DateFilter(label=gettext_lazy("business date"), widget=forms.DateInput(attrs={"type": "date"}))
 
     class Meta:
         model = FeedLoad
@@ -95,16 +112,20 @@ class FeedLoadListView(ScopedListView):
 
 
 class FeedUploadForm(forms.Form):
-    source_system = forms.CharField(label=gettext_lazy("Source system"), max_length=30,
-                                    help_text=gettext_lazy("The sending system's code, e.g. CORE, CARDS, WEALTH."))
+    source_system = forms.CharField(
+        label=gettext_lazy("Source system"),
+        max_length=30,
+        help_text=gettext_lazy("The sending system's code, e.g. CORE, CARDS, WEALTH."),
+    )
     feed = forms.ChoiceField(label=gettext_lazy("Feed"), choices=FeedLoad.Feed.choices)
-    business_date = forms.DateField(label=gettext_lazy("Business date"),
-                                    widget=forms.DateInput(attrs={"type": "date"}))
+    business_date = forms.DateField(label=gettext_lazy("Business date"), widget=forms.DateInput(attrs={"type": "date"}))
     file = forms.FileField(
-        label=gettext_lazy("File"), allow_empty_file=False,
+        label=gettext_lazy("File"),
+        allow_empty_file=False,
         help_text=gettext_lazy("CSV (UTF-8 or GB18030) or XLSX (first worksheet); row 1 holds the column names."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
-                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
     )
 
 
@@ -116,8 +137,13 @@ class FeedUploadView(PermissionPageMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         try:
-            load = services.receive_upload(self.request.user, source_system=data["source_system"], feed=data["feed"],
-                                           business_date=data["business_date"], uploaded=data["file"])
+            load = services.receive_upload(
+                self.request.user,
+                source_system=data["source_system"],
+                feed=data["feed"],
+                business_date=data["business_date"],
+                uploaded=data["file"],
+            )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 for error in errors:
@@ -133,14 +159,16 @@ class FeedUploadView(PermissionPageMixin, FormView):
 
 
 def _visible_load(request, pk):
-    return get_object_or_404(FeedLoad.objects.visible_to(request.user).select_related("job_run", "uploaded_by"),
-                             pk=pk)
+    return get_object_or_404(FeedLoad.objects.visible_to(request.user).select_related("job_run", "uploaded_by"), pk=pk)
 
 
 def _progress_context(load):
     run = load.job_run
     return {
-        "load": load, "run": run, "active": load.status in ACTIVE, "poll_seconds": POLL_SECONDS,
+        "load": load,
+        "run": run,
+        "active": load.status in ACTIVE,
+        "poll_seconds": POLL_SECONDS,
         "status_badge": STATUS_BADGES.get(load.status, "secondary"),
         "run_badge": status_badge(run) if run else "",
         "percent": run.percent if run and run.status != JobRun.Status.FAILED else None,
@@ -154,12 +182,22 @@ def _progress_context(load):
 @require_GET
 def feed_detail(request, pk):
     load = _visible_load(request, pk)
-    errors = [{"row": e.row_number, "field": e.field, "value": e.value, "message": e.reason}
-              for e in load.errors.order_by("row_number", "id")[:MAX_ERROR_ROWS]]
-    return render(request, "customers/feeds/detail.html", {
-        **_progress_context(load), "title": str(load), "errors": errors, "spec": SPECS[load.feed],
-        "errors_truncated": len(errors) >= MAX_ERROR_ROWS, "max_error_rows": MAX_ERROR_ROWS,
-    })
+    errors = [
+        {"row": e.row_number, "field": e.field, "value": e.value, "message": e.reason}
+        for e in load.errors.order_by("row_number", "id")[:MAX_ERROR_ROWS]
+    ]
+    return render(
+        request,
+        "customers/feeds/detail.html",
+        {
+            **_progress_context(load),
+            "title": str(load),
+            "errors": errors,
+            "spec": SPECS[load.feed],
+            "errors_truncated": len(errors) >= MAX_ERROR_ROWS,
+            "max_error_rows": MAX_ERROR_ROWS,
+        },
+    )
 
 
 @login_required
@@ -179,8 +217,14 @@ def feed_progress(request, pk):
 @require_GET
 def feed_errors_xlsx(request, pk):
     load = _visible_load(request, pk)
-    return xlsx_response(services.error_report_rows(load), filename=f"feed-{load.pk}-errors", request=request,
-                         object_type="customers.feedload", detail={"load": load.pk}, pii=True)
+    return xlsx_response(
+        services.error_report_rows(load),
+        filename=f"feed-{load.pk}-errors",
+        request=request,
+        object_type="customers.feedload",
+        detail={"load": load.pk},
+        pii=True,
+    )
 
 
 class _Echo:
@@ -193,8 +237,14 @@ class _Echo:
 @require_GET
 def feed_errors_csv(request, pk):
     load = _visible_load(request, pk)
-    audit.record(AuditLog.Action.EXPORT, None, request=request, object_type="customers.feedload",
-                 object_repr=f"feed-{load.pk}-errors (csv)", detail={"load": load.pk, "pii": True})
+    audit.record(
+        AuditLog.Action.EXPORT,
+        None,
+        request=request,
+        object_type="customers.feedload",
+        object_repr=f"feed-{load.pk}-errors (csv)",
+        detail={"load": load.pk, "pii": True},
+    )
     writer = csv.writer(_Echo())
     rows = (writer.writerow(row) for row in services.error_report_rows(load))
     response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv")

@@ -64,6 +64,7 @@ class LifecycleChangeListView(ScopedListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         filterset = context.get("filter")
-        context["business_date"] = filterset.form.cleaned_data.get("business_date") if filterset is not None and \
-            filterset.is_valid() else None
+        context["business_date"] = (
+            filterset.form.cleaned_data.get("business_date") if filterset is not None and filterset.is_valid() else None
+        )
         return context

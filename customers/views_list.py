@@ -35,8 +35,18 @@ MAX_LOOKUP_RESULTS = 10
 MAX_SELECTED = 1000  # one page holds at most 200 rows; a bigger selection is "all results of the filter"
 # What the page's rows show (customers/customer_table.html): a customer row is wide, and so
 # are its branch and manager rows, which the page shows one column of.
-PAGE_FIELDS = ("number", "name_local", "name_latin", "kind", "lifecycle_stage", "tier", "star_rating", "aum",
-               "branch__code", "primary_manager__username")
+PAGE_FIELDS = (
+    "number",
+    "name_local",
+    "name_latin",
+    "kind",
+    "lifecycle_stage",
+    "tier",
+    "star_rating",
+    "aum",
+    "branch__code",
+    "primary_manager__username",
+)
 BULK_PERMISSIONS = ("customers.add_customertag", "customers.change_customergroup", "customers.add_customergroup")
 
 
@@ -75,11 +85,11 @@ class SizedPaginator(Paginator):
             return super().page(number)
         self.current = number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom:bottom + self.per_page + 1])
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
         self.more = len(rows) > self.per_page
         if not self.more and (rows or number == 1):  # the end is in sight: now the size is known
             self.size, self.exact = bottom + len(rows), True
-        return self._get_page(rows[:self.per_page], number, self)
+        return self._get_page(rows[: self.per_page], number, self)
 
 
 def rounded(n):
@@ -120,9 +130,12 @@ class CustomerListView(ScopedListView):
 
     def get_table_kwargs(self):
         shown = self.shown_columns()
-        return {**super().get_table_kwargs(), "template_name": "customers/customer_table.html",
-                "exclude": [name for name in CustomerTable.base_columns if name not in shown],
-                "name_search": self.is_name_search()}
+        return {
+            **super().get_table_kwargs(),
+            "template_name": "customers/customer_table.html",
+            "exclude": [name for name in CustomerTable.base_columns if name not in shown],
+            "name_search": self.is_name_search(),
+        }
 
     def get_base_queryset(self):
         # (bank, aum) is indexed: the biggest customers first, the number breaks ties. An export
@@ -133,8 +146,11 @@ class CustomerListView(ScopedListView):
         return self.for_page(queryset)
 
     def for_page(self, queryset):
-        return (queryset.select_related(*self.select_related).only(*PAGE_FIELDS)
-                .prefetch_related(*list_prefetches(self.shown_columns())))
+        return (
+            queryset.select_related(*self.select_related)
+            .only(*PAGE_FIELDS)
+            .prefetch_related(*list_prefetches(self.shown_columns()))
+        )
 
     def get_table_data(self):
         """The filtered customers, sized without counting a large result (self.result_size).
@@ -153,7 +169,7 @@ class CustomerListView(ScopedListView):
             self.result_size = (0, True)
             return queryset.none()
         if estimate <= cap:
-            ids = list(queryset.order_by().values_list("pk", flat=True)[:cap + 1])
+            ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
             if len(ids) <= cap:
                 self.result_size = (len(ids), True)
                 return self.for_page(Customer.objects.filter(pk__in=ids).order_by("-aum", "number"))
@@ -183,8 +199,12 @@ class CustomerListView(ScopedListView):
         context.update(
             result_count=paginator.count if paginator.exact else rounded(paginator.count),
             count_is_estimate=not paginator.exact,
-            kept_query=[(key, value) for key, values in self.request.GET.lists() for value in values
-                        if key not in ("page", "columns", "columns_set", "export")],
+            kept_query=[
+                (key, value)
+                for key, values in self.request.GET.lists()
+                for value in values
+                if key not in ("page", "columns", "columns_set", "export")
+            ],
             column_choices=[(name, label, name in context["table"].show) for name, label in CustomerTable.optional_columns()],
             no_browsing_scope=scope_of(user) is None,
             may_tag=may["add_customertag"],
@@ -199,8 +219,7 @@ class CustomerListView(ScopedListView):
             # The filter form offers the same tags and groups: read once (its choices reuse them), shown twice.
             fields = context["filter"].form.fields
             context["bank_tags"] = [tag.name for tag in fields["tag"].queryset]
-            context["static_groups"] = [group for group in fields["group"].queryset
-                                        if group.kind == CustomerGroup.Kind.STATIC]
+            context["static_groups"] = [group for group in fields["group"].queryset if group.kind == CustomerGroup.Kind.STATIC]
         return context
 
     @staticmethod
@@ -219,8 +238,11 @@ class CustomerListView(ScopedListView):
 
 
 class BulkActionForm(forms.Form):
-    ACTIONS = (("tag", gettext_lazy("Add to tag")), ("group", gettext_lazy("Add to group")),
-               ("dynamic", gettext_lazy("Save as dynamic group")))
+    ACTIONS = (
+        ("tag", gettext_lazy("Add to tag")),
+        ("group", gettext_lazy("Add to group")),
+        ("dynamic", gettext_lazy("Save as dynamic group")),
+    )
     SCOPES = (("selected", gettext_lazy("Selected rows")), ("all", gettext_lazy("All results of this filter")))
 
     action = forms.ChoiceField(choices=ACTIONS)
@@ -304,12 +326,17 @@ class BulkTagView(PermissionPageMixin, View):
 
 
 class LookupForm(forms.Form):
-    value = forms.CharField(label=gettext_lazy("Number"), max_length=64,
-                            help_text=gettext_lazy("The exact customer number, ID number, phone or account number."))
-    kind = forms.ChoiceField(label=gettext_lazy("Look up by"), required=False,
-                             choices=[("", gettext_lazy("Any of these")), *LOOKUP_KINDS])
-    doc_type = forms.ChoiceField(label=gettext_lazy("document type"), required=False,
-                                 choices=[("", "---------"), *IdentityDocument.Type.choices])
+    value = forms.CharField(
+        label=gettext_lazy("Number"),
+        max_length=64,
+        help_text=gettext_lazy("The exact customer number, ID number, phone or account number."),
+    )
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Look up by"), required=False, choices=[("", gettext_lazy("Any of these")), *LOOKUP_KINDS]
+    )
+    doc_type = forms.ChoiceField(
+        label=gettext_lazy("document type"), required=False, choices=[("", "---------"), *IdentityDocument.Type.choices]
+    )
 
 
 def mask_name(name):
@@ -337,26 +364,42 @@ class LookupView(PermissionPageMixin, TemplateView):
         kinds = [data["kind"]] if data["kind"] else None
         condition = None
         if user.bank_id is not None:
-            condition = exact_match_condition(data["value"], bank_id=user.bank_id, region=user_region(user), kinds=kinds,
-                                              doc_type=data["doc_type"] or None)
+            condition = exact_match_condition(
+                data["value"], bank_id=user.bank_id, region=user_region(user), kinds=kinds, doc_type=data["doc_type"] or None
+            )
         customers = []
         if condition is not None:
             customers = list(
-                Customer.objects.active().filter(condition, bank_id=user.bank_id)
-                .select_related("branch", "primary_manager").order_by("number")[:MAX_LOOKUP_RESULTS]
+                Customer.objects.active()
+                .filter(condition, bank_id=user.bank_id)
+                .select_related("branch", "primary_manager")
+                .order_by("number")[:MAX_LOOKUP_RESULTS]
             )
-        visible = set(
-            Customer.objects.visible_to(user).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True)
-        ) if customers else set()
+        visible = (
+            set(Customer.objects.visible_to(user).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
+            if customers
+            else set()
+        )
         audit.record(
-            AuditLog.Action.OTHER, None, request=self.request, object_type="customers.customer",
+            AuditLog.Action.OTHER,
+            None,
+            request=self.request,
+            object_type="customers.customer",
             object_repr=_("Customer look-up (%(n)d found)") % {"n": len(customers)},
             # The typed value is itself personal data: only its masked form is logged.
-            detail={"lookup": data["kind"] or "any", "value": pii.mask_id(data["value"]),
-                    "doc_type": data["doc_type"], "found": [c.number for c in customers]},
+            detail={
+                "lookup": data["kind"] or "any",
+                "value": pii.mask_id(data["value"]),
+                "doc_type": data["doc_type"],
+                "found": [c.number for c in customers],
+            },
         )
         return [
-            {"customer": c, "masked_name": mask_name(c.name_local), "masked_latin": mask_name(c.name_latin),
-             "url": c.get_absolute_url() if c.pk in visible else None}
+            {
+                "customer": c,
+                "masked_name": mask_name(c.name_local),
+                "masked_latin": mask_name(c.name_latin),
+                "url": c.get_absolute_url() if c.pk in visible else None,
+            }
             for c in customers
         ]

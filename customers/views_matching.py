@@ -31,19 +31,28 @@ PHONE_KINDS = (ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE)
 
 
 class CandidateTable(BaseTable):
-    customer_a = tables.Column(verbose_name=gettext_lazy("customer A"), accessor="customer_a__number",
-                               order_by=("customer_a__number",))
+    customer_a = tables.Column(
+        verbose_name=gettext_lazy("customer A"), accessor="customer_a__number", order_by=("customer_a__number",)
+    )
     name_a = tables.Column(verbose_name=gettext_lazy("name A"), accessor="customer_a__name_local", orderable=False)
-    customer_b = tables.Column(verbose_name=gettext_lazy("customer B"), accessor="customer_b__number",
-                               order_by=("customer_b__number",))
+    customer_b = tables.Column(
+        verbose_name=gettext_lazy("customer B"), accessor="customer_b__number", order_by=("customer_b__number",)
+    )
     name_b = tables.Column(verbose_name=gettext_lazy("name B"), accessor="customer_b__name_local", orderable=False)
     score = tables.Column(verbose_name=gettext_lazy("score"), attrs={"td": {"class": "text-end"}})
     found_by = tables.Column(verbose_name=gettext_lazy("found by"))
     created_at = tables.DateTimeColumn(verbose_name=gettext_lazy("found"), format="Y-m-d H:i")
     status = tables.Column(verbose_name=gettext_lazy("status"))
-    review = tables.LinkColumn("customers:match_review", args=[tables.A("pk")], text=gettext_lazy("Compare"),
-                               orderable=False, empty_values=(), verbose_name="", exclude_from_export=True,
-                               attrs={"a": {"class": "btn btn-sm btn-outline-primary"}})
+    review = tables.LinkColumn(
+        "customers:match_review",
+        args=[tables.A("pk")],
+        text=gettext_lazy("Compare"),
+        orderable=False,
+        empty_values=(),
+        verbose_name="",
+        exclude_from_export=True,
+        attrs={"a": {"class": "btn btn-sm btn-outline-primary"}},
+    )
 
     class Meta(BaseTable.Meta):
         model = MatchCandidate
@@ -51,8 +60,9 @@ class CandidateTable(BaseTable):
 
 
 class CandidateFilterSet(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=MatchCandidate.Status.choices, empty_label=gettext_lazy("any status"),
-                                         label=gettext_lazy("status"))
+    status = django_filters.ChoiceFilter(
+        choices=MatchCandidate.Status.choices, empty_label=gettext_lazy("any status"), label=gettext_lazy("status")
+    )
     min_score = django_filters.NumberFilter(field_name="score", lookup_expr="gte", label=gettext_lazy("score at least"))
 
     class Meta:
@@ -84,10 +94,16 @@ def pending_for(user):
 
 
 def _customers_for_compare(user, ids):
-    visible = Customer.objects.visible_to(user).filter(pk__in=ids).select_related(
-        "branch", "primary_manager", "retail_profile", "corporate_profile").prefetch_related(
-        "identity_documents", "addresses",
-        Prefetch("contact_points", queryset=ContactPoint.objects.order_by("-is_primary", "id")))
+    visible = (
+        Customer.objects.visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("branch", "primary_manager", "retail_profile", "corporate_profile")
+        .prefetch_related(
+            "identity_documents",
+            "addresses",
+            Prefetch("contact_points", queryset=ContactPoint.objects.order_by("-is_primary", "id")),
+        )
+    )
     return {c.pk: c for c in visible}
 
 
@@ -129,17 +145,29 @@ def comparison_rows(customer, other, may_unmask):
         ("manager", _("primary manager"), lambda c: c.primary_manager.username if c.primary_manager else "", None),
     ]
     if customer.is_retail:
-        specs += [("birth_date", _("birth date"), lambda c: profile_value(c, "birth_date"), None),
-                  ("gender", _("gender"), lambda c: profile_value(c, "gender"), None)]
+        specs += [
+            ("birth_date", _("birth date"), lambda c: profile_value(c, "birth_date"), None),
+            ("gender", _("gender"), lambda c: profile_value(c, "gender"), None),
+        ]
     else:
-        specs += [("registration_code", _("registration / unified social credit code"),
-                   lambda c: profile_value(c, "registration_code"), None)]
+        specs += [
+            (
+                "registration_code",
+                _("registration / unified social credit code"),
+                lambda c: profile_value(c, "registration_code"),
+                None,
+            )
+        ]
     specs += [
         # Masked forms of different numbers can look alike: compare the keyed hashes.
         ("identity", _("identity documents"), documents, document_keys),
         ("phones", _("phones"), phones, lambda c: sorted(p.value for p in c.contact_points.all() if p.kind in PHONE_KINDS)),
-        ("emails", _("e-mail"), emails, lambda c: sorted(p.value.lower() for p in c.contact_points.all()
-                                                         if p.kind == ContactPoint.Kind.EMAIL)),
+        (
+            "emails",
+            _("e-mail"),
+            emails,
+            lambda c: sorted(p.value.lower() for p in c.contact_points.all() if p.kind == ContactPoint.Kind.EMAIL),
+        ),
         ("address", _("address"), addresses, None),
         ("source_systems", _("source systems"), lambda c: ", ".join(sorted(c.source_systems)), None),
     ]
@@ -161,15 +189,28 @@ class MatchReviewView(PermissionPageMixin, View):
         candidate = self.get_candidate()
         customers = _customers_for_compare(request.user, [candidate.customer_a_id, candidate.customer_b_id])
         a, b = customers[candidate.customer_a_id], customers[candidate.customer_b_id]
-        comparison = [(label, candidate.comparison.get(key)) for key, label in (
-            ("name", _("name")), ("birth_date", _("birth date")), ("phone", _("phone")), ("email", _("e-mail")),
-            ("address", _("address")))]
-        return render(request, self.template_name, {
-            "title": _("Compare %(a)s and %(b)s") % {"a": a.number, "b": b.number},
-            "candidate": candidate, "a": a, "b": b,
-            "rows": comparison_rows(a, b, request.user.has_perm("customers.unmask_pii")),
-            "field_scores": comparison,
-        })
+        comparison = [
+            (label, candidate.comparison.get(key))
+            for key, label in (
+                ("name", _("name")),
+                ("birth_date", _("birth date")),
+                ("phone", _("phone")),
+                ("email", _("e-mail")),
+                ("address", _("address")),
+            )
+        ]
+        return render(
+            request,
+            self.template_name,
+            {
+                "title": _("Compare %(a)s and %(b)s") % {"a": a.number, "b": b.number},
+                "candidate": candidate,
+                "a": a,
+                "b": b,
+                "rows": comparison_rows(a, b, request.user.has_perm("customers.unmask_pii")),
+                "field_scores": comparison,
+            },
+        )
 
     def post(self, request, pk):
         candidate = self.get_candidate()
@@ -182,8 +223,10 @@ class MatchReviewView(PermissionPageMixin, View):
                     raise merge.MergeError(_("Choose which customer survives."))
                 survivor = get_object_or_404(Customer.objects.visible_to(request.user), pk=survivor_id)
                 record = merge.decide_same(candidate, survivor, request.user, reason)
-                messages.success(request, _("Merged %(merged)s into %(survivor)s.")
-                                 % {"merged": record.merged_number, "survivor": survivor.number})
+                messages.success(
+                    request,
+                    _("Merged %(merged)s into %(survivor)s.") % {"merged": record.merged_number, "survivor": survivor.number},
+                )
                 return redirect("customers:match_review_list")
             if decision == "different":
                 merge.decide_different(candidate, request.user, reason)
@@ -200,28 +243,35 @@ class MatchReviewView(PermissionPageMixin, View):
 
 class MergeTable(BaseTable):
     merged_number = tables.Column(verbose_name=gettext_lazy("merged customer number"))
-    survivor = tables.Column(verbose_name=gettext_lazy("surviving customer"), accessor="survivor__number",
-                             order_by=("survivor__number",))
+    survivor = tables.Column(
+        verbose_name=gettext_lazy("surviving customer"), accessor="survivor__number", order_by=("survivor__number",)
+    )
     survivor_name = tables.Column(verbose_name=gettext_lazy("name"), accessor="survivor__name_local", orderable=False)
-    merged_by = tables.Column(verbose_name=gettext_lazy("merged by"), accessor="merged_by__username",
-                              order_by=("merged_by__username",))
+    merged_by = tables.Column(
+        verbose_name=gettext_lazy("merged by"), accessor="merged_by__username", order_by=("merged_by__username",)
+    )
     merged_at = tables.DateTimeColumn(verbose_name=gettext_lazy("merged"), format="Y-m-d H:i")
     reason = tables.Column(verbose_name=gettext_lazy("reason"))
     unmerged_at = tables.DateTimeColumn(verbose_name=gettext_lazy("unmerged"), format="Y-m-d H:i")
-    detail = tables.LinkColumn("customers:merge_detail", args=[tables.A("pk")], text=gettext_lazy("Details"),
-                               orderable=False, empty_values=(), verbose_name="", exclude_from_export=True,
-                               attrs={"a": {"class": "btn btn-sm btn-outline-secondary"}})
+    detail = tables.LinkColumn(
+        "customers:merge_detail",
+        args=[tables.A("pk")],
+        text=gettext_lazy("Details"),
+        orderable=False,
+        empty_values=(),
+        verbose_name="",
+        exclude_from_export=True,
+        attrs={"a": {"class": "btn btn-sm btn-outline-secondary"}},
+    )
 
     class Meta(BaseTable.Meta):
         model = MergeRecord
-        fields = ("merged_number", "survivor", "survivor_name", "merged_by", "merged_at", "reason", "unmerged_at",
-                  "detail")
+        fields = ("merged_number", "survivor", "survivor_name", "merged_by", "merged_at", "reason", "unmerged_at", "detail")
 
 
 class MergeFilterSet(django_filters.FilterSet):
     merged_number = django_filters.CharFilter(label=gettext_lazy("merged customer number"))
-    active = django_filters.BooleanFilter(field_name="unmerged_at", lookup_expr="isnull",
-                                          label=gettext_lazy("still merged"))
+    active = django_filters.BooleanFilter(field_name="unmerged_at", lookup_expr="isnull", label=gettext_lazy("still merged"))
 
     class Meta:
         model = MergeRecord
@@ -243,8 +293,10 @@ class MergeDetailView(PermissionPageMixin, View):
     template_name = "customers/matching/merge_detail.html"
 
     def get_record(self):
-        return get_object_or_404(MergeRecord.objects.visible_to(self.request.user)
-                                 .select_related("survivor", "merged", "merged_by", "unmerged_by"), pk=self.kwargs["pk"])
+        return get_object_or_404(
+            MergeRecord.objects.visible_to(self.request.user).select_related("survivor", "merged", "merged_by", "unmerged_by"),
+            pk=self.kwargs["pk"],
+        )
 
     def get(self, request, pk):
         record = self.get_record()
@@ -253,14 +305,22 @@ class MergeDetailView(PermissionPageMixin, View):
         deleted = sorted((key, len(rows)) for key, rows in state.get("deleted", {}).items())
         survivor_before = state.get("survivor", {}).get("customer", {})
         merged_before = state.get("merged", {}).get("customer", {})
-        golden = [(name, survivor_before.get(name), merged_before.get(name))
-                  for name in ("number", "name_local", "name_latin", "branch_id", "primary_manager_id", "risk_level",
-                               "source_systems")]
-        return render(request, self.template_name, {
-            "title": _("Merge of %(number)s") % {"number": record.merged_number},
-            "record": record, "moved": moved, "deleted": deleted, "golden": golden,
-            "may_unmerge": record.is_active and request.user.has_perm(UNMERGE_PERM),
-        })
+        golden = [
+            (name, survivor_before.get(name), merged_before.get(name))
+            for name in ("number", "name_local", "name_latin", "branch_id", "primary_manager_id", "risk_level", "source_systems")
+        ]
+        return render(
+            request,
+            self.template_name,
+            {
+                "title": _("Merge of %(number)s") % {"number": record.merged_number},
+                "record": record,
+                "moved": moved,
+                "deleted": deleted,
+                "golden": golden,
+                "may_unmerge": record.is_active and request.user.has_perm(UNMERGE_PERM),
+            },
+        )
 
 
 class UnmergeView(PermissionPageMixin, View):
@@ -277,6 +337,7 @@ class UnmergeView(PermissionPageMixin, View):
         except merge.MergeError as exc:
             messages.error(request, str(exc))
             return redirect("customers:merge_detail", pk=record.pk)
-        messages.success(request, _("The merge is undone: %(number)s is a customer of its own again.")
-                         % {"number": record.merged_number})
+        messages.success(
+            request, _("The merge is undone: %(number)s is a customer of its own again.") % {"number": record.merged_number}
+        )
         return redirect(reverse("customers:detail", args=[record.merged_number]))

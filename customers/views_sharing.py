@@ -38,15 +38,18 @@ SHARES_IN_SECTION = 20
 
 class ShareForm(forms.Form):
     shared_with = forms.CharField(
-        label=gettext_lazy("Colleague (user name)"), max_length=150,
+        label=gettext_lazy("Colleague (user name)"),
+        max_length=150,
         help_text=gettext_lazy("Type a user name, a name or an employee number and pick from the suggestions."),
         widget=forms.TextInput(attrs={"list": "colleague-suggestions", "autocomplete": "off"}),
     )
     can_edit = forms.BooleanField(label=gettext_lazy("May also edit the customer"), required=False)
-    expires_on = forms.DateField(label=gettext_lazy("Shared until (end of the day)"),
-                                 widget=forms.DateInput(attrs={"type": "date"}))
-    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=1000, required=False,
-                             widget=forms.Textarea(attrs={"rows": 2}))
+    expires_on = forms.DateField(
+        label=gettext_lazy("Shared until (end of the day)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
 
     def expires_at(self):
         """The end of the chosen day in the user's time zone (the page shows their zone)."""
@@ -69,28 +72,44 @@ class ShareCreateView(CustomerRouteMixin, View):
             try:
                 colleague = sharing.find_colleague(request.user, form.cleaned_data["shared_with"])
                 share = sharing.share_customer(
-                    self.customer, request.user, colleague, can_edit=form.cleaned_data["can_edit"],
-                    expires_at=form.expires_at(), reason=form.cleaned_data["reason"])
+                    self.customer,
+                    request.user,
+                    colleague,
+                    can_edit=form.cleaned_data["can_edit"],
+                    expires_at=form.expires_at(),
+                    reason=form.cleaned_data["reason"],
+                )
             except ValidationError as exc:
                 if hasattr(exc, "error_dict") and "expires_at" in exc.error_dict:
                     exc.error_dict["expires_on"] = exc.error_dict.pop("expires_at")
                 add_errors(form, exc)
             else:
                 if share.status == CustomerShare.Status.PENDING:
-                    messages.info(request, _("The share with %(name)s waits for a supervisor's approval (request "
-                                             "#%(id)s).") % {"name": colleague.display_name,
-                                                            "id": share.change_request_id})
+                    messages.info(
+                        request,
+                        _("The share with %(name)s waits for a supervisor's approval (request #%(id)s).")
+                        % {"name": colleague.display_name, "id": share.change_request_id},
+                    )
                 else:
-                    messages.success(request, _("%(customer)s is now shared with %(name)s.") % {
-                        "customer": self.customer, "name": colleague.display_name})
+                    messages.success(
+                        request,
+                        _("%(customer)s is now shared with %(name)s.")
+                        % {"customer": self.customer, "name": colleague.display_name},
+                    )
                 return redirect(f"{self.customer.get_absolute_url()}#section-shares")
         return self.render_page(form)
 
     def render_page(self, form):
-        return render(self.request, "customers/sharing/share_form.html", {
-            "customer": self.customer, "form": form, "title": _("Share %(customer)s") % {"customer": self.customer},
-            "back_url": f"{self.customer.get_absolute_url()}#section-shares",
-        })
+        return render(
+            self.request,
+            "customers/sharing/share_form.html",
+            {
+                "customer": self.customer,
+                "form": form,
+                "title": _("Share %(customer)s") % {"customer": self.customer},
+                "back_url": f"{self.customer.get_absolute_url()}#section-shares",
+            },
+        )
 
 
 class ColleagueSuggestView(PermissionPageMixin, View):
@@ -99,8 +118,10 @@ class ColleagueSuggestView(PermissionPageMixin, View):
     permission_required = "customers.add_customershare"
 
     def get(self, request):
-        rows = [{"username": s.username, "name": s.display_name, "branch": s.branch.name_local if s.branch_id else ""}
-                for s in sharing.colleagues(request.user, request.GET.get("q", ""))]
+        rows = [
+            {"username": s.username, "name": s.display_name, "branch": s.branch.name_local if s.branch_id else ""}
+            for s in sharing.colleagues(request.user, request.GET.get("q", ""))
+        ]
         return JsonResponse({"results": rows})
 
 
@@ -110,8 +131,9 @@ class ColleagueSuggestView(PermissionPageMixin, View):
 class ShareFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=CustomerShare.Status.choices)
     can_edit = django_filters.BooleanFilter(label=gettext_lazy("may edit"))
-    customer = django_filters.CharFilter(label=gettext_lazy("customer number"), field_name="customer__number",
-                                         lookup_expr="iexact")
+    customer = django_filters.CharFilter(
+        label=gettext_lazy("customer number"), field_name="customer__number", lookup_expr="iexact"
+    )
 
     class Meta:
         model = CustomerShare
@@ -119,12 +141,17 @@ class ShareFilterSet(django_filters.FilterSet):
 
 
 class ShareTable(BaseTable):
-    customer = tables.Column(verbose_name=gettext_lazy("customer"), order_by=("customer__number",),
-                             linkify=lambda record: record.customer.get_absolute_url())
-    shared_by = tables.Column(verbose_name=gettext_lazy("shared by"), accessor="shared_by__display_name",
-                              order_by=("shared_by__username",))
-    shared_with = tables.Column(verbose_name=gettext_lazy("shared with"), accessor="shared_with__display_name",
-                                order_by=("shared_with__username",))
+    customer = tables.Column(
+        verbose_name=gettext_lazy("customer"),
+        order_by=("customer__number",),
+        linkify=lambda record: record.customer.get_absolute_url(),
+    )
+    shared_by = tables.Column(
+        verbose_name=gettext_lazy("shared by"), accessor="shared_by__display_name", order_by=("shared_by__username",)
+    )
+    shared_with = tables.Column(
+        verbose_name=gettext_lazy("shared with"), accessor="shared_with__display_name", order_by=("shared_with__username",)
+    )
     can_edit = tables.BooleanColumn(verbose_name=gettext_lazy("may edit"))
     expires_at = tables.DateTimeColumn(verbose_name=gettext_lazy("until"), format="Y-m-d H:i")
     status = tables.Column(verbose_name=gettext_lazy("status"))
@@ -147,13 +174,21 @@ class SharedByMeTable(ShareTable):
         fields = (*ShareTable.Meta.fields, "revoke")
 
     def render_revoke(self, record):
-        if record.revoked_at or record.status not in (CustomerShare.Status.ACTIVE, CustomerShare.Status.PENDING) or (
-                record.status == CustomerShare.Status.ACTIVE and not record.is_in_force):
+        if (
+            record.revoked_at
+            or record.status not in (CustomerShare.Status.ACTIVE, CustomerShare.Status.PENDING)
+            or (record.status == CustomerShare.Status.ACTIVE and not record.is_in_force)
+        ):
             return ""
         return format_html(
             '<form method="post" action="{}" class="m-0"><input type="hidden" name="csrfmiddlewaretoken" value="{}">'
             '<button type="submit" class="btn btn-sm btn-outline-danger share-revoke" id="share-revoke-{}">{}</button>'
-            "</form>", reverse("customers:share_revoke", args=[record.pk]), self.csrf_token, record.pk, _("Revoke"))
+            "</form>",
+            reverse("customers:share_revoke", args=[record.pk]),
+            self.csrf_token,
+            record.pk,
+            _("Revoke"),
+        )
 
 
 class ShareListView(ScopedListView):
@@ -204,8 +239,11 @@ class ShareRevokeView(PermissionPageMixin, View):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return back
-        messages.success(request, _("The share of %(customer)s with %(name)s was revoked.") % {
-            "customer": share.customer, "name": share.shared_with.display_name})
+        messages.success(
+            request,
+            _("The share of %(customer)s with %(name)s was revoked.")
+            % {"customer": share.customer, "name": share.shared_with.display_name},
+        )
         if request.POST.get("next") == "customer":
             return redirect(f"{share.customer.get_absolute_url()}#section-shares")
         return back
@@ -217,12 +255,15 @@ class ShareRevokeView(PermissionPageMixin, View):
 def shares_section_context(customer, user):
     """The shares of this customer in force or waiting for approval (one query), and whether the
     user may share or revoke."""
-    shares = list(CustomerShare.objects.open().filter(customer=customer)
-                  .select_related("shared_by", "shared_with").order_by("expires_at", "id")[:SHARES_IN_SECTION])
+    shares = list(
+        CustomerShare.objects.open()
+        .filter(customer=customer)
+        .select_related("shared_by", "shared_with")
+        .order_by("expires_at", "id")[:SHARES_IN_SECTION]
+    )
     may_revoke_any = user.has_perm("customers.change_customershare")
     return {
-        "shares": [(share, may_revoke_any and sharing.may_revoke(user, _with_customer(share, customer)))
-                   for share in shares],
+        "shares": [(share, may_revoke_any and sharing.may_revoke(user, _with_customer(share, customer))) for share in shares],
         "may_share": sharing.may_share(user, customer),
     }
 
@@ -233,5 +274,11 @@ def _with_customer(share, customer):
 
 
 def register_section():
-    sections.register("shares", gettext_lazy("Shared with colleagues"), "customers/sharing/section.html",
-                      shares_section_context, order=90, perm="customers.view_customershare")
+    sections.register(
+        "shares",
+        gettext_lazy("Shared with colleagues"),
+        "customers/sharing/section.html",
+        shares_section_context,
+        order=90,
+        perm="customers.view_customershare",
+    )

@@ -84,14 +84,23 @@ def changes_table(changes):
     if not changes:
         return "—"
     rows = format_html_join(
-        "", "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
-        ((field, _cell(pair[0] if isinstance(pair, list) and len(pair) == 2 else None),
-          _cell(pair[1] if isinstance(pair, list) and len(pair) == 2 else pair))
-         for field, pair in sorted(changes.items())),
+        "",
+        "<tr><th>{}</th><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                field,
+                _cell(pair[0] if isinstance(pair, list) and len(pair) == 2 else None),
+                _cell(pair[1] if isinstance(pair, list) and len(pair) == 2 else pair),
+            )
+            for field, pair in sorted(changes.items())
+        ),
     )
     return format_html(
-        '<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>',
-        _("field"), _("before"), _("after"), rows,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+        _("field"),
+        _("before"),
+        _("after"),
+        rows,
     )
 
 
@@ -103,8 +112,19 @@ class AuditLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     search_fields = ("actor_name", "object_repr", "object_id", "=ip")
     date_hierarchy = None  # a month-partitioned table: no full-table date aggregation
     show_full_result_count = False  # counting a huge log on every page is wasted work
-    fields = ("at", "bank_id", "actor", "actor_name", "ip", "action", "object_type", "object_id", "object_repr",
-              "changes_display", "detail_display")
+    fields = (
+        "at",
+        "bank_id",
+        "actor",
+        "actor_name",
+        "ip",
+        "action",
+        "object_type",
+        "object_id",
+        "object_repr",
+        "changes_display",
+        "detail_display",
+    )
     readonly_fields = fields
 
     @admin.display(description=_("time"), ordering="at")
@@ -122,14 +142,37 @@ class AuditLogAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(JobRun)
 class JobRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("job", "business_date", "bank_id", "status", "started_at", "finished_at", "progress_done",
-                    "progress_total", "attempts")
+    list_display = (
+        "job",
+        "business_date",
+        "bank_id",
+        "status",
+        "started_at",
+        "finished_at",
+        "progress_done",
+        "progress_total",
+        "attempts",
+    )
     list_filter = ("status", "job", "business_date")
     search_fields = ("job", "key", "task_id")
     show_full_result_count = False
-    readonly_fields = ("job", "bank_id", "business_date", "key", "status", "started_at", "finished_at",
-                       "progress_done", "progress_total", "counts", "error_report", "attempts", "task_id",
-                       "triggered_by", "created_at")
+    readonly_fields = (
+        "job",
+        "bank_id",
+        "business_date",
+        "key",
+        "status",
+        "started_at",
+        "finished_at",
+        "progress_done",
+        "progress_total",
+        "counts",
+        "error_report",
+        "attempts",
+        "task_id",
+        "triggered_by",
+        "created_at",
+    )
     fields = readonly_fields
 
 

@@ -69,12 +69,24 @@ def handler_for(action):
 def submit(*, action, obj, changes, maker, bank_id, branch_path="", payload=None, reason=""):
     handler_for(action)
     request = ChangeRequest.objects.create(
-        bank_id=bank_id, branch_path=branch_path, action=action, object_type=obj._meta.label_lower,
-        object_id=str(obj.pk), object_repr=str(obj)[:300], changes=changes, payload=payload or {}, maker=maker,
+        bank_id=bank_id,
+        branch_path=branch_path,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:300],
+        changes=changes,
+        payload=payload or {},
+        maker=maker,
         reason=reason,
     )
-    audit.record(AuditLog.Action.OTHER, obj, actor=maker, changes=changes,
-                 detail={"event": "change_requested", "change_request": request.pk, "action": action})
+    audit.record(
+        AuditLog.Action.OTHER,
+        obj,
+        actor=maker,
+        changes=changes,
+        detail={"event": "change_requested", "change_request": request.pk, "action": action},
+    )
     return request
 
 
@@ -104,9 +116,14 @@ def approve(request_id, checker, reason=""):
     request.status = ChangeRequest.Status.APPROVED
     request.checker, request.decided_at, request.decision_reason = checker, timezone.now(), reason
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
-    audit.record(AuditLog.Action.APPROVE, request, actor=checker, changes=request.changes,
-                 detail={"action": request.action, "object": f"{request.object_type}:{request.object_id}"},
-                 bank_id=request.bank_id)
+    audit.record(
+        AuditLog.Action.APPROVE,
+        request,
+        actor=checker,
+        changes=request.changes,
+        detail={"action": request.action, "object": f"{request.object_type}:{request.object_id}"},
+        bank_id=request.bank_id,
+    )
     return request
 
 
@@ -121,8 +138,9 @@ def reject(request_id, checker, reason):
     request.status = ChangeRequest.Status.REJECTED
     request.checker, request.decided_at, request.decision_reason = checker, timezone.now(), reason.strip()
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
-    audit.record(AuditLog.Action.REJECT, request, actor=checker, detail={"reason": request.decision_reason},
-                 bank_id=request.bank_id)
+    audit.record(
+        AuditLog.Action.REJECT, request, actor=checker, detail={"reason": request.decision_reason}, bank_id=request.bank_id
+    )
     return request
 
 
@@ -137,6 +155,11 @@ def cancel(request_id, actor, reason):
     request.status = ChangeRequest.Status.CANCELLED
     request.decided_at, request.decision_reason = timezone.now(), reason
     request.save(update_fields=["status", "decided_at", "decision_reason"])
-    audit.record(AuditLog.Action.OTHER, request, actor=actor, bank_id=request.bank_id,
-                 detail={"event": "change_request_cancelled", "reason": reason})
+    audit.record(
+        AuditLog.Action.OTHER,
+        request,
+        actor=actor,
+        bank_id=request.bank_id,
+        detail={"event": "change_request_cancelled", "reason": reason},
+    )
     return request

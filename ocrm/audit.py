@@ -87,8 +87,19 @@ def _valid_ip(raw):
         return None
 
 
-def record(action, obj=None, *, actor=None, request=None, changes=None, detail=None, object_type=None,
-           object_repr=None, bank_id=None, actor_name=None):
+def record(
+    action,
+    obj=None,
+    *,
+    actor=None,
+    request=None,
+    changes=None,
+    detail=None,
+    object_type=None,
+    object_repr=None,
+    bank_id=None,
+    actor_name=None,
+):
     """Write one audit entry. actor/request default to the current request's.
     actor_name names the person when there is no authenticated actor (a failed log-in)."""
     request = request or current_request()

@@ -185,12 +185,7 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
             if run_id is not None:
                 run = JobRun.objects.select_for_update().get(pk=run_id)
             else:
-                run = (
-                    JobRun.objects.select_for_update()
-                    .filter(job=job, key=key)
-                    .order_by("-created_at", "-id")
-                    .first()
-                )
+                run = JobRun.objects.select_for_update().filter(job=job, key=key).order_by("-created_at", "-id").first()
             if run is not None and run.status == JobRun.Status.SUCCEEDED:
                 handle = RunHandle(run, already_done=True)
             elif run is not None and not _lock_run(run.pk):
@@ -199,8 +194,7 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 if run is not None:
                     locked_pk = run.pk
                 else:
-                    run = JobRun(job=job, key=key, bank_id=bank_id, business_date=business_date,
-                                 triggered_by=triggered_by)
+                    run = JobRun(job=job, key=key, bank_id=bank_id, business_date=business_date, triggered_by=triggered_by)
                 run.status = JobRun.Status.RUNNING
                 run.started_at = timezone.now()
                 run.finished_at = None

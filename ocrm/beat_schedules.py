@@ -22,12 +22,22 @@ def run_python(schedules):
             if PeriodicTask.objects.filter(name=spec["name"]).exists():
                 continue
             crontab, _ = CrontabSchedule.objects.get_or_create(
-                minute=spec.get("minute", "*"), hour=spec.get("hour", "*"), day_of_month="*", month_of_year="*",
-                day_of_week="*", timezone="UTC",
+                minute=spec.get("minute", "*"),
+                hour=spec.get("hour", "*"),
+                day_of_month="*",
+                month_of_year="*",
+                day_of_week="*",
+                timezone="UTC",
             )
             PeriodicTask.objects.create(
-                name=spec["name"], task=spec["task"], crontab=crontab, args="[]", kwargs="{}", enabled=True,
-                expire_seconds=spec.get("expire_seconds"), description=spec["description"],
+                name=spec["name"],
+                task=spec["task"],
+                crontab=crontab,
+                args="[]",
+                kwargs="{}",
+                enabled=True,
+                expire_seconds=spec.get("expire_seconds"),
+                description=spec["description"],
             )
         # A running beat reloads its schedule when this timestamp moves.
         PeriodicTasks.objects.update_or_create(ident=1, defaults={"last_update": timezone.now()})

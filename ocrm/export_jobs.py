@@ -61,10 +61,16 @@ def queue_export(view, request, total):
     query.pop("export", None)
     with transaction.atomic():
         export = ExportFile.objects.create(
-            owner=request.user, bank_id=request.user.bank_id, title=str(view.title or view.model._meta.verbose_name_plural)[:200],
-            url_name=url_name, url_kwargs=dict(match.kwargs), query=query.urlencode(),
-            object_type=view.model._meta.label_lower, filename=view.export_filename or view.model._meta.model_name,
-            pii=bool(view.export_pii), progress_total=total,
+            owner=request.user,
+            bank_id=request.user.bank_id,
+            title=str(view.title or view.model._meta.verbose_name_plural)[:200],
+            url_name=url_name,
+            url_kwargs=dict(match.kwargs),
+            query=query.urlencode(),
+            object_type=view.model._meta.label_lower,
+            filename=view.export_filename or view.model._meta.model_name,
+            pii=bool(view.export_pii),
+            progress_total=total,
         )
         transaction.on_commit(lambda: run_export.delay(export.pk))
     return export
@@ -73,12 +79,22 @@ def queue_export(view, request, total):
 def cancel_export(user, export):
     """Cancel a queued or running export of the user's; the worker stops at its next chunk.
     Returns True when it was still active."""
-    changed = ExportFile.objects.filter(pk=export.pk, owner=user).active().update(
-        status=ExportFile.Status.CANCELLED, finished_at=timezone.now(),
+    changed = (
+        ExportFile.objects.filter(pk=export.pk, owner=user)
+        .active()
+        .update(
+            status=ExportFile.Status.CANCELLED,
+            finished_at=timezone.now(),
+        )
     )
     if changed:
-        audit.record(AuditLog.Action.OTHER, export, actor=user, object_repr=f"{export.filename}: cancelled",
-                     detail={"event": "export_cancelled", "query": export.query})
+        audit.record(
+            AuditLog.Action.OTHER,
+            export,
+            actor=user,
+            object_repr=f"{export.filename}: cancelled",
+            detail={"event": "export_cancelled", "query": export.query},
+        )
     return bool(changed)
 
 
@@ -91,8 +107,14 @@ def run_export(export_id, *, run=None, chunk_size=CHUNK, after_chunk=None):
     export = ExportFile.objects.select_related("owner", "owner__branch").get(pk=export_id)
     # RUNNING too: a redelivery after a killed worker starts again (job_run's lock makes
     # sure no other worker is still writing it).
-    claimed = ExportFile.objects.filter(pk=export.pk).active().update(
-        status=ExportFile.Status.RUNNING, started_at=timezone.now(), job_run_id=getattr(run, "id", None),
+    claimed = (
+        ExportFile.objects.filter(pk=export.pk)
+        .active()
+        .update(
+            status=ExportFile.Status.RUNNING,
+            started_at=timezone.now(),
+            job_run_id=getattr(run, "id", None),
+        )
     )
     if not claimed:
         # Cancelled before it started, or a redelivered message of a finished export.
@@ -101,8 +123,10 @@ def run_export(export_id, *, run=None, chunk_size=CHUNK, after_chunk=None):
     export.refresh_from_db()
     owner = export.owner
     try:
-        with timezone.override(zoneinfo.ZoneInfo(owner.effective_timezone)), \
-                translation.override(owner.language or translation.get_language()):
+        with (
+            timezone.override(zoneinfo.ZoneInfo(owner.effective_timezone)),
+            translation.override(owner.language or translation.get_language()),
+        ):
             view, request = _rebuild_view(export)
             view.background_export = _Writer(export, chunk_size=chunk_size, after_chunk=after_chunk, run=run)
             view.export(request)
@@ -140,7 +164,9 @@ def _rebuild_view(export):
 
 def _fail(export, message):
     ExportFile.objects.filter(pk=export.pk).exclude(status=ExportFile.Status.CANCELLED).update(
-        status=ExportFile.Status.FAILED, error=str(message)[:5000], finished_at=timezone.now(),
+        status=ExportFile.Status.FAILED,
+        error=str(message)[:5000],
+        finished_at=timezone.now(),
     )
     export.refresh_from_db()
     _notify(export)
@@ -162,8 +188,9 @@ class _Writer:
         cap = parameters.get("export.max_rows", export.bank_id)
         total = queryset.count()
         if total > cap:
-            raise ExportRefused(_("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.")
-                                % {"n": total, "cap": cap})
+            raise ExportRefused(
+                _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap}
+            )
         ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0, pii=bool(view.export_pii))
         if self.run is not None:
             self.run.set_total(total)
@@ -230,15 +257,28 @@ class _Writer:
         with transaction.atomic():
             # The owner may have cancelled during the last chunk: then the file goes again.
             finished = ExportFile.objects.filter(pk=export.pk, status=ExportFile.Status.RUNNING).update(
-                status=ExportFile.Status.DONE, file=export.file.name, size=size, row_count=written,
-                progress_done=written, finished_at=timezone.now(),
+                status=ExportFile.Status.DONE,
+                file=export.file.name,
+                size=size,
+                row_count=written,
+                progress_done=written,
+                finished_at=timezone.now(),
             )
             if finished:
                 audit.record(
-                    AuditLog.Action.EXPORT, None, actor=export.owner, bank_id=export.bank_id,
-                    object_type=export.object_type, object_repr=f"{export.filename} ({written})",
-                    detail={"rows": written, "query": export.query, "pii": export.pii, "background": True,
-                            "export_file": export.pk},
+                    AuditLog.Action.EXPORT,
+                    None,
+                    actor=export.owner,
+                    bank_id=export.bank_id,
+                    object_type=export.object_type,
+                    object_repr=f"{export.filename} ({written})",
+                    detail={
+                        "rows": written,
+                        "query": export.query,
+                        "pii": export.pii,
+                        "background": True,
+                        "export_file": export.pk,
+                    },
                 )
         if not finished:
             export.file.delete(save=False)
@@ -265,12 +305,23 @@ def _notify(export):
 
     link = reverse(EXPORT_LIST_URL)
     if export.status == ExportFile.Status.DONE:
-        notify([export.owner], lambda r: _("Your export “%(title)s” is ready") % {"title": export.title},
-               lambda r: _("%(n)d rows; download it from My exports.") % {"n": export.row_count or 0},
-               link=link, level=Notification.Level.SUCCESS, dedupe_key=f"export:{export.pk}")
+        notify(
+            [export.owner],
+            lambda r: _("Your export “%(title)s” is ready") % {"title": export.title},
+            lambda r: _("%(n)d rows; download it from My exports.") % {"n": export.row_count or 0},
+            link=link,
+            level=Notification.Level.SUCCESS,
+            dedupe_key=f"export:{export.pk}",
+        )
     elif export.status == ExportFile.Status.FAILED:
-        notify([export.owner], lambda r: _("Your export “%(title)s” failed") % {"title": export.title},
-               export.error, link=link, level=Notification.Level.DANGER, dedupe_key=f"export:{export.pk}")
+        notify(
+            [export.owner],
+            lambda r: _("Your export “%(title)s” failed") % {"title": export.title},
+            export.error,
+            link=link,
+            level=Notification.Level.DANGER,
+            dedupe_key=f"export:{export.pk}",
+        )
 
 
 # --- downloads and clean-up ---------------------------------------------------------------
@@ -278,10 +329,19 @@ def _notify(export):
 
 def record_download(user, export, request=None):
     audit.record(
-        AuditLog.Action.EXPORT, export, actor=user, request=request, object_type=export.object_type,
+        AuditLog.Action.EXPORT,
+        export,
+        actor=user,
+        request=request,
+        object_type=export.object_type,
         object_repr=f"{export.filename} ({export.row_count}): download",
-        detail={"event": "download", "rows": export.row_count, "query": export.query, "pii": export.pii,
-                "export_file": export.pk},
+        detail={
+            "event": "download",
+            "rows": export.row_count,
+            "query": export.query,
+            "pii": export.pii,
+            "export_file": export.pk,
+        },
     )
 
 
@@ -297,7 +357,8 @@ def purge_export_files(now=None, *, run=None):
         keep_days = parameters.get("export.keep_days", bank_id)
         cutoff = now - datetime.timedelta(days=keep_days)
         old = ExportFile.objects.filter(bank_id=bank_id, created_at__lt=cutoff).exclude(
-            status__in=(ExportFile.Status.QUEUED, ExportFile.Status.RUNNING))
+            status__in=(ExportFile.Status.QUEUED, ExportFile.Status.RUNNING)
+        )
         for export in old.iterator(chunk_size=500):
             if export.file:
                 export.file.delete(save=False)

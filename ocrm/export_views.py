@@ -1,4 +1,4 @@
-""""My exports": the user's own background list exports (ocrm.ExportFile) with live
+""" "My exports": the user's own background list exports (ocrm.ExportFile) with live
 progress, download and cancel. An export is personal: another user's export answers 404
 (ExportFile.objects.visible_to is the owner only), administrators included."""
 
@@ -26,9 +26,16 @@ def exports_for(user):
 @login_required
 def export_list(request):
     page = Paginator(exports_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "ocrm/exports/export_list.html", {
-        "title": _("My exports"), "page_obj": page, "exports": page.object_list, "poll_seconds": POLL_SECONDS,
-    })
+    return render(
+        request,
+        "ocrm/exports/export_list.html",
+        {
+            "title": _("My exports"),
+            "page_obj": page,
+            "exports": page.object_list,
+            "poll_seconds": POLL_SECONDS,
+        },
+    )
 
 
 @require_GET

@@ -86,11 +86,16 @@ def xlsx_response(rows, *, filename, request, object_type, detail=None, pii=Fals
     handle, count = write_xlsx(rows, sheet_title=filename)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     audit.record(
-        AuditLog.Action.EXPORT, None, request=request, object_type=object_type,
+        AuditLog.Action.EXPORT,
+        None,
+        request=request,
+        object_type=object_type,
         object_repr=f"{filename} ({count})",
         detail={"rows": count, "query": request.GET.urlencode(), "pii": pii, **(detail or {})},
     )
     return FileResponse(
-        handle, as_attachment=True, filename=f"{filename}-{stamp}.xlsx",
+        handle,
+        as_attachment=True,
+        filename=f"{filename}-{stamp}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

@@ -101,8 +101,10 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         cap = parameters.get("export.max_rows", request.user.bank_id)
         total = qs.count()
         if total > cap:
-            messages.error(request, _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.")
-                           % {"n": total, "cap": cap})
+            messages.error(
+                request,
+                _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap},
+            )
             query = request.GET.copy()
             query.pop("export", None)
             return redirect(f"{request.path}?{query.urlencode()}")
@@ -111,13 +113,19 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
             from . import export_jobs
 
             export_jobs.queue_export(self, request, total)
-            messages.info(request, _("The export of %(n)d rows runs in the background; download it from My exports "
-                                     "when it is ready.") % {"n": total})
+            messages.info(
+                request,
+                _("The export of %(n)d rows runs in the background; download it from My exports when it is ready.")
+                % {"n": total},
+            )
             return redirect(export_jobs.EXPORT_LIST_URL)
         rows = table_rows(self.table_class, qs, request=request, exclude=self.export_exclude)
         return xlsx_response(
-            rows, filename=self.export_filename or self.model._meta.model_name, request=request,
-            object_type=self.model._meta.label_lower, pii=self.export_pii,
+            rows,
+            filename=self.export_filename or self.model._meta.model_name,
+            request=request,
+            object_type=self.model._meta.label_lower,
+            pii=self.export_pii,
         )
 
     def get_context_data(self, **kwargs):
@@ -125,7 +133,8 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         context["title"] = self.title or self.model._meta.verbose_name_plural
         context["may_export"] = self.may_export()
         context["create_url"] = (
-            self.create_url if self.create_url and (not self.create_perm or self.request.user.has_perm(self.create_perm))
+            self.create_url
+            if self.create_url and (not self.create_perm or self.request.user.has_perm(self.create_perm))
             else None
         )
         return context

@@ -22,8 +22,7 @@ class NavEntry:
 _entries = []
 
 
-def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None,
-             visible=None):
+def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None, visible=None):
     entry = NavEntry(section, label, url_name, tuple(perms), icon, order, admin_only, badge, visible)
     if entry not in _entries:
         _entries.append(entry)

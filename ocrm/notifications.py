@@ -60,8 +60,9 @@ def notify(recipients, title, body="", *, link="", level=Notification.Level.INFO
     with transaction.atomic():
         if dedupe_key:
             already = set(
-                Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=[r.pk for r in recipients])
-                .values_list("recipient_id", flat=True)
+                Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=[r.pk for r in recipients]).values_list(
+                    "recipient_id", flat=True
+                )
             )
             recipients = [r for r in recipients if r.pk not in already]
         rows, seen = [], set()
@@ -70,11 +71,17 @@ def notify(recipients, title, body="", *, link="", level=Notification.Level.INFO
                 continue
             seen.add(recipient.pk)
             with translation.override(getattr(recipient, "language", None) or translation.get_language()):
-                rows.append(Notification(
-                    recipient_id=recipient.pk, bank_id=getattr(recipient, "bank_id", None), level=level,
-                    title=_render(title, recipient)[:200], body=_render(body, recipient), link=link,
-                    dedupe_key=dedupe_key,
-                ))
+                rows.append(
+                    Notification(
+                        recipient_id=recipient.pk,
+                        bank_id=getattr(recipient, "bank_id", None),
+                        level=level,
+                        title=_render(title, recipient)[:200],
+                        body=_render(body, recipient),
+                        link=link,
+                        dedupe_key=dedupe_key,
+                    )
+                )
         # The unique (recipient, dedupe_key) index is the last word if two runs race.
         Notification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
         forget_unread_after_commit(seen)
@@ -112,6 +119,7 @@ def context_processor(request):
 
 # --- pages ------------------------------------------------------------------------------
 
+
 @login_required
 def notification_list(request):
     qs = Notification.objects.visible_to(request.user)
@@ -120,9 +128,15 @@ def notification_list(request):
     page = Paginator(qs.only("id", "created_at", "level", "title", "body", "link", "read_at"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "ocrm/notifications.html", {
-        "page_obj": page, "notifications": page.object_list, "only_unread": bool(request.GET.get("unread")),
-    })
+    return render(
+        request,
+        "ocrm/notifications.html",
+        {
+            "page_obj": page,
+            "notifications": page.object_list,
+            "only_unread": bool(request.GET.get("unread")),
+        },
+    )
 
 
 @require_POST

@@ -81,7 +81,7 @@ def mask_phone(value):
     digits = [i for i, ch in enumerate(text) if ch.isdigit()]
     if len(digits) <= 7:
         return text
-    hide = set(digits[len(digits) - 8: len(digits) - 4])
+    hide = set(digits[len(digits) - 8 : len(digits) - 4])
     return "".join("*" if i in hide else ch for i, ch in enumerate(text))
 
 

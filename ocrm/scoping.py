@@ -84,12 +84,16 @@ class ScopedQuerySet(models.QuerySet):
         codename = f"view_{self.model._meta.model_name}"
         pk_field = self.model._meta.pk
         cast = models.functions.Cast("object_pk", pk_field.target_field if pk_field.is_relation else pk_field)
-        by_user = UserObjectPermission.objects.filter(
-            user=user, content_type=ct, permission__codename=codename
-        ).annotate(obj_id=cast).values("obj_id")
-        by_group = GroupObjectPermission.objects.filter(
-            group__in=user.groups.all(), content_type=ct, permission__codename=codename
-        ).annotate(obj_id=cast).values("obj_id")
+        by_user = (
+            UserObjectPermission.objects.filter(user=user, content_type=ct, permission__codename=codename)
+            .annotate(obj_id=cast)
+            .values("obj_id")
+        )
+        by_group = (
+            GroupObjectPermission.objects.filter(group__in=user.groups.all(), content_type=ct, permission__codename=codename)
+            .annotate(obj_id=cast)
+            .values("obj_id")
+        )
         return by_user, by_group
 
     def get_visible_or_404(self, user, **lookup):

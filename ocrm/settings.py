@@ -77,11 +77,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": parse_database_url(
-        os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/ocrm")
-    )
-}
+DATABASES = {"default": parse_database_url(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/ocrm"))}
 DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60"))
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel developers/CI runs on one server keep their test databases apart.

@@ -95,14 +95,25 @@ class BranchAdmin(OrgScopedAdmin, GuardedModelAdmin):
     list_select_related = ("bank", "parent")
     ordering = ("bank__code", "path")  # the tree order: every branch right below its parent
     readonly_fields = ("path",)
-    fields = ("bank", "code", "name_local", "name_en", "parent", "level", "country", "timezone", "address",
-              "working_week", "is_active", "path")
+    fields = (
+        "bank",
+        "code",
+        "name_local",
+        "name_en",
+        "parent",
+        "level",
+        "country",
+        "timezone",
+        "address",
+        "working_week",
+        "is_active",
+        "path",
+    )
 
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj):
         depth = max(obj.depth - 1, 0)
-        return format_html('<span style="padding-left:{}em">{}{}</span>', depth * 1.5, "└ " if depth else "",
-                           obj.name_local)
+        return format_html('<span style="padding-left:{}em">{}{}</span>', depth * 1.5, "└ " if depth else "", obj.name_local)
 
     def formfield_for_dbfield(self, db_field, request, **kwargs):
         if db_field.name == "timezone":
@@ -158,10 +169,26 @@ class StaffAdmin(OrgScopedAdmin, UserAdmin):
     form = StaffChangeForm
     add_form = StaffCreationForm
     change_password_form = StaffAdminSetPasswordForm
-    list_display = ("username", "name_local", "employee_no", "bank", "branch", "status", "locked_badge",
-                    "must_change_password", "last_login")
-    list_filter = (("bank", RelatedOnlyFieldListFilter), ("branch", RelatedOnlyFieldListFilter), "status",
-                   LockedFilter, "groups", "must_change_password", "is_staff")
+    list_display = (
+        "username",
+        "name_local",
+        "employee_no",
+        "bank",
+        "branch",
+        "status",
+        "locked_badge",
+        "must_change_password",
+        "last_login",
+    )
+    list_filter = (
+        ("bank", RelatedOnlyFieldListFilter),
+        ("branch", RelatedOnlyFieldListFilter),
+        "status",
+        LockedFilter,
+        "groups",
+        "must_change_password",
+        "is_staff",
+    )
     search_fields = ("username", "name_local", "employee_no", "first_name", "last_name", "email", "phone")
     list_select_related = ("bank", "branch")
     ordering = ("username",)
@@ -171,17 +198,40 @@ class StaffAdmin(OrgScopedAdmin, UserAdmin):
         (_("Personal info"), {"fields": ("name_local", "first_name", "last_name", "employee_no", "email", "phone")}),
         (_("Organisation and roles"), {"fields": ("bank", "branch", "groups")}),
         (_("Preferences"), {"fields": ("language", "time_zone")}),
-        (_("Status and lock state"), {"fields": (
-            "status", "is_active", "must_change_password", "password_changed_at", "locked_at", "failed_login_count",
-            "last_login", "date_joined",
-        )}),
+        (
+            _("Status and lock state"),
+            {
+                "fields": (
+                    "status",
+                    "is_active",
+                    "must_change_password",
+                    "password_changed_at",
+                    "locked_at",
+                    "failed_login_count",
+                    "last_login",
+                    "date_joined",
+                )
+            },
+        ),
         (_("Superuser only"), {"classes": ("collapse",), "fields": ("is_staff", "is_superuser", "user_permissions")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("username", "usable_password", "password1", "password2")}),
-        (_("Organisation and roles"), {"classes": ("wide",), "fields": (
-            "name_local", "employee_no", "bank", "branch", "groups", "language", "time_zone",
-        )}),
+        (
+            _("Organisation and roles"),
+            {
+                "classes": ("wide",),
+                "fields": (
+                    "name_local",
+                    "employee_no",
+                    "bank",
+                    "branch",
+                    "groups",
+                    "language",
+                    "time_zone",
+                ),
+            },
+        ),
     )
 
     @admin.display(description=_("locked"), ordering="locked_at")
@@ -254,8 +304,11 @@ class StaffAdmin(OrgScopedAdmin, UserAdmin):
                 self.message_user(request, f"{staff.username}: {exc}", messages.ERROR)
                 continue
             done += 1
-        self.message_user(request, ngettext("%(n)d account unlocked.", "%(n)d accounts unlocked.", done) % {"n": done},
-                          messages.SUCCESS if done else messages.WARNING)
+        self.message_user(
+            request,
+            ngettext("%(n)d account unlocked.", "%(n)d accounts unlocked.", done) % {"n": done},
+            messages.SUCCESS if done else messages.WARNING,
+        )
 
     @admin.action(description=_("Require password change at next log-in"), permissions=["change"])
     def require_password_change(self, request, queryset):
@@ -267,10 +320,16 @@ class StaffAdmin(OrgScopedAdmin, UserAdmin):
                 self.message_user(request, f"{staff.username}: {exc}", messages.ERROR)
                 continue
             done += 1
-        self.message_user(request, ngettext(
-            "%(n)d staff member must change the password at the next log-in.",
-            "%(n)d staff members must change the password at the next log-in.", done,
-        ) % {"n": done}, messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "%(n)d staff member must change the password at the next log-in.",
+                "%(n)d staff members must change the password at the next log-in.",
+                done,
+            )
+            % {"n": done},
+            messages.SUCCESS,
+        )
 
 
 # --- holidays, bank codes -----------------------------------------------------------------------

@@ -56,8 +56,7 @@ def change_rows(changes):
     for field in sorted(changes or {}):
         pair = changes[field]
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        rows.append({"field": field, "before": _display(before), "after": _display(after),
-                     "changed": before != after})
+        rows.append({"field": field, "before": _display(before), "after": _display(after), "changed": before != after})
     return rows
 
 
@@ -78,7 +77,8 @@ class AuditDetailView(ScopedQuerysetMixin, DetailView):
             detail_rows=[(key, _display(value)) for key, value in sorted((entry.detail or {}).items())],
             object_history_url=(
                 f"{list_url}?{urlencode({'object_type': entry.object_type, 'object_id': entry.object_id})}"
-                if entry.object_type and entry.object_id else None
+                if entry.object_type and entry.object_id
+                else None
             ),
             actor_history_url=f"{list_url}?{urlencode({'user': entry.actor_name})}" if entry.actor_name else None,
         )

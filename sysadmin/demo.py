@@ -30,13 +30,15 @@ from .roles import ADMIN_ROLES, ROLE_PERMISSIONS
 DEFAULT_SEED = 20261122
 DEMO_PASSWORD = "Demo-Pass-2026"
 
-HO, REGION, BRANCH, SUB = (Branch.Level.HEAD_OFFICE, Branch.Level.REGION, Branch.Level.BRANCH,
-                           Branch.Level.SUB_BRANCH)
+HO, REGION, BRANCH, SUB = (Branch.Level.HEAD_OFFICE, Branch.Level.REGION, Branch.Level.BRANCH, Branch.Level.SUB_BRANCH)
 
 # The locale of a branch's staff names follows its country.
 COUNTRY_LOCALE = {"CN": "cn", "HK": "hk", "SG": "sg", "GB": "gb", "US": "us"}
 COUNTRY_TIMEZONE = {
-    "CN": "Asia/Shanghai", "HK": "Asia/Hong_Kong", "SG": "Asia/Singapore", "GB": "Europe/London",
+    "CN": "Asia/Shanghai",
+    "HK": "Asia/Hong_Kong",
+    "SG": "Asia/Singapore",
+    "GB": "Europe/London",
     "US": "America/New_York",
 }
 # Interface language of the demo staff: Chinese in mainland China and Hong Kong.
@@ -45,10 +47,24 @@ LOCALE_LANGUAGE = {"cn": "zh-hans", "hk": "zh-hans", "sg": "en", "gb": "en", "us
 # --- banks and branch trees -------------------------------------------------------------
 
 BANKS = [
-    {"code": "OGB", "name_local": "东方环球银行", "name_en": "Orient Global Bank", "base_currency": "CNY",
-     "bic": "OGBKCNSH", "head_office_country": "CN", "email_domain": "orientglobal.example"},
-    {"code": "HCB", "name_local": "香江商業銀行", "name_en": "Harbour Commercial Bank", "base_currency": "HKD",
-     "bic": "HCBKHKHH", "head_office_country": "HK", "email_domain": "harbourbank.example"},
+    {
+        "code": "OGB",
+        "name_local": "东方环球银行",
+        "name_en": "Orient Global Bank",
+        "base_currency": "CNY",
+        "bic": "OGBKCNSH",
+        "head_office_country": "CN",
+        "email_domain": "orientglobal.example",
+    },
+    {
+        "code": "HCB",
+        "name_local": "香江商業銀行",
+        "name_en": "Harbour Commercial Bank",
+        "base_currency": "HKD",
+        "bic": "HCBKHKHH",
+        "head_office_country": "HK",
+        "email_domain": "harbourbank.example",
+    },
 ]
 
 # (code, parent code, level, country, local name, English name, address[, working week])
@@ -97,10 +113,20 @@ BRANCHES = {
 # --- staffing per branch level: role -> (fewest, most) ----------------------------------
 
 STAFFING = {
-    ("OGB", HO): {"system_admin": (2, 2), "auditor": (3, 3), "product_manager": (3, 3), "marketing_manager": (3, 3),
-                  "crossborder_officer": (3, 3)},
-    ("HCB", HO): {"system_admin": (2, 2), "auditor": (2, 2), "product_manager": (2, 2), "marketing_manager": (2, 2),
-                  "crossborder_officer": (2, 2)},
+    ("OGB", HO): {
+        "system_admin": (2, 2),
+        "auditor": (3, 3),
+        "product_manager": (3, 3),
+        "marketing_manager": (3, 3),
+        "crossborder_officer": (3, 3),
+    },
+    ("HCB", HO): {
+        "system_admin": (2, 2),
+        "auditor": (2, 2),
+        "product_manager": (2, 2),
+        "marketing_manager": (2, 2),
+        "crossborder_officer": (2, 2),
+    },
     # The head of a region supervises its whole subtree; regions abroad keep a cross-border officer.
     REGION: {"branch_supervisor": (1, 1)},
     "region_abroad": {"crossborder_officer": (1, 1)},
@@ -144,30 +170,123 @@ DEMO_LOGINS = [
 # Each entry pairs the name as written locally with its romanisation.
 
 CN_SURNAMES = [
-    ("王", "Wang"), ("李", "Li"), ("张", "Zhang"), ("刘", "Liu"), ("陈", "Chen"), ("杨", "Yang"), ("黄", "Huang"),
-    ("赵", "Zhao"), ("吴", "Wu"), ("周", "Zhou"), ("徐", "Xu"), ("孙", "Sun"), ("马", "Ma"), ("朱", "Zhu"),
-    ("胡", "Hu"), ("郭", "Guo"), ("何", "He"), ("林", "Lin"), ("罗", "Luo"), ("高", "Gao"), ("郑", "Zheng"),
-    ("梁", "Liang"), ("谢", "Xie"), ("宋", "Song"), ("唐", "Tang"), ("韩", "Han"), ("冯", "Feng"), ("邓", "Deng"),
+    ("王", "Wang"),
+    ("李", "Li"),
+    ("张", "Zhang"),
+    ("刘", "Liu"),
+    ("陈", "Chen"),
+    ("杨", "Yang"),
+    ("黄", "Huang"),
+    ("赵", "Zhao"),
+    ("吴", "Wu"),
+    ("周", "Zhou"),
+    ("徐", "Xu"),
+    ("孙", "Sun"),
+    ("马", "Ma"),
+    ("朱", "Zhu"),
+    ("胡", "Hu"),
+    ("郭", "Guo"),
+    ("何", "He"),
+    ("林", "Lin"),
+    ("罗", "Luo"),
+    ("高", "Gao"),
+    ("郑", "Zheng"),
+    ("梁", "Liang"),
+    ("谢", "Xie"),
+    ("宋", "Song"),
+    ("唐", "Tang"),
+    ("韩", "Han"),
+    ("冯", "Feng"),
+    ("邓", "Deng"),
 ]
 CN_GIVEN = {
-    "m": [("伟", "Wei"), ("强", "Qiang"), ("磊", "Lei"), ("军", "Jun"), ("勇", "Yong"), ("杰", "Jie"), ("涛", "Tao"),
-          ("浩然", "Haoran"), ("子轩", "Zixuan"), ("宇航", "Yuhang"), ("志强", "Zhiqiang"), ("建华", "Jianhua"),
-          ("俊杰", "Junjie"), ("文博", "Wenbo"), ("天宇", "Tianyu"), ("嘉豪", "Jiahao"), ("晨阳", "Chenyang")],
-    "f": [("芳", "Fang"), ("娜", "Na"), ("敏", "Min"), ("静", "Jing"), ("婷", "Ting"), ("秀英", "Xiuying"),
-          ("桂英", "Guiying"), ("欣怡", "Xinyi"), ("梓涵", "Zihan"), ("雨桐", "Yutong"), ("思琪", "Siqi"),
-          ("佳怡", "Jiayi"), ("晓燕", "Xiaoyan"), ("丽娟", "Lijuan"), ("慧敏", "Huimin"), ("诗涵", "Shihan"),
-          ("婉清", "Wanqing")],
+    "m": [
+        ("伟", "Wei"),
+        ("强", "Qiang"),
+        ("磊", "Lei"),
+        ("军", "Jun"),
+        ("勇", "Yong"),
+        ("杰", "Jie"),
+        ("涛", "Tao"),
+        ("浩然", "Haoran"),
+        ("子轩", "Zixuan"),
+        ("宇航", "Yuhang"),
+        ("志强", "Zhiqiang"),
+        ("建华", "Jianhua"),
+        ("俊杰", "Junjie"),
+        ("文博", "Wenbo"),
+        ("天宇", "Tianyu"),
+        ("嘉豪", "Jiahao"),
+        ("晨阳", "Chenyang"),
+    ],
+    "f": [
+        ("芳", "Fang"),
+        ("娜", "Na"),
+        ("敏", "Min"),
+        ("静", "Jing"),
+        ("婷", "Ting"),
+        ("秀英", "Xiuying"),
+        ("桂英", "Guiying"),
+        ("欣怡", "Xinyi"),
+        ("梓涵", "Zihan"),
+        ("雨桐", "Yutong"),
+        ("思琪", "Siqi"),
+        ("佳怡", "Jiayi"),
+        ("晓燕", "Xiaoyan"),
+        ("丽娟", "Lijuan"),
+        ("慧敏", "Huimin"),
+        ("诗涵", "Shihan"),
+        ("婉清", "Wanqing"),
+    ],
 }
 HK_SURNAMES = [
-    ("陳", "Chan"), ("李", "Lee"), ("張", "Cheung"), ("黃", "Wong"), ("王", "Wong"), ("林", "Lam"), ("劉", "Lau"),
-    ("吳", "Ng"), ("梁", "Leung"), ("何", "Ho"), ("郭", "Kwok"), ("鄭", "Cheng"), ("謝", "Tse"), ("羅", "Law"),
-    ("馬", "Ma"), ("葉", "Yip"), ("周", "Chow"), ("蔡", "Choi"), ("曾", "Tsang"), ("麥", "Mak"), ("袁", "Yuen"),
+    ("陳", "Chan"),
+    ("李", "Lee"),
+    ("張", "Cheung"),
+    ("黃", "Wong"),
+    ("王", "Wong"),
+    ("林", "Lam"),
+    ("劉", "Lau"),
+    ("吳", "Ng"),
+    ("梁", "Leung"),
+    ("何", "Ho"),
+    ("郭", "Kwok"),
+    ("鄭", "Cheng"),
+    ("謝", "Tse"),
+    ("羅", "Law"),
+    ("馬", "Ma"),
+    ("葉", "Yip"),
+    ("周", "Chow"),
+    ("蔡", "Choi"),
+    ("曾", "Tsang"),
+    ("麥", "Mak"),
+    ("袁", "Yuen"),
 ]
 HK_GIVEN = {
-    "m": [("家明", "Ka Ming"), ("志偉", "Chi Wai"), ("偉強", "Wai Keung"), ("國華", "Kwok Wah"), ("子健", "Tsz Kin"),
-          ("俊傑", "Chun Kit"), ("浩賢", "Ho Yin"), ("家豪", "Ka Ho"), ("建國", "Kin Kwok"), ("振邦", "Chun Bong")],
-    "f": [("嘉欣", "Ka Yan"), ("詠詩", "Wing Sze"), ("美玲", "Mei Ling"), ("慧敏", "Wai Man"), ("凱琳", "Hoi Lam"),
-          ("曉彤", "Hiu Tung"), ("佩儀", "Pui Yee"), ("穎欣", "Wing Yan"), ("淑儀", "Suk Yee"), ("綺雯", "Yee Man")],
+    "m": [
+        ("家明", "Ka Ming"),
+        ("志偉", "Chi Wai"),
+        ("偉強", "Wai Keung"),
+        ("國華", "Kwok Wah"),
+        ("子健", "Tsz Kin"),
+        ("俊傑", "Chun Kit"),
+        ("浩賢", "Ho Yin"),
+        ("家豪", "Ka Ho"),
+        ("建國", "Kin Kwok"),
+        ("振邦", "Chun Bong"),
+    ],
+    "f": [
+        ("嘉欣", "Ka Yan"),
+        ("詠詩", "Wing Sze"),
+        ("美玲", "Mei Ling"),
+        ("慧敏", "Wai Man"),
+        ("凱琳", "Hoi Lam"),
+        ("曉彤", "Hiu Tung"),
+        ("佩儀", "Pui Yee"),
+        ("穎欣", "Wing Yan"),
+        ("淑儀", "Suk Yee"),
+        ("綺雯", "Yee Man"),
+    ],
 }
 # Many people in Hong Kong and Singapore also go by an English given name.
 ASIAN_ENGLISH_NAMES = {
@@ -175,44 +294,155 @@ ASIAN_ENGLISH_NAMES = {
     "f": ["Mandy", "Cecilia", "Winnie", "Karen", "Joyce", "Vivian", "Fiona", "Queenie", "Crystal", "Janice"],
 }
 SG_CHINESE_SURNAMES = [
-    ("陈", "Tan"), ("林", "Lim"), ("李", "Lee"), ("黄", "Ng"), ("王", "Ong"), ("吴", "Goh"), ("张", "Teo"),
-    ("郑", "Tay"), ("蔡", "Chua"), ("许", "Koh"), ("刘", "Low"), ("杨", "Yeo"), ("梁", "Leong"), ("邱", "Khoo"),
-    ("洪", "Ang"), ("何", "Ho"),
+    ("陈", "Tan"),
+    ("林", "Lim"),
+    ("李", "Lee"),
+    ("黄", "Ng"),
+    ("王", "Ong"),
+    ("吴", "Goh"),
+    ("张", "Teo"),
+    ("郑", "Tay"),
+    ("蔡", "Chua"),
+    ("许", "Koh"),
+    ("刘", "Low"),
+    ("杨", "Yeo"),
+    ("梁", "Leong"),
+    ("邱", "Khoo"),
+    ("洪", "Ang"),
+    ("何", "Ho"),
 ]
 SG_CHINESE_GIVEN = {
-    "m": [("伟明", "Wei Ming"), ("志豪", "Zhi Hao"), ("俊杰", "Jun Jie"), ("建华", "Kian Hwa"), ("家俊", "Jia Jun"),
-          ("明辉", "Beng Hui"), ("国荣", "Kok Wing")],
-    "f": [("美玲", "Mei Ling"), ("慧敏", "Hui Min"), ("佳慧", "Jia Hui"), ("秀兰", "Siew Lan"), ("丽华", "Li Hua"),
-          ("淑芬", "Shu Fen"), ("玉珠", "Geok Choo")],
+    "m": [
+        ("伟明", "Wei Ming"),
+        ("志豪", "Zhi Hao"),
+        ("俊杰", "Jun Jie"),
+        ("建华", "Kian Hwa"),
+        ("家俊", "Jia Jun"),
+        ("明辉", "Beng Hui"),
+        ("国荣", "Kok Wing"),
+    ],
+    "f": [
+        ("美玲", "Mei Ling"),
+        ("慧敏", "Hui Min"),
+        ("佳慧", "Jia Hui"),
+        ("秀兰", "Siew Lan"),
+        ("丽华", "Li Hua"),
+        ("淑芬", "Shu Fen"),
+        ("玉珠", "Geok Choo"),
+    ],
 }
 MALAY_GIVEN = {
-    "m": ["Muhammad Faizal", "Ahmad Firdaus", "Mohamed Hafiz", "Muhammad Irfan", "Hakim", "Azman", "Ridzuan",
-          "Syafiq", "Khairul Anwar", "Zulkifli"],
-    "f": ["Nurul Aisyah", "Siti Nurhaliza", "Nur Syafiqah", "Farah Nadia", "Aishah", "Nur Izzati", "Siti Mariam",
-          "Hidayah", "Norhayati", "Farhana"],
+    "m": [
+        "Muhammad Faizal",
+        "Ahmad Firdaus",
+        "Mohamed Hafiz",
+        "Muhammad Irfan",
+        "Hakim",
+        "Azman",
+        "Ridzuan",
+        "Syafiq",
+        "Khairul Anwar",
+        "Zulkifli",
+    ],
+    "f": [
+        "Nurul Aisyah",
+        "Siti Nurhaliza",
+        "Nur Syafiqah",
+        "Farah Nadia",
+        "Aishah",
+        "Nur Izzati",
+        "Siti Mariam",
+        "Hidayah",
+        "Norhayati",
+        "Farhana",
+    ],
 }
-MALAY_FATHERS = ["Ismail", "Rahman", "Abdullah", "Hassan", "Osman", "Yusof", "Ibrahim", "Salleh", "Rahim", "Hamid",
-                 "Jamal", "Kassim"]
+MALAY_FATHERS = [
+    "Ismail",
+    "Rahman",
+    "Abdullah",
+    "Hassan",
+    "Osman",
+    "Yusof",
+    "Ibrahim",
+    "Salleh",
+    "Rahim",
+    "Hamid",
+    "Jamal",
+    "Kassim",
+]
 INDIAN_GIVEN = {
     "m": ["Arun Kumar", "Rajesh", "Suresh", "Karthik", "Vijay", "Prakash", "Ganesh", "Ravi", "Dinesh", "Senthil"],
     "f": ["Priya", "Kavitha", "Lakshmi", "Deepa", "Anitha", "Meena", "Shalini", "Revathi", "Divya", "Sangeetha"],
 }
-INDIAN_FATHERS = ["Ramasamy", "Subramaniam", "Krishnan", "Muthu", "Rajendran", "Nair", "Pillai", "Govindasamy",
-                  "Balakrishnan", "Perumal"]
+INDIAN_FATHERS = [
+    "Ramasamy",
+    "Subramaniam",
+    "Krishnan",
+    "Muthu",
+    "Rajendran",
+    "Nair",
+    "Pillai",
+    "Govindasamy",
+    "Balakrishnan",
+    "Perumal",
+]
 GB_GIVEN = {
     "m": ["Oliver", "George", "Harry", "Jack", "James", "William", "Thomas", "Charlie", "Samuel", "Daniel"],
     "f": ["Olivia", "Amelia", "Isla", "Emily", "Sophie", "Charlotte", "Grace", "Lucy", "Hannah", "Eleanor"],
 }
-GB_SURNAMES = ["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Johnson", "Davies", "Robinson", "Wright",
-               "Thompson", "Evans", "Walker", "White", "Roberts", "Green", "Hall", "Wood", "Patel", "Khan", "Hughes",
-               "Clarke"]
+GB_SURNAMES = [
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Williams",
+    "Wilson",
+    "Johnson",
+    "Davies",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Evans",
+    "Walker",
+    "White",
+    "Roberts",
+    "Green",
+    "Hall",
+    "Wood",
+    "Patel",
+    "Khan",
+    "Hughes",
+    "Clarke",
+]
 US_GIVEN = {
     "m": ["Michael", "David", "John", "Robert", "Christopher", "Daniel", "Matthew", "Anthony", "Kevin", "Brian"],
     "f": ["Jennifer", "Jessica", "Ashley", "Emily", "Sarah", "Michelle", "Amanda", "Melissa", "Nicole", "Laura"],
 }
-US_SURNAMES = ["Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-               "Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore", "Jackson", "Lee",
-               "Nguyen", "Cohen", "Kim"]
+US_SURNAMES = [
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Wilson",
+    "Anderson",
+    "Thomas",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Lee",
+    "Nguyen",
+    "Cohen",
+    "Kim",
+]
 
 # --- holidays and bank codes ---------------------------------------------------------------
 
@@ -227,32 +457,43 @@ HOLIDAY_CALENDARS = {
 
 # Counterparty banks (real, public clearing codes and BICs) for each country.
 COUNTERPARTY_BANKS = {
-    "CN": [("CN102", "中国工商银行 Industrial and Commercial Bank of China", "ICBKCNBJ"),
-           ("CN103", "中国农业银行 Agricultural Bank of China", "ABOCCNBJ"),
-           ("CN104", "中国银行 Bank of China", "BKCHCNBJ"),
-           ("CN105", "中国建设银行 China Construction Bank", "PCBCCNBJ"),
-           ("CN301", "交通银行 Bank of Communications", "COMMCNSH"),
-           ("CN308", "招商银行 China Merchants Bank", "CMBCCNBS")],
-    "HK": [("HK003", "Standard Chartered Bank (Hong Kong)", "SCBLHKHH"),
-           ("HK004", "The Hongkong and Shanghai Banking Corporation", "HSBCHKHH"),
-           ("HK012", "Bank of China (Hong Kong)", "BKCHHKHH"),
-           ("HK024", "Hang Seng Bank", "HASEHKHH")],
-    "SG": [("SG7171", "DBS Bank", "DBSSSGSG"),
-           ("SG7339", "Oversea-Chinese Banking Corporation", "OCBCSGSG"),
-           ("SG7375", "United Overseas Bank", "UOVBSGSG"),
-           ("SG7144", "Standard Chartered Bank (Singapore)", "SCBLSGSG")],
-    "GB": [("GB200000", "Barclays Bank", "BARCGB22"),
-           ("GB300000", "Lloyds Bank", "LOYDGB2L"),
-           ("GB400000", "HSBC UK Bank", "HBUKGB4B"),
-           ("GB600001", "National Westminster Bank", "NWBKGB2L")],
-    "US": [("US021000021", "JPMorgan Chase Bank", "CHASUS33"),
-           ("US021000089", "Citibank", "CITIUS33"),
-           ("US026009593", "Bank of America", "BOFAUS3N"),
-           ("US121000248", "Wells Fargo Bank", "WFBIUS6S")],
+    "CN": [
+        ("CN102", "中国工商银行 Industrial and Commercial Bank of China", "ICBKCNBJ"),
+        ("CN103", "中国农业银行 Agricultural Bank of China", "ABOCCNBJ"),
+        ("CN104", "中国银行 Bank of China", "BKCHCNBJ"),
+        ("CN105", "中国建设银行 China Construction Bank", "PCBCCNBJ"),
+        ("CN301", "交通银行 Bank of Communications", "COMMCNSH"),
+        ("CN308", "招商银行 China Merchants Bank", "CMBCCNBS"),
+    ],
+    "HK": [
+        ("HK003", "Standard Chartered Bank (Hong Kong)", "SCBLHKHH"),
+        ("HK004", "The Hongkong and Shanghai Banking Corporation", "HSBCHKHH"),
+        ("HK012", "Bank of China (Hong Kong)", "BKCHHKHH"),
+        ("HK024", "Hang Seng Bank", "HASEHKHH"),
+    ],
+    "SG": [
+        ("SG7171", "DBS Bank", "DBSSSGSG"),
+        ("SG7339", "Oversea-Chinese Banking Corporation", "OCBCSGSG"),
+        ("SG7375", "United Overseas Bank", "UOVBSGSG"),
+        ("SG7144", "Standard Chartered Bank (Singapore)", "SCBLSGSG"),
+    ],
+    "GB": [
+        ("GB200000", "Barclays Bank", "BARCGB22"),
+        ("GB300000", "Lloyds Bank", "LOYDGB2L"),
+        ("GB400000", "HSBC UK Bank", "HBUKGB4B"),
+        ("GB600001", "National Westminster Bank", "NWBKGB2L"),
+    ],
+    "US": [
+        ("US021000021", "JPMorgan Chase Bank", "CHASUS33"),
+        ("US021000089", "Citibank", "CITIUS33"),
+        ("US026009593", "Bank of America", "BOFAUS3N"),
+        ("US121000248", "Wells Fargo Bank", "WFBIUS6S"),
+    ],
 }
 
 
 # --- the plan --------------------------------------------------------------------------------
+
 
 @dataclasses.dataclass(frozen=True)
 class BranchSpec:
@@ -331,8 +572,12 @@ def build_plan(seed=DEFAULT_SEED, years=None):
     ]
     staff = _plan_staff(rng, branches)
     return DemoPlan(
-        seed=seed, banks=[dict(b) for b in BANKS], branches=branches, staff=staff,
-        holidays=_plan_holidays(branches, years), bank_codes=_plan_bank_codes(branches),
+        seed=seed,
+        banks=[dict(b) for b in BANKS],
+        branches=branches,
+        staff=staff,
+        holidays=_plan_holidays(branches, years),
+        bank_codes=_plan_bank_codes(branches),
     )
 
 
@@ -355,13 +600,21 @@ def _plan_staff(rng, branches):
                 person = _person(rng, locale)
                 username = fixed.pop(0) if fixed else _unique_username(person["username"], taken)
                 employee_counter[branch.bank] += 1
-                staff.append(StaffSpec(
-                    bank=branch.bank, branch=branch.code, role=role, username=username,
-                    employee_no=f"{branch.bank}{employee_counter[branch.bank]:05d}",
-                    first_name=person["first_name"], last_name=person["last_name"], name_local=person["name_local"],
-                    email=f"{username}@{domains[branch.bank]}", phone=_phone(rng, branch.country),
-                    language=LOCALE_LANGUAGE[locale],
-                ))
+                staff.append(
+                    StaffSpec(
+                        bank=branch.bank,
+                        branch=branch.code,
+                        role=role,
+                        username=username,
+                        employee_no=f"{branch.bank}{employee_counter[branch.bank]:05d}",
+                        first_name=person["first_name"],
+                        last_name=person["last_name"],
+                        name_local=person["name_local"],
+                        email=f"{username}@{domains[branch.bank]}",
+                        phone=_phone(rng, branch.country),
+                        language=LOCALE_LANGUAGE[locale],
+                    )
+                )
             if fixed:
                 raise DemoDataError(f"Staffing of {branch.bank} {branch.code} {role} leaves no slot for {fixed}.")
     return staff
@@ -385,15 +638,23 @@ def _person(rng, locale):
     gender = rng.choice("mf")
     if locale == "cn":
         (s_local, s_rom), (g_local, g_rom) = rng.choice(CN_SURNAMES), rng.choice(CN_GIVEN[gender])
-        return {"first_name": g_rom, "last_name": s_rom, "name_local": s_local + g_local,
-                "username": f"{_slug(s_rom)}.{_slug(g_rom)}"}
+        return {
+            "first_name": g_rom,
+            "last_name": s_rom,
+            "name_local": s_local + g_local,
+            "username": f"{_slug(s_rom)}.{_slug(g_rom)}",
+        }
     if locale == "hk" or (locale == "sg" and rng.random() < 0.6):
         surnames, given_names = (HK_SURNAMES, HK_GIVEN) if locale == "hk" else (SG_CHINESE_SURNAMES, SG_CHINESE_GIVEN)
         (s_local, s_rom), (g_local, g_rom) = rng.choice(surnames), rng.choice(given_names[gender])
         english = rng.choice(ASIAN_ENGLISH_NAMES[gender]) if rng.random() < 0.5 else ""
         first = english or g_rom
-        return {"first_name": first, "last_name": s_rom, "name_local": s_local + g_local,
-                "username": f"{_slug(first)}.{_slug(s_rom)}"}
+        return {
+            "first_name": first,
+            "last_name": s_rom,
+            "name_local": s_local + g_local,
+            "username": f"{_slug(first)}.{_slug(s_rom)}",
+        }
     if locale == "sg":
         if rng.random() < 0.5:  # Malay: given name, bin/binte, father's name; known by the last given name
             given, father = rng.choice(MALAY_GIVEN[gender]), rng.choice(MALAY_FATHERS)
@@ -401,12 +662,20 @@ def _person(rng, locale):
         else:  # Indian (Tamil): given name, s/o or d/o, father's name
             given, father = rng.choice(INDIAN_GIVEN[gender]), rng.choice(INDIAN_FATHERS)
             last, known_as = f"{'s/o' if gender == 'm' else 'd/o'} {father}", given.split()[0]
-        return {"first_name": given, "last_name": last, "name_local": f"{given} {last}",
-                "username": f"{_slug(known_as)}.{_slug(father)}"}
+        return {
+            "first_name": given,
+            "last_name": last,
+            "name_local": f"{given} {last}",
+            "username": f"{_slug(known_as)}.{_slug(father)}",
+        }
     given_names, surnames = (GB_GIVEN, GB_SURNAMES) if locale == "gb" else (US_GIVEN, US_SURNAMES)
     given, surname = rng.choice(given_names[gender]), rng.choice(surnames)
-    return {"first_name": given, "last_name": surname, "name_local": f"{given} {surname}",
-            "username": f"{_slug(given)}.{_slug(surname)}"}
+    return {
+        "first_name": given,
+        "last_name": surname,
+        "name_local": f"{given} {surname}",
+        "username": f"{_slug(given)}.{_slug(surname)}",
+    }
 
 
 def _phone(rng, country):
@@ -432,8 +701,11 @@ def _plan_holidays(branches, years):
         for country in sorted(countries):
             kwargs, local_language = HOLIDAY_CALENDARS[country]
             english = holiday_calendars.country_holidays(country, years=list(years), language="en_US", **kwargs)
-            local = (holiday_calendars.country_holidays(country, years=list(years), language=local_language, **kwargs)
-                     if local_language else None)
+            local = (
+                holiday_calendars.country_holidays(country, years=list(years), language=local_language, **kwargs)
+                if local_language
+                else None
+            )
             for day in sorted(english):
                 name = english[day] if local is None else f"{local[day]} · {english[day]}"
                 plan.append(HolidaySpec(bank, country, day, name[:200]))
@@ -451,12 +723,20 @@ def _plan_bank_codes(branches):
         # Each demo bank lists the other one too: the two settle with each other.
         for other in BANKS:
             if other is not bank:
-                plan.append(BankCodeSpec(bank["code"], f"DEMO-{other['code']}", f"{other['name_local']} {other['name_en']}",
-                                         other["bic"], other["head_office_country"]))
+                plan.append(
+                    BankCodeSpec(
+                        bank["code"],
+                        f"DEMO-{other['code']}",
+                        f"{other['name_local']} {other['name_en']}",
+                        other["bic"],
+                        other["head_office_country"],
+                    )
+                )
     return plan
 
 
 # --- writing and removing ---------------------------------------------------------------
+
 
 @transaction.atomic
 def load(plan, password=DEMO_PASSWORD):
@@ -483,17 +763,22 @@ def load(plan, password=DEMO_PASSWORD):
     branches = {}
     for spec in plan.branches:
         branch = Branch(
-            bank=banks[spec.bank], code=spec.code, parent=branches.get((spec.bank, spec.parent)), level=spec.level,
-            country=spec.country, timezone=spec.timezone, name_local=spec.name_local, name_en=spec.name_en,
-            address=spec.address, working_week=spec.working_week,
+            bank=banks[spec.bank],
+            code=spec.code,
+            parent=branches.get((spec.bank, spec.parent)),
+            level=spec.level,
+            country=spec.country,
+            timezone=spec.timezone,
+            name_local=spec.name_local,
+            name_en=spec.name_en,
+            address=spec.address,
+            working_week=spec.working_week,
         )
         branch.full_clean(exclude=["path"])
         branch.save()
         branches[(spec.bank, spec.code)] = branch
 
-    Holiday.objects.bulk_create(
-        Holiday(bank=banks[h.bank], country=h.country, date=h.date, name=h.name) for h in plan.holidays
-    )
+    Holiday.objects.bulk_create(Holiday(bank=banks[h.bank], country=h.country, date=h.date, name=h.name) for h in plan.holidays)
     BankCode.objects.bulk_create(
         BankCode(bank=banks[c.bank], code=c.code, name=c.name, bic=c.bic, country=c.country) for c in plan.bank_codes
     )
@@ -502,24 +787,38 @@ def load(plan, password=DEMO_PASSWORD):
     now = timezone.now()
     created = Staff.objects.bulk_create(
         Staff(
-            username=s.username, password=password_hash, first_name=s.first_name, last_name=s.last_name,
-            name_local=s.name_local, email=s.email, employee_no=s.employee_no, bank=banks[s.bank],
-            branch=branches[(s.bank, s.branch)], language=s.language, phone=s.phone,
-            is_staff=s.role in ADMIN_ROLES, must_change_password=False, password_changed_at=now, date_joined=now,
+            username=s.username,
+            password=password_hash,
+            first_name=s.first_name,
+            last_name=s.last_name,
+            name_local=s.name_local,
+            email=s.email,
+            employee_no=s.employee_no,
+            bank=banks[s.bank],
+            branch=branches[(s.bank, s.branch)],
+            language=s.language,
+            phone=s.phone,
+            is_staff=s.role in ADMIN_ROLES,
+            must_change_password=False,
+            password_changed_at=now,
+            date_joined=now,
         )
         for s in plan.staff
     )
     membership = Staff.groups.through
     membership.objects.bulk_create(
-        membership(staff_id=user.pk, group_id=groups[spec.role].pk)
-        for user, spec in zip(created, plan.staff, strict=True)
+        membership(staff_id=user.pk, group_id=groups[spec.role].pk) for user, spec in zip(created, plan.staff, strict=True)
     )
 
     counts = summarize(plan)
     # bulk_create bypasses the audit safety net: one explicit entry per bank says what was loaded.
     for code, bank in banks.items():
-        audit.record(AuditLog.Action.IMPORT, bank, object_repr=f"demo data for {bank}",
-                     detail={"source": "seed_demo", "seed": plan.seed, "counts": summarize(plan, bank=code)})
+        audit.record(
+            AuditLog.Action.IMPORT,
+            bank,
+            object_repr=f"demo data for {bank}",
+            detail={"source": "seed_demo", "seed": plan.seed, "counts": summarize(plan, bank=code)},
+        )
     return counts
 
 

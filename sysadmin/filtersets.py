@@ -71,8 +71,7 @@ class BranchFilterSet(django_filters.FilterSet):
         # Only the countries the user's branches are in: a short list, one query.
         present = set()
         if self.request is not None:
-            present = set(Branch.objects.visible_to(self.request.user).order_by().values_list("country", flat=True)
-                          .distinct())
+            present = set(Branch.objects.visible_to(self.request.user).order_by().values_list("country", flat=True).distinct())
         self.filters["country"].extra["choices"] = [(code, name) for code, name in countries if code in present]
 
     def filter_text(self, qs, name, value):
@@ -105,6 +104,10 @@ class StaffFilterSet(django_filters.FilterSet):
         if not value:
             return qs
         return qs.filter(
-            Q(username__icontains=value) | Q(employee_no__icontains=value) | Q(name_local__icontains=value)
-            | Q(first_name__icontains=value) | Q(last_name__icontains=value) | Q(email__icontains=value)
+            Q(username__icontains=value)
+            | Q(employee_no__icontains=value)
+            | Q(name_local__icontains=value)
+            | Q(first_name__icontains=value)
+            | Q(last_name__icontains=value)
+            | Q(email__icontains=value)
         )

@@ -21,9 +21,7 @@ _OBJECT_TYPE_APPS = ("ocrm", "sysadmin", "customers", "marketing", "workbench", 
 def object_type_choices():
     models = {m for m in apps.get_models() if m._meta.app_label in _OBJECT_TYPE_APPS}
     models |= set(audit.registered_models())
-    choices = [
-        (m._meta.label_lower, f"{m._meta.app_config.verbose_name} · {m._meta.verbose_name}") for m in models
-    ]
+    choices = [(m._meta.label_lower, f"{m._meta.app_config.verbose_name} · {m._meta.verbose_name}") for m in models]
     return sorted(choices, key=lambda choice: str(choice[1]).lower())
 
 

@@ -14,9 +14,7 @@ class LockoutMessagesMixin:
     shown to someone who typed the right password, so it reveals nothing to a guesser."""
 
     lockout_messages = {
-        "locked": _(
-            "This account is locked after too many failed log-ins. Ask your system administrator to unlock it."
-        ),
+        "locked": _("This account is locked after too many failed log-ins. Ask your system administrator to unlock it."),
         "inactive_status": _("This account is not active (on leave or left the bank)."),
     }
 
@@ -37,8 +35,7 @@ class LockoutMessagesMixin:
             if user is not None and user.locked_at is not None:  # this very attempt locked it
                 raise forms.ValidationError(self.lockout_messages["locked"], code="locked") from None
             password = self.cleaned_data.get("password")
-            if (user is not None and user.status != user.Status.ACTIVE and password
-                    and user.check_password(password)):
+            if user is not None and user.status != user.Status.ACTIVE and password and user.check_password(password):
                 raise forms.ValidationError(self.lockout_messages["inactive_status"], code="inactive_status") from None
             raise
 

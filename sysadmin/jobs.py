@@ -58,12 +58,14 @@ JOBS = {
     spec.name: spec
     for spec in [
         JobSpec(AUDIT_RETENTION, _("Audit-log retention clean-up"), "sysadmin.tasks.purge_audit_log", startable=True),
-        JobSpec(PASSWORD_EXPIRY_NOTICES, _("Password-expiry notices"), "sysadmin.tasks.send_password_expiry_notices",
-                startable=True),
+        JobSpec(
+            PASSWORD_EXPIRY_NOTICES, _("Password-expiry notices"), "sysadmin.tasks.send_password_expiry_notices", startable=True
+        ),
         JobSpec(IMPORT_INBOX, _("Organisation inbox import"), "sysadmin.imports.tasks.import_inbox"),
         # customers.lifecycle.JOB (named here as text: sysadmin does not import customers)
-        JobSpec("customers_lifecycle", _("Nightly lifecycle and rating"), "customers.tasks_lifecycle.run_lifecycle",
-                startable=True),
+        JobSpec(
+            "customers_lifecycle", _("Nightly lifecycle and rating"), "customers.tasks_lifecycle.run_lifecycle", startable=True
+        ),
     ]
 }
 
@@ -111,6 +113,7 @@ class RunHeldElsewhere(JobError):
 
 
 # --- chunking -------------------------------------------------------------------------------
+
 
 def chunk_size():
     return max(1, int(os.environ.get("OCRM_BATCH_CHUNK_SIZE") or 5000))
@@ -187,20 +190,27 @@ def _each_bank(run, job, business_date, scope):
         # Run numbers, not bank names: this all-banks run is visible to every bank's operators.
         raise JobError(_("Sub-runs failed: %(runs)s. See their error reports.") % {"runs": ", ".join(failed)})
     if held:
-        raise RunHeldElsewhere(_("Sub-runs %(runs)s are running on another worker; this run is retried later.") % {
-            "runs": ", ".join(held)})
+        raise RunHeldElsewhere(
+            _("Sub-runs %(runs)s are running on another worker; this run is retried later.") % {"runs": ", ".join(held)}
+        )
 
 
 def _audit_once(run, bank_id, detail):
     """One audit entry per run and bank, however often the run is resumed."""
     with transaction.atomic():
         exists = AuditLog.objects.filter(
-            action=AuditLog.Action.JOB, object_type="ocrm.jobrun", object_id=str(run.id), bank_id=bank_id,
+            action=AuditLog.Action.JOB,
+            object_type="ocrm.jobrun",
+            object_id=str(run.id),
+            bank_id=bank_id,
             detail__event="finished",
         ).exists()
         if not exists:
             audit.record(
-                AuditLog.Action.JOB, run.run, actor=run.run.triggered_by, bank_id=bank_id,
+                AuditLog.Action.JOB,
+                run.run,
+                actor=run.run.triggered_by,
+                bank_id=bank_id,
                 object_repr=f"{job_label(run.run.job)} {run.run.business_date or ''}".strip(),
                 detail={"event": "finished", "job": run.run.job, "business_date": run.run.business_date, **detail},
             )
@@ -230,8 +240,12 @@ def purge_audit_log(business_date, bank_id=None, *, run=None):
         if run.already_done:
             return run.summary()
         if bank_id is None:
-            _each_bank(run, AUDIT_RETENTION, business_date,
-                       lambda handle, bank, suffix, track: _purge_scope(handle, business_date, bank, suffix, track))
+            _each_bank(
+                run,
+                AUDIT_RETENTION,
+                business_date,
+                lambda handle, bank, suffix, track: _purge_scope(handle, business_date, bank, suffix, track),
+            )
         else:
             _purge_scope(run, business_date, bank_id, "", True)
     return run.summary()  # after the block: a run of our own is marked finished by then
@@ -265,12 +279,19 @@ def _purge_scope(run, business_date, bank_id, suffix, track_progress):
         if deleted < size:
             break
         chunk_pause()
-    _audit_once(run, bank_id, {
-        "deleted": run.run.counts.get(count_name, 0), "retention_days": days, "cutoff": cutoff,
-    })
+    _audit_once(
+        run,
+        bank_id,
+        {
+            "deleted": run.run.counts.get(count_name, 0),
+            "retention_days": days,
+            "cutoff": cutoff,
+        },
+    )
 
 
 # --- password-expiry notices ---------------------------------------------------------------
+
 
 def send_password_expiry_notices(business_date, bank_id=None, *, run=None):
     """Notify active staff whose password expires within password.expiry_notice_days of
@@ -282,8 +303,12 @@ def send_password_expiry_notices(business_date, bank_id=None, *, run=None):
         if run.already_done:
             return run.summary()
         if bank_id is None:
-            _each_bank(run, PASSWORD_EXPIRY_NOTICES, business_date,
-                       lambda handle, bank, suffix, track: _notice_scope(handle, business_date, bank, suffix, track))
+            _each_bank(
+                run,
+                PASSWORD_EXPIRY_NOTICES,
+                business_date,
+                lambda handle, bank, suffix, track: _notice_scope(handle, business_date, bank, suffix, track),
+            )
         else:
             _notice_scope(run, business_date, bank_id, "", True)
     return run.summary()
@@ -303,7 +328,9 @@ def expiry_notice_candidates(business_date, bank_id):
     changed_from = first_day - datetime.timedelta(days=expiry_days)
     changed_before = changed_from + datetime.timedelta(days=notice_days + 1)
     qs = Staff.objects.filter(
-        is_active=True, password_changed_at__gte=changed_from, password_changed_at__lt=changed_before,
+        is_active=True,
+        password_changed_at__gte=changed_from,
+        password_changed_at__lt=changed_before,
     ).exclude(status=Staff.Status.LEFT)
     qs = qs.filter(bank_id=bank_id) if bank_id is not None else qs.filter(bank__isnull=True)
     return qs, expiry_days
@@ -322,20 +349,24 @@ def _notice_scope(run, business_date, bank_id, suffix, track_progress):
     def body(staff):
         expires = staff.password_changed_at + datetime.timedelta(days=expiry_days)
         local = timezone.localtime(expires, timezone=_zone(staff.effective_timezone))
-        return _("Your password expires on %(date)s. Change it before then; afterwards you must change it "
-                 "at your next log-in.") % {"date": date_format(local.date(), "DATE_FORMAT")}
+        return _(
+            "Your password expires on %(date)s. Change it before then; afterwards you must change it at your next log-in."
+        ) % {"date": date_format(local.date(), "DATE_FORMAT")}
 
     last_pk = 0
     while True:
         chunk = list(
-            candidates.filter(pk__gt=last_pk).order_by("pk").select_related("branch")
+            candidates.filter(pk__gt=last_pk)
+            .order_by("pk")
+            .select_related("branch")
             .only("id", "bank_id", "language", "time_zone", "password_changed_at", "branch__timezone")[:size]
         )
         if not chunk:
             break
         with transaction.atomic():
-            sent = notify(chunk, _("Your password expires soon"), body, link=link,
-                          level=Notification.Level.WARNING, dedupe_key=dedupe_key)
+            sent = notify(
+                chunk, _("Your password expires soon"), body, link=link, level=Notification.Level.WARNING, dedupe_key=dedupe_key
+            )
             run.add(**{count_name: sent})
             if track_progress:
                 run.advance(len(chunk))
@@ -357,6 +388,7 @@ def _zone(name):
 
 # --- starting a job from the jobs page -------------------------------------------------------
 
+
 def start_job(user, job, business_date, bank_id=None):
     """Queue `job` for a business date now, for the user's bank (a superuser may name any
     bank, or none for all banks). Creates the JobRun at once (status queued) so the page
@@ -377,18 +409,31 @@ def start_job(user, job, business_date, bank_id=None):
     with transaction.atomic():
         active = (
             JobRun.objects.select_for_update()
-            .filter(job=job, key=key, status__in=[JobRun.Status.QUEUED, JobRun.Status.RUNNING]).first()
+            .filter(job=job, key=key, status__in=[JobRun.Status.QUEUED, JobRun.Status.RUNNING])
+            .first()
         )
         if active is not None:
-            raise JobError(_("Run #%(id)s of this job for %(date)s is already queued or running.") % {
-                "id": active.pk, "date": business_date.isoformat()})
+            raise JobError(
+                _("Run #%(id)s of this job for %(date)s is already queued or running.")
+                % {"id": active.pk, "date": business_date.isoformat()}
+            )
         run = JobRun.objects.create(
-            job=job, key=key, bank_id=bank_id, business_date=business_date, status=JobRun.Status.QUEUED,
-            triggered_by=user, task_id=task_id,
+            job=job,
+            key=key,
+            bank_id=bank_id,
+            business_date=business_date,
+            status=JobRun.Status.QUEUED,
+            triggered_by=user,
+            task_id=task_id,
         )
-        audit.record(AuditLog.Action.JOB, run, actor=user, bank_id=bank_id,
-                     object_repr=f"{spec.label} {business_date.isoformat()}",
-                     detail={"event": "started", "job": job, "business_date": business_date, "started_by_hand": True})
+        audit.record(
+            AuditLog.Action.JOB,
+            run,
+            actor=user,
+            bank_id=bank_id,
+            object_repr=f"{spec.label} {business_date.isoformat()}",
+            detail={"event": "started", "job": job, "business_date": business_date, "started_by_hand": True},
+        )
         kwargs = {"business_date": business_date.isoformat(), "bank_id": bank_id, "run_id": run.pk}
         transaction.on_commit(lambda: _enqueue(app, spec, kwargs, task_id, run.pk))
     run.refresh_from_db()
@@ -401,6 +446,7 @@ def _enqueue(app, spec, kwargs, task_id, run_pk):
     except Exception as exc:  # the broker is down: the run must not sit "queued" for ever
         logger.exception("could not queue job run %s", run_pk)
         JobRun.objects.filter(pk=run_pk).update(
-            status=JobRun.Status.FAILED, finished_at=timezone.now(),
+            status=JobRun.Status.FAILED,
+            finished_at=timezone.now(),
             error_report=f"Could not be queued: {type(exc).__name__}: {exc}"[:2000],
         )

@@ -77,6 +77,7 @@ def local_time(value):
 
 # --- table and filters --------------------------------------------------------------------
 
+
 class JobRunTable(BaseTable):
     id = tables.Column(verbose_name="#", linkify=("sysadmin:job_detail", [tables.A("pk")]))
     job = tables.Column(verbose_name=_("job"), linkify=("sysadmin:job_detail", [tables.A("pk")]))
@@ -93,8 +94,7 @@ class JobRunTable(BaseTable):
         model = JobRun
         fields = ()
         # Status and progress early: on a phone they are visible without scrolling sideways.
-        sequence = ("id", "job", "status", "progress", "business_date", "bank", "started_at", "duration", "counts",
-                    "attempts")
+        sequence = ("id", "job", "status", "progress", "business_date", "bank", "started_at", "duration", "counts", "attempts")
         attrs = {**BaseTable.Meta.attrs, "id": "job-table"}
         row_attrs = {
             "id": lambda record: f"job-run-{record.pk}",
@@ -152,10 +152,18 @@ class JobRunTable(BaseTable):
 
 
 def status_badge(run):
-    spinner = (mark_safe('<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>')
-               if run.status == JobRun.Status.RUNNING else "")
-    return format_html('<span class="badge text-bg-{} job-status" data-status="{}">{}{}</span>',
-                       STATUS_STYLES.get(run.status, "secondary"), run.status, spinner, run.get_status_display())
+    spinner = (
+        mark_safe('<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>')
+        if run.status == JobRun.Status.RUNNING
+        else ""
+    )
+    return format_html(
+        '<span class="badge text-bg-{} job-status" data-status="{}">{}{}</span>',
+        STATUS_STYLES.get(run.status, "secondary"),
+        run.status,
+        spinner,
+        run.get_status_display(),
+    )
 
 
 def progress_bar(run):
@@ -169,7 +177,12 @@ def progress_bar(run):
         '<div class="progress job-progress" role="progressbar" aria-valuenow="{}" aria-valuemin="0" '
         'aria-valuemax="100" style="min-width: 6rem; height: 1rem"><div class="progress-bar {}{}" '
         'style="width: {}%">{}%</div></div><div class="small text-muted job-progress-count">{}</div>',
-        percent, style, animated, percent, percent, done,
+        percent,
+        style,
+        animated,
+        percent,
+        percent,
+        done,
     )
 
 
@@ -187,10 +200,12 @@ class DateInput(forms.DateInput):
 class JobRunFilterSet(django_filters.FilterSet):
     job = django_filters.ChoiceFilter(label=_("job"), choices=job_choices)
     status = django_filters.ChoiceFilter(label=_("status"), choices=JobRun.Status.choices)
-    date_from = django_filters.DateFilter(label=_("business date from"), field_name="business_date",
-                                          lookup_expr="gte", widget=DateInput)
-    date_to = django_filters.DateFilter(label=_("business date to"), field_name="business_date",
-                                        lookup_expr="lte", widget=DateInput)
+    date_from = django_filters.DateFilter(
+        label=_("business date from"), field_name="business_date", lookup_expr="gte", widget=DateInput
+    )
+    date_to = django_filters.DateFilter(
+        label=_("business date to"), field_name="business_date", lookup_expr="lte", widget=DateInput
+    )
 
     class Meta:
         model = JobRun
@@ -200,8 +215,7 @@ class JobRunFilterSet(django_filters.FilterSet):
 class JobStartForm(forms.Form):
     job = forms.ChoiceField(label=_("job"))
     business_date = forms.DateField(label=_("business date"), widget=DateInput)
-    bank = forms.ModelChoiceField(label=_("bank"), queryset=Bank.objects.all(), required=False,
-                                  empty_label=_("All banks"))
+    bank = forms.ModelChoiceField(label=_("bank"), queryset=Bank.objects.all(), required=False, empty_label=_("All banks"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -218,6 +232,7 @@ class JobStartForm(forms.Form):
 
 
 # --- views ------------------------------------------------------------------------------
+
 
 class JobRunListView(ScopedListView):
     model = JobRun
@@ -253,19 +268,31 @@ def job_detail(request, pk):
     if run.bank_id is None and run.business_date is not None:
         # The per-bank runs of an all-banks run: each user sees their own bank's only.
         sub_runs = list(
-            runs_for(request.user).filter(job=run.job, business_date=run.business_date, bank_id__isnull=False)
+            runs_for(request.user)
+            .filter(job=run.job, business_date=run.business_date, bank_id__isnull=False)
             .order_by("bank_id", "-created_at")
         )
-    return render(request, "sysadmin/jobs/job_detail.html", {
-        **progress_context(run), "title": jobs.job_label(run.job), "sub_runs": sub_runs,
-        "sub_run_rows": [(sub, status_badge(sub), counts_text(sub)) for sub in sub_runs],
-    })
+    return render(
+        request,
+        "sysadmin/jobs/job_detail.html",
+        {
+            **progress_context(run),
+            "title": jobs.job_label(run.job),
+            "sub_runs": sub_runs,
+            "sub_run_rows": [(sub, status_badge(sub), counts_text(sub)) for sub in sub_runs],
+        },
+    )
 
 
 def progress_context(run):
     return {
-        "run": run, "counts": count_items(run), "duration": format_duration(run), "active": is_active(run),
-        "poll_seconds": POLL_SECONDS, "status_html": status_badge(run), "progress_html": progress_bar(run),
+        "run": run,
+        "counts": count_items(run),
+        "duration": format_duration(run),
+        "active": is_active(run),
+        "poll_seconds": POLL_SECONDS,
+        "status_html": status_badge(run),
+        "progress_html": progress_bar(run),
     }
 
 
@@ -284,14 +311,23 @@ def job_progress(request, pk):
             return response
         table = JobRunTable([run], request=request)
         return render(request, "sysadmin/jobs/_row.html", {"table": table, "row": table.rows[0]})
-    return JsonResponse({
-        "id": run.pk, "job": run.job, "status": run.status, "status_label": run.get_status_display(),
-        "business_date": run.business_date.isoformat() if run.business_date else None,
-        "progress_done": run.progress_done, "progress_total": run.progress_total, "percent": run.percent,
-        "counts": run.counts, "attempts": run.attempts, "active": is_active(run),
-        "started_at": run.started_at.isoformat() if run.started_at else None,
-        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
-    })
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "job": run.job,
+            "status": run.status,
+            "status_label": run.get_status_display(),
+            "business_date": run.business_date.isoformat() if run.business_date else None,
+            "progress_done": run.progress_done,
+            "progress_total": run.progress_total,
+            "percent": run.percent,
+            "counts": run.counts,
+            "attempts": run.attempts,
+            "active": is_active(run),
+            "started_at": run.started_at.isoformat() if run.started_at else None,
+            "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        }
+    )
 
 
 @require_POST
@@ -309,14 +345,18 @@ def job_start(request):
         return redirect("sysadmin:job_list")
     bank = form.cleaned_data.get("bank")
     try:
-        run = jobs.start_job(user, form.cleaned_data["job"], form.cleaned_data["business_date"],
-                             bank_id=bank.pk if bank else None)
+        run = jobs.start_job(
+            user, form.cleaned_data["job"], form.cleaned_data["business_date"], bank_id=bank.pk if bank else None
+        )
     except jobs.JobError as exc:
         messages.error(request, str(exc))
         return redirect("sysadmin:job_list")
     if run.status == JobRun.Status.FAILED:
         messages.error(request, gettext("The job could not be queued: %(error)s") % {"error": run.error_report})
     else:
-        messages.success(request, gettext("%(job)s for %(date)s was queued as run #%(id)s.") % {
-            "job": jobs.job_label(run.job), "date": run.business_date.isoformat(), "id": run.pk})
+        messages.success(
+            request,
+            gettext("%(job)s for %(date)s was queued as run #%(id)s.")
+            % {"job": jobs.job_label(run.job), "date": run.business_date.isoformat(), "id": run.pk},
+        )
     return redirect("sysadmin:job_list")

@@ -41,7 +41,10 @@ def _always_allowed_prefixes():
     """Paths a user may reach while forced to change the password: the change page
     itself, log-out, the language switch, static files and the health check."""
     return (
-        reverse("password_change"), reverse("logout"), reverse("set_language"), reverse("healthz"),
+        reverse("password_change"),
+        reverse("logout"),
+        reverse("set_language"),
+        reverse("healthz"),
         settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}",
     )
 

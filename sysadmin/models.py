@@ -82,7 +82,10 @@ class Branch(models.Model):
     timezone = models.CharField(_("time zone"), max_length=64, validators=[validate_timezone])
     address = models.CharField(_("address"), max_length=300, blank=True)
     working_week = models.CharField(
-        _("working week"), max_length=7, default="12345", validators=[validate_working_week],
+        _("working week"),
+        max_length=7,
+        default="12345",
+        validators=[validate_working_week],
         help_text=_("ISO weekdays the branch works, Monday=1: 12345 = Monday to Friday."),
     )
     is_active = models.BooleanField(_("active"), default=True)
@@ -112,9 +115,7 @@ class Branch(models.Model):
         if old_path and old_path != self.path:
             # Moving a branch moves its whole subtree: one set-based UPDATE.
             Branch.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                path=models.functions.Concat(
-                    models.Value(self.path), models.functions.Substr("path", len(old_path) + 1)
-                )
+                path=models.functions.Concat(models.Value(self.path), models.functions.Substr("path", len(old_path) + 1))
             )
 
     @property
@@ -136,7 +137,8 @@ class Branch(models.Model):
             allowed = pytz.country_timezones.get(str(self.country), [])
             if allowed and self.timezone not in allowed:
                 errors["timezone"] = _("%(tz)s is not a time zone of %(country)s.") % {
-                    "tz": self.timezone, "country": self.country,
+                    "tz": self.timezone,
+                    "country": self.country,
                 }
         if errors:
             raise ValidationError(errors)
@@ -144,9 +146,11 @@ class Branch(models.Model):
     def is_working_day(self, day):
         if str(day.isoweekday()) not in self.working_week:
             return False
-        return not Holiday.objects.filter(bank_id=self.bank_id, date=day).filter(
-            models.Q(branch=self) | models.Q(branch__isnull=True, country=self.country)
-        ).exists()
+        return (
+            not Holiday.objects.filter(bank_id=self.bank_id, date=day)
+            .filter(models.Q(branch=self) | models.Q(branch__isnull=True, country=self.country))
+            .exists()
+        )
 
     def local_now(self):
         return timezone.now().astimezone(self.tzinfo)
@@ -169,11 +173,13 @@ class Holiday(models.Model):
         ordering = ["bank", "date"]
         constraints = [
             models.UniqueConstraint(
-                fields=["bank", "country", "date"], condition=models.Q(branch__isnull=True),
+                fields=["bank", "country", "date"],
+                condition=models.Q(branch__isnull=True),
                 name="holiday_unique_country_day",
             ),
             models.UniqueConstraint(
-                fields=["bank", "branch", "date"], condition=models.Q(branch__isnull=False),
+                fields=["bank", "branch", "date"],
+                condition=models.Q(branch__isnull=False),
                 name="holiday_unique_branch_day",
             ),
         ]
@@ -220,15 +226,16 @@ class Staff(AbstractUser):
 
     employee_no = models.CharField(_("employee number"), max_length=30, blank=True)
     name_local = models.CharField(_("name"), max_length=100, blank=True)
-    bank = models.ForeignKey(
-        Bank, verbose_name=_("bank"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
-    )
+    bank = models.ForeignKey(Bank, verbose_name=_("bank"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff")
     branch = models.ForeignKey(
         Branch, verbose_name=_("branch"), null=True, blank=True, on_delete=models.PROTECT, related_name="staff"
     )
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="zh-hans")
     time_zone = models.CharField(
-        _("time zone"), max_length=64, blank=True, validators=[validate_timezone],
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
         help_text=_("Leave empty to use the branch's time zone."),
     )
     phone = models.CharField(_("phone"), max_length=30, blank=True)
@@ -351,5 +358,6 @@ class SystemParameter(models.Model):
         from .parameters import parse_value
 
         return parse_value(self.value_type, self.value)
+
 
 from .imports.models import *  # noqa: E402,F401,F403  (staging models of the import pipeline)

@@ -9,13 +9,13 @@ SYSTEM = _("System")
 
 
 def register_nav():
-    navigation.register(ORGANISATION, _("Branches"), "sysadmin:branch_list", ["sysadmin.view_branch"],
-                        icon="diagram-3", order=10)
+    navigation.register(ORGANISATION, _("Branches"), "sysadmin:branch_list", ["sysadmin.view_branch"], icon="diagram-3", order=10)
     navigation.register(ORGANISATION, _("Staff"), "sysadmin:staff_list", ["sysadmin.view_staff"], icon="people", order=11)
-    navigation.register(SYSTEM, _("Organisation imports"), "sysadmin:import_list", ["sysadmin.run_imports"],
-                        icon="upload", order=90)
-    navigation.register(SYSTEM, _("Batch jobs"), "sysadmin:job_list", ["sysadmin.view_jobs"], icon="gear-wide-connected",
-                        order=91)
-    navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text",
-                        order=92)
+    navigation.register(
+        SYSTEM, _("Organisation imports"), "sysadmin:import_list", ["sysadmin.run_imports"], icon="upload", order=90
+    )
+    navigation.register(
+        SYSTEM, _("Batch jobs"), "sysadmin:job_list", ["sysadmin.view_jobs"], icon="gear-wide-connected", order=91
+    )
+    navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text", order=92)
     navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)

@@ -54,15 +54,26 @@ class BranchForm(forms.ModelForm):
     parent = BranchChoiceField(label=_("parent branch"), queryset=Branch.objects.none(), required=False)
     timezone = TimeZoneChoiceField(label=_("time zone"))
     working_week = forms.MultipleChoiceField(
-        label=_("working week"), widget=InlineCheckboxes,
+        label=_("working week"),
+        widget=InlineCheckboxes,
         choices=[(str(day + 1), name) for day, name in WEEKDAYS.items()],
         error_messages={"required": _("Tick at least one working day.")},
     )
 
     class Meta:
         model = Branch
-        fields = ("code", "name_local", "name_en", "parent", "level", "country", "timezone", "address", "working_week",
-                  "is_active")
+        fields = (
+            "code",
+            "name_local",
+            "name_en",
+            "parent",
+            "level",
+            "country",
+            "timezone",
+            "address",
+            "working_week",
+            "is_active",
+        )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -96,12 +107,14 @@ class BranchForm(forms.ModelForm):
                 "zones": ", ".join(zones),
             }
         # The zone list follows the country select (htmx); without JS the server check explains.
-        self.fields["country"].widget.attrs.update({
-            "hx-get": reverse_lazy("sysadmin:branch_timezones"),
-            "hx-target": f"#{self['timezone'].auto_id}",
-            "hx-include": f"#{self['timezone'].auto_id}",
-            "hx-trigger": "change",
-        })
+        self.fields["country"].widget.attrs.update(
+            {
+                "hx-get": reverse_lazy("sysadmin:branch_timezones"),
+                "hx-target": f"#{self['timezone'].auto_id}",
+                "hx-include": f"#{self['timezone'].auto_id}",
+                "hx-trigger": "change",
+            }
+        )
 
     def _current_country(self):
         if self.is_bound:
@@ -129,20 +142,39 @@ class BranchForm(forms.ModelForm):
 class StaffForm(forms.ModelForm):
     branch = BranchChoiceField(label=_("branch"), queryset=Branch.objects.none())
     time_zone = TimeZoneChoiceField(
-        label=_("time zone"), required=False,
+        label=_("time zone"),
+        required=False,
         help_text=_("Leave empty to use the branch's time zone."),
     )
     roles = forms.MultipleChoiceField(label=_("roles"), required=False, widget=InlineCheckboxes)
-    password1 = forms.CharField(label=_("initial password"), strip=False, widget=forms.PasswordInput(render_value=False),
-                                help_text=lazy(password_validation.password_validators_help_text_html, str)())
-    password2 = forms.CharField(label=_("initial password (again)"), strip=False,
-                                widget=forms.PasswordInput(render_value=False),
-                                help_text=_("The staff member must choose their own password at the first log-in."))
+    password1 = forms.CharField(
+        label=_("initial password"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=lazy(password_validation.password_validators_help_text_html, str)(),
+    )
+    password2 = forms.CharField(
+        label=_("initial password (again)"),
+        strip=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text=_("The staff member must choose their own password at the first log-in."),
+    )
 
     class Meta:
         model = Staff
-        fields = ("username", "employee_no", "name_local", "first_name", "last_name", "email", "phone", "branch",
-                  "language", "time_zone", "status")
+        fields = (
+            "username",
+            "employee_no",
+            "name_local",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "branch",
+            "language",
+            "time_zone",
+            "status",
+        )
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -151,8 +183,7 @@ class StaffForm(forms.ModelForm):
         branches = org_services.assignable_branches(actor).order_by("bank_id", "path")
         # A new assignment goes to an active branch; the current one stays selectable.
         self.fields["branch"].queryset = branches.filter(is_active=True) | branches.filter(pk=staff.branch_id)
-        self.fields["time_zone"].choices = [("", _("— the branch's time zone —")),
-                                            *[(z, z) for z in pytz.common_timezones]]
+        self.fields["time_zone"].choices = [("", _("— the branch's time zone —")), *[(z, z) for z in pytz.common_timezones]]
 
         grantable = org_services.grantable_roles(actor)
         current = set(staff.groups.values_list("name", flat=True)) if staff.pk else set()
@@ -176,9 +207,11 @@ class StaffForm(forms.ModelForm):
         cleaned = super().clean()
         branch = cleaned.get("branch")
         employee_no = cleaned.get("employee_no")
-        if branch is not None and employee_no and Staff.objects.filter(
-            bank_id=branch.bank_id, employee_no=employee_no
-        ).exclude(pk=self.instance.pk).exists():
+        if (
+            branch is not None
+            and employee_no
+            and Staff.objects.filter(bank_id=branch.bank_id, employee_no=employee_no).exclude(pk=self.instance.pk).exists()
+        ):
             self.add_error("employee_no", _("Employee number %(no)s is already used in this bank.") % {"no": employee_no})
         phone = cleaned.get("phone")
         if phone and branch is not None:
@@ -193,8 +226,11 @@ class StaffForm(forms.ModelForm):
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_possible_number(number):
-            self.add_error("phone", _("%(phone)s is not a phone number of %(country)s; give other countries' numbers "
-                                      "with + and the country code.") % {"phone": phone, "country": branch.country.name})
+            self.add_error(
+                "phone",
+                _("%(phone)s is not a phone number of %(country)s; give other countries' numbers with + and the country code.")
+                % {"phone": phone, "country": branch.country.name},
+            )
             return phone
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -205,8 +241,12 @@ class StaffForm(forms.ModelForm):
         if password1 != password2:
             self.add_error("password2", _("The two passwords differ."))
             return
-        probe = Staff(username=cleaned.get("username") or "", first_name=cleaned.get("first_name") or "",
-                      last_name=cleaned.get("last_name") or "", email=cleaned.get("email") or "")
+        probe = Staff(
+            username=cleaned.get("username") or "",
+            first_name=cleaned.get("first_name") or "",
+            last_name=cleaned.get("last_name") or "",
+            email=cleaned.get("email") or "",
+        )
         try:
             password_validation.validate_password(password1, user=probe)
         except forms.ValidationError as exc:

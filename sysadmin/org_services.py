@@ -22,10 +22,31 @@ SYSTEM_ADMIN = "system_admin"
 # What a branch supervisor may hand out inside their subtree.
 SUPERVISOR_GRANTABLE_ROLES = frozenset({"customer_manager", "teller"})
 
-BRANCH_FIELDS = ("code", "name_local", "name_en", "parent", "level", "country", "timezone", "address",
-                 "working_week", "is_active")
-STAFF_FIELDS = ("username", "employee_no", "name_local", "first_name", "last_name", "email", "phone", "branch",
-                "language", "time_zone", "status")
+BRANCH_FIELDS = (
+    "code",
+    "name_local",
+    "name_en",
+    "parent",
+    "level",
+    "country",
+    "timezone",
+    "address",
+    "working_week",
+    "is_active",
+)
+STAFF_FIELDS = (
+    "username",
+    "employee_no",
+    "name_local",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "branch",
+    "language",
+    "time_zone",
+    "status",
+)
 
 
 class OutOfScope(Exception):
@@ -94,8 +115,9 @@ def save_branch(data, actor, branch=None):
             raise OutOfScope
     if parent is not None:
         if not assignable_branches(actor).filter(pk=parent.pk, bank_id=branch.bank_id).exists():
-            raise ValidationError({"parent": _("%(branch)s is not a branch of this bank within your scope.")
-                                   % {"branch": parent}})
+            raise ValidationError(
+                {"parent": _("%(branch)s is not a branch of this bank within your scope.") % {"branch": parent}}
+            )
     elif scope_of(actor) not in ("all", "bank") and (creating or branch.parent_id is not None):
         raise ValidationError({"parent": _("Choose a parent branch within your scope.")})
     for field in BRANCH_FIELDS:
@@ -160,8 +182,9 @@ def set_roles(staff, roles, actor):
     grantable = grantable_roles(actor)
     forbidden = requested - grantable
     if forbidden:
-        raise PermissionDenied(_("You may not grant the role(s): %(roles)s.")
-                               % {"roles": ", ".join(str(ROLE_LABELS[r]) for r in sorted(forbidden))})
+        raise PermissionDenied(
+            _("You may not grant the role(s): %(roles)s.") % {"roles": ", ".join(str(ROLE_LABELS[r]) for r in sorted(forbidden))}
+        )
     staff = _lock_visible_staff(actor, staff.pk)
     if not may_edit_staff(actor, staff):
         raise PermissionDenied(_("You may not edit this staff member."))

@@ -68,9 +68,12 @@ class BranchListView(BranchPageMixin, ScopedListView):
     def get_queryset(self):
         # Headcount as one aggregate: no query per row; staff who left are not counted.
         # GROUP BY queries ignore Meta.ordering, so the tree order (path) is spelled out.
-        return super().get_queryset().annotate(
-            staff_count=Count("staff", filter=~Q(staff__status=Staff.Status.LEFT))
-        ).order_by("bank__code", "path")
+        return (
+            super()
+            .get_queryset()
+            .annotate(staff_count=Count("staff", filter=~Q(staff__status=Staff.Status.LEFT)))
+            .order_by("bank__code", "path")
+        )
 
 
 class BranchDetailView(BranchPageMixin, DetailView):
@@ -83,8 +86,7 @@ class BranchDetailView(BranchPageMixin, DetailView):
         user = self.request.user
         local_now = branch.local_now()
         today = local_now.date()
-        staff = (Staff.objects.visible_to(user).filter(branch=branch).select_related("branch")
-                 .prefetch_related("groups"))
+        staff = Staff.objects.visible_to(user).filter(branch=branch).select_related("branch").prefetch_related("groups")
         staff_table = BranchStaffTable(staff, prefix="staff-")
         RequestConfig(self.request, paginate={"per_page": 20}).configure(staff_table)
         context.update(
@@ -93,14 +95,15 @@ class BranchDetailView(BranchPageMixin, DetailView):
             staff_table=staff_table,
             holidays=Holiday.objects.filter(
                 Q(branch=branch) | Q(branch__isnull=True, country=branch.country),
-                bank_id=branch.bank_id, date__gte=today, date__lte=today + datetime.timedelta(days=HOLIDAY_HORIZON_DAYS),
+                bank_id=branch.bank_id,
+                date__gte=today,
+                date__lte=today + datetime.timedelta(days=HOLIDAY_HORIZON_DAYS),
             ).order_by("date")[:UPCOMING_HOLIDAYS],
             local_time=local_time_text(branch),
             local_today=today,
             is_working_day=branch.is_working_day(today),
             working_days=weekday_names(branch.working_week),
-            may_edit=user.has_perm("sysadmin.change_branch")
-            and Branch.objects.visible_to(user).filter(pk=branch.pk).exists(),
+            may_edit=user.has_perm("sysadmin.change_branch") and Branch.objects.visible_to(user).filter(pk=branch.pk).exists(),
         )
         return context
 
@@ -142,17 +145,24 @@ class OrgFormView(ScopedQuerysetMixin, View):
             except ValidationError as exc:
                 add_errors(form, exc)
             except IntegrityError:
-                form.add_error(None, _("Someone else saved conflicting data at the same time; check the values and "
-                                       "save again."))
+                form.add_error(None, _("Someone else saved conflicting data at the same time; check the values and save again."))
             else:
                 messages.success(request, _("%(object)s was saved.") % {"object": saved})
                 return redirect(self.success_url_name, pk=saved.pk)
         return self.render_form(form, obj, status=200)
 
     def render_form(self, form, obj, status=200):
-        return render(self.request, self.template_name, {
-            "form": form, "object": obj, "editing": self.editing, "title": self.get_title(obj),
-        }, status=status)
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "form": form,
+                "object": obj,
+                "editing": self.editing,
+                "title": self.get_title(obj),
+            },
+            status=status,
+        )
 
 
 def add_errors(form, exc):
@@ -204,9 +214,15 @@ def branch_timezones(request):
     selected = request.GET.get("timezone", "")
     if selected not in zones:
         selected = zones[0] if len(zones) == 1 else ""
-    return render(request, "sysadmin/org/timezone_options.html", {
-        "zones": zones, "selected": selected, "narrowed": bool(country_timezones(country)),
-    })
+    return render(
+        request,
+        "sysadmin/org/timezone_options.html",
+        {
+            "zones": zones,
+            "selected": selected,
+            "narrowed": bool(country_timezones(country)),
+        },
+    )
 
 
 # --- staff -----------------------------------------------------------------------------
@@ -241,7 +257,8 @@ class StaffDetailView(StaffPageMixin, DetailView):
         audit_entries = None
         if user.has_perm("sysadmin.view_audit"):
             audit_entries = list(
-                AuditLog.objects.visible_to(user).filter(object_type="sysadmin.staff", object_id=str(staff.pk))
+                AuditLog.objects.visible_to(user)
+                .filter(object_type="sysadmin.staff", object_id=str(staff.pk))
                 .order_by("-at", "-id")[:RECENT_AUDIT_ENTRIES]
             )
         context.update(
@@ -295,4 +312,3 @@ class StaffUnlockView(ScopedQuerysetMixin, View):
             raise Http404 from None
         messages.success(request, _("%(staff)s is unlocked.") % {"staff": staff})
         return redirect("sysadmin:staff_detail", pk=staff.pk)
-

@@ -23,33 +23,48 @@ DEFAULTS = {
     "login.max_failed_attempts": ("int", "5", _("Failed log-ins in a row before the account is locked.")),
     "session.idle_minutes": ("int", "30", _("Minutes of inactivity after which a session ends.")),
     "audit.retention_days": (
-        "int", "1825", _("Days the audit log is kept before the clean-up job removes it (0 = keep for ever)."),
+        "int",
+        "1825",
+        _("Days the audit log is kept before the clean-up job removes it (0 = keep for ever)."),
     ),
     "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
     "export.max_rows": ("int", "100000", _("Largest number of rows one XLSX export may hold.")),
     "export.sync_max_rows": (
-        "int", "5000", _("Exports with more rows than this run in the background and wait in \"my exports\"."),
+        "int",
+        "5000",
+        _('Exports with more rows than this run in the background and wait in "my exports".'),
     ),
     "export.keep_days": ("int", "7", _("Days a background export file is kept for download before it is removed.")),
     "customers.checker_fields": (
-        "json", '["name_local", "name_latin", "birth_date", "branch", "identity"]',
-        _("Customer fields whose changes wait for a checker's approval (JSON list; \"identity\" = identity document)."),
+        "json",
+        '["name_local", "name_latin", "birth_date", "branch", "identity"]',
+        _('Customer fields whose changes wait for a checker\'s approval (JSON list; "identity" = identity document).'),
     ),
     "customers.document_max_bytes": (
-        "int", "10485760", _("Largest customer document (PDF, JPEG or PNG) one upload may hold, in bytes."),
+        "int",
+        "10485760",
+        _("Largest customer document (PDF, JPEG or PNG) one upload may hold, in bytes."),
     ),
     "lifecycle.dormant_after_days": (
-        "int", "365", _("Nightly lifecycle: a customer without activity for this many days becomes dormant."),
+        "int",
+        "365",
+        _("Nightly lifecycle: a customer without activity for this many days becomes dormant."),
     ),
     "lifecycle.declining_aum_drop_percent": (
-        "decimal", "30", _("Nightly lifecycle: an AUM fall of at least this percentage over the trend months is declining."),
+        "decimal",
+        "30",
+        _("Nightly lifecycle: an AUM fall of at least this percentage over the trend months is declining."),
     ),
     "lifecycle.trend_months": ("int", "6", _("Nightly lifecycle: months over which the AUM trend is measured.")),
     "lifecycle.financial_only": (
-        "bool", "true", _("Nightly lifecycle: only financial customer-initiated transactions count as activity."),
+        "bool",
+        "true",
+        _("Nightly lifecycle: only financial customer-initiated transactions count as activity."),
     ),
     "lifecycle.run_local_hour": (
-        "int", "2", _("Nightly lifecycle: local hour of the bank's head office after which yesterday's run starts."),
+        "int",
+        "2",
+        _("Nightly lifecycle: local hour of the bank's head office after which yesterday's run starts."),
     ),
     "rating.tier_thresholds": (
         "json",
@@ -67,13 +82,19 @@ DEFAULTS = {
         _("Star ratings, highest first: the first whose aum or contribution floor a customer reaches (else 0 stars)."),
     ),
     "customers.batch_sync_apply_max_rows": (
-        "int", "500", _("Batch maintenance files with more rows than this are applied by a background worker."),
+        "int",
+        "500",
+        _("Batch maintenance files with more rows than this are applied by a background worker."),
     ),
     "customers.list_exact_count_max": (
-        "int", "2000", _("Customer list: above this many matches (estimated) the page shows an estimate, not an exact count."),
+        "int",
+        "2000",
+        _("Customer list: above this many matches (estimated) the page shows an estimate, not an exact count."),
     ),
     "sharing.requires_approval": (
-        "bool", "false", _("A customer share takes effect only after a supervisor approves it."),
+        "bool",
+        "false",
+        _("A customer share takes effect only after a supervisor approves it."),
     ),
     "sharing.max_days": ("int", "90", _("Longest time, in days, one customer share may last.")),
 }
@@ -216,8 +237,13 @@ def set_value(key, raw, *, bank=None, actor=None, value_type=None, description=N
         row = SystemParameter.objects.select_for_update().filter(key=key, bank_id=bank_id).order_by().first()
         if row is None:
             default_description = str(DEFAULTS[key][2]) if key in DEFAULTS else ""
-            row = SystemParameter(key=key, bank_id=bank_id, value_type=value_type, value=raw,
-                                  description=default_description if description is None else description)
+            row = SystemParameter(
+                key=key,
+                bank_id=bank_id,
+                value_type=value_type,
+                value=raw,
+                description=default_description if description is None else description,
+            )
         else:
             row.value_type, row.value = value_type, raw
             if description is not None:

@@ -48,8 +48,7 @@ class PasswordReuseValidator:
             return
         if any(check_password(password, h) for h in recent_password_hashes(user, count)):
             raise ValidationError(
-                _("You used this password recently; choose one you have not used in your last %(n)d passwords.")
-                % {"n": count},
+                _("You used this password recently; choose one you have not used in your last %(n)d passwords.") % {"n": count},
                 code="password_reused",
             )
 

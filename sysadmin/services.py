@@ -30,7 +30,9 @@ def unlock_staff(staff, actor):
     Staff.objects.filter(pk=staff.pk).update(locked_at=None, failed_login_count=0)
     staff.refresh_from_db(fields=["locked_at", "failed_login_count"])
     audit.record(
-        AuditLog.Action.UNLOCKED, staff, actor=actor,
+        AuditLog.Action.UNLOCKED,
+        staff,
+        actor=actor,
         changes={"locked_at": [before["locked_at"], None], "failed_login_count": [before["failed_login_count"], 0]},
     )
     return staff
@@ -53,8 +55,13 @@ def require_password_change(staff, actor):
     changed = Staff.objects.filter(pk=staff.pk, must_change_password=False).update(must_change_password=True)
     staff.must_change_password = True
     if changed:
-        audit.record(AuditLog.Action.UPDATE, staff, actor=actor, changes={"must_change_password": [False, True]},
-                     detail={"reason": "password change required by administrator"})
+        audit.record(
+            AuditLog.Action.UPDATE,
+            staff,
+            actor=actor,
+            changes={"must_change_password": [False, True]},
+            detail={"reason": "password change required by administrator"},
+        )
     return staff
 
 
@@ -65,9 +72,14 @@ def save_password_set_by_admin(staff, actor):
     staff.must_change_password = actor is None or actor.pk != staff.pk
     staff.save()
     audit.record(
-        AuditLog.Action.PASSWORD_CHANGE, staff, actor=actor,
-        detail={"by_administrator": True, "usable": staff.has_usable_password(),
-                "must_change_password": staff.must_change_password},
+        AuditLog.Action.PASSWORD_CHANGE,
+        staff,
+        actor=actor,
+        detail={
+            "by_administrator": True,
+            "usable": staff.has_usable_password(),
+            "must_change_password": staff.must_change_password,
+        },
     )
     return staff
 

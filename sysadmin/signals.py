@@ -46,29 +46,51 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     Staff = get_user_model()
     user = Staff.objects.filter(username=username).first()
     if user is None:
-        audit.record(AuditLog.Action.LOGIN_FAILED, None, actor=None, actor_name=username, request=request,
-                     object_type="sysadmin.staff", object_repr=username, detail={"reason": "unknown user"})
+        audit.record(
+            AuditLog.Action.LOGIN_FAILED,
+            None,
+            actor=None,
+            actor_name=username,
+            request=request,
+            object_type="sysadmin.staff",
+            object_repr=username,
+            detail={"reason": "unknown user"},
+        )
         return
     if user.locked_at is not None:
-        audit.record(AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request,
-                     detail={"reason": "locked"})
+        audit.record(
+            AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request, detail={"reason": "locked"}
+        )
         return
     # One UPDATE so two simultaneous failures both count.
     Staff.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     user.refresh_from_db(fields=["failed_login_count"])
     reason = "bad password" if user.status == Staff.Status.ACTIVE else f"status {user.status}"
-    audit.record(AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request,
-                 detail={"reason": reason, "failures": user.failed_login_count})
+    audit.record(
+        AuditLog.Action.LOGIN_FAILED,
+        user,
+        actor=None,
+        actor_name=username,
+        request=request,
+        detail={"reason": reason, "failures": user.failed_login_count},
+    )
     limit = parameters.get("login.max_failed_attempts", user.bank_id)
     if limit and user.failed_login_count >= limit:
         # Only the request that actually locks the account writes the LOCKED entry.
         locked = Staff.objects.filter(pk=user.pk, locked_at__isnull=True).update(locked_at=timezone.now())
         if locked:
-            audit.record(AuditLog.Action.LOCKED, user, actor=None, actor_name=username, request=request,
-                         detail={"failures": user.failed_login_count, "limit": limit})
+            audit.record(
+                AuditLog.Action.LOCKED,
+                user,
+                actor=None,
+                actor_name=username,
+                request=request,
+                detail={"failures": user.failed_login_count, "limit": limit},
+            )
 
 
 # --- system parameters: the Redis cache follows every change at once ---------------
+
 
 @receiver(pre_save, sender="sysadmin.SystemParameter", dispatch_uid="sysadmin-param-pre-save")
 def _remember_parameter_key(sender, instance, raw=False, **kwargs):

@@ -52,14 +52,24 @@ class BranchTable(BaseTable):
     local_time = tables.Column(verbose_name=_("local time"), empty_values=(), orderable=False)
     working_week = tables.Column(verbose_name=_("working week"), orderable=False)
     is_active = tables.BooleanColumn(verbose_name=_("active"))
-    staff_count = tables.Column(verbose_name=_("staff"), attrs={"td": {"class": "text-end"}},
-                                order_by=("staff_count",))
+    staff_count = tables.Column(verbose_name=_("staff"), attrs={"td": {"class": "text-end"}}, order_by=("staff_count",))
 
     class Meta(BaseTable.Meta):
         model = Branch
         fields = ()
-        sequence = ("code", "name_local", "name_en", "level", "parent", "country", "timezone", "local_time",
-                    "working_week", "is_active", "staff_count")
+        sequence = (
+            "code",
+            "name_local",
+            "name_en",
+            "level",
+            "parent",
+            "country",
+            "timezone",
+            "local_time",
+            "working_week",
+            "is_active",
+            "staff_count",
+        )
 
     def render_name_local(self, record, value):
         # Indent by depth in the tree so the head office -> region -> branch shape shows.
@@ -97,8 +107,19 @@ class StaffTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Staff
         fields = ()
-        sequence = ("username", "employee_no", "name_local", "branch", "roles", "status", "language", "time_zone",
-                    "last_login", "password_changed_at", "locked")
+        sequence = (
+            "username",
+            "employee_no",
+            "name_local",
+            "branch",
+            "roles",
+            "status",
+            "language",
+            "time_zone",
+            "last_login",
+            "password_changed_at",
+            "locked",
+        )
 
     def render_roles(self, record):
         names = role_names(record)

@@ -12,10 +12,22 @@ from ocrm.tables import BaseTable
 
 A = AuditLog.Action
 ACTION_STYLES = {
-    A.CREATE: "primary", A.UPDATE: "info", A.DELETE: "dark", A.LOGIN: "success", A.LOGIN_FAILED: "danger",
-    A.LOGOUT: "secondary", A.LOCKED: "danger", A.UNLOCKED: "success", A.PASSWORD_CHANGE: "warning",
-    A.EXPORT: "warning", A.VIEW_PII: "warning", A.IMPORT: "primary", A.JOB: "secondary", A.APPROVE: "success",
-    A.REJECT: "danger", A.OTHER: "light",
+    A.CREATE: "primary",
+    A.UPDATE: "info",
+    A.DELETE: "dark",
+    A.LOGIN: "success",
+    A.LOGIN_FAILED: "danger",
+    A.LOGOUT: "secondary",
+    A.LOCKED: "danger",
+    A.UNLOCKED: "success",
+    A.PASSWORD_CHANGE: "warning",
+    A.EXPORT: "warning",
+    A.VIEW_PII: "warning",
+    A.IMPORT: "primary",
+    A.JOB: "secondary",
+    A.APPROVE: "success",
+    A.REJECT: "danger",
+    A.OTHER: "light",
 }
 SUMMARY_FIELDS = 3
 SUMMARY_VALUE_CHARS = 40
@@ -41,7 +53,7 @@ def change_summary(entry):
         parts = []
         for field in sorted(changes)[:SUMMARY_FIELDS]:
             pair = changes[field]
-            before, after = (pair if isinstance(pair, list) and len(pair) == 2 else (None, pair))
+            before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             if entry.action == AuditLog.Action.CREATE:
                 parts.append(f"{field}: {short_value(after)}")
             elif entry.action == AuditLog.Action.DELETE:
@@ -61,8 +73,9 @@ class AuditLogTable(BaseTable):
     actor_name = tables.Column(verbose_name=_("user"), empty_values=())
     ip = tables.Column(verbose_name=_("IP address"))
     action = tables.Column(verbose_name=_("action"))
-    object = tables.Column(verbose_name=_("object"), accessor="object_repr", empty_values=(),
-                           order_by=("object_type", "object_id"))
+    object = tables.Column(
+        verbose_name=_("object"), accessor="object_repr", empty_values=(), order_by=("object_type", "object_id")
+    )
     summary = tables.Column(verbose_name=_("changes"), accessor="pk", orderable=False)
 
     class Meta(BaseTable.Meta):
@@ -95,8 +108,7 @@ class AuditLogTable(BaseTable):
         if not record.object_type and not record.object_repr:
             return "—"
         ident = f" #{record.object_id}" if record.object_id else ""
-        return format_html('<span class="text-muted small">{}{}</span><br>{}', record.object_type, ident,
-                           record.object_repr)
+        return format_html('<span class="text-muted small">{}{}</span><br>{}', record.object_type, ident, record.object_repr)
 
     def value_object(self, record):
         ident = f" #{record.object_id}" if record.object_id else ""

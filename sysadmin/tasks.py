@@ -22,8 +22,7 @@ def _run(task, job, service, business_date, bank_id, run_id):
     that finds the run held by another worker retries later instead of waiting."""
     business_date = jobs.parse_business_date(business_date)
     try:
-        with job_run(job, bank_id=bank_id, business_date=business_date,
-                     task_id=task.request.id or "", run_id=run_id) as run:
+        with job_run(job, bank_id=bank_id, business_date=business_date, task_id=task.request.id or "", run_id=run_id) as run:
             if run.running_elsewhere:
                 raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
             if not run.already_done:

@@ -19,6 +19,7 @@ PASSWORD = "Test-Pass-2026!"
 
 # --- organisation ------------------------------------------------------------------
 
+
 @pytest.fixture
 def org(db):
     """A small two-bank organisation: bank A with head office -> region -> two branches
@@ -82,6 +83,7 @@ def _clear_cache():
 
 # --- Celery worker -------------------------------------------------------------------
 
+
 def _database_url_for(settings_dict):
     host = settings_dict.get("HOST") or ""
     user = settings_dict.get("USER") or "postgres"
@@ -112,9 +114,29 @@ class WorkerProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "ocrm", "worker", "-l", "info", "-c", "1", "-P", "prefork",
-             "-n", f"test-{os.getpid()}-{time.monotonic_ns()}@%h", "--without-gossip", "--without-mingle"],
-            cwd=BASE_DIR, env=self.env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "ocrm",
+                "worker",
+                "-l",
+                "info",
+                "-c",
+                "1",
+                "-P",
+                "prefork",
+                "-n",
+                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=BASE_DIR,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         from ocrm.celery import app
 
@@ -123,8 +145,11 @@ class WorkerProcess:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
             replies = app.control.ping(timeout=0.5) or []
-            if any(name.startswith(f"celery@test-{os.getpid()}") or f"test-{os.getpid()}" in name
-                   for reply in replies for name in reply):
+            if any(
+                name.startswith(f"celery@test-{os.getpid()}") or f"test-{os.getpid()}" in name
+                for reply in replies
+                for name in reply
+            ):
                 return self
         raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
 
@@ -189,8 +214,15 @@ def browser(_playwright):
     browser = _playwright.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
-        args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     )
     yield browser
     browser.close()

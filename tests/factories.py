@@ -12,8 +12,15 @@ PASSWORD = "Test-Pass-2026!"
 
 def make_branch(bank, code, parent=None, country="CN", tz="Asia/Shanghai", level=Branch.Level.BRANCH, **extra):
     return Branch.objects.create(
-        bank=bank, code=code, name_local=f"{code} 支行", name_en=f"{code} branch", parent=parent,
-        country=country, timezone=tz, level=level, **extra,
+        bank=bank,
+        code=code,
+        name_local=f"{code} 支行",
+        name_en=f"{code} branch",
+        parent=parent,
+        country=country,
+        timezone=tz,
+        level=level,
+        **extra,
     )
 
 
@@ -49,8 +56,17 @@ def build_org():
     b_ho = make_branch(b, "B-HO", country="HK", tz="Asia/Hong_Kong", level=Branch.Level.HEAD_OFFICE)
     b_hk = make_branch(b, "B-HK", b_ho, country="HK", tz="Asia/Hong_Kong")
     org = SimpleNamespace(
-        bank_a=a, bank_b=b, a_ho=a_ho, a_cn=a_cn, a_sh=a_sh, a_sh_sub=a_sh_sub, a_bj=a_bj, a_gb=a_gb, a_ldn=a_ldn,
-        b_ho=b_ho, b_hk=b_hk,
+        bank_a=a,
+        bank_b=b,
+        a_ho=a_ho,
+        a_cn=a_cn,
+        a_sh=a_sh,
+        a_sh_sub=a_sh_sub,
+        a_bj=a_bj,
+        a_gb=a_gb,
+        a_ldn=a_ldn,
+        b_ho=b_ho,
+        b_hk=b_hk,
     )
     org.admin = make_staff("a.admin", branch=a_ho, roles=["system_admin"])
     org.auditor = make_staff("a.auditor", branch=a_ho, roles=["auditor"])
@@ -66,9 +82,14 @@ def build_org():
     org.b_supervisor = make_staff("b.sup.hk", branch=b_hk, roles=["branch_supervisor"])
     org.b_admin = make_staff("b.admin", branch=b_ho, roles=["system_admin"])
     org.role_users = {
-        "system_admin": org.admin, "auditor": org.auditor, "branch_supervisor": org.supervisor,
-        "customer_manager": org.manager, "teller": org.teller, "product_manager": org.product_manager,
-        "marketing_manager": org.marketing_manager, "crossborder_officer": org.crossborder_officer,
+        "system_admin": org.admin,
+        "auditor": org.auditor,
+        "branch_supervisor": org.supervisor,
+        "customer_manager": org.manager,
+        "teller": org.teller,
+        "product_manager": org.product_manager,
+        "marketing_manager": org.marketing_manager,
+        "crossborder_officer": org.crossborder_officer,
     }
     return org
 
@@ -78,8 +99,14 @@ def make_customer(number, branch, manager=None, name_local="王伟", name_latin=
     from customers.models import CorporateProfile, Customer, RetailProfile
 
     customer = Customer.objects.create(
-        bank=branch.bank, number=number, kind=kind, name_local=name_local, name_latin=name_latin, branch=branch,
-        primary_manager=manager, **extra,
+        bank=branch.bank,
+        number=number,
+        kind=kind,
+        name_local=name_local,
+        name_latin=name_latin,
+        branch=branch,
+        primary_manager=manager,
+        **extra,
     )
     if kind == "retail":
         RetailProfile.objects.create(customer=customer)
@@ -92,7 +119,7 @@ def make_product(bank, code="DD-CNY", category="asset", product_type="demand_dep
     from customers.models import Product
 
     return Product.objects.get_or_create(
-        bank=bank, code=code,
-        defaults={"name_local": code, "name_en": code, "category": category, "product_type": product_type,
-                  "currency": currency},
+        bank=bank,
+        code=code,
+        defaults={"name_local": code, "name_en": code, "category": category, "product_type": product_type, "currency": currency},
     )[0]

@@ -89,9 +89,12 @@ def test_another_banks_objects_answer_404_in_every_admin(org):
     b_entry = AuditLog.objects.create(bank_id=org.bank_b.pk, action=AuditLog.Action.LOGIN, actor_name="b.mgr.hk")
     b_job = JobRun.objects.create(job="test.job", bank_id=org.bank_b.pk)
     for url in (
-        f"/admin/sysadmin/branch/{org.b_hk.pk}/change/", f"/admin/sysadmin/bank/{org.bank_b.pk}/change/",
-        f"/admin/sysadmin/holiday/{holiday.pk}/change/", f"/admin/sysadmin/bankcode/{code.pk}/change/",
-        f"/admin/ocrm/auditlog/{b_entry.pk}/change/", f"/admin/ocrm/jobrun/{b_job.pk}/change/",
+        f"/admin/sysadmin/branch/{org.b_hk.pk}/change/",
+        f"/admin/sysadmin/bank/{org.bank_b.pk}/change/",
+        f"/admin/sysadmin/holiday/{holiday.pk}/change/",
+        f"/admin/sysadmin/bankcode/{code.pk}/change/",
+        f"/admin/ocrm/auditlog/{b_entry.pk}/change/",
+        f"/admin/ocrm/jobrun/{b_job.pk}/change/",
         f"/admin/sysadmin/branch/{org.b_hk.pk}/permissions/",
     ):
         assert client.get(url).status_code == 404, url
@@ -161,13 +164,18 @@ def test_logs_are_read_only_even_for_a_superuser(org, superuser):
     logged = AuditLog.objects.create(bank_id=org.bank_a.pk, action=AuditLog.Action.LOGIN, actor_name="x")
     job = JobRun.objects.create(job="test.job", bank_id=org.bank_a.pk)
     history = PasswordHistory.objects.filter(staff=org.manager).first()
-    for base, obj in (("/admin/ocrm/auditlog/", logged), ("/admin/ocrm/jobrun/", job),
-                      ("/admin/sysadmin/passwordhistory/", history)):
+    for base, obj in (
+        ("/admin/ocrm/auditlog/", logged),
+        ("/admin/ocrm/jobrun/", job),
+        ("/admin/sysadmin/passwordhistory/", history),
+    ):
         assert client.get(f"{base}add/").status_code == 403
         assert client.post(f"{base}{obj.pk}/change/", {}).status_code == 403
         assert client.get(f"{base}{obj.pk}/delete/").status_code == 403
-        assert client.post(base, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}) \
-            .status_code in (200, 302)
+        assert client.post(base, {"action": "delete_selected", "_selected_action": [obj.pk], "post": "yes"}).status_code in (
+            200,
+            302,
+        )
         assert type(obj).objects.filter(pk=obj.pk).exists()
     page = client.get(f"/admin/sysadmin/passwordhistory/{history.pk}/change/").content.decode()
     assert history.password not in page  # never the hash
@@ -201,18 +209,27 @@ def test_a_forged_post_cannot_move_staff_to_another_bank(org):
 
 def test_adding_staff_sets_bank_must_change_roles_and_audits(org):
     client = client_for(org.admin)
-    response = client.post(f"{STAFF_URL}add/", {
-        "username": "a.newcomer", "usable_password": "true", "password1": "Initial-Pass-2026",
-        "password2": "Initial-Pass-2026", "name_local": "新人", "employee_no": "E-900", "branch": org.a_bj.pk,
-        "groups": [Group.objects.get(name="customer_manager").pk], "language": "zh-hans", "time_zone": "",
-    })
+    response = client.post(
+        f"{STAFF_URL}add/",
+        {
+            "username": "a.newcomer",
+            "usable_password": "true",
+            "password1": "Initial-Pass-2026",
+            "password2": "Initial-Pass-2026",
+            "name_local": "新人",
+            "employee_no": "E-900",
+            "branch": org.a_bj.pk,
+            "groups": [Group.objects.get(name="customer_manager").pk],
+            "language": "zh-hans",
+            "time_zone": "",
+        },
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors
     newcomer = Staff.objects.get(username="a.newcomer")
     assert (newcomer.bank, newcomer.branch, newcomer.must_change_password) == (org.bank_a, org.a_bj, True)
     assert set(newcomer.groups.values_list("name", flat=True)) == {"customer_manager"}
     assert newcomer.is_staff is False
-    created = AuditLog.objects.get(action=AuditLog.Action.CREATE, object_type="sysadmin.staff",
-                                   object_id=str(newcomer.pk))
+    created = AuditLog.objects.get(action=AuditLog.Action.CREATE, object_type="sysadmin.staff", object_id=str(newcomer.pk))
     assert created.actor == org.admin and "password" not in created.changes
     roles = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_id=str(newcomer.pk), detail__event="roles")
     assert roles.changes["roles"] == [[], ["customer_manager"]]
@@ -247,8 +264,7 @@ def test_a_bank_admin_cannot_make_anyone_superuser_nor_widen_their_own_roles(org
 
 def test_require_password_change_action(org):
     client = client_for(org.admin)
-    response = client.post(STAFF_URL, {"action": "require_password_change",
-                                       "_selected_action": [org.manager.pk, org.teller.pk]})
+    response = client.post(STAFF_URL, {"action": "require_password_change", "_selected_action": [org.manager.pk, org.teller.pk]})
     assert response.status_code == 302
     for user in (org.manager, org.teller):
         user.refresh_from_db()
@@ -308,4 +324,5 @@ def test_bank_admin_edits_own_bank_but_cannot_add_or_delete_banks(org):
     org.bank_a.refresh_from_db()
     assert org.bank_a.name_en == "Bank A Ltd"
     assert AuditLog.objects.get(object_type="sysadmin.bank", action=AuditLog.Action.UPDATE).changes == {
-        "name_en": ["Bank A", "Bank A Ltd"]}
+        "name_en": ["Bank A", "Bank A Ltd"]
+    }

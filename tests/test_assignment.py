@@ -45,8 +45,7 @@ def history(customer):
 # --- claims ---------------------------------------------------------------------------------------------
 
 
-def test_claim_approved_assigns_the_customer_with_history_audit_and_notification(
-        people, django_capture_on_commit_callbacks):
+def test_claim_approved_assigns_the_customer_with_history_audit_and_notification(people, django_capture_on_commit_callbacks):
     org = people
     customer = make_customer("C-POOL-1", org.a_sh)
     request = assignment.claim(customer, org.manager, "I opened the account")
@@ -61,16 +60,21 @@ def test_claim_approved_assigns_the_customer_with_history_audit_and_notification
     assert customer.primary_manager == org.manager
     [row] = history(customer)
     assert (row.kind, row.from_manager_id, row.to_manager, row.change_request_id, row.actor) == (
-        AssignmentChange.Kind.CLAIM, None, org.manager, request.pk, org.supervisor)
+        AssignmentChange.Kind.CLAIM,
+        None,
+        org.manager,
+        request.pk,
+        org.supervisor,
+    )
     assert row.reason == "I opened the account"
     assert any("Claim approved" in title for title in notes_of(org.manager))
-    assert AuditLog.objects.filter(object_type="customers.customer", object_id=str(customer.pk),
-                                   action=AuditLog.Action.UPDATE, actor=org.supervisor).exists()
+    assert AuditLog.objects.filter(
+        object_type="customers.customer", object_id=str(customer.pk), action=AuditLog.Action.UPDATE, actor=org.supervisor
+    ).exists()
     assert Customer.objects.visible_to(org.manager).filter(pk=customer.pk).exists()
 
 
-@pytest.mark.parametrize("case", ["no_reason", "assigned", "assigned_to_another", "other_branch", "other_bank",
-                                  "twice"])
+@pytest.mark.parametrize("case", ["no_reason", "assigned", "assigned_to_another", "other_branch", "other_bank", "twice"])
 def test_claim_is_refused(people, case):
     org = people
     customer = make_customer("C-POOL-2", org.a_sh)
@@ -183,12 +187,12 @@ def test_reassign_a_selection_in_one_approved_action(people, django_capture_on_c
         approvals.approve(request.pk, org.supervisor)  # maker is not checker
     with django_capture_on_commit_callbacks(execute=True):
         approvals.approve(request.pk, org.supervisor2)
-    assert set(Customer.objects.filter(pk__in=[a.pk, b.pk]).values_list("primary_manager", flat=True)) == {
-        org.manager2.pk}
+    assert set(Customer.objects.filter(pk__in=[a.pk, b.pk]).values_list("primary_manager", flat=True)) == {org.manager2.pk}
     rows = AssignmentChange.objects.filter(change_request_id=request.pk)
     assert {(r.customer_id, r.from_manager_id, r.to_manager_id, r.kind) for r in rows} == {
-        (a.pk, org.manager.pk, org.manager2.pk, "reassignment"), (b.pk, org.manager_sub.pk, org.manager2.pk,
-                                                                   "reassignment")}
+        (a.pk, org.manager.pk, org.manager2.pk, "reassignment"),
+        (b.pk, org.manager_sub.pk, org.manager2.pk, "reassignment"),
+    }
     assert any("2 customer(s) assigned to you" in t for t in notes_of(org.manager2))
     assert any("moved to another manager" in t for t in notes_of(org.manager))
 
@@ -257,9 +261,13 @@ def test_hand_over_a_whole_book_to_one_manager_with_shares(people, django_captur
     org = people
     book = [make_customer(f"C-HO-{i}", org.a_sh, org.manager) for i in range(5)]
     other = make_customer("C-HO-X", org.a_sh, org.manager_sub)
-    share = CustomerShare.objects.create(bank=org.bank_a, customer=book[0], shared_by=org.manager,
-                                         shared_with=org.manager_sub,
-                                         expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC))
+    share = CustomerShare.objects.create(
+        bank=org.bank_a,
+        customer=book[0],
+        shared_by=org.manager,
+        shared_with=org.manager_sub,
+        expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC),
+    )
     request = assignment.hand_over(org.manager, [org.manager2], assignment.HANDOVER_ONE, org.supervisor, "leaving")
     assert request.payload["count"] == 5
     with django_capture_on_commit_callbacks(execute=True):
@@ -267,8 +275,12 @@ def test_hand_over_a_whole_book_to_one_manager_with_shares(people, django_captur
     assert not Customer.objects.filter(primary_manager=org.manager).exists()
     assert Customer.objects.filter(primary_manager=org.manager2).count() == 5
     assert Customer.objects.get(pk=other.pk).primary_manager == org.manager_sub
-    assert AssignmentChange.objects.filter(change_request_id=request.pk, kind="handover",
-                                           from_manager=org.manager, to_manager=org.manager2).count() == 5
+    assert (
+        AssignmentChange.objects.filter(
+            change_request_id=request.pk, kind="handover", from_manager=org.manager, to_manager=org.manager2
+        ).count()
+        == 5
+    )
     share.refresh_from_db()
     assert share.shared_by == org.manager2  # the departing manager's shares follow the customers
     assert AuditLog.objects.filter(detail__event="book_handed_over", detail__customers=5).exists()
@@ -325,8 +337,15 @@ def test_hand_over_approval_refuses_when_the_book_is_gone(people):
 def test_transfer_to_another_country_accepted_by_the_receiving_branch(people, django_capture_on_commit_callbacks):
     org = people
     customer = make_customer("C-TR-1", org.a_sh, org.manager)
-    holding = Holding.objects.create(bank_id=org.bank_a.pk, customer=customer, product=make_product(org.bank_a),
-                                     branch=org.a_sh, account_number="ACC-TR-1", currency="CNY", balance=10)
+    holding = Holding.objects.create(
+        bank_id=org.bank_a.pk,
+        customer=customer,
+        product=make_product(org.bank_a),
+        branch=org.a_sh,
+        account_number="ACC-TR-1",
+        currency="CNY",
+        balance=10,
+    )
     request = assignment.propose_transfer(customer, org.a_ldn, org.supervisor, "moved to London")
     assert request.branch_path == org.a_ldn.path
     assert assignment.pending_transfer(customer) == request
@@ -342,7 +361,12 @@ def test_transfer_to_another_country_accepted_by_the_receiving_branch(people, dj
     assert Holding.objects.get(pk=holding.pk).customer_id == customer.pk  # nothing re-created
     [row] = history(customer)
     assert (row.kind, row.from_branch, row.to_branch, row.from_manager, row.to_manager) == (
-        "transfer", org.a_sh, org.a_ldn, org.manager, org.manager_ldn)
+        "transfer",
+        org.a_sh,
+        org.a_ldn,
+        org.manager,
+        org.manager_ldn,
+    )
     assert any("Transfer accepted" in t for t in notes_of(org.manager))
     assert assignment.pending_transfer(customer) is None
 

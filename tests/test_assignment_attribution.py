@@ -16,9 +16,16 @@ DAY = datetime.date(2026, 11, 20)
 
 
 def hold(customer, branch, number, balance, opened, product=None, currency="CNY"):
-    return Holding.objects.create(bank_id=customer.bank_id, customer=customer, branch=branch, account_number=number,
-                                  product=product or make_product(customer.bank), currency=currency, balance=balance,
-                                  open_date=opened)
+    return Holding.objects.create(
+        bank_id=customer.bank_id,
+        customer=customer,
+        branch=branch,
+        account_number=number,
+        product=product or make_product(customer.bank),
+        currency=currency,
+        balance=balance,
+        open_date=opened,
+    )
 
 
 def rule(org, branch_rule, manager_rule):
@@ -31,10 +38,15 @@ def test_marketing_credit_and_opening_branch(org):
     customer = make_customer("C-AT-1", org.a_sh)
     hold(customer, org.a_bj, "ACC-AT-2", 10, datetime.date(2020, 5, 1))
     hold(customer, org.a_sh_sub, "ACC-AT-1", 10, datetime.date(2019, 1, 1))  # opened first
-    MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=customer, manager=org.manager,
-                                   credited_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
-    MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=customer, manager=manager2,
-                                   credited_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC))  # latest wins
+    MarketingCredit.objects.create(
+        bank_id=org.bank_a.pk,
+        customer=customer,
+        manager=org.manager,
+        credited_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+    )
+    MarketingCredit.objects.create(
+        bank_id=org.bank_a.pk, customer=customer, manager=manager2, credited_at=datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)
+    )  # latest wins
     left_alone = make_customer("C-AT-2", org.a_sh)  # no credit, no holdings: stays in the pool
     owned = make_customer("C-AT-3", org.a_sh, org.manager)  # assigned: rules never touch it
     hold(owned, org.a_bj, "ACC-AT-3", 10, datetime.date(2019, 1, 1))
@@ -45,14 +57,15 @@ def test_marketing_credit_and_opening_branch(org):
     assert counts == {"assigned": 1, "branch_changed": 1, "in_pool": 1, "claims_closed": 0}
     rows = AssignmentChange.objects.filter(customer=customer, kind="attribution", business_date=DAY).order_by("id")
     assert [(r.from_manager_id, r.to_manager_id, r.from_branch_id, r.to_branch_id) for r in rows] == [
-        (None, manager2.pk, org.a_sh.pk, org.a_sh.pk), (manager2.pk, manager2.pk, org.a_sh.pk, org.a_sh_sub.pk)]
+        (None, manager2.pk, org.a_sh.pk, org.a_sh.pk),
+        (manager2.pk, manager2.pk, org.a_sh.pk, org.a_sh_sub.pk),
+    ]
     assert Customer.objects.get(pk=left_alone.pk).primary_manager_id is None
     assert Customer.objects.get(pk=owned.pk).branch == org.a_sh
     assert Notification.objects.filter(recipient=manager2, title__contains="attributed to you").count() == 1
 
     # A rerun changes nothing more and notifies nobody twice.
-    assert assignment.apply_attribution(org.bank_a, DAY) == {"assigned": 0, "branch_changed": 0, "in_pool": 1,
-                                                              "claims_closed": 0}
+    assert assignment.apply_attribution(org.bank_a, DAY) == {"assigned": 0, "branch_changed": 0, "in_pool": 1, "claims_closed": 0}
     assert AssignmentChange.objects.filter(customer=customer).count() == 2
     assert Notification.objects.filter(recipient=manager2).count() == 1
 
@@ -62,8 +75,7 @@ def test_credit_to_someone_who_cannot_manage_is_ignored(org):
     gone = make_staff("a.mgr.gone", branch=org.a_sh, roles=["customer_manager"], status="left")
     customer = make_customer("C-AT-4", org.a_sh)
     MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=customer, manager=gone)
-    MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=make_customer("C-AT-5", org.a_sh),
-                                   manager=org.teller)
+    MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=make_customer("C-AT-5", org.a_sh), manager=org.teller)
     assert assignment.apply_attribution(org.bank_a, DAY)["assigned"] == 0
     assert not Customer.objects.filter(bank=org.bank_a, primary_manager__isnull=False).exists()
 

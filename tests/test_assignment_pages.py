@@ -79,8 +79,7 @@ def test_claim_page_of_a_foreign_customer_is_404(people, number):
     make_customer("C-CL-BJ", org.a_bj)
     make_customer("C-CL-B", org.b_hk)
     assert client_for(org.manager).get(reverse("customers:claim", args=[number])).status_code == 404
-    assert client_for(org.manager).post(reverse("customers:claim", args=[number]),
-                                        {"reason": "x"}).status_code == 404
+    assert client_for(org.manager).post(reverse("customers:claim", args=[number]), {"reason": "x"}).status_code == 404
     assert not ChangeRequest.objects.exists()
 
 
@@ -108,8 +107,7 @@ def test_decisions_outside_the_subtree_are_404(people):
         client = client_for(user)
         assert f"assignment-request-{request.pk}" not in client.get(reverse("customers:assignment_requests")).content.decode()
         assert client.post(reverse("customers:assignment_approve", args=[request.pk])).status_code == 404
-        assert client.post(reverse("customers:assignment_reject", args=[request.pk]),
-                           {"reason": "no"}).status_code == 404
+        assert client.post(reverse("customers:assignment_reject", args=[request.pk]), {"reason": "no"}).status_code == 404
     request.refresh_from_db()
     assert request.status == ChangeRequest.Status.PENDING
     # A manager may not decide at all; a customer-change request is not decided here.
@@ -121,8 +119,9 @@ def test_claims_and_transfers_reach_the_approvals_inbox(people):
     its bulk approval applies them through the same handlers."""
     org = people
     claims = [assignment.claim(make_customer(f"C-IB-{i}", org.a_sh), org.manager, "mine") for i in range(2)]
-    transfer = assignment.propose_transfer(make_customer("C-IB-T", org.a_sh, org.manager), org.a_bj, org.supervisor,
-                                           "moving north")
+    transfer = assignment.propose_transfer(
+        make_customer("C-IB-T", org.a_sh, org.manager), org.a_bj, org.supervisor, "moving north"
+    )
     client = client_for(org.supervisor2)
     page = client.get(reverse("workbench:inbox")).content.decode()
     assert all(f"C-IB-{i}" in page for i in range(2)) and "C-IB-T" not in page  # Beijing decides the transfer
@@ -149,11 +148,13 @@ def test_reassign_page(people):
     client = client_for(org.supervisor)
     page = client.get(reverse("customers:reassign") + "?numbers=C-RP-1").content.decode()
     assert "C-RP-1" in page and org.manager_bj.username not in page  # targets only from the subtree
-    response = client.post(reverse("customers:reassign"), {"numbers": "C-RP-1, C-RP-BJ", "to_manager": org.manager2.pk,
-                                                          "reason": "rebalance"})
+    response = client.post(
+        reverse("customers:reassign"), {"numbers": "C-RP-1, C-RP-BJ", "to_manager": org.manager2.pk, "reason": "rebalance"}
+    )
     assert response.status_code == 200 and "Not found in your scope: C-RP-BJ" in response.content.decode()
-    response = client.post(reverse("customers:reassign"), {"numbers": "C-RP-1", "to_manager": org.manager2.pk,
-                                                          "reason": "rebalance"})
+    response = client.post(
+        reverse("customers:reassign"), {"numbers": "C-RP-1", "to_manager": org.manager2.pk, "reason": "rebalance"}
+    )
     assert response.status_code == 302
     request = ChangeRequest.objects.get(action=assignment.ACTION_REASSIGN)
     approvals.approve(request.pk, org.supervisor2)
@@ -166,8 +167,12 @@ def test_handover_page_previews_then_submits(people):
     for i, aum in enumerate([500, 300, 200]):
         make_customer(f"C-HP-{i}", org.a_sh, org.manager, aum=aum)
     client = client_for(org.supervisor)
-    data = {"from_manager": org.manager.pk, "to_managers": [org.manager2.pk, org.manager_sub.pk],
-            "mode": assignment.HANDOVER_SPLIT, "reason": "leaving the bank"}
+    data = {
+        "from_manager": org.manager.pk,
+        "to_managers": [org.manager2.pk, org.manager_sub.pk],
+        "mode": assignment.HANDOVER_SPLIT,
+        "reason": "leaving the bank",
+    }
     page = client.post(reverse("customers:handover"), {**data, "preview": "1"}).content.decode()
     assert 'id="handover-plan"' in page and page.count('class="plan-row"') == 2 and "500.00" in page
     assert not ChangeRequest.objects.exists()

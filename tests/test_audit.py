@@ -92,12 +92,33 @@ def test_anonymous_users_are_sent_to_log_in(org):
 
 def test_filters_by_user_action_object_ip_and_text(org):
     client = client_for(org.auditor)
-    login = entry(org.bank_a, AuditLog.Action.LOGIN, actor_name="a.mgr.sh", object_type="sysadmin.staff",
-                  object_id="17", object_repr="a.mgr.sh Li Lei", ip="192.168.1.20")
-    failed = entry(org.bank_a, AuditLog.Action.LOGIN_FAILED, actor_name="a.mgr.sh", object_type="sysadmin.staff",
-                   object_id="17", object_repr="a.mgr.sh Li Lei", ip="192.168.1.99")
-    branch = entry(org.bank_a, AuditLog.Action.UPDATE, actor_name="a.admin", object_type="sysadmin.branch",
-                   object_id="17", object_repr="A-SH Shanghai", ip="192.168.1.20")
+    login = entry(
+        org.bank_a,
+        AuditLog.Action.LOGIN,
+        actor_name="a.mgr.sh",
+        object_type="sysadmin.staff",
+        object_id="17",
+        object_repr="a.mgr.sh Li Lei",
+        ip="192.168.1.20",
+    )
+    failed = entry(
+        org.bank_a,
+        AuditLog.Action.LOGIN_FAILED,
+        actor_name="a.mgr.sh",
+        object_type="sysadmin.staff",
+        object_id="17",
+        object_repr="a.mgr.sh Li Lei",
+        ip="192.168.1.99",
+    )
+    branch = entry(
+        org.bank_a,
+        AuditLog.Action.UPDATE,
+        actor_name="a.admin",
+        object_type="sysadmin.branch",
+        object_id="17",
+        object_repr="A-SH Shanghai",
+        ip="192.168.1.20",
+    )
 
     def ids(query):
         response = client.get(f"{LIST_URL}?{query}")
@@ -140,9 +161,16 @@ def test_date_filters_are_the_users_calendar_days(org):
 
 def branch_form(branch, **changes):
     data = {
-        "bank": branch.bank_id, "code": branch.code, "name_local": branch.name_local, "name_en": branch.name_en,
-        "parent": branch.parent_id or "", "level": branch.level, "country": str(branch.country),
-        "timezone": branch.timezone, "address": branch.address, "working_week": branch.working_week,
+        "bank": branch.bank_id,
+        "code": branch.code,
+        "name_local": branch.name_local,
+        "name_en": branch.name_en,
+        "parent": branch.parent_id or "",
+        "level": branch.level,
+        "country": str(branch.country),
+        "timezone": branch.timezone,
+        "address": branch.address,
+        "working_week": branch.working_week,
         "is_active": "on" if branch.is_active else "",
     }
     data.update(changes)
@@ -151,8 +179,9 @@ def branch_form(branch, **changes):
 
 def test_admin_change_of_a_branch_is_audited_with_before_and_after(org):
     client = client_for(org.admin, ip="172.16.5.5")
-    response = client.post(f"/admin/sysadmin/branch/{org.a_ldn.pk}/change/",
-                           branch_form(org.a_ldn, name_local="伦敦分行", working_week="123456"))
+    response = client.post(
+        f"/admin/sysadmin/branch/{org.a_ldn.pk}/change/", branch_form(org.a_ldn, name_local="伦敦分行", working_week="123456")
+    )
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     logged = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_type="sysadmin.branch")
     assert logged.object_id == str(org.a_ldn.pk) and logged.actor == org.admin and logged.ip == "172.16.5.5"
@@ -203,8 +232,14 @@ def test_export_is_itself_audited_and_holds_only_the_users_rows(org):
 
 def test_detail_shows_each_field_before_and_after_and_the_detail(org):
     client = client_for(org.auditor)
-    logged = entry(org.bank_a, AuditLog.Action.UPDATE, object_id="5", object_repr="A-SH",
-                   changes={"name_local": ["旧", "新"], "meta": [None, {"k": [1, 2]}]}, detail={"event": "roles"})
+    logged = entry(
+        org.bank_a,
+        AuditLog.Action.UPDATE,
+        object_id="5",
+        object_repr="A-SH",
+        changes={"name_local": ["旧", "新"], "meta": [None, {"k": [1, 2]}]},
+        detail={"event": "roles"},
+    )
     page = client.get(f"{LIST_URL}{logged.pk}/")
     html = page.content.decode()
     assert page.status_code == 200
@@ -255,8 +290,15 @@ def test_list_shows_times_in_the_users_zone_with_seconds(org):
 
 @pytest.mark.browser
 def test_auditor_filters_and_reads_an_entry_in_the_browser(transactional_db, org, page):
-    logged = entry(org.bank_a, AuditLog.Action.UPDATE, actor_name="a.admin", object_id=str(org.a_sh.pk),
-                   object_repr="A-SH 支行", changes={"name_local": ["上海旧名", "A-SH 支行"]}, ip="10.1.1.1")
+    logged = entry(
+        org.bank_a,
+        AuditLog.Action.UPDATE,
+        actor_name="a.admin",
+        object_id=str(org.a_sh.pk),
+        object_repr="A-SH 支行",
+        changes={"name_local": ["上海旧名", "A-SH 支行"]},
+        ip="10.1.1.1",
+    )
     entry(org.bank_a, AuditLog.Action.DELETE, actor_name="a.admin", object_repr="A-X removed")
     entry(org.bank_b, AuditLog.Action.UPDATE, actor_name="a.admin", object_repr="B side")
     login(page, "a.auditor")

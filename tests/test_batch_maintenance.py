@@ -21,8 +21,17 @@ from tests.test_imports import zip_bomb_xlsx
 
 pytestmark = pytest.mark.django_db
 
-HEADER = ["customer_number", "add_tags", "remove_tags", "mobile", "email", "occupation", "income_band",
-          "risk_level", "do_not_sms"]
+HEADER = [
+    "customer_number",
+    "add_tags",
+    "remove_tags",
+    "mobile",
+    "email",
+    "occupation",
+    "income_band",
+    "risk_level",
+    "do_not_sms",
+]
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +57,21 @@ def data(org):
     Tag.objects.create(bank=org.bank_b, name="B-only")
     CustomerTag.objects.create(customer=c1, tag=old)
     ContactPoint.objects.create(bank_id=c1.bank_id, customer=c1, kind="mobile", value="+8613800138000", is_primary=True)
-    return type("Data", (), {"org": org, "c1": c1, "c2": c2, "corp": corp, "bj": bj, "other_bank": other_bank,
-                             "vip": vip, "old": old, "user": org.supervisor})
+    return type(
+        "Data",
+        (),
+        {
+            "org": org,
+            "c1": c1,
+            "c2": c2,
+            "corp": corp,
+            "bj": bj,
+            "other_bank": other_bank,
+            "vip": vip,
+            "old": old,
+            "user": org.supervisor,
+        },
+    )
 
 
 def xlsx(rows, title="customers"):
@@ -70,10 +92,16 @@ def stage(user, content, name="changes.xlsx"):
 def customer_state():
     """Everything batch maintenance may write, to prove that nothing was."""
     return (
-        list(Customer.objects.order_by("pk").values_list("pk", "risk_level", "do_not_contact", "do_not_sms",
-                                                         "do_not_email", "updated_at")),
-        list(RetailProfile.objects.order_by("pk").values_list("pk", "occupation", "employer", "income_band",
-                                                              "education", "marital_status", "interests", "hobbies")),
+        list(
+            Customer.objects.order_by("pk").values_list(
+                "pk", "risk_level", "do_not_contact", "do_not_sms", "do_not_email", "updated_at"
+            )
+        ),
+        list(
+            RetailProfile.objects.order_by("pk").values_list(
+                "pk", "occupation", "employer", "income_band", "education", "marital_status", "interests", "hobbies"
+            )
+        ),
         list(ContactPoint.objects.order_by("pk").values_list("pk", "kind", "value", "is_primary")),
         list(CustomerTag.objects.order_by("pk").values_list("customer_id", "tag_id")),
     )
@@ -108,17 +136,27 @@ def assert_refused(batch, user, before):
 def test_good_file_previews_then_applies_exactly(data):
     before = customer_state()
     audit_before = AuditLog.objects.count()
-    batch = stage(data.user, xlsx([
-        HEADER,
-        ["C001", "VIP", "旧客户", "13900139000", "", "Engineer", "high", "R3", "是"],
-        ["C002", "VIP、旧客户", "", "", "Li.Na@Example.com", "", "", "", ""],
-    ]))
+    batch = stage(
+        data.user,
+        xlsx(
+            [
+                HEADER,
+                ["C001", "VIP", "旧客户", "13900139000", "", "Engineer", "high", "R3", "是"],
+                ["C002", "VIP、旧客户", "", "", "Li.Na@Example.com", "", "", "", ""],
+            ]
+        ),
+    )
     assert batch.status == MaintenanceBatch.Status.VALIDATED and batch.invalid_rows == 0, errors_of(batch)
     assert customer_state() == before  # staging writes no customer data
     rows = {row.customer_number: row.changes for row in batch.rows.all()}
     mobile = rows["C001"].pop("mobile")
-    assert rows["C001"] == {"risk_level": ["", "R3"], "do_not_sms": [False, True], "occupation": ["", "Engineer"],
-                            "income_band": ["", "high"], "tags": [["旧客户"], ["VIP"]]}
+    assert rows["C001"] == {
+        "risk_level": ["", "R3"],
+        "do_not_sms": [False, True],
+        "occupation": ["", "Engineer"],
+        "income_band": ["", "high"],
+        "tags": [["旧客户"], ["VIP"]],
+    }
     assert mobile[0].endswith("8000") and mobile[1].endswith("9000")
     assert "13900139000" not in str(mobile) and "13800138000" not in str(mobile)  # the preview is masked
     email = rows["C002"].pop("email")
@@ -134,7 +172,8 @@ def test_good_file_previews_then_applies_exactly(data):
     assert RetailProfile.objects.get(customer=c1).occupation == "Engineer"
     assert RetailProfile.objects.get(customer=c1).income_band == "high"
     assert list(ContactPoint.objects.filter(customer=c1, kind="mobile").values_list("value", "is_primary")) == [
-        ("+8613900139000", True)]
+        ("+8613900139000", True)
+    ]
     assert set(c1.tags.values_list("name", flat=True)) == {"VIP"}
     assert set(data.c2.tags.values_list("name", flat=True)) == {"VIP", "旧客户"}
     assert ContactPoint.objects.get(customer=data.c2, kind="email").value == "li.na@example.com"
@@ -146,7 +185,9 @@ def test_good_file_previews_then_applies_exactly(data):
     assert len(summary) == 1 and summary[0].detail["changed"] == 2
     tag_entries = [e for e in entries if "tags" in e.changes]
     assert {e.object_id: e.changes["tags"] for e in tag_entries} == {
-        str(data.c1.pk): [["旧客户"], ["VIP"]], str(data.c2.pk): [[], ["VIP", "旧客户"]]}
+        str(data.c1.pk): [["旧客户"], ["VIP"]],
+        str(data.c2.pk): [[], ["VIP", "旧客户"]],
+    }
     assert any(e.object_type == "customers.customer" and e.changes.get("risk_level") == ["", "R3"] for e in entries)
     assert all(e.actor_id == data.user.pk for e in entries)
 
@@ -166,11 +207,15 @@ def test_reapplying_the_same_file_changes_nothing(data):
 
 
 def test_chinese_headers_and_labels_are_accepted(data):
-    batch = stage(data.user, xlsx([["客户号", "添加标签", "学历", "婚姻状况", "禁止联系"],
-                                   ["C001", "VIP", "master", "Married", "否"]]))
+    batch = stage(
+        data.user, xlsx([["客户号", "添加标签", "学历", "婚姻状况", "禁止联系"], ["C001", "VIP", "master", "Married", "否"]])
+    )
     assert batch.invalid_rows == 0, errors_of(batch)
-    assert batch.rows.get().changes == {"education": ["", "master"], "marital_status": ["", "married"],
-                                        "tags": [["旧客户"], ["VIP", "旧客户"]]}
+    assert batch.rows.get().changes == {
+        "education": ["", "master"],
+        "marital_status": ["", "married"],
+        "tags": [["旧客户"], ["VIP", "旧客户"]],
+    }
 
 
 # --- bad rows: every error names the row and the column; apply is refused, nothing written ---------------
@@ -202,17 +247,20 @@ def test_duplicate_customer_rows_are_both_flagged(data):
     assert_refused(batch, data.user, before)
 
 
-@pytest.mark.parametrize("column,value,fragment", [
-    ("mobile", "12345", "not a valid phone number"),
-    ("mobile", "+862161234567", "not a mobile number"),
-    ("email", "not-an-address", "not a valid e-mail address"),
-    ("income_band", "rich", "is not one of: low, middle, high, very_high"),
-    ("risk_level", "R9", "is not one of: R1"),
-    ("do_not_sms", "maybe", "not a yes/no value"),
-    ("add_tags", "VIP, Nonexistent", "Unknown tag(s): Nonexistent"),
-    ("add_tags", "B-only", "Unknown tag(s): B-only"),  # another bank's tag
-    ("occupation", "x" * 101, "At most 100 characters"),
-])
+@pytest.mark.parametrize(
+    "column,value,fragment",
+    [
+        ("mobile", "12345", "not a valid phone number"),
+        ("mobile", "+862161234567", "not a mobile number"),
+        ("email", "not-an-address", "not a valid e-mail address"),
+        ("income_band", "rich", "is not one of: low, middle, high, very_high"),
+        ("risk_level", "R9", "is not one of: R1"),
+        ("do_not_sms", "maybe", "not a yes/no value"),
+        ("add_tags", "VIP, Nonexistent", "Unknown tag(s): Nonexistent"),
+        ("add_tags", "B-only", "Unknown tag(s): B-only"),  # another bank's tag
+        ("occupation", "x" * 101, "At most 100 characters"),
+    ],
+)
 def test_bad_values(data, column, value, fragment):
     before = customer_state()
     batch = stage(data.user, xlsx([["customer_number", "hobbies", column], ["C002", "Golf", ""], ["C001", "Golf", value]]))
@@ -224,8 +272,16 @@ def test_bad_values(data, column, value, fragment):
 
 def test_tag_added_and_removed_in_one_row_and_profile_field_of_a_corporate(data):
     before = customer_state()
-    batch = stage(data.user, xlsx([["customer_number", "add_tags", "remove_tags", "occupation"],
-                                   ["C001", "VIP", "VIP", ""], ["C003", "", "", "Engineer"]]))
+    batch = stage(
+        data.user,
+        xlsx(
+            [
+                ["customer_number", "add_tags", "remove_tags", "occupation"],
+                ["C001", "VIP", "VIP", ""],
+                ["C003", "", "", "Engineer"],
+            ]
+        ),
+    )
     errors = errors_of(batch)
     assert "both added and removed" in errors[(2, "remove_tags")]
     assert "corporate customer" in errors[(3, "occupation")]
@@ -279,8 +335,9 @@ def test_checker_field_column_refuses_the_whole_file(data):
     batch = stage(data.user, xlsx([["customer_number", "出生日期", "risk_level"], ["C001", "1990-01-01", "R2"]]))
     assert_rejected(batch, "birth_date (出生日期)", "customers.checker_fields")
     # A bank that puts risk_level under maker-checker refuses that column too.
-    SystemParameter.objects.create(bank=data.org.bank_a, key="customers.checker_fields", value_type="json",
-                                   value='["risk_level"]')
+    SystemParameter.objects.create(
+        bank=data.org.bank_a, key="customers.checker_fields", value_type="json", value='["risk_level"]'
+    )
     batch = stage(data.user, xlsx([["customer_number", "risk_level"], ["C001", "R2"]]))
     assert_rejected(batch, "risk_level (风险等级)", "checker")
     assert customer_state() == before
@@ -320,8 +377,10 @@ def test_pages_upload_preview_apply_and_error_report(data, client, django_assert
     template = client.get(reverse("customers:batch_template"))
     header = [c.value for c in next(load_workbook(io.BytesIO(b"".join(template.streaming_content))).active.rows)]
     assert header[0] == "customer_number" and "add_tags" in header and "birth_date" not in header
-    response = client.post(reverse("customers:batch_upload"), {
-        "file": SimpleUploadedFile("c.xlsx", xlsx([["customer_number", "risk_level"], ["C001", "R4"]]))})
+    response = client.post(
+        reverse("customers:batch_upload"),
+        {"file": SimpleUploadedFile("c.xlsx", xlsx([["customer_number", "risk_level"], ["C001", "R4"]]))},
+    )
     batch = MaintenanceBatch.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("customers:batch_detail", args=[batch.pk])
     with django_assert_max_num_queries(15):
@@ -330,8 +389,10 @@ def test_pages_upload_preview_apply_and_error_report(data, client, django_assert
     client.post(reverse("customers:batch_apply", args=[batch.pk]))
     assert Customer.objects.get(pk=data.c1.pk).risk_level == "R4"
 
-    client.post(reverse("customers:batch_upload"), {
-        "file": SimpleUploadedFile("bad.xlsx", xlsx([["customer_number", "risk_level"], ["C001", "R2"], ["X", "R9"]]))})
+    client.post(
+        reverse("customers:batch_upload"),
+        {"file": SimpleUploadedFile("bad.xlsx", xlsx([["customer_number", "risk_level"], ["C001", "R2"], ["X", "R9"]]))},
+    )
     bad = MaintenanceBatch.objects.order_by("-pk").first()
     page = client.get(reverse("customers:batch_detail", args=[bad.pk])).content.decode()
     assert 'id="batch-apply"' not in page and 'data-row="3" data-field="risk_level"' in page
@@ -378,8 +439,7 @@ def wait_for_run(run_id, seconds=90):
 
 
 def test_a_large_file_is_applied_by_a_worker_and_the_page_follows_it(data, celery_worker_factory, client):
-    SystemParameter.objects.create(bank=data.org.bank_a, key="customers.batch_sync_apply_max_rows", value_type="int",
-                                   value="1")
+    SystemParameter.objects.create(bank=data.org.bank_a, key="customers.batch_sync_apply_max_rows", value_type="int", value="1")
     good = stage(data.user, xlsx([["customer_number", "risk_level", "add_tags"], ["C001", "R4", "VIP"], ["C003", "R5", ""]]))
     stale = stage(data.user, xlsx([["customer_number", "risk_level"], ["C001", "R1"], ["C002", "R1"]]))
     client.force_login(data.user)
@@ -409,11 +469,11 @@ def test_a_large_file_is_applied_by_a_worker_and_the_page_follows_it(data, celer
     assert set(data.c1.tags.values_list("name", flat=True)) == {"旧客户", "VIP"}
     assert good_run.status == JobRun.Status.SUCCEEDED and good_run.triggered_by == data.user
     assert good_run.counts["changed"] == 2 and good_run.progress_done == good_run.progress_total == 4  # 2 checked + 2 written
-    applied = AuditLog.objects.filter(object_type="customers.maintenancebatch", object_id=str(good.pk),
-                                      detail__step="applied")
+    applied = AuditLog.objects.filter(object_type="customers.maintenancebatch", object_id=str(good.pk), detail__step="applied")
     assert applied.count() == 1 and applied.get().actor_id == data.user.pk
-    assert AuditLog.objects.filter(object_type="customers.customer", object_id=str(data.c1.pk), actor=data.user,
-                                   changes__risk_level=["", "R4"]).exists()
+    assert AuditLog.objects.filter(
+        object_type="customers.customer", object_id=str(data.c1.pk), actor=data.user, changes__risk_level=["", "R4"]
+    ).exists()
     html = client.get(detail).content.decode()
     assert 'id="batch-applying"' not in html and 'id="count-changed">2<' in html and 'http-equiv="refresh"' not in html
 

@@ -34,8 +34,10 @@ def waiting_for_a_lock(timeout=20):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                           "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
             if cursor.fetchone()[0]:
                 return True
         time.sleep(0.05)
@@ -108,8 +110,7 @@ def test_two_supervisors_approving_competing_claims_at_once(world):
     assert isinstance(second.error, ValidationError) and "already decided (Cancelled)" in str(second.error)
     customer.refresh_from_db()
     assert customer.primary_manager == org.manager
-    assert list(AssignmentChange.objects.filter(customer=customer).values_list("to_manager", flat=True)) == [
-        org.manager.pk]
+    assert list(AssignmentChange.objects.filter(customer=customer).values_list("to_manager", flat=True)) == [org.manager.pk]
     theirs.refresh_from_db()
     assert theirs.status == ChangeRequest.Status.CANCELLED and f"#{mine.pk}" in theirs.decision_reason
 
@@ -154,8 +155,10 @@ def test_free_running_races_always_give_exactly_one_manager(world):
             finally:
                 connections.close_all()
 
-        threads = [threading.Thread(target=decide, args=(claims[0].pk, org.supervisor)),
-                   threading.Thread(target=decide, args=(claims[1].pk, org.supervisor2))]
+        threads = [
+            threading.Thread(target=decide, args=(claims[0].pk, org.supervisor)),
+            threading.Thread(target=decide, args=(claims[1].pk, org.supervisor2)),
+        ]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -55,27 +55,49 @@ def routes(customer, document):
 
 
 def add_document(customer, name="scan.png", content=b"\x89PNG fake image"):
-    document = CustomerDocument(bank_id=customer.bank_id, customer=customer, doc_type="id_scan", original_name=name,
-                                content_type="image/png", size=len(content))
+    document = CustomerDocument(
+        bank_id=customer.bank_id,
+        customer=customer,
+        doc_type="id_scan",
+        original_name=name,
+        content_type="image/png",
+        size=len(content),
+    )
     document.file.save(name, ContentFile(content), save=False)
     document.save()
     return document
 
 
 def add_holding(customer, account, product, balance, currency=None):
-    return Holding.objects.create(bank_id=customer.bank_id, customer=customer, product=product, account_number=account,
-                                  currency=currency or product.currency, balance=Decimal(balance))
+    return Holding.objects.create(
+        bank_id=customer.bank_id,
+        customer=customer,
+        product=product,
+        account_number=account,
+        currency=currency or product.currency,
+        balance=Decimal(balance),
+    )
 
 
 def add_transactions(holding, count, channel="atm", start=None):
     start = start or timezone.now() - datetime.timedelta(days=1)
-    Transaction.objects.bulk_create([
-        Transaction(bank_id=holding.bank_id, customer_id=holding.customer_id, holding=holding,
-                    occurred_at=start - datetime.timedelta(minutes=i), amount=Decimal("10.00") + i,
-                    currency=holding.currency, direction="D", channel=channel, txn_type="withdrawal",
-                    description=f"txn {channel} {i}")
-        for i in range(count)
-    ])
+    Transaction.objects.bulk_create(
+        [
+            Transaction(
+                bank_id=holding.bank_id,
+                customer_id=holding.customer_id,
+                holding=holding,
+                occurred_at=start - datetime.timedelta(minutes=i),
+                amount=Decimal("10.00") + i,
+                currency=holding.currency,
+                direction="D",
+                channel=channel,
+                txn_type="withdrawal",
+                description=f"txn {channel} {i}",
+            )
+            for i in range(count)
+        ]
+    )
 
 
 @pytest.fixture
@@ -149,8 +171,13 @@ def test_merged_number_redirects_to_the_survivor(org):
 
 def test_page_is_masked_and_the_reveal_shows_clear_values_and_is_audited(org):
     customer = make_customer("C-PII", org.a_sh, org.manager)
-    document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type="resident_id",
-                                issuing_country="CN", expiry_date=timezone.localdate() + datetime.timedelta(days=30))
+    document = IdentityDocument(
+        bank_id=customer.bank_id,
+        customer=customer,
+        doc_type="resident_id",
+        issuing_country="CN",
+        expiry_date=timezone.localdate() + datetime.timedelta(days=30),
+    )
     document.set_number(RESIDENT_ID)
     document.save()
     ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE, is_primary=True)
@@ -228,8 +255,9 @@ def test_relationships_are_shown_from_both_sides(org):
     child = make_customer("C-C", org.a_sh, org.manager, name_local="王子")
     company = make_customer("C-CO", org.a_sh, org.manager, name_local="王氏公司", kind="corporate")
     Relationship.objects.create(bank_id=org.bank_a.pk, from_customer=parent, to_customer=child, kind="parent")
-    Relationship.objects.create(bank_id=org.bank_a.pk, from_customer=parent, to_customer=company, kind="shareholder",
-                                share_percent=Decimal("60"))
+    Relationship.objects.create(
+        bank_id=org.bank_a.pk, from_customer=parent, to_customer=company, kind="shareholder", share_percent=Decimal("60")
+    )
     client = client_for(org.manager)
 
     parent_page = client.get(reverse("customers:detail", args=[parent.number])).content.decode()
@@ -292,14 +320,19 @@ def test_document_view_is_audited_and_another_customers_document_is_404(org, med
         response = client.get(url)
         assert response.status_code == 200
         assert b"".join(response.streaming_content) == b"\x89PNG one"
-        assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_type="customers.customerdocument",
-                                       object_id=str(document.pk)).count() == expected
+        assert (
+            AuditLog.objects.filter(
+                action=AuditLog.Action.VIEW_PII, object_type="customers.customerdocument", object_id=str(document.pk)
+            ).count()
+            == expected
+        )
     response = client.get(url, {"download": "1"})
     assert response["Content-Disposition"].startswith("attachment")
     # Another customer's document id under this customer's number: 404, and nothing audited.
     assert client.get(reverse("customers:document", args=[customer.number, foreign.pk])).status_code == 404
-    assert not AuditLog.objects.filter(object_type="customers.customerdocument", object_id=str(foreign.pk),
-                                       action=AuditLog.Action.VIEW_PII).exists()
+    assert not AuditLog.objects.filter(
+        object_type="customers.customerdocument", object_id=str(foreign.pk), action=AuditLog.Action.VIEW_PII
+    ).exists()
     assert f'href="{url}"' in client.get(reverse("customers:detail", args=[customer.number])).content.decode()
 
 
@@ -307,23 +340,37 @@ def test_document_view_is_audited_and_another_customers_document_is_404(org, med
 
 
 def fill_customer(customer, org, holdings, transactions):
-    products = [make_product(org.bank_a, "DD-CNY"), make_product(org.bank_a, "DD-USD", currency="USD"),
-                make_product(org.bank_a, "LN-CNY", "liability", "loan"), make_product(org.bank_a, "FEE", "fee", "insurance")]
-    created = [add_holding(customer, f"{customer.number}-{i}", products[i % len(products)], f"{1000 + i}.00")
-               for i in range(holdings)]
+    products = [
+        make_product(org.bank_a, "DD-CNY"),
+        make_product(org.bank_a, "DD-USD", currency="USD"),
+        make_product(org.bank_a, "LN-CNY", "liability", "loan"),
+        make_product(org.bank_a, "FEE", "fee", "insurance"),
+    ]
+    created = [
+        add_holding(customer, f"{customer.number}-{i}", products[i % len(products)], f"{1000 + i}.00") for i in range(holdings)
+    ]
     per_holding, extra = divmod(transactions, holdings)
     for index, holding in enumerate(created):
         add_transactions(holding, per_holding + (1 if index < extra else 0), ["atm", "online", "pos"][index % 3])
     today = timezone.localdate()
-    HoldingBalance.objects.bulk_create([
-        HoldingBalance(bank_id=customer.bank_id, customer_id=customer.pk, holding=holding,
-                       business_date=today - datetime.timedelta(days=day), balance=holding.balance,
-                       balance_base=holding.balance)
-        for holding in created for day in range(0, 360, 30)
-    ])
+    HoldingBalance.objects.bulk_create(
+        [
+            HoldingBalance(
+                bank_id=customer.bank_id,
+                customer_id=customer.pk,
+                holding=holding,
+                business_date=today - datetime.timedelta(days=day),
+                balance=holding.balance,
+                balance_base=holding.balance,
+            )
+            for holding in created
+            for day in range(0, 360, 30)
+        ]
+    )
     for i in range(holdings // 2):
-        ServiceContact.objects.create(bank_id=customer.bank_id, customer=customer, staff=org.manager, channel="phone",
-                                      subject=f"call {i}")
+        ServiceContact.objects.create(
+            bank_id=customer.bank_id, customer=customer, staff=org.manager, channel="phone", subject=f"call {i}"
+        )
         ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="email", value=f"x{i}@example.com")
 
 

@@ -62,8 +62,9 @@ def entries(actor, object_type, action=None):
 
 def test_another_managers_customer_is_404_on_every_route_and_nothing_written(org, customers, media):
     mine, partner, foreign = customers
-    relationship = cm.Relationship.objects.create(bank_id=foreign.bank_id, from_customer=foreign, to_customer=mine,
-                                                  kind="sibling")
+    relationship = cm.Relationship.objects.create(
+        bank_id=foreign.bank_id, from_customer=foreign, to_customer=mine, kind="sibling"
+    )
     tag = cm.Tag.objects.create(bank=org.bank_a, name="VIP")
     cm.CustomerTag.objects.create(customer=foreign, tag=tag)
     client, other_bank = client_for(org.manager), client_for(org.b_manager)
@@ -101,9 +102,13 @@ def test_a_user_without_the_add_permission_is_refused(org, customers):
 def test_the_360_page_offers_the_actions(org, customers):
     mine, _partner, _foreign = customers
     html = client_for(org.manager).get(url("detail", mine)).content.decode()
-    for marker, name in (("note-add-form", "note_add"), ("contact-log", "contact_log"),
-                         ("document-upload", "document_upload"), ("relationship-manage", "relationship_add"),
-                         ("tags-manage", "tag_add")):
+    for marker, name in (
+        ("note-add-form", "note_add"),
+        ("contact-log", "contact_log"),
+        ("document-upload", "document_upload"),
+        ("relationship-manage", "relationship_add"),
+        ("tags-manage", "tag_add"),
+    ):
         assert f'id="{marker}"' in html, marker
         assert url(name, mine) in html, name
 
@@ -129,10 +134,19 @@ def test_note_added_and_audited(org, customers):
 def test_contact_logged_in_the_users_time_zone(org, customers):
     mine, _partner, _foreign = customers
     client = client_for(org.manager)  # works at a Shanghai branch
-    response = client.post(url("contact_log", mine), {
-        "channel": "visit", "role": "manager", "occurred_at": "2026-01-05T09:30", "subject": "Annual review",
-        "outcome": "Interested in a time deposit", "notes": "Brings documents next week",
-        "next_action": "Send the offer", "next_action_date": "2026-01-12"})
+    response = client.post(
+        url("contact_log", mine),
+        {
+            "channel": "visit",
+            "role": "manager",
+            "occurred_at": "2026-01-05T09:30",
+            "subject": "Annual review",
+            "outcome": "Interested in a time deposit",
+            "notes": "Brings documents next week",
+            "next_action": "Send the offer",
+            "next_action_date": "2026-01-12",
+        },
+    )
     assert response.status_code == 302, response.context and response.context["form"].errors
     contact = cm.ServiceContact.objects.get(customer=mine)
     assert contact.occurred_at == datetime.datetime(2026, 1, 5, 9, 30, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
@@ -143,13 +157,16 @@ def test_contact_logged_in_the_users_time_zone(org, customers):
     assert "Annual review" in html and "2026-01-05 09:30" in html  # shown back in the user's zone
 
 
-@pytest.mark.parametrize("changes, field", [
-    ({"next_action": "", "next_action_date": "2026-01-12"}, "next_action"),
-    ({"next_action": "Call back", "next_action_date": "2026-01-01"}, "next_action_date"),
-    ({"occurred_at": "2099-01-01T10:00"}, "occurred_at"),
-    ({"channel": "telepathy"}, "channel"),
-    ({"subject": ""}, "subject"),
-])
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"next_action": "", "next_action_date": "2026-01-12"}, "next_action"),
+        ({"next_action": "Call back", "next_action_date": "2026-01-01"}, "next_action_date"),
+        ({"occurred_at": "2099-01-01T10:00"}, "occurred_at"),
+        ({"channel": "telepathy"}, "channel"),
+        ({"subject": ""}, "subject"),
+    ],
+)
 def test_contact_log_bad_input_names_the_field(org, customers, changes, field):
     mine, _partner, _foreign = customers
     data = {"channel": "phone", "role": "manager", "occurred_at": "2026-01-05T09:30", "subject": "Call", **changes}
@@ -163,9 +180,14 @@ def test_contact_log_bad_input_names_the_field(org, customers, changes, field):
 
 
 def upload(client, customer, name, content, doc_type="contract"):
-    return client.post(url("document_upload", customer), {
-        "doc_type": doc_type, "description": "signed", "file": SimpleUploadedFile(name, content,
-                                                                                  content_type="application/pdf")})
+    return client.post(
+        url("document_upload", customer),
+        {
+            "doc_type": doc_type,
+            "description": "signed",
+            "file": SimpleUploadedFile(name, content, content_type="application/pdf"),
+        },
+    )
 
 
 def test_pdf_upload_stored_and_audited(org, customers, media):
@@ -191,11 +213,14 @@ def test_png_named_pdf_is_stored_as_png(org, customers, media):
     assert document.content_type == "image/png" and document.file.name.endswith(".png")
 
 
-@pytest.mark.parametrize("name, content, message", [
-    ("invoice.pdf", EXE, "is not a PDF, JPEG or PNG file"),
-    ("empty.pdf", b"", "empty"),
-    ("notes.txt", b"plain text that claims nothing", "is not a PDF, JPEG or PNG file"),
-])
+@pytest.mark.parametrize(
+    "name, content, message",
+    [
+        ("invoice.pdf", EXE, "is not a PDF, JPEG or PNG file"),
+        ("empty.pdf", b"", "empty"),
+        ("notes.txt", b"plain text that claims nothing", "is not a PDF, JPEG or PNG file"),
+    ],
+)
 def test_bad_upload_rejected_with_nothing_written(org, customers, media, name, content, message):
     mine, _partner, _foreign = customers
     client = client_for(org.manager)
@@ -230,8 +255,9 @@ def test_default_document_limit_is_ten_megabytes(org):
 def test_relationship_added_removed_and_audited(org, customers):
     mine, partner, _foreign = customers
     client = client_for(org.manager)
-    response = client.post(url("relationship_add", mine), {"kind": "shareholder", "other_number": partner.number,
-                                                            "share_percent": "25.5"})
+    response = client.post(
+        url("relationship_add", mine), {"kind": "shareholder", "other_number": partner.number, "share_percent": "25.5"}
+    )
     assert response.status_code == 302
     relationship = cm.Relationship.objects.get(from_customer=mine, to_customer=partner)
     assert relationship.share_percent == 25.5 and relationship.bank_id == mine.bank_id
@@ -247,15 +273,18 @@ def test_relationship_added_removed_and_audited(org, customers):
     assert entries(org.manager, "customers.relationship", AuditLog.Action.DELETE).count() == 1
 
 
-@pytest.mark.parametrize("data, field", [
-    ({"kind": "spouse", "other_number": "C100"}, "other_number"),  # self
-    ({"kind": "spouse", "other_number": "C200"}, "other_number"),  # another manager's customer
-    ({"kind": "spouse", "other_number": "NOPE"}, "other_number"),
-    ({"kind": "shareholder", "other_number": "C101", "share_percent": "150"}, "share_percent"),
-    ({"kind": "shareholder", "other_number": "C101", "share_percent": "-1"}, "share_percent"),
-    ({"kind": "spouse", "other_number": "C101", "share_percent": "10"}, "share_percent"),
-    ({"kind": "enemy", "other_number": "C101"}, "kind"),
-])
+@pytest.mark.parametrize(
+    "data, field",
+    [
+        ({"kind": "spouse", "other_number": "C100"}, "other_number"),  # self
+        ({"kind": "spouse", "other_number": "C200"}, "other_number"),  # another manager's customer
+        ({"kind": "spouse", "other_number": "NOPE"}, "other_number"),
+        ({"kind": "shareholder", "other_number": "C101", "share_percent": "150"}, "share_percent"),
+        ({"kind": "shareholder", "other_number": "C101", "share_percent": "-1"}, "share_percent"),
+        ({"kind": "spouse", "other_number": "C101", "share_percent": "10"}, "share_percent"),
+        ({"kind": "enemy", "other_number": "C101"}, "kind"),
+    ],
+)
 def test_relationship_bad_input(org, customers, data, field):
     mine, _partner, _foreign = customers
     response = client_for(org.manager).post(url("relationship_add", mine), data)
@@ -266,8 +295,7 @@ def test_relationship_bad_input(org, customers, data, field):
 
 def test_relationship_to_a_customer_outside_the_scope_cannot_be_removed(org, customers):
     mine, _partner, foreign = customers
-    relationship = cm.Relationship.objects.create(bank_id=mine.bank_id, from_customer=mine, to_customer=foreign,
-                                                  kind="sibling")
+    relationship = cm.Relationship.objects.create(bank_id=mine.bank_id, from_customer=mine, to_customer=foreign, kind="sibling")
     assert client_for(org.manager).post(url("relationship_remove", mine, relationship.pk)).status_code == 404
     assert cm.Relationship.objects.filter(pk=relationship.pk).exists()
 
@@ -283,8 +311,9 @@ def test_tags_added_removed_and_audited(org, customers):
     assert client.post(url("tag_add", mine), {"name": "Golf"}).status_code == 302  # a new tag of the bank
     assert set(mine.tags.values_list("name", flat=True)) == {"VIP", "Golf"}
     assert cm.Tag.objects.get(name="Golf").bank_id == org.bank_a.pk
-    updates = AuditLog.objects.filter(actor=org.manager, object_type="customers.customer", object_id=str(mine.pk),
-                                      action=AuditLog.Action.UPDATE).order_by("pk")
+    updates = AuditLog.objects.filter(
+        actor=org.manager, object_type="customers.customer", object_id=str(mine.pk), action=AuditLog.Action.UPDATE
+    ).order_by("pk")
     assert [e.changes["tags"] for e in updates] == [[[], ["VIP"]], [["VIP"], ["Golf", "VIP"]]]
 
     response = client.post(url("tag_add", mine), {"name": "VIP"})

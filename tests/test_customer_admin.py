@@ -18,9 +18,22 @@ pytestmark = pytest.mark.django_db
 CLEAR_ID = "110105194912310021"
 CLEAR_PHONE = "+8613912345678"
 
-CUSTOMER_MODELS = (cm.Customer, cm.Product, cm.FxRate, cm.Holding, cm.Transaction, cm.ServiceContact,
-                   cm.CustomerDocument, cm.CustomerNote, cm.Tag, cm.CustomerGroup, cm.Household, cm.Relationship,
-                   cm.LifecycleChange, cm.RatingChange)
+CUSTOMER_MODELS = (
+    cm.Customer,
+    cm.Product,
+    cm.FxRate,
+    cm.Holding,
+    cm.Transaction,
+    cm.ServiceContact,
+    cm.CustomerDocument,
+    cm.CustomerNote,
+    cm.Tag,
+    cm.CustomerGroup,
+    cm.Household,
+    cm.Relationship,
+    cm.LifecycleChange,
+    cm.RatingChange,
+)
 
 
 def client_for(user):
@@ -43,27 +56,46 @@ def with_rows(customer, branch, staff, suffix):
     document.save()
     cm.ContactPoint.objects.create(bank_id=bank.pk, customer=customer, kind="mobile", value=CLEAR_PHONE, is_primary=True)
     product = make_product(bank, code=f"DD-{suffix}")
-    holding = cm.Holding.objects.create(bank_id=bank.pk, customer=customer, product=product,
-                                        account_number=f"ACC-{suffix}", currency="CNY", balance=5)
+    holding = cm.Holding.objects.create(
+        bank_id=bank.pk, customer=customer, product=product, account_number=f"ACC-{suffix}", currency="CNY", balance=5
+    )
     other = make_customer(f"R-{suffix}", branch, staff, name_local="李娜", name_latin="Li Na")
     now = timezone.now()
     return {
-        cm.Customer: customer, cm.Product: product, cm.Holding: holding,
+        cm.Customer: customer,
+        cm.Product: product,
+        cm.Holding: holding,
         cm.FxRate: cm.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
         cm.Transaction: cm.Transaction.objects.create(
-            bank_id=bank.pk, customer_id=customer.pk, holding=holding, occurred_at=now, amount=1, currency="CNY",
-            direction="C", channel="atm", txn_type="deposit"),
-        cm.ServiceContact: cm.ServiceContact.objects.create(bank_id=bank.pk, customer=customer, channel="phone",
-                                                            subject=f"Call {suffix}"),
+            bank_id=bank.pk,
+            customer_id=customer.pk,
+            holding=holding,
+            occurred_at=now,
+            amount=1,
+            currency="CNY",
+            direction="C",
+            channel="atm",
+            txn_type="deposit",
+        ),
+        cm.ServiceContact: cm.ServiceContact.objects.create(
+            bank_id=bank.pk, customer=customer, channel="phone", subject=f"Call {suffix}"
+        ),
         cm.CustomerDocument: cm.CustomerDocument.objects.create(
-            bank_id=bank.pk, customer=customer, doc_type="contract", file=f"customer-documents/{bank.pk}/x.pdf",
-            original_name=f"contract-{suffix}.pdf", content_type="application/pdf", size=10),
+            bank_id=bank.pk,
+            customer=customer,
+            doc_type="contract",
+            file=f"customer-documents/{bank.pk}/x.pdf",
+            original_name=f"contract-{suffix}.pdf",
+            content_type="application/pdf",
+            size=10,
+        ),
         cm.CustomerNote: cm.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, text=f"Note {suffix}"),
         cm.Tag: cm.Tag.objects.create(bank=bank, name=f"Tag-{suffix}"),
         cm.CustomerGroup: cm.CustomerGroup.objects.create(bank=bank, name=f"Group-{suffix}", owner=staff),
         cm.Household: cm.Household.objects.create(bank=bank, name=f"Household-{suffix}", primary_member=customer),
-        cm.Relationship: cm.Relationship.objects.create(bank_id=bank.pk, from_customer=customer, to_customer=other,
-                                                        kind="spouse"),
+        cm.Relationship: cm.Relationship.objects.create(
+            bank_id=bank.pk, from_customer=customer, to_customer=other, kind="spouse"
+        ),
         cm.LifecycleChange: cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
         cm.RatingChange: cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=2),
     }
@@ -126,8 +158,10 @@ def test_customer_search_uses_name_keys_or_exact_number(org, two_banks):
 
 def test_customer_autocomplete_is_scoped(org, two_banks):
     client = client_for(org.admin)
-    response = client.get(reverse("admin:autocomplete"), {
-        "app_label": "customers", "model_name": "holding", "field_name": "customer", "term": "王伟"})
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "customers", "model_name": "holding", "field_name": "customer", "term": "王伟"},
+    )
     assert response.status_code == 200
     assert [row["text"] for row in response.json()["results"]] == ["A0001 王伟东"]
 
@@ -137,9 +171,20 @@ def test_identity_number_never_in_clear_and_phone_masked_without_unmask(org, two
     customer = a[cm.Customer]
     document = cm.IdentityDocument.objects.get(customer=customer)
     reader = make_staff("a.admin.reader", branch=org.a_ho, is_staff=True)
-    reader.user_permissions.add(*Permission.objects.filter(
-        codename__in=["scope_bank", "view_customer", "change_customer", "view_identitydocument", "view_contactpoint",
-                      "view_address", "view_retailprofile", "change_retailprofile"]))
+    reader.user_permissions.add(
+        *Permission.objects.filter(
+            codename__in=[
+                "scope_bank",
+                "view_customer",
+                "change_customer",
+                "view_identitydocument",
+                "view_contactpoint",
+                "view_address",
+                "view_retailprofile",
+                "change_retailprofile",
+            ]
+        )
+    )
     assert not reader.has_perm("customers.unmask_pii")
     html = client_for(reader).get(admin_url(cm.Customer, "change", customer.pk)).content.decode()
     assert document.number_masked in html
@@ -175,17 +220,29 @@ def test_contact_point_edited_in_admin_is_normalised_and_validated(org, two_bank
 
     def inline_data(phone):
         return {
-            "retail_profile-TOTAL_FORMS": "1", "retail_profile-INITIAL_FORMS": "1", "retail_profile-MIN_NUM_FORMS": "0",
-            "retail_profile-MAX_NUM_FORMS": "1", "retail_profile-0-customer": str(customer.pk),
-            "identity_documents-TOTAL_FORMS": "1", "identity_documents-INITIAL_FORMS": "1",
-            "identity_documents-MIN_NUM_FORMS": "0", "identity_documents-MAX_NUM_FORMS": "1000",
+            "retail_profile-TOTAL_FORMS": "1",
+            "retail_profile-INITIAL_FORMS": "1",
+            "retail_profile-MIN_NUM_FORMS": "0",
+            "retail_profile-MAX_NUM_FORMS": "1",
+            "retail_profile-0-customer": str(customer.pk),
+            "identity_documents-TOTAL_FORMS": "1",
+            "identity_documents-INITIAL_FORMS": "1",
+            "identity_documents-MIN_NUM_FORMS": "0",
+            "identity_documents-MAX_NUM_FORMS": "1000",
             "identity_documents-0-id": str(cm.IdentityDocument.objects.get(customer=customer).pk),
             "identity_documents-0-customer": str(customer.pk),
-            "contact_points-TOTAL_FORMS": "1", "contact_points-INITIAL_FORMS": "1", "contact_points-MIN_NUM_FORMS": "0",
-            "contact_points-MAX_NUM_FORMS": "1000", "contact_points-0-id": str(contact.pk),
-            "contact_points-0-customer": str(customer.pk), "contact_points-0-kind": "mobile",
-            "contact_points-0-value": phone, "contact_points-0-is_primary": "on",
-            "addresses-TOTAL_FORMS": "0", "addresses-INITIAL_FORMS": "0", "addresses-MIN_NUM_FORMS": "0",
+            "contact_points-TOTAL_FORMS": "1",
+            "contact_points-INITIAL_FORMS": "1",
+            "contact_points-MIN_NUM_FORMS": "0",
+            "contact_points-MAX_NUM_FORMS": "1000",
+            "contact_points-0-id": str(contact.pk),
+            "contact_points-0-customer": str(customer.pk),
+            "contact_points-0-kind": "mobile",
+            "contact_points-0-value": phone,
+            "contact_points-0-is_primary": "on",
+            "addresses-TOTAL_FORMS": "0",
+            "addresses-INITIAL_FORMS": "0",
+            "addresses-MIN_NUM_FORMS": "0",
             "addresses-MAX_NUM_FORMS": "1000",
         }
 
@@ -199,8 +256,9 @@ def test_contact_point_edited_in_admin_is_normalised_and_validated(org, two_bank
     assert response.status_code == 302, response.context and response.context["errors"]
     contact.refresh_from_db()
     assert contact.value == "+8613900001111"
-    assert AuditLog.objects.filter(action=AuditLog.Action.UPDATE, object_type="customers.contactpoint",
-                                   object_id=str(contact.pk), actor=org.admin).exists()
+    assert AuditLog.objects.filter(
+        action=AuditLog.Action.UPDATE, object_type="customers.contactpoint", object_id=str(contact.pk), actor=org.admin
+    ).exists()
 
 
 def test_history_and_transactions_are_read_only(org, two_banks):

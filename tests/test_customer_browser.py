@@ -33,8 +33,9 @@ def test_search_open_edit_phone_and_audit(page, live_server, org, language):
     customer = make_customer("C7001", org.a_sh, org.manager, name_local="王伟东", name_latin="Wang Weidong")
     make_customer("C7002", org.a_sh, org.manager, name_local="李娜", name_latin="Li Na")
     make_customer("C7003", org.a_bj, org.manager_bj, name_local="王伟华")  # same fragment, another manager's
-    phone = ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=OLD_PHONE,
-                                        is_primary=True)
+    phone = ContactPoint.objects.create(
+        bank_id=customer.bank_id, customer=customer, kind="mobile", value=OLD_PHONE, is_primary=True
+    )
 
     use_language(page, live_server, language)
     login(page, org.manager.username)

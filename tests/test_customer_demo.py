@@ -123,7 +123,8 @@ def test_every_customer_has_one_primary_manager_of_its_branch_or_none():
     seen_by = Counter()
     for manager in Staff.objects.filter(groups__name="customer_manager", bank__code__in=["OGB", "HCB"]):
         for customer_id, branch_id, manager_id in Customer.objects.visible_to(manager).values_list(
-                "pk", "branch_id", "primary_manager_id"):
+            "pk", "branch_id", "primary_manager_id"
+        ):
             assert manager_id == manager.pk and branch_id == manager.branch_id
             seen_by[customer_id] += 1
     assigned = set(customers.filter(primary_manager__isnull=False).values_list("pk", flat=True))

@@ -66,8 +66,12 @@ def edit_post_data(customer, actor, **overrides):
 
 
 def contacts_post(rows, initial=0):
-    data = {"contacts-TOTAL_FORMS": str(len(rows)), "contacts-INITIAL_FORMS": str(initial),
-            "contacts-MIN_NUM_FORMS": "0", "contacts-MAX_NUM_FORMS": "1000"}
+    data = {
+        "contacts-TOTAL_FORMS": str(len(rows)),
+        "contacts-INITIAL_FORMS": str(initial),
+        "contacts-MIN_NUM_FORMS": "0",
+        "contacts-MAX_NUM_FORMS": "1000",
+    }
     for i, row in enumerate(rows):
         for key, value in row.items():
             data[f"contacts-{i}-{key}"] = value
@@ -78,8 +82,9 @@ def contacts_post(rows, initial=0):
 
 
 def test_sensitive_change_waits_and_is_not_visible_until_approved(org, customer):
-    result = services.update_customer(customer, {"name_local": "王伟明", "occupation": "工程师"}, org.manager,
-                                      reason="Name corrected after the ID check")
+    result = services.update_customer(
+        customer, {"name_local": "王伟明", "occupation": "工程师"}, org.manager, reason="Name corrected after the ID check"
+    )
     assert set(result.pending) == {"name_local"} and set(result.applied) == {"occupation"}
     customer.refresh_from_db()
     assert customer.name_local == "王伟"  # pending: not in the customer data
@@ -100,8 +105,9 @@ def test_sensitive_change_waits_and_is_not_visible_until_approved(org, customer)
     assert "伟明" in customer.name_grams  # search keys follow the approved name
     request.refresh_from_db()
     assert request.status == ChangeRequest.Status.APPROVED and request.checker == org.supervisor
-    applied = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_type="customers.customer",
-                                   object_id=str(customer.pk), actor=org.supervisor)
+    applied = AuditLog.objects.get(
+        action=AuditLog.Action.UPDATE, object_type="customers.customer", object_id=str(customer.pk), actor=org.supervisor
+    )
     assert applied.changes["name_local"] == ["王伟", "王伟明"]
     assert AuditLog.objects.filter(action=AuditLog.Action.APPROVE, object_id=str(request.pk), actor=org.supervisor).exists()
 
@@ -149,8 +155,7 @@ def test_supervisor_outside_the_subtree_gets_404(org, customer, client):
     other = make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
     logged_in(client, other)
     assert client.post(reverse("customers:change_request_approve", args=[request.pk])).status_code == 404
-    assert client.post(reverse("customers:change_request_reject", args=[request.pk]),
-                       {"reason": "not mine"}).status_code == 404
+    assert client.post(reverse("customers:change_request_reject", args=[request.pk]), {"reason": "not mine"}).status_code == 404
     assert f"inbox-row-{request.pk}" not in client.get(reverse("workbench:inbox")).content.decode()
     request.refresh_from_db()
     assert request.status == ChangeRequest.Status.PENDING
@@ -199,9 +204,18 @@ def test_a_stale_request_is_not_applied(org, customer):
 
 def test_identity_change_is_encrypted_in_the_request_and_applied_on_approval(org, customer):
     number = resident_id()
-    result = services.update_customer(customer, {"identity": {
-        "doc_type": "resident_id", "number": number, "issuing_country": "CN", "expiry_date": datetime.date(2035, 1, 1)}},
-        org.manager)
+    result = services.update_customer(
+        customer,
+        {
+            "identity": {
+                "doc_type": "resident_id",
+                "number": number,
+                "issuing_country": "CN",
+                "expiry_date": datetime.date(2035, 1, 1),
+            }
+        },
+        org.manager,
+    )
     request = result.change_request
     stored = json.dumps({"changes": request.changes, "payload": request.payload}, ensure_ascii=False)
     assert number not in stored and number[:14] not in stored  # never in clear
@@ -219,15 +233,15 @@ def test_identity_change_is_encrypted_in_the_request_and_applied_on_approval(org
 def test_invalid_resident_id_is_rejected_with_a_clear_message(org, customer, client):
     wrong = bad_check_digit(resident_id())
     with pytest.raises(ValidationError) as exc:
-        services.update_customer(customer, {"identity": {"doc_type": "resident_id", "number": wrong,
-                                                         "issuing_country": "CN"}}, org.manager)
+        services.update_customer(
+            customer, {"identity": {"doc_type": "resident_id", "number": wrong, "issuing_country": "CN"}}, org.manager
+        )
     assert "not a valid resident ID number" in str(exc.value)
     logged_in(client, org.manager)
     data = edit_post_data(customer, org.manager, doc_type="resident_id", id_number=wrong, issuing_country="CN")
     response = client.post(reverse("customers:edit", args=[customer.number]), data)
     assert response.status_code == 200
-    assert "is not a valid resident ID number: the check digit or the birth date in it is wrong." in (
-        response.content.decode())
+    assert "is not a valid resident ID number: the check digit or the birth date in it is wrong." in (response.content.decode())
     assert not ChangeRequest.objects.exists() and not IdentityDocument.objects.exists()
 
 
@@ -268,26 +282,46 @@ def test_create_customer_generates_a_number(org, client):
     url = reverse("customers:create")
     assert "kind-corporate" in client.get(url).content.decode()
     number = resident_id()
-    response = client.post(url + "?kind=retail", {
-        "kind": "retail", "name_local": "刘洋", "name_latin": "Liu Yang", "branch": org.a_sh.pk, "risk_level": "",
-        "gender": "F", "birth_date": "1949-12-31", "doc_type": "resident_id", "id_number": number,
-        "issuing_country": "CN", "expiry_date": "2036-01-01", "mobile": "138 1234 5678", "email": "Liu@Example.COM",
-    })
+    response = client.post(
+        url + "?kind=retail",
+        {
+            "kind": "retail",
+            "name_local": "刘洋",
+            "name_latin": "Liu Yang",
+            "branch": org.a_sh.pk,
+            "risk_level": "",
+            "gender": "F",
+            "birth_date": "1949-12-31",
+            "doc_type": "resident_id",
+            "id_number": number,
+            "issuing_country": "CN",
+            "expiry_date": "2036-01-01",
+            "mobile": "138 1234 5678",
+            "email": "Liu@Example.COM",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:3000]
     created = Customer.objects.get(name_local="刘洋")
     assert created.number.startswith("C") and len(created.number) == 11
     assert created.primary_manager == org.manager and created.retail_profile.birth_date == datetime.date(1949, 12, 31)
     assert created.identity_documents.get().clear_number() == number
     assert set(created.contact_points.values_list("value", flat=True)) == {"+8613812345678", "liu@example.com"}
-    second = services.create_customer({"kind": "corporate", "name_local": "甲公司", "branch": org.a_sh,
-                                       "primary_manager": org.manager}, org.manager)
+    second = services.create_customer(
+        {"kind": "corporate", "name_local": "甲公司", "branch": org.a_sh, "primary_manager": org.manager}, org.manager
+    )
     assert second.number != created.number and second.corporate_profile is not None
 
 
 def test_create_refuses_a_bad_birth_date_and_a_birth_date_that_contradicts_the_id(org, client):
     logged_in(client, org.manager)
-    base = {"kind": "retail", "name_local": "刘洋", "branch": org.a_sh.pk, "doc_type": "resident_id",
-            "id_number": resident_id(), "issuing_country": "CN"}
+    base = {
+        "kind": "retail",
+        "name_local": "刘洋",
+        "branch": org.a_sh.pk,
+        "doc_type": "resident_id",
+        "id_number": resident_id(),
+        "issuing_country": "CN",
+    }
     text = client.post(reverse("customers:create") + "?kind=retail", {**base, "birth_date": "1950-01-01"}).content.decode()
     assert "The birth date differs from the one in the resident ID number." in text
     text = client.post(reverse("customers:create") + "?kind=retail", {**base, "birth_date": "2999-01-01"}).content.decode()
@@ -320,13 +354,16 @@ def test_phone_is_normalised_to_e164_on_the_contacts_page(org, customer, client)
 
     # A London customer's local number reads as a British one.
     london = make_customer("C-LDN-1", org.a_ldn, org.manager)
-    client.post(reverse("customers:contacts", args=[london.number]),
-                contacts_post([{"kind": "phone", "value": "020 7946 0000"}, {"kind": "email", "value": "A@B.CO.UK"}]))
+    client.post(
+        reverse("customers:contacts", args=[london.number]),
+        contacts_post([{"kind": "phone", "value": "020 7946 0000"}, {"kind": "email", "value": "A@B.CO.UK"}]),
+    )
     assert set(london.contact_points.values_list("value", flat=True)) == {"+442079460000", "a@b.co.uk"}
 
     # Remove.
-    client.post(url, contacts_post([{"id": str(contact.pk), "kind": "mobile", "value": "+8613900001111",
-                                     "DELETE": "on"}], initial=1))
+    client.post(
+        url, contacts_post([{"id": str(contact.pk), "kind": "mobile", "value": "+8613900001111", "DELETE": "on"}], initial=1)
+    )
     assert not ContactPoint.objects.filter(pk=contact.pk).exists()
     assert AuditLog.objects.filter(action=AuditLog.Action.DELETE, object_type="customers.contactpoint").exists()
 
@@ -347,8 +384,7 @@ def test_another_managers_customer_is_404(org, customer, client):
 
 def test_every_change_is_audited_with_before_and_after(org, customer):
     parameters.set_value("customers.checker_fields", [], bank=org.bank_a, actor=org.admin)
-    services.update_customer(customer, {"name_latin": "Wang Wei-Ming", "do_not_sms": True, "income_band": "high"},
-                             org.manager)
+    services.update_customer(customer, {"name_latin": "Wang Wei-Ming", "do_not_sms": True, "income_band": "high"}, org.manager)
     entries = AuditLog.objects.filter(action=AuditLog.Action.UPDATE, actor=org.manager)
     customer_entry = entries.get(object_type="customers.customer")
     assert customer_entry.changes["name_latin"] == ["Wang Wei", "Wang Wei-Ming"]
@@ -363,8 +399,11 @@ def test_corporate_edit_compares_amounts_by_value(org, client):
     logged_in(client, org.manager)
     url = reverse("customers:edit", args=[company.number])
     assert client.get(url).status_code == 200
-    response = client.post(url, edit_post_data(company, org.manager, registered_capital="1000", capital_currency="usd",
-                                               industry="Textiles"), follow=True)
+    response = client.post(
+        url,
+        edit_post_data(company, org.manager, registered_capital="1000", capital_currency="usd", industry="Textiles"),
+        follow=True,
+    )
     assert "Saved: industry, capital currency." in response.content.decode()
     company.corporate_profile.refresh_from_db()
     assert company.corporate_profile.capital_currency == "USD" and company.corporate_profile.industry == "Textiles"

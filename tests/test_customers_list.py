@@ -44,13 +44,20 @@ def add_identity(customer, number, doc_type=IdentityDocument.Type.RESIDENT_ID):
 
 
 def add_phone(customer, value):
-    return ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind=ContactPoint.Kind.MOBILE,
-                                       value=value, is_primary=True)
+    return ContactPoint.objects.create(
+        bank_id=customer.bank_id, customer=customer, kind=ContactPoint.Kind.MOBILE, value=value, is_primary=True
+    )
 
 
 def add_account(customer, account_number):
-    return Holding.objects.create(bank_id=customer.bank_id, customer=customer, product=make_product(customer.bank),
-                                  account_number=account_number, currency="CNY", balance=Decimal("1000"))
+    return Holding.objects.create(
+        bank_id=customer.bank_id,
+        customer=customer,
+        product=make_product(customer.bank),
+        account_number=account_number,
+        currency="CNY",
+        balance=Decimal("1000"),
+    )
 
 
 @pytest.fixture
@@ -58,14 +65,39 @@ def people(org):
     """Manager a.mgr.sh owns two customers at A-SH; a.mgr.sh1 one at A-SH-1 (inside the SH
     supervisor's subtree); a.mgr.bj one at A-BJ (outside it); bank B has a namesake."""
     c = {
-        "sh_wang": make_customer("C0001", org.a_sh, org.manager, name_local="王伟", name_latin="Wang Wei",
-                                 aum=Decimal("500000"), tier="wealth", star_rating=5, lifecycle_stage="active"),
-        "sh_li": make_customer("C0002", org.a_sh, org.manager, name_local="李娜", name_latin="Li Na",
-                               aum=Decimal("1000"), kind="corporate", lifecycle_stage="prospect"),
-        "sub_wang": make_customer("C0003", org.a_sh_sub, org.manager_sub, name_local="王伟东", name_latin="Wang Weidong",
-                                  aum=Decimal("20000"), star_rating=2),
-        "bj_wang": make_customer("C0004", org.a_bj, org.manager_bj, name_local="王伟", name_latin="Wang Wei",
-                                 aum=Decimal("90000")),
+        "sh_wang": make_customer(
+            "C0001",
+            org.a_sh,
+            org.manager,
+            name_local="王伟",
+            name_latin="Wang Wei",
+            aum=Decimal("500000"),
+            tier="wealth",
+            star_rating=5,
+            lifecycle_stage="active",
+        ),
+        "sh_li": make_customer(
+            "C0002",
+            org.a_sh,
+            org.manager,
+            name_local="李娜",
+            name_latin="Li Na",
+            aum=Decimal("1000"),
+            kind="corporate",
+            lifecycle_stage="prospect",
+        ),
+        "sub_wang": make_customer(
+            "C0003",
+            org.a_sh_sub,
+            org.manager_sub,
+            name_local="王伟东",
+            name_latin="Wang Weidong",
+            aum=Decimal("20000"),
+            star_rating=2,
+        ),
+        "bj_wang": make_customer(
+            "C0004", org.a_bj, org.manager_bj, name_local="王伟", name_latin="Wang Wei", aum=Decimal("90000")
+        ),
         "b_wang": make_customer("C0001", org.b_hk, org.b_manager, name_local="王伟", name_latin="Wong Wai"),
     }
     add_identity(c["sh_wang"], ID_SH)
@@ -210,13 +242,15 @@ def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org
     from sysadmin.models import SystemParameter
 
     # A limit of 0: every result counts as large (the planner never estimates fewer than one row).
-    limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int",
-                                           value="0")
+    limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
     as_user(client, org.supervisor)  # three customers in the subtree
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse(LIST) + "?per_page=1")
-    assert not [q["sql"] for q in ctx.captured_queries if "COUNT(" in q["sql"] and '"customers_customer"' in q["sql"]
-                and "customers_matchcandidate" not in q["sql"]]
+    assert not [
+        q["sql"]
+        for q in ctx.captured_queries
+        if "COUNT(" in q["sql"] and '"customers_customer"' in q["sql"] and "customers_matchcandidate" not in q["sql"]
+    ]
     assert response.context["count_is_estimate"] and response.context["table"].page.has_next()
     assert 'id="result-count">about ' in response.content.decode()
     assert "All results of this filter (about" in response.content.decode()
@@ -252,11 +286,11 @@ def test_columns_are_chosen_and_remembered_for_the_session(client, org, people):
     as_user(client, org.supervisor)
     headers = lambda response: [column.name for column in response.context["table"].columns]  # noqa: E731
     response = client.get(reverse(LIST))
-    assert headers(response) == ["selection", "number", "name_local", "name_latin", "branch", "manager", "tier", "aum",
-                                 "phone"]
+    assert headers(response) == ["selection", "number", "name_local", "name_latin", "branch", "manager", "tier", "aum", "phone"]
     assert 'id="columns-form"' in response.content.decode()
-    response = client.get(reverse(LIST) + "?q=wang&columns_set=1&columns=tags&columns=stars&columns=star_rating"
-                                          "&columns=bogus&page=2")
+    response = client.get(
+        reverse(LIST) + "?q=wang&columns_set=1&columns=tags&columns=stars&columns=star_rating&columns=bogus&page=2"
+    )
     assert response.status_code == 302 and response["Location"] == reverse(LIST) + "?q=wang"
     tag = Tag.objects.create(bank=org.bank_a, name="VIP", colour="warning")
     CustomerTag.objects.create(customer=people["sh_wang"], tag=tag)
@@ -315,8 +349,15 @@ def bulk(client, user, **data):
 
 
 def test_bulk_tag_selected_rows_creates_the_tag_and_ignores_rows_outside_scope(client, org, people):
-    response = bulk(client, org.manager, action="tag", scope="selected", tag_name=" Spring  2026 ",
-                    selection=[people["sh_wang"].pk, people["bj_wang"].pk, people["b_wang"].pk], query="q=wang")
+    response = bulk(
+        client,
+        org.manager,
+        action="tag",
+        scope="selected",
+        tag_name=" Spring  2026 ",
+        selection=[people["sh_wang"].pk, people["bj_wang"].pk, people["b_wang"].pk],
+        query="q=wang",
+    )
     assert response.status_code == 302 and response["Location"] == reverse(LIST) + "?q=wang"
     tag = Tag.objects.get(name="Spring 2026")
     assert tag.bank == org.bank_a
@@ -324,16 +365,21 @@ def test_bulk_tag_selected_rows_creates_the_tag_and_ignores_rows_outside_scope(c
     entry = AuditLog.objects.get(action=AuditLog.Action.UPDATE, object_type="customers.tag", detail__bulk="tag")
     assert entry.detail["added"] == 1 and entry.actor == org.manager
     # Again, with one more row: existing memberships are kept, only the new one counts.
-    bulk(client, org.manager, action="tag", scope="selected", tag_name="Spring 2026",
-         selection=[people["sh_wang"].pk, people["sh_li"].pk])
+    bulk(
+        client,
+        org.manager,
+        action="tag",
+        scope="selected",
+        tag_name="Spring 2026",
+        selection=[people["sh_wang"].pk, people["sh_li"].pk],
+    )
     assert CustomerTag.objects.filter(tag=tag).count() == 2
     assert sorted(e.detail["added"] for e in AuditLog.objects.filter(detail__bulk="tag")) == [1, 1]
 
 
 def test_bulk_tag_all_results_of_the_filter(client, org, people):
     bulk(client, org.supervisor, action="tag", scope="all", tag_name="Wangs", query="q=王伟&page=2")
-    assert sorted(CustomerTag.objects.filter(tag__name="Wangs").values_list("customer__number", flat=True)) == [
-        "C0001", "C0003"]
+    assert sorted(CustomerTag.objects.filter(tag__name="Wangs").values_list("customer__number", flat=True)) == ["C0001", "C0003"]
     assert listed(client, org.supervisor, f"?tag={Tag.objects.get(name='Wangs').pk}") == ["C0001", "C0003"]
 
 
@@ -350,8 +396,14 @@ def test_bulk_add_to_static_group_and_save_dynamic_group(client, org, people):
     group = CustomerGroup.objects.get(name="Branch SH wealth")
     assert group.owner == org.supervisor and group.kind == "static"
     assert list(group.members.values_list("number", flat=True)) == ["C0001"]
-    bulk(client, org.supervisor, action="group", scope="selected", group=group.pk,
-         selection=[people["sub_wang"].pk, people["bj_wang"].pk])
+    bulk(
+        client,
+        org.supervisor,
+        action="group",
+        scope="selected",
+        group=group.pk,
+        selection=[people["sub_wang"].pk, people["bj_wang"].pk],
+    )
     assert sorted(group.members.values_list("number", flat=True)) == ["C0001", "C0003"]
     # Someone else's group is refused.
     bulk(client, org.manager, action="group", scope="selected", group=group.pk, selection=[people["sh_li"].pk])
@@ -367,8 +419,7 @@ def test_bulk_add_to_static_group_and_save_dynamic_group(client, org, people):
 
 
 def test_bulk_needs_its_permission(client, org, people):
-    response = bulk(client, org.product_manager, action="tag", scope="selected", tag_name="X",
-                    selection=[people["sh_wang"].pk])
+    response = bulk(client, org.product_manager, action="tag", scope="selected", tag_name="X", selection=[people["sh_wang"].pk])
     assert response.status_code == 403
     assert not Tag.objects.filter(name="X").exists()
 

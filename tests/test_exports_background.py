@@ -29,8 +29,9 @@ def make_people(org, n_sh=8):
     customers = []
     for i in range(n_sh):
         customer = make_customer(f"C9{i:03d}", org.a_sh, org.manager, name_local=f"王{i}", name_latin=f"Wang {i}")
-        ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind=ContactPoint.Kind.MOBILE,
-                                    value=PHONE.format(i), is_primary=True)
+        ContactPoint.objects.create(
+            bank_id=customer.bank_id, customer=customer, kind=ContactPoint.Kind.MOBILE, value=PHONE.format(i), is_primary=True
+        )
         customers.append(customer)
     customers.append(make_customer("C9900", org.a_bj, org.manager_bj, name_local="李四", name_latin="Li Si"))
     customers.append(make_customer("C9901", org.b_hk, org.b_manager, name_local="陈", name_latin="Chan"))
@@ -154,15 +155,18 @@ def test_cancelled_before_start_the_worker_writes_nothing(client, org, media, ce
     assert export.status == ExportFile.Status.CANCELLED
 
     celery_worker_factory(MEDIA_ROOT=str(media))
-    run = wait_for(lambda: JobRun.objects.filter(job=export_jobs.JOB_NAME, status=JobRun.Status.SUCCEEDED).first(),
-                   what="the worker to take the message")
+    run = wait_for(
+        lambda: JobRun.objects.filter(job=export_jobs.JOB_NAME, status=JobRun.Status.SUCCEEDED).first(),
+        what="the worker to take the message",
+    )
     export.refresh_from_db()
     assert export.status == ExportFile.Status.CANCELLED and not export.file and export.row_count is None
     assert run.counts == {"cancelled": 1}
     assert not AuditLog.objects.filter(action=AuditLog.Action.EXPORT, actor=user).exists()
     assert client.get(reverse("export_download", args=[export.pk])).status_code == 404
-    assert AuditLog.objects.filter(object_type="ocrm.exportfile", object_id=str(export.pk),
-                                   detail__event="export_cancelled").exists()
+    assert AuditLog.objects.filter(
+        object_type="ocrm.exportfile", object_id=str(export.pk), detail__event="export_cancelled"
+    ).exists()
 
 
 # --- the service in this process -------------------------------------------------------------------
@@ -219,8 +223,15 @@ def test_nightly_clean_up_removes_old_files_only(org, media):
     now = timezone.now()
 
     def planted(days_old, status=ExportFile.Status.DONE, bank=org.bank_a, owner=org.manager):
-        export = ExportFile.objects.create(owner=owner, bank_id=bank.pk, title="t", url_name=LIST, filename="f",
-                                           status=status, created_at=now - datetime.timedelta(days=days_old))
+        export = ExportFile.objects.create(
+            owner=owner,
+            bank_id=bank.pk,
+            title="t",
+            url_name=LIST,
+            filename="f",
+            status=status,
+            created_at=now - datetime.timedelta(days=days_old),
+        )
         export.file.save("f.xlsx", ContentFile(b"x"))
         return export
 
@@ -240,8 +251,15 @@ def test_nightly_clean_up_removes_old_files_only(org, media):
 def test_my_exports_page_costs_a_fixed_number_of_queries(client, org, django_assert_max_num_queries):
     def plant(n):
         for _ in range(n):
-            ExportFile.objects.create(owner=org.manager, bank_id=org.bank_a.pk, title="Customers", url_name=LIST,
-                                      filename="customers", status=ExportFile.Status.RUNNING, progress_total=10)
+            ExportFile.objects.create(
+                owner=org.manager,
+                bank_id=org.bank_a.pk,
+                title="Customers",
+                url_name=LIST,
+                filename="customers",
+                status=ExportFile.Status.RUNNING,
+                progress_total=10,
+            )
 
     as_user(client, org.manager)
     client.get(reverse(EXPORTS))  # warm the session and the caches

@@ -45,30 +45,41 @@ ID2 = resident_id("31010419751111002")
 
 # --- customers ---------------------------------------------------------------------------------
 
+
 def test_customer_feed_loads_valid_rows_and_reports_every_bad_one(org):
     rows = [
-        customer_row("C001", id_number=ID1),                                   # row 2: fine
-        customer_row("C002", name=""),                                         # 3: required
-        customer_row("C003", kind="person"),                                   # 4: choice
-        customer_row("C004", birth_date="1980-02-30"),                         # 5: not a date
-        customer_row("C005", nationality="XX"),                                # 6: country
-        customer_row("C006", id_number=bad_check_digit(ID2)),                  # 7: check digit
-        customer_row("C007", phone="12345"),                                   # 8: phone in CN
-        customer_row("C008", email="not-an-address"),                          # 9: e-mail
-        customer_row("C009", id_number="E1234567", id_type=""),                # 10: id_type missing
-        customer_row("C010", branch_code="NOPE"),                              # 11: unknown branch (SQL)
-        customer_row("C011"),                                                  # 12: duplicate key
-        customer_row("C011", name="李四"),                                      # 13: duplicate key
-        customer_row("C012", phone="+85291234567", nationality="HK"),          # 14: fine (HK mobile)
-        customer_row("C013", phone="020 7946 0018", nationality="GB"),         # 15: fine, national form in GB
+        customer_row("C001", id_number=ID1),  # row 2: fine
+        customer_row("C002", name=""),  # 3: required
+        customer_row("C003", kind="person"),  # 4: choice
+        customer_row("C004", birth_date="1980-02-30"),  # 5: not a date
+        customer_row("C005", nationality="XX"),  # 6: country
+        customer_row("C006", id_number=bad_check_digit(ID2)),  # 7: check digit
+        customer_row("C007", phone="12345"),  # 8: phone in CN
+        customer_row("C008", email="not-an-address"),  # 9: e-mail
+        customer_row("C009", id_number="E1234567", id_type=""),  # 10: id_type missing
+        customer_row("C010", branch_code="NOPE"),  # 11: unknown branch (SQL)
+        customer_row("C011"),  # 12: duplicate key
+        customer_row("C011", name="李四"),  # 13: duplicate key
+        customer_row("C012", phone="+85291234567", nationality="HK"),  # 14: fine (HK mobile)
+        customer_row("C013", phone="020 7946 0018", nationality="GB"),  # 15: fine, national form in GB
     ]
     load = deliver(org.admin, "customers", csv_bytes(CUSTOMER_HEADER, rows))
 
     assert load.status == FeedLoad.Status.LOADED
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (14, 3, 11)
-    assert errors_of(load) == [(3, "name"), (4, "kind"), (5, "birth_date"), (6, "nationality"), (7, "id_number"),
-                               (8, "phone"), (9, "email"), (10, "id_type"), (11, "branch_code"),
-                               (12, "customer_key"), (13, "customer_key")]
+    assert errors_of(load) == [
+        (3, "name"),
+        (4, "kind"),
+        (5, "birth_date"),
+        (6, "nationality"),
+        (7, "id_number"),
+        (8, "phone"),
+        (9, "email"),
+        (10, "id_type"),
+        (11, "branch_code"),
+        (12, "customer_key"),
+        (13, "customer_key"),
+    ]
     # The report never shows a clear identity number.
     bad_id = load.errors.get(field="id_number")
     assert bad_id.value == pii.mask_id(bad_check_digit(ID2)) and "check digit" in bad_id.reason
@@ -91,9 +102,15 @@ def test_customer_feed_loads_valid_rows_and_reports_every_bad_one(org):
 
 def test_gb18030_csv_with_chinese_headers_and_semicolons_loads(org):
     header = ["客户源键", "客户类型", "客户名称", "证件类型", "证件号码", "手机号码", "来源系统", "业务日期"]
-    content = csv_bytes(header, [["K1", "retail", "张三丰", "resident_id", ID1, "139 1234 5678", "CORE", "2026-11-20"],
-                                 ["K2", "corporate", "深圳市某某科技有限公司", "", "", "", "CORE", "2026-11-21"]],
-                        encoding="gb18030", delimiter=";")
+    content = csv_bytes(
+        header,
+        [
+            ["K1", "retail", "张三丰", "resident_id", ID1, "139 1234 5678", "CORE", "2026-11-20"],
+            ["K2", "corporate", "深圳市某某科技有限公司", "", "", "", "CORE", "2026-11-21"],
+        ],
+        encoding="gb18030",
+        delimiter=";",
+    )
     load = deliver(org.admin, "customers", content)
     assert (load.file_format, load.encoding, load.status) == ("csv", "gb18030", FeedLoad.Status.LOADED)
     assert SourceRecord.objects.get(source_key="K1").name_local == "张三丰"
@@ -107,14 +124,17 @@ def test_xlsx_feed_loads(org):
     assert (load.file_format, load.rows_loaded, errors_of(load)) == ("xlsx", 1, [(3, "birth_date")])
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "PNG image"),
-    (csv_bytes(["customer_key", "kind", "name", "favourite_colour"], [["A", "retail", "x", "red"]]), "Unknown columns"),
-    (csv_bytes(["customer_key", "name"], [["A", "x"]]), "Required columns are missing: kind"),
-    (csv_bytes(CUSTOMER_HEADER, [customer_row("A")]).replace(b"Wang", b"W\xe9ng\xff"), "UTF-8 or GB18030"),
-    (b"", "empty"),
-    (b"PK\x03\x04garbage", "damaged"),
-])
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "PNG image"),
+        (csv_bytes(["customer_key", "kind", "name", "favourite_colour"], [["A", "retail", "x", "red"]]), "Unknown columns"),
+        (csv_bytes(["customer_key", "name"], [["A", "x"]]), "Required columns are missing: kind"),
+        (csv_bytes(CUSTOMER_HEADER, [customer_row("A")]).replace(b"Wang", b"W\xe9ng\xff"), "UTF-8 or GB18030"),
+        (b"", "empty"),
+        (b"PK\x03\x04garbage", "damaged"),
+    ],
+)
 def test_a_file_unreadable_as_a_whole_is_rejected_whole(org, content, message):
     load = deliver(org.admin, "customers", content)
     assert load.status == FeedLoad.Status.REJECTED and message in load.error
@@ -136,8 +156,9 @@ def test_the_same_customer_file_twice_changes_nothing_more(org):
     assert second.status == FeedLoad.Status.UNCHANGED and f"#{first.pk}" in second.error
     assert list(SourceRecord.objects.order_by("pk").values()) == before
     # A corrected re-delivery: the changed record is upserted (and must be matched again), the other is left alone.
-    corrected = deliver(org.admin, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row("C1", id_number=ID1),
-                                                                             customer_row("C2", name="王小二")]))
+    corrected = deliver(
+        org.admin, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row("C1", id_number=ID1), customer_row("C2", name="王小二")])
+    )
     assert corrected.status == FeedLoad.Status.LOADED and corrected.job_run.counts["changed"] == 1
     assert FeedLoad.objects.get(pk=first.pk).status == FeedLoad.Status.SUPERSEDED
     c1, c2 = SourceRecord.objects.order_by("source_key")
@@ -164,6 +185,7 @@ def test_an_upload_without_the_permission_is_refused(org):
 
 # --- identities and contacts -------------------------------------------------------------------
 
+
 @pytest.fixture
 def linked(org):
     deliver(org.admin, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row(k) for k in ("K1", "K2", "K3")]))
@@ -175,19 +197,23 @@ def linked(org):
 
 def test_identity_feed_checks_the_check_digit_and_the_customer(org, linked):
     header = ["customer_key", "doc_type", "id_number", "issuing_country", "expiry_date"]
-    rows = [["K1", "resident_id", ID1, "CN", "2036-01-01"],
-            ["K2", "resident_id", bad_check_digit(ID2), "CN", ""],
-            ["K2", "passport", "E12345678", "CN", "2031-02-30"],
-            ["K3", "passport", "E7654321", "CN", ""],
-            ["NOBODY", "passport", "E0000001", "CN", ""],
-            ["K2", "hk_id", "A1234563", "HK", ""]]
+    rows = [
+        ["K1", "resident_id", ID1, "CN", "2036-01-01"],
+        ["K2", "resident_id", bad_check_digit(ID2), "CN", ""],
+        ["K2", "passport", "E12345678", "CN", "2031-02-30"],
+        ["K3", "passport", "E7654321", "CN", ""],
+        ["NOBODY", "passport", "E0000001", "CN", ""],
+        ["K2", "hk_id", "A1234563", "HK", ""],
+    ]
     load = deliver(org.admin, "identities", csv_bytes(header, rows))
     assert errors_of(load) == [(3, "id_number"), (4, "expiry_date"), (5, "customer_key"), (6, "customer_key")]
     reasons = dict(load.errors.values_list("row_number", "reason"))
     assert "not resolved" in reasons[5] and "unknown customer" in reasons[6]
     documents = IdentityDocument.objects.filter(source_system="CORE").order_by("source_key")
     assert [(d.customer_id, d.source_key, d.number_hash) for d in documents] == [
-        (linked["K1"].pk, "K1/resident_id", pii.keyed_hash(ID1)), (linked["K2"].pk, "K2/hk_id", pii.keyed_hash("A1234563"))]
+        (linked["K1"].pk, "K1/resident_id", pii.keyed_hash(ID1)),
+        (linked["K2"].pk, "K2/hk_id", pii.keyed_hash("A1234563")),
+    ]
     # Re-delivered with a new expiry: the same document is updated, not added.
     rows[0][4] = "2040-01-01"
     deliver(org.admin, "identities", csv_bytes(header, rows[:1]), date=DAY2)
@@ -197,12 +223,14 @@ def test_identity_feed_checks_the_check_digit_and_the_customer(org, linked):
 
 def test_contact_feed_reads_phones_in_the_row_country(org, linked):
     header = ["customer_key", "kind", "value", "country", "opted_out"]
-    rows = [["K1", "mobile", "139-1234-5678", "CN", "否"],
-            ["K1", "email", "Wang.Wei@Example.COM", "", ""],
-            ["K2", "mobile", "9123 4567", "HK", "yes"],
-            ["K2", "phone", "9123 4567", "CN", ""],          # not a CN number
-            ["K2", "email", "nope", "", ""],
-            ["K2", "wechat", "wx_wang", "", "maybe"]]
+    rows = [
+        ["K1", "mobile", "139-1234-5678", "CN", "否"],
+        ["K1", "email", "Wang.Wei@Example.COM", "", ""],
+        ["K2", "mobile", "9123 4567", "HK", "yes"],
+        ["K2", "phone", "9123 4567", "CN", ""],  # not a CN number
+        ["K2", "email", "nope", "", ""],
+        ["K2", "wechat", "wx_wang", "", "maybe"],
+    ]
     load = deliver(org.admin, "contacts", csv_bytes(header, rows))
     assert errors_of(load) == [(5, "value"), (6, "value"), (7, "opted_out")]
     values = dict(ContactPoint.objects.filter(source_system="CORE").values_list("source_key", "value"))
@@ -213,8 +241,18 @@ def test_contact_feed_reads_phones_in_the_row_country(org, linked):
 # --- holdings, balances, transactions ----------------------------------------------------------
 
 HOLDING_HEADER = ["account_number", "customer_key", "product_code", "currency", "balance", "status", "open_date"]
-TXN_HEADER = ["txn_id", "account_number", "customer_key", "occurred_at", "amount", "currency", "direction", "channel",
-              "txn_type", "description"]
+TXN_HEADER = [
+    "txn_id",
+    "account_number",
+    "customer_key",
+    "occurred_at",
+    "amount",
+    "currency",
+    "direction",
+    "channel",
+    "txn_type",
+    "description",
+]
 
 
 @pytest.fixture
@@ -222,9 +260,11 @@ def accounts(org, linked):
     make_product(org.bank_a, "DD-CNY")
     make_product(org.bank_a, "TD-USD", product_type="time_deposit", currency="USD")
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=decimal.Decimal("7.1"), as_of=DAY1)
-    rows = [["6222001", "K1", "DD-CNY", "CNY", "1000.50", "active", "2020-01-01"],
-            ["6222002", "K1", "TD-USD", "USD", "100", "", ""],
-            ["6222003", "K2", "DD-CNY", "CNY", "5", "", ""]]
+    rows = [
+        ["6222001", "K1", "DD-CNY", "CNY", "1000.50", "active", "2020-01-01"],
+        ["6222002", "K1", "TD-USD", "USD", "100", "", ""],
+        ["6222003", "K2", "DD-CNY", "CNY", "5", "", ""],
+    ]
     load = deliver(org.admin, "holdings", csv_bytes(HOLDING_HEADER, rows))
     assert load.rows_loaded == 3 and not load.errors.exists()
     return linked
@@ -235,15 +275,20 @@ def balances(date):
 
 
 def test_holdings_keep_daily_balance_history_and_a_redelivery_replaces_its_day(org, accounts):
-    assert balances(DAY1) == {"6222001": decimal.Decimal("1000.50"), "6222002": decimal.Decimal("710.00"),
-                              "6222003": decimal.Decimal("5.00")}
-    day2 = [["6222001", "K1", "DD-CNY", "CNY", "2000", "", ""], ["6222002", "K1", "TD-USD", "USD", "200", "", ""],
-            ["6222003", "K2", "DD-CNY", "CNY", "6", "", ""]]
+    assert balances(DAY1) == {
+        "6222001": decimal.Decimal("1000.50"),
+        "6222002": decimal.Decimal("710.00"),
+        "6222003": decimal.Decimal("5.00"),
+    }
+    day2 = [
+        ["6222001", "K1", "DD-CNY", "CNY", "2000", "", ""],
+        ["6222002", "K1", "TD-USD", "USD", "200", "", ""],
+        ["6222003", "K2", "DD-CNY", "CNY", "6", "", ""],
+    ]
     deliver(org.admin, "holdings", csv_bytes(HOLDING_HEADER, day2), date=DAY2)
     assert Holding.objects.get(account_number="6222001").balance == 2000
     # A corrected day 1 (one account fewer) replaces day 1's balances only, and leaves current balances alone.
-    corrected = deliver(org.admin, "holdings", csv_bytes(HOLDING_HEADER, [["6222001", "K1", "DD-CNY", "CNY", "999",
-                                                                           "", ""]]))
+    corrected = deliver(org.admin, "holdings", csv_bytes(HOLDING_HEADER, [["6222001", "K1", "DD-CNY", "CNY", "999", "", ""]]))
     assert corrected.status == FeedLoad.Status.LOADED
     assert balances(DAY1) == {"6222001": decimal.Decimal("999.00")}
     assert balances(DAY2)["6222001"] == 2000 and Holding.objects.get(account_number="6222001").balance == 2000
@@ -252,38 +297,60 @@ def test_holdings_keep_daily_balance_history_and_a_redelivery_replaces_its_day(o
 
 def test_holdings_feed_referential_checks(org, accounts):
     Holding.objects.filter(account_number="6222003").update(source_system="CARDS")
-    rows = [["7000001", "NOBODY", "DD-CNY", "CNY", "1", "", ""],
-            ["7000002", "K3", "DD-CNY", "CNY", "1", "", ""],
-            ["7000003", "K1", "NO-SUCH", "CNY", "1", "", ""],
-            ["6222003", "K2", "DD-CNY", "CNY", "1", "", ""],
-            ["7000004", "K1", "DD-CNY", "EUR", "1", "", ""],
-            ["7000005", "K1", "DD-CNY", "CNY", "1.234", "", ""],
-            ["7000006", "K1", "DD-CNY", "ZZZ", "1", "", ""],
-            ["7000007", "K1", "DD-CNY", "CNY", "1", "open", ""],
-            ["7000008", "K1", "DD-CNY", "CNY", "1", "", ""],
-            ["7000008", "K1", "DD-CNY", "CNY", "2", "", ""]]
+    rows = [
+        ["7000001", "NOBODY", "DD-CNY", "CNY", "1", "", ""],
+        ["7000002", "K3", "DD-CNY", "CNY", "1", "", ""],
+        ["7000003", "K1", "NO-SUCH", "CNY", "1", "", ""],
+        ["6222003", "K2", "DD-CNY", "CNY", "1", "", ""],
+        ["7000004", "K1", "DD-CNY", "EUR", "1", "", ""],
+        ["7000005", "K1", "DD-CNY", "CNY", "1.234", "", ""],
+        ["7000006", "K1", "DD-CNY", "ZZZ", "1", "", ""],
+        ["7000007", "K1", "DD-CNY", "CNY", "1", "open", ""],
+        ["7000008", "K1", "DD-CNY", "CNY", "1", "", ""],
+        ["7000008", "K1", "DD-CNY", "CNY", "2", "", ""],
+    ]
     load = deliver(org.admin, "holdings", csv_bytes(HOLDING_HEADER, rows), date=DAY2)
-    assert errors_of(load) == [(2, "customer_key"), (3, "customer_key"), (4, "product_code"), (5, "account_number"),
-                               (6, "currency"), (7, "balance"), (8, "currency"), (9, "status"), (10, "account_number"),
-                               (11, "account_number")]
+    assert errors_of(load) == [
+        (2, "customer_key"),
+        (3, "customer_key"),
+        (4, "product_code"),
+        (5, "account_number"),
+        (6, "currency"),
+        (7, "balance"),
+        (8, "currency"),
+        (9, "status"),
+        (10, "account_number"),
+        (11, "account_number"),
+    ]
     assert load.errors.get(row_number=5).value == "CARDS"
     assert load.rows_loaded == 0 and not Holding.objects.filter(account_number__startswith="7").exists()
 
 
 def test_transactions_load_and_a_corrected_delivery_replaces_the_days_transactions(org, accounts):
-    rows = [["T1", "6222001", "K1", "2026-11-20 09:30:00+08:00", "100.00", "CNY", "C", "counter", "deposit", "现金存入"],
-            ["T2", "6222001", "K1", "2026-11-20T10:00", "-20", "CNY", "D", "atm", "withdrawal", ""],
-            ["T3", "6222003", "K1", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],   # K2's account
-            ["T4", "9999999", "K1", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],   # unknown account
-            ["T5", "6222001", "K1", "2026-11-31 11:00", "1", "CNY", "D", "pos", "purchase", ""],   # bad time
-            ["T6", "6222001", "K1", "2026-11-20 11:00", "1", "CNY", "X", "pos", "purchase", ""],   # direction
-            ["T7", "6222001", "K1", "2026-11-20 11:00", "1", "CNY", "D", "fax", "purchase", ""],   # channel
-            ["T8", "6222001", "K1", "2026-11-20 11:00", "", "CNY", "D", "pos", "purchase", ""],    # amount
-            ["T9", "6222001", "K3", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],   # unresolved
-            ["T2", "6222001", "K1", "2026-11-20 12:00", "5", "CNY", "D", "pos", "purchase", ""]]   # duplicate id
+    rows = [
+        ["T1", "6222001", "K1", "2026-11-20 09:30:00+08:00", "100.00", "CNY", "C", "counter", "deposit", "现金存入"],
+        ["T2", "6222001", "K1", "2026-11-20T10:00", "-20", "CNY", "D", "atm", "withdrawal", ""],
+        ["T3", "6222003", "K1", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],  # K2's account
+        ["T4", "9999999", "K1", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],  # unknown account
+        ["T5", "6222001", "K1", "2026-11-31 11:00", "1", "CNY", "D", "pos", "purchase", ""],  # bad time
+        ["T6", "6222001", "K1", "2026-11-20 11:00", "1", "CNY", "X", "pos", "purchase", ""],  # direction
+        ["T7", "6222001", "K1", "2026-11-20 11:00", "1", "CNY", "D", "fax", "purchase", ""],  # channel
+        ["T8", "6222001", "K1", "2026-11-20 11:00", "", "CNY", "D", "pos", "purchase", ""],  # amount
+        ["T9", "6222001", "K3", "2026-11-20 11:00", "1", "CNY", "D", "pos", "purchase", ""],  # unresolved
+        ["T2", "6222001", "K1", "2026-11-20 12:00", "5", "CNY", "D", "pos", "purchase", ""],
+    ]  # duplicate id
     load = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, rows))
-    assert errors_of(load) == [(3, "txn_id"), (4, "account_number"), (5, "account_number"), (6, "occurred_at"),
-                               (7, "direction"), (8, "channel"), (9, "amount"), (10, "customer_key"), (11, "txn_id")]
+    assert errors_of(load) == [
+        (3, "txn_id"),
+        (4, "account_number"),
+        (5, "account_number"),
+        (6, "occurred_at"),
+        (7, "direction"),
+        (8, "channel"),
+        (9, "amount"),
+        (10, "customer_key"),
+        (11, "txn_id"),
+    ]
     txn = Transaction.objects.get()
     assert (txn.source_txn_id, txn.customer_id, txn.business_date, txn.amount) == ("T1", accounts["K1"].pk, DAY1, 100)
     assert txn.occurred_at == datetime.datetime(2026, 11, 20, 1, 30, tzinfo=datetime.UTC)
@@ -299,13 +366,17 @@ def test_transactions_load_and_a_corrected_delivery_replaces_the_days_transactio
 def test_a_transaction_delivered_again_under_another_date_moves_and_duplicates_are_refused_alongside(org, accounts):
     """The plain INSERT meets the earlier copy's key: the load falls back to the upsert, after
     refusing every copy of a txn_id that the file holds twice."""
-    day1 = [["T1", "6222001", "K1", "2026-11-20 09:30", "100.00", "CNY", "C", "counter", "deposit", ""],
-            ["T2", "6222001", "K1", "2026-11-20 10:00", "5.00", "CNY", "D", "atm", "withdrawal", ""]]
+    day1 = [
+        ["T1", "6222001", "K1", "2026-11-20 09:30", "100.00", "CNY", "C", "counter", "deposit", ""],
+        ["T2", "6222001", "K1", "2026-11-20 10:00", "5.00", "CNY", "D", "atm", "withdrawal", ""],
+    ]
     deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, day1))
-    day2 = [["T1", "6222001", "K1", "2026-11-20 09:30", "100.50", "CNY", "C", "counter", "deposit", "late"],  # moves
-            ["T3", "6222001", "K1", "2026-11-21 08:00", "7", "CNY", "D", "pos", "purchase", ""],
-            ["T3", "6222001", "K1", "2026-11-21 08:05", "8", "CNY", "D", "pos", "purchase", ""],
-            ["T4", "6222001", "K1", "2026-11-21 09:00", "9", "CNY", "D", "pos", "purchase", ""]]
+    day2 = [
+        ["T1", "6222001", "K1", "2026-11-20 09:30", "100.50", "CNY", "C", "counter", "deposit", "late"],  # moves
+        ["T3", "6222001", "K1", "2026-11-21 08:00", "7", "CNY", "D", "pos", "purchase", ""],
+        ["T3", "6222001", "K1", "2026-11-21 08:05", "8", "CNY", "D", "pos", "purchase", ""],
+        ["T4", "6222001", "K1", "2026-11-21 09:00", "9", "CNY", "D", "pos", "purchase", ""],
+    ]
     load = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, day2), date=DAY2)
     assert errors_of(load) == [(3, "txn_id"), (4, "txn_id")]
     assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (4, 2, 2)
@@ -316,8 +387,11 @@ def test_a_transaction_delivered_again_under_another_date_moves_and_duplicates_a
 def test_the_error_report_downloads_as_xlsx_for_the_loader_only(org, client):
     from openpyxl import load_workbook
 
-    load = deliver(org.admin, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row("C1", birth_date="x"),
-                                                                       customer_row("C2", id_number=bad_check_digit(ID1))]))
+    load = deliver(
+        org.admin,
+        "customers",
+        csv_bytes(CUSTOMER_HEADER, [customer_row("C1", birth_date="x"), customer_row("C2", id_number=bad_check_digit(ID1))]),
+    )
     client.force_login(org.admin)
     response = client.get(f"/customers/feeds/{load.pk}/errors.xlsx")
     assert response.status_code == 200
@@ -334,8 +408,11 @@ def test_the_error_report_downloads_as_xlsx_for_the_loader_only(org, client):
 def test_golden_customers_are_reached_through_source_records_only(org, accounts):
     other = make_customer("OTHER1", org.a_sh)
     SourceRecord.objects.filter(source_key="K2").update(customer=other)
-    load = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, [
-        ["T1", "6222003", "K2", "2026-11-20 09:30", "1", "CNY", "C", "online", "transfer", ""]]))
+    load = deliver(
+        org.admin,
+        "transactions",
+        csv_bytes(TXN_HEADER, [["T1", "6222003", "K2", "2026-11-20 09:30", "1", "CNY", "C", "online", "transfer", ""]]),
+    )
     # K2's account still belongs to K2's former customer: the row is refused, not booked to either.
     assert errors_of(load) == [(2, "account_number")] and not Transaction.objects.exists()
     assert services.PERMISSION == "customers.load_feeds"
@@ -353,8 +430,10 @@ def test_error_report_as_csv_opens_in_excel_with_chinese_intact(org, client):
 
 # --- pages --------------------------------------------------------------------------------------
 
-def test_upload_page_receives_the_file_and_queues_its_load(org, client, django_capture_on_commit_callbacks,
-                                                           django_assert_max_num_queries, settings, tmp_path):
+
+def test_upload_page_receives_the_file_and_queues_its_load(
+    org, client, django_capture_on_commit_callbacks, django_assert_max_num_queries, settings, tmp_path
+):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     settings.MEDIA_ROOT = str(tmp_path)
@@ -362,9 +441,15 @@ def test_upload_page_receives_the_file_and_queues_its_load(org, client, django_c
     assert client.get("/customers/feeds/upload/").status_code == 200
     content = csv_bytes(CUSTOMER_HEADER, [customer_row("C1"), customer_row("C2", kind="?")])
     with django_capture_on_commit_callbacks() as callbacks:
-        response = client.post("/customers/feeds/upload/", {
-            "source_system": "core", "feed": "customers", "business_date": "2026-11-20",
-            "file": SimpleUploadedFile("客户.csv", content)})
+        response = client.post(
+            "/customers/feeds/upload/",
+            {
+                "source_system": "core",
+                "feed": "customers",
+                "business_date": "2026-11-20",
+                "file": SimpleUploadedFile("客户.csv", content),
+            },
+        )
     load = FeedLoad.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/customers/feeds/{load.pk}/"
     assert len(callbacks) == 1  # load_feed.delay, sent once the upload is committed
@@ -385,13 +470,20 @@ def test_bad_source_system_code_is_refused_on_the_form(org, client):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     client.force_login(org.admin)
-    response = client.post("/customers/feeds/upload/", {
-        "source_system": "core system!", "feed": "customers", "business_date": "2026-11-20",
-        "file": SimpleUploadedFile("c.csv", b"customer_key,kind,name\nA,retail,x\n")})
+    response = client.post(
+        "/customers/feeds/upload/",
+        {
+            "source_system": "core system!",
+            "feed": "customers",
+            "business_date": "2026-11-20",
+            "file": SimpleUploadedFile("c.csv", b"customer_key,kind,name\nA,retail,x\n"),
+        },
+    )
     assert response.status_code == 200 and not FeedLoad.objects.exists()
 
 
 # --- the inbox folder ----------------------------------------------------------------------------
+
 
 def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tmp_path):
     settings.OCRM_FEED_INBOX = str(tmp_path)
@@ -399,15 +491,17 @@ def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tm
     folder = tmp_path / org.bank_a.code
     folder.mkdir()
     (folder / "CORE_customers_20261120.csv").write_bytes(
-        csv_bytes(CUSTOMER_HEADER, [customer_row("C1"), customer_row("C2", email="x")], encoding="gb18030"))
+        csv_bytes(CUSTOMER_HEADER, [customer_row("C1"), customer_row("C2", email="x")], encoding="gb18030")
+    )
     (folder / "notes.csv").write_bytes(b"customer_key\n1\n")
     (folder / "CORE_customers_20261131.csv").write_bytes(b"customer_key\n1\n")
     results = {r["file"]: r for r in services.scan_inbox()}
     assert results["notes.csv"]["outcome"] == "rejected" and results["CORE_customers_20261131.csv"]["outcome"] == "rejected"
     assert results["CORE_customers_20261120.csv"]["outcome"] == "queued"
     rejected = sorted(p.name for p in (folder / "rejected").iterdir())
-    assert len(rejected) == 4 and all(name.endswith(("notes.csv", "notes.csv.report.txt", "20261131.csv",
-                                                     "20261131.csv.report.txt")) for name in rejected)
+    assert len(rejected) == 4 and all(
+        name.endswith(("notes.csv", "notes.csv.report.txt", "20261131.csv", "20261131.csv.report.txt")) for name in rejected
+    )
     load = FeedLoad.objects.get()
     assert (load.origin, load.source_system, load.business_date, load.status) == ("inbox", "CORE", DAY1, "queued")
     services.run_load(load.pk)
@@ -423,6 +517,7 @@ def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tm
 
 # --- the documented samples ----------------------------------------------------------------------
 
+
 def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, tmp_path):
     from pathlib import Path
 
@@ -430,13 +525,23 @@ def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, 
 
     settings.MEDIA_ROOT = str(tmp_path)
     make_branch(org.bank_a, "SH001", org.a_cn)
-    for code, currency, kind in (("DD-CNY", "CNY", "demand_deposit"), ("TD-CNY", "CNY", "time_deposit"),
-                                 ("DD-USD", "USD", "demand_deposit")):
+    for code, currency, kind in (
+        ("DD-CNY", "CNY", "demand_deposit"),
+        ("TD-CNY", "CNY", "time_deposit"),
+        ("DD-USD", "USD", "demand_deposit"),
+    ):
         make_product(org.bank_a, code, product_type=kind, currency=currency)
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=decimal.Decimal("7.2"), as_of=DAY1)
     samples = Path(__file__).resolve().parent.parent / "docs" / "samples" / "feeds"
-    order = ["customers_20261120.csv", "customers_20261120_gb18030.csv", "identities_20261120.csv",
-             "contacts_20261120.csv", "holdings_20261120.csv", "holdings_20261120.xlsx", "transactions_20261120.csv"]
+    order = [
+        "customers_20261120.csv",
+        "customers_20261120_gb18030.csv",
+        "identities_20261120.csv",
+        "contacts_20261120.csv",
+        "holdings_20261120.csv",
+        "holdings_20261120.xlsx",
+        "transactions_20261120.csv",
+    ]
     assert sorted(p.name for p in samples.iterdir()) == sorted(f"CORE_{name}" for name in order)
     for name in order:
         feed = name.split("_")[0]
@@ -473,21 +578,33 @@ def test_a_load_that_fails_half_way_leaves_production_untouched(org, accounts, m
 
 # --- the COPY path (customers.feeds.copying) checks exactly what the Python path checks ---------
 
-CELL_CASES_HEADER = ["account_number", "customer_key", "product_code", "currency", "balance", "status", "open_date",
-                     "maturity_date", "rate", "branch_code", "source_system", "business_date"]
+CELL_CASES_HEADER = [
+    "account_number",
+    "customer_key",
+    "product_code",
+    "currency",
+    "balance",
+    "status",
+    "open_date",
+    "maturity_date",
+    "rate",
+    "branch_code",
+    "source_system",
+    "business_date",
+]
 CELL_CASES = [
     ["H01", "K1", "DD-CNY", "cny", "+12.5", "active", "2020-02-29", "", "3.25", "", "CORE", "2026-11-20"],
-    ["H02", "K1", "DD-CNY", "CNY", "1,5", "", "", "", "", "", "", ""],                      # comma decimal
-    ["H03", "K1", "DD-CNY", "CNY", "1.234", "", "", "", "", "", "", ""],                    # 3 decimals
-    ["H04", "K1", "DD-CNY", "CNY", "1e30", "", "", "", "", "", "", ""],                     # exponent
-    ["H05", "K1", "DD-CNY", "CNY", "99999999999999999999", "", "", "", "", "", "", ""],     # range
-    ["H5A", "K1", "DD-CNY", "CNY", "1e-20000", "", "", "", "1E+999999", "", "", ""],       # exponents
+    ["H02", "K1", "DD-CNY", "CNY", "1,5", "", "", "", "", "", "", ""],  # comma decimal
+    ["H03", "K1", "DD-CNY", "CNY", "1.234", "", "", "", "", "", "", ""],  # 3 decimals
+    ["H04", "K1", "DD-CNY", "CNY", "1e30", "", "", "", "", "", "", ""],  # exponent
+    ["H05", "K1", "DD-CNY", "CNY", "99999999999999999999", "", "", "", "", "", "", ""],  # range
+    ["H5A", "K1", "DD-CNY", "CNY", "1e-20000", "", "", "", "1E+999999", "", "", ""],  # exponents
     ["H5B", "K1", "DD-CNY", "CNY", "1.5E1", "", "", "", "-.5", "", "", ""],
     ["H06", "K1", "DD-CNY", "CNY", "1", "gone", "2021-02-29", "2026-13-01", "1000", "", "", ""],
     ["H07", "K1", "DD-CNY", "CNY", "1", "", "2021-2-3", "20260101", "1.23456", "", "", ""],
     ["H08", "K1", "DD-CNY", "CNY", "1", "", "", "", "abc", "B" * 31, "CARDS", "2026-11-21"],
-    ["H09", "", "", "", "", "", "", "", "", "", "", "2026-02-30"],                          # required cells
-    ["", "", "", "", "", "", "", "", "", "", "", ""],                                        # empty row: skipped
+    ["H09", "", "", "", "", "", "", "", "", "", "", "2026-02-30"],  # required cells
+    ["", "", "", "", "", "", "", "", "", "", "", ""],  # empty row: skipped
     ["\u3000H10\u00a0", " K1 ", "DD-CNY", "XXX", " 7 ", "", "0000-01-01", "", "", "", "", ""],
 ]
 TXN_CASES = [
@@ -520,20 +637,24 @@ def deliver_both_ways(actor, feed, content, monkeypatch):
 TXN_FIELDS = ("source_txn_id", "occurred_at", "amount", "currency", "direction", "channel", "description")
 
 
-@pytest.mark.parametrize(("feed", "header", "rows"), [("holdings", CELL_CASES_HEADER, CELL_CASES),
-                                                      ("transactions", TXN_HEADER, TXN_CASES)])
+@pytest.mark.parametrize(
+    ("feed", "header", "rows"), [("holdings", CELL_CASES_HEADER, CELL_CASES), ("transactions", TXN_HEADER, TXN_CASES)]
+)
 def test_the_copy_path_reports_the_same_cell_errors_as_the_python_path(org, accounts, monkeypatch, feed, header, rows):
     fast, _rows, slow = deliver_both_ways(org.admin, feed, csv_bytes(header, rows), monkeypatch)
     assert fast.file_format == "csv" and len(feed_errors(fast)) >= 8
     assert feed_errors(fast) == feed_errors(slow)
-    assert (fast.rows_read, fast.rows_loaded, fast.rows_rejected) == (slow.rows_read, slow.rows_loaded,
-                                                                     slow.rows_rejected)
+    assert (fast.rows_read, fast.rows_loaded, fast.rows_rejected) == (slow.rows_read, slow.rows_loaded, slow.rows_rejected)
     assert not fast.errors.filter(field="—").exists()
 
 
 def test_the_copy_path_stages_the_same_values_as_the_python_path(org, accounts, monkeypatch):
-    rows = [TXN_CASES[0], TXN_CASES[3], ["T6", *TXN_CASES[0][1:4], "-0.5", "usd", "D", "pos", "t", "现金"],
-            ["T7", *TXN_CASES[0][1:3], "2026-11-20 23:59:59.5Z", "1.", "CNY", "D", "pos", "t", ""]]
+    rows = [
+        TXN_CASES[0],
+        TXN_CASES[3],
+        ["T6", *TXN_CASES[0][1:4], "-0.5", "usd", "D", "pos", "t", "现金"],
+        ["T7", *TXN_CASES[0][1:3], "2026-11-20 23:59:59.5Z", "1.", "CNY", "D", "pos", "t", ""],
+    ]
     fast, fast_rows, slow = deliver_both_ways(org.admin, "transactions", csv_bytes(TXN_HEADER, rows), monkeypatch)
     assert fast.rows_loaded == slow.rows_loaded == 4 and len(fast_rows) == 4
     assert fast_rows == sorted(Transaction.objects.values_list(*TXN_FIELDS))
@@ -542,16 +663,33 @@ def test_the_copy_path_stages_the_same_values_as_the_python_path(org, accounts, 
 GOOD_TXN = ["T9", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "atm", "t", ""]
 
 
-@pytest.mark.parametrize(("content", "read", "error_rows"), [
-    # More cells than the header, and fewer: COPY refuses, the Python path names the row.
-    (csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN + ["stray"]]), 2, [(3, "—")]),
-    (csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN[:4]]), 2, [(3, "amount"), (3, "channel"), (3, "currency"),
-                                                             (3, "direction"), (3, "txn_type")]),
-    # A line holding only \. would end COPY's data early: no row after it may be lost.
-    (csv_bytes(TXN_HEADER, [TXN_CASES[0]]) + b"\\.\n" + csv_bytes(TXN_HEADER, [GOOD_TXN]).split(b"\n", 1)[1], 3,
-     [(3, "account_number"), (3, "amount"), (3, "channel"), (3, "currency"), (3, "customer_key"), (3, "direction"),
-      (3, "occurred_at"), (3, "txn_type")]),
-])
+@pytest.mark.parametrize(
+    ("content", "read", "error_rows"),
+    [
+        # More cells than the header, and fewer: COPY refuses, the Python path names the row.
+        (csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN + ["stray"]]), 2, [(3, "—")]),
+        (
+            csv_bytes(TXN_HEADER, [TXN_CASES[0], GOOD_TXN[:4]]),
+            2,
+            [(3, "amount"), (3, "channel"), (3, "currency"), (3, "direction"), (3, "txn_type")],
+        ),
+        # A line holding only \. would end COPY's data early: no row after it may be lost.
+        (
+            csv_bytes(TXN_HEADER, [TXN_CASES[0]]) + b"\\.\n" + csv_bytes(TXN_HEADER, [GOOD_TXN]).split(b"\n", 1)[1],
+            3,
+            [
+                (3, "account_number"),
+                (3, "amount"),
+                (3, "channel"),
+                (3, "currency"),
+                (3, "customer_key"),
+                (3, "direction"),
+                (3, "occurred_at"),
+                (3, "txn_type"),
+            ],
+        ),
+    ],
+)
 def test_rows_the_copy_path_cannot_take_are_still_reported_by_row(org, accounts, content, read, error_rows):
     load = deliver(org.admin, "transactions", content)
     assert (load.status, load.rows_read, load.rows_loaded) == (FeedLoad.Status.LOADED, read, read - 1)

@@ -66,18 +66,42 @@ def link(branch, keys, source="CORE"):
     for index, key in enumerate(keys):
         customer = make_customer(f"G{source}{index:05d}{key}"[:32], branch)
         SourceRecord.objects.filter(bank_id=branch.bank_id, source_system=source, source_key=key).update(
-            customer=customer, match_status=SourceRecord.MatchStatus.NEW)
+            customer=customer, match_status=SourceRecord.MatchStatus.NEW
+        )
         customers[key] = customer
     return customers
 
 
-CUSTOMER_HEADER = ["customer_key", "kind", "name", "name_latin", "gender", "birth_date", "nationality", "id_type",
-                   "id_number", "phone", "email", "branch_code"]
+CUSTOMER_HEADER = [
+    "customer_key",
+    "kind",
+    "name",
+    "name_latin",
+    "gender",
+    "birth_date",
+    "nationality",
+    "id_type",
+    "id_number",
+    "phone",
+    "email",
+    "branch_code",
+]
 
 
 def customer_row(key, name="王伟", id_number="", phone="13912345678", **extra):
-    values = {"customer_key": key, "kind": "retail", "name": name, "name_latin": "Wang Wei", "gender": "M",
-              "birth_date": "1980-05-01", "nationality": "CN", "id_type": "resident_id" if id_number else "",
-              "id_number": id_number, "phone": phone, "email": f"{key.lower()}@example.com", "branch_code": "A-SH"}
+    values = {
+        "customer_key": key,
+        "kind": "retail",
+        "name": name,
+        "name_latin": "Wang Wei",
+        "gender": "M",
+        "birth_date": "1980-05-01",
+        "nationality": "CN",
+        "id_type": "resident_id" if id_number else "",
+        "id_number": id_number,
+        "phone": phone,
+        "email": f"{key.lower()}@example.com",
+        "branch_code": "A-SH",
+    }
     values.update(extra)
     return [values[column] for column in CUSTOMER_HEADER]

@@ -20,8 +20,7 @@ from tests.test_feeds_support import CUSTOMER_HEADER, DAY1, csv_bytes, customer_
 pytestmark = pytest.mark.worker
 
 VISIBILITY_TIMEOUT = "5"
-TXN_HEADER = ["txn_id", "account_number", "customer_key", "occurred_at", "amount", "currency", "direction", "channel",
-              "txn_type"]
+TXN_HEADER = ["txn_id", "account_number", "customer_key", "occurred_at", "amount", "currency", "direction", "channel", "txn_type"]
 
 
 def wait_for(condition, what, timeout=120, interval=0.1):
@@ -37,8 +36,10 @@ def wait_for(condition, what, timeout=120, interval=0.1):
 def succeeded_run(load):
     """The load's JobRun once it has succeeded: the load is marked loaded inside the job, and
     its run is closed a moment later, as the job returns."""
-    return wait_for(lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
-                    f"job run #{load.job_run_id} to succeed")
+    return wait_for(
+        lambda: JobRun.objects.filter(pk=load.job_run_id, status=JobRun.Status.SUCCEEDED).first(),
+        f"job run #{load.job_run_id} to succeed",
+    )
 
 
 def upload(actor, feed, content):
@@ -50,6 +51,7 @@ def finished(load):
     def check():
         load.refresh_from_db()
         return load if load.status not in (FeedLoad.Status.QUEUED, FeedLoad.Status.RUNNING) else None
+
     return wait_for(check, f"feed load #{load.pk} to finish")
 
 
@@ -62,16 +64,34 @@ def media(settings, tmp_path):
 def customers_and_accounts(org, n):
     """Customer and holdings feeds for n customers, each with one account."""
     ids = [resident_id(f"11010519800101{i:03d}") for i in range(n)]
-    customers = csv_bytes(CUSTOMER_HEADER, [customer_row(f"K{i}", name=f"客户{i}", id_number=ids[i],
-                                                         phone=f"1391234{i:04d}") for i in range(n)])
-    holdings = csv_bytes(["account_number", "customer_key", "product_code", "currency", "balance"],
-                         [[f"62{i:06d}", f"K{i}", "DD-CNY", "CNY", f"{i}.50"] for i in range(n)])
+    customers = csv_bytes(
+        CUSTOMER_HEADER, [customer_row(f"K{i}", name=f"客户{i}", id_number=ids[i], phone=f"1391234{i:04d}") for i in range(n)]
+    )
+    holdings = csv_bytes(
+        ["account_number", "customer_key", "product_code", "currency", "balance"],
+        [[f"62{i:06d}", f"K{i}", "DD-CNY", "CNY", f"{i}.50"] for i in range(n)],
+    )
     return customers, holdings
 
 
 def transactions(n, customers, amount="10.00"):
-    return csv_bytes(TXN_HEADER, [[f"T{i}", f"62{i % customers:06d}", f"K{i % customers}", "2026-11-20 10:00:00+08:00",
-                                   amount, "CNY", "C", "online", "transfer"] for i in range(n)])
+    return csv_bytes(
+        TXN_HEADER,
+        [
+            [
+                f"T{i}",
+                f"62{i % customers:06d}",
+                f"K{i % customers}",
+                "2026-11-20 10:00:00+08:00",
+                amount,
+                "CNY",
+                "C",
+                "online",
+                "transfer",
+            ]
+            for i in range(n)
+        ],
+    )
 
 
 def test_customer_feed_matching_holdings_and_transactions_end_to_end(celery_worker_factory, org, media):
@@ -128,9 +148,13 @@ def test_a_worker_killed_while_staging_then_rerun_loads_every_row_once(celery_wo
     fast.stop()
 
     load = upload(org.admin, "transactions", transactions(1000, 10))
-    load, at_kill = kill_and_rerun(celery_worker_factory, media, load,
-                                   lambda run: 0 < run.counts.get("read", 0) < 1000,
-                                   lambda: not Transaction.objects.exists())
+    load, at_kill = kill_and_rerun(
+        celery_worker_factory,
+        media,
+        load,
+        lambda run: 0 < run.counts.get("read", 0) < 1000,
+        lambda: not Transaction.objects.exists(),
+    )
     assert 0 < at_kill.counts["read"] < 1000
     assert (load.status, load.rows_read, load.rows_loaded) == (FeedLoad.Status.LOADED, 1000, 1000)
     per_id = Transaction.objects.values("source_txn_id").annotate(n=Count("id"))
@@ -149,14 +173,19 @@ def test_a_worker_killed_before_the_load_commits_leaves_production_untouched(cel
 
     # A corrected re-delivery; the worker dies after staging, inside the transaction that replaces the day.
     load = upload(org.admin, "transactions", transactions(400, 10, amount="2.00"))
+
     def first_delivery_only():
         # At the kill, production still holds the first delivery only: the replacing transaction never committed.
         assert set(Transaction.objects.values_list("amount", flat=True).distinct()) == {1}
         assert Transaction.objects.count() == 300
 
-    load, at_kill = kill_and_rerun(celery_worker_factory, media, load,
-                                   lambda run: run.progress_total and run.progress_done == run.progress_total // 2,
-                                   first_delivery_only)
+    load, at_kill = kill_and_rerun(
+        celery_worker_factory,
+        media,
+        load,
+        lambda run: run.progress_total and run.progress_done == run.progress_total // 2,
+        first_delivery_only,
+    )
     assert at_kill.counts["read"] == 400
     # ...and after the rerun it holds the corrected delivery, each row exactly once.
     assert (load.status, load.rows_loaded) == (FeedLoad.Status.LOADED, 400)

@@ -41,6 +41,7 @@ def _english():
 
 # --- helpers ---------------------------------------------------------------------------------
 
+
 def upload(name, content, encoding="utf-8"):
     if isinstance(content, str):
         content = content.encode(encoding)
@@ -53,8 +54,11 @@ def stage(org, kind, content, name="file.csv", actor=None, bank=None, encoding="
 
 def business_counts():
     return {
-        "branches": Branch.objects.count(), "staff": Staff.objects.count(), "holidays": Holiday.objects.count(),
-        "bank_codes": BankCode.objects.count(), "groups": Staff.groups.through.objects.count(),
+        "branches": Branch.objects.count(),
+        "staff": Staff.objects.count(),
+        "holidays": Holiday.objects.count(),
+        "bank_codes": BankCode.objects.count(),
+        "groups": Staff.groups.through.objects.count(),
     }
 
 
@@ -94,13 +98,18 @@ def paths_are_consistent(bank):
 
 # --- the happy path --------------------------------------------------------------------------
 
+
 def test_branch_file_stages_without_writing_then_applies_parents_first(org):
     before = business_counts()
     # The child row comes before its parent's row: apply must still create the parent first.
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-SZ-1,福田支行,A-SZ,sub_branch,CN,Asia/Shanghai\n"
-                  + "A-SZ,深圳分行,A-CN,branch,CN,Asia/Shanghai\n"
-                  + "A-MAN,Manchester,A-GB,branch,GB,Europe/London\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-SZ-1,福田支行,A-SZ,sub_branch,CN,Asia/Shanghai\n"
+        + "A-SZ,深圳分行,A-CN,branch,CN,Asia/Shanghai\n"
+        + "A-MAN,Manchester,A-GB,branch,GB,Europe/London\n",
+    )
     assert batch.status == ImportBatch.Status.VALIDATED, batch.error
     assert (batch.total_rows, batch.valid_rows, batch.invalid_rows) == (3, 3, 0)
     assert services.planned_counts(batch) == {"create": 3, "update": 0, "unchanged": 0}
@@ -118,16 +127,18 @@ def test_branch_file_stages_without_writing_then_applies_parents_first(org):
     assert entry.actor == org.admin
     assert (entry.detail["created"], entry.detail["updated"], entry.detail["unchanged"]) == (3, 0, 0)
     # Each created branch has its own field-level entry from the save() safety net, naming the admin.
-    created = AuditLog.objects.filter(action=AuditLog.Action.CREATE, object_type="sysadmin.branch",
-                                      object_repr__startswith="A-")
+    created = AuditLog.objects.filter(action=AuditLog.Action.CREATE, object_type="sysadmin.branch", object_repr__startswith="A-")
     assert created.filter(actor=org.admin).count() == 3
 
 
 def test_staff_import_creates_accounts_without_a_password_and_with_roles(org):
-    batch = stage(org, "staff",
-                  "username,name_local,branch_code,employee_no,email,roles,language,status\n"
-                  "new.mgr,新经理,A-SH,E900,New.Mgr@EXAMPLE.com,customer_manager,en,active\n"
-                  "new.admin,新管理员,A-HO,E901,,\"system_admin, auditor\",zh-hans,\n")
+    batch = stage(
+        org,
+        "staff",
+        "username,name_local,branch_code,employee_no,email,roles,language,status\n"
+        "new.mgr,新经理,A-SH,E900,New.Mgr@EXAMPLE.com,customer_manager,en,active\n"
+        'new.admin,新管理员,A-HO,E901,,"system_admin, auditor",zh-hans,\n',
+    )
     assert batch.valid_rows == 2, row_errors(batch)
     services.apply_batch(batch, org.admin)
     manager = Staff.objects.get(username="new.mgr")
@@ -139,32 +150,36 @@ def test_staff_import_creates_accounts_without_a_password_and_with_roles(org):
     admin = Staff.objects.get(username="new.admin")
     assert sorted(admin.groups.values_list("name", flat=True)) == ["auditor", "system_admin"]
     assert admin.is_staff  # the system_admin role opens Django admin
-    assert AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(admin.pk),
-                                   changes__has_key="roles").exists()
+    assert AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(admin.pk), changes__has_key="roles").exists()
     # The same file again changes nothing (the normalised e-mail and the role set compare equal).
-    again = stage(org, "staff",
-                  "username,name_local,branch_code,employee_no,email,roles,language,status\n"
-                  "new.mgr,新经理,A-SH,E900,New.Mgr@EXAMPLE.com,customer_manager,en,active\n"
-                  "new.admin,新管理员,A-HO,E901,,\"system_admin, auditor\",zh-hans,\n")
+    again = stage(
+        org,
+        "staff",
+        "username,name_local,branch_code,employee_no,email,roles,language,status\n"
+        "new.mgr,新经理,A-SH,E900,New.Mgr@EXAMPLE.com,customer_manager,en,active\n"
+        'new.admin,新管理员,A-HO,E901,,"system_admin, auditor",zh-hans,\n',
+    )
     again = services.apply_batch(again, org.admin)
     assert (again.created_count, again.updated_count, again.unchanged_count) == (0, 0, 2)
 
 
 def test_bank_codes_and_holidays_import(org):
-    codes = stage(org, "bank_codes", "code,name,bic,country\n"
-                                     "104100000004,中国银行,BKCHCNBJ,CN\n"
-                                     "BARC,Barclays,BARCGB22,CN\n")
+    codes = stage(org, "bank_codes", "code,name,bic,country\n104100000004,中国银行,BKCHCNBJ,CN\nBARC,Barclays,BARCGB22,CN\n")
     assert row_errors(codes) == {(3, "bic"): "The BIC BARCGB22 is of country GB, not CN."}
     services.apply_batch(codes, org.admin)
     assert list(BankCode.objects.filter(bank=org.bank_a).values_list("code", flat=True)) == ["104100000004"]
 
-    holidays = stage(org, "holidays", "date,name,country,branch_code\n"
-                                      "2026-10-01,国庆节,CN,\n"
-                                      "2026/12/28,Boxing Day,,A-LDN\n"
-                                      "2026-12-25,Christmas,CN,A-LDN\n"
-                                      "2026-05-01,劳动节,,\n"
-                                      "2026-10-01,National Day again,cn,\n"
-                                      "2026-02-30,Nonsense,CN,\n")
+    holidays = stage(
+        org,
+        "holidays",
+        "date,name,country,branch_code\n"
+        "2026-10-01,国庆节,CN,\n"
+        "2026/12/28,Boxing Day,,A-LDN\n"
+        "2026-12-25,Christmas,CN,A-LDN\n"
+        "2026-05-01,劳动节,,\n"
+        "2026-10-01,National Day again,cn,\n"
+        "2026-02-30,Nonsense,CN,\n",
+    )
     errors = row_errors(holidays)
     assert errors[(4, "country")] == "Branch A-LDN is in GB, not CN."
     assert errors[(5, "country")] == "Give a country, or a branch code for one branch's own holiday."
@@ -179,19 +194,20 @@ def test_bank_codes_and_holidays_import(org):
 
 
 def test_xlsx_with_chinese_headers_and_typed_cells_is_read(org):
-    content = xlsx_bytes([
-        ["机构代码", "机构名称", "上级机构代码", "国家/地区", "时区", "工作日", "是否启用"],
-        ["A-GZ", "广州分行", "A-CN", "CN", "Asia/Shanghai", 123456, True],  # numbers and booleans as typed cells
-        [None, None, None, None, None, None, None],  # blank rows are skipped, row numbers stay the sheet's
-        ["A-GZ-1", "天河支行", "A-GZ", "cn", "asia/shanghai", "12345", "否"],
-    ])
+    content = xlsx_bytes(
+        [
+            ["机构代码", "机构名称", "上级机构代码", "国家/地区", "时区", "工作日", "是否启用"],
+            ["A-GZ", "广州分行", "A-CN", "CN", "Asia/Shanghai", 123456, True],  # numbers and booleans as typed cells
+            [None, None, None, None, None, None, None],  # blank rows are skipped, row numbers stay the sheet's
+            ["A-GZ-1", "天河支行", "A-GZ", "cn", "asia/shanghai", "12345", "否"],
+        ]
+    )
     batch = stage(org, "branches", content, name="分行.xlsx")
     assert batch.valid_rows == 2, (batch.error, row_errors(batch))
     assert sorted(batch.rows.values_list("row_number", flat=True)) == [2, 4]
     services.apply_batch(batch, org.admin)
     gz1 = Branch.objects.get(bank=org.bank_a, code="A-GZ-1")
-    assert (gz1.country.code, gz1.timezone, gz1.is_active, gz1.parent.working_week) == ("CN", "Asia/Shanghai", False,
-                                                                                         "123456")
+    assert (gz1.country.code, gz1.timezone, gz1.is_active, gz1.parent.working_week) == ("CN", "Asia/Shanghai", False, "123456")
 
 
 def test_gb18030_csv_is_accepted(org):
@@ -233,8 +249,12 @@ def test_template_files_hold_the_header_of_each_kind(org, client):
         header = [cell.value for cell in workbook.worksheets[0][1]]
         assert header == [column.key for column in spec.columns]
         # An empty template uploaded as it is: rejected for having no data rows, not for its header.
-        batch = stage(org, kind, b"".join(client.get(reverse("sysadmin:import_template", args=[kind])).streaming_content),
-                      name=f"{kind}.xlsx")
+        batch = stage(
+            org,
+            kind,
+            b"".join(client.get(reverse("sysadmin:import_template", args=[kind])).streaming_content),
+            name=f"{kind}.xlsx",
+        )
         assert_rejected(batch, "no data rows")
 
 
@@ -253,16 +273,19 @@ def docx_bytes():
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("name,content,reason", [
-    ("branches.xlsx", PNG, "This is a PNG image, not a spreadsheet"),
-    ("branches.csv", PDF, "This is a PDF document, not a spreadsheet"),
-    ("branches.xls", XLS, "Excel 97-2003 (.xls)"),
-    ("branches.xlsx", docx_bytes(), "This is a Word document, not an XLSX workbook"),
-    ("branches.xlsx", b"PK\x03\x04 truncated", "damaged"),
-    ("branches.csv", b"code,name\x00\x01\x02\x00\x00", "binary file"),
-    ("branches.csv", "code,name\n".encode("utf-16"), "UTF-16"),
-    ("branches.csv", b"", "empty"),
-])
+@pytest.mark.parametrize(
+    "name,content,reason",
+    [
+        ("branches.xlsx", PNG, "This is a PNG image, not a spreadsheet"),
+        ("branches.csv", PDF, "This is a PDF document, not a spreadsheet"),
+        ("branches.xls", XLS, "Excel 97-2003 (.xls)"),
+        ("branches.xlsx", docx_bytes(), "This is a Word document, not an XLSX workbook"),
+        ("branches.xlsx", b"PK\x03\x04 truncated", "damaged"),
+        ("branches.csv", b"code,name\x00\x01\x02\x00\x00", "binary file"),
+        ("branches.csv", "code,name\n".encode("utf-16"), "UTF-16"),
+        ("branches.csv", b"", "empty"),
+    ],
+)
 def test_files_that_are_not_spreadsheets_are_rejected_by_content(org, name, content, reason):
     before = business_counts()
     batch = stage(org, "branches", content, name=name)
@@ -274,11 +297,14 @@ def test_files_that_are_not_spreadsheets_are_rejected_by_content(org, name, cont
     assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, detail__step="rejected").count() == 1
 
 
-@pytest.mark.parametrize("content", [
-    "code,name_local,country,timezone\nA-X,José Müller,CN,Asia/Shanghai\n".encode("latin-1"),
-    "code,name_local,country,timezone\nA-X,ﾃｽﾄ,CN,Asia/Shanghai\n".encode("shift_jis"),
-    b"code,name_local,country,timezone\nA-X,\x80\x80,CN,Asia/Shanghai\n",
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "code,name_local,country,timezone\nA-X,José Müller,CN,Asia/Shanghai\n".encode("latin-1"),
+        "code,name_local,country,timezone\nA-X,ﾃｽﾄ,CN,Asia/Shanghai\n".encode("shift_jis"),
+        b"code,name_local,country,timezone\nA-X,\x80\x80,CN,Asia/Shanghai\n",
+    ],
+)
 def test_csv_in_another_encoding_is_rejected(org, content):
     before = business_counts()
     batch = stage(org, "branches", content)
@@ -288,14 +314,21 @@ def test_csv_in_another_encoding_is_rejected(org, content):
 
 def test_missing_unknown_and_repeated_columns_reject_the_file(org):
     before = business_counts()
-    assert_rejected(stage(org, "branches", "code,name_local\nA-X,X\n"),
-                    "Required columns are missing: country (国家/地区), timezone (时区).")
-    assert_rejected(stage(org, "branches", "code,name_local,country,timezone,colour\nA-X,X,CN,Asia/Shanghai,red\n"),
-                    "Unknown columns: E: colour")
-    assert_rejected(stage(org, "branches", "code,机构代码,name_local,country,timezone\nA,B,X,CN,Asia/Shanghai\n"),
-                    "The column code appears twice (columns A and B)")
-    assert_rejected(stage(org, "branches", "code,name_local,country,timezone\nA-X,X,CN,Asia/Shanghai,extra\n"),
-                    "Row 2 has a value in column E, which has no column name")
+    assert_rejected(
+        stage(org, "branches", "code,name_local\nA-X,X\n"), "Required columns are missing: country (国家/地区), timezone (时区)."
+    )
+    assert_rejected(
+        stage(org, "branches", "code,name_local,country,timezone,colour\nA-X,X,CN,Asia/Shanghai,red\n"),
+        "Unknown columns: E: colour",
+    )
+    assert_rejected(
+        stage(org, "branches", "code,机构代码,name_local,country,timezone\nA,B,X,CN,Asia/Shanghai\n"),
+        "The column code appears twice (columns A and B)",
+    )
+    assert_rejected(
+        stage(org, "branches", "code,name_local,country,timezone\nA-X,X,CN,Asia/Shanghai,extra\n"),
+        "Row 2 has a value in column E, which has no column name",
+    )
     assert_rejected(stage(org, "branches", "code,name_local,country,timezone\n"), "no data rows")
     assert business_counts() == before
 
@@ -317,8 +350,9 @@ def test_row_limit_parameter_rejects_large_files(org):
 
 def xlsx_with_sheet_xml(transform):
     """A real workbook whose first sheet's XML went through `transform(bytes) -> bytes`."""
-    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["code", "name_local", "country", "timezone"],
-                                                    ["A-X", "X", "CN", "Asia/Shanghai"]])))
+    source = zipfile.ZipFile(
+        io.BytesIO(xlsx_bytes([["code", "name_local", "country", "timezone"], ["A-X", "X", "CN", "Asia/Shanghai"]]))
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for info in source.infolist():
@@ -345,7 +379,7 @@ def test_zip_bomb_xlsx_is_rejected_before_it_expands(org):
 
 def test_xlsx_with_xml_entities_is_refused(org):
     """A "billion laughs" sheet: entity declarations are refused by the XML parser (defusedxml)."""
-    doctype = (b'<!DOCTYPE worksheet [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>')
+    doctype = b'<!DOCTYPE worksheet [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
 
     def add_entities(data):
         head, _sep, rest = data.partition(b"?>")
@@ -365,12 +399,17 @@ def test_xlsx_that_expands_beyond_the_limit_is_rejected(org, settings):
 
 # --- row-level errors --------------------------------------------------------------------------
 
+
 def test_duplicate_keys_flag_every_copy_and_only_valid_rows_are_applied(org):
     before = business_counts()
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-DUP,One,A-CN,branch,CN,Asia/Shanghai\n"
-                  + "A-OK,Fine,A-CN,branch,CN,Asia/Shanghai\n"
-                  + "A-DUP,Two,A-CN,branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-DUP,One,A-CN,branch,CN,Asia/Shanghai\n"
+        + "A-OK,Fine,A-CN,branch,CN,Asia/Shanghai\n"
+        + "A-DUP,Two,A-CN,branch,CN,Asia/Shanghai\n",
+    )
     errors = row_errors(batch)
     assert set(errors) == {(2, "code"), (4, "code")}
     assert errors[(2, "code")] == "Branch code A-DUP appears more than once in this file (rows 2, 4)."
@@ -383,17 +422,23 @@ def test_duplicate_keys_flag_every_copy_and_only_valid_rows_are_applied(org):
 
 def test_unknown_parent_and_rows_that_depend_on_an_invalid_row(org):
     before = business_counts()
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-ORPHAN,X,A-NOWHERE,branch,CN,Asia/Shanghai\n"
-                  + "A-BAD,Bad zone,A-CN,branch,CN,Mars/Olympus\n"
-                  + "A-CHILD,Child,A-BAD,sub_branch,CN,Asia/Shanghai\n"
-                  + "A-GRANDCHILD,Grandchild,A-CHILD,sub_branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-ORPHAN,X,A-NOWHERE,branch,CN,Asia/Shanghai\n"
+        + "A-BAD,Bad zone,A-CN,branch,CN,Mars/Olympus\n"
+        + "A-CHILD,Child,A-BAD,sub_branch,CN,Asia/Shanghai\n"
+        + "A-GRANDCHILD,Grandchild,A-CHILD,sub_branch,CN,Asia/Shanghai\n",
+    )
     errors = row_errors(batch)
-    assert errors[(2, "parent_code")] == ("Unknown parent branch code A-NOWHERE: it is neither a branch of this bank "
-                                          "nor a row of this file.")
+    assert errors[(2, "parent_code")] == (
+        "Unknown parent branch code A-NOWHERE: it is neither a branch of this bank nor a row of this file."
+    )
     assert "Mars/Olympus is not a time zone of the tz database" in errors[(3, "timezone")]
-    assert errors[(4, "parent_code")] == "The parent branch A-BAD is new in this file, but its row 3 has errors; " \
-                                         "fix that row first."
+    assert (
+        errors[(4, "parent_code")] == "The parent branch A-BAD is new in this file, but its row 3 has errors; fix that row first."
+    )
     assert "A-CHILD is new in this file, but its row 4 has errors" in errors[(5, "parent_code")]
     assert batch.valid_rows == 0
     with pytest.raises(services.ApplyError, match="no valid rows"):
@@ -403,11 +448,15 @@ def test_unknown_parent_and_rows_that_depend_on_an_invalid_row(org):
 
 def test_cycles_in_the_file_and_against_the_existing_tree(org):
     before = business_counts()
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-P,P,A-Q,branch,CN,Asia/Shanghai\n"
-                  + "A-Q,Q,A-P,branch,CN,Asia/Shanghai\n"
-                  + "A-CN,China,A-SH-1,region,CN,Asia/Shanghai\n"
-                  + "A-SELF,Self,A-SELF,branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-P,P,A-Q,branch,CN,Asia/Shanghai\n"
+        + "A-Q,Q,A-P,branch,CN,Asia/Shanghai\n"
+        + "A-CN,China,A-SH-1,region,CN,Asia/Shanghai\n"
+        + "A-SELF,Self,A-SELF,branch,CN,Asia/Shanghai\n",
+    )
     errors = row_errors(batch)
     assert errors[(2, "parent_code")] == "This would make a cycle in the branch tree: A-P → A-Q → A-P."
     assert errors[(3, "parent_code")] == "This would make a cycle in the branch tree: A-Q → A-P → A-Q."
@@ -423,9 +472,11 @@ def test_cycles_in_the_file_and_against_the_existing_tree(org):
 def test_a_row_that_turns_invalid_keeps_its_place_and_can_close_a_cycle(org):
     # A-CN under its own child A-SH is only fine if A-SH moves away; A-SH's row is bad,
     # so A-SH stays under A-CN and A-CN's move would close a cycle: both rows refused.
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-CN,China,A-SH,region,CN,Asia/Shanghai\n"
-                  + "A-SH,Shanghai,A-HO,branch,CN,Europe/London\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER + "A-CN,China,A-SH,region,CN,Asia/Shanghai\n" + "A-SH,Shanghai,A-HO,branch,CN,Europe/London\n",
+    )
     errors = row_errors(batch)
     assert "is not a time zone of CN" in errors[(3, "timezone")]
     assert "cycle in the branch tree" in errors[(2, "parent_code")]
@@ -433,13 +484,18 @@ def test_a_row_that_turns_invalid_keeps_its_place_and_can_close_a_cycle(org):
 
 def test_time_zone_must_exist_and_belong_to_the_country(org):
     before = business_counts()
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-T1,X,A-CN,branch,CN,Asia/Shanghia\n"
-                  + "A-T2,X,A-CN,branch,CN,Europe/London\n"
-                  + "A-T3,X,A-CN,branch,ZZ,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-T1,X,A-CN,branch,CN,Asia/Shanghia\n"
+        + "A-T2,X,A-CN,branch,CN,Europe/London\n"
+        + "A-T3,X,A-CN,branch,ZZ,Asia/Shanghai\n",
+    )
     errors = row_errors(batch)
-    assert errors[(2, "timezone")] == ("Asia/Shanghia is not a time zone of the tz database "
-                                       "(for example Asia/Shanghai, Europe/London).")
+    assert errors[(2, "timezone")] == (
+        "Asia/Shanghia is not a time zone of the tz database (for example Asia/Shanghai, Europe/London)."
+    )
     assert errors[(3, "timezone")] == "Europe/London is not a time zone of CN; use one of: Asia/Shanghai, Asia/Urumqi."
     assert errors[(4, "country")] == "ZZ is not an ISO 3166 country code (for example CN, GB, HK)."
     assert business_counts() == before
@@ -454,17 +510,21 @@ def test_changing_only_the_country_checks_the_kept_time_zone(org):
 
 def test_staff_rows_are_checked_against_the_bank(org):
     before = business_counts()
-    batch = stage(org, "staff", "username,name_local,branch_code,employee_no,email,phone,roles,language\n"
-                                "b.admin,抢号,A-SH,,,,,\n"                       # another bank's user
-                                "n.one,一,A-NOWHERE,,,,,\n"                      # unknown branch
-                                "n.two,二,A-SH,,not-an-email,,,\n"
-                                "n.three,三,A-SH,,,,\"customer_manager,wizard\",\n"
-                                "n.four,四,A-SH,,,,,klingon\n"
-                                "n.five,五,A-SH,E1,,,,\n"
-                                "n.six,六,A-SH,E1,,,,\n"
-                                "bad name!,七,A-SH,,,,,\n"
-                                "a.admin,我自己,A-HO,,,,,\n"                     # the importer's own account
-                                "n.eight,八,A-SH,,,call me,,\n")
+    batch = stage(
+        org,
+        "staff",
+        "username,name_local,branch_code,employee_no,email,phone,roles,language\n"
+        "b.admin,抢号,A-SH,,,,,\n"  # another bank's user
+        "n.one,一,A-NOWHERE,,,,,\n"  # unknown branch
+        "n.two,二,A-SH,,not-an-email,,,\n"
+        'n.three,三,A-SH,,,,"customer_manager,wizard",\n'
+        "n.four,四,A-SH,,,,,klingon\n"
+        "n.five,五,A-SH,E1,,,,\n"
+        "n.six,六,A-SH,E1,,,,\n"
+        "bad name!,七,A-SH,,,,,\n"
+        "a.admin,我自己,A-HO,,,,,\n"  # the importer's own account
+        "n.eight,八,A-SH,,,call me,,\n",
+    )
     errors = row_errors(batch)
     assert errors[(2, "username")] == "The user name b.admin is taken by an account outside this bank."
     assert errors[(3, "branch_code")] == "Unknown branch code A-NOWHERE: no branch of this bank has it."
@@ -489,9 +549,11 @@ def test_employee_number_of_another_user_is_refused(org):
 
 # --- idempotency and updates ---------------------------------------------------------------------
 
+
 def test_the_same_file_twice_changes_nothing_more(org):
-    content = (BRANCH_HEADER + "A-CD,成都分行,A-CN,branch,CN,Asia/Shanghai\n"
-               + "A-CD-1,高新支行,A-CD,sub_branch,CN,Asia/Shanghai\n")
+    content = (
+        BRANCH_HEADER + "A-CD,成都分行,A-CN,branch,CN,Asia/Shanghai\n" + "A-CD-1,高新支行,A-CD,sub_branch,CN,Asia/Shanghai\n"
+    )
     first = services.apply_batch(stage(org, "branches", content), org.admin)
     assert first.created_count == 2
     audit_before = AuditLog.objects.exclude(action__in=[AuditLog.Action.IMPORT]).count()
@@ -512,16 +574,26 @@ def test_the_same_file_twice_changes_nothing_more(org):
 
 
 def test_a_corrected_re_upload_updates_the_rows(org):
-    services.apply_batch(stage(org, "branches", BRANCH_HEADER
-                               + "A-XM,厦门分行,A-CN,branch,CN,Asia/Shanghai\n"
-                               + "A-XM-1,思明支行,A-XM,sub_branch,CN,Asia/Shanghai\n"), org.admin)
-    corrected = stage(org, "branches", BRANCH_HEADER
-                      + "A-XM,厦门分行,A-CN,branch,CN,Asia/Shanghai\n"
-                      + "A-XM-1,思明支行（新）,A-SH,sub_branch,CN,Asia/Urumqi\n")
+    services.apply_batch(
+        stage(
+            org,
+            "branches",
+            BRANCH_HEADER + "A-XM,厦门分行,A-CN,branch,CN,Asia/Shanghai\n" + "A-XM-1,思明支行,A-XM,sub_branch,CN,Asia/Shanghai\n",
+        ),
+        org.admin,
+    )
+    corrected = stage(
+        org,
+        "branches",
+        BRANCH_HEADER + "A-XM,厦门分行,A-CN,branch,CN,Asia/Shanghai\n" + "A-XM-1,思明支行（新）,A-SH,sub_branch,CN,Asia/Urumqi\n",
+    )
     row = corrected.rows.get(row_number=3)
     assert row.action == "update"
-    assert row.changes == {"name_local": ["思明支行", "思明支行（新）"], "parent_code": ["A-XM", "A-SH"],
-                           "timezone": ["Asia/Shanghai", "Asia/Urumqi"]}
+    assert row.changes == {
+        "name_local": ["思明支行", "思明支行（新）"],
+        "parent_code": ["A-XM", "A-SH"],
+        "timezone": ["Asia/Shanghai", "Asia/Urumqi"],
+    }
     corrected = services.apply_batch(corrected, org.admin)
     assert (corrected.created_count, corrected.updated_count, corrected.unchanged_count) == (0, 1, 1)
     moved = Branch.objects.get(bank=org.bank_a, code="A-XM-1")
@@ -535,27 +607,35 @@ def test_a_corrected_re_upload_updates_the_rows(org):
 def test_moving_subtrees_keeps_every_materialised_path_right(org):
     # A-CN moves below A-GB and, in the same file, A-SH moves below A-LDN (which is below A-GB):
     # whatever the order, every path must end up equal to its parent's path plus its id.
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-SH,上海,A-LDN,branch,GB,Europe/London\n"
-                  + "A-CN,中国,A-GB,region,CN,Asia/Shanghai\n")
+    batch = stage(
+        org, "branches", BRANCH_HEADER + "A-SH,上海,A-LDN,branch,GB,Europe/London\n" + "A-CN,中国,A-GB,region,CN,Asia/Shanghai\n"
+    )
     assert batch.valid_rows == 2, row_errors(batch)
     services.apply_batch(batch, org.admin)
     assert paths_are_consistent(org.bank_a)
     assert set(Branch.objects.subtree(Branch.objects.get(code="A-LDN")).values_list("code", flat=True)) == {
-        "A-LDN", "A-SH", "A-SH-1"}
+        "A-LDN",
+        "A-SH",
+        "A-SH-1",
+    }
 
 
 def test_a_parent_read_before_a_move_is_read_again_after_it(org):
     # Rows 2 and 4 hang new branches below A-SH; row 3 moves A-SH's ancestor A-CN in between.
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-NEW1,新一,A-SH,sub_branch,CN,Asia/Shanghai\n"
-                  + "A-CN,中国,A-GB,region,CN,Asia/Shanghai\n"
-                  + "A-NEW2,新二,A-SH,sub_branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER
+        + "A-NEW1,新一,A-SH,sub_branch,CN,Asia/Shanghai\n"
+        + "A-CN,中国,A-GB,region,CN,Asia/Shanghai\n"
+        + "A-NEW2,新二,A-SH,sub_branch,CN,Asia/Shanghai\n",
+    )
     assert batch.valid_rows == 3, row_errors(batch)
     services.apply_batch(batch, org.admin)
     assert paths_are_consistent(org.bank_a)
-    assert {"A-NEW1", "A-NEW2", "A-SH"} <= set(Branch.objects.subtree(Branch.objects.get(code="A-GB"))
-                                               .values_list("code", flat=True))
+    assert {"A-NEW1", "A-NEW2", "A-SH"} <= set(
+        Branch.objects.subtree(Branch.objects.get(code="A-GB")).values_list("code", flat=True)
+    )
 
 
 def test_empty_cells_keep_the_current_values(org):
@@ -578,19 +658,20 @@ def test_apply_revalidates_against_the_database_of_that_moment(org):
 
 
 def test_a_failing_apply_writes_nothing_and_marks_the_batch_failed(org):
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-F1,One,A-CN,branch,CN,Asia/Shanghai\n"
-                  + "A-F2,Two,A-CN,branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org, "branches", BRANCH_HEADER + "A-F1,One,A-CN,branch,CN,Asia/Shanghai\n" + "A-F2,Two,A-CN,branch,CN,Asia/Shanghai\n"
+    )
     # Another session creates A-F2 between the check and the insert: the unique constraint
     # stops the apply, and A-F1 (already saved in the transaction) is rolled back with it.
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("CREATE FUNCTION pg_temp.f2() RETURNS trigger AS $$ BEGIN "
-                       "IF NEW.code = 'A-F2' THEN RAISE EXCEPTION 'simulated storage failure'; END IF; "
-                       "RETURN NEW; END $$ LANGUAGE plpgsql")
-        cursor.execute("CREATE TRIGGER fail_f2 BEFORE INSERT ON sysadmin_branch FOR EACH ROW "
-                       "EXECUTE FUNCTION pg_temp.f2()")
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.f2() RETURNS trigger AS $$ BEGIN "
+            "IF NEW.code = 'A-F2' THEN RAISE EXCEPTION 'simulated storage failure'; END IF; "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute("CREATE TRIGGER fail_f2 BEFORE INSERT ON sysadmin_branch FOR EACH ROW EXECUTE FUNCTION pg_temp.f2()")
     before = business_counts()
     with pytest.raises(services.ApplyError, match="nothing was written: simulated storage failure"):
         services.apply_batch(batch, org.admin)
@@ -604,6 +685,7 @@ def test_a_failing_apply_writes_nothing_and_marks_the_batch_failed(org):
 
 
 # --- scope and permissions ---------------------------------------------------------------------------
+
 
 def test_services_refuse_other_banks_and_users_without_the_permission(org):
     with pytest.raises(PermissionDenied):
@@ -629,8 +711,12 @@ def test_other_banks_batches_answer_404_and_others_403(org, client):
     assert client.post(reverse("sysadmin:import_apply", args=[batch.pk])).status_code == 404
     assert not Branch.objects.filter(code="A-Z").exists()
     client.force_login(org.manager)
-    for url in (reverse("sysadmin:import_list"), reverse("sysadmin:import_upload"),
-                reverse("sysadmin:import_detail", args=[batch.pk]), reverse("sysadmin:import_template", args=["staff"])):
+    for url in (
+        reverse("sysadmin:import_list"),
+        reverse("sysadmin:import_upload"),
+        reverse("sysadmin:import_detail", args=[batch.pk]),
+        reverse("sysadmin:import_template", args=["staff"]),
+    ):
         assert client.get(url).status_code == 403
     client.logout()
     response = client.get(reverse("sysadmin:import_upload"))
@@ -639,15 +725,14 @@ def test_other_banks_batches_answer_404_and_others_403(org, client):
 
 # --- pages ------------------------------------------------------------------------------------------------
 
+
 def test_upload_detail_errors_and_apply_pages(org, client, django_assert_max_num_queries):
     client.force_login(org.admin)
     client.cookies["django_language"] = "en"
     page = client.get(reverse("sysadmin:import_upload"))
     assert page.status_code == 200 and 'name="bank"' not in page.content.decode()  # own bank only
-    content = (BRANCH_HEADER + "A-NJ,南京分行,A-CN,branch,CN,Asia/Shanghai\n"
-               + "A-NJ-1,鼓楼支行,A-NJ,sub_branch,CN,Europe/Paris\n")
-    response = client.post(reverse("sysadmin:import_upload"),
-                           {"kind": "branches", "file": upload("nanjing.csv", content)})
+    content = BRANCH_HEADER + "A-NJ,南京分行,A-CN,branch,CN,Asia/Shanghai\n" + "A-NJ-1,鼓楼支行,A-NJ,sub_branch,CN,Europe/Paris\n"
+    response = client.post(reverse("sysadmin:import_upload"), {"kind": "branches", "file": upload("nanjing.csv", content)})
     batch = ImportBatch.objects.get(original_name="nanjing.csv")
     assert response.status_code == 302 and response["Location"] == reverse("sysadmin:import_detail", args=[batch.pk])
     assert batch.bank == org.bank_a and batch.uploaded_by == org.admin
@@ -662,8 +747,12 @@ def test_upload_detail_errors_and_apply_pages(org, client, django_assert_max_num
     sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).worksheets[0]
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert rows[0] == ["Row", "Column", "Value", "Reason"]
-    assert rows[1] == [3, "timezone", "Europe/Paris", "Europe/Paris is not a time zone of CN; use one of: "
-                                                      "Asia/Shanghai, Asia/Urumqi."]
+    assert rows[1] == [
+        3,
+        "timezone",
+        "Europe/Paris",
+        "Europe/Paris is not a time zone of CN; use one of: Asia/Shanghai, Asia/Urumqi.",
+    ]
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, object_type="sysadmin.importbatch").exists()
 
     response = client.post(reverse("sysadmin:import_apply", args=[batch.pk]), follow=True)
@@ -674,16 +763,16 @@ def test_upload_detail_errors_and_apply_pages(org, client, django_assert_max_num
     assert 'id="import-apply"' not in html  # applied: no second button
 
     # A rejected upload lands on its page with the reason.
-    response = client.post(reverse("sysadmin:import_upload"),
-                           {"kind": "staff", "file": upload("photo.xlsx", PNG)}, follow=True)
+    response = client.post(reverse("sysadmin:import_upload"), {"kind": "staff", "file": upload("photo.xlsx", PNG)}, follow=True)
     assert "This is a PNG image, not a spreadsheet" in response.content.decode()
 
 
 def test_list_page_shows_own_bank_only_with_bounded_queries(org, client, django_assert_max_num_queries):
     for index in range(6):
         stage(org, "branches", BRANCH_HEADER + f"A-L{index},L,A-CN,branch,CN,Asia/Shanghai\n", name=f"a{index}.csv")
-    services.stage_file(org.bank_b, "branches", upload("b.csv", BRANCH_HEADER + "B-X,X,B-HO,branch,HK,Asia/Hong_Kong\n"),
-                        org.b_admin)
+    services.stage_file(
+        org.bank_b, "branches", upload("b.csv", BRANCH_HEADER + "B-X,X,B-HO,branch,HK,Asia/Hong_Kong\n"), org.b_admin
+    )
     client.force_login(org.admin)
     with django_assert_max_num_queries(12):
         html = client.get(reverse("sysadmin:import_list")).content.decode()
@@ -694,15 +783,20 @@ def test_list_page_shows_own_bank_only_with_bounded_queries(org, client, django_
 
 
 def test_superuser_chooses_the_bank(org, client):
-    root = Staff.objects.create_superuser("root", password="x-Root-Pass-2026!", must_change_password=False,
-                                          password_changed_at=timezone.now())
+    root = Staff.objects.create_superuser(
+        "root", password="x-Root-Pass-2026!", must_change_password=False, password_changed_at=timezone.now()
+    )
     client.force_login(root)
     page = client.get(reverse("sysadmin:import_upload")).content.decode()
     assert 'name="bank"' in page
-    client.post(reverse("sysadmin:import_upload"), {
-        "bank": org.bank_b.pk, "kind": "branches",
-        "file": upload("b.csv", BRANCH_HEADER + "B-SZ,X,B-HO,branch,HK,Asia/Hong_Kong\n"),
-    })
+    client.post(
+        reverse("sysadmin:import_upload"),
+        {
+            "bank": org.bank_b.pk,
+            "kind": "branches",
+            "file": upload("b.csv", BRANCH_HEADER + "B-SZ,X,B-HO,branch,HK,Asia/Hong_Kong\n"),
+        },
+    )
     batch = ImportBatch.objects.get(original_name="b.csv")
     assert batch.bank == org.bank_b and batch.valid_rows == 1
 
@@ -714,6 +808,7 @@ def test_system_admin_role_holds_the_import_permission(org):
 
 
 # --- the inbox on a real worker ---------------------------------------------------------------------------
+
 
 def age(path, seconds=3600):
     past = time.time() - seconds
@@ -734,9 +829,12 @@ def test_inbox_task_on_a_real_worker_imports_once(org, celery_worker_factory, tm
     assert (folder / "processed").is_dir() and (folder / "rejected").is_dir()
     assert (inbox / "BKB" / "holidays" / "rejected").is_dir()
 
-    content = (BRANCH_HEADER + "A-INB,收件箱分行,A-CN,branch,CN,Asia/Shanghai\n"
-               + "A-INB-1,收件箱支行,A-INB,sub_branch,CN,Asia/Shanghai\n"
-               + "A-INB-2,坏时区,A-INB,sub_branch,CN,Europe/Paris\n").encode()
+    content = (
+        BRANCH_HEADER
+        + "A-INB,收件箱分行,A-CN,branch,CN,Asia/Shanghai\n"
+        + "A-INB-1,收件箱支行,A-INB,sub_branch,CN,Asia/Shanghai\n"
+        + "A-INB-2,坏时区,A-INB,sub_branch,CN,Europe/Paris\n"
+    ).encode()
     (folder / "drop.csv").write_bytes(content)
     age(folder / "drop.csv")
     (folder / "young.csv").write_bytes(content)  # still being copied in: left for the next run
@@ -774,15 +872,18 @@ def test_inbox_task_on_a_real_worker_imports_once(org, celery_worker_factory, tm
     rejected_report = next((staff_folder / "rejected").glob("*.report.txt")).read_text(encoding="utf-8")
     assert "PNG image" in rejected_report
     assert JobRun.objects.get(job="org_import_inbox", status=JobRun.Status.FAILED).key.endswith(
-        ImportBatch.objects.get(original_name="photo.csv").sha256)
+        ImportBatch.objects.get(original_name="photo.csv").sha256
+    )
 
 
 @pytest.mark.worker
 def test_a_large_upload_is_applied_by_a_worker_and_the_page_follows_it(org, celery_worker_factory, client, settings):
     settings.IMPORT_SYNC_APPLY_MAX_ROWS = 1  # "large" = more than one valid row
-    batch = stage(org, "branches", BRANCH_HEADER
-                  + "A-BG,后台分行,A-CN,branch,CN,Asia/Shanghai\n"
-                  + "A-BG-1,后台支行,A-BG,sub_branch,CN,Asia/Shanghai\n")
+    batch = stage(
+        org,
+        "branches",
+        BRANCH_HEADER + "A-BG,后台分行,A-CN,branch,CN,Asia/Shanghai\n" + "A-BG-1,后台支行,A-BG,sub_branch,CN,Asia/Shanghai\n",
+    )
     client.force_login(org.admin)
     client.cookies["django_language"] = "en"
     assert "(in the background)" in client.get(reverse("sysadmin:import_detail", args=[batch.pk])).content.decode()

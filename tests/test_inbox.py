@@ -72,8 +72,7 @@ def test_maker_never_sees_their_own_request_as_decidable(org, customer, client):
     detail = client.get(reverse("workbench:request_detail", args=[own.pk])).content.decode()
     assert "another supervisor must decide it" in detail and 'id="detail-approve"' not in detail
     response = client.post(reverse("workbench:approve"), {"only": own.pk}, follow=True)
-    assert any(m.startswith(f"#{own.pk} was not approved: You cannot decide your own request")
-               for m in messages_of(response))
+    assert any(m.startswith(f"#{own.pk} was not approved: You cannot decide your own request") for m in messages_of(response))
     assert client.post(reverse("workbench:reject", args=[own.pk]), {"reason": "mine"}).status_code == 403
     own.refresh_from_db()
     assert own.status == ChangeRequest.Status.PENDING
@@ -93,13 +92,16 @@ def test_bulk_approve_applies_each_and_names_each_failure(org, customer, client)
     first = rename(customer, org.manager, "Qian Qi-A")
     second = rename(other, org.manager_sub, "Sun Ba-B")
     parameters.set_value("sharing.requires_approval", "true", bank=org.bank_a, actor=org.admin)
-    shared = sharing.share_customer(customer, org.manager, org.manager_bj, can_edit=False,
-                                    expires_at=timezone.now() + datetime.timedelta(days=3))
+    shared = sharing.share_customer(
+        customer, org.manager, org.manager_bj, can_edit=False, expires_at=timezone.now() + datetime.timedelta(days=3)
+    )
     decided = services.update_customer(other, {"name_local": "孙八"}, org.manager_sub).change_request
     approvals.reject(decided.pk, org.admin, "Typo")
     logged_in(client, org.supervisor)
-    response = client.post(reverse("workbench:approve"), {
-        "selected": [first.pk, second.pk, shared.change_request_id, decided.pk], "next": INBOX + "?page=1"})
+    response = client.post(
+        reverse("workbench:approve"),
+        {"selected": [first.pk, second.pk, shared.change_request_id, decided.pk], "next": INBOX + "?page=1"},
+    )
     assert response.status_code == 302 and response["Location"] == INBOX + "?page=1"
     response = client.get(response["Location"])
     notes = messages_of(response)
@@ -121,8 +123,7 @@ def test_reject_needs_a_reason(org, customer, client):
     assert f"#{request.pk} was not rejected: Say why the request is rejected." in messages_of(response)
     request.refresh_from_db()
     assert request.status == ChangeRequest.Status.PENDING
-    response = client.post(reverse("workbench:reject", args=[request.pk]), {"reason": "No proof of the new name"},
-                           follow=True)
+    response = client.post(reverse("workbench:reject", args=[request.pk]), {"reason": "No proof of the new name"}, follow=True)
     assert f"#{request.pk} rejected." in messages_of(response)
     request.refresh_from_db()
     customer.refresh_from_db()
@@ -134,12 +135,14 @@ def test_filters_by_type_branch_maker_and_date(org, customer, client):
     sub_customer = make_customer("C-INBOX-SUB", org.a_sh_sub, org.manager_sub)
     update = rename(customer, org.manager, "Qian Filter")
     sub_update = rename(sub_customer, org.manager_sub, "Sub Filter")
-    shared = sharing.share_customer(customer, org.manager, org.manager_bj, can_edit=False,
-                                    expires_at=timezone.now() + datetime.timedelta(days=3))
+    shared = sharing.share_customer(
+        customer, org.manager, org.manager_bj, can_edit=False, expires_at=timezone.now() + datetime.timedelta(days=3)
+    )
     assert shared.status == CustomerShare.Status.ACTIVE  # no approval needed by default: nothing in the inbox
     parameters.set_value("sharing.requires_approval", "true", bank=org.bank_a, actor=org.admin)
-    share_request = sharing.share_customer(customer, org.manager, org.manager_sub, can_edit=True,
-                                           expires_at=timezone.now() + datetime.timedelta(days=3)).change_request
+    share_request = sharing.share_customer(
+        customer, org.manager, org.manager_sub, can_edit=True, expires_at=timezone.now() + datetime.timedelta(days=3)
+    ).change_request
     ChangeRequest.objects.filter(pk=update.pk).update(created_at=timezone.now() - datetime.timedelta(days=10))
     logged_in(client, org.supervisor)
 
@@ -205,13 +208,11 @@ def test_other_sources_are_counted_and_linked(org, customer, client):
         inbox._sources.pop("test_source", None)
 
 
-def test_badge_counts_what_waits(org, customer, client, django_capture_on_commit_callbacks,
-                                 django_assert_max_num_queries):
+def test_badge_counts_what_waits(org, customer, client, django_capture_on_commit_callbacks, django_assert_max_num_queries):
     logged_in(client, org.supervisor)
     assert "Approvals" in client.get("/").content.decode()  # nothing waits: no badge (and the count is cached)
     with django_capture_on_commit_callbacks(execute=True):  # a new request makes the cached count stale
-        requests = [rename(make_customer(f"C-BADGE-{i}", org.a_sh, org.manager), org.manager, f"Qian {i}")
-                    for i in range(3)]
+        requests = [rename(make_customer(f"C-BADGE-{i}", org.a_sh, org.manager), org.manager, f"Qian {i}") for i in range(3)]
         rename(customer, org.supervisor, "Own")  # the supervisor's own: not counted
     text = client.get("/").content.decode()
     assert '<span class="badge text-bg-danger">3</span></a></li>' in text
@@ -228,8 +229,7 @@ def test_badge_counts_what_waits(org, customer, client, django_capture_on_commit
 def test_inbox_query_count_is_bounded_with_50_pending(org, client, django_assert_max_num_queries):
     customers = [make_customer(f"C-Q-{i:03d}", org.a_sh if i % 2 else org.a_sh_sub, org.manager) for i in range(50)]
     for i, c in enumerate(customers):
-        services.update_customer(c, {"name_latin": f"Name {i}", "branch": org.a_sh_sub if i % 2 else org.a_sh},
-                                 org.manager)
+        services.update_customer(c, {"name_latin": f"Name {i}", "branch": org.a_sh_sub if i % 2 else org.a_sh}, org.manager)
     logged_in(client, org.supervisor)
     client.get(INBOX)  # warm caches
     with django_assert_max_num_queries(10):  # 8 today: session, user, perms, scope, count, page, sources

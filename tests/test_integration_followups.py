@@ -43,15 +43,23 @@ def test_maker_is_told_of_the_decision_on_a_customer_change(org, decision, djang
 
 # --- 2. a read-only share shows no edit control on the 360 page ------------------------------------
 
-EDIT_CONTROLS = ('id="customer-edit"', 'id="tags-manage"', 'id="note-add-form"', 'id="relationship-manage"',
-                 'id="contacts-edit"', 'id="contact-log"', 'id="document-upload"')
+EDIT_CONTROLS = (
+    'id="customer-edit"',
+    'id="tags-manage"',
+    'id="note-add-form"',
+    'id="relationship-manage"',
+    'id="contacts-edit"',
+    'id="contact-log"',
+    'id="document-upload"',
+)
 
 
 @pytest.mark.parametrize("can_edit", [False, True])
 def test_360_page_shows_edit_controls_only_to_who_may_edit(org, client, can_edit):
     customer = make_customer("C-FU-2", org.a_sh, org.manager)
-    sharing.share_customer(customer, org.manager, org.manager_bj, can_edit=can_edit,
-                           expires_at=timezone.now() + datetime.timedelta(days=3))
+    sharing.share_customer(
+        customer, org.manager, org.manager_bj, can_edit=can_edit, expires_at=timezone.now() + datetime.timedelta(days=3)
+    )
     client.force_login(org.manager_bj)
     text = client.get(reverse("customers:detail", args=[customer.number])).content.decode()
     shown = [control for control in EDIT_CONTROLS if control in text]
@@ -69,8 +77,12 @@ def test_list_flags_pending_transfers_and_claims(org, client):
     assignment.claim(claimed, org.manager, "I opened the account")
     client.force_login(org.supervisor)
     text = client.get(reverse("customers:list") + "?per_page=50").content.decode()
-    rows = {number: row for row in text.split("<tr")[1:] for number in (moving.number, claimed.number, quiet.number)
-            if f">{number}</a>" in row}
+    rows = {
+        number: row
+        for row in text.split("<tr")[1:]
+        for number in (moving.number, claimed.number, quiet.number)
+        if f">{number}</a>" in row
+    }
     assert "pending-transfer" in rows[moving.number] and "pending-claim" not in rows[moving.number]
     assert "pending-claim" in rows[claimed.number] and "pending-transfer" not in rows[claimed.number]
     assert "pending-" not in rows[quiet.number]
@@ -95,8 +107,10 @@ def test_customer_jobs_are_listed_with_labels():
     from customers.feeds import services as feed_services
     from sysadmin import jobs
 
-    labels = {name: str(jobs.job_label(name)) for name in (tasks_assignment.JOB, tasks_matching.JOB, tasks_sharing.JOB,
-                                                           feed_services.JOB)}
+    labels = {
+        name: str(jobs.job_label(name))
+        for name in (tasks_assignment.JOB, tasks_matching.JOB, tasks_sharing.JOB, feed_services.JOB)
+    }
     assert all(label != name for name, label in labels.items()), labels
     assert jobs.JOBS[tasks_assignment.JOB].startable and jobs.JOBS[tasks_matching.JOB].startable
     assert str(jobs.COUNT_LABELS["grants_removed"]) == "grants removed"
@@ -136,14 +150,22 @@ def test_feed_loads_and_errors_are_read_only_and_scoped_in_admin(org, client):
     from customers.models_feeds import FeedError, FeedLoad
 
     def load_with_error(bank):
-        load = FeedLoad.objects.create(bank=bank, source_system="CORE", feed=FeedLoad.Feed.CUSTOMERS,
-                                       business_date=datetime.date(2026, 11, 23), original_name=f"{bank.code}.csv",
-                                       sha256="0" * 64)
+        load = FeedLoad.objects.create(
+            bank=bank,
+            source_system="CORE",
+            feed=FeedLoad.Feed.CUSTOMERS,
+            business_date=datetime.date(2026, 11, 23),
+            original_name=f"{bank.code}.csv",
+            sha256="0" * 64,
+        )
         return load, FeedError.objects.create(load=load, row_number=7, field="birth_date", value="x", reason="bad date")
 
     mine, theirs = load_with_error(org.bank_a), load_with_error(org.bank_b)
-    org.admin.user_permissions.add(*Permission.objects.filter(
-        content_type__app_label="customers", codename__in=["view_feedload", "view_feederror", "load_feeds"]))
+    org.admin.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="customers", codename__in=["view_feedload", "view_feederror", "load_feeds"]
+        )
+    )
     client.force_login(org.admin)
     for model, (own, other) in ((FeedLoad, (mine[0], theirs[0])), (FeedError, (mine[1], theirs[1]))):
         name = f"admin:customers_{model._meta.model_name}"

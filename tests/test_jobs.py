@@ -24,13 +24,15 @@ MARK = "test.retention"  # object_type of the rows these tests plant
 
 def plant(bank, days_old, n, business_date=TODAY):
     """n audit rows `days_old` days before the business date's midnight UTC (plus 1 hour)."""
-    at = datetime.datetime.combine(business_date, datetime.time(1), tzinfo=datetime.UTC) - datetime.timedelta(
-        days=days_old)
-    AuditLog.objects.bulk_create([
-        AuditLog(at=at, bank_id=getattr(bank, "pk", bank), action=AuditLog.Action.OTHER, object_type=MARK,
-                 object_id=str(days_old))
-        for _ in range(n)
-    ])
+    at = datetime.datetime.combine(business_date, datetime.time(1), tzinfo=datetime.UTC) - datetime.timedelta(days=days_old)
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(
+                at=at, bank_id=getattr(bank, "pk", bank), action=AuditLog.Action.OTHER, object_type=MARK, object_id=str(days_old)
+            )
+            for _ in range(n)
+        ]
+    )
 
 
 def planted(bank, days_old=None):
@@ -40,8 +42,11 @@ def planted(bank, days_old=None):
 
 def job_entries(run):
     """The audit entries that report a run's result."""
-    return list(AuditLog.objects.filter(action=AuditLog.Action.JOB, object_type="ocrm.jobrun", object_id=str(run.pk),
-                                        detail__event="finished"))
+    return list(
+        AuditLog.objects.filter(
+            action=AuditLog.Action.JOB, object_type="ocrm.jobrun", object_id=str(run.pk), detail__event="finished"
+        )
+    )
 
 
 def runs(job, business_date=TODAY):
@@ -64,6 +69,7 @@ def retention(org):
 
 # --- audit-log retention --------------------------------------------------------------------
 
+
 def test_retention_uses_each_banks_parameter_and_the_global_default(retention):
     org = retention
     summary = jobs.purge_audit_log(TODAY)
@@ -85,11 +91,11 @@ def test_retention_uses_each_banks_parameter_and_the_global_default(retention):
     assert (by_bank[org.bank_a.pk].progress_done, by_bank[org.bank_a.pk].progress_total) == (12, 12)
 
     # One audit entry per bank run, with the count, in that bank's log.
-    entry_a, = job_entries(by_bank[org.bank_a.pk])
+    (entry_a,) = job_entries(by_bank[org.bank_a.pk])
     assert (entry_a.bank_id, entry_a.detail["deleted"], entry_a.detail["retention_days"]) == (org.bank_a.pk, 12, 30)
-    entry_b, = job_entries(by_bank[org.bank_b.pk])
+    (entry_b,) = job_entries(by_bank[org.bank_b.pk])
     assert (entry_b.bank_id, entry_b.detail["deleted"], entry_b.detail["retention_days"]) == (org.bank_b.pk, 3, 365)
-    entry_none, = job_entries(by_bank[None])
+    (entry_none,) = job_entries(by_bank[None])
     assert (entry_none.bank_id, entry_none.detail["deleted"]) == (None, 4)
 
 
@@ -175,6 +181,7 @@ class CountingDeletes:
 
 # --- password-expiry notices ---------------------------------------------------------------
 
+
 def changed_days_ago(staff, days, business_date=TODAY):
     at = datetime.datetime.combine(business_date, datetime.time(12), tzinfo=datetime.UTC) - datetime.timedelta(days=days)
     Staff.objects.filter(pk=staff.pk).update(password_changed_at=at)
@@ -227,7 +234,7 @@ def test_notices_go_to_staff_whose_password_expires_within_the_notice_days(org, 
     assert by_bank[org.bank_a.pk].counts == {"notified": 3}
     assert by_bank[org.bank_b.pk].counts == {"notified": 0}
     assert by_bank[None].counts == {"notified_without_bank": 0, "banks": 2}
-    entry, = job_entries(by_bank[org.bank_a.pk])
+    (entry,) = job_entries(by_bank[org.bank_a.pk])
     assert entry.detail["notified"] == 3 and entry.bank_id == org.bank_a.pk
 
 
@@ -254,6 +261,7 @@ def test_notices_respect_the_banks_notice_days(org, expiring):
 
 
 # --- the batch kernel ------------------------------------------------------------------
+
 
 def test_a_resumed_run_keeps_its_committed_counts_and_counts_the_attempt(org):
     with pytest.raises(RuntimeError):
@@ -342,8 +350,13 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
 
     org = retention
     held_run = JobRun.objects.create(
-        job=jobs.AUDIT_RETENTION, key=run_key(jobs.AUDIT_RETENTION, org.bank_a.pk, TODAY), bank_id=org.bank_a.pk,
-        business_date=TODAY, status=JobRun.Status.RUNNING, attempts=1, started_at=timezone.now(),
+        job=jobs.AUDIT_RETENTION,
+        key=run_key(jobs.AUDIT_RETENTION, org.bank_a.pk, TODAY),
+        bank_id=org.bank_a.pk,
+        business_date=TODAY,
+        status=JobRun.Status.RUNNING,
+        attempts=1,
+        started_at=timezone.now(),
     )
     locked, die = threading.Event(), threading.Event()
 
@@ -378,6 +391,7 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
 
 
 # --- schedules and starting by hand ---------------------------------------------------------
+
 
 def test_beat_schedules_are_database_rows_in_utc():
     from django_celery_beat.models import PeriodicTask
@@ -420,7 +434,11 @@ def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit
         run = jobs.start_job(org.admin, jobs.AUDIT_RETENTION, TODAY, bank_id=org.bank_b.pk)
     assert len(callbacks) == 1  # the message goes out only once the row is committed
     assert (run.status, run.bank_id, run.triggered_by, run.business_date) == (
-        JobRun.Status.QUEUED, org.bank_a.pk, org.admin, TODAY)  # not bank B: an admin works for their own bank
+        JobRun.Status.QUEUED,
+        org.bank_a.pk,
+        org.admin,
+        TODAY,
+    )  # not bank B: an admin works for their own bank
     assert run.key == f"{jobs.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY.isoformat()}|" and run.task_id
     entry = AuditLog.objects.get(action=AuditLog.Action.JOB, object_id=str(run.pk))
     assert entry.actor == org.admin and entry.detail["event"] == "started"
@@ -440,8 +458,13 @@ def test_a_started_run_is_picked_up_by_its_task(org):
 
     parameters.set_value("audit.retention_days", 30, bank=org.bank_a)
     plant(org.bank_a, 31, 4)
-    run = JobRun.objects.create(job=jobs.AUDIT_RETENTION, key=f"{jobs.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY}|",
-                                bank_id=org.bank_a.pk, business_date=TODAY, triggered_by=org.admin)
+    run = JobRun.objects.create(
+        job=jobs.AUDIT_RETENTION,
+        key=f"{jobs.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY}|",
+        bank_id=org.bank_a.pk,
+        business_date=TODAY,
+        triggered_by=org.admin,
+    )
     summary = purge_audit_log.run(business_date=TODAY.isoformat(), bank_id=org.bank_a.pk, run_id=run.pk)
     assert summary == {"job_run": run.pk, "status": "succeeded", "counts": {"deleted": 4}}
     assert JobRun.objects.count() == 1

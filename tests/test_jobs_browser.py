@@ -19,9 +19,9 @@ TODAY = jobs.today()
 
 def plant(bank, days_old, n):
     at = datetime.datetime.combine(TODAY, datetime.time(1), tzinfo=datetime.UTC) - datetime.timedelta(days=days_old)
-    AuditLog.objects.bulk_create([
-        AuditLog(at=at, bank_id=bank.pk, action=AuditLog.Action.OTHER, object_type="test.browser") for _ in range(n)
-    ])
+    AuditLog.objects.bulk_create(
+        [AuditLog(at=at, bank_id=bank.pk, action=AuditLog.Action.OTHER, object_type="test.browser") for _ in range(n)]
+    )
 
 
 def log_in_admin(page, org):

@@ -24,8 +24,9 @@ def as_user(client, user):
 def test_notify_makes_one_row_per_recipient_in_one_insert(org, django_assert_max_num_queries):
     recipients = [org.manager, org.supervisor, org.b_manager, org.manager]  # a repeat counts once
     with django_assert_max_num_queries(3):  # savepoint, INSERT, release
-        made = notify(recipients, "Import finished", "12 rows were rejected.", link="/sysadmin/imports/1/",
-                      level=Notification.Level.WARNING)
+        made = notify(
+            recipients, "Import finished", "12 rows were rejected.", link="/sysadmin/imports/1/", level=Notification.Level.WARNING
+        )
     assert made == 3
     rows = {n.recipient_id: n for n in Notification.objects.all()}
     assert set(rows) == {org.manager.pk, org.supervisor.pk, org.b_manager.pk}
@@ -98,8 +99,7 @@ def test_the_page_lists_only_ones_own_and_marks_read(client, org, django_capture
     assert response.status_code == 302 and response["Location"] == "/accounts/password/change/"
     mine.refresh_from_db()
     assert mine.read_at is not None
-    assert [n.title for n in client.get(reverse("notifications") + "?unread=1").context["notifications"]] == [
-        "Also mine"]
+    assert [n.title for n in client.get(reverse("notifications") + "?unread=1").context["notifications"]] == ["Also mine"]
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("notifications_read_all"))

@@ -31,11 +31,18 @@ def make_run(bank=None, job=jobs.AUDIT_RETENTION, status=JobRun.Status.SUCCEEDED
     defaults = {
         "started_at": now - datetime.timedelta(seconds=75),
         "finished_at": now if status in (JobRun.Status.SUCCEEDED, JobRun.Status.FAILED) else None,
-        "attempts": 1, "counts": {"deleted": 42} if status == JobRun.Status.SUCCEEDED else {},
+        "attempts": 1,
+        "counts": {"deleted": 42} if status == JobRun.Status.SUCCEEDED else {},
     }
     defaults.update(extra)
-    return JobRun.objects.create(job=job, bank_id=getattr(bank, "pk", bank), business_date=business_date,
-                                 status=status, key=f"{job}|{getattr(bank, 'pk', '')}|{business_date}|", **defaults)
+    return JobRun.objects.create(
+        job=job,
+        bank_id=getattr(bank, "pk", bank),
+        business_date=business_date,
+        status=status,
+        key=f"{job}|{getattr(bank, 'pk', '')}|{business_date}|",
+        **defaults,
+    )
 
 
 def listed_ids(response):
@@ -75,12 +82,11 @@ def test_list_shows_status_progress_counts_and_attempts(client, org):
     assert 'data-count="deleted">deleted: 1200' in html and 'data-count="banks">banks: 2' in html
     assert "0:01:15" in html  # duration
     assert "BKA" in html
-    assert 'hx-get' not in html  # nothing to poll: every run has finished
+    assert "hx-get" not in html  # nothing to poll: every run has finished
 
 
 def test_running_rows_poll_and_finished_rows_stop(client, org):
-    running = make_run(org.bank_a, status=JobRun.Status.RUNNING, progress_done=30, progress_total=120,
-                       counts={"deleted": 30})
+    running = make_run(org.bank_a, status=JobRun.Status.RUNNING, progress_done=30, progress_total=120, counts={"deleted": 30})
     as_user(client, org.admin)
     html = client.get(LIST_URL).content.decode()
     progress_url = reverse("sysadmin:job_progress", args=[running.pk])
@@ -90,8 +96,9 @@ def test_running_rows_poll_and_finished_rows_stop(client, org):
     assert row.startswith(f'<tr id="job-run-{running.pk}"') and 'hx-trigger="every 2s"' in row
     assert 'aria-valuenow="25"' in row and "30 / 120" in row
 
-    JobRun.objects.filter(pk=running.pk).update(status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(),
-                                                progress_done=120, counts={"deleted": 120})
+    JobRun.objects.filter(pk=running.pk).update(
+        status=JobRun.Status.SUCCEEDED, finished_at=timezone.now(), progress_done=120, counts={"deleted": 120}
+    )
     row = client.get(progress_url, HTTP_HX_REQUEST="true").content.decode()
     assert "hx-trigger" not in row and 'data-status="succeeded"' in row and "deleted: 120" in row
 
@@ -168,16 +175,23 @@ def test_queries_do_not_grow_with_rows(client, org, django_assert_max_num_querie
 
 # --- run now ----------------------------------------------------------------------------------
 
+
 def test_admin_starts_a_job_for_a_business_date(client, org, django_capture_on_commit_callbacks):
     as_user(client, org.admin)
     assert 'id="job-start-form"' in client.get(LIST_URL).content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post(reverse("sysadmin:job_start"), {
-            "job": jobs.PASSWORD_EXPIRY_NOTICES, "business_date": TODAY.isoformat(), "bank": org.bank_b.pk})
+        response = client.post(
+            reverse("sysadmin:job_start"),
+            {"job": jobs.PASSWORD_EXPIRY_NOTICES, "business_date": TODAY.isoformat(), "bank": org.bank_b.pk},
+        )
     assert response.status_code == 302 and len(callbacks) == 1
     run = JobRun.objects.get()
     assert (run.job, run.bank_id, run.status, run.triggered_by) == (
-        jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk, JobRun.Status.QUEUED, org.admin)
+        jobs.PASSWORD_EXPIRY_NOTICES,
+        org.bank_a.pk,
+        JobRun.Status.QUEUED,
+        org.admin,
+    )
     messages = [str(m) for m in response.wsgi_request._messages]
     assert any(f"run #{run.pk}" in m for m in messages)
 
@@ -185,11 +199,9 @@ def test_admin_starts_a_job_for_a_business_date(client, org, django_capture_on_c
 def test_start_refuses_future_dates_and_users_without_the_permission(client, org):
     as_user(client, org.admin)
     tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
-    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.AUDIT_RETENTION, "business_date": tomorrow},
-                           follow=True)
+    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.AUDIT_RETENTION, "business_date": tomorrow}, follow=True)
     assert "cannot lie in the future" in response.content.decode()
-    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.IMPORT_INBOX, "business_date": TODAY},
-                           follow=True)
+    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.IMPORT_INBOX, "business_date": TODAY}, follow=True)
     assert any("valid choice" in str(m) for m in response.context["messages"])  # not a startable job
     assert JobRun.objects.count() == 0
 

@@ -19,28 +19,51 @@ _accounts = iter(range(10_000, 99_999))
 
 
 def hold(customer, balance, currency="CNY", status="active", category="asset", opened_days_before=1000):
-    product = make_product(customer.bank, code=f"{category}-{currency}", category=category,
-                           product_type="demand_deposit" if category == "asset" else "loan", currency=currency)
+    product = make_product(
+        customer.bank,
+        code=f"{category}-{currency}",
+        category=category,
+        product_type="demand_deposit" if category == "asset" else "loan",
+        currency=currency,
+    )
     return Holding.objects.create(
-        bank_id=customer.bank_id, customer=customer, product=product, account_number=f"AC{next(_accounts)}",
-        currency=currency, balance=Decimal(balance), status=status,
+        bank_id=customer.bank_id,
+        customer=customer,
+        product=product,
+        account_number=f"AC{next(_accounts)}",
+        currency=currency,
+        balance=Decimal(balance),
+        status=status,
         open_date=DAY - datetime.timedelta(days=opened_days_before),
     )
 
 
 def txn(holding, days_before, customer_initiated=True, is_financial=True):
-    at = datetime.datetime.combine(DAY - datetime.timedelta(days=days_before), datetime.time(10, 0),
-                                   tzinfo=datetime.UTC)
+    at = datetime.datetime.combine(DAY - datetime.timedelta(days=days_before), datetime.time(10, 0), tzinfo=datetime.UTC)
     return Transaction.objects.create(
-        bank_id=holding.bank_id, customer_id=holding.customer_id, holding=holding, occurred_at=at, amount=100,
-        currency=holding.currency, direction="D", channel="mobile", txn_type="transfer",
-        customer_initiated=customer_initiated, is_financial=is_financial,
+        bank_id=holding.bank_id,
+        customer_id=holding.customer_id,
+        holding=holding,
+        occurred_at=at,
+        amount=100,
+        currency=holding.currency,
+        direction="D",
+        channel="mobile",
+        txn_type="transfer",
+        customer_initiated=customer_initiated,
+        is_financial=is_financial,
     )
 
 
 def history(holding, day, balance_base):
-    HoldingBalance.objects.create(bank_id=holding.bank_id, customer_id=holding.customer_id, holding=holding,
-                                  business_date=day, balance=balance_base, balance_base=balance_base)
+    HoldingBalance.objects.create(
+        bank_id=holding.bank_id,
+        customer_id=holding.customer_id,
+        holding=holding,
+        business_date=day,
+        balance=balance_base,
+        balance_base=balance_base,
+    )
 
 
 def months_before(day, months):
@@ -51,8 +74,9 @@ def months_before(day, months):
 
 
 def customer(org, number, stage="active", manager=None, branch=None, **extra):
-    return make_customer(number, branch or org.a_sh, manager if manager is not None else org.manager,
-                         lifecycle_stage=stage, **extra)
+    return make_customer(
+        number, branch or org.a_sh, manager if manager is not None else org.manager, lifecycle_stage=stage, **extra
+    )
 
 
 def stage(number):
@@ -64,6 +88,7 @@ def change(number):
 
 
 # --- the rules -------------------------------------------------------------------------------
+
 
 def test_each_lifecycle_rule_on_hand_made_customers(org):
     customer(org, "P1", stage="prospect")  # nothing at all: stays a prospect
@@ -99,8 +124,15 @@ def test_each_lifecycle_rule_on_hand_made_customers(org):
     counts = lifecycle.run_nightly(org.bank_a, DAY)
 
     assert {n: stage(n) for n in ("P1", "P2", "P3", "D1", "A1", "D2", "F1", "A2", "X1")} == {
-        "P1": "prospect", "P2": "active", "P3": "active", "D1": "dormant", "A1": "active", "D2": "dormant",
-        "F1": "declining", "A2": "active", "X1": "exited",
+        "P1": "prospect",
+        "P2": "active",
+        "P3": "active",
+        "D1": "dormant",
+        "A1": "active",
+        "D2": "dormant",
+        "F1": "declining",
+        "A2": "active",
+        "X1": "exited",
     }
     assert change("P2").stage_from == "prospect" and change("P2").reason == "active: last customer activity 3 days ago"
     assert change("D1").reason == "dormant: no customer activity for 365 days (lifecycle.dormant_after_days = 365)"
@@ -152,8 +184,9 @@ def test_a_business_date_that_has_not_ended_is_refused(org):
 def test_a_date_before_the_latest_run_is_refused(org):
     from ocrm.models import JobRun
 
-    JobRun.objects.create(job=lifecycle.JOB, key="later", bank_id=org.bank_a.pk, business_date=DAY,
-                          status=JobRun.Status.SUCCEEDED)
+    JobRun.objects.create(
+        job=lifecycle.JOB, key="later", bank_id=org.bank_a.pk, business_date=DAY, status=JobRun.Status.SUCCEEDED
+    )
     with pytest.raises(lifecycle.LifecycleError, match=f"already run for the later business date {DAY.isoformat()}"):
         lifecycle.run_nightly(org.bank_a, DAY - datetime.timedelta(days=1))
     lifecycle.run_nightly(org.bank_b, DAY - datetime.timedelta(days=1))  # another bank's runs do not count
@@ -161,15 +194,19 @@ def test_a_date_before_the_latest_run_is_refused(org):
 
 # --- tiers and stars -----------------------------------------------------------------------
 
-@pytest.mark.parametrize(("aum", "contribution", "tier", "stars"), [
-    ("500000.00", "0", "wealth", 5),
-    ("499999.99", "0", "affluent", 4),
-    ("6000000.00", "0", "private", 7),
-    ("0.01", "0", "mass", 1),
-    ("0", "0", "mass", 0),
-    ("0", "10000", "wealth", 5),  # the contribution route alone
-    ("0", "9999.99", "affluent", 4),
-])
+
+@pytest.mark.parametrize(
+    ("aum", "contribution", "tier", "stars"),
+    [
+        ("500000.00", "0", "wealth", 5),
+        ("499999.99", "0", "affluent", 4),
+        ("6000000.00", "0", "private", 7),
+        ("0.01", "0", "mass", 1),
+        ("0", "0", "mass", 0),
+        ("0", "10000", "wealth", 5),  # the contribution route alone
+        ("0", "9999.99", "affluent", 4),
+    ],
+)
 def test_tier_and_stars_at_the_thresholds(org, aum, contribution, tier, stars):
     rated = customer(org, "T1", contribution=Decimal(contribution))
     txn(hold(rated, aum), days_before=1)
@@ -193,6 +230,7 @@ def test_bad_threshold_parameters_are_named(org):
 
 # --- per-bank parameters -------------------------------------------------------------------
 
+
 def test_parameters_are_read_per_bank(org):
     parameters.set_value("lifecycle.dormant_after_days", 30, bank=org.bank_b)
     parameters.set_value("rating.tier_thresholds", [{"tier": "private", "aum": 1000}], bank=org.bank_b)
@@ -211,6 +249,7 @@ def test_parameters_are_read_per_bank(org):
 
 # --- idempotency and scope -------------------------------------------------------------------
 
+
 def test_a_rerun_of_the_same_date_writes_nothing_more(org):
     moving = customer(org, "I1", stage="prospect")
     account = hold(moving, 600_000)
@@ -222,10 +261,13 @@ def test_a_rerun_of_the_same_date_writes_nothing_more(org):
 
     again = lifecycle.run_nightly(org.bank_a, DAY)
     assert list(LifecycleChange.objects.values_list("pk", "stage_from", "stage_to", "changed_at")) == rows
-    assert list(RatingChange.objects.values_list("pk", "tier_from", "stars_from", "tier_to", "stars_to",
-                                                 "changed_at")) == ratings
-    assert (again["stage_changes"], again["rating_changes"], again["customers_updated"],
-            again["history_rows_written"]) == (1, 1, 0, 0)
+    assert list(RatingChange.objects.values_list("pk", "tier_from", "stars_from", "tier_to", "stars_to", "changed_at")) == ratings
+    assert (again["stage_changes"], again["rating_changes"], again["customers_updated"], again["history_rows_written"]) == (
+        1,
+        1,
+        0,
+        0,
+    )
 
     # A rerun after the data moved rewrites the day's row (still from the state before the day) ...
     Holding.objects.filter(pk=account.pk).update(status="closed")
@@ -262,6 +304,7 @@ def test_the_run_is_audited_once_per_run(org):
 
 # --- the morning notification ---------------------------------------------------------------
 
+
 def test_each_manager_is_notified_once_with_their_count(org, django_capture_on_commit_callbacks):
     for number in ("N1", "N2"):
         txn(hold(customer(org, number, stage="prospect"), 100), days_before=1)
@@ -288,20 +331,21 @@ def test_no_notification_before_commit(org, django_capture_on_commit_callbacks):
 
 # --- scheduling -------------------------------------------------------------------------------
 
+
 def test_each_bank_runs_for_its_own_local_yesterday(org):
     from customers.tasks_lifecycle import banks_due
 
     org.b_ho.timezone = "America/New_York"
     org.b_ho.save()
     # 17:30 UTC: 01:30 in Shanghai (before lifecycle.run_local_hour = 2), 12:30 in New York.
-    assert banks_due(datetime.datetime(2026, 3, 10, 17, 30, tzinfo=datetime.UTC)) == [
-        (org.bank_b.pk, datetime.date(2026, 3, 9))]
+    assert banks_due(datetime.datetime(2026, 3, 10, 17, 30, tzinfo=datetime.UTC)) == [(org.bank_b.pk, datetime.date(2026, 3, 9))]
     # 18:30 UTC: 02:30 on the 11th in Shanghai (yesterday = the 10th).
     assert banks_due(datetime.datetime(2026, 3, 10, 18, 30, tzinfo=datetime.UTC)) == [
-        (org.bank_a.pk, datetime.date(2026, 3, 10)), (org.bank_b.pk, datetime.date(2026, 3, 9))]
+        (org.bank_a.pk, datetime.date(2026, 3, 10)),
+        (org.bank_b.pk, datetime.date(2026, 3, 9)),
+    ]
     parameters.set_value("lifecycle.run_local_hour", 3, bank=org.bank_a)
-    assert [bank for bank, _ in banks_due(datetime.datetime(2026, 3, 10, 18, 30, tzinfo=datetime.UTC))] == [
-        org.bank_b.pk]
+    assert [bank for bank, _ in banks_due(datetime.datetime(2026, 3, 10, 18, 30, tzinfo=datetime.UTC))] == [org.bank_b.pk]
 
 
 def test_the_beat_schedule_and_the_jobs_page_know_the_job():

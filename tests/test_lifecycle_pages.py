@@ -22,8 +22,14 @@ EARLIER = DAY - datetime.timedelta(days=1)
 
 def changed(number, branch, manager, day=DAY, stage_from="active", stage_to="dormant"):
     customer = make_customer(number, branch, manager, lifecycle_stage=stage_to)
-    return LifecycleChange.objects.create(bank_id=branch.bank_id, customer=customer, stage_from=stage_from,
-                                          stage_to=stage_to, business_date=day, reason=f"{stage_to}: test")
+    return LifecycleChange.objects.create(
+        bank_id=branch.bank_id,
+        customer=customer,
+        stage_from=stage_from,
+        stage_to=stage_to,
+        business_date=day,
+        reason=f"{stage_to}: test",
+    )
 
 
 @pytest.fixture
@@ -63,8 +69,7 @@ def test_a_supervisor_sees_their_subtree_and_head_office_the_bank(client, org, c
 def test_the_default_date_is_the_latest_successful_run(client, org, changes):
     # The run of the 23rd found no changes: the morning page shows that date, empty.
     later = DAY + datetime.timedelta(days=1)
-    JobRun.objects.create(job=lifecycle.JOB, key="k", bank_id=org.bank_a.pk, business_date=later,
-                          status=JobRun.Status.SUCCEEDED)
+    JobRun.objects.create(job=lifecycle.JOB, key="k", bank_id=org.bank_a.pk, business_date=later, status=JobRun.Status.SUCCEEDED)
     client.force_login(org.manager)
     response = client.get(URL)
     assert numbers(response) == []

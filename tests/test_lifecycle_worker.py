@@ -31,12 +31,26 @@ def wait_for(condition, what, timeout=90):
 def active_customer(number, branch, manager):
     customer = make_customer(number, branch, manager, lifecycle_stage="prospect")
     product = make_product(branch.bank, code=f"DD-{branch.bank.base_currency}", currency=branch.bank.base_currency)
-    holding = Holding.objects.create(bank_id=branch.bank_id, customer=customer, product=product,
-                                     account_number=f"AC-{number}", currency=product.currency, balance=60_000,
-                                     open_date=DAY - datetime.timedelta(days=900))
-    Transaction.objects.create(bank_id=branch.bank_id, customer_id=customer.pk, holding=holding,
-                               occurred_at=timezone.now() - datetime.timedelta(days=3), amount=10,
-                               currency=product.currency, direction="D", channel="atm", txn_type="withdrawal")
+    holding = Holding.objects.create(
+        bank_id=branch.bank_id,
+        customer=customer,
+        product=product,
+        account_number=f"AC-{number}",
+        currency=product.currency,
+        balance=60_000,
+        open_date=DAY - datetime.timedelta(days=900),
+    )
+    Transaction.objects.create(
+        bank_id=branch.bank_id,
+        customer_id=customer.pk,
+        holding=holding,
+        occurred_at=timezone.now() - datetime.timedelta(days=3),
+        amount=10,
+        currency=product.currency,
+        direction="D",
+        channel="atm",
+        txn_type="withdrawal",
+    )
     return customer
 
 
@@ -47,8 +61,14 @@ def test_a_worker_runs_one_bank_and_a_rerun_does_nothing_more(celery_worker, org
     result = run_lifecycle.delay(business_date=DAY.isoformat(), bank_id=org.bank_a.pk).get(timeout=90)
     run = JobRun.objects.get(job=lifecycle.JOB, bank_id=org.bank_a.pk, business_date=DAY)
     assert result["status"] == JobRun.Status.SUCCEEDED and result["job_run"] == run.pk
-    assert run.counts == {"customers": 2, "stage_changes": 2, "rating_changes": 2, "customers_updated": 2,
-                          "history_rows_written": 4, "managers_notified": 1}
+    assert run.counts == {
+        "customers": 2,
+        "stage_changes": 2,
+        "rating_changes": 2,
+        "customers_updated": 2,
+        "history_rows_written": 4,
+        "managers_notified": 1,
+    }
     assert run.progress_done == run.progress_total == 2
     assert set(Customer.objects.values_list("lifecycle_stage", "tier", "star_rating")) == {("active", "affluent", 3)}
     notice = Notification.objects.get(recipient=org.manager)
@@ -68,12 +88,13 @@ def test_the_jobs_page_starts_an_all_banks_run(celery_worker, org):
     superuser = Staff.objects.create_superuser("root.lc", password="Test-Pass-2026!", must_change_password=False)
 
     queued = jobs.start_job(superuser, lifecycle.JOB, DAY)
-    parent = wait_for(lambda: JobRun.objects.filter(pk=queued.pk, status=JobRun.Status.SUCCEEDED).first(),
-                      "the all-banks run")
+    parent = wait_for(lambda: JobRun.objects.filter(pk=queued.pk, status=JobRun.Status.SUCCEEDED).first(), "the all-banks run")
     assert parent.counts == {"banks": 2}
     per_bank = JobRun.objects.filter(job=lifecycle.JOB, bank_id__isnull=False, business_date=DAY)
     assert sorted(per_bank.values_list("bank_id", "status")) == [
-        (org.bank_a.pk, JobRun.Status.SUCCEEDED), (org.bank_b.pk, JobRun.Status.SUCCEEDED)]
+        (org.bank_a.pk, JobRun.Status.SUCCEEDED),
+        (org.bank_b.pk, JobRun.Status.SUCCEEDED),
+    ]
     assert set(Customer.objects.values_list("lifecycle_stage", flat=True)) == {"active"}
 
 

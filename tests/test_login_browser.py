@@ -124,8 +124,9 @@ def test_lock_out_after_three_failed_attempts(page, org, make_staff):
 
 def test_phone_width_collapses_the_navbar(browser, live_server, org, make_staff):
     make_staff("mobile", branch=org.a_sh, roles=["branch_supervisor"], language="en")
-    context = browser.new_context(base_url=live_server.url, locale="en-US", viewport={"width": 375, "height": 812},
-                                  is_mobile=True, has_touch=True)
+    context = browser.new_context(
+        base_url=live_server.url, locale="en-US", viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
     try:
         page = context.new_page()
         page.set_default_timeout(15000)

@@ -18,20 +18,28 @@ BIRTH = datetime.date(1985, 3, 12)
 SH_ADDRESS = "上海市浦东新区世纪大道100号"
 
 
-def golden(org, number="C9000000001", *, name_local="王小明", name_latin="Wang Xiaoming", birth=BIRTH,
-           id_number="310101198503120011", phone="+8613812345678", email="wxm@example.com", address=SH_ADDRESS,
-           kind="retail"):
+def golden(
+    org,
+    number="C9000000001",
+    *,
+    name_local="王小明",
+    name_latin="Wang Xiaoming",
+    birth=BIRTH,
+    id_number="310101198503120011",
+    phone="+8613812345678",
+    email="wxm@example.com",
+    address=SH_ADDRESS,
+    kind="retail",
+):
     customer = make_customer(number, org.a_sh, name_local=name_local, name_latin=name_latin, kind=kind)
     if kind == "retail":
         RetailProfile.objects.filter(customer=customer).update(birth_date=birth)
     if id_number:
-        document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type="resident_id",
-                                    issuing_country="CN")
+        document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type="resident_id", issuing_country="CN")
         document.set_number(id_number)
         document.save()
     if phone:
-        ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=phone,
-                                    is_primary=True)
+        ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=phone, is_primary=True)
     if email:
         ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="email", value=email)
     if address:
@@ -39,16 +47,40 @@ def golden(org, number="C9000000001", *, name_local="王小明", name_latin="Wan
     return customer
 
 
-def record(org, key, *, name_local="王小明", name_latin="Wang Xiaoming", birth=BIRTH, id_number="310101198503120011",
-           phone="+8613812345678", email="wxm@example.com", address=SH_ADDRESS, kind="retail", system="core",
-           registration_code="", id_type="resident_id"):
+def record(
+    org,
+    key,
+    *,
+    name_local="王小明",
+    name_latin="Wang Xiaoming",
+    birth=BIRTH,
+    id_number="310101198503120011",
+    phone="+8613812345678",
+    email="wxm@example.com",
+    address=SH_ADDRESS,
+    kind="retail",
+    system="core",
+    registration_code="",
+    id_type="resident_id",
+):
     return SourceRecord.objects.create(
-        bank_id=org.bank_a.pk, source_system=system, source_key=key, business_date=datetime.date(2026, 11, 23),
-        kind=kind, name_local=name_local, name_latin=name_latin, birth_date=birth,
-        id_type=id_type if id_number else "", id_number_hash=pii.keyed_hash(id_number) if id_number else "",
+        bank_id=org.bank_a.pk,
+        source_system=system,
+        source_key=key,
+        business_date=datetime.date(2026, 11, 23),
+        kind=kind,
+        name_local=name_local,
+        name_latin=name_latin,
+        birth_date=birth,
+        id_type=id_type if id_number else "",
+        id_number_hash=pii.keyed_hash(id_number) if id_number else "",
         id_number_encrypted=pii.encrypt(id_number) if id_number else "",
-        id_number_masked=pii.mask_id(id_number) if id_number else "", registration_code=registration_code,
-        phone=phone, email=email, address=address, branch_code="A-SH",
+        id_number_masked=pii.mask_id(id_number) if id_number else "",
+        registration_code=registration_code,
+        phone=phone,
+        email=email,
+        address=address,
+        branch_code="A-SH",
     )
 
 
@@ -68,13 +100,40 @@ def test_deterministic_identity_match_links_to_the_existing_customer(org):
 
 
 def test_records_sharing_an_identity_become_one_new_customer_with_survivorship(org):
-    MatchRule.objects.create(bank=org.bank_a, name="retail scored", kind="scored", applies_to="retail",
-                             fields={"name": 35, "birth_date": 25, "phone": 15, "email": 10, "address": 15},
-                             upper_threshold=90, lower_threshold=70, source_priority=["core", "cards"])
-    cards = record(org, "CARD-1", system="cards", name_local="李雷", name_latin="", birth=None,
-                   id_number="110101199001010015", phone="", email="", address="")
-    core = record(org, "CORE-1", system="core", name_local="李 雷", name_latin="Li Lei", birth=datetime.date(1990, 1, 1),
-                  id_number="110101199001010015", phone="+8613700000001", email="", address="")
+    MatchRule.objects.create(
+        bank=org.bank_a,
+        name="retail scored",
+        kind="scored",
+        applies_to="retail",
+        fields={"name": 35, "birth_date": 25, "phone": 15, "email": 10, "address": 15},
+        upper_threshold=90,
+        lower_threshold=70,
+        source_priority=["core", "cards"],
+    )
+    cards = record(
+        org,
+        "CARD-1",
+        system="cards",
+        name_local="李雷",
+        name_latin="",
+        birth=None,
+        id_number="110101199001010015",
+        phone="",
+        email="",
+        address="",
+    )
+    core = record(
+        org,
+        "CORE-1",
+        system="core",
+        name_local="李 雷",
+        name_latin="Li Lei",
+        birth=datetime.date(1990, 1, 1),
+        id_number="110101199001010015",
+        phone="+8613700000001",
+        email="",
+        address="",
+    )
 
     counts = resolve_source_records(org.bank_a.pk)
 
@@ -136,8 +195,16 @@ def test_a_crowded_name_block_proposes_nobody(org, monkeypatch):
     source's placeholder for "unknown") is no evidence: such a block pairs nobody."""
     existing = golden(org, phone="", email="")
     for i in range(2):
-        golden(org, f"C90000000{i + 2:02d}", name_local=f"王{'甲乙'[i]}", name_latin="", id_number="", phone="",
-               email="", address=f"北京市{i}号")
+        golden(
+            org,
+            f"C90000000{i + 2:02d}",
+            name_local=f"王{'甲乙'[i]}",
+            name_latin="",
+            id_number="",
+            phone="",
+            email="",
+            address=f"北京市{i}号",
+        )
     monkeypatch.setattr(matching, "MAX_NAME_BLOCK_SIZE", 2)
     crowded = record(org, "K1", id_number="", phone="", email="")
     assert resolve_source_records(org.bank_a.pk) == {"matched": 0, "created": 1, "merged": 0, "review": 0}
@@ -165,11 +232,13 @@ def test_twins_with_the_same_birth_date_are_not_merged(org):
 
 
 def test_father_and_son_with_the_same_name_are_not_merged(org):
-    father = golden(org, name_local="李建国", name_latin="Li Jianguo", birth=datetime.date(1960, 5, 1),
-                    id_number="310101196005010012")
+    father = golden(
+        org, name_local="李建国", name_latin="Li Jianguo", birth=datetime.date(1960, 5, 1), id_number="310101196005010012"
+    )
     # The son's record from a system without identity numbers: same name, phone and address.
-    son = record(org, "SON", name_local="李建国", name_latin="Li Jianguo", birth=datetime.date(1988, 9, 20),
-                 id_number="", email="")
+    son = record(
+        org, "SON", name_local="李建国", name_latin="Li Jianguo", birth=datetime.date(1988, 9, 20), id_number="", email=""
+    )
 
     counts = resolve_source_records(org.bank_a.pk)
 
@@ -180,14 +249,30 @@ def test_father_and_son_with_the_same_name_are_not_merged(org):
 
 
 def test_retail_and_corporate_never_match(org):
-    company = golden(org, number="C9000000002", kind="corporate", name_local="王小明贸易有限公司", name_latin="",
-                     birth=None, id_number="")
+    company = golden(
+        org, number="C9000000002", kind="corporate", name_local="王小明贸易有限公司", name_latin="", birth=None, id_number=""
+    )
     company.corporate_profile.registration_code = "91310000MA1FL0000X"
     company.corporate_profile.save()
-    person = record(org, "P1", kind="retail", name_local="王小明贸易有限公司", name_latin="", id_number="",
-                    registration_code="91310000MA1FL0000X")
-    firm = record(org, "F1", kind="corporate", name_local="王小明贸易有限公司", name_latin="", id_number="", birth=None,
-                  registration_code="91310000ma1fl0000x")
+    person = record(
+        org,
+        "P1",
+        kind="retail",
+        name_local="王小明贸易有限公司",
+        name_latin="",
+        id_number="",
+        registration_code="91310000MA1FL0000X",
+    )
+    firm = record(
+        org,
+        "F1",
+        kind="corporate",
+        name_local="王小明贸易有限公司",
+        name_latin="",
+        id_number="",
+        birth=None,
+        registration_code="91310000ma1fl0000x",
+    )
 
     resolve_source_records(org.bank_a.pk)
 
@@ -201,8 +286,16 @@ def test_retail_and_corporate_never_match(org):
 def test_find_duplicates_queues_pairs_and_remembers_different(org):
     a = golden(org, number="C9000000011")
     b = golden(org, number="C9000000012", name_local="王晓明", name_latin="", id_number="", phone="+8613812345687")
-    golden(org, number="C9000000013", name_local="赵六", name_latin="Zhao Liu", id_number="", phone="+8613000000000",
-           email="zl@example.com", address="北京")
+    golden(
+        org,
+        number="C9000000013",
+        name_local="赵六",
+        name_latin="Zhao Liu",
+        id_number="",
+        phone="+8613000000000",
+        email="zl@example.com",
+        address="北京",
+    )
 
     assert find_duplicates(org.bank_a.pk) == {"queued": 1, "merged": 0}
     candidate = MatchCandidate.objects.get()
@@ -215,15 +308,36 @@ def test_find_duplicates_queues_pairs_and_remembers_different(org):
 
 
 def test_rules_are_per_bank_and_validated(org):
-    rule = MatchRule(bank=org.bank_a, name="bad", kind="scored", applies_to="retail", fields={"shoe_size": 3},
-                     upper_threshold=90, lower_threshold=70)
+    rule = MatchRule(
+        bank=org.bank_a,
+        name="bad",
+        kind="scored",
+        applies_to="retail",
+        fields={"shoe_size": 3},
+        upper_threshold=90,
+        lower_threshold=70,
+    )
     with pytest.raises(Exception, match="shoe_size"):
         rule.full_clean()
-    rule = MatchRule(bank=org.bank_a, name="bad", kind="scored", applies_to="retail", fields={"name": 50},
-                     upper_threshold=60, lower_threshold=70)
+    rule = MatchRule(
+        bank=org.bank_a,
+        name="bad",
+        kind="scored",
+        applies_to="retail",
+        fields={"name": 50},
+        upper_threshold=60,
+        lower_threshold=70,
+    )
     with pytest.raises(Exception, match="Thresholds"):
         rule.full_clean()
-    MatchRule.objects.create(bank=org.bank_a, name="strict", kind="scored", applies_to="retail",
-                             fields={"name": 50, "birth_date": 50}, upper_threshold=99, lower_threshold=95)
+    MatchRule.objects.create(
+        bank=org.bank_a,
+        name="strict",
+        kind="scored",
+        applies_to="retail",
+        fields={"name": 50, "birth_date": 50},
+        upper_threshold=99,
+        lower_threshold=95,
+    )
     assert rules_for(org.bank_a.pk)["retail"].upper == 99
     assert rules_for(org.bank_b.pk)["retail"].upper == 90

@@ -23,8 +23,9 @@ def person(org, number, name_local, phone, birth=datetime.date(1975, 4, 5)):
 
 
 def pair(org, a, b, score):
-    return MatchCandidate.objects.create(bank_id=org.bank_a.pk, customer_a=a, customer_b=b, score=score,
-                                         comparison={"name": 0.67, "birth_date": 1, "phone": 1})
+    return MatchCandidate.objects.create(
+        bank_id=org.bank_a.pk, customer_a=a, customer_b=b, score=score, comparison={"name": 0.67, "birth_date": 1, "phone": 1}
+    )
 
 
 def test_supervisor_reviews_the_queue(page, live_server, org):

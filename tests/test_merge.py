@@ -40,8 +40,7 @@ SKIP_TABLES = {"customers_matchcandidate", "customers_mergerecord"}
 
 def dump_customer_tables():
     """Every row of every customers_* table (and the tables pointing at customers), as text."""
-    tables = sorted(t for t in connection.introspection.table_names()
-                    if t.startswith("customers_") and t not in SKIP_TABLES)
+    tables = sorted(t for t in connection.introspection.table_names() if t.startswith("customers_") and t not in SKIP_TABLES)
     dump = {}
     with connection.cursor() as cursor:
         for table in tables:
@@ -60,34 +59,63 @@ def rich_customer(org, number, name_local, *, source_system, phone, when):
     ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=phone, is_primary=True)
     customer.addresses.create(bank_id=customer.bank_id, kind="home", country="CN", line1=f"{name_local}路1号")
     product = make_product(org.bank_a)
-    holding = Holding.objects.create(bank_id=customer.bank_id, customer=customer, product=product,
-                                     account_number=f"ACC-{number}", currency="CNY", balance=100)
+    holding = Holding.objects.create(
+        bank_id=customer.bank_id, customer=customer, product=product, account_number=f"ACC-{number}", currency="CNY", balance=100
+    )
     for day in range(3):
-        Transaction.objects.create(bank_id=customer.bank_id, customer_id=customer.pk, holding=holding,
-                                   occurred_at=timezone.now() - datetime.timedelta(days=day), amount=10 + day,
-                                   currency="CNY", direction="C", channel="counter", txn_type="deposit")
-        HoldingBalance.objects.create(bank_id=customer.bank_id, customer_id=customer.pk, holding=holding,
-                                      business_date=datetime.date(2026, 11, 1 + day), balance=100, balance_base=100)
-    ServiceContact.objects.create(bank_id=customer.bank_id, customer=customer, staff=org.manager, channel="phone",
-                                  subject=f"call {number}")
+        Transaction.objects.create(
+            bank_id=customer.bank_id,
+            customer_id=customer.pk,
+            holding=holding,
+            occurred_at=timezone.now() - datetime.timedelta(days=day),
+            amount=10 + day,
+            currency="CNY",
+            direction="C",
+            channel="counter",
+            txn_type="deposit",
+        )
+        HoldingBalance.objects.create(
+            bank_id=customer.bank_id,
+            customer_id=customer.pk,
+            holding=holding,
+            business_date=datetime.date(2026, 11, 1 + day),
+            balance=100,
+            balance_base=100,
+        )
+    ServiceContact.objects.create(
+        bank_id=customer.bank_id, customer=customer, staff=org.manager, channel="phone", subject=f"call {number}"
+    )
     CustomerNote.objects.create(bank_id=customer.bank_id, customer=customer, author=org.manager, text=f"note {number}")
-    doc = CustomerDocument(bank_id=customer.bank_id, customer=customer, doc_type="id_scan", original_name="a.png",
-                           content_type="image/png", size=4)
+    doc = CustomerDocument(
+        bank_id=customer.bank_id, customer=customer, doc_type="id_scan", original_name="a.png", content_type="image/png", size=4
+    )
     doc.file.save("a.png", ContentFile(b"\x89PNG"))
     LifecycleChange.objects.create(bank_id=customer.bank_id, customer=customer, stage_to="active")
-    SourceRecord.objects.create(bank_id=customer.bank_id, source_system=source_system, source_key=number,
-                                business_date=datetime.date(2026, 11, 1), kind="retail", name_local=name_local,
-                                customer=customer, match_status="matched")
+    SourceRecord.objects.create(
+        bank_id=customer.bank_id,
+        source_system=source_system,
+        source_key=number,
+        business_date=datetime.date(2026, 11, 1),
+        kind="retail",
+        name_local=name_local,
+        customer=customer,
+        match_status="matched",
+    )
     return Customer.objects.get(pk=customer.pk)
 
 
 @pytest.fixture
 def pair(org, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path)
-    survivor = rich_customer(org, "C0000000101", "王伟", source_system="cards", phone="+8613800000001",
-                             when=timezone.now() - datetime.timedelta(days=30))
-    merged = rich_customer(org, "C0000000102", "王 伟", source_system="core", phone="+8613800000002",
-                           when=timezone.now())
+    survivor = rich_customer(
+        org,
+        "C0000000101",
+        "王伟",
+        source_system="cards",
+        phone="+8613800000001",
+        when=timezone.now() - datetime.timedelta(days=30),
+    )
+    merged = rich_customer(org, "C0000000102", "王 伟", source_system="core", phone="+8613800000002", when=timezone.now())
     third = make_customer("C0000000103", org.a_sh, org.manager, name_local="李娜", name_latin="Li Na")
     # Rows that cannot simply move: a relation between the two, the same group and tag on both.
     Relationship.objects.create(bank_id=org.bank_a.pk, from_customer=merged, to_customer=survivor, kind="spouse")
@@ -113,8 +141,16 @@ def test_merge_moves_everything_and_unmerge_restores_the_exact_before_state(org,
     merged.refresh_from_db()
     assert merged.merged_into_id == survivor.pk and survivor.merged_into_id is None
     assert survivor.number == "C0000000101"
-    for model in (Holding, ServiceContact, CustomerNote, CustomerDocument, IdentityDocument, ContactPoint,
-                  LifecycleChange, SourceRecord):
+    for model in (
+        Holding,
+        ServiceContact,
+        CustomerNote,
+        CustomerDocument,
+        IdentityDocument,
+        ContactPoint,
+        LifecycleChange,
+        SourceRecord,
+    ):
         assert not model.objects.filter(customer=merged).exists(), model
     assert not Transaction.objects.filter(customer_id=merged.pk).exists()
     assert Transaction.objects.filter(customer_id=survivor.pk).count() == 6
@@ -143,9 +179,16 @@ def test_trusted_source_priority_beats_recency(org, pair):
     from customers.models_matching import MatchRule
 
     survivor, merged, _third = pair
-    MatchRule.objects.create(bank=org.bank_a, name="retail", kind="scored", applies_to="retail",
-                             fields={"name": 50, "birth_date": 50}, upper_threshold=90, lower_threshold=70,
-                             source_priority=["cards", "core"])
+    MatchRule.objects.create(
+        bank=org.bank_a,
+        name="retail",
+        kind="scored",
+        applies_to="retail",
+        fields={"name": 50, "birth_date": 50},
+        upper_threshold=90,
+        lower_threshold=70,
+        source_priority=["cards", "core"],
+    )
     merge.merge_customers(survivor, merged, org.admin)
     survivor.refresh_from_db()
     assert survivor.name_local == "王伟"  # cards is trusted over core, although core's record is newer
@@ -195,9 +238,13 @@ def test_search_by_merged_number_finds_the_survivor(org, pair):
 @pytest.fixture
 def candidate(org, pair):
     survivor, merged, _third = pair
-    return MatchCandidate.objects.create(bank_id=org.bank_a.pk, customer_a=survivor, customer_b=merged, score=85,
-                                         comparison={"name": 0.67, "birth_date": 1, "phone": 0.93, "email": None,
-                                                     "address": 0.5})
+    return MatchCandidate.objects.create(
+        bank_id=org.bank_a.pk,
+        customer_a=survivor,
+        customer_b=merged,
+        score=85,
+        comparison={"name": 0.67, "birth_date": 1, "phone": 0.93, "email": None, "address": 0.5},
+    )
 
 
 def test_review_pages_show_the_pair_side_by_side(client, org, candidate, django_assert_max_num_queries):
@@ -220,8 +267,9 @@ def test_phones_are_masked_without_the_unmask_permission(client, org, candidate)
     from django.contrib.auth.models import Permission
 
     org.supervisor.groups.clear()
-    org.supervisor.user_permissions.add(*Permission.objects.filter(
-        codename__in=["review_match", "view_customer", "scope_subtree"]))
+    org.supervisor.user_permissions.add(
+        *Permission.objects.filter(codename__in=["review_match", "view_customer", "scope_subtree"])
+    )
     client.force_login(org.supervisor)
     html = client.get(reverse("customers:match_review", args=[candidate.pk])).content.decode()
     assert "+8613800000001" not in html and "0001" in html
@@ -236,8 +284,7 @@ def test_deciding_different_is_remembered(client, org, candidate):
     candidate.refresh_from_db()
     assert candidate.status == "pending"  # a reason is required
 
-    client.post(reverse("customers:match_review", args=[candidate.pk]),
-                {"decision": "different", "reason": "brothers"})
+    client.post(reverse("customers:match_review", args=[candidate.pk]), {"decision": "different", "reason": "brothers"})
     candidate.refresh_from_db()
     assert candidate.status == "different" and candidate.decided_by == org.supervisor
     find_duplicates(org.bank_a.pk)
@@ -247,8 +294,10 @@ def test_deciding_different_is_remembered(client, org, candidate):
 
 def test_deciding_same_merges_into_the_chosen_survivor(client, org, candidate):
     client.force_login(org.supervisor)
-    response = client.post(reverse("customers:match_review", args=[candidate.pk]),
-                           {"decision": "same", "survivor": candidate.customer_b_id, "reason": "same passport"})
+    response = client.post(
+        reverse("customers:match_review", args=[candidate.pk]),
+        {"decision": "same", "survivor": candidate.customer_b_id, "reason": "same passport"},
+    )
     assert response.status_code == 302
     candidate.refresh_from_db()
     assert candidate.status == "merged"
@@ -270,8 +319,7 @@ def test_pairs_outside_the_subtree_are_404(client, org, candidate):
     beijing = make_staff_for_branch(org)
     client.force_login(beijing)
     assert client.get(reverse("customers:match_review", args=[candidate.pk])).status_code == 404
-    response = client.post(reverse("customers:match_review", args=[candidate.pk]),
-                           {"decision": "different", "reason": "x"})
+    response = client.post(reverse("customers:match_review", args=[candidate.pk]), {"decision": "different", "reason": "x"})
     assert response.status_code == 404
     assert "C0000000102" not in client.get(reverse("customers:match_review_list")).content.decode()
     client.force_login(org.b_supervisor)
@@ -288,8 +336,9 @@ def test_merge_keeps_one_primary_contact_per_kind_and_unmerge_restores_it(org, p
     survivor, merged, _third = pair
     own = ContactPoint.objects.get(customer=survivor, kind="mobile", is_primary=True)
     theirs = ContactPoint.objects.get(customer=merged, kind="mobile", is_primary=True)
-    email = ContactPoint.objects.create(bank_id=merged.bank_id, customer=merged, kind="email", value="w@example.com",
-                                        is_primary=True)
+    email = ContactPoint.objects.create(
+        bank_id=merged.bank_id, customer=merged, kind="email", value="w@example.com", is_primary=True
+    )
 
     record = merge.merge_customers(survivor, merged, org.admin)
 

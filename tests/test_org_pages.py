@@ -66,9 +66,15 @@ def options_of(html):
 
 def branch_post_data(branch, **changes):
     data = {
-        "code": branch.code, "name_local": branch.name_local, "name_en": branch.name_en,
-        "parent": branch.parent_id or "", "level": branch.level, "country": str(branch.country),
-        "timezone": branch.timezone, "address": branch.address, "working_week": list(branch.working_week),
+        "code": branch.code,
+        "name_local": branch.name_local,
+        "name_en": branch.name_en,
+        "parent": branch.parent_id or "",
+        "level": branch.level,
+        "country": str(branch.country),
+        "timezone": branch.timezone,
+        "address": branch.address,
+        "working_week": list(branch.working_week),
         "is_active": "on" if branch.is_active else "",
     }
     data.update(changes)
@@ -77,9 +83,17 @@ def branch_post_data(branch, **changes):
 
 def staff_post_data(staff, **changes):
     data = {
-        "username": staff.username, "employee_no": staff.employee_no, "name_local": staff.name_local,
-        "first_name": staff.first_name, "last_name": staff.last_name, "email": staff.email, "phone": staff.phone,
-        "branch": staff.branch_id, "language": staff.language, "time_zone": staff.time_zone, "status": staff.status,
+        "username": staff.username,
+        "employee_no": staff.employee_no,
+        "name_local": staff.name_local,
+        "first_name": staff.first_name,
+        "last_name": staff.last_name,
+        "email": staff.email,
+        "phone": staff.phone,
+        "branch": staff.branch_id,
+        "language": staff.language,
+        "time_zone": staff.time_zone,
+        "status": staff.status,
         "roles": list(staff.groups.values_list("name", flat=True)),
     }
     data.update(changes)
@@ -160,10 +174,19 @@ def test_pages_without_the_permission_answer_403(client, org):
 # --- 404 outside the scope --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("user_attr, branch_attr", [
-    ("supervisor", "a_bj"), ("supervisor", "a_cn"), ("supervisor", "b_hk"), ("admin", "b_hk"), ("admin", "b_ho"),
-    ("b_admin", "a_ho"), ("manager", "a_bj"), ("manager", "a_sh_sub"),
-])
+@pytest.mark.parametrize(
+    "user_attr, branch_attr",
+    [
+        ("supervisor", "a_bj"),
+        ("supervisor", "a_cn"),
+        ("supervisor", "b_hk"),
+        ("admin", "b_hk"),
+        ("admin", "b_ho"),
+        ("b_admin", "a_ho"),
+        ("manager", "a_bj"),
+        ("manager", "a_sh_sub"),
+    ],
+)
 def test_branch_outside_scope_is_404(client, org, user_attr, branch_attr):
     as_user(client, getattr(org, user_attr))
     branch = getattr(org, branch_attr)
@@ -172,10 +195,16 @@ def test_branch_outside_scope_is_404(client, org, user_attr, branch_attr):
     assert response.status_code == (403 if user_attr in ("supervisor", "manager") else 404)
 
 
-@pytest.mark.parametrize("user_attr, staff_attr", [
-    ("supervisor", "manager_bj"), ("supervisor", "admin"), ("supervisor", "b_manager"), ("admin", "b_manager"),
-    ("b_admin", "manager"),
-])
+@pytest.mark.parametrize(
+    "user_attr, staff_attr",
+    [
+        ("supervisor", "manager_bj"),
+        ("supervisor", "admin"),
+        ("supervisor", "b_manager"),
+        ("admin", "b_manager"),
+        ("b_admin", "manager"),
+    ],
+)
 def test_staff_outside_scope_is_404(client, org, user_attr, staff_attr):
     as_user(client, getattr(org, user_attr))
     staff = getattr(org, staff_attr)
@@ -200,8 +229,9 @@ def test_own_branch_is_visible_to_a_manager_but_not_editable(client, org):
 
 def test_service_edit_rechecks_scope(org):
     with pytest.raises(org_services.OutOfScope):
-        org_services.save_branch(branch_post_data(org.a_ldn, parent=org.a_gb, working_week="12345"), org.b_admin,
-                                 branch=org.a_ldn)
+        org_services.save_branch(
+            branch_post_data(org.a_ldn, parent=org.a_gb, working_week="12345"), org.b_admin, branch=org.a_ldn
+        )
     data = {"branch": org.b_hk, "username": org.manager_bj.username, "status": "active"}
     with pytest.raises(org_services.OutOfScope):
         org_services.save_staff(data, org.b_admin, staff=org.manager_bj)
@@ -236,7 +266,10 @@ def test_staff_filters(client, org):
     assert usernames(client, org.supervisor, "?role=teller") == ["a.teller"]
     assert usernames(client, org.supervisor, f"?branch={org.a_sh_sub.code}") == ["a.mgr.sh1"]
     assert sorted(usernames(client, org.admin, f"?branch={org.a_cn.code}&role=customer_manager")) == [
-        "a.mgr.bj", "a.mgr.sh", "a.mgr.sh1"]
+        "a.mgr.bj",
+        "a.mgr.sh",
+        "a.mgr.sh1",
+    ]
     assert usernames(client, org.supervisor, "?status=on_leave") == ["a.teller"]
     assert usernames(client, org.supervisor, "?locked=true") == ["a.mgr.sh1"]
     assert "a.mgr.sh1" not in usernames(client, org.supervisor, "?locked=false")
@@ -297,15 +330,25 @@ def test_staff_export_is_scoped_audited_and_without_password_hashes(client, org)
 def test_branch_export_follows_the_filter(client, org):
     rows = read_xlsx(as_user(client, org.admin).get(reverse("sysadmin:branch_list") + "?export=xlsx&country=GB"))
     header, body = rows[0], rows[1:]
-    assert header == ["code", "name", "English name", "level", "parent branch", "country", "time zone", "local time",
-                      "working week", "active", "staff"]
+    assert header == [
+        "code",
+        "name",
+        "English name",
+        "level",
+        "parent branch",
+        "country",
+        "time zone",
+        "local time",
+        "working week",
+        "active",
+        "staff",
+    ]
     assert [(r[0], r[4], r[5], r[6], r[8]) for r in body] == [
         ("A-GB", "A-HO", "United Kingdom", "Europe/London", "Mon–Fri"),
         ("A-LDN", "A-GB", "United Kingdom", "Europe/London", "Mon–Fri"),
     ]
     assert body[0][1] == "A-GB 支行"  # the plain name, without the tree indentation markup
-    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, object_type="sysadmin.branch",
-                                   actor=org.admin).count() == 1
+    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, object_type="sysadmin.branch", actor=org.admin).count() == 1
 
 
 # --- bounded queries ----------------------------------------------------------------------------
@@ -346,12 +389,17 @@ def test_detail_queries_do_not_grow_with_rows(client, org, django_assert_max_num
     def add(start, stop):
         for i in range(start, stop):
             quick_staff(f"ldn.{i:02d}", org.a_ldn, roles=["customer_manager"])
-            make_branch(org.bank_a, f"A-LDN-{i:02d}", org.a_ldn, country="GB", tz="Europe/London",
-                        level=Branch.Level.SUB_BRANCH)
-            Holiday.objects.create(bank=org.bank_a, country="GB", date=today + datetime.timedelta(days=i + 1),
-                                   name=f"holiday {i}")
-            AuditLog.objects.create(action=AuditLog.Action.OTHER, object_type="sysadmin.staff",
-                                    object_id=str(org.manager.pk), bank_id=org.bank_a.pk, changes={"n": [i, i + 1]})
+            make_branch(org.bank_a, f"A-LDN-{i:02d}", org.a_ldn, country="GB", tz="Europe/London", level=Branch.Level.SUB_BRANCH)
+            Holiday.objects.create(
+                bank=org.bank_a, country="GB", date=today + datetime.timedelta(days=i + 1), name=f"holiday {i}"
+            )
+            AuditLog.objects.create(
+                action=AuditLog.Action.OTHER,
+                object_type="sysadmin.staff",
+                object_id=str(org.manager.pk),
+                bank_id=org.bank_a.pk,
+                changes={"n": [i, i + 1]},
+            )
 
     add(0, 5)
     few = count_queries(client, branch_url), count_queries(client, staff_url)
@@ -432,34 +480,55 @@ def test_gb_branch_cannot_take_a_chinese_time_zone(client, org):
 
 def test_admin_creates_and_edits_a_branch(client, org):
     as_user(client, org.admin)
-    response = client.post(reverse("sysadmin:branch_create"), {
-        "code": "A-SZ", "name_local": "深圳分行", "name_en": "Shenzhen", "parent": org.a_cn.pk, "level": "branch",
-        "country": "CN", "timezone": "Asia/Shanghai", "address": "Futian", "working_week": ["1", "2", "3", "4", "5", "6"],
-        "is_active": "on",
-    })
+    response = client.post(
+        reverse("sysadmin:branch_create"),
+        {
+            "code": "A-SZ",
+            "name_local": "深圳分行",
+            "name_en": "Shenzhen",
+            "parent": org.a_cn.pk,
+            "level": "branch",
+            "country": "CN",
+            "timezone": "Asia/Shanghai",
+            "address": "Futian",
+            "working_week": ["1", "2", "3", "4", "5", "6"],
+            "is_active": "on",
+        },
+    )
     branch = Branch.objects.get(bank=org.bank_a, code="A-SZ")
     assert response.status_code == 302 and response.url == reverse("sysadmin:branch_detail", args=[branch.pk])
     assert branch.path.startswith(org.a_cn.path) and branch.working_week == "123456"
-    assert AuditLog.objects.filter(action=AuditLog.Action.CREATE, object_type="sysadmin.branch",
-                                   object_id=str(branch.pk), actor=org.admin).exists()
+    assert AuditLog.objects.filter(
+        action=AuditLog.Action.CREATE, object_type="sysadmin.branch", object_id=str(branch.pk), actor=org.admin
+    ).exists()
     # Duplicate code, another bank's parent and no working day are refused with field errors.
-    response = client.post(reverse("sysadmin:branch_create"), {
-        "code": "A-SZ", "name_local": "x", "parent": org.b_hk.pk, "level": "branch", "country": "CN",
-        "timezone": "Asia/Shanghai",
-    })
+    response = client.post(
+        reverse("sysadmin:branch_create"),
+        {
+            "code": "A-SZ",
+            "name_local": "x",
+            "parent": org.b_hk.pk,
+            "level": "branch",
+            "country": "CN",
+            "timezone": "Asia/Shanghai",
+        },
+    )
     errors = response.context["form"].errors
     assert set(errors) >= {"code", "parent", "working_week"}
     assert Branch.objects.filter(code="A-SZ").count() == 1
     # Moving A-SZ below itself is not offered; moving it below A-GB is.
     form = client.get(reverse("sysadmin:branch_edit", args=[branch.pk])).context["form"]
     assert branch.pk not in [b.pk for b in form.fields["parent"].queryset]
-    response = client.post(reverse("sysadmin:branch_edit", args=[branch.pk]),
-                           branch_post_data(branch, parent=org.a_gb.pk, country="GB", timezone="Europe/London"))
+    response = client.post(
+        reverse("sysadmin:branch_edit", args=[branch.pk]),
+        branch_post_data(branch, parent=org.a_gb.pk, country="GB", timezone="Europe/London"),
+    )
     assert response.status_code == 302
     branch.refresh_from_db()
     assert branch.parent == org.a_gb and branch.path.startswith(org.a_gb.path)
-    update = AuditLog.objects.filter(action=AuditLog.Action.UPDATE, object_type="sysadmin.branch",
-                                     object_id=str(branch.pk)).latest("id")
+    update = AuditLog.objects.filter(
+        action=AuditLog.Action.UPDATE, object_type="sysadmin.branch", object_id=str(branch.pk)
+    ).latest("id")
     assert update.changes["timezone"] == ["Asia/Shanghai", "Europe/London"]
 
 
@@ -469,9 +538,18 @@ def test_admin_creates_and_edits_a_branch(client, org):
 def test_admin_creates_staff_with_initial_password(client, org):
     as_user(client, org.admin)
     data = {
-        "username": "a.new", "employee_no": "E100", "name_local": "新员工", "email": "new@example.com",
-        "phone": "021 6123 4567", "branch": org.a_sh.pk, "language": "zh-hans", "time_zone": "", "status": "active",
-        "roles": ["customer_manager"], "password1": NEW_PASSWORD, "password2": NEW_PASSWORD,
+        "username": "a.new",
+        "employee_no": "E100",
+        "name_local": "新员工",
+        "email": "new@example.com",
+        "phone": "021 6123 4567",
+        "branch": org.a_sh.pk,
+        "language": "zh-hans",
+        "time_zone": "",
+        "status": "active",
+        "roles": ["customer_manager"],
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
     }
     response = client.post(reverse("sysadmin:staff_create"), data)
     staff = Staff.objects.get(username="a.new")
@@ -484,15 +562,28 @@ def test_admin_creates_staff_with_initial_password(client, org):
     created = AuditLog.objects.get(object_type="sysadmin.staff", object_id=str(staff.pk), action=AuditLog.Action.CREATE)
     assert "password" not in created.changes
     # Mismatched passwords, a reused employee number and a foreign branch: clear errors, nothing saved.
-    response = client.post(reverse("sysadmin:staff_create"), {
-        **data, "username": "a.new2", "password2": NEW_PASSWORD + "x", "branch": org.b_hk.pk,
-    })
+    response = client.post(
+        reverse("sysadmin:staff_create"),
+        {
+            **data,
+            "username": "a.new2",
+            "password2": NEW_PASSWORD + "x",
+            "branch": org.b_hk.pk,
+        },
+    )
     assert set(response.context["form"].errors) >= {"password2", "branch"}
     response = client.post(reverse("sysadmin:staff_create"), {**data, "username": "a.new3"})
     assert response.context["form"].errors["employee_no"] == ["Employee number E100 is already used in this bank."]
-    response = client.post(reverse("sysadmin:staff_create"), {
-        **data, "username": "a.new4", "employee_no": "", "password1": "short", "password2": "short",
-    })
+    response = client.post(
+        reverse("sysadmin:staff_create"),
+        {
+            **data,
+            "username": "a.new4",
+            "employee_no": "",
+            "password1": "short",
+            "password2": "short",
+        },
+    )
     assert "password1" in response.context["form"].errors
     assert not Staff.objects.filter(username__in=["a.new2", "a.new3", "a.new4"]).exists()
 
@@ -513,8 +604,9 @@ def test_supervisor_may_grant_only_manager_and_teller_roles(client, org):
     response = client.post(url, staff_post_data(org.manager, roles=["customer_manager", "teller"]))
     assert response.status_code == 302
     assert sorted(org.manager.groups.values_list("name", flat=True)) == ["customer_manager", "teller"]
-    entry = AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(org.manager.pk),
-                                    detail__event="roles").latest("id")
+    entry = AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(org.manager.pk), detail__event="roles").latest(
+        "id"
+    )
     assert entry.actor == org.supervisor
     assert entry.changes == {"roles": [["customer_manager"], ["customer_manager", "teller"]]}
 
@@ -530,8 +622,9 @@ def test_supervisor_keeps_roles_beyond_reach_and_cannot_edit_elsewhere(client, o
     assert deputy.name_local == "Deputy"
     # Staff of another branch: 404 for page and post; moving own staff out of the subtree: refused.
     assert client.get(reverse("sysadmin:staff_edit", args=[org.manager_bj.pk])).status_code == 404
-    response = client.post(reverse("sysadmin:staff_edit", args=[org.manager.pk]),
-                           staff_post_data(org.manager, branch=org.a_bj.pk))
+    response = client.post(
+        reverse("sysadmin:staff_edit", args=[org.manager.pk]), staff_post_data(org.manager, branch=org.a_bj.pk)
+    )
     assert "branch" in response.context["form"].errors
     org.manager.refresh_from_db()
     assert org.manager.branch == org.a_sh
@@ -584,8 +677,7 @@ def test_unlock(client, org):
     assert response.status_code == 302
     org.manager.refresh_from_db()
     assert org.manager.locked_at is None and org.manager.failed_login_count == 0
-    assert AuditLog.objects.filter(action=AuditLog.Action.UNLOCKED, object_id=str(org.manager.pk),
-                                   actor=org.supervisor).exists()
+    assert AuditLog.objects.filter(action=AuditLog.Action.UNLOCKED, object_id=str(org.manager.pk), actor=org.supervisor).exists()
     as_user(client, org.admin)
     detail = client.get(reverse("sysadmin:staff_detail", args=[org.manager.pk]))
     assert [e.action for e in detail.context["audit_entries"]][:1] == [AuditLog.Action.UNLOCKED]
@@ -601,8 +693,10 @@ def test_country_change_narrows_time_zones_in_the_browser(transactional_db, org,
     # Monday to Friday is ticked for a new branch.
     assert page.eval_on_selector_all("#id_working_week input:checked", "els => els.map(e => e.value)") == list("12345")
     page.select_option("#id_country", "GB")
-    page.wait_for_function("document.querySelectorAll('#id_timezone option[value=\"Europe/London\"]').length === 1"
-                           " && document.querySelectorAll('#id_timezone option').length === 2")
+    page.wait_for_function(
+        "document.querySelectorAll('#id_timezone option[value=\"Europe/London\"]').length === 1"
+        " && document.querySelectorAll('#id_timezone option').length === 2"
+    )
     assert page.input_value("#id_timezone") == "Europe/London"
     page.select_option("#id_country", "CN")
     page.wait_for_function("document.querySelectorAll('#id_timezone option').length === 3")

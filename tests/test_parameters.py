@@ -30,16 +30,19 @@ def admin_client(user):
     return client
 
 
-@pytest.mark.parametrize(("value_type", "raw", "expected"), [
-    ("int", " 42 ", 42),
-    ("decimal", "0.0125", decimal.Decimal("0.0125")),
-    ("bool", "yes", True),
-    ("bool", "Off", False),
-    ("string", "  keep my spaces ", "  keep my spaces "),
-    ("duration", "5400", datetime.timedelta(hours=1, minutes=30)),
-    ("duration", "1 02:00:00", datetime.timedelta(days=1, hours=2)),
-    ("json", '{"channels": ["sms", "email"], "quiet": [22, 7]}', {"channels": ["sms", "email"], "quiet": [22, 7]}),
-])
+@pytest.mark.parametrize(
+    ("value_type", "raw", "expected"),
+    [
+        ("int", " 42 ", 42),
+        ("decimal", "0.0125", decimal.Decimal("0.0125")),
+        ("bool", "yes", True),
+        ("bool", "Off", False),
+        ("string", "  keep my spaces ", "  keep my spaces "),
+        ("duration", "5400", datetime.timedelta(hours=1, minutes=30)),
+        ("duration", "1 02:00:00", datetime.timedelta(days=1, hours=2)),
+        ("json", '{"channels": ["sms", "email"], "quiet": [22, 7]}', {"channels": ["sms", "email"], "quiet": [22, 7]}),
+    ],
+)
 def test_each_type_is_stored_as_text_and_read_typed(org, value_type, raw, expected):
     SystemParameter.objects.create(key=f"test.{value_type}", value_type=value_type, value=raw)
     value = parameters.get(f"test.{value_type}")
@@ -47,10 +50,18 @@ def test_each_type_is_stored_as_text_and_read_typed(org, value_type, raw, expect
     assert parameters.get(f"test.{value_type}") == expected  # again, from the cache
 
 
-@pytest.mark.parametrize(("value_type", "raw"), [
-    ("int", "4.5"), ("int", "many"), ("decimal", "1,5"), ("decimal", "NaN"), ("bool", "maybe"),
-    ("duration", "soon"), ("json", "{'single': 'quotes'}"),
-])
+@pytest.mark.parametrize(
+    ("value_type", "raw"),
+    [
+        ("int", "4.5"),
+        ("int", "many"),
+        ("decimal", "1,5"),
+        ("decimal", "NaN"),
+        ("bool", "maybe"),
+        ("duration", "soon"),
+        ("json", "{'single': 'quotes'}"),
+    ],
+)
 def test_malformed_values_are_refused_with_a_message(org, value_type, raw):
     row = SystemParameter(key="test.bad", value_type=value_type, value=raw)
     with pytest.raises(ValidationError) as excinfo:
@@ -158,18 +169,17 @@ def test_admin_change_is_validated_audited_and_reaches_readers_at_once(org, make
     row = SystemParameter.objects.create(key="session.idle_minutes", value_type="int", value="30")
     assert parameters.get("session.idle_minutes", org.bank_a) == 30
 
-    response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int",
-                          value="half an hour")
+    response = admin_post(
+        client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int", value="half an hour"
+    )
     assert response.status_code == 200
     assert "Not a whole number" in response.content.decode()
-    response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="string",
-                          value="20")
+    response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="string", value="20")
     assert response.status_code == 200 and "is of type int" in response.content.decode()
     row.refresh_from_db()
     assert row.value == "30"
 
-    response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int",
-                          value="20")
+    response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int", value="20")
     assert response.status_code == 302
     assert parameters.get("session.idle_minutes", org.bank_a) == 20
     entry = AuditLog.objects.get(object_type="sysadmin.systemparameter", action=AuditLog.Action.UPDATE)
@@ -191,8 +201,7 @@ def test_bank_admin_edits_only_their_banks_rows(org):
     assert client.get(f"{ADMIN_URL}{b_row.pk}/change/").status_code == 404
     # The global default is shown, read-only: another bank inherits it.
     assert client.get(f"{ADMIN_URL}{global_row.pk}/change/").status_code == 200
-    response = admin_post(client, f"{ADMIN_URL}{global_row.pk}/change/", key="export.max_rows", value_type="int",
-                          value="1")
+    response = admin_post(client, f"{ADMIN_URL}{global_row.pk}/change/", key="export.max_rows", value_type="int", value="1")
     assert response.status_code == 403
     global_row.refresh_from_db()
     assert global_row.value == "5000"
@@ -200,11 +209,9 @@ def test_bank_admin_edits_only_their_banks_rows(org):
     # A new row needs a bank, and the only bank offered is the administrator's own.
     response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", value_type="int", value="900")
     assert response.status_code == 200 and not SystemParameter.objects.filter(value="900").exists()
-    response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", bank=org.bank_b.pk, value_type="int",
-                          value="900")
+    response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", bank=org.bank_b.pk, value_type="int", value="900")
     assert response.status_code == 200 and not SystemParameter.objects.filter(value="900").exists()
-    response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", bank=org.bank_a.pk, value_type="int",
-                          value="900")
+    response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", bank=org.bank_a.pk, value_type="int", value="900")
     assert response.status_code == 302
     assert parameters.get("export.max_rows", org.bank_a) == 900 and parameters.get("export.max_rows", org.bank_b) == 10
     entry = AuditLog.objects.get(object_type="sysadmin.systemparameter", action=AuditLog.Action.CREATE, actor=org.admin)

@@ -134,9 +134,24 @@ MODEL_OBJECTS = {
     **{f"customers.{name}": bank_object(name) for name in ("matchrule", "matchcandidate", "mergerecord")},
     "customers.customershare": bank_object("customer_share"),
     **{f"customers.{name}": bank_object(name) for name in ("attributionrule", "assignmentchange")},
-    **{f"customers.{name}": bank_object(name) for name in (  # customers/admin.py's model pages
-        "customer", "product", "fxrate", "holding", "transaction", "servicecontact", "customernote", "tag",
-        "customergroup", "household", "relationship", "lifecyclechange", "ratingchange")},
+    **{
+        f"customers.{name}": bank_object(name)
+        for name in (  # customers/admin.py's model pages
+            "customer",
+            "product",
+            "fxrate",
+            "holding",
+            "transaction",
+            "servicecontact",
+            "customernote",
+            "tag",
+            "customergroup",
+            "household",
+            "relationship",
+            "lifecyclechange",
+            "ratingchange",
+        )
+    },
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -171,23 +186,31 @@ ROUTE_PARAMS = {
     "customers:transactions": {"number": by_number("customer")},
     "customers:reveal": {"number": by_number("customer")},
     "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},
-    **{f"customers:{name}": {"number": by_number("customer")}
-       for name in ("note_add", "contact_log", "document_upload", "relationship_add", "tag_add")},
+    **{
+        f"customers:{name}": {"number": by_number("customer")}
+        for name in ("note_add", "contact_log", "document_upload", "relationship_add", "tag_add")
+    },
     "customers:relationship_remove": {"number": by_number("customer"), "pk": model("customers.relationship")},
     "customers:tag_remove": {"number": by_number("customer"), "pk": model("customers.tag")},
     "customers:match_review": {"pk": model("customers.matchcandidate")},
     **{f"customers:{name}": {"pk": model("customers.mergerecord")} for name in ("merge_detail", "unmerge")},
     "customers:change_request_approve": {"pk": model("ocrm.changerequest")},
-    **{f"customers:{name}": {"pk": model("customers.maintenancebatch")}
-       for name in ("batch_detail", "batch_apply", "batch_errors")},
+    **{
+        f"customers:{name}": {"pk": model("customers.maintenancebatch")}
+        for name in ("batch_detail", "batch_apply", "batch_errors")
+    },
     "customers:change_request_reject": {"pk": model("ocrm.changerequest")},
-    **{f"customers:{name}": {"pk": model("customers.feedload")}
-       for name in ("feed_detail", "feed_progress", "feed_errors_xlsx", "feed_errors_csv")},
+    **{
+        f"customers:{name}": {"pk": model("customers.feedload")}
+        for name in ("feed_detail", "feed_progress", "feed_errors_xlsx", "feed_errors_csv")
+    },
     "customers:share": {"number": by_number("customer")},
     "customers:share_revoke": {"pk": model("customers.customershare")},
     **{f"customers:{name}": {"number": by_number("customer")} for name in ("claim", "transfer")},
-    **{f"customers:{name}": {"pk": model("ocrm.changerequest")}
-       for name in ("assignment_withdraw", "assignment_approve", "assignment_reject")},
+    **{
+        f"customers:{name}": {"pk": model("ocrm.changerequest")}
+        for name in ("assignment_withdraw", "assignment_approve", "assignment_reject")
+    },
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
@@ -198,10 +221,8 @@ ROUTE_PARAMS = {
     "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
     "admin:auth_user_password_change": {"id": model("sysadmin.staff")},  # UserAdmin's fixed name, used for Staff
     "admin:sysadmin_branch_permissions": {"object_pk": model("sysadmin.branch")},
-    "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"),
-                                                      "user_id": model("sysadmin.staff")},
-    "admin:sysadmin_branch_permissions_manage_group": {"object_pk": model("sysadmin.branch"),
-                                                       "group_id": model("auth.group")},
+    "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"), "user_id": model("sysadmin.staff")},
+    "admin:sysadmin_branch_permissions_manage_group": {"object_pk": model("sysadmin.branch"), "group_id": model("auth.group")},
     "admin/(?P<url>.*)$": {"url": shared("no-such-page/", attr=False)},  # admin's catch-all
 }
 
@@ -244,6 +265,7 @@ def _may_use_inbox(user):
 
     return may_use_inbox(user)
 
+
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
 # route key -> callable(user, obj) that says which extra objects the user may see there.
 SCOPE_WIDENED = {
@@ -251,8 +273,9 @@ SCOPE_WIDENED = {
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
     # A manager opens the claim page of an unassigned customer of their own branch (the branch
     # pool, customers.assignment.pool_for), which their own-customers scope does not show.
-    "customers:claim": lambda user, obj: (obj.primary_manager_id is None and obj.bank_id == user.bank_id
-                                          and obj.branch_id == user.branch_id),
+    "customers:claim": lambda user, obj: (
+        obj.primary_manager_id is None and obj.bank_id == user.bank_id and obj.branch_id == user.branch_id
+    ),
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
@@ -291,13 +314,21 @@ def matching_rows(bank, customer, other):
 
     first, second = sorted([customer, other], key=lambda c: c.pk)
     return {
-        "matchrule": MatchRule.objects.create(bank=bank, name=f"Scored {bank.code}", kind="scored", applies_to="retail",
-                                              fields={"name": 50, "birth_date": 50}, upper_threshold=90,
-                                              lower_threshold=70),
-        "matchcandidate": MatchCandidate.objects.create(bank_id=bank.pk, customer_a=first, customer_b=second, score=80,
-                                                        comparison={"name": 0.8}),
-        "mergerecord": MergeRecord.objects.create(bank_id=bank.pk, survivor=customer, merged=other,
-                                                  merged_number=other.number, reason="sweep"),
+        "matchrule": MatchRule.objects.create(
+            bank=bank,
+            name=f"Scored {bank.code}",
+            kind="scored",
+            applies_to="retail",
+            fields={"name": 50, "birth_date": 50},
+            upper_threshold=90,
+            lower_threshold=70,
+        ),
+        "matchcandidate": MatchCandidate.objects.create(
+            bank_id=bank.pk, customer_a=first, customer_b=second, score=80, comparison={"name": 0.8}
+        ),
+        "mergerecord": MergeRecord.objects.create(
+            bank_id=bank.pk, survivor=customer, merged=other, merged_number=other.number, reason="sweep"
+        ),
     }
 
 
@@ -307,8 +338,9 @@ def assignment_rows(bank, staff, customer):
 
     return {
         "attributionrule": AttributionRule.objects.create(bank=bank),
-        "assignmentchange": AssignmentChange.objects.create(bank_id=bank.pk, customer=customer, kind="claim",
-                                                            to_manager=staff, to_branch=customer.branch),
+        "assignmentchange": AssignmentChange.objects.create(
+            bank_id=bank.pk, customer=customer, kind="claim", to_manager=staff, to_branch=customer.branch
+        ),
     }
 
 
@@ -320,24 +352,34 @@ def customer_admin_rows(bank, branch, staff, customer):
     from tests.factories import make_customer, make_product
 
     product = make_product(bank, code=f"DD-{bank.code}")
-    holding = cm.Holding.objects.create(bank_id=bank.pk, customer=customer, product=product,
-                                        account_number=f"ACC-{bank.code}", currency="CNY", balance=100)
+    holding = cm.Holding.objects.create(
+        bank_id=bank.pk, customer=customer, product=product, account_number=f"ACC-{bank.code}", currency="CNY", balance=100
+    )
     other = make_customer(f"C-SWEEP2-{bank.code}", branch, staff, name_local="李娜", name_latin="Li Na")
     now = timezone.now()
     return {
-        "product": product, "holding": holding,
+        "product": product,
+        "holding": holding,
         "fxrate": cm.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
         "transaction": cm.Transaction.objects.create(
-            bank_id=bank.pk, customer_id=customer.pk, holding=holding, occurred_at=now, amount=10, currency="CNY",
-            direction="C", channel="counter", txn_type="deposit"),
-        "servicecontact": cm.ServiceContact.objects.create(bank_id=bank.pk, customer=customer, staff=staff,
-                                                           channel="phone", subject="Sweep call"),
+            bank_id=bank.pk,
+            customer_id=customer.pk,
+            holding=holding,
+            occurred_at=now,
+            amount=10,
+            currency="CNY",
+            direction="C",
+            channel="counter",
+            txn_type="deposit",
+        ),
+        "servicecontact": cm.ServiceContact.objects.create(
+            bank_id=bank.pk, customer=customer, staff=staff, channel="phone", subject="Sweep call"
+        ),
         "customernote": cm.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, author=staff, text="Sweep"),
         "tag": cm.Tag.objects.create(bank=bank, name=f"VIP-{bank.code}"),
         "customergroup": cm.CustomerGroup.objects.create(bank=bank, name=f"Group {bank.code}", owner=staff),
         "household": cm.Household.objects.create(bank=bank, name=f"Household {bank.code}", primary_member=customer),
-        "relationship": cm.Relationship.objects.create(bank_id=bank.pk, from_customer=customer, to_customer=other,
-                                                       kind="spouse"),
+        "relationship": cm.Relationship.objects.create(bank_id=bank.pk, from_customer=customer, to_customer=other, kind="spouse"),
         "lifecyclechange": cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
         "ratingchange": cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=1),
         **matching_rows(bank, customer, other),
@@ -349,8 +391,15 @@ def make_export_file(bank, owner):
     """A finished background export (ocrm.ExportFile) of `owner`, with its file."""
     from ocrm.models import ExportFile
 
-    export_file = ExportFile.objects.create(owner=owner, bank_id=bank.pk, title="Customers", url_name="customers:list",
-                                            filename="customers", status=ExportFile.Status.DONE, row_count=1)
+    export_file = ExportFile.objects.create(
+        owner=owner,
+        bank_id=bank.pk,
+        title="Customers",
+        url_name="customers:list",
+        filename="customers",
+        status=ExportFile.Status.DONE,
+        row_count=1,
+    )
     export_file.file.save("customers.xlsx", ContentFile(b"PK"))
     return export_file
 
@@ -379,29 +428,52 @@ def sweep_data(org, settings, tmp_path):
         from tests.factories import make_customer
 
         customer = make_customer(f"C-SWEEP-{bank.code}", branch, staff)
-        document = CustomerDocument(bank_id=bank.pk, customer=customer, doc_type="id_scan", original_name="scan.png",
-                                    content_type="image/png", size=4)
+        document = CustomerDocument(
+            bank_id=bank.pk, customer=customer, doc_type="id_scan", original_name="scan.png", content_type="image/png", size=4
+        )
         document.file.save("scan.png", ContentFile(b"\x89PNG"))
-        feed_load = FeedLoad.objects.create(bank=bank, source_system="CORE", feed="customers", sha256="0" * 64,
-                                            business_date=datetime.date(2026, 11, 20), original_name="c.csv",
-                                            status="rejected", error="Sweep")
+        feed_load = FeedLoad.objects.create(
+            bank=bank,
+            source_system="CORE",
+            feed="customers",
+            sha256="0" * 64,
+            business_date=datetime.date(2026, 11, 20),
+            original_name="c.csv",
+            status="rejected",
+            error="Sweep",
+        )
         return SimpleNamespace(
-            customer=customer, customer_document=document, **customer_admin_rows(bank, branch, staff, customer),
+            customer=customer,
+            customer_document=document,
+            **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             feed_load=feed_load,
             feed_error=FeedError.objects.create(load=feed_load, row_number=2, field="name_local", reason="Sweep"),
             customer_share=CustomerShare.objects.create(
-                bank=bank, customer=customer, shared_by=staff,
+                bank=bank,
+                customer=customer,
+                shared_by=staff,
                 shared_with=Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first(),
-                expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC)),
+                expires_at=datetime.datetime(2099, 1, 1, tzinfo=datetime.UTC),
+            ),
             change_request=ChangeRequest.objects.create(
-                bank_id=bank.pk, branch_path=branch.path, action=ACTION_UPDATE, object_type="customers.customer",
-                object_id=str(customer.pk), object_repr=str(customer), changes={"name_latin": ["Wang Wei", "W. Wei"]},
-                maker=staff),
-            bank=bank, branch=branch, staff=staff, export_file=make_export_file(bank, staff),
+                bank_id=bank.pk,
+                branch_path=branch.path,
+                action=ACTION_UPDATE,
+                object_type="customers.customer",
+                object_id=str(customer.pk),
+                object_repr=str(customer),
+                changes={"name_latin": ["Wang Wei", "W. Wei"]},
+                maker=staff,
+            ),
+            bank=bank,
+            branch=branch,
+            staff=staff,
+            export_file=make_export_file(bank, staff),
             holiday=Holiday.objects.create(bank=bank, country=country, date=datetime.date(2026, 10, 1), name="National Day"),
-            bank_code=BankCode.objects.create(bank=bank, code=f"{bank.code}-X", name="Counterparty", bic="ABCDCNSH",
-                                              country=country),
+            bank_code=BankCode.objects.create(
+                bank=bank, code=f"{bank.code}-X", name="Counterparty", bic="ABCDCNSH", country=country
+            ),
             parameter=SystemParameter.objects.create(bank=bank, key="session.idle_minutes", value_type="int", value="45"),
             password_history=PasswordHistory.objects.create(staff=staff, password="pbkdf2_sha256$1$x$y"),
             import_batch=ImportBatch.objects.create(bank=bank, kind="branches", original_name="branches.xlsx"),
@@ -421,13 +493,20 @@ def sweep_data(org, settings, tmp_path):
         periodic_task=PeriodicTask.objects.create(name="sweep task", task="ocrm.sweep", interval=interval),
     )
     root = make_staff("root", bank=org.bank_a, branch=org.a_ho, is_superuser=True, is_staff=True)
-    users = {"anonymous": None, **{f"a.{role}": user for role, user in org.role_users.items()},
-             "b.system_admin": org.b_admin, "superuser": root}
+    users = {
+        "anonymous": None,
+        **{f"a.{role}": user for role, user in org.role_users.items()},
+        "b.system_admin": org.b_admin,
+        "superuser": root,
+    }
     # Text that only one bank's data holds: a page shown to the other bank's users must not contain it.
     markers = {org.bank_a.pk: ["甲银行", "a.mgr.bj", "A-BJ 支行"], org.bank_b.pk: ["乙银行", "b.mgr.hk", "B-HK 支行"]}
     return SimpleNamespace(
-        org=org, shared=shared_objects, users=users,
-        a=side(org.bank_a, org.a_sh, org.manager, "CN"), b=side(org.bank_b, org.b_hk, org.b_manager, "HK"),
+        org=org,
+        shared=shared_objects,
+        users=users,
+        a=side(org.bank_a, org.a_sh, org.manager, "CN"),
+        b=side(org.bank_b, org.b_hk, org.b_manager, "HK"),
         markers_not_for=lambda user: [m for bank_id, ms in markers.items() if bank_id != user.bank_id for m in ms],
     )
 
@@ -599,8 +678,9 @@ def run_sweep(data, routes):
                 if expect is None:
                     continue
                 if expect == "undeclared":
-                    violations.append(f"UNDECLARED POST-only endpoint {route.key}: add it to POST_ACCESS or give its "
-                                      f"view a permission_required")
+                    violations.append(
+                        f"UNDECLARED POST-only endpoint {route.key}: add it to POST_ACCESS or give its view a permission_required"
+                    )
                     break
                 status, location, _text = request(clients[who], "POST", variant.url)
                 counts["post"] += 1
@@ -637,8 +717,9 @@ def check_get(route, variant, who, user, status, location, client, violation):
         # A redirect is fine only if where it leads does not serve the object either.
         follow_status, _location, _text = request(client, "GET", location)
         if 200 <= follow_status < 300:
-            violation("redirected to a page serving an out-of-scope object", variant, who, status,
-                      f"{location} -> {follow_status}")
+            violation(
+                "redirected to a page serving an out-of-scope object", variant, who, status, f"{location} -> {follow_status}"
+            )
 
 
 def refused_post_expected(route, variant, who, user, get_status, post_only):
@@ -671,8 +752,15 @@ def all_routes():
 
 def test_the_walk_finds_the_whole_urlconf():
     keys = {route.key for route in all_routes()}
-    assert {"home", "login", "healthz", "set_language", "admin:index", "admin:sysadmin_branch_change",
-            "admin:sysadmin_staff_changelist"} <= keys
+    assert {
+        "home",
+        "login",
+        "healthz",
+        "set_language",
+        "admin:index",
+        "admin:sysadmin_branch_change",
+        "admin:sysadmin_staff_changelist",
+    } <= keys
     # Every route builds a URL that resolves back to the same view (checked in variants_for).
     assert len(keys) > 50
 
@@ -694,8 +782,9 @@ def test_the_sweep_notices_a_leak(sweep_data):
     variant = variants_for(route, sweep_data)[1]
     assert variant.side == "b"
     found = []
-    check_get(route, variant, "a.system_admin", sweep_data.org.admin, 200, "", None,
-              lambda rule, *args, **kwargs: found.append(rule))
+    check_get(
+        route, variant, "a.system_admin", sweep_data.org.admin, 200, "", None, lambda rule, *args, **kwargs: found.append(rule)
+    )
     assert found == ["served outside the user's scope"]
 
 

@@ -126,9 +126,13 @@ def test_admin_action_unlocks_and_is_audited(org, client):
     lock(org.manager_bj, failures=7)
     admin_client = Client()
     admin_client.force_login(org.admin)
-    response = admin_client.post("/admin/sysadmin/staff/", {
-        "action": "unlock_selected", "_selected_action": [org.manager.pk, org.manager_bj.pk],
-    })
+    response = admin_client.post(
+        "/admin/sysadmin/staff/",
+        {
+            "action": "unlock_selected",
+            "_selected_action": [org.manager.pk, org.manager_bj.pk],
+        },
+    )
     assert response.status_code == 302
     for user in (org.manager, org.manager_bj):
         user.refresh_from_db()
@@ -243,15 +247,15 @@ def test_any_of_the_last_five_passwords_is_refused_and_the_sixth_oldest_allowed(
     validate_password(PASSWORD, user)  # the sixth-oldest: allowed again
 
     client.force_login(user)
-    response = client.post(CHANGE_URL, {"old_password": current, "new_password1": OLD_PASSWORDS[1],
-                                        "new_password2": OLD_PASSWORDS[1]})
+    response = client.post(
+        CHANGE_URL, {"old_password": current, "new_password1": OLD_PASSWORDS[1], "new_password2": OLD_PASSWORDS[1]}
+    )
     assert response.status_code == 200
     assert "password_reused" in [e.code for e in response.context["form"].errors.as_data()["new_password2"]]
     user.refresh_from_db()
     assert user.check_password(current)
 
-    response = client.post(CHANGE_URL, {"old_password": current, "new_password1": PASSWORD,
-                                        "new_password2": PASSWORD})
+    response = client.post(CHANGE_URL, {"old_password": current, "new_password1": PASSWORD, "new_password2": PASSWORD})
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
@@ -286,8 +290,9 @@ def test_an_expired_password_forces_the_change_page(org, client):
     assert "Your password has expired" in response.content.decode()
     assert client.get("/sysadmin/audit/").url == CHANGE_URL
 
-    response = client.post(CHANGE_URL, {"old_password": PASSWORD, "new_password1": "Brand-New-Pass-77",
-                                        "new_password2": "Brand-New-Pass-77"})
+    response = client.post(
+        CHANGE_URL, {"old_password": PASSWORD, "new_password1": "Brand-New-Pass-77", "new_password2": "Brand-New-Pass-77"}
+    )
     assert response.status_code == 302
     assert client.get("/").status_code == 200
 
@@ -328,8 +333,9 @@ def test_first_log_in_blocks_every_page_but_password_change_logout_and_static(or
     assert client.get("/static/ocrm/ocrm.css").status_code == 200
     assert client.post("/i18n/setlang/", {"language": "en", "next": "/"}).status_code == 302
 
-    response = client.post(CHANGE_URL, {"old_password": PASSWORD, "new_password1": "Own-Choice-2026#",
-                                        "new_password2": "Own-Choice-2026#"})
+    response = client.post(
+        CHANGE_URL, {"old_password": PASSWORD, "new_password1": "Own-Choice-2026#", "new_password2": "Own-Choice-2026#"}
+    )
     assert response.status_code == 302
     newcomer.refresh_from_db()
     assert newcomer.must_change_password is False and newcomer.check_password("Own-Choice-2026#")
@@ -348,9 +354,14 @@ def test_log_out_works_while_the_change_is_pending(org, client, make_staff):
 def test_a_password_set_by_an_administrator_must_be_changed(org, client):
     admin_client = Client()
     admin_client.force_login(org.admin)
-    response = admin_client.post(f"/admin/sysadmin/staff/{org.manager.pk}/password/", {
-        "password1": "Admin-Chosen-2026", "password2": "Admin-Chosen-2026", "usable_password": "true",
-    })
+    response = admin_client.post(
+        f"/admin/sysadmin/staff/{org.manager.pk}/password/",
+        {
+            "password1": "Admin-Chosen-2026",
+            "password2": "Admin-Chosen-2026",
+            "usable_password": "true",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     org.manager.refresh_from_db()
     assert org.manager.check_password("Admin-Chosen-2026") and org.manager.must_change_password
@@ -416,8 +427,7 @@ def test_parameter_row_changes_reach_the_lockout_at_once(org, client):
         (["10.0.0.5"], "10.0.0.5", "", "10.0.0.5"),
     ],
 )
-def test_the_audited_address_believes_x_forwarded_for_only_from_trusted_proxies(settings, proxies, remote, forwarded,
-                                                                                  expected):
+def test_the_audited_address_believes_x_forwarded_for_only_from_trusted_proxies(settings, proxies, remote, forwarded, expected):
     from django.test import RequestFactory
 
     from ocrm.middleware import client_ip

@@ -126,16 +126,22 @@ def test_bank_codes_per_country_and_each_other():
 def test_fixed_demo_logins_have_their_roles_and_branches():
     seed("--seed", "7")  # the fixed log-ins do not depend on the seed
     expected = {
-        "admin": ("OGB", "HO", "system_admin"), "auditor": ("OGB", "HO", "auditor"),
-        "sup.sh": ("OGB", "SH", "branch_supervisor"), "mgr.sh1": ("OGB", "SH", "customer_manager"),
-        "teller.sh1": ("OGB", "SH", "teller"), "mgr.ldn1": ("OGB", "LDN", "customer_manager"),
-        "pm1": ("OGB", "HO", "product_manager"), "mm1": ("OGB", "HO", "marketing_manager"),
-        "xb1": ("OGB", "HO", "crossborder_officer"), "hcb.admin": ("HCB", "HO", "system_admin"),
+        "admin": ("OGB", "HO", "system_admin"),
+        "auditor": ("OGB", "HO", "auditor"),
+        "sup.sh": ("OGB", "SH", "branch_supervisor"),
+        "mgr.sh1": ("OGB", "SH", "customer_manager"),
+        "teller.sh1": ("OGB", "SH", "teller"),
+        "mgr.ldn1": ("OGB", "LDN", "customer_manager"),
+        "pm1": ("OGB", "HO", "product_manager"),
+        "mm1": ("OGB", "HO", "marketing_manager"),
+        "xb1": ("OGB", "HO", "crossborder_officer"),
+        "hcb.admin": ("HCB", "HO", "system_admin"),
     }
     for username, (bank, branch, role) in expected.items():
         user = Staff.objects.select_related("bank", "branch").get(username=username)
-        assert (user.bank.code, user.branch.code, list(user.groups.values_list("name", flat=True))) == (
-            bank, branch, [role]), username
+        assert (user.bank.code, user.branch.code, list(user.groups.values_list("name", flat=True))) == (bank, branch, [role]), (
+            username
+        )
         assert not user.must_change_password
     admin = Staff.objects.get(username="admin")
     assert admin.is_staff and not admin.is_superuser
@@ -164,13 +170,17 @@ def test_same_seed_gives_the_same_plan_and_another_seed_does_not():
 
 def test_reset_and_reload_recreate_identical_data():
     seed()
-    before = (sorted(demo_staff().values_list("username", "name_local", "branch__code")),
-              sorted(Branch.objects.values_list("bank__code", "code", "timezone")))
+    before = (
+        sorted(demo_staff().values_list("username", "name_local", "branch__code")),
+        sorted(Branch.objects.values_list("bank__code", "code", "timezone")),
+    )
     old_ids = set(demo_staff().values_list("pk", flat=True))
     output = seed("--reset")
     assert "Removed 2 demo bank(s)" in output
-    after = (sorted(demo_staff().values_list("username", "name_local", "branch__code")),
-             sorted(Branch.objects.values_list("bank__code", "code", "timezone")))
+    after = (
+        sorted(demo_staff().values_list("username", "name_local", "branch__code")),
+        sorted(Branch.objects.values_list("bank__code", "code", "timezone")),
+    )
     assert after == before
     assert not old_ids & set(demo_staff().values_list("pk", flat=True))  # really recreated
     assert AuditLog.objects.filter(action=AuditLog.Action.IMPORT, detail__source="seed_demo").count() == 4

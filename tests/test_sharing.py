@@ -33,8 +33,9 @@ def soon(days=7):
 
 
 def share(org, customer, can_edit=False, until=None, to=None):
-    return sharing.share_customer(customer, org.manager, to or org.manager_bj, can_edit=can_edit,
-                                  expires_at=until or soon(), reason="Holiday cover")
+    return sharing.share_customer(
+        customer, org.manager, to or org.manager_bj, can_edit=can_edit, expires_at=until or soon(), reason="Holiday cover"
+    )
 
 
 def move_expiry_to_the_past(share_obj):
@@ -60,8 +61,9 @@ def test_shared_with_manager_sees_the_customer_in_the_list_and_360(org, customer
         created = share(org, customer)
     assert created.status == CustomerShare.Status.ACTIVE and created.is_in_force
     assert Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
-    assert UserObjectPermission.objects.filter(user=org.manager_bj, object_pk=str(customer.pk),
-                                               permission__codename="view_customer").exists()
+    assert UserObjectPermission.objects.filter(
+        user=org.manager_bj, object_pk=str(customer.pk), permission__codename="view_customer"
+    ).exists()
     logged_in(client, org.manager_bj)
     assert "C-SHARE-1" in client.get(reverse("customers:list")).content.decode()
     page = client.get(detail(customer.number))
@@ -92,8 +94,9 @@ def test_read_only_share_shows_but_does_not_let_edit(org, customer, client):
 
 def test_editing_share_lets_edit(org, customer, client):
     share(org, customer, can_edit=True)
-    assert UserObjectPermission.objects.filter(user=org.manager_bj, object_pk=str(customer.pk),
-                                               permission__codename="change_customer").exists()
+    assert UserObjectPermission.objects.filter(
+        user=org.manager_bj, object_pk=str(customer.pk), permission__codename="change_customer"
+    ).exists()
     logged_in(client, org.manager_bj)
     assert client.get(reverse("customers:edit", args=[customer.number])).status_code == 200
     response = client.post(reverse("customers:note_add", args=[customer.number]), {"text": "Called, all fine"})
@@ -139,8 +142,12 @@ def test_revoke_cuts_access_and_notifies(org, customer, client, django_capture_o
     assert not Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
     assert not UserObjectPermission.objects.filter(user=org.manager_bj, object_pk=str(customer.pk)).exists()
     assert Notification.objects.filter(recipient=org.manager_bj, title="A customer share with you ended").exists()
-    assert AuditLog.objects.filter(object_type="customers.customershare", object_id=str(created.pk),
-                                   detail__event="customer_share_revoked", actor=org.manager).exists()
+    assert AuditLog.objects.filter(
+        object_type="customers.customershare",
+        object_id=str(created.pk),
+        detail__event="customer_share_revoked",
+        actor=org.manager,
+    ).exists()
     logged_in(client, org.manager_bj)
     assert client.get(detail(customer.number)).status_code == 404
 
@@ -169,8 +176,13 @@ def test_share_form_refuses_bad_input_naming_the_field(org, customer, client):
         ({"shared_with": org.b_manager.username, "expires_on": tomorrow}, "No active colleague of your bank"),
         ({"shared_with": org.manager.username, "expires_on": tomorrow}, "You cannot share a customer with yourself."),
         ({"shared_with": org.manager_bj.username, "expires_on": "2000-01-01"}, "must lie in the future"),
-        ({"shared_with": org.manager_bj.username,
-          "expires_on": (timezone.localdate() + datetime.timedelta(days=400)).isoformat()}, "at most 90 days"),
+        (
+            {
+                "shared_with": org.manager_bj.username,
+                "expires_on": (timezone.localdate() + datetime.timedelta(days=400)).isoformat(),
+            },
+            "at most 90 days",
+        ),
     ]
     for data, message in cases:
         response = client.post(url, data)
@@ -236,8 +248,9 @@ def test_share_waits_for_a_supervisor_when_the_bank_says_so(org, customer, djang
     assert Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
     assert Notification.objects.filter(recipient=org.manager_bj, title="A customer was shared with you").exists()
     assert Notification.objects.filter(recipient=org.manager, title="Your customer share was approved").exists()
-    assert AuditLog.objects.filter(object_id=str(created.pk), detail__event="customer_share_approved",
-                                   actor=org.supervisor).exists()
+    assert AuditLog.objects.filter(
+        object_id=str(created.pk), detail__event="customer_share_approved", actor=org.supervisor
+    ).exists()
 
 
 def test_rejected_share_never_grants_and_tells_the_maker(org, customer, django_capture_on_commit_callbacks):
@@ -274,8 +287,7 @@ def test_a_share_that_expired_while_pending_cannot_be_approved(org, customer):
 # --- 360 section and clean-up ----------------------------------------------------------------------------
 
 
-def test_360_section_lists_shares_in_force_with_a_fixed_query_count(org, customer, client,
-                                                                   django_assert_max_num_queries):
+def test_360_section_lists_shares_in_force_with_a_fixed_query_count(org, customer, client, django_assert_max_num_queries):
     share(org, customer)
     logged_in(client, org.manager)
     client.get(detail(customer.number))  # warm the caches (parameters, content types)

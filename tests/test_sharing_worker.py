@@ -19,10 +19,12 @@ pytestmark = pytest.mark.worker
 
 def test_clean_up_on_a_real_worker(celery_worker, org):
     customer = make_customer("C-WORKER-1", org.a_sh, org.manager)
-    ended = sharing.share_customer(customer, org.manager, org.manager_bj, can_edit=True,
-                                   expires_at=timezone.now() + datetime.timedelta(days=1))
-    sharing.share_customer(customer, org.manager, org.manager_sub, can_edit=False,
-                           expires_at=timezone.now() + datetime.timedelta(days=1))
+    ended = sharing.share_customer(
+        customer, org.manager, org.manager_bj, can_edit=True, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
+    sharing.share_customer(
+        customer, org.manager, org.manager_sub, can_edit=False, expires_at=timezone.now() + datetime.timedelta(days=1)
+    )
     CustomerShare.objects.filter(pk=ended.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
 
     hour = timezone.now().strftime("%Y-%m-%dT%H")

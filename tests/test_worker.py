@@ -43,24 +43,30 @@ def run_of(job, bank_id):
 def finished_entries(job):
     """{run id: audit detail} of the entries that report a job's results."""
     run_ids = [str(pk) for pk in JobRun.objects.filter(job=job).values_list("pk", flat=True)]
-    entries = AuditLog.objects.filter(action=AuditLog.Action.JOB, object_type="ocrm.jobrun", object_id__in=run_ids,
-                                      detail__event="finished")
+    entries = AuditLog.objects.filter(
+        action=AuditLog.Action.JOB, object_type="ocrm.jobrun", object_id__in=run_ids, detail__event="finished"
+    )
     return [(int(e.object_id), e.detail) for e in entries.order_by("object_id")]
 
 
 def snapshot(job):
-    return sorted(JobRun.objects.filter(job=job).values_list("pk", "bank_id", "status", "attempts", "counts"),
-                  key=lambda row: row[0])
+    return sorted(
+        JobRun.objects.filter(job=job).values_list("pk", "bank_id", "status", "attempts", "counts"), key=lambda row: row[0]
+    )
 
 
 # --- data --------------------------------------------------------------------------------
 
+
 def plant(bank_id, days_old, n):
     at = datetime.datetime.combine(TODAY, datetime.time(1), tzinfo=datetime.UTC) - datetime.timedelta(days=days_old)
-    AuditLog.objects.bulk_create([
-        AuditLog(at=at, bank_id=bank_id, action=AuditLog.Action.OTHER, object_type=MARK, object_id=str(days_old))
-        for _ in range(n)
-    ], batch_size=2000)
+    AuditLog.objects.bulk_create(
+        [
+            AuditLog(at=at, bank_id=bank_id, action=AuditLog.Action.OTHER, object_type=MARK, object_id=str(days_old))
+            for _ in range(n)
+        ],
+        batch_size=2000,
+    )
 
 
 def planted(bank_id, days_old):
@@ -82,13 +88,21 @@ def expiring_staff(org):
     password = make_password("Unused-Pass-2026!")
 
     def staff(prefix, branch, n, days_ago):
-        changed = datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=datetime.UTC) - datetime.timedelta(
-            days=days_ago)
-        Staff.objects.bulk_create([
-            Staff(username=f"{prefix}{i:04d}", password=password, bank=branch.bank, branch=branch, language="en",
-                  must_change_password=False, password_changed_at=changed)
-            for i in range(n)
-        ])
+        changed = datetime.datetime.combine(TODAY, datetime.time(12), tzinfo=datetime.UTC) - datetime.timedelta(days=days_ago)
+        Staff.objects.bulk_create(
+            [
+                Staff(
+                    username=f"{prefix}{i:04d}",
+                    password=password,
+                    bank=branch.bank,
+                    branch=branch,
+                    language="en",
+                    must_change_password=False,
+                    password_changed_at=changed,
+                )
+                for i in range(n)
+            ]
+        )
 
     Staff.objects.update(password_changed_at=datetime.datetime.now(datetime.UTC))  # the fixture's own staff: not due
     staff("due.a.", org.a_sh, 12 * CHUNK, 87)
@@ -97,11 +111,11 @@ def expiring_staff(org):
 
 
 def notices_of(prefix):
-    return Notification.objects.filter(recipient__username__startswith=prefix,
-                                       dedupe_key=f"password-expiry:{TODAY.isoformat()}")
+    return Notification.objects.filter(recipient__username__startswith=prefix, dedupe_key=f"password-expiry:{TODAY.isoformat()}")
 
 
 # --- end to end ----------------------------------------------------------------------------
+
 
 def test_a_worker_runs_the_scheduled_jobs_as_beat_sends_them(celery_worker, org):
     retention_data(org)
@@ -124,6 +138,7 @@ def test_a_worker_runs_the_scheduled_jobs_as_beat_sends_them(celery_worker, org)
 
 
 # --- the killed worker ---------------------------------------------------------------------
+
 
 def kill_mid_job_and_rerun(celery_worker_factory, org, task, job, watch_bank_id):
     """Start the job on a slowed-down worker, SIGKILL that worker once the watched bank's
@@ -157,8 +172,7 @@ def kill_mid_job_and_rerun(celery_worker_factory, org, task, job, watch_bank_id)
 
 def test_a_killed_retention_job_resumes_with_nothing_lost_and_nothing_doubled(celery_worker_factory, org):
     retention_data(org)
-    at_kill, _ = kill_mid_job_and_rerun(celery_worker_factory, org, purge_audit_log, jobs.AUDIT_RETENTION,
-                                        org.bank_a.pk)
+    at_kill, _ = kill_mid_job_and_rerun(celery_worker_factory, org, purge_audit_log, jobs.AUDIT_RETENTION, org.bank_a.pk)
     # What the run said at the kill is exactly what had been committed.
     assert at_kill.counts["deleted"] == at_kill.progress_done
 
@@ -175,20 +189,25 @@ def test_a_killed_retention_job_resumes_with_nothing_lost_and_nothing_doubled(ce
     assert JobRun.objects.filter(job=jobs.AUDIT_RETENTION).count() == 3
     entries = finished_entries(jobs.AUDIT_RETENTION)
     assert [(pk, detail["deleted"]) for pk, detail in entries] == sorted(
-        [(run_of(jobs.AUDIT_RETENTION, None).pk, 4), (bank_a.pk, 12 * CHUNK), (bank_b.pk, 30)])
+        [(run_of(jobs.AUDIT_RETENTION, None).pk, 4), (bank_a.pk, 12 * CHUNK), (bank_b.pk, 30)]
+    )
 
     # The same business date again, after success: nothing more happens.
     before = (snapshot(jobs.AUDIT_RETENTION), entries, AuditLog.objects.filter(object_type=MARK).count())
     assert purge_audit_log.delay(business_date=TODAY.isoformat()).get(timeout=60)["status"] == "succeeded"
-    after = (snapshot(jobs.AUDIT_RETENTION), finished_entries(jobs.AUDIT_RETENTION),
-             AuditLog.objects.filter(object_type=MARK).count())
+    after = (
+        snapshot(jobs.AUDIT_RETENTION),
+        finished_entries(jobs.AUDIT_RETENTION),
+        AuditLog.objects.filter(object_type=MARK).count(),
+    )
     assert after == before
 
 
 def test_killed_notices_job_resumes_with_each_notice_sent_exactly_once(celery_worker_factory, org):
     expiring_staff(org)
-    at_kill, _ = kill_mid_job_and_rerun(celery_worker_factory, org, send_password_expiry_notices,
-                                        jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk)
+    at_kill, _ = kill_mid_job_and_rerun(
+        celery_worker_factory, org, send_password_expiry_notices, jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk
+    )
     assert at_kill.counts["notified"] == at_kill.progress_done
 
     # Every due staff member holds exactly one notice for the date; nobody else holds one.

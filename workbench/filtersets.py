@@ -14,19 +14,31 @@ def decidable_actions(request):
     """(action, label) of the request types this user may decide, for the action filter."""
     if request is None:
         return []
-    return sorted(((action, str(handler.label)) for action, handler in approvals.registered_actions().items()
-                   if request.user.has_perm(handler.checker_perm)), key=lambda pair: pair[1])
+    return sorted(
+        (
+            (action, str(handler.label))
+            for action, handler in approvals.registered_actions().items()
+            if request.user.has_perm(handler.checker_perm)
+        ),
+        key=lambda pair: pair[1],
+    )
 
 
 class InboxFilterSet(django_filters.FilterSet):
     action = django_filters.ChoiceFilter(label=_("type"), choices=[])
     branch = BranchSubtreeFilter(label=_("branch (and below)"), field_name="branch_path", queryset=visible_branches)
-    maker = django_filters.CharFilter(label=_("requested by"), method="filter_maker",
-                                      widget=forms.TextInput(attrs={"placeholder": _("user name or name")}))
-    requested_from = django_filters.DateFilter(label=_("requested from"), field_name="created_at",
-                                               lookup_expr="date__gte", widget=forms.DateInput(attrs={"type": "date"}))
-    requested_to = django_filters.DateFilter(label=_("requested to"), field_name="created_at",
-                                             lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"}))
+    maker = django_filters.CharFilter(
+        label=_("requested by"), method="filter_maker", widget=forms.TextInput(attrs={"placeholder": _("user name or name")})
+    )
+    requested_from = django_filters.DateFilter(
+        label=_("requested from"),
+        field_name="created_at",
+        lookup_expr="date__gte",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    requested_to = django_filters.DateFilter(
+        label=_("requested to"), field_name="created_at", lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     class Meta:
         model = ChangeRequest

@@ -12,5 +12,12 @@ WORKBENCH = _("Workbench")
 def register_nav():
     # Shown to whoever may decide something in the inbox: any checker permission or inbox source
     # permission (e.g. only customers.review_match), not only supervisors' customers.approve_change.
-    navigation.register(WORKBENCH, _("Approvals"), "workbench:inbox", icon="inbox", order=10,
-                        badge=services.badge_count, visible=services.may_use_inbox)
+    navigation.register(
+        WORKBENCH,
+        _("Approvals"),
+        "workbench:inbox",
+        icon="inbox",
+        order=10,
+        badge=services.badge_count,
+        visible=services.may_use_inbox,
+    )

@@ -32,12 +32,18 @@ def pending_requests(user):
     """The change requests waiting for this user, with what the inbox shows of them."""
     from customers.models import Customer
 
-    number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField()))
-                      .values("number")[:1])
-    return (approvals.pending_for_checker(user).select_related("maker")
-            .annotate(customer_number=Case(
+    number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField())).values("number")[:1])
+    return (
+        approvals.pending_for_checker(user)
+        .select_related("maker")
+        .annotate(
+            customer_number=Case(
                 When(object_type=CUSTOMER, object_id__regex=r"^[0-9]+$", then=number),
-                default=Value(None), output_field=CharField())))
+                default=Value(None),
+                output_field=CharField(),
+            )
+        )
+    )
 
 
 def other_sources(user):

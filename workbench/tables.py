@@ -43,9 +43,14 @@ def _local(value):
 
 
 class InboxTable(BaseTable):
-    selected = tables.CheckBoxColumn(accessor="pk", attrs={
-        "input": {"form": "bulk-form", "class": "form-check-input inbox-select", "name": "selected"},
-        "th__input": {"class": "form-check-input", "id": "select-all", "form": "bulk-form"}}, exclude_from_export=True)
+    selected = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"form": "bulk-form", "class": "form-check-input inbox-select", "name": "selected"},
+            "th__input": {"class": "form-check-input", "id": "select-all", "form": "bulk-form"},
+        },
+        exclude_from_export=True,
+    )
     id = tables.Column(verbose_name="#", linkify=lambda record: reverse("workbench:request_detail", args=[record.pk]))
     action = tables.Column(verbose_name=_("type"))
     object_repr = tables.Column(verbose_name=_("object"))
@@ -86,15 +91,22 @@ class InboxTable(BaseTable):
         for name, pair in (record.changes or {}).items():
             before, after = (list(pair) + [None, None])[:2] if isinstance(pair, (list, tuple)) else (None, pair)
             if record.object_type == CUSTOMER:
-                rows.append((label_of(name, field_label), display_value(name, _local(before), branches),
-                             display_value(name, _local(after), branches)))
+                rows.append(
+                    (
+                        label_of(name, field_label),
+                        display_value(name, _local(before), branches),
+                        display_value(name, _local(after), branches),
+                    )
+                )
             else:
                 rows.append((name, "—" if before in (None, "") else before, "—" if after in (None, "") else after))
         return rows
 
     def render_changes(self, record):
-        return format_html('<ul class="list-unstyled small mb-0">{}</ul>', format_html_join(
-            "", '<li><span class="text-muted">{}:</span> {} → <strong>{}</strong></li>', self._changes(record)))
+        return format_html(
+            '<ul class="list-unstyled small mb-0">{}</ul>',
+            format_html_join("", '<li><span class="text-muted">{}:</span> {} → <strong>{}</strong></li>', self._changes(record)),
+        )
 
     def value_changes(self, record):
         return "; ".join(f"{label}: {before} → {after}" for label, before, after in self._changes(record))
@@ -112,14 +124,27 @@ class InboxTable(BaseTable):
             'id="approve-{}">{}</button>'
             '<a href="{}" class="btn btn-sm btn-outline-danger inbox-reject" id="reject-{}" data-bs-toggle="modal" '
             'data-bs-target="#reject-modal" data-request="{}" data-action="{}">{}</a></div>',
-            record.pk, record.pk, _("Approve"), reverse("workbench:request_detail", args=[record.pk]) + "#reject",
-            record.pk, record.pk, reverse("workbench:reject", args=[record.pk]), _("Reject…"))
+            record.pk,
+            record.pk,
+            _("Approve"),
+            reverse("workbench:request_detail", args=[record.pk]) + "#reject",
+            record.pk,
+            record.pk,
+            reverse("workbench:reject", args=[record.pk]),
+            _("Reject…"),
+        )
 
     def _branches(self):
         """Branches named in the shown requests' changes, read once per table (one query)."""
         if not hasattr(self, "_branch_cache"):
             records = [row.record for row in self.page.object_list] if hasattr(self, "page") else list(self.data)
-            ids = {v for record in records for name, pair in (record.changes or {}).items() if name == "branch"
-                   for v in (pair if isinstance(pair, (list, tuple)) else [pair]) if isinstance(v, int)}
+            ids = {
+                v
+                for record in records
+                for name, pair in (record.changes or {}).items()
+                if name == "branch"
+                for v in (pair if isinstance(pair, (list, tuple)) else [pair])
+                if isinstance(v, int)
+            }
             self._branch_cache = {b.pk: b for b in Branch.objects.filter(pk__in=ids)} if ids else {}
         return self._branch_cache

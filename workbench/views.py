@@ -68,13 +68,13 @@ class BulkApproveView(InboxAccessMixin, View):
             messages.error(request, _("Select at least one request."))
             return back_to_inbox(request)
         if len(ids) > services.BULK_LIMIT:
-            messages.error(request, _("Nothing was approved: select at most %(n)d requests at a time.")
-                           % {"n": services.BULK_LIMIT})
+            messages.error(
+                request, _("Nothing was approved: select at most %(n)d requests at a time.") % {"n": services.BULK_LIMIT}
+            )
             return back_to_inbox(request)
         approved, failed = services.approve_many(ids, request.user)
         if approved:
-            messages.success(request, _("Approved and applied: %(ids)s.") % {
-                "ids": ", ".join(f"#{pk}" for pk in approved)})
+            messages.success(request, _("Approved and applied: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in approved)})
         for pk, reason in failed:
             messages.error(request, _("#%(id)s was not approved: %(reason)s") % {"id": pk, "reason": reason})
         return back_to_inbox(request)
@@ -100,8 +100,7 @@ class RequestDetailView(LoginRequiredMixin, View):
     user may decide it. Its maker and the checkers of its branches see it; others get 404."""
 
     def get(self, request, pk):
-        change_request = ChangeRequest.objects.visible_to(request.user).select_related("maker", "checker").filter(
-            pk=pk).first()
+        change_request = ChangeRequest.objects.visible_to(request.user).select_related("maker", "checker").filter(pk=pk).first()
         if change_request is None:
             raise Http404
         decidable = approvals.pending_for_checker(request.user).filter(pk=pk).exists()
@@ -110,11 +109,22 @@ class RequestDetailView(LoginRequiredMixin, View):
         if change_request.object_type == services.CUSTOMER and change_request.object_id.isdigit():
             from customers.models import Customer
 
-            customer_number = (Customer.objects.visible_to(request.user).filter(pk=int(change_request.object_id))
-                               .values_list("number", flat=True).first())
-        return render(request, "workbench/request_detail.html", {
-            "request_obj": change_request, "label": action_label(change_request.action),
-            "changes": table._changes(change_request), "decidable": decidable,
-            "own": change_request.maker_id == request.user.pk, "customer_number": customer_number,
-            "inbox_url": reverse("workbench:inbox"),
-        })
+            customer_number = (
+                Customer.objects.visible_to(request.user)
+                .filter(pk=int(change_request.object_id))
+                .values_list("number", flat=True)
+                .first()
+            )
+        return render(
+            request,
+            "workbench/request_detail.html",
+            {
+                "request_obj": change_request,
+                "label": action_label(change_request.action),
+                "changes": table._changes(change_request),
+                "decidable": decidable,
+                "own": change_request.maker_id == request.user.pk,
+                "customer_number": customer_number,
+                "inbox_url": reverse("workbench:inbox"),
+            },
+        )

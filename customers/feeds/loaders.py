@@ -42,8 +42,7 @@ class Context:
         self.base_currency = bank.base_currency
 
     def params(self, **extra):
-        return {"bank": self.bank_id, "source": self.source_system, "date": self.business_date,
-                "load": self.load.pk, **extra}
+        return {"bank": self.bank_id, "source": self.source_system, "date": self.business_date, "load": self.load.pk, **extra}
 
 
 def stage_table(load):
@@ -59,6 +58,7 @@ def stage_columns(spec):
 
 
 # --- 1. staging ----------------------------------------------------------------------------
+
 
 def _shown(key, text):
     """A rejected cell as the error report shows it: identity numbers and phones masked."""
@@ -101,11 +101,21 @@ def check_row(spec, values, ctx):
             value = ""
         out[col.key] = value
     if out.get("source_system") and out["source_system"] != ctx.source_system:
-        errors.append(("source_system", out["source_system"],
-                       _("differs from the file's source system %(source)s") % {"source": ctx.source_system}))
+        errors.append(
+            (
+                "source_system",
+                out["source_system"],
+                _("differs from the file's source system %(source)s") % {"source": ctx.source_system},
+            )
+        )
     if out.get("business_date") and out["business_date"] != ctx.business_date.isoformat():
-        errors.append(("business_date", out["business_date"],
-                       _("differs from the file's business date %(date)s") % {"date": ctx.business_date}))
+        errors.append(
+            (
+                "business_date",
+                out["business_date"],
+                _("differs from the file's business date %(date)s") % {"date": ctx.business_date},
+            )
+        )
     if "id_number" in out:
         number = out.pop("id_number")
         if number and spec.feed == "customers" and not out.get("id_type"):
@@ -152,8 +162,9 @@ def stage(load, spec, path, ctx, run):
             out, errors = check_row(spec, values, ctx)
             if problem:
                 errors.append(("—", "", problem))
-            buffer.append((row_no, *[out.get(key, "") for key in keys],
-                           json.dumps(errors, ensure_ascii=False) if errors else None))
+            buffer.append(
+                (row_no, *[out.get(key, "") for key in keys], json.dumps(errors, ensure_ascii=False) if errors else None)
+            )
             read += 1
             if len(buffer) >= chunk_rows:
                 flush()
@@ -173,12 +184,15 @@ def drop_stage(load):
 
 # --- 2. checks and upserts (inside the caller's transaction) --------------------------------
 
+
 def record_cell_errors(cursor, load):
     cursor.execute(
         f"""INSERT INTO customers_feederror (load_id, row_number, field, value, reason)
             SELECT %(load)s, s.row_no, left(e->>0, 40), left(e->>1, 200), left(e->>2, 300)
             FROM {stage_table(load)} s, jsonb_array_elements(s.errors::jsonb) e
-            WHERE s.errors IS NOT NULL""", {"load": load.pk})
+            WHERE s.errors IS NOT NULL""",
+        {"load": load.pk},
+    )
 
 
 def check_rows(cursor, ctx, select_sql, checks, params):
@@ -201,8 +215,10 @@ def check_rows(cursor, ctx, select_sql, checks, params):
             f"""INSERT INTO customers_feederror (load_id, row_number, field, value, reason)
                 SELECT %(load)s, r.row_no, v.field, left(coalesce(v.value, ''), 200), v.reason
                 FROM (SELECT * FROM feed_rows WHERE {any_bad}) r
-                CROSS JOIN LATERAL (VALUES {', '.join(values)}) v(field, value, reason, bad)
-                WHERE v.bad""", params)
+                CROSS JOIN LATERAL (VALUES {", ".join(values)}) v(field, value, reason, bad)
+                WHERE v.bad""",
+            params,
+        )
         if cursor.rowcount:
             cursor.execute(f"DELETE FROM feed_rows WHERE {any_bad}", params)
             kept -= cursor.rowcount
@@ -215,32 +231,45 @@ def reject_duplicates(cursor, ctx, field, what):
     feed, which runs it only once its INSERT has met a duplicate key: sorting ten million rows
     by their key to look for duplicates that are almost never there costs more than the rest."""
     cursor.execute("DROP TABLE IF EXISTS feed_duplicates")
-    cursor.execute(f"CREATE TEMP TABLE feed_duplicates ON COMMIT DROP AS "
-                   f"SELECT {field} FROM feed_rows GROUP BY {field} HAVING count(*) > 1")
+    cursor.execute(
+        f"CREATE TEMP TABLE feed_duplicates ON COMMIT DROP AS SELECT {field} FROM feed_rows GROUP BY {field} HAVING count(*) > 1"
+    )
     if not cursor.rowcount:
         return 0
     _field, _value, reason, _condition = _duplicate_check(field, what)
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         INSERT INTO customers_feederror (load_id, row_number, field, value, reason)
         SELECT %(load)s, r.row_no, %(field)s, left(r.{field}, 200), %(reason)s
-        FROM feed_rows r JOIN feed_duplicates d USING ({field})""", ctx.params(field=field, reason=str(reason)))
+        FROM feed_rows r JOIN feed_duplicates d USING ({field})""",
+        ctx.params(field=field, reason=str(reason)),
+    )
     cursor.execute(f"DELETE FROM feed_rows r USING feed_duplicates d WHERE r.{field} = d.{field}")
     return cursor.rowcount
 
 
 def _customer_checks(ctx):
     return [
-        ("customer_key", "customer_key", _("unknown customer: this key is not in the customer feed of %(source)s")
-         % {"source": ctx.source_system}, "record_id IS NULL"),
-        ("customer_key", "customer_key", _("the customer record is not resolved to a customer yet (matching pending "
-                                           "or waiting for review); send the row again once it is"),
-         "record_id IS NOT NULL AND customer_id IS NULL"),
+        (
+            "customer_key",
+            "customer_key",
+            _("unknown customer: this key is not in the customer feed of %(source)s") % {"source": ctx.source_system},
+            "record_id IS NULL",
+        ),
+        (
+            "customer_key",
+            "customer_key",
+            _(
+                "the customer record is not resolved to a customer yet (matching pending "
+                "or waiting for review); send the row again once it is"
+            ),
+            "record_id IS NOT NULL AND customer_id IS NULL",
+        ),
     ]
 
 
 def _duplicate_check(field, what):
-    return (field, field, _("%(what)s appears more than once in this file; every copy is rejected") % {"what": what},
-            "dup > 1")
+    return (field, field, _("%(what)s appears more than once in this file; every copy is rejected") % {"what": what}, "dup > 1")
 
 
 SOURCE_RECORD_JOIN = """LEFT JOIN customers_sourcerecord sr ON sr.bank_id = %(bank)s AND sr.source_system = %(source)s
@@ -256,15 +285,36 @@ def analyse_if_grown(cursor, table, changed):
 
 
 def load_customers(cursor, load, ctx, run):
-    kept = check_rows(cursor, ctx, f"""
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
         SELECT s.*, b.id AS branch_found, count(*) OVER (PARTITION BY s.customer_key) AS dup
-        FROM {stage_table(load)} s {BRANCH_JOIN} WHERE s.errors IS NULL""", [
-        _duplicate_check("customer_key", "customer_key"),
-        ("branch_code", "branch_code", _("unknown branch code"), "branch_code <> '' AND branch_found IS NULL"),
-    ], ctx.params())
-    compared = ("kind", "name_local", "name_latin", "gender", "birth_date", "nationality", "id_type", "id_number_hash",
-                "id_number_masked", "registration_code", "phone", "email", "address", "branch_code")
-    cursor.execute(f"""
+        FROM {stage_table(load)} s {BRANCH_JOIN} WHERE s.errors IS NULL""",
+        [
+            _duplicate_check("customer_key", "customer_key"),
+            ("branch_code", "branch_code", _("unknown branch code"), "branch_code <> '' AND branch_found IS NULL"),
+        ],
+        ctx.params(),
+    )
+    compared = (
+        "kind",
+        "name_local",
+        "name_latin",
+        "gender",
+        "birth_date",
+        "nationality",
+        "id_type",
+        "id_number_hash",
+        "id_number_masked",
+        "registration_code",
+        "phone",
+        "email",
+        "address",
+        "branch_code",
+    )
+    cursor.execute(
+        f"""
         INSERT INTO customers_sourcerecord AS t (bank_id, source_system, source_key, business_date, kind, name_local,
             name_latin, gender, birth_date, nationality, id_type, id_number_hash, id_number_encrypted,
             id_number_masked, registration_code, phone, email, address, branch_code, match_status,
@@ -275,25 +325,35 @@ def load_customers(cursor, load, ctx, run):
         FROM feed_rows
         ON CONFLICT (bank_id, source_system, source_key) DO UPDATE SET
             business_date = EXCLUDED.business_date, id_number_encrypted = EXCLUDED.id_number_encrypted,
-            {', '.join(f'{c} = EXCLUDED.{c}' for c in compared)},
+            {", ".join(f"{c} = EXCLUDED.{c}" for c in compared)},
             match_status = 'unresolved', loaded_by_run_id = EXCLUDED.loaded_by_run_id, updated_at = now()
         -- An older business date never overwrites a newer one; an unchanged record stays as it is.
         WHERE t.business_date <= EXCLUDED.business_date
-          AND ({', '.join(f't.{c}' for c in compared)}) IS DISTINCT FROM ({', '.join(f'EXCLUDED.{c}' for c in compared)})
-    """, ctx.params(run=run.id))
+          AND ({", ".join(f"t.{c}" for c in compared)}) IS DISTINCT FROM ({", ".join(f"EXCLUDED.{c}" for c in compared)})
+    """,
+        ctx.params(run=run.id),
+    )
     changed = cursor.rowcount
     analyse_if_grown(cursor, "customers_sourcerecord", changed)
     return kept, changed
 
 
 def load_identities(cursor, load, ctx, run):
-    kept = check_rows(cursor, ctx, f"""
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
         SELECT s.*, sr.id AS record_id, sr.customer_id,
                count(*) OVER (PARTITION BY s.customer_key, s.doc_type) AS dup
-        FROM {stage_table(load)} s {SOURCE_RECORD_JOIN} WHERE s.errors IS NULL""", [
-        *_customer_checks(ctx), _duplicate_check("doc_type", "customer_key + doc_type"),
-    ], ctx.params())
-    cursor.execute("""
+        FROM {stage_table(load)} s {SOURCE_RECORD_JOIN} WHERE s.errors IS NULL""",
+        [
+            *_customer_checks(ctx),
+            _duplicate_check("doc_type", "customer_key + doc_type"),
+        ],
+        ctx.params(),
+    )
+    cursor.execute(
+        """
         INSERT INTO customers_identitydocument AS t (bank_id, customer_id, doc_type, number_hash, number_encrypted,
             number_masked, issuing_country, expiry_date, is_primary, source_system, source_key)
         SELECT %(bank)s, customer_id, doc_type, id_hash, id_enc, id_masked, issuing_country,
@@ -308,17 +368,27 @@ def load_identities(cursor, load, ctx, run):
         WHERE (t.customer_id, t.number_hash, t.issuing_country, t.expiry_date, t.is_primary)
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.number_hash, EXCLUDED.issuing_country,
                                 EXCLUDED.expiry_date, EXCLUDED.is_primary)
-    """, ctx.params())
+    """,
+        ctx.params(),
+    )
     return kept, cursor.rowcount
 
 
 def load_contacts(cursor, load, ctx, run):
-    kept = check_rows(cursor, ctx, f"""
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
         SELECT s.*, sr.id AS record_id, sr.customer_id, count(*) OVER (PARTITION BY s.customer_key, s.kind) AS dup
-        FROM {stage_table(load)} s {SOURCE_RECORD_JOIN} WHERE s.errors IS NULL""", [
-        *_customer_checks(ctx), _duplicate_check("kind", "customer_key + kind"),
-    ], ctx.params())
-    cursor.execute("""
+        FROM {stage_table(load)} s {SOURCE_RECORD_JOIN} WHERE s.errors IS NULL""",
+        [
+            *_customer_checks(ctx),
+            _duplicate_check("kind", "customer_key + kind"),
+        ],
+        ctx.params(),
+    )
+    cursor.execute(
+        """
         INSERT INTO customers_contactpoint AS t (bank_id, customer_id, kind, value, is_primary, is_verified, opted_out,
             source_system, source_key)
         SELECT %(bank)s, customer_id, kind, value, COALESCE(NULLIF(is_primary, '')::boolean, false), false,
@@ -330,17 +400,25 @@ def load_contacts(cursor, load, ctx, run):
             is_verified = CASE WHEN t.value = EXCLUDED.value THEN t.is_verified ELSE false END
         WHERE (t.customer_id, t.value, t.is_primary, t.opted_out)
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.value, EXCLUDED.is_primary, EXCLUDED.opted_out)
-    """, ctx.params())
+    """,
+        ctx.params(),
+    )
     return kept, cursor.rowcount
 
 
 def load_holdings(cursor, load, ctx, run):
     cursor.execute("DROP TABLE IF EXISTS feed_fx")
-    cursor.execute("""
+    cursor.execute(
+        """
         CREATE TEMP TABLE feed_fx ON COMMIT DROP AS
         SELECT DISTINCT ON (currency) currency, rate FROM customers_fxrate
-        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC""", ctx.params())
-    kept = check_rows(cursor, ctx, f"""
+        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC""",
+        ctx.params(),
+    )
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
         SELECT s.*, sr.id AS record_id, sr.customer_id, p.id AS product_id, b.id AS branch_found,
                h.id AS holding_id, h.source_system AS holding_source,
                CASE WHEN s.currency = %(base)s THEN 1 ELSE fx.rate END AS fx_rate,
@@ -349,18 +427,30 @@ def load_holdings(cursor, load, ctx, run):
         LEFT JOIN customers_product p ON p.bank_id = %(bank)s AND p.code = s.product_code
         LEFT JOIN customers_holding h ON h.bank_id = %(bank)s AND h.account_number = s.account_number
         LEFT JOIN feed_fx fx ON fx.currency = s.currency
-        WHERE s.errors IS NULL""", [
-        *_customer_checks(ctx),
-        ("product_code", "product_code", _("unknown product code"), "product_id IS NULL"),
-        ("branch_code", "branch_code", _("unknown branch code"), "branch_code <> '' AND branch_found IS NULL"),
-        ("account_number", "holding_source", _("the account belongs to another source system (shown as the value)"),
-         "holding_id IS NOT NULL AND holding_source <> %(source)s"),
-        ("currency", "currency", _("no exchange rate to the base currency on or before the business date"),
-         "fx_rate IS NULL"),
-        _duplicate_check("account_number", "account_number"),
-    ], ctx.params(base=ctx.base_currency))
+        WHERE s.errors IS NULL""",
+        [
+            *_customer_checks(ctx),
+            ("product_code", "product_code", _("unknown product code"), "product_id IS NULL"),
+            ("branch_code", "branch_code", _("unknown branch code"), "branch_code <> '' AND branch_found IS NULL"),
+            (
+                "account_number",
+                "holding_source",
+                _("the account belongs to another source system (shown as the value)"),
+                "holding_id IS NOT NULL AND holding_source <> %(source)s",
+            ),
+            (
+                "currency",
+                "currency",
+                _("no exchange rate to the base currency on or before the business date"),
+                "fx_rate IS NULL",
+            ),
+            _duplicate_check("account_number", "account_number"),
+        ],
+        ctx.params(base=ctx.base_currency),
+    )
     # Current attributes and balance follow the newest business date only.
-    cursor.execute("""
+    cursor.execute(
+        """
         INSERT INTO customers_holding AS t (bank_id, customer_id, product_id, branch_id, account_number, currency,
             balance, open_date, maturity_date, rate, status, source_system)
         SELECT %(bank)s, customer_id, product_id, branch_found, account_number, currency, balance::numeric,
@@ -379,17 +469,23 @@ def load_holdings(cursor, load, ctx, run):
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.product_id, EXCLUDED.branch_id, EXCLUDED.currency,
                                 EXCLUDED.balance, EXCLUDED.open_date, EXCLUDED.maturity_date, EXCLUDED.rate,
                                 EXCLUDED.status)
-    """, ctx.params())
+    """,
+        ctx.params(),
+    )
     changed = cursor.rowcount
     analyse_if_grown(cursor, "customers_holding", changed)
     # The business date's balances are replaced: an account missing from this delivery loses its balance of the day.
-    cursor.execute("""
+    cursor.execute(
+        """
         DELETE FROM customers_holdingbalance hb USING customers_holding h
         WHERE hb.holding_id = h.id AND h.bank_id = %(bank)s AND h.source_system = %(source)s
           AND hb.business_date = %(date)s
-          AND NOT EXISTS (SELECT 1 FROM feed_rows r WHERE r.account_number = h.account_number)""", ctx.params())
+          AND NOT EXISTS (SELECT 1 FROM feed_rows r WHERE r.account_number = h.account_number)""",
+        ctx.params(),
+    )
     changed += cursor.rowcount
-    cursor.execute("""
+    cursor.execute(
+        """
         INSERT INTO customers_holdingbalance AS t (bank_id, customer_id, holding_id, business_date, balance,
             balance_base)
         SELECT %(bank)s, h.customer_id, h.id, %(date)s, r.balance::numeric, round(r.balance::numeric * r.fx_rate, 2)
@@ -398,25 +494,38 @@ def load_holdings(cursor, load, ctx, run):
             customer_id = EXCLUDED.customer_id, balance = EXCLUDED.balance, balance_base = EXCLUDED.balance_base
         WHERE (t.customer_id, t.balance, t.balance_base)
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.balance, EXCLUDED.balance_base)
-    """, ctx.params())
+    """,
+        ctx.params(),
+    )
     return kept, changed + cursor.rowcount
 
 
 def load_transactions(cursor, load, ctx, run):
-    kept = check_rows(cursor, ctx, f"""
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
         SELECT s.*, sr.id AS record_id, sr.customer_id, h.id AS holding_id, h.customer_id AS holding_customer
         FROM {stage_table(load)} s {SOURCE_RECORD_JOIN}
         LEFT JOIN customers_holding h ON h.bank_id = %(bank)s AND h.account_number = s.account_number
-        WHERE s.errors IS NULL""", [
-        *_customer_checks(ctx),
-        ("account_number", "account_number", _("unknown account: no holding with this account number"),
-         "holding_id IS NULL"),
-        ("account_number", "account_number", _("the account belongs to another customer"),
-         "holding_id IS NOT NULL AND customer_id IS NOT NULL AND holding_customer <> customer_id"),
-    ], ctx.params())
+        WHERE s.errors IS NULL""",
+        [
+            *_customer_checks(ctx),
+            ("account_number", "account_number", _("unknown account: no holding with this account number"), "holding_id IS NULL"),
+            (
+                "account_number",
+                "account_number",
+                _("the account belongs to another customer"),
+                "holding_id IS NOT NULL AND customer_id IS NOT NULL AND holding_customer <> customer_id",
+            ),
+        ],
+        ctx.params(),
+    )
     # The delivery of this source and business date is replaced as a whole.
-    cursor.execute("DELETE FROM customers_transaction WHERE bank_id = %(bank)s AND source_system = %(source)s "
-                   "AND business_date = %(date)s", ctx.params())
+    cursor.execute(
+        "DELETE FROM customers_transaction WHERE bank_id = %(bank)s AND source_system = %(source)s AND business_date = %(date)s",
+        ctx.params(),
+    )
     try:
         # Almost always every txn_id is new: a plain INSERT, in a savepoint, is the cheap way to find out.
         with transaction.atomic():
@@ -428,7 +537,8 @@ def load_transactions(cursor, load, ctx, run):
     # A txn_id twice in the file (every copy is refused), or one delivered before under another
     # business date (it moves to this one).
     kept -= reject_duplicates(cursor, ctx, "txn_id", "txn_id")
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         INSERT INTO customers_transaction AS t ({TXN_COLUMNS}) {TXN_ROWS}
         ON CONFLICT (bank_id, source_system, source_txn_id) WHERE source_txn_id <> '' DO UPDATE SET
             customer_id = EXCLUDED.customer_id, holding_id = EXCLUDED.holding_id,
@@ -436,7 +546,9 @@ def load_transactions(cursor, load, ctx, run):
             direction = EXCLUDED.direction, channel = EXCLUDED.channel, txn_type = EXCLUDED.txn_type,
             description = EXCLUDED.description, customer_initiated = EXCLUDED.customer_initiated,
             business_date = EXCLUDED.business_date
-    """, ctx.params())
+    """,
+        ctx.params(),
+    )
     return kept, cursor.rowcount
 
 

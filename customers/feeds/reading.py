@@ -52,8 +52,9 @@ class FeedFile:
             lim = readers.limits()
             # A workbook is parsed in memory: large feeds come as CSV, which is streamed.
             if os.path.getsize(path) > lim["max_bytes"]:
-                raise FileRejected(readers.too_large_message(os.path.getsize(path), lim["max_bytes"])
-                                   + " " + _("Send large feeds as CSV."))
+                raise FileRejected(
+                    readers.too_large_message(os.path.getsize(path), lim["max_bytes"]) + " " + _("Send large feeds as CSV.")
+                )
             with open(path, "rb") as handle:
                 self._content = handle.read()
             readers.check_xlsx_archive(self._content, lim["max_uncompressed"], lim["max_ratio"])
@@ -66,8 +67,9 @@ class FeedFile:
             return
         with open(self.path, "rb") as handle:
             self._handle = handle
-            text = io.TextIOWrapper(handle, encoding="utf-8-sig" if self.encoding == "utf-8" else "gb18030",
-                                    errors="strict", newline="")
+            text = io.TextIOWrapper(
+                handle, encoding="utf-8-sig" if self.encoding == "utf-8" else "gb18030", errors="strict", newline=""
+            )
             first = text.readline()
             delimiter = _best_delimiter(first, self.spec)
             lines = _chain([first], text)
@@ -75,12 +77,17 @@ class FeedFile:
             try:
                 yield from reader
             except UnicodeDecodeError as exc:
-                raise FileRejected(_("The file is not consistently %(encoding)s: a byte near line %(line)d cannot be "
-                                     "decoded. Save it as \"CSV UTF-8\" (or as XLSX) and send it again.")
-                                   % {"encoding": self.encoding, "line": reader.line_num + 1}) from exc
+                raise FileRejected(
+                    _(
+                        "The file is not consistently %(encoding)s: a byte near line %(line)d cannot be "
+                        'decoded. Save it as "CSV UTF-8" (or as XLSX) and send it again.'
+                    )
+                    % {"encoding": self.encoding, "line": reader.line_num + 1}
+                ) from exc
             except csv.Error as exc:
-                raise FileRejected(_("The CSV file is malformed near line %(line)d: %(error)s")
-                                   % {"line": reader.line_num, "error": exc}) from exc
+                raise FileRejected(
+                    _("The CSV file is malformed near line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc}
+                ) from exc
 
     @property
     def bytes_read(self):
@@ -107,7 +114,8 @@ class FeedFile:
             problem = None
             if stray is not None:
                 problem = _("this row has a value in column %(column)s, which has no column name") % {
-                    "column": get_column_letter(stray + 1)}
+                    "column": get_column_letter(stray + 1)
+                }
             yield offset + 2, values, problem
 
 
@@ -118,7 +126,7 @@ def _chain(first, rest):
 
 def _sniff_encoding(head):
     # Cut at the last newline so that a character split by the 1 MB boundary does not count.
-    sample = head[:head.rfind(b"\n") + 1] if len(head) == SNIFF_BYTES and b"\n" in head else head
+    sample = head[: head.rfind(b"\n") + 1] if len(head) == SNIFF_BYTES and b"\n" in head else head
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = codecs.decode(sample, encoding)
@@ -126,8 +134,12 @@ def _sniff_encoding(head):
             continue
         if readers._looks_like_text(text):
             return "utf-8" if encoding == "utf-8-sig" else encoding
-    raise FileRejected(_("The file's character encoding is not UTF-8 or GB18030, so its text cannot be read "
-                         "reliably. Save it as \"CSV UTF-8\" (or as XLSX) and send it again."))
+    raise FileRejected(
+        _(
+            "The file's character encoding is not UTF-8 or GB18030, so its text cannot be read "
+            'reliably. Save it as "CSV UTF-8" (or as XLSX) and send it again.'
+        )
+    )
 
 
 def _best_delimiter(header_line, spec):
@@ -150,21 +162,27 @@ def _map_header(header, spec):
             unknown.append(f"{get_column_letter(index + 1)}: {name}")
             continue
         if col.key in seen:
-            raise FileRejected(_("The column %(column)s appears twice (columns %(a)s and %(b)s).") % {
-                "column": col.key, "a": get_column_letter(seen[col.key] + 1), "b": get_column_letter(index + 1)})
+            raise FileRejected(
+                _("The column %(column)s appears twice (columns %(a)s and %(b)s).")
+                % {"column": col.key, "a": get_column_letter(seen[col.key] + 1), "b": get_column_letter(index + 1)}
+            )
         seen[col.key] = index
         positions[index] = col.key
     if unknown:
-        raise FileRejected(_("Unknown columns: %(columns)s. The columns of this feed are: %(known)s.")
-                           % {"columns": "; ".join(unknown), "known": spec.header_help()})
+        raise FileRejected(
+            _("Unknown columns: %(columns)s. The columns of this feed are: %(known)s.")
+            % {"columns": "; ".join(unknown), "known": spec.header_help()}
+        )
     missing = [c for c in spec.columns if c.required and c.key not in seen]
     if missing:
-        raise FileRejected(_("Required columns are missing: %(columns)s.")
-                           % {"columns": ", ".join(f"{c.key} ({c.label_zh})" for c in missing)})
+        raise FileRejected(
+            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(f"{c.key} ({c.label_zh})" for c in missing)}
+        )
     return positions
 
 
 # --- one cell ------------------------------------------------------------------------------
+
 
 class CellError(Exception):
     pass
@@ -276,8 +294,10 @@ def check_phone(col, text, row, region):
     except phonenumbers.NumberParseException:
         raise CellError(_("not a phone number")) from None
     if not phonenumbers.is_valid_number(parsed):
-        raise CellError(_("not a valid phone number in %(region)s (write another country's number with + and its "
-                          "country code)") % {"region": region or "?"})
+        raise CellError(
+            _("not a valid phone number in %(region)s (write another country's number with + and its country code)")
+            % {"region": region or "?"}
+        )
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -289,8 +309,12 @@ def _mobile_rule(region):
     if metadata is None or metadata.mobile is None or not metadata.mobile.national_number_pattern:
         return None
     prefix = metadata.national_prefix_for_parsing or metadata.national_prefix
-    return (re.compile(metadata.mobile.national_number_pattern), frozenset(metadata.mobile.possible_length or ()),
-            re.compile(prefix) if prefix else None, f"+{metadata.country_code}")
+    return (
+        re.compile(metadata.mobile.national_number_pattern),
+        frozenset(metadata.mobile.possible_length or ()),
+        re.compile(prefix) if prefix else None,
+        f"+{metadata.country_code}",
+    )
 
 
 def _plain_mobile(text, region):
@@ -319,7 +343,15 @@ def check_id_number(col, text, row):
 
 
 CHECKS = {
-    "text": check_text, "choice": check_choice, "date": check_date, "datetime": check_datetime,
-    "decimal": check_decimal, "rate": check_rate, "currency": check_currency, "country": check_country,
-    "bool": check_bool, "email": check_email, "id_number": check_id_number,
+    "text": check_text,
+    "choice": check_choice,
+    "date": check_date,
+    "datetime": check_datetime,
+    "decimal": check_decimal,
+    "rate": check_rate,
+    "currency": check_currency,
+    "country": check_country,
+    "bool": check_bool,
+    "email": check_email,
+    "id_number": check_id_number,
 }

@@ -60,15 +60,35 @@ def receive_upload(actor, *, source_system, feed, business_date, uploaded):
         raise ValidationError({"source_system": _("Use 1-30 capital letters, digits or hyphens.")})
     size = uploaded.size
     with transaction.atomic():
-        load = FeedLoad(bank_id=actor.bank_id, source_system=source_system, feed=feed, business_date=business_date,
-                        original_name=os.path.basename(uploaded.name)[:255], file_size=size,
-                        sha256=_sha256(uploaded), origin=FeedLoad.Origin.UPLOAD, uploaded_by=actor)
-        load.file.save(f"{source_system}_{feed}_{business_date:%Y%m%d}{Path(uploaded.name).suffix.lower()[:6]}",
-                       uploaded, save=False)
+        load = FeedLoad(
+            bank_id=actor.bank_id,
+            source_system=source_system,
+            feed=feed,
+            business_date=business_date,
+            original_name=os.path.basename(uploaded.name)[:255],
+            file_size=size,
+            sha256=_sha256(uploaded),
+            origin=FeedLoad.Origin.UPLOAD,
+            uploaded_by=actor,
+        )
+        load.file.save(
+            f"{source_system}_{feed}_{business_date:%Y%m%d}{Path(uploaded.name).suffix.lower()[:6]}", uploaded, save=False
+        )
         load.save()
-        audit.record(AuditLog.Action.IMPORT, load, actor=actor, object_repr=str(load),
-                     detail={"feed": feed, "source_system": source_system, "business_date": str(business_date),
-                             "sha256": load.sha256, "size": size, "event": "received"})
+        audit.record(
+            AuditLog.Action.IMPORT,
+            load,
+            actor=actor,
+            object_repr=str(load),
+            detail={
+                "feed": feed,
+                "source_system": source_system,
+                "business_date": str(business_date),
+                "sha256": load.sha256,
+                "size": size,
+                "event": "received",
+            },
+        )
         queue(load)
     return load
 
@@ -84,24 +104,40 @@ def file_path(load):
 
 
 def _last_loaded(load):
-    return (FeedLoad.objects.filter(bank_id=load.bank_id, source_system=load.source_system, feed=load.feed,
-                                    business_date=load.business_date, status=FeedLoad.Status.LOADED)
-            .exclude(pk=load.pk).order_by("-finished_at", "-id").first())
+    return (
+        FeedLoad.objects.filter(
+            bank_id=load.bank_id,
+            source_system=load.source_system,
+            feed=load.feed,
+            business_date=load.business_date,
+            status=FeedLoad.Status.LOADED,
+        )
+        .exclude(pk=load.pk)
+        .order_by("-finished_at", "-id")
+        .first()
+    )
 
 
 def run_load(load_id, task_id=""):
     """The job body: load one FeedLoad inside job_run. Returns the run's summary."""
     load = FeedLoad.objects.select_related("bank").get(pk=load_id)
-    with job_run(JOB, bank_id=load.bank_id, business_date=load.business_date, key_extra=f"load-{load.pk}",
-                 task_id=task_id, triggered_by=load.uploaded_by) as run:
+    with job_run(
+        JOB,
+        bank_id=load.bank_id,
+        business_date=load.business_date,
+        key_extra=f"load-{load.pk}",
+        task_id=task_id,
+        triggered_by=load.uploaded_by,
+    ) as run:
         if run.already_done:
             return {**run.summary(), "running_elsewhere": run.running_elsewhere}
         FeedLoad.objects.filter(pk=load.pk).update(job_run_id=run.id, status=FeedLoad.Status.RUNNING, error="")
         try:
             _load(load, run)
         except Exception as exc:
-            FeedLoad.objects.filter(pk=load.pk).update(status=FeedLoad.Status.FAILED, finished_at=timezone.now(),
-                                                       error=str(exc)[:2000])
+            FeedLoad.objects.filter(pk=load.pk).update(
+                status=FeedLoad.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]
+            )
             raise
         finally:
             loaders.drop_stage(load)
@@ -112,9 +148,12 @@ def _load(load, run):
     spec = get_spec(load.feed)
     previous = _last_loaded(load)
     if previous is not None and previous.sha256 == load.sha256:
-        _finish(load, FeedLoad.Status.UNCHANGED, error=_("The same file (SHA-256 %(sha)s) was loaded before as load "
-                                                         "#%(pk)d; nothing was changed.")
-                % {"sha": load.sha256[:12], "pk": previous.pk})
+        _finish(
+            load,
+            FeedLoad.Status.UNCHANGED,
+            error=_("The same file (SHA-256 %(sha)s) was loaded before as load #%(pk)d; nothing was changed.")
+            % {"sha": load.sha256[:12], "pk": previous.pk},
+        )
         run.count(read=0, loaded=0, rejected=0, matched=0, merged=0)
         return
     ctx = loaders.Context(load, load.bank)
@@ -132,29 +171,39 @@ def _load(load, run):
     run.set_progress(size)
     with transaction.atomic(), connection.cursor() as cursor:
         # One load of a delivery (bank, source, feed, date) writes at a time.
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))",
-                       [f"feed|{load.bank_id}|{load.source_system}|{load.feed}|{load.business_date}"])
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(%s))",
+            [f"feed|{load.bank_id}|{load.source_system}|{load.feed}|{load.business_date}"],
+        )
         batch.give_memory(cursor)
         cursor.execute("DELETE FROM customers_feederror WHERE load_id = %s", [load.pk])
         loaders.record_cell_errors(cursor, load)
         kept, changed = loaders.LOADERS[load.feed](cursor, load, ctx, run)
         cursor.execute("SELECT count(DISTINCT row_number) FROM customers_feederror WHERE load_id = %s", [load.pk])
         rejected = cursor.fetchone()[0]
-        FeedLoad.objects.filter(bank_id=load.bank_id, source_system=load.source_system, feed=load.feed,
-                                business_date=load.business_date, status=FeedLoad.Status.LOADED).exclude(
-            pk=load.pk).update(status=FeedLoad.Status.SUPERSEDED)
+        FeedLoad.objects.filter(
+            bank_id=load.bank_id,
+            source_system=load.source_system,
+            feed=load.feed,
+            business_date=load.business_date,
+            status=FeedLoad.Status.LOADED,
+        ).exclude(pk=load.pk).update(status=FeedLoad.Status.SUPERSEDED)
         FeedLoad.objects.filter(pk=load.pk).update(
-            file_format=feed_file.format, encoding=feed_file.encoding, rows_read=read, rows_loaded=kept,
-            rows_rejected=rejected)
+            file_format=feed_file.format, encoding=feed_file.encoding, rows_read=read, rows_loaded=kept, rows_rejected=rejected
+        )
         run.count(read=read, loaded=kept, rejected=rejected, changed=changed)
         # Tests slow a load down (OCRM_BATCH_CHUNK_DELAY) to kill its worker before this transaction commits.
         if delay := float(os.environ.get("OCRM_BATCH_CHUNK_DELAY") or 0):
             time.sleep(10 * delay)
         # COPY and raw SQL bypass the audit safety net: one explicit entry says what the load wrote.
-        audit.record(AuditLog.Action.IMPORT, load, actor=load.uploaded_by, object_repr=str(load),
-                     bank_id=load.bank_id,
-                     detail={"event": "loaded", "read": read, "loaded": kept, "rejected": rejected,
-                             "changed": changed, "job_run": run.id})
+        audit.record(
+            AuditLog.Action.IMPORT,
+            load,
+            actor=load.uploaded_by,
+            object_repr=str(load),
+            bank_id=load.bank_id,
+            detail={"event": "loaded", "read": read, "loaded": kept, "rejected": rejected, "changed": changed, "job_run": run.id},
+        )
     matched = merged = 0
     note = ""
     run.set_progress(2 * size)
@@ -164,8 +213,9 @@ def _load(load, run):
         except Exception as exc:
             # The rows are loaded and committed; their records stay unresolved until matching runs again.
             logger.exception("matching after feed load %s failed", load.pk)
-            note = _("The rows were loaded, but matching failed (%(error)s); the records stay unresolved until "
-                     "matching runs again.") % {"error": exc}
+            note = _(
+                "The rows were loaded, but matching failed (%(error)s); the records stay unresolved until matching runs again."
+            ) % {"error": exc}
             run.add_error(note)
     load.refresh_from_db()
     _finish(load, FeedLoad.Status.LOADED, error=note, matched=matched, merged=merged)
@@ -176,8 +226,12 @@ def _resolve(load, run):
     from ..matching import resolve_source_records
 
     counts = resolve_source_records(load.bank_id, run=run)
-    run.count(matched=counts.get("matched", 0), merged=counts.get("merged", 0),
-              created=counts.get("created", 0), review=counts.get("review", 0))
+    run.count(
+        matched=counts.get("matched", 0),
+        merged=counts.get("merged", 0),
+        created=counts.get("created", 0),
+        review=counts.get("review", 0),
+    )
     return counts.get("matched", 0), counts.get("merged", 0)
 
 
@@ -188,6 +242,7 @@ def _finish(load, status, error="", **fields):
 
 
 # --- the inbox folder ------------------------------------------------------------------------
+
 
 def inbox_root():
     return Path(settings.OCRM_FEED_INBOX)
@@ -217,8 +272,7 @@ def _receive_inbox_file(bank, path):
     match = FEED_NAME.match(path.name)
     problem = None
     if match is None:
-        problem = _("The file name must be <SOURCE>_<feed>_<YYYYMMDD>.csv or .xlsx (for example "
-                    "CORE_customers_20261123.csv).")
+        problem = _("The file name must be <SOURCE>_<feed>_<YYYYMMDD>.csv or .xlsx (for example CORE_customers_20261123.csv).")
     else:
         feed = match["feed"].lower()
         try:
@@ -227,7 +281,9 @@ def _receive_inbox_file(bank, path):
             problem = _("The date in the file name is not a real date (YYYYMMDD).")
         if feed not in FeedLoad.Feed.values:
             problem = _("Unknown feed %(feed)s; the feeds are %(feeds)s.") % {
-                "feed": feed, "feeds": ", ".join(FeedLoad.Feed.values)}
+                "feed": feed,
+                "feeds": ", ".join(FeedLoad.Feed.values),
+            }
     if problem:
         destination = _unique(path.parent / REJECTED / path.name)
         os.replace(path, destination)
@@ -239,11 +295,23 @@ def _receive_inbox_file(bank, path):
         sha256 = _sha256(handle)
     with transaction.atomic():
         load = FeedLoad.objects.create(
-            bank=bank, source_system=match["source"].upper(), feed=feed, business_date=business_date,
-            original_name=path.name, inbox_path=str(destination), file_size=destination.stat().st_size,
-            sha256=sha256, origin=FeedLoad.Origin.INBOX)
-        audit.record(AuditLog.Action.IMPORT, load, object_repr=str(load), bank_id=bank.pk,
-                     detail={"event": "received", "inbox": str(destination), "sha256": sha256})
+            bank=bank,
+            source_system=match["source"].upper(),
+            feed=feed,
+            business_date=business_date,
+            original_name=path.name,
+            inbox_path=str(destination),
+            file_size=destination.stat().st_size,
+            sha256=sha256,
+            origin=FeedLoad.Origin.INBOX,
+        )
+        audit.record(
+            AuditLog.Action.IMPORT,
+            load,
+            object_repr=str(load),
+            bank_id=bank.pk,
+            detail={"event": "received", "inbox": str(destination), "sha256": sha256},
+        )
         queue(load)
     return {"file": path.name, "outcome": "queued", "load": load.pk}
 
@@ -267,21 +335,27 @@ def _move_inbox_file(load, status, error):
     os.replace(source, destination)
     FeedLoad.objects.filter(pk=load.pk).update(inbox_path=str(destination))
     load.refresh_from_db()
-    lines = [f"{_('Status')}: {load.get_status_display()}",
-             f"{_('Read')}: {load.rows_read}   {_('loaded')}: {load.rows_loaded}   {_('rejected')}: {load.rows_rejected}"]
+    lines = [
+        f"{_('Status')}: {load.get_status_display()}",
+        f"{_('Read')}: {load.rows_read}   {_('loaded')}: {load.rows_loaded}   {_('rejected')}: {load.rows_rejected}",
+    ]
     if error:
         lines.append(error)
-    lines += [_("row %(row)s, %(field)s = %(value)r: %(reason)s") % {"row": e.row_number, "field": e.field,
-                                                                     "value": e.value, "reason": e.reason}
-              for e in load.errors.order_by("row_number", "id")[:10000]]
+    lines += [
+        _("row %(row)s, %(field)s = %(value)r: %(reason)s")
+        % {"row": e.row_number, "field": e.field, "value": e.value, "reason": e.reason}
+        for e in load.errors.order_by("row_number", "id")[:10000]
+    ]
     _write_report(destination, lines)
 
 
 def _write_report(destination, lines):
-    header = [_("OCRM feed load report"), f"{_('File')}: {destination.name}",
-              f"{_('Time (UTC)')}: {timezone.now():%Y-%m-%d %H:%M:%S}"]
-    destination.with_name(destination.name + ".report.txt").write_text("\n".join(header + lines) + "\n",
-                                                                        encoding="utf-8")
+    header = [
+        _("OCRM feed load report"),
+        f"{_('File')}: {destination.name}",
+        f"{_('Time (UTC)')}: {timezone.now():%Y-%m-%d %H:%M:%S}",
+    ]
+    destination.with_name(destination.name + ".report.txt").write_text("\n".join(header + lines) + "\n", encoding="utf-8")
 
 
 def error_report_rows(load):
@@ -289,6 +363,7 @@ def error_report_rows(load):
     yield [_("Row"), _("Field"), _("Value"), _("Reason")]
     if load.error and load.status in (FeedLoad.Status.REJECTED, FeedLoad.Status.FAILED):
         yield ["", "", load.original_name, load.error]
-    for error in load.errors.order_by("row_number", "id").values_list("row_number", "field", "value", "reason")\
-            .iterator(chunk_size=5000):
+    for error in (
+        load.errors.order_by("row_number", "id").values_list("row_number", "field", "value", "reason").iterator(chunk_size=5000)
+    ):
         yield list(error)

@@ -29,19 +29,56 @@ class ImportRowInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(ImportBatch)
 class ImportBatchAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    list_display = ("id", "created_at", "bank", "kind", "original_name", "source", "status", "total_rows",
-                    "invalid_rows", "created_count", "updated_count", "unchanged_count", "uploaded_by")
+    list_display = (
+        "id",
+        "created_at",
+        "bank",
+        "kind",
+        "original_name",
+        "source",
+        "status",
+        "total_rows",
+        "invalid_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "uploaded_by",
+    )
     list_filter = ("kind", "status", "source", ("bank", admin.RelatedOnlyFieldListFilter))
     search_fields = ("original_name", "sha256")
     date_hierarchy = "created_at"
     list_select_related = ("bank", "uploaded_by")
-    readonly_fields = ("page_link", "bank", "kind", "source", "original_name", "file", "file_size", "sha256", "columns",
-                       "uploaded_by", "created_at", "status", "error", "total_rows", "valid_rows", "invalid_rows",
-                       "created_count", "updated_count", "unchanged_count", "applied_at", "applied_by", "job_run")
+    readonly_fields = (
+        "page_link",
+        "bank",
+        "kind",
+        "source",
+        "original_name",
+        "file",
+        "file_size",
+        "sha256",
+        "columns",
+        "uploaded_by",
+        "created_at",
+        "status",
+        "error",
+        "total_rows",
+        "valid_rows",
+        "invalid_rows",
+        "created_count",
+        "updated_count",
+        "unchanged_count",
+        "applied_at",
+        "applied_by",
+        "job_run",
+    )
     fields = readonly_fields
     inlines = [ImportRowInline]
 
     @admin.display(description=_("page"))
     def page_link(self, obj):
-        return format_html('<a href="{}">{}</a>', reverse("sysadmin:import_detail", args=[obj.pk]),
-                           _("Open the import page (errors, preview, apply)"))
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("sysadmin:import_detail", args=[obj.pk]),
+            _("Open the import page (errors, preview, apply)"),
+        )

@@ -11,11 +11,15 @@ class ImportUploadForm(forms.Form):
     bank = forms.ModelChoiceField(Bank.objects.filter(is_active=True), label=_("bank"), required=True)
     kind = forms.ChoiceField(label=_("What the file holds"), choices=ImportBatch.Kind.choices)
     file = forms.FileField(
-        label=_("File"), allow_empty_file=False,
-        help_text=_("CSV (UTF-8 or GB18030) or XLSX (first worksheet). Row 1 holds the column names, English or "
-                    "Chinese; download a template below."),
-        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx,text/csv,"
-                                               "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}),
+        label=_("File"),
+        allow_empty_file=False,
+        help_text=_(
+            "CSV (UTF-8 or GB18030) or XLSX (first worksheet). Row 1 holds the column names, English or "
+            "Chinese; download a template below."
+        ),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+        ),
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -108,8 +108,7 @@ def process_file(bank, kind, path, task_id=""):
         with job_run(JOB, bank_id=bank.pk, key_extra=sha256, task_id=task_id) as run:
             if run.already_done:
                 state["batch"] = ImportBatch.objects.filter(job_run_id=run.id).order_by("-id").first()
-                state["note"] = _("The same file (SHA-256 %(sha)s) was imported before; nothing was changed.") % {
-                    "sha": sha256}
+                state["note"] = _("The same file (SHA-256 %(sha)s) was imported before; nothing was changed.") % {"sha": sha256}
             else:
                 _import(bank, kind, path, run, state)
     except (InboxFileRejected, ApplyError) as exc:
@@ -123,19 +122,23 @@ def process_file(bank, kind, path, task_id=""):
         batch.refresh_from_db()
     destination = _move(path, state["outcome"])
     _write_report(destination, bank, kind, batch, state["outcome"], state["note"])
-    return {"file": path.name, "outcome": state["outcome"], "batch": batch.pk if batch else None,
-            "moved_to": str(destination)}
+    return {"file": path.name, "outcome": state["outcome"], "batch": batch.pk if batch else None, "moved_to": str(destination)}
 
 
 def _import(bank, kind, path, run, state):
     # A worker killed during apply leaves a staged batch on this run: apply that one.
-    batch = (ImportBatch.objects.filter(job_run_id=run.id, valid_rows__gt=0,
-                                        status__in=[ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED])
-             .order_by("-id").first())
+    batch = (
+        ImportBatch.objects.filter(
+            job_run_id=run.id, valid_rows__gt=0, status__in=[ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED]
+        )
+        .order_by("-id")
+        .first()
+    )
     if batch is None:
         with open(path, "rb") as handle:
-            batch = stage_file(bank, kind, File(handle, name=path.name), actor=None,
-                               source=ImportBatch.Source.INBOX, job_run=run.run)
+            batch = stage_file(
+                bank, kind, File(handle, name=path.name), actor=None, source=ImportBatch.Source.INBOX, job_run=run.run
+            )
     state["batch"] = batch
     run.count(rows=batch.total_rows, valid=batch.valid_rows, invalid=batch.invalid_rows)
     if batch.status == ImportBatch.Status.REJECTED:
@@ -176,8 +179,10 @@ def _write_report(destination, bank, kind, batch, outcome, note):
             f"{_('Rows')}: {batch.total_rows}   {_('valid')}: {batch.valid_rows}   {_('invalid')}: {batch.invalid_rows}",
         ]
         if batch.status == ImportBatch.Status.APPLIED:
-            lines.append(f"{_('created')}: {batch.created_count}   {_('updated')}: {batch.updated_count}   "
-                         f"{_('unchanged')}: {batch.unchanged_count}")
+            lines.append(
+                f"{_('created')}: {batch.created_count}   {_('updated')}: {batch.updated_count}   "
+                f"{_('unchanged')}: {batch.unchanged_count}"
+            )
         if batch.error:
             lines.append(f"{_('File error')}: {batch.error}")
         errors = []
@@ -185,8 +190,10 @@ def _write_report(destination, bank, kind, batch, outcome, note):
             if count >= REPORT_MAX_ERRORS:
                 errors.append(_("... more errors: see the batch page."))
                 break
-            errors.append(_("row %(row)s, %(column)s = %(value)r: %(reason)s")
-                          % {"row": row, "column": column, "value": value, "reason": reason})
+            errors.append(
+                _("row %(row)s, %(column)s = %(value)r: %(reason)s")
+                % {"row": row, "column": column, "value": value, "reason": reason}
+            )
         if errors:
             lines += ["", _("Rows not applied:"), *errors]
     report = destination.with_name(destination.name + ".report.txt")

@@ -48,9 +48,7 @@ class ImportBatch(models.Model):
         UPLOAD = "upload", _("Upload")
         INBOX = "inbox", _("Inbox folder")
 
-    bank = models.ForeignKey(
-        "sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="import_batches"
-    )
+    bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="import_batches")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.UPLOAD)
     original_name = models.CharField(_("file name"), max_length=255)
@@ -59,8 +57,12 @@ class ImportBatch(models.Model):
     sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True, db_index=True)
     columns = models.JSONField(_("columns in the file"), default=list, blank=True)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("uploaded"), default=timezone.now, db_index=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.VALIDATED)
@@ -73,11 +75,19 @@ class ImportBatch(models.Model):
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
     applied_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("applied by"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applied by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     job_run = models.ForeignKey(
-        "ocrm.JobRun", verbose_name=_("job run"), null=True, blank=True, on_delete=models.SET_NULL,
+        "ocrm.JobRun",
+        verbose_name=_("job run"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 

@@ -74,12 +74,10 @@ def sniff_format(content):
         return "xlsx"
     for magic, description in SIGNATURES:
         if content.startswith(magic):
-            raise FileRejected(
-                _("This is a %(what)s, not a spreadsheet. Upload a CSV or XLSX file.") % {"what": description}
-            )
+            raise FileRejected(_("This is a %(what)s, not a spreadsheet. Upload a CSV or XLSX file.") % {"what": description})
     if content.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise FileRejected(
-            _("The file is encoded as UTF-16. Save it as \"CSV UTF-8\" (or GB18030) or as XLSX and upload it again.")
+            _('The file is encoded as UTF-16. Save it as "CSV UTF-8" (or GB18030) or as XLSX and upload it again.')
         )
     if b"\x00" in content[:65536]:
         raise FileRejected(_("This is a binary file, not a spreadsheet. Upload a CSV or XLSX file."))
@@ -103,7 +101,8 @@ def read_file(content, spec, max_rows):
 
 def too_large_message(size, limit):
     return _("The file is %(size)s; the largest file accepted is %(limit)s.") % {
-        "size": _megabytes(size), "limit": _megabytes(limit),
+        "size": _megabytes(size),
+        "limit": _megabytes(limit),
     }
 
 
@@ -112,6 +111,7 @@ def _megabytes(size):
 
 
 # --- CSV ----------------------------------------------------------------------------------
+
 
 def decode_text(content):
     """Decode CSV bytes: UTF-8 (BOM optional), then GB18030. Returns (text, encoding)."""
@@ -123,8 +123,10 @@ def decode_text(content):
         if _looks_like_text(text):
             return text, ("utf-8" if encoding == "utf-8-sig" else encoding)
     raise FileRejected(
-        _("The file's character encoding is not UTF-8 or GB18030, so its text cannot be read reliably. "
-          "Save it as \"CSV UTF-8\" (or as XLSX) and upload it again.")
+        _(
+            "The file's character encoding is not UTF-8 or GB18030, so its text cannot be read reliably. "
+            'Save it as "CSV UTF-8" (or as XLSX) and upload it again.'
+        )
     )
 
 
@@ -163,6 +165,7 @@ def _best_delimiter(header_line, spec):
 
 # --- XLSX ---------------------------------------------------------------------------------
 
+
 def check_xlsx_archive(content, max_uncompressed, max_ratio):
     """Inspect the ZIP directory without expanding anything."""
     try:
@@ -179,12 +182,11 @@ def check_xlsx_archive(content, max_uncompressed, max_ratio):
                 what = _("a PowerPoint presentation")
             else:
                 what = _("a ZIP archive")
-            raise FileRejected(
-                _("This is %(what)s, not an XLSX workbook. Upload a CSV or XLSX file.") % {"what": what}
-            )
+            raise FileRejected(_("This is %(what)s, not an XLSX workbook. Upload a CSV or XLSX file.") % {"what": what})
         if len(infos) > MAX_ZIP_MEMBERS:
-            raise FileRejected(_("The XLSX file holds %(n)d parts; a workbook has far fewer. It was not opened.")
-                               % {"n": len(infos)})
+            raise FileRejected(
+                _("The XLSX file holds %(n)d parts; a workbook has far fewer. It was not opened.") % {"n": len(infos)}
+            )
         total = 0
         for info in infos:
             total += info.file_size
@@ -192,8 +194,10 @@ def check_xlsx_archive(content, max_uncompressed, max_ratio):
                 ratio = info.file_size / max(info.compress_size, 1)
                 if ratio > max_ratio:
                     raise FileRejected(
-                        _("The XLSX file was not opened: its part %(part)s would expand %(ratio)d times "
-                          "(to %(size)s); this looks like a zip bomb.")
+                        _(
+                            "The XLSX file was not opened: its part %(part)s would expand %(ratio)d times "
+                            "(to %(size)s); this looks like a zip bomb."
+                        )
                         % {"part": info.filename, "ratio": ratio, "size": _megabytes(info.file_size)}
                     )
         if total > max_uncompressed:
@@ -232,8 +236,10 @@ def _unreadable(exc):
     while cause is not None:
         if isinstance(cause, DefusedXmlException):
             # Entity declarations ("billion laughs", external entities) have no place in a workbook.
-            return FileRejected(_("The XLSX file was refused: its XML declares entities (%(error)s), which "
-                                  "spreadsheet programs never write.") % {"error": cause})
+            return FileRejected(
+                _("The XLSX file was refused: its XML declares entities (%(error)s), which spreadsheet programs never write.")
+                % {"error": cause}
+            )
         cause = cause.__cause__ or cause.__context__
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     return FileRejected(_("The XLSX file could not be read: %(error)s") % {"error": first_line})
@@ -282,9 +288,14 @@ def _build_table(table, raw_rows, spec, max_rows):
             unknown.append(f"{get_column_letter(index + 1)}: {name}")
             continue
         if column.key in seen:
-            raise FileRejected(_("The column %(column)s appears twice (columns %(a)s and %(b)s).") % {
-                "column": column.key, "a": get_column_letter(seen[column.key] + 1), "b": get_column_letter(index + 1),
-            })
+            raise FileRejected(
+                _("The column %(column)s appears twice (columns %(a)s and %(b)s).")
+                % {
+                    "column": column.key,
+                    "a": get_column_letter(seen[column.key] + 1),
+                    "b": get_column_letter(index + 1),
+                }
+            )
         seen[column.key] = index
         positions[index] = column.key
     if unknown:
@@ -295,8 +306,7 @@ def _build_table(table, raw_rows, spec, max_rows):
     missing = [c for c in spec.columns if c.required and c.key not in seen]
     if missing:
         raise FileRejected(
-            _("Required columns are missing: %(columns)s.")
-            % {"columns": ", ".join(f"{c.key} ({c.label_zh})" for c in missing)}
+            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(f"{c.key} ({c.label_zh})" for c in missing)}
         )
     table.columns = [key for _index, key in sorted(positions.items())]
     count = 0
@@ -314,11 +324,13 @@ def _build_table(table, raw_rows, spec, max_rows):
         count += 1
         if count > max_rows:
             raise FileRejected(
-                _("The file holds more than %(max)d data rows, the limit of one import (parameter import.max_rows). "
-                  "Split it into smaller files.") % {"max": max_rows}
+                _(
+                    "The file holds more than %(max)d data rows, the limit of one import (parameter import.max_rows). "
+                    "Split it into smaller files."
+                )
+                % {"max": max_rows}
             )
-        table.rows.append((row_number, {key: texts[index] if index < len(texts) else ""
-                                        for index, key in positions.items()}))
+        table.rows.append((row_number, {key: texts[index] if index < len(texts) else "" for index, key in positions.items()}))
     if not table.rows:
         raise FileRejected(_("The file has column names but no data rows."))
     return table

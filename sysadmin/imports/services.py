@@ -55,6 +55,7 @@ def check_actor(actor, bank):
 
 # --- staging ---------------------------------------------------------------------------------
 
+
 def stage_file(bank, kind, uploaded_file, actor, *, source=ImportBatch.Source.UPLOAD, job_run=None):
     """Read and validate `uploaded_file` (a Django File) into a new ImportBatch."""
     check_actor(actor, bank)
@@ -91,12 +92,16 @@ def stage_file(bank, kind, uploaded_file, actor, *, source=ImportBatch.Source.UP
                 _set_row_counts(batch, states)
             batch.save()
             if states:
-                ImportRow.objects.bulk_create(
-                    [_row_model(batch, state) for state in states], batch_size=ROW_WRITE_CHUNK
-                )
-            audit.record(AuditLog.Action.IMPORT, batch, actor=actor, detail={
-                "step": "rejected" if table is None else "staged", **_summary(batch),
-            })
+                ImportRow.objects.bulk_create([_row_model(batch, state) for state in states], batch_size=ROW_WRITE_CHUNK)
+            audit.record(
+                AuditLog.Action.IMPORT,
+                batch,
+                actor=actor,
+                detail={
+                    "step": "rejected" if table is None else "staged",
+                    **_summary(batch),
+                },
+            )
     except Exception:
         if batch.file:
             batch.file.delete(save=False)
@@ -106,8 +111,14 @@ def stage_file(bank, kind, uploaded_file, actor, *, source=ImportBatch.Source.UP
 
 def _row_model(batch, state):
     return ImportRow(
-        batch=batch, row_number=state.row_number, key=state.key[:200], data=state.data, errors=state.errors,
-        is_valid=state.valid, action=state.action, changes=state.changes,
+        batch=batch,
+        row_number=state.row_number,
+        key=state.key[:200],
+        data=state.data,
+        errors=state.errors,
+        is_valid=state.valid,
+        action=state.action,
+        changes=state.changes,
     )
 
 
@@ -119,14 +130,23 @@ def _set_row_counts(batch, states):
 
 def _summary(batch):
     return {
-        "kind": batch.kind, "file": batch.original_name, "sha256": batch.sha256, "source": batch.source,
-        "status": batch.status, "error": batch.error, "rows": batch.total_rows, "valid": batch.valid_rows,
-        "invalid": batch.invalid_rows, "created": batch.created_count, "updated": batch.updated_count,
+        "kind": batch.kind,
+        "file": batch.original_name,
+        "sha256": batch.sha256,
+        "source": batch.source,
+        "status": batch.status,
+        "error": batch.error,
+        "rows": batch.total_rows,
+        "valid": batch.valid_rows,
+        "invalid": batch.invalid_rows,
+        "created": batch.created_count,
+        "updated": batch.updated_count,
         "unchanged": batch.unchanged_count,
     }
 
 
 # --- apply -----------------------------------------------------------------------------------
+
 
 def apply_batch(batch, actor):
     """Write every valid row of `batch` in one transaction. Applying an applied batch again
@@ -171,8 +191,11 @@ def applies_in_background(batch):
 
 
 def apply_in_progress(batch):
-    return (batch.status != ImportBatch.Status.APPLIED and batch.job_run_id is not None
-            and batch.job_run.status in (JobRun.Status.QUEUED, JobRun.Status.RUNNING))
+    return (
+        batch.status != ImportBatch.Status.APPLIED
+        and batch.job_run_id is not None
+        and batch.job_run.status in (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
+    )
 
 
 def queue_apply(batch, actor):
@@ -186,11 +209,17 @@ def queue_apply(batch, actor):
         if locked.status == ImportBatch.Status.APPLIED or apply_in_progress(locked):
             return locked
         if not locked.can_apply:
-            raise ApplyError(_("This file has no valid rows to apply.") if locked.status != ImportBatch.Status.REJECTED
-                             else _("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error})
+            raise ApplyError(
+                _("This file has no valid rows to apply.")
+                if locked.status != ImportBatch.Status.REJECTED
+                else _("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error}
+            )
         run = JobRun.objects.create(
-            job=APPLY_JOB, key=run_key(APPLY_JOB, locked.bank_id, extra=f"batch:{locked.pk}"),
-            bank_id=locked.bank_id, status=JobRun.Status.QUEUED, triggered_by=actor,
+            job=APPLY_JOB,
+            key=run_key(APPLY_JOB, locked.bank_id, extra=f"batch:{locked.pk}"),
+            bank_id=locked.bank_id,
+            status=JobRun.Status.QUEUED,
+            triggered_by=actor,
         )
         locked.job_run = run
         locked.save(update_fields=["job_run"])
@@ -224,11 +253,10 @@ def _apply_locked(batch, actor):
 
 # --- reading a batch back ------------------------------------------------------------------------
 
+
 def planned_counts(batch):
     """{create: n, update: n, unchanged: n} of the valid rows as last validated."""
-    counts = dict(
-        batch.rows.filter(is_valid=True).values_list("action").annotate(n=Count("id")).values_list("action", "n")
-    )
+    counts = dict(batch.rows.filter(is_valid=True).values_list("action").annotate(n=Count("id")).values_list("action", "n"))
     return {action: counts.get(action, 0) for action in (CREATE, UPDATE, UNCHANGED)}
 
 

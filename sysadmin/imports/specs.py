@@ -51,6 +51,7 @@ class RowApplyError(Exception):
 
 # --- rows -----------------------------------------------------------------------------------
 
+
 @dataclass
 class RowState:
     row_number: int
@@ -90,23 +91,28 @@ def flag_duplicates(rows, column, key_of, what):
         if len(group) > 1:
             numbers = ", ".join(str(r.row_number) for r in group)
             for row in group:
-                row.add_error(column, _("%(what)s %(value)s appears more than once in this file (rows %(rows)s).")
-                              % {"what": what, "value": key, "rows": numbers})
+                row.add_error(
+                    column,
+                    _("%(what)s %(value)s appears more than once in this file (rows %(rows)s).")
+                    % {"what": what, "value": key, "rows": numbers},
+                )
 
 
 def chunked(values, size=LOOKUP_CHUNK):
     values = list(values)
     for start in range(0, len(values), size):
-        yield values[start:start + size]
+        yield values[start : start + size]
 
 
 # --- cell parsers -----------------------------------------------------------------------------
+
 
 def text(max_length):
     def parse(value):
         if len(value) > max_length:
             raise CellError(_("At most %(max)d characters are allowed; this has %(n)d.") % {"max": max_length, "n": len(value)})
         return value
+
     return parse
 
 
@@ -117,9 +123,11 @@ def code(max_length):
     def parse(value):
         text(max_length)(value)
         if not _CODE.match(value):
-            raise CellError(_("%(value)s is not a valid code: use letters, digits and - _ . / without spaces.")
-                            % {"value": value})
+            raise CellError(
+                _("%(value)s is not a valid code: use letters, digits and - _ . / without spaces.") % {"value": value}
+            )
         return value
+
     return parse
 
 
@@ -138,12 +146,14 @@ def boolean(value):
 
 def choice(mapping):
     """mapping: accepted spelling (lower case) -> stored value."""
+
     def parse(value):
         stored = mapping.get(value.lower())
         if stored is None:
             allowed = ", ".join(sorted({v for v in mapping.values()}))
             raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": value, "allowed": allowed})
         return stored
+
     return parse
 
 
@@ -160,8 +170,9 @@ _TIMEZONES = {name.lower(): name for name in pytz.all_timezones}
 def timezone_name(value):
     canonical = _TIMEZONES.get(value.lower())
     if canonical is None:
-        raise CellError(_("%(value)s is not a time zone of the tz database (for example Asia/Shanghai, Europe/London).")
-                        % {"value": value})
+        raise CellError(
+            _("%(value)s is not a time zone of the tz database (for example Asia/Shanghai, Europe/London).") % {"value": value}
+        )
     return canonical
 
 
@@ -230,8 +241,10 @@ def roles(value):
         else:
             found.add(role)
     if unknown:
-        raise CellError(_("Unknown role(s): %(unknown)s. Roles are: %(roles)s.")
-                        % {"unknown": ", ".join(unknown), "roles": ", ".join(ROLE_LABELS)})
+        raise CellError(
+            _("Unknown role(s): %(unknown)s. Roles are: %(roles)s.")
+            % {"unknown": ", ".join(unknown), "roles": ", ".join(ROLE_LABELS)}
+        )
     return tuple(sorted(found))
 
 
@@ -258,8 +271,7 @@ _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,29}$")
 
 def phone(value):
     if not _PHONE.match(value):
-        raise CellError(_("%(value)s is not a phone number: digits, spaces, - ( ) and an optional leading +.")
-                        % {"value": value})
+        raise CellError(_("%(value)s is not a phone number: digits, spaces, - ( ) and an optional leading +.") % {"value": value})
     return value
 
 
@@ -269,8 +281,7 @@ def username(value):
     try:
         Staff.username_validator(normalised)
     except ValidationError as exc:
-        raise CellError(_("%(value)s is not a valid user name: letters, digits and @ . + - _ only.")
-                        % {"value": value}) from exc
+        raise CellError(_("%(value)s is not a valid user name: letters, digits and @ . + - _ only.") % {"value": value}) from exc
     return normalised
 
 
@@ -279,6 +290,7 @@ def _max(model, name):
 
 
 # --- columns and specs --------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Column:
@@ -372,8 +384,7 @@ class Spec:
         try:
             instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
         except ValidationError as exc:
-            raise RowApplyError(_("Row %(row)d: %(error)s") % {"row": row.row_number, "error": "; ".join(exc.messages)}) \
-                from exc
+            raise RowApplyError(_("Row %(row)d: %(error)s") % {"row": row.row_number, "error": "; ".join(exc.messages)}) from exc
 
 
 def _plain(value):
@@ -390,10 +401,15 @@ def _changed(rows):
 
 
 LEVEL_SPELLINGS = {
-    "head_office": Branch.Level.HEAD_OFFICE, "总行": Branch.Level.HEAD_OFFICE,
-    "region": Branch.Level.REGION, "区域": Branch.Level.REGION, "国家": Branch.Level.REGION,
-    "branch": Branch.Level.BRANCH, "分行": Branch.Level.BRANCH,
-    "sub_branch": Branch.Level.SUB_BRANCH, "支行": Branch.Level.SUB_BRANCH,
+    "head_office": Branch.Level.HEAD_OFFICE,
+    "总行": Branch.Level.HEAD_OFFICE,
+    "region": Branch.Level.REGION,
+    "区域": Branch.Level.REGION,
+    "国家": Branch.Level.REGION,
+    "branch": Branch.Level.BRANCH,
+    "分行": Branch.Level.BRANCH,
+    "sub_branch": Branch.Level.SUB_BRANCH,
+    "支行": Branch.Level.SUB_BRANCH,
 }
 
 
@@ -403,27 +419,64 @@ class BranchSpec(Spec):
     model = Branch
     natural_key_help = gettext_lazy("code (unique in the bank)")
     columns = (
-        Column("code", "机构代码", gettext_lazy("Branch code"), code(_max(Branch, "code")), True,
-               gettext_lazy("Unique in the bank; letters, digits, - _ . /")),
-        Column("name_local", "机构名称", gettext_lazy("Name"), text(_max(Branch, "name_local")), True,
-               gettext_lazy("Name in the local language")),
+        Column(
+            "code",
+            "机构代码",
+            gettext_lazy("Branch code"),
+            code(_max(Branch, "code")),
+            True,
+            gettext_lazy("Unique in the bank; letters, digits, - _ . /"),
+        ),
+        Column(
+            "name_local",
+            "机构名称",
+            gettext_lazy("Name"),
+            text(_max(Branch, "name_local")),
+            True,
+            gettext_lazy("Name in the local language"),
+        ),
         Column("name_en", "英文名称", gettext_lazy("English name"), text(_max(Branch, "name_en")), False, ""),
-        Column("parent_code", "上级机构代码", gettext_lazy("Parent branch code"), code(_max(Branch, "code")), False,
-               gettext_lazy("Code of a branch of the bank or of another row of the file; empty on a new row = top level")),
-        Column("level", "机构层级", gettext_lazy("Level"), choice(LEVEL_SPELLINGS), False,
-               gettext_lazy("head_office (总行), region (区域), branch (分行), sub_branch (支行); default branch")),
-        Column("country", "国家/地区", gettext_lazy("Country"), country, True,
-               gettext_lazy("ISO 3166 code, for example CN, GB, HK")),
-        Column("timezone", "时区", gettext_lazy("Time zone"), timezone_name, True,
-               gettext_lazy("tz database name of a zone of that country, for example Asia/Shanghai")),
+        Column(
+            "parent_code",
+            "上级机构代码",
+            gettext_lazy("Parent branch code"),
+            code(_max(Branch, "code")),
+            False,
+            gettext_lazy("Code of a branch of the bank or of another row of the file; empty on a new row = top level"),
+        ),
+        Column(
+            "level",
+            "机构层级",
+            gettext_lazy("Level"),
+            choice(LEVEL_SPELLINGS),
+            False,
+            gettext_lazy("head_office (总行), region (区域), branch (分行), sub_branch (支行); default branch"),
+        ),
+        Column(
+            "country", "国家/地区", gettext_lazy("Country"), country, True, gettext_lazy("ISO 3166 code, for example CN, GB, HK")
+        ),
+        Column(
+            "timezone",
+            "时区",
+            gettext_lazy("Time zone"),
+            timezone_name,
+            True,
+            gettext_lazy("tz database name of a zone of that country, for example Asia/Shanghai"),
+        ),
         Column("address", "地址", gettext_lazy("Address"), text(_max(Branch, "address")), False, ""),
-        Column("working_week", "工作日", gettext_lazy("Working week"), working_week, False,
-               gettext_lazy("ISO weekdays, Monday = 1: 12345 = Monday to Friday (default)")),
-        Column("is_active", "是否启用", gettext_lazy("Active"), boolean, False,
-               gettext_lazy("true/false, 1/0, 是/否; default true")),
+        Column(
+            "working_week",
+            "工作日",
+            gettext_lazy("Working week"),
+            working_week,
+            False,
+            gettext_lazy("ISO weekdays, Monday = 1: 12345 = Monday to Friday (default)"),
+        ),
+        Column(
+            "is_active", "是否启用", gettext_lazy("Active"), boolean, False, gettext_lazy("true/false, 1/0, 是/否; default true")
+        ),
     )
-    FIELDS = ("name_local", "name_en", "parent_code", "level", "country", "timezone", "address", "working_week",
-              "is_active")
+    FIELDS = ("name_local", "name_en", "parent_code", "level", "country", "timezone", "address", "working_week", "is_active")
     DEFAULTS = {"parent_code": None, "level": Branch.Level.BRANCH, "working_week": "12345", "is_active": True}
 
     def check(self, bank, rows, actor):
@@ -445,8 +498,11 @@ class BranchSpec(Spec):
             if parent == row.key:
                 row.add_error("parent_code", _("A branch cannot be its own parent."))
             elif parent and parent not in existing and parent not in rows_by_code:
-                row.add_error("parent_code", _("Unknown parent branch code %(code)s: it is neither a branch of this bank "
-                                               "nor a row of this file.") % {"code": parent})
+                row.add_error(
+                    "parent_code",
+                    _("Unknown parent branch code %(code)s: it is neither a branch of this bank nor a row of this file.")
+                    % {"code": parent},
+                )
             self._check_timezone(row)
         # Cycles and dependencies, until nothing changes: a row that turns invalid keeps its
         # current place in the tree, which may close a cycle or orphan a child row.
@@ -462,10 +518,14 @@ class BranchSpec(Spec):
                 if row.valid and parent and parent not in existing:
                     parent_rows = rows_by_code.get(parent, [])
                     if parent_rows and not any(p.valid for p in parent_rows):
-                        row.add_error("parent_code", _(
-                            "The parent branch %(code)s is new in this file, but its row %(rows)s has errors; "
-                            "fix that row first.") % {"code": parent,
-                                                      "rows": ", ".join(str(p.row_number) for p in parent_rows)})
+                        row.add_error(
+                            "parent_code",
+                            _(
+                                "The parent branch %(code)s is new in this file, but its row %(rows)s has errors; "
+                                "fix that row first."
+                            )
+                            % {"code": parent, "rows": ", ".join(str(p.row_number) for p in parent_rows)},
+                        )
             if sum(len(r.errors) for r in keyed) == before:
                 break
         for row in keyed:
@@ -477,9 +537,15 @@ class BranchSpec(Spec):
         if branch is None:
             return None
         return {
-            "name_local": branch.name_local, "name_en": branch.name_en, "parent_code": code_by_id.get(branch.parent_id),
-            "level": branch.level, "country": branch.country.code if branch.country else "", "timezone": branch.timezone,
-            "address": branch.address, "working_week": branch.working_week, "is_active": branch.is_active,
+            "name_local": branch.name_local,
+            "name_en": branch.name_en,
+            "parent_code": code_by_id.get(branch.parent_id),
+            "level": branch.level,
+            "country": branch.country.code if branch.country else "",
+            "timezone": branch.timezone,
+            "address": branch.address,
+            "working_week": branch.working_week,
+            "is_active": branch.is_active,
         }
 
     @staticmethod
@@ -490,8 +556,11 @@ class BranchSpec(Spec):
         allowed = pytz.country_timezones.get(country_, [])
         if allowed and tz not in allowed:
             column = "timezone" if row.has("timezone") else "country"
-            row.add_error(column, _("%(tz)s is not a time zone of %(country)s; use one of: %(allowed)s.")
-                          % {"tz": tz, "country": country_, "allowed": ", ".join(allowed)})
+            row.add_error(
+                column,
+                _("%(tz)s is not a time zone of %(country)s; use one of: %(allowed)s.")
+                % {"tz": tz, "country": country_, "allowed": ", ".join(allowed)},
+            )
 
     @staticmethod
     def _check_cycle(row, parent_of):
@@ -502,8 +571,10 @@ class BranchSpec(Spec):
             seen.add(node)
             node = parent_of.get(node)
         if node == row.key and len(chain) > 1:
-            row.add_error("parent_code", _("This would make a cycle in the branch tree: %(cycle)s.")
-                          % {"cycle": " → ".join([*chain, row.key])})
+            row.add_error(
+                "parent_code",
+                _("This would make a cycle in the branch tree: %(cycle)s.") % {"cycle": " → ".join([*chain, row.key])},
+            )
 
     def apply(self, bank, rows, actor):
         changed = _changed(rows)
@@ -558,9 +629,12 @@ class BranchSpec(Spec):
 
 
 STATUS_SPELLINGS = {
-    "active": Staff.Status.ACTIVE, "在职": Staff.Status.ACTIVE,
-    "on_leave": Staff.Status.ON_LEAVE, "休假": Staff.Status.ON_LEAVE,
-    "left": Staff.Status.LEFT, "离职": Staff.Status.LEFT,
+    "active": Staff.Status.ACTIVE,
+    "在职": Staff.Status.ACTIVE,
+    "on_leave": Staff.Status.ON_LEAVE,
+    "休假": Staff.Status.ON_LEAVE,
+    "left": Staff.Status.LEFT,
+    "离职": Staff.Status.LEFT,
 }
 
 
@@ -570,23 +644,61 @@ class StaffSpec(Spec):
     model = Staff
     natural_key_help = gettext_lazy("username (unique); employee_no unique in the bank when given")
     columns = (
-        Column("username", "用户名", gettext_lazy("User name"), username, True,
-               gettext_lazy("Log-in name: letters, digits and @ . + - _")),
+        Column(
+            "username",
+            "用户名",
+            gettext_lazy("User name"),
+            username,
+            True,
+            gettext_lazy("Log-in name: letters, digits and @ . + - _"),
+        ),
         Column("name_local", "姓名", gettext_lazy("Name"), text(_max(Staff, "name_local")), True, ""),
-        Column("branch_code", "所属机构代码", gettext_lazy("Branch code"), code(_max(Branch, "code")), True,
-               gettext_lazy("Code of a branch of the bank (import branches first)")),
-        Column("employee_no", "员工编号", gettext_lazy("Employee number"), code(_max(Staff, "employee_no")), False,
-               gettext_lazy("Unique in the bank")),
+        Column(
+            "branch_code",
+            "所属机构代码",
+            gettext_lazy("Branch code"),
+            code(_max(Branch, "code")),
+            True,
+            gettext_lazy("Code of a branch of the bank (import branches first)"),
+        ),
+        Column(
+            "employee_no",
+            "员工编号",
+            gettext_lazy("Employee number"),
+            code(_max(Staff, "employee_no")),
+            False,
+            gettext_lazy("Unique in the bank"),
+        ),
         Column("email", "电子邮箱", gettext_lazy("E-mail"), email, False, ""),
         Column("phone", "电话", gettext_lazy("Phone"), phone, False, ""),
-        Column("roles", "角色", gettext_lazy("Roles"), roles, False,
-               gettext_lazy("Role keys separated by commas, for example customer_manager,branch_supervisor; "
-                            "the column replaces the user's roles")),
+        Column(
+            "roles",
+            "角色",
+            gettext_lazy("Roles"),
+            roles,
+            False,
+            gettext_lazy(
+                "Role keys separated by commas, for example customer_manager,branch_supervisor; "
+                "the column replaces the user's roles"
+            ),
+        ),
         Column("language", "语言", gettext_lazy("Language"), language, False, gettext_lazy("zh-hans or en")),
-        Column("time_zone", "时区", gettext_lazy("Time zone"), timezone_name, False,
-               gettext_lazy("tz database name; empty = the branch's time zone")),
-        Column("status", "状态", gettext_lazy("Status"), choice(STATUS_SPELLINGS), False,
-               gettext_lazy("active (在职), on_leave (休假), left (离职); default active")),
+        Column(
+            "time_zone",
+            "时区",
+            gettext_lazy("Time zone"),
+            timezone_name,
+            False,
+            gettext_lazy("tz database name; empty = the branch's time zone"),
+        ),
+        Column(
+            "status",
+            "状态",
+            gettext_lazy("Status"),
+            choice(STATUS_SPELLINGS),
+            False,
+            gettext_lazy("active (在职), on_leave (休假), left (离职); default active"),
+        ),
     )
     FIELDS = ("name_local", "branch_code", "employee_no", "email", "phone", "language", "time_zone", "status")
     DEFAULTS = {"language": "zh-hans", "status": Staff.Status.ACTIVE}
@@ -607,25 +719,30 @@ class StaffSpec(Spec):
         numbers = {row.values["employee_no"] for row in rows if row.has("employee_no")}
         number_owner = {}
         for chunk in chunked(numbers):
-            number_owner.update(dict(Staff.objects.filter(bank=bank, employee_no__in=chunk)
-                                     .values_list("employee_no", "username")))
+            number_owner.update(
+                dict(Staff.objects.filter(bank=bank, employee_no__in=chunk).values_list("employee_no", "username"))
+            )
         new_number = {row.values["username"]: row.values["employee_no"] for row in keyed if row.has("employee_no")}
         for row in keyed:
             row.key = row.values["username"]
             staff = existing.get(row.key)
             if staff is not None and (staff.bank_id != bank.pk or staff.is_superuser):
-                row.add_error("username", _("The user name %(name)s is taken by an account outside this bank.")
-                              % {"name": row.key})
+                row.add_error(
+                    "username", _("The user name %(name)s is taken by an account outside this bank.") % {"name": row.key}
+                )
                 continue
             row.existing = staff
             if row.has("branch_code") and row.values["branch_code"] not in branches:
-                row.add_error("branch_code", _("Unknown branch code %(code)s: no branch of this bank has it.")
-                              % {"code": row.values["branch_code"]})
+                row.add_error(
+                    "branch_code",
+                    _("Unknown branch code %(code)s: no branch of this bank has it.") % {"code": row.values["branch_code"]},
+                )
             number = row.values.get("employee_no")
             owner = number_owner.get(number) if number else None
             if owner and owner != row.key and new_number.get(owner, number) == number:
-                row.add_error("employee_no", _("Employee number %(no)s already belongs to user %(owner)s.")
-                              % {"no": number, "owner": owner})
+                row.add_error(
+                    "employee_no", _("Employee number %(no)s already belongs to user %(owner)s.") % {"no": number, "owner": owner}
+                )
             current = self._current(staff)
             target = self.merged(row, current, self.DEFAULTS, self.FIELDS)
             if row.has("roles"):
@@ -645,10 +762,16 @@ class StaffSpec(Spec):
         if staff is None:
             return None
         return {
-            "name_local": staff.name_local, "branch_code": staff.branch.code if staff.branch_id else "",
-            "employee_no": staff.employee_no, "email": staff.email, "phone": staff.phone, "language": staff.language,
-            "time_zone": staff.time_zone, "status": staff.status,
-            "roles": tuple(sorted(g.name for g in staff.groups.all())), "is_staff": staff.is_staff,
+            "name_local": staff.name_local,
+            "branch_code": staff.branch.code if staff.branch_id else "",
+            "employee_no": staff.employee_no,
+            "email": staff.email,
+            "phone": staff.phone,
+            "language": staff.language,
+            "time_zone": staff.time_zone,
+            "status": staff.status,
+            "roles": tuple(sorted(g.name for g in staff.groups.all())),
+            "is_staff": staff.is_staff,
         }
 
     def apply(self, bank, rows, actor):
@@ -680,8 +803,13 @@ class StaffSpec(Spec):
                 else:
                     staff.groups.add(*[groups[name] for name in target["roles"]])
                 # Group membership is not a field: the save() safety net cannot see it.
-                audit.record(AuditLog.Action.UPDATE, staff, actor=actor,
-                             changes={"roles": [list(old_roles), list(target["roles"])]}, detail={"source": "import"})
+                audit.record(
+                    AuditLog.Action.UPDATE,
+                    staff,
+                    actor=actor,
+                    changes={"roles": [list(old_roles), list(target["roles"])]},
+                    detail={"source": "import"},
+                )
 
 
 class BankCodeSpec(Spec):
@@ -690,13 +818,17 @@ class BankCodeSpec(Spec):
     model = BankCode
     natural_key_help = gettext_lazy("code (unique in the bank)")
     columns = (
-        Column("code", "银行代码", gettext_lazy("Bank code"), code(_max(BankCode, "code")), True,
-               gettext_lazy("Clearing or internal code, unique in the bank")),
+        Column(
+            "code",
+            "银行代码",
+            gettext_lazy("Bank code"),
+            code(_max(BankCode, "code")),
+            True,
+            gettext_lazy("Clearing or internal code, unique in the bank"),
+        ),
         Column("name", "银行名称", gettext_lazy("Bank name"), text(_max(BankCode, "name")), True, ""),
-        Column("bic", "BIC", gettext_lazy("BIC"), bic, False,
-               gettext_lazy("8 or 11 characters; letters 5-6 are the country")),
-        Column("country", "国家/地区", gettext_lazy("Country"), country, True,
-               gettext_lazy("ISO 3166 code, for example CN")),
+        Column("bic", "BIC", gettext_lazy("BIC"), bic, False, gettext_lazy("8 or 11 characters; letters 5-6 are the country")),
+        Column("country", "国家/地区", gettext_lazy("Country"), country, True, gettext_lazy("ISO 3166 code, for example CN")),
     )
     FIELDS = ("name", "bic", "country")
 
@@ -709,14 +841,22 @@ class BankCodeSpec(Spec):
         for row in keyed:
             row.key = row.values["code"]
             row.existing = existing.get(row.key)
-            current = None if row.existing is None else {
-                "name": row.existing.name, "bic": row.existing.bic,
-                "country": row.existing.country.code if row.existing.country else "",
-            }
+            current = (
+                None
+                if row.existing is None
+                else {
+                    "name": row.existing.name,
+                    "bic": row.existing.bic,
+                    "country": row.existing.country.code if row.existing.country else "",
+                }
+            )
             target = self.merged(row, current, {}, self.FIELDS)
             if target["bic"] and target["country"] and target["bic"][4:6] != target["country"]:
-                row.add_error("bic", _("The BIC %(bic)s is of country %(bic_country)s, not %(country)s.")
-                              % {"bic": target["bic"], "bic_country": target["bic"][4:6], "country": target["country"]})
+                row.add_error(
+                    "bic",
+                    _("The BIC %(bic)s is of country %(bic_country)s, not %(country)s.")
+                    % {"bic": target["bic"], "bic_country": target["bic"][4:6], "country": target["country"]},
+                )
             if row.valid:
                 self.plan(row, current, target)
 
@@ -737,10 +877,22 @@ class HolidaySpec(Spec):
     columns = (
         Column("date", "日期", gettext_lazy("Date"), date_value, True, gettext_lazy("YYYY-MM-DD")),
         Column("name", "节日名称", gettext_lazy("Holiday name"), text(_max(Holiday, "name")), True, ""),
-        Column("country", "国家/地区", gettext_lazy("Country"), country, False,
-               gettext_lazy("ISO 3166 code: a holiday of every branch of the bank in that country")),
-        Column("branch_code", "机构代码", gettext_lazy("Branch code"), code(_max(Branch, "code")), False,
-               gettext_lazy("Only this branch; empty = the whole country")),
+        Column(
+            "country",
+            "国家/地区",
+            gettext_lazy("Country"),
+            country,
+            False,
+            gettext_lazy("ISO 3166 code: a holiday of every branch of the bank in that country"),
+        ),
+        Column(
+            "branch_code",
+            "机构代码",
+            gettext_lazy("Branch code"),
+            code(_max(Branch, "code")),
+            False,
+            gettext_lazy("Only this branch; empty = the whole country"),
+        ),
     )
 
     def check(self, bank, rows, actor):
@@ -754,13 +906,16 @@ class HolidaySpec(Spec):
             if branch_code:
                 branch = branches.get(branch_code)
                 if branch is None:
-                    row.add_error("branch_code", _("Unknown branch code %(code)s: no branch of this bank has it.")
-                                  % {"code": branch_code})
+                    row.add_error(
+                        "branch_code", _("Unknown branch code %(code)s: no branch of this bank has it.") % {"code": branch_code}
+                    )
                     continue
                 if row.has("country") and row.values["country"] != branch.country.code:
-                    row.add_error("country", _("Branch %(code)s is in %(branch_country)s, not %(country)s.")
-                                  % {"code": branch_code, "branch_country": branch.country.code,
-                                     "country": row.values["country"]})
+                    row.add_error(
+                        "country",
+                        _("Branch %(code)s is in %(branch_country)s, not %(country)s.")
+                        % {"code": branch_code, "branch_country": branch.country.code, "country": row.values["country"]},
+                    )
                 row.target = {"branch_code": branch_code, "country": branch.country.code}
                 key_part = f"{branch_code}"
             elif row.has("country"):
@@ -789,10 +944,16 @@ class HolidaySpec(Spec):
                 row.existing = by_branch.get((row.target["branch_code"], row.values["date"]))
             else:
                 row.existing = by_country.get((row.target["country"], row.values["date"]))
-            current = None if row.existing is None else {
-                "date": row.existing.date, "name": row.existing.name, "country": row.existing.country.code,
-                "branch_code": row.existing.branch.code if row.existing.branch_id else "",
-            }
+            current = (
+                None
+                if row.existing is None
+                else {
+                    "date": row.existing.date,
+                    "name": row.existing.name,
+                    "country": row.existing.country.code,
+                    "branch_code": row.existing.branch.code if row.existing.branch_id else "",
+                }
+            )
             self.plan(row, current, {**row.target, "date": row.values["date"], "name": row.values["name"]})
 
     def apply(self, bank, rows, actor):
@@ -817,4 +978,3 @@ def get_spec(kind):
         return SPECS[kind]
     except KeyError:
         raise ValueError(f"unknown import kind {kind!r}") from None
-

@@ -28,18 +28,30 @@ class ImportBatchTable(BaseTable):
     invalid_rows = tables.Column(verbose_name=_("invalid"), attrs={"td": {"class": "text-end"}})
     created_count = tables.Column(verbose_name=_("created"), attrs={"td": {"class": "text-end"}})
     updated_count = tables.Column(verbose_name=_("updated"), attrs={"td": {"class": "text-end"}})
-    uploaded_by = tables.Column(verbose_name=_("uploaded by"), accessor="uploaded_by__username",
-                                order_by=("uploaded_by__username",), default="—")
+    uploaded_by = tables.Column(
+        verbose_name=_("uploaded by"), accessor="uploaded_by__username", order_by=("uploaded_by__username",), default="—"
+    )
 
     class Meta(BaseTable.Meta):
         model = ImportBatch
         fields = ()
-        sequence = ("id", "created_at", "bank", "kind", "original_name", "source", "status", "total_rows",
-                    "invalid_rows", "created_count", "updated_count", "uploaded_by")
+        sequence = (
+            "id",
+            "created_at",
+            "bank",
+            "kind",
+            "original_name",
+            "source",
+            "status",
+            "total_rows",
+            "invalid_rows",
+            "created_count",
+            "updated_count",
+            "uploaded_by",
+        )
 
     def render_status(self, record, value):
-        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"),
-                           value)
+        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"), value)
 
     def value_status(self, record):
         return record.get_status_display()

@@ -22,8 +22,7 @@ def apply_import_batch(self, batch_id, actor_id, run_id):
     """Apply one staged batch for the person who pressed Apply (services.queue_apply)."""
     batch = ImportBatch.objects.select_related("bank").get(pk=batch_id)
     actor = get_user_model().objects.get(pk=actor_id) if actor_id else None
-    with job_run(APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "",
-                 triggered_by=actor) as run:
+    with job_run(APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "", triggered_by=actor) as run:
         if run.already_done:
             return run.summary()
         run.set_total(batch.valid_rows)
@@ -32,6 +31,7 @@ def apply_import_batch(self, batch_id, actor_id, run_id):
         except ApplyError as exc:
             run.add_error(str(exc))
             raise
-        run.count(created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count,
-                  invalid=batch.invalid_rows)
+        run.count(
+            created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count, invalid=batch.invalid_rows
+        )
         return {"batch": batch.pk, "status": batch.status}

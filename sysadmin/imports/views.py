@@ -64,11 +64,15 @@ class ImportUploadView(PermissionPageMixin, FormView):
         if batch.status == ImportBatch.Status.REJECTED:
             messages.error(self.request, _("The file was rejected: %(error)s") % {"error": batch.error})
         elif batch.invalid_rows:
-            messages.warning(self.request, _("%(total)d rows read; %(invalid)d have errors and will not be applied.")
-                             % {"total": batch.total_rows, "invalid": batch.invalid_rows})
+            messages.warning(
+                self.request,
+                _("%(total)d rows read; %(invalid)d have errors and will not be applied.")
+                % {"total": batch.total_rows, "invalid": batch.invalid_rows},
+            )
         else:
-            messages.success(self.request, _("%(total)d rows read, all valid. Check the preview, then apply.")
-                             % {"total": batch.total_rows})
+            messages.success(
+                self.request, _("%(total)d rows read, all valid. Check the preview, then apply.") % {"total": batch.total_rows}
+            )
         return redirect("sysadmin:import_detail", pk=batch.pk)
 
     def get_context_data(self, **kwargs):
@@ -96,18 +100,22 @@ def import_detail(request, pk):
     for row in bad_rows:
         for error in row.errors:
             column = labels.get(error["field"])
-            errors.append({
-                "row": row.row_number, "field": error["field"], "label_zh": column.label_zh if column else "",
-                "value": row.data.get(error["field"], ""), "message": error["message"],
-            })
-    preview = list(
-        batch.rows.filter(is_valid=True).exclude(action=UNCHANGED).order_by("row_number")[:MAX_PREVIEW_ROWS]
-    )
+            errors.append(
+                {
+                    "row": row.row_number,
+                    "field": error["field"],
+                    "label_zh": column.label_zh if column else "",
+                    "value": row.data.get(error["field"], ""),
+                    "message": error["message"],
+                }
+            )
+    preview = list(batch.rows.filter(is_valid=True).exclude(action=UNCHANGED).order_by("row_number")[:MAX_PREVIEW_ROWS])
     order = {key: index for index, key in enumerate(labels)}
     for row in preview:
         # In the file's column order (the JSON column keeps its own key order).
-        row.ordered_changes = [(field, pair[0], pair[1])
-                               for field, pair in sorted(row.changes.items(), key=lambda kv: order.get(kv[0], len(order)))]
+        row.ordered_changes = [
+            (field, pair[0], pair[1]) for field, pair in sorted(row.changes.items(), key=lambda kv: order.get(kv[0], len(order)))
+        ]
     planned = services.planned_counts(batch) if batch.status != ImportBatch.Status.REJECTED else {}
     applying = services.apply_in_progress(batch)
     try:
@@ -115,14 +123,25 @@ def import_detail(request, pk):
         may_apply = batch.can_apply and not applying
     except PermissionDenied:
         may_apply = False
-    return render(request, "sysadmin/imports/detail.html", {
-        "title": str(batch), "batch": batch, "spec": spec, "errors": errors,
-        "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS, "max_error_rows": MAX_ERROR_ROWS,
-        "preview": preview, "planned": planned, "may_apply": may_apply, "applying": applying,
-        "in_background": services.applies_in_background(batch),
-        "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
-        "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS,
-    })
+    return render(
+        request,
+        "sysadmin/imports/detail.html",
+        {
+            "title": str(batch),
+            "batch": batch,
+            "spec": spec,
+            "errors": errors,
+            "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS,
+            "max_error_rows": MAX_ERROR_ROWS,
+            "preview": preview,
+            "planned": planned,
+            "may_apply": may_apply,
+            "applying": applying,
+            "in_background": services.applies_in_background(batch),
+            "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
+            "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS,
+        },
+    )
 
 
 @login_required
@@ -131,8 +150,12 @@ def import_detail(request, pk):
 def import_errors_xlsx(request, pk):
     batch = _visible_batch(request, pk)
     return xlsx_response(
-        services.error_report_rows(batch), filename=f"import-{batch.pk}-errors", request=request,
-        object_type="sysadmin.importbatch", detail={"batch": batch.pk}, pii=batch.kind == ImportBatch.Kind.STAFF,
+        services.error_report_rows(batch),
+        filename=f"import-{batch.pk}-errors",
+        request=request,
+        object_type="sysadmin.importbatch",
+        detail={"batch": batch.pk},
+        pii=batch.kind == ImportBatch.Kind.STAFF,
     )
 
 
@@ -144,17 +167,25 @@ def import_apply(request, pk):
     try:
         if services.applies_in_background(batch):
             services.queue_apply(batch, request.user)
-            messages.info(request, _("The file is being applied in the background; this page shows the result "
-                                     "when it is done."))
+            messages.info(request, _("The file is being applied in the background; this page shows the result when it is done."))
             return redirect(reverse("sysadmin:import_detail", args=[batch.pk]))
         batch = services.apply_batch(batch, request.user)
     except services.ApplyError as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Applied: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
-                                    "%(invalid)d rows with errors not applied.")
-                         % {"created": batch.created_count, "updated": batch.updated_count,
-                            "unchanged": batch.unchanged_count, "invalid": batch.invalid_rows})
+        messages.success(
+            request,
+            _(
+                "Applied: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+                "%(invalid)d rows with errors not applied."
+            )
+            % {
+                "created": batch.created_count,
+                "updated": batch.updated_count,
+                "unchanged": batch.unchanged_count,
+                "invalid": batch.invalid_rows,
+            },
+        )
     return redirect(reverse("sysadmin:import_detail", args=[batch.pk]))
 
 
@@ -165,6 +196,8 @@ def import_template(request, kind):
     if kind not in SPECS:
         raise Http404
     return FileResponse(
-        services.template_xlsx(kind), as_attachment=True, filename=f"ocrm-import-{kind}.xlsx",
+        services.template_xlsx(kind),
+        as_attachment=True,
+        filename=f"ocrm-import-{kind}.xlsx",
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
