@@ -8,7 +8,7 @@ search and exact look-ups, and a 100k-row XLSX export.
     Latin prefixes, as a bank-wide user and a supervisor; then user-chosen sort orders with a
     rare and a common name, and the list without a search (each with its ratio to the home page);
     exact look-ups by ID number, phone and account number;
-  * XLSX export (ocrm.exports.table_rows + write_xlsx, the customers export table) in a
+  * XLSX export (ocrm.lists.exports.table_rows + write_xlsx, the customers export table) in a
     subprocess: peak resident memory (getrusage maxrss) and time.
 Targets (issue 3): 360 <= 25 queries, median <= 80 ms; search median <= 50 ms, p95 <= 150 ms;
 exact <= 20 ms; export of 100k rows <= 200 MB.
@@ -34,9 +34,9 @@ LATIN_FRAGMENTS = ["wang", "chen", "li", "zhang", "chan", "smith"]
 
 def ensure_data(size, count=None):
     from customers import demo as customer_demo
-    from customers.models import Customer
+    from customers.master.models import Customer
     from sysadmin import demo as org_demo
-    from sysadmin.models import Bank
+    from sysadmin.org.models import Bank
 
     wanted = count or customer_demo.SIZES[size]
     if not Bank.objects.filter(code="OGB").exists():
@@ -85,7 +85,7 @@ def _row(label, median, p95=None, queries=None, target=""):
 
 
 def typical_customer():
-    from customers.models import Customer
+    from customers.master.models import Customer
 
     candidates = (
         Customer.objects.filter(
@@ -99,10 +99,10 @@ def typical_customer():
 
 
 def run(size, repeat, count=None, export_rows=100_000):
-    from customers.filtersets import exact_match_condition, user_region
-    from customers.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
-    from customers.search import filter_by_name
-    from sysadmin.models import Staff
+    from customers.master.filtersets import exact_match_condition, user_region
+    from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
+    from customers.master.search import filter_by_name
+    from sysadmin.org.models import Staff
 
     ensure_data(size, count)
     print(f"\ncustomers: {Customer.objects.count()}, transactions: {Transaction.objects.count()}")
@@ -216,10 +216,10 @@ def _export(rows):
     django.setup()
     from django.test import RequestFactory
 
-    from customers.models import Customer
-    from customers.tables import CustomerExportTable, list_prefetches
-    from ocrm.exports import table_rows, write_xlsx
-    from sysadmin.models import Staff
+    from customers.master.models import Customer
+    from customers.master.tables import CustomerExportTable, list_prefetches
+    from ocrm.lists.exports import table_rows, write_xlsx
+    from sysadmin.org.models import Staff
 
     user = Staff.objects.get(username="mm1")
     request = RequestFactory().get("/customers/")

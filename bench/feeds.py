@@ -7,10 +7,10 @@ customer) and a transactions feed (ten per customer: 500k / 10M) as CSV under
 var/bench-feeds/<size>/, then in the same run:
   * bare COPY: each file streamed with COPY ... FROM STDIN (FORMAT csv) into a typed,
     unindexed, ordinary table (the floor any loader is measured against);
-  * full path: customers.feeds.services.run_load on the same files (read + cell checks +
+  * full path: customers.ecif.feeds.services.run_load on the same files (read + cell checks +
     COPY into staging + SQL checks + upserts into the indexed production tables + matching),
-    with the time spent in matching (customers.matching) shown on its own. Holdings and
-    transactions take the COPY path of customers/feeds/copying.py (raw bytes into COPY, the
+    with the time spent in matching (customers.ecif.matching.services) shown on its own. Holdings and
+    transactions take the COPY path of customers/ecif/feeds/copying.py (raw bytes into COPY, the
     cell checks in SQL); customers go through the per-row Python checks (identity numbers,
     phones, e-mails).
 Target: the full path of customers + transactions runs at >= 0.5x the speed of the bare COPY.
@@ -161,8 +161,9 @@ def bare_copy(feed, path):
 def stand_in_resolve(load, run):
     """BENCH_FEEDS_MATCHING=stand-in: one new golden customer per unresolved record (bulk_create
     and one UPDATE), for measuring the load path when the matching engine is not the subject."""
-    from customers.models import Customer, SourceRecord
-    from sysadmin.models import Branch
+    from customers.ecif.feeds.models import SourceRecord
+    from customers.master.models import Customer
+    from sysadmin.org.models import Branch
 
     branch = Branch.objects.filter(bank_id=load.bank_id).order_by("path").last()
     records = SourceRecord.objects.filter(bank_id=load.bank_id, match_status="unresolved").values_list("pk", "kind", "name_local")
@@ -186,8 +187,8 @@ def stand_in_resolve(load, run):
 
 def full_load(bank, source, feed, path):
     """run_load on the file as the job runs it. Returns (seconds, matching seconds, FeedLoad)."""
-    from customers.feeds import services
-    from customers.models import FeedLoad
+    from customers.ecif.feeds import services
+    from customers.ecif.feeds.models import FeedLoad
 
     resolve = stand_in_resolve if os.environ.get("BENCH_FEEDS_MATCHING") == "stand-in" else services._resolve
     timing = {"matching": 0.0}
@@ -254,9 +255,9 @@ def staging_floor(path):
 
 
 def run(size="medium", repeat=1):
-    from customers.models import Product
+    from customers.master.models import Product
     from sysadmin import demo as org_demo
-    from sysadmin.models import Bank, Branch
+    from sysadmin.org.models import Bank, Branch
 
     n = SIZES[size]
     if not Bank.objects.filter(code="OGB").exists():
@@ -279,7 +280,7 @@ def run(size="medium", repeat=1):
     matched_by = (
         "a stand-in (BENCH_FEEDS_MATCHING=stand-in)"
         if os.environ.get("BENCH_FEEDS_MATCHING") == "stand-in"
-        else "customers.matching"
+        else "customers.ecif.matching.services"
     )
     print(
         f"\nfeeds, size {size}: {n} customers + {n * TXNS_PER_CUSTOMER} transactions, {runs} run(s), "

@@ -1,8 +1,8 @@
 """Hand-over of a departing manager's book (issue 5): a manager with a 20k-customer book
 (--size large: 100k) hands it over, split evenly by AUM across three managers.
 
-Measured: the maker's request (customers.assignment.hand_over: scope checks + split
-preview) and the checker's approval (ocrm.approvals.approve -> apply_handover: row locks,
+Measured: the maker's request (customers.ownership.assignment.services.hand_over: scope checks + split
+preview) and the checker's approval (ocrm.approvals.services.approve -> apply_handover: row locks,
 split, UPDATE ... FROM unnest of every customer and INSERT ... SELECT of the history, in
 ONE transaction). Target: the approval of 20k customers in under 10 s.
 
@@ -22,7 +22,7 @@ ROUNDS_MAX = 5
 def _staff(username, bank, branch, role):
     from django.contrib.auth.models import Group
 
-    from sysadmin.models import Staff
+    from sysadmin.org.models import Staff
 
     staff, created = Staff.objects.get_or_create(
         username=username, defaults={"bank": bank, "branch": branch, "name_local": username, "must_change_password": False}
@@ -35,8 +35,8 @@ def _staff(username, bank, branch, role):
 
 
 def ensure_data(count):
-    from customers.models import Customer
-    from sysadmin.models import Bank, Branch
+    from customers.master.models import Customer
+    from sysadmin.org.models import Bank, Branch
 
     bank, _ = Bank.objects.get_or_create(
         code=BANK_CODE,
@@ -88,9 +88,10 @@ def ensure_data(count):
 def run(size, repeat, count=None):
     from django.db import connection
 
-    from customers import assignment
-    from customers.models import AssignmentChange, Customer
-    from ocrm import approvals
+    from customers.master.models import Customer
+    from customers.ownership.assignment import services as assignment
+    from customers.ownership.assignment.models import AssignmentChange
+    from ocrm.approvals import services as approvals
 
     count = count or SIZES[size]
     bank, people = ensure_data(count)

@@ -5,11 +5,11 @@
 On the demo customers of bench/customers.py's generator (customers/demo.py; medium 50k,
 large 1M with ~10M transactions), for the demo banks' local yesterday:
 
-  (a) one UPDATE per bank: the same classification CTEs (customers.lifecycle.classification:
+  (a) one UPDATE per bank: the same classification CTEs (customers.lifecycle.services.classification:
       AUM by FX, last customer-initiated activity, the AUM trend from the balance history,
       stage, tier and stars) setting stage, tier, stars and AUM on the customers whose values
       differ, and nothing else (no history, no reasons, no notifications, no audit);
-  (b) customers.lifecycle.run_nightly per bank: the same plus the day's history rows with
+  (b) customers.lifecycle.services.run_nightly per bank: the same plus the day's history rows with
       their reasons, the counts, the audit entry and the managers' notifications.
 
 Before every timed run the customers go back to their generated state and the date's history
@@ -85,7 +85,7 @@ def _state(bank_ids):
 
 def hand_written_update(bank, business_date):
     """(a): one UPDATE statement for the bank; returns the rows it changed."""
-    from customers import lifecycle
+    from customers.lifecycle import services as lifecycle
 
     sql, params = lifecycle.classification(bank, business_date)
     statement = f"""
@@ -109,9 +109,9 @@ def _timed(fn):
 
 def run(size, repeat):
     from bench.customers import ensure_data
-    from customers import lifecycle
-    from customers.models import Customer, Transaction
-    from sysadmin.models import Bank
+    from customers.lifecycle import services as lifecycle
+    from customers.master.models import Customer, Transaction
+    from sysadmin.org.models import Bank
 
     ensure_data(size)
     banks = list(Bank.objects.filter(code__in=["OGB", "HCB"]).order_by("code"))
@@ -158,7 +158,7 @@ def run(size, repeat):
     a, b = statistics.median(times["a"]), statistics.median(times["b"])
     print(f"\n{'measure':58} {'median s':>9}")
     print(f"{'(a) one hand-written UPDATE per bank (same classification)':58} {a:9.2f}")
-    print(f"{'(b) customers.lifecycle.run_nightly per bank':58} {b:9.2f}")
+    print(f"{'(b) customers.lifecycle.services.run_nightly per bank':58} {b:9.2f}")
     print(
         f"ratio (b)/(a): {b / a:.2f}  [target <= 2.0]; same resulting customer state: {'yes' if same else 'NO'}; "
         f"load {os.getloadavg()[0]:.2f}"

@@ -36,7 +36,7 @@ class Rollback(Exception):
 
 
 def _bank():
-    from sysadmin.models import Bank, Branch
+    from sysadmin.org.models import Bank, Branch
 
     bank, _ = Bank.objects.get_or_create(
         code=BANK_CODE, defaults={"name_local": "匹配基准银行", "name_en": "Matching bench bank", "head_office_country": "CN"}
@@ -66,8 +66,9 @@ def _name_sql(i):
 
 
 def generate(bank, branch, n):
-    from customers.matching import _insert_select
-    from customers.models import Address, ContactPoint, Customer, IdentityDocument, RetailProfile, SourceRecord
+    from customers.ecif.feeds.models import SourceRecord
+    from customers.ecif.matching.services import _insert_select
+    from customers.master.models import Address, ContactPoint, Customer, IdentityDocument, RetailProfile
 
     with connection.cursor() as cursor:
         params = {"bank": bank.pk, "branch": branch.pk, "n": n}
@@ -224,10 +225,10 @@ def expected(n):
 def run(size="medium", repeat=1):
     import logging
 
-    from customers.matching import resolve_source_records
+    from customers.ecif.matching.services import resolve_source_records
 
     logging.basicConfig(format="  %(message)s")
-    logging.getLogger("customers.matching").setLevel(logging.INFO)
+    logging.getLogger("customers.ecif.matching.services").setLevel(logging.INFO)
 
     n = SIZES[size]
     runs = 1 if size == "large" else max(1, min(repeat, 3))

@@ -18,7 +18,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from sysadmin.models import Bank, Branch, Staff
+from sysadmin.org.models import Bank, Branch, Staff
 
 BANK_CODE = "BENCH"
 

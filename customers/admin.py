@@ -2,7 +2,7 @@
 
 A bank's administrator sees only their bank's rows (ocrm.admin.ScopedAdminMixin), picks
 customers through autocomplete or raw-id widgets (never a select of a million rows), and
-searches customers by name keys or exact number (customers.search), not by icontains.
+searches customers by name keys or exact number (customers.master.search), not by icontains.
 Identity numbers are shown masked only; contact values are masked unless the administrator
 holds customers.unmask_pii, and a change page showing clear values is audited.
 """
@@ -15,17 +15,13 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ocrm import audit
-from ocrm.admin import ReadOnlyAdminMixin, ScopedAdminMixin
-from ocrm.models import AuditLog
-from ocrm.scoping import scope_of
-from sysadmin.models import Bank
-
-from . import services
-from .models import (
+from customers.ecif.feeds.models import FeedError, FeedLoad
+from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
+from customers.lifecycle.models import LifecycleChange, RatingChange
+from customers.maintenance.models import MaintenanceBatch
+from customers.master import services
+from customers.master.models import (
     Address,
-    AssignmentChange,
-    AttributionRule,
     ContactPoint,
     CorporateProfile,
     Customer,
@@ -36,22 +32,21 @@ from .models import (
     Holding,
     Household,
     IdentityDocument,
-    LifecycleChange,
-    MaintenanceBatch,
-    MatchCandidate,
-    MatchRule,
-    MergeRecord,
     Product,
-    RatingChange,
     Relationship,
     RetailProfile,
     ServiceContact,
     Tag,
     Transaction,
 )
-from .models_feeds import FeedError, FeedLoad
-from .models_sharing import CustomerShare
-from .search import filter_by_name, query_grams
+from customers.master.search import filter_by_name, query_grams
+from customers.ownership.assignment.models import AssignmentChange, AttributionRule
+from customers.ownership.sharing.models import CustomerShare
+from ocrm.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from ocrm.scoping import scope_of
+from sysadmin.org.models import Bank
 
 UNMASK_PERM = "customers.unmask_pii"
 
@@ -212,7 +207,7 @@ class AddressInline(admin.StackedInline):
 
 class NameOrNumberSearchMixin:
     """Customer search over a million rows: the exact customer number, or the name keys
-    (customers.search: GIN bigram/prefix index). `search_customer_path` is the path from the
+    (customers.master.search: GIN bigram/prefix index). `search_customer_path` is the path from the
     admin's model to the customer ("" = the model is Customer)."""
 
     search_customer_path = ""
@@ -546,7 +541,7 @@ class AssignmentChangeAdmin(HistoryAdmin):
     readonly_fields = fields
 
 
-# --- ECIF matching (customers.matching, customers.merge) -------------------------------------------
+# --- ECIF matching (customers.ecif.matching.services, customers.ecif.matching.merge) -------------------------------------------
 
 
 @admin.register(MatchRule)
@@ -585,7 +580,7 @@ class MergeRecordAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
 
 @admin.register(CustomerShare)
 class CustomerShareAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
-    """Read-only: shares are made and revoked on the sharing pages (customers.sharing audits each step)."""
+    """Read-only: shares are made and revoked on the sharing pages (customers.ownership.sharing.services audits each step)."""
 
     list_display = ("id", "customer", "shared_by", "shared_with", "can_edit", "expires_at", "status", "revoked_at")
     list_filter = ("status", "can_edit")

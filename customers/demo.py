@@ -8,7 +8,7 @@ transactions (benchmarks). Generated set-based so that the large size takes minu
   seeded random stream: the same seed gives the same rows (the test compares them).
 * `load()` pre-allocates the ids from the tables' sequences, writes each chunk with
   PostgreSQL COPY (psycopg3 `cursor.copy`), adding the keyed hash / ciphertext / mask of
-  identity numbers (ocrm.pii) and the name search keys (customers.search.name_grams) on
+  identity numbers (ocrm.pii) and the name search keys (customers.master.search.name_grams) on
   the way, then derives transactions and the monthly balance history of the chunk's
   holdings in SQL (INSERT ... SELECT over generate_series, pseudo-random from a hash of
   the account number and the seed), and ANALYZEs at the end. One transaction.
@@ -23,13 +23,13 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.utils import timezone
 
-from ocrm import audit, pii
-from ocrm.models import AuditLog
+from customers.master.models import Customer, FxRate, Product, Tag
+from customers.master.search import name_grams
+from ocrm import pii
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from sysadmin import demo as org_demo
-from sysadmin.models import Bank, Branch, Staff
-
-from .models import Customer, FxRate, Product, Tag
-from .search import name_grams
+from sysadmin.org.models import Bank, Branch, Staff
 
 SIZES = {"small": 2_000, "medium": 50_000, "large": 1_000_000, "none": 0}
 CHUNK = 10_000

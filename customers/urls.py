@@ -1,29 +1,30 @@
-"""customers' pages; each area keeps its routes in its own module."""
+"""customers' routes, gathered from its areas.
 
-from . import (
-    urls_360,
-    urls_assignment,
-    urls_batch,
-    urls_detail,
-    urls_edit,
-    urls_feeds,
-    urls_lifecycle,
-    urls_list,
-    urls_matching,
-    urls_sharing,
-)
+Every area's fixed-word routes ("batch/", "feeds/", "sharing/with-me/" ...) come first; the
+routes below one customer's number come last, under one "<str:number>/" include, so that
+no fixed word can ever be read as a customer number. An area adds per-customer routes to
+its `customer_urlpatterns` (paths relative to the number), never to `urlpatterns`.
+"""
+
+from django.urls import include, path
+
+from customers.ecif.feeds import urls as feeds
+from customers.ecif.matching import urls as matching
+from customers.lifecycle import urls as lifecycle
+from customers.maintenance import urls as maintenance
+from customers.master import urls as master
+from customers.ownership.assignment import urls as assignment
+from customers.ownership.sharing import urls as sharing
+from customers.profile import urls as profile
 
 app_name = "customers"
 
+AREAS = (master, maintenance, feeds, matching, lifecycle, assignment, sharing, profile)
+
+customer_urlpatterns = [route for area in AREAS for route in getattr(area, "customer_urlpatterns", [])]
+
 urlpatterns = [
-    *urls_list.urlpatterns,
-    *urls_batch.urlpatterns,
-    *urls_feeds.urlpatterns,
-    *urls_edit.urlpatterns,
-    *urls_360.urlpatterns,
-    *urls_sharing.urlpatterns,
-    *urls_lifecycle.urlpatterns,
-    *urls_assignment.urlpatterns,
-    *urls_matching.urlpatterns,
-    *urls_detail.urlpatterns,
+    *(route for area in AREAS for route in getattr(area, "urlpatterns", [])),
+    # Last, by construction: "<str:number>/" matches any single path segment.
+    path("<str:number>/", include(customer_urlpatterns)),
 ]

@@ -13,7 +13,9 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from .models import AuditLog, ExportFile, JobRun
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.lists.models import ExportFile
 
 
 class ScopedAdminMixin:
@@ -174,9 +176,6 @@ class JobRunAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
         "created_at",
     )
     fields = readonly_fields
-
-
-from . import admin_notifications  # noqa: E402,F401  (registers the notification admin)
 
 
 @admin.register(ExportFile)

@@ -5,7 +5,7 @@ import os
 
 from django.utils.translation import gettext_lazy as _
 
-from .env import BASE_DIR, VAR_DIR, env_bool, parse_database_url
+from ocrm.env import BASE_DIR, VAR_DIR, env_bool, parse_database_url
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 DEBUG = env_bool("DEBUG", False)
@@ -50,8 +50,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ocrm.middleware.RequestContextMiddleware",
-    "sysadmin.middleware.UserPreferencesMiddleware",
-    "sysadmin.middleware.SessionPolicyMiddleware",
+    "sysadmin.accounts.middleware.UserPreferencesMiddleware",
+    "sysadmin.accounts.middleware.SessionPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "ocrm.urls"
@@ -70,7 +70,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ocrm.navigation.navigation",
-                "ocrm.notifications.context_processor",
+                "ocrm.notifications.services.context_processor",
             ],
             "builtins": ["ocrm.templatetags.ocrm_tags"],
         },
@@ -103,7 +103,7 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 AUTH_USER_MODEL = "sysadmin.Staff"
 AUTHENTICATION_BACKENDS = [
-    "sysadmin.auth.LockoutAwareBackend",
+    "sysadmin.accounts.auth.LockoutAwareBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -111,8 +111,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
-    {"NAME": "sysadmin.passwords.CharacterClassValidator"},
-    {"NAME": "sysadmin.passwords.PasswordReuseValidator", "OPTIONS": {"history": 5}},
+    {"NAME": "sysadmin.accounts.passwords.CharacterClassValidator"},
+    {"NAME": "sysadmin.accounts.passwords.PasswordReuseValidator", "OPTIONS": {"history": 5}},
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -177,8 +177,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(
     1, min(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2)
 )
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
-# Task modules outside <app>/tasks.py (autodiscovery finds only those).
-CELERY_IMPORTS = ["sysadmin.imports.tasks"]
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 

@@ -1,36 +1,4 @@
-"""Celery tasks of the kernel: thin wrappers around ocrm.export_jobs, run inside
-ocrm.batch.job_run (so operators see them on the jobs page)."""
+"""Celery imports `ocrm.lists.tasks` (autodiscovery); importing each kernel package's tasks module
+here registers its tasks. Task names are pinned with name=: beat rows and queued messages name them."""
 
-from celery import shared_task
-
-from . import export_jobs
-from .batch import job_run
-
-RETRY_HELD_RUN_SECONDS = 60
-
-
-@shared_task(bind=True, name="ocrm.tasks.run_export")
-def run_export(self, export_id):
-    from .models import ExportFile
-
-    bank_id = ExportFile.objects.filter(pk=export_id).values_list("bank_id", flat=True).first()
-    with job_run(export_jobs.JOB_NAME, bank_id=bank_id, key_extra=str(export_id), task_id=self.request.id or "") as run:
-        if run.running_elsewhere:
-            raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
-        if not run.already_done:
-            export = export_jobs.run_export(export_id, run=run)
-            run.count(**{export.status: 1})
-    return run.summary()
-
-
-@shared_task(bind=True, name="ocrm.tasks.purge_export_files")
-def purge_export_files(self, business_date=None):
-    from sysadmin import jobs
-
-    business_date = jobs.parse_business_date(business_date)
-    with job_run(export_jobs.PURGE_JOB_NAME, business_date=business_date, task_id=self.request.id or "") as run:
-        if run.running_elsewhere:
-            raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
-        if not run.already_done:
-            export_jobs.purge_export_files(run=run)
-    return run.summary()
+from ocrm.lists import tasks as lists  # noqa: F401

@@ -6,7 +6,7 @@ from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .navigation import sections_for
+from ocrm.navigation import sections_for
 
 
 @login_required

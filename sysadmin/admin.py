@@ -20,12 +20,14 @@ from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin, UserManage
 
 from ocrm.admin import ScopedAdminMixin
-
-from . import parameters, services
-from .forms import StaffAdminAuthenticationForm, StaffAdminPasswordChangeForm, StaffAdminSetPasswordForm
-from .models import TIMEZONE_CHOICES, Bank, BankCode, Branch, Holiday, PasswordHistory, Staff, SystemParameter
-from .org_services import record_role_change
-from .roles import ROLE_LABELS
+from sysadmin.accounts import services
+from sysadmin.accounts.forms import StaffAdminAuthenticationForm, StaffAdminPasswordChangeForm, StaffAdminSetPasswordForm
+from sysadmin.accounts.models import PasswordHistory
+from sysadmin.org.models import TIMEZONE_CHOICES, Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.org.services import record_role_change
+from sysadmin.parameters import services as parameters
+from sysadmin.parameters.models import SystemParameter
+from sysadmin.roles import ROLE_LABELS
 
 admin.site.site_header = _("OCRM administration")
 admin.site.site_title = _("OCRM administration")
@@ -448,4 +450,4 @@ class PasswordHistoryAdmin(OrgScopedAdmin, admin.ModelAdmin):
         return False
 
 
-from .imports import admin as imports_admin  # noqa: E402,F401  (registers the import staging admin)
+from sysadmin.imports import admin as imports_admin  # noqa: E402,F401  (registers the import staging admin)

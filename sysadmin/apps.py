@@ -8,11 +8,18 @@ class SysadminConfig(AppConfig):
     verbose_name = _("System administration")
 
     def ready(self):
-        from . import signals  # noqa: F401  (log-in audit, lock-out)
-        from .audit_registry import register_audited_models
-        from .nav import register_nav
+        from sysadmin.accounts import signals as account_signals  # noqa: F401  (log-in audit, lock-out)
+        from sysadmin.accounts import tasks as accounts_tasks
+        from sysadmin.audit import tasks as audit_tasks
+        from sysadmin.audit.registry import register_audited_models
+        from sysadmin.imports import tasks as imports_tasks
+        from sysadmin.navigation import register_nav
+        from sysadmin.parameters import signals as parameter_signals  # noqa: F401  (parameter cache)
 
         register_audited_models()
+        accounts_tasks.register_jobs()
+        audit_tasks.register_jobs()
+        imports_tasks.register_jobs()
         register_nav()
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="sysadmin-sync-roles")
 
@@ -22,7 +29,7 @@ def _sync_roles_after_migrate(sender, using="default", **kwargs):
     app, and each app's permissions exist only after its own signal: sync after the last."""
     from django.apps import apps
 
-    from .roles import sync_roles
+    from sysadmin.roles import sync_roles
 
     if sender is list(apps.get_app_configs())[-1]:
         sync_roles(using=using)

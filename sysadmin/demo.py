@@ -21,11 +21,10 @@ from django.db.models import ProtectedError, RestrictedError
 from django.db.models.functions import Length
 from django.utils import timezone
 
-from ocrm import audit
-from ocrm.models import AuditLog
-
-from .models import Bank, BankCode, Branch, Holiday, Staff
-from .roles import ADMIN_ROLES, ROLE_PERMISSIONS
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 
 DEFAULT_SEED = 20261122
 DEMO_PASSWORD = "Demo-Pass-2026"

@@ -33,7 +33,7 @@ _CUSTOMER_READ = [
     "customers.view_tag",
     "customers.view_customergroup",
     "customers.view_product",
-    "customers.view_lifecyclechange",  # the morning list of lifecycle changes (customers.views_lifecycle)
+    "customers.view_lifecyclechange",  # the morning list of lifecycle changes (customers.lifecycle.views)
 ]
 _CUSTOMER_EDIT = [
     "customers.add_customer",
@@ -57,7 +57,7 @@ _CUSTOMER_EDIT = [
     "customers.add_customertag",
     "customers.delete_customertag",
 ]
-# Sharing a customer with a colleague, the lists of shares, revoking (customers.sharing).
+# Sharing a customer with a colleague, the lists of shares, revoking (customers.ownership.sharing.services).
 _CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]
 
 # "app_label.*" grants every permission of that app.
@@ -73,7 +73,7 @@ ROLE_PERMISSIONS = {
         "customers.export_customers",
         *_CUSTOMER_SHARE,
         "customers.claim_customer",
-        "customers.view_assignmentchange",  # claims (customers.assignment)
+        "customers.view_assignmentchange",  # claims (customers.ownership.assignment.services)
     ],
     "branch_supervisor": [
         "sysadmin.scope_subtree",
@@ -90,12 +90,13 @@ ROLE_PERMISSIONS = {
         "customers.maintain_batch",
         *_CUSTOMER_SHARE,
         "customers.approve_share",
-        # Checker of claims, reassignments, hand-overs and transfers; maker of the last three (customers.assignment).
+        # Checker of claims, reassignments, hand-overs and transfers; maker of the last three
+        # (customers.ownership.assignment.services).
         "customers.approve_assignment",
         "customers.reassign_customer",
         "customers.transfer_customer",
         "customers.view_assignmentchange",
-        # The ECIF review queue and merge history of the subtree (customers.views_matching); unmerge is the admin's.
+        # The ECIF review queue and merge history of the subtree (customers.ecif.matching.views); unmerge is the admin's.
         "customers.review_match",
         "customers.view_matchcandidate",
         "customers.view_mergerecord",

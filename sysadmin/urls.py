@@ -1,12 +1,9 @@
-"""sysadmin's pages; each area keeps its routes in its own module."""
+"""sysadmin's pages, gathered from its areas (the jobs pages are the kernel's: ocrm/batch/urls.py)."""
 
-from . import urls_audit, urls_imports, urls_jobs, urls_org
+from sysadmin.audit import urls as audit
+from sysadmin.imports import urls as imports
+from sysadmin.org import urls as org
 
 app_name = "sysadmin"
 
-urlpatterns = [
-    *urls_org.urlpatterns,
-    *urls_imports.urlpatterns,
-    *urls_jobs.urlpatterns,
-    *urls_audit.urlpatterns,
-]
+urlpatterns = [*org.urlpatterns, *imports.urlpatterns, *audit.urlpatterns]

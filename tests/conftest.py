@@ -59,7 +59,7 @@ def english_staff(db):
     pages are written in each recipient's own language, whose product default is Chinese."""
     from django.db.models.signals import pre_save
 
-    from sysadmin.models import Staff
+    from sysadmin.org.models import Staff
 
     def english(sender, instance, **kwargs):
         if instance._state.adding:

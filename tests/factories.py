@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from sysadmin.models import Bank, Branch, Staff
+from sysadmin.org.models import Bank, Branch, Staff
 
 PASSWORD = "Test-Pass-2026!"
 
@@ -96,7 +96,7 @@ def build_org():
 
 def make_customer(number, branch, manager=None, name_local="王伟", name_latin="Wang Wei", kind="retail", **extra):
     """A customer of `branch`'s bank (with its retail or corporate profile)."""
-    from customers.models import CorporateProfile, Customer, RetailProfile
+    from customers.master.models import CorporateProfile, Customer, RetailProfile
 
     customer = Customer.objects.create(
         bank=branch.bank,
@@ -116,7 +116,7 @@ def make_customer(number, branch, manager=None, name_local="王伟", name_latin=
 
 
 def make_product(bank, code="DD-CNY", category="asset", product_type="demand_deposit", currency="CNY"):
-    from customers.models import Product
+    from customers.master.models import Product
 
     return Product.objects.get_or_create(
         bank=bank,

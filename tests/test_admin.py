@@ -10,8 +10,11 @@ from django.urls import reverse
 from django.utils import timezone
 from guardian.shortcuts import get_perms
 
-from ocrm.models import AuditLog, JobRun
-from sysadmin.models import Bank, BankCode, Branch, Holiday, PasswordHistory, Staff, SystemParameter
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from sysadmin.accounts.models import PasswordHistory
+from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Assignment rules and flows (customers.assignment): claims, reassignment, hand-over,
+"""Assignment rules and flows (customers.ownership.assignment.services): claims, reassignment, hand-over,
 branch transfer, every rejection path and the data scope of deciders."""
 
 import datetime
@@ -8,11 +8,15 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from customers import assignment
-from customers.models import AssignmentChange, Customer, CustomerShare, Holding
-from ocrm import approvals
-from ocrm.models import AuditLog, ChangeRequest, Notification
-from sysadmin.models import Staff
+from customers.master.models import Customer, Holding
+from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment.models import AssignmentChange
+from customers.ownership.sharing.models import CustomerShare
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from ocrm.audit.models import AuditLog
+from ocrm.notifications.models import Notification
+from sysadmin.org.models import Staff
 from tests.factories import make_customer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db

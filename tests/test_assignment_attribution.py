@@ -1,13 +1,16 @@
-"""The nightly attribution rules (customers.assignment.apply_attribution) and their job."""
+"""The nightly attribution rules (customers.ownership.assignment.services.apply_attribution) and their job."""
 
 import datetime
 
 import pytest
 
-from customers import assignment
-from customers.models import AssignmentChange, AttributionRule, Customer, FxRate, Holding, MarketingCredit
-from customers.tasks_assignment import JOB
-from ocrm.models import ChangeRequest, JobRun, Notification
+from customers.master.models import Customer, FxRate, Holding
+from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment.models import AssignmentChange, AttributionRule, MarketingCredit
+from customers.ownership.assignment.tasks import JOB
+from ocrm.approvals.models import ChangeRequest
+from ocrm.batch.models import JobRun
+from ocrm.notifications.models import Notification
 from tests.factories import make_customer, make_product, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
@@ -146,7 +149,7 @@ def test_other_banks_are_untouched(org):
 
 
 def test_the_nightly_job_runs_on_a_real_worker(org, celery_worker):
-    from customers.tasks_assignment import apply_attribution_rules
+    from customers.ownership.assignment.tasks import apply_attribution_rules
 
     rule(org, "opening_branch", "marketing_credit")
     customer = make_customer("C-AT-13", org.a_sh)

@@ -8,11 +8,13 @@ from django.test import Client
 from django.urls import reverse
 from playwright.sync_api import expect
 
-from customers import assignment
-from customers.models import AttributionRule, Customer
-from ocrm import approvals
-from ocrm.models import AuditLog, ChangeRequest
-from sysadmin.models import Staff
+from customers.master.models import Customer
+from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment.models import AttributionRule
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import Staff
 from tests.conftest import login
 from tests.factories import make_customer, make_staff
 
@@ -212,7 +214,7 @@ def test_attribution_rule_page(people):
 
 
 def test_ownership_section_query_count_is_fixed(people, django_assert_num_queries):
-    from customers.sections_assignment import ownership_context
+    from customers.ownership.assignment.sections import ownership_context
 
     org = people
     small = make_customer("C-OS-1", org.a_sh, org.manager)

@@ -11,8 +11,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
-from ocrm.models import AuditLog
-from sysadmin.models import Branch, Staff
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import Branch, Staff
 from tests.conftest import login
 
 pytestmark = pytest.mark.django_db

@@ -12,10 +12,12 @@ from django.urls import reverse
 from django.utils import translation
 from openpyxl import Workbook, load_workbook
 
-from customers import batch_maintenance as service
-from customers.models import ContactPoint, Customer, CustomerTag, MaintenanceBatch, MaintenanceRow, RetailProfile, Tag
-from ocrm.models import AuditLog, JobRun
-from sysadmin.models import SystemParameter
+from customers.maintenance import services as service
+from customers.maintenance.models import MaintenanceBatch, MaintenanceRow
+from customers.master.models import ContactPoint, Customer, CustomerTag, RetailProfile, Tag
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer, make_staff
 from tests.test_imports import zip_bomb_xlsx
 

@@ -12,10 +12,11 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections, transaction
 
-from customers import assignment
-from customers.models import AssignmentChange, Customer
-from ocrm import approvals
-from ocrm.models import ChangeRequest
+from customers.master.models import Customer
+from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment.models import AssignmentChange
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
 from tests.factories import build_org, make_customer, make_staff
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -14,8 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import detail_sections
-from customers.models import (
+from customers.master.models import (
     ContactPoint,
     Customer,
     CustomerDocument,
@@ -28,7 +27,8 @@ from customers.models import (
     ServiceContact,
     Transaction,
 )
-from ocrm.models import AuditLog
+from customers.profile import sections as detail_sections
+from ocrm.audit.models import AuditLog
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db

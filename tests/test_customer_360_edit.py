@@ -11,9 +11,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from customers import models as cm
-from ocrm.models import AuditLog
-from sysadmin.models import SystemParameter
+from customers.master import models as cm
+from ocrm.audit.models import AuditLog
+from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -198,7 +198,7 @@ def test_pdf_upload_stored_and_audited(org, customers, media):
     document = cm.CustomerDocument.objects.get(customer=mine)
     assert document.content_type == "application/pdf" and document.size == len(PDF)
     assert document.original_name == "Contract 王伟东.pdf" and document.uploaded_by == org.manager
-    # Stored through Django storage under customers.models.document_path: no name, no PII.
+    # Stored through Django storage under customers.master.models.document_path: no name, no PII.
     assert document.file.name.startswith(f"customer-documents/{mine.bank_id}/") and document.file.name.endswith(".pdf")
     assert "王" not in document.file.name and (media / document.file.name).read_bytes() == PDF
     assert entries(org.manager, "customers.customerdocument", AuditLog.Action.CREATE).count() == 1
@@ -244,7 +244,7 @@ def test_oversize_upload_rejected_by_the_banks_parameter(org, customers, media):
 
 
 def test_default_document_limit_is_ten_megabytes(org):
-    from sysadmin import parameters
+    from sysadmin.parameters import services as parameters
 
     assert parameters.get("customers.document_max_bytes", org.bank_a) == 10 * 1024 * 1024
 

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import models as cm
-from ocrm.models import AuditLog
+from customers import models as cm_models
+from ocrm.audit.models import AuditLog
 from tests.factories import make_customer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -19,20 +19,20 @@ CLEAR_ID = "110105194912310021"
 CLEAR_PHONE = "+8613912345678"
 
 CUSTOMER_MODELS = (
-    cm.Customer,
-    cm.Product,
-    cm.FxRate,
-    cm.Holding,
-    cm.Transaction,
-    cm.ServiceContact,
-    cm.CustomerDocument,
-    cm.CustomerNote,
-    cm.Tag,
-    cm.CustomerGroup,
-    cm.Household,
-    cm.Relationship,
-    cm.LifecycleChange,
-    cm.RatingChange,
+    cm_models.Customer,
+    cm_models.Product,
+    cm_models.FxRate,
+    cm_models.Holding,
+    cm_models.Transaction,
+    cm_models.ServiceContact,
+    cm_models.CustomerDocument,
+    cm_models.CustomerNote,
+    cm_models.Tag,
+    cm_models.CustomerGroup,
+    cm_models.Household,
+    cm_models.Relationship,
+    cm_models.LifecycleChange,
+    cm_models.RatingChange,
 )
 
 
@@ -51,22 +51,22 @@ def admin_url(model, view, *args):
 def with_rows(customer, branch, staff, suffix):
     """A customer with an identity document, a phone and one row of each admin model."""
     bank = customer.bank
-    document = cm.IdentityDocument(bank_id=bank.pk, customer=customer, doc_type="resident_id", issuing_country="CN")
+    document = cm_models.IdentityDocument(bank_id=bank.pk, customer=customer, doc_type="resident_id", issuing_country="CN")
     document.set_number(CLEAR_ID)
     document.save()
-    cm.ContactPoint.objects.create(bank_id=bank.pk, customer=customer, kind="mobile", value=CLEAR_PHONE, is_primary=True)
+    cm_models.ContactPoint.objects.create(bank_id=bank.pk, customer=customer, kind="mobile", value=CLEAR_PHONE, is_primary=True)
     product = make_product(bank, code=f"DD-{suffix}")
-    holding = cm.Holding.objects.create(
+    holding = cm_models.Holding.objects.create(
         bank_id=bank.pk, customer=customer, product=product, account_number=f"ACC-{suffix}", currency="CNY", balance=5
     )
     other = make_customer(f"R-{suffix}", branch, staff, name_local="李娜", name_latin="Li Na")
     now = timezone.now()
     return {
-        cm.Customer: customer,
-        cm.Product: product,
-        cm.Holding: holding,
-        cm.FxRate: cm.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
-        cm.Transaction: cm.Transaction.objects.create(
+        cm_models.Customer: customer,
+        cm_models.Product: product,
+        cm_models.Holding: holding,
+        cm_models.FxRate: cm_models.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
+        cm_models.Transaction: cm_models.Transaction.objects.create(
             bank_id=bank.pk,
             customer_id=customer.pk,
             holding=holding,
@@ -77,10 +77,10 @@ def with_rows(customer, branch, staff, suffix):
             channel="atm",
             txn_type="deposit",
         ),
-        cm.ServiceContact: cm.ServiceContact.objects.create(
+        cm_models.ServiceContact: cm_models.ServiceContact.objects.create(
             bank_id=bank.pk, customer=customer, channel="phone", subject=f"Call {suffix}"
         ),
-        cm.CustomerDocument: cm.CustomerDocument.objects.create(
+        cm_models.CustomerDocument: cm_models.CustomerDocument.objects.create(
             bank_id=bank.pk,
             customer=customer,
             doc_type="contract",
@@ -89,15 +89,19 @@ def with_rows(customer, branch, staff, suffix):
             content_type="application/pdf",
             size=10,
         ),
-        cm.CustomerNote: cm.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, text=f"Note {suffix}"),
-        cm.Tag: cm.Tag.objects.create(bank=bank, name=f"Tag-{suffix}"),
-        cm.CustomerGroup: cm.CustomerGroup.objects.create(bank=bank, name=f"Group-{suffix}", owner=staff),
-        cm.Household: cm.Household.objects.create(bank=bank, name=f"Household-{suffix}", primary_member=customer),
-        cm.Relationship: cm.Relationship.objects.create(
+        cm_models.CustomerNote: cm_models.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, text=f"Note {suffix}"),
+        cm_models.Tag: cm_models.Tag.objects.create(bank=bank, name=f"Tag-{suffix}"),
+        cm_models.CustomerGroup: cm_models.CustomerGroup.objects.create(bank=bank, name=f"Group-{suffix}", owner=staff),
+        cm_models.Household: cm_models.Household.objects.create(bank=bank, name=f"Household-{suffix}", primary_member=customer),
+        cm_models.Relationship: cm_models.Relationship.objects.create(
             bank_id=bank.pk, from_customer=customer, to_customer=other, kind="spouse"
         ),
-        cm.LifecycleChange: cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
-        cm.RatingChange: cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=2),
+        cm_models.LifecycleChange: cm_models.LifecycleChange.objects.create(
+            bank_id=bank.pk, customer=customer, stage_to="active"
+        ),
+        cm_models.RatingChange: cm_models.RatingChange.objects.create(
+            bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=2
+        ),
     }
 
 
@@ -131,9 +135,9 @@ def test_bank_admin_sees_only_their_bank(org, two_banks):
 def test_bank_b_admin_does_not_see_bank_a(org, two_banks):
     a, b = two_banks
     client = client_for(org.b_admin)
-    html = client.get(admin_url(cm.Customer, "changelist")).content.decode()
+    html = client.get(admin_url(cm_models.Customer, "changelist")).content.decode()
     assert "B0001" in html and "A0001" not in html
-    assert client.get(admin_url(cm.Customer, "change", a[cm.Customer].pk)).status_code == 404
+    assert client.get(admin_url(cm_models.Customer, "change", a[cm_models.Customer].pk)).status_code == 404
 
 
 def test_customer_search_uses_name_keys_or_exact_number(org, two_banks):
@@ -141,7 +145,7 @@ def test_customer_search_uses_name_keys_or_exact_number(org, two_banks):
     client = client_for(org.admin)
 
     def found(term):
-        response = client.get(admin_url(cm.Customer, "changelist"), {"q": term})
+        response = client.get(admin_url(cm_models.Customer, "changelist"), {"q": term})
         assert response.status_code == 200
         return {row.number for row in response.context["cl"].result_list}
 
@@ -152,8 +156,8 @@ def test_customer_search_uses_name_keys_or_exact_number(org, two_banks):
     assert found("li") == {"R-A"}  # start of a Latin word
     assert found("东伟") == set()
     # Other admins search through the customer the same way.
-    response = client.get(admin_url(cm.ServiceContact, "changelist"), {"q": "王伟东"})
-    assert [row.pk for row in response.context["cl"].result_list] == [a[cm.ServiceContact].pk]
+    response = client.get(admin_url(cm_models.ServiceContact, "changelist"), {"q": "王伟东"})
+    assert [row.pk for row in response.context["cl"].result_list] == [a[cm_models.ServiceContact].pk]
 
 
 def test_customer_autocomplete_is_scoped(org, two_banks):
@@ -168,8 +172,8 @@ def test_customer_autocomplete_is_scoped(org, two_banks):
 
 def test_identity_number_never_in_clear_and_phone_masked_without_unmask(org, two_banks):
     a, _b = two_banks
-    customer = a[cm.Customer]
-    document = cm.IdentityDocument.objects.get(customer=customer)
+    customer = a[cm_models.Customer]
+    document = cm_models.IdentityDocument.objects.get(customer=customer)
     reader = make_staff("a.admin.reader", branch=org.a_ho, is_staff=True)
     reader.user_permissions.add(
         *Permission.objects.filter(
@@ -186,20 +190,20 @@ def test_identity_number_never_in_clear_and_phone_masked_without_unmask(org, two
         )
     )
     assert not reader.has_perm("customers.unmask_pii")
-    html = client_for(reader).get(admin_url(cm.Customer, "change", customer.pk)).content.decode()
+    html = client_for(reader).get(admin_url(cm_models.Customer, "change", customer.pk)).content.decode()
     assert document.number_masked in html
     assert CLEAR_ID not in html and document.number_hash not in html and document.number_encrypted not in html
-    assert cm.ContactPoint.objects.get(customer=customer).masked_value in html
+    assert cm_models.ContactPoint.objects.get(customer=customer).masked_value in html
     assert CLEAR_PHONE not in html and "13912345678" not in html
     assert not AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, actor=reader).exists()
 
 
 def test_unmasking_admin_sees_phone_in_clear_audited_but_never_the_id_number(org, two_banks):
     a, _b = two_banks
-    customer = a[cm.Customer]
-    document = cm.IdentityDocument.objects.get(customer=customer)
+    customer = a[cm_models.Customer]
+    document = cm_models.IdentityDocument.objects.get(customer=customer)
     assert org.admin.has_perm("customers.unmask_pii")
-    html = client_for(org.admin).get(admin_url(cm.Customer, "change", customer.pk)).content.decode()
+    html = client_for(org.admin).get(admin_url(cm_models.Customer, "change", customer.pk)).content.decode()
     assert CLEAR_PHONE in html
     assert CLEAR_ID not in html and document.number_hash not in html and document.number_encrypted not in html
     entry = AuditLog.objects.get(action=AuditLog.Action.VIEW_PII, actor=org.admin)
@@ -208,10 +212,10 @@ def test_unmasking_admin_sees_phone_in_clear_audited_but_never_the_id_number(org
 
 def test_contact_point_edited_in_admin_is_normalised_and_validated(org, two_banks):
     a, _b = two_banks
-    customer = a[cm.Customer]
-    contact = cm.ContactPoint.objects.get(customer=customer)
+    customer = a[cm_models.Customer]
+    contact = cm_models.ContactPoint.objects.get(customer=customer)
     client = client_for(org.admin)
-    url = admin_url(cm.Customer, "change", customer.pk)
+    url = admin_url(cm_models.Customer, "change", customer.pk)
     form = client.get(url).context["adminform"].form
     data = {name: form[name].value() for name in form.fields if form[name].value() is not None}
     data.update({k: "on" if v is True else v for k, v in data.items() if isinstance(v, bool)})
@@ -229,7 +233,7 @@ def test_contact_point_edited_in_admin_is_normalised_and_validated(org, two_bank
             "identity_documents-INITIAL_FORMS": "1",
             "identity_documents-MIN_NUM_FORMS": "0",
             "identity_documents-MAX_NUM_FORMS": "1000",
-            "identity_documents-0-id": str(cm.IdentityDocument.objects.get(customer=customer).pk),
+            "identity_documents-0-id": str(cm_models.IdentityDocument.objects.get(customer=customer).pk),
             "identity_documents-0-customer": str(customer.pk),
             "contact_points-TOTAL_FORMS": "1",
             "contact_points-INITIAL_FORMS": "1",
@@ -264,11 +268,11 @@ def test_contact_point_edited_in_admin_is_normalised_and_validated(org, two_bank
 def test_history_and_transactions_are_read_only(org, two_banks):
     a, _b = two_banks
     client = client_for(org.admin)
-    for model in (cm.Transaction, cm.LifecycleChange, cm.RatingChange):
+    for model in (cm_models.Transaction, cm_models.LifecycleChange, cm_models.RatingChange):
         assert client.get(admin_url(model, "add")).status_code == 403, model
         html = client.get(admin_url(model, "change", a[model].pk)).content.decode()
         assert 'name="_save"' not in html, model
-    assert client.get(admin_url(cm.CustomerDocument, "add")).status_code == 403
+    assert client.get(admin_url(cm_models.CustomerDocument, "add")).status_code == 403
 
 
 def test_customer_changelist_query_count(org, two_banks, django_assert_max_num_queries):
@@ -276,4 +280,4 @@ def test_customer_changelist_query_count(org, two_banks, django_assert_max_num_q
         make_customer(f"A1{n:03d}", org.a_sh, org.manager, name_local=f"客户{n}")
     client = client_for(org.admin)
     with django_assert_max_num_queries(15):
-        assert client.get(admin_url(cm.Customer, "changelist")).status_code == 200
+        assert client.get(admin_url(cm_models.Customer, "changelist")).status_code == 200

@@ -5,7 +5,7 @@ a two-character Chinese name fragment, open the 360° page, change a phone numbe
 import pytest
 from playwright.sync_api import expect
 
-from customers.models import ContactPoint
+from customers.master.models import ContactPoint
 from ocrm import pii
 from tests.conftest import login
 from tests.factories import make_customer

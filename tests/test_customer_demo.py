@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.db.models import Count
 
 from customers import demo as customer_demo
-from customers.models import (
+from customers.master.models import (
     ContactPoint,
     CorporateProfile,
     Customer,
@@ -24,10 +24,10 @@ from customers.models import (
     RetailProfile,
     Transaction,
 )
-from customers.search import filter_by_name
+from customers.master.search import filter_by_name
 from ocrm import pii
-from ocrm.models import AuditLog
-from sysadmin.models import Staff
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import Staff
 
 pytestmark = pytest.mark.django_db
 

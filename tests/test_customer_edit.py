@@ -9,12 +9,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from customers import services
-from customers.forms import CustomerForm
-from customers.models import ContactPoint, Customer, IdentityDocument
-from ocrm import approvals, pii
-from ocrm.models import AuditLog, ChangeRequest
-from sysadmin import parameters
+from customers.master import services
+from customers.master.forms import CustomerForm
+from customers.master.models import ContactPoint, Customer, IdentityDocument
+from ocrm import pii
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from ocrm.audit.models import AuditLog
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_staff
 
 pytestmark = pytest.mark.django_db

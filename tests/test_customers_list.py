@@ -13,9 +13,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from customers.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
+from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
 from ocrm import pii
-from ocrm.models import AuditLog
+from ocrm.audit.models import AuditLog
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +239,7 @@ def test_sorting_a_name_search_sorts_among_the_matches(client, org, people):
 
 
 def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org, people):
-    from sysadmin.models import SystemParameter
+    from sysadmin.parameters.models import SystemParameter
 
     # A limit of 0: every result counts as large (the planner never estimates fewer than one row).
     limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
@@ -314,7 +314,7 @@ def test_export_is_masked_without_unmask_permission(client, org, people):
     assert "ID number" in header and "primary phone" in header and "selection" not in header
     row = next(r for r in rows if r["customer number"] == "C0001")
     assert row["ID number"] == pii.mask_id(ID_SH) and ID_SH not in str(rows)
-    # ocrm.exports guards text starting with "+" (a formula to spreadsheets) with a leading quote.
+    # ocrm.lists.exports guards text starting with "+" (a formula to spreadsheets) with a leading quote.
     assert row["primary phone"] == "'" + pii.mask_phone(PHONE_SH) and PHONE_SH not in str(rows)
     entry = AuditLog.objects.get(action=AuditLog.Action.EXPORT, actor=user)
     assert entry.object_type == "customers.customer" and entry.detail["rows"] == 4 and entry.detail["pii"] is False

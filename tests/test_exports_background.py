@@ -13,10 +13,14 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.models import ContactPoint
-from ocrm import export_jobs, pii
-from ocrm.models import AuditLog, ExportFile, JobRun, Notification
-from sysadmin import parameters
+from customers.master.models import ContactPoint
+from ocrm import pii
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.lists import background as export_jobs
+from ocrm.lists.models import ExportFile
+from ocrm.notifications.models import Notification
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer
 
 LIST = "customers:list"

@@ -1,4 +1,4 @@
-"""Source-system feeds (customers.feeds): every bad-input case of the load path, idempotency
+"""Source-system feeds (customers.ecif.feeds): every bad-input case of the load path, idempotency
 per (source, feed, business date), corrected re-deliveries and the daily balance history.
 The loads run here synchronously (services.run_load); tests/test_feeds_worker.py runs them on
 a real Celery worker."""
@@ -9,19 +9,11 @@ import io
 
 import pytest
 
-from customers.feeds import services
-from customers.models import (
-    ContactPoint,
-    FeedLoad,
-    FxRate,
-    Holding,
-    HoldingBalance,
-    IdentityDocument,
-    SourceRecord,
-    Transaction,
-)
+from customers.ecif.feeds import services
+from customers.ecif.feeds.models import FeedLoad, SourceRecord
+from customers.master.models import ContactPoint, FxRate, Holding, HoldingBalance, IdentityDocument, Transaction
 from ocrm import pii
-from ocrm.models import JobRun
+from ocrm.batch.models import JobRun
 from tests.factories import make_customer, make_product
 from tests.test_feeds_support import (
     CUSTOMER_HEADER,
@@ -94,7 +86,7 @@ def test_customer_feed_loads_valid_rows_and_reports_every_bad_one(org):
     run = load.job_run
     assert run.status == JobRun.Status.SUCCEEDED
     assert (run.counts["read"], run.counts["loaded"], run.counts["rejected"]) == (14, 3, 11)
-    # The load hands the new records to matching (customers.matching), which links each to a golden customer.
+    # The load hands the new records to matching (customers.ecif.matching.services), which links each to a golden customer.
     assert not SourceRecord.objects.filter(match_status=SourceRecord.MatchStatus.UNRESOLVED).exists()
     assert all(r.customer_id for r in SourceRecord.objects.exclude(match_status=SourceRecord.MatchStatus.REVIEW))
     assert {"matched", "merged"} <= set(run.counts) and load.matched == run.counts["matched"]
@@ -554,7 +546,7 @@ def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, 
 
 
 def test_a_load_that_fails_half_way_leaves_production_untouched(org, accounts, monkeypatch):
-    from customers.feeds import loaders
+    from customers.ecif.feeds import loaders
 
     rows = [["T1", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "online", "transfer", ""]]
     first = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, rows))
@@ -576,7 +568,7 @@ def test_a_load_that_fails_half_way_leaves_production_untouched(org, accounts, m
     assert FeedLoad.objects.get(pk=first.pk).status == FeedLoad.Status.LOADED  # not superseded
 
 
-# --- the COPY path (customers.feeds.copying) checks exactly what the Python path checks ---------
+# --- the COPY path (customers.ecif.feeds.copying) checks exactly what the Python path checks ---------
 
 CELL_CASES_HEADER = [
     "account_number",
@@ -624,7 +616,7 @@ def feed_errors(load):
 def deliver_both_ways(actor, feed, content, monkeypatch):
     """The file through the COPY path, then as a corrected re-delivery through the Python path (a
     trailing blank line, which the Python path skips, makes it another file)."""
-    from customers.feeds import copying
+    from customers.ecif.feeds import copying
 
     fast = deliver(actor, feed, content)
     fast_rows = sorted(Transaction.objects.values_list(*TXN_FIELDS))

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.test import override_settings
 
-from customers.feeds import reading
+from customers.ecif.feeds import reading
 from ocrm import pii
 
 REGIONS = ["CN", "HK", "MO", "TW", "SG", "MY", "TH", "JP", "KR", "IN", "AU", "GB", "DE", "FR", "US", "CA"]

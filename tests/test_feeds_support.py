@@ -6,8 +6,8 @@ import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from customers.feeds import services
-from customers.models import FeedLoad, SourceRecord
+from customers.ecif.feeds import services
+from customers.ecif.feeds.models import FeedLoad, SourceRecord
 from ocrm import pii
 from tests.factories import make_customer
 

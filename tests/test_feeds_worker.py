@@ -11,9 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
 
-from customers.feeds import services
-from customers.models import FeedLoad, Holding, HoldingBalance, SourceRecord, Transaction
-from ocrm.models import JobRun
+from customers.ecif.feeds import services
+from customers.ecif.feeds.models import FeedLoad, SourceRecord
+from customers.master.models import Holding, HoldingBalance, Transaction
+from ocrm.batch.models import JobRun
 from tests.factories import make_product
 from tests.test_feeds_support import CUSTOMER_HEADER, DAY1, csv_bytes, customer_row, resident_id
 

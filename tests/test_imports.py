@@ -17,11 +17,13 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
 
-from ocrm.models import AuditLog, JobRun
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
 from sysadmin.imports import services
 from sysadmin.imports.models import ImportBatch, ImportRow
 from sysadmin.imports.specs import SPECS
-from sysadmin.models import Bank, BankCode, Branch, Holiday, Staff, SystemParameter
+from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.parameters.models import SystemParameter
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BRANCH_HEADER = "code,name_local,parent_code,level,country,timezone\n"

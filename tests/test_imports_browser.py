@@ -4,7 +4,7 @@ with its row number, column and reason, and applies only the valid row."""
 import pytest
 
 from sysadmin.imports.models import ImportBatch
-from sysadmin.models import Branch
+from sysadmin.org.models import Branch
 from tests.conftest import login
 
 pytestmark = pytest.mark.browser

@@ -10,11 +10,14 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from customers import services, sharing
-from customers.models import Customer, CustomerShare
-from ocrm import approvals, inbox
-from ocrm.models import ChangeRequest
-from sysadmin import parameters
+from customers.master import services
+from customers.master.models import Customer
+from customers.ownership.sharing import services as sharing
+from customers.ownership.sharing.models import CustomerShare
+from ocrm.approvals import inbox
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_staff
 
 pytestmark = pytest.mark.django_db

@@ -7,9 +7,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import assignment, services, sharing
-from ocrm import approvals
-from ocrm.models import Notification
+from customers.master import services
+from customers.ownership.assignment import services as assignment
+from customers.ownership.sharing import services as sharing
+from ocrm.approvals import services as approvals
+from ocrm.notifications.models import Notification
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -103,9 +105,11 @@ def test_reassign_selected_is_offered_only_with_the_reassign_permission(org, cli
 
 
 def test_customer_jobs_are_listed_with_labels():
-    from customers import tasks_assignment, tasks_matching, tasks_sharing
-    from customers.feeds import services as feed_services
-    from sysadmin import jobs
+    from customers.ecif.feeds import services as feed_services
+    from customers.ecif.matching import tasks as tasks_matching
+    from customers.ownership.assignment import tasks as tasks_assignment
+    from customers.ownership.sharing import tasks as tasks_sharing
+    from ocrm.batch import jobs
 
     labels = {
         name: str(jobs.job_label(name))
@@ -120,8 +124,8 @@ def test_customer_jobs_are_listed_with_labels():
 def test_customer_jobs_started_from_the_jobs_page_finish_their_queued_run(org, job_name):
     from celery import current_app
 
-    from ocrm.models import JobRun
-    from sysadmin import jobs
+    from ocrm.batch import jobs
+    from ocrm.batch.models import JobRun
 
     run = jobs.start_job(org.admin, job_name, timezone.now().date().isoformat())
     assert run.status == JobRun.Status.QUEUED and run.bank_id == org.bank_a.pk
@@ -135,7 +139,7 @@ def test_customer_jobs_started_from_the_jobs_page_finish_their_queued_run(org, j
 def test_the_duplicate_scan_is_scheduled_nightly():
     from django_celery_beat.models import PeriodicTask
 
-    from customers.tasks_matching import find_duplicates
+    from customers.ecif.matching.tasks import find_duplicates
 
     schedule = PeriodicTask.objects.select_related("crontab").get(task=find_duplicates.name)
     assert schedule.enabled and schedule.crontab.hour == "2" and schedule.crontab.day_of_week == "*"
@@ -147,7 +151,7 @@ def test_the_duplicate_scan_is_scheduled_nightly():
 def test_feed_loads_and_errors_are_read_only_and_scoped_in_admin(org, client):
     from django.contrib.auth.models import Permission
 
-    from customers.models_feeds import FeedError, FeedLoad
+    from customers.ecif.feeds.models import FeedError, FeedLoad
 
     def load_with_error(bank):
         load = FeedLoad.objects.create(

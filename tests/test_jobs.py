@@ -10,10 +10,16 @@ from django.db import connection
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from ocrm.batch import job_run
-from ocrm.models import AuditLog, JobRun, Notification
-from sysadmin import jobs, parameters
-from sysadmin.models import Staff
+from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
+from ocrm.batch.runs import job_run
+from ocrm.notifications.models import Notification
+from sysadmin.accounts import jobs as password_jobs
+from sysadmin.audit import services as jobs_services
+from sysadmin.imports import inbox as imports_inbox
+from sysadmin.org.models import Staff
+from sysadmin.parameters import services as parameters
 from tests.factories import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +78,7 @@ def retention(org):
 
 def test_retention_uses_each_banks_parameter_and_the_global_default(retention):
     org = retention
-    summary = jobs.purge_audit_log(TODAY)
+    summary = jobs_services.purge_audit_log(TODAY)
 
     assert summary["status"] == JobRun.Status.SUCCEEDED
     # Bank A: 30 days -> the 40-day-old rows go, the 29-day-old stay.
@@ -82,7 +88,7 @@ def test_retention_uses_each_banks_parameter_and_the_global_default(retention):
     # Rows without a bank: the global value as well.
     assert (planted(None, 400), planted(None, 40)) == (0, 2)
 
-    by_bank = runs(jobs.AUDIT_RETENTION)
+    by_bank = runs(jobs_services.AUDIT_RETENTION)
     assert set(by_bank) == {None, org.bank_a.pk, org.bank_b.pk}
     assert by_bank[None].counts == {"deleted_without_bank": 4, "banks": 2}
     assert by_bank[org.bank_a.pk].counts == {"deleted": 12}
@@ -101,24 +107,24 @@ def test_retention_uses_each_banks_parameter_and_the_global_default(retention):
 
 def test_rerun_for_the_same_business_date_changes_nothing_more(retention):
     org = retention
-    jobs.purge_audit_log(TODAY)
+    jobs_services.purge_audit_log(TODAY)
     before = (AuditLog.objects.count(), list(JobRun.objects.values_list("pk", "attempts", "counts").order_by("pk")))
 
-    again = jobs.purge_audit_log(TODAY)
+    again = jobs_services.purge_audit_log(TODAY)
 
     assert again["status"] == JobRun.Status.SUCCEEDED
     after = (AuditLog.objects.count(), list(JobRun.objects.values_list("pk", "attempts", "counts").order_by("pk")))
     assert after == before
     # A run forced for the same date (a new run key) finds nothing more to delete either.
-    with job_run(jobs.AUDIT_RETENTION, bank_id=org.bank_a.pk, business_date=TODAY, key_extra="forced") as run:
-        jobs.purge_audit_log(TODAY, bank_id=org.bank_a.pk, run=run)
+    with job_run(jobs_services.AUDIT_RETENTION, bank_id=org.bank_a.pk, business_date=TODAY, key_extra="forced") as run:
+        jobs_services.purge_audit_log(TODAY, bank_id=org.bank_a.pk, run=run)
     assert run.run.counts == {"deleted": 0}
     assert planted(org.bank_a) == 5
 
 
 def test_retention_for_one_bank_touches_only_that_bank(retention):
     org = retention
-    jobs.purge_audit_log(TODAY, bank_id=org.bank_b.pk)
+    jobs_services.purge_audit_log(TODAY, bank_id=org.bank_b.pk)
     assert planted(org.bank_b) == 7
     assert planted(org.bank_a) == 17 and planted(None) == 6
     assert list(JobRun.objects.values_list("bank_id", "counts")) == [(org.bank_b.pk, {"deleted": 3})]
@@ -127,7 +133,7 @@ def test_retention_for_one_bank_touches_only_that_bank(retention):
 def test_retention_zero_keeps_everything(org):
     parameters.set_value("audit.retention_days", 0, bank=org.bank_a)
     plant(org.bank_a, 4000, 3)
-    jobs.purge_audit_log(TODAY, bank_id=org.bank_a.pk)
+    jobs_services.purge_audit_log(TODAY, bank_id=org.bank_a.pk)
     assert planted(org.bank_a) == 3
 
 
@@ -137,7 +143,7 @@ def test_retention_works_in_chunks(org, monkeypatch):
     plant(org.bank_a, 11, 50)
     plant(org.bank_a, 9, 3)
     with CountingDeletes() as deletes:
-        jobs.purge_audit_log(TODAY, bank_id=org.bank_a.pk)
+        jobs_services.purge_audit_log(TODAY, bank_id=org.bank_a.pk)
     assert planted(org.bank_a) == 3
     run = JobRun.objects.get()
     assert run.counts == {"deleted": 50}
@@ -147,13 +153,13 @@ def test_retention_works_in_chunks(org, monkeypatch):
 
 def test_a_future_business_date_is_refused(org):
     """A future date would move the cut-off forward and delete rows that must be kept."""
-    from sysadmin.tasks import purge_audit_log
+    from sysadmin.audit.tasks import purge_audit_log
 
     parameters.set_value("audit.retention_days", 10, bank=org.bank_a)
     plant(org.bank_a, 9, 2)
     tomorrow = TODAY + datetime.timedelta(days=1)
     with pytest.raises(jobs.JobError):
-        jobs.purge_audit_log(tomorrow, bank_id=org.bank_a.pk)
+        jobs_services.purge_audit_log(tomorrow, bank_id=org.bank_a.pk)
     with pytest.raises(jobs.JobError):
         purge_audit_log.run(business_date=tomorrow.isoformat(), bank_id=org.bank_a.pk)
     assert planted(org.bank_a) == 2
@@ -218,7 +224,7 @@ def expiring(org):
 
 def test_notices_go_to_staff_whose_password_expires_within_the_notice_days(org, expiring):
     due, not_due = expiring
-    jobs.send_password_expiry_notices(TODAY)
+    password_jobs.send_password_expiry_notices(TODAY)
 
     notified = set(Notification.objects.values_list("recipient__username", flat=True))
     assert notified == {s.username for s in due.values()}
@@ -230,7 +236,7 @@ def test_notices_go_to_staff_whose_password_expires_within_the_notice_days(org, 
         expires = date_format(TODAY + datetime.timedelta(days=3), "DATE_FORMAT")
     assert expires in note.body and note.title == "Your password expires soon", note.body
 
-    by_bank = runs(jobs.PASSWORD_EXPIRY_NOTICES)
+    by_bank = runs(password_jobs.PASSWORD_EXPIRY_NOTICES)
     assert by_bank[org.bank_a.pk].counts == {"notified": 3}
     assert by_bank[org.bank_b.pk].counts == {"notified": 0}
     assert by_bank[None].counts == {"notified_without_bank": 0, "banks": 2}
@@ -240,15 +246,15 @@ def test_notices_go_to_staff_whose_password_expires_within_the_notice_days(org, 
 
 def test_notices_are_sent_once_per_staff_and_business_date(org, expiring):
     due, not_due = expiring
-    jobs.send_password_expiry_notices(TODAY)
+    password_jobs.send_password_expiry_notices(TODAY)
     # The same date again, even as a separate run, sends nothing new.
-    with job_run(jobs.PASSWORD_EXPIRY_NOTICES, bank_id=org.bank_a.pk, business_date=TODAY, key_extra="again") as run:
-        jobs.send_password_expiry_notices(TODAY, bank_id=org.bank_a.pk, run=run)
+    with job_run(password_jobs.PASSWORD_EXPIRY_NOTICES, bank_id=org.bank_a.pk, business_date=TODAY, key_extra="again") as run:
+        password_jobs.send_password_expiry_notices(TODAY, bank_id=org.bank_a.pk, run=run)
     assert run.run.counts == {"notified": 0}
     assert Notification.objects.count() == 3
     # Another business date is another day: one more for each staff member inside its window
     # (the day before, "nd.expired" had a day left and "due.in7" was still eight days away).
-    jobs.send_password_expiry_notices(TODAY - datetime.timedelta(days=1))
+    password_jobs.send_password_expiry_notices(TODAY - datetime.timedelta(days=1))
     per_staff = {s.username: Notification.objects.filter(recipient=s).count() for s in [*due.values(), not_due["expired"]]}
     assert per_staff == {"due.in3": 2, "due.today": 2, "due.in7": 1, "nd.expired": 1}
 
@@ -256,7 +262,7 @@ def test_notices_are_sent_once_per_staff_and_business_date(org, expiring):
 def test_notices_respect_the_banks_notice_days(org, expiring):
     due, _ = expiring
     parameters.set_value("password.expiry_notice_days", 3, bank=org.bank_a)
-    jobs.send_password_expiry_notices(TODAY, bank_id=org.bank_a.pk)
+    password_jobs.send_password_expiry_notices(TODAY, bank_id=org.bank_a.pk)
     assert set(Notification.objects.values_list("recipient__username", flat=True)) == {"due.in3", "due.today"}
 
 
@@ -345,13 +351,13 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
     the all-banks run does the other banks, retries, and then resumes bank A's run."""
     from celery.exceptions import Retry
 
-    from ocrm.batch import RUN_LOCK_BASE, run_key
-    from sysadmin.tasks import purge_audit_log
+    from ocrm.batch.runs import RUN_LOCK_BASE, run_key
+    from sysadmin.audit.tasks import purge_audit_log
 
     org = retention
     held_run = JobRun.objects.create(
-        job=jobs.AUDIT_RETENTION,
-        key=run_key(jobs.AUDIT_RETENTION, org.bank_a.pk, TODAY),
+        job=jobs_services.AUDIT_RETENTION,
+        key=run_key(jobs_services.AUDIT_RETENTION, org.bank_a.pk, TODAY),
         bank_id=org.bank_a.pk,
         business_date=TODAY,
         status=JobRun.Status.RUNNING,
@@ -373,7 +379,7 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
         assert locked.wait(20)
         with pytest.raises((Retry, jobs.RunHeldElsewhere)):
             purge_audit_log.run(business_date=TODAY.isoformat())
-        outer = JobRun.objects.get(job=jobs.AUDIT_RETENTION, bank_id=None)
+        outer = JobRun.objects.get(job=jobs_services.AUDIT_RETENTION, bank_id=None)
         assert outer.status == JobRun.Status.FAILED and f"#{held_run.pk}" in outer.error_report
         assert planted(org.bank_a, 40) == 12  # left to its holder
         assert planted(org.bank_b, 400) == 0  # the other banks went on
@@ -387,7 +393,7 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
     held_run.refresh_from_db()
     assert (held_run.status, held_run.attempts, held_run.counts) == (JobRun.Status.SUCCEEDED, 2, {"deleted": 12})
     assert planted(org.bank_a, 40) == 0
-    assert JobRun.objects.get(job=jobs.AUDIT_RETENTION, bank_id=org.bank_b.pk).attempts == 1
+    assert JobRun.objects.get(job=jobs_services.AUDIT_RETENTION, bank_id=org.bank_b.pk).attempts == 1
 
 
 # --- schedules and starting by hand ---------------------------------------------------------
@@ -431,7 +437,7 @@ def test_the_database_scheduler_reads_the_rows():
 
 def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        run = jobs.start_job(org.admin, jobs.AUDIT_RETENTION, TODAY, bank_id=org.bank_b.pk)
+        run = jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY, bank_id=org.bank_b.pk)
     assert len(callbacks) == 1  # the message goes out only once the row is committed
     assert (run.status, run.bank_id, run.triggered_by, run.business_date) == (
         JobRun.Status.QUEUED,
@@ -439,28 +445,28 @@ def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit
         org.admin,
         TODAY,
     )  # not bank B: an admin works for their own bank
-    assert run.key == f"{jobs.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY.isoformat()}|" and run.task_id
+    assert run.key == f"{jobs_services.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY.isoformat()}|" and run.task_id
     entry = AuditLog.objects.get(action=AuditLog.Action.JOB, object_id=str(run.pk))
     assert entry.actor == org.admin and entry.detail["event"] == "started"
 
     with pytest.raises(jobs.JobError):  # already queued for that date
-        jobs.start_job(org.admin, jobs.AUDIT_RETENTION, TODAY)
+        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY)
     with pytest.raises(jobs.JobError):
-        jobs.start_job(org.admin, jobs.AUDIT_RETENTION, TODAY + datetime.timedelta(days=1))
+        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY + datetime.timedelta(days=1))
     with pytest.raises(jobs.JobError):
-        jobs.start_job(org.admin, jobs.IMPORT_INBOX, TODAY)
+        jobs.start_job(org.admin, imports_inbox.JOB, TODAY)
     assert JobRun.objects.count() == 1
 
 
 def test_a_started_run_is_picked_up_by_its_task(org):
     """The task resumes the queued row it was given instead of making another."""
-    from sysadmin.tasks import purge_audit_log
+    from sysadmin.audit.tasks import purge_audit_log
 
     parameters.set_value("audit.retention_days", 30, bank=org.bank_a)
     plant(org.bank_a, 31, 4)
     run = JobRun.objects.create(
-        job=jobs.AUDIT_RETENTION,
-        key=f"{jobs.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY}|",
+        job=jobs_services.AUDIT_RETENTION,
+        key=f"{jobs_services.AUDIT_RETENTION}|{org.bank_a.pk}|{TODAY}|",
         bank_id=org.bank_a.pk,
         business_date=TODAY,
         triggered_by=org.admin,

@@ -6,10 +6,13 @@ import datetime
 
 import pytest
 
-from ocrm.models import AuditLog, JobRun
-from sysadmin import jobs, parameters
-from sysadmin.models import Staff
-from sysadmin.tasks import purge_audit_log
+from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs as jobs
+from ocrm.batch.models import JobRun
+from sysadmin.audit import services as jobs_services
+from sysadmin.audit.tasks import purge_audit_log
+from sysadmin.org.models import Staff
+from sysadmin.parameters import services as parameters
 from tests.conftest import login
 
 pytestmark = pytest.mark.browser
@@ -64,7 +67,7 @@ def test_a_started_job_is_followed_live_until_it_succeeds(page, org, celery_work
 
     page.goto("/sysadmin/jobs/")
     page.click("#job-start-toggle")
-    page.select_option("#id_job", jobs.AUDIT_RETENTION)
+    page.select_option("#id_job", jobs_services.AUDIT_RETENTION)
     page.fill("#id_business_date", TODAY.isoformat())
     page.click("#job-start-submit")
     page.wait_for_selector(".alert-success")

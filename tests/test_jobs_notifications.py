@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from ocrm.models import Notification
-from ocrm.notifications import mark_read, notify, unread_count
+from ocrm.notifications.models import Notification
+from ocrm.notifications.services import mark_read, notify, unread_count
 
 pytestmark = pytest.mark.django_db
 

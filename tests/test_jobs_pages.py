@@ -10,9 +10,13 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from ocrm.models import AuditLog, JobRun
-from sysadmin import jobs
-from sysadmin.jobs_views import JobRunTable
+from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
+from ocrm.batch.views import JobRunTable
+from sysadmin.accounts import jobs as password_jobs
+from sysadmin.audit import services as jobs_services
+from sysadmin.imports import inbox as imports_inbox
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +30,7 @@ def as_user(client, user):
     return client
 
 
-def make_run(bank=None, job=jobs.AUDIT_RETENTION, status=JobRun.Status.SUCCEEDED, business_date=TODAY, **extra):
+def make_run(bank=None, job=jobs_services.AUDIT_RETENTION, status=JobRun.Status.SUCCEEDED, business_date=TODAY, **extra):
     now = timezone.now()
     defaults = {
         "started_at": now - datetime.timedelta(seconds=75),
@@ -57,7 +61,7 @@ def test_runs_are_listed_by_bank_scope(client, org):
     assert listed_ids(as_user(client, org.b_admin).get(LIST_URL)) == {b_run.pk, all_banks.pk}
     # Another bank's run answers 404 everywhere.
     as_user(client, org.admin)
-    for name in ("sysadmin:job_detail", "sysadmin:job_progress"):
+    for name in ("jobs:detail", "jobs:progress"):
         assert client.get(reverse(name, args=[b_run.pk])).status_code == 404
         assert client.get(reverse(name, args=[a_run.pk])).status_code == 200
 
@@ -66,10 +70,10 @@ def test_staff_without_view_jobs_are_refused(client, org):
     run = make_run(org.bank_a)
     as_user(client, org.manager)
     assert client.get(LIST_URL).status_code == 403
-    assert client.get(reverse("sysadmin:job_detail", args=[run.pk])).status_code == 403
-    assert client.get(reverse("sysadmin:job_progress", args=[run.pk])).status_code == 403
+    assert client.get(reverse("jobs:detail", args=[run.pk])).status_code == 403
+    assert client.get(reverse("jobs:progress", args=[run.pk])).status_code == 403
     client.logout()
-    for url in (LIST_URL, reverse("sysadmin:job_detail", args=[run.pk])):
+    for url in (LIST_URL, reverse("jobs:detail", args=[run.pk])):
         response = client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
@@ -89,7 +93,7 @@ def test_running_rows_poll_and_finished_rows_stop(client, org):
     running = make_run(org.bank_a, status=JobRun.Status.RUNNING, progress_done=30, progress_total=120, counts={"deleted": 30})
     as_user(client, org.admin)
     html = client.get(LIST_URL).content.decode()
-    progress_url = reverse("sysadmin:job_progress", args=[running.pk])
+    progress_url = reverse("jobs:progress", args=[running.pk])
     assert f'hx-get="{progress_url}"' in html and 'hx-trigger="every 2s"' in html
 
     row = client.get(progress_url, HTTP_HX_REQUEST="true").content.decode()
@@ -112,20 +116,20 @@ def test_detail_shows_counts_error_report_and_own_banks_sub_runs(client, org):
     sub_a = make_run(org.bank_a, counts={"deleted": 9})
     sub_b = make_run(org.bank_b, status=JobRun.Status.FAILED, error_report="Traceback: disk full")
     as_user(client, org.admin)
-    html = client.get(reverse("sysadmin:job_detail", args=[outer.pk])).content.decode()
+    html = client.get(reverse("jobs:detail", args=[outer.pk])).content.decode()
     assert 'data-count="deleted_without_bank">3' in html and "All banks" in html
     assert f'href="/sysadmin/jobs/{sub_a.pk}/"' in html
     assert f'href="/sysadmin/jobs/{sub_b.pk}/"' not in html  # bank B's run is not bank A's business
 
     as_user(client, org.b_admin)
-    html = client.get(reverse("sysadmin:job_detail", args=[sub_b.pk])).content.decode()
+    html = client.get(reverse("jobs:detail", args=[sub_b.pk])).content.decode()
     assert 'id="job-error-report"' in html and "Traceback: disk full" in html
 
 
 def test_detail_polls_while_running_and_reloads_once_finished(client, org):
     run = make_run(org.bank_a, status=JobRun.Status.RUNNING)
     as_user(client, org.admin)
-    html = client.get(reverse("sysadmin:job_detail", args=[run.pk])).content.decode()
+    html = client.get(reverse("jobs:detail", args=[run.pk])).content.decode()
     assert f'hx-get="/sysadmin/jobs/{run.pk}/progress/?part=detail"' in html
     card = client.get(f"/sysadmin/jobs/{run.pk}/progress/?part=detail", HTTP_HX_REQUEST="true")
     assert "HX-Refresh" not in card and 'id="job-progress-card"' in card.content.decode()
@@ -137,10 +141,10 @@ def test_detail_polls_while_running_and_reloads_once_finished(client, org):
 def test_filters_by_job_status_and_business_date(client, org):
     old = make_run(org.bank_a, business_date=TODAY - datetime.timedelta(days=10))
     failed = make_run(org.bank_a, status=JobRun.Status.FAILED)
-    notices = make_run(org.bank_a, job=jobs.PASSWORD_EXPIRY_NOTICES)
+    notices = make_run(org.bank_a, job=password_jobs.PASSWORD_EXPIRY_NOTICES)
     as_user(client, org.admin)
     assert listed_ids(client.get(LIST_URL + "?status=failed")) == {failed.pk}
-    assert listed_ids(client.get(LIST_URL + f"?job={jobs.PASSWORD_EXPIRY_NOTICES}")) == {notices.pk}
+    assert listed_ids(client.get(LIST_URL + f"?job={password_jobs.PASSWORD_EXPIRY_NOTICES}")) == {notices.pk}
     since = (TODAY - datetime.timedelta(days=1)).isoformat()
     assert listed_ids(client.get(LIST_URL + f"?date_from={since}")) == {failed.pk, notices.pk}
     assert listed_ids(client.get(LIST_URL + f"?date_to={since}")) == {old.pk}
@@ -168,9 +172,9 @@ def test_queries_do_not_grow_with_rows(client, org, django_assert_max_num_querie
     assert len(response.context["table"].page.object_list) == 25
     outer = JobRun.objects.filter(bank_id__isnull=True).first()
     with django_assert_max_num_queries(8):
-        assert client.get(reverse("sysadmin:job_detail", args=[outer.pk])).status_code == 200
+        assert client.get(reverse("jobs:detail", args=[outer.pk])).status_code == 200
     with django_assert_max_num_queries(7):
-        assert client.get(reverse("sysadmin:job_progress", args=[outer.pk]), HTTP_HX_REQUEST="true").status_code == 200
+        assert client.get(reverse("jobs:progress", args=[outer.pk]), HTTP_HX_REQUEST="true").status_code == 200
 
 
 # --- run now ----------------------------------------------------------------------------------
@@ -181,13 +185,13 @@ def test_admin_starts_a_job_for_a_business_date(client, org, django_capture_on_c
     assert 'id="job-start-form"' in client.get(LIST_URL).content.decode()
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = client.post(
-            reverse("sysadmin:job_start"),
-            {"job": jobs.PASSWORD_EXPIRY_NOTICES, "business_date": TODAY.isoformat(), "bank": org.bank_b.pk},
+            reverse("jobs:start"),
+            {"job": password_jobs.PASSWORD_EXPIRY_NOTICES, "business_date": TODAY.isoformat(), "bank": org.bank_b.pk},
         )
     assert response.status_code == 302 and len(callbacks) == 1
     run = JobRun.objects.get()
     assert (run.job, run.bank_id, run.status, run.triggered_by) == (
-        jobs.PASSWORD_EXPIRY_NOTICES,
+        password_jobs.PASSWORD_EXPIRY_NOTICES,
         org.bank_a.pk,
         JobRun.Status.QUEUED,
         org.admin,
@@ -199,9 +203,9 @@ def test_admin_starts_a_job_for_a_business_date(client, org, django_capture_on_c
 def test_start_refuses_future_dates_and_users_without_the_permission(client, org):
     as_user(client, org.admin)
     tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()
-    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.AUDIT_RETENTION, "business_date": tomorrow}, follow=True)
+    response = client.post(reverse("jobs:start"), {"job": jobs_services.AUDIT_RETENTION, "business_date": tomorrow}, follow=True)
     assert "cannot lie in the future" in response.content.decode()
-    response = client.post(reverse("sysadmin:job_start"), {"job": jobs.IMPORT_INBOX, "business_date": TODAY}, follow=True)
+    response = client.post(reverse("jobs:start"), {"job": imports_inbox.JOB, "business_date": TODAY}, follow=True)
     assert any("valid choice" in str(m) for m in response.context["messages"])  # not a startable job
     assert JobRun.objects.count() == 0
 
@@ -209,14 +213,14 @@ def test_start_refuses_future_dates_and_users_without_the_permission(client, org
     for user in (org.auditor, org.supervisor):
         as_user(client, user)
         assert 'id="job-start-form"' not in client.get(LIST_URL).content.decode()
-        response = client.post(reverse("sysadmin:job_start"), {"job": jobs.AUDIT_RETENTION, "business_date": TODAY})
+        response = client.post(reverse("jobs:start"), {"job": jobs_services.AUDIT_RETENTION, "business_date": TODAY})
         assert response.status_code == 403
     assert JobRun.objects.count() == 0
 
 
 def test_table_renders_without_queries_per_row(org, django_assert_num_queries):
     make_run(org.bank_a)
-    from sysadmin.jobs_views import runs_for
+    from ocrm.batch.views import runs_for
 
     runs = list(runs_for(org.admin))
     with django_assert_num_queries(0):

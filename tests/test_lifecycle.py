@@ -1,4 +1,4 @@
-"""The nightly lifecycle, rating and tiering batch (customers.lifecycle) on hand-made customers."""
+"""The nightly lifecycle, rating and tiering batch (customers.lifecycle.services) on hand-made customers."""
 
 import datetime
 from decimal import Decimal
@@ -6,10 +6,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from customers import lifecycle
-from customers.models import Customer, FxRate, Holding, HoldingBalance, LifecycleChange, RatingChange, Transaction
-from ocrm.models import AuditLog, Notification
-from sysadmin import parameters
+from customers.lifecycle import services as lifecycle
+from customers.lifecycle.models import LifecycleChange, RatingChange
+from customers.master.models import Customer, FxRate, Holding, HoldingBalance, Transaction
+from ocrm.audit.models import AuditLog
+from ocrm.notifications.models import Notification
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_product
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
@@ -182,7 +184,7 @@ def test_a_business_date_that_has_not_ended_is_refused(org):
 
 
 def test_a_date_before_the_latest_run_is_refused(org):
-    from ocrm.models import JobRun
+    from ocrm.batch.models import JobRun
 
     JobRun.objects.create(
         job=lifecycle.JOB, key="later", bank_id=org.bank_a.pk, business_date=DAY, status=JobRun.Status.SUCCEEDED
@@ -333,7 +335,7 @@ def test_no_notification_before_commit(org, django_capture_on_commit_callbacks):
 
 
 def test_each_bank_runs_for_its_own_local_yesterday(org):
-    from customers.tasks_lifecycle import banks_due
+    from customers.lifecycle.tasks import banks_due
 
     org.b_ho.timezone = "America/New_York"
     org.b_ho.save()
@@ -351,7 +353,7 @@ def test_each_bank_runs_for_its_own_local_yesterday(org):
 def test_the_beat_schedule_and_the_jobs_page_know_the_job():
     from django_celery_beat.models import PeriodicTask
 
-    from sysadmin import jobs
+    from ocrm.batch import jobs
 
     task = PeriodicTask.objects.get(name="Nightly lifecycle and rating")
     assert task.task == "customers.tasks_lifecycle.run_lifecycle" and task.enabled

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import lifecycle
-from customers.models import LifecycleChange
-from ocrm.models import JobRun
+from customers.lifecycle import services as lifecycle
+from customers.lifecycle.models import LifecycleChange
+from ocrm.batch.models import JobRun
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db

@@ -6,11 +6,13 @@ import time
 import pytest
 from django.utils import timezone
 
-from customers import lifecycle
-from customers.models import Customer, Holding, LifecycleChange, Transaction
-from customers.tasks_lifecycle import run_lifecycle
-from ocrm.models import JobRun, Notification
-from sysadmin import jobs
+from customers.lifecycle import services as lifecycle
+from customers.lifecycle.models import LifecycleChange
+from customers.lifecycle.tasks import run_lifecycle
+from customers.master.models import Customer, Holding, Transaction
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
+from ocrm.notifications.models import Notification
 from tests.factories import make_customer, make_product
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("english_staff")]
@@ -81,7 +83,7 @@ def test_a_worker_runs_one_bank_and_a_rerun_does_nothing_more(celery_worker, org
 
 
 def test_the_jobs_page_starts_an_all_banks_run(celery_worker, org):
-    from sysadmin.models import Staff
+    from sysadmin.org.models import Staff
 
     active_customer("W3", org.a_sh, org.manager)
     active_customer("W4", org.b_hk, org.b_manager)
@@ -99,7 +101,7 @@ def test_the_jobs_page_starts_an_all_banks_run(celery_worker, org):
 
 
 def test_a_failing_bank_run_records_its_error(celery_worker, org):
-    from sysadmin import parameters
+    from sysadmin.parameters import services as parameters
 
     parameters.set_value("rating.tier_thresholds", [{"tier": "gold", "aum": 1}], bank=org.bank_a)
     active_customer("W5", org.a_sh, org.manager)

@@ -14,7 +14,8 @@ import zoneinfo
 import pytest
 from playwright.sync_api import expect
 
-from sysadmin.models import Staff, SystemParameter
+from sysadmin.org.models import Staff
+from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

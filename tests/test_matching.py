@@ -1,14 +1,15 @@
-"""Identity resolution of source records (customers.matching) on hand-made pairs."""
+"""Identity resolution of source records (customers.ecif.matching.services) on hand-made pairs."""
 
 import datetime
 import decimal
 
 import pytest
 
-from customers import matching
-from customers.matching import find_duplicates, resolve_source_records, rules_for
-from customers.models import ContactPoint, Customer, IdentityDocument, RetailProfile, SourceRecord
-from customers.models_matching import MatchCandidate, MatchRule
+from customers.ecif.feeds.models import SourceRecord
+from customers.ecif.matching import services as matching
+from customers.ecif.matching.models import MatchCandidate, MatchRule
+from customers.ecif.matching.services import find_duplicates, resolve_source_records, rules_for
+from customers.master.models import ContactPoint, Customer, IdentityDocument, RetailProfile
 from ocrm import pii
 from tests.factories import make_customer
 

@@ -7,8 +7,8 @@ import datetime
 import pytest
 from playwright.sync_api import expect
 
-from customers.models import ContactPoint, Customer, RetailProfile
-from customers.models_matching import MatchCandidate
+from customers.ecif.matching.models import MatchCandidate
+from customers.master.models import ContactPoint, Customer, RetailProfile
 from tests.conftest import login
 from tests.factories import make_customer
 

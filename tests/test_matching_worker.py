@@ -1,13 +1,13 @@
-"""The nightly duplicate scan on a real Celery worker (customers.tasks_matching)."""
+"""The nightly duplicate scan on a real Celery worker (customers.ecif.matching.tasks)."""
 
 import datetime
 
 import pytest
 
-from customers.models import ContactPoint, RetailProfile
-from customers.models_matching import MatchCandidate
-from customers.tasks_matching import JOB, find_duplicates
-from ocrm.models import JobRun
+from customers.ecif.matching.models import MatchCandidate
+from customers.ecif.matching.tasks import JOB, find_duplicates
+from customers.master.models import ContactPoint, RetailProfile
+from ocrm.batch.models import JobRun
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,4 +1,4 @@
-"""Merging and unmerging customers (customers.merge) and the review queue pages."""
+"""Merging and unmerging customers (customers.ecif.matching.merge) and the review queue pages."""
 
 import datetime
 
@@ -8,8 +8,11 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from customers import merge
-from customers.models import (
+from customers.ecif.feeds.models import SourceRecord
+from customers.ecif.matching import merge
+from customers.ecif.matching.models import MatchCandidate, MergeRecord
+from customers.lifecycle.models import LifecycleChange
+from customers.master.models import (
     ContactPoint,
     Customer,
     CustomerDocument,
@@ -20,16 +23,13 @@ from customers.models import (
     HoldingBalance,
     Household,
     IdentityDocument,
-    LifecycleChange,
     Relationship,
     RetailProfile,
     ServiceContact,
-    SourceRecord,
     Tag,
     Transaction,
 )
-from customers.models_matching import MatchCandidate, MergeRecord
-from ocrm import inbox
+from ocrm.approvals import inbox
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -176,7 +176,7 @@ def test_merge_moves_everything_and_unmerge_restores_the_exact_before_state(org,
 
 
 def test_trusted_source_priority_beats_recency(org, pair):
-    from customers.models_matching import MatchRule
+    from customers.ecif.matching.models import MatchRule
 
     survivor, merged, _third = pair
     MatchRule.objects.create(
@@ -224,7 +224,7 @@ def test_merged_number_by_url_lands_on_the_survivor(client, org, pair):
 
 
 def test_search_by_merged_number_finds_the_survivor(org, pair):
-    from customers.filtersets import exact_match_condition
+    from customers.master.filtersets import exact_match_condition
 
     survivor, merged, _third = pair
     merge.merge_customers(survivor, merged, org.admin)
@@ -276,7 +276,7 @@ def test_phones_are_masked_without_the_unmask_permission(client, org, candidate)
 
 
 def test_deciding_different_is_remembered(client, org, candidate):
-    from customers.matching import find_duplicates
+    from customers.ecif.matching.services import find_duplicates
 
     client.force_login(org.supervisor)
     response = client.post(reverse("customers:match_review", args=[candidate.pk]), {"decision": "different"})

@@ -15,9 +15,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from ocrm.models import AuditLog
-from sysadmin import org_services
-from sysadmin.models import Branch, Holiday, Staff
+from ocrm.audit.models import AuditLog
+from sysadmin.org import services as org_services
+from sysadmin.org.models import Branch, Holiday, Staff
 from tests.conftest import login
 from tests.factories import make_branch, make_staff
 
@@ -438,7 +438,7 @@ def test_branch_detail_shows_local_time_and_working_day(client, org):
 def test_working_week_names():
     from django.utils import translation
 
-    from sysadmin.tables import weekday_names
+    from sysadmin.org.tables import weekday_names
 
     with translation.override("en"):
         assert weekday_names("12345") == "Mon–Fri"

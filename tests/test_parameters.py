@@ -9,9 +9,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
 
-from ocrm.models import AuditLog
-from sysadmin import parameters
-from sysadmin.models import SystemParameter
+from ocrm.audit.models import AuditLog
+from sysadmin.parameters import services as parameters
+from sysadmin.parameters.models import SystemParameter
 
 pytestmark = pytest.mark.django_db
 

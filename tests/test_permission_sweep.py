@@ -177,8 +177,8 @@ ROUTE_PARAMS = {
     "sysadmin:import_detail": {"pk": model("sysadmin.importbatch")},
     "sysadmin:import_errors_xlsx": {"pk": model("sysadmin.importbatch")},
     "sysadmin:import_apply": {"pk": model("sysadmin.importbatch")},
-    "sysadmin:job_detail": {"pk": model("ocrm.jobrun")},
-    "sysadmin:job_progress": {"pk": model("ocrm.jobrun")},
+    "jobs:detail": {"pk": model("ocrm.jobrun")},
+    "jobs:progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
     "customers:edit": {"number": by_number("customer")},
     "customers:contacts": {"number": by_number("customer")},
@@ -249,12 +249,12 @@ POST_ACCESS = {
     "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
     "sysadmin:import_apply": ("sysadmin.run_imports",),
     "customers:batch_apply": ("customers.maintain_batch",),
-    "sysadmin:job_start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
+    "jobs:start": ("sysadmin.view_jobs", "ocrm.add_jobrun"),
     "export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
-    # A maker withdraws their own claim or assignment request (customers.views_assignment).
+    # A maker withdraws their own claim or assignment request (customers.ownership.assignment.views).
     "customers:assignment_withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
     # The approvals inbox: anyone who may decide something (workbench.services.may_use_inbox);
-    # each request is then re-checked by ocrm.approvals (scope, checker permission, not one's own).
+    # each request is then re-checked by ocrm.approvals.services (scope, checker permission, not one's own).
     "workbench:approve": lambda user, objects: _may_use_inbox(user),
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
 }
@@ -269,17 +269,17 @@ def _may_use_inbox(user):
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
 # route key -> callable(user, obj) that says which extra objects the user may see there.
 SCOPE_WIDENED = {
-    # Every user sees the branch they work at (sysadmin.org_views.branches_for_pages).
+    # Every user sees the branch they work at (sysadmin.org.views.branches_for_pages).
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
     # A manager opens the claim page of an unassigned customer of their own branch (the branch
-    # pool, customers.assignment.pool_for), which their own-customers scope does not show.
+    # pool, customers.ownership.assignment.services.pool_for), which their own-customers scope does not show.
     "customers:claim": lambda user, obj: (
         obj.primary_manager_id is None and obj.bank_id == user.bank_id and obj.branch_id == user.branch_id
     ),
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
-    # A bank's administrator reads the bank's notifications in admin (ocrm/admin_notifications.py);
+    # A bank's administrator reads the bank's notifications in admin (ocrm/notifications/admin.py);
     # the recipient's own inbox is Notification.objects.visible_to.
     "ocrm.notification": lambda user, obj: user.is_staff and obj.bank_id == user.bank_id,
 }
@@ -309,8 +309,8 @@ def fills_for(route):
 
 
 def matching_rows(bank, customer, other):
-    """A match rule, a pending pair and a merge record of `customer`'s bank (customers.matching)."""
-    from customers.models_matching import MatchCandidate, MatchRule, MergeRecord
+    """A match rule, a pending pair and a merge record of `customer`'s bank (customers.ecif.matching.services)."""
+    from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
 
     first, second = sorted([customer, other], key=lambda c: c.pk)
     return {
@@ -333,8 +333,8 @@ def matching_rows(bank, customer, other):
 
 
 def assignment_rows(bank, staff, customer):
-    """The bank's attribution rule and one assignment-history row (customers.models_assignment)."""
-    from customers.models import AssignmentChange, AttributionRule
+    """The bank's attribution rule and one assignment-history row (customers.ownership.assignment.models)."""
+    from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 
     return {
         "attributionrule": AttributionRule.objects.create(bank=bank),
@@ -348,11 +348,11 @@ def customer_admin_rows(bank, branch, staff, customer):
     """One row of each customers model that has an admin page, in `customer`'s bank."""
     from django.utils import timezone
 
-    from customers import models as cm
+    from customers import models as cm_models
     from tests.factories import make_customer, make_product
 
     product = make_product(bank, code=f"DD-{bank.code}")
-    holding = cm.Holding.objects.create(
+    holding = cm_models.Holding.objects.create(
         bank_id=bank.pk, customer=customer, product=product, account_number=f"ACC-{bank.code}", currency="CNY", balance=100
     )
     other = make_customer(f"C-SWEEP2-{bank.code}", branch, staff, name_local="李娜", name_latin="Li Na")
@@ -360,8 +360,8 @@ def customer_admin_rows(bank, branch, staff, customer):
     return {
         "product": product,
         "holding": holding,
-        "fxrate": cm.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
-        "transaction": cm.Transaction.objects.create(
+        "fxrate": cm_models.FxRate.objects.create(bank=bank, currency="USD", rate="7.1", as_of=now.date()),
+        "transaction": cm_models.Transaction.objects.create(
             bank_id=bank.pk,
             customer_id=customer.pk,
             holding=holding,
@@ -372,16 +372,18 @@ def customer_admin_rows(bank, branch, staff, customer):
             channel="counter",
             txn_type="deposit",
         ),
-        "servicecontact": cm.ServiceContact.objects.create(
+        "servicecontact": cm_models.ServiceContact.objects.create(
             bank_id=bank.pk, customer=customer, staff=staff, channel="phone", subject="Sweep call"
         ),
-        "customernote": cm.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, author=staff, text="Sweep"),
-        "tag": cm.Tag.objects.create(bank=bank, name=f"VIP-{bank.code}"),
-        "customergroup": cm.CustomerGroup.objects.create(bank=bank, name=f"Group {bank.code}", owner=staff),
-        "household": cm.Household.objects.create(bank=bank, name=f"Household {bank.code}", primary_member=customer),
-        "relationship": cm.Relationship.objects.create(bank_id=bank.pk, from_customer=customer, to_customer=other, kind="spouse"),
-        "lifecyclechange": cm.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
-        "ratingchange": cm.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=1),
+        "customernote": cm_models.CustomerNote.objects.create(bank_id=bank.pk, customer=customer, author=staff, text="Sweep"),
+        "tag": cm_models.Tag.objects.create(bank=bank, name=f"VIP-{bank.code}"),
+        "customergroup": cm_models.CustomerGroup.objects.create(bank=bank, name=f"Group {bank.code}", owner=staff),
+        "household": cm_models.Household.objects.create(bank=bank, name=f"Household {bank.code}", primary_member=customer),
+        "relationship": cm_models.Relationship.objects.create(
+            bank_id=bank.pk, from_customer=customer, to_customer=other, kind="spouse"
+        ),
+        "lifecyclechange": cm_models.LifecycleChange.objects.create(bank_id=bank.pk, customer=customer, stage_to="active"),
+        "ratingchange": cm_models.RatingChange.objects.create(bank_id=bank.pk, customer=customer, tier_to="mass", stars_to=1),
         **matching_rows(bank, customer, other),
         **assignment_rows(bank, staff, customer),
     }
@@ -389,7 +391,7 @@ def customer_admin_rows(bank, branch, staff, customer):
 
 def make_export_file(bank, owner):
     """A finished background export (ocrm.ExportFile) of `owner`, with its file."""
-    from ocrm.models import ExportFile
+    from ocrm.lists.models import ExportFile
 
     export_file = ExportFile.objects.create(
         owner=owner,
@@ -414,17 +416,23 @@ def sweep_data(org, settings, tmp_path):
         SolarSchedule,
     )
 
-    from customers.models import CustomerDocument, CustomerShare, FeedLoad, MaintenanceBatch
-    from customers.models_feeds import FeedError
-    from ocrm.models import AuditLog, JobRun, Notification
+    from customers.ecif.feeds.models import FeedError, FeedLoad
+    from customers.maintenance.models import MaintenanceBatch
+    from customers.master.models import CustomerDocument
+    from customers.ownership.sharing.models import CustomerShare
+    from ocrm.audit.models import AuditLog
+    from ocrm.batch.models import JobRun
+    from ocrm.notifications.models import Notification
+    from sysadmin.accounts.models import PasswordHistory
     from sysadmin.imports.models import ImportBatch
-    from sysadmin.models import BankCode, Holiday, PasswordHistory, Staff, SystemParameter
+    from sysadmin.org.models import BankCode, Holiday, Staff
+    from sysadmin.parameters.models import SystemParameter
 
     settings.MEDIA_ROOT = str(tmp_path)  # the documents' files
 
     def side(bank, branch, staff, country):
-        from customers.services import ACTION_UPDATE
-        from ocrm.models import ChangeRequest
+        from customers.master.services import ACTION_UPDATE
+        from ocrm.approvals.models import ChangeRequest
         from tests.factories import make_customer
 
         customer = make_customer(f"C-SWEEP-{bank.code}", branch, staff)

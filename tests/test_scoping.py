@@ -4,7 +4,7 @@ import pytest
 from guardian.shortcuts import assign_perm
 
 from ocrm.scoping import scope_of
-from sysadmin.models import Branch, Staff
+from sysadmin.org.models import Branch, Staff
 
 pytestmark = pytest.mark.django_db
 

@@ -10,9 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
-from ocrm.models import AuditLog
-from sysadmin import parameters, services
-from sysadmin.models import Staff, SystemParameter
+from ocrm.audit.models import AuditLog
+from sysadmin.accounts import services
+from sysadmin.org.models import Staff
+from sysadmin.parameters import services as parameters
+from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db

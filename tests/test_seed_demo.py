@@ -11,9 +11,9 @@ from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from ocrm.models import AuditLog
+from ocrm.audit.models import AuditLog
 from sysadmin import demo
-from sysadmin.models import Bank, BankCode, Branch, Holiday, Staff
+from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.roles import ROLE_LABELS
 
 pytestmark = pytest.mark.django_db

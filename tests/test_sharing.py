@@ -12,12 +12,16 @@ from django.utils import timezone
 from guardian.models import UserObjectPermission
 from openpyxl import load_workbook
 
-from customers import sharing
-from customers.models import Customer, CustomerShare
-from customers.tasks_sharing import clean_up_ended_shares
-from ocrm import approvals
-from ocrm.models import AuditLog, ChangeRequest, JobRun, Notification
-from sysadmin import parameters
+from customers.master.models import Customer
+from customers.ownership.sharing import services as sharing
+from customers.ownership.sharing.models import CustomerShare
+from customers.ownership.sharing.tasks import clean_up_ended_shares
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.notifications.models import Notification
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
@@ -228,7 +232,7 @@ def test_share_waits_for_a_supervisor_when_the_bank_says_so(org, customer, djang
     created = share(org, customer, can_edit=True)
     assert created.status == CustomerShare.Status.PENDING
     assert sharing.may_share(org.manager, customer)
-    from customers.views_sharing import shares_section_context
+    from customers.ownership.sharing.sections import shares_section_context
 
     assert [s.pk for s, _may_revoke in shares_section_context(customer, org.manager)["shares"]] == [created.pk]
     assert not Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()

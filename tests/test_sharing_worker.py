@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 from guardian.models import UserObjectPermission
 
-from customers import sharing
-from customers.models import CustomerShare
-from customers.tasks_sharing import JOB, clean_up_ended_shares
-from ocrm.models import JobRun
+from customers.ownership.sharing import services as sharing
+from customers.ownership.sharing.models import CustomerShare
+from customers.ownership.sharing.tasks import JOB, clean_up_ended_shares
+from ocrm.batch.models import JobRun
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.worker

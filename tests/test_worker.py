@@ -4,7 +4,7 @@ acknowledgement hands the message to a new worker once the visibility timeout pa
 job_run resumes the same JobRun, and the job continues from its last committed chunk.
 
 The jobs are slowed down with OCRM_BATCH_CHUNK_DELAY (seconds per chunk, honoured by
-sysadmin/jobs.py) so that the test can kill the worker while a job is half done."""
+ocrm/batch/jobs.py) so that the test can kill the worker while a job is half done."""
 
 import datetime
 import time
@@ -13,10 +13,16 @@ import pytest
 from django.contrib.auth.hashers import make_password
 from django.db.models import Count
 
-from ocrm.models import AuditLog, JobRun, Notification
-from sysadmin import jobs, parameters
-from sysadmin.models import Staff
-from sysadmin.tasks import purge_audit_log, send_password_expiry_notices
+from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
+from ocrm.notifications.models import Notification
+from sysadmin.accounts import jobs as password_jobs
+from sysadmin.accounts.tasks import send_password_expiry_notices
+from sysadmin.audit import services as jobs_services
+from sysadmin.audit.tasks import purge_audit_log
+from sysadmin.org.models import Staff
+from sysadmin.parameters import services as parameters
 
 pytestmark = pytest.mark.worker
 
@@ -129,12 +135,12 @@ def test_a_worker_runs_the_scheduled_jobs_as_beat_sends_them(celery_worker, org)
     assert notices.get(timeout=90)["status"] == JobRun.Status.SUCCEEDED
     assert (planted(org.bank_a.pk, 40), planted(org.bank_a.pk, 29)) == (0, 5)
     assert (planted(org.bank_b.pk, 400), planted(org.bank_b.pk, 40), planted(None, 400)) == (0, 8, 0)
-    outer = run_of(jobs.AUDIT_RETENTION, None)
+    outer = run_of(jobs_services.AUDIT_RETENTION, None)
     assert outer.task_id == purge.id and outer.counts == {"deleted_without_bank": 4, "banks": 2}
-    assert run_of(jobs.AUDIT_RETENTION, org.bank_a.pk).counts == {"deleted": 12 * CHUNK}
+    assert run_of(jobs_services.AUDIT_RETENTION, org.bank_a.pk).counts == {"deleted": 12 * CHUNK}
     assert notices_of("due.a.").count() == 12 * CHUNK and notices_of("due.b.").count() == 20
     assert not notices_of("later.a.").exists()
-    assert run_of(jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk).counts == {"notified": 12 * CHUNK}
+    assert run_of(password_jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk).counts == {"notified": 12 * CHUNK}
 
 
 # --- the killed worker ---------------------------------------------------------------------
@@ -172,7 +178,7 @@ def kill_mid_job_and_rerun(celery_worker_factory, org, task, job, watch_bank_id)
 
 def test_a_killed_retention_job_resumes_with_nothing_lost_and_nothing_doubled(celery_worker_factory, org):
     retention_data(org)
-    at_kill, _ = kill_mid_job_and_rerun(celery_worker_factory, org, purge_audit_log, jobs.AUDIT_RETENTION, org.bank_a.pk)
+    at_kill, _ = kill_mid_job_and_rerun(celery_worker_factory, org, purge_audit_log, jobs_services.AUDIT_RETENTION, org.bank_a.pk)
     # What the run said at the kill is exactly what had been committed.
     assert at_kill.counts["deleted"] == at_kill.progress_done
 
@@ -181,23 +187,23 @@ def test_a_killed_retention_job_resumes_with_nothing_lost_and_nothing_doubled(ce
     assert (planted(org.bank_b.pk, 400), planted(org.bank_b.pk, 40), planted(None, 400)) == (0, 8, 0)
     # Nothing doubled: the killed bank run was resumed (attempt 2), not run again beside it,
     # and its count adds up across both attempts to exactly the rows it deleted.
-    bank_a = run_of(jobs.AUDIT_RETENTION, org.bank_a.pk)
-    bank_b = run_of(jobs.AUDIT_RETENTION, org.bank_b.pk)
+    bank_a = run_of(jobs_services.AUDIT_RETENTION, org.bank_a.pk)
+    bank_b = run_of(jobs_services.AUDIT_RETENTION, org.bank_b.pk)
     assert (bank_a.pk, bank_a.status, bank_a.attempts) == (at_kill.pk, JobRun.Status.SUCCEEDED, 2)
     assert bank_a.counts == {"deleted": 12 * CHUNK}
     assert (bank_b.status, bank_b.attempts, bank_b.counts) == (JobRun.Status.SUCCEEDED, 1, {"deleted": 30})
-    assert JobRun.objects.filter(job=jobs.AUDIT_RETENTION).count() == 3
-    entries = finished_entries(jobs.AUDIT_RETENTION)
+    assert JobRun.objects.filter(job=jobs_services.AUDIT_RETENTION).count() == 3
+    entries = finished_entries(jobs_services.AUDIT_RETENTION)
     assert [(pk, detail["deleted"]) for pk, detail in entries] == sorted(
-        [(run_of(jobs.AUDIT_RETENTION, None).pk, 4), (bank_a.pk, 12 * CHUNK), (bank_b.pk, 30)]
+        [(run_of(jobs_services.AUDIT_RETENTION, None).pk, 4), (bank_a.pk, 12 * CHUNK), (bank_b.pk, 30)]
     )
 
     # The same business date again, after success: nothing more happens.
-    before = (snapshot(jobs.AUDIT_RETENTION), entries, AuditLog.objects.filter(object_type=MARK).count())
+    before = (snapshot(jobs_services.AUDIT_RETENTION), entries, AuditLog.objects.filter(object_type=MARK).count())
     assert purge_audit_log.delay(business_date=TODAY.isoformat()).get(timeout=60)["status"] == "succeeded"
     after = (
-        snapshot(jobs.AUDIT_RETENTION),
-        finished_entries(jobs.AUDIT_RETENTION),
+        snapshot(jobs_services.AUDIT_RETENTION),
+        finished_entries(jobs_services.AUDIT_RETENTION),
         AuditLog.objects.filter(object_type=MARK).count(),
     )
     assert after == before
@@ -206,7 +212,7 @@ def test_a_killed_retention_job_resumes_with_nothing_lost_and_nothing_doubled(ce
 def test_killed_notices_job_resumes_with_each_notice_sent_exactly_once(celery_worker_factory, org):
     expiring_staff(org)
     at_kill, _ = kill_mid_job_and_rerun(
-        celery_worker_factory, org, send_password_expiry_notices, jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk
+        celery_worker_factory, org, send_password_expiry_notices, password_jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk
     )
     assert at_kill.counts["notified"] == at_kill.progress_done
 
@@ -217,13 +223,13 @@ def test_killed_notices_job_resumes_with_each_notice_sent_exactly_once(celery_wo
     assert notices_of("due.b.").count() == 20
     assert not notices_of("later.a.").exists()
     assert Notification.objects.count() == 12 * CHUNK + 20
-    bank_a = run_of(jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk)
+    bank_a = run_of(password_jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk)
     assert (bank_a.pk, bank_a.attempts, bank_a.counts) == (at_kill.pk, 2, {"notified": 12 * CHUNK})
 
-    before = (snapshot(jobs.PASSWORD_EXPIRY_NOTICES), Notification.objects.count())
+    before = (snapshot(password_jobs.PASSWORD_EXPIRY_NOTICES), Notification.objects.count())
     result = send_password_expiry_notices.delay(business_date=TODAY.isoformat()).get(timeout=60)
     assert result["status"] == "succeeded"
-    assert (snapshot(jobs.PASSWORD_EXPIRY_NOTICES), Notification.objects.count()) == before
+    assert (snapshot(password_jobs.PASSWORD_EXPIRY_NOTICES), Notification.objects.count()) == before
 
 
 def test_every_seeded_beat_schedule_names_a_registered_task():

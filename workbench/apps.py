@@ -9,10 +9,9 @@ class WorkbenchConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from ocrm.models import ChangeRequest
-
-        from . import services
-        from .nav import register_nav
+        from ocrm.approvals.models import ChangeRequest
+        from workbench import services
+        from workbench.nav import register_nav
 
         register_nav()
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

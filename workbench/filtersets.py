@@ -5,9 +5,9 @@ from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ocrm import approvals
-from ocrm.models import ChangeRequest
-from sysadmin.filtersets import BranchSubtreeFilter, visible_branches
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from sysadmin.org.filtersets import BranchSubtreeFilter, visible_branches
 
 
 def decidable_actions(request):

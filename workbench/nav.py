@@ -3,8 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import navigation
-
-from . import services
+from workbench import services
 
 WORKBENCH = _("Workbench")
 

@@ -1,5 +1,5 @@
 """The approvals inbox: who may use it, what waits for a person, and bulk approval.
-Each decision goes through ocrm.approvals (scope, checker permission, never one's own
+Each decision goes through ocrm.approvals.services (scope, checker permission, never one's own
 request), each in its own transaction, so one failure does not undo the others."""
 
 from django.core.cache import cache
@@ -11,7 +11,8 @@ from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
-from ocrm import approvals, inbox
+from ocrm.approvals import inbox
+from ocrm.approvals import services as approvals
 
 CUSTOMER = "customers.customer"
 BULK_LIMIT = 200
@@ -30,7 +31,7 @@ def may_use_inbox(user):
 
 def pending_requests(user):
     """The change requests waiting for this user, with what the inbox shows of them."""
-    from customers.models import Customer
+    from customers.master.models import Customer
 
     number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField())).values("number")[:1])
     return (

@@ -9,9 +9,9 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from ocrm import approvals
-from ocrm.tables import BaseTable
-from sysadmin.models import Branch
+from ocrm.approvals import services as approvals
+from ocrm.lists.tables import BaseTable
+from sysadmin.org.models import Branch
 
 CUSTOMER = "customers.customer"
 
@@ -22,7 +22,7 @@ def action_label(action):
 
 def label_of(name, field_label):
     """A customer field's label, else the label of a share's field (customer.share requests)."""
-    from customers.models import CustomerShare
+    from customers.ownership.sharing.models import CustomerShare
 
     label = field_label(name)
     if label != name:
@@ -84,7 +84,7 @@ class InboxTable(BaseTable):
     def _changes(self, record):
         """[(label, before, after)] as a person reads them: labels of the fields, choices by
         label, branches by name, times in the reader's zone."""
-        from customers.views_edit import display_value, field_label
+        from customers.master.views import display_value, field_label
 
         branches = self._branches()
         rows = []

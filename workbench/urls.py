@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from workbench import views
 
 app_name = "workbench"
 

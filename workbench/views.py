@@ -1,4 +1,4 @@
-"""The approvals inbox (thin views over workbench.services and ocrm.approvals)."""
+"""The approvals inbox (thin views over workbench.services and ocrm.approvals.services)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -13,13 +13,12 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.http import require_POST
 
-from ocrm import approvals
-from ocrm.lists import PermissionPageMixin, ScopedListView
-from ocrm.models import ChangeRequest
-
-from . import services
-from .filtersets import InboxFilterSet
-from .tables import InboxTable, action_label
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
+from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from workbench import services
+from workbench.filtersets import InboxFilterSet
+from workbench.tables import InboxTable, action_label
 
 
 class InboxAccessMixin(PermissionPageMixin):
@@ -107,7 +106,7 @@ class RequestDetailView(LoginRequiredMixin, View):
         table = InboxTable([change_request])
         customer_number = None
         if change_request.object_type == services.CUSTOMER and change_request.object_id.isdigit():
-            from customers.models import Customer
+            from customers.master.models import Customer
 
             customer_number = (
                 Customer.objects.visible_to(request.user)

@@ -9,8 +9,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from ocrm.admin import ReadOnlyAdminMixin, ScopedAdminMixin
-
-from .models import ImportBatch, ImportRow
+from sysadmin.imports.models import ImportBatch, ImportRow
 
 
 class ImportRowInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from .models import ImportBatch
+from sysadmin.imports.models import ImportBatch
 
 
 class ImportBatchFilterSet(django_filters.FilterSet):

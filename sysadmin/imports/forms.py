@@ -3,8 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Bank
-from .models import ImportBatch
+from sysadmin.imports.models import ImportBatch
+from sysadmin.org.models import Bank
 
 
 class ImportUploadForm(forms.Form):

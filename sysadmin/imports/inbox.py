@@ -21,11 +21,10 @@ from django.core.files import File
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ocrm.batch import job_run
-
-from ..models import Bank
-from .models import ImportBatch
-from .services import ApplyError, apply_batch, error_rows, stage_file
+from ocrm.batch.runs import job_run
+from sysadmin.imports.models import ImportBatch
+from sysadmin.imports.services import ApplyError, apply_batch, error_rows, stage_file
+from sysadmin.org.models import Bank
 
 logger = logging.getLogger("ocrm.imports")
 

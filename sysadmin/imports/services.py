@@ -20,16 +20,16 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ocrm import audit
-from ocrm.batch import run_key
-from ocrm.models import AuditLog, JobRun
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.batch.runs import run_key
 from ocrm.scoping import scope_of
-
-from .. import parameters
-from ..models import Bank
-from . import readers
-from .models import ImportBatch, ImportRow
-from .specs import CREATE, UNCHANGED, UPDATE, get_spec
+from sysadmin.imports import readers
+from sysadmin.imports.models import ImportBatch, ImportRow
+from sysadmin.imports.specs import CREATE, UNCHANGED, UPDATE, get_spec
+from sysadmin.org.models import Bank
+from sysadmin.parameters import services as parameters
 
 PERMISSION = "sysadmin.run_imports"
 ROW_WRITE_CHUNK = 2000
@@ -201,7 +201,7 @@ def apply_in_progress(batch):
 def queue_apply(batch, actor):
     """Hand the apply of `batch` to a Celery worker (tasks.apply_import_batch); the batch
     page follows its job run. Queuing twice queues once."""
-    from .tasks import apply_import_batch
+    from sysadmin.imports.tasks import apply_import_batch
 
     with transaction.atomic():
         locked = ImportBatch.objects.select_for_update(of=("self",)).select_related("bank", "job_run").get(pk=batch.pk)

@@ -31,11 +31,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django_countries import countries
 
-from ocrm import audit
-from ocrm.models import AuditLog
-
-from ..models import BankCode, Branch, Holiday, Staff, validate_working_week
-from ..roles import ADMIN_ROLES, ROLE_LABELS
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import BankCode, Branch, Holiday, Staff, validate_working_week
+from sysadmin.roles import ADMIN_ROLES, ROLE_LABELS
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 LOOKUP_CHUNK = 1000

@@ -4,9 +4,8 @@ import django_tables2 as tables
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ocrm.tables import BaseTable
-
-from .models import ImportBatch
+from ocrm.lists.tables import BaseTable
+from sysadmin.imports.models import ImportBatch
 
 STATUS_BADGES = {
     ImportBatch.Status.REJECTED: "danger",

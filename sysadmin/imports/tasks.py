@@ -1,14 +1,17 @@
 """Celery tasks of the organisation-data import: the inbox job, and the background apply
-of large uploaded files. Thin: both call the services inside ocrm.batch.job_run."""
+of large uploaded files. Thin: both call the services inside ocrm.batch.runs.job_run."""
 
 from celery import shared_task
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
 
-from ocrm.batch import job_run
-
-from .inbox import process_inbox
-from .models import ImportBatch
-from .services import APPLY_JOB, ApplyError, apply_batch
+from ocrm.batch import jobs
+from ocrm.batch.jobs import JobSpec
+from ocrm.batch.runs import job_run
+from sysadmin.imports import inbox
+from sysadmin.imports.inbox import process_inbox
+from sysadmin.imports.models import ImportBatch
+from sysadmin.imports.services import APPLY_JOB, ApplyError, apply_batch
 
 
 @shared_task(bind=True, name="sysadmin.imports.tasks.import_inbox")
@@ -35,3 +38,7 @@ def apply_import_batch(self, batch_id, actor_id, run_id):
             created=batch.created_count, updated=batch.updated_count, unchanged=batch.unchanged_count, invalid=batch.invalid_rows
         )
         return {"batch": batch.pk, "status": batch.status}
+
+
+def register_jobs():
+    jobs.register(JobSpec(inbox.JOB, _("Organisation inbox import"), import_inbox.name))

@@ -16,15 +16,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
-from ocrm.exports import xlsx_response
-from ocrm.lists import PermissionPageMixin, ScopedListView
-
-from . import services
-from .filtersets import ImportBatchFilterSet
-from .forms import ImportUploadForm
-from .models import ImportBatch
-from .specs import SPECS, UNCHANGED, get_spec
-from .tables import STATUS_BADGES, ImportBatchTable
+from ocrm.lists.exports import xlsx_response
+from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from sysadmin.imports import services
+from sysadmin.imports.filtersets import ImportBatchFilterSet
+from sysadmin.imports.forms import ImportUploadForm
+from sysadmin.imports.models import ImportBatch
+from sysadmin.imports.specs import SPECS, UNCHANGED, get_spec
+from sysadmin.imports.tables import STATUS_BADGES, ImportBatchTable
 
 PERMISSION = services.PERMISSION
 MAX_ERROR_ROWS = 500  # on the page; the XLSX report has all of them

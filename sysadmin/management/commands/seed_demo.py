@@ -5,7 +5,7 @@ from django.db import transaction
 
 from customers import demo as customer_demo
 from sysadmin import demo
-from sysadmin.models import Bank
+from sysadmin.org.models import Bank
 
 
 class Command(BaseCommand):

@@ -1,0 +1,29 @@
+"""Celery tasks of the feeds area: thin wrappers around customers.ecif.feeds.services."""
+
+from celery import shared_task
+from django.utils.translation import gettext_lazy
+
+from customers.ecif.feeds import services
+from ocrm.batch import jobs
+from ocrm.batch.jobs import JobSpec
+
+
+@shared_task(bind=True, name="customers.tasks_feeds.load_feed")
+def load_feed(self, load_id):
+    """Load one received feed file (services.run_load inside job_run)."""
+    summary = services.run_load(load_id, task_id=self.request.id or "")
+    if summary.get("running_elsewhere"):
+        # A duplicate delivery while a live worker holds the run: come back in case that worker dies.
+        raise self.retry(countdown=60, max_retries=None)
+    return summary
+
+
+@shared_task(bind=True, name="customers.tasks_feeds.scan_feed_inbox")
+def scan_feed_inbox(self):
+    """Beat, every 5 minutes: queue a load for every settled file in settings.OCRM_FEED_INBOX."""
+    return {"files": services.scan_inbox()}
+
+
+def register_jobs():
+    # Per file: loads run when a file arrives, so the jobs page only names them.
+    jobs.register(JobSpec(services.JOB, gettext_lazy("Customer feed load (from the feed inbox)"), load_feed.name))

@@ -1,1 +1,0 @@
-"""Source-system feeds: formats, reading, staging, loading (docs/feeds.md)."""

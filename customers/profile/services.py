@@ -1,0 +1,268 @@
+"""What a person adds to a customer from the 360° page: notes, logged service contacts,
+documents, relationships and tags.
+
+Every service takes the acting user, re-reads the customer inside its transaction through
+Customer.objects.visible_to(actor) (a 404 when it is outside the scope, even if the page
+was opened before a reassignment) and is audited: rows of models under the audit safety
+net in the actor's name (audit.acting_as), tag links with an explicit audit.record.
+ValidationError names the field at fault; nothing is half-written.
+"""
+
+import datetime
+import os
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.master.models import Customer, CustomerDocument, CustomerNote, CustomerTag, Relationship, ServiceContact, Tag
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from sysadmin.parameters import services as parameters
+
+NOTE_MAX_CHARS = 5000
+
+
+CLOCK_SKEW = 300  # seconds a contact time may lie in the future (clocks of phones and PCs differ)
+
+
+MAX_DOCUMENT_BYTES_PARAM = "customers.document_max_bytes"
+
+
+# File types accepted as customer documents, recognised by their first bytes (never by the name
+# or the browser's content type, which the uploader controls): (magic, content type, extension).
+DOCUMENT_SIGNATURES = (
+    (b"%PDF-", "application/pdf", "pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+
+
+def _locked_customer(actor, customer):
+    """The customer, locked, if the actor may still see it; else 404."""
+    locked = Customer.objects.visible_to(actor).active().select_for_update(of=("self",)).filter(pk=customer.pk).first()
+    if locked is None:
+        raise Http404
+    return locked
+
+
+def add_note(customer, text, actor):
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": _("Write the note.")})
+    if len(text) > NOTE_MAX_CHARS:
+        raise ValidationError({"text": _("A note may hold at most %(n)d characters.") % {"n": NOTE_MAX_CHARS}})
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        return CustomerNote.objects.create(bank_id=customer.bank_id, customer=customer, author=actor, text=text)
+
+
+def log_service_contact(customer, data, actor):
+    """data: channel, occurred_at (aware), subject, outcome, notes, next_action, next_action_date, role."""
+    errors = {}
+    occurred_at = data.get("occurred_at") or timezone.now()
+    if occurred_at > timezone.now() + datetime.timedelta(seconds=CLOCK_SKEW):
+        errors["occurred_at"] = _("The contact cannot lie in the future.")
+    next_action, next_date = (data.get("next_action") or "").strip(), data.get("next_action_date")
+    if next_date and not next_action:
+        errors["next_action"] = _("Say what the next action is, or clear its date.")
+    if next_date and next_date < timezone.localtime(occurred_at).date():
+        errors["next_action_date"] = _("The next action cannot come before the contact.")
+    if not (data.get("subject") or "").strip():
+        errors["subject"] = _("Enter the subject.")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        return ServiceContact.objects.create(
+            bank_id=customer.bank_id,
+            customer=customer,
+            staff=actor,
+            role=data.get("role") or ServiceContact.Role.MANAGER,
+            channel=data["channel"],
+            occurred_at=occurred_at,
+            subject=data["subject"].strip(),
+            outcome=(data.get("outcome") or "").strip(),
+            notes=(data.get("notes") or "").strip(),
+            next_action=next_action,
+            next_action_date=next_date,
+        )
+
+
+def max_document_bytes(bank_id):
+    return parameters.get(MAX_DOCUMENT_BYTES_PARAM, bank_id)
+
+
+def sniff_document(uploaded):
+    """(content type, extension) decided by the file's first bytes; ValidationError otherwise."""
+    uploaded.seek(0)
+    head = uploaded.read(16)
+    uploaded.seek(0)
+    for magic, content_type, extension in DOCUMENT_SIGNATURES:
+        if head.startswith(magic):
+            return content_type, extension
+    raise ValidationError(
+        {
+            "file": _("%(name)s is not a PDF, JPEG or PNG file (judged by its content, not its name).")
+            % {"name": os.path.basename(uploaded.name or "")[:100]}
+        }
+    )
+
+
+def upload_document(customer, uploaded, doc_type, description, actor):
+    """Store an uploaded file as a customer document: type by content, size capped by the bank's
+    parameter customers.document_max_bytes, stored through Django storage under
+    customers.master.models.document_path (no name or PII in the path)."""
+    if uploaded is None:
+        raise ValidationError({"file": _("Choose a file.")})
+    limit = max_document_bytes(customer.bank_id)
+    if uploaded.size > limit:
+        raise ValidationError(
+            {
+                "file": _("The file is %(size)d bytes; at most %(limit)d bytes are accepted.")
+                % {"size": uploaded.size, "limit": limit}
+            }
+        )
+    if uploaded.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    content_type, extension = sniff_document(uploaded)
+    if doc_type not in CustomerDocument.Type.values:
+        raise ValidationError({"doc_type": _("Choose the type of document.")})
+    original_name = os.path.basename((uploaded.name or "").replace("\\", "/"))[:200] or f"document.{extension}"
+    stored = None
+    try:
+        with transaction.atomic(), audit.acting_as(actor):
+            customer = _locked_customer(actor, customer)
+            document = CustomerDocument(
+                bank_id=customer.bank_id,
+                customer=customer,
+                doc_type=doc_type,
+                original_name=original_name,
+                content_type=content_type,
+                size=uploaded.size,
+                description=(description or "").strip(),
+                uploaded_by=actor,
+            )
+            # The stored name's extension comes from the sniffed type, never from the uploader's name.
+            document.file.save(f"document.{extension}", uploaded, save=False)
+            stored = document.file.name
+            document.save()
+    except BaseException:
+        # Nothing half-written: a failed transaction leaves no file behind in storage.
+        if stored:
+            document.file.storage.delete(stored)
+        raise
+    return document
+
+
+def add_relationship(customer, other_number, kind, share_percent, note, actor):
+    """`customer` <kind> the customer numbered `other_number`; both must be visible to the actor."""
+    if kind not in Relationship.Kind.values:
+        raise ValidationError({"kind": _("Choose the kind of relationship.")})
+    if share_percent is not None and kind != Relationship.Kind.SHAREHOLDER:
+        raise ValidationError({"share_percent": _("Only a shareholder relation has a share.")})
+    if share_percent is not None and not (0 <= share_percent <= 100):
+        raise ValidationError({"share_percent": _("A share lies between 0 and 100 %.")})
+    number = (other_number or "").strip()
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        other = (
+            (Customer.objects.visible_to(actor).active().filter(bank_id=customer.bank_id, number=number).first())
+            if number
+            else None
+        )
+        if other is None:
+            raise ValidationError(
+                {"other_number": _("No customer numbered %(number)s in your portfolio.") % {"number": number or "—"}}
+            )
+        if other.pk == customer.pk:
+            raise ValidationError({"other_number": _("A customer cannot be related to themselves.")})
+        if Relationship.objects.filter(from_customer=customer, to_customer=other, kind=kind).exists():
+            raise ValidationError({"other_number": _("This relationship is already recorded.")})
+        try:
+            with transaction.atomic():
+                return Relationship.objects.create(
+                    bank_id=customer.bank_id,
+                    from_customer=customer,
+                    to_customer=other,
+                    kind=kind,
+                    share_percent=share_percent,
+                    note=(note or "").strip(),
+                )
+        except IntegrityError:  # recorded by someone else a moment ago
+            raise ValidationError({"other_number": _("This relationship is already recorded.")}) from None
+
+
+def visible_relationship(customer, pk, actor):
+    """A relationship of the customer whose other side the actor may also see; else 404."""
+    relationship = (
+        Relationship.objects.filter(pk=pk, bank_id=customer.bank_id).select_related("from_customer", "to_customer").first()
+    )
+    if relationship is None or customer.pk not in (relationship.from_customer_id, relationship.to_customer_id):
+        raise Http404
+    other_id = relationship.to_customer_id if relationship.from_customer_id == customer.pk else relationship.from_customer_id
+    if not Customer.objects.visible_to(actor).filter(pk=other_id).exists():
+        raise Http404
+    return relationship
+
+
+def remove_relationship(customer, pk, actor):
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        relationship = visible_relationship(customer, pk, actor)
+        relationship.delete()
+    return relationship
+
+
+def _tag_names(customer):
+    return sorted(Tag.objects.filter(customertag__customer=customer).values_list("name", flat=True))
+
+
+def add_tag(customer, name, actor):
+    """Tag the customer with the bank's tag `name`; a new tag is created for actors who may."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a tag.")})
+    if len(name) > Tag._meta.get_field("name").max_length:
+        raise ValidationError({"name": _("A tag has at most %(n)d characters.") % {"n": Tag._meta.get_field("name").max_length}})
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        tag = Tag.objects.filter(bank_id=customer.bank_id, name=name).first()
+        if tag is None:
+            if not actor.has_perm("customers.add_tag"):
+                raise ValidationError({"name": _("There is no tag %(name)s; ask for it to be created.") % {"name": name}})
+            tag, _created = Tag.objects.get_or_create(bank_id=customer.bank_id, name=name)
+        before = _tag_names(customer)
+        if tag.name in before:
+            raise ValidationError({"name": _("The customer already has the tag %(name)s.") % {"name": name}})
+        CustomerTag.objects.create(customer=customer, tag=tag, added_by=actor)
+        audit.record(
+            AuditLog.Action.UPDATE,
+            customer,
+            actor=actor,
+            bank_id=customer.bank_id,
+            changes={"tags": [before, _tag_names(customer)]},
+            detail={"event": "tag_added", "tag": tag.pk},
+        )
+    return tag
+
+
+def remove_tag(customer, tag_pk, actor):
+    with transaction.atomic(), audit.acting_as(actor):
+        customer = _locked_customer(actor, customer)
+        link = CustomerTag.objects.filter(customer=customer, tag_id=tag_pk, tag__bank_id=customer.bank_id).first()
+        if link is None:
+            raise Http404
+        before = _tag_names(customer)
+        link.delete()
+        audit.record(
+            AuditLog.Action.UPDATE,
+            customer,
+            actor=actor,
+            bank_id=customer.bank_id,
+            changes={"tags": [before, _tag_names(customer)]},
+            detail={"event": "tag_removed", "tag": tag_pk},
+        )
+    return link.tag

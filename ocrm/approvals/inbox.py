@@ -1,0 +1,33 @@
+"""Sources of the approvals inbox besides ChangeRequests (which it reads through
+ocrm.approvals.services.pending_for_checker). An app whose approvals are not ChangeRequests,
+e.g. the ECIF merge review queue, registers a source from its AppConfig.ready():
+
+    inbox.register("merge_review", _("Merge reviews"), pending=lambda user: MatchCandidate.objects...,
+                   url_name="customers:match_review_list", perm="customers.review_match")
+
+`pending(user)` returns a QuerySet of the items waiting for this user (already scoped);
+the inbox shows its count and a link to the source's own page, and the navigation badge
+adds the counts up.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str
+    label: object
+    pending: object  # callable(user) -> QuerySet
+    url_name: str
+    perm: str | None = None
+
+
+_sources = {}
+
+
+def register(key, label, pending, url_name, perm=None):
+    _sources[key] = Source(key, label, pending, url_name, perm)
+
+
+def sources_for(user):
+    return [s for s in _sources.values() if s.perm is None or user.has_perm(s.perm)]

@@ -1,0 +1,179 @@
+"""Writing the audit log. Services call record() for domain events (exports, imports,
+approvals, batch jobs); the save/delete hooks in register() are the safety net that
+captures every single-row change of a business model, from admin and pages alike."""
+
+import contextlib
+import contextvars
+import datetime
+import decimal
+import ipaddress
+import uuid
+
+from django.db import models
+from django.db.models.signals import post_delete, post_save, pre_save
+
+from ocrm.audit.models import AuditLog
+from ocrm.middleware import client_ip, current_request
+
+SKIP_FIELDS = {"password", "last_login", "updated_at"}
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return str(value)
+
+
+def snapshot(instance, exclude=(), masked=None):
+    """Field values of a model instance as JSON-ready data (foreign keys as ids).
+    `masked` maps field names to a function that masks personal data: the audit log
+    records that a phone number changed, not the number itself."""
+    data = {}
+    for field in instance._meta.concrete_fields:
+        if field.name in SKIP_FIELDS or field.name in exclude:
+            continue
+        value = field.value_from_object(instance)
+        if masked and field.name in masked and value:
+            value = masked[field.name](value)
+        data[field.attname] = _jsonable(value)
+    return data
+
+
+def diff(before, after):
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def _bank_id_of(obj, actor):
+    for attr in ("bank_id",):
+        value = getattr(obj, attr, None)
+        if value is not None:
+            return value
+    if obj is not None and obj.__class__.__name__ == "Bank":
+        return obj.pk
+    return getattr(actor, "bank_id", None)
+
+
+_acting_user = contextvars.ContextVar("ocrm_audit_actor", default=None)
+
+
+@contextlib.contextmanager
+def acting_as(actor):
+    """Entries written inside this block (the safety net's too) name `actor` when no
+    actor is passed: for services and batch jobs that change rows outside a request."""
+    token = _acting_user.set(actor)
+    try:
+        yield
+    finally:
+        _acting_user.reset(token)
+
+
+def _valid_ip(raw):
+    """The address as PostgreSQL's inet column accepts it, or None. The client controls
+    X-Forwarded-For: garbage there must neither break the request nor reach the log as an IP."""
+    if not raw:
+        return None
+    try:
+        return str(ipaddress.ip_address(raw))
+    except ValueError:
+        return None
+
+
+def record(
+    action,
+    obj=None,
+    *,
+    actor=None,
+    request=None,
+    changes=None,
+    detail=None,
+    object_type=None,
+    object_repr=None,
+    bank_id=None,
+    actor_name=None,
+):
+    """Write one audit entry. actor/request default to the current request's.
+    actor_name names the person when there is no authenticated actor (a failed log-in)."""
+    request = request or current_request()
+    if actor is None:
+        actor = _acting_user.get()
+    if actor is None and request is not None:
+        user = getattr(request, "user", None)
+        actor = user if user is not None and user.is_authenticated else None
+    raw_ip = client_ip(request)
+    ip = _valid_ip(raw_ip)
+    detail = dict(detail or {})
+    if raw_ip and ip is None:
+        detail["unparsable_ip"] = str(raw_ip)[:100]
+    entry = AuditLog(
+        action=action,
+        actor=actor,
+        actor_name=(getattr(actor, "username", "") or actor_name or "")[:150],
+        ip=ip,
+        object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
+        changes=_jsonable(changes or {}),
+        detail=_jsonable(detail),
+        bank_id=bank_id if bank_id is not None else _bank_id_of(obj, actor),
+    )
+    entry.save()
+    return entry
+
+
+_registered = {}
+
+
+def _pre_save(sender, instance, raw=False, **kwargs):
+    if raw or instance.pk is None:
+        instance._audit_before = None
+        return
+    old = sender._base_manager.filter(pk=instance.pk).first()
+    instance._audit_before = snapshot(old, *_registered[sender]) if old is not None else None
+
+
+def _post_save(sender, instance, created, raw=False, **kwargs):
+    if raw:
+        return
+    after = snapshot(instance, *_registered[sender])
+    before = getattr(instance, "_audit_before", None)
+    if created or before is None:
+        record(AuditLog.Action.CREATE, instance, changes={k: [None, v] for k, v in after.items()})
+        return
+    changes = diff(before, after)
+    if changes:
+        record(AuditLog.Action.UPDATE, instance, changes=changes)
+
+
+def _post_delete(sender, instance, **kwargs):
+    before = snapshot(instance, *_registered[sender])
+    record(AuditLog.Action.DELETE, instance, changes={k: [v, None] for k, v in before.items()})
+
+
+def register(model, exclude=(), masked=None):
+    """Audit every save and delete of `model` with before/after values (fields in
+    `exclude` left out, fields in `masked` recorded masked)."""
+    if model in _registered:
+        return
+    _registered[model] = (set(exclude), dict(masked or {}))
+    uid = f"audit-{model._meta.label_lower}"
+    pre_save.connect(_pre_save, sender=model, dispatch_uid=uid + "-pre")
+    post_save.connect(_post_save, sender=model, dispatch_uid=uid + "-post")
+    post_delete.connect(_post_delete, sender=model, dispatch_uid=uid + "-del")
+
+
+def is_registered(model: type[models.Model]) -> bool:
+    return model in _registered
+
+
+def registered_models():
+    """The models the safety net watches."""
+    return list(_registered)

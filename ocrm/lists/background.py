@@ -1,0 +1,366 @@
+"""Background XLSX exports ("my exports"): a list export above export.sync_max_rows rows is
+queued as an ExportFile, and a Celery worker (ocrm.tasks.run_export) writes it.
+
+The worker rebuilds the export exactly as the owner's request would have: it finds the
+list view again by its URL name, replays the owner's query string as a GET request whose
+user is the owner, and calls the view's own export() (ScopedListView.export hands the
+filtered, visible_to(owner) queryset back here). So the same scope, filter, sort, table,
+masking and permission checks apply, and a subclass's export() hook (e.g. the customer
+list's unmasked export table) runs in the worker too.
+
+Rows are written with openpyxl in write-only mode from a chunked server-side iterator;
+after every chunk the progress is stored and a cancellation by the owner is noticed."""
+
+import datetime
+import logging
+import tempfile
+import zoneinfo
+
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.db import transaction
+from django.test import RequestFactory
+from django.urls import resolve, reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from ocrm.lists.exports import CHUNK, _cell_value, _render_chunk
+from ocrm.lists.models import ExportFile
+
+logger = logging.getLogger("ocrm.lists.exports")
+
+
+# The "my exports" page (its URL name is fixed in the navigation, customers/navigation.py).
+EXPORT_LIST_URL = "export_list"
+
+
+JOB_NAME = "export"
+
+
+PURGE_JOB_NAME = "export_purge"
+
+
+class ExportCancelled(Exception):
+    """The owner cancelled the export while it ran."""
+
+
+class ExportRefused(Exception):
+    """The owner may no longer export this list (permission, cap); the message says why."""
+
+
+def queue_export(view, request, total):
+    """Create the ExportFile of a list export too big for the request and enqueue the
+    worker once the row is committed. Returns the ExportFile."""
+    from ocrm.lists.tasks import run_export
+
+    match = request.resolver_match
+    url_name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    query = request.GET.copy()
+    query.pop("export", None)
+    with transaction.atomic():
+        export = ExportFile.objects.create(
+            owner=request.user,
+            bank_id=request.user.bank_id,
+            title=str(view.title or view.model._meta.verbose_name_plural)[:200],
+            url_name=url_name,
+            url_kwargs=dict(match.kwargs),
+            query=query.urlencode(),
+            object_type=view.model._meta.label_lower,
+            filename=view.export_filename or view.model._meta.model_name,
+            pii=bool(view.export_pii),
+            progress_total=total,
+        )
+        transaction.on_commit(lambda: run_export.delay(export.pk))
+    return export
+
+
+def cancel_export(user, export):
+    """Cancel a queued or running export of the user's; the worker stops at its next chunk.
+    Returns True when it was still active."""
+    changed = (
+        ExportFile.objects.filter(pk=export.pk, owner=user)
+        .active()
+        .update(
+            status=ExportFile.Status.CANCELLED,
+            finished_at=timezone.now(),
+        )
+    )
+    if changed:
+        audit.record(
+            AuditLog.Action.OTHER,
+            export,
+            actor=user,
+            object_repr=f"{export.filename}: cancelled",
+            detail={"event": "export_cancelled", "query": export.query},
+        )
+    return bool(changed)
+
+
+def run_export(export_id, *, run=None, chunk_size=CHUNK, after_chunk=None):
+    """Write one queued export as its owner. Returns the ExportFile (done, failed or
+    cancelled). `after_chunk(export)` is called after each stored chunk of progress."""
+    export = ExportFile.objects.select_related("owner", "owner__branch").get(pk=export_id)
+    # RUNNING too: a redelivery after a killed worker starts again (job_run's lock makes
+    # sure no other worker is still writing it).
+    claimed = (
+        ExportFile.objects.filter(pk=export.pk)
+        .active()
+        .update(
+            status=ExportFile.Status.RUNNING,
+            started_at=timezone.now(),
+            job_run_id=getattr(run, "id", None),
+        )
+    )
+    if not claimed:
+        # Cancelled before it started, or a redelivered message of a finished export.
+        export.refresh_from_db()
+        return export
+    export.refresh_from_db()
+    owner = export.owner
+    try:
+        with (
+            timezone.override(zoneinfo.ZoneInfo(owner.effective_timezone)),
+            translation.override(owner.language or translation.get_language()),
+        ):
+            view, request = _rebuild_view(export)
+            view.background_export = _Writer(export, chunk_size=chunk_size, after_chunk=after_chunk, run=run)
+            view.export(request)
+    except ExportCancelled:
+        export.refresh_from_db()
+        return export
+    except (ExportRefused, PermissionDenied) as exc:
+        _fail(export, str(exc) or _("You may not export this list."))
+        return export
+    except Exception as exc:
+        _fail(export, _("The export failed: %(error)s") % {"error": exc})
+        raise
+    export.refresh_from_db()
+    return export
+
+
+def _rebuild_view(export):
+    path = reverse(export.url_name, kwargs=export.url_kwargs or None)
+    match = resolve(path)
+    view_class = getattr(match.func, "view_class", None)
+    if view_class is None or not hasattr(view_class, "export"):
+        raise ExportRefused(_("The list %(name)s cannot be exported.") % {"name": export.url_name})
+    # The owner's request as it was (with export=xlsx: an empty GET would leave the filter unbound).
+    request = RequestFactory().get(f"{path}?{export.query}{'&' if export.query else ''}export=xlsx")
+    request.user = export.owner
+    request.resolver_match = match
+    request.LANGUAGE_CODE = translation.get_language()
+    view = view_class(**match.func.view_initkwargs)
+    view.setup(request, *match.args, **match.kwargs)
+    # The list page's own permission, as the request's dispatch() would have checked it.
+    if hasattr(view, "has_permission") and not view.has_permission():
+        raise ExportRefused(_("You no longer hold the permission to see this list."))
+    return view, request
+
+
+def _fail(export, message):
+    ExportFile.objects.filter(pk=export.pk).exclude(status=ExportFile.Status.CANCELLED).update(
+        status=ExportFile.Status.FAILED,
+        error=str(message)[:5000],
+        finished_at=timezone.now(),
+    )
+    export.refresh_from_db()
+    _notify(export)
+
+
+class _Writer:
+    """Handed to ScopedListView.export() in the worker: writes the filtered queryset."""
+
+    def __init__(self, export, *, chunk_size, after_chunk, run):
+        self.export = export
+        self.chunk_size = chunk_size
+        self.after_chunk = after_chunk
+        self.run = run
+
+    def write(self, view, queryset):
+        from sysadmin.parameters import services as parameters
+
+        export = self.export
+        cap = parameters.get("export.max_rows", export.bank_id)
+        total = queryset.count()
+        if total > cap:
+            raise ExportRefused(
+                _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap}
+            )
+        ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0, pii=bool(view.export_pii))
+        if self.run is not None:
+            self.run.set_total(total)
+        workbook = Workbook(write_only=True)
+        sheet = workbook.create_sheet(title=str(export.filename)[:31] or "export")
+        bold = Font(bold=True)
+        written, header_sent = 0, False
+        try:
+            for objects in self._chunks(queryset):
+                self._stop_if_cancelled()
+                rows = _render_chunk(view.table_class, objects, view.request, view.export_exclude, header_sent)
+                if not header_sent:
+                    header = next(rows)
+                    sheet.append([self._bold(sheet, value, bold) for value in header])
+                    header_sent = True
+                for row in rows:
+                    sheet.append([_cell_value(v) for v in row])
+                    written += 1
+                self._progress(written)
+        except BaseException:
+            _discard(sheet)
+            raise
+        if not header_sent:  # an empty result still gets its header row
+            header = next(_render_chunk(view.table_class, [], view.request, view.export_exclude, False))
+            sheet.append([self._bold(sheet, value, bold) for value in header])
+        self._store(workbook, written)
+
+    @staticmethod
+    def _bold(sheet, value, font):
+        cell = WriteOnlyCell(sheet, value=str(value))
+        cell.font = font
+        return cell
+
+    def _chunks(self, queryset):
+        chunk = []
+        for obj in queryset.iterator(chunk_size=self.chunk_size):
+            chunk.append(obj)
+            if len(chunk) >= self.chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _progress(self, written):
+        export = self.export
+        ExportFile.objects.filter(pk=export.pk).update(progress_done=written)
+        if self.run is not None:
+            self.run.set_progress(written)
+        if self.after_chunk is not None:
+            self.after_chunk(export)
+
+    def _stop_if_cancelled(self):
+        if ExportFile.objects.filter(pk=self.export.pk, status=ExportFile.Status.CANCELLED).exists():
+            raise ExportCancelled
+
+    def _store(self, workbook, written):
+        export = self.export
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        with tempfile.TemporaryFile() as handle:
+            workbook.save(handle)
+            size = handle.tell()
+            handle.seek(0)
+            export.file.save(f"{export.filename}-{stamp}.xlsx", File(handle), save=False)
+        with transaction.atomic():
+            # The owner may have cancelled during the last chunk: then the file goes again.
+            finished = ExportFile.objects.filter(pk=export.pk, status=ExportFile.Status.RUNNING).update(
+                status=ExportFile.Status.DONE,
+                file=export.file.name,
+                size=size,
+                row_count=written,
+                progress_done=written,
+                finished_at=timezone.now(),
+            )
+            if finished:
+                audit.record(
+                    AuditLog.Action.EXPORT,
+                    None,
+                    actor=export.owner,
+                    bank_id=export.bank_id,
+                    object_type=export.object_type,
+                    object_repr=f"{export.filename} ({written})",
+                    detail={
+                        "rows": written,
+                        "query": export.query,
+                        "pii": export.pii,
+                        "background": True,
+                        "export_file": export.pk,
+                    },
+                )
+        if not finished:
+            export.file.delete(save=False)
+            raise ExportCancelled
+        if self.run is not None:
+            self.run.count(rows=written)
+        export.refresh_from_db()
+        _notify(export)
+
+
+def _discard(sheet):
+    """Close an abandoned write-only sheet and remove openpyxl's temporary file of it."""
+    try:
+        sheet.close()
+        if sheet._writer is not None:
+            sheet._writer.cleanup()
+    except (OSError, ValueError):
+        logger.warning("could not remove the temporary file of an abandoned export", exc_info=True)
+
+
+def _notify(export):
+    from ocrm.notifications.models import Notification
+    from ocrm.notifications.services import notify
+
+    link = reverse(EXPORT_LIST_URL)
+    if export.status == ExportFile.Status.DONE:
+        notify(
+            [export.owner],
+            lambda r: _("Your export “%(title)s” is ready") % {"title": export.title},
+            lambda r: _("%(n)d rows; download it from My exports.") % {"n": export.row_count or 0},
+            link=link,
+            level=Notification.Level.SUCCESS,
+            dedupe_key=f"export:{export.pk}",
+        )
+    elif export.status == ExportFile.Status.FAILED:
+        notify(
+            [export.owner],
+            lambda r: _("Your export “%(title)s” failed") % {"title": export.title},
+            export.error,
+            link=link,
+            level=Notification.Level.DANGER,
+            dedupe_key=f"export:{export.pk}",
+        )
+
+
+def record_download(user, export, request=None):
+    audit.record(
+        AuditLog.Action.EXPORT,
+        export,
+        actor=user,
+        request=request,
+        object_type=export.object_type,
+        object_repr=f"{export.filename} ({export.row_count}): download",
+        detail={
+            "event": "download",
+            "rows": export.row_count,
+            "query": export.query,
+            "pii": export.pii,
+            "export_file": export.pk,
+        },
+    )
+
+
+def purge_export_files(now=None, *, run=None):
+    """Remove export files (and their rows) older than each bank's export.keep_days;
+    active exports are left alone. Returns the number removed."""
+    from sysadmin.parameters import services as parameters
+
+    now = now or timezone.now()
+    removed = 0
+    bank_ids = ExportFile.objects.values_list("bank_id", flat=True).distinct()
+    for bank_id in list(bank_ids):
+        keep_days = parameters.get("export.keep_days", bank_id)
+        cutoff = now - datetime.timedelta(days=keep_days)
+        old = ExportFile.objects.filter(bank_id=bank_id, created_at__lt=cutoff).exclude(
+            status__in=(ExportFile.Status.QUEUED, ExportFile.Status.RUNNING)
+        )
+        for export in old.iterator(chunk_size=500):
+            if export.file:
+                export.file.delete(save=False)
+            export.delete()
+            removed += 1
+    if run is not None:
+        run.count(removed=removed)
+    return removed

@@ -1,0 +1,140 @@
+"""Generic list page: scoped queryset + django-filter + django-tables2 + XLSX export.
+
+A list page only declares what it shows:
+
+    class BranchListView(ScopedListView):
+        model = Branch
+        table_class = BranchTable
+        filterset_class = BranchFilterSet
+        permission_required = "sysadmin.view_branch"
+        title = _("Branches")
+
+The queryset is restricted with `Model.objects.visible_to(user)` before anything else
+touches it; `?export=xlsx` exports the filtered, sorted result (capped and audited).
+"""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from ocrm.lists.exports import table_rows, xlsx_response
+
+
+class PermissionPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    """A page behind `permission_required`: anonymous visitors are sent to log in, a
+    logged-in user without the permission gets 403."""
+
+    def handle_no_permission(self):
+        self.raise_exception = self.request.user.is_authenticated
+        return super().handle_no_permission()
+
+
+class ScopedQuerysetMixin(PermissionPageMixin):
+    """Restrict the view's queryset to the user's data scope (404 outside it)."""
+
+    model = None
+    select_related = ()
+
+    def get_base_queryset(self):
+        return self.model.objects.all()
+
+    def get_queryset(self):
+        qs = self.get_base_queryset().visible_to(self.request.user)
+        if self.select_related:
+            qs = qs.select_related(*self.select_related)
+        return qs
+
+
+class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
+    template_name = "includes/list_page.html"
+    title = ""
+    export_filename = None
+    export_pii = False
+    export_exclude = ()
+    export_permission = None  # a permission needed to export, beyond seeing the list
+    create_url = None  # a URL name, shown as a "new" button when the user may add
+    create_perm = None
+    per_page = 25
+    max_per_page = 200
+
+    def get_table_pagination(self, table):
+        # The table paginates (FilterView's own pagination stays off: one COUNT per page).
+        try:
+            per_page = int(self.request.GET.get("per_page", self.per_page))
+        except ValueError:
+            per_page = self.per_page
+        return {"per_page": max(1, min(per_page, self.max_per_page))}
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") == "xlsx":
+            return self.export(request)
+        return super().get(request, *args, **kwargs)
+
+    def filtered_queryset(self):
+        filterset = self.get_filterset(self.get_filterset_class())
+        qs = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+        sort = self.request.GET.get("sort")
+        if sort:
+            table = self.table_class(qs[:0])
+            column = table.columns[sort.lstrip("-")] if sort.lstrip("-") in table.columns.names() else None
+            if column is not None and column.orderable:
+                qs = qs.order_by(*[("-" if sort.startswith("-") else "") + f for f in column.order_by])
+        return qs
+
+    def may_export(self):
+        return not self.export_permission or self.request.user.has_perm(self.export_permission)
+
+    def export(self, request):
+        from sysadmin.parameters import services as parameters
+
+        if not self.may_export():
+            raise PermissionDenied(_("You may not export this list."))
+
+        qs = self.filtered_queryset()
+        background = getattr(self, "background_export", None)
+        if background is not None:  # in the worker, as the owner (ocrm.lists.background)
+            return background.write(self, qs)
+        cap = parameters.get("export.max_rows", request.user.bank_id)
+        total = qs.count()
+        if total > cap:
+            messages.error(
+                request,
+                _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap},
+            )
+            query = request.GET.copy()
+            query.pop("export", None)
+            return redirect(f"{request.path}?{query.urlencode()}")
+        if total > parameters.get("export.sync_max_rows", request.user.bank_id):
+            # Too big to build inside a request without timing out: a worker writes it.
+            from ocrm.lists import background as export_jobs
+
+            export_jobs.queue_export(self, request, total)
+            messages.info(
+                request,
+                _("The export of %(n)d rows runs in the background; download it from My exports when it is ready.")
+                % {"n": total},
+            )
+            return redirect(export_jobs.EXPORT_LIST_URL)
+        rows = table_rows(self.table_class, qs, request=request, exclude=self.export_exclude)
+        return xlsx_response(
+            rows,
+            filename=self.export_filename or self.model._meta.model_name,
+            request=request,
+            object_type=self.model._meta.label_lower,
+            pii=self.export_pii,
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["title"] = self.title or self.model._meta.verbose_name_plural
+        context["may_export"] = self.may_export()
+        context["create_url"] = (
+            self.create_url
+            if self.create_url and (not self.create_perm or self.request.user.has_perm(self.create_perm))
+            else None
+        )
+        return context

@@ -1,0 +1,80 @@
+"""Per-user language and time zone, idle time-out and forced password change."""
+
+import time
+import zoneinfo
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from sysadmin.accounts.passwords import password_expired
+from sysadmin.parameters import services as parameters
+
+
+class UserPreferencesMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        # override(), not activate(): the thread goes back to what it had once the
+        # response is made (worker threads serve other users next).
+        user = getattr(request, "user", None)
+        zone, language = None, translation.get_language()
+        if user is not None and user.is_authenticated:
+            try:
+                zone = zoneinfo.ZoneInfo(user.effective_timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                zone = None
+            if user.language and not request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME):
+                language = user.language
+        with timezone.override(zone), translation.override(language):
+            request.LANGUAGE_CODE = translation.get_language()
+            return self.get_response(request)
+
+
+def _always_allowed_prefixes():
+    """Paths a user may reach while forced to change the password: the change page
+    itself, log-out, the language switch, static files and the health check."""
+    return (
+        reverse("password_change"),
+        reverse("logout"),
+        reverse("set_language"),
+        reverse("healthz"),
+        settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}",
+    )
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+
+        now = time.time()
+        idle_limit = parameters.get("session.idle_minutes", user.bank_id) * 60
+        last_seen = request.session.get("last_seen")
+        if idle_limit and last_seen and now - last_seen > idle_limit:
+            from sysadmin.accounts.signals import LOGOUT_REASON_ATTR
+
+            setattr(request, LOGOUT_REASON_ATTR, "idle")
+            logout(request)
+            messages.info(request, _("Your session ended after a period of inactivity. Please log in again."))
+            return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
+        request.session["last_seen"] = now
+
+        if not request.path.startswith(_always_allowed_prefixes()):
+            if user.must_change_password:
+                messages.warning(request, _("Please choose your own password before you continue."))
+                return redirect("password_change")
+            if password_expired(user):
+                messages.warning(request, _("Your password has expired. Please choose a new one."))
+                return redirect("password_change")
+        return self.get_response(request)

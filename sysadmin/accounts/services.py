@@ -1,0 +1,92 @@
+"""Business actions on the organisation: each takes the acting user explicitly and
+writes its own audit entry."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from sysadmin.org.models import Staff
+
+
+def _check_may_manage(staff, actor, perm):
+    """The actor holds `perm` and the staff member is inside the actor's data scope."""
+    if actor is None or not actor.has_perm(perm):
+        raise PermissionDenied(_("You may not do this."))
+    if not Staff.objects.visible_to(actor).filter(pk=staff.pk).exists():
+        raise PermissionDenied(_("This staff member is outside your scope."))
+    if staff.is_superuser and not actor.is_superuser:
+        raise PermissionDenied(_("Only a superuser may manage a superuser's account."))
+
+
+@transaction.atomic
+def unlock_staff(staff, actor):
+    """Lift a lock-out: the account may log in again and its failure count restarts."""
+    _check_may_manage(staff, actor, "sysadmin.unlock_staff")
+    before = Staff.objects.select_for_update().values("locked_at", "failed_login_count").get(pk=staff.pk)
+    Staff.objects.filter(pk=staff.pk).update(locked_at=None, failed_login_count=0)
+    staff.refresh_from_db(fields=["locked_at", "failed_login_count"])
+    audit.record(
+        AuditLog.Action.UNLOCKED,
+        staff,
+        actor=actor,
+        changes={"locked_at": [before["locked_at"], None], "failed_login_count": [before["failed_login_count"], 0]},
+    )
+    return staff
+
+
+@transaction.atomic
+def lock_staff(staff, actor, reason=""):
+    _check_may_manage(staff, actor, "sysadmin.unlock_staff")
+    now = timezone.now()
+    Staff.objects.filter(pk=staff.pk, locked_at__isnull=True).update(locked_at=now)
+    staff.refresh_from_db(fields=["locked_at"])
+    audit.record(AuditLog.Action.LOCKED, staff, actor=actor, detail={"reason": reason})
+    return staff
+
+
+@transaction.atomic
+def require_password_change(staff, actor):
+    """Make the staff member choose a new password at their next request."""
+    _check_may_manage(staff, actor, "sysadmin.change_staff")
+    changed = Staff.objects.filter(pk=staff.pk, must_change_password=False).update(must_change_password=True)
+    staff.must_change_password = True
+    if changed:
+        audit.record(
+            AuditLog.Action.UPDATE,
+            staff,
+            actor=actor,
+            changes={"must_change_password": [False, True]},
+            detail={"reason": "password change required by administrator"},
+        )
+    return staff
+
+
+@transaction.atomic
+def save_password_set_by_admin(staff, actor):
+    """An administrator set (or disabled) someone's password: save it, and unless the
+    administrator set their own, the owner must choose a new one at the next log-in."""
+    staff.must_change_password = actor is None or actor.pk != staff.pk
+    staff.save()
+    audit.record(
+        AuditLog.Action.PASSWORD_CHANGE,
+        staff,
+        actor=actor,
+        detail={
+            "by_administrator": True,
+            "usable": staff.has_usable_password(),
+            "must_change_password": staff.must_change_password,
+        },
+    )
+    return staff
+
+
+@transaction.atomic
+def change_own_password(user, new_password, request=None):
+    """The user chose a new password: it no longer must be changed."""
+    user.set_password(new_password)
+    user.must_change_password = False
+    user.save()
+    audit.record(AuditLog.Action.PASSWORD_CHANGE, user, actor=user, request=request)

@@ -1,0 +1,10 @@
+"""URL patterns of this area (included by sysadmin/urls.py)."""
+
+from django.urls import path
+
+from sysadmin.audit import views as audit_views
+
+urlpatterns: list = [
+    path("audit/", audit_views.AuditListView.as_view(), name="audit_list"),
+    path("audit/<int:pk>/", audit_views.AuditDetailView.as_view(), name="audit_detail"),
+]

@@ -1,0 +1,21 @@
+"""sysadmin's entries in the navigation bar (see ocrm.navigation)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ocrm import navigation
+
+ORGANISATION = _("Organisation")
+
+
+SYSTEM = _("System")
+
+
+def register_nav():
+    navigation.register(ORGANISATION, _("Branches"), "sysadmin:branch_list", ["sysadmin.view_branch"], icon="diagram-3", order=10)
+    navigation.register(ORGANISATION, _("Staff"), "sysadmin:staff_list", ["sysadmin.view_staff"], icon="people", order=11)
+    navigation.register(
+        SYSTEM, _("Organisation imports"), "sysadmin:import_list", ["sysadmin.run_imports"], icon="upload", order=90
+    )
+    navigation.register(SYSTEM, _("Batch jobs"), "jobs:list", ["sysadmin.view_jobs"], icon="gear-wide-connected", order=91)
+    navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text", order=92)
+    navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)
