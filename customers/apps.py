@@ -10,7 +10,7 @@ class CustomersConfig(AppConfig):
         # Each area adds what it contributes to the kernel's registries (audit safety net,
         # approval handlers, approvals inbox, jobs, navigation) and to the 360 page's sections.
         # Imported here, not at module level: Django calls ready() once every model is loaded.
-        from customers import navigation
+        from customers import demo, navigation, parameters
         from customers.ecif.feeds import tasks as feed_tasks
         from customers.ecif.matching import services as matching
         from customers.ecif.matching import tasks as matching_tasks
@@ -23,7 +23,10 @@ class CustomersConfig(AppConfig):
         from customers.ownership.sharing import services as sharing
         from customers.ownership.sharing import tasks as sharing_tasks
         from customers.profile import sections as profile_sections
+        from ocrm import parameters as ocrm_parameters
+        from ocrm import seed
 
+        ocrm_parameters.declare(parameters.PARAMETERS)
         master.register_audit()
         matching.register_audit()
         master.register_handlers()
@@ -36,3 +39,4 @@ class CustomersConfig(AppConfig):
         assignment_sections.register_sections()
         sharing_sections.register_sections()
         navigation.register_nav()
+        seed.register(demo.SEED_PART)

@@ -28,6 +28,7 @@ from customers.master.search import name_grams
 from ocrm import pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.seed import SeedError, SeedPart
 from sysadmin import demo as org_demo
 from sysadmin.org.models import Bank, Branch, Staff
 
@@ -179,7 +180,7 @@ NOTES = [
 ]
 
 
-class DemoCustomersError(Exception):
+class DemoCustomersError(SeedError):
     """Demo customers cannot be loaded; the message says why."""
 
 
@@ -1120,3 +1121,43 @@ def reset():
         for model in (Product, FxRate, Tag):
             model.objects.filter(bank_id__in=bank_ids).delete()
     return removed
+
+
+# --- the customers' part of `manage.py seed_demo` (ocrm.seed) ----------------------------------
+
+
+def add_arguments(parser):
+    parser.add_argument(
+        "--customers",
+        choices=list(SIZES),
+        default="small",
+        help="Demo customers: small ~2k (default), medium ~50k, large 1M with ~10M transactions, none.",
+    )
+    parser.add_argument(
+        "--customers-count",
+        type=int,
+        default=None,
+        help="Exactly this many demo customers (overrides --customers; tests use a few hundred).",
+    )
+
+
+def load_part(options, write):
+    count = options["customers_count"] if options["customers_count"] is not None else SIZES[options["customers"]]
+    if not count:
+        return
+    counts = load(count, seed=options["seed"], progress=write if options["verbosity"] > 1 else None)
+    write(
+        f"  customers   {counts['customer']} ({counts['retail']} retail, {counts['corporate']} corporate) "
+        f"in {counts['seconds']} s"
+    )
+    for kind in ("identity", "contact", "holding", "transaction", "balance", "relationship", "household", "service"):
+        write(f"    {kind:<18} {counts[kind]}")
+
+
+def reset_part(options, write):
+    removed = reset()
+    if removed:
+        write(f"Removed {removed} demo customers.")
+
+
+SEED_PART = SeedPart("customers", 20, load_part, reset=reset_part, add_arguments=add_arguments)

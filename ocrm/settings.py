@@ -102,6 +102,7 @@ SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 AUTH_USER_MODEL = "sysadmin.Staff"
+OCRM_TENANT_MODEL = "sysadmin.Bank"  # the kernel reads the bank through ocrm.tenants
 AUTHENTICATION_BACKENDS = [
     "sysadmin.accounts.auth.LockoutAwareBackend",
     "guardian.backends.ObjectPermissionBackend",

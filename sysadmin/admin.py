@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from guardian.admin import GuardedModelAdmin, UserManage
 
 from ocrm.admin import ScopedAdminMixin
+from ocrm.parameters import DECLARED
 from sysadmin.accounts import services
 from sysadmin.accounts.forms import StaffAdminAuthenticationForm, StaffAdminPasswordChangeForm, StaffAdminSetPasswordForm
 from sysadmin.accounts.models import PasswordHistory
@@ -371,7 +372,7 @@ class SystemParameterForm(forms.ModelForm):
             if not bank_required:
                 self.fields["bank"].empty_label = _("(global default for every bank)")
         if "key" in self.fields:  # absent on the read-only view of a global row
-            known = ", ".join(sorted(parameters.DEFAULTS))
+            known = ", ".join(sorted(DECLARED))
             self.fields["key"].help_text = _("Parameters the system reads: %(keys)s.") % {"keys": known}
 
     def clean(self):

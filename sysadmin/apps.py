@@ -8,19 +8,28 @@ class SysadminConfig(AppConfig):
     verbose_name = _("System administration")
 
     def ready(self):
+        from ocrm import labels, seed
+        from ocrm import parameters as ocrm_parameters
+        from sysadmin import demo
         from sysadmin.accounts import signals as account_signals  # noqa: F401  (log-in audit, lock-out)
         from sysadmin.accounts import tasks as accounts_tasks
         from sysadmin.audit import tasks as audit_tasks
         from sysadmin.audit.registry import register_audited_models
         from sysadmin.imports import tasks as imports_tasks
         from sysadmin.navigation import register_nav
+        from sysadmin.parameters import services as parameters
         from sysadmin.parameters import signals as parameter_signals  # noqa: F401  (parameter cache)
+        from sysadmin.roles import ROLE_LABELS
 
+        ocrm_parameters.declare(parameters.PARAMETERS)
+        ocrm_parameters.set_provider(parameters.stored_value)
+        labels.register_roles(ROLE_LABELS)
         register_audited_models()
         accounts_tasks.register_jobs()
         audit_tasks.register_jobs()
         imports_tasks.register_jobs()
         register_nav()
+        seed.register(demo.SEED_PART)
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="sysadmin-sync-roles")
 
 

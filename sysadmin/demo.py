@@ -21,12 +21,14 @@ from django.db.models import ProtectedError, RestrictedError
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from ocrm import seed
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.seed import SeedError, SeedPart
 from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.roles import ADMIN_ROLES, ROLE_PERMISSIONS
 
-DEFAULT_SEED = 20261122
+DEFAULT_SEED = seed.DEFAULT_SEED
 DEMO_PASSWORD = "Demo-Pass-2026"
 
 HO, REGION, BRANCH, SUB = (Branch.Level.HEAD_OFFICE, Branch.Level.REGION, Branch.Level.BRANCH, Branch.Level.SUB_BRANCH)
@@ -554,7 +556,7 @@ class DemoPlan:
         return [b["code"] for b in self.banks]
 
 
-class DemoDataError(Exception):
+class DemoDataError(SeedError):
     """The demo data cannot be loaded or removed; the message says why."""
 
 
@@ -859,3 +861,37 @@ def reset(bank_codes):
         detail = ", ".join(f"{n} {label}" for label, n in counts.most_common(5))
         raise DemoDataError(f"The demo banks still have data that must be kept ({detail}); nothing was deleted.") from exc
     return len(banks)
+
+
+# --- the organisation's part of `manage.py seed_demo` (ocrm.seed) ------------------------------
+
+
+def load_part(options, write):
+    plan = build_plan(options["seed"])
+    counts = load(plan)
+    write(f"Demo data loaded (seed {plan.seed}):")
+    write(f"  banks       {counts['banks']}")
+    write(f"  branches    {counts['branches']} in {counts['countries']} countries, {counts['time_zones']} time zones")
+    write(f"  staff       {counts['staff']}")
+    for role, n in counts["staff_by_role"].items():
+        write(f"    {role:<20} {n}")
+    write(f"  holidays    {counts['holidays']}")
+    write(f"  bank codes  {counts['bank_codes']}")
+    write("")
+    write(f"Demo log-ins (password for all: {DEMO_PASSWORD}):")
+    width = max(len(username) for username, _ in DEMO_LOGINS)
+    for username, description in DEMO_LOGINS:
+        write(f"  {username:<{width}}  {description}")
+    write(
+        "Every other demo user has the same password; their usernames follow their names "
+        "(e.g. zhang.wei, peter.chan, james.smith)."
+    )
+
+
+def reset_part(options, write):
+    removed = reset(build_plan(options["seed"]).demo_bank_codes)
+    if removed:
+        write(f"Removed {removed} demo bank(s) and their branches, staff, holidays and bank codes.")
+
+
+SEED_PART = SeedPart("organisation", 10, load_part, reset=reset_part, exists=lambda: Bank.objects.exists())

@@ -9,9 +9,11 @@ class WorkbenchConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
         from workbench import services
-        from workbench.nav import register_nav
+        from workbench.navigation import register_nav
 
         register_nav()
+        inbox.set_page("workbench:inbox")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

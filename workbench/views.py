@@ -15,7 +15,8 @@ from django.views.decorators.http import require_POST
 
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 from workbench import services
 from workbench.filtersets import InboxFilterSet
 from workbench.tables import InboxTable, action_label

@@ -11,7 +11,7 @@ AUM (base currency)
     rate stops the run with a message naming the currency and an account: an AUM that
     silently leaves out a currency would move customers down a tier.
 
-Lifecycle stage, first rule that holds (parameters per bank, sysadmin.parameters.services):
+Lifecycle stage, first rule that holds (parameters per bank, ocrm.parameters):
     1. exited    - the customer holds at least one holding and all of them are closed;
     2. prospect  - no holding at all and no customer-initiated transaction yet (a prospect
                    stays a prospect until its first holding or customer-initiated transaction);
@@ -56,10 +56,10 @@ from django.utils.translation import ngettext
 
 from customers.lifecycle.models import LifecycleChange
 from customers.master.models import Customer
+from ocrm import parameters
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
-from sysadmin.parameters import services as parameters
 
 JOB = "customers_lifecycle"
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.lifecycle import services as lifecycle
+from ocrm import parameters
 from ocrm.batch import jobs
 from ocrm.batch.jobs import JobSpec
 from ocrm.batch.runs import job_run
-from sysadmin.parameters import services as parameters
 
 logger = logging.getLogger("customers.lifecycle.services")
 

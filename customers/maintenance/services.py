@@ -47,14 +47,13 @@ from django.utils.translation import gettext_lazy
 from customers.maintenance.models import MaintenanceBatch, MaintenanceRow
 from customers.master.models import ContactPoint, Customer, CustomerTag, RetailProfile, Tag
 from customers.master.services import checker_fields, normalise_contact
-from ocrm import pii
+from ocrm import parameters, pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.runs import run_key
 from sysadmin.imports import readers
 from sysadmin.imports.specs import UNCHANGED, UPDATE, CellError, Column, Spec, boolean, chunked, flag_duplicates, text
-from sysadmin.parameters import services as parameters
 
 PERMISSION = "customers.maintain_batch"
 

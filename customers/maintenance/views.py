@@ -21,7 +21,8 @@ from customers.maintenance.models import MaintenanceBatch
 from customers.maintenance.tables import STATUS_BADGES, MaintenanceBatchTable
 from ocrm.batch.views import progress_bar, status_badge
 from ocrm.lists.exports import xlsx_response
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 from sysadmin.imports.services import error_report_rows
 
 PERMISSION = service.PERMISSION

@@ -43,13 +43,12 @@ from customers.master.models import (
     ServiceContact,
     Tag,
 )
-from ocrm import pii
+from ocrm import parameters, pii
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
 from ocrm.notifications.services import notify
 from sysadmin.org.models import Branch
-from sysadmin.parameters import services as parameters
 
 ACTION_UPDATE = "customer.update"
 
@@ -181,11 +180,7 @@ def current_values(customer):
 
 def checker_fields(bank):
     value = parameters.get("customers.checker_fields", bank)
-    return (
-        set(value)
-        if isinstance(value, list)
-        else set(parameters.parse_value("json", parameters.DEFAULTS["customers.checker_fields"][1]))
-    )
+    return set(value) if isinstance(value, list) else set(parameters.default("customers.checker_fields"))
 
 
 def normalise_contact(kind, value, region):

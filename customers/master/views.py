@@ -14,7 +14,6 @@ from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -30,14 +29,15 @@ from customers.master.search import estimated_rows
 from customers.master.tables import CustomerExportTable, CustomerTable, list_prefetches
 from customers.ownership.assignment import services as assignment
 from customers.ownership.sharing import services as sharing
-from ocrm import pii
+from ocrm import parameters, pii
+from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 from ocrm.scoping import scope_of
-from sysadmin.parameters import services as parameters
 
 COLUMNS_SESSION_KEY = "customers.list_columns"
 
@@ -579,7 +579,7 @@ class ContactsView(PermissionPageMixin, View):
 
 
 class ChangeRequestListView(PermissionPageMixin, View):
-    """Customer change requests are decided in the approvals inbox (workbench); this address
+    """Customer change requests are decided in the approvals inbox; this address
     stays for bookmarks and leads there, filtered to customer changes."""
 
     permission_required = "customers.approve_change"
@@ -589,7 +589,7 @@ class ChangeRequestListView(PermissionPageMixin, View):
 
 
 def inbox_url():
-    return f"{reverse('workbench:inbox')}?{urlencode({'action': services.ACTION_UPDATE})}"
+    return inbox.page_url(action=services.ACTION_UPDATE)
 
 
 @method_decorator(require_POST, name="dispatch")

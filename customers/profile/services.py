@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.master.models import Customer, CustomerDocument, CustomerNote, CustomerTag, Relationship, ServiceContact, Tag
+from ocrm import parameters
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
-from sysadmin.parameters import services as parameters
 
 NOTE_MAX_CHARS = 5000
 

@@ -23,7 +23,7 @@ from customers.profile.forms import DocumentUploadForm, NoteForm, RelationshipFo
 from customers.profile.sections import identity_documents, relations_of, transactions_page
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
-from ocrm.lists.views import PermissionPageMixin
+from ocrm.pages import PermissionPageMixin, is_htmx
 
 MAX_MERGE_HOPS = 5
 
@@ -76,10 +76,6 @@ class CustomerRouteMixin(PermissionPageMixin):
     def redirect_to_survivor(self, survivor):
         url = reverse("customers:detail", args=[survivor.number])
         return redirect(url)
-
-
-def is_htmx(request):
-    return request.headers.get("HX-Request") == "true"
 
 
 class CustomerDetailView(CustomerRouteMixin, View):

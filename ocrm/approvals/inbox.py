@@ -12,6 +12,9 @@ adds the counts up.
 
 from dataclasses import dataclass
 
+from django.urls import reverse
+from django.utils.http import urlencode
+
 
 @dataclass(frozen=True)
 class Source:
@@ -31,3 +34,18 @@ def register(key, label, pending, url_name, perm=None):
 
 def sources_for(user):
     return [s for s in _sources.values() if s.perm is None or user.has_perm(s.perm)]
+
+
+# The page where approvers decide (the workbench registers its inbox); pages of lower apps
+# send their approvers there without naming the app that draws it.
+_page = {"url_name": None}
+
+
+def set_page(url_name):
+    _page["url_name"] = url_name
+
+
+def page_url(**filters):
+    """The inbox page, filtered (e.g. action="customer.update"); the home page when no app draws one."""
+    url = reverse(_page["url_name"] or "home")
+    return f"{url}?{urlencode(filters)}" if filters else url

@@ -37,6 +37,7 @@ from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.runs import job_run, run_key
+from ocrm.tenants import tenant_model
 
 logger = logging.getLogger("ocrm.jobs")
 
@@ -135,9 +136,7 @@ def _each_bank(run, job, business_date, scope):
     """The all-banks shape: rows without a bank in `run` itself, then each bank in its own
     sub-run (skipped when that bank's run for the date already succeeded). Progress of
     `run` counts scopes; `scope(handle, bank_id, count_suffix, track_progress)` does the work."""
-    from sysadmin.org.models import Bank
-
-    bank_ids = list(Bank.objects.order_by("pk").values_list("pk", flat=True))
+    bank_ids = list(tenant_model().objects.order_by("pk").values_list("pk", flat=True))
     run.set_total(len(bank_ids) + 1)
     scope(run, None, "_without_bank", False)
     run.advance(1)

@@ -26,7 +26,7 @@ from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.lists.tables import BaseTable
 from ocrm.lists.views import ScopedListView
-from sysadmin.org.models import Bank
+from ocrm.tenants import tenant_model
 
 VIEW_PERMISSION = "sysadmin.view_jobs"
 
@@ -50,7 +50,7 @@ ACTIVE = (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
 
 def runs_for(user):
     """The runs the user may see, with what the table shows (no query per row)."""
-    bank_code = Bank.objects.filter(pk=OuterRef("bank_id")).values("code")[:1]
+    bank_code = tenant_model().objects.filter(pk=OuterRef("bank_id")).values("code")[:1]
     return JobRun.objects.visible_to(user).annotate(bank_code=Subquery(bank_code)).select_related("triggered_by")
 
 
@@ -218,7 +218,9 @@ class JobRunFilterSet(django_filters.FilterSet):
 class JobStartForm(forms.Form):
     job = forms.ChoiceField(label=_("job"))
     business_date = forms.DateField(label=_("business date"), widget=DateInput)
-    bank = forms.ModelChoiceField(label=_("bank"), queryset=Bank.objects.all(), required=False, empty_label=_("All banks"))
+    bank = forms.ModelChoiceField(
+        label=_("bank"), queryset=tenant_model().objects.all(), required=False, empty_label=_("All banks")
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -182,7 +182,7 @@ class _Writer:
         self.run = run
 
     def write(self, view, queryset):
-        from sysadmin.parameters import services as parameters
+        from ocrm import parameters
 
         export = self.export
         cap = parameters.get("export.max_rows", export.bank_id)
@@ -345,7 +345,7 @@ def record_download(user, export, request=None):
 def purge_export_files(now=None, *, run=None):
     """Remove export files (and their rows) older than each bank's export.keep_days;
     active exports are left alone. Returns the number removed."""
-    from sysadmin.parameters import services as parameters
+    from ocrm import parameters
 
     now = now or timezone.now()
     removed = 0

@@ -14,7 +14,6 @@ touches it; `?export=xlsx` exports the filtered, sorted result (capped and audit
 """
 
 from django.contrib import messages
-from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
@@ -22,31 +21,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from ocrm.lists.exports import table_rows, xlsx_response
-
-
-class PermissionPageMixin(LoginRequiredMixin, PermissionRequiredMixin):
-    """A page behind `permission_required`: anonymous visitors are sent to log in, a
-    logged-in user without the permission gets 403."""
-
-    def handle_no_permission(self):
-        self.raise_exception = self.request.user.is_authenticated
-        return super().handle_no_permission()
-
-
-class ScopedQuerysetMixin(PermissionPageMixin):
-    """Restrict the view's queryset to the user's data scope (404 outside it)."""
-
-    model = None
-    select_related = ()
-
-    def get_base_queryset(self):
-        return self.model.objects.all()
-
-    def get_queryset(self):
-        qs = self.get_base_queryset().visible_to(self.request.user)
-        if self.select_related:
-            qs = qs.select_related(*self.select_related)
-        return qs
+from ocrm.pages import ScopedQuerysetMixin
 
 
 class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
@@ -89,7 +64,7 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         return not self.export_permission or self.request.user.has_perm(self.export_permission)
 
     def export(self, request):
-        from sysadmin.parameters import services as parameters
+        from ocrm import parameters
 
         if not self.may_export():
             raise PermissionDenied(_("You may not export this list."))

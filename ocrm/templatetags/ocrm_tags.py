@@ -1,13 +1,13 @@
 from django import template
 
+from ocrm import labels
+
 register = template.Library()
 
 
 @register.filter
 def role_label(group_name):
-    from sysadmin.roles import ROLE_LABELS
-
-    return ROLE_LABELS.get(group_name, group_name)
+    return labels.role_label(group_name)
 
 
 @register.simple_tag(takes_context=True)

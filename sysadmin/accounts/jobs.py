@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
+from ocrm import parameters
 from ocrm.batch.jobs import (
     _audit_once,
     _check_business_date,
@@ -20,7 +21,6 @@ from ocrm.batch.jobs import (
 )
 from ocrm.notifications.models import Notification
 from ocrm.notifications.services import notify
-from sysadmin.parameters import services as parameters
 
 PASSWORD_EXPIRY_NOTICES = "password_expiry_notices"
 

@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ocrm import parameters
 from sysadmin.accounts.passwords import password_expired
-from sysadmin.parameters import services as parameters
 
 
 class UserPreferencesMiddleware:

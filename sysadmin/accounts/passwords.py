@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sysadmin.parameters import services as parameters
+from ocrm import parameters
 
 
 class CharacterClassValidator:

@@ -9,9 +9,9 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from ocrm import parameters
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
-from sysadmin.parameters import services as parameters
 
 # A view that logs a user out for a reason other than their own click sets this
 # attribute on the request before calling logout(); the audit entry names it.

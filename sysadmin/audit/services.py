@@ -4,6 +4,7 @@ import datetime
 
 from django.db import connection, transaction
 
+from ocrm import parameters
 from ocrm.audit.models import AuditLog
 from ocrm.batch.jobs import (
     _audit_once,
@@ -15,7 +16,6 @@ from ocrm.batch.jobs import (
     chunk_size,
     parse_business_date,
 )
-from sysadmin.parameters import services as parameters
 
 AUDIT_RETENTION = "audit_retention"
 

@@ -12,7 +12,8 @@ from django.views.generic import DetailView
 from django_tables2.paginators import LazyPaginator
 
 from ocrm.audit.models import AuditLog
-from ocrm.lists.views import ScopedListView, ScopedQuerysetMixin
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import ScopedQuerysetMixin
 from sysadmin.audit.filtersets import AuditLogFilterSet
 from sysadmin.audit.tables import AuditLogTable, local_timestamp
 

@@ -20,6 +20,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ocrm import parameters
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
@@ -29,7 +30,6 @@ from sysadmin.imports import readers
 from sysadmin.imports.models import ImportBatch, ImportRow
 from sysadmin.imports.specs import CREATE, UNCHANGED, UPDATE, get_spec
 from sysadmin.org.models import Bank
-from sysadmin.parameters import services as parameters
 
 PERMISSION = "sysadmin.run_imports"
 ROW_WRITE_CHUNK = 2000

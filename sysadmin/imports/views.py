@@ -17,7 +17,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.generic import FormView
 
 from ocrm.lists.exports import xlsx_response
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 from sysadmin.imports import services
 from sysadmin.imports.filtersets import ImportBatchFilterSet
 from sysadmin.imports.forms import ImportUploadForm

@@ -22,7 +22,8 @@ from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from ocrm.audit.models import AuditLog
-from ocrm.lists.views import ScopedListView, ScopedQuerysetMixin
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import ScopedQuerysetMixin
 from ocrm.scoping import scope_of
 from sysadmin.org import services as org_services
 from sysadmin.org.filtersets import BranchFilterSet, StaffFilterSet

@@ -28,7 +28,8 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.views import status_badge
 from ocrm.lists.exports import xlsx_response
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 
 PERMISSION = services.PERMISSION
 

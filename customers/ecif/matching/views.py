@@ -18,7 +18,8 @@ from customers.ecif.matching.services import HISTORY_PERM, REVIEW_PERM, UNMERGE_
 from customers.ecif.matching.tables import CandidateTable, MergeTable
 from customers.master.models import ContactPoint, Customer
 from ocrm import pii
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 
 PHONE_KINDS = (ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE)
 

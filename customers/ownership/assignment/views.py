@@ -37,22 +37,14 @@ from customers.ownership.assignment.models import AssignmentChange, AttributionR
 from customers.ownership.assignment.tables import PoolTable
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import AnyPermissionMixin, PermissionPageMixin
 from sysadmin.org.models import Staff
 
 REQUESTS_PER_PAGE = 25
 
 
 MAKER_PERMS = (assignment.CLAIM_PERM, assignment.REASSIGN_PERM, assignment.TRANSFER_PERM)
-
-
-class AnyPermissionMixin(PermissionPageMixin):
-    """Open to holders of any one of `permissions_any`."""
-
-    permissions_any = ()
-
-    def has_permission(self):
-        return any(self.request.user.has_perm(perm) for perm in self.permissions_any)
 
 
 def _pending(action):

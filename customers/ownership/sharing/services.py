@@ -25,6 +25,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from customers.master.models import Customer
 from customers.ownership.sharing.models import CustomerShare
+from ocrm import parameters
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
@@ -32,7 +33,6 @@ from ocrm.audit.models import AuditLog
 from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Staff
-from sysadmin.parameters import services as parameters
 
 ACTION_SHARE = "customer.share"
 

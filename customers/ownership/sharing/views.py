@@ -24,7 +24,8 @@ from customers.ownership.sharing.forms import ShareForm
 from customers.ownership.sharing.models import CustomerShare
 from customers.ownership.sharing.tables import SharedByMeTable, ShareTable
 from customers.profile.views import CustomerRouteMixin
-from ocrm.lists.views import PermissionPageMixin, ScopedListView
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin
 
 
 class ShareCreateView(CustomerRouteMixin, View):

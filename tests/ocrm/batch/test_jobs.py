@@ -1,6 +1,6 @@
 """Batch jobs as services: audit-log retention per bank, password-expiry notices, their
 idempotency per business date, the batch kernel's run lock, the beat schedule rows, and
-starting a job by hand. (The real worker runs them in tests/test_worker.py.)"""
+starting a job by hand. (The real worker runs them in tests/ocrm/batch/test_worker.py.)"""
 
 import datetime
 import threading

@@ -4,7 +4,6 @@ Every bad-input case checks the reason (row and column where there are any) and 
 customer data was written."""
 
 import io
-import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -19,7 +18,8 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer, make_staff
-from tests.test_imports import zip_bomb_xlsx
+from tests.support.waiting import wait_for
+from tests.sysadmin.imports.test_imports import zip_bomb_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -431,13 +431,11 @@ def test_other_banks_and_out_of_scope_batches_are_404(data, client):
 
 
 def wait_for_run(run_id, seconds=90):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        run = JobRun.objects.get(pk=run_id)
-        if run.status not in (JobRun.Status.QUEUED, JobRun.Status.RUNNING):
-            return run
-        time.sleep(0.25)
-    raise AssertionError(f"job run {run_id} did not finish in {seconds} s")
+    return wait_for(
+        lambda: JobRun.objects.exclude(status__in=(JobRun.Status.QUEUED, JobRun.Status.RUNNING)).filter(pk=run_id).first(),
+        f"job run {run_id} to finish",
+        timeout=seconds,
+    )
 
 
 def test_a_large_file_is_applied_by_a_worker_and_the_page_follows_it(data, celery_worker_factory, client):

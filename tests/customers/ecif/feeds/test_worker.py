@@ -5,8 +5,6 @@ the redelivered message resumes the same JobRun and every row ends up in product
 Loads are slowed down with OCRM_BATCH_CHUNK_DELAY (a pause per staged chunk and one before the
 load commits) so that the test can kill the worker half-way."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count
@@ -15,23 +13,14 @@ from customers.ecif.feeds import services
 from customers.ecif.feeds.models import FeedLoad, SourceRecord
 from customers.master.models import Holding, HoldingBalance, Transaction
 from ocrm.batch.models import JobRun
+from tests.customers.ecif.feeds.support import CUSTOMER_HEADER, DAY1, csv_bytes, customer_row, resident_id
 from tests.factories import make_product
-from tests.test_feeds_support import CUSTOMER_HEADER, DAY1, csv_bytes, customer_row, resident_id
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.worker
 
 VISIBILITY_TIMEOUT = "5"
 TXN_HEADER = ["txn_id", "account_number", "customer_key", "occurred_at", "amount", "currency", "direction", "channel", "txn_type"]
-
-
-def wait_for(condition, what, timeout=120, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def succeeded_run(load):

@@ -1,7 +1,6 @@
 """The lifecycle job on a real Celery worker: one bank, the jobs page's all-banks run, reruns."""
 
 import datetime
-import time
 
 import pytest
 from django.utils import timezone
@@ -14,20 +13,11 @@ from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.notifications.models import Notification
 from tests.factories import make_customer, make_product
+from tests.support.waiting import wait_for
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("english_staff")]
 
 DAY = timezone.localdate() - datetime.timedelta(days=2)
-
-
-def wait_for(condition, what, timeout=90):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def active_customer(number, branch, manager):

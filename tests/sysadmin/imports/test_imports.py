@@ -7,7 +7,6 @@ import io
 import os
 import time
 import zipfile
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -24,8 +23,9 @@ from sysadmin.imports.models import ImportBatch, ImportRow
 from sysadmin.imports.specs import SPECS
 from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.parameters.models import SystemParameter
+from tests.conftest import BASE_DIR
+from tests.support.waiting import wait_for
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 BRANCH_HEADER = "code,name_local,parent_code,level,country,timezone\n"
 
 
@@ -900,13 +900,9 @@ def test_a_large_upload_is_applied_by_a_worker_and_the_page_follows_it(org, cele
     assert not Branch.objects.filter(code__startswith="A-BG").exists()
 
     celery_worker_factory()
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        batch.refresh_from_db()
-        if batch.status == ImportBatch.Status.APPLIED:
-            break
-        time.sleep(0.25)
-    assert batch.status == ImportBatch.Status.APPLIED
+    batch = wait_for(
+        lambda: ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.APPLIED).first(), "the batch to be applied"
+    )
     assert (batch.created_count, batch.applied_by) == (2, org.admin)
     run = JobRun.objects.get(job="org_import_apply")
     assert run.status == JobRun.Status.SUCCEEDED and run.counts["created"] == 2 and run.triggered_by == org.admin

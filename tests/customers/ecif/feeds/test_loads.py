@@ -1,6 +1,6 @@
 """Source-system feeds (customers.ecif.feeds): every bad-input case of the load path, idempotency
 per (source, feed, business date), corrected re-deliveries and the daily balance history.
-The loads run here synchronously (services.run_load); tests/test_feeds_worker.py runs them on
+The loads run here synchronously (services.run_load); tests/customers/ecif/feeds/test_worker.py runs them on
 a real Celery worker."""
 
 import datetime
@@ -14,8 +14,8 @@ from customers.ecif.feeds.models import FeedLoad, SourceRecord
 from customers.master.models import ContactPoint, FxRate, Holding, HoldingBalance, IdentityDocument, Transaction
 from ocrm import pii
 from ocrm.batch.models import JobRun
-from tests.factories import make_customer, make_product
-from tests.test_feeds_support import (
+from tests.conftest import BASE_DIR
+from tests.customers.ecif.feeds.support import (
     CUSTOMER_HEADER,
     DAY1,
     DAY2,
@@ -28,6 +28,7 @@ from tests.test_feeds_support import (
     resident_id,
     xlsx_bytes,
 )
+from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -511,7 +512,6 @@ def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tm
 
 
 def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, tmp_path):
-    from pathlib import Path
 
     from tests.factories import make_branch
 
@@ -524,7 +524,7 @@ def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, 
     ):
         make_product(org.bank_a, code, product_type=kind, currency=currency)
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=decimal.Decimal("7.2"), as_of=DAY1)
-    samples = Path(__file__).resolve().parent.parent / "docs" / "samples" / "feeds"
+    samples = BASE_DIR / "docs" / "samples" / "feeds"
     order = [
         "customers_20261120.csv",
         "customers_20261120_gb18030.csv",

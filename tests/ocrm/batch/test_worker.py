@@ -7,7 +7,6 @@ The jobs are slowed down with OCRM_BATCH_CHUNK_DELAY (seconds per chunk, honoure
 ocrm/batch/jobs.py) so that the test can kill the worker while a job is half done."""
 
 import datetime
-import time
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -23,6 +22,7 @@ from sysadmin.audit import services as jobs_services
 from sysadmin.audit.tasks import purge_audit_log
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -30,16 +30,6 @@ TODAY = jobs.today()
 VISIBILITY_TIMEOUT = "5"
 CHUNK = 50
 MARK = "test.worker"
-
-
-def wait_for(condition, what, timeout=90, interval=0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def run_of(job, bank_id):

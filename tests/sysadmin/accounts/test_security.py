@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.utils import timezone
 
+from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
 from sysadmin.accounts import services
 from sysadmin.org.models import Staff
@@ -413,7 +414,7 @@ def test_idle_limit_follows_the_users_bank(org, client):
 
 def test_parameter_row_changes_reach_the_lockout_at_once(org, client):
     post_login(client, org.manager.username, "Wrong-Pass-2026!")  # caches the default limit (5)
-    assert parameters.get("login.max_failed_attempts", org.bank_a) == 5
+    assert ocrm_parameters.get("login.max_failed_attempts", org.bank_a) == 5
     SystemParameter.objects.create(bank=org.bank_a, key="login.max_failed_attempts", value_type="int", value="2")
     response = post_login(client, org.manager.username, "Wrong-Pass-2026!")
     assert form_error_codes(response) == ["locked"]

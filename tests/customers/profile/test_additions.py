@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from customers.master import models as cm
+from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
 from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer
@@ -244,9 +245,7 @@ def test_oversize_upload_rejected_by_the_banks_parameter(org, customers, media):
 
 
 def test_default_document_limit_is_ten_megabytes(org):
-    from sysadmin.parameters import services as parameters
-
-    assert parameters.get("customers.document_max_bytes", org.bank_a) == 10 * 1024 * 1024
+    assert ocrm_parameters.get("customers.document_max_bytes", org.bank_a) == 10 * 1024 * 1024
 
 
 # --- relationships ----------------------------------------------------------------------------------------

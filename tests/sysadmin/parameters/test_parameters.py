@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
 from sysadmin.parameters import services as parameters
 from sysadmin.parameters.models import SystemParameter
@@ -45,9 +46,9 @@ def admin_client(user):
 )
 def test_each_type_is_stored_as_text_and_read_typed(org, value_type, raw, expected):
     SystemParameter.objects.create(key=f"test.{value_type}", value_type=value_type, value=raw)
-    value = parameters.get(f"test.{value_type}")
+    value = ocrm_parameters.get(f"test.{value_type}")
     assert value == expected and type(value) is type(expected)
-    assert parameters.get(f"test.{value_type}") == expected  # again, from the cache
+    assert ocrm_parameters.get(f"test.{value_type}") == expected  # again, from the cache
 
 
 @pytest.mark.parametrize(
@@ -78,59 +79,59 @@ def test_declared_keys_keep_their_type_and_sign():
 
 def test_unknown_keys_without_a_row_are_an_error(org):
     with pytest.raises(KeyError):
-        parameters.get("no.such.parameter")
+        ocrm_parameters.get("no.such.parameter")
 
 
 def test_bank_value_overrides_the_global_row_which_overrides_the_declared_default(org):
     key = "login.max_failed_attempts"
-    assert parameters.get(key, org.bank_a) == 5  # declared default
+    assert ocrm_parameters.get(key, org.bank_a) == 5  # declared default
     parameters.set_value(key, 4)
-    assert parameters.get(key, org.bank_a) == 4 and parameters.get(key, org.bank_b) == 4
+    assert ocrm_parameters.get(key, org.bank_a) == 4 and ocrm_parameters.get(key, org.bank_b) == 4
     parameters.set_value(key, 3, bank=org.bank_a)
-    assert parameters.get(key, org.bank_a) == 3
-    assert parameters.get(key, org.bank_b.pk) == 4  # a bank id works as well as a bank
-    assert parameters.get(key) == 4
+    assert ocrm_parameters.get(key, org.bank_a) == 3
+    assert ocrm_parameters.get(key, org.bank_b.pk) == 4  # a bank id works as well as a bank
+    assert ocrm_parameters.get(key) == 4
 
 
 def test_reads_are_served_from_the_cache(org, django_assert_num_queries):
     parameters.set_value("import.max_rows", 1000, bank=org.bank_a)
     with django_assert_num_queries(1):
-        assert parameters.get("import.max_rows", org.bank_a) == 1000
+        assert ocrm_parameters.get("import.max_rows", org.bank_a) == 1000
     with django_assert_num_queries(0):
-        assert parameters.get("import.max_rows", org.bank_a) == 1000
+        assert ocrm_parameters.get("import.max_rows", org.bank_a) == 1000
 
 
 def test_every_save_and_delete_clears_the_cache_at_once(org):
     key = "export.max_rows"
-    assert parameters.get(key, org.bank_a) == 100000  # cached: the declared default
+    assert ocrm_parameters.get(key, org.bank_a) == 100000  # cached: the declared default
     global_row = SystemParameter.objects.create(key=key, value_type="int", value="500")
-    assert parameters.get(key, org.bank_a) == 500  # a new global row reaches a bank's cached value
+    assert ocrm_parameters.get(key, org.bank_a) == 500  # a new global row reaches a bank's cached value
     bank_row = SystemParameter.objects.create(key=key, bank=org.bank_a, value_type="int", value="70")
-    assert parameters.get(key, org.bank_a) == 70 and parameters.get(key, org.bank_b) == 500
+    assert ocrm_parameters.get(key, org.bank_a) == 70 and ocrm_parameters.get(key, org.bank_b) == 500
     bank_row.value = "80"
     bank_row.save()
-    assert parameters.get(key, org.bank_a) == 80
+    assert ocrm_parameters.get(key, org.bank_a) == 80
     bank_row.delete()
-    assert parameters.get(key, org.bank_a) == 500
+    assert ocrm_parameters.get(key, org.bank_a) == 500
     global_row.delete()
-    assert parameters.get(key, org.bank_b) == 100000
+    assert ocrm_parameters.get(key, org.bank_b) == 100000
 
 
 def test_renaming_a_key_forgets_the_old_name_too(org):
     row = SystemParameter.objects.create(key="test.old", value_type="int", value="1")
-    assert parameters.get("test.old") == 1
+    assert ocrm_parameters.get("test.old") == 1
     row.key = "test.new"
     row.save()
     with pytest.raises(KeyError):
-        parameters.get("test.old")
-    assert parameters.get("test.new") == 1
+        ocrm_parameters.get("test.old")
+    assert ocrm_parameters.get("test.new") == 1
 
 
 def test_a_stored_value_that_no_longer_parses_falls_back_to_the_default(org):
     row = SystemParameter.objects.create(key="session.idle_minutes", value_type="int", value="15")
     SystemParameter.objects.filter(pk=row.pk).update(value="fifteen")  # around the validation
     cache.delete_pattern("*")
-    assert parameters.get("session.idle_minutes") == 30
+    assert ocrm_parameters.get("session.idle_minutes") == 30
 
 
 def test_set_value_is_audited_with_before_and_after_in_the_actors_name(org):
@@ -142,16 +143,16 @@ def test_set_value_is_audited_with_before_and_after_in_the_actors_name(org):
     assert update.actor == org.admin and update.bank_id == org.bank_a.pk
     with pytest.raises(ValidationError):
         parameters.set_value("password.expiry_days", "ninety", bank=org.bank_a)
-    assert parameters.get("password.expiry_days", org.bank_a) == 45
+    assert ocrm_parameters.get("password.expiry_days", org.bank_a) == 45
 
 
 def test_set_value_types(org):
     parameters.set_value("test.flags", {"a": [1, 2]}, value_type="json")
     parameters.set_value("test.enabled", False, value_type="bool")
     parameters.set_value("test.window", datetime.timedelta(minutes=5), value_type="duration")
-    assert parameters.get("test.flags") == {"a": [1, 2]}
-    assert parameters.get("test.enabled") is False
-    assert parameters.get("test.window") == datetime.timedelta(minutes=5)
+    assert ocrm_parameters.get("test.flags") == {"a": [1, 2]}
+    assert ocrm_parameters.get("test.enabled") is False
+    assert ocrm_parameters.get("test.window") == datetime.timedelta(minutes=5)
 
 
 # --- admin ---------------------------------------------------------------------------------------
@@ -167,7 +168,7 @@ def test_admin_change_is_validated_audited_and_reaches_readers_at_once(org, make
     superuser = make_staff("root", is_superuser=True, is_staff=True)
     client = admin_client(superuser)
     row = SystemParameter.objects.create(key="session.idle_minutes", value_type="int", value="30")
-    assert parameters.get("session.idle_minutes", org.bank_a) == 30
+    assert ocrm_parameters.get("session.idle_minutes", org.bank_a) == 30
 
     response = admin_post(
         client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int", value="half an hour"
@@ -181,13 +182,13 @@ def test_admin_change_is_validated_audited_and_reaches_readers_at_once(org, make
 
     response = admin_post(client, f"{ADMIN_URL}{row.pk}/change/", key="session.idle_minutes", value_type="int", value="20")
     assert response.status_code == 302
-    assert parameters.get("session.idle_minutes", org.bank_a) == 20
+    assert ocrm_parameters.get("session.idle_minutes", org.bank_a) == 20
     entry = AuditLog.objects.get(object_type="sysadmin.systemparameter", action=AuditLog.Action.UPDATE)
     assert entry.changes == {"value": ["30", "20"]} and entry.actor == superuser
 
     response = client.post(f"{ADMIN_URL}{row.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    assert parameters.get("session.idle_minutes", org.bank_a) == 30  # back to the declared default
+    assert ocrm_parameters.get("session.idle_minutes", org.bank_a) == 30  # back to the declared default
     assert AuditLog.objects.filter(object_type="sysadmin.systemparameter", action=AuditLog.Action.DELETE).exists()
 
 
@@ -213,6 +214,6 @@ def test_bank_admin_edits_only_their_banks_rows(org):
     assert response.status_code == 200 and not SystemParameter.objects.filter(value="900").exists()
     response = admin_post(client, f"{ADMIN_URL}add/", key="export.max_rows", bank=org.bank_a.pk, value_type="int", value="900")
     assert response.status_code == 302
-    assert parameters.get("export.max_rows", org.bank_a) == 900 and parameters.get("export.max_rows", org.bank_b) == 10
+    assert ocrm_parameters.get("export.max_rows", org.bank_a) == 900 and ocrm_parameters.get("export.max_rows", org.bank_b) == 10
     entry = AuditLog.objects.get(object_type="sysadmin.systemparameter", action=AuditLog.Action.CREATE, actor=org.admin)
     assert entry.bank_id == org.bank_a.pk and entry.changes["value"] == [None, "900"]

@@ -4,7 +4,6 @@ progress, cancellation, owner-only download, audit entries, notification and cle
 
 import datetime
 import io
-import time
 
 import openpyxl
 import pytest
@@ -22,6 +21,7 @@ from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
 from sysadmin.parameters import services as parameters
 from tests.factories import make_customer
+from tests.support.waiting import wait_for
 
 LIST = "customers:list"
 EXPORTS = "export_list"
@@ -52,16 +52,6 @@ def read_xlsx(data):
     workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
     rows = [list(row) for row in workbook.active.iter_rows(values_only=True)]
     return rows[0], [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
-
-
-def wait_for(condition, timeout=60, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def finished(export):

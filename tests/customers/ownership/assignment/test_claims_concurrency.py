@@ -6,7 +6,6 @@ transaction that stays open until the main thread has seen (pg_locks) the second
 approval wait for its lock; then the first commits and the second must see the result."""
 
 import threading
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -18,6 +17,7 @@ from customers.ownership.assignment.models import AssignmentChange
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from tests.factories import build_org, make_customer, make_staff
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -32,17 +32,19 @@ def world(transactional_db):
 
 def waiting_for_a_lock(timeout=20):
     """Wait until some other session of this database waits on a lock."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def someone_waits():
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
             )
-            if cursor.fetchone()[0]:
-                return True
-        time.sleep(0.05)
-    return False
+            return cursor.fetchone()[0] > 0
+
+    try:
+        return wait_for(someone_waits, "another session to wait on a lock", timeout=timeout, interval=0.05)
+    except AssertionError:
+        return False
 
 
 class Decider(threading.Thread):
@@ -130,11 +132,12 @@ def test_a_claim_approved_while_a_supervisor_assigns_the_customer(world):
     assert customer.primary_manager == org.manager
     assert AssignmentChange.objects.filter(customer=customer).count() == 1
     # The losing claim, locked by its checker while the winner committed, is closed after the commit.
-    deadline = time.monotonic() + 10
-    theirs.refresh_from_db()
-    while theirs.status == ChangeRequest.Status.PENDING and time.monotonic() < deadline:
-        time.sleep(0.1)
-        theirs.refresh_from_db()
+    theirs = wait_for(
+        lambda: ChangeRequest.objects.exclude(status=ChangeRequest.Status.PENDING).filter(pk=theirs.pk).first(),
+        "the losing claim to be closed",
+        timeout=10,
+        interval=0.1,
+    )
     assert theirs.status == ChangeRequest.Status.CANCELLED and "assigned to" in theirs.decision_reason
 
 
