@@ -5,13 +5,16 @@ Rows of queued and running jobs poll job_progress every 2 seconds (htmx) and rep
 themselves, so status, progress, duration and counts move without a page reload; a
 finished row stops polling. Everything is limited by JobRun.objects.visible_to(user)."""
 
+import functools
+import operator
+
 import django_filters
 import django_tables2 as tables
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -224,16 +227,21 @@ class JobStartForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["job"].choices = [(spec.name, spec.label) for spec in jobs.JOBS.values() if spec.startable]
-        self.fields["business_date"].initial = jobs.today()
+        self.fields["business_date"].initial = jobs.today(user.bank_id)
         if not user.is_superuser:  # a bank's administrator runs jobs for that bank only
             del self.fields["bank"]
 
-    def clean_business_date(self):
-        value = self.cleaned_data["business_date"]
-        if value > jobs.today():
-            raise forms.ValidationError(_("The business date cannot lie in the future."))
-        return value
+    def clean(self):
+        cleaned = super().clean()
+        value = cleaned.get("business_date")
+        bank = cleaned.get("bank") if "bank" in self.fields else None
+        bank_id = bank.pk if bank else (None if self.user.is_superuser else self.user.bank_id)
+        # "Today" is the bank's own (its head office's); for all banks, the latest of theirs.
+        if value and value > jobs.latest_business_date(bank_id):
+            self.add_error("business_date", _("The business date cannot lie in the future."))
+        return cleaned
 
 
 class JobRunListView(ScopedListView):
@@ -266,14 +274,7 @@ def _require_view(request):
 def job_detail(request, pk):
     _require_view(request)
     run = get_object_or_404(runs_for(request.user), pk=pk)
-    sub_runs = []
-    if run.bank_id is None and run.business_date is not None:
-        # The per-bank runs of an all-banks run: each user sees their own bank's only.
-        sub_runs = list(
-            runs_for(request.user)
-            .filter(job=run.job, business_date=run.business_date, bank_id__isnull=False)
-            .order_by("bank_id", "-created_at")
-        )
+    sub_runs = list(sub_runs_of(run, request.user))
     return render(
         request,
         "ocrm/jobs/job_detail.html",
@@ -284,6 +285,21 @@ def job_detail(request, pk):
             "sub_run_rows": [(sub, status_badge(sub), counts_text(sub)) for sub in sub_runs],
         },
     )
+
+
+def sub_runs_of(run, user):
+    """The runs an all-banks run started (or a bank's run split by its branches' time zones):
+    those its task ran, each with its bank's own business date, and for an all-banks run the
+    bank runs of its business date too. Each user sees their own bank's only."""
+    linked = [Q(task_id=run.task_id)] if run.task_id else []
+    if run.bank_id is None and run.business_date is not None:
+        linked.append(Q(business_date=run.business_date))
+    if not linked:
+        return JobRun.objects.none()
+    sub_runs = runs_for(user).filter(functools.reduce(operator.or_, linked), job=run.job, bank_id__isnull=False)
+    if run.bank_id is not None:
+        sub_runs = sub_runs.filter(bank_id=run.bank_id)
+    return sub_runs.exclude(pk=run.pk).order_by("bank_id", "business_date", "key", "-created_at")
 
 
 def progress_context(run):

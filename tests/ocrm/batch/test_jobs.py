@@ -157,7 +157,7 @@ def test_a_future_business_date_is_refused(org):
 
     parameters.set_value("audit.retention_days", 10, bank=org.bank_a)
     plant(org.bank_a, 9, 2)
-    tomorrow = TODAY + datetime.timedelta(days=1)
+    tomorrow = jobs.today(org.bank_a.pk) + datetime.timedelta(days=1)  # tomorrow at bank A's head office
     with pytest.raises(jobs.JobError):
         jobs_services.purge_audit_log(tomorrow, bank_id=org.bank_a.pk)
     with pytest.raises(jobs.JobError):
@@ -452,7 +452,7 @@ def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit
     with pytest.raises(jobs.JobError):  # already queued for that date
         jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY)
     with pytest.raises(jobs.JobError):
-        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY + datetime.timedelta(days=1))
+        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, jobs.today(org.bank_a.pk) + datetime.timedelta(days=1))
     with pytest.raises(jobs.JobError):
         jobs.start_job(org.admin, imports_inbox.JOB, TODAY)
     assert JobRun.objects.count() == 1
