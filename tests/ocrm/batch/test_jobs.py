@@ -21,6 +21,7 @@ from sysadmin.imports import inbox as imports_inbox
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
 from tests.factories import make_staff
+from tests.ocrm.batch.workers import run_held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -315,29 +316,12 @@ def test_a_succeeded_run_named_by_id_is_not_run_again(org):
 def test_a_run_held_by_a_live_worker_is_left_alone(org):
     """A duplicate delivery (visibility timeout passed while the job still runs) must
     neither run the job a second time nor touch the run row."""
-    started, release, seen = threading.Event(), threading.Event(), {}
-
-    def first_worker():
-        try:
-            with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as run:
-                seen["first"] = run.id
-                started.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=first_worker)
-    thread.start()
-    try:
-        assert started.wait(20)
+    with run_held_elsewhere("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as held_id:
         with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as duplicate:
             assert duplicate.already_done and duplicate.running_elsewhere
-            assert duplicate.id == seen["first"]
+            assert duplicate.id == held_id
         row = JobRun.objects.get()
         assert (row.status, row.attempts) == (JobRun.Status.RUNNING, 1)
-    finally:
-        release.set()
-        thread.join(20)
     row.refresh_from_db()
     assert (row.status, row.attempts) == (JobRun.Status.SUCCEEDED, 1)
     # The lock went with the run: a later run of another key on this connection works normally.

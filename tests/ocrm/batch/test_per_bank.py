@@ -5,11 +5,9 @@ bank's business date is its own head office's (or each branch zone's), so at 20:
 daylight-saving changes; reruns, failures, the jobs page's start and detail."""
 
 import datetime
-import threading
 
 import pytest
 from celery.exceptions import Retry
-from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -25,9 +23,9 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.batch.per_bank import BusinessDay, PerBankJob, run_per_bank, scopes
-from ocrm.batch.runs import job_run
 from sysadmin.org.models import Bank, Branch
 from tests.factories import make_branch, make_customer, make_staff
+from tests.ocrm.batch.workers import run_held_elsewhere
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
@@ -342,26 +340,10 @@ def test_the_hourly_tick_runs_the_banks_whose_night_has_come_once(clock, banks, 
 def test_a_task_whose_run_is_held_elsewhere_retries_without_touching_it(clock, org):
     """A duplicate delivery of the hourly share clean-up while another worker holds its run."""
     now = clock.now = EVENING_UTC  # the same hour, hence the same run, for both deliveries
-    held, release = threading.Event(), threading.Event()
-
-    def other_worker():
-        try:
-            with job_run(SHARE_CLEAN_UP, business_date=now.date(), key_extra=now.strftime("%Y-%m-%dT%H")):
-                held.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=other_worker)
-    thread.start()
-    try:
-        assert held.wait(20)
+    with run_held_elsewhere(SHARE_CLEAN_UP, business_date=now.date(), key_extra=now.strftime("%Y-%m-%dT%H")) as held_id:
         with pytest.raises(Retry):
             clean_up_ended_shares.run()
         row = JobRun.objects.get(job=SHARE_CLEAN_UP)
-        assert (row.status, row.attempts, row.counts) == (JobRun.Status.RUNNING, 1, {})
-    finally:
-        release.set()
-        thread.join(20)
+        assert (row.pk, row.status, row.attempts, row.counts) == (held_id, JobRun.Status.RUNNING, 1, {})
     summary = clean_up_ended_shares.run()  # now the run has succeeded: nothing more to do
     assert summary["job_run"] == row.pk and JobRun.objects.get(job=SHARE_CLEAN_UP).attempts == 1
