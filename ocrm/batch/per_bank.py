@@ -118,18 +118,16 @@ def scopes(job, bank_id=None, business_date=None, now=None, due_only=False):
     now = now or timezone.now()
     found = []
     for bank in [bank_id] if bank_id is not None else list(job.banks()):
-        head_office = tenants.bank_zone(bank)
-        if due_only and not job.day.due_at(now, head_office, bank):
-            continue
-        if not job.day.per_branch_zone:
-            found.append(Scope(bank, business_date or job.day.date_at(now, head_office), head_office))
-            continue
-        by_zone = defaultdict(list)
-        for branch_id, zone in tenants.branch_zones(bank).items():
-            by_zone[zone].append(branch_id)
-        for zone, branch_ids in sorted(by_zone.items(), key=lambda item: tenants.zone_key(item[0])):
+        if job.day.per_branch_zone:
+            by_zone = defaultdict(list)
+            for branch_id, zone in tenants.branch_zones(bank).items():
+                by_zone[zone].append(branch_id)
+            candidates = [(zone, tuple(ids)) for zone, ids in sorted(by_zone.items(), key=lambda item: tenants.zone_key(item[0]))]
+        else:
+            candidates = [(tenants.bank_zone(bank), None)]
+        for zone, branch_ids in candidates:
             if not due_only or job.day.due_at(now, zone, bank):
-                found.append(Scope(bank, business_date or job.day.date_at(now, zone), zone, tuple(branch_ids)))
+                found.append(Scope(bank, business_date or job.day.date_at(now, zone), zone, branch_ids))
     return found
 
 

@@ -271,6 +271,11 @@ def test_a_job_may_follow_each_branch_zone(clock, org):
     early = datetime.datetime(2026, 12, 6, 1, 30, tzinfo=datetime.UTC)
     due = {(scope.bank_id, tenants.zone_key(scope.zone)) for scope in scopes(BY_BRANCH_ZONE, now=early, due_only=True)}
     assert due == {(org.bank_a.pk, "Asia/Shanghai"), (org.bank_b.pk, "Asia/Hong_Kong")}
+    # 17:30 UTC: 01:30 in Shanghai and Hong Kong, 17:30 in London: bank A's London branches are due alone.
+    late = datetime.datetime(2026, 12, 6, 17, 30, tzinfo=datetime.UTC)
+    [london] = scopes(BY_BRANCH_ZONE, now=late, due_only=True)
+    assert (london.bank_id, tenants.zone_key(london.zone), london.business_date) == (org.bank_a.pk, "Europe/London", DEC_6)
+    assert london.branch_ids == (org.a_gb.pk, org.a_ldn.pk)
 
 
 # --- the lifecycle's local hour across daylight-saving changes -----------------------------------
