@@ -13,7 +13,7 @@ from django.utils import timezone
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
-from ocrm.batch.views import JobRunTable
+from ocrm.batch.tables import JobRunTable
 from sysadmin.accounts import jobs as password_jobs
 from sysadmin.audit import services as jobs_services
 from sysadmin.imports import inbox as imports_inbox
