@@ -8,7 +8,7 @@ class SysadminConfig(AppConfig):
     verbose_name = _("System administration")
 
     def ready(self):
-        from ocrm import labels, seed
+        from ocrm import labels, seed, tenants
         from ocrm import parameters as ocrm_parameters
         from sysadmin import demo
         from sysadmin.accounts import signals as account_signals  # noqa: F401  (log-in audit, lock-out)
@@ -17,6 +17,7 @@ class SysadminConfig(AppConfig):
         from sysadmin.audit.registry import register_audited_models
         from sysadmin.imports import tasks as imports_tasks
         from sysadmin.navigation import register_nav
+        from sysadmin.org import time_zones
         from sysadmin.parameters import services as parameters
         from sysadmin.parameters import signals as parameter_signals  # noqa: F401  (parameter cache)
         from sysadmin.roles import ROLE_LABELS
@@ -24,6 +25,7 @@ class SysadminConfig(AppConfig):
         ocrm_parameters.declare(parameters.PARAMETERS)
         ocrm_parameters.set_provider(parameters.stored_value)
         labels.register_roles(ROLE_LABELS)
+        tenants.register_time_zones(time_zones)
         register_audited_models()
         accounts_tasks.register_jobs()
         audit_tasks.register_jobs()

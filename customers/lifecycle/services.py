@@ -46,7 +46,6 @@ page lists those customers.
 import dataclasses
 import datetime
 import decimal
-import zoneinfo
 
 from django.db import connection, transaction
 from django.urls import reverse
@@ -56,10 +55,11 @@ from django.utils.translation import ngettext
 
 from customers.lifecycle.models import LifecycleChange
 from customers.master.models import Customer
-from ocrm import parameters
+from ocrm import parameters, tenants
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
+from ocrm.batch.per_bank import BusinessDay, PerBankJob, active_banks
 
 JOB = "customers_lifecycle"
 
@@ -133,21 +133,9 @@ def rules_for(bank_id):
     )
 
 
-def bank_zone(bank_id):
-    """The bank's business time zone: its head office's (the root branch), else UTC."""
-    from sysadmin.org.models import Branch
-
-    name = Branch.objects.filter(bank_id=bank_id, parent__isnull=True).order_by("path").values_list("timezone", flat=True).first()
-    try:
-        return zoneinfo.ZoneInfo(name) if name else datetime.UTC
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return datetime.UTC
-
-
 def local_yesterday(bank_id, now=None):
-    """The business date a nightly run works for: yesterday in the bank's own zone."""
-    now = now or timezone.now()
-    return now.astimezone(bank_zone(bank_id)).date() - datetime.timedelta(days=1)
+    """The business date a nightly run works for: yesterday in the bank's head-office zone."""
+    return NIGHTLY.business_date(bank_id, now)
 
 
 def _case(rules, default, params, prefix):
@@ -344,7 +332,7 @@ def classification(bank, business_date, rules=None):
     if not isinstance(bank, Bank):
         bank = Bank.objects.get(pk=bank)
     rules = rules or rules_for(bank.pk)
-    zone = bank_zone(bank.pk)
+    zone = tenants.bank_zone(bank.pk)
     day_end = datetime.datetime.combine(business_date + datetime.timedelta(days=1), datetime.time.min, tzinfo=zone)
     params = {
         "bank": bank.pk,
@@ -388,7 +376,7 @@ def run_nightly(bank, business_date, run=None, actor=None):
         bank = Bank.objects.get(pk=bank)
     if isinstance(business_date, str):
         business_date = datetime.date.fromisoformat(business_date)
-    if business_date >= timezone.now().astimezone(bank_zone(bank.pk)).date():
+    if business_date >= timezone.now().astimezone(tenants.bank_zone(bank.pk)).date():
         raise LifecycleError(f"The business date {business_date.isoformat()} has not ended yet in {bank.code}'s time zone.")
     later = (
         JobRun.objects.filter(job=JOB, bank_id=bank.pk, status=JobRun.Status.SUCCEEDED, business_date__gt=business_date)
@@ -490,3 +478,14 @@ def notify_managers(bank_id, business_date):
 
     transaction.on_commit(send)
     return len(per_manager)
+
+
+def _nightly_scope(run, scope):
+    run_nightly(scope.bank_id, scope.business_date, run=run, actor=run.run.triggered_by)
+
+
+# Every active bank, for its local yesterday, once its head office's local time has passed
+# lifecycle.run_local_hour (the beat ticks hourly: each bank's night comes at another tick).
+NIGHTLY = PerBankJob(
+    JOB, _nightly_scope, BusinessDay(days_back=1, not_before_hour="lifecycle.run_local_hour"), banks=active_banks
+)

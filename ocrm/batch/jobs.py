@@ -1,14 +1,12 @@
 """The registry of batch jobs (the jobs page lists and starts them), starting a job by hand,
-and the per-bank fan-out that scheduled jobs share.
+and what every job body shares: chunking, business dates, one audit entry per run.
 
 Each app registers its jobs from its AppConfig.ready() (`register(JobSpec(...), count_labels)`);
-the kernel never names an app's job.
+the kernel never names an app's job. The tasks that run them derive from
+ocrm.batch.tasks.BatchTask; jobs that run each bank on its own use ocrm.batch.per_bank.
 
-Shape every job keeps (DESIGN §5, ocrm/batch/runs/runs.py):
-* one JobRun per job, bank and business date; a run for all banks (bank_id=None)
-  handles the rows that belong to no bank itself and runs each bank in its own sub-run,
-  so each bank's operators see (only) their bank's run, one bank's failure does not stop
-  the others, and a rerun skips the banks that already succeeded;
+Shape every job keeps (DESIGN §5, ocrm/batch/runs.py):
+* one JobRun per run key (job, bank, business date, whatever else makes it the same run);
 * set-based chunks: each chunk is one SQL statement (or one bulk INSERT) committed
   together with the run's progress and counts, so a killed worker loses at most the
   chunk in flight (rolled back) and the rerun (late acknowledgement) continues from what
@@ -21,7 +19,6 @@ Two environment variables tune the chunks (read when a job starts, by the worker
                           on a busy database, and lets tests kill a worker mid-job.
 """
 
-import contextlib
 import datetime
 import logging
 import os
@@ -33,11 +30,11 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm import tenants
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
-from ocrm.batch.runs import job_run, run_key
-from ocrm.tenants import tenant_model
+from ocrm.batch.runs import run_key
 
 logger = logging.getLogger("ocrm.jobs")
 
@@ -96,13 +93,22 @@ def chunk_pause():
         time.sleep(delay)
 
 
-def today():
-    """The business date a scheduled run works for: today in UTC (beat runs in UTC)."""
-    return timezone.now().astimezone(datetime.UTC).date()
+def today(bank_id=None):
+    """Today as the bank's head office sees it (UTC without a bank: beat runs in UTC)."""
+    return timezone.now().astimezone(tenants.bank_zone(bank_id) if bank_id is not None else datetime.UTC).date()
+
+
+def latest_business_date(bank_id=None):
+    """The latest business date a run may work for: the bank's local today; for all banks the
+    latest of their local todays (a date that has begun for one bank at least)."""
+    if bank_id is not None:
+        return today(bank_id)
+    bank_ids = tenants.tenant_model().objects.values_list("pk", flat=True)
+    return max([today(), *(today(bank) for bank in bank_ids)])
 
 
 def parse_business_date(value):
-    """A date, an ISO string (what a Celery message carries) or None (today)."""
+    """A date, an ISO string (what a Celery message carries) or None (today in UTC)."""
     if value in (None, ""):
         return today()
     if isinstance(value, datetime.datetime):
@@ -112,59 +118,14 @@ def parse_business_date(value):
     return datetime.date.fromisoformat(str(value))
 
 
-def _check_business_date(business_date):
-    if business_date > today():
-        # A future date would move the retention cut-off forward and delete too much.
+def check_not_future(business_date, latest):
+    """A run never works for a date that has not begun (a retention cut-off would move
+    forward and delete too much; notices and history rows would carry a date to come)."""
+    if business_date > latest:
         raise JobError(_("The business date %(date)s lies in the future.") % {"date": business_date.isoformat()})
 
 
-def _utc_midnight(day):
-    return datetime.datetime.combine(day, datetime.time.min, tzinfo=datetime.UTC)
-
-
-@contextlib.contextmanager
-def _run_or(run, job, bank_id, business_date):
-    """The caller's run handle, or a run of our own when a service is called directly."""
-    if run is not None:
-        yield run
-        return
-    with job_run(job, bank_id=bank_id, business_date=business_date) as own:
-        yield own
-
-
-def _each_bank(run, job, business_date, scope):
-    """The all-banks shape: rows without a bank in `run` itself, then each bank in its own
-    sub-run (skipped when that bank's run for the date already succeeded). Progress of
-    `run` counts scopes; `scope(handle, bank_id, count_suffix, track_progress)` does the work."""
-    bank_ids = list(tenant_model().objects.order_by("pk").values_list("pk", flat=True))
-    run.set_total(len(bank_ids) + 1)
-    scope(run, None, "_without_bank", False)
-    run.advance(1)
-    failed, held = [], []
-    for bank_id in bank_ids:
-        sub_id = None
-        try:
-            with job_run(job, bank_id=bank_id, business_date=business_date, triggered_by=run.run.triggered_by) as sub:
-                sub_id = sub.id
-                if sub.running_elsewhere:
-                    held.append(f"#{sub.id}")
-                elif not sub.already_done:
-                    scope(sub, bank_id, "", True)
-        except Exception:  # recorded in the sub-run's own error report; the other banks go on
-            failed.append(f"#{sub_id}" if sub_id else f"bank id {bank_id}")
-            logger.exception("job %s failed for bank %s", job, bank_id)
-        run.advance(1)
-    run.count(banks=len(bank_ids))
-    if failed:
-        # Run numbers, not bank names: this all-banks run is visible to every bank's operators.
-        raise JobError(_("Sub-runs failed: %(runs)s. See their error reports.") % {"runs": ", ".join(failed)})
-    if held:
-        raise RunHeldElsewhere(
-            _("Sub-runs %(runs)s are running on another worker; this run is retried later.") % {"runs": ", ".join(held)}
-        )
-
-
-def _audit_once(run, bank_id, detail):
+def audit_once(run, bank_id, detail):
     """One audit entry per run and bank, however often the run is resumed."""
     with transaction.atomic():
         exists = AuditLog.objects.filter(
@@ -195,11 +156,11 @@ def start_job(user, job, business_date, bank_id=None):
     if spec is None or not spec.startable:
         raise JobError(_("This job cannot be started from the jobs page."))
     business_date = parse_business_date(business_date)
-    _check_business_date(business_date)
     if not user.is_superuser:
         bank_id = user.bank_id
         if bank_id is None:
             raise JobError(_("Your account belongs to no bank."))
+    check_not_future(business_date, latest_business_date(bank_id))
     key = run_key(job, bank_id, business_date)
     task_id = str(uuid.uuid4())
     with transaction.atomic():

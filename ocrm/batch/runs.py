@@ -16,20 +16,23 @@ One worker at a time runs a given JobRun: the body holds a PostgreSQL session ad
 lock on the row, which dies with the worker's connection. A duplicate delivery of the
 same run (the Redis broker hands an unacknowledged message out again once the visibility
 timeout passes, even when its worker is alive and still busy) finds the lock taken and
-returns at once with already_done (and running_elsewhere) set; a task should then retry
-later (self.retry) rather than finish, in case the holder is a worker that just died.
+returns at once with already_done (and running_elsewhere) set; the task then retries
+later rather than finish, in case the holder is a worker that just died.
 
-    @shared_task(bind=True)
+Tasks do not call job_run themselves: they derive from ocrm.batch.tasks.BatchTask, which
+adds the task id, the held-elsewhere retry and the already-done return:
+
+    @shared_task(bind=True, base=BatchTask, name="myapp.tasks.my_job")
     def my_job(self, bank_id, business_date):
-        with job_run("my_job", bank_id=bank_id, business_date=business_date, task_id=self.request.id) as run:
-            if run.running_elsewhere:
-                raise self.retry(countdown=60, max_retries=None)
-            if run.already_done:
-                return run.summary()
-            run.set_total(n)
-            ...
-            run.advance(chunk_size)
-            run.count(loaded=123, rejected=4)
+        return self.run_once("my_job", partial(services.my_job, bank_id), bank_id=bank_id, business_date=business_date)
+
+and the job body reports through the RunHandle it is given:
+
+    def my_job(bank_id, run):
+        run.set_total(n)
+        ...
+        run.advance(chunk_size)
+        run.count(loaded=123, rejected=4)
 """
 
 import contextlib
@@ -197,7 +200,15 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 if run is not None:
                     locked_pk = run.pk
                 else:
-                    run = JobRun(job=job, key=key, bank_id=bank_id, business_date=business_date, triggered_by=triggered_by)
+                    # created_at read here (not the field's default) so a job sees the same clock as its run.
+                    run = JobRun(
+                        job=job,
+                        key=key,
+                        bank_id=bank_id,
+                        business_date=business_date,
+                        triggered_by=triggered_by,
+                        created_at=timezone.now(),
+                    )
                 run.status = JobRun.Status.RUNNING
                 run.started_at = timezone.now()
                 run.finished_at = None

@@ -1,11 +1,30 @@
-"""Celery tasks of sysadmin: thin wrappers that run a service of ocrm/batch/jobs.py inside
-ocrm.batch.runs.job_run. Scheduled by django-celery-beat rows (ocrm migration 0004), which
-call them without arguments: business date = today (UTC), all banks.
+"""The base of every batch task: `@shared_task(bind=True, base=BatchTask, name=...)`.
 
-Messages are acknowledged late (settings.CELERY_TASK_ACKS_LATE): a worker killed mid-job
-leaves its message to be handed out again, and job_run resumes the same JobRun."""
+A batch task is a thin wrapper: it parses its arguments and calls one service inside a run.
+BatchTask opens that run (ocrm.batch.runs.job_run, keyed job + bank + business date +
+extra) with the delivery's task id and the person who started it, resumes a queued run the
+jobs page created (run_id), returns at once when the run already succeeded, and retries
+later when another live worker holds the run:
 
-from ocrm.batch import jobs
+    @shared_task(bind=True, base=BatchTask, name="sysadmin.tasks.purge_audit_log")
+    def purge_audit_log(self, business_date=None, bank_id=None, run_id=None):
+        return self.run_per_bank(services.RETENTION, business_date, bank_id, run_id)
+
+    @shared_task(bind=True, base=BatchTask, name="ocrm.tasks.purge_export_files")
+    def purge_export_files(self, business_date=None):
+        return self.run_once(JOB, lambda run: services.purge(run=run), business_date=parse_business_date(business_date))
+
+Messages are acknowledged late and rejected when the worker is lost: a worker killed
+mid-job leaves its message to be handed out again, and the run key brings the redelivery
+back to the same JobRun. Beat rows call the tasks without arguments; their task names
+(name=) never change."""
+
+import contextlib
+
+from celery import Task
+
+from ocrm.batch import per_bank
+from ocrm.batch.jobs import RunHeldElsewhere
 from ocrm.batch.runs import job_run
 
 # A delivery that finds its run (or a bank's sub-run) held by another worker comes back
@@ -14,16 +33,35 @@ from ocrm.batch.runs import job_run
 RETRY_HELD_RUN_SECONDS = 60
 
 
-def _run(task, job, service, business_date, bank_id, run_id):
-    """Run `service(business_date, bank_id=..., run=...)` once per run key; a delivery
-    that finds the run held by another worker retries later instead of waiting."""
-    business_date = jobs.parse_business_date(business_date)
-    try:
-        with job_run(job, bank_id=bank_id, business_date=business_date, task_id=task.request.id or "", run_id=run_id) as run:
+class BatchTask(Task):
+    acks_late = True
+    reject_on_worker_lost = True
+
+    @contextlib.contextmanager
+    def job_run(self, job, **key):
+        """job_run for this delivery (bank_id, business_date, key_extra, run_id, triggered_by as
+        job_run takes them); a run held by another live worker retries the task later. The
+        body still checks `run.already_done`."""
+        with job_run(job, task_id=self.request.id or "", **key) as run:
             if run.running_elsewhere:
-                raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
+                raise self.retry_held()
+            yield run
+
+    def run_once(self, job, body, **key):
+        """`body(run)` once per run key; the run's summary."""
+        with self.job_run(job, **key) as run:
             if not run.already_done:
-                service(business_date, bank_id=bank_id, run=run)
-    except jobs.RunHeldElsewhere:
-        raise task.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None) from None
-    return run.summary()
+                body(run)
+        return run.summary()
+
+    def run_per_bank(self, job, business_date=None, bank_id=None, run_id=None):
+        """ocrm.batch.per_bank.run_per_bank for a PerBankJob, as the beat (no arguments) or the
+        jobs page (a business date, a bank or None for all, the queued run's id) calls it."""
+        try:
+            return per_bank.run_per_bank(job, business_date, bank_id, run_id=run_id, task_id=self.request.id or "")
+        except RunHeldElsewhere:
+            raise self.retry_held() from None
+
+    def retry_held(self):
+        """The retry of a delivery that found its run held elsewhere (raise what this returns)."""
+        return self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)

@@ -5,26 +5,33 @@ Rows of queued and running jobs poll job_progress every 2 seconds (htmx) and rep
 themselves, so status, progress, duration and counts move without a page reload; a
 finished row stops polling. Everything is limited by JobRun.objects.visible_to(user)."""
 
-import django_filters
-import django_tables2 as tables
-from django import forms
+import functools
+import operator
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ocrm.batch import jobs
+from ocrm.batch.filtersets import JobRunFilterSet
+from ocrm.batch.forms import JobStartForm
 from ocrm.batch.models import JobRun
-from ocrm.lists.tables import BaseTable
+from ocrm.batch.tables import (
+    POLL_SECONDS,
+    JobRunTable,
+    count_items,
+    counts_text,
+    format_duration,
+    is_active,
+    progress_bar,
+    status_badge,
+)
 from ocrm.lists.views import ScopedListView
 from ocrm.tenants import tenant_model
 
@@ -34,206 +41,10 @@ VIEW_PERMISSION = "sysadmin.view_jobs"
 START_PERMISSION = "ocrm.add_jobrun"  # starting a job creates its run
 
 
-POLL_SECONDS = 2
-
-
-STATUS_STYLES = {
-    JobRun.Status.QUEUED: "secondary",
-    JobRun.Status.RUNNING: "primary",
-    JobRun.Status.SUCCEEDED: "success",
-    JobRun.Status.FAILED: "danger",
-}
-
-
-ACTIVE = (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
-
-
 def runs_for(user):
     """The runs the user may see, with what the table shows (no query per row)."""
     bank_code = tenant_model().objects.filter(pk=OuterRef("bank_id")).values("code")[:1]
     return JobRun.objects.visible_to(user).annotate(bank_code=Subquery(bank_code)).select_related("triggered_by")
-
-
-def is_active(run):
-    return run.status in ACTIVE
-
-
-def format_duration(run):
-    if not run.started_at:
-        return ""
-    end = run.finished_at or (timezone.now() if run.status == JobRun.Status.RUNNING else None)
-    if end is None:
-        return ""
-    seconds = max(0, int((end - run.started_at).total_seconds()))
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def count_items(run):
-    """[(name, label, value)] of the run's counts, known names translated, in a stable order."""
-    return [(name, jobs.COUNT_LABELS.get(name, name), value) for name, value in sorted((run.counts or {}).items())]
-
-
-def counts_text(run):
-    return " · ".join(f"{label}: {value}" for _name, label, value in count_items(run))
-
-
-def local_time(value):
-    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M:%S") if value else ""
-
-
-class JobRunTable(BaseTable):
-    id = tables.Column(verbose_name="#", linkify=("jobs:detail", [tables.A("pk")]))
-    job = tables.Column(verbose_name=_("job"), linkify=("jobs:detail", [tables.A("pk")]))
-    bank = tables.Column(verbose_name=_("bank"), accessor="bank_code", empty_values=(), order_by=("bank_id",))
-    business_date = tables.DateColumn(verbose_name=_("business date"), format="Y-m-d")
-    status = tables.Column(verbose_name=_("status"))
-    progress = tables.Column(verbose_name=_("progress"), accessor="pk", orderable=False)
-    started_at = tables.Column(verbose_name=_("started"))
-    duration = tables.Column(verbose_name=_("duration"), accessor="pk", orderable=False)
-    counts = tables.Column(verbose_name=_("counts"), empty_values=(), orderable=False)
-    attempts = tables.Column(verbose_name=_("attempts"))
-
-    class Meta(BaseTable.Meta):
-        model = JobRun
-        fields = ()
-        # Status and progress early: on a phone they are visible without scrolling sideways.
-        sequence = ("id", "job", "status", "progress", "business_date", "bank", "started_at", "duration", "counts", "attempts")
-        attrs = {**BaseTable.Meta.attrs, "id": "job-table"}
-        row_attrs = {
-            "id": lambda record: f"job-run-{record.pk}",
-            "data-status": lambda record: record.status,
-            # Active rows replace themselves every POLL_SECONDS; finished rows leave these out.
-            "hx-get": lambda record: reverse("jobs:progress", args=[record.pk]) if is_active(record) else None,
-            "hx-trigger": lambda record: f"every {POLL_SECONDS}s" if is_active(record) else None,
-            "hx-swap": lambda record: "outerHTML" if is_active(record) else None,
-        }
-
-    def render_job(self, value):
-        return jobs.job_label(value)
-
-    def value_job(self, value):
-        return str(jobs.job_label(value))
-
-    def render_bank(self, value):
-        return value or gettext("All banks")
-
-    def value_bank(self, value):
-        return value or gettext("All banks")
-
-    def render_status(self, record):
-        return status_badge(record)
-
-    def value_status(self, record):
-        return record.get_status_display()
-
-    def render_progress(self, record):
-        return progress_bar(record)
-
-    def value_progress(self, record):
-        return "" if record.percent is None else f"{record.percent}%"
-
-    def render_started_at(self, value):
-        return format_html('<span class="text-nowrap">{}</span>', local_time(value))
-
-    def value_started_at(self, value):
-        return local_time(value)
-
-    def render_duration(self, record):
-        return format_duration(record) or "—"
-
-    def value_duration(self, record):
-        return format_duration(record)
-
-    def render_counts(self, record):
-        items = count_items(record)
-        if not items:
-            return "—"
-        return format_html_join(" ", '<span class="badge text-bg-light border" data-count="{}">{}: {}</span>', items)
-
-    def value_counts(self, record):
-        return counts_text(record)
-
-
-def status_badge(run):
-    spinner = (
-        mark_safe('<span class="spinner-border spinner-border-sm me-1" aria-hidden="true"></span>')
-        if run.status == JobRun.Status.RUNNING
-        else ""
-    )
-    return format_html(
-        '<span class="badge text-bg-{} job-status" data-status="{}">{}{}</span>',
-        STATUS_STYLES.get(run.status, "secondary"),
-        run.status,
-        spinner,
-        run.get_status_display(),
-    )
-
-
-def progress_bar(run):
-    percent = run.percent
-    done = f"{run.progress_done:,}" + (f" / {run.progress_total:,}" if run.progress_total is not None else "")
-    if percent is None:
-        return format_html('<span class="small text-muted job-progress-count">{}</span>', done)
-    animated = " progress-bar-striped progress-bar-animated" if run.status == JobRun.Status.RUNNING else ""
-    style = "bg-danger" if run.status == JobRun.Status.FAILED else ""
-    return format_html(
-        '<div class="progress job-progress" role="progressbar" aria-valuenow="{}" aria-valuemin="0" '
-        'aria-valuemax="100" style="min-width: 6rem; height: 1rem"><div class="progress-bar {}{}" '
-        'style="width: {}%">{}%</div></div><div class="small text-muted job-progress-count">{}</div>',
-        percent,
-        style,
-        animated,
-        percent,
-        percent,
-        done,
-    )
-
-
-def job_choices():
-    return [(spec.name, spec.label) for spec in jobs.JOBS.values()]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs=None):
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class JobRunFilterSet(django_filters.FilterSet):
-    job = django_filters.ChoiceFilter(label=_("job"), choices=job_choices)
-    status = django_filters.ChoiceFilter(label=_("status"), choices=JobRun.Status.choices)
-    date_from = django_filters.DateFilter(
-        label=_("business date from"), field_name="business_date", lookup_expr="gte", widget=DateInput
-    )
-    date_to = django_filters.DateFilter(
-        label=_("business date to"), field_name="business_date", lookup_expr="lte", widget=DateInput
-    )
-
-    class Meta:
-        model = JobRun
-        fields = ()
-
-
-class JobStartForm(forms.Form):
-    job = forms.ChoiceField(label=_("job"))
-    business_date = forms.DateField(label=_("business date"), widget=DateInput)
-    bank = forms.ModelChoiceField(
-        label=_("bank"), queryset=tenant_model().objects.all(), required=False, empty_label=_("All banks")
-    )
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["job"].choices = [(spec.name, spec.label) for spec in jobs.JOBS.values() if spec.startable]
-        self.fields["business_date"].initial = jobs.today()
-        if not user.is_superuser:  # a bank's administrator runs jobs for that bank only
-            del self.fields["bank"]
-
-    def clean_business_date(self):
-        value = self.cleaned_data["business_date"]
-        if value > jobs.today():
-            raise forms.ValidationError(_("The business date cannot lie in the future."))
-        return value
 
 
 class JobRunListView(ScopedListView):
@@ -266,14 +77,7 @@ def _require_view(request):
 def job_detail(request, pk):
     _require_view(request)
     run = get_object_or_404(runs_for(request.user), pk=pk)
-    sub_runs = []
-    if run.bank_id is None and run.business_date is not None:
-        # The per-bank runs of an all-banks run: each user sees their own bank's only.
-        sub_runs = list(
-            runs_for(request.user)
-            .filter(job=run.job, business_date=run.business_date, bank_id__isnull=False)
-            .order_by("bank_id", "-created_at")
-        )
+    sub_runs = list(sub_runs_of(run, request.user))
     return render(
         request,
         "ocrm/jobs/job_detail.html",
@@ -284,6 +88,21 @@ def job_detail(request, pk):
             "sub_run_rows": [(sub, status_badge(sub), counts_text(sub)) for sub in sub_runs],
         },
     )
+
+
+def sub_runs_of(run, user):
+    """The runs an all-banks run started (or a bank's run split by its branches' time zones):
+    those its task ran, each with its bank's own business date, and for an all-banks run the
+    bank runs of its business date too. Each user sees their own bank's only."""
+    linked = [Q(task_id=run.task_id)] if run.task_id else []
+    if run.bank_id is None and run.business_date is not None:
+        linked.append(Q(business_date=run.business_date))
+    if not linked:
+        return JobRun.objects.none()
+    sub_runs = runs_for(user).filter(functools.reduce(operator.or_, linked), job=run.job, bank_id__isnull=False)
+    if run.bank_id is not None:
+        sub_runs = sub_runs.filter(bank_id=run.bank_id)
+    return sub_runs.exclude(pk=run.pk).order_by("bank_id", "business_date", "key", "-created_at")
 
 
 def progress_context(run):

@@ -8,54 +8,35 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from ocrm import parameters
-from ocrm.batch.jobs import (
-    _audit_once,
-    _check_business_date,
-    _each_bank,
-    _run_or,
-    _utc_midnight,
-    chunk_pause,
-    chunk_size,
-    parse_business_date,
-)
+from ocrm import parameters, tenants
+from ocrm.batch.jobs import audit_once, chunk_pause, chunk_size
+from ocrm.batch.per_bank import LOCAL_TODAY, PerBankJob, run_per_bank
 from ocrm.notifications.models import Notification
 from ocrm.notifications.services import notify
 
 PASSWORD_EXPIRY_NOTICES = "password_expiry_notices"
 
 
-def send_password_expiry_notices(business_date, bank_id=None, *, run=None):
+def send_password_expiry_notices(business_date=None, bank_id=None, *, run=None):
     """Notify active staff whose password expires within password.expiry_notice_days of
-    the business date (both parameters per bank): one notification per staff member per
-    business date, so a rerun for the same date sends nothing new."""
-    business_date = parse_business_date(business_date)
-    _check_business_date(business_date)
-    with _run_or(run, PASSWORD_EXPIRY_NOTICES, bank_id, business_date) as run:
-        if run.already_done:
-            return run.summary()
-        if bank_id is None:
-            _each_bank(
-                run,
-                PASSWORD_EXPIRY_NOTICES,
-                business_date,
-                lambda handle, bank, suffix, track: _notice_scope(handle, business_date, bank, suffix, track),
-            )
-        else:
-            _notice_scope(run, business_date, bank_id, "", True)
-    return run.summary()
+    the business date (default: each bank's local today; both parameters per bank): one
+    notification per staff member per business date, so a rerun for the same date sends
+    nothing new. With bank_id=None every bank in its own sub-run."""
+    return run_per_bank(NOTICES, business_date, bank_id, run=run)
 
 
-def expiry_notice_candidates(business_date, bank_id):
-    """Staff of the bank (None: staff without a bank) whose password expires on a day from
-    the business date to notice_days later (UTC days). One indexed range query."""
+def expiry_notice_candidates(scope):
+    """Staff of the scope's bank (None: staff without a bank) whose password expires on a day
+    from the business date to notice_days later (days of the bank's head office; UTC without
+    a bank). One indexed range query."""
     from sysadmin.org.models import Staff
 
+    bank_id = scope.bank_id
     expiry_days = parameters.get("password.expiry_days", bank_id)
     notice_days = parameters.get("password.expiry_notice_days", bank_id)
     if expiry_days <= 0 or notice_days < 0:  # passwords never expire there
         return Staff.objects.none(), expiry_days
-    first_day = _utc_midnight(business_date)
+    first_day = scope.day_start()
     # Expires at changed_at + expiry_days; that moment must fall in [first_day, first_day + notice_days + 1).
     changed_from = first_day - datetime.timedelta(days=expiry_days)
     changed_before = changed_from + datetime.timedelta(days=notice_days + 1)
@@ -68,19 +49,19 @@ def expiry_notice_candidates(business_date, bank_id):
     return qs, expiry_days
 
 
-def _notice_scope(run, business_date, bank_id, suffix, track_progress):
-    count_name = f"notified{suffix}"
-    candidates, expiry_days = expiry_notice_candidates(business_date, bank_id)
-    if track_progress:
+def _notice_scope(run, scope):
+    count_name = f"notified{scope.count_suffix}"
+    candidates, expiry_days = expiry_notice_candidates(scope)
+    if scope.own_run:
         run.set_total(candidates.count())
     run.add(**{count_name: 0})
-    dedupe_key = f"password-expiry:{business_date.isoformat()}"
+    dedupe_key = f"password-expiry:{scope.business_date.isoformat()}"
     link = reverse("password_change")
     size = chunk_size()
 
     def body(staff):
         expires = staff.password_changed_at + datetime.timedelta(days=expiry_days)
-        local = timezone.localtime(expires, timezone=_zone(staff.effective_timezone))
+        local = timezone.localtime(expires, timezone=tenants.zone_named(staff.effective_timezone))
         return _(
             "Your password expires on %(date)s. Change it before then; afterwards you must change it at your next log-in."
         ) % {"date": date_format(local.date(), "DATE_FORMAT")}
@@ -100,19 +81,13 @@ def _notice_scope(run, business_date, bank_id, suffix, track_progress):
                 chunk, _("Your password expires soon"), body, link=link, level=Notification.Level.WARNING, dedupe_key=dedupe_key
             )
             run.add(**{count_name: sent})
-            if track_progress:
+            if scope.own_run:
                 run.advance(len(chunk))
         last_pk = chunk[-1].pk
         if len(chunk) < size:
             break
         chunk_pause()
-    _audit_once(run, bank_id, {"notified": run.run.counts.get(count_name, 0), "expiry_days": expiry_days})
+    audit_once(run, scope.bank_id, {"notified": run.run.counts.get(count_name, 0), "expiry_days": expiry_days})
 
 
-def _zone(name):
-    import zoneinfo
-
-    try:
-        return zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return datetime.UTC
+NOTICES = PerBankJob(PASSWORD_EXPIRY_NOTICES, _notice_scope, LOCAL_TODAY, without_bank=True)

@@ -1,21 +1,21 @@
-"""Celery task of the audit area: the retention job (thin wrapper around services.purge_audit_log)."""
+"""Celery task of the audit area: the retention job (thin wrapper around services.purge_audit_log's job)."""
 
 from celery import shared_task
 from django.utils.translation import gettext_lazy as _
 
 from ocrm.batch import jobs as batch_jobs
 from ocrm.batch.jobs import JobSpec
-from ocrm.batch.tasks import _run
-from sysadmin.audit import services as jobs
+from ocrm.batch.tasks import BatchTask
+from sysadmin.audit import services
 
 
-@shared_task(bind=True, name="sysadmin.tasks.purge_audit_log")
+@shared_task(bind=True, base=BatchTask, name="sysadmin.tasks.purge_audit_log")
 def purge_audit_log(self, business_date=None, bank_id=None, run_id=None):
-    return _run(self, jobs.AUDIT_RETENTION, jobs.purge_audit_log, business_date, bank_id, run_id)
+    return self.run_per_bank(services.RETENTION, business_date, bank_id, run_id)
 
 
 def register_jobs():
     batch_jobs.register(
-        JobSpec(jobs.AUDIT_RETENTION, _("Audit-log retention clean-up"), purge_audit_log.name, startable=True),
+        JobSpec(services.AUDIT_RETENTION, _("Audit-log retention clean-up"), purge_audit_log.name, startable=True),
         {"deleted": _("deleted"), "deleted_without_bank": _("deleted (no bank)")},
     )

@@ -47,6 +47,7 @@ from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs as batch_jobs
 from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
@@ -826,7 +827,7 @@ BRANCH_RULE_SQL = {
 }
 
 
-def apply_attribution(bank, business_date, run=None):
+def apply_attribution(bank, business_date=None, run=None):
     """Apply the bank's attribution rules to its unassigned customers, in one transaction,
     set-based. Returns the counts (also recorded on the run): what it did is listed in
     the assignment history (kind "attribution", this business date).
@@ -839,8 +840,10 @@ def apply_attribution(bank, business_date, run=None):
        assets, or the primary manager's branch), except customers with a pending claim or
        transfer (a person is deciding about them);
     3. pending claims on customers that have a manager by now are closed.
-    A rerun changes nothing more: every step only touches rows that differ."""
+    A rerun changes nothing more: every step only touches rows that differ. The business
+    date (a date or an ISO string) defaults to the bank's local today (its head office's)."""
     bank_id = getattr(bank, "pk", bank)
+    business_date = batch_jobs.parse_business_date(business_date) if business_date else batch_jobs.today(bank_id)
     rule = AttributionRule.objects.filter(bank_id=bank_id).select_related("bank").first()
     if rule is None:
         counts = {"assigned": 0, "branch_changed": 0, "in_pool": 0, "claims_closed": 0}

@@ -10,24 +10,21 @@ from django.utils.translation import gettext_lazy
 from customers.ownership.sharing import services as sharing
 from ocrm.batch import jobs
 from ocrm.batch.jobs import JobSpec
-from ocrm.batch.runs import job_run
+from ocrm.batch.tasks import BatchTask
 
 JOB = "customer_share_clean_up"
 
 
-RETRY_HELD_RUN_SECONDS = 60
-
-
-@shared_task(bind=True, name="customers.tasks.clean_up_ended_shares")
+@shared_task(bind=True, base=BatchTask, name="customers.tasks.clean_up_ended_shares")
 def clean_up_ended_shares(self):
     # One run per hour: a redelivered message of the same hour resumes or skips it.
-    hour = timezone.now().strftime("%Y-%m-%dT%H")
-    with job_run(JOB, business_date=timezone.now().date(), key_extra=hour, task_id=self.request.id or "") as run:
-        if run.running_elsewhere:
-            raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
-        if not run.already_done:
-            run.count(grants_removed=sharing.clean_up_ended_grants())
-    return run.summary()
+    now = timezone.now()
+    return self.run_once(
+        JOB,
+        lambda run: run.count(grants_removed=sharing.clean_up_ended_grants()),
+        business_date=now.date(),
+        key_extra=now.strftime("%Y-%m-%dT%H"),
+    )
 
 
 def register_jobs():

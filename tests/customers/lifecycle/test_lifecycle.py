@@ -334,9 +334,14 @@ def test_no_notification_before_commit(org, django_capture_on_commit_callbacks):
 # --- scheduling -------------------------------------------------------------------------------
 
 
-def test_each_bank_runs_for_its_own_local_yesterday(org):
-    from customers.lifecycle.tasks import banks_due
+def banks_due(now):
+    """(bank id, business date) of every bank a scheduled tick at `now` runs."""
+    from ocrm.batch.per_bank import scopes
 
+    return [(scope.bank_id, scope.business_date) for scope in scopes(lifecycle.NIGHTLY, now=now, due_only=True)]
+
+
+def test_each_bank_runs_for_its_own_local_yesterday(org):
     org.b_ho.timezone = "America/New_York"
     org.b_ho.save()
     # 17:30 UTC: 01:30 in Shanghai (before lifecycle.run_local_hour = 2), 12:30 in New York.

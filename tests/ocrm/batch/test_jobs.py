@@ -21,6 +21,7 @@ from sysadmin.imports import inbox as imports_inbox
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
 from tests.factories import make_staff
+from tests.ocrm.batch.workers import run_held_elsewhere
 
 pytestmark = pytest.mark.django_db
 
@@ -157,7 +158,7 @@ def test_a_future_business_date_is_refused(org):
 
     parameters.set_value("audit.retention_days", 10, bank=org.bank_a)
     plant(org.bank_a, 9, 2)
-    tomorrow = TODAY + datetime.timedelta(days=1)
+    tomorrow = jobs.today(org.bank_a.pk) + datetime.timedelta(days=1)  # tomorrow at bank A's head office
     with pytest.raises(jobs.JobError):
         jobs_services.purge_audit_log(tomorrow, bank_id=org.bank_a.pk)
     with pytest.raises(jobs.JobError):
@@ -315,29 +316,12 @@ def test_a_succeeded_run_named_by_id_is_not_run_again(org):
 def test_a_run_held_by_a_live_worker_is_left_alone(org):
     """A duplicate delivery (visibility timeout passed while the job still runs) must
     neither run the job a second time nor touch the run row."""
-    started, release, seen = threading.Event(), threading.Event(), {}
-
-    def first_worker():
-        try:
-            with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as run:
-                seen["first"] = run.id
-                started.set()
-                release.wait(20)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=first_worker)
-    thread.start()
-    try:
-        assert started.wait(20)
+    with run_held_elsewhere("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as held_id:
         with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as duplicate:
             assert duplicate.already_done and duplicate.running_elsewhere
-            assert duplicate.id == seen["first"]
+            assert duplicate.id == held_id
         row = JobRun.objects.get()
         assert (row.status, row.attempts) == (JobRun.Status.RUNNING, 1)
-    finally:
-        release.set()
-        thread.join(20)
     row.refresh_from_db()
     assert (row.status, row.attempts) == (JobRun.Status.SUCCEEDED, 1)
     # The lock went with the run: a later run of another key on this connection works normally.
@@ -452,7 +436,7 @@ def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit
     with pytest.raises(jobs.JobError):  # already queued for that date
         jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY)
     with pytest.raises(jobs.JobError):
-        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, TODAY + datetime.timedelta(days=1))
+        jobs.start_job(org.admin, jobs_services.AUDIT_RETENTION, jobs.today(org.bank_a.pk) + datetime.timedelta(days=1))
     with pytest.raises(jobs.JobError):
         jobs.start_job(org.admin, imports_inbox.JOB, TODAY)
     assert JobRun.objects.count() == 1

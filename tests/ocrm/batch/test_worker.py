@@ -32,8 +32,13 @@ CHUNK = 50
 MARK = "test.worker"
 
 
-def run_of(job, bank_id):
-    return JobRun.objects.filter(job=job, business_date=TODAY, bank_id=bank_id).order_by("-id").first()
+def run_of(job, bank_id, business_date=TODAY):
+    return JobRun.objects.filter(job=job, business_date=business_date, bank_id=bank_id).order_by("-id").first()
+
+
+def local_today(bank):
+    """The business date a scheduled run gives the bank: today at its head office (Shanghai, Hong Kong)."""
+    return jobs.today(bank.pk)
 
 
 def finished_entries(job):
@@ -106,8 +111,10 @@ def expiring_staff(org):
     staff("due.b.", org.b_hk, 20, 85)
 
 
-def notices_of(prefix):
-    return Notification.objects.filter(recipient__username__startswith=prefix, dedupe_key=f"password-expiry:{TODAY.isoformat()}")
+def notices_of(prefix, business_date=TODAY):
+    return Notification.objects.filter(
+        recipient__username__startswith=prefix, dedupe_key=f"password-expiry:{business_date.isoformat()}"
+    )
 
 
 # --- end to end ----------------------------------------------------------------------------
@@ -117,7 +124,7 @@ def test_a_worker_runs_the_scheduled_jobs_as_beat_sends_them(celery_worker, org)
     retention_data(org)
     expiring_staff(org)
 
-    # Beat sends both without arguments: today, all banks.
+    # Beat sends both without arguments: all banks, each for its own local today.
     purge = purge_audit_log.delay()
     notices = send_password_expiry_notices.delay()
 
@@ -127,10 +134,12 @@ def test_a_worker_runs_the_scheduled_jobs_as_beat_sends_them(celery_worker, org)
     assert (planted(org.bank_b.pk, 400), planted(org.bank_b.pk, 40), planted(None, 400)) == (0, 8, 0)
     outer = run_of(jobs_services.AUDIT_RETENTION, None)
     assert outer.task_id == purge.id and outer.counts == {"deleted_without_bank": 4, "banks": 2}
-    assert run_of(jobs_services.AUDIT_RETENTION, org.bank_a.pk).counts == {"deleted": 12 * CHUNK}
-    assert notices_of("due.a.").count() == 12 * CHUNK and notices_of("due.b.").count() == 20
-    assert not notices_of("later.a.").exists()
-    assert run_of(password_jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk).counts == {"notified": 12 * CHUNK}
+    bank_a = run_of(jobs_services.AUDIT_RETENTION, org.bank_a.pk, local_today(org.bank_a))
+    assert bank_a.counts == {"deleted": 12 * CHUNK} and bank_a.task_id == purge.id
+    a_day, b_day = local_today(org.bank_a), local_today(org.bank_b)
+    assert notices_of("due.a.", a_day).count() == 12 * CHUNK and notices_of("due.b.", b_day).count() == 20
+    assert not Notification.objects.filter(recipient__username__startswith="later.a.").exists()
+    assert run_of(password_jobs.PASSWORD_EXPIRY_NOTICES, org.bank_a.pk, a_day).counts == {"notified": 12 * CHUNK}
 
 
 # --- the killed worker ---------------------------------------------------------------------

@@ -28,7 +28,12 @@ def test_the_worker_queues_duplicates_once_per_business_date(celery_worker, org)
 
     result = find_duplicates.delay("2026-11-23").get(timeout=120)
 
-    assert [r["status"] for r in result] == [JobRun.Status.SUCCEEDED, JobRun.Status.SUCCEEDED]
+    # The all-banks run, and each bank in a sub-run of its own.
+    assert result["status"] == JobRun.Status.SUCCEEDED and result["counts"] == {"banks": 2}
+    assert [(r["bank_id"], r["status"]) for r in result["sub_runs"]] == [
+        (org.bank_a.pk, JobRun.Status.SUCCEEDED),
+        (org.bank_b.pk, JobRun.Status.SUCCEEDED),
+    ]
     candidate = MatchCandidate.objects.get()
     assert (candidate.customer_a_id, candidate.customer_b_id, candidate.status) == (a.pk, b.pk, "pending")
     run = JobRun.objects.get(job=JOB, bank_id=org.bank_a.pk)
@@ -37,4 +42,5 @@ def test_the_worker_queues_duplicates_once_per_business_date(celery_worker, org)
     # The same business date again: the run already succeeded, nothing more happens.
     again = find_duplicates.delay("2026-11-23", org.bank_a.pk).get(timeout=120)
     assert again["job_run"] == run.pk
-    assert MatchCandidate.objects.count() == 1 and JobRun.objects.filter(job=JOB).count() == 2
+    assert MatchCandidate.objects.count() == 1 and JobRun.objects.filter(job=JOB, bank_id__isnull=False).count() == 2
+    assert JobRun.objects.filter(job=JOB).count() == 3  # the two banks' runs and the all-banks run

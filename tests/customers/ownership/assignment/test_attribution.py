@@ -154,13 +154,16 @@ def test_the_nightly_job_runs_on_a_real_worker(org, celery_worker):
     rule(org, "opening_branch", "marketing_credit")
     customer = make_customer("C-AT-13", org.a_sh)
     MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=customer, manager=org.manager)
-    [summary] = apply_attribution_rules.delay(business_date=DAY.isoformat()).get(timeout=90)
+    result = apply_attribution_rules.delay(business_date=DAY.isoformat()).get(timeout=90)
+    [summary] = result["sub_runs"]  # bank A's run: bank B has no rule
     run = JobRun.objects.get(pk=summary["job_run"])
+    assert run.bank_id == org.bank_a.pk and run.business_date == DAY
     assert run.job == JOB and run.status == JobRun.Status.SUCCEEDED and run.counts["assigned"] == 1
     assert Customer.objects.get(pk=customer.pk).primary_manager == org.manager
     # The same business date again: the run is already done.
-    [again] = apply_attribution_rules.delay(business_date=DAY.isoformat()).get(timeout=90)
-    assert again["job_run"] == run.pk and AssignmentChange.objects.filter(customer=customer).count() == 1
+    again = apply_attribution_rules.delay(business_date=DAY.isoformat()).get(timeout=90)
+    assert again["job_run"] == result["job_run"] and again["status"] == JobRun.Status.SUCCEEDED
+    assert JobRun.objects.get(pk=run.pk).attempts == 1 and AssignmentChange.objects.filter(customer=customer).count() == 1
 
 
 def test_the_beat_schedule_exists(db):
