@@ -12,8 +12,6 @@ Rows are written with openpyxl in write-only mode from a chunked server-side ite
 after every chunk the progress is stored and a cancellation by the owner is noticed."""
 
 import datetime
-import logging
-import tempfile
 import zoneinfo
 
 from django.core.exceptions import PermissionDenied
@@ -23,17 +21,10 @@ from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
-from ocrm.lists.exports import CHUNK, _cell_value, _render_chunk
+from ocrm.lists import events
+from ocrm.lists.exports import CHUNK, XlsxWriter, render_chunk
 from ocrm.lists.models import ExportFile
-
-logger = logging.getLogger("ocrm.lists.exports")
-
 
 # The "my exports" page (its URL name is fixed in the navigation, customers/navigation.py).
 EXPORT_LIST_URL = "export_list"
@@ -91,13 +82,7 @@ def cancel_export(user, export):
         )
     )
     if changed:
-        audit.record(
-            AuditLog.Action.OTHER,
-            export,
-            actor=user,
-            object_repr=f"{export.filename}: cancelled",
-            detail={"event": "export_cancelled", "query": export.query},
-        )
+        events.export_cancelled(export, user)
     return bool(changed)
 
 
@@ -194,35 +179,25 @@ class _Writer:
         ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0, pii=bool(view.export_pii))
         if self.run is not None:
             self.run.set_total(total)
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=str(export.filename)[:31] or "export")
-        bold = Font(bold=True)
-        written, header_sent = 0, False
+        writer = XlsxWriter()
+        sheet = writer.add_sheet(export.filename)
+        header_sent = False
         try:
             for objects in self._chunks(queryset):
                 self._stop_if_cancelled()
-                rows = _render_chunk(view.table_class, objects, view.request, view.export_exclude, header_sent)
+                rows = render_chunk(view.table_class, objects, view.request, view.export_exclude, header_sent)
                 if not header_sent:
-                    header = next(rows)
-                    sheet.append([self._bold(sheet, value, bold) for value in header])
+                    sheet.header(next(rows))
                     header_sent = True
                 for row in rows:
-                    sheet.append([_cell_value(v) for v in row])
-                    written += 1
-                self._progress(written)
+                    sheet.append(row)
+                self._progress(sheet.rows)
         except BaseException:
-            _discard(sheet)
+            writer.discard()
             raise
         if not header_sent:  # an empty result still gets its header row
-            header = next(_render_chunk(view.table_class, [], view.request, view.export_exclude, False))
-            sheet.append([self._bold(sheet, value, bold) for value in header])
-        self._store(workbook, written)
-
-    @staticmethod
-    def _bold(sheet, value, font):
-        cell = WriteOnlyCell(sheet, value=str(value))
-        cell.font = font
-        return cell
+            sheet.header(next(render_chunk(view.table_class, [], view.request, view.export_exclude, False)))
+        self._store(writer, sheet.rows)
 
     def _chunks(self, queryset):
         chunk = []
@@ -246,14 +221,11 @@ class _Writer:
         if ExportFile.objects.filter(pk=self.export.pk, status=ExportFile.Status.CANCELLED).exists():
             raise ExportCancelled
 
-    def _store(self, workbook, written):
+    def _store(self, writer, written):
         export = self.export
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        with tempfile.TemporaryFile() as handle:
-            workbook.save(handle)
-            size = handle.tell()
-            handle.seek(0)
-            export.file.save(f"{export.filename}-{stamp}.xlsx", File(handle), save=False)
+        handle, size = writer.save()
+        with handle:
+            export.file.save(f"{export.filename}-{timezone.localtime():%Y%m%d-%H%M}.xlsx", File(handle), save=False)
         with transaction.atomic():
             # The owner may have cancelled during the last chunk: then the file goes again.
             finished = ExportFile.objects.filter(pk=export.pk, status=ExportFile.Status.RUNNING).update(
@@ -265,20 +237,16 @@ class _Writer:
                 finished_at=timezone.now(),
             )
             if finished:
-                audit.record(
-                    AuditLog.Action.EXPORT,
-                    None,
+                events.export_written(
                     actor=export.owner,
                     bank_id=export.bank_id,
                     object_type=export.object_type,
-                    object_repr=f"{export.filename} ({written})",
-                    detail={
-                        "rows": written,
-                        "query": export.query,
-                        "pii": export.pii,
-                        "background": True,
-                        "export_file": export.pk,
-                    },
+                    filename=export.filename,
+                    rows=written,
+                    query=export.query,
+                    pii=export.pii,
+                    background=True,
+                    export_file=export.pk,
                 )
         if not finished:
             export.file.delete(save=False)
@@ -287,16 +255,6 @@ class _Writer:
             self.run.count(rows=written)
         export.refresh_from_db()
         _notify(export)
-
-
-def _discard(sheet):
-    """Close an abandoned write-only sheet and remove openpyxl's temporary file of it."""
-    try:
-        sheet.close()
-        if sheet._writer is not None:
-            sheet._writer.cleanup()
-    except (OSError, ValueError):
-        logger.warning("could not remove the temporary file of an abandoned export", exc_info=True)
 
 
 def _notify(export):
@@ -325,21 +283,7 @@ def _notify(export):
 
 
 def record_download(user, export, request=None):
-    audit.record(
-        AuditLog.Action.EXPORT,
-        export,
-        actor=user,
-        request=request,
-        object_type=export.object_type,
-        object_repr=f"{export.filename} ({export.row_count}): download",
-        detail={
-            "event": "download",
-            "rows": export.row_count,
-            "query": export.query,
-            "pii": export.pii,
-            "export_file": export.pk,
-        },
-    )
+    events.export_downloaded(export, user, request=request)
 
 
 def purge_export_files(now=None, *, run=None):

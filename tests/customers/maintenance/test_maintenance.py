@@ -345,8 +345,8 @@ def test_checker_field_column_refuses_the_whole_file(data):
     assert customer_state() == before
 
 
-def test_huge_file_is_rejected_and_not_stored(data, settings):
-    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+def test_huge_file_is_rejected_and_not_stored(data):
+    SystemParameter.objects.create(bank=data.org.bank_a, key="import.max_upload_bytes", value_type="int", value="1000")
     batch = stage(data.user, xlsx([["customer_number", "risk_level"]] + [[f"C{i:05d}", "R2"] for i in range(300)]))
     assert_rejected(batch, "the largest file accepted is")
     assert not batch.file

@@ -335,8 +335,8 @@ def test_missing_unknown_and_repeated_columns_reject_the_file(org):
     assert business_counts() == before
 
 
-def test_oversized_file_is_rejected_and_not_stored(org, settings):
-    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+def test_oversized_file_is_rejected_and_not_stored(org):
+    SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value="100")
     before = business_counts()
     batch = stage(org, "branches", BRANCH_HEADER + "A-X,X,A-CN,branch,CN,Asia/Shanghai\n" * 5)
     assert_rejected(batch, "the largest file accepted is")
