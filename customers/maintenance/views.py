@@ -9,16 +9,15 @@ which check permission and scope again."""
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.maintenance import services as service
+from customers.maintenance import services
 from customers.maintenance.filtersets import MaintenanceBatchFilterSet
 from customers.maintenance.forms import BatchUploadForm
 from customers.maintenance.models import MaintenanceBatch
 from customers.maintenance.tables import STATUS_BADGES, MaintenanceBatchTable
 from ocrm.imports import views as pipeline
-from ocrm.imports.staging import error_report_rows
 from ocrm.lists.views import ScopedListView
 
-PERMISSION = service.PERMISSION
+PERMISSION = services.PERMISSION
 LIST_TITLE = gettext_lazy("Batch maintenance")
 
 
@@ -41,6 +40,7 @@ class BatchPage:
     list_url = "customers:batch_list"
     list_title = LIST_TITLE
     detail_url = "customers:batch_detail"
+    service = services
 
 
 class BatchUploadView(BatchPage, pipeline.UploadView):
@@ -52,10 +52,10 @@ class BatchUploadView(BatchPage, pipeline.UploadView):
     )
 
     def stage(self, form):
-        return service.stage_file(form.cleaned_data["file"], self.request.user)
+        return services.stage_file(form.cleaned_data["file"], self.request.user)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "spec": service.spec_for(self.request.user.bank)}
+        return {**super().get_context_data(**kwargs), "spec": services.spec_for(self.request.user.bank)}
 
 
 def _shown(value):
@@ -77,10 +77,7 @@ class BatchDetailView(BatchPage, pipeline.StagedBatchDetailView):
     failures_on_run = True
 
     def spec_of(self, batch):
-        return service.spec_for(batch.bank)
-
-    def applies_in_background(self, batch):
-        return service.applies_in_background(batch)
+        return services.spec_for(batch.bank)
 
     def alerts(self, batch):
         if batch.error or not batch.invalid_rows:
@@ -113,15 +110,6 @@ class BatchDetailView(BatchPage, pipeline.StagedBatchDetailView):
 
 
 class BatchApplyView(BatchPage, pipeline.ApplyView):
-    def applies_in_background(self, batch):
-        return service.applies_in_background(batch)
-
-    def queue(self, batch, user):
-        service.queue_apply(batch, user)
-
-    def apply(self, batch, user):
-        return service.apply_batch(batch, user)
-
     def applied_message(self, batch):
         return _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.") % {
             "changed": batch.changed_rows,
@@ -130,17 +118,13 @@ class BatchApplyView(BatchPage, pipeline.ApplyView):
 
 
 class BatchErrorsView(BatchPage, pipeline.ErrorReportView):
-    def rows(self, batch):
-        return error_report_rows(batch)
-
-    def filename(self, batch):
-        return f"customer-batch-{batch.pk}-errors"
+    filename_pattern = "customer-batch-{pk}-errors"
 
 
 class BatchTemplateView(pipeline.TemplateDownloadView):
     permission_required = PERMISSION
 
     def workbook(self):
-        service.check_actor(self.request.user)
-        handle, _size = service.template_xlsx_for(self.request.user.bank)
+        services.check_actor(self.request.user)
+        handle, _size = services.template_xlsx_for(self.request.user.bank)
         return handle, "ocrm-customer-batch.xlsx"

@@ -22,7 +22,7 @@ from ocrm.batch.models import JobRun
 from ocrm.batch.views import progress_bar, status_badge
 from ocrm.imports.models import ACTIVE_RUN
 from ocrm.imports.specs import CREATE
-from ocrm.imports.staging import ApplyError
+from ocrm.imports.staging import ApplyError, error_report_rows
 from ocrm.lists.exports import csv_response, xlsx_file_response, xlsx_response
 from ocrm.pages import PermissionPageMixin, ScopedQuerysetMixin
 
@@ -32,11 +32,14 @@ MAX_PREVIEW_ROWS = 200
 
 class BatchMixin(ScopedQuerysetMixin):
     """A page about one batch of `model`, seen only within the user's scope. `id_prefix` starts the
-    ids of the page's elements (tests and scripts find them by it); `list_url` names the list."""
+    ids of the page's elements (tests and scripts find them by it); `list_url` names the list.
+    `service` is the area's services module: stage_file, apply_batch, queue_apply and
+    applies_in_background, as every user of the pipeline names them."""
 
     id_prefix = ""
     list_url = ""
     detail_url = ""
+    service = None
 
     def batch_url(self, batch):
         return reverse(self.detail_url, args=[batch.pk])
@@ -131,7 +134,7 @@ class StagedBatchDetailView(BatchDetailView):
         raise NotImplementedError
 
     def applies_in_background(self, batch):
-        return False
+        return self.service.applies_in_background(batch)
 
     def may_apply(self, batch):
         return batch.can_apply
@@ -270,26 +273,17 @@ class ApplyView(BatchMixin, SingleObjectMixin, View):
         "The file is being applied in the background; this page shows the result when it is done."
     )
 
-    def applies_in_background(self, batch):
-        return False
-
-    def queue(self, batch, user):
-        raise NotImplementedError
-
-    def apply(self, batch, user):
-        raise NotImplementedError
-
     def applied_message(self, batch):
         raise NotImplementedError
 
     def post(self, request, *args, **kwargs):
         batch = self.get_object()
         try:
-            if self.applies_in_background(batch):
-                self.queue(batch, request.user)
+            if self.service.applies_in_background(batch):
+                self.service.queue_apply(batch, request.user)
                 messages.info(request, self.in_background_message)
                 return redirect(self.batch_url(batch))
-            batch = self.apply(batch, request.user)
+            batch = self.service.apply_batch(batch, request.user)
         except ApplyError as exc:
             messages.error(request, str(exc))
         else:
@@ -302,13 +296,14 @@ class ErrorReportView(BatchMixin, SingleObjectMixin, View):
 
     http_method_names = ["get"]
     file_format = "xlsx"
+    filename_pattern = "{pk}-errors"
     pii = True
 
     def rows(self, batch):
-        raise NotImplementedError
+        return error_report_rows(batch)
 
     def filename(self, batch):
-        raise NotImplementedError
+        return self.filename_pattern.format(pk=batch.pk)
 
     def detail(self, batch):
         return {"batch": batch.pk}

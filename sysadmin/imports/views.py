@@ -43,6 +43,7 @@ class ImportPage:
     list_url = "sysadmin:import_list"
     list_title = LIST_TITLE
     detail_url = "sysadmin:import_detail"
+    service = services
 
 
 class ImportUploadView(ImportPage, pipeline.UploadView):
@@ -82,9 +83,6 @@ class ImportDetailView(ImportPage, pipeline.StagedBatchDetailView):
 
     def spec_of(self, batch):
         return get_spec(batch.kind)
-
-    def applies_in_background(self, batch):
-        return services.applies_in_background(batch)
 
     def may_apply(self, batch):
         try:
@@ -130,26 +128,13 @@ class ImportDetailView(ImportPage, pipeline.StagedBatchDetailView):
 
 
 class ImportErrorsView(ImportPage, pipeline.ErrorReportView):
-    def rows(self, batch):
-        return services.error_report_rows(batch)
-
-    def filename(self, batch):
-        return f"import-{batch.pk}-errors"
+    filename_pattern = "import-{pk}-errors"
 
     def holds_pii(self, batch):
         return batch.kind == ImportBatch.Kind.STAFF
 
 
 class ImportApplyView(ImportPage, pipeline.ApplyView):
-    def applies_in_background(self, batch):
-        return services.applies_in_background(batch)
-
-    def queue(self, batch, user):
-        services.queue_apply(batch, user)
-
-    def apply(self, batch, user):
-        return services.apply_batch(batch, user)
-
     def applied_message(self, batch):
         return _(
             "Applied: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "

@@ -52,6 +52,7 @@ class FeedPage:
     list_title = LIST_TITLE
     detail_url = "customers:feed_detail"
     select_related = ("job_run", "uploaded_by")
+    service = services
 
 
 class FeedUploadView(FeedPage, pipeline.UploadView):
@@ -151,11 +152,10 @@ class FeedProgressView(FeedPage, pipeline.BatchMixin, SingleObjectMixin, View):
 
 
 class FeedErrorsView(FeedPage, pipeline.ErrorReportView):
+    filename_pattern = "feed-{pk}-errors"
+
     def rows(self, load):
         return services.error_report_rows(load)
-
-    def filename(self, load):
-        return f"feed-{load.pk}-errors"
 
     def detail(self, load):
         return {"load": load.pk}
