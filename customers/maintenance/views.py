@@ -13,7 +13,7 @@ from customers.maintenance import services
 from customers.maintenance.filtersets import MaintenanceBatchFilterSet
 from customers.maintenance.forms import BatchUploadForm
 from customers.maintenance.models import MaintenanceBatch
-from customers.maintenance.tables import STATUS_BADGES, MaintenanceBatchTable
+from customers.maintenance.tables import MaintenanceBatchTable
 from ocrm.imports import views as pipeline
 from ocrm.lists.views import ScopedListView
 
@@ -72,7 +72,6 @@ class BatchDetailView(BatchPage, pipeline.StagedBatchDetailView):
     select_related = ("uploaded_by", "applied_by")
     apply_url = "customers:batch_apply"
     report_urls = (("errors-xlsx", "customers:batch_errors", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),)
-    status_badges = STATUS_BADGES
     key_title = gettext_lazy("Customer")
     failures_on_run = True
 

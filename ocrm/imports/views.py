@@ -23,6 +23,7 @@ from ocrm.batch.views import progress_bar, status_badge
 from ocrm.imports.models import ACTIVE_RUN
 from ocrm.imports.specs import CREATE
 from ocrm.imports.staging import ApplyError, error_report_rows
+from ocrm.imports.tables import STATUS_BADGES
 from ocrm.lists.exports import csv_response, xlsx_file_response, xlsx_response
 from ocrm.pages import PermissionPageMixin, ScopedQuerysetMixin
 
@@ -54,7 +55,7 @@ class BatchDetailView(BatchMixin, DetailView):
     context_object_name = "batch"
     list_title = ""
     report_urls = ()  # (id suffix, URL name, icon, label) of each error report download
-    status_badges = {}  # status -> Bootstrap colour of its badge
+    status_badges = STATUS_BADGES  # status -> Bootstrap colour of its badge
     refresh_seconds = 0  # while something runs in the background, the page reloads itself
 
     def has_errors(self, batch):

@@ -18,7 +18,7 @@ from sysadmin.imports.filtersets import ImportBatchFilterSet
 from sysadmin.imports.forms import ImportUploadForm
 from sysadmin.imports.models import ImportBatch
 from sysadmin.imports.specs import SPECS, get_spec
-from sysadmin.imports.tables import STATUS_BADGES, ImportBatchTable
+from sysadmin.imports.tables import ImportBatchTable
 
 PERMISSION = services.PERMISSION
 LIST_TITLE = gettext_lazy("Organisation imports")
@@ -76,7 +76,6 @@ class ImportDetailView(ImportPage, pipeline.StagedBatchDetailView):
     report_urls = (
         ("errors-xlsx", "sysadmin:import_errors_xlsx", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),
     )
-    status_badges = STATUS_BADGES
     show_action = True
     changes_in_column_order = True
     refresh_while_applying = 5

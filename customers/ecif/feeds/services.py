@@ -126,19 +126,19 @@ def file_path(load):
     return load.file.path if load.file else load.inbox_path
 
 
+def _other_loaded(load):
+    """The other loaded deliveries of the load's (bank, source system, feed, business date)."""
+    return FeedLoad.objects.filter(
+        bank_id=load.bank_id,
+        source_system=load.source_system,
+        feed=load.feed,
+        business_date=load.business_date,
+        status=FeedLoad.Status.LOADED,
+    ).exclude(pk=load.pk)
+
+
 def _last_loaded(load):
-    return (
-        FeedLoad.objects.filter(
-            bank_id=load.bank_id,
-            source_system=load.source_system,
-            feed=load.feed,
-            business_date=load.business_date,
-            status=FeedLoad.Status.LOADED,
-        )
-        .exclude(pk=load.pk)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    return _other_loaded(load).order_by("-finished_at", "-id").first()
 
 
 def run_load(load_id, task_id=""):
@@ -204,13 +204,7 @@ def _load(load, run):
         kept, changed = loaders.LOADERS[load.feed](cursor, load, ctx, run)
         cursor.execute("SELECT count(DISTINCT row_number) FROM customers_feederror WHERE load_id = %s", [load.pk])
         rejected = cursor.fetchone()[0]
-        FeedLoad.objects.filter(
-            bank_id=load.bank_id,
-            source_system=load.source_system,
-            feed=load.feed,
-            business_date=load.business_date,
-            status=FeedLoad.Status.LOADED,
-        ).exclude(pk=load.pk).update(status=FeedLoad.Status.SUPERSEDED)
+        _other_loaded(load).update(status=FeedLoad.Status.SUPERSEDED)
         FeedLoad.objects.filter(pk=load.pk).update(
             file_format=feed_file.format, encoding=feed_file.encoding, rows_read=read, rows_loaded=kept, rows_rejected=rejected
         )
