@@ -19,7 +19,11 @@ DECLARED = {}
 
 # The kernel's own: list exports and the upload pipeline (ocrm.imports).
 KERNEL_PARAMETERS = {
-    "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
+    "import.max_rows": (
+        "int",
+        "50000",
+        _("Largest number of data rows one uploaded file may hold (organisation import, batch maintenance)."),
+    ),
     "import.max_upload_bytes": (
         "int",
         "20971520",

@@ -14,6 +14,7 @@ after every chunk the progress is stored and a cancellation by the owner is noti
 import datetime
 import zoneinfo
 
+from celery import signature
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
@@ -22,15 +23,21 @@ from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from ocrm import parameters
 from ocrm.lists import events
 from ocrm.lists.exports import CHUNK, XlsxWriter, render_chunk
 from ocrm.lists.models import ExportFile
+from ocrm.notifications.models import Notification
+from ocrm.notifications.services import notify
 
 # The "my exports" page (its URL name is fixed in the navigation, customers/navigation.py).
 EXPORT_LIST_URL = "export_list"
 
 
 JOB_NAME = "export"
+
+
+RUN_TASK = "ocrm.tasks.run_export"
 
 
 PURGE_JOB_NAME = "export_purge"
@@ -47,8 +54,6 @@ class ExportRefused(Exception):
 def queue_export(view, request, total):
     """Create the ExportFile of a list export too big for the request and enqueue the
     worker once the row is committed. Returns the ExportFile."""
-    from ocrm.lists.tasks import run_export
-
     match = request.resolver_match
     url_name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
     query = request.GET.copy()
@@ -66,7 +71,8 @@ def queue_export(view, request, total):
             pii=bool(view.export_pii),
             progress_total=total,
         )
-        transaction.on_commit(lambda: run_export.delay(export.pk))
+        # By the task's pinned name: the tasks module imports this one.
+        transaction.on_commit(lambda: signature(RUN_TASK, args=(export.pk,)).delay())
     return export
 
 
@@ -167,8 +173,6 @@ class _Writer:
         self.run = run
 
     def write(self, view, queryset):
-        from ocrm import parameters
-
         export = self.export
         cap = parameters.get("export.max_rows", export.bank_id)
         total = queryset.count()
@@ -258,9 +262,6 @@ class _Writer:
 
 
 def _notify(export):
-    from ocrm.notifications.models import Notification
-    from ocrm.notifications.services import notify
-
     link = reverse(EXPORT_LIST_URL)
     if export.status == ExportFile.Status.DONE:
         notify(
@@ -289,8 +290,6 @@ def record_download(user, export, request=None):
 def purge_export_files(now=None, *, run=None):
     """Remove export files (and their rows) older than each bank's export.keep_days;
     active exports are left alone. Returns the number removed."""
-    from ocrm import parameters
-
     now = now or timezone.now()
     removed = 0
     bank_ids = ExportFile.objects.values_list("bank_id", flat=True).distinct()
