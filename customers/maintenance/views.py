@@ -74,6 +74,7 @@ class BatchDetailView(BatchPage, pipeline.StagedBatchDetailView):
     report_urls = (("errors-xlsx", "customers:batch_errors", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),)
     key_title = gettext_lazy("Customer")
     failures_on_run = True
+    run_reports_progress = True
 
     def spec_of(self, batch):
         return services.spec_for(batch.bank)

@@ -129,6 +129,7 @@ class StagedBatchDetailView(BatchDetailView):
     # Where an apply that a worker could not do is reported: on the batch itself (its status
     # and error), or only on the job run (then the page says the run failed).
     failures_on_run = False
+    run_reports_progress = False  # the worker stores its progress (staging.RunProgress): show the bar
     refresh_while_applying = 3
 
     def spec_of(self, batch):
@@ -208,7 +209,7 @@ class StagedBatchDetailView(BatchDetailView):
             run=run,
             applying=applying,
             run_status=status_badge(run) if run else "",
-            run_progress=progress_bar(run) if run and self.failures_on_run else "",
+            run_progress=progress_bar(run) if run and self.run_reports_progress else "",
             run_failed=self.failures_on_run and failed,
             run_error=_run_error(run),
         )
