@@ -17,9 +17,21 @@ from django.utils.translation import gettext_lazy as _
 # key -> (type, default as text, description); filled by declare().
 DECLARED = {}
 
-# The kernel's own: list exports and imports.
+# The kernel's own: list exports and the upload pipeline (ocrm.imports).
 KERNEL_PARAMETERS = {
-    "import.max_rows": ("int", "50000", _("Largest number of rows one organisation import may hold.")),
+    "import.max_rows": (
+        "int",
+        "50000",
+        _("Largest number of data rows one uploaded file may hold (organisation import, batch maintenance)."),
+    ),
+    "import.max_upload_bytes": (
+        "int",
+        "20971520",
+        _(
+            "Largest file, in bytes, one upload may be (organisation import, batch maintenance, source-system feeds; "
+            "larger feeds arrive through the inbox folder)."
+        ),
+    ),
     "export.max_rows": ("int", "100000", _("Largest number of rows one XLSX export may hold.")),
     "export.sync_max_rows": (
         "int",

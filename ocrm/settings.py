@@ -144,11 +144,11 @@ WHITENOISE_AUTOREFRESH = DEBUG
 PII_HASH_KEY = os.environ.get("OCRM_PII_HASH_KEY", "")
 PII_ENCRYPTION_KEY = os.environ.get("OCRM_PII_ENCRYPTION_KEY", "")  # a Fernet key (32 url-safe base64 bytes)
 
-# Organisation-data import: the inbox the batch layer watches, and the upload limits.
+# Organisation-data import: the inbox the batch layer watches, and the XLSX safety limits (the upload
+# size limit is the per-bank parameter import.max_upload_bytes).
 IMPORT_INBOX_DIR = os.environ.get("OCRM_IMPORT_INBOX", os.path.join(VAR_DIR, "inbox"))
 # Source-system feed files: <OCRM_FEED_INBOX>/<BANK_CODE>/<SOURCE>_<feed>_<YYYYMMDD>.csv|xlsx (docs/feeds.md).
 OCRM_FEED_INBOX = os.environ.get("OCRM_FEED_INBOX", os.path.join(VAR_DIR, "feeds-inbox"))
-IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("OCRM_IMPORT_MAX_BYTES", str(20 * 1024 * 1024)))
 IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an XLSX unpacking to more is a zip bomb
 IMPORT_MAX_COMPRESSION_RATIO = 100
 IMPORT_INBOX_SETTLE_SECONDS = 10  # a file still being written is left for the next scan

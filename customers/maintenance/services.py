@@ -4,9 +4,9 @@
     apply_batch(batch, actor)                  # write every planned change, one transaction
     queue_apply(batch, actor)                  # the same, on a Celery worker (files above a size)
 
-The file checks (type sniffing, encodings, size, zip bomb, row limit, columns) are the
-organisation import's (sysadmin.imports.readers), and so are the column/row machinery
-(sysadmin.imports.specs: Spec, RowState, duplicate flagging, cell parsers).
+Staging, the file checks (size, type sniffing, encodings, zip bomb, row limit, columns) and
+the column/row machinery (Spec, RowState, duplicate flagging, cell parsers) are the kernel's
+upload pipeline (ocrm.imports), as for every uploaded file.
 
 Rules:
 * One row per customer, keyed by customer_number; an empty cell leaves the value as it is.
@@ -21,7 +21,7 @@ Rules:
   every row, scope included, under a lock on the batch and on the customers; if a row has
   become invalid meanwhile, the new errors are stored and nothing is written.
 * A file of more than customers.batch_sync_apply_max_rows rows is applied by a worker
-  (tasks_batch.apply_maintenance_batch, inside ocrm.batch.runs.job_run): a web request must not
+  (tasks.apply_maintenance_batch, inside ocrm.batch.runs.job_run): a web request must not
   hold the locks, nor the person, for minutes, and a web server time-out would roll it back.
   The worker runs the same apply_batch, still one transaction; the batch page follows the
   job run (its progress is written on a connection of its own, outside that transaction).
@@ -31,40 +31,33 @@ Rules:
   the batch gets one summary entry.
 """
 
-import hashlib
-import os
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import connections, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
-from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from customers.maintenance.models import MaintenanceBatch, MaintenanceRow
+from customers.maintenance.models import APPLY_JOB, MaintenanceBatch
 from customers.master.models import ContactPoint, Customer, CustomerTag, RetailProfile, Tag
 from customers.master.services import checker_fields, normalise_contact
 from ocrm import parameters, pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
-from ocrm.batch.models import JobRun
-from ocrm.batch.runs import run_key
-from sysadmin.imports import readers
-from sysadmin.imports.specs import UNCHANGED, UPDATE, CellError, Column, Spec, boolean, chunked, flag_duplicates, text
+from ocrm.imports import staging
+from ocrm.imports.models import ACTIVE_RUN
+from ocrm.imports.readers import FileRejected
+from ocrm.imports.specs import UNCHANGED, UPDATE, CellError, Column, Spec, boolean, choice_of, chunked, flag_duplicates, text
+from ocrm.imports.specs import max_length as _max
+from ocrm.imports.staging import ROW_WRITE_CHUNK, ApplyError
+from ocrm.imports.workbook import template_xlsx
 
 PERMISSION = "customers.maintain_batch"
 
 
-APPLY_JOB = "customer_batch_apply"
-
-
-ACTIVE_RUN = (JobRun.Status.QUEUED, JobRun.Status.RUNNING)
-
-
-ROW_WRITE_CHUNK = 2000
+APPLY_TASK = "customers.tasks_batch.apply_maintenance_batch"  # its pinned name (tasks.py imports this module)
 
 
 PROGRESS_EVERY = 200  # rows written between two progress reports
@@ -104,32 +97,6 @@ CHECKER_ONLY_LABELS = {
 }
 
 
-class ApplyError(Exception):
-    """The batch was not applied; no customer data was written. str() says why."""
-
-
-def _spellings(choices):
-    """Accepted spellings (lower case) of a TextChoices: stored value, English and Chinese label."""
-    mapping = {}
-    for value, label in choices.choices:
-        mapping[value.lower()] = value
-        for language in ("en", "zh-hans"):
-            with translation.override(language):
-                mapping[str(label).lower()] = value
-    return mapping
-
-
-def choice_of(choices):
-    def parse(value):
-        stored = _spellings(choices).get(value.lower())
-        if stored is None:
-            allowed = ", ".join(value for value, _label in choices.choices)
-            raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": value, "allowed": allowed})
-        return stored
-
-    return parse
-
-
 def tag_names(value):
     names = []
     for part in _TAG_SPLIT.split(value):
@@ -141,10 +108,6 @@ def tag_names(value):
         if name not in names:
             names.append(name)
     return tuple(names)
-
-
-def _max(model, name):
-    return model._meta.get_field(name).max_length
 
 
 def _column(key, label_zh, label, parse, help_text="", required=False):
@@ -247,6 +210,17 @@ class MaintenanceSpec(Spec):
 
     def refused_columns(self, columns):
         return [key for key in columns if key in self.checker]
+
+    def check_columns(self, columns):
+        refused = self.refused_columns(columns)
+        if refused:
+            raise FileRejected(
+                _(
+                    "The column(s) %(columns)s change fields that need a checker's approval in this bank (parameter "
+                    "customers.checker_fields); change them on each customer's edit page. Nothing was read from this file."
+                )
+                % {"columns": ", ".join(f"{key} ({self.column(key).label_zh})" for key in refused)}
+            )
 
     def writable_columns(self):
         return [column for column in self.columns if column.key not in self.checker]
@@ -416,95 +390,8 @@ def spec_for(bank):
 def stage_file(uploaded_file, actor):
     """Read and check `uploaded_file` (a Django File) into a new MaintenanceBatch of the actor's bank."""
     check_actor(actor)
-    bank = actor.bank
-    spec = spec_for(bank)
-    name = os.path.basename(uploaded_file.name or "upload")[:255] or "upload"
-    max_bytes = readers.limits()["max_bytes"]
-    batch = MaintenanceBatch(bank=bank, uploaded_by=actor, original_name=name)
-    declared = uploaded_file.size or 0
-    content = b""
-    if declared <= max_bytes:
-        if hasattr(uploaded_file, "seek"):
-            uploaded_file.seek(0)
-        content = uploaded_file.read(max_bytes + 1)
-    batch.file_size = max(declared, len(content))
-    table, error = None, ""
-    if batch.file_size > max_bytes:
-        error = readers.too_large_message(batch.file_size, max_bytes)
-    else:
-        batch.sha256 = hashlib.sha256(content).hexdigest()
-        try:
-            table = readers.read_file(content, spec, max_rows=parameters.get("import.max_rows", bank))
-        except readers.FileRejected as exc:
-            error = str(exc)
-    if table is not None:
-        refused = spec.refused_columns(table.columns)
-        if refused:
-            table, error = (
-                None,
-                _(
-                    "The column(s) %(columns)s change fields that need a checker's approval in this bank (parameter "
-                    "customers.checker_fields); change them on each customer's edit page. Nothing was read from this file."
-                )
-                % {"columns": ", ".join(f"{key} ({spec.column(key).label_zh})" for key in refused)},
-            )
-    states = spec.validate(bank, table.rows, actor) if table is not None else []
-    if content and batch.file_size <= max_bytes:
-        batch.file.save(name, ContentFile(content), save=False)  # kept as evidence, rejected or not
-    try:
-        with transaction.atomic():
-            if table is None:
-                batch.status, batch.error = MaintenanceBatch.Status.REJECTED, error
-            else:
-                batch.status, batch.columns = MaintenanceBatch.Status.VALIDATED, table.columns
-                _set_counts(batch, states)
-            batch.save()
-            MaintenanceRow.objects.bulk_create([_row_model(batch, state) for state in states], batch_size=ROW_WRITE_CHUNK)
-            audit.record(
-                AuditLog.Action.IMPORT,
-                batch,
-                actor=actor,
-                detail={"step": "rejected" if table is None else "staged", **_summary(batch)},
-            )
-    except Exception:
-        if batch.file:
-            batch.file.delete(save=False)
-        raise
-    return batch
-
-
-def _row_model(batch, state):
-    return MaintenanceRow(
-        batch=batch,
-        row_number=state.row_number,
-        data=state.data,
-        errors=state.errors,
-        is_valid=state.valid,
-        changes=state.changes,
-        customer_number=state.values.get("customer_number", state.data.get("customer_number", ""))[:200],
-    )
-
-
-def _set_counts(batch, states):
-    batch.total_rows = len(states)
-    batch.valid_rows = sum(1 for s in states if s.valid)
-    batch.invalid_rows = batch.total_rows - batch.valid_rows
-    batch.changed_rows = sum(1 for s in states if s.valid and s.action == UPDATE)
-    batch.unchanged_rows = sum(1 for s in states if s.valid and s.action == UNCHANGED)
-
-
-def _summary(batch):
-    return {
-        "file": batch.original_name,
-        "sha256": batch.sha256,
-        "status": batch.status,
-        "error": batch.error,
-        "rows": batch.total_rows,
-        "valid": batch.valid_rows,
-        "invalid": batch.invalid_rows,
-        "changed": batch.changed_rows,
-        "unchanged": batch.unchanged_rows,
-    }
+    batch = MaintenanceBatch(bank=actor.bank, uploaded_by=actor)
+    return staging.stage_file(batch, uploaded_file, spec_for(actor.bank), actor)
 
 
 def apply_batch(batch, actor, progress=None):
@@ -527,7 +414,7 @@ def apply_batch(batch, actor, progress=None):
         if locked.status == MaintenanceBatch.Status.APPLIED:
             return locked
         if locked.status == MaintenanceBatch.Status.REJECTED:
-            raise ApplyError(_("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error})
+            raise ApplyError(staging.rejected_message(locked))
         if locked.invalid_rows or not locked.total_rows:
             raise ApplyError(
                 _(
@@ -543,9 +430,8 @@ def apply_batch(batch, actor, progress=None):
                 _("Nothing was applied: since the upload, %(columns)s need a checker's approval.")
                 % {"columns": ", ".join(refused)}
             )
-        stored = list(locked.rows.order_by("row_number"))
         # Lock the customers (in id order: no deadlock with another batch) before re-checking them.
-        numbers = [row.customer_number for row in stored]
+        numbers = list(locked.rows.values_list("customer_number", flat=True))
         for part in chunked(numbers):
             list(
                 Customer.objects.filter(bank=locked.bank, number__in=part)
@@ -553,14 +439,10 @@ def apply_batch(batch, actor, progress=None):
                 .select_for_update(of=("self",))
                 .values_list("pk", flat=True)
             )
-        states = spec.validate(locked.bank, [(row.row_number, row.data) for row in stored], actor)
+        states = staging.recheck(locked, spec, actor)
         # Checking every row is about as much work as writing the changed ones.
-        total = len(states) + sum(1 for state in states if state.valid and state.action == UPDATE)
+        total = len(states) + locked.changed_rows
         progress(len(states), total)
-        for row, state in zip(stored, states, strict=True):
-            row.errors, row.is_valid, row.changes = state.errors, state.valid, state.changes
-        MaintenanceRow.objects.bulk_update(stored, ["errors", "is_valid", "changes"], batch_size=ROW_WRITE_CHUNK)
-        _set_counts(locked, states)
         if locked.invalid_rows:
             # The rows' new errors are kept (they are staging, not customer data); nothing else is written.
             locked.save()
@@ -569,9 +451,7 @@ def apply_batch(batch, actor, progress=None):
             }
         else:
             _write(locked, states, actor, lambda written: progress(len(states) + written, total))
-            locked.status, locked.applied_at, locked.applied_by = MaintenanceBatch.Status.APPLIED, timezone.now(), actor
-            locked.save()
-            audit.record(AuditLog.Action.IMPORT, locked, actor=actor, detail={"step": "applied", **_summary(locked)})
+            staging.mark_applied(locked, actor)
     if refusal:
         raise ApplyError(refusal)
     return locked
@@ -641,20 +521,14 @@ def applies_in_background(batch):
     return batch.total_rows > parameters.get("customers.batch_sync_apply_max_rows", batch.bank_id)
 
 
-def apply_run_key(batch):
-    return run_key(APPLY_JOB, batch.bank_id, extra=f"batch:{batch.pk}")
-
-
 def latest_apply_run(batch):
     """The newest job run that applies (or applied, or failed to apply) `batch` on a worker, or None."""
-    return JobRun.objects.filter(job=APPLY_JOB, key=apply_run_key(batch)).order_by("-created_at", "-id").first()
+    return batch.apply_run()
 
 
 def queue_apply(batch, actor):
-    """Hand the apply of `batch` to a worker (tasks_batch.apply_maintenance_batch) and return
+    """Hand the apply of `batch` to a worker (APPLY_TASK) and return
     its JobRun; while one is queued or running, that one is returned and nothing more queued."""
-    from customers.maintenance.tasks import apply_maintenance_batch
-
     check_actor(actor)
     with transaction.atomic():
         locked = MaintenanceBatch.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=batch.pk).first()
@@ -665,7 +539,7 @@ def queue_apply(batch, actor):
             return run
         if not locked.can_apply:
             raise ApplyError(
-                _("This file was rejected and cannot be applied: %(error)s") % {"error": locked.error}
+                staging.rejected_message(locked)
                 if locked.status == MaintenanceBatch.Status.REJECTED
                 else _(
                     "Nothing was applied: %(n)d row(s) have errors. Correct them as the error report says "
@@ -673,34 +547,11 @@ def queue_apply(batch, actor):
                 )
                 % {"n": locked.invalid_rows}
             )
-        run = JobRun.objects.create(
-            job=APPLY_JOB, key=apply_run_key(locked), bank_id=locked.bank_id, status=JobRun.Status.QUEUED, triggered_by=actor
-        )
+        run = staging.queue_apply_run(locked, actor, APPLY_JOB, APPLY_TASK)
         audit.record(AuditLog.Action.OTHER, locked, actor=actor, detail={"step": "queued", "job_run": run.pk})
-        transaction.on_commit(lambda: apply_maintenance_batch.delay(locked.pk, actor.pk, run.pk))
     return run
 
 
-class RunProgress:
-    """Writes a JobRun's progress on a database connection of its own: the apply's one
-    transaction would hide it from the batch page until the very end."""
-
-    def __init__(self, run_id):
-        self.run_id = run_id
-        self.connection = connections.create_connection("default")
-
-    def __call__(self, done, total):
-        with self.connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE {JobRun._meta.db_table} SET progress_done = %s, progress_total = %s WHERE id = %s",
-                [done, total, self.run_id],
-            )
-
-    def close(self):
-        self.connection.close()
-
-
-def template_xlsx(bank):
-    from sysadmin.imports.services import template_xlsx as workbook_for
-
-    return workbook_for(TEMPLATE_KIND, spec=spec_for(bank).for_template())
+def template_xlsx_for(bank):
+    """The empty workbook of the bank's maintenance file (only the columns it may hold): (file, size)."""
+    return template_xlsx(spec_for(bank).for_template(), TEMPLATE_KIND)

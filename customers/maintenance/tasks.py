@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from customers.maintenance import services as batch_maintenance
 from customers.maintenance.models import MaintenanceBatch
 from ocrm.batch.runs import job_run
+from ocrm.imports.staging import RunProgress
 
 # A delivery that finds its run held by another live worker comes back after this long.
 RETRY_HELD_RUN_SECONDS = 60
@@ -24,7 +25,7 @@ def apply_maintenance_batch(self, batch_id, actor_id, run_id):
             raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
         if run.already_done:
             return run.summary()
-        progress = batch_maintenance.RunProgress(run.id)
+        progress = RunProgress(run.id)
         try:
             batch = batch_maintenance.apply_batch(batch, actor, progress=progress)
         except batch_maintenance.ApplyError as exc:

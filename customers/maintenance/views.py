@@ -1,37 +1,24 @@
 """Pages of customer batch maintenance: list, upload, detail (errors and preview), apply,
 error report and template downloads.
 
-Thin: a batch is always looked up through MaintenanceBatch.objects.visible_to(user) (another
-bank's batch, or another uploader's outside the user's scope, is a 404); staging and
-applying are customers.maintenance.services services, which check permission and scope again."""
+Thin, on the kernel's pipeline pages (ocrm.imports.views): a batch is always looked up through
+MaintenanceBatch.objects.visible_to(user) (another bank's batch, or another uploader's outside
+the user's scope, is a 404); staging and applying are customers.maintenance.services services,
+which check permission and scope again."""
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse
-from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
-from django.views.generic import FormView
 
-from customers.maintenance import services as service
+from customers.maintenance import services
 from customers.maintenance.filtersets import MaintenanceBatchFilterSet
 from customers.maintenance.forms import BatchUploadForm
 from customers.maintenance.models import MaintenanceBatch
-from customers.maintenance.tables import STATUS_BADGES, MaintenanceBatchTable
-from ocrm.batch.views import progress_bar, status_badge
-from ocrm.lists.exports import xlsx_response
+from customers.maintenance.tables import MaintenanceBatchTable
+from ocrm.imports import views as pipeline
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
-from sysadmin.imports.services import error_report_rows
 
-PERMISSION = service.PERMISSION
-
-
-MAX_ERROR_ROWS = 500  # on the page; the XLSX report has all of them
-
-
-MAX_PREVIEW_ROWS = 200
+PERMISSION = services.PERMISSION
+LIST_TITLE = gettext_lazy("Batch maintenance")
 
 
 class BatchListView(ScopedListView):
@@ -40,41 +27,35 @@ class BatchListView(ScopedListView):
     filterset_class = MaintenanceBatchFilterSet
     permission_required = PERMISSION
     select_related = ("uploaded_by",)
-    title = gettext_lazy("Batch maintenance")
+    title = LIST_TITLE
     export_filename = "customer-batches"
     create_url = "customers:batch_upload"
     create_perm = PERMISSION
 
 
-class BatchUploadView(PermissionPageMixin, FormView):
+class BatchPage:
+    model = MaintenanceBatch
     permission_required = PERMISSION
+    id_prefix = "batch"
+    list_url = "customers:batch_list"
+    list_title = LIST_TITLE
+    detail_url = "customers:batch_detail"
+    service = services
+
+
+class BatchUploadView(BatchPage, pipeline.UploadView):
     form_class = BatchUploadForm
     template_name = "customers/batch/upload.html"
+    page_title = gettext_lazy("Upload a batch maintenance file")
+    invalid_message = gettext_lazy(
+        "%(total)d rows read; %(invalid)d have errors. Nothing can be applied until the file is corrected."
+    )
 
-    def form_valid(self, form):
-        batch = service.stage_file(form.cleaned_data["file"], self.request.user)
-        if batch.status == MaintenanceBatch.Status.REJECTED:
-            messages.error(self.request, _("The file was rejected: %(error)s") % {"error": batch.error})
-        elif batch.invalid_rows:
-            messages.warning(
-                self.request,
-                _("%(total)d rows read; %(invalid)d have errors. Nothing can be applied until the file is corrected.")
-                % {"total": batch.total_rows, "invalid": batch.invalid_rows},
-            )
-        else:
-            messages.success(
-                self.request, _("%(total)d rows read, all valid. Check the preview, then apply.") % {"total": batch.total_rows}
-            )
-        return redirect("customers:batch_detail", pk=batch.pk)
+    def stage(self, form):
+        return services.stage_file(form.cleaned_data["file"], self.request.user)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(title=_("Upload a batch maintenance file"), spec=service.spec_for(self.request.user.bank))
-        return context
-
-
-def _visible_batch(request, pk):
-    return get_object_or_404(MaintenanceBatch.objects.visible_to(request.user).select_related("uploaded_by", "applied_by"), pk=pk)
+        return {**super().get_context_data(**kwargs), "spec": services.spec_for(self.request.user.bank)}
 
 
 def _shown(value):
@@ -86,104 +67,64 @@ def _shown(value):
     return "—" if value in (None, "") else value
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def batch_detail(request, pk):
-    batch = _visible_batch(request, pk)
-    labels = {column.key: column.label_zh for column in service.COLUMNS}
-    errors = []
-    for row in batch.rows.filter(is_valid=False).order_by("row_number")[:MAX_ERROR_ROWS]:
-        for error in row.errors:
-            errors.append(
-                {
-                    "row": row.row_number,
-                    "field": error["field"],
-                    "label_zh": labels.get(error["field"], ""),
-                    "value": row.data.get(error["field"], ""),
-                    "message": error["message"],
-                }
-            )
-    preview = list(batch.rows.filter(is_valid=True).exclude(changes={}).order_by("row_number")[:MAX_PREVIEW_ROWS])
-    for row in preview:
-        row.ordered_changes = [(field, _shown(before), _shown(after)) for field, (before, after) in row.changes.items()]
-    run = service.latest_apply_run(batch) if batch.status != MaintenanceBatch.Status.REJECTED else None
-    applying = run is not None and run.status in service.ACTIVE_RUN and batch.status != MaintenanceBatch.Status.APPLIED
-    return render(
-        request,
-        "customers/batch/detail.html",
-        {
-            "title": str(batch),
-            "batch": batch,
-            "errors": errors,
-            "preview": preview,
-            "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS,
-            "max_error_rows": MAX_ERROR_ROWS,
-            "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS,
-            "may_apply": batch.can_apply and not applying,
-            "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
-            "in_background": service.applies_in_background(batch),
-            "run": run,
-            "applying": applying,
-            "run_failed": run is not None and run.status == run.Status.FAILED and batch.status != MaintenanceBatch.Status.APPLIED,
-            "run_error": _run_error(run),
-            "run_status": status_badge(run) if run else "",
-            "run_progress": progress_bar(run) if run else "",
-        },
-    )
+class BatchDetailView(BatchPage, pipeline.StagedBatchDetailView):
+    template_name = "customers/batch/detail.html"
+    select_related = ("uploaded_by", "applied_by")
+    apply_url = "customers:batch_apply"
+    report_urls = (("errors-xlsx", "customers:batch_errors", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),)
+    key_title = gettext_lazy("Customer")
+    failures_on_run = True
+    run_reports_progress = True
+
+    def spec_of(self, batch):
+        return services.spec_for(batch.bank)
+
+    def alerts(self, batch):
+        if batch.error or not batch.invalid_rows:
+            return super().alerts(batch)
+        return [
+            {
+                "id": "batch-blocked",
+                "level": "warning",
+                "text": _(
+                    "Nothing can be applied while any row has an error: correct the rows listed below "
+                    "(the XLSX report has them all) and upload the file again."
+                ),
+            }
+        ]
+
+    def preview_key(self, row):
+        return row.customer_number
+
+    def shown(self, value):
+        return _shown(value)
+
+    def counts(self, batch):
+        applied = batch.status == MaintenanceBatch.Status.APPLIED
+        return [
+            {"id": "count-total", "label": _("rows"), "value": batch.total_rows},
+            {"id": "count-invalid", "label": _("with errors"), "value": batch.invalid_rows, "css": "text-danger"},
+            {"id": "count-changed", "label": _("changed") if applied else _("to change"), "value": batch.changed_rows},
+            {"id": "count-unchanged", "label": _("unchanged"), "value": batch.unchanged_rows},
+        ]
 
 
-def _run_error(run):
-    """The reason a worker gave for not applying (an ApplyError's text), not a traceback."""
-    first_line = (run.error_report if run is not None else "").split("\n", 1)[0]
-    return "" if first_line.startswith("Traceback") else first_line
+class BatchApplyView(BatchPage, pipeline.ApplyView):
+    def applied_message(self, batch):
+        return _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.") % {
+            "changed": batch.changed_rows,
+            "unchanged": batch.unchanged_rows,
+        }
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_POST
-def batch_apply(request, pk):
-    batch = _visible_batch(request, pk)
-    try:
-        if service.applies_in_background(batch):
-            service.queue_apply(batch, request.user)
-            messages.info(request, _("The file is being applied in the background; this page shows the result when it is done."))
-            return redirect("customers:batch_detail", pk=batch.pk)
-        batch = service.apply_batch(batch, request.user)
-    except service.ApplyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _("Applied: %(changed)d customers changed, %(unchanged)d unchanged.")
-            % {"changed": batch.changed_rows, "unchanged": batch.unchanged_rows},
-        )
-    return redirect("customers:batch_detail", pk=batch.pk)
+class BatchErrorsView(BatchPage, pipeline.ErrorReportView):
+    filename_pattern = "customer-batch-{pk}-errors"
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def batch_errors(request, pk):
-    batch = _visible_batch(request, pk)
-    return xlsx_response(
-        error_report_rows(batch),
-        filename=f"customer-batch-{batch.pk}-errors",
-        request=request,
-        object_type="customers.maintenancebatch",
-        detail={"batch": batch.pk},
-        pii=True,
-    )
+class BatchTemplateView(pipeline.TemplateDownloadView):
+    permission_required = PERMISSION
 
-
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def batch_template(request):
-    service.check_actor(request.user)
-    return FileResponse(
-        service.template_xlsx(request.user.bank),
-        as_attachment=True,
-        filename="ocrm-customer-batch.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+    def workbook(self):
+        services.check_actor(self.request.user)
+        handle, _size = services.template_xlsx_for(self.request.user.bank)
+        return handle, "ocrm-customer-batch.xlsx"

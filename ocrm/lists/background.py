@@ -12,10 +12,9 @@ Rows are written with openpyxl in write-only mode from a chunked server-side ite
 after every chunk the progress is stored and a cancellation by the owner is noticed."""
 
 import datetime
-import logging
-import tempfile
 import zoneinfo
 
+from celery import signature
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.db import transaction
@@ -23,23 +22,22 @@ from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
-from ocrm.lists.exports import CHUNK, _cell_value, _render_chunk
+from ocrm import parameters
+from ocrm.lists import events
+from ocrm.lists.exports import CHUNK, XlsxWriter, render_chunk
 from ocrm.lists.models import ExportFile
-
-logger = logging.getLogger("ocrm.lists.exports")
-
+from ocrm.notifications.models import Notification
+from ocrm.notifications.services import notify
 
 # The "my exports" page (its URL name is fixed in the navigation, customers/navigation.py).
 EXPORT_LIST_URL = "export_list"
 
 
 JOB_NAME = "export"
+
+
+RUN_TASK = "ocrm.tasks.run_export"
 
 
 PURGE_JOB_NAME = "export_purge"
@@ -56,8 +54,6 @@ class ExportRefused(Exception):
 def queue_export(view, request, total):
     """Create the ExportFile of a list export too big for the request and enqueue the
     worker once the row is committed. Returns the ExportFile."""
-    from ocrm.lists.tasks import run_export
-
     match = request.resolver_match
     url_name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
     query = request.GET.copy()
@@ -75,7 +71,8 @@ def queue_export(view, request, total):
             pii=bool(view.export_pii),
             progress_total=total,
         )
-        transaction.on_commit(lambda: run_export.delay(export.pk))
+        # By the task's pinned name: the tasks module imports this one.
+        transaction.on_commit(lambda: signature(RUN_TASK, args=(export.pk,)).delay())
     return export
 
 
@@ -91,13 +88,7 @@ def cancel_export(user, export):
         )
     )
     if changed:
-        audit.record(
-            AuditLog.Action.OTHER,
-            export,
-            actor=user,
-            object_repr=f"{export.filename}: cancelled",
-            detail={"event": "export_cancelled", "query": export.query},
-        )
+        events.export_cancelled(export, user)
     return bool(changed)
 
 
@@ -182,8 +173,6 @@ class _Writer:
         self.run = run
 
     def write(self, view, queryset):
-        from ocrm import parameters
-
         export = self.export
         cap = parameters.get("export.max_rows", export.bank_id)
         total = queryset.count()
@@ -194,35 +183,25 @@ class _Writer:
         ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0, pii=bool(view.export_pii))
         if self.run is not None:
             self.run.set_total(total)
-        workbook = Workbook(write_only=True)
-        sheet = workbook.create_sheet(title=str(export.filename)[:31] or "export")
-        bold = Font(bold=True)
-        written, header_sent = 0, False
+        writer = XlsxWriter()
+        sheet = writer.add_sheet(export.filename)
+        header_sent = False
         try:
             for objects in self._chunks(queryset):
                 self._stop_if_cancelled()
-                rows = _render_chunk(view.table_class, objects, view.request, view.export_exclude, header_sent)
+                rows = render_chunk(view.table_class, objects, view.request, view.export_exclude, header_sent)
                 if not header_sent:
-                    header = next(rows)
-                    sheet.append([self._bold(sheet, value, bold) for value in header])
+                    sheet.header(next(rows))
                     header_sent = True
                 for row in rows:
-                    sheet.append([_cell_value(v) for v in row])
-                    written += 1
-                self._progress(written)
+                    sheet.append(row)
+                self._progress(sheet.rows)
         except BaseException:
-            _discard(sheet)
+            writer.discard()
             raise
         if not header_sent:  # an empty result still gets its header row
-            header = next(_render_chunk(view.table_class, [], view.request, view.export_exclude, False))
-            sheet.append([self._bold(sheet, value, bold) for value in header])
-        self._store(workbook, written)
-
-    @staticmethod
-    def _bold(sheet, value, font):
-        cell = WriteOnlyCell(sheet, value=str(value))
-        cell.font = font
-        return cell
+            sheet.header(next(render_chunk(view.table_class, [], view.request, view.export_exclude, False)))
+        self._store(writer, sheet.rows)
 
     def _chunks(self, queryset):
         chunk = []
@@ -246,14 +225,11 @@ class _Writer:
         if ExportFile.objects.filter(pk=self.export.pk, status=ExportFile.Status.CANCELLED).exists():
             raise ExportCancelled
 
-    def _store(self, workbook, written):
+    def _store(self, writer, written):
         export = self.export
-        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-        with tempfile.TemporaryFile() as handle:
-            workbook.save(handle)
-            size = handle.tell()
-            handle.seek(0)
-            export.file.save(f"{export.filename}-{stamp}.xlsx", File(handle), save=False)
+        handle, size = writer.save()
+        with handle:
+            export.file.save(f"{export.filename}-{timezone.localtime():%Y%m%d-%H%M}.xlsx", File(handle), save=False)
         with transaction.atomic():
             # The owner may have cancelled during the last chunk: then the file goes again.
             finished = ExportFile.objects.filter(pk=export.pk, status=ExportFile.Status.RUNNING).update(
@@ -265,20 +241,16 @@ class _Writer:
                 finished_at=timezone.now(),
             )
             if finished:
-                audit.record(
-                    AuditLog.Action.EXPORT,
-                    None,
+                events.export_written(
                     actor=export.owner,
                     bank_id=export.bank_id,
                     object_type=export.object_type,
-                    object_repr=f"{export.filename} ({written})",
-                    detail={
-                        "rows": written,
-                        "query": export.query,
-                        "pii": export.pii,
-                        "background": True,
-                        "export_file": export.pk,
-                    },
+                    filename=export.filename,
+                    rows=written,
+                    query=export.query,
+                    pii=export.pii,
+                    background=True,
+                    export_file=export.pk,
                 )
         if not finished:
             export.file.delete(save=False)
@@ -289,20 +261,7 @@ class _Writer:
         _notify(export)
 
 
-def _discard(sheet):
-    """Close an abandoned write-only sheet and remove openpyxl's temporary file of it."""
-    try:
-        sheet.close()
-        if sheet._writer is not None:
-            sheet._writer.cleanup()
-    except (OSError, ValueError):
-        logger.warning("could not remove the temporary file of an abandoned export", exc_info=True)
-
-
 def _notify(export):
-    from ocrm.notifications.models import Notification
-    from ocrm.notifications.services import notify
-
     link = reverse(EXPORT_LIST_URL)
     if export.status == ExportFile.Status.DONE:
         notify(
@@ -325,28 +284,12 @@ def _notify(export):
 
 
 def record_download(user, export, request=None):
-    audit.record(
-        AuditLog.Action.EXPORT,
-        export,
-        actor=user,
-        request=request,
-        object_type=export.object_type,
-        object_repr=f"{export.filename} ({export.row_count}): download",
-        detail={
-            "event": "download",
-            "rows": export.row_count,
-            "query": export.query,
-            "pii": export.pii,
-            "export_file": export.pk,
-        },
-    )
+    events.export_downloaded(export, user, request=request)
 
 
 def purge_export_files(now=None, *, run=None):
     """Remove export files (and their rows) older than each bank's export.keep_days;
     active exports are left alone. Returns the number removed."""
-    from ocrm import parameters
-
     now = now or timezone.now()
     removed = 0
     bank_ids = ExportFile.objects.values_list("bank_id", flat=True).distinct()

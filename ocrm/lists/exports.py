@@ -1,18 +1,59 @@
-"""XLSX export of any list: openpyxl in write-only mode, rows fetched in chunks with a
-server-side cursor, capped by the export.max_rows parameter, and audited."""
+"""Every file the system writes for Excel: one XLSX writer, one CSV writer, one guard.
 
+* The guard (cell()): a text cell that a spreadsheet program would run — starting with = + - @,
+  a tab or a carriage return — is made inert with a leading apostrophe (a number such as -5 or
+  +86 stays as it is); numbers, decimals and booleans stay numbers, so Excel can add them up.
+* XlsxWriter: openpyxl in write-only mode (rows go straight to a temporary file, memory stays
+  flat), a bold header row per sheet, decimals shown with their places, optional column widths
+  and text-formatted columns (a template whose codes such as 001 must stay text).
+* csv_stream(): a streamed CSV in UTF-8 with the BOM Excel needs to read Chinese.
+
+List exports render their rows with the list's own table (table_rows, chunked with a
+server-side cursor) and are capped by export.max_rows; xlsx_response/csv_response write the
+export's audit entry (ocrm.lists.events)."""
+
+import csv
+import decimal
+import logging
+import re
 import tempfile
 
-from django.http import FileResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
 
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.lists import events
+
+logger = logging.getLogger("ocrm.lists.exports")
 
 CHUNK = 2000
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+# What makes a spreadsheet program read a text cell as a formula (or hide one behind a tab/CR).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+# --- the guard ------------------------------------------------------------------------------------
+
+
+def cell(value):
+    """A value as a spreadsheet cell: None, numbers, decimals and booleans as they are; any other
+    value as text, made inert when a spreadsheet program would run it."""
+    if value is None or isinstance(value, (bool, int, float, decimal.Decimal)):
+        return value
+    text = str(value)
+    if text.startswith(FORMULA_START) and not (text[0] in "+-" and PLAIN_NUMBER.fullmatch(text)):
+        return "'" + text
+    return text
+
+
+# --- reading a list ---------------------------------------------------------------------------------
 
 
 def table_rows(table_class, queryset, request=None, exclude=()):
@@ -22,14 +63,16 @@ def table_rows(table_class, queryset, request=None, exclude=()):
     for obj in queryset.iterator(chunk_size=CHUNK):
         chunk.append(obj)
         if len(chunk) >= CHUNK:
-            yield from _render_chunk(table_class, chunk, request, exclude, header_sent)
+            yield from render_chunk(table_class, chunk, request, exclude, header_sent)
             header_sent, chunk = True, []
     if chunk or not header_sent:
-        yield from _render_chunk(table_class, chunk, request, exclude, header_sent)
+        yield from render_chunk(table_class, chunk, request, exclude, header_sent)
 
 
-def _render_chunk(table_class, objects, request, exclude, header_sent):
-    table = table_class(objects, request=request) if _accepts_request(table_class) else table_class(objects)
+def render_chunk(table_class, objects, request, exclude, header_sent):
+    """The rows of `objects` as `table_class` exports them, the header first unless `header_sent`."""
+    accepts_request = getattr(table_class, "accepts_request", False)
+    table = table_class(objects, request=request) if accepts_request else table_class(objects)
     values = table.as_values(exclude_columns=exclude)
     header = next(values)
     if not header_sent:
@@ -37,65 +80,151 @@ def _render_chunk(table_class, objects, request, exclude, header_sent):
     yield from values
 
 
-def _accepts_request(table_class):
-    return getattr(table_class, "accepts_request", False)
+# --- XLSX -------------------------------------------------------------------------------------------
+
+
+class XlsxWriter:
+    """One XLSX workbook written row by row. add_sheet() for each sheet, then save()."""
+
+    def __init__(self):
+        self.workbook = Workbook(write_only=True)
+        self._bold = Font(bold=True)
+        self._sheets = []
+
+    def add_sheet(self, title, header=None, *, widths=(), text_columns=0):
+        """A new sheet (title cut to Excel's 31 characters). `widths`: column widths in characters;
+        `text_columns`: how many columns are formatted as text for what people type in later."""
+        sheet = XlsxSheet(self, self.workbook.create_sheet(title=str(title)[:31] or "export"))
+        for index, width in enumerate(widths, start=1):
+            sheet.worksheet.column_dimensions[get_column_letter(index)].width = width
+        for index in range(1, text_columns + 1):
+            sheet.worksheet.column_dimensions[get_column_letter(index)].number_format = "@"
+        self._sheets.append(sheet)
+        if header is not None:
+            sheet.header(header)
+        return sheet
+
+    def save(self):
+        """The workbook in a temporary file, read from its start: (file, size in bytes)."""
+        handle = tempfile.TemporaryFile()
+        self.workbook.save(handle)
+        size = handle.tell()
+        handle.seek(0)
+        return handle, size
+
+    def discard(self):
+        """Give up an unfinished workbook: remove openpyxl's temporary files of its sheets."""
+        for sheet in self._sheets:
+            sheet.close()
+
+
+class XlsxSheet:
+    def __init__(self, writer, worksheet):
+        self.writer = writer
+        self.worksheet = worksheet
+        self.rows = 0  # data rows written (the header not counted)
+
+    def header(self, values):
+        cells = []
+        for value in values:
+            header_cell = WriteOnlyCell(self.worksheet, value=cell(str(value)))
+            header_cell.font = self.writer._bold
+            cells.append(header_cell)
+        self.worksheet.append(cells)
+
+    def append(self, values):
+        self.worksheet.append([self._cell(value) for value in values])
+        self.rows += 1
+
+    def blank(self):
+        self.worksheet.append([])
+
+    def _cell(self, value):
+        value = cell(value)
+        if isinstance(value, decimal.Decimal) and value.is_finite():
+            places = max(0, -value.as_tuple().exponent)
+            if places:
+                # 100.50 shows as 100.50, not 100.5: the places the source had.
+                number = WriteOnlyCell(self.worksheet, value=value)
+                number.number_format = "0." + "0" * places
+                return number
+        return value
+
+    def close(self):
+        try:
+            self.worksheet.close()
+            if self.worksheet._writer is not None:
+                self.worksheet._writer.cleanup()
+        except (OSError, ValueError):
+            logger.warning("could not remove the temporary file of an abandoned XLSX sheet", exc_info=True)
 
 
 def write_xlsx(rows, sheet_title="export"):
-    """Write rows (the first is the header) into a temporary XLSX file; returns (file, count)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(sheet_title)[:31] or "export")
-    bold = Font(bold=True)
-    count = -1
-    for count, row in enumerate(rows):
-        if count == 0:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=str(value))
-                cell.font = bold
-                cells.append(cell)
-            sheet.append(cells)
-        else:
-            sheet.append([_cell_value(v) for v in row])
-    handle = tempfile.TemporaryFile()
-    workbook.save(handle)
-    handle.seek(0)
-    return handle, max(count, 0)
+    """Write rows (the first is the header) into a temporary XLSX file; returns (file, data rows)."""
+    writer = XlsxWriter()
+    rows = iter(rows)
+    sheet = writer.add_sheet(sheet_title, next(rows, []))
+    for row in rows:
+        sheet.append(row)
+    handle, _size = writer.save()
+    return handle, sheet.rows
 
 
-def _cell_value(value):
-    if value is None or isinstance(value, (int, float)):
-        return value
-    text = str(value)
-    # Cells starting with these are formulas to spreadsheet programs: never let data run.
-    if text[:1] in ("=", "+", "-", "@") and not _is_number(text):
-        return "'" + text
-    return text
-
-
-def _is_number(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+def xlsx_file_response(handle, filename):
+    """An XLSX file (from XlsxWriter.save()) as a download named `filename`."""
+    return FileResponse(handle, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
 def xlsx_response(rows, *, filename, request, object_type, detail=None, pii=False):
     """Stream an XLSX file of `rows` and write the export to the audit log."""
     handle, count = write_xlsx(rows, sheet_title=filename)
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    audit.record(
-        AuditLog.Action.EXPORT,
-        None,
+    events.export_written(
         request=request,
         object_type=object_type,
-        object_repr=f"{filename} ({count})",
-        detail={"rows": count, "query": request.GET.urlencode(), "pii": pii, **(detail or {})},
+        filename=filename,
+        rows=count,
+        query=request.GET.urlencode(),
+        pii=pii,
+        **(detail or {}),
     )
-    return FileResponse(
-        handle,
-        as_attachment=True,
-        filename=f"{filename}-{stamp}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    return xlsx_file_response(handle, f"{filename}-{_stamp()}.xlsx")
+
+
+# --- CSV --------------------------------------------------------------------------------------------
+
+
+class _Echo:
+    """csv.writer's file: hands each written line back instead of storing it."""
+
+    def write(self, value):
+        return value
+
+
+def csv_stream(rows):
+    """The lines of a CSV file of `rows`, a BOM first so that Excel opens the UTF-8 file with its
+    Chinese text intact; every cell through the guard."""
+    yield "\ufeff"
+    writer = csv.writer(_Echo())
+    for row in rows:
+        yield writer.writerow(["" if value is None else cell(value) for value in row])
+
+
+def csv_response(rows, *, filename, request, object_type, detail=None, pii=False):
+    """Stream a CSV file of `rows` and write the export to the audit log (rows are counted
+    nowhere: the file is sent as it is written)."""
+    events.export_written(
+        request=request,
+        object_type=object_type,
+        filename=filename,
+        file_format="csv",
+        query=request.GET.urlencode(),
+        pii=pii,
+        **(detail or {}),
     )
+    response = StreamingHttpResponse(csv_stream(rows), content_type=CSV_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{_stamp()}.csv"'
+    return response
+
+
+def _stamp():
+    return timezone.localtime().strftime("%Y%m%d-%H%M")

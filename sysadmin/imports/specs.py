@@ -1,217 +1,50 @@
-"""What each import kind accepts, how its rows are validated, and how valid rows are written.
+"""What each organisation import kind accepts, how its rows are validated, and how valid rows
+are written: one ocrm.imports.specs.Spec per kind (branches, staff, bank codes, holidays).
 
-A Spec lists its columns (English key, Chinese label, required, parser). Validation runs in
-three steps, the same at staging and again inside the apply transaction:
-
-1. parse every cell of a column the file has (types, dates, codes, formats);
-2. the kind's check(): natural keys, duplicates inside the file (every copy is flagged),
-   references to the bank's data or to other rows, and the plan: the values the row
-   would leave in the database (cells the file leaves empty keep what is there) and
-   whether that means create, update or unchanged;
-3. apply() writes the valid rows whose plan is create or update with save(), so the
-   audit safety net records each change field by field. Unchanged rows are not saved.
+Validation is the kernel's (parse every cell, then the kind's check(): natural keys,
+duplicates inside the file, references to the bank's data or to other rows, and the plan);
+apply() writes the valid rows whose plan is create or update with save(), so the audit
+safety net records each change field by field. Unchanged rows are not saved.
 
 Imports never delete: a branch missing from the file stays as it is."""
 
-import datetime
 import re
 import unicodedata
 from collections import defaultdict
-from dataclasses import dataclass, field
-from typing import Any
 
 import pytz
-from django.conf import settings
-from django.contrib.auth.base_user import BaseUserManager
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_countries import countries
 
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.imports.specs import (
+    CREATE,
+    UPDATE,
+    CellError,
+    Column,
+    RowApplyError,
+    Spec,
+    boolean,
+    changed_rows,
+    choice,
+    chunked,
+    code,
+    country,
+    date_value,
+    email,
+    flag_duplicates,
+    language,
+    phone,
+    text,
+    timezone_name,
+)
+from ocrm.imports.specs import max_length as _max
 from sysadmin.org.models import BankCode, Branch, Holiday, Staff, validate_working_week
 from sysadmin.roles import ADMIN_ROLES, ROLE_LABELS
-
-CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
-LOOKUP_CHUNK = 1000
-
-
-class CellError(Exception):
-    """A cell's value is not acceptable; the message says why."""
-
-
-class RowApplyError(Exception):
-    """A row that passed validation could still not be written (a last-line model check)."""
-
-
-# --- rows -----------------------------------------------------------------------------------
-
-
-@dataclass
-class RowState:
-    row_number: int
-    data: dict  # column key -> text as read (only the columns the file has)
-    values: dict = field(default_factory=dict)  # column key -> parsed value (non-empty cells)
-    errors: list = field(default_factory=list)
-    key: str = ""
-    existing: Any = None
-    target: dict = field(default_factory=dict)
-    action: str = ""
-    changes: dict = field(default_factory=dict)
-
-    def add_error(self, column, message):
-        entry = {"field": column, "message": str(message)}
-        if entry not in self.errors:
-            self.errors.append(entry)
-
-    def has_error(self, column=None):
-        return any(column is None or e["field"] == column for e in self.errors)
-
-    @property
-    def valid(self):
-        return not self.errors
-
-    def has(self, column):
-        return column in self.values
-
-
-def flag_duplicates(rows, column, key_of, what):
-    """Flag every row whose key appears more than once, naming all the rows."""
-    groups = defaultdict(list)
-    for row in rows:
-        key = key_of(row)
-        if key:
-            groups[key].append(row)
-    for key, group in groups.items():
-        if len(group) > 1:
-            numbers = ", ".join(str(r.row_number) for r in group)
-            for row in group:
-                row.add_error(
-                    column,
-                    _("%(what)s %(value)s appears more than once in this file (rows %(rows)s).")
-                    % {"what": what, "value": key, "rows": numbers},
-                )
-
-
-def chunked(values, size=LOOKUP_CHUNK):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-# --- cell parsers -----------------------------------------------------------------------------
-
-
-def text(max_length):
-    def parse(value):
-        if len(value) > max_length:
-            raise CellError(_("At most %(max)d characters are allowed; this has %(n)d.") % {"max": max_length, "n": len(value)})
-        return value
-
-    return parse
-
-
-_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-/]*$")
-
-
-def code(max_length):
-    def parse(value):
-        text(max_length)(value)
-        if not _CODE.match(value):
-            raise CellError(
-                _("%(value)s is not a valid code: use letters, digits and - _ . / without spaces.") % {"value": value}
-            )
-        return value
-
-    return parse
-
-
-_TRUE = {"1", "true", "yes", "y", "t", "是", "启用", "有效"}
-_FALSE = {"0", "false", "no", "n", "f", "否", "停用", "无效"}
-
-
-def boolean(value):
-    lowered = value.lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise CellError(_("%(value)s is not a yes/no value: use true/false, 1/0 or 是/否.") % {"value": value})
-
-
-def choice(mapping):
-    """mapping: accepted spelling (lower case) -> stored value."""
-
-    def parse(value):
-        stored = mapping.get(value.lower())
-        if stored is None:
-            allowed = ", ".join(sorted({v for v in mapping.values()}))
-            raise CellError(_("%(value)s is not one of: %(allowed)s.") % {"value": value, "allowed": allowed})
-        return stored
-
-    return parse
-
-
-def country(value):
-    alpha2 = countries.alpha2(value.upper()) if value.isascii() else ""
-    if not alpha2:
-        raise CellError(_("%(value)s is not an ISO 3166 country code (for example CN, GB, HK).") % {"value": value})
-    return alpha2
-
-
-_TIMEZONES = {name.lower(): name for name in pytz.all_timezones}
-
-
-def timezone_name(value):
-    canonical = _TIMEZONES.get(value.lower())
-    if canonical is None:
-        raise CellError(
-            _("%(value)s is not a time zone of the tz database (for example Asia/Shanghai, Europe/London).") % {"value": value}
-        )
-    return canonical
-
-
-_DATE_PATTERNS = [
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$"),
-    re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})$"),
-    re.compile(r"^(\d{4})\.(\d{1,2})\.(\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
-    re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})[ T]00:00(?::00)?$"),
-]
-
-
-def date_value(value):
-    for pattern in _DATE_PATTERNS:
-        match = pattern.match(value)
-        if match:
-            try:
-                return datetime.date(*(int(part) for part in match.groups()))
-            except ValueError:
-                break
-    raise CellError(_("%(value)s is not a date: write it as YYYY-MM-DD, for example 2026-10-01.") % {"value": value})
-
-
-def email(value):
-    normalised = BaseUserManager.normalize_email(value)
-    try:
-        validate_email(normalised)
-    except ValidationError as exc:
-        raise CellError(_("%(value)s is not a valid e-mail address.") % {"value": value}) from exc
-    return text(Staff._meta.get_field("email").max_length)(normalised)
-
-
-def language(value):
-    lowered = value.lower()
-    for code_, name in settings.LANGUAGES:
-        if lowered in (code_.lower(), str(name).lower()) or (code_ == "zh-hans" and lowered in ("zh", "zh-cn", "中文")):
-            return code_
-    allowed = ", ".join(code_ for code_, _name in settings.LANGUAGES)
-    raise CellError(_("%(value)s is not a language of the system: use %(allowed)s.") % {"value": value, "allowed": allowed})
 
 
 def _role_spellings():
@@ -265,15 +98,6 @@ def bic(value):
     return upper
 
 
-_PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{2,29}$")
-
-
-def phone(value):
-    if not _PHONE.match(value):
-        raise CellError(_("%(value)s is not a phone number: digits, spaces, - ( ) and an optional leading +.") % {"value": value})
-    return value
-
-
 def username(value):
     normalised = unicodedata.normalize("NFKC", value)
     text(Staff._meta.get_field("username").max_length)(normalised)
@@ -282,121 +106,6 @@ def username(value):
     except ValidationError as exc:
         raise CellError(_("%(value)s is not a valid user name: letters, digits and @ . + - _ only.") % {"value": value}) from exc
     return normalised
-
-
-def _max(model, name):
-    return model._meta.get_field(name).max_length
-
-
-# --- columns and specs --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label_zh: str
-    label: Any  # lazily translated name for pages
-    parse: Any
-    required: bool = False
-    help: Any = ""  # lazily translated format description (docs, template file)
-
-
-class Spec:
-    kind = ""
-    title = ""
-    model = None
-    columns: tuple = ()
-    natural_key_help = ""
-
-    def column_for_header(self, name):
-        wanted = name.strip().lower().replace(" ", "_")
-        for column in self.columns:
-            if wanted == column.key or name.strip() == column.label_zh:
-                return column
-        return None
-
-    def column(self, key):
-        return next(c for c in self.columns if c.key == key)
-
-    def header_help(self):
-        return ", ".join(f"{c.key} ({c.label_zh})" for c in self.columns)
-
-    def parse_rows(self, rows):
-        for row in rows:
-            for column in self.columns:
-                if column.key not in row.data:
-                    continue
-                raw = row.data[column.key]
-                if raw == "":
-                    if column.required:
-                        row.add_error(column.key, _("%(column)s is required.") % {"column": column.key})
-                    continue
-                try:
-                    row.values[column.key] = column.parse(raw)
-                except CellError as exc:
-                    row.add_error(column.key, str(exc))
-
-    def validate(self, bank, table_rows, actor=None):
-        """[(row number, {key: text})] -> [RowState] with errors and the planned action."""
-        rows = [RowState(number, dict(data)) for number, data in table_rows]
-        self.parse_rows(rows)
-        self.check(bank, rows, actor)
-        for row in rows:
-            if not row.valid:
-                row.action, row.changes = "", {}
-        return rows
-
-    def check(self, bank, rows, actor):
-        raise NotImplementedError
-
-    def apply(self, bank, rows, actor):
-        raise NotImplementedError
-
-    # helpers for the kinds ---------------------------------------------------------------------
-
-    @staticmethod
-    def plan(row, current, target):
-        """Set row.action/changes from the current values (None = new) and the target."""
-        row.target = target
-        if current is None:
-            row.action = CREATE
-            row.changes = {k: [None, _plain(v)] for k, v in target.items() if v not in (None, "", ())}
-            return
-        row.changes = {k: [_plain(current.get(k)), _plain(v)] for k, v in target.items() if current.get(k) != v}
-        row.action = UPDATE if row.changes else UNCHANGED
-
-    @staticmethod
-    def merged(row, current, defaults, fields):
-        """The target value of each field: the file's cell, else the current value, else the default."""
-        target = {}
-        for name in fields:
-            if row.has(name):
-                target[name] = row.values[name]
-            elif current is not None:
-                target[name] = current[name]
-            else:
-                target[name] = defaults.get(name, "")
-        return target
-
-    @staticmethod
-    def full_clean(instance, row, exclude=()):
-        try:
-            instance.full_clean(exclude=list(exclude), validate_unique=False, validate_constraints=False)
-        except ValidationError as exc:
-            raise RowApplyError(_("Row %(row)d: %(error)s") % {"row": row.row_number, "error": "; ".join(exc.messages)}) from exc
-
-
-def _plain(value):
-    """A planned value as JSON (for ImportRow.changes)."""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, (tuple, list)):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _changed(rows):
-    return [r for r in rows if r.valid and r.action in (CREATE, UPDATE)]
 
 
 LEVEL_SPELLINGS = {
@@ -576,7 +285,7 @@ class BranchSpec(Spec):
             )
 
     def apply(self, bank, rows, actor):
-        changed = _changed(rows)
+        changed = changed_rows(rows)
         parent_of = {r.key: r.target["parent_code"] for r in changed}
         depth = {}
 
@@ -668,7 +377,7 @@ class StaffSpec(Spec):
             False,
             gettext_lazy("Unique in the bank"),
         ),
-        Column("email", "电子邮箱", gettext_lazy("E-mail"), email, False, ""),
+        Column("email", "电子邮箱", gettext_lazy("E-mail"), email(_max(Staff, "email")), False, ""),
         Column("phone", "电话", gettext_lazy("Phone"), phone, False, ""),
         Column(
             "roles",
@@ -774,7 +483,7 @@ class StaffSpec(Spec):
         }
 
     def apply(self, bank, rows, actor):
-        changed = _changed(rows)
+        changed = changed_rows(rows)
         codes = {r.target["branch_code"] for r in changed}
         branches = {b.code: b for b in Branch.objects.filter(bank=bank, code__in=codes)}
         groups = {g.name: g for g in Group.objects.filter(name__in=list(ROLE_LABELS))}
@@ -860,7 +569,7 @@ class BankCodeSpec(Spec):
                 self.plan(row, current, target)
 
     def apply(self, bank, rows, actor):
-        for row in _changed(rows):
+        for row in changed_rows(rows):
             obj = BankCode(bank=bank, code=row.key) if row.action == CREATE else BankCode.objects.get(pk=row.existing.pk)
             for name in self.FIELDS:
                 setattr(obj, name, row.target[name])
@@ -956,7 +665,7 @@ class HolidaySpec(Spec):
             self.plan(row, current, {**row.target, "date": row.values["date"], "name": row.values["name"]})
 
     def apply(self, bank, rows, actor):
-        changed = _changed(rows)
+        changed = changed_rows(rows)
         codes = {r.target["branch_code"] for r in changed if r.target["branch_code"]}
         branches = {b.code: b for b in Branch.objects.filter(bank=bank, code__in=codes)}
         for row in changed:

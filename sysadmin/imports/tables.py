@@ -1,28 +1,19 @@
 """The table of the import batch list (the XLSX export reuses it)."""
 
 import django_tables2 as tables
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from ocrm.lists.tables import BaseTable
+from ocrm.imports.tables import BatchTable
 from sysadmin.imports.models import ImportBatch
 
-STATUS_BADGES = {
-    ImportBatch.Status.REJECTED: "danger",
-    ImportBatch.Status.VALIDATED: "info",
-    ImportBatch.Status.APPLIED: "success",
-    ImportBatch.Status.FAILED: "warning",
-}
 
-
-class ImportBatchTable(BaseTable):
+class ImportBatchTable(BatchTable):
     id = tables.Column(verbose_name="#", linkify=("sysadmin:import_detail", [tables.A("pk")]))
     created_at = tables.DateTimeColumn(verbose_name=_("uploaded"), format="Y-m-d H:i")
     bank = tables.Column(verbose_name=_("bank"), accessor="bank__code", order_by=("bank__code",))
     kind = tables.Column(verbose_name=_("kind"))
     original_name = tables.Column(verbose_name=_("file name"), linkify=("sysadmin:import_detail", [tables.A("pk")]))
     source = tables.Column(verbose_name=_("source"))
-    status = tables.Column(verbose_name=_("status"))
     total_rows = tables.Column(verbose_name=_("rows"), attrs={"td": {"class": "text-end"}})
     invalid_rows = tables.Column(verbose_name=_("invalid"), attrs={"td": {"class": "text-end"}})
     created_count = tables.Column(verbose_name=_("created"), attrs={"td": {"class": "text-end"}})
@@ -31,7 +22,7 @@ class ImportBatchTable(BaseTable):
         verbose_name=_("uploaded by"), accessor="uploaded_by__username", order_by=("uploaded_by__username",), default="—"
     )
 
-    class Meta(BaseTable.Meta):
+    class Meta(BatchTable.Meta):
         model = ImportBatch
         fields = ()
         sequence = (
@@ -48,9 +39,3 @@ class ImportBatchTable(BaseTable):
             "updated_count",
             "uploaded_by",
         )
-
-    def render_status(self, record, value):
-        return format_html('<span class="badge text-bg-{}">{}</span>', STATUS_BADGES.get(record.status, "secondary"), value)
-
-    def value_status(self, record):
-        return record.get_status_display()

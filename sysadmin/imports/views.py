@@ -1,34 +1,27 @@
 """Pages of the organisation-data import: list, upload, detail (errors and preview),
 error report download, apply, and the empty template files.
 
-Thin: the batch is always looked up through ImportBatch.objects.visible_to(user) (another
-bank's batch is a 404), and staging/applying are services.stage_file/apply_batch, which
-check the permission and the bank scope themselves."""
+Thin, on the kernel's pipeline pages (ocrm.imports.views): the batch is always looked up through
+ImportBatch.objects.visible_to(user) (another bank's batch is a 404), and staging/applying are
+services.stage_file/apply_batch, which check the permission and the bank scope themselves."""
 
-from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
-from django.views.generic import FormView
 
-from ocrm.lists.exports import xlsx_response
+from ocrm.imports import views as pipeline
+from ocrm.imports.specs import UNCHANGED
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
 from sysadmin.imports import services
 from sysadmin.imports.filtersets import ImportBatchFilterSet
 from sysadmin.imports.forms import ImportUploadForm
 from sysadmin.imports.models import ImportBatch
-from sysadmin.imports.specs import SPECS, UNCHANGED, get_spec
-from sysadmin.imports.tables import STATUS_BADGES, ImportBatchTable
+from sysadmin.imports.specs import SPECS, get_spec
+from sysadmin.imports.tables import ImportBatchTable
 
 PERMISSION = services.PERMISSION
-MAX_ERROR_ROWS = 500  # on the page; the XLSX report has all of them
-MAX_PREVIEW_ROWS = 200
+LIST_TITLE = gettext_lazy("Organisation imports")
 
 
 class ImportListView(ScopedListView):
@@ -37,16 +30,26 @@ class ImportListView(ScopedListView):
     filterset_class = ImportBatchFilterSet
     permission_required = PERMISSION
     select_related = ("bank", "uploaded_by")
-    title = gettext_lazy("Organisation imports")
+    title = LIST_TITLE
     export_filename = "imports"
     create_url = "sysadmin:import_upload"
     create_perm = PERMISSION
 
 
-class ImportUploadView(PermissionPageMixin, FormView):
+class ImportPage:
+    model = ImportBatch
     permission_required = PERMISSION
+    id_prefix = "import"
+    list_url = "sysadmin:import_list"
+    list_title = LIST_TITLE
+    detail_url = "sysadmin:import_detail"
+    service = services
+
+
+class ImportUploadView(ImportPage, pipeline.UploadView):
     form_class = ImportUploadForm
     template_name = "sysadmin/imports/upload.html"
+    page_title = gettext_lazy("Upload an organisation file")
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "user": self.request.user}
@@ -55,149 +58,100 @@ class ImportUploadView(PermissionPageMixin, FormView):
         kind = self.request.GET.get("kind")
         return {"kind": kind} if kind in SPECS else {}
 
-    def form_valid(self, form):
+    def stage(self, form):
         user = self.request.user
         bank = form.cleaned_data.get("bank") or user.bank
         if bank is None:
             raise PermissionDenied(_("Your account belongs to no bank."))
-        batch = services.stage_file(bank, form.cleaned_data["kind"], form.cleaned_data["file"], user)
-        if batch.status == ImportBatch.Status.REJECTED:
-            messages.error(self.request, _("The file was rejected: %(error)s") % {"error": batch.error})
-        elif batch.invalid_rows:
-            messages.warning(
-                self.request,
-                _("%(total)d rows read; %(invalid)d have errors and will not be applied.")
-                % {"total": batch.total_rows, "invalid": batch.invalid_rows},
-            )
-        else:
-            messages.success(
-                self.request, _("%(total)d rows read, all valid. Check the preview, then apply.") % {"total": batch.total_rows}
-            )
-        return redirect("sysadmin:import_detail", pk=batch.pk)
+        return services.stage_file(bank, form.cleaned_data["kind"], form.cleaned_data["file"], user)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(title=_("Upload an organisation file"), specs=list(SPECS.values()))
-        return context
+        return {**super().get_context_data(**kwargs), "specs": list(SPECS.values())}
 
 
-def _visible_batch(request, pk):
-    return get_object_or_404(
-        ImportBatch.objects.visible_to(request.user).select_related("bank", "uploaded_by", "applied_by", "job_run"),
-        pk=pk,
+class ImportDetailView(ImportPage, pipeline.StagedBatchDetailView):
+    template_name = "sysadmin/imports/detail.html"
+    select_related = ("bank", "uploaded_by", "applied_by", "job_run")
+    apply_url = "sysadmin:import_apply"
+    report_urls = (
+        ("errors-xlsx", "sysadmin:import_errors_xlsx", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),
     )
+    show_action = True
+    changes_in_column_order = True
+    refresh_while_applying = 5
 
+    def spec_of(self, batch):
+        return get_spec(batch.kind)
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def import_detail(request, pk):
-    batch = _visible_batch(request, pk)
-    spec = get_spec(batch.kind)
-    labels = {column.key: column for column in spec.columns}
-    errors = []
-    bad_rows = batch.rows.filter(is_valid=False).order_by("row_number")[:MAX_ERROR_ROWS]
-    for row in bad_rows:
-        for error in row.errors:
-            column = labels.get(error["field"])
-            errors.append(
-                {
-                    "row": row.row_number,
-                    "field": error["field"],
-                    "label_zh": column.label_zh if column else "",
-                    "value": row.data.get(error["field"], ""),
-                    "message": error["message"],
-                }
-            )
-    preview = list(batch.rows.filter(is_valid=True).exclude(action=UNCHANGED).order_by("row_number")[:MAX_PREVIEW_ROWS])
-    order = {key: index for index, key in enumerate(labels)}
-    for row in preview:
-        # In the file's column order (the JSON column keeps its own key order).
-        row.ordered_changes = [
-            (field, pair[0], pair[1]) for field, pair in sorted(row.changes.items(), key=lambda kv: order.get(kv[0], len(order)))
+    def may_apply(self, batch):
+        try:
+            services.check_actor(self.request.user, batch.bank)
+        except PermissionDenied:
+            return False
+        return batch.can_apply
+
+    def rejected_heading(self, batch):
+        if batch.status == ImportBatch.Status.REJECTED:
+            return super().rejected_heading(batch)
+        return _("Apply failed.")
+
+    def preview_rows(self, batch):
+        return batch.rows.filter(is_valid=True).exclude(action=UNCHANGED).order_by("row_number")
+
+    def preview_key(self, row):
+        return row.key
+
+    def shown(self, value):
+        return "—" if value is None else value
+
+    def counts(self, batch):
+        counts = [
+            {"id": "count-total", "label": _("rows"), "value": batch.total_rows},
+            {"id": "count-valid", "label": _("valid"), "value": batch.valid_rows, "css": "text-success"},
+            {"id": "count-invalid", "label": _("with errors"), "value": batch.invalid_rows, "css": "text-danger"},
         ]
-    planned = services.planned_counts(batch) if batch.status != ImportBatch.Status.REJECTED else {}
-    applying = services.apply_in_progress(batch)
-    try:
-        services.check_actor(request.user, batch.bank)
-        may_apply = batch.can_apply and not applying
-    except PermissionDenied:
-        may_apply = False
-    return render(
-        request,
-        "sysadmin/imports/detail.html",
-        {
-            "title": str(batch),
-            "batch": batch,
-            "spec": spec,
-            "errors": errors,
-            "errors_truncated": batch.invalid_rows > MAX_ERROR_ROWS,
-            "max_error_rows": MAX_ERROR_ROWS,
-            "preview": preview,
-            "planned": planned,
-            "may_apply": may_apply,
-            "applying": applying,
-            "in_background": services.applies_in_background(batch),
-            "status_badge": STATUS_BADGES.get(batch.status, "secondary"),
-            "preview_truncated": len(preview) >= MAX_PREVIEW_ROWS,
-        },
-    )
+        if batch.status == ImportBatch.Status.APPLIED:
+            return counts + [
+                {"id": "count-created", "label": _("created"), "value": batch.created_count},
+                {"id": "count-updated", "label": _("updated"), "value": batch.updated_count},
+                {"id": "count-unchanged", "label": _("unchanged"), "value": batch.unchanged_count},
+            ]
+        if batch.status == ImportBatch.Status.REJECTED:
+            return counts
+        planned = services.planned_counts(batch)
+        return counts + [
+            {"id": "plan-create", "label": _("to create"), "value": planned["create"]},
+            {"id": "plan-update", "label": _("to update"), "value": planned["update"]},
+            {"id": "plan-unchanged", "label": _("unchanged"), "value": planned["unchanged"]},
+        ]
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def import_errors_xlsx(request, pk):
-    batch = _visible_batch(request, pk)
-    return xlsx_response(
-        services.error_report_rows(batch),
-        filename=f"import-{batch.pk}-errors",
-        request=request,
-        object_type="sysadmin.importbatch",
-        detail={"batch": batch.pk},
-        pii=batch.kind == ImportBatch.Kind.STAFF,
-    )
+class ImportErrorsView(ImportPage, pipeline.ErrorReportView):
+    filename_pattern = "import-{pk}-errors"
+
+    def holds_pii(self, batch):
+        return batch.kind == ImportBatch.Kind.STAFF
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_POST
-def import_apply(request, pk):
-    batch = _visible_batch(request, pk)
-    try:
-        if services.applies_in_background(batch):
-            services.queue_apply(batch, request.user)
-            messages.info(request, _("The file is being applied in the background; this page shows the result when it is done."))
-            return redirect(reverse("sysadmin:import_detail", args=[batch.pk]))
-        batch = services.apply_batch(batch, request.user)
-    except services.ApplyError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(
-            request,
-            _(
-                "Applied: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
-                "%(invalid)d rows with errors not applied."
-            )
-            % {
-                "created": batch.created_count,
-                "updated": batch.updated_count,
-                "unchanged": batch.unchanged_count,
-                "invalid": batch.invalid_rows,
-            },
-        )
-    return redirect(reverse("sysadmin:import_detail", args=[batch.pk]))
+class ImportApplyView(ImportPage, pipeline.ApplyView):
+    def applied_message(self, batch):
+        return _(
+            "Applied: %(created)d created, %(updated)d updated, %(unchanged)d unchanged, "
+            "%(invalid)d rows with errors not applied."
+        ) % {
+            "created": batch.created_count,
+            "updated": batch.updated_count,
+            "unchanged": batch.unchanged_count,
+            "invalid": batch.invalid_rows,
+        }
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def import_template(request, kind):
-    if kind not in SPECS:
-        raise Http404
-    return FileResponse(
-        services.template_xlsx(kind),
-        as_attachment=True,
-        filename=f"ocrm-import-{kind}.xlsx",
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
+class ImportTemplateView(pipeline.TemplateDownloadView):
+    permission_required = PERMISSION
+
+    def workbook(self):
+        kind = self.kwargs["kind"]
+        if kind not in SPECS:
+            raise Http404
+        handle, _size = services.template_xlsx_of(kind)
+        return handle, f"ocrm-import-{kind}.xlsx"

@@ -21,10 +21,10 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from customers.ecif.feeds.formats import CURRENCIES
-from customers.ecif.feeds.reading import COUNTRY_CODES, FALSE_WORDS, SNIFF_BYTES, TRUE_WORDS, _best_delimiter, _map_header
+from customers.ecif.feeds.reading import COUNTRY_CODES, FALSE_WORDS, TRUE_WORDS
 from ocrm.batch import runs as batch
-from sysadmin.imports import readers
-from sysadmin.imports.readers import FileRejected
+from ocrm.imports import readers
+from ocrm.imports.readers import SNIFF_BYTES, best_delimiter, map_header
 
 SQL_KINDS = {"text", "choice", "date", "datetime", "decimal", "rate", "currency", "country", "bool"}
 
@@ -100,18 +100,16 @@ def clean_table(load):
 
 def _header(path, feed_file, spec):
     """(bytes of the header line, delimiter, {file position: key}), or None when the file needs the
-    Python path. FileRejected when the header is wrong."""
+    Python path. FileRejected (ocrm.imports.readers) when the header is wrong."""
     with open(path, "rb") as handle:
         head = handle.read(SNIFF_BYTES)
     end = head.find(b"\n")
     if end < 0:
         return None
     text = head[: end + 1].decode("utf-8-sig" if feed_file.encoding == "utf-8" else "gb18030")
-    delimiter = _best_delimiter(text, spec)
+    delimiter = best_delimiter(text, spec)
     header = [readers.clean_cell(c) for c in next(csv.reader([text], delimiter=delimiter), [])]
-    if not any(header):
-        raise FileRejected(_("The first row must hold the column names; it is empty."))
-    positions = _map_header(header, spec)
+    positions = map_header(header, spec)
     if len(positions) != len(header):  # a column without a name: its cells are checked row by row
         return None
     return end + 1, delimiter, positions

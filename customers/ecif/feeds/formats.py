@@ -10,8 +10,10 @@ import dataclasses
 import re
 
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
+from ocrm.imports.specs import Columns
 
 # ISO 4217 active currency codes.
 CURRENCIES = frozenset(
@@ -71,22 +73,16 @@ STAMP_COLUMNS = (
 
 
 @dataclasses.dataclass(frozen=True)
-class FeedSpec:
+class FeedSpec(Columns):
+    """One feed's columns; the header is mapped as for every uploaded file (ocrm.imports.specs.Columns)."""
+
     feed: str
     title: object
     key_help: object
     replace_help: object
     columns: tuple
 
-    def column_for_header(self, name):
-        wanted = name.strip().lower().replace(" ", "_")
-        for col in self.columns:
-            if wanted == col.key or name.strip() == col.label_zh:
-                return col
-        return None
-
-    def header_help(self):
-        return ", ".join(f"{c.key} ({c.label_zh})" for c in self.columns)
+    unknown_columns_text = gettext_noop("Unknown columns: %(columns)s. The columns of this feed are: %(known)s.")
 
     @property
     def data_columns(self):

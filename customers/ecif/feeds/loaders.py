@@ -18,10 +18,12 @@ import time
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+from openpyxl.utils import get_column_letter
 
 from customers.ecif.feeds import copying
-from customers.ecif.feeds.reading import CHECKS, COUNTRY_CODES, CellError, FeedFile, check_phone
+from customers.ecif.feeds.reading import CHECKS, COUNTRY_CODES, CellError, check_phone
 from ocrm import pii
+from ocrm.imports import readers
 
 STAGE_CHUNK_ROWS = 50_000
 
@@ -128,15 +130,29 @@ def check_row(spec, values, ctx):
     return out, errors
 
 
+def open_feed_file(path, spec, bank_id):
+    """The feed file, opened by the kernel's reader (ocrm.imports.readers.SheetFile). A CSV of any
+    size is streamed; a workbook, read whole, may not be larger than an upload."""
+    try:
+        return readers.SheetFile(path, spec, max_bytes=readers.upload_limit(bank_id))
+    except readers.FileTooLarge as exc:
+        raise readers.FileRejected(f"{exc} {_('Send large feeds as CSV.')}") from exc
+
+
+def stray_cell(position):
+    """The row error of a value under no column name (the row is rejected, not the file)."""
+    return _("this row has a value in column %(column)s, which has no column name") % {"column": get_column_letter(position + 1)}
+
+
 def stage(load, spec, path, ctx, run):
     """Read, check and COPY the file into the staging table. Returns (feed file, rows read).
-    FileRejected (sysadmin.imports.readers) when the file as a whole cannot be read."""
+    FileRejected (ocrm.imports.readers) when the file as a whole cannot be read."""
     table = stage_table(load)
     keys = stage_columns(spec)
     columns = ", ".join(["row_no bigint", *[f"{key} text" for key in keys], "errors text"])
     chunk_rows = int(os.environ.get("OCRM_BATCH_CHUNK_SIZE") or STAGE_CHUNK_ROWS)
     delay = float(os.environ.get("OCRM_BATCH_CHUNK_DELAY") or 0)  # tests slow a load down to kill it
-    feed_file = FeedFile(path, spec)
+    feed_file = open_feed_file(path, spec, ctx.bank_id)
     if copying.eligible(spec, feed_file):
         read = copying.stage_by_copy(load, spec, path, ctx, run, feed_file, table)
         if read is not None:
@@ -160,10 +176,10 @@ def stage(load, spec, path, ctx, run):
             if delay:
                 time.sleep(delay)
 
-        for row_no, values, problem in feed_file.rows():
+        for row_no, values, stray in feed_file.rows():
             out, errors = check_row(spec, values, ctx)
-            if problem:
-                errors.append(("—", "", problem))
+            if stray is not None:
+                errors.append(("—", "", stray_cell(stray)))
             buffer.append(
                 (row_no, *[out.get(key, "") for key in keys], json.dumps(errors, ensure_ascii=False) if errors else None)
             )

@@ -1,19 +1,14 @@
-"""Streaming a feed file into rows, and the checks of one cell that SQL cannot do well.
+"""The checks of one feed cell that SQL cannot do well, row by row.
 
-The file is never held in memory as rows: CSV is decoded incrementally (UTF-8, else
-GB18030, decided on the first megabyte; a later byte that does not decode rejects the
-whole file), XLSX goes through the zip-bomb checks of sysadmin.imports.readers and is then
-read in openpyxl's read-only mode. Each row is checked cell by cell here (required, type,
-length, codes, the resident-ID check digit, phone numbers per country): identity numbers
-leave this module only as keyed hash, ciphertext and mask, never in clear text."""
+The file itself is read by the kernel's one reader (ocrm.imports.readers.SheetFile: type
+sniffing, UTF-8 or GB18030 decided on the first megabyte, zip-bomb checks, header mapping;
+CSV is streamed, never held in memory as rows). Each row is checked cell by cell here
+(required, type, length, codes, the resident-ID check digit, phone numbers per country):
+identity numbers leave this module only as keyed hash, ciphertext and mask, never in clear text."""
 
-import codecs
-import csv
 import datetime
 import decimal
 import functools
-import io
-import os
 import re
 
 import phonenumbers
@@ -21,16 +16,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 from django_countries import countries
-from openpyxl.utils import get_column_letter
 from phonenumbers import PhoneMetadata
 
 from customers.ecif.feeds.formats import CURRENCIES
 from ocrm import pii
-from sysadmin.imports import readers
-from sysadmin.imports.readers import FileRejected
-
-SNIFF_BYTES = 1024 * 1024
-
+from ocrm.imports.specs import CellError
 
 COUNTRY_CODES = frozenset(code for code, _name in countries)
 
@@ -45,153 +35,6 @@ DATETIME_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6
 
 
 MAX_MONEY = decimal.Decimal("1e18")
-
-
-class FeedFile:
-    """An open feed file: format, encoding, the recognised columns in file order, and rows."""
-
-    def __init__(self, path, spec):
-        self.path = path
-        self.spec = spec
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
-        self.format = readers.sniff_format(head)
-        self.encoding = ""
-        if self.format == "xlsx":
-            lim = readers.limits()
-            # A workbook is parsed in memory: large feeds come as CSV, which is streamed.
-            if os.path.getsize(path) > lim["max_bytes"]:
-                raise FileRejected(
-                    readers.too_large_message(os.path.getsize(path), lim["max_bytes"]) + " " + _("Send large feeds as CSV.")
-                )
-            with open(path, "rb") as handle:
-                self._content = handle.read()
-            readers.check_xlsx_archive(self._content, lim["max_uncompressed"], lim["max_ratio"])
-        else:
-            self.encoding = _sniff_encoding(head)
-
-    def raw_rows(self):
-        if self.format == "xlsx":
-            yield from readers._xlsx_rows(self._content)
-            return
-        with open(self.path, "rb") as handle:
-            self._handle = handle
-            text = io.TextIOWrapper(
-                handle, encoding="utf-8-sig" if self.encoding == "utf-8" else "gb18030", errors="strict", newline=""
-            )
-            first = text.readline()
-            delimiter = _best_delimiter(first, self.spec)
-            lines = _chain([first], text)
-            reader = csv.reader(lines, delimiter=delimiter)
-            try:
-                yield from reader
-            except UnicodeDecodeError as exc:
-                raise FileRejected(
-                    _(
-                        "The file is not consistently %(encoding)s: a byte near line %(line)d cannot be "
-                        'decoded. Save it as "CSV UTF-8" (or as XLSX) and send it again.'
-                    )
-                    % {"encoding": self.encoding, "line": reader.line_num + 1}
-                ) from exc
-            except csv.Error as exc:
-                raise FileRejected(
-                    _("The CSV file is malformed near line %(line)d: %(error)s") % {"line": reader.line_num, "error": exc}
-                ) from exc
-
-    @property
-    def bytes_read(self):
-        """How far into the file reading has got (CSV; XLSX workbooks are parsed as a whole)."""
-        handle = getattr(self, "_handle", None)
-        return handle.tell() if handle is not None and not handle.closed else 0
-
-    def rows(self):
-        """(row number as a spreadsheet shows it, {key: cell}, stray-cell error or None) per data row;
-        self.columns is set once the header has been read."""
-        raw = iter(self.raw_rows())
-        header = next(raw, None)
-        header = [readers.clean_cell(c) for c in header or []]
-        if not any(header):
-            raise FileRejected(_("The first row must hold the column names; it is empty."))
-        positions = _map_header(header, self.spec)
-        self.columns = list(positions.values())
-        for offset, cells in enumerate(raw):
-            texts = [readers.clean_cell(c) for c in cells]
-            if not any(texts):
-                continue
-            stray = next((i for i, text in enumerate(texts) if text and i not in positions), None)
-            values = {key: texts[i] if i < len(texts) else "" for i, key in positions.items()}
-            problem = None
-            if stray is not None:
-                problem = _("this row has a value in column %(column)s, which has no column name") % {
-                    "column": get_column_letter(stray + 1)
-                }
-            yield offset + 2, values, problem
-
-
-def _chain(first, rest):
-    yield from first
-    yield from rest
-
-
-def _sniff_encoding(head):
-    # Cut at the last newline so that a character split by the 1 MB boundary does not count.
-    sample = head[: head.rfind(b"\n") + 1] if len(head) == SNIFF_BYTES and b"\n" in head else head
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = codecs.decode(sample, encoding)
-        except UnicodeDecodeError:
-            continue
-        if readers._looks_like_text(text):
-            return "utf-8" if encoding == "utf-8-sig" else encoding
-    raise FileRejected(
-        _(
-            "The file's character encoding is not UTF-8 or GB18030, so its text cannot be read "
-            'reliably. Save it as "CSV UTF-8" (or as XLSX) and send it again.'
-        )
-    )
-
-
-def _best_delimiter(header_line, spec):
-    best, best_hits = ",", -1
-    for delimiter in (",", ";", "\t"):
-        cells = next(csv.reader([header_line], delimiter=delimiter), [])
-        hits = sum(1 for cell in cells if spec.column_for_header(readers.clean_cell(cell)) is not None)
-        if hits > best_hits:
-            best, best_hits = delimiter, hits
-    return best
-
-
-def _map_header(header, spec):
-    positions, unknown, seen = {}, [], {}
-    for index, name in enumerate(header):
-        if not name:
-            continue
-        col = spec.column_for_header(name)
-        if col is None:
-            unknown.append(f"{get_column_letter(index + 1)}: {name}")
-            continue
-        if col.key in seen:
-            raise FileRejected(
-                _("The column %(column)s appears twice (columns %(a)s and %(b)s).")
-                % {"column": col.key, "a": get_column_letter(seen[col.key] + 1), "b": get_column_letter(index + 1)}
-            )
-        seen[col.key] = index
-        positions[index] = col.key
-    if unknown:
-        raise FileRejected(
-            _("Unknown columns: %(columns)s. The columns of this feed are: %(known)s.")
-            % {"columns": "; ".join(unknown), "known": spec.header_help()}
-        )
-    missing = [c for c in spec.columns if c.required and c.key not in seen]
-    if missing:
-        raise FileRejected(
-            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(f"{c.key} ({c.label_zh})" for c in missing)}
-        )
-    return positions
-
-
-class CellError(Exception):
-    pass
 
 
 def check_text(col, text, row):

@@ -15,6 +15,7 @@ import os
 import time
 from pathlib import Path
 
+from celery import signature
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -28,13 +29,18 @@ from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch import runs as batch
 from ocrm.batch.runs import job_run
-from sysadmin.imports.readers import FileRejected
+from ocrm.imports import readers
+from ocrm.imports.readers import FileRejected
+from ocrm.imports.staging import error_report
 from sysadmin.org.models import Bank
 
 logger = logging.getLogger("ocrm.feeds")
 
 
 JOB = "customer_feed_load"
+
+
+LOAD_TASK = "customers.tasks_feeds.load_feed"
 
 
 PERMISSION = "customers.load_feeds"
@@ -62,12 +68,15 @@ def _sha256(handle):
 
 
 def receive_upload(actor, *, source_system, feed, business_date, uploaded):
-    """Store an operator's file as a queued FeedLoad and queue its job once committed."""
+    """Store an operator's file as a queued FeedLoad and queue its job once committed. A file
+    larger than an upload may be (import.max_upload_bytes) is not stored: its load is rejected
+    at once (larger feeds arrive through the inbox folder)."""
     check_actor(actor)
     source_system = source_system.strip().upper()
     if not SOURCE_SYSTEM.match(source_system):
         raise ValidationError({"source_system": _("Use 1-30 capital letters, digits or hyphens.")})
     size = uploaded.size
+    limit = readers.upload_limit(actor.bank_id)
     with transaction.atomic():
         load = FeedLoad(
             bank_id=actor.bank_id,
@@ -80,9 +89,13 @@ def receive_upload(actor, *, source_system, feed, business_date, uploaded):
             origin=FeedLoad.Origin.UPLOAD,
             uploaded_by=actor,
         )
-        load.file.save(
-            f"{source_system}_{feed}_{business_date:%Y%m%d}{Path(uploaded.name).suffix.lower()[:6]}", uploaded, save=False
-        )
+        if size > limit:
+            load.status, load.finished_at = FeedLoad.Status.REJECTED, timezone.now()
+            load.error = f"{readers.too_large_message(size, limit)} {_('Send larger feeds through the inbox folder.')}"
+        else:
+            load.file.save(
+                f"{source_system}_{feed}_{business_date:%Y%m%d}{Path(uploaded.name).suffix.lower()[:6]}", uploaded, save=False
+            )
         load.save()
         audit.record(
             AuditLog.Action.IMPORT,
@@ -95,36 +108,37 @@ def receive_upload(actor, *, source_system, feed, business_date, uploaded):
                 "business_date": str(business_date),
                 "sha256": load.sha256,
                 "size": size,
-                "event": "received",
+                "event": "received" if load.status == FeedLoad.Status.QUEUED else "rejected",
             },
         )
-        queue(load)
+        if load.status == FeedLoad.Status.QUEUED:
+            queue(load)
     return load
 
 
 def queue(load):
-    from customers.ecif.feeds.tasks import load_feed
-
-    transaction.on_commit(lambda: load_feed.delay(load.pk))
+    """Send the load's job once the caller's transaction commits (by the task's pinned name:
+    the tasks module imports this one)."""
+    transaction.on_commit(lambda: signature(LOAD_TASK, args=(load.pk,)).delay())
 
 
 def file_path(load):
     return load.file.path if load.file else load.inbox_path
 
 
+def _other_loaded(load):
+    """The other loaded deliveries of the load's (bank, source system, feed, business date)."""
+    return FeedLoad.objects.filter(
+        bank_id=load.bank_id,
+        source_system=load.source_system,
+        feed=load.feed,
+        business_date=load.business_date,
+        status=FeedLoad.Status.LOADED,
+    ).exclude(pk=load.pk)
+
+
 def _last_loaded(load):
-    return (
-        FeedLoad.objects.filter(
-            bank_id=load.bank_id,
-            source_system=load.source_system,
-            feed=load.feed,
-            business_date=load.business_date,
-            status=FeedLoad.Status.LOADED,
-        )
-        .exclude(pk=load.pk)
-        .order_by("-finished_at", "-id")
-        .first()
-    )
+    return _other_loaded(load).order_by("-finished_at", "-id").first()
 
 
 def run_load(load_id, task_id=""):
@@ -190,13 +204,7 @@ def _load(load, run):
         kept, changed = loaders.LOADERS[load.feed](cursor, load, ctx, run)
         cursor.execute("SELECT count(DISTINCT row_number) FROM customers_feederror WHERE load_id = %s", [load.pk])
         rejected = cursor.fetchone()[0]
-        FeedLoad.objects.filter(
-            bank_id=load.bank_id,
-            source_system=load.source_system,
-            feed=load.feed,
-            business_date=load.business_date,
-            status=FeedLoad.Status.LOADED,
-        ).exclude(pk=load.pk).update(status=FeedLoad.Status.SUPERSEDED)
+        _other_loaded(load).update(status=FeedLoad.Status.SUPERSEDED)
         FeedLoad.objects.filter(pk=load.pk).update(
             file_format=feed_file.format, encoding=feed_file.encoding, rows_read=read, rows_loaded=kept, rows_rejected=rejected
         )
@@ -366,10 +374,6 @@ def _write_report(destination, lines):
 
 def error_report_rows(load):
     """The downloadable error report: row, field, value, reason."""
-    yield [_("Row"), _("Field"), _("Value"), _("Reason")]
-    if load.error and load.status in (FeedLoad.Status.REJECTED, FeedLoad.Status.FAILED):
-        yield ["", "", load.original_name, load.error]
-    for error in (
-        load.errors.order_by("row_number", "id").values_list("row_number", "field", "value", "reason").iterator(chunk_size=5000)
-    ):
-        yield list(error)
+    file_error = load.error if load.status in (FeedLoad.Status.REJECTED, FeedLoad.Status.FAILED) else ""
+    errors = load.errors.order_by("row_number", "id").values_list("row_number", "field", "value", "reason")
+    return error_report(load.original_name, file_error, errors.iterator(chunk_size=5000), column_title=_("Field"))

@@ -1,11 +1,10 @@
 """The table of the feed-load list (the XLSX export reuses it)."""
 
 import django_tables2 as tables
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy
 
 from customers.ecif.feeds.models import FeedLoad
-from ocrm.lists.tables import BaseTable
+from ocrm.imports.tables import BatchTable
 
 STATUS_BADGES = {
     FeedLoad.Status.QUEUED: "secondary",
@@ -18,20 +17,22 @@ STATUS_BADGES = {
 }
 
 
-class FeedLoadTable(BaseTable):
+class FeedLoadTable(BatchTable):
+    status_badges = STATUS_BADGES
+    status_class = "feed-status"
+
     id = tables.Column(verbose_name="#", linkify=("customers:feed_detail", [tables.A("pk")]))
     created_at = tables.DateTimeColumn(verbose_name=gettext_lazy("received"), format="Y-m-d H:i")
     source_system = tables.Column(verbose_name=gettext_lazy("source system"))
     feed = tables.Column(verbose_name=gettext_lazy("feed"))
     business_date = tables.DateColumn(verbose_name=gettext_lazy("business date"), format="Y-m-d")
     original_name = tables.Column(verbose_name=gettext_lazy("file name"), linkify=("customers:feed_detail", [tables.A("pk")]))
-    status = tables.Column(verbose_name=gettext_lazy("status"))
     rows_read = tables.Column(verbose_name=gettext_lazy("read"), attrs={"td": {"class": "text-end"}})
     rows_loaded = tables.Column(verbose_name=gettext_lazy("loaded"), attrs={"td": {"class": "text-end"}})
     rows_rejected = tables.Column(verbose_name=gettext_lazy("rejected"), attrs={"td": {"class": "text-end"}})
     origin = tables.Column(verbose_name=gettext_lazy("delivered through"))
 
-    class Meta(BaseTable.Meta):
+    class Meta(BatchTable.Meta):
         model = FeedLoad
         fields = ()
         sequence = (
@@ -47,14 +48,3 @@ class FeedLoadTable(BaseTable):
             "rows_rejected",
             "origin",
         )
-
-    def render_status(self, record, value):
-        return format_html(
-            '<span class="badge text-bg-{} feed-status" data-status="{}">{}</span>',
-            STATUS_BADGES.get(record.status, "secondary"),
-            record.status,
-            value,
-        )
-
-    def value_status(self, record):
-        return record.get_status_display()

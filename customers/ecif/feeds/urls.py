@@ -7,8 +7,8 @@ from customers.ecif.feeds import views
 urlpatterns = [
     path("feeds/", views.FeedLoadListView.as_view(), name="feed_list"),
     path("feeds/upload/", views.FeedUploadView.as_view(), name="feed_upload"),
-    path("feeds/<int:pk>/", views.feed_detail, name="feed_detail"),
-    path("feeds/<int:pk>/progress/", views.feed_progress, name="feed_progress"),
-    path("feeds/<int:pk>/errors.xlsx", views.feed_errors_xlsx, name="feed_errors_xlsx"),
-    path("feeds/<int:pk>/errors.csv", views.feed_errors_csv, name="feed_errors_csv"),
+    path("feeds/<int:pk>/", views.FeedDetailView.as_view(), name="feed_detail"),
+    path("feeds/<int:pk>/progress/", views.FeedProgressView.as_view(), name="feed_progress"),
+    path("feeds/<int:pk>/errors.xlsx", views.FeedErrorsView.as_view(), name="feed_errors_xlsx"),
+    path("feeds/<int:pk>/errors.csv", views.FeedErrorsCsvView.as_view(), name="feed_errors_csv"),
 ]

