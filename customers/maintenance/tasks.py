@@ -5,24 +5,17 @@ from django.contrib.auth import get_user_model
 
 from customers.maintenance import services as batch_maintenance
 from customers.maintenance.models import MaintenanceBatch
-from ocrm.batch.runs import job_run
+from ocrm.batch.tasks import BatchTask
 from ocrm.imports.staging import RunProgress
 
-# A delivery that finds its run held by another live worker comes back after this long.
-RETRY_HELD_RUN_SECONDS = 60
 
-
-@shared_task(bind=True, name="customers.tasks_batch.apply_maintenance_batch")
+@shared_task(bind=True, base=BatchTask, name="customers.tasks_batch.apply_maintenance_batch")
 def apply_maintenance_batch(self, batch_id, actor_id, run_id):
     """Apply one checked maintenance file for the person who pressed Apply
     (batch_maintenance.queue_apply): one transaction, all rows or none."""
     batch = MaintenanceBatch.objects.get(pk=batch_id)
     actor = get_user_model().objects.get(pk=actor_id)
-    with job_run(
-        batch_maintenance.APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, task_id=self.request.id or "", triggered_by=actor
-    ) as run:
-        if run.running_elsewhere:
-            raise self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
+    with self.job_run(batch_maintenance.APPLY_JOB, bank_id=batch.bank_id, run_id=run_id, triggered_by=actor) as run:
         if run.already_done:
             return run.summary()
         progress = RunProgress(run.id)

@@ -19,7 +19,7 @@ from django.views.generic import DetailView, FormView
 from django.views.generic.detail import SingleObjectMixin
 
 from ocrm.batch.models import JobRun
-from ocrm.batch.views import progress_bar, status_badge
+from ocrm.batch.tables import progress_bar, status_badge
 from ocrm.imports.models import ACTIVE_RUN
 from ocrm.imports.specs import CREATE
 from ocrm.imports.staging import ApplyError, error_report_rows

@@ -6,15 +6,16 @@ from django.utils.translation import gettext_lazy
 from customers.ecif.feeds import services
 from ocrm.batch import jobs
 from ocrm.batch.jobs import JobSpec
+from ocrm.batch.tasks import BatchTask
 
 
-@shared_task(bind=True, name="customers.tasks_feeds.load_feed")
+@shared_task(bind=True, base=BatchTask, name="customers.tasks_feeds.load_feed")
 def load_feed(self, load_id):
     """Load one received feed file (services.run_load inside job_run)."""
     summary = services.run_load(load_id, task_id=self.request.id or "")
     if summary.get("running_elsewhere"):
         # A duplicate delivery while a live worker holds the run: come back in case that worker dies.
-        raise self.retry(countdown=60, max_retries=None)
+        raise self.retry_held()
     return summary
 
 

@@ -19,7 +19,7 @@ from customers.ecif.feeds.forms import FeedUploadForm
 from customers.ecif.feeds.models import FeedLoad
 from customers.ecif.feeds.tables import STATUS_BADGES, FeedLoadTable
 from ocrm.batch.models import JobRun
-from ocrm.batch.views import status_badge
+from ocrm.batch.tables import status_badge
 from ocrm.imports import views as pipeline
 from ocrm.lists.views import ScopedListView
 
