@@ -150,7 +150,7 @@ class ServiceFormView(ServiceMixin, View):
 
     def post(self, request, *args, **kwargs):
         self.load_object()
-        form = self.get_form()
+        form = self.form = self.get_form()
         if form.is_valid():
             return self.form_valid(form)
         return self.render_form(form)
@@ -209,7 +209,7 @@ class ServiceActionView(ServiceMixin, View):
         self.load_object()
         self.form = None
         if self.form_class is not None:
-            self.form = self.form_class(request.POST)
+            self.form = self.form_class(request.POST, **self.get_form_kwargs())
             if not self.form.is_valid():
                 self.form_invalid(self.form)
                 return redirect(self.get_error_url())
@@ -222,6 +222,9 @@ class ServiceActionView(ServiceMixin, View):
                 messages.error(request, message)
             return redirect(self.get_error_url())
         return self.succeeded(result)
+
+    def get_form_kwargs(self):
+        return {}
 
     def form_invalid(self, form):
         for field, errors in form.errors.items():

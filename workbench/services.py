@@ -7,12 +7,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, CharField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast
-from django.http import Http404
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from customers.master.models import Customer
 from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
+from ocrm.errors import NotVisible
 
 CUSTOMER = "customers.customer"
 BULK_LIMIT = 200
@@ -31,8 +32,6 @@ def may_use_inbox(user):
 
 def pending_requests(user):
     """The change requests waiting for this user, with what the inbox shows of them."""
-    from customers.master.models import Customer
-
     number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField())).values("number")[:1])
     return (
         approvals.pending_for_checker(user)
@@ -98,12 +97,17 @@ def badge_count(user):
 
 
 def approve_many(request_ids, checker):
-    """Approve each request in its own transaction. Returns (approved ids, [(id, message)])."""
+    """Approve each request in its own transaction (at least one, at most BULK_LIMIT at a time).
+    Returns (approved ids, [(id, message)])."""
+    if not request_ids:
+        raise ValidationError(_("Select at least one request."))
+    if len(request_ids) > BULK_LIMIT:
+        raise ValidationError(_("Nothing was approved: select at most %(n)d requests at a time.") % {"n": BULK_LIMIT})
     approved, failed = [], []
     for request_id in request_ids:
         try:
             approvals.approve(request_id, checker)
-        except Http404:
+        except NotVisible:
             failed.append((request_id, _("not found or outside your branches")))
         except (PermissionDenied, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
@@ -111,3 +115,10 @@ def approve_many(request_ids, checker):
         else:
             approved.append(request_id)
     return approved, failed
+
+
+def customer_number(change_request, user):
+    """The number of the customer a request is about, when the user may see that customer."""
+    if change_request.object_type != CUSTOMER or not change_request.object_id.isdigit():
+        return None
+    return Customer.objects.visible_to(user).filter(pk=int(change_request.object_id)).values_list("number", flat=True).first()

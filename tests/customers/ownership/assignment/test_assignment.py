@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 
 from customers.master.models import Customer, Holding
 from customers.ownership.assignment import services as assignment
@@ -15,6 +14,7 @@ from customers.ownership.sharing.models import CustomerShare
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from ocrm.notifications.models import Notification
 from sysadmin.org.models import Staff
 from tests.factories import make_customer, make_product, make_staff
@@ -91,13 +91,13 @@ def test_claim_is_refused(people, case):
             assignment.claim(customer, org.manager, "mine")
     elif case == "assigned_to_another":  # not the manager's to see: nothing is said about it
         Customer.objects.filter(pk=customer.pk).update(primary_manager=org.manager2)
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.manager, "mine")
     elif case == "other_branch":  # the pool is the manager's own branch
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.manager_bj, "mine")
     elif case == "other_bank":
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.b_manager, "mine")
     else:
         assignment.claim(customer, org.manager, "mine")
@@ -165,16 +165,16 @@ def test_no_decision_outside_the_subtree(people, checker_attr):
     request = assignment.claim(make_customer("C-POOL-7", org.a_sh), org.manager, "mine")
     checker = getattr(org, checker_attr)
     assert request not in approvals.pending_for_checker(checker)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         approvals.approve(request.pk, checker)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         approvals.reject(request.pk, checker, "no")
 
 
 def test_a_manager_cannot_approve_claims(people):
     org = people
     request = assignment.claim(make_customer("C-POOL-8", org.a_sh), org.manager, "mine")
-    with pytest.raises((PermissionDenied, Http404)):
+    with pytest.raises((PermissionDenied, NotVisible)):
         approvals.approve(request.pk, org.manager2)
 
 
@@ -355,7 +355,7 @@ def test_transfer_to_another_country_accepted_by_the_receiving_branch(people, dj
     assert assignment.pending_transfer(customer) == request
     with pytest.raises(ValidationError, match="already in progress"):
         assignment.propose_transfer(customer, org.a_bj, org.supervisor, "again")
-    with pytest.raises(Http404):  # the sending side does not decide
+    with pytest.raises(NotVisible):  # the sending side does not decide
         approvals.approve(request.pk, org.supervisor2)
     with django_capture_on_commit_callbacks(execute=True):
         assignment.choose_transfer_manager(request.pk, org.supervisor_ldn, org.manager_ldn)
@@ -399,7 +399,7 @@ def test_transfer_is_refused(people, case):
         actor = org.supervisor_bj
     else:
         actor = org.manager
-    with pytest.raises((ValidationError, Http404, PermissionDenied)):
+    with pytest.raises((ValidationError, NotVisible, PermissionDenied)):
         assignment.propose_transfer(customer, branch, actor, reason)
     assert not ChangeRequest.objects.filter(action=assignment.ACTION_TRANSFER).exists()
 
