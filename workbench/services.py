@@ -7,7 +7,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, CharField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from customers.master.models import Customer
@@ -47,15 +46,11 @@ def pending_requests(user):
 
 
 def other_sources(user):
-    """[{key, label, count, url}] of the registered inbox sources this user may see."""
-    rows = []
-    for source in inbox.sources_for(user):
-        try:
-            url = reverse(source.url_name)
-        except NoReverseMatch:
-            url = ""
-        rows.append({"key": source.key, "label": source.label, "count": source.pending(user).count(), "url": url})
-    return rows
+    """[{key, label, count, url_name}] of the registered inbox sources this user may see."""
+    return [
+        {"key": source.key, "label": source.label, "count": source.pending(user).count(), "url_name": source.url_name}
+        for source in inbox.sources_for(user)
+    ]
 
 
 def _version_key(bank_id):

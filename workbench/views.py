@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -26,6 +26,14 @@ class InboxAccessMixin(PermissionPageMixin):
         return services.may_use_inbox(self.request.user)
 
 
+def page_of(url_name):
+    """The page a source registered, or none (its app may draw no page here)."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return ""
+
+
 class InboxView(InboxAccessMixin, ScopedListView):
     model = ChangeRequest
     table_class = InboxTable
@@ -39,7 +47,7 @@ class InboxView(InboxAccessMixin, ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["sources"] = services.other_sources(self.request.user)
+        context["sources"] = [{**row, "url": page_of(row["url_name"])} for row in services.other_sources(self.request.user)]
         context["bulk_limit"] = services.BULK_LIMIT
         return context
 

@@ -31,24 +31,21 @@ def document_viewed(document, actor, customer):
     )
 
 
-def tag_added(customer, actor, tag, before, after):
-    """`before` / `after`: the customer's tag names (tag links are not rows the safety net sees)."""
+def _tags_changed(event, customer, actor, tag, before, after):
     return audit.record(
         AuditLog.Action.UPDATE,
         customer,
         actor=actor,
         bank_id=customer.bank_id,
         changes={"tags": [before, after]},
-        detail={"event": "tag_added", "tag": tag.pk},
+        detail={"event": event, "tag": tag.pk},
     )
+
+
+def tag_added(customer, actor, tag, before, after):
+    """`before` / `after`: the customer's tag names (tag links are not rows the safety net sees)."""
+    return _tags_changed("tag_added", customer, actor, tag, before, after)
 
 
 def tag_removed(customer, actor, tag, before, after):
-    return audit.record(
-        AuditLog.Action.UPDATE,
-        customer,
-        actor=actor,
-        bank_id=customer.bank_id,
-        changes={"tags": [before, after]},
-        detail={"event": "tag_removed", "tag": tag.pk},
-    )
+    return _tags_changed("tag_removed", customer, actor, tag, before, after)

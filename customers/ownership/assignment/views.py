@@ -195,10 +195,8 @@ class RejectView(DecisionView):
         return approvals.reject(self.object.pk, self.request.user, self.request.POST.get("reason", ""))
 
     def get_error_messages(self, error):
-        return [
-            _("Request #%(id)s was not rejected: %(error)s")
-            % {"id": self.object.pk, "error": super().get_error_messages(error)[0]}
-        ]
+        [reason] = super().get_error_messages(error)
+        return [_("Request #%(id)s was not rejected: %(error)s") % {"id": self.object.pk, "error": reason}]
 
     def get_success_message(self, change_request):
         return _("Request #%(id)s rejected.") % {"id": change_request.pk}
@@ -236,7 +234,7 @@ class ReassignView(ServiceFormView):
 
 
 class HandoverView(ServiceFormView):
-    """ "Preview" shows how the book would be split now; the other button sends it for approval."""
+    """The preview button shows how the book would be split now; the other one sends it for approval."""
 
     permission_required = assignment.REASSIGN_PERM
     form_class = HandoverForm
