@@ -275,4 +275,4 @@ class StaffUnlockView(ServiceActionView):
         return _("%(staff)s is unlocked.") % {"staff": staff}
 
     def get_success_url(self, staff):
-        return reverse("sysadmin:staff_detail", args=[staff.pk])
+        return reverse("sysadmin:staff_detail", args=[self.object.pk])
