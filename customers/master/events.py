@@ -38,6 +38,17 @@ def contacts_viewed(customer, actor):
     )
 
 
+def contacts_viewed_in_admin(customer, actor, contact_ids):
+    """Django admin's customer page showed the contact values in clear (the ids of those shown)."""
+    return audit.record(
+        AuditLog.Action.VIEW_PII,
+        customer,
+        actor=actor,
+        bank_id=customer.bank_id,
+        detail={"page": "admin", "contact_points": list(contact_ids)},
+    )
+
+
 def customer_looked_up(actor, customers, *, lookup, value, doc_type, summary):
     """A teller's exact look-up; the typed value is personal data itself and is logged masked."""
     return audit.record(

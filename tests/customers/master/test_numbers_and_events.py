@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from customers.master import services
+from customers.master import events, services
 from customers.master.models import Customer, RetailProfile
 from ocrm import links
 from ocrm.approvals import services as approvals
@@ -112,6 +112,13 @@ def test_the_contacts_page_in_clear_is_audited_by_the_service(org):
     assert entry.actor == org.manager and entry.detail == {"page": "contacts", "fields": ["contact_points"]}
     assert services.contact_rows(customer, unmasked=False)[0]["value"] != "+8613812345678"
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count() == 1  # masked rows are no view of PII
+
+
+def test_admins_view_of_contacts_has_its_event(org):
+    customer = make_customer("C-EV-ADMIN", org.a_sh, org.manager)
+    entry = events.contacts_viewed_in_admin(customer, org.admin, [7, 9])
+    assert (entry.action, entry.actor, entry.bank_id) == (AuditLog.Action.VIEW_PII, org.admin, org.bank_a.pk)
+    assert entry.object_id == str(customer.pk) and entry.detail == {"page": "admin", "contact_points": [7, 9]}
 
 
 def test_the_teller_look_up_is_audited_by_the_service(org):
