@@ -1,9 +1,13 @@
-"""Keeps the current request reachable by the audit hooks (signals have no request)."""
+"""Keeps the current request reachable by the audit hooks (signals have no request), and turns
+a service's NotVisible into the 404 every page answers for an object outside the user's scope."""
 
 import contextvars
 import ipaddress
 
 from django.conf import settings
+from django.http import Http404
+
+from ocrm.errors import NotVisible
 
 _current_request = contextvars.ContextVar("ocrm_current_request", default=None)
 
@@ -22,6 +26,25 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             _current_request.reset(token)
+
+
+class NotVisibleMiddleware:
+    """NotVisible -> 404, in one place for every view: the generic page views, the list and
+    detail pages that call a service directly, and Django admin. A middleware rather than the
+    base views, so that a view written without them cannot turn it into a 500 (and the channel
+    API, which will answer in JSON, maps it in its own exception handler)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, NotVisible):
+            # Raised, not returned: Django answers it like any Http404 (the 404 page, no error log).
+            raise Http404 from exception
+        return None
 
 
 def _trusted(address, networks):

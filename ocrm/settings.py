@@ -50,6 +50,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ocrm.middleware.RequestContextMiddleware",
+    "ocrm.middleware.NotVisibleMiddleware",
     "sysadmin.accounts.middleware.UserPreferencesMiddleware",
     "sysadmin.accounts.middleware.SessionPolicyMiddleware",
 ]

@@ -7,12 +7,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import BigIntegerField, Case, CharField, OuterRef, Subquery, Value, When
 from django.db.models.functions import Cast
-from django.http import Http404
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
+from customers.master.models import Customer
 from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
+from ocrm.errors import NotVisible
 
 CUSTOMER = "customers.customer"
 BULK_LIMIT = 200
@@ -31,8 +31,6 @@ def may_use_inbox(user):
 
 def pending_requests(user):
     """The change requests waiting for this user, with what the inbox shows of them."""
-    from customers.master.models import Customer
-
     number = Subquery(Customer.objects.filter(pk=Cast(OuterRef("object_id"), BigIntegerField())).values("number")[:1])
     return (
         approvals.pending_for_checker(user)
@@ -48,15 +46,11 @@ def pending_requests(user):
 
 
 def other_sources(user):
-    """[{key, label, count, url}] of the registered inbox sources this user may see."""
-    rows = []
-    for source in inbox.sources_for(user):
-        try:
-            url = reverse(source.url_name)
-        except NoReverseMatch:
-            url = ""
-        rows.append({"key": source.key, "label": source.label, "count": source.pending(user).count(), "url": url})
-    return rows
+    """[{key, label, count, url_name}] of the registered inbox sources this user may see."""
+    return [
+        {"key": source.key, "label": source.label, "count": source.pending(user).count(), "url_name": source.url_name}
+        for source in inbox.sources_for(user)
+    ]
 
 
 def _version_key(bank_id):
@@ -98,12 +92,17 @@ def badge_count(user):
 
 
 def approve_many(request_ids, checker):
-    """Approve each request in its own transaction. Returns (approved ids, [(id, message)])."""
+    """Approve each request in its own transaction (at least one, at most BULK_LIMIT at a time).
+    Returns (approved ids, [(id, message)])."""
+    if not request_ids:
+        raise ValidationError(_("Select at least one request."))
+    if len(request_ids) > BULK_LIMIT:
+        raise ValidationError(_("Nothing was approved: select at most %(n)d requests at a time.") % {"n": BULK_LIMIT})
     approved, failed = [], []
     for request_id in request_ids:
         try:
             approvals.approve(request_id, checker)
-        except Http404:
+        except NotVisible:
             failed.append((request_id, _("not found or outside your branches")))
         except (PermissionDenied, ValidationError) as exc:
             messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
@@ -111,3 +110,10 @@ def approve_many(request_ids, checker):
         else:
             approved.append(request_id)
     return approved, failed
+
+
+def customer_number(change_request, user):
+    """The number of the customer a request is about, when the user may see that customer."""
+    if change_request.object_type != CUSTOMER or not change_request.object_id.isdigit():
+        return None
+    return Customer.objects.visible_to(user).filter(pk=int(change_request.object_id)).values_list("number", flat=True).first()

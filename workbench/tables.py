@@ -9,6 +9,8 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
+from customers.master.tables import display_value, field_label
+from customers.ownership.sharing.models import CustomerShare
 from ocrm.approvals import services as approvals
 from ocrm.lists.tables import BaseTable
 from sysadmin.org.models import Branch
@@ -22,8 +24,6 @@ def action_label(action):
 
 def label_of(name, field_label):
     """A customer field's label, else the label of a share's field (customer.share requests)."""
-    from customers.ownership.sharing.models import CustomerShare
-
     label = field_label(name)
     if label != name:
         return label
@@ -84,8 +84,6 @@ class InboxTable(BaseTable):
     def _changes(self, record):
         """[(label, before, after)] as a person reads them: labels of the fields, choices by
         label, branches by name, times in the reader's zone."""
-        from customers.master.views import display_value, field_label
-
         branches = self._branches()
         rows = []
         for name, pair in (record.changes or {}).items():

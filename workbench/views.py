@@ -2,21 +2,18 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.decorators import method_decorator
+from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.http import require_POST
 
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
+from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
+from ocrm.pages import PermissionPageMixin, ServiceActionView
 from workbench import services
 from workbench.filtersets import InboxFilterSet
 from workbench.tables import InboxTable, action_label
@@ -27,6 +24,14 @@ class InboxAccessMixin(PermissionPageMixin):
 
     def has_permission(self):
         return services.may_use_inbox(self.request.user)
+
+
+def page_of(url_name):
+    """The page a source registered, or none (its app may draw no page here)."""
+    try:
+        return reverse(url_name)
+    except NoReverseMatch:
+        return ""
 
 
 class InboxView(InboxAccessMixin, ScopedListView):
@@ -42,57 +47,54 @@ class InboxView(InboxAccessMixin, ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["sources"] = services.other_sources(self.request.user)
+        context["sources"] = [{**row, "url": page_of(row["url_name"])} for row in services.other_sources(self.request.user)]
         context["bulk_limit"] = services.BULK_LIMIT
         return context
 
 
-def back_to_inbox(request):
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        return redirect(target)
-    return redirect("workbench:inbox")
+class InboxActionView(InboxAccessMixin, ServiceActionView):
+    """A decision taken in the inbox; back to the inbox (or to the page in `next`, on this site)."""
+
+    def get_success_url(self, result):
+        target = self.request.POST.get("next", "")
+        if target and url_has_allowed_host_and_scheme(target, {self.request.get_host()}, self.request.is_secure()):
+            return target
+        return reverse("workbench:inbox")
 
 
-@method_decorator(require_POST, name="dispatch")
-class BulkApproveView(InboxAccessMixin, View):
+class BulkApproveView(InboxActionView):
     """Approve the selected requests (or the one whose button was pressed), each on its own."""
 
-    def post(self, request):
-        raw = [request.POST["only"]] if request.POST.get("only") else request.POST.getlist("selected")
+    def perform(self):
+        post = self.request.POST
+        raw = [post["only"]] if post.get("only") else post.getlist("selected")
         try:
             ids = list(dict.fromkeys(int(value) for value in raw))
         except ValueError:
             ids = []
-        if not ids:
-            messages.error(request, _("Select at least one request."))
-            return back_to_inbox(request)
-        if len(ids) > services.BULK_LIMIT:
-            messages.error(
-                request, _("Nothing was approved: select at most %(n)d requests at a time.") % {"n": services.BULK_LIMIT}
-            )
-            return back_to_inbox(request)
-        approved, failed = services.approve_many(ids, request.user)
+        return services.approve_many(ids, self.request.user)
+
+    def succeeded(self, result):
+        approved, failed = result
         if approved:
-            messages.success(request, _("Approved and applied: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in approved)})
+            messages.success(self.request, _("Approved and applied: %(ids)s.") % {"ids": ", ".join(f"#{pk}" for pk in approved)})
         for pk, reason in failed:
-            messages.error(request, _("#%(id)s was not approved: %(reason)s") % {"id": pk, "reason": reason})
-        return back_to_inbox(request)
+            messages.error(self.request, _("#%(id)s was not approved: %(reason)s") % {"id": pk, "reason": reason})
+        return redirect(self.get_success_url(result))
 
 
-@method_decorator(require_POST, name="dispatch")
-class RejectView(InboxAccessMixin, View):
-    def post(self, request, pk):
-        if not ChangeRequest.objects.visible_to(request.user).filter(pk=pk).exists():
-            raise Http404
-        reason = request.POST.get("reason", "").strip()[:2000]
-        try:
-            approvals.reject(pk, request.user, reason)
-        except ValidationError as exc:
-            messages.error(request, _("#%(id)s was not rejected: %(reason)s") % {"id": pk, "reason": " ".join(exc.messages)})
-        else:
-            messages.success(request, _("#%(id)s rejected.") % {"id": pk})
-        return back_to_inbox(request)
+class RejectView(InboxActionView):
+    model = ChangeRequest
+
+    def perform(self):
+        return approvals.reject(self.object.pk, self.request.user, self.request.POST.get("reason", "").strip()[:2000])
+
+    def get_error_messages(self, error):
+        [reason] = super().get_error_messages(error)
+        return [_("#%(id)s was not rejected: %(reason)s") % {"id": self.object.pk, "reason": reason}]
+
+    def get_success_message(self, change_request):
+        return _("#%(id)s rejected.") % {"id": change_request.pk}
 
 
 class RequestDetailView(LoginRequiredMixin, View):
@@ -102,19 +104,9 @@ class RequestDetailView(LoginRequiredMixin, View):
     def get(self, request, pk):
         change_request = ChangeRequest.objects.visible_to(request.user).select_related("maker", "checker").filter(pk=pk).first()
         if change_request is None:
-            raise Http404
+            raise NotVisible
         decidable = approvals.pending_for_checker(request.user).filter(pk=pk).exists()
         table = InboxTable([change_request])
-        customer_number = None
-        if change_request.object_type == services.CUSTOMER and change_request.object_id.isdigit():
-            from customers.master.models import Customer
-
-            customer_number = (
-                Customer.objects.visible_to(request.user)
-                .filter(pk=int(change_request.object_id))
-                .values_list("number", flat=True)
-                .first()
-            )
         return render(
             request,
             "workbench/request_detail.html",
@@ -124,7 +116,7 @@ class RequestDetailView(LoginRequiredMixin, View):
                 "changes": table._changes(change_request),
                 "decidable": decidable,
                 "own": change_request.maker_id == request.user.pk,
-                "customer_number": customer_number,
+                "customer_number": services.customer_number(change_request, request.user),
                 "inbox_url": reverse("workbench:inbox"),
             },
         )

@@ -281,20 +281,6 @@ class BaseContactPointFormSet(forms.BaseFormSet):
 ContactPointFormSet = forms.formset_factory(ContactPointForm, formset=BaseContactPointFormSet, extra=1, can_delete=True)
 
 
-def contact_initial(customer, unmasked):
-    return [
-        {
-            "id": c.pk,
-            "kind": c.kind,
-            "value": c.value if unmasked else c.masked_value,
-            "is_primary": c.is_primary,
-            "is_verified": c.is_verified,
-            "opted_out": c.opted_out,
-        }
-        for c in ContactPoint.objects.filter(customer=customer).order_by("kind", "pk")
-    ]
-
-
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("reason for the rejection"),

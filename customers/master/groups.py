@@ -3,8 +3,11 @@
 Each action is one set-based statement (INSERT ... SELECT ... ON CONFLICT DO NOTHING):
 tagging the whole result of a filter over a million customers must not load them into
 Python. The selection is re-restricted to Customer.objects.visible_to(actor) and to the
-tag's / group's bank here, whatever the caller passed, and audited once with the count.
+tag's / group's bank here, whatever the caller passed, and audited once with the count
+(customers.master.events). bulk_action() is what the list page's bulk form calls.
 """
+
+import dataclasses
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
@@ -12,9 +15,10 @@ from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.master import events
+from customers.master.filtersets import filter_query_of
 from customers.master.models import Customer, CustomerGroup, CustomerTag, Tag
 from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
 
 TAG_NAME_MAX = Tag._meta.get_field("name").max_length
 
@@ -72,7 +76,7 @@ def add_to_tag(actor, customers, tag_name, *, selection=""):
         f"SELECT t.*, %s, %s, %s FROM ({select_sql}) t",
         [tag.pk, actor.pk, timezone.now(), *params],
     )
-    audit.record(AuditLog.Action.UPDATE, tag, actor=actor, detail={"bulk": "tag", "added": count, "selection": selection})
+    events.customers_tagged(tag, actor, count, selection)
     return tag, count
 
 
@@ -96,7 +100,7 @@ def add_to_group(actor, customers, group_id, *, selection=""):
         f"SELECT %s, t.* FROM ({select_sql}) t",
         [group.pk, *params],
     )
-    audit.record(AuditLog.Action.UPDATE, group, actor=actor, detail={"bulk": "group", "added": count, "selection": selection})
+    events.customers_grouped(group, actor, count, selection)
     return group, count
 
 
@@ -117,8 +121,6 @@ def save_dynamic_group(actor, name, filter_query):
     if not actor.has_perm("customers.add_customergroup"):
         raise PermissionDenied(_("You may not create customer groups."))
     name = clean_name(name, GROUP_NAME_MAX, _("group"))
-    from customers.master.filtersets import filter_query_of
-
     query = filter_query_of(filter_query)
     if not query:
         raise ValidationError({"query": _("Filter the list first: a dynamic group without a filter would be every customer.")})
@@ -131,3 +133,30 @@ def save_dynamic_group(actor, name, filter_query):
         return CustomerGroup.objects.create(
             bank_id=actor.bank_id, owner=actor, name=name, kind=CustomerGroup.Kind.DYNAMIC, filter_query=query
         )
+
+
+@dataclasses.dataclass(frozen=True)
+class BulkOutcome:
+    action: str  # "tag", "group" or "dynamic"
+    target: object  # the tag or the group
+    count: int = 0  # customers newly tagged or added
+
+
+@transaction.atomic
+def bulk_action(
+    actor, action, customers=None, *, selection="", query="", tag_name="", group_id=None, new_group_name="", dynamic_name=""
+):
+    """The list page's bulk action, all or nothing: tag `customers`, add them to one of the
+    actor's static groups (a new one when `new_group_name` is given instead of `group_id`), or
+    save the list's filter `query` as a dynamic group. Returns a BulkOutcome."""
+    if action == "dynamic":
+        return BulkOutcome(action, save_dynamic_group(actor, dynamic_name, query))
+    if action == "tag":
+        tag, count = add_to_tag(actor, customers, tag_name, selection=selection)
+        return BulkOutcome(action, tag, count)
+    if not group_id:
+        if not new_group_name:
+            raise ValidationError(_("Choose one of your groups or name a new one."))
+        group_id = create_static_group(actor, new_group_name).pk
+    group, count = add_to_group(actor, customers, group_id, selection=selection)
+    return BulkOutcome("group", group, count)

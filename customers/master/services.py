@@ -4,8 +4,12 @@ Which fields need a checker is the per-bank parameter "customers.checker_fields"
 list of field names; "identity" stands for the primary identity document). A change to
 such a field is recorded as a pending ChangeRequest (ocrm.approvals.services) and applied by
 apply_customer_update() when a different person with customers.approve_change approves
-it; every other field is applied at once. The audit safety net writes every row change
-with before/after, in the name of the person who made it (maker or checker).
+it; every other field is applied at once. The customer row's creation and changes are
+audited by customers.master.events, the profile, identity and contact rows by the audit
+safety net, with before/after, in the name of the person who made them (maker or checker).
+
+customer_by_number() is the one way a route finds "customer C0000000123": in the user's
+scope, their own bank's first, merged numbers followed to the survivor.
 
 Values in a ChangeRequest are JSON: foreign keys as ids, dates as ISO text. An identity
 number never appears there in clear: `changes` holds its masked form and `payload` its
@@ -19,11 +23,12 @@ import phonenumbers
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
-from django.http import Http404
-from django.urls import reverse
+from django.db.models import Case, IntegerField, Value, When
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from customers.master import events
+from customers.master.filtersets import exact_match_condition, user_region
 from customers.master.models import (
     Address,
     ContactPoint,
@@ -43,10 +48,11 @@ from customers.master.models import (
     ServiceContact,
     Tag,
 )
-from ocrm import parameters, pii
+from ocrm import links, parameters, pii
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
+from ocrm.errors import NotVisible
 from ocrm.notifications.services import notify
 from sysadmin.org.models import Branch
 
@@ -100,6 +106,76 @@ CORPORATE_FIELDS = (
 
 
 IDENTITY_FIELDS = ("doc_type", "issuing_country", "expiry_date")
+
+
+MAX_MERGE_HOPS = 5
+
+
+MAX_LOOKUP_RESULTS = 10
+
+
+@dataclasses.dataclass(frozen=True)
+class NumberLookup:
+    customer: Customer
+    survivor: Customer | None = None  # set when the number was merged into another customer
+
+
+def customer_by_number(user, number, *, queryset=None, select_related=()):
+    """The customer numbered `number` that `user` may see (`queryset` narrows or replaces
+    Customer.objects.visible_to(user)), and, when that number was merged away, the survivor
+    its merges lead to. Numbers are unique per bank: a superuser, who sees several banks, gets
+    their own bank's first. NotVisible when nothing in scope has the number, or its merges lead
+    out of the scope."""
+    visible = Customer.objects.visible_to(user) if queryset is None else queryset
+    if select_related:
+        visible = visible.select_related(*select_related)
+    customer = (
+        visible.filter(number=number)
+        .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
+        .first()
+    )
+    if customer is None:
+        raise NotVisible
+    survivor = customer
+    for _hop in range(MAX_MERGE_HOPS):
+        if survivor.merged_into_id is None:
+            return NumberLookup(customer, survivor if survivor is not customer else None)
+        survivor = visible.filter(pk=survivor.merged_into_id).first()
+        if survivor is None:
+            raise NotVisible
+    raise NotVisible
+
+
+def lookup_customers(actor, value, *, kind="", doc_type=""):
+    """A teller's exact look-up across the actor's bank (by number, identity, phone or account),
+    audited whatever it finds. Returns (customers, ids of those the actor may open)."""
+    condition = None
+    if actor.bank_id is not None:
+        condition = exact_match_condition(
+            value, bank_id=actor.bank_id, region=user_region(actor), kinds=[kind] if kind else None, doc_type=doc_type or None
+        )
+    customers = []
+    if condition is not None:
+        customers = list(
+            Customer.objects.active()
+            .filter(condition, bank_id=actor.bank_id)
+            .select_related("branch", "primary_manager")
+            .order_by("number")[:MAX_LOOKUP_RESULTS]
+        )
+    visible = (
+        set(Customer.objects.visible_to(actor).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
+        if customers
+        else set()
+    )
+    events.customer_looked_up(
+        actor,
+        customers,
+        lookup=kind,
+        value=value,
+        doc_type=doc_type,
+        summary=_("Customer look-up (%(n)d found)") % {"n": len(customers)},
+    )
+    return customers, visible
 
 
 def register_handlers():
@@ -276,7 +352,9 @@ def create_customer(data, actor):
             **{flag: bool(data.get(flag)) for flag in ("do_not_contact", "do_not_sms", "do_not_email")},
         )
         customer.full_clean(exclude=["name_grams"])
-        customer.save()
+        with audit.written_by_event(Customer):
+            customer.save()
+        events.customer_created(customer, actor)
         profile_model = RetailProfile if customer.is_retail else CorporateProfile
         profile_model.objects.create(
             customer=customer, **{k: v for k, v in (data.get("profile") or {}).items() if k in profile_fields(customer.kind)}
@@ -354,7 +432,7 @@ def update_customer(customer, changes, actor, reason=""):
     """Apply `changes` ({field: new value}; "identity": {doc_type, number, issuing_country,
     expiry_date}, a blank number keeps the current one) to a customer the actor may see.
     Checker fields become one pending ChangeRequest; the rest is applied at once. Returns
-    an UpdateResult. ValidationError names the field; a customer outside the scope is a 404."""
+    an UpdateResult. ValidationError names the field; a customer outside the scope is NotVisible."""
     unknown = set(changes) - set(editable_fields(customer.kind))
     if unknown:
         raise ValidationError(_("These fields cannot be changed here: %(f)s") % {"f": ", ".join(sorted(unknown))})
@@ -368,7 +446,7 @@ def update_customer(customer, changes, actor, reason=""):
             .first()
         )
         if locked is None:
-            raise Http404
+            raise NotVisible
         customer = locked
         before = current_values(customer)
         diffs, payload = {}, {}
@@ -414,20 +492,24 @@ def update_customer(customer, changes, actor, reason=""):
                 reason=reason or "",
             )
         if applied:
-            _apply(customer, applied, {k: v for k, v in payload.items() if k in applied})
+            _apply(customer, applied, {k: v for k, v in payload.items() if k in applied}, actor)
     return UpdateResult(applied=applied, pending=pending, change_request=change_request)
 
 
-def _apply(customer, diffs, payload):
-    """Write {field: [before, after]} to the customer's rows (audited by the safety net)."""
+def _apply(customer, diffs, payload, actor, change_request=None):
+    """Write {field: [before, after]} to the customer's rows: the customer row audited by the
+    customer_updated event, the profile and identity rows by the safety net."""
     customer_fields = [name for name in diffs if name in CUSTOMER_FIELDS]
+    before = audit.row_values(customer)
     for name in customer_fields:
         if name == "branch":
             customer.branch_id = diffs[name][1]
         else:
             setattr(customer, name, _from_json(customer, name, diffs[name][1]))
     if customer_fields:
-        customer.save(update_fields=["branch" if n == "branch" else n for n in customer_fields] + ["updated_at"])
+        with audit.written_by_event(Customer):
+            customer.save(update_fields=["branch" if n == "branch" else n for n in customer_fields] + ["updated_at"])
+        events.customer_updated(customer, actor, audit.diff(before, audit.row_values(customer)), change_request=change_request)
     profile_changes = [name for name in diffs if name in profile_fields(customer.kind)]
     if profile_changes:
         profile = _profile(customer)
@@ -459,7 +541,7 @@ def apply_customer_update(change_request, checker):
     if customer is None or customer.merged_into_id:
         raise ValidationError(_("The customer of this request no longer exists (or was merged); reject the request."))
     if not Customer.objects.visible_to(checker).filter(pk=customer.pk).exists():
-        raise Http404
+        raise NotVisible
     now = current_values(customer)
     stale = [name for name, (before, _after) in change_request.changes.items() if now.get(name) != before]
     if stale:
@@ -468,7 +550,7 @@ def apply_customer_update(change_request, checker):
             % {"f": ", ".join(stale)}
         )
     with audit.acting_as(checker):
-        _apply(customer, change_request.changes, change_request.payload or {})
+        _apply(customer, change_request.changes, change_request.payload or {}, checker, change_request)
     _notify_maker_after_commit(change_request, gettext_lazy("Your change of customer data was approved"))
 
 
@@ -491,10 +573,35 @@ def _notify_maker_after_commit(change_request, title):
                 _("%(customer)s: %(fields)s. %(reason)s")
                 % {"customer": request.object_repr, "fields": ", ".join(request.changes), "reason": request.decision_reason}
             ),
-            link=reverse("customers:detail", args=[number]) if number else "",
+            link=links.url("customer", number) if number else "",
         )
 
     transaction.on_commit(send)
+
+
+def contact_rows(customer, unmasked):
+    """The customer's contact points as the contacts form edits them (values masked unless `unmasked`)."""
+    return [
+        {
+            "id": c.pk,
+            "kind": c.kind,
+            "value": c.value if unmasked else c.masked_value,
+            "is_primary": c.is_primary,
+            "is_verified": c.is_verified,
+            "opted_out": c.opted_out,
+        }
+        for c in ContactPoint.objects.filter(customer=customer).order_by("kind", "pk")
+    ]
+
+
+def contacts_shown(customer, actor):
+    """The contact rows the contacts page opens with: in clear for actors who may unmask, and
+    then audited as a view of personal data; masked for everyone else."""
+    unmasked = actor.has_perm("customers.unmask_pii")
+    rows = contact_rows(customer, unmasked)
+    if unmasked and rows:
+        events.contacts_viewed(customer, actor)
+    return rows
 
 
 @transaction.atomic
@@ -508,7 +615,7 @@ def save_contacts(customer, rows, actor):
         Customer.objects.visible_to(actor).select_for_update(of=("self",)).select_related("branch").filter(pk=customer.pk).first()
     )
     if customer is None:
-        raise Http404
+        raise NotVisible
     existing = {c.pk: c for c in ContactPoint.objects.filter(customer=customer)}
     errors, written = [], 0
     with audit.acting_as(actor):

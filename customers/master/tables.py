@@ -1,14 +1,20 @@
 """The customer list table. The page always shows identity and phone numbers masked; the
 XLSX export (CustomerExportTable) shows them in clear only to users holding
-customers.unmask_pii, and the export's audit entry says so."""
+customers.unmask_pii, and the export's audit entry says so.
+
+field_label / display_value show a customer change (a ChangeRequest's JSON values) as a
+person reads it: the edit page, the approvals inbox and its detail page use them."""
 
 import django_tables2 as tables
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F, Prefetch, Value
 from django.db.models.functions import Concat
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from customers.master.models import ContactPoint, Customer, IdentityDocument
+from customers.master import services
+from customers.master.models import ContactPoint, CorporateProfile, Customer, IdentityDocument, RetailProfile
 from ocrm.lists.tables import BaseTable
 
 PHONE_KINDS = (ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE)
@@ -165,3 +171,39 @@ class CustomerExportTable(CustomerTable):
     """The export: clear identity and phone numbers for users holding customers.unmask_pii."""
 
     unmask_permitted = True
+
+
+def field_label(name):
+    """The readable name of an editable customer field (services.editable_fields)."""
+    if name == services.IDENTITY:
+        return gettext("identity document")
+    for model in (Customer, RetailProfile, CorporateProfile):
+        try:
+            return str(model._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+def display_value(name, value, branches):
+    """A stored JSON value as a person reads it (choices by label, branches by name)."""
+    if value is None or value == "":
+        return "—"
+    if name == "branch":
+        return str(branches.get(value, value))
+    if name == services.IDENTITY:
+        doc_type = IdentityDocument.Type(value["doc_type"]).label if value.get("doc_type") else ""
+        parts = [doc_type, value.get("number_masked") or "", value.get("issuing_country") or ""]
+        if value.get("expiry_date"):
+            parts.append(gettext("valid until %(date)s") % {"date": value["expiry_date"]})
+        return " ".join(str(p) for p in parts if p)
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    for model in (Customer, RetailProfile, CorporateProfile):
+        try:
+            field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if field.choices:
+            return str(dict(field.flatchoices).get(value, value))
+    return str(value)

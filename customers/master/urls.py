@@ -4,6 +4,7 @@ create/edit with maker-checker, contacts and change requests."""
 from django.urls import path
 
 from customers.master import views
+from ocrm import links
 
 urlpatterns = [
     path("", views.CustomerListView.as_view(), name="list"),
@@ -14,6 +15,9 @@ urlpatterns = [
     path("change-requests/<int:pk>/approve/", views.ChangeRequestApproveView.as_view(), name="change_request_approve"),
     path("change-requests/<int:pk>/reject/", views.ChangeRequestRejectView.as_view(), name="change_request_reject"),
 ]
+
+# The pages services link to from notifications (ocrm.links).
+links.register("customer_list", "customers:list")
 
 # Below one customer's number ("<str:number>/...", see customers/urls.py).
 customer_urlpatterns = [

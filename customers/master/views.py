@@ -1,48 +1,44 @@
-"""Customer search and list, the teller's exact look-up, and the list's bulk actions.
+"""Customer search and list, the teller's exact look-up, the list's bulk actions, create/edit,
+contacts, and the customer change requests' approve/reject buttons.
 
 Thin views: the scope comes from Customer.objects.visible_to (ocrm.lists.views.ScopedListView),
-the search from customers.master.filtersets, the bulk actions from customers.master.groups.
+the search from customers.master.filtersets, the bulk actions from customers.master.groups, every
+change from one call into customers.master.services (ocrm.pages.ServiceFormView /
+ServiceActionView). CustomerRouteMixin is how every page below a customer's number finds it.
 """
 
 import math
 
 from django.contrib import messages
-from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Case, IntegerField, Value, When
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.http import require_POST
 from django.views.generic import TemplateView
 
 from customers.master import groups as services_groups
 from customers.master import services
-from customers.master.filtersets import CustomerFilterSet, exact_match_condition, looks_like_key, user_region
-from customers.master.forms import BulkActionForm, ContactPointFormSet, CustomerForm, LookupForm, RejectForm, contact_initial
-from customers.master.models import CorporateProfile, Customer, CustomerGroup, IdentityDocument, RetailProfile
+from customers.master.filtersets import CustomerFilterSet, looks_like_key
+from customers.master.forms import BulkActionForm, ContactPointFormSet, CustomerForm, LookupForm, RejectForm
+from customers.master.models import Customer, CustomerGroup
 from customers.master.search import estimated_rows
-from customers.master.tables import CustomerExportTable, CustomerTable, list_prefetches
+from customers.master.tables import CustomerExportTable, CustomerTable, field_label, list_prefetches
 from customers.ownership.assignment import services as assignment
 from customers.ownership.sharing import services as sharing
-from ocrm import parameters, pii
+from ocrm import parameters
 from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.errors import messages_of
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
+from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from ocrm.scoping import scope_of
 
 COLUMNS_SESSION_KEY = "customers.list_columns"
-
-
-MAX_LOOKUP_RESULTS = 10
 
 
 # What the page's rows show (customers/customer_table.html): a customer row is wide, and so
@@ -248,59 +244,55 @@ class CustomerListView(ScopedListView):
             customer.pending_claims = entry.get("claims", [])
 
 
-class BulkTagView(PermissionPageMixin, View):
+class BulkTagView(ServiceActionView):
     """POST only: tag, or add to a group, the selected rows or the whole filtered result;
     or save the filter as a dynamic group. Each permission is checked by the service."""
 
     permission_required = "customers.view_customer"
-    http_method_names = ["post"]
+    form_class = BulkActionForm
 
-    def post(self, request):
-        form = BulkActionForm(request.POST)
-        query = request.POST.get("query", "")[:2000]
-        back = reverse("customers:list") + (f"?{query}" if query else "")
-        if not form.is_valid():
-            for field, errors in form.errors.items():
-                for error in errors:
-                    messages.error(request, f"{form.fields[field].label or field}: {error}" if field != "__all__" else error)
-            return redirect(back)
-        data = form.cleaned_data
-        try:
-            self.apply(request, data, query)
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        return redirect(back)
+    def list_query(self):
+        return self.request.POST.get("query", "")[:2000]
 
-    def apply(self, request, data, query):
-        user = request.user
-        if data["action"] == "dynamic":
-            group = services_groups.save_dynamic_group(user, data["dynamic_name"], query)
-            messages.success(request, _("Saved the filter as the dynamic group “%(name)s”.") % {"name": group.name})
-            return
-        customers, selection = self.selected_customers(request, data, query)
-        if data["action"] == "tag":
-            tag, count = services_groups.add_to_tag(user, customers, data["tag_name"], selection=selection)
-            messages.success(request, _("Tagged %(n)d customer(s) “%(tag)s”.") % {"n": count, "tag": tag.name})
-            return
-        group_id = data["group"]
-        if not group_id:
-            if not data["new_group_name"]:
-                raise ValidationError(_("Choose one of your groups or name a new one."))
-            group_id = services_groups.create_static_group(user, data["new_group_name"]).pk
-        group, count = services_groups.add_to_group(user, customers, group_id, selection=selection)
-        messages.success(request, _("Added %(n)d customer(s) to the group “%(group)s”.") % {"n": count, "group": group.name})
+    def perform(self):
+        data, query = self.form.cleaned_data, self.list_query()
+        customers, selection = (None, "") if data["action"] == "dynamic" else self.selected_customers(data, query)
+        return services_groups.bulk_action(
+            self.request.user,
+            data["action"],
+            customers,
+            selection=selection,
+            query=query,
+            tag_name=data["tag_name"],
+            group_id=data["group"],
+            new_group_name=data["new_group_name"],
+            dynamic_name=data["dynamic_name"],
+        )
 
-    def selected_customers(self, request, data, query):
-        base = Customer.objects.visible_to(request.user).active()
+    def selected_customers(self, data, query):
+        base = Customer.objects.visible_to(self.request.user).active()
         if data["scope"] == "all":
-            filterset = CustomerFilterSet(QueryDict(query), queryset=base, request=request)
+            filterset = CustomerFilterSet(QueryDict(query), queryset=base, request=self.request)
             if not filterset.is_valid():
                 raise ValidationError(_("The list's filter is not valid: correct it and try again."))
             return filterset.qs, f"filter: {query}"
         if not data["selection"]:
             raise ValidationError(_("Select at least one customer, or choose all results of the filter."))
         return base.filter(pk__in=data["selection"]), f"{len(data['selection'])} selected rows"
+
+    def get_success_message(self, outcome):
+        if outcome.action == "dynamic":
+            return _("Saved the filter as the dynamic group “%(name)s”.") % {"name": outcome.target.name}
+        if outcome.action == "tag":
+            return _("Tagged %(n)d customer(s) “%(tag)s”.") % {"n": outcome.count, "tag": outcome.target.name}
+        return _("Added %(n)d customer(s) to the group “%(group)s”.") % {"n": outcome.count, "group": outcome.target.name}
+
+    def get_error_messages(self, error):
+        return messages_of(error)
+
+    def get_success_url(self, outcome):
+        query = self.list_query()
+        return reverse("customers:list") + (f"?{query}" if query else "")
 
 
 def mask_name(name):
@@ -310,7 +302,7 @@ def mask_name(name):
 
 class LookupView(PermissionPageMixin, TemplateView):
     """Exact look-up across the user's bank for staff without a browsing scope (tellers):
-    a minimal masked card per match, and every look-up audited."""
+    a minimal masked card per match, and every look-up audited (by the service)."""
 
     permission_required = "customers.view_customer"
     template_name = "customers/lookup.html"
@@ -320,120 +312,48 @@ class LookupView(PermissionPageMixin, TemplateView):
         form = LookupForm(self.request.GET or None)
         context.update(form=form, title=_("Customer look-up"), results=None)
         if form.is_valid():
-            context["results"] = self.lookup(form.cleaned_data)
+            data = form.cleaned_data
+            customers, visible = services.lookup_customers(
+                self.request.user, data["value"], kind=data["kind"], doc_type=data["doc_type"]
+            )
+            context["results"] = [
+                {
+                    "customer": c,
+                    "masked_name": mask_name(c.name_local),
+                    "masked_latin": mask_name(c.name_latin),
+                    "url": c.get_absolute_url() if c.pk in visible else None,
+                }
+                for c in customers
+            ]
         return context
 
-    def lookup(self, data):
-        user = self.request.user
-        kinds = [data["kind"]] if data["kind"] else None
-        condition = None
-        if user.bank_id is not None:
-            condition = exact_match_condition(
-                data["value"], bank_id=user.bank_id, region=user_region(user), kinds=kinds, doc_type=data["doc_type"] or None
-            )
-        customers = []
-        if condition is not None:
-            customers = list(
-                Customer.objects.active()
-                .filter(condition, bank_id=user.bank_id)
-                .select_related("branch", "primary_manager")
-                .order_by("number")[:MAX_LOOKUP_RESULTS]
-            )
-        visible = (
-            set(Customer.objects.visible_to(user).filter(pk__in=[c.pk for c in customers]).values_list("pk", flat=True))
-            if customers
-            else set()
-        )
-        audit.record(
-            AuditLog.Action.OTHER,
-            None,
-            request=self.request,
-            object_type="customers.customer",
-            object_repr=_("Customer look-up (%(n)d found)") % {"n": len(customers)},
-            # The typed value is itself personal data: only its masked form is logged.
-            detail={
-                "lookup": data["kind"] or "any",
-                "value": pii.mask_id(data["value"]),
-                "doc_type": data["doc_type"],
-                "found": [c.number for c in customers],
-            },
-        )
-        return [
-            {
-                "customer": c,
-                "masked_name": mask_name(c.name_local),
-                "masked_latin": mask_name(c.name_latin),
-                "url": c.get_absolute_url() if c.pk in visible else None,
-            }
-            for c in customers
-        ]
 
+class CustomerRouteMixin(PermissionPageMixin):
+    """A page below one customer's number: the customer comes from services.customer_by_number
+    (the user's scope, else 404); a merged number leads to its survivor's 360 page; with
+    `edits_customer`, a read-only share lets its holder look, not change (403)."""
 
-def visible_customer(user, number):
-    """The active customer with this number in the user's scope (their own bank's first,
-    for a superuser who sees several banks), else 404; 403 when the user sees it through
-    a read-only share (every caller edits the customer)."""
-    customers = (
-        Customer.objects.visible_to(user)
-        .active()
-        .select_related("branch", "bank")
-        .filter(number=number)
-        .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
-    )
-    customer = customers.first()
-    if customer is None:
-        raise Http404
-    sharing.require_edit(user, customer)
-    return customer
+    customer_related = ("bank", "branch")
+    edits_customer = False
 
+    def dispatch(self, request, *args, **kwargs):
+        if request.method.lower() not in self.http_method_names:
+            return self.http_method_not_allowed(request, *args, **kwargs)
+        if not request.user.is_authenticated or not self.has_permission():
+            return self.handle_no_permission()
+        found = services.customer_by_number(request.user, kwargs["number"], select_related=self.customer_related)
+        if found.survivor is not None:
+            return self.redirect_to_survivor(found.survivor)
+        self.customer = found.customer
+        if self.edits_customer:
+            sharing.require_edit(request.user, self.customer)
+        return super().dispatch(request, *args, **kwargs)
 
-def add_errors(form, exc):
-    """A service ValidationError onto the form: on the field it names, else at the top."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+    def redirect_to_survivor(self, survivor):
+        return redirect("customers:detail", survivor.number)
 
-
-def customer_page(customer):
-    """Where a person lands after a change: the 360 page."""
-    return customer.get_absolute_url()
-
-
-def field_label(name):
-    if name == services.IDENTITY:
-        return _("identity document")
-    for model in (Customer, RetailProfile, CorporateProfile):
-        try:
-            return str(model._meta.get_field(name).verbose_name)
-        except FieldDoesNotExist:
-            continue
-    return name
-
-
-def display_value(name, value, branches):
-    """A stored JSON value as a person reads it (choices by label, branches by name)."""
-    if value is None or value == "":
-        return "—"
-    if name == "branch":
-        return str(branches.get(value, value))
-    if name == services.IDENTITY:
-        doc_type = IdentityDocument.Type(value["doc_type"]).label if value.get("doc_type") else ""
-        parts = [doc_type, value.get("number_masked") or "", value.get("issuing_country") or ""]
-        if value.get("expiry_date"):
-            parts.append(_("valid until %(date)s") % {"date": value["expiry_date"]})
-        return " ".join(str(p) for p in parts if p)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    for model in (Customer, RetailProfile, CorporateProfile):
-        try:
-            field = model._meta.get_field(name)
-        except FieldDoesNotExist:
-            continue
-        if field.choices:
-            return str(dict(field.flatchoices).get(value, value))
-    return str(value)
+    def get_object(self):
+        return self.customer
 
 
 def change_summary(result):
@@ -448,133 +368,115 @@ def change_summary(result):
     return " ".join(parts) or _("Nothing was changed.")
 
 
-class CustomerCreateView(PermissionPageMixin, View):
+class CustomerCreateView(ServiceFormView):
     permission_required = "customers.add_customer"
+    form_class = CustomerForm
+    template_name = "customers/edit_form.html"
 
     def kind(self):
         kind = self.request.GET.get("kind") or self.request.POST.get("kind")
         return kind if kind in Customer.Kind.values else None
 
-    def get(self, request):
-        kind = self.kind()
-        if kind is None:
+    def get(self, request, *args, **kwargs):
+        if self.kind() is None:
             return render(request, "customers/edit_kind.html", {"kinds": Customer.Kind.choices})
-        return self.render_form(CustomerForm(kind=kind, actor=request.user), kind)
+        return super().get(request, *args, **kwargs)
 
-    def post(self, request):
-        kind = self.kind()
-        if kind is None:
+    def post(self, request, *args, **kwargs):
+        if self.kind() is None:
             return redirect("customers:create")
-        form = CustomerForm(request.POST, kind=kind, actor=request.user)
-        if form.is_valid():
-            try:
-                customer = services.create_customer(form.customer_data(), request.user)
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(request, _("Customer %(customer)s was created.") % {"customer": customer})
-                return redirect(customer_page(customer))
-        return self.render_form(form, kind)
+        return super().post(request, *args, **kwargs)
 
-    def render_form(self, form, kind):
-        return render(
-            self.request,
-            "customers/edit_form.html",
-            {
-                "form": form,
-                "kind": kind,
-                "customer": None,
-                "title": _("New retail customer") if kind == Customer.Kind.RETAIL else _("New corporate customer"),
-            },
-        )
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "kind": self.kind(), "actor": self.request.user}
+
+    def perform(self, form):
+        return services.create_customer(form.customer_data(), self.request.user)
+
+    def get_success_message(self, customer):
+        return _("Customer %(customer)s was created.") % {"customer": customer}
+
+    def get_success_url(self, customer):
+        return customer.get_absolute_url()
+
+    def get_title(self):
+        return _("New retail customer") if self.kind() == Customer.Kind.RETAIL else _("New corporate customer")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(kind=self.kind(), customer=None, **kwargs)
 
 
-class CustomerEditView(PermissionPageMixin, View):
+class CustomerEditView(CustomerRouteMixin, ServiceFormView):
     permission_required = "customers.change_customer"
+    edits_customer = True
+    form_class = CustomerForm
+    template_name = "customers/edit_form.html"
+    renamed_fields = {"number": "id_number"}
 
-    def get(self, request, number):
-        customer = visible_customer(request.user, number)
-        return self.render_form(CustomerForm(kind=customer.kind, actor=request.user, customer=customer), customer)
+    def get_form_kwargs(self):
+        customer = self.customer
+        return {**super().get_form_kwargs(), "kind": customer.kind, "actor": self.request.user, "customer": customer}
 
-    def post(self, request, number):
-        customer = visible_customer(request.user, number)
-        form = CustomerForm(request.POST, kind=customer.kind, actor=request.user, customer=customer)
-        if form.is_valid():
-            try:
-                result = services.update_customer(customer, form.changes(), request.user, form.cleaned_data["reason"])
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict") and "number" in exc.error_dict:
-                    exc.error_dict["id_number"] = exc.error_dict.pop("number")
-                add_errors(form, exc)
-            else:
-                level = messages.INFO if result.pending else messages.SUCCESS
-                messages.add_message(request, level, change_summary(result))
-                return redirect(customer_page(customer))
-        return self.render_form(form, customer)
+    def perform(self, form):
+        return services.update_customer(self.customer, form.changes(), self.request.user, form.cleaned_data["reason"])
 
-    def render_form(self, form, customer):
+    def get_success_message(self, result):
+        return change_summary(result)
+
+    def get_success_level(self, result):
+        return messages.INFO if result.pending else messages.SUCCESS
+
+    def get_success_url(self, result):
+        return self.customer.get_absolute_url()
+
+    def get_title(self):
+        return _("Edit %(customer)s") % {"customer": self.customer}
+
+    def get_context_data(self, **kwargs):
+        customer = self.customer
         pending = list(approvals.pending_for(customer).filter(action=services.ACTION_UPDATE).select_related("maker"))
-        pending_fields = sorted({field_label(name) for request in pending for name in request.changes})
-        return render(
-            self.request,
-            "customers/edit_form.html",
-            {
-                "form": form,
-                "kind": customer.kind,
-                "customer": customer,
-                "customer_url": customer_page(customer),
-                "pending": pending,
-                "pending_fields": pending_fields,
-                "title": _("Edit %(customer)s") % {"customer": customer},
-            },
+        return super().get_context_data(
+            kind=customer.kind,
+            customer=customer,
+            customer_url=customer.get_absolute_url(),
+            pending=pending,
+            pending_fields=sorted({field_label(name) for request in pending for name in request.changes}),
+            **kwargs,
         )
 
 
-class ContactsView(PermissionPageMixin, View):
+class ContactsView(CustomerRouteMixin, ServiceFormView):
     permission_required = "customers.change_contactpoint"
+    edits_customer = True
+    template_name = "customers/contacts.html"
+    errors_as_messages = True
 
-    def formset(self, customer, data=None):
-        unmasked = self.request.user.has_perm("customers.unmask_pii")
+    def get_form(self):
+        customer, user = self.customer, self.request.user
+        unmasked = user.has_perm("customers.unmask_pii")
+        if self.request.method == "POST":
+            data, initial = self.request.POST, services.contact_rows(customer, unmasked)
+        else:  # shown in clear to who may unmask: the service audits that
+            data, initial = None, services.contacts_shown(customer, user)
         return ContactPointFormSet(
-            data,
-            initial=contact_initial(customer, unmasked),
-            prefix="contacts",
-            form_kwargs={"region": customer.branch.country, "unmasked": unmasked},
+            data, initial=initial, prefix="contacts", form_kwargs={"region": customer.branch.country, "unmasked": unmasked}
         )
 
-    def get(self, request, number):
-        customer = visible_customer(request.user, number)
-        formset = self.formset(customer)
-        if request.user.has_perm("customers.unmask_pii") and formset.initial:
-            audit.record(
-                AuditLog.Action.VIEW_PII, customer, actor=request.user, detail={"page": "contacts", "fields": ["contact_points"]}
-            )
-        return self.render_page(customer, formset)
+    def perform(self, formset):
+        return services.save_contacts(self.customer, formset.rows(), self.request.user)
 
-    def post(self, request, number):
-        customer = visible_customer(request.user, number)
-        formset = self.formset(customer, request.POST)
-        if formset.is_valid():
-            try:
-                written = services.save_contacts(customer, formset.rows(), request.user)
-            except ValidationError as exc:
-                for message in exc.messages:
-                    messages.error(request, message)
-            else:
-                messages.success(request, _("Contact points saved (%(count)d changed).") % {"count": written})
-                return redirect(customer_page(customer))
-        return self.render_page(customer, formset)
+    def get_success_message(self, written):
+        return _("Contact points saved (%(count)d changed).") % {"count": written}
 
-    def render_page(self, customer, formset):
-        return render(
-            self.request,
-            "customers/contacts.html",
-            {
-                "customer": customer,
-                "customer_url": customer_page(customer),
-                "formset": formset,
-                "title": _("Contact points of %(customer)s") % {"customer": customer},
-            },
+    def get_success_url(self, written):
+        return self.customer.get_absolute_url()
+
+    def get_title(self):
+        return _("Contact points of %(customer)s") % {"customer": self.customer}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            customer=self.customer, customer_url=self.customer.get_absolute_url(), formset=kwargs["form"], **kwargs
         )
 
 
@@ -592,37 +494,36 @@ def inbox_url():
     return inbox.page_url(action=services.ACTION_UPDATE)
 
 
-@method_decorator(require_POST, name="dispatch")
-class ChangeRequestApproveView(PermissionPageMixin, View):
+class ChangeRequestApproveView(ServiceActionView):
     permission_required = "customers.approve_change"
+    model = ChangeRequest
 
-    def post(self, request, pk):
-        try:
-            change_request = approvals.approve(pk, request.user)
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Request #%(id)s approved and applied.") % {"id": change_request.pk})
-        return redirect(inbox_url())
+    def perform(self):
+        return approvals.approve(self.object.pk, self.request.user)
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s approved and applied.") % {"id": change_request.pk}
+
+    def get_success_url(self, result):
+        return inbox_url()
 
 
-@method_decorator(require_POST, name="dispatch")
-class ChangeRequestRejectView(PermissionPageMixin, View):
+class ChangeRequestRejectView(ServiceActionView):
     permission_required = "customers.approve_change"
+    model = ChangeRequest
+    form_class = RejectForm
 
-    def post(self, request, pk):
-        if not ChangeRequest.objects.visible_to(request.user).filter(pk=pk).exists():
-            raise Http404
-        form = RejectForm(request.POST)
-        if not form.is_valid():
-            messages.error(
-                request, _("Request #%(id)s was not rejected: %(error)s") % {"id": pk, "error": " ".join(form.errors["reason"])}
-            )
-            return redirect(inbox_url())
-        try:
-            approvals.reject(pk, request.user, form.cleaned_data["reason"])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, _("Request #%(id)s rejected.") % {"id": pk})
-        return redirect(inbox_url())
+    def form_invalid(self, form):
+        messages.error(
+            self.request,
+            _("Request #%(id)s was not rejected: %(error)s") % {"id": self.object.pk, "error": " ".join(form.errors["reason"])},
+        )
+
+    def perform(self):
+        return approvals.reject(self.object.pk, self.request.user, self.form.cleaned_data["reason"])
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s rejected.") % {"id": change_request.pk}
+
+    def get_success_url(self, result):
+        return inbox_url()

@@ -1,11 +1,12 @@
-"""What a person adds to a customer from the 360° page: notes, logged service contacts,
-documents, relationships and tags.
+"""What a person adds to a customer from the 360° page (notes, logged service contacts,
+documents, relationships and tags), and what it shows of personal data on request (clear
+identity and phone numbers, documents).
 
 Every service takes the acting user, re-reads the customer inside its transaction through
-Customer.objects.visible_to(actor) (a 404 when it is outside the scope, even if the page
+Customer.objects.visible_to(actor) (NotVisible when it is outside the scope, even if the page
 was opened before a reassignment) and is audited: rows of models under the audit safety
-net in the actor's name (audit.acting_as), tag links with an explicit audit.record.
-ValidationError names the field at fault; nothing is half-written.
+net in the actor's name (audit.acting_as), tag links and views of personal data by
+customers.profile.events. ValidationError names the field at fault; nothing is half-written.
 """
 
 import datetime
@@ -13,14 +14,24 @@ import os
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.master.models import Customer, CustomerDocument, CustomerNote, CustomerTag, Relationship, ServiceContact, Tag
+from customers.master.models import (
+    ContactPoint,
+    Customer,
+    CustomerDocument,
+    CustomerNote,
+    CustomerTag,
+    IdentityDocument,
+    Relationship,
+    ServiceContact,
+    Tag,
+)
+from customers.profile import events
 from ocrm import parameters
 from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 
 NOTE_MAX_CHARS = 5000
 
@@ -41,11 +52,44 @@ DOCUMENT_SIGNATURES = (
 
 
 def _locked_customer(actor, customer):
-    """The customer, locked, if the actor may still see it; else 404."""
+    """The customer, locked, if the actor may still see it; else NotVisible."""
     locked = Customer.objects.visible_to(actor).active().select_for_update(of=("self",)).filter(pk=customer.pk).first()
     if locked is None:
-        raise Http404
+        raise NotVisible
     return locked
+
+
+def reveal_pii(customer, actor):
+    """The customer's identity numbers and phone numbers in clear, for an actor who may unmask
+    (each kind only with its view permission); audited once per reveal.
+    Returns ([(document, clear number)], [phone contact points])."""
+    documents = []
+    if actor.has_perm("customers.view_identitydocument"):
+        documents = list(IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "doc_type", "pk"))
+    phones = []
+    if actor.has_perm("customers.view_contactpoint"):
+        phones = list(
+            ContactPoint.objects.filter(customer=customer, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE]).order_by(
+                "-is_primary", "kind", "pk"
+            )
+        )
+    revealed = [(document, document.clear_number()) for document in documents]
+    events.pii_revealed(customer, actor, documents, phones)
+    return revealed, phones
+
+
+def open_document(customer, document_id, actor):
+    """(document, open file) of one of the customer's documents the actor may see; every view is
+    audited. NotVisible when it is not theirs to see, or its file is gone from storage."""
+    document = CustomerDocument.objects.visible_to(actor).filter(pk=document_id, customer=customer).first()
+    if document is None:
+        raise NotVisible
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise NotVisible from None
+    events.document_viewed(document, actor, customer)
+    return document, handle
 
 
 def add_note(customer, text, actor):
@@ -196,15 +240,15 @@ def add_relationship(customer, other_number, kind, share_percent, note, actor):
 
 
 def visible_relationship(customer, pk, actor):
-    """A relationship of the customer whose other side the actor may also see; else 404."""
+    """A relationship of the customer whose other side the actor may also see; else NotVisible."""
     relationship = (
         Relationship.objects.filter(pk=pk, bank_id=customer.bank_id).select_related("from_customer", "to_customer").first()
     )
     if relationship is None or customer.pk not in (relationship.from_customer_id, relationship.to_customer_id):
-        raise Http404
+        raise NotVisible
     other_id = relationship.to_customer_id if relationship.from_customer_id == customer.pk else relationship.from_customer_id
     if not Customer.objects.visible_to(actor).filter(pk=other_id).exists():
-        raise Http404
+        raise NotVisible
     return relationship
 
 
@@ -238,14 +282,7 @@ def add_tag(customer, name, actor):
         if tag.name in before:
             raise ValidationError({"name": _("The customer already has the tag %(name)s.") % {"name": name}})
         CustomerTag.objects.create(customer=customer, tag=tag, added_by=actor)
-        audit.record(
-            AuditLog.Action.UPDATE,
-            customer,
-            actor=actor,
-            bank_id=customer.bank_id,
-            changes={"tags": [before, _tag_names(customer)]},
-            detail={"event": "tag_added", "tag": tag.pk},
-        )
+        events.tag_added(customer, actor, tag, before, _tag_names(customer))
     return tag
 
 
@@ -254,15 +291,8 @@ def remove_tag(customer, tag_pk, actor):
         customer = _locked_customer(actor, customer)
         link = CustomerTag.objects.filter(customer=customer, tag_id=tag_pk, tag__bank_id=customer.bank_id).first()
         if link is None:
-            raise Http404
+            raise NotVisible
         before = _tag_names(customer)
         link.delete()
-        audit.record(
-            AuditLog.Action.UPDATE,
-            customer,
-            actor=actor,
-            bank_id=customer.bank_id,
-            changes={"tags": [before, _tag_names(customer)]},
-            detail={"event": "tag_removed", "tag": tag_pk},
-        )
+        events.tag_removed(customer, actor, link.tag, before, _tag_names(customer))
     return link.tag

@@ -4,6 +4,7 @@ one customer's number ("<str:number>/...", see customers/urls.py)."""
 from django.urls import path
 
 from customers.profile import views
+from ocrm import links
 
 customer_urlpatterns = [
     path("", views.CustomerDetailView.as_view(), name="detail"),
@@ -18,3 +19,6 @@ customer_urlpatterns = [
     path("tags/", views.TagAddView.as_view(), name="tag_add"),
     path("tags/<int:pk>/remove/", views.TagRemoveView.as_view(), name="tag_remove"),
 ]
+
+# The 360 page, as services link to it from notifications (ocrm.links).
+links.register("customer", "customers:detail")

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ocrm.approvals import events
 from ocrm.approvals.models import ChangeRequest
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,7 @@ def submit(*, action, obj, changes, maker, bank_id, branch_path="", payload=None
         maker=maker,
         reason=reason,
     )
-    audit.record(
-        AuditLog.Action.OTHER,
-        obj,
-        actor=maker,
-        changes=changes,
-        detail={"event": "change_requested", "change_request": request.pk, "action": action},
-    )
+    events.change_requested(request, obj, maker)
     return request
 
 
@@ -98,9 +92,7 @@ def pending_for(obj):
 def _decidable(request_id, checker):
     request = ChangeRequest.objects.visible_to(checker).select_for_update().filter(pk=request_id).first()
     if request is None:
-        from django.http import Http404
-
-        raise Http404
+        raise NotVisible
     if request.status != ChangeRequest.Status.PENDING:
         raise ValidationError(_("This request was already decided (%(s)s).") % {"s": request.get_status_display()})
     if request.maker_id == checker.pk:
@@ -117,14 +109,7 @@ def approve(request_id, checker, reason=""):
     request.status = ChangeRequest.Status.APPROVED
     request.checker, request.decided_at, request.decision_reason = checker, timezone.now(), reason
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
-    audit.record(
-        AuditLog.Action.APPROVE,
-        request,
-        actor=checker,
-        changes=request.changes,
-        detail={"action": request.action, "object": f"{request.object_type}:{request.object_id}"},
-        bank_id=request.bank_id,
-    )
+    events.request_approved(request, checker)
     return request
 
 
@@ -139,9 +124,7 @@ def reject(request_id, checker, reason):
     request.status = ChangeRequest.Status.REJECTED
     request.checker, request.decided_at, request.decision_reason = checker, timezone.now(), reason.strip()
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
-    audit.record(
-        AuditLog.Action.REJECT, request, actor=checker, detail={"reason": request.decision_reason}, bank_id=request.bank_id
-    )
+    events.request_rejected(request, checker)
     return request
 
 
@@ -156,11 +139,5 @@ def cancel(request_id, actor, reason):
     request.status = ChangeRequest.Status.CANCELLED
     request.decided_at, request.decision_reason = timezone.now(), reason
     request.save(update_fields=["status", "decided_at", "decision_reason"])
-    audit.record(
-        AuditLog.Action.OTHER,
-        request,
-        actor=actor,
-        bank_id=request.bank_id,
-        detail={"event": "change_request_cancelled", "reason": reason},
-    )
+    events.request_cancelled(request, actor, reason)
     return request

@@ -1,6 +1,12 @@
-"""Writing the audit log. Services call record() for domain events (exports, imports,
-approvals, batch jobs); the save/delete hooks in register() are the safety net that
-captures every single-row change of a business model, from admin and pages alike."""
+"""Writing the audit log. Services write their domain events explicitly, each through a small
+function of their area's events.py that calls record() (the convention: ocrm/audit/__init__.py);
+the save/delete hooks in register() are the safety net that captures every single-row change
+of a business model, from admin and pages alike.
+
+Where an event and the safety net would describe the same row change, the service saves
+inside written_by_event(Model): the net leaves those rows alone and the event writes the
+entry the net would have written (row_values / created_changes give it the same shape),
+with its own name in detail["event"]. One change, one entry."""
 
 import contextlib
 import contextvars
@@ -63,6 +69,24 @@ def _bank_id_of(obj, actor):
 
 
 _acting_user = contextvars.ContextVar("ocrm_audit_actor", default=None)
+
+
+_by_event = contextvars.ContextVar("ocrm_audit_by_event", default=frozenset())
+
+
+@contextlib.contextmanager
+def written_by_event(*models):
+    """Saves and deletes of rows of `models` inside this block are audited by the service's
+    explicit event, not by the safety net (one entry per change, never two)."""
+    token = _by_event.set(_by_event.get() | frozenset(models))
+    try:
+        yield
+    finally:
+        _by_event.reset(token)
+
+
+def _left_to_event(sender):
+    return sender in _by_event.get()
 
 
 @contextlib.contextmanager
@@ -132,7 +156,20 @@ def record(
 _registered = {}
 
 
+def row_values(instance):
+    """The row's values as the safety net records them (the model's exclusions and masks)."""
+    exclude, masked = _registered.get(type(instance), (set(), {}))
+    return snapshot(instance, exclude, masked)
+
+
+def created_changes(instance):
+    """{field: [None, value]}: what the safety net records for a new row."""
+    return {name: [None, value] for name, value in row_values(instance).items()}
+
+
 def _pre_save(sender, instance, raw=False, **kwargs):
+    if _left_to_event(sender):
+        return
     if raw or instance.pk is None:
         instance._audit_before = None
         return
@@ -141,7 +178,7 @@ def _pre_save(sender, instance, raw=False, **kwargs):
 
 
 def _post_save(sender, instance, created, raw=False, **kwargs):
-    if raw:
+    if raw or _left_to_event(sender):
         return
     after = snapshot(instance, *_registered[sender])
     before = getattr(instance, "_audit_before", None)
@@ -154,6 +191,8 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
 
 
 def _post_delete(sender, instance, **kwargs):
+    if _left_to_event(sender):
+        return
     before = snapshot(instance, *_registered[sender])
     record(AuditLog.Action.DELETE, instance, changes={k: [v, None] for k, v in before.items()})
 

@@ -1,5 +1,5 @@
-"""Business actions on the organisation: each takes the acting user explicitly and
-writes its own audit entry."""
+"""Business actions on staff accounts: each takes the acting user explicitly and writes its
+own audit entry (sysadmin.accounts.events)."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from sysadmin.accounts import events
 from sysadmin.org.models import Staff
 
 
@@ -21,6 +21,12 @@ def _check_may_manage(staff, actor, perm):
         raise PermissionDenied(_("Only a superuser may manage a superuser's account."))
 
 
+def _stored_values(staff):
+    """The staff row as stored (the form may have changed the instance already), as the audit records it."""
+    stored = Staff._base_manager.filter(pk=staff.pk).first()
+    return audit.row_values(stored) if stored is not None else {}
+
+
 @transaction.atomic
 def unlock_staff(staff, actor):
     """Lift a lock-out: the account may log in again and its failure count restarts."""
@@ -28,11 +34,10 @@ def unlock_staff(staff, actor):
     before = Staff.objects.select_for_update().values("locked_at", "failed_login_count").get(pk=staff.pk)
     Staff.objects.filter(pk=staff.pk).update(locked_at=None, failed_login_count=0)
     staff.refresh_from_db(fields=["locked_at", "failed_login_count"])
-    audit.record(
-        AuditLog.Action.UNLOCKED,
+    events.staff_unlocked(
         staff,
-        actor=actor,
-        changes={"locked_at": [before["locked_at"], None], "failed_login_count": [before["failed_login_count"], 0]},
+        actor,
+        {"locked_at": [before["locked_at"], None], "failed_login_count": [before["failed_login_count"], 0]},
     )
     return staff
 
@@ -43,7 +48,7 @@ def lock_staff(staff, actor, reason=""):
     now = timezone.now()
     Staff.objects.filter(pk=staff.pk, locked_at__isnull=True).update(locked_at=now)
     staff.refresh_from_db(fields=["locked_at"])
-    audit.record(AuditLog.Action.LOCKED, staff, actor=actor, detail={"reason": reason})
+    events.staff_locked(staff, actor, reason)
     return staff
 
 
@@ -54,13 +59,7 @@ def require_password_change(staff, actor):
     changed = Staff.objects.filter(pk=staff.pk, must_change_password=False).update(must_change_password=True)
     staff.must_change_password = True
     if changed:
-        audit.record(
-            AuditLog.Action.UPDATE,
-            staff,
-            actor=actor,
-            changes={"must_change_password": [False, True]},
-            detail={"reason": "password change required by administrator"},
-        )
+        events.password_change_required(staff, actor)
     return staff
 
 
@@ -68,25 +67,20 @@ def require_password_change(staff, actor):
 def save_password_set_by_admin(staff, actor):
     """An administrator set (or disabled) someone's password: save it, and unless the
     administrator set their own, the owner must choose a new one at the next log-in."""
+    before = _stored_values(staff)
     staff.must_change_password = actor is None or actor.pk != staff.pk
-    staff.save()
-    audit.record(
-        AuditLog.Action.PASSWORD_CHANGE,
-        staff,
-        actor=actor,
-        detail={
-            "by_administrator": True,
-            "usable": staff.has_usable_password(),
-            "must_change_password": staff.must_change_password,
-        },
-    )
+    with audit.written_by_event(Staff):
+        staff.save()
+    events.password_set_by_admin(staff, actor, audit.diff(before, audit.row_values(staff)))
     return staff
 
 
 @transaction.atomic
 def change_own_password(user, new_password, request=None):
     """The user chose a new password: it no longer must be changed."""
+    before = _stored_values(user)
     user.set_password(new_password)
     user.must_change_password = False
-    user.save()
-    audit.record(AuditLog.Action.PASSWORD_CHANGE, user, actor=user, request=request)
+    with audit.written_by_event(Staff):
+        user.save()
+    events.password_changed(user, audit.diff(before, audit.row_values(user)), request=request)

@@ -10,8 +10,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from ocrm import parameters
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from sysadmin.accounts import events
 
 # A view that logs a user out for a reason other than their own click sets this
 # attribute on the request before calling logout(); the audit entry names it.
@@ -26,14 +25,14 @@ def on_logged_in(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session"):
         # The idle clock starts at log-in, not at the first page after it.
         request.session["last_seen"] = time.time()
-    audit.record(AuditLog.Action.LOGIN, user, actor=user, request=request)
+    events.logged_in(user, request)
 
 
 @receiver(user_logged_out, dispatch_uid="sysadmin-logged-out")
 def on_logged_out(sender, request, user, **kwargs):
     if user is not None:
         reason = getattr(request, LOGOUT_REASON_ATTR, None) or "user"
-        audit.record(AuditLog.Action.LOGOUT, user, actor=user, request=request, detail={"reason": reason})
+        events.logged_out(user, request, reason)
 
 
 @receiver(user_login_failed, dispatch_uid="sysadmin-login-failed")
@@ -43,44 +42,19 @@ def on_login_failed(sender, credentials, request=None, **kwargs):
     Staff = get_user_model()
     user = Staff.objects.filter(username=username).first()
     if user is None:
-        audit.record(
-            AuditLog.Action.LOGIN_FAILED,
-            None,
-            actor=None,
-            actor_name=username,
-            request=request,
-            object_type="sysadmin.staff",
-            object_repr=username,
-            detail={"reason": "unknown user"},
-        )
+        events.login_failed(None, username, request, "unknown user")
         return
     if user.locked_at is not None:
-        audit.record(
-            AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request, detail={"reason": "locked"}
-        )
+        events.login_failed(user, username, request, "locked")
         return
     # One UPDATE so two simultaneous failures both count.
     Staff.objects.filter(pk=user.pk).update(failed_login_count=F("failed_login_count") + 1)
     user.refresh_from_db(fields=["failed_login_count"])
     reason = "bad password" if user.status == Staff.Status.ACTIVE else f"status {user.status}"
-    audit.record(
-        AuditLog.Action.LOGIN_FAILED,
-        user,
-        actor=None,
-        actor_name=username,
-        request=request,
-        detail={"reason": reason, "failures": user.failed_login_count},
-    )
+    events.login_failed(user, username, request, reason, failures=user.failed_login_count)
     limit = parameters.get("login.max_failed_attempts", user.bank_id)
     if limit and user.failed_login_count >= limit:
         # Only the request that actually locks the account writes the LOCKED entry.
         locked = Staff.objects.filter(pk=user.pk, locked_at__isnull=True).update(locked_at=timezone.now())
         if locked:
-            audit.record(
-                AuditLog.Action.LOCKED,
-                user,
-                actor=None,
-                actor_name=username,
-                request=request,
-                detail={"failures": user.failed_login_count, "limit": limit},
-            )
+            events.locked_out(user, request, user.failed_login_count, limit)

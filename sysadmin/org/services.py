@@ -2,18 +2,19 @@
 
 Every action takes the acting user explicitly, runs in one transaction and re-checks
 the actor's data scope on locked rows, so an object that left the actor's scope
-between showing the form and saving it is refused (OutOfScope -> 404 in the views).
+between showing the form and saving it is refused (NotVisible: a 404 on every page).
 Single-row saves are audited by the safety net (ocrm.audit.services.register); role changes
-are many-to-many and invisible to it, so set_roles() writes its own audit entry."""
+are many-to-many and invisible to it, so they are audited by sysadmin.org.events."""
 
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from ocrm.scoping import scope_of
+from sysadmin.accounts.services import unlock_staff
+from sysadmin.org import events
 from sysadmin.org.models import Branch, Staff
 from sysadmin.roles import ADMIN_ROLES, ROLE_LABELS
 
@@ -51,10 +52,6 @@ STAFF_FIELDS = (
     "time_zone",
     "status",
 )
-
-
-class OutOfScope(Exception):
-    """The object is not (or no longer) within the actor's data scope."""
 
 
 def _require(actor, perm):
@@ -113,7 +110,7 @@ def save_branch(data, actor, branch=None):
     else:
         branch = Branch.objects.visible_to(actor).select_for_update().filter(pk=branch.pk).first()
         if branch is None:
-            raise OutOfScope
+            raise NotVisible
     if parent is not None:
         if not assignable_branches(actor).filter(pk=parent.pk, bank_id=branch.bank_id).exists():
             raise ValidationError(
@@ -132,7 +129,7 @@ def save_branch(data, actor, branch=None):
 def _lock_visible_staff(actor, pk):
     staff = Staff.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
     if staff is None:
-        raise OutOfScope
+        raise NotVisible
     return staff
 
 
@@ -210,14 +207,12 @@ def record_role_change(staff, before, after, actor):
             changes["is_staff"] = [staff.is_staff, is_staff]
             staff.is_staff = is_staff
     if changes:
-        audit.record(AuditLog.Action.UPDATE, staff, actor=actor, changes=changes, detail={"event": "roles"})
+        events.roles_changed(staff, actor, changes)
 
 
 @transaction.atomic
 def unlock_visible_staff(staff_pk, actor):
     """Unlock a staff member within the actor's scope (sysadmin.accounts.services.unlock_staff)."""
-    from sysadmin.accounts.services import unlock_staff
-
     _require(actor, "sysadmin.unlock_staff")
     staff = _lock_visible_staff(actor, staff_pk)
     return unlock_staff(staff, actor)

@@ -2,28 +2,26 @@
 
 Thin views: every queryset starts from Model.objects.visible_to(user) (an object
 outside the user's scope is a 404), forms limit choices to that scope, and saving goes
-through sysadmin.org.services, which re-checks the scope on locked rows."""
+through sysadmin.org.services (ocrm.pages.ServiceFormView), which re-checks the scope on
+locked rows."""
 
 import datetime
 
-from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.db.models import Count, Q
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views import View
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 from django.views.generic import DetailView
 from django_tables2 import RequestConfig
 
 from ocrm.audit.models import AuditLog
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import ScopedQuerysetMixin
+from ocrm.pages import ScopedQuerysetMixin, ServiceActionView, ServiceFormView
 from ocrm.scoping import scope_of
 from sysadmin.org import services as org_services
 from sysadmin.org.filtersets import BranchFilterSet, StaffFilterSet
@@ -109,71 +107,37 @@ class BranchDetailView(BranchPageMixin, DetailView):
         return context
 
 
-class OrgFormView(ScopedQuerysetMixin, View):
-    """GET shows the form, POST validates it and calls the service; a service
-    ValidationError lands on the form fields it names, OutOfScope is a 404."""
+class OrgFormView(ServiceFormView):
+    """Create (a new object) or edit (`editing`: the object in the user's strict data scope,
+    never the read-only widening of the pages) through one call into sysadmin.org.services."""
 
-    form_class = None
-    template_name = None
     editing = False
+    # A unique code or user name taken by someone else in the same moment: the database says so.
+    refusals = (ValidationError, IntegrityError)
 
     def get_object(self):
-        if not self.editing:
-            return self.model()
-        # Edits use the strict data scope (never the read-only widening of the pages).
-        return self.model.objects.get_visible_or_404(self.request.user, pk=self.kwargs["pk"])
+        return super().get_object() if self.editing else self.model()
 
-    def check_object(self, obj):
-        """Hook for rules beyond the scope (raise PermissionDenied)."""
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": self.object, "actor": self.request.user}
 
-    def get_form(self, obj, data=None):
-        return self.form_class(data=data, instance=obj, actor=self.request.user)
+    def refused(self, form, error):
+        if isinstance(error, IntegrityError):
+            form.add_error(None, _("Someone else saved conflicting data at the same time; check the values and save again."))
+        else:
+            super().refused(form, error)
 
-    def get(self, request, *args, **kwargs):
-        obj = self.get_object()
-        self.check_object(obj)
-        return self.render_form(self.get_form(obj), obj)
+    def get_success_message(self, saved):
+        return _("%(object)s was saved.") % {"object": saved}
 
-    def post(self, request, *args, **kwargs):
-        obj = self.get_object()
-        self.check_object(obj)
-        form = self.get_form(obj, data=request.POST)
-        if form.is_valid():
-            try:
-                saved = self.save(form, obj)
-            except org_services.OutOfScope:
-                raise Http404 from None
-            except ValidationError as exc:
-                add_errors(form, exc)
-            except IntegrityError:
-                form.add_error(None, _("Someone else saved conflicting data at the same time; check the values and save again."))
-            else:
-                messages.success(request, _("%(object)s was saved.") % {"object": saved})
-                return redirect(self.success_url_name, pk=saved.pk)
-        return self.render_form(form, obj, status=200)
+    def get_success_url(self, saved):
+        return reverse(self.success_url_name, args=[saved.pk])
 
-    def render_form(self, form, obj, status=200):
-        return render(
-            self.request,
-            self.template_name,
-            {
-                "form": form,
-                "object": obj,
-                "editing": self.editing,
-                "title": self.get_title(obj),
-            },
-            status=status,
-        )
+    def get_title(self):
+        return self.title_for(self.object)
 
-
-def add_errors(form, exc):
-    """Put a service ValidationError onto the form: on the field it names when the form
-    has that field, otherwise at the top of the form."""
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(editing=self.editing, **kwargs)
 
 
 class BranchFormView(OrgFormView):
@@ -182,14 +146,15 @@ class BranchFormView(OrgFormView):
     template_name = "sysadmin/org/branch_form.html"
     success_url_name = "sysadmin:branch_detail"
 
-    def save(self, form, obj):
+    def perform(self, form):
+        obj = self.object
         return org_services.save_branch(form.cleaned_data, self.request.user, branch=obj if obj.pk else None)
 
 
 class BranchCreateView(BranchFormView):
     permission_required = "sysadmin.add_branch"
 
-    def get_title(self, obj):
+    def title_for(self, obj):
         return _("New branch")
 
 
@@ -197,7 +162,7 @@ class BranchEditView(BranchFormView):
     permission_required = "sysadmin.change_branch"
     editing = True
 
-    def get_title(self, obj):
+    def title_for(self, obj):
         return _("Edit %(branch)s") % {"branch": obj}
 
 
@@ -275,14 +240,15 @@ class StaffFormView(OrgFormView):
     template_name = "sysadmin/org/staff_form.html"
     success_url_name = "sysadmin:staff_detail"
 
-    def save(self, form, obj):
+    def perform(self, form):
+        obj = self.object
         return org_services.save_staff(form.service_data(), self.request.user, staff=obj if obj.pk else None)
 
 
 class StaffCreateView(StaffFormView):
     permission_required = "sysadmin.add_staff"
 
-    def get_title(self, obj):
+    def title_for(self, obj):
         return _("New staff member")
 
 
@@ -294,19 +260,19 @@ class StaffEditView(StaffFormView):
         if not org_services.may_edit_staff(self.request.user, obj):
             raise PermissionDenied(_("You may not edit this staff member."))
 
-    def get_title(self, obj):
+    def title_for(self, obj):
         return _("Edit %(staff)s") % {"staff": obj}
 
 
-@method_decorator(require_POST, name="dispatch")
-class StaffUnlockView(ScopedQuerysetMixin, View):
+class StaffUnlockView(ServiceActionView):
     model = Staff
     permission_required = "sysadmin.unlock_staff"
 
-    def post(self, request, pk):
-        try:
-            staff = org_services.unlock_visible_staff(pk, request.user)
-        except org_services.OutOfScope:
-            raise Http404 from None
-        messages.success(request, _("%(staff)s is unlocked.") % {"staff": staff})
-        return redirect("sysadmin:staff_detail", pk=staff.pk)
+    def perform(self):
+        return org_services.unlock_visible_staff(self.object.pk, self.request.user)
+
+    def get_success_message(self, staff):
+        return _("%(staff)s is unlocked.") % {"staff": staff}
+
+    def get_success_url(self, staff):
+        return reverse("sysadmin:staff_detail", args=[self.object.pk])

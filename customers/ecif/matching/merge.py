@@ -8,6 +8,8 @@ survivorship, and keeps in a MergeRecord the ids it moved per table, the rows it
 (a duplicate group membership, a relationship between the two customers) and both golden
 records as they were. unmerge() puts all of it back. The survivor keeps its number; the
 merged number resolves to the survivor (resolve_number) in URLs, search and the API.
+review_decision() and undo_merge() are what the review and merge-history pages call; every
+merge and unmerge is audited (customers.ecif.matching.events).
 """
 
 from django.apps import apps
@@ -15,10 +17,12 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.ecif.matching import events
 from customers.ecif.matching.models import MatchCandidate, MergeRecord
 from customers.master.models import ContactPoint, CorporateProfile, Customer, HoldingBalance, RetailProfile, Transaction
 from customers.master.search import name_grams
 from ocrm.audit import services as audit
+from ocrm.errors import NotVisible, Refused
 
 # Golden fields decided by survivorship (the first non-empty value in trust order wins).
 SURVIVING_FIELDS = ("name_local", "name_latin", "risk_level")
@@ -48,8 +52,8 @@ NOT_MOVED = {
 MAX_MERGE_HOPS = 10
 
 
-class MergeError(Exception):
-    pass
+class MergeError(Refused):
+    """A merge, an unmerge or a review decision refused (the message says why)."""
 
 
 def resolve_number(bank_id, number):
@@ -245,19 +249,14 @@ def merge_customers(survivor, merged, actor, reason="", candidate=None):
             status=MatchCandidate.Status.MERGED, decided_by=actor, decided_at=now, reason=reason[:300]
         )
     after = _golden_row(Customer._base_manager.get(pk=survivor.pk))
-    audit.record(
-        "update",
+    events.customer_merged(
         survivor,
-        actor=actor,
-        changes=audit.diff(before["survivor"]["customer"], after["customer"]),
-        detail={
-            "event": "customer.merge",
-            "merged": merged.number,
-            "merge_record": record.pk,
-            "reason": reason,
-            "moved": {k: len(v) for k, v in before["moved"].items()},
-            "demoted_primary_contacts": len(demoted),
-        },
+        actor,
+        record,
+        audit.diff(before["survivor"]["customer"], after["customer"]),
+        reason=reason,
+        moved={k: len(v) for k, v in before["moved"].items()},
+        demoted=len(demoted),
     )
     return record
 
@@ -335,12 +334,7 @@ def unmerge(record, actor, reason=""):
             "found_by": "unmerge",
         },
     )
-    audit.record(
-        "update",
-        survivor,
-        actor=actor,
-        detail={"event": "customer.unmerge", "merged": record.merged_number, "merge_record": record.pk, "reason": reason},
-    )
+    events.customer_unmerged(survivor, actor, record, reason)
     record.refresh_from_db()
     return record
 
@@ -382,12 +376,30 @@ def decide_different(candidate, actor, reason):
     MatchCandidate.objects.filter(pk=candidate.pk).update(
         status=MatchCandidate.Status.DIFFERENT, decided_by=actor, decided_at=now, reason=reason.strip()[:300]
     )
-    audit.record(
-        "update",
-        candidate,
-        actor=actor,
-        changes={"status": [candidate.status, "different"]},
-        detail={"event": "match.different", "reason": reason.strip()[:300]},
-    )
+    events.pair_found_different(candidate, actor, candidate.status, reason.strip()[:300])
     candidate.refresh_from_db()
     return candidate
+
+
+def review_decision(candidate, actor, decision, survivor_id=None, reason=""):
+    """The review page's decision on a pending pair: "same" merges it into `survivor_id` (one
+    of the pair, and a customer the actor may see), "different" remembers the pair as two people.
+    Returns the MergeRecord, or the candidate."""
+    if decision == "same":
+        if str(survivor_id) not in (str(candidate.customer_a_id), str(candidate.customer_b_id)):
+            raise MergeError(_("Choose which customer survives."))
+        survivor = Customer.objects.visible_to(actor).filter(pk=survivor_id).first()
+        if survivor is None:
+            raise NotVisible
+        return decide_same(candidate, survivor, actor, reason)
+    if decision == "different":
+        return decide_different(candidate, actor, reason)
+    raise MergeError(_("Choose 'same customer' or 'different'."))
+
+
+def undo_merge(record, actor, reason):
+    """The merge history page's unmerge: a person says why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise MergeError(_("Say why the merge is undone."))
+    return unmerge(record, actor, reason)

@@ -32,6 +32,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from customers.ecif.matching import events
 from customers.ecif.matching.models import MatchCandidate, MatchRule
 from customers.master.models import ContactPoint, Customer
 from customers.master.search import name_grams
@@ -342,13 +343,7 @@ def resolve_source_records(bank_id, *, run=None):
             "merged": by_how.get("scored", 0),
             "review": by_how.get("review", 0),
         }
-        audit.record(
-            "other",
-            object_type="customers.sourcerecord",
-            object_repr="ECIF matching",
-            bank_id=bank_id,
-            detail={"event": "matching.resolve", **counts},
-        )
+        events.source_records_resolved(bank_id, counts)
         if run is not None:
             run.set_progress(total)
     return counts

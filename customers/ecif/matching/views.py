@@ -3,9 +3,8 @@ the differing fields highlighted, 'same customer' / 'different'), and the merge 
 unmerge for those holding customers.unmerge. Everything is found through visible_to: a pair
 is visible only when both customers are in the user's scope, a merge through its survivor."""
 
-from django.contrib import messages
 from django.db.models import Prefetch
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -19,7 +18,7 @@ from customers.ecif.matching.tables import CandidateTable, MergeTable
 from customers.master.models import ContactPoint, Customer
 from ocrm import pii
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
+from ocrm.pages import PermissionPageMixin, ServiceActionView
 
 PHONE_KINDS = (ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE)
 
@@ -127,15 +126,17 @@ def comparison_rows(customer, other, may_unmask):
     return rows
 
 
-class MatchReviewView(PermissionPageMixin, View):
-    permission_required = REVIEW_PERM
-    template_name = "customers/matching/review.html"
+class MatchReviewView(ServiceActionView):
+    """The pair side by side (GET) and the reviewer's decision on it (POST)."""
 
-    def get_candidate(self):
-        return get_object_or_404(MatchCandidate.objects.visible_to(self.request.user), pk=self.kwargs["pk"])
+    http_method_names = ["get", "post"]
+    permission_required = REVIEW_PERM
+    model = MatchCandidate
+    template_name = "customers/matching/review.html"
+    success_url = "customers:match_review_list"
 
     def get(self, request, pk):
-        candidate = self.get_candidate()
+        candidate = self.get_object()
         customers = _customers_for_compare(request.user, [candidate.customer_a_id, candidate.customer_b_id])
         a, b = customers[candidate.customer_a_id], customers[candidate.customer_b_id]
         comparison = [
@@ -161,30 +162,21 @@ class MatchReviewView(PermissionPageMixin, View):
             },
         )
 
-    def post(self, request, pk):
-        candidate = self.get_candidate()
-        decision = request.POST.get("decision")
-        reason = (request.POST.get("reason") or "").strip()
-        try:
-            if decision == "same":
-                survivor_id = request.POST.get("survivor")
-                if survivor_id not in (str(candidate.customer_a_id), str(candidate.customer_b_id)):
-                    raise merge.MergeError(_("Choose which customer survives."))
-                survivor = get_object_or_404(Customer.objects.visible_to(request.user), pk=survivor_id)
-                record = merge.decide_same(candidate, survivor, request.user, reason)
-                messages.success(
-                    request,
-                    _("Merged %(merged)s into %(survivor)s.") % {"merged": record.merged_number, "survivor": survivor.number},
-                )
-                return redirect("customers:match_review_list")
-            if decision == "different":
-                merge.decide_different(candidate, request.user, reason)
-                messages.success(request, _("Recorded as different customers: this pair will not be proposed again."))
-                return redirect("customers:match_review_list")
-            raise merge.MergeError(_("Choose 'same customer' or 'different'."))
-        except merge.MergeError as exc:
-            messages.error(request, str(exc))
-            return redirect("customers:match_review", pk=candidate.pk)
+    def perform(self):
+        post = self.request.POST
+        reason = (post.get("reason") or "").strip()
+        return merge.review_decision(self.object, self.request.user, post.get("decision"), post.get("survivor"), reason)
+
+    def get_success_message(self, outcome):
+        if isinstance(outcome, MergeRecord):
+            return _("Merged %(merged)s into %(survivor)s.") % {
+                "merged": outcome.merged_number,
+                "survivor": outcome.survivor.number,
+            }
+        return _("Recorded as different customers: this pair will not be proposed again.")
+
+    def get_error_url(self):
+        return reverse("customers:match_review", args=[self.object.pk])
 
 
 class MergeHistoryView(ScopedListView):
@@ -232,21 +224,18 @@ class MergeDetailView(PermissionPageMixin, View):
         )
 
 
-class UnmergeView(PermissionPageMixin, View):
+class UnmergeView(ServiceActionView):
     permission_required = UNMERGE_PERM
+    model = MergeRecord
 
-    def post(self, request, pk):
-        record = get_object_or_404(MergeRecord.objects.visible_to(request.user), pk=pk)
-        reason = (request.POST.get("reason") or "").strip()
-        if not reason:
-            messages.error(request, _("Say why the merge is undone."))
-            return redirect("customers:merge_detail", pk=record.pk)
-        try:
-            merge.unmerge(record, request.user, reason)
-        except merge.MergeError as exc:
-            messages.error(request, str(exc))
-            return redirect("customers:merge_detail", pk=record.pk)
-        messages.success(
-            request, _("The merge is undone: %(number)s is a customer of its own again.") % {"number": record.merged_number}
-        )
-        return redirect(reverse("customers:detail", args=[record.merged_number]))
+    def perform(self):
+        return merge.undo_merge(self.object, self.request.user, self.request.POST.get("reason"))
+
+    def get_success_message(self, record):
+        return _("The merge is undone: %(number)s is a customer of its own again.") % {"number": record.merged_number}
+
+    def get_success_url(self, record):
+        return reverse("customers:detail", args=[record.merged_number])
+
+    def get_error_url(self):
+        return reverse("customers:merge_detail", args=[self.object.pk])

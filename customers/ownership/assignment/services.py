@@ -25,7 +25,8 @@ unnest(...) and INSERT ... SELECT of the history, in one statement). Nothing her
 sets primary_manager to NULL: targets must be active staff of the bank in the
 customer-manager role and inside the checker's (and the maker's) scope.
 
-Managers hear of every decision through an in-app notification sent after commit.
+Managers hear of every decision through an in-app notification sent after commit; every
+applied decision is audited (customers.ownership.assignment.events).
 """
 
 import dataclasses
@@ -35,19 +36,21 @@ from decimal import Decimal
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.master.models import Customer
+from customers.ownership.assignment import events
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
+from ocrm import links
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs as batch_jobs
+from ocrm.errors import NotVisible
 from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
@@ -191,7 +194,7 @@ def _on_reject(change_request, checker):
             [request.maker],
             lambda _r: _("Rejected: %(what)s") % {"what": describe(request)},
             lambda _r: _("Reason: %(reason)s") % {"reason": request.decision_reason},
-            link=reverse("customers:my_assignment_requests"),
+            link=links.url("my_assignment_requests"),
         )
 
     transaction.on_commit(send)
@@ -235,7 +238,7 @@ def claim(customer, manager, reason):
         if customer is None or not pool_for(manager).filter(pk=customer.pk).exists():
             if customer is not None and claimable_for(manager).filter(pk=customer.pk).exists():
                 raise ValidationError(_("%(customer)s already has a primary manager.") % {"customer": customer})
-            raise Http404  # outside what the manager may see: say nothing about it
+            raise NotVisible  # outside what the manager may see: say nothing about it
         if not is_assignable_manager(manager, customer.bank_id):
             raise ValidationError(_("Only an active customer manager of this bank can claim customers."))
         if approvals.pending_for(customer).filter(action=ACTION_CLAIM, maker=manager).exists():
@@ -257,7 +260,7 @@ def apply_claim(change_request, checker):
     if customer is None or customer.merged_into_id:
         raise ValidationError(_("The customer of this claim no longer exists (or was merged); reject the claim."))
     if not Customer.objects.visible_to(checker).filter(pk=customer.pk).exists():
-        raise Http404
+        raise NotVisible
     if customer.primary_manager_id is not None:
         raise ValidationError(
             _("%(customer)s was assigned to %(manager)s in the meantime; reject this claim.")
@@ -267,9 +270,11 @@ def apply_claim(change_request, checker):
         raise ValidationError(_("%(customer)s moved to another branch since the claim; reject it.") % {"customer": customer})
     manager = Staff.objects.filter(pk=change_request.payload.get("manager_id")).first()
     check_manager(manager, customer.bank_id, checker)
-    with audit.acting_as(checker):
+    before = audit.row_values(customer)
+    with audit.acting_as(checker), audit.written_by_event(Customer):
         customer.primary_manager = manager
         customer.save(update_fields=["primary_manager", "updated_at"])
+    events.customer_claimed(customer, checker, audit.diff(before, audit.row_values(customer)), change_request)
     AssignmentChange.objects.create(
         bank_id=customer.bank_id,
         customer=customer,
@@ -284,7 +289,7 @@ def apply_claim(change_request, checker):
     _notify_after_commit(
         [manager],
         lambda _r: _("Claim approved: %(customer)s is now yours") % {"customer": customer},
-        link=customer.get_absolute_url(),
+        link=links.url("customer", customer.number),
     )
     _close_competing_claims(customer, change_request, checker, manager)
 
@@ -427,7 +432,7 @@ def _notify_moves(plan, change_request, link_customer=None):
         if old is not None:
             left[old] = left.get(old, 0) + 1
     people = Staff.objects.in_bulk(set(received) | set(left))
-    link = link_customer.get_absolute_url() if link_customer else reverse("customers:list")
+    link = links.url("customer", link_customer.number) if link_customer else links.url("customer_list")
 
     def what(_recipient):
         return describe(change_request)
@@ -505,13 +510,7 @@ def apply_reassign(change_request, checker):
     plan = [(pk, manager_id, to_manager.pk) for pk, manager_id, _b, _a in rows]
     # Customers taken from the pool are recorded as assignments, the others as reassignments.
     moved = _move_managers(plan, AssignmentChange.Kind.REASSIGNMENT, change_request, checker, change_request.reason)
-    audit.record(
-        AuditLog.Action.UPDATE,
-        to_manager,
-        actor=checker,
-        bank_id=change_request.bank_id,
-        detail={"event": "customers_reassigned", "change_request": change_request.pk, "customers": moved},
-    )
+    events.customers_reassigned(to_manager, checker, moved, change_request)
     single = Customer.objects.get(pk=plan[0][0]) if len(plan) == 1 else None
     _notify_moves(plan, change_request, single)
     from_pool = [c for c, old, _n in plan if old is None]
@@ -579,7 +578,7 @@ def _check_handover_targets(from_manager, to_managers, mode, actor):
 def preview_handover(from_manager, to_managers, mode, actor):
     """The plan as it would be applied now (the pages' preview); checks everything submit checks."""
     if not Staff.objects.visible_to(actor).filter(pk=from_manager.pk).exists():
-        raise Http404
+        raise NotVisible
     _check_handover_targets(from_manager, to_managers, mode, actor)
     book_qs = Customer.objects.active().filter(primary_manager=from_manager)
     book = list(book_qs.values_list("pk", "aum"))
@@ -653,18 +652,7 @@ def apply_handover(change_request, checker):
     plan = plan_handover([(row[0], row[3]) for row in rows], [m.pk for m in to_managers], payload["mode"])
     moves = [(c, from_manager.pk, m) for m, customer_ids in plan.assignments.items() for c in customer_ids]
     moved = _move_managers(moves, AssignmentChange.Kind.HANDOVER, change_request, checker, change_request.reason)
-    audit.record(
-        AuditLog.Action.UPDATE,
-        from_manager,
-        actor=checker,
-        bank_id=change_request.bank_id,
-        detail={
-            "event": "book_handed_over",
-            "change_request": change_request.pk,
-            "customers": moved,
-            "to": {str(m): [c, str(a)] for m, (c, a) in plan.totals.items()},
-        },
-    )
+    events.book_handed_over(from_manager, checker, moved, plan.totals, change_request)
     _notify_moves(moves, change_request)
     return plan
 
@@ -681,7 +669,7 @@ def propose_transfer(customer, to_branch, actor, reason):
     reason = _require(reason)
     with transaction.atomic():
         if not Customer.objects.visible_to(actor).active().filter(pk=customer.pk).exists():
-            raise Http404
+            raise NotVisible
         customer = _lock_customer(customer.pk)
         if to_branch is None or to_branch.bank_id != customer.bank_id or not to_branch.is_active:
             raise ValidationError({"to_branch": _("Choose an active branch of the customer's bank.")})
@@ -712,11 +700,50 @@ def choose_transfer_manager(request_id, checker, manager):
         .first()
     )
     if request is None:
-        raise Http404
+        raise NotVisible
     check_manager(manager, request.bank_id, checker)
     request.payload = {**request.payload, "to_manager_id": manager.pk}
     request.changes = {**request.changes, "primary_manager": [None, manager.display_name]}
     request.save(update_fields=["payload", "changes"])
+
+
+@transaction.atomic
+def approve_request(request_id, checker, reason="", to_manager=None):
+    """The checker approves an assignment request; for a branch transfer they may name the
+    customer's new manager first. One transaction: both happen, or neither."""
+    if to_manager is not None:
+        choose_transfer_manager(request_id, checker, to_manager)
+    return approvals.approve(request_id, checker, reason)
+
+
+def withdraw(request_id, maker):
+    """The maker withdraws their own pending assignment request (NotVisible for anyone else's)."""
+    if not ChangeRequest.objects.filter(pk=request_id, maker=maker, action__in=ACTIONS).exists():
+        raise NotVisible
+    return approvals.cancel(request_id, maker, _("Withdrawn by the requester."))
+
+
+def attribution_rule_of(actor, *, lock=False):
+    """The attribution rules of the actor's bank (unsaved defaults when it has none yet).
+    NotVisible for an actor of no bank."""
+    if not actor.bank_id:
+        raise NotVisible
+    rules = AttributionRule.objects.filter(bank_id=actor.bank_id)
+    return (rules.select_for_update() if lock else rules).first() or AttributionRule(bank_id=actor.bank_id)
+
+
+@transaction.atomic
+def save_attribution_rule(actor, values):
+    """Set the actor's bank's attribution rules (values: field -> value of AttributionRule),
+    audited by the safety net."""
+    rule = attribution_rule_of(actor, lock=True)
+    for name, value in values.items():
+        setattr(rule, name, value)
+    rule.updated_by = actor
+    rule.full_clean()
+    with audit.acting_as(actor):
+        rule.save()
+    return rule
 
 
 def apply_transfer(change_request, checker):
@@ -734,9 +761,11 @@ def apply_transfer(change_request, checker):
         new_manager = Staff.objects.filter(pk=payload["to_manager_id"]).first()
         check_manager(new_manager, customer.bank_id, checker)
     from_branch_id = customer.branch_id
-    with audit.acting_as(checker):
+    before = audit.row_values(customer)
+    with audit.acting_as(checker), audit.written_by_event(Customer):
         customer.branch, customer.primary_manager = to_branch, new_manager
         customer.save(update_fields=["branch", "primary_manager", "updated_at"])
+    events.customer_transferred(customer, checker, audit.diff(before, audit.row_values(customer)), change_request)
     AssignmentChange.objects.create(
         bank_id=customer.bank_id,
         customer=customer,
@@ -756,7 +785,9 @@ def apply_transfer(change_request, checker):
         return _("Transfer accepted: %(customer)s now belongs to %(branch)s") % {"customer": customer, "branch": to_branch}
 
     _notify_after_commit(
-        {p.pk: p for p in (change_request.maker, old_manager, new_manager) if p}.values(), title, link=customer.get_absolute_url()
+        {p.pk: p for p in (change_request.maker, old_manager, new_manager) if p}.values(),
+        title,
+        link=links.url("customer", customer.number),
     )
 
 

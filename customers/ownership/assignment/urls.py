@@ -3,6 +3,7 @@
 from django.urls import path
 
 from customers.ownership.assignment import views
+from ocrm import links
 
 urlpatterns = [
     path("assignment/pool/", views.PoolListView.as_view(), name="pool"),
@@ -17,3 +18,6 @@ urlpatterns = [
     path("assignment/transfer/<str:number>/", views.TransferView.as_view(), name="transfer"),
     path("assignment/rules/", views.AttributionRuleView.as_view(), name="attribution_rule"),
 ]
+
+# The pages services link to from notifications (ocrm.links).
+links.register("my_assignment_requests", "customers:my_assignment_requests")

@@ -10,19 +10,16 @@ their subtree. A customer or request outside that answers 404."""
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
-from django.db.models import Case, CharField, Exists, IntegerField, OuterRef, Value, When
+from django.db.models import CharField, Exists, OuterRef
 from django.db.models.functions import Cast
-from django.http import Http404
-from django.shortcuts import redirect, render
-from django.utils.decorators import method_decorator
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.http import require_POST
 
+from customers.master import services as master
 from customers.master.models import Customer
-from customers.master.views import add_errors, visible_customer
+from customers.master.views import CustomerRouteMixin
 from customers.ownership.assignment import services as assignment
 from customers.ownership.assignment.filtersets import PoolFilterSet
 from customers.ownership.assignment.forms import (
@@ -33,12 +30,12 @@ from customers.ownership.assignment.forms import (
     ReassignForm,
     TransferForm,
 )
-from customers.ownership.assignment.models import AssignmentChange, AttributionRule
+from customers.ownership.assignment.models import AssignmentChange
 from customers.ownership.assignment.tables import PoolTable
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import AnyPermissionMixin, PermissionPageMixin
+from ocrm.pages import AnyPermissionMixin, PermissionPageMixin, ServiceActionView, ServiceFormView, add_errors
 from sysadmin.org.models import Staff
 
 REQUESTS_PER_PAGE = 25
@@ -79,47 +76,32 @@ class PoolListView(AnyPermissionMixin, ScopedListView):
         return table
 
 
-class ClaimView(PermissionPageMixin, View):
+class ClaimView(ServiceFormView):
     permission_required = assignment.CLAIM_PERM
+    form_class = ClaimForm
+    template_name = "customers/assignment/claim.html"
+    success_url = "customers:my_assignment_requests"
 
-    def customer(self, number):
-        # Numbers are unique per bank: a superuser who sees several banks gets their own bank's first.
-        customer = (
-            assignment.claimable_for(self.request.user)
-            .filter(number=number)
-            .select_related("branch", "primary_manager")
-            .order_by(Case(When(bank_id=self.request.user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
-            .first()
-        )
-        if customer is None:
-            raise Http404
-        return customer
+    def get_object(self):
+        # The claim page also opens customers of the manager's branch pool, beyond their scope.
+        user = self.request.user
+        return master.customer_by_number(
+            user, self.kwargs["number"], queryset=assignment.claimable_for(user), select_related=("branch", "primary_manager")
+        ).customer
 
-    def get(self, request, number):
-        return self.render_page(self.customer(number), ClaimForm())
+    def perform(self, form):
+        return assignment.claim(self.object, self.request.user, form.cleaned_data["reason"])
 
-    def post(self, request, number):
-        customer = self.customer(number)
-        form = ClaimForm(request.POST)
-        if form.is_valid():
-            try:
-                claim = assignment.claim(customer, request.user, form.cleaned_data["reason"])
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Claim #%(id)s of %(customer)s sent for approval.") % {"id": claim.pk, "customer": customer}
-                )
-                return redirect("customers:my_assignment_requests")
-        return self.render_page(customer, form)
+    def get_success_message(self, claim):
+        return _("Claim #%(id)s of %(customer)s sent for approval.") % {"id": claim.pk, "customer": self.object}
 
-    def render_page(self, customer, form):
+    def get_title(self):
+        return _("Claim %(customer)s") % {"customer": self.object}
+
+    def get_context_data(self, **kwargs):
+        customer = self.object
         pending = assignment.pending_by_customer([customer.pk]).get(customer.pk, {"transfer": None, "claims": []})
-        return render(
-            self.request,
-            "customers/assignment/claim.html",
-            {"customer": customer, "form": form, "pending": pending, "title": _("Claim %(customer)s") % {"customer": customer}},
-        )
+        return super().get_context_data(customer=customer, pending=pending, **kwargs)
 
 
 def request_rows(requests):
@@ -143,17 +125,15 @@ class MyRequestsView(AnyPermissionMixin, View):
         )
 
 
-@method_decorator(require_POST, name="dispatch")
-class WithdrawView(AnyPermissionMixin, View):
+class WithdrawView(AnyPermissionMixin, ServiceActionView):
     permissions_any = MAKER_PERMS
+    success_url = "customers:my_assignment_requests"
 
-    def post(self, request, pk):
-        change_request = ChangeRequest.objects.filter(pk=pk, maker=request.user, action__in=assignment.ACTIONS).first()
-        if change_request is None:
-            raise Http404
-        approvals.cancel(pk, request.user, _("Withdrawn by the requester."))
-        messages.success(request, _("Request #%(id)s withdrawn.") % {"id": pk})
-        return redirect("customers:my_assignment_requests")
+    def perform(self):
+        return assignment.withdraw(self.kwargs["pk"], self.request.user)
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s withdrawn.") % {"id": change_request.pk}
 
 
 class DecideListView(PermissionPageMixin, View):
@@ -181,202 +161,172 @@ class DecideListView(PermissionPageMixin, View):
         )
 
 
-def _decidable_or_404(user, pk):
-    if not ChangeRequest.objects.visible_to(user).filter(pk=pk, action__in=assignment.ACTIONS).exists():
-        raise Http404
+class DecisionView(ServiceActionView):
+    """A checker's button on an assignment request of their scope (else 404)."""
 
-
-@method_decorator(require_POST, name="dispatch")
-class ApproveView(PermissionPageMixin, View):
     permission_required = assignment.CHECKER_PERM
+    model = ChangeRequest
+    refusals = (ValidationError, PermissionDenied)
+    success_url = "customers:assignment_requests"
 
-    def post(self, request, pk):
-        _decidable_or_404(request.user, pk)
-        form = DecisionForm(request.POST, actor=request.user)
-        if not form.is_valid():
-            messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-            return redirect("customers:assignment_requests")
+    def get_queryset(self):
+        return super().get_queryset().filter(action__in=assignment.ACTIONS)
+
+
+class ApproveView(DecisionView):
+    form_class = DecisionForm
+
+    def get_form_kwargs(self):
+        return {"actor": self.request.user}
+
+    def form_invalid(self, form):
+        messages.error(self.request, " ".join(e for errors in form.errors.values() for e in errors))
+
+    def perform(self):
+        data = self.form.cleaned_data
+        return assignment.approve_request(self.object.pk, self.request.user, data["reason"], data.get("to_manager"))
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s approved and applied.") % {"id": change_request.pk}
+
+
+class RejectView(DecisionView):
+    def perform(self):
+        return approvals.reject(self.object.pk, self.request.user, self.request.POST.get("reason", ""))
+
+    def get_error_messages(self, error):
+        [reason] = super().get_error_messages(error)
+        return [_("Request #%(id)s was not rejected: %(error)s") % {"id": self.object.pk, "error": reason}]
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s rejected.") % {"id": change_request.pk}
+
+
+class ReassignView(ServiceFormView):
+    permission_required = assignment.REASSIGN_PERM
+    form_class = ReassignForm
+    template_name = "customers/assignment/form.html"
+    title = gettext_lazy("Reassign customers")
+    success_url = "customers:my_assignment_requests"
+
+    def get_form_kwargs(self):
+        kwargs = {**super().get_form_kwargs(), "actor": self.request.user}
+        if self.request.method == "GET":
+            kwargs["initial"] = {"numbers": self.request.GET.get("numbers", "")}
+        return kwargs
+
+    def perform(self, form):
+        data = form.cleaned_data
+        return assignment.reassign(form.customer_ids, data["to_manager"], self.request.user, data["reason"])
+
+    def get_success_message(self, change_request):
+        return _("Reassignment #%(id)s of %(n)d customer(s) sent for approval.") % {
+            "id": change_request.pk,
+            "n": len(self.form.customer_ids),
+        }
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            submit=_("Send for approval"),
+            intro=_("The customers move to the new manager in one action once another supervisor approves."),
+            **kwargs,
+        )
+
+
+class HandoverView(ServiceFormView):
+    """The preview button shows how the book would be split now; the other one sends it for approval."""
+
+    permission_required = assignment.REASSIGN_PERM
+    form_class = HandoverForm
+    template_name = "customers/assignment/handover.html"
+    title = gettext_lazy("Hand over a manager's book")
+    success_url = "customers:my_assignment_requests"
+    plan = None
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "actor": self.request.user}
+
+    def form_valid(self, form):
+        if "preview" not in self.request.POST:
+            return super().form_valid(form)
+        data = form.cleaned_data
         try:
-            with transaction.atomic():
-                if form.cleaned_data.get("to_manager"):
-                    assignment.choose_transfer_manager(pk, request.user, form.cleaned_data["to_manager"])
-                approvals.approve(pk, request.user, form.cleaned_data["reason"])
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
-        else:
-            messages.success(request, _("Request #%(id)s approved and applied.") % {"id": pk})
-        return redirect("customers:assignment_requests")
-
-
-@method_decorator(require_POST, name="dispatch")
-class RejectView(PermissionPageMixin, View):
-    permission_required = assignment.CHECKER_PERM
-
-    def post(self, request, pk):
-        _decidable_or_404(request.user, pk)
-        try:
-            approvals.reject(pk, request.user, request.POST.get("reason", ""))
-        except (ValidationError, PermissionDenied) as exc:
-            messages.error(
-                request,
-                _("Request #%(id)s was not rejected: %(error)s")
-                % {"id": pk, "error": " ".join(getattr(exc, "messages", [str(exc)]))},
+            self.plan = assignment.preview_handover(
+                data["from_manager"], list(data["to_managers"]), data["mode"], self.request.user
             )
-        else:
-            messages.success(request, _("Request #%(id)s rejected.") % {"id": pk})
-        return redirect("customers:assignment_requests")
+        except ValidationError as error:
+            add_errors(form, error)
+        return self.render_form(form)
 
-
-class ReassignView(PermissionPageMixin, View):
-    permission_required = assignment.REASSIGN_PERM
-
-    def get(self, request):
-        return self.render_page(ReassignForm(actor=request.user, initial={"numbers": request.GET.get("numbers", "")}))
-
-    def post(self, request):
-        form = ReassignForm(request.POST, actor=request.user)
-        if form.is_valid():
-            try:
-                change_request = assignment.reassign(
-                    form.customer_ids, form.cleaned_data["to_manager"], request.user, form.cleaned_data["reason"]
-                )
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(
-                    request,
-                    _("Reassignment #%(id)s of %(n)d customer(s) sent for approval.")
-                    % {"id": change_request.pk, "n": len(form.customer_ids)},
-                )
-                return redirect("customers:my_assignment_requests")
-        return self.render_page(form)
-
-    def render_page(self, form):
-        return render(
-            self.request,
-            "customers/assignment/form.html",
-            {
-                "form": form,
-                "title": _("Reassign customers"),
-                "submit": _("Send for approval"),
-                "intro": _("The customers move to the new manager in one action once another supervisor approves."),
-            },
+    def perform(self, form):
+        data = form.cleaned_data
+        return assignment.hand_over(
+            data["from_manager"], list(data["to_managers"]), data["mode"], self.request.user, data["reason"]
         )
 
+    def get_success_message(self, change_request):
+        return _("Hand-over #%(id)s sent for approval.") % {"id": change_request.pk}
 
-class HandoverView(PermissionPageMixin, View):
-    permission_required = assignment.REASSIGN_PERM
-
-    def get(self, request):
-        return self.render_page(HandoverForm(actor=request.user))
-
-    def post(self, request):
-        form = HandoverForm(request.POST, actor=request.user)
-        plan = None
-        if form.is_valid():
-            data = form.cleaned_data
-            to_managers = list(data["to_managers"])
-            try:
-                if "preview" in request.POST:
-                    plan = assignment.preview_handover(data["from_manager"], to_managers, data["mode"], request.user)
-                else:
-                    change_request = assignment.hand_over(
-                        data["from_manager"], to_managers, data["mode"], request.user, data["reason"]
-                    )
-                    messages.success(request, _("Hand-over #%(id)s sent for approval.") % {"id": change_request.pk})
-                    return redirect("customers:my_assignment_requests")
-            except ValidationError as exc:
-                add_errors(form, exc)
-        return self.render_page(form, plan)
-
-    def render_page(self, form, plan=None):
+    def get_context_data(self, **kwargs):
         preview = None
-        if plan is not None:
-            people = Staff.objects.in_bulk(list(plan.totals))
+        if self.plan is not None:
+            people = Staff.objects.in_bulk(list(self.plan.totals))
             preview = {
-                "count": plan.count,
-                "aum": plan.aum,
-                "rows": [(people[m], count, aum) for m, (count, aum) in plan.totals.items()],
+                "count": self.plan.count,
+                "aum": self.plan.aum,
+                "rows": [(people[m], count, aum) for m, (count, aum) in self.plan.totals.items()],
             }
-        return render(
-            self.request,
-            "customers/assignment/handover.html",
-            {"form": form, "preview": preview, "title": _("Hand over a manager's book")},
-        )
+        return super().get_context_data(preview=preview, **kwargs)
 
 
-class TransferView(PermissionPageMixin, View):
+class TransferView(CustomerRouteMixin, ServiceFormView):
     permission_required = assignment.TRANSFER_PERM
+    edits_customer = True
+    form_class = TransferForm
+    template_name = "customers/assignment/transfer.html"
 
-    def get(self, request, number):
-        customer = visible_customer(request.user, number)
-        return self.render_page(customer, TransferForm(customer=customer))
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "customer": self.customer}
 
-    def post(self, request, number):
-        customer = visible_customer(request.user, number)
-        form = TransferForm(request.POST, customer=customer)
-        if form.is_valid():
-            try:
-                change_request = assignment.propose_transfer(
-                    customer, form.cleaned_data["to_branch"], request.user, form.cleaned_data["reason"]
-                )
-            except ValidationError as exc:
-                add_errors(form, exc)
-            else:
-                messages.success(
-                    request, _("Transfer #%(id)s proposed; the receiving branch decides.") % {"id": change_request.pk}
-                )
-                return redirect(customer.get_absolute_url())
-        return self.render_page(customer, form)
+    def perform(self, form):
+        data = form.cleaned_data
+        return assignment.propose_transfer(self.customer, data["to_branch"], self.request.user, data["reason"])
 
-    def render_page(self, customer, form):
-        return render(
-            self.request,
-            "customers/assignment/transfer.html",
-            {
-                "customer": customer,
-                "form": form,
-                "transfer": assignment.pending_transfer(customer),
-                "title": _("Transfer %(customer)s to another branch") % {"customer": customer},
-            },
-        )
+    def get_success_message(self, change_request):
+        return _("Transfer #%(id)s proposed; the receiving branch decides.") % {"id": change_request.pk}
+
+    def get_success_url(self, change_request):
+        return self.customer.get_absolute_url()
+
+    def get_title(self):
+        return _("Transfer %(customer)s to another branch") % {"customer": self.customer}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, transfer=assignment.pending_transfer(self.customer), **kwargs)
 
 
-class AttributionRuleView(PermissionPageMixin, View):
+class AttributionRuleView(ServiceFormView):
     """The system administrator chooses the bank's rules (audited by the safety net) and
     sees what the nightly job did lately."""
 
     permission_required = "customers.change_attributionrule"
+    form_class = AttributionRuleForm
+    template_name = "customers/assignment/rule.html"
+    title = gettext_lazy("Customer attribution rules")
+    success_message = gettext_lazy("The attribution rules were saved; the nightly job applies them.")
+    success_url = "customers:attribution_rule"
     RECENT = 50
 
-    def rule(self):
-        if not self.request.user.bank_id:
-            raise Http404
-        return AttributionRule.objects.filter(bank_id=self.request.user.bank_id).first() or AttributionRule(
-            bank_id=self.request.user.bank_id
-        )
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "instance": assignment.attribution_rule_of(self.request.user)}
 
-    def get(self, request):
-        return self.render_page(AttributionRuleForm(instance=self.rule()))
+    def perform(self, form):
+        return assignment.save_attribution_rule(self.request.user, form.cleaned_data)
 
-    def post(self, request):
-        form = AttributionRuleForm(request.POST, instance=self.rule())
-        if form.is_valid():
-            rule = form.save(commit=False)
-            rule.updated_by = request.user
-            rule.save()
-            messages.success(request, _("The attribution rules were saved; the nightly job applies them."))
-            return redirect("customers:attribution_rule")
-        return self.render_page(form)
-
-    def render_page(self, form):
+    def get_context_data(self, **kwargs):
         recent = (
             AssignmentChange.objects.filter(bank_id=self.request.user.bank_id, kind=AssignmentChange.Kind.ATTRIBUTION)
             .select_related("customer", "to_manager", "from_branch", "to_branch")
             .order_by("-at", "-id")[: self.RECENT]
         )
-        return render(
-            self.request,
-            "customers/assignment/rule.html",
-            {"form": form, "recent": recent, "title": _("Customer attribution rules")},
-        )
+        return super().get_context_data(recent=recent, **kwargs)

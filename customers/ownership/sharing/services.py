@@ -8,28 +8,28 @@ customers.change_customer for editing shares) are granted; CustomerQuerySet hono
 only while the share is in force, so expiry and revocation cut access at once. The
 hourly clean-up (clean_up_ended_grants) just removes the grants nothing backs any more.
 
-Every step is audited; the people concerned hear of each step by an in-app notification
-sent after the transaction commits."""
+Every step is audited (customers.ownership.sharing.events); the people concerned hear of each
+step by an in-app notification sent after the transaction commits."""
 
 import datetime
+import zoneinfo
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from guardian.shortcuts import assign_perm, remove_perm
 
 from customers.master.models import Customer
+from customers.ownership.sharing import events
 from customers.ownership.sharing.models import CustomerShare
-from ocrm import parameters
+from ocrm import links, parameters
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
-from ocrm.audit import services as audit
-from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Staff
@@ -130,38 +130,13 @@ def _sync_grants(customer, user):
             remove_perm(perm, user, customer)
 
 
-def _share_snapshot(share):
-    return {
-        "customer": share.customer_id,
-        "shared_with": share.shared_with_id,
-        "can_edit": share.can_edit,
-        "expires_at": share.expires_at,
-        "status": share.status,
-        "revoked_at": share.revoked_at,
-    }
-
-
-def _record(share, event, actor, before=None, **detail):
-    after = _share_snapshot(share)
-    changes = audit.diff(before or {}, after) if before is not None else {k: [None, v] for k, v in after.items()}
-    action = AuditLog.Action.CREATE if before is None else AuditLog.Action.UPDATE
-    audit.record(
-        action,
-        share,
-        actor=actor,
-        changes=changes,
-        bank_id=share.bank_id,
-        detail={"event": event, "customer": share.customer.number, **detail},
-    )
-
-
 def _notify_after_commit(recipients, title, body, link):
     recipients = [r for r in recipients if r is not None]
     transaction.on_commit(lambda: notify(recipients, title, body, link=link))
 
 
 def _customer_link(share):
-    return reverse("customers:detail", args=[share.customer.number])
+    return links.url("customer", share.customer.number)
 
 
 def _describe(share):
@@ -179,12 +154,24 @@ def _describe(share):
 
 
 def _zone(recipient):
-    import zoneinfo
-
     try:
         return zoneinfo.ZoneInfo(recipient.effective_timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         return datetime.UTC
+
+
+def share_with_colleague(customer, shared_by, colleague, *, can_edit, expires_at, reason=""):
+    """The share form's action: share `customer` with the colleague named `colleague` (their
+    user name or employee number, see find_colleague). Returns the share."""
+    with transaction.atomic():
+        return share_customer(
+            customer,
+            shared_by,
+            find_colleague(shared_by, colleague),
+            can_edit=can_edit,
+            expires_at=expires_at,
+            reason=reason,
+        )
 
 
 @transaction.atomic
@@ -231,7 +218,7 @@ def share_customer(customer, shared_by, shared_with, *, can_edit, expires_at, re
         status=CustomerShare.Status.PENDING if needs_approval else CustomerShare.Status.ACTIVE,
         approved_at=None if needs_approval else now,
     )
-    _record(share, "customer_shared", shared_by)
+    events.customer_shared(share, shared_by)
     if needs_approval:
         share.change_request = approvals.submit(
             action=ACTION_SHARE,
@@ -271,10 +258,10 @@ def apply_share_request(change_request, checker):
     share = _share_of(change_request)
     if share.expires_at <= timezone.now():
         raise ValidationError(_("The share of request #%(id)s has already expired.") % {"id": change_request.pk})
-    before = _share_snapshot(share)
+    before = events.share_values(share)
     share.status, share.approved_at = CustomerShare.Status.ACTIVE, timezone.now()
     share.save(update_fields=["status", "approved_at"])
-    _record(share, "customer_share_approved", checker, before, change_request=change_request.pk)
+    events.share_approved(share, checker, before, change_request)
     _sync_grants(share.customer, share.shared_with)
     link = _customer_link(share)
     _notify_after_commit([share.shared_with], gettext_lazy("A customer was shared with you"), _describe(share), link)
@@ -283,10 +270,10 @@ def apply_share_request(change_request, checker):
 
 def reject_share_request(change_request, checker):
     share = _share_of(change_request)
-    before = _share_snapshot(share)
+    before = events.share_values(share)
     share.status = CustomerShare.Status.REJECTED
     share.save(update_fields=["status"])
-    _record(share, "customer_share_rejected", checker, before, change_request=change_request.pk)
+    events.share_rejected(share, checker, before, change_request)
 
     def body(recipient):
         # approvals.reject stores the reason after this handler ran; the notice is written after commit.
@@ -307,18 +294,16 @@ def revoke_share(share_id, actor, reason=""):
         .first()
     )
     if share is None:
-        from django.http import Http404
-
-        raise Http404
+        raise NotVisible
     if not may_revoke(actor, share):
         raise PermissionDenied(_("Only the person who shared the customer, its manager or a supervisor may revoke this share."))
     if share.status not in (CustomerShare.Status.ACTIVE, CustomerShare.Status.PENDING) or share.revoked_at:
         raise ValidationError(_("This share has already ended."))
     was_pending = share.status == CustomerShare.Status.PENDING
-    before = _share_snapshot(share)
+    before = events.share_values(share)
     share.status, share.revoked_at, share.revoked_by = CustomerShare.Status.REVOKED, timezone.now(), actor
     share.save(update_fields=["status", "revoked_at", "revoked_by"])
-    _record(share, "customer_share_revoked", actor, before, reason=reason)
+    events.share_revoked(share, actor, before, reason)
     if was_pending and share.change_request_id:
         approvals.cancel(share.change_request_id, actor, _("The share was withdrawn."))
     _sync_grants(share.customer, share.shared_with)
@@ -327,7 +312,7 @@ def revoke_share(share_id, actor, reason=""):
             [share.shared_with],
             gettext_lazy("A customer share with you ended"),
             _describe(share),
-            reverse("customers:shared_with_me"),
+            links.url("shared_with_me"),
         )
     return share
 
@@ -357,11 +342,5 @@ def clean_up_ended_grants():
             )
             removed += cursor.rowcount
         if removed:
-            audit.record(
-                AuditLog.Action.OTHER,
-                None,
-                object_type="customers.customershare",
-                object_repr="",
-                detail={"event": "ended_share_grants_removed", "grants": removed},
-            )
+            events.ended_grants_removed(removed)
     return removed

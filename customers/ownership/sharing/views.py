@@ -7,80 +7,82 @@ customers.ownership.sharing.services."""
 import datetime
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
-from django.shortcuts import redirect, render
+from django.middleware.csrf import get_token
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from django.views.decorators.http import require_POST
 
-from customers.master.views import add_errors
+from customers.master.views import CustomerRouteMixin
 from customers.ownership.sharing import services as sharing
 from customers.ownership.sharing.filtersets import ShareFilterSet
 from customers.ownership.sharing.forms import ShareForm
 from customers.ownership.sharing.models import CustomerShare
 from customers.ownership.sharing.tables import SharedByMeTable, ShareTable
-from customers.profile.views import CustomerRouteMixin
+from customers.profile.views import PROFILE_RELATED
 from ocrm.lists.views import ScopedListView
-from ocrm.pages import PermissionPageMixin
+from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
+
+DEFAULT_SHARE_DAYS = 14
 
 
-class ShareCreateView(CustomerRouteMixin, View):
+def shares_section(customer):
+    return f"{customer.get_absolute_url()}#section-shares"
+
+
+class ShareCreateView(CustomerRouteMixin, ServiceFormView):
     permission_required = ("customers.view_customer", "customers.add_customershare")
+    customer_related = PROFILE_RELATED
+    form_class = ShareForm
+    template_name = "customers/sharing/share_form.html"
+    renamed_fields = {"expires_at": "expires_on"}
 
-    def get(self, request, number):
-        if not sharing.may_share(request.user, self.customer):
+    def check_object(self, customer):
+        if not sharing.may_share(self.request.user, customer):
             raise PermissionDenied(_("Only the customer's manager or a supervisor may share this customer."))
-        default_end = timezone.localdate() + datetime.timedelta(days=14)
-        return self.render_page(ShareForm(initial={"expires_on": default_end}))
 
-    def post(self, request, number):
-        form = ShareForm(request.POST)
-        if form.is_valid():
-            try:
-                colleague = sharing.find_colleague(request.user, form.cleaned_data["shared_with"])
-                share = sharing.share_customer(
-                    self.customer,
-                    request.user,
-                    colleague,
-                    can_edit=form.cleaned_data["can_edit"],
-                    expires_at=form.expires_at(),
-                    reason=form.cleaned_data["reason"],
-                )
-            except ValidationError as exc:
-                if hasattr(exc, "error_dict") and "expires_at" in exc.error_dict:
-                    exc.error_dict["expires_on"] = exc.error_dict.pop("expires_at")
-                add_errors(form, exc)
-            else:
-                if share.status == CustomerShare.Status.PENDING:
-                    messages.info(
-                        request,
-                        _("The share with %(name)s waits for a supervisor's approval (request #%(id)s).")
-                        % {"name": colleague.display_name, "id": share.change_request_id},
-                    )
-                else:
-                    messages.success(
-                        request,
-                        _("%(customer)s is now shared with %(name)s.")
-                        % {"customer": self.customer, "name": colleague.display_name},
-                    )
-                return redirect(f"{self.customer.get_absolute_url()}#section-shares")
-        return self.render_page(form)
+    def get_form_kwargs(self):
+        return {
+            "initial": {"expires_on": timezone.localdate() + datetime.timedelta(days=DEFAULT_SHARE_DAYS)},
+            **super().get_form_kwargs(),
+        }
 
-    def render_page(self, form):
-        return render(
-            self.request,
-            "customers/sharing/share_form.html",
-            {
-                "customer": self.customer,
-                "form": form,
-                "title": _("Share %(customer)s") % {"customer": self.customer},
-                "back_url": f"{self.customer.get_absolute_url()}#section-shares",
-            },
+    def perform(self, form):
+        data = form.cleaned_data
+        return sharing.share_with_colleague(
+            self.customer,
+            self.request.user,
+            data["shared_with"],
+            can_edit=data["can_edit"],
+            expires_at=form.expires_at(),
+            reason=data["reason"],
         )
+
+    def get_success_message(self, share):
+        if share.status == CustomerShare.Status.PENDING:
+            return _("The share with %(name)s waits for a supervisor's approval (request #%(id)s).") % {
+                "name": share.shared_with.display_name,
+                "id": share.change_request_id,
+            }
+        return _("%(customer)s is now shared with %(name)s.") % {
+            "customer": self.customer,
+            "name": share.shared_with.display_name,
+        }
+
+    def get_success_level(self, share):
+        return messages.INFO if share.status == CustomerShare.Status.PENDING else messages.SUCCESS
+
+    def get_success_url(self, share):
+        return shares_section(self.customer)
+
+    def get_title(self):
+        return _("Share %(customer)s") % {"customer": self.customer}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(customer=self.customer, back_url=shares_section(self.customer), **kwargs)
 
 
 class ColleagueSuggestView(PermissionPageMixin, View):
@@ -126,29 +128,26 @@ class SharedByMeView(ShareListView):
         return CustomerShare.objects.filter(shared_by=self.request.user)
 
     def get_table(self, **kwargs):
-        from django.middleware.csrf import get_token
-
         table = super().get_table(**kwargs)
         table.csrf_token = get_token(self.request)
         return table
 
 
-@method_decorator(require_POST, name="dispatch")
-class ShareRevokeView(PermissionPageMixin, View):
+class ShareRevokeView(ServiceActionView):
     permission_required = "customers.change_customershare"
+    model = CustomerShare
+    error_url = "customers:shared_by_me"
 
-    def post(self, request, pk):
-        back = redirect("customers:shared_by_me")
-        try:
-            share = sharing.revoke_share(pk, request.user, request.POST.get("reason", "")[:1000])
-        except ValidationError as exc:
-            messages.error(request, " ".join(exc.messages))
-            return back
-        messages.success(
-            request,
-            _("The share of %(customer)s with %(name)s was revoked.")
-            % {"customer": share.customer, "name": share.shared_with.display_name},
-        )
-        if request.POST.get("next") == "customer":
-            return redirect(f"{share.customer.get_absolute_url()}#section-shares")
-        return back
+    def perform(self):
+        return sharing.revoke_share(self.object.pk, self.request.user, self.request.POST.get("reason", "")[:1000])
+
+    def get_success_message(self, share):
+        return _("The share of %(customer)s with %(name)s was revoked.") % {
+            "customer": share.customer,
+            "name": share.shared_with.display_name,
+        }
+
+    def get_success_url(self, share):
+        if self.request.POST.get("next") == "customer":
+            return shares_section(share.customer)
+        return reverse("customers:shared_by_me")

@@ -28,7 +28,9 @@ from customers.master.models import (
     Transaction,
 )
 from customers.profile import sections as detail_sections
+from customers.profile import services as services_360
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -400,3 +402,39 @@ def test_detail_page_query_count_is_fixed_and_within_budget(fx, org, django_asse
     assert detail_queries(client, small) == detail_queries(client, big)
     page = client.get(reverse("customers:detail", args=[big.number])).content.decode()
     assert page.count('class="txn-row"') == 20 and 'id="assets-chart"' in page
+
+
+# --- personal data shown by the services, audited there ------------------------------------------------------------------
+
+
+def test_the_reveal_service_audits_whoever_calls_it(org):
+    """The page, the API or anything else that reveals clear numbers goes through
+    services.reveal_pii, and the audit entry is written there."""
+    customer = make_customer("C-REVEAL-SVC", org.a_sh, org.manager)
+    document = IdentityDocument(bank_id=customer.bank_id, customer=customer, doc_type="resident_id", issuing_country="CN")
+    document.set_number(RESIDENT_ID)
+    document.save()
+    phone = ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE)
+    revealed, phones = services_360.reveal_pii(customer, org.manager)
+    assert revealed == [(document, RESIDENT_ID)] and phones == [phone]
+    entry = AuditLog.objects.get(action=AuditLog.Action.VIEW_PII, object_id=str(customer.pk))
+    assert entry.actor == org.manager and entry.detail == {
+        "event": "pii_revealed",
+        "identity_documents": [document.pk],
+        "contact_points": [phone.pk],
+    }
+    # Without the permission to view documents, numbers stay hidden, and the entry says what was shown.
+    revealed, phones = services_360.reveal_pii(customer, org.teller)
+    assert revealed == [] and phones == []
+
+
+def test_the_document_service_audits_each_view_and_hides_what_is_not_the_users(org, media):
+    customer = make_customer("C-DOC-SVC", org.a_sh, org.manager)
+    document = add_document(customer, content=b"\x89PNG svc")
+    opened, handle = services_360.open_document(customer, document.pk, org.manager)
+    with handle:
+        assert opened == document and handle.read() == b"\x89PNG svc"
+    assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(document.pk), actor=org.manager).count() == 1
+    with pytest.raises(NotVisible):
+        services_360.open_document(customer, document.pk, org.manager_bj)
+    assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(document.pk)).count() == 1

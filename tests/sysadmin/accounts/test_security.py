@@ -438,3 +438,27 @@ def test_the_audited_address_believes_x_forwarded_for_only_from_trusted_proxies(
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def test_a_password_change_is_one_audit_entry_with_the_rows_changes(org):
+    """The staff row saved with a new password is the PASSWORD_CHANGE event's, not also an UPDATE of the safety net."""
+    staff = org.manager
+    Staff.objects.filter(pk=staff.pk).update(must_change_password=True)
+    staff.refresh_from_db()
+    earlier = AuditLog.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    services.change_own_password(staff, "Own-Choice-2026#")
+    [entry] = AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(staff.pk), pk__gt=earlier)
+    assert (entry.action, entry.actor) == (AuditLog.Action.PASSWORD_CHANGE, staff)
+    assert entry.changes["must_change_password"] == [True, False]
+    assert "password" not in entry.changes  # never the password, not even hashed
+
+    staff.set_password("Admin-Chosen-2026")
+    services.save_password_set_by_admin(staff, org.admin)
+    entries = AuditLog.objects.filter(object_type="sysadmin.staff", object_id=str(staff.pk), pk__gt=entry.pk)
+    [by_admin] = entries
+    assert (by_admin.action, by_admin.actor, by_admin.detail["by_administrator"]) == (
+        AuditLog.Action.PASSWORD_CHANGE,
+        org.admin,
+        True,
+    )
+    assert by_admin.changes["must_change_password"] == [False, True] and "password" not in by_admin.changes

@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from sysadmin.org import services as org_services
 from sysadmin.org.models import Branch, Holiday, Staff
 from tests.conftest import login
@@ -228,14 +229,14 @@ def test_own_branch_is_visible_to_a_manager_but_not_editable(client, org):
 
 
 def test_service_edit_rechecks_scope(org):
-    with pytest.raises(org_services.OutOfScope):
+    with pytest.raises(NotVisible):
         org_services.save_branch(
             branch_post_data(org.a_ldn, parent=org.a_gb, working_week="12345"), org.b_admin, branch=org.a_ldn
         )
     data = {"branch": org.b_hk, "username": org.manager_bj.username, "status": "active"}
-    with pytest.raises(org_services.OutOfScope):
+    with pytest.raises(NotVisible):
         org_services.save_staff(data, org.b_admin, staff=org.manager_bj)
-    with pytest.raises(org_services.OutOfScope):
+    with pytest.raises(NotVisible):
         org_services.unlock_visible_staff(org.manager_bj.pk, org.supervisor)
 
 

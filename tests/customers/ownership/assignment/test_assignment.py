@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 
 from customers.master.models import Customer, Holding
 from customers.ownership.assignment import services as assignment
@@ -15,6 +14,7 @@ from customers.ownership.sharing.models import CustomerShare
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from ocrm.notifications.models import Notification
 from sysadmin.org.models import Staff
 from tests.factories import make_customer, make_product, make_staff
@@ -91,13 +91,13 @@ def test_claim_is_refused(people, case):
             assignment.claim(customer, org.manager, "mine")
     elif case == "assigned_to_another":  # not the manager's to see: nothing is said about it
         Customer.objects.filter(pk=customer.pk).update(primary_manager=org.manager2)
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.manager, "mine")
     elif case == "other_branch":  # the pool is the manager's own branch
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.manager_bj, "mine")
     elif case == "other_bank":
-        with pytest.raises(Http404):
+        with pytest.raises(NotVisible):
             assignment.claim(customer, org.b_manager, "mine")
     else:
         assignment.claim(customer, org.manager, "mine")
@@ -165,16 +165,16 @@ def test_no_decision_outside_the_subtree(people, checker_attr):
     request = assignment.claim(make_customer("C-POOL-7", org.a_sh), org.manager, "mine")
     checker = getattr(org, checker_attr)
     assert request not in approvals.pending_for_checker(checker)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         approvals.approve(request.pk, checker)
-    with pytest.raises(Http404):
+    with pytest.raises(NotVisible):
         approvals.reject(request.pk, checker, "no")
 
 
 def test_a_manager_cannot_approve_claims(people):
     org = people
     request = assignment.claim(make_customer("C-POOL-8", org.a_sh), org.manager, "mine")
-    with pytest.raises((PermissionDenied, Http404)):
+    with pytest.raises((PermissionDenied, NotVisible)):
         approvals.approve(request.pk, org.manager2)
 
 
@@ -355,7 +355,7 @@ def test_transfer_to_another_country_accepted_by_the_receiving_branch(people, dj
     assert assignment.pending_transfer(customer) == request
     with pytest.raises(ValidationError, match="already in progress"):
         assignment.propose_transfer(customer, org.a_bj, org.supervisor, "again")
-    with pytest.raises(Http404):  # the sending side does not decide
+    with pytest.raises(NotVisible):  # the sending side does not decide
         approvals.approve(request.pk, org.supervisor2)
     with django_capture_on_commit_callbacks(execute=True):
         assignment.choose_transfer_manager(request.pk, org.supervisor_ldn, org.manager_ldn)
@@ -399,7 +399,7 @@ def test_transfer_is_refused(people, case):
         actor = org.supervisor_bj
     else:
         actor = org.manager
-    with pytest.raises((ValidationError, Http404, PermissionDenied)):
+    with pytest.raises((ValidationError, NotVisible, PermissionDenied)):
         assignment.propose_transfer(customer, branch, actor, reason)
     assert not ChangeRequest.objects.filter(action=assignment.ACTION_TRANSFER).exists()
 
@@ -426,3 +426,57 @@ def test_common_path():
     assert assignment.common_path(["/1/2/3/", "/1/2/4/", "/1/2/"]) == "/1/2/"
     assert assignment.common_path(["/1/2/3/"]) == "/1/2/3/"
     assert assignment.common_path(["/1/", "/5/"]) == "/"
+
+
+# --- audit events and the services the pages call -------------------------------------------------------------
+
+
+def test_an_approved_claim_and_transfer_are_one_audit_entry_each_named_by_their_event(people):
+    org = people
+    customer = make_customer("C-EV-CLAIM", org.a_sh)
+    claim = assignment.claim(customer, org.manager, "mine")
+    approvals.approve(claim.pk, org.supervisor)
+    updates = AuditLog.objects.filter(object_type="customers.customer", object_id=str(customer.pk), action="update")
+    [claimed] = updates  # the event, not the event and the safety net
+    assert claimed.detail == {"event": "customer_claimed", "change_request": claim.pk}
+    assert claimed.changes == {"primary_manager_id": [None, org.manager.pk]} and claimed.actor == org.supervisor
+
+    transfer = assignment.propose_transfer(customer, org.a_ldn, org.supervisor, "moved to London")
+    assignment.approve_request(transfer.pk, org.supervisor_ldn, "welcome", to_manager=org.manager_ldn)
+    transferred = updates.exclude(pk=claimed.pk).get()
+    assert transferred.detail == {"event": "customer_transferred", "change_request": transfer.pk}
+    assert transferred.changes == {
+        "branch_id": [org.a_sh.pk, org.a_ldn.pk],
+        "primary_manager_id": [org.manager.pk, org.manager_ldn.pk],
+    }
+
+
+def test_approving_a_transfer_with_a_manager_is_all_or_nothing(people):
+    org = people
+    customer = make_customer("C-EV-ATOMIC", org.a_sh, org.manager)
+    transfer = assignment.propose_transfer(customer, org.a_ldn, org.supervisor, "moved")
+    Customer.objects.filter(pk=customer.pk).update(branch=org.a_bj)  # the proposal is stale by now
+    with pytest.raises(ValidationError, match="moved to another branch"):
+        assignment.approve_request(transfer.pk, org.supervisor_ldn, "", to_manager=org.manager_ldn)
+    transfer.refresh_from_db()
+    assert transfer.status == ChangeRequest.Status.PENDING and "to_manager_id" not in transfer.payload
+
+
+def test_only_the_maker_withdraws_a_request(people):
+    org = people
+    request = assignment.claim(make_customer("C-EV-WD", org.a_sh), org.manager, "mine")
+    with pytest.raises(NotVisible):
+        assignment.withdraw(request.pk, org.manager2)
+    assert assignment.withdraw(request.pk, org.manager).status == ChangeRequest.Status.CANCELLED
+
+
+def test_the_attribution_rule_is_saved_by_the_service_in_the_actors_bank(people):
+    org = people
+    rule = assignment.save_attribution_rule(org.admin, {"branch_rule": "largest_aum", "manager_rule": "supervisor"})
+    assert (rule.bank_id, rule.branch_rule, rule.updated_by) == (org.bank_a.pk, "largest_aum", org.admin)
+    assert assignment.attribution_rule_of(org.admin).pk == rule.pk
+    assert AuditLog.objects.filter(object_type="customers.attributionrule", object_id=str(rule.pk), actor=org.admin).exists()
+    with pytest.raises(ValidationError):
+        assignment.save_attribution_rule(org.admin, {"branch_rule": "no such rule"})
+    with pytest.raises(NotVisible):
+        assignment.attribution_rule_of(make_staff("no.bank"))

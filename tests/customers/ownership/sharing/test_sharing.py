@@ -324,3 +324,27 @@ def test_the_hourly_clean_up_is_scheduled():
 
     schedule = PeriodicTask.objects.select_related("crontab").get(name="Customer shares clean-up")
     assert schedule.task == clean_up_ended_shares.name and schedule.enabled and schedule.crontab.hour == "*"
+
+
+def test_share_form_errors_land_on_the_fields_the_service_names_and_only_sharers_may_post(org, customer, client):
+    logged_in(client, org.manager)
+    url = reverse("customers:share", args=[customer.number])
+    errors = client.post(url, {"shared_with": "nobody", "expires_on": "2030-01-01"}).context["form"].errors
+    assert list(errors) == ["shared_with"]
+    errors = client.post(url, {"shared_with": org.manager_bj.username, "expires_on": "2000-01-01"}).context["form"].errors
+    assert list(errors) == ["expires_on"]  # the service's expires_at, on the form's date field
+    logged_in(client, org.manager_bj)  # sees the customer only through a share: may not pass it on
+    share(org, customer)
+    assert client.post(url, {"shared_with": org.manager_sub.username, "expires_on": "2030-01-01"}).status_code == 403
+    assert CustomerShare.objects.count() == 1
+
+
+def test_share_steps_are_audited_by_their_events(org, customer):
+    created = share(org, customer)
+    sharing.revoke_share(created.pk, org.manager, "back from holiday")
+    entries = AuditLog.objects.filter(object_type="customers.customershare", object_id=str(created.pk)).order_by("pk")
+    assert [(e.action, e.detail["event"]) for e in entries] == [
+        (AuditLog.Action.CREATE, "customer_shared"),
+        (AuditLog.Action.UPDATE, "customer_share_revoked"),
+    ]
+    assert entries[1].changes["status"] == ["active", "revoked"] and entries[1].detail["reason"] == "back from holiday"

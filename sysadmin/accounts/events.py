@@ -1,0 +1,84 @@
+"""Audit events of staff accounts (the convention: ocrm/audit/__init__.py): log-ins and log-outs,
+lock-outs and unlocks, and passwords. Password changes save the staff row inside
+audit.written_by_event(Staff): the PASSWORD_CHANGE entry carries the row's changes, so one
+change is one entry."""
+
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+
+
+def logged_in(user, request):
+    return audit.record(AuditLog.Action.LOGIN, user, actor=user, request=request)
+
+
+def logged_out(user, request, reason):
+    """reason: "user" for their own click, else why the system logged them out (e.g. "idle")."""
+    return audit.record(AuditLog.Action.LOGOUT, user, actor=user, request=request, detail={"reason": reason})
+
+
+def login_failed(user, username, request, reason, **detail):
+    """A failed log-in as `username`; user is None when no such account exists. Nobody is
+    authenticated yet: the entry names the account that was tried."""
+    if user is None:
+        return audit.record(
+            AuditLog.Action.LOGIN_FAILED,
+            None,
+            actor=None,
+            actor_name=username,
+            request=request,
+            object_type="sysadmin.staff",
+            object_repr=username,
+            detail={"reason": reason, **detail},
+        )
+    return audit.record(
+        AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request, detail={"reason": reason, **detail}
+    )
+
+
+def locked_out(user, request, failures, limit):
+    """Too many failed log-ins locked the account."""
+    return audit.record(
+        AuditLog.Action.LOCKED,
+        user,
+        actor=None,
+        actor_name=user.username,
+        request=request,
+        detail={"failures": failures, "limit": limit},
+    )
+
+
+def staff_locked(staff, actor, reason):
+    return audit.record(AuditLog.Action.LOCKED, staff, actor=actor, detail={"reason": reason})
+
+
+def staff_unlocked(staff, actor, changes):
+    return audit.record(AuditLog.Action.UNLOCKED, staff, actor=actor, changes=changes)
+
+
+def password_change_required(staff, actor):
+    return audit.record(
+        AuditLog.Action.UPDATE,
+        staff,
+        actor=actor,
+        changes={"must_change_password": [False, True]},
+        detail={"reason": "password change required by administrator"},
+    )
+
+
+def password_set_by_admin(staff, actor, changes):
+    return audit.record(
+        AuditLog.Action.PASSWORD_CHANGE,
+        staff,
+        actor=actor,
+        changes=changes,
+        detail={
+            "by_administrator": True,
+            "usable": staff.has_usable_password(),
+            "must_change_password": staff.must_change_password,
+        },
+    )
+
+
+def password_changed(user, changes, request=None):
+    """The user chose a new password themselves."""
+    return audit.record(AuditLog.Action.PASSWORD_CHANGE, user, actor=user, changes=changes, request=request)
