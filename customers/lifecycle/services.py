@@ -48,14 +48,13 @@ import datetime
 import decimal
 
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from customers.lifecycle.models import LifecycleChange
 from customers.master.models import Customer
-from ocrm import parameters, tenants
+from ocrm import links, parameters, tenants
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
@@ -457,7 +456,7 @@ def notify_managers(bank_id, business_date):
     )
     if not per_manager:
         return 0
-    link = reverse("customers:lifecycle_changes") + f"?business_date={business_date.isoformat()}"
+    link = links.url("lifecycle_changes") + f"?business_date={business_date.isoformat()}"
 
     def send():
         recipients = Staff.objects.filter(pk__in=per_manager, is_active=True).only("id", "bank_id", "language")

@@ -36,7 +36,6 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import Http404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -46,6 +45,7 @@ from customers.master.services import checker_fields, normalise_contact
 from ocrm import parameters, pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from ocrm.imports import staging
 from ocrm.imports.models import ACTIVE_RUN
 from ocrm.imports.readers import FileRejected
@@ -410,7 +410,7 @@ def apply_batch(batch, actor, progress=None):
             .first()
         )
         if locked is None:
-            raise Http404
+            raise NotVisible
         if locked.status == MaintenanceBatch.Status.APPLIED:
             return locked
         if locked.status == MaintenanceBatch.Status.REJECTED:
@@ -533,7 +533,7 @@ def queue_apply(batch, actor):
     with transaction.atomic():
         locked = MaintenanceBatch.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=batch.pk).first()
         if locked is None:
-            raise Http404
+            raise NotVisible
         run = latest_apply_run(locked)
         if locked.status == MaintenanceBatch.Status.APPLIED or (run is not None and run.status in ACTIVE_RUN):
             return run

@@ -23,7 +23,7 @@ from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from ocrm import parameters
+from ocrm import links, parameters
 from ocrm.lists import events
 from ocrm.lists.exports import CHUNK, XlsxWriter, render_chunk
 from ocrm.lists.models import ExportFile
@@ -262,7 +262,7 @@ class _Writer:
 
 
 def _notify(export):
-    link = reverse(EXPORT_LIST_URL)
+    link = links.url("my_exports")
     if export.status == ExportFile.Status.DONE:
         notify(
             [export.owner],

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from ocrm import links
 from ocrm.lists import export_views
 
 urlpatterns = [
@@ -10,3 +11,5 @@ urlpatterns = [
     path("<int:pk>/download/", export_views.export_download, name="export_download"),
     path("<int:pk>/cancel/", export_views.export_cancel, name="export_cancel"),
 ]
+
+links.register("my_exports", "export_list")

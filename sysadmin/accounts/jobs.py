@@ -3,12 +3,11 @@
 import datetime
 
 from django.db import transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from ocrm import parameters, tenants
+from ocrm import links, parameters, tenants
 from ocrm.batch.jobs import audit_once, chunk_pause, chunk_size
 from ocrm.batch.per_bank import LOCAL_TODAY, PerBankJob, run_per_bank
 from ocrm.notifications.models import Notification
@@ -56,7 +55,7 @@ def _notice_scope(run, scope):
         run.set_total(candidates.count())
     run.add(**{count_name: 0})
     dedupe_key = f"password-expiry:{scope.business_date.isoformat()}"
-    link = reverse("password_change")
+    link = links.url("password_change")
     size = chunk_size()
 
     def body(staff):

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from ocrm import links
 from sysadmin.accounts import views as account_views
 
 urlpatterns = [
@@ -9,3 +10,5 @@ urlpatterns = [
     path("logout/", account_views.logout_view, name="logout"),
     path("password/change/", account_views.PasswordChangeView.as_view(), name="password_change"),
 ]
+
+links.register("password_change", "password_change")

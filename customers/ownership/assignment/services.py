@@ -36,7 +36,6 @@ from decimal import Decimal
 from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -1002,6 +1001,6 @@ def _notify_attributed(bank_id, business_date):
         notify(
             [manager],
             lambda _r, n=count: _("%(n)d customer(s) attributed to you") % {"n": n},
-            link=reverse("customers:list"),
+            link=links.url("customer_list"),
             dedupe_key=f"attribution:{bank_id}:{business_date.isoformat()}",
         )
