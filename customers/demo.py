@@ -20,6 +20,7 @@ import random
 import time
 from decimal import Decimal
 
+import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -254,8 +255,6 @@ _valid_prefixes = {}
 def mobile_prefixes(country):
     """The candidate prefixes whose numbers phonenumbers accepts whatever the remaining digits."""
     if country not in _valid_prefixes:
-        import phonenumbers
-
         code, prefixes, tail = MOBILE_PLANS[country]
         samples = [d * tail for d in "0259"] + [f"{n:0{tail}d}"[-tail:] for n in (1357913, 8642086, 4711)]
 

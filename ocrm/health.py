@@ -5,6 +5,9 @@ import time
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
+from django_redis import get_redis_connection
+
+from ocrm.celery import app
 
 
 def _check_database():
@@ -15,14 +18,11 @@ def _check_database():
 
 
 def _check_redis():
-    from django_redis import get_redis_connection
-
     get_redis_connection("default").ping()
     return {"ok": True}
 
 
 def _check_celery():
-    from ocrm.celery import app
 
     # One connection attempt, not the publisher's retry loop: with the broker down the
     # check must fail in milliseconds, not after seconds of retries (load balancers wait).

@@ -111,4 +111,24 @@ def parse_value(value_type, raw):
     raise ValueError(_("Unknown parameter type: %(t)s") % {"t": value_type})
 
 
+def validate(key, value_type, raw):
+    """Check a value an administrator wants to store. Returns {field: message} (empty when fine).
+
+    A key the code reads (declare) must keep its declared type, and its counts/days may
+    not be negative: a wrong type there would break every request that reads it."""
+    errors = {}
+    declared = DECLARED.get(key)
+    if declared is not None and value_type != declared[0]:
+        errors["value_type"] = _("The parameter %(key)s is of type %(type)s.") % {"key": key, "type": declared[0]}
+        return errors
+    try:
+        value = parse_value(value_type, raw)
+    except ValueError as exc:
+        errors["value"] = str(exc)
+        return errors
+    if declared is not None and value_type == "int" and value < 0:
+        errors["value"] = _("The parameter %(key)s cannot be negative.") % {"key": key}
+    return errors
+
+
 declare(KERNEL_PARAMETERS)

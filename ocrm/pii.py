@@ -12,6 +12,7 @@ Rotating a key means re-hashing/re-encrypting: keep the old key until that job r
 """
 
 import base64
+import datetime
 import functools
 import hashlib
 import hmac
@@ -100,8 +101,6 @@ RESIDENT_ID_CHECK = "10X98765432"
 def resident_id_is_valid(value):
     """A mainland China resident ID (GB 11643-1999): 17 digits + check digit (0-9 or X),
     with a real birth date in positions 7-14."""
-    import datetime
-
     text = normalise_id_number(value)
     if len(text) != 18 or not text[:17].isdigit():
         return False

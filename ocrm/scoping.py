@@ -15,7 +15,10 @@ scope permission:
 Tenant isolation comes first in every case: a user never sees another bank's rows.
 """
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.shortcuts import get_object_or_404
+from guardian.models import GroupObjectPermission, UserObjectPermission
 
 SCOPE_BANK = "sysadmin.scope_bank"
 SCOPE_SUBTREE = "sysadmin.scope_subtree"
@@ -77,9 +80,6 @@ class ScopedQuerySet(models.QuerySet):
 
     def _granted_ids(self, user):
         """Ids of rows granted to the user (directly or via a group) with guardian."""
-        from django.contrib.contenttypes.models import ContentType
-        from guardian.models import GroupObjectPermission, UserObjectPermission
-
         ct = ContentType.objects.get_for_model(self.model)
         codename = f"view_{self.model._meta.model_name}"
         pk_field = self.model._meta.pk
@@ -97,6 +97,5 @@ class ScopedQuerySet(models.QuerySet):
         return by_user, by_group
 
     def get_visible_or_404(self, user, **lookup):
-        from django.shortcuts import get_object_or_404
 
         return get_object_or_404(self.visible_to(user), **lookup)

@@ -4,6 +4,7 @@ Later apps add their permissions to ROLE_PERMISSIONS; sync_roles() is idempotent
 runs from the data migration and again after every migrate, so a new app's
 permissions reach the roles without hand work."""
 
+from django.apps import apps as global_apps
 from django.utils.translation import gettext_lazy as _
 
 ROLE_LABELS = {
@@ -154,8 +155,6 @@ ADMIN_ROLES = {"system_admin"}
 
 
 def sync_roles(apps=None, using="default"):
-    from django.apps import apps as global_apps
-
     apps = apps or global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -48,6 +48,7 @@ import datetime
 import decimal
 
 from django.db import connection, transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -59,6 +60,8 @@ from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.per_bank import BusinessDay, PerBankJob, active_banks
+from ocrm.notifications.services import notify
+from sysadmin.org.models import Bank, Staff
 
 JOB = "customers_lifecycle"
 
@@ -326,8 +329,6 @@ def trend_date(bank_id, business_date, months):
 
 def classification(bank, business_date, rules=None):
     """(SQL of the classification CTEs, their parameters) for one bank and business date."""
-    from sysadmin.org.models import Bank
-
     if not isinstance(bank, Bank):
         bank = Bank.objects.get(pk=bank)
     rules = rules or rules_for(bank.pk)
@@ -369,8 +370,6 @@ def run_nightly(bank, business_date, run=None, actor=None):
     """Classify every active customer of `bank` for `business_date` (see the module
     docstring) in one transaction. Returns the counts; `run` (an ocrm.batch.runs RunHandle)
     gets progress and counts. LifecycleError when a rule or the data stops the run."""
-    from sysadmin.org.models import Bank
-
     if not isinstance(bank, Bank):
         bank = Bank.objects.get(pk=bank)
     if isinstance(business_date, str):
@@ -443,11 +442,6 @@ def run_nightly(bank, business_date, run=None, actor=None):
 def notify_managers(bank_id, business_date):
     """One notification per manager with how many of their customers changed stage on the
     date, sent after commit; deduplicated per bank and date. Returns the managers' number."""
-    from django.db.models import Count
-
-    from ocrm.notifications.services import notify
-    from sysadmin.org.models import Staff
-
     per_manager = dict(
         LifecycleChange.objects.filter(bank_id=bank_id, business_date=business_date, customer__primary_manager__isnull=False)
         .values_list("customer__primary_manager")

@@ -8,16 +8,20 @@ see ocrm/pii.py.
 
 import uuid
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from customers.master.search import name_grams
+from ocrm import pii
 from ocrm.scoping import ScopedQuerySet
 from sysadmin.org.models import Bank, Branch
 
@@ -32,10 +36,10 @@ class CustomerQuerySet(ScopedQuerySet):
     def _granted_ids(self, user):
         """Guardian grants count only while a share backs them (customers.ownership.sharing.models): access
         ends the moment a share expires or is revoked, before the clean-up job removes the grant."""
-        from customers.ownership.sharing.models import CustomerShare
-
         by_user, by_group = super()._granted_ids(user)
-        in_force = CustomerShare.objects.in_force().filter(shared_with=user).values("customer_id")
+        # By name, not by import: the sharing area builds on the master, not the other way round.
+        shares = apps.get_model("customers", "CustomerShare")
+        in_force = shares.objects.in_force().filter(shared_with=user).values("customer_id")
         return by_user.filter(obj_id__in=in_force), by_group.filter(obj_id__in=in_force)
 
     def active(self):
@@ -129,8 +133,6 @@ class Customer(models.Model):
         return f"{self.number} {self.name_local}"
 
     def save(self, *args, **kwargs):
-        from customers.master.search import name_grams
-
         self.name_grams = name_grams(self.name_local, self.name_latin)
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and ({"name_local", "name_latin"} & set(update_fields)):
@@ -138,7 +140,6 @@ class Customer(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        from django.urls import reverse
 
         return reverse("customers:detail", args=[self.number])
 
@@ -270,19 +271,15 @@ class IdentityDocument(models.Model):
         return f"{self.get_doc_type_display()} {self.number_masked}"
 
     def set_number(self, number):
-        from ocrm import pii
-
         self.number_hash = pii.keyed_hash(number)
         self.number_encrypted = pii.encrypt(pii.normalise_id_number(number))
         self.number_masked = pii.mask_id(number)
 
     def clear_number(self):
-        from ocrm import pii
 
         return pii.decrypt(self.number_encrypted)
 
     def clean(self):
-        from ocrm import pii
 
         if self.doc_type == self.Type.RESIDENT_ID and self.number_encrypted:
             if not pii.resident_id_is_valid(self.clear_number() or ""):
@@ -331,8 +328,6 @@ class ContactPoint(models.Model):
 
     @property
     def masked_value(self):
-        from ocrm import pii
-
         if self.is_phone:
             return pii.mask_phone(self.value)
         if self.kind == self.Kind.EMAIL:

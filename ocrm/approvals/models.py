@@ -5,12 +5,12 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.scoping import scope_of
+
 
 class ChangeRequestQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Requests of the user's bank that the user made or may decide (their scope)."""
-        from ocrm.scoping import scope_of
-
         scope = scope_of(user)
         if scope == "all":
             return self

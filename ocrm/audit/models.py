@@ -5,11 +5,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.scoping import scope_of
+
 
 class AuditLogQuerySet(models.QuerySet):
     def visible_to(self, user):
-        from ocrm.scoping import scope_of
-
         scope = scope_of(user)
         if scope == "all":
             return self

@@ -35,6 +35,7 @@ from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.runs import run_key
+from ocrm.celery import app
 
 logger = logging.getLogger("ocrm.jobs")
 
@@ -150,8 +151,6 @@ def start_job(user, job, business_date, bank_id=None):
     """Queue `job` for a business date now, for the user's bank (a superuser may name any
     bank, or none for all banks). Creates the JobRun at once (status queued) so the page
     shows it; the worker picks that row up. Returns the JobRun."""
-    from ocrm.celery import app
-
     spec = JOBS.get(job)
     if spec is None or not spec.startable:
         raise JobError(_("This job cannot be started from the jobs page."))

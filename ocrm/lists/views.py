@@ -20,6 +20,8 @@ from django.utils.translation import gettext as _
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from ocrm import parameters
+from ocrm.lists import background as export_jobs
 from ocrm.lists.exports import table_rows, xlsx_response
 from ocrm.pages import ScopedQuerysetMixin
 
@@ -64,8 +66,6 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         return not self.export_permission or self.request.user.has_perm(self.export_permission)
 
     def export(self, request):
-        from ocrm import parameters
-
         if not self.may_export():
             raise PermissionDenied(_("You may not export this list."))
 
@@ -85,7 +85,6 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
             return redirect(f"{request.path}?{query.urlencode()}")
         if total > parameters.get("export.sync_max_rows", request.user.bank_id):
             # Too big to build inside a request without timing out: a worker writes it.
-            from ocrm.lists import background as export_jobs
 
             export_jobs.queue_export(self, request, total)
             messages.info(

@@ -7,6 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_login_failed
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.middleware import current_request
+from sysadmin.accounts.services import change_own_password, save_password_set_by_admin
+
 
 class LockoutMessagesMixin:
     """Clear messages for a locked account and for staff who may no longer log in.
@@ -60,8 +63,6 @@ class StaffAdminPasswordChangeForm(AdminPasswordChangeForm):
     must-change flag is cleared and the change is audited."""
 
     def save(self, commit=True):
-        from sysadmin.accounts.services import change_own_password
-
         change_own_password(self.user, self.cleaned_data["new_password1"])
         return self.user
 
@@ -71,9 +72,6 @@ class StaffAdminSetPasswordForm(auth_forms.AdminPasswordChangeForm):
     the owner must choose a new one at the next log-in (services.save_password_set_by_admin)."""
 
     def save(self, commit=True):
-        from ocrm.middleware import current_request
-        from sysadmin.accounts.services import save_password_set_by_admin
-
         user = super().save(commit=False)
         request = current_request()
         actor = getattr(request, "user", None)

@@ -12,6 +12,7 @@ from ocrm.batch.jobs import audit_once, chunk_pause, chunk_size
 from ocrm.batch.per_bank import LOCAL_TODAY, PerBankJob, run_per_bank
 from ocrm.notifications.models import Notification
 from ocrm.notifications.services import notify
+from sysadmin.org.models import Staff
 
 PASSWORD_EXPIRY_NOTICES = "password_expiry_notices"
 
@@ -28,8 +29,6 @@ def expiry_notice_candidates(scope):
     """Staff of the scope's bank (None: staff without a bank) whose password expires on a day
     from the business date to notice_days later (days of the bank's head office; UTC without
     a bank). One indexed range query."""
-    from sysadmin.org.models import Staff
-
     bank_id = scope.bank_id
     expiry_days = parameters.get("password.expiry_days", bank_id)
     notice_days = parameters.get("password.expiry_notice_days", bank_id)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from ocrm import parameters
 from sysadmin.accounts.passwords import password_expired
+from sysadmin.accounts.signals import LOGOUT_REASON_ATTR
 
 
 class UserPreferencesMiddleware:
@@ -62,8 +63,6 @@ class SessionPolicyMiddleware:
         idle_limit = parameters.get("session.idle_minutes", user.bank_id) * 60
         last_seen = request.session.get("last_seen")
         if idle_limit and last_seen and now - last_seen > idle_limit:
-            from sysadmin.accounts.signals import LOGOUT_REASON_ATTR
-
             setattr(request, LOGOUT_REASON_ATTR, "idle")
             logout(request)
             messages.info(request, _("Your session ended after a period of inactivity. Please log in again."))

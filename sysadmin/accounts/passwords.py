@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocrm import parameters
+from sysadmin.accounts.models import PasswordHistory
 
 
 class CharacterClassValidator:
@@ -55,7 +56,6 @@ class PasswordReuseValidator:
     def password_changed(self, password, user=None):
         if user is None or user.pk is None:
             return
-        from sysadmin.accounts.models import PasswordHistory
 
         PasswordHistory.objects.create(staff=user, password=user.password)
         keep = max(self._history(user), 1)

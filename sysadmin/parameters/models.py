@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.parameters import parse_value, validate
 from sysadmin.org.models import Bank
 
 
@@ -40,14 +41,10 @@ class SystemParameter(models.Model):
         return f"{self.key}={self.value}" + (f" [{self.bank.code}]" if self.bank_id else "")
 
     def clean(self):
-        from sysadmin.parameters.services import validate
-
         errors = validate(self.key, self.value_type, self.value)
         if errors:
             raise ValidationError(errors)
 
     @property
     def typed_value(self):
-        from sysadmin.parameters.services import parse_value
-
         return parse_value(self.value_type, self.value)

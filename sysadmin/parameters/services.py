@@ -8,9 +8,14 @@ import json
 import logging
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ocrm.parameters import DECLARED, parse_value
+from ocrm.audit import services as audit
+from ocrm.parameters import DECLARED, parse_value, validate
+from sysadmin.parameters.models import SystemParameter
 
 CACHE_SECONDS = 300
 
@@ -32,26 +37,6 @@ PARAMETERS = {
 logger = logging.getLogger(__name__)
 
 
-def validate(key, value_type, raw):
-    """Check a value an administrator wants to store. Returns {field: message} (empty when fine).
-
-    A key the code reads (ocrm.parameters.declare) must keep its declared type, and its counts/days may
-    not be negative: a wrong type there would break every request that reads it."""
-    errors = {}
-    declared = DECLARED.get(key)
-    if declared is not None and value_type != declared[0]:
-        errors["value_type"] = _("The parameter %(key)s is of type %(type)s.") % {"key": key, "type": declared[0]}
-        return errors
-    try:
-        value = parse_value(value_type, raw)
-    except ValueError as exc:
-        errors["value"] = str(exc)
-        return errors
-    if declared is not None and value_type == "int" and value < 0:
-        errors["value"] = _("The parameter %(key)s cannot be negative.") % {"key": key}
-    return errors
-
-
 def _cache_key(key, bank_id):
     return f"param:{bank_id or 0}:{key}"
 
@@ -60,10 +45,6 @@ def stored_value(key, bank=None):
     """The value of parameter `key` for `bank` (a Bank, a bank id or None): the bank's own
     row, else the global row, else the declared default. Registered as the provider of
     ocrm.parameters.get, which is what code reads."""
-    from django.db.models import Q
-
-    from sysadmin.parameters.models import SystemParameter
-
     bank_id = getattr(bank, "pk", bank)
     ck = _cache_key(key, bank_id)
     cached = cache.get(ck)
@@ -103,12 +84,6 @@ def set_value(key, raw, *, bank=None, actor=None, value_type=None, description=N
     """Store a parameter from code: validated, audited with before/after (the audit safety
     net of SystemParameter) and visible to every web node at once (the save hook clears
     the cache). Returns the row."""
-    from django.core.exceptions import ValidationError
-    from django.db import transaction
-
-    from ocrm.audit import services as audit
-    from sysadmin.parameters.models import SystemParameter
-
     bank_id = getattr(bank, "pk", bank)
     value_type = value_type or (DECLARED[key][0] if key in DECLARED else None)
     if value_type is None:

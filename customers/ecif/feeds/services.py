@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from customers.ecif.feeds import loaders
 from customers.ecif.feeds.formats import FEED_NAME, SOURCE_SYSTEM, get_spec
 from customers.ecif.feeds.models import FeedLoad
+from customers.ecif.matching.services import resolve_source_records
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch import runs as batch
@@ -240,8 +241,6 @@ def _load(load, run):
 
 def _resolve(load, run):
     """Link the records this load left unresolved to golden customers (customers.ecif.matching.services)."""
-    from customers.ecif.matching.services import resolve_source_records
-
     counts = resolve_source_records(load.bank_id, run=run)
     run.count(
         matched=counts.get("matched", 0),

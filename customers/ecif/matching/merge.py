@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from customers.ecif.matching import events
 from customers.ecif.matching.models import MatchCandidate, MergeRecord
+from customers.ecif.matching.rules import rules_for
 from customers.master.models import ContactPoint, CorporateProfile, Customer, HoldingBalance, RetailProfile, Transaction
 from customers.master.search import name_grams
 from ocrm.audit import services as audit
@@ -194,8 +195,6 @@ def _demote_moved_primary_contacts(survivor_id, moved_ids):
 @transaction.atomic
 def merge_customers(survivor, merged, actor, reason="", candidate=None):
     """Merge `merged` into `survivor` (see the module doc). Returns the MergeRecord."""
-    from customers.ecif.matching.services import rules_for
-
     if survivor.pk == merged.pk:
         raise MergeError(_("A customer cannot be merged with itself."))
     locked = {c.pk: c for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])}

@@ -10,7 +10,11 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.master.models import Customer
 from ocrm.scoping import ScopedQuerySet
+
+DETERMINISTIC_KEYS = ("identity", "registration_code")
+SCORED_FIELDS = ("name", "birth_date", "phone", "email", "address")
 
 
 class MatchRule(models.Model):
@@ -51,8 +55,6 @@ class MatchRule(models.Model):
         return self.name
 
     def clean(self):
-        from customers.ecif.matching.services import DETERMINISTIC_KEYS, SCORED_FIELDS
-
         if self.kind == self.Kind.DETERMINISTIC:
             if not isinstance(self.fields, list) or not self.fields or any(f not in DETERMINISTIC_KEYS for f in self.fields):
                 raise ValidationError(
@@ -86,8 +88,6 @@ class MatchCandidateQuerySet(ScopedQuerySet):
     def visible_to(self, user):
         """A pair is visible only when both of its customers are: a supervisor decides only
         about customers of their own subtree."""
-        from customers.master.models import Customer
-
         visible = Customer.objects.visible_to(user)
         return self.filter(customer_a__in=visible, customer_b__in=visible)
 

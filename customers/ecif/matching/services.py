@@ -24,40 +24,23 @@ find_duplicates(bank_id) runs the same blocking and scoring among existing custo
 nightly job) and queues the pairs between the thresholds (auto-merging those above).
 """
 
-import dataclasses
-import decimal
 import logging
+import time
 
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from customers.ecif.matching import events
-from customers.ecif.matching.models import MatchCandidate, MatchRule
-from customers.master.models import ContactPoint, Customer
+from customers.ecif.matching.merge import MergeError, merge_customers
+from customers.ecif.matching.models import SCORED_FIELDS, MatchCandidate, MatchRule
+from customers.ecif.matching.rules import rules_for
+from customers.master.models import Address, ContactPoint, CorporateProfile, Customer, IdentityDocument, RetailProfile
 from customers.master.search import name_grams
 from ocrm.approvals import inbox
 from ocrm.audit import services as audit
 
 logger = logging.getLogger(__name__)
-
-
-DETERMINISTIC_KEYS = ("identity", "registration_code")
-
-
-SCORED_FIELDS = ("name", "birth_date", "phone", "email", "address")
-
-
-DEFAULT_WEIGHTS = {
-    "retail": {"name": 35, "birth_date": 25, "phone": 15, "email": 10, "address": 15},
-    "corporate": {"name": 50, "phone": 20, "email": 10, "address": 20},
-}
-
-
-DEFAULT_UPPER = decimal.Decimal("90")
-
-
-DEFAULT_LOWER = decimal.Decimal("70")
 
 
 NUMBER_SEQUENCE = "customers_customer_number_seq"
@@ -75,41 +58,6 @@ MAX_BLOCK_SIZE = 20
 # corporate): source systems fill unknown birth dates with 1900-01-01 or 1970-01-01, and
 # "深圳市华..." starts thousands of company names. Real blocks hold a handful of customers.
 MAX_NAME_BLOCK_SIZE = 200
-
-
-@dataclasses.dataclass
-class KindRules:
-    deterministic: list
-    weights: dict
-    upper: decimal.Decimal
-    lower: decimal.Decimal
-    source_priority: list
-
-
-def rules_for(bank_id):
-    """{customer kind: KindRules} from the bank's active MatchRules, built-in defaults where none."""
-    from customers.ecif.matching.models import MatchRule
-
-    result = {
-        kind: KindRules(
-            ["identity"] if kind == "retail" else ["registration_code"], dict(weights), DEFAULT_UPPER, DEFAULT_LOWER, []
-        )
-        for kind, weights in DEFAULT_WEIGHTS.items()
-    }
-    rules = MatchRule.objects.filter(bank_id=bank_id, is_active=True).order_by("id")
-    deterministic_seen = set()
-    for rule in rules:
-        kind_rules = result[rule.applies_to]
-        if rule.kind == MatchRule.Kind.DETERMINISTIC:
-            if rule.applies_to not in deterministic_seen:
-                kind_rules.deterministic = []
-                deterministic_seen.add(rule.applies_to)
-            kind_rules.deterministic.extend(k for k in rule.fields if k not in kind_rules.deterministic)
-        else:
-            kind_rules.weights = {k: float(v) for k, v in rule.fields.items() if k in SCORED_FIELDS}
-            kind_rules.upper, kind_rules.lower = rule.upper_threshold, rule.lower_threshold
-            kind_rules.source_priority = list(rule.source_priority or [])
-    return result
 
 
 # Per-field similarity 0..1, NULL when a side is empty (the field is then not compared).
@@ -351,8 +299,6 @@ def resolve_source_records(bank_id, *, run=None):
 
 def _stopwatch(total):
     """step(name) logs the seconds since the previous step: where a large resolution spends its time."""
-    import time
-
     last = [time.perf_counter()]
 
     def step(name):
@@ -461,8 +407,6 @@ def _create_customers(cursor, bank_id, rules):
     """One new customer per group of records left without one: records sharing a deterministic
     key form a group, every other record its own. Golden values from the group's best record
     (trusted source, then most recent), empty fields filled from any other record of the group."""
-    from customers.master.models import CorporateProfile, RetailProfile
-
     cursor.execute(
         """UPDATE match_records SET how = CASE WHEN review_with IS NULL THEN 'new' ELSE 'review' END
             WHERE target IS NULL"""
@@ -586,8 +530,6 @@ def _insert_select(cursor, model, columns, select_sql, params):
 def _fill_golden_records(cursor, bank_id):
     """What each record brings to its customer: the identity document, phone, e-mail and address
     it does not hold yet, its source system, and empty golden fields (non-empty survivorship)."""
-    from customers.master.models import Address, IdentityDocument
-
     _insert_select(
         cursor,
         IdentityDocument,
@@ -724,9 +666,6 @@ CUSTOMER_PROFILE_SQL = """
 def find_duplicates(bank_id, *, actor=None):
     """Queue pairs of existing customers that score between the thresholds, merge those above.
     Returns {"queued", "merged"}."""
-    from customers.ecif.matching.merge import MergeError, merge_customers
-    from customers.ecif.matching.models import MatchCandidate
-
     rules = rules_for(bank_id)
     counts = {"queued": 0, "merged": 0}
     to_merge = []

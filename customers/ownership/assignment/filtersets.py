@@ -4,6 +4,7 @@ import django_filters
 from django.utils.translation import gettext_lazy
 
 from customers.master.models import Customer
+from customers.master.search import filter_by_name
 from sysadmin.org.filtersets import BranchSubtreeFilter, visible_branches
 
 
@@ -17,8 +18,6 @@ class PoolFilterSet(django_filters.FilterSet):
         fields = ()
 
     def filter_q(self, qs, name, value):
-        from customers.master.search import filter_by_name
-
         value = (value or "").strip()
         if not value:
             return qs

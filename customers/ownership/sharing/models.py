@@ -7,6 +7,7 @@ so access ends the moment a share expires or is revoked, before any clean-up job
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Now
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ocrm.scoping import ScopedQuerySet, scope_of
@@ -86,6 +87,5 @@ class CustomerShare(models.Model):
 
     @property
     def is_in_force(self):
-        from django.utils import timezone
 
         return self.status == self.Status.ACTIVE and self.revoked_at is None and self.expires_at > timezone.now()

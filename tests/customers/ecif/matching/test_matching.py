@@ -8,7 +8,8 @@ import pytest
 from customers.ecif.feeds.models import SourceRecord
 from customers.ecif.matching import services as matching
 from customers.ecif.matching.models import MatchCandidate, MatchRule
-from customers.ecif.matching.services import find_duplicates, resolve_source_records, rules_for
+from customers.ecif.matching.rules import rules_for
+from customers.ecif.matching.services import find_duplicates, resolve_source_records
 from customers.master.models import ContactPoint, Customer, IdentityDocument, RetailProfile
 from ocrm import pii
 from tests.factories import make_customer
