@@ -37,6 +37,7 @@ stop: venv
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 fmt: venv
 	$(VENV)/bin/ruff format .

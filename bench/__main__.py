@@ -14,6 +14,8 @@ import importlib
 import os
 import sys
 
+import psycopg
+
 # suite name -> module under bench/ with run(size=, repeat=); "org" takes its own sizes.
 SUITES = {
     "customers": "bench.customers",  # issue 3: search, 360 page, export
@@ -63,8 +65,6 @@ def main(argv=None):
 
 
 def _ensure_database(admin_url, dbname):
-    import psycopg
-
     with psycopg.connect(admin_url, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [dbname]).fetchone():
             conn.execute(f'CREATE DATABASE "{dbname}"')

@@ -24,20 +24,24 @@ import time
 
 from django.db import connection
 from django.db.models import Count
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+
+from customers import demo as customer_demo
+from customers.master.filtersets import exact_match_condition, user_region
+from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
+from customers.master.search import filter_by_name
+from customers.master.tables import CustomerExportTable, list_prefetches
+from ocrm.lists.exports import table_rows, write_xlsx
+from sysadmin import demo as org_demo
+from sysadmin.org.models import Bank, Staff
 
 CN_FRAGMENTS = ["王伟", "李娜", "张伟", "陈静", "刘洋", "杨敏"]
 LATIN_FRAGMENTS = ["wang", "chen", "li", "zhang", "chan", "smith"]
 
 
 def ensure_data(size, count=None):
-    from customers import demo as customer_demo
-    from customers.master.models import Customer
-    from sysadmin import demo as org_demo
-    from sysadmin.org.models import Bank
-
     wanted = count or customer_demo.SIZES[size]
     if not Bank.objects.filter(code="OGB").exists():
         org_demo.load(org_demo.build_plan(org_demo.DEFAULT_SEED))
@@ -85,8 +89,6 @@ def _row(label, median, p95=None, queries=None, target=""):
 
 
 def typical_customer():
-    from customers.master.models import Customer
-
     candidates = (
         Customer.objects.filter(
             bank__code="OGB", kind="retail", branch__country="CN", primary_manager__isnull=False, lifecycle_stage="active"
@@ -99,11 +101,6 @@ def typical_customer():
 
 
 def run(size, repeat, count=None, export_rows=100_000):
-    from customers.master.filtersets import exact_match_condition, user_region
-    from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
-    from customers.master.search import filter_by_name
-    from sysadmin.org.models import Staff
-
     ensure_data(size, count)
     print(f"\ncustomers: {Customer.objects.count()}, transactions: {Transaction.objects.count()}")
     print(f"medians of {repeat} requests, server side through Django's test client\n")
@@ -195,7 +192,8 @@ def run(size, repeat, count=None, export_rows=100_000):
     # (c) the export, in a fresh process so that its peak memory is the export's own
     started = time.perf_counter()
     result = subprocess.run(
-        [sys.executable, "-m", "bench.customers", "export", str(export_rows)],
+        # Django is set up before this module's imports run in the child (the command line does it).
+        [sys.executable, "-c", f"import django; django.setup(); from bench.customers import export; export({export_rows})"],
         capture_output=True,
         text=True,
         env=os.environ.copy(),
@@ -209,18 +207,8 @@ def run(size, repeat, count=None, export_rows=100_000):
     )
 
 
-def _export(rows):
+def export(rows):
     """Runs in the subprocess: export `rows` customers as the bank-wide user would (masked)."""
-    import django
-
-    django.setup()
-    from django.test import RequestFactory
-
-    from customers.master.models import Customer
-    from customers.master.tables import CustomerExportTable, list_prefetches
-    from ocrm.lists.exports import table_rows, write_xlsx
-    from sysadmin.org.models import Staff
-
     user = Staff.objects.get(username="mm1")
     request = RequestFactory().get("/customers/")
     request.user = user
@@ -247,7 +235,3 @@ def _export(rows):
             }
         )
     )
-
-
-if __name__ == "__main__" and sys.argv[1:2] == ["export"]:
-    _export(int(sys.argv[2]))

@@ -30,6 +30,13 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
+from customers.ecif.feeds import services
+from customers.ecif.feeds.models import FeedLoad, SourceRecord
+from customers.master.models import Customer, Product
+from ocrm import pii
+from sysadmin import demo as org_demo
+from sysadmin.org.models import Bank, Branch
+
 SIZES = {"medium": 50_000, "large": 1_000_000}
 TXNS_PER_CUSTOMER = 10
 BUSINESS_DATE = datetime.date(2026, 11, 20)
@@ -46,8 +53,6 @@ BARE_TABLES = {
 
 
 def _resident_id(i):
-    from ocrm import pii
-
     birth = datetime.date(1950, 1, 1) + datetime.timedelta(days=i // 1000)
     prefix = f"110105{birth:%Y%m%d}{i % 1000:03d}"
     total = sum(int(d) * w for d, w in zip(prefix, pii.RESIDENT_ID_WEIGHTS, strict=True))
@@ -161,10 +166,6 @@ def bare_copy(feed, path):
 def stand_in_resolve(load, run):
     """BENCH_FEEDS_MATCHING=stand-in: one new golden customer per unresolved record (bulk_create
     and one UPDATE), for measuring the load path when the matching engine is not the subject."""
-    from customers.ecif.feeds.models import SourceRecord
-    from customers.master.models import Customer
-    from sysadmin.org.models import Branch
-
     branch = Branch.objects.filter(bank_id=load.bank_id).order_by("path").last()
     records = SourceRecord.objects.filter(bank_id=load.bank_id, match_status="unresolved").values_list("pk", "kind", "name_local")
     batch = []
@@ -187,9 +188,6 @@ def stand_in_resolve(load, run):
 
 def full_load(bank, source, feed, path):
     """run_load on the file as the job runs it. Returns (seconds, matching seconds, FeedLoad)."""
-    from customers.ecif.feeds import services
-    from customers.ecif.feeds.models import FeedLoad
-
     resolve = stand_in_resolve if os.environ.get("BENCH_FEEDS_MATCHING") == "stand-in" else services._resolve
     timing = {"matching": 0.0}
 
@@ -255,10 +253,6 @@ def staging_floor(path):
 
 
 def run(size="medium", repeat=1):
-    from customers.master.models import Product
-    from sysadmin import demo as org_demo
-    from sysadmin.org.models import Bank, Branch
-
     n = SIZES[size]
     if not Bank.objects.filter(code="OGB").exists():
         org_demo.load(org_demo.build_plan(org_demo.DEFAULT_SEED))

@@ -14,15 +14,21 @@ import statistics
 import time
 from decimal import Decimal
 
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from customers.master.models import Customer
+from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment.models import AssignmentChange
+from ocrm.approvals import services as approvals
+from sysadmin.org.models import Bank, Branch, Staff
+
 SIZES = {"medium": 20_000, "large": 100_000}
 BANK_CODE = "HOB"
 ROUNDS_MAX = 5
 
 
 def _staff(username, bank, branch, role):
-    from django.contrib.auth.models import Group
-
-    from sysadmin.org.models import Staff
 
     staff, created = Staff.objects.get_or_create(
         username=username, defaults={"bank": bank, "branch": branch, "name_local": username, "must_change_password": False}
@@ -35,9 +41,6 @@ def _staff(username, bank, branch, role):
 
 
 def ensure_data(count):
-    from customers.master.models import Customer
-    from sysadmin.org.models import Bank, Branch
-
     bank, _ = Bank.objects.get_or_create(
         code=BANK_CODE,
         defaults={
@@ -86,12 +89,6 @@ def ensure_data(count):
 
 
 def run(size, repeat, count=None):
-    from django.db import connection
-
-    from customers.master.models import Customer
-    from customers.ownership.assignment import services as assignment
-    from customers.ownership.assignment.models import AssignmentChange
-    from ocrm.approvals import services as approvals
 
     count = count or SIZES[size]
     bank, people = ensure_data(count)

@@ -24,6 +24,11 @@ import time
 
 from django.db import connection, transaction
 
+from bench.customers import ensure_data
+from customers.lifecycle import services as lifecycle
+from customers.master.models import Customer, Transaction
+from sysadmin.org.models import Bank
+
 SNAPSHOT = "bench_lifecycle_start"
 TABLES = ("customers_customer", "customers_lifecyclechange", "customers_ratingchange")
 
@@ -85,8 +90,6 @@ def _state(bank_ids):
 
 def hand_written_update(bank, business_date):
     """(a): one UPDATE statement for the bank; returns the rows it changed."""
-    from customers.lifecycle import services as lifecycle
-
     sql, params = lifecycle.classification(bank, business_date)
     statement = f"""
         WITH {sql.strip()}
@@ -108,11 +111,6 @@ def _timed(fn):
 
 
 def run(size, repeat):
-    from bench.customers import ensure_data
-    from customers.lifecycle import services as lifecycle
-    from customers.master.models import Customer, Transaction
-    from sysadmin.org.models import Bank
-
     ensure_data(size)
     banks = list(Bank.objects.filter(code__in=["OGB", "HCB"]).order_by("code"))
     bank_ids = [bank.pk for bank in banks]

@@ -17,9 +17,15 @@ Prints the time of resolve_source_records, rows/s and the counts, checked agains
 `--repeat` is ignored beyond 1 run for large (one run takes minutes).
 """
 
+import logging
 import time
 
 from django.db import connection, transaction
+
+from customers.ecif.feeds.models import SourceRecord
+from customers.ecif.matching.services import _insert_select, resolve_source_records
+from customers.master.models import Address, ContactPoint, Customer, IdentityDocument, RetailProfile
+from sysadmin.org.models import Bank, Branch
 
 SIZES = {"medium": 50_000, "large": 1_000_000}
 BANK_CODE = "MBK"
@@ -36,8 +42,6 @@ class Rollback(Exception):
 
 
 def _bank():
-    from sysadmin.org.models import Bank, Branch
-
     bank, _ = Bank.objects.get_or_create(
         code=BANK_CODE, defaults={"name_local": "匹配基准银行", "name_en": "Matching bench bank", "head_office_country": "CN"}
     )
@@ -66,9 +70,6 @@ def _name_sql(i):
 
 
 def generate(bank, branch, n):
-    from customers.ecif.feeds.models import SourceRecord
-    from customers.ecif.matching.services import _insert_select
-    from customers.master.models import Address, ContactPoint, Customer, IdentityDocument, RetailProfile
 
     with connection.cursor() as cursor:
         params = {"bank": bank.pk, "branch": branch.pk, "n": n}
@@ -223,9 +224,6 @@ def expected(n):
 
 
 def run(size="medium", repeat=1):
-    import logging
-
-    from customers.ecif.matching.services import resolve_source_records
 
     logging.basicConfig(format="  %(message)s")
     logging.getLogger("customers.ecif.matching.services").setLevel(logging.INFO)

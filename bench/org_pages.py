@@ -17,6 +17,7 @@ from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from sysadmin.org.models import Bank, Branch, Staff
 
@@ -99,8 +100,6 @@ def generate(branches, staff):
 
 
 def _user(bank, username, role, branch):
-    from django.utils import timezone
-
     user, _ = Staff.objects.get_or_create(
         username=username,
         defaults={

@@ -70,45 +70,66 @@ def default(key):
     return parse_value(value_type, raw)
 
 
+def _int(text, raw):
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(_("Not a whole number: %(v)s") % {"v": raw}) from None
+
+
+def _decimal(text, raw):
+    try:
+        value = decimal.Decimal(text)
+    except decimal.InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw})
+    return value
+
+
+def _bool(text, raw):
+    lowered = text.lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError(_("Not a yes/no value: %(v)s") % {"v": raw})
+
+
+def _duration(text, raw):
+    # Whole seconds, or Django's duration text ("1 02:00:00", "P1DT2H").
+    if text.lstrip("-").isdigit():
+        return datetime.timedelta(seconds=int(text))
+    value = parse_duration(text)
+    if value is None:
+        raise ValueError(_("Not a duration (seconds, or e.g. 1 02:00:00): %(v)s") % {"v": raw})
+    return value
+
+
+def _json(text, raw):
+    try:
+        return json.loads(raw)
+    except (TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
+
+
+# type -> parser(stripped text, raw value)
+PARSERS = {
+    "int": _int,
+    "decimal": _decimal,
+    "bool": _bool,
+    "string": lambda text, raw: str(raw),
+    "duration": _duration,
+    "json": _json,
+}
+
+
 def parse_value(value_type, raw):
     """The typed value of a stored text; ValueError with a readable message when it is not one."""
-    text = str(raw).strip()
-    if value_type == "int":
-        try:
-            return int(text)
-        except ValueError:
-            raise ValueError(_("Not a whole number: %(v)s") % {"v": raw}) from None
-    if value_type == "decimal":
-        try:
-            value = decimal.Decimal(text)
-        except decimal.InvalidOperation:
-            raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw}) from None
-        if not value.is_finite():
-            raise ValueError(_("Not a decimal number: %(v)s") % {"v": raw})
-        return value
-    if value_type == "bool":
-        lowered = text.lower()
-        if lowered in {"1", "true", "yes", "on"}:
-            return True
-        if lowered in {"0", "false", "no", "off"}:
-            return False
-        raise ValueError(_("Not a yes/no value: %(v)s") % {"v": raw})
-    if value_type == "string":
-        return str(raw)
-    if value_type == "duration":
-        # Whole seconds, or Django's duration text ("1 02:00:00", "P1DT2H").
-        if text.lstrip("-").isdigit():
-            return datetime.timedelta(seconds=int(text))
-        value = parse_duration(text)
-        if value is None:
-            raise ValueError(_("Not a duration (seconds, or e.g. 1 02:00:00): %(v)s") % {"v": raw})
-        return value
-    if value_type == "json":
-        try:
-            return json.loads(raw)
-        except (TypeError, json.JSONDecodeError) as exc:
-            raise ValueError(_("Not valid JSON: %(error)s") % {"error": exc}) from None
-    raise ValueError(_("Unknown parameter type: %(t)s") % {"t": value_type})
+    parser = PARSERS.get(value_type)
+    if parser is None:
+        raise ValueError(_("Unknown parameter type: %(t)s") % {"t": value_type})
+    return parser(str(raw).strip(), raw)
 
 
 def validate(key, value_type, raw):

@@ -428,7 +428,7 @@ def _identity_change(customer, requested, current_document):
     return {IDENTITY: [before, after]}, payload
 
 
-def update_customer(customer, changes, actor, reason=""):
+def update_customer(customer, changes, actor, reason=""):  # noqa: C901 - the maker-checker split of one edit: direct fields, checker fields, identity, each with its refusal
     """Apply `changes` ({field: new value}; "identity": {doc_type, number, issuing_country,
     expiry_date}, a blank number keeps the current one) to a customer the actor may see.
     Checker fields become one pending ChangeRequest; the rest is applied at once. Returns

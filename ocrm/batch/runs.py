@@ -173,7 +173,7 @@ def _unlock_run(run_pk):
 
 
 @contextlib.contextmanager
-def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", triggered_by=None, run_id=None):
+def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", triggered_by=None, run_id=None):  # noqa: C901 - the run-lock protocol in one place: find or create, lock, resume, finish, fail, unlock
     """Record one run of `job`. Re-entering with the same key resumes the same JobRun
     (a redelivered message after a killed worker) or, when it already succeeded, or
     while another live worker is running it, yields a handle with already_done=True so

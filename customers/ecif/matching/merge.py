@@ -193,7 +193,7 @@ def _demote_moved_primary_contacts(survivor_id, moved_ids):
 
 
 @transaction.atomic
-def merge_customers(survivor, merged, actor, reason="", candidate=None):
+def merge_customers(survivor, merged, actor, reason="", candidate=None):  # noqa: C901 - one transaction: lock, survivorship, move every reference, record; split it and the steps lose their shared locks
     """Merge `merged` into `survivor` (see the module doc). Returns the MergeRecord."""
     if survivor.pk == merged.pk:
         raise MergeError(_("A customer cannot be merged with itself."))
