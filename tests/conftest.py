@@ -36,10 +36,13 @@ def make_staff(db):
     return _make
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The production hasher costs ~0.5 s a hash by design; tests hash hundreds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def pytest_configure(config):
+    """The production hasher costs ~0.5 s a hash by design; tests hash hundreds, also in
+    module- and class-scoped fixtures, so the fast one is set for the whole session (a test of
+    the hasher itself overrides it with the settings fixture)."""
+    from django.test import override_settings
+
+    override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
 
 
 @pytest.fixture(autouse=True)
@@ -79,6 +82,40 @@ def _clear_cache():
 
     cache.delete_pattern("*")
     yield
+
+
+# --- the permission sweep's totals ------------------------------------------------------
+
+_sweep_totals = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up what each route's test of the permission sweep (tests/test_permission_sweep.py)
+    tried; under xdist the reports of every worker arrive here in the controller."""
+    for name, value in report.user_properties if report.when == "call" else ():
+        if name == "permission_sweep":
+            totals = _sweep_totals.setdefault(value["area"], {"routes": value["routes"], "run": 0, "post": 0, "pages read": 0})
+            totals["run"] += 1
+            totals["post"] += value["post"]
+            totals["pages read"] += value["pages read"]
+
+
+def pytest_sessionfinish(session):
+    """Once every route of an area has run: at least as many refused POSTs tried and pages read
+    for leaks as the area has routes, or the run fails (the sweep must not go blind)."""
+    if hasattr(session.config, "workerinput"):
+        return  # a worker sees its share only; the controller checks
+    failures = [
+        f"permission sweep ({area}): {totals['post']} refused POSTs tried and {totals['pages read']} pages read"
+        f" for {totals['routes']} routes; expected at least one of each per route"
+        for area, totals in sorted(_sweep_totals.items())
+        if totals["run"] == totals["routes"] and min(totals["post"], totals["pages read"]) < totals["routes"]
+    ]
+    if failures:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for failure in failures:
+            reporter.write_line(f"FAILED {failure}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 # --- Celery worker -------------------------------------------------------------------
