@@ -13,6 +13,9 @@ import pytest
 # between browser steps are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# The fixture behind tests.support.views.ModelPagesTests, for every test module.
+pytest_plugins = ["tests.support.views"]
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "Test-Pass-2026!"
 
