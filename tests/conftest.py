@@ -87,6 +87,78 @@ def _clear_cache():
     yield
 
 
+# --- emptying the database after a transactional test -------------------------------------
+
+
+class FastFlush:
+    """What `flush` + post_migrate leave after a transactional test (browser, worker), made
+    cheaply. flush TRUNCATEs every table (new files for each table and index) and post_migrate
+    rebuilds content types, permissions and roles (and audits them): 2-4 s a test on this
+    machine. The first teardown flushes for real and keeps a copy of every row post_migrate
+    wrote; later ones DELETE the rows of every other table and put back the copy of a table
+    whose contents a test changed (an md5 of the few hundred rows tells)."""
+
+    snapshots = {}  # database alias -> {table: (md5 of its rows, its rows as JSON)}
+
+    @classmethod
+    def teardown(cls, test_case):
+        from django.db import connections, transaction
+
+        for alias in test_case._databases_names(include_mirrors=False):
+            connection = connections[alias]
+            quote = connection.ops.quote_name
+            tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                snapshot = cls.snapshots.get(alias)
+                if snapshot is None:
+                    _flush_and_post_migrate(test_case)
+                    cls.snapshots[alias] = cls.take(cursor, quote, cls.non_empty(cursor, quote, tables))
+                    continue
+                now = cls.take(cursor, quote, snapshot)
+                changed = [table for table in snapshot if now[table][0] != snapshot[table][0]]
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # delete in any order; checked at commit
+                for table in cls.non_empty(cursor, quote, tables):
+                    if table not in snapshot or table in changed:
+                        cursor.execute(f"DELETE FROM {quote(table)}")
+                for table in changed:
+                    cursor.execute(
+                        f"INSERT INTO {quote(table)} SELECT * FROM json_populate_recordset(NULL::{quote(table)}, %s)",
+                        [snapshot[table][1]],
+                    )
+
+    @staticmethod
+    def non_empty(cursor, quote, tables):
+        cursor.execute(" UNION ALL ".join(f"(SELECT %s FROM {quote(table)} LIMIT 1)" for table in tables), tables)
+        return sorted(table for (table,) in cursor.fetchall())
+
+    @staticmethod
+    def take(cursor, quote, tables):
+        """{table: (md5 of its rows, its rows as JSON)}."""
+        if not tables:
+            return {}
+        md5 = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+        rows = "coalesce(json_agg(t), '[]')::text"
+        cursor.execute(" UNION ALL ".join(f"SELECT %s, {md5}, {rows} FROM {quote(table)} t" for table in tables), list(tables))
+        return {table: (md5, rows) for table, md5, rows in cursor.fetchall()}
+
+
+_flush_and_post_migrate = None  # Django's TransactionTestCase._fixture_teardown, kept for the cases above
+
+
+def _fast_fixture_teardown(self):
+    if self.available_apps is not None or self.serialized_rollback:
+        return _flush_and_post_migrate(self)  # subsets and serialized data: Django's own way
+    FastFlush.teardown(self)
+
+
+def pytest_sessionstart(session):
+    from django.test import TransactionTestCase
+
+    global _flush_and_post_migrate
+    _flush_and_post_migrate = TransactionTestCase._fixture_teardown
+    TransactionTestCase._fixture_teardown = _fast_fixture_teardown
+
+
 # --- the permission sweep's totals ------------------------------------------------------
 
 _sweep_totals = {}
