@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -220,6 +221,7 @@ class WorkerProcess:
             **(extra_env or {}),
         }
         self.proc = None
+        self.name = f"test-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
         self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
 
     def start(self, timeout=60):
@@ -240,7 +242,7 @@ class WorkerProcess:
                 "-P",
                 "prefork",
                 "-n",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                self.name,
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -256,12 +258,8 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
-            replies = app.control.ping(timeout=0.5) or []
-            if any(
-                name.startswith(f"celery@test-{os.getpid()}") or f"test-{os.getpid()}" in name
-                for reply in replies
-                for name in reply
-            ):
+            # Only this worker is asked, so its answer ends the wait at once (not after the timeout).
+            if app.control.ping(destination=[self.name], limit=1, timeout=0.5):
                 return self
         raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
 
@@ -270,6 +268,12 @@ class WorkerProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+    def discard(self):
+        """After the test: nothing it waits for runs any more, so no graceful shutdown (2 s)."""
+        self.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -297,7 +301,7 @@ def celery_worker_factory(transactional_db):
 
     yield start
     for worker in workers:
-        worker.stop()
+        worker.discard()
     app.control.purge()
 
 
