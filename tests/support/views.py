@@ -30,6 +30,9 @@ How to use it (tests/<app>/<area>/test_views.py, one class per model):
             # Text the detail and edit pages show for the object.
             return obj.code
 
+The class-scoped fixture `model_pages` below does the building; tests/conftest.py loads this
+module as a plugin (pytest_plugins), so a test module only imports ModelPagesTests and Page.
+
 What it builds, once per class (tests.support.shared_data; each test runs in a savepoint):
 the organisation of tests.factories.build_org, and three objects from `make`:
 * mine: at `user_branch` (bank A's Shanghai branch), inside the test user's scope;
@@ -51,7 +54,9 @@ The checks, one test each (test_page[<page>-<check>]), generated only where they
 * queries: the page's second request issues at most `max_queries` (the first fills
   per-process caches); a list page issues as many with three more rows as with one.
 
-Override `url_kwargs(obj)` when the URL does not take the object's pk, `list_query` when the
+A "delete" page gets the same checks as an edit page (GET and POST refused, the object left in
+place) with delete_<model> as its permission; no page of ours deletes yet, so that path waits
+for its first user. Override `url_kwargs(obj)` when the URL does not take the object's pk, `list_query` when the
 list filters by default (e.g. a business date), `listed(response)` for a list page that is
 not a django-tables2 table. A page needing another permission than the class's
 `permission` (or change_/delete_<model> for edit/delete pages) names it: Page(..., permission=).
