@@ -1,7 +1,7 @@
 """The developer stack behind `make run` and `make test`.
 
     python -m ocrm.devstack run          serve the site with a Celery worker and beat
-    python -m ocrm.devstack test [ARGS]  run the test suite (pytest ARGS)
+    python -m ocrm.devstack test [ARGS]  run the test suite (pytest ARGS; in parallel, see parallel_args)
     python -m ocrm.devstack bench [ARGS] run the benchmarks (python -m bench ARGS)
     python -m ocrm.devstack stop         stop the embedded PostgreSQL and Redis
 
@@ -267,9 +267,21 @@ def cmd_test(argv):
     os.environ.setdefault("CELERY_QUEUE", f"ocrm-test-{run_id}")
     os.environ.setdefault("CACHE_KEY_PREFIX", f"ocrm-test-{run_id}")
     try:
-        return subprocess.run([PYTHON, "-m", "pytest", *argv], cwd=BASE_DIR).returncode
+        return subprocess.run([PYTHON, "-m", "pytest", *parallel_args(argv), *argv], cwd=BASE_DIR).returncode
     finally:
         stop_started(started)
+
+
+def parallel_args(argv):
+    """pytest-xdist options for a run: one test process per processor (OCRM_TEST_PROCESSES
+    overrides; 0 runs in this process), unless the arguments choose themselves (-n, -p no:xdist).
+    tests/support/isolation.py gives each process its own database, queue and cache keys."""
+    if any(arg == "-n" or arg.startswith(("-n", "--numprocesses", "--dist")) or arg == "no:xdist" for arg in argv):
+        return []
+    processes = int(os.environ.get("OCRM_TEST_PROCESSES") or os.cpu_count() or 1)
+    # worksteal: an idle process takes half of a busy one's queue, so a few long worker tests
+    # at the end do not leave the other process idle.
+    return ["-n", str(processes), "--dist", "worksteal"] if processes > 1 else []
 
 
 def cmd_bench(argv):

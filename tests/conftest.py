@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -12,6 +13,9 @@ import pytest
 # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
 # between browser steps are still plain synchronous code.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# The fixture behind tests.support.views.ModelPagesTests, for every test module.
+pytest_plugins = ["tests.support.views"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 PASSWORD = "Test-Pass-2026!"
@@ -36,10 +40,13 @@ def make_staff(db):
     return _make
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hasher(settings):
-    """The production hasher costs ~0.5 s a hash by design; tests hash hundreds."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def pytest_configure(config):
+    """The production hasher costs ~0.5 s a hash by design; tests hash hundreds, also in
+    module- and class-scoped fixtures, so the fast one is set for the whole session (a test of
+    the hasher itself overrides it with the settings fixture)."""
+    from django.test import override_settings
+
+    override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
 
 
 @pytest.fixture(autouse=True)
@@ -81,6 +88,112 @@ def _clear_cache():
     yield
 
 
+# --- emptying the database after a transactional test -------------------------------------
+
+
+class FastFlush:
+    """What `flush` + post_migrate leave after a transactional test (browser, worker), made
+    cheaply. flush TRUNCATEs every table (new files for each table and index) and post_migrate
+    rebuilds content types, permissions and roles (and audits them): 2-4 s a test on this
+    machine. The first teardown flushes for real and keeps a copy of every row post_migrate
+    wrote; later ones DELETE the rows of every other table and put back the copy of a table
+    whose contents a test changed (an md5 of the few hundred rows tells)."""
+
+    snapshots = {}  # database alias -> {table: (md5 of its rows, its rows as JSON)}
+
+    @classmethod
+    def teardown(cls, test_case):
+        from django.db import connections, transaction
+
+        for alias in test_case._databases_names(include_mirrors=False):
+            connection = connections[alias]
+            quote = connection.ops.quote_name
+            tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                snapshot = cls.snapshots.get(alias)
+                if snapshot is None:
+                    _flush_and_post_migrate(test_case)
+                    cls.snapshots[alias] = cls.take(cursor, quote, cls.non_empty(cursor, quote, tables))
+                    continue
+                now = cls.take(cursor, quote, snapshot)
+                changed = [table for table in snapshot if now[table][0] != snapshot[table][0]]
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")  # delete in any order; checked at commit
+                for table in cls.non_empty(cursor, quote, tables):
+                    if table not in snapshot or table in changed:
+                        cursor.execute(f"DELETE FROM {quote(table)}")
+                for table in changed:
+                    cursor.execute(
+                        f"INSERT INTO {quote(table)} SELECT * FROM json_populate_recordset(NULL::{quote(table)}, %s)",
+                        [snapshot[table][1]],
+                    )
+
+    @staticmethod
+    def non_empty(cursor, quote, tables):
+        cursor.execute(" UNION ALL ".join(f"(SELECT %s FROM {quote(table)} LIMIT 1)" for table in tables), tables)
+        return sorted(table for (table,) in cursor.fetchall())
+
+    @staticmethod
+    def take(cursor, quote, tables):
+        """{table: (md5 of its rows, its rows as JSON)}."""
+        if not tables:
+            return {}
+        md5 = "md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), ''))"
+        rows = "coalesce(json_agg(t), '[]')::text"
+        cursor.execute(" UNION ALL ".join(f"SELECT %s, {md5}, {rows} FROM {quote(table)} t" for table in tables), list(tables))
+        return {table: (md5, rows) for table, md5, rows in cursor.fetchall()}
+
+
+_flush_and_post_migrate = None  # Django's TransactionTestCase._fixture_teardown, kept for the cases above
+
+
+def _fast_fixture_teardown(self):
+    if self.available_apps is not None or self.serialized_rollback:
+        return _flush_and_post_migrate(self)  # subsets and serialized data: Django's own way
+    FastFlush.teardown(self)
+
+
+def pytest_sessionstart(session):
+    from django.test import TransactionTestCase
+
+    global _flush_and_post_migrate
+    _flush_and_post_migrate = TransactionTestCase._fixture_teardown
+    TransactionTestCase._fixture_teardown = _fast_fixture_teardown
+
+
+# --- the permission sweep's totals ------------------------------------------------------
+
+_sweep_totals = {}
+
+
+def pytest_runtest_logreport(report):
+    """Add up what each route's test of the permission sweep (tests/test_permission_sweep.py)
+    tried; under xdist the reports of every worker arrive here in the controller."""
+    for name, value in report.user_properties if report.when == "call" else ():
+        if name == "permission_sweep":
+            totals = _sweep_totals.setdefault(value["area"], {"routes": value["routes"], "run": 0, "post": 0, "pages read": 0})
+            totals["run"] += 1
+            totals["post"] += value["post"]
+            totals["pages read"] += value["pages read"]
+
+
+def pytest_sessionfinish(session):
+    """Once every route of an area has run: at least as many refused POSTs tried and pages read
+    for leaks as the area has routes, or the run fails (the sweep must not go blind)."""
+    if hasattr(session.config, "workerinput"):
+        return  # a worker sees its share only; the controller checks
+    failures = [
+        f"permission sweep ({area}): {totals['post']} refused POSTs tried and {totals['pages read']} pages read"
+        f" for {totals['routes']} routes; expected at least one of each per route"
+        for area, totals in sorted(_sweep_totals.items())
+        if totals["run"] == totals["routes"] and min(totals["post"], totals["pages read"]) < totals["routes"]
+    ]
+    if failures:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        for failure in failures:
+            reporter.write_line(f"FAILED {failure}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 # --- Celery worker -------------------------------------------------------------------
 
 
@@ -108,6 +221,7 @@ class WorkerProcess:
             **(extra_env or {}),
         }
         self.proc = None
+        self.name = f"test-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
         self.log_path = BASE_DIR / "var" / f"test-worker-{os.getpid()}.log"
 
     def start(self, timeout=60):
@@ -128,7 +242,7 @@ class WorkerProcess:
                 "-P",
                 "prefork",
                 "-n",
-                f"test-{os.getpid()}-{time.monotonic_ns()}@%h",
+                self.name,
                 "--without-gossip",
                 "--without-mingle",
             ],
@@ -144,12 +258,8 @@ class WorkerProcess:
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"Celery worker exited early; see {self.log_path}")
-            replies = app.control.ping(timeout=0.5) or []
-            if any(
-                name.startswith(f"celery@test-{os.getpid()}") or f"test-{os.getpid()}" in name
-                for reply in replies
-                for name in reply
-            ):
+            # Only this worker is asked, so its answer ends the wait at once (not after the timeout).
+            if app.control.ping(destination=[self.name], limit=1, timeout=0.5):
                 return self
         raise RuntimeError(f"Celery worker did not answer within {timeout}s; see {self.log_path}")
 
@@ -158,6 +268,12 @@ class WorkerProcess:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(timeout=10)
+
+    def discard(self):
+        """After the test: nothing it waits for runs any more, so no graceful shutdown (2 s)."""
+        self.kill()
+        if getattr(self, "_log", None):
+            self._log.close()
 
     def stop(self):
         if self.proc and self.proc.poll() is None:
@@ -185,7 +301,7 @@ def celery_worker_factory(transactional_db):
 
     yield start
     for worker in workers:
-        worker.stop()
+        worker.discard()
     app.control.purge()
 
 

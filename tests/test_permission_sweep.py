@@ -10,19 +10,33 @@ Rules:
 * admin/ is for is_staff users only; everyone else is sent to admin's log-in;
 * nobody is served (2xx) an object of another bank, nor an object outside their data
   scope (Model.objects.visible_to) where the model has one;
-* a GET changes nothing in the database;
+* a GET writes no row to the database;
 * a POST by someone who may not (anonymous, another bank, a user whose GET was refused,
   a user without the view's permission on a POST-only endpoint) is refused (403/404, or
-  the log-in redirect) and changes nothing.
+  the log-in redirect) and writes no row.
+
+"Writes no row" is read from PostgreSQL's counters of the test's own transaction
+(pg_stat_xact_user_tables: rows inserted, updated, deleted per table), before and after
+each route's GETs and its refused POSTs. They count every row a statement wrote, also one
+that a savepoint rolled back afterwards: a request that writes and then refuses is reported
+even when the tables end up unchanged (it must refuse before it writes). The audit log and
+sessions are exempt (WRITE_CHECK_SKIP_PREFIXES).
+
+One test per route (test_permission_sweep[site:customers:detail], [admin:admin:...]), so
+a failure names its route and parallel workers share the routes; the data is built once
+per module (and worker) and each route runs in a savepoint of it. tests/conftest.py adds
+up what every route tried: at least one refused POST and one page read for leaks per route
+of an area, on average.
 
 The sweep is data-driven: ROUTE_PARAMS says how to fill each URL parameter of each
 route (admin's model pages are filled from MODEL_OBJECTS by their ModelAdmin's model).
 A new URL whose parameter the tables do not know FAILS test_every_url_parameter_is_known:
-add it to ROUTE_PARAMS (and its model to MODEL_OBJECTS / SweepData) when you add the URL.
+add it to ROUTE_PARAMS (and its model to MODEL_OBJECTS / build_sweep_data) when you add the URL.
 """
 
 import dataclasses
 import datetime
+import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -34,11 +48,13 @@ from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.shortcuts import resolve_url
 from django.templatetags.static import static
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
 from django.utils.regex_helper import normalize
 
-from tests.factories import make_staff
+from tests.conftest import WorkerProcess
+from tests.factories import build_org, make_staff
+from tests.support.shared_data import shared_rows
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -285,7 +301,7 @@ ADMIN_SCOPE_WIDENED = {
 }
 
 # Tables a GET may legitimately write to: the audit trail (views of personal data are logged).
-FINGERPRINT_SKIP_PREFIXES = ("ocrm_auditlog", "django_session")
+WRITE_CHECK_SKIP_PREFIXES = ("ocrm_auditlog", "django_session")
 
 
 def fills_for(route):
@@ -406,8 +422,8 @@ def make_export_file(bank, owner):
     return export_file
 
 
-@pytest.fixture
-def sweep_data(org, settings, tmp_path):
+def build_sweep_data(org):
+    """One object of each bank for every model the URLs point at, the users, and the markers."""
     from django_celery_beat.models import (
         ClockedSchedule,
         CrontabSchedule,
@@ -427,8 +443,6 @@ def sweep_data(org, settings, tmp_path):
     from sysadmin.imports.models import ImportBatch
     from sysadmin.org.models import BankCode, Holiday, Staff
     from sysadmin.parameters.models import SystemParameter
-
-    settings.MEDIA_ROOT = str(tmp_path)  # the documents' files
 
     def side(bank, branch, staff, country):
         from customers.master.services import ACTION_UPDATE
@@ -519,6 +533,32 @@ def sweep_data(org, settings, tmp_path):
     )
 
 
+@pytest.fixture(scope="module")
+def sweep_data(django_db_setup, django_db_blocker, tmp_path_factory):
+    """Built once per module (and per parallel worker), read by every route's test: each test
+    runs in a savepoint of this module's transaction (tests.support.shared_data)."""
+    with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("sweep-media"))), shared_rows(django_db_blocker):
+        data = build_sweep_data(build_org())
+        data.clients = logged_in_clients(data.users)
+        yield data
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Replaces conftest's per-test clearing: the clients' sessions live in Redis for the whole
+    module, which shared_rows clears before and after."""
+    yield
+
+
+def logged_in_clients(users):
+    clients = {}
+    for name, user in users.items():
+        clients[name] = Client()
+        if user is not None:
+            clients[name].force_login(user)
+    return clients
+
+
 @dataclasses.dataclass
 class Variant:
     route: Route
@@ -548,20 +588,28 @@ def variants_for(route, data):
 # --- helpers for the rules -----------------------------------------------------------------------------------
 
 
-def fingerprint():
-    """One md5 per table of everything in it: proves that a request changed nothing."""
-    tables = [t for t in connection.introspection.table_names() if not t.startswith(FINGERPRINT_SKIP_PREFIXES)]
-    quote = connection.ops.quote_name
-    sql = " UNION ALL ".join(
-        f"SELECT %s, md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) FROM {quote(table)} t" for table in tables
-    )
+def row_writes():
+    """{table: (inserted, updated, deleted)}: the rows written so far in this transaction, from
+    PostgreSQL's own per-transaction counters. They count every row a statement wrote, also
+    one that a savepoint rolled back later, and cost one small query instead of reading every
+    table."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, tables)
-        return dict(cursor.fetchall())
+        cursor.execute(
+            "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_xact_user_tables"
+            " WHERE schemaname = current_schema() AND n_tup_ins + n_tup_upd + n_tup_del > 0"
+        )
+        return {table: tuple(counts) for table, *counts in cursor.fetchall() if not table.startswith(WRITE_CHECK_SKIP_PREFIXES)}
 
 
-def changed_tables(before, after):
-    return sorted(t for t in set(before) | set(after) if before.get(t) != after.get(t))
+def written_tables(before, after):
+    """What was written between two row_writes() readings, e.g. "sysadmin_holiday (1 inserted)"."""
+    written = []
+    for table in sorted(after):
+        delta = [now - then for now, then in zip(after[table], before.get(table, (0, 0, 0)), strict=True)]
+        if any(delta):
+            what = [f"{n} {verb}" for n, verb in zip(delta, ("inserted", "updated", "deleted"), strict=True) if n]
+            written.append(f"{table} ({', '.join(what)})")
+    return written
 
 
 def request(client, method, url):
@@ -649,11 +697,7 @@ def refused(client, status, location, route, post_only):
 
 def run_sweep(data, routes):
     """Request every route as every user; returns (violations, counts of what was tried)."""
-    clients = {}
-    for name, user in data.users.items():
-        clients[name] = Client()
-        if user is not None:
-            clients[name].force_login(user)
+    clients = data.clients
     violations, counts = [], {"get": 0, "post": 0, "pages read": 0}
 
     def violation(rule, variant, who, status, location, note=""):
@@ -661,7 +705,7 @@ def run_sweep(data, routes):
 
     for route in routes:
         variants = variants_for(route, data)
-        before = fingerprint()
+        before = row_writes()
         get_status = {}
         for variant in variants:
             for who, user in data.users.items():
@@ -674,10 +718,9 @@ def run_sweep(data, routes):
                     for marker in data.markers_not_for(user):
                         if marker in text:
                             violation("page shows another bank's data", variant, who, status, location, repr(marker))
-        after = fingerprint()
-        if after != before:
-            violations.append(f"GET changed the database: {route.key} ({', '.join(changed_tables(before, after))})")
-            before = after
+        after_get = row_writes()
+        if written := written_tables(before, after_get):
+            violations.append(f"GET wrote to the database: {route.key} ({'; '.join(written)})")
 
         post_only = all(get_status[(v.url, "superuser")] == 405 for v in variants)
         for variant in variants:
@@ -694,9 +737,8 @@ def run_sweep(data, routes):
                 counts["post"] += 1
                 if status >= 500 or not refused(clients[who], status, location, route, post_only):
                     violation(f"POST not refused ({expect})", variant, who, status, location)
-        after = fingerprint()
-        if after != before:
-            violations.append(f"refused POST changed the database: {route.key} ({', '.join(changed_tables(before, after))})")
+        if written := written_tables(after_get, row_writes()):
+            violations.append(f"refused POST wrote to the database: {route.key} ({'; '.join(written)})")
     return violations, counts
 
 
@@ -808,15 +850,119 @@ def test_the_sweep_catches_an_unscoped_admin(sweep_data, monkeypatch):
     assert any(v.startswith("served outside the user's scope: admin:sysadmin_staff_change [b]") for v in violations)
 
 
-@pytest.mark.parametrize("area", ["site", "admin"])
-def test_permission_sweep(sweep_data, area):
-    routes = [r for r in all_routes() if r.is_admin == (area == "admin")]
-    violations, counts = run_sweep(sweep_data, routes)
-    if area == "site":
-        static_response = Client().get(static("ocrm/ocrm.css"))
-        if static_response.status_code != 200:
-            violations.append(f"static files not served to anonymous visitors: {static_response.status_code}")
+def route_named(key):
+    return next(r for r in all_routes() if r.key == key)
+
+
+def note_written_by(data):
+    """A row no request of the sweep writes by itself: the patched views below write one."""
+    from ocrm.notifications.models import Notification
+
+    return Notification.objects.create(recipient=data.org.admin, bank_id=data.org.bank_a.pk, title="written by the view")
+
+
+def test_the_sweep_notices_a_get_that_writes(sweep_data, monkeypatch):
+    """A GET view patched to write a row is reported, naming the route and the table; the
+    same route unpatched is clean (reads and the sweep's own queries count as nothing)."""
+    route = route_named("jobs:list")
+    assert run_sweep(sweep_data, [route])[0] == []
+    view = route.view_class
+    original_get = view.get
+
+    def get_that_writes(self, request, *args, **kwargs):
+        note_written_by(sweep_data)
+        return original_get(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(view, "get", get_that_writes)
+    violations, _counts = run_sweep(sweep_data, [route])
+    assert len(violations) == 1, violations
+    assert re.fullmatch(r"GET wrote to the database: jobs:list \(ocrm_notification \([1-9]\d* inserted\)\)", violations[0])
+
+
+def test_a_refused_post_that_writes_counts_even_when_its_savepoint_rolls_back(sweep_data, monkeypatch):
+    """The rule: the sweep counts rows WRITTEN (pg_stat_xact_user_tables), not what the tables
+    hold afterwards. A refused request must refuse before it writes, so a view that writes,
+    then refuses and leaves its savepoint to take the row back, is reported although the
+    tables end up unchanged: the next change to that view (a caught exception, a response
+    returned instead of raised) would keep the row."""
+    from django.core.exceptions import PermissionDenied
+
+    from ocrm.notifications.models import Notification
+
+    route = route_named("jobs:list")
+    view = route.view_class
+    original_dispatch = view.dispatch
+
+    def dispatch_that_writes_then_refuses(self, request, *args, **kwargs):
+        if request.method != "POST":
+            return original_dispatch(self, request, *args, **kwargs)
+        with transaction.atomic():
+            note_written_by(sweep_data)
+            raise PermissionDenied  # rolls the savepoint back; Django answers 403
+
+    monkeypatch.setattr(view, "dispatch", dispatch_that_writes_then_refuses)
+    violations, counts = run_sweep(sweep_data, [route])
+    assert counts["post"] >= 1
+    assert not Notification.objects.filter(title="written by the view").exists()  # rolled back...
+    assert len(violations) == 1, violations  # ...and reported all the same
+    wrote = r"refused POST wrote to the database: jobs:list \(ocrm_notification \([1-9]\d* inserted\)\)"
+    assert re.fullmatch(wrote, violations[0])
+
+
+def test_row_writes_counts_inserts_updates_and_deletes_in_this_transaction(sweep_data):
+    """The counters the rules read: per table, also for rows a savepoint rolled back."""
+    from ocrm.notifications.models import Notification
+
+    before = row_writes()
+    note = Notification.objects.create(recipient=sweep_data.org.manager, bank_id=sweep_data.org.bank_a.pk, title="counted")
+    Notification.objects.filter(pk=note.pk).update(title="counted twice")
+    with transaction.atomic():
+        Notification.objects.filter(pk=note.pk).delete()
+        transaction.set_rollback(True)
+    assert written_tables(before, row_writes()) == ["ocrm_notification (1 inserted, 1 updated, 1 deleted)"]
+    assert Notification.objects.filter(pk=note.pk).exists()
+
+
+def route_id(route):
+    """The test id: the area and the route, e.g. "site:customers:detail", "admin:admin:sysadmin_branch_change"."""
+    return f"{'admin' if route.is_admin else 'site'}:{route.key}"
+
+
+ROUTES = all_routes()
+
+
+# Routes that wait for a Celery worker's answer: each of the health check's requests pings the
+# workers and waits 3 s when none answers, ~45 s for the route; a real worker answers at once.
+NEEDS_A_WORKER = {"healthz"}
+
+
+@pytest.fixture
+def worker_for(route):
+    if route.key not in NEEDS_A_WORKER:
+        yield None
+        return
+    from ocrm.celery import app
+
+    app.control.purge()  # it must not run what earlier tests of this process queued
+    worker = WorkerProcess().start()
+    yield worker
+    worker.discard()
+    app.control.purge()
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[route_id(r) for r in ROUTES])
+def test_permission_sweep(sweep_data, route, worker_for, record_property):
+    violations, counts = run_sweep(sweep_data, [route])
     assert not violations, f"{len(violations)} permission-sweep violation(s):\n" + "\n".join(violations[:150])
-    # The sweep really ran: every route as every user, refused POSTs tried, pages read for leaks.
-    assert counts["get"] >= len(routes) * len(sweep_data.users)
-    assert counts["post"] >= len(routes) and counts["pages read"] >= len(routes)
+    # The sweep really ran: every user on every variant of the route, refused POSTs tried.
+    assert counts["get"] == len(variants_for(route, sweep_data)) * len(sweep_data.users)
+    assert counts["post"] >= (0 if route.key in ANONYMOUS_ALLOWED else 1)
+    # Totals per area, checked once every route has run (tests.conftest: at least one refused
+    # POST tried and one page read for leaks per route, on average over the area).
+    area = route_id(route).split(":", 1)[0]
+    record_property("permission_sweep", {"area": area, "routes": sum(r.is_admin == (area == "admin") for r in ROUTES), **counts})
+
+
+def test_static_files_are_served_to_anonymous_visitors():
+    static_response = Client().get(static("ocrm/ocrm.css"))
+    assert static_response.status_code == 200, f"static files not served to anonymous visitors: {static_response.status_code}"

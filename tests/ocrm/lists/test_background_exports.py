@@ -91,7 +91,11 @@ def test_large_export_runs_in_background_masked_with_progress_and_audit(client, 
 
     assert export.status == ExportFile.Status.DONE, export.error
     assert export.row_count == 9 and export.progress_done == export.progress_total == 9 and export.percent == 100
-    run = JobRun.objects.get(pk=export.job_run_id)
+    # The file is marked done inside the job; its run is closed a moment later.
+    run = wait_for(
+        lambda: JobRun.objects.filter(pk=export.job_run_id, status__in=[JobRun.Status.SUCCEEDED, JobRun.Status.FAILED]).first(),
+        what="the export's run to close",
+    )
     assert run.job == export_jobs.JOB_NAME and run.status == JobRun.Status.SUCCEEDED and run.counts["done"] == 1
 
     # The page shows it done with a download link; the row's poll answers the same.
