@@ -9,6 +9,17 @@ import time
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.db import connection, connections, transaction
+from django.db.models.signals import pre_save
+from django.test import TransactionTestCase, override_settings
+from django.utils import translation
+from playwright.sync_api import sync_playwright
+
+from ocrm.celery import app
+from sysadmin.org.models import Staff
+from tests.factories import build_org
+from tests.factories import make_staff as _make
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls that tests make
 # between browser steps are still plain synchronous code.
@@ -28,14 +39,11 @@ PASSWORD = "Test-Pass-2026!"
 def org(db):
     """A small two-bank organisation: bank A with head office -> region -> two branches
     (one with a sub-branch) and bank B with one branch."""
-    from tests.factories import build_org
-
     return build_org()
 
 
 @pytest.fixture
 def make_staff(db):
-    from tests.factories import make_staff as _make
 
     return _make
 
@@ -44,8 +52,6 @@ def pytest_configure(config):
     """The production hasher costs ~0.5 s a hash by design; tests hash hundreds, also in
     module- and class-scoped fixtures, so the fast one is set for the whole session (a test of
     the hasher itself overrides it with the settings fixture)."""
-    from django.test import override_settings
-
     override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]).enable()
 
 
@@ -53,8 +59,6 @@ def pytest_configure(config):
 def _english_by_default(settings):
     """Tests read English unless they choose Chinese (a cookie, Accept-Language or
     translation.override); the product's own default stays Simplified Chinese."""
-    from django.utils import translation
-
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
@@ -64,9 +68,6 @@ def _english_by_default(settings):
 def english_staff(db):
     """Staff created during the test (and those already there) read English: notifications and
     pages are written in each recipient's own language, whose product default is Chinese."""
-    from django.db.models.signals import pre_save
-
-    from sysadmin.org.models import Staff
 
     def english(sender, instance, **kwargs):
         if instance._state.adding:
@@ -82,8 +83,6 @@ def english_staff(db):
 def _clear_cache():
     """Parameters are cached in Redis: every test starts from a clean cache. (Not
     cache.clear(): that would flush the Redis database the Celery broker uses too.)"""
-    from django.core.cache import cache
-
     cache.delete_pattern("*")
     yield
 
@@ -103,7 +102,6 @@ class FastFlush:
 
     @classmethod
     def teardown(cls, test_case):
-        from django.db import connections, transaction
 
         for alias in test_case._databases_names(include_mirrors=False):
             connection = connections[alias]
@@ -153,8 +151,6 @@ def _fast_fixture_teardown(self):
 
 
 def pytest_sessionstart(session):
-    from django.test import TransactionTestCase
-
     global _flush_and_post_migrate
     _flush_and_post_migrate = TransactionTestCase._fixture_teardown
     TransactionTestCase._fixture_teardown = _fast_fixture_teardown
@@ -212,8 +208,6 @@ class WorkerProcess:
     """A real `celery worker` subprocess bound to the test database and this run's queue."""
 
     def __init__(self, extra_env=None):
-        from django.db import connection
-
         self.env = {
             **os.environ,
             "DATABASE_URL": _database_url_for(connection.settings_dict),
@@ -252,7 +246,6 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        from ocrm.celery import app
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -289,8 +282,6 @@ class WorkerProcess:
 @pytest.fixture
 def celery_worker_factory(transactional_db):
     """Start real workers (they see committed data only, hence transactional_db)."""
-    from ocrm.celery import app
-
     app.control.purge()
     workers = []
 
@@ -317,7 +308,6 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 
 @pytest.fixture(scope="session")
 def _playwright():
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         yield pw

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
+from customers.master.models import CorporateProfile, Customer, Product, RetailProfile
 from sysadmin.org.models import Bank, Branch, Staff
 
 PASSWORD = "Test-Pass-2026!"
@@ -96,8 +97,6 @@ def build_org():
 
 def make_customer(number, branch, manager=None, name_local="王伟", name_latin="Wang Wei", kind="retail", **extra):
     """A customer of `branch`'s bank (with its retail or corporate profile)."""
-    from customers.master.models import CorporateProfile, Customer, RetailProfile
-
     customer = Customer.objects.create(
         bank=branch.bank,
         number=number,
@@ -116,7 +115,6 @@ def make_customer(number, branch, manager=None, name_local="王伟", name_latin=
 
 
 def make_product(bank, code="DD-CNY", category="asset", product_type="demand_deposit", currency="CNY"):
-    from customers.master.models import Product
 
     return Product.objects.get_or_create(
         bank=bank,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ocrm.celery import app as celery_app
 from tests.conftest import BASE_DIR
 
 LAYERS = {"ocrm": 0, "sysadmin": 1, "customers": 2, "workbench": 3, "marketing": 3, "crossborder": 3, "reports": 4}
@@ -96,9 +97,7 @@ def test_every_task_has_a_pinned_name():
 
 
 def test_registered_tasks_answer_to_their_pinned_names():
-    from ocrm.celery import app
-
-    app.loader.import_default_modules()
+    celery_app.loader.import_default_modules()
     expected = {
         "customers.tasks_lifecycle.run_lifecycle",
         "customers.tasks_matching.find_duplicates",
@@ -114,7 +113,7 @@ def test_registered_tasks_answer_to_their_pinned_names():
         "ocrm.tasks.run_export",
         "ocrm.tasks.purge_export_files",
     }
-    assert expected <= set(app.tasks)
+    assert expected <= set(celery_app.tasks)
 
 
 AREA_FILES = {"models.py", "services.py", "forms.py", "filtersets.py", "tables.py", "views.py", "urls.py", "tasks.py"}

@@ -4,15 +4,27 @@ navigation and merge."""
 import datetime
 
 import pytest
+from celery import current_app
+from django.contrib.auth.models import Permission
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
+from customers.ecif.feeds import services as feed_services
+from customers.ecif.feeds.models import FeedError, FeedLoad
+from customers.ecif.matching import tasks as tasks_matching
+from customers.ecif.matching.tasks import find_duplicates
 from customers.master import services
 from customers.ownership.assignment import services as assignment
+from customers.ownership.assignment import tasks as tasks_assignment
 from customers.ownership.sharing import services as sharing
+from customers.ownership.sharing import tasks as tasks_sharing
+from ocrm import navigation
 from ocrm.approvals import services as approvals
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
 from ocrm.notifications.models import Notification
-from tests.factories import make_customer
+from tests.factories import make_customer, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -105,12 +117,6 @@ def test_reassign_selected_is_offered_only_with_the_reassign_permission(org, cli
 
 
 def test_customer_jobs_are_listed_with_labels():
-    from customers.ecif.feeds import services as feed_services
-    from customers.ecif.matching import tasks as tasks_matching
-    from customers.ownership.assignment import tasks as tasks_assignment
-    from customers.ownership.sharing import tasks as tasks_sharing
-    from ocrm.batch import jobs
-
     labels = {
         name: str(jobs.job_label(name))
         for name in (tasks_assignment.JOB, tasks_matching.JOB, tasks_sharing.JOB, feed_services.JOB)
@@ -122,10 +128,6 @@ def test_customer_jobs_are_listed_with_labels():
 
 @pytest.mark.parametrize("job_name", ["customers_attribution", "customers_find_duplicates"])
 def test_customer_jobs_started_from_the_jobs_page_finish_their_queued_run(org, job_name):
-    from celery import current_app
-
-    from ocrm.batch import jobs
-    from ocrm.batch.models import JobRun
 
     run = jobs.start_job(org.admin, job_name, timezone.now().date().isoformat())
     assert run.status == JobRun.Status.QUEUED and run.bank_id == org.bank_a.pk
@@ -137,9 +139,6 @@ def test_customer_jobs_started_from_the_jobs_page_finish_their_queued_run(org, j
 
 
 def test_the_duplicate_scan_is_scheduled_nightly():
-    from django_celery_beat.models import PeriodicTask
-
-    from customers.ecif.matching.tasks import find_duplicates
 
     schedule = PeriodicTask.objects.select_related("crontab").get(task=find_duplicates.name)
     assert schedule.enabled and schedule.crontab.hour == "2" and schedule.crontab.day_of_week == "*"
@@ -149,9 +148,6 @@ def test_the_duplicate_scan_is_scheduled_nightly():
 
 
 def test_feed_loads_and_errors_are_read_only_and_scoped_in_admin(org, client):
-    from django.contrib.auth.models import Permission
-
-    from customers.ecif.feeds.models import FeedError, FeedLoad
 
     def load_with_error(bank):
         load = FeedLoad.objects.create(
@@ -186,10 +182,6 @@ def test_feed_loads_and_errors_are_read_only_and_scoped_in_admin(org, client):
 
 @pytest.mark.parametrize("codename", ["approve_share", "review_match", "approve_change", None])
 def test_approvals_entry_is_shown_to_any_checker(org, codename):
-    from django.contrib.auth.models import Permission
-
-    from ocrm import navigation
-    from tests.factories import make_staff
 
     staff = make_staff(f"a.only.{codename}", branch=org.a_sh)
     if codename:

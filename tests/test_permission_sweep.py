@@ -44,17 +44,46 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection, models, transaction
 from django.shortcuts import resolve_url
 from django.templatetags.static import static
 from django.test import Client, override_settings
 from django.urls import URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 from django.utils.regex_helper import normalize
+from django_celery_beat.models import (
+    ClockedSchedule,
+    CrontabSchedule,
+    IntervalSchedule,
+    PeriodicTask,
+    SolarSchedule,
+)
 
+from customers import models as cm_models
+from customers.ecif.feeds.models import FeedError, FeedLoad
+from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
+from customers.maintenance.models import MaintenanceBatch
+from customers.master.models import CustomerDocument
+from customers.master.services import ACTION_UPDATE
+from customers.ownership.assignment.models import AssignmentChange, AttributionRule
+from customers.ownership.sharing.models import CustomerShare
+from ocrm.admin import ScopedAdminMixin
+from ocrm.approvals.models import ChangeRequest
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.celery import app
+from ocrm.lists.models import ExportFile
+from ocrm.notifications.models import Notification
+from sysadmin.accounts.models import PasswordHistory
+from sysadmin.imports.models import ImportBatch
+from sysadmin.org.models import BankCode, Holiday, Staff
+from sysadmin.parameters.models import SystemParameter
 from tests.conftest import WorkerProcess
-from tests.factories import build_org, make_staff
+from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support.shared_data import shared_rows
+from workbench.services import may_use_inbox
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -277,7 +306,6 @@ POST_ACCESS = {
 
 
 def _may_use_inbox(user):
-    from workbench.services import may_use_inbox
 
     return may_use_inbox(user)
 
@@ -326,8 +354,6 @@ def fills_for(route):
 
 def matching_rows(bank, customer, other):
     """A match rule, a pending pair and a merge record of `customer`'s bank (customers.ecif.matching.services)."""
-    from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
-
     first, second = sorted([customer, other], key=lambda c: c.pk)
     return {
         "matchrule": MatchRule.objects.create(
@@ -350,8 +376,6 @@ def matching_rows(bank, customer, other):
 
 def assignment_rows(bank, staff, customer):
     """The bank's attribution rule and one assignment-history row (customers.ownership.assignment.models)."""
-    from customers.ownership.assignment.models import AssignmentChange, AttributionRule
-
     return {
         "attributionrule": AttributionRule.objects.create(bank=bank),
         "assignmentchange": AssignmentChange.objects.create(
@@ -362,10 +386,6 @@ def assignment_rows(bank, staff, customer):
 
 def customer_admin_rows(bank, branch, staff, customer):
     """One row of each customers model that has an admin page, in `customer`'s bank."""
-    from django.utils import timezone
-
-    from customers import models as cm_models
-    from tests.factories import make_customer, make_product
 
     product = make_product(bank, code=f"DD-{bank.code}")
     holding = cm_models.Holding.objects.create(
@@ -407,8 +427,6 @@ def customer_admin_rows(bank, branch, staff, customer):
 
 def make_export_file(bank, owner):
     """A finished background export (ocrm.ExportFile) of `owner`, with its file."""
-    from ocrm.lists.models import ExportFile
-
     export_file = ExportFile.objects.create(
         owner=owner,
         bank_id=bank.pk,
@@ -424,31 +442,8 @@ def make_export_file(bank, owner):
 
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
-    from django_celery_beat.models import (
-        ClockedSchedule,
-        CrontabSchedule,
-        IntervalSchedule,
-        PeriodicTask,
-        SolarSchedule,
-    )
-
-    from customers.ecif.feeds.models import FeedError, FeedLoad
-    from customers.maintenance.models import MaintenanceBatch
-    from customers.master.models import CustomerDocument
-    from customers.ownership.sharing.models import CustomerShare
-    from ocrm.audit.models import AuditLog
-    from ocrm.batch.models import JobRun
-    from ocrm.notifications.models import Notification
-    from sysadmin.accounts.models import PasswordHistory
-    from sysadmin.imports.models import ImportBatch
-    from sysadmin.org.models import BankCode, Holiday, Staff
-    from sysadmin.parameters.models import SystemParameter
 
     def side(bank, branch, staff, country):
-        from customers.master.services import ACTION_UPDATE
-        from ocrm.approvals.models import ChangeRequest
-        from tests.factories import make_customer
-
         customer = make_customer(f"C-SWEEP-{bank.code}", branch, staff)
         document = CustomerDocument(
             bank_id=bank.pk, customer=customer, doc_type="id_scan", original_name="scan.png", content_type="image/png", size=4
@@ -697,7 +692,6 @@ def refused(client, status, location, route, post_only):
 
 def run_sweep(data, routes):
     """Request every route as every user; returns (violations, counts of what was tried)."""
-    clients = data.clients
     violations, counts = [], {"get": 0, "post": 0, "pages read": 0}
 
     def violation(rule, variant, who, status, location, note=""):
@@ -706,40 +700,54 @@ def run_sweep(data, routes):
     for route in routes:
         variants = variants_for(route, data)
         before = row_writes()
-        get_status = {}
-        for variant in variants:
-            for who, user in data.users.items():
-                status, location, text = request(clients[who], "GET", variant.url)
-                counts["get"] += 1
-                get_status[(variant.url, who)] = status
-                check_get(route, variant, who, user, status, location, clients[who], violation)
-                if text and status == 200 and user is not None and not user.is_superuser:
-                    counts["pages read"] += 1
-                    for marker in data.markers_not_for(user):
-                        if marker in text:
-                            violation("page shows another bank's data", variant, who, status, location, repr(marker))
+        get_status = sweep_gets(route, variants, data, counts, violation)
         after_get = row_writes()
         if written := written_tables(before, after_get):
             violations.append(f"GET wrote to the database: {route.key} ({'; '.join(written)})")
-
-        post_only = all(get_status[(v.url, "superuser")] == 405 for v in variants)
-        for variant in variants:
-            for who, user in data.users.items():
-                expect = refused_post_expected(route, variant, who, user, get_status[(variant.url, who)], post_only)
-                if expect is None:
-                    continue
-                if expect == "undeclared":
-                    violations.append(
-                        f"UNDECLARED POST-only endpoint {route.key}: add it to POST_ACCESS or give its view a permission_required"
-                    )
-                    break
-                status, location, _text = request(clients[who], "POST", variant.url)
-                counts["post"] += 1
-                if status >= 500 or not refused(clients[who], status, location, route, post_only):
-                    violation(f"POST not refused ({expect})", variant, who, status, location)
+        if not sweep_refused_posts(route, variants, data, get_status, counts, violation):
+            violations.append(
+                f"UNDECLARED POST-only endpoint {route.key}: add it to POST_ACCESS or give its view a permission_required"
+            )
         if written := written_tables(after_get, row_writes()):
             violations.append(f"refused POST wrote to the database: {route.key} ({'; '.join(written)})")
     return violations, counts
+
+
+def sweep_gets(route, variants, data, counts, violation):
+    """GET every variant of the route as every user; returns {(url, who): status}."""
+    get_status = {}
+    for variant in variants:
+        for who, user in data.users.items():
+            client = data.clients[who]
+            status, location, text = request(client, "GET", variant.url)
+            counts["get"] += 1
+            get_status[(variant.url, who)] = status
+            check_get(route, variant, who, user, status, location, client, violation)
+            if text and status == 200 and user is not None and not user.is_superuser:
+                counts["pages read"] += 1
+                for marker in data.markers_not_for(user):
+                    if marker in text:
+                        violation("page shows another bank's data", variant, who, status, location, repr(marker))
+    return get_status
+
+
+def sweep_refused_posts(route, variants, data, get_status, counts, violation):
+    """POST as every user who must be refused, and check the refusal; False when the route is a
+    POST-only endpoint that declares no access rule (nothing can be checked then)."""
+    post_only = all(get_status[(v.url, "superuser")] == 405 for v in variants)
+    for variant in variants:
+        for who, user in data.users.items():
+            expect = refused_post_expected(route, variant, who, user, get_status[(variant.url, who)], post_only)
+            if expect is None:
+                continue
+            if expect == "undeclared":
+                return False
+            client = data.clients[who]
+            status, location, _text = request(client, "POST", variant.url)
+            counts["post"] += 1
+            if status >= 500 or not refused(client, status, location, route, post_only):
+                violation(f"POST not refused ({expect})", variant, who, status, location)
+    return True
 
 
 def check_get(route, variant, who, user, status, location, client, violation):
@@ -841,8 +849,6 @@ def test_the_sweep_notices_a_leak(sweep_data):
 def test_the_sweep_catches_an_unscoped_admin(sweep_data, monkeypatch):
     """Take the scope away from admin: the sweep must report the other bank's rows on the
     list page and the other bank's object on the change page."""
-    from ocrm.admin import ScopedAdminMixin
-
     monkeypatch.setattr(ScopedAdminMixin, "scope_queryset", lambda self, request, queryset: queryset)
     wanted = {"admin:sysadmin_staff_changelist", "admin:sysadmin_staff_change"}
     violations, _counts = run_sweep(sweep_data, [r for r in all_routes() if r.key in wanted])
@@ -856,8 +862,6 @@ def route_named(key):
 
 def note_written_by(data):
     """A row no request of the sweep writes by itself: the patched views below write one."""
-    from ocrm.notifications.models import Notification
-
     return Notification.objects.create(recipient=data.org.admin, bank_id=data.org.bank_a.pk, title="written by the view")
 
 
@@ -885,9 +889,6 @@ def test_a_refused_post_that_writes_counts_even_when_its_savepoint_rolls_back(sw
     then refuses and leaves its savepoint to take the row back, is reported although the
     tables end up unchanged: the next change to that view (a caught exception, a response
     returned instead of raised) would keep the row."""
-    from django.core.exceptions import PermissionDenied
-
-    from ocrm.notifications.models import Notification
 
     route = route_named("jobs:list")
     view = route.view_class
@@ -911,8 +912,6 @@ def test_a_refused_post_that_writes_counts_even_when_its_savepoint_rolls_back(sw
 
 def test_row_writes_counts_inserts_updates_and_deletes_in_this_transaction(sweep_data):
     """The counters the rules read: per table, also for rows a savepoint rolled back."""
-    from ocrm.notifications.models import Notification
-
     before = row_writes()
     note = Notification.objects.create(recipient=sweep_data.org.manager, bank_id=sweep_data.org.bank_a.pk, title="counted")
     Notification.objects.filter(pk=note.pk).update(title="counted twice")
@@ -941,7 +940,6 @@ def worker_for(route):
     if route.key not in NEEDS_A_WORKER:
         yield None
         return
-    from ocrm.celery import app
 
     app.control.purge()  # it must not run what earlier tests of this process queued
     worker = WorkerProcess().start()

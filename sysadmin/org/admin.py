@@ -21,6 +21,7 @@ from guardian.admin import GuardedModelAdmin, UserManage
 from ocrm.admin import ScopedAdminMixin
 from sysadmin.accounts import services
 from sysadmin.accounts.forms import StaffAdminAuthenticationForm, StaffAdminPasswordChangeForm, StaffAdminSetPasswordForm
+from sysadmin.org import services as org_services
 from sysadmin.org.models import TIMEZONE_CHOICES, Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.org.services import record_role_change
 from sysadmin.roles import ROLE_LABELS
@@ -96,20 +97,7 @@ class BranchAdmin(OrgScopedAdmin, GuardedModelAdmin):
     list_select_related = ("bank", "parent")
     ordering = ("bank__code", "path")  # the tree order: every branch right below its parent
     readonly_fields = ("path",)
-    fields = (
-        "bank",
-        "code",
-        "name_local",
-        "name_en",
-        "parent",
-        "level",
-        "country",
-        "timezone",
-        "address",
-        "working_week",
-        "is_active",
-        "path",
-    )
+    fields = ("bank", *org_services.BRANCH_FIELDS, "path")
 
     @admin.display(description=_("name"), ordering="path")
     def tree_name(self, obj):

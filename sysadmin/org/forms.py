@@ -63,18 +63,7 @@ class BranchForm(forms.ModelForm):
 
     class Meta:
         model = Branch
-        fields = (
-            "code",
-            "name_local",
-            "name_en",
-            "parent",
-            "level",
-            "country",
-            "timezone",
-            "address",
-            "working_week",
-            "is_active",
-        )
+        fields = org_services.BRANCH_FIELDS  # what save_branch writes
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -163,19 +152,7 @@ class StaffForm(forms.ModelForm):
 
     class Meta:
         model = Staff
-        fields = (
-            "username",
-            "employee_no",
-            "name_local",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "branch",
-            "language",
-            "time_zone",
-            "status",
-        )
+        fields = org_services.STAFF_FIELDS  # what save_staff writes
 
     def __init__(self, *args, actor, **kwargs):
         super().__init__(*args, **kwargs)

@@ -6,6 +6,7 @@ import pytest
 from django.test import override_settings
 
 from ocrm import health
+from ocrm.celery import app
 
 CLOSED_PORT_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
 
@@ -54,8 +55,6 @@ def test_503_names_celery_when_no_worker_answers(client):
 @pytest.mark.django_db
 def test_an_unreachable_broker_fails_fast(settings):
     """With the broker down the Celery check fails at once instead of retrying for seconds."""
-    from ocrm.celery import app
-
     original = app.conf.broker_url
     app.conf.broker_url = CLOSED_PORT_REDIS
     try:

@@ -1,6 +1,8 @@
 """The data-scope kernel on the branch tree and staff: bank isolation, subtree, grants."""
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError
 from guardian.shortcuts import assign_perm
 
 from ocrm.scoping import scope_of
@@ -40,8 +42,6 @@ def test_own_scope_sees_only_guardian_grants(org):
 
 
 def test_inactive_and_anonymous_users_see_nothing(org):
-    from django.contrib.auth.models import AnonymousUser
-
     org.admin.is_active = False
     assert not Branch.objects.visible_to(org.admin).exists()
     assert not Branch.objects.visible_to(AnonymousUser()).exists()
@@ -56,8 +56,6 @@ def test_moving_a_branch_moves_its_subtree(org):
 
 
 def test_branch_tree_rejects_cycles_and_foreign_parents(org):
-    from django.core.exceptions import ValidationError
-
     org.a_cn.parent = org.a_sh_sub
     with pytest.raises(ValidationError):
         org.a_cn.full_clean()
@@ -67,8 +65,6 @@ def test_branch_tree_rejects_cycles_and_foreign_parents(org):
 
 
 def test_branch_time_zone_must_belong_to_its_country(org):
-    from django.core.exceptions import ValidationError
-
     org.a_ldn.timezone = "Asia/Shanghai"
     with pytest.raises(ValidationError) as excinfo:
         org.a_ldn.full_clean()

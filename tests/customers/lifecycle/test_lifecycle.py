@@ -5,11 +5,15 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from customers.lifecycle import services as lifecycle
 from customers.lifecycle.models import LifecycleChange, RatingChange
 from customers.master.models import Customer, FxRate, Holding, HoldingBalance, Transaction
 from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs
+from ocrm.batch.models import JobRun
+from ocrm.batch.per_bank import scopes
 from ocrm.notifications.models import Notification
 from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_product
@@ -184,8 +188,6 @@ def test_a_business_date_that_has_not_ended_is_refused(org):
 
 
 def test_a_date_before_the_latest_run_is_refused(org):
-    from ocrm.batch.models import JobRun
-
     JobRun.objects.create(
         job=lifecycle.JOB, key="later", bank_id=org.bank_a.pk, business_date=DAY, status=JobRun.Status.SUCCEEDED
     )
@@ -336,8 +338,6 @@ def test_no_notification_before_commit(org, django_capture_on_commit_callbacks):
 
 def banks_due(now):
     """(bank id, business date) of every bank a scheduled tick at `now` runs."""
-    from ocrm.batch.per_bank import scopes
-
     return [(scope.bank_id, scope.business_date) for scope in scopes(lifecycle.NIGHTLY, now=now, due_only=True)]
 
 
@@ -356,9 +356,6 @@ def test_each_bank_runs_for_its_own_local_yesterday(org):
 
 
 def test_the_beat_schedule_and_the_jobs_page_know_the_job():
-    from django_celery_beat.models import PeriodicTask
-
-    from ocrm.batch import jobs
 
     task = PeriodicTask.objects.get(name="Nightly lifecycle and rating")
     assert task.task == "customers.tasks_lifecycle.run_lifecycle" and task.enabled

@@ -12,6 +12,8 @@ from customers.master.models import Customer, Holding, Transaction
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.notifications.models import Notification
+from sysadmin.org.models import Staff
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_product
 from tests.support.waiting import wait_for
 
@@ -73,8 +75,6 @@ def test_a_worker_runs_one_bank_and_a_rerun_does_nothing_more(celery_worker, org
 
 
 def test_the_jobs_page_starts_an_all_banks_run(celery_worker, org):
-    from sysadmin.org.models import Staff
-
     active_customer("W3", org.a_sh, org.manager)
     active_customer("W4", org.b_hk, org.b_manager)
     superuser = Staff.objects.create_superuser("root.lc", password="Test-Pass-2026!", must_change_password=False)
@@ -91,8 +91,6 @@ def test_the_jobs_page_starts_an_all_banks_run(celery_worker, org):
 
 
 def test_a_failing_bank_run_records_its_error(celery_worker, org):
-    from sysadmin.parameters import services as parameters
-
     parameters.set_value("rating.tier_thresholds", [{"tier": "gold", "aum": 1}], bank=org.bank_a)
     active_customer("W5", org.a_sh, org.manager)
     result = run_lifecycle.delay(business_date=DAY.isoformat(), bank_id=org.bank_a.pk)

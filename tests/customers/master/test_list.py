@@ -16,6 +16,7 @@ from django.urls import reverse
 from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
 from ocrm import pii
 from ocrm.audit.models import AuditLog
+from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +240,6 @@ def test_sorting_a_name_search_sorts_among_the_matches(client, org, people):
 
 
 def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org, people):
-    from sysadmin.parameters.models import SystemParameter
 
     # A limit of 0: every result counts as large (the planner never estimates fewer than one row).
     limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")

@@ -6,17 +6,23 @@ import datetime
 import threading
 
 import pytest
+from celery.exceptions import Retry
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone, translation
 from django.utils.formats import date_format
+from django_celery_beat.models import PeriodicTask
+from django_celery_beat.schedulers import DatabaseScheduler
 
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
-from ocrm.batch.runs import job_run
+from ocrm.batch.runs import RUN_LOCK_BASE, job_run, run_key
+from ocrm.celery import app
 from ocrm.notifications.models import Notification
 from sysadmin.accounts import jobs as password_jobs
 from sysadmin.audit import services as jobs_services
+from sysadmin.audit.tasks import purge_audit_log
 from sysadmin.imports import inbox as imports_inbox
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
@@ -154,8 +160,6 @@ def test_retention_works_in_chunks(org, monkeypatch):
 
 def test_a_future_business_date_is_refused(org):
     """A future date would move the cut-off forward and delete rows that must be kept."""
-    from sysadmin.audit.tasks import purge_audit_log
-
     parameters.set_value("audit.retention_days", 10, bank=org.bank_a)
     plant(org.bank_a, 9, 2)
     tomorrow = jobs.today(org.bank_a.pk) + datetime.timedelta(days=1)  # tomorrow at bank A's head office
@@ -333,10 +337,6 @@ def test_a_run_held_by_a_live_worker_is_left_alone(org):
 def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention):
     """Bank A's run is held by a worker (here: a session holding its lock) that then dies:
     the all-banks run does the other banks, retries, and then resumes bank A's run."""
-    from celery.exceptions import Retry
-
-    from ocrm.batch.runs import RUN_LOCK_BASE, run_key
-    from sysadmin.audit.tasks import purge_audit_log
 
     org = retention
     held_run = JobRun.objects.create(
@@ -384,9 +384,6 @@ def test_an_all_banks_run_waits_for_a_bank_run_held_by_another_worker(retention)
 
 
 def test_beat_schedules_are_database_rows_in_utc():
-    from django_celery_beat.models import PeriodicTask
-
-    from ocrm.celery import app
 
     tasks = {t.task: t for t in PeriodicTask.objects.select_related("crontab").filter(enabled=True)}
     expected = {
@@ -401,15 +398,11 @@ def test_beat_schedules_are_database_rows_in_utc():
     # Every scheduled task exists in the worker's registry.
     app.loader.import_default_modules()
     assert set(expected) <= set(app.tasks)
-    from django.conf import settings
 
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
 
 
 def test_the_database_scheduler_reads_the_rows():
-    from django_celery_beat.schedulers import DatabaseScheduler
-
-    from ocrm.celery import app
 
     scheduler = DatabaseScheduler(app=app, lazy=True)
     # (The scheduler leaves out crontab rows whose hour is far from now: the five-minute one is always in.)
@@ -444,8 +437,6 @@ def test_start_job_queues_a_run_for_the_users_bank(org, django_capture_on_commit
 
 def test_a_started_run_is_picked_up_by_its_task(org):
     """The task resumes the queued row it was given instead of making another."""
-    from sysadmin.audit.tasks import purge_audit_log
-
     parameters.set_value("audit.retention_days", 30, bank=org.bank_a)
     plant(org.bank_a, 31, 4)
     run = JobRun.objects.create(

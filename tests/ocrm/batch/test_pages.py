@@ -14,6 +14,7 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.batch.tables import JobRunTable
+from ocrm.batch.views import runs_for
 from sysadmin.accounts import jobs as password_jobs
 from sysadmin.audit import services as jobs_services
 from sysadmin.imports import inbox as imports_inbox
@@ -220,7 +221,6 @@ def test_start_refuses_future_dates_and_users_without_the_permission(client, org
 
 def test_table_renders_without_queries_per_row(org, django_assert_num_queries):
     make_run(org.bank_a)
-    from ocrm.batch.views import runs_for
 
     runs = list(runs_for(org.admin))
     with django_assert_num_queries(0):

@@ -7,6 +7,8 @@ The jobs are slowed down with OCRM_BATCH_CHUNK_DELAY (seconds per chunk, honoure
 ocrm/batch/jobs.py) so that the test can kill the worker while a job is half done."""
 
 import datetime
+import importlib
+import pkgutil
 
 import pytest
 from django.contrib.auth.hashers import make_password
@@ -15,6 +17,7 @@ from django.db.models import Count
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
+from ocrm.celery import app
 from ocrm.notifications.models import Notification
 from sysadmin.accounts import jobs as password_jobs
 from sysadmin.accounts.tasks import send_password_expiry_notices
@@ -234,10 +237,6 @@ def test_killed_notices_job_resumes_with_each_notice_sent_exactly_once(celery_wo
 def test_every_seeded_beat_schedule_names_a_registered_task():
     """A schedule whose task name no worker knows fails silently every night: check the names
     the data migrations seed against the tasks Celery discovers."""
-    import importlib
-    import pkgutil
-
-    from ocrm.celery import app
 
     app.loader.import_default_modules()
     seeded = []

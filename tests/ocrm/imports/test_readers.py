@@ -11,6 +11,7 @@ from ocrm import parameters
 from ocrm.imports import readers
 from ocrm.imports.readers import FileRejected, FileTooLarge, SheetFile, read_table
 from ocrm.imports.specs import Column, Columns, Spec, text
+from sysadmin.parameters.models import SystemParameter
 
 pytestmark = pytest.mark.django_db
 
@@ -125,8 +126,6 @@ def test_a_byte_that_does_not_decode_after_the_first_megabyte_rejects_a_streamed
 
 
 def test_one_upload_limit_for_every_bank_parameter(org):
-    from sysadmin.parameters.models import SystemParameter
-
     assert readers.upload_limit(org.bank_a) == parameters.default("import.max_upload_bytes") == 20 * 1024 * 1024
     SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value="10")
     assert readers.upload_limit(org.bank_a) == 10 and readers.upload_limit(org.bank_b) == 20 * 1024 * 1024

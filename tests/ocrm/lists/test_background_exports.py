@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 
 from customers.master.models import ContactPoint
 from ocrm import pii
@@ -240,7 +241,6 @@ def test_nightly_clean_up_removes_old_files_only(org, media):
     assert export_jobs.purge_export_files(now) == 1
     assert set(ExportFile.objects.values_list("pk", flat=True)) == {recent.pk, running.pk, b_old.pk}
     assert not (media / old_path).exists()
-    from django_celery_beat.models import PeriodicTask
 
     assert PeriodicTask.objects.get(name="Export files clean-up").task == "ocrm.tasks.purge_export_files"
 

@@ -7,11 +7,12 @@ import time
 import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
 
 from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
+from ocrm.middleware import client_ip
 from sysadmin.accounts import services
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
@@ -431,9 +432,6 @@ def test_parameter_row_changes_reach_the_lockout_at_once(org, client):
     ],
 )
 def test_the_audited_address_believes_x_forwarded_for_only_from_trusted_proxies(settings, proxies, remote, forwarded, expected):
-    from django.test import RequestFactory
-
-    from ocrm.middleware import client_ip
 
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)

@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone, translation
 from openpyxl import Workbook, load_workbook
@@ -21,6 +22,7 @@ from ocrm.batch.models import JobRun
 from sysadmin.imports import services
 from sysadmin.imports.models import ImportBatch, ImportRow
 from sysadmin.imports.specs import SPECS
+from sysadmin.imports.tasks import import_inbox
 from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.parameters.models import SystemParameter
 from tests.conftest import BASE_DIR
@@ -665,7 +667,6 @@ def test_a_failing_apply_writes_nothing_and_marks_the_batch_failed(org):
     )
     # Another session creates A-F2 between the check and the insert: the unique constraint
     # stops the apply, and A-F1 (already saved in the transaction) is rolled back with it.
-    from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -819,8 +820,6 @@ def age(path, seconds=3600):
 
 @pytest.mark.worker
 def test_inbox_task_on_a_real_worker_imports_once(org, celery_worker_factory, tmp_path, settings):
-    from sysadmin.imports.tasks import import_inbox
-
     inbox, media = tmp_path / "worker-inbox", tmp_path / "worker-media"
     settings.IMPORT_INBOX_DIR = str(inbox)
     celery_worker_factory(OCRM_IMPORT_INBOX=str(inbox), MEDIA_ROOT=str(media))

@@ -13,12 +13,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
 from sysadmin.org import services as org_services
 from sysadmin.org.models import Branch, Holiday, Staff
+from sysadmin.org.tables import weekday_names
 from tests.conftest import login
 from tests.factories import make_branch, make_staff
 
@@ -437,9 +438,6 @@ def test_branch_detail_shows_local_time_and_working_day(client, org):
 
 
 def test_working_week_names():
-    from django.utils import translation
-
-    from sysadmin.org.tables import weekday_names
 
     with translation.override("en"):
         assert weekday_names("12345") == "Mon–Fri"

@@ -5,6 +5,7 @@ import datetime
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 
 from customers.ecif.feeds import services
 from customers.ecif.feeds.models import FeedLoad, SourceRecord
@@ -35,8 +36,6 @@ def csv_bytes(header, rows, encoding="utf-8", delimiter=","):
 
 
 def xlsx_bytes(header, rows):
-    from openpyxl import Workbook
-
     workbook = Workbook()
     sheet = workbook.active
     sheet.append(header)

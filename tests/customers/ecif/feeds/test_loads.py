@@ -9,9 +9,11 @@ import decimal
 import io
 
 import pytest
+from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import load_workbook
 
-from customers.ecif.feeds import services
+from customers.ecif.feeds import copying, loaders, services
 from customers.ecif.feeds.models import FeedLoad, SourceRecord
 from customers.master.models import ContactPoint, FxRate, Holding, HoldingBalance, IdentityDocument, Transaction
 from ocrm import pii
@@ -32,7 +34,7 @@ from tests.customers.ecif.feeds.support import (
     resident_id,
     xlsx_bytes,
 )
-from tests.factories import make_customer, make_product
+from tests.factories import make_branch, make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -173,8 +175,6 @@ def test_an_older_business_date_never_overwrites_a_newer_one(org):
 
 
 def test_an_upload_without_the_permission_is_refused(org):
-    from django.core.exceptions import PermissionDenied
-
     with pytest.raises(PermissionDenied):
         deliver(org.manager, "customers", csv_bytes(CUSTOMER_HEADER, [customer_row("C1")]))
     assert not FeedLoad.objects.exists()
@@ -382,8 +382,6 @@ def test_a_transaction_delivered_again_under_another_date_moves_and_duplicates_a
 
 
 def test_the_error_report_downloads_as_xlsx_for_the_loader_only(org, client):
-    from openpyxl import load_workbook
-
     load = deliver(
         org.admin,
         "customers",
@@ -431,8 +429,6 @@ def test_error_report_as_csv_opens_in_excel_with_chinese_intact(org, client):
 def test_upload_page_receives_the_file_and_queues_its_load(
     org, client, django_capture_on_commit_callbacks, django_assert_max_num_queries, settings, tmp_path
 ):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.MEDIA_ROOT = str(tmp_path)
     client.force_login(org.admin)
     assert client.get("/customers/feeds/upload/").status_code == 200
@@ -464,8 +460,6 @@ def test_upload_page_receives_the_file_and_queues_its_load(
 
 
 def test_bad_source_system_code_is_refused_on_the_form(org, client):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     client.force_login(org.admin)
     response = client.post(
         "/customers/feeds/upload/",
@@ -517,8 +511,6 @@ def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tm
 
 def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, tmp_path):
 
-    from tests.factories import make_branch
-
     settings.MEDIA_ROOT = str(tmp_path)
     make_branch(org.bank_a, "SH001", org.a_cn)
     for code, currency, kind in (
@@ -550,8 +542,6 @@ def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, 
 
 
 def test_a_load_that_fails_half_way_leaves_production_untouched(org, accounts, monkeypatch):
-    from customers.ecif.feeds import loaders
-
     rows = [["T1", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "online", "transfer", ""]]
     first = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, rows))
     real = loaders.LOADERS["transactions"]
@@ -620,8 +610,6 @@ def feed_errors(load):
 def deliver_both_ways(actor, feed, content, monkeypatch):
     """The file through the COPY path, then as a corrected re-delivery through the Python path (a
     trailing blank line, which the Python path skips, makes it another file)."""
-    from customers.ecif.feeds import copying
-
     fast = deliver(actor, feed, content)
     fast_rows = sorted(Transaction.objects.values_list(*TXN_FIELDS))
     monkeypatch.setattr(copying, "eligible", lambda spec, feed_file: False)

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.urls import reverse
@@ -10,8 +11,10 @@ from django.utils import timezone
 
 from customers.ecif.feeds.models import SourceRecord
 from customers.ecif.matching import merge
-from customers.ecif.matching.models import MatchCandidate, MergeRecord
+from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
+from customers.ecif.matching.services import find_duplicates
 from customers.lifecycle.models import LifecycleChange
+from customers.master.filtersets import exact_match_condition
 from customers.master.models import (
     ContactPoint,
     Customer,
@@ -30,7 +33,7 @@ from customers.master.models import (
     Transaction,
 )
 from ocrm.approvals import inbox
-from tests.factories import make_customer, make_product
+from tests.factories import make_customer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -176,8 +179,6 @@ def test_merge_moves_everything_and_unmerge_restores_the_exact_before_state(org,
 
 
 def test_trusted_source_priority_beats_recency(org, pair):
-    from customers.ecif.matching.models import MatchRule
-
     survivor, merged, _third = pair
     MatchRule.objects.create(
         bank=org.bank_a,
@@ -224,8 +225,6 @@ def test_merged_number_by_url_lands_on_the_survivor(client, org, pair):
 
 
 def test_search_by_merged_number_finds_the_survivor(org, pair):
-    from customers.master.filtersets import exact_match_condition
-
     survivor, merged, _third = pair
     merge.merge_customers(survivor, merged, org.admin)
     condition = exact_match_condition(merged.number, bank_id=org.bank_a.pk, region="CN", kinds=["number"])
@@ -264,8 +263,6 @@ def test_review_pages_show_the_pair_side_by_side(client, org, candidate, django_
 
 
 def test_phones_are_masked_without_the_unmask_permission(client, org, candidate):
-    from django.contrib.auth.models import Permission
-
     org.supervisor.groups.clear()
     org.supervisor.user_permissions.add(
         *Permission.objects.filter(codename__in=["review_match", "view_customer", "scope_subtree"])
@@ -276,8 +273,6 @@ def test_phones_are_masked_without_the_unmask_permission(client, org, candidate)
 
 
 def test_deciding_different_is_remembered(client, org, candidate):
-    from customers.ecif.matching.services import find_duplicates
-
     client.force_login(org.supervisor)
     response = client.post(reverse("customers:match_review", args=[candidate.pk]), {"decision": "different"})
     assert response.status_code == 302
@@ -327,7 +322,6 @@ def test_pairs_outside_the_subtree_are_404(client, org, candidate):
 
 
 def make_staff_for_branch(org):
-    from tests.factories import make_staff
 
     return make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
 

@@ -3,11 +3,12 @@
 import datetime
 
 import pytest
+from django_celery_beat.models import PeriodicTask
 
 from customers.master.models import Customer, FxRate, Holding
 from customers.ownership.assignment import services as assignment
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule, MarketingCredit
-from customers.ownership.assignment.tasks import JOB
+from customers.ownership.assignment.tasks import JOB, apply_attribution_rules
 from ocrm.approvals.models import ChangeRequest
 from ocrm.batch.models import JobRun
 from ocrm.notifications.models import Notification
@@ -149,8 +150,6 @@ def test_other_banks_are_untouched(org):
 
 
 def test_the_nightly_job_runs_on_a_real_worker(org, celery_worker):
-    from customers.ownership.assignment.tasks import apply_attribution_rules
-
     rule(org, "opening_branch", "marketing_credit")
     customer = make_customer("C-AT-13", org.a_sh)
     MarketingCredit.objects.create(bank_id=org.bank_a.pk, customer=customer, manager=org.manager)
@@ -167,7 +166,5 @@ def test_the_nightly_job_runs_on_a_real_worker(org, celery_worker):
 
 
 def test_the_beat_schedule_exists(db):
-    from django_celery_beat.models import PeriodicTask
-
     task = PeriodicTask.objects.get(name="Nightly customer attribution")
     assert task.task == "customers.tasks_assignment.apply_attribution_rules" and task.enabled

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from customers.master.models import Customer
 from customers.ownership.assignment import services as assignment
 from customers.ownership.assignment.models import AttributionRule
+from customers.ownership.assignment.sections import ownership_context
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -214,8 +215,6 @@ def test_attribution_rule_page(people):
 
 
 def test_ownership_section_query_count_is_fixed(people, django_assert_num_queries):
-    from customers.ownership.assignment.sections import ownership_context
-
     org = people
     small = make_customer("C-OS-1", org.a_sh, org.manager)
     big = make_customer("C-OS-2", org.a_sh)

@@ -6,6 +6,7 @@ inbox (checkbox + bulk approve), the colleague sees it under "shared with me" an
 import pytest
 from playwright.sync_api import expect
 
+from customers.master import services
 from customers.ownership.sharing.models import CustomerShare
 from sysadmin.parameters import services as parameters
 from tests.conftest import login
@@ -63,8 +64,6 @@ def test_share_approve_and_open_as_the_colleague(page, live_server, org):
 
 
 def test_reject_with_a_reason_in_the_modal(page, live_server, org):
-    from customers.master import services
-
     customer = make_customer("C8002", org.a_sh, org.manager, name_latin="Wu Jiu")
     request = services.update_customer(customer, {"name_latin": "Wu J."}, org.manager).change_request
     use_english(page, live_server)

@@ -4,17 +4,20 @@ approval flow when sharing.requires_approval is on; notifications and audit; sco
 
 import datetime
 import io
+import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from guardian.models import UserObjectPermission
 from openpyxl import load_workbook
 
 from customers.master.models import Customer
 from customers.ownership.sharing import services as sharing
 from customers.ownership.sharing.models import CustomerShare
+from customers.ownership.sharing.sections import shares_section_context
 from customers.ownership.sharing.tasks import clean_up_ended_shares
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
@@ -22,7 +25,7 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.notifications.models import Notification
 from sysadmin.parameters import services as parameters
-from tests.factories import make_customer
+from tests.factories import make_customer, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
@@ -127,7 +130,6 @@ def test_share_ending_a_few_seconds_ahead_ends_by_itself(org, customer):
     created = share(org, customer, until=timezone.now() + datetime.timedelta(seconds=2))
     assert Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
     # Wait for the database clock to pass the end (a real wait: no clock is mocked).
-    import time
 
     time.sleep(2.2)
     assert not Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
@@ -232,7 +234,6 @@ def test_share_waits_for_a_supervisor_when_the_bank_says_so(org, customer, djang
     created = share(org, customer, can_edit=True)
     assert created.status == CustomerShare.Status.PENDING
     assert sharing.may_share(org.manager, customer)
-    from customers.ownership.sharing.sections import shares_section_context
 
     assert [s.pk for s, _may_revoke in shares_section_context(customer, org.manager)["shares"]] == [created.pk]
     assert not Customer.objects.visible_to(org.manager_bj).filter(pk=customer.pk).exists()
@@ -240,7 +241,6 @@ def test_share_waits_for_a_supervisor_when_the_bank_says_so(org, customer, djang
     assert request.branch_path == org.a_sh.path and request.object_id == str(customer.pk)
     assert request.maker == org.manager
     # A supervisor outside the subtree cannot decide it; the maker never.
-    from tests.factories import make_staff
 
     bj_supervisor = make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
     assert not approvals.pending_for_checker(bj_supervisor).filter(pk=request.pk).exists()
@@ -320,8 +320,6 @@ def test_clean_up_removes_only_grants_of_ended_shares(org, customer):
 
 
 def test_the_hourly_clean_up_is_scheduled():
-    from django_celery_beat.models import PeriodicTask
-
     schedule = PeriodicTask.objects.select_related("crontab").get(name="Customer shares clean-up")
     assert schedule.task == clean_up_ended_shares.name and schedule.enabled and schedule.crontab.hour == "*"
 
