@@ -136,7 +136,8 @@ def open_feed_file(path, spec, bank_id):
     try:
         return readers.SheetFile(path, spec, max_bytes=readers.upload_limit(bank_id))
     except readers.FileTooLarge as exc:
-        raise readers.FileRejected(f"{exc} {_('Send large feeds as CSV.')}") from exc
+        advice = _("Send large feeds as CSV.")
+        raise readers.FileRejected(f"{exc} {advice}") from exc
 
 
 def stray_cell(position):

@@ -92,7 +92,8 @@ def receive_upload(actor, *, source_system, feed, business_date, uploaded):
         )
         if size > limit:
             load.status, load.finished_at = FeedLoad.Status.REJECTED, timezone.now()
-            load.error = f"{readers.too_large_message(size, limit)} {_('Send larger feeds through the inbox folder.')}"
+            advice = _("Send larger feeds through the inbox folder.")
+            load.error = f"{readers.too_large_message(size, limit)} {advice}"
         else:
             load.file.save(
                 f"{source_system}_{feed}_{business_date:%Y%m%d}{Path(uploaded.name).suffix.lower()[:6]}", uploaded, save=False
