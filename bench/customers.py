@@ -28,6 +28,7 @@ from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from bench.targets import Targets
 from customers import demo as customer_demo
 from customers.master.filtersets import exact_match_condition, user_region
 from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
@@ -105,6 +106,8 @@ def run(size, repeat, count=None, export_rows=100_000):
     print(f"\ncustomers: {Customer.objects.count()}, transactions: {Transaction.objects.count()}")
     print(f"medians of {repeat} requests, server side through Django's test client\n")
     print(f"{'measure':58} {'median ms':>9} {'p95 ms':>8} {'queries':>8}  target")
+    targets = Targets("customers")
+    searches, exact = [], []
 
     # (a) the 360 page
     customer = typical_customer()
@@ -118,6 +121,8 @@ def run(size, repeat, count=None, export_rows=100_000):
     ms, p95 = _times(lambda: _page(client, detail), repeat)
     queries = _queries(client, detail)
     _row(f"360 page {customer.number} (ratio to home {ms / home_ms:.1f})", ms, p95, queries, "<= 80 ms, <= 25 queries")
+    targets.add("page360_median", ms, "ms", "<=80")
+    targets.add("page360_queries", queries, "", "<=25")
 
     # (b) search, as a bank-wide user and a branch supervisor
     users = {"bank-wide (mm1)": Staff.objects.get(username="mm1"), "supervisor (sup.sh)": Staff.objects.get(username="sup.sh")}
@@ -134,6 +139,7 @@ def run(size, repeat, count=None, export_rows=100_000):
 
             hits = raw()[1]
             ms, p95 = _times(lambda fragment=fragment, client=client: _page(client, f"{list_url}?q={fragment}"), repeat)
+            searches.append((ms, p95))
             _row(
                 f"{label} list q={fragment} ({hits} hits, x{ms / home_ms:.1f} home)",
                 ms,
@@ -160,6 +166,7 @@ def run(size, repeat, count=None, export_rows=100_000):
         ):
             url = f"{list_url}?{query}"
             ms, p95 = _times(lambda url=url, client=client: _page(client, url), repeat)
+            searches.append((ms, p95))
             _row(
                 f"{label} list {query or '(no filter)'} (x{ms / home_ms:.1f} home)",
                 ms,
@@ -187,6 +194,7 @@ def run(size, repeat, count=None, export_rows=100_000):
         ms, p95 = _times(lambda url=url: _page(client, url), repeat)
         _row(f"exact {label}: list page", ms, p95, _queries(client, url))
         ms, p95 = _times(raw, repeat)
+        exact.append(ms)
         _row(f"exact {label}: raw queryset", ms, p95, target="<= 20 ms")
 
     # (c) the export, in a fresh process so that its peak memory is the export's own
@@ -205,6 +213,12 @@ def run(size, repeat, count=None, export_rows=100_000):
         f"(process baseline after set-up {figures['baseline_mb']:.0f} MB), file {figures['file_mb']:.1f} MB "
         f"[target <= 200 MB]; subprocess total {time.perf_counter() - started:.1f} s"
     )
+    # The slowest list-page variant of all (each a median, and its p95), the slowest exact look-up.
+    targets.add("search_median_worst", max(ms for ms, _p95 in searches), "ms", "<=50")
+    targets.add("search_p95_worst", max(p95 for _ms, p95 in searches), "ms", "<=150")
+    targets.add("exact_lookup_worst", max(exact), "ms", "<=20")
+    targets.add("export_peak_rss", figures["peak_mb"], "MB", "<=200")
+    targets.print()
 
 
 def export(rows):

@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db import connection
 
+from bench.targets import Targets
 from customers.master.models import Customer
 from customers.ownership.assignment import services as assignment
 from customers.ownership.assignment.models import AssignmentChange
@@ -117,3 +118,6 @@ def run(size, repeat, count=None):
         f"max {max(approve_times):.2f} s  (target < 10 s)"
     )
     print(f"  customers per manager in the last round: {totals}; history rows per round: {count}")
+    targets = Targets("handover")
+    targets.add("approval_max", max(approve_times), "s", "<10")
+    targets.print()

@@ -25,6 +25,7 @@ import time
 from django.db import connection, transaction
 
 from bench.customers import ensure_data
+from bench.targets import Targets
 from customers.lifecycle import services as lifecycle
 from customers.master.models import Customer, Transaction
 from sysadmin.org.models import Bank
@@ -161,5 +162,8 @@ def run(size, repeat):
         f"ratio (b)/(a): {b / a:.2f}  [target <= 2.0]; same resulting customer state: {'yes' if same else 'NO'}; "
         f"load {os.getloadavg()[0]:.2f}"
     )
+    targets = Targets("lifecycle")
+    targets.add("run_nightly_vs_update", b / a, "x", "<=2")
+    targets.print()
     if not same:
         raise SystemExit("(a) and (b) classified the customers differently")
