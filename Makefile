@@ -29,8 +29,12 @@ run: venv
 test: venv chromium
 	$(VPY) -m ocrm.devstack test $(PYTEST_ARGS)
 
-bench: venv
+bench: venv $(VENV)/.installed-bench
 	$(VPY) -m ocrm.devstack bench $(BENCH_ARGS)
+
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed
+	$(VPY) -m pip install -q --disable-pip-version-check -r requirements-bench.txt
+	@touch $@
 
 stop: venv
 	$(VPY) -m ocrm.devstack stop

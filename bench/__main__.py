@@ -1,6 +1,7 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--suite org|customers|all] [--size medium|large] [--branches N] [--staff N] [--repeat N]
+    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|all]
+                    [--size medium|large] [--branches N] [--staff N] [--repeat N]
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
 generates 50k demo customers (about a minute) the first time; `--size large` 1M (minutes).
@@ -23,6 +24,7 @@ SUITES = {
     "matching": "bench.matching",  # issue 4: matching 1M incoming rows against 1M customers
     "lifecycle": "bench.lifecycle",  # issue 4: nightly lifecycle + rating vs one hand-written UPDATE
     "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book
+    "load": "bench.load",  # issue 11: 50 managers at once for two minutes (locust)
 }
 
 
