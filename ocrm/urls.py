@@ -22,3 +22,7 @@ urlpatterns = [
     path("workbench/", include("workbench.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The 500 page names the request id; 400, 403 (and CSRF failures: 403_csrf.html) and 404 are Django's
+# handlers drawing templates/4xx.html in the site's layout.
+handler500 = "ocrm.views.server_error"
