@@ -10,15 +10,19 @@ Under gunicorn each worker process counts its own requests: set PROMETHEUS_MULTI
 empty directory (the same for every process, emptied at start) and the scrape adds them up
 (docs/operations.md)."""
 
+import logging
 import os
 import time
 
+from django.db import DatabaseError
 from django.db.models import Count, Max
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily
 
 from ocrm.batch.models import JobRun
 from ocrm.monitoring import state
+
+logger = logging.getLogger("ocrm.monitoring")
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
@@ -84,7 +88,12 @@ class SystemCollector:
                 "ocrm_celery_beat_last_tick_timestamp_seconds", "When Celery beat last checked its schedule.", value=tick
             )
         if up:
-            yield from self.job_runs()
+            try:
+                families = list(self.job_runs())
+            except DatabaseError:  # one failing figure must not take the whole scrape with it
+                logger.warning("job run metrics unreadable", exc_info=True)
+                families = []
+            yield from families
 
     def job_runs(self):
         runs = GaugeMetricFamily("ocrm_job_runs", "Job runs recorded, by job and status.", labels=["job", "status"])
