@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class OcrmConfig(AppConfig):
     name = "ocrm"
     verbose_name = _("OCRM kernel")
+
+    def ready(self):
+        # The request id travels with the Celery tasks a request starts (message headers).
+        from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals

@@ -1,4 +1,8 @@
-"""GET /healthz: database, Redis and Celery worker status as JSON (503 when one is down)."""
+"""GET /healthz: database, Redis and Celery worker status (503 when one is down).
+
+Anyone (a load balancer, CI's smoke test) gets the plain status; the details (which check
+failed and why, the workers' names, timings) go only to monitoring that presents the token
+(ocrm.monitoring.token): error texts carry addresses and names an outsider must not learn."""
 
 import time
 
@@ -8,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django_redis import get_redis_connection
 
 from ocrm.celery import app
+from ocrm.monitoring import token
 
 
 def _check_database():
@@ -54,5 +59,6 @@ def healthz(request):
         result["ms"] = round((time.monotonic() - started) * 1000, 1)
         healthy = healthy and result["ok"]
         report[name] = result
-    report["status"] = "ok" if healthy else "degraded"
-    return JsonResponse(report, status=200 if healthy else 503)
+    status = "ok" if healthy else "degraded"
+    body = {**report, "status": status} if token.presented(request) else {"status": status}
+    return JsonResponse(body, status=200 if healthy else 503)

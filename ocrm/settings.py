@@ -3,6 +3,8 @@ the environment (see README: Configuration)."""
 
 import os
 
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from ocrm.env import BASE_DIR, VAR_DIR, env_bool, parse_database_url
@@ -40,7 +42,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ocrm.monitoring.middleware.RequestIdMiddleware",
+    "ocrm.monitoring.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -66,6 +71,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.csp",
                 "django.template.context_processors.i18n",
                 "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
@@ -179,7 +185,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_interval"] = max(
     1, min(10, CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] // 2)
 )
 CELERY_BROKER_TRANSPORT_OPTIONS["unacked_restore_throttle"] = 1
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "ocrm.monitoring.beat:HeartbeatScheduler"  # the database scheduler, recording its ticks
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5-responsive.html"
@@ -187,12 +193,68 @@ DJANGO_TABLES2_PAGE_RANGE = 8
 
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+# Logs: one JSON object a line (ocrm.monitoring.logs), each with the request id of the request or
+# the task it belongs to; OCRM_LOG_FORMAT=text gives plain lines for a person at a terminal.
+LOG_FORMAT = os.environ.get("OCRM_LOG_FORMAT", "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "ocrm.monitoring.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "ocrm.monitoring.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "text" if LOG_FORMAT == "text" else "json",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
-    "loggers": {"ocrm": {"level": os.environ.get("LOG_LEVEL", "INFO")}},
+    "loggers": {
+        "ocrm": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+        "celery": {"level": os.environ.get("LOG_LEVEL", "INFO")},
+    },
 }
+# Celery keeps Django's logging (the JSON lines above) instead of installing its own handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+# Monitoring: the bearer token that unlocks /healthz's details and /metrics (empty: neither is
+# served to anyone; see docs/operations.md).
+OCRM_MONITORING_TOKEN = os.environ.get("OCRM_MONITORING_TOKEN", "")
+
+# Content-Security-Policy (Django's own middleware): scripts only from our static files, never
+# inline (a stored XSS payload cannot run); inline style attributes stay allowed (Bootstrap,
+# htmx and Chart.js set them).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF, CSP.UNSAFE_INLINE],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+
+# Production (OCRM_ENV=production): HTTPS only, behind a reverse proxy that terminates TLS and
+# sets X-Forwarded-Proto (docs/operations.md). `manage.py check --deploy` is clean with it.
+PRODUCTION = os.environ.get("OCRM_ENV", "development") == "production"
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off when OCRM_ENV=production.")
+    if "SECRET_KEY" not in os.environ:
+        raise ImproperlyConfigured("OCRM_ENV=production needs SECRET_KEY from the environment.")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = True
+    # Probes of the load balancer and Prometheus may speak plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
 
 OCRM_PRODUCT_NAME = _("OCRM")

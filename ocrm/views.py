@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from ocrm.monitoring.logs import current_request_id
 from ocrm.navigation import sections_for
 
 
@@ -29,3 +31,10 @@ def set_language(request):
         if user.is_authenticated and user.language != language:
             user._meta.model.objects.filter(pk=user.pk).update(language=language)
     return response
+
+
+def server_error(request):
+    """The 500 page (handler500): Django's, plus the request id under which the logs keep the
+    error, and still without a request context (context processors may be what failed)."""
+    template = loader.get_template("500.html")
+    return HttpResponseServerError(template.render({"request_id": current_request_id()}))

@@ -17,5 +17,6 @@ def register_nav():
         SYSTEM, _("Organisation imports"), "sysadmin:import_list", ["sysadmin.run_imports"], icon="upload", order=90
     )
     navigation.register(SYSTEM, _("Batch jobs"), "jobs:list", ["sysadmin.view_jobs"], icon="gear-wide-connected", order=91)
+    navigation.register(SYSTEM, _("System monitor"), "monitoring:operator", ["sysadmin.view_jobs"], icon="activity", order=91)
     navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text", order=92)
     navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)
