@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class OcrmConfig(AppConfig):
     name = "ocrm"
     verbose_name = _("OCRM kernel")
+
+    def ready(self):
+        from ocrm.datalife import setup as datalife
+
+        datalife.ready()

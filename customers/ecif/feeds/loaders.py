@@ -508,7 +508,7 @@ def load_holdings(cursor, load, ctx, run):
             balance_base)
         SELECT %(bank)s, h.customer_id, h.id, %(date)s, r.balance::numeric, round(r.balance::numeric * r.fx_rate, 2)
         FROM feed_rows r JOIN customers_holding h ON h.bank_id = %(bank)s AND h.account_number = r.account_number
-        ON CONFLICT (holding_id, business_date) DO UPDATE SET
+        ON CONFLICT (bank_id, holding_id, business_date) DO UPDATE SET
             customer_id = EXCLUDED.customer_id, balance = EXCLUDED.balance, balance_base = EXCLUDED.balance_base
         WHERE (t.customer_id, t.balance, t.balance_base)
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.balance, EXCLUDED.balance_base)
@@ -558,7 +558,7 @@ def load_transactions(cursor, load, ctx, run):
     cursor.execute(
         f"""
         INSERT INTO customers_transaction AS t ({TXN_COLUMNS}) {TXN_ROWS}
-        ON CONFLICT (bank_id, source_system, source_txn_id) WHERE source_txn_id <> '' DO UPDATE SET
+        ON CONFLICT (bank_id, source_system, source_txn_id, occurred_at) WHERE source_txn_id <> '' DO UPDATE SET
             customer_id = EXCLUDED.customer_id, holding_id = EXCLUDED.holding_id,
             occurred_at = EXCLUDED.occurred_at, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
             direction = EXCLUDED.direction, channel = EXCLUDED.channel, txn_type = EXCLUDED.txn_type,
