@@ -209,8 +209,9 @@ def read_manifest(folder):
 # --- verification -------------------------------------------------------------------------------
 
 
-def check_files(expected, folder):
-    """The problems of the files under `folder` against {relative path: {sha256, size}}."""
+def check_files(expected, folder, complete=True):
+    """The problems of the files under `folder` against {relative path: {sha256, size}};
+    `complete`: a file the manifest does not name is one too."""
     problems = []
     folder = Path(folder)
     for relative, meta in sorted(expected.items()):
@@ -219,7 +220,7 @@ def check_files(expected, folder):
             problems.append(_("File missing: %(file)s") % {"file": relative})
         elif sha256_of(path) != meta["sha256"]:
             problems.append(_("File changed since the backup (SHA-256 differs): %(file)s") % {"file": relative})
-    if folder.is_dir():
+    if complete and folder.is_dir():
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):
             if path.relative_to(folder).as_posix() not in expected:
                 problems.append(_("File not in the manifest: %(file)s") % {"file": path.relative_to(folder).as_posix()})
@@ -243,7 +244,7 @@ def verify_backup(folder):
     """The problems of a backup folder: the dump's and every file's checksum against the manifest."""
     folder = Path(folder)
     manifest = read_manifest(folder)
-    problems = check_files({manifest["database"]["dump"]: manifest["database"]}, folder)
+    problems = check_files({manifest["database"]["dump"]: manifest["database"]}, folder, complete=False)
     problems += check_files(manifest["files"], folder / FILES)
     return problems
 
