@@ -64,6 +64,8 @@ NULLABLE_BANK = {
 # or a batch's id is unique across banks, from one sequence), so adding bank_id changes no
 # meaning: the distribution step adds it (and the loaders' ON CONFLICT targets follow).
 KEYS_WITHOUT_BANK = {
+    "customers_retailprofile_pkey": "(customer_id): one-to-one with the customer; no bank_id yet (NO_BANK_COLUMN)",
+    "customers_corporateprofile_pkey": "(customer_id): one-to-one with the customer; no bank_id yet (NO_BANK_COLUMN)",
     "customertag_unique": "(customer_id, tag_id): the table has no bank_id yet (NO_BANK_COLUMN)",
     "lifecycle_one_per_day": "(customer_id, business_date): customers.lifecycle's upsert target; bank_id added at distribution",
     "rating_one_per_day": "(customer_id, business_date): customers.lifecycle's upsert target; bank_id added at distribution",
