@@ -8,12 +8,14 @@ import zoneinfo
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django_celery_beat.models import PeriodicTask
 
 from customers.ecif.feeds.models import FeedError, FeedLoad
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from ocrm.batch.models import JobRun
 from ocrm.batch.per_bank import run_per_bank
+from ocrm.celery import app
 from ocrm.datalife import retention
 from ocrm.notifications.models import Notification
 from sysadmin.imports.models import ImportBatch, ImportRow
@@ -164,3 +166,15 @@ def test_a_rerun_for_the_same_date_changes_nothing_more(two_zones):
     again = run_per_bank(retention.PURGE, DAY, org.bank_a.pk)
     assert again["job_run"] == first["job_run"]
     assert Notification.objects.filter(title="A old again").exists()
+
+
+def test_the_nightly_jobs_are_scheduled_in_utc_and_only_the_clean_up_is_a_banks_to_start(db):
+    rows = {row.task: row for row in PeriodicTask.objects.select_related("crontab")}
+    names = ["ocrm.tasks.purge_old_data", "ocrm.tasks.maintain_partitions", "ocrm.tasks.backup_database"]
+    for name in names:
+        assert rows[name].enabled and str(rows[name].crontab.timezone) == "UTC", name
+    app.loader.import_default_modules()
+    assert set(names) <= set(app.tasks)
+    # The partition job and the backup touch every bank at once: a bank's administrator never starts them.
+    assert jobs.JOBS[retention.DATA_PURGE].startable
+    assert not jobs.JOBS["partition_maintenance"].startable and not jobs.JOBS["backup"].startable
