@@ -11,6 +11,7 @@ class CustomersConfig(AppConfig):
         # approval handlers, approvals inbox, jobs, navigation) and to the 360 page's sections.
         # Imported here, not at module level: Django calls ready() once every model is loaded.
         from customers import demo, navigation, parameters
+        from customers.ecif.feeds import retention as feed_retention
         from customers.ecif.feeds import tasks as feed_tasks
         from customers.ecif.matching import services as matching
         from customers.ecif.matching import tasks as matching_tasks
@@ -40,3 +41,4 @@ class CustomersConfig(AppConfig):
         sharing_sections.register_sections()
         navigation.register_nav()
         seed.register(demo.SEED_PART)
+        feed_retention.register_retention()

@@ -156,6 +156,10 @@ PII_ENCRYPTION_KEY = os.environ.get("OCRM_PII_ENCRYPTION_KEY", "")  # a Fernet k
 IMPORT_INBOX_DIR = os.environ.get("OCRM_IMPORT_INBOX", os.path.join(VAR_DIR, "inbox"))
 # Source-system feed files: <OCRM_FEED_INBOX>/<BANK_CODE>/<SOURCE>_<feed>_<YYYYMMDD>.csv|xlsx (docs/feeds.md).
 OCRM_FEED_INBOX = os.environ.get("OCRM_FEED_INBOX", os.path.join(VAR_DIR, "feeds-inbox"))
+# Backups (docs/backup.md): where backup_data and the nightly backup write; the folder of pg_dump and
+# pg_restore of the server's version when neither the embedded PostgreSQL's nor the system's fit.
+OCRM_BACKUP_DIR = os.environ.get("OCRM_BACKUP_DIR", os.path.join(VAR_DIR, "backups"))
+OCRM_PG_BIN = os.environ.get("OCRM_PG_BIN", "")
 IMPORT_MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024  # an XLSX unpacking to more is a zip bomb
 IMPORT_MAX_COMPRESSION_RATIO = 100
 IMPORT_INBOX_SETTLE_SECONDS = 10  # a file still being written is left for the next scan

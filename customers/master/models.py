@@ -526,7 +526,11 @@ class Holding(models.Model):
 
 
 class HoldingBalance(models.Model):
-    """Daily balance history (the AUM chart); partitioned by month at scale."""
+    """Daily balance history (the AUM chart). Range-partitioned by month on business_date
+    (ocrm.datalife.partitions, migration 0013): the database's primary key is (id, bank_id,
+    business_date) - a partitioned table's keys hold its partition key, a distributed one's
+    its distribution key (docs/scaling.md). Django still addresses a row by its id alone
+    (unique: one sequence), which keeps the admin working."""
 
     bank_id = models.BigIntegerField()
     customer_id = models.BigIntegerField()
@@ -538,7 +542,7 @@ class HoldingBalance(models.Model):
     class Meta:
         verbose_name = _("daily balance")
         verbose_name_plural = _("daily balances")
-        constraints = [models.UniqueConstraint(fields=["holding", "business_date"], name="balance_one_per_day")]
+        constraints = [models.UniqueConstraint(fields=["bank_id", "holding", "business_date"], name="balance_one_per_day")]
         indexes = [models.Index(fields=["customer_id", "business_date"], name="balance_customer_day")]
 
     def __str__(self):
@@ -567,6 +571,11 @@ class ExternalAsset(models.Model):
 
 
 class Transaction(models.Model):
+    """A posted transaction. Range-partitioned by month on occurred_at (UTC months;
+    ocrm.datalife.partitions, migration 0013): the database's primary key is (id, bank_id,
+    occurred_at) and the source key holds occurred_at too (docs/scaling.md). Django still
+    addresses a row by its id alone (unique: one sequence), which keeps the admin working."""
+
     class Direction(models.TextChoices):
         CREDIT = "C", _("Credit")
         DEBIT = "D", _("Debit")
@@ -605,8 +614,12 @@ class Transaction(models.Model):
         verbose_name = _("transaction")
         verbose_name_plural = _("transactions")
         constraints = [
+            # occurred_at: a key of a partitioned table holds its partition key. A source's
+            # transaction keeps its time when it is delivered again under a later business date.
             models.UniqueConstraint(
-                fields=["bank_id", "source_system", "source_txn_id"], condition=~models.Q(source_txn_id=""), name="txn_source_key"
+                fields=["bank_id", "source_system", "source_txn_id", "occurred_at"],
+                condition=~models.Q(source_txn_id=""),
+                name="txn_source_key",
             )
         ]
         # Every index here is paid for on each of the millions of rows a nightly feed inserts

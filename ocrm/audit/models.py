@@ -19,6 +19,10 @@ class AuditLogQuerySet(models.QuerySet):
 
 
 class AuditLog(models.Model):
+    """One audit entry. Range-partitioned by month on `at` (UTC months; ocrm.datalife.partitions,
+    migration 0008): the database's primary key is (id, at), and retention drops whole months
+    (docs/scaling.md). Django still addresses an entry by its id alone (unique: one sequence)."""
+
     class Action(models.TextChoices):
         CREATE = "create", _("Create")
         UPDATE = "update", _("Update")

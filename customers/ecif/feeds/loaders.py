@@ -244,8 +244,8 @@ def check_rows(cursor, ctx, select_sql, checks, params):
 def reject_duplicates(cursor, ctx, field, what):
     """Record every copy of a `field` value that appears more than once in feed_rows, and drop
     them (the same error as _duplicate_check). Returns the rows dropped. For the transactions
-    feed, which runs it only once its INSERT has met a duplicate key: sorting ten million rows
-    by their key to look for duplicates that are almost never there costs more than the rest."""
+    feed: one hash aggregate over the file's ids (its partitioned table's unique key holds the
+    time as well, so it no longer finds an id twice in a file by itself)."""
     cursor.execute("DROP TABLE IF EXISTS feed_duplicates")
     cursor.execute(
         f"CREATE TEMP TABLE feed_duplicates ON COMMIT DROP AS SELECT {field} FROM feed_rows GROUP BY {field} HAVING count(*) > 1"
@@ -508,7 +508,7 @@ def load_holdings(cursor, load, ctx, run):
             balance_base)
         SELECT %(bank)s, h.customer_id, h.id, %(date)s, r.balance::numeric, round(r.balance::numeric * r.fx_rate, 2)
         FROM feed_rows r JOIN customers_holding h ON h.bank_id = %(bank)s AND h.account_number = r.account_number
-        ON CONFLICT (holding_id, business_date) DO UPDATE SET
+        ON CONFLICT (bank_id, holding_id, business_date) DO UPDATE SET
             customer_id = EXCLUDED.customer_id, balance = EXCLUDED.balance, balance_base = EXCLUDED.balance_base
         WHERE (t.customer_id, t.balance, t.balance_base)
               IS DISTINCT FROM (EXCLUDED.customer_id, EXCLUDED.balance, EXCLUDED.balance_base)
@@ -539,6 +539,7 @@ def load_transactions(cursor, load, ctx, run):
         ],
         ctx.params(),
     )
+    kept -= reject_duplicates(cursor, ctx, "txn_id", "txn_id")  # a txn_id twice in the file: every copy is refused
     # The delivery of this source and business date is replaced as a whole.
     cursor.execute(
         "DELETE FROM customers_transaction WHERE bank_id = %(bank)s AND source_system = %(source)s AND business_date = %(date)s",
@@ -552,13 +553,11 @@ def load_transactions(cursor, load, ctx, run):
     except IntegrityError as exc:
         if getattr(exc.__cause__, "sqlstate", None) != UNIQUE_VIOLATION:
             raise
-    # A txn_id twice in the file (every copy is refused), or one delivered before under another
-    # business date (it moves to this one).
-    kept -= reject_duplicates(cursor, ctx, "txn_id", "txn_id")
+    # A txn_id delivered before under another business date, at the same time: it moves to this one.
     cursor.execute(
         f"""
         INSERT INTO customers_transaction AS t ({TXN_COLUMNS}) {TXN_ROWS}
-        ON CONFLICT (bank_id, source_system, source_txn_id) WHERE source_txn_id <> '' DO UPDATE SET
+        ON CONFLICT (bank_id, source_system, source_txn_id, occurred_at) WHERE source_txn_id <> '' DO UPDATE SET
             customer_id = EXCLUDED.customer_id, holding_id = EXCLUDED.holding_id,
             occurred_at = EXCLUDED.occurred_at, amount = EXCLUDED.amount, currency = EXCLUDED.currency,
             direction = EXCLUDED.direction, channel = EXCLUDED.channel, txn_type = EXCLUDED.txn_type,
