@@ -56,49 +56,7 @@ def set_param(key, value, bank=None):
     return parameters.set_value(key, value, bank=bank)
 
 
-# --- lock-out -----------------------------------------------------------------------------
-
-
-def test_lockout_after_the_banks_number_of_failures_with_a_clear_message(org, client):
-    set_param("login.max_failed_attempts", 3, bank=org.bank_a)
-    user = org.manager
-
-    for attempt in (1, 2):
-        response = post_login(client, user.username, "Wrong-Pass-2026!")
-        assert response.status_code == 200
-        assert form_error_codes(response) == ["invalid_login"]
-        user.refresh_from_db()
-        assert user.failed_login_count == attempt and user.locked_at is None
-
-    response = post_login(client, user.username, "Wrong-Pass-2026!")
-    assert form_error_codes(response) == ["locked"]
-    assert "This account is locked after too many failed log-ins" in response.content.decode()
-    user.refresh_from_db()
-    assert user.locked_at is not None and user.failed_login_count == 3
-
-    failures = AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED, object_id=str(user.pk))
-    assert failures.count() == 3
-    assert set(failures.values_list("ip", flat=True)) == {"10.20.30.40"}
-    assert set(failures.values_list("actor_name", flat=True)) == {user.username}
-    locked = AuditLog.objects.get(action=AuditLog.Action.LOCKED, object_id=str(user.pk))
-    assert locked.detail["limit"] == 3 and locked.bank_id == org.bank_a.pk
-
-
-def test_the_lockout_limit_is_per_bank(org, client):
-    set_param("login.max_failed_attempts", 2, bank=org.bank_a)  # bank B keeps the global default of 5
-    for _ in range(3):
-        post_login(client, org.b_manager.username, "Wrong-Pass-2026!")
-    org.b_manager.refresh_from_db()
-    assert org.b_manager.locked_at is None and org.b_manager.failed_login_count == 3
-
-
-def test_a_locked_user_cannot_log_in_even_with_the_right_password(org, client):
-    Staff.objects.filter(pk=org.manager.pk).update(locked_at=timezone.now(), failed_login_count=5)
-    response = post_login(client, org.manager.username, PASSWORD)
-    assert form_error_codes(response) == ["locked"]
-    assert logged_in_user_id(client) is None
-    entry = AuditLog.objects.filter(action=AuditLog.Action.LOGIN_FAILED, object_id=str(org.manager.pk)).get()
-    assert entry.detail["reason"] == "locked"
+# --- failures (the lock-out itself: test_lockout.py) ----------------------------------------------------
 
 
 def test_a_successful_log_in_resets_the_failure_count(org, client):
@@ -411,14 +369,6 @@ def test_idle_limit_follows_the_users_bank(org, client):
     session["last_seen"] = time.time() - 10 * 60
     session.save()
     assert client.get("/").status_code == 200
-
-
-def test_parameter_row_changes_reach_the_lockout_at_once(org, client):
-    post_login(client, org.manager.username, "Wrong-Pass-2026!")  # caches the default limit (5)
-    assert ocrm_parameters.get("login.max_failed_attempts", org.bank_a) == 5
-    SystemParameter.objects.create(bank=org.bank_a, key="login.max_failed_attempts", value_type="int", value="2")
-    response = post_login(client, org.manager.username, "Wrong-Pass-2026!")
-    assert form_error_codes(response) == ["locked"]
 
 
 @pytest.mark.parametrize(
