@@ -10,13 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
-from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
 from ocrm.middleware import client_ip
 from sysadmin.accounts import services
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameters
-from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
