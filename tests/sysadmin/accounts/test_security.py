@@ -5,6 +5,7 @@ import datetime
 import time
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client, RequestFactory
@@ -408,3 +409,60 @@ def test_a_password_change_is_one_audit_entry_with_the_rows_changes(org):
         True,
     )
     assert by_admin.changes["must_change_password"] == [False, True] and "password" not in by_admin.changes
+
+
+# --- issue 11, finding 15: the initial password and the absolute session lifetime ------------------------
+
+
+def test_a_seeded_or_imported_password_cannot_be_chosen_again_at_once(org, client):
+    """An imported account's password is written without Staff.save(), so it had no history row:
+    the first change back to it used to be allowed."""
+    seeded = "Seeded-Pass-2026!"
+    Staff.objects.filter(pk=org.manager.pk).update(password=make_password(seeded))
+    org.manager.password_history.all().delete()
+    org.manager.refresh_from_db()
+    client.force_login(org.manager)
+    own = "First-Own-2026#"
+    response = client.post(CHANGE_URL, {"old_password": seeded, "new_password1": own, "new_password2": own})
+    assert (response.status_code, response.url) == (302, "/")
+
+    response = client.post(CHANGE_URL, {"old_password": own, "new_password1": seeded, "new_password2": seeded})
+    assert response.status_code == 200
+    assert "password_reused" in [e.code for e in response.context["form"].errors.as_data()["new_password2"]]
+    org.manager.refresh_from_db()
+    assert org.manager.check_password(own)
+
+
+def test_a_session_ends_after_its_absolute_lifetime_however_active(org, client, settings):
+    assert settings.SESSION_COOKIE_AGE == 12 * 3600  # the cookie and the cached session die with it
+    post_login(client, org.manager.username)
+    session = client.session
+    session["logged_in_at"] = time.time() - 11.9 * 3600
+    session.save()
+    assert client.get("/").status_code == 200  # active all day: the idle clock is fresh
+
+    session = client.session
+    session["logged_in_at"] = time.time() - 12.1 * 3600
+    session.save()
+    response = client.get("/customers/")
+    assert response.status_code == 302 and response.url.startswith(LOGIN_URL)
+    assert "Your session reached its time limit" in client.get(response.url).content.decode()
+    assert logged_in_user_id(client) is None
+    assert AuditLog.objects.get(action=AuditLog.Action.LOGOUT).detail["reason"] == "session lifetime"
+
+
+def test_a_bank_may_shorten_the_session_lifetime_but_not_lengthen_it(org, client):
+    set_param("session.max_hours", 2, bank=org.bank_a)
+    set_param("session.max_hours", 48, bank=org.bank_b)
+    client.force_login(org.manager)
+    session = client.session
+    session["logged_in_at"] = time.time() - 2.5 * 3600
+    session.save()
+    assert client.get("/").url.startswith(LOGIN_URL)
+
+    other = Client()
+    other.force_login(org.b_manager)
+    session = other.session
+    session["logged_in_at"] = time.time() - 13 * 3600
+    session.save()
+    assert other.get("/").url.startswith(LOGIN_URL)  # the server's 12 hours still hold
