@@ -14,7 +14,7 @@ guesser whether a user name exists (docs/authentication.md)."""
 import datetime
 
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ocrm import links, parameters
 from ocrm.notifications.models import Notification
@@ -91,25 +91,23 @@ def _alert(bank_id, ip, now, reason, count=None):
     recipients = Staff.objects.filter(
         bank_id=bank_id, is_active=True, status=Staff.Status.ACTIVE, groups__name__in=ALERT_ROLES
     ).distinct()
-    # Callables: each recipient reads the alert in their own language.
     if reason == "address":
-        title = lambda r: gettext("Log-in paused for an address trying many accounts")  # noqa: E731
-        body = lambda r: (
-            gettext(  # noqa: E731
-                "The address %(ip)s failed to log in to many accounts, some of them this bank's; log-in from it pauses for "
-                "%(minutes)d minutes. See the audit log's failed log-ins."
-            )
-            % {"ip": ip, "minutes": minutes}
+        title = _("Log-in paused for an address trying many accounts")
+        text = _(
+            "The address %(ip)s failed to log in to many accounts, some of them this bank's; log-in from it pauses for "
+            "%(minutes)d minutes. See the audit log's failed log-ins."
         )
     else:
-        title = lambda r: gettext("Many failed log-ins")  # noqa: E731
-        body = lambda r: (
-            gettext(  # noqa: E731
-                "%(count)d failed log-ins to this bank's accounts in the last %(minutes)d minutes, the latest from %(ip)s. "
-                "See the audit log's failed log-ins."
-            )
-            % {"count": count, "minutes": minutes, "ip": ip or "?"}
+        title = _("Many failed log-ins")
+        text = _(
+            "%(count)d failed log-ins to this bank's accounts in the last %(minutes)d minutes, the latest from %(ip)s. "
+            "See the audit log's failed log-ins."
         )
+    values = {"count": count, "minutes": minutes, "ip": ip or "?"}
+
+    def body(recipient):  # formatted in each recipient's language (notify renders it under it)
+        return str(text) % values
+
     notify(
         recipients,
         title,
