@@ -36,12 +36,17 @@ def code_for(device, key=None):
     return f"{oath.token():0{device.digits}d}"
 
 
-def force_login_verified(client, user, backend=None):
-    _django_force_login(client, user, backend)
+def verify_session(client, user):
+    """What the verify page does for a logged-in client whose user needs a second factor."""
     if mfa.second_factor_needed(user):
         session = client.session
         session[DEVICE_ID_SESSION_KEY] = authenticator(user).persistent_id
         session.save()
+
+
+def force_login_verified(client, user, backend=None):
+    _django_force_login(client, user, backend)
+    verify_session(client, user)
 
 
 def force_login_password_only(client, user, backend=None):
