@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "django_filters",
     "django_celery_beat",
     "django_countries",
+    "django_otp",  # the second factor (sysadmin.accounts.mfa)
+    "django_otp.plugins.otp_totp",
     "ocrm",
     "sysadmin",
     "customers",
@@ -52,12 +54,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "ocrm.middleware.RequestContextMiddleware",
     "ocrm.middleware.NotVisibleMiddleware",
     "sysadmin.accounts.middleware.UserPreferencesMiddleware",
     "sysadmin.accounts.middleware.SessionPolicyMiddleware",
+    "sysadmin.accounts.middleware.SecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "ocrm.urls"
@@ -107,6 +111,11 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# No session outlives a working day: the cookie and the cached session expire after this many
+# hours, and SessionPolicyMiddleware ends the log-in at the bank's session.max_hours (at most this).
+SESSION_MAX_HOURS = int(os.environ.get("OCRM_SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+OTP_TOTP_ISSUER = "OCRM"  # the name an authenticator app shows beside the account
 
 AUTH_USER_MODEL = "sysadmin.Staff"
 OCRM_TENANT_MODEL = "sysadmin.Bank"  # the kernel reads the bank through ocrm.tenants

@@ -10,6 +10,9 @@ from django.views.decorators.http import require_POST
 from ocrm.monitoring.logs import current_request_id
 from ocrm.navigation import sections_for
 
+# A language chosen on the log-in page; the log-in saves it to the profile (docs/authentication.md).
+LANGUAGE_CHOSEN_BEFORE_LOGIN = "language_chosen_before_login"
+
 
 @login_required
 def home(request):
@@ -30,6 +33,8 @@ def set_language(request):
         user = request.user
         if user.is_authenticated and user.language != language:
             user._meta.model.objects.filter(pk=user.pk).update(language=language)
+        elif not user.is_authenticated:
+            request.session[LANGUAGE_CHOSEN_BEFORE_LOGIN] = language  # saved to the profile at log-in
     return response
 
 

@@ -4,7 +4,7 @@ the migrations, which name `StaffManager`, `validate_timezone` and `validate_wor
 Each model lives in its area's models.py; import it from there in new code.
 """
 
-from sysadmin.accounts.models import PasswordHistory
+from sysadmin.accounts.models import LoginFailure, PasswordHistory, RecoveryCode, RecoveryCodeDevice
 from sysadmin.imports.models import ImportBatch, ImportRow
 from sysadmin.org.models import (
     Bank,
@@ -19,6 +19,7 @@ from sysadmin.org.models import (
 from sysadmin.parameters.models import SystemParameter
 
 __all__ = [
-    "Bank", "BankCode", "Branch", "Holiday", "ImportBatch", "ImportRow", "PasswordHistory", "Staff",
+    "Bank", "BankCode", "Branch", "Holiday", "ImportBatch", "ImportRow", "LoginFailure", "PasswordHistory",
+    "RecoveryCode", "RecoveryCodeDevice", "Staff",
     "StaffManager", "SystemParameter", "validate_timezone", "validate_working_week",
 ]  # fmt: skip

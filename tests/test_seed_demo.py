@@ -15,6 +15,7 @@ from ocrm.audit.models import AuditLog
 from sysadmin import demo
 from sysadmin.org.models import Bank, BankCode, Branch, Holiday, Staff
 from sysadmin.roles import ROLE_LABELS
+from tests.support import mfa as second_factor
 
 pytestmark = pytest.mark.django_db
 
@@ -157,6 +158,8 @@ def test_demo_login_works_in_the_browser_session(client):
     assert "Europe/London" in home.content.decode()
     client.post("/accounts/logout/")
     client.post("/accounts/login/", {"username": "admin", "password": demo.DEMO_PASSWORD})
+    assert client.get("/admin/").url.startswith("/accounts/second-factor/enrol/")  # administrators: a second factor
+    second_factor.verify_session(client, Staff.objects.get(username="admin"))
     assert client.get("/admin/").status_code == 200
 
 

@@ -1,5 +1,5 @@
 """Audit events of staff accounts (the convention: ocrm/audit/__init__.py): log-ins and log-outs,
-lock-outs and unlocks, and passwords. Password changes save the staff row inside
+lock-outs and unlocks, passwords, and the second factor. Password changes save the staff row inside
 audit.written_by_event(Staff): the PASSWORD_CHANGE entry carries the row's changes, so one
 change is one entry."""
 
@@ -35,16 +35,22 @@ def login_failed(user, username, request, reason, **detail):
     )
 
 
-def locked_out(user, request, failures, limit):
-    """Too many failed log-ins locked the account."""
-    return audit.record(
-        AuditLog.Action.LOCKED,
-        user,
-        actor=None,
-        actor_name=user.username,
-        request=request,
-        detail={"failures": failures, "limit": limit},
-    )
+def login_paused(user, username, request, by, failures, minutes):
+    """Failed log-ins reached a limit: log-in as `username` (by "user name and address") or from
+    the address (by "address") pauses for `minutes`. user is None for an unknown name."""
+    detail = {"paused_by": by, "failures": failures, "cooling_off_minutes": minutes}
+    if user is None:
+        return audit.record(
+            AuditLog.Action.LOCKED,
+            None,
+            actor=None,
+            actor_name=username,
+            request=request,
+            object_type="sysadmin.staff",
+            object_repr=username,
+            detail=detail,
+        )
+    return audit.record(AuditLog.Action.LOCKED, user, actor=None, actor_name=username, request=request, detail=detail)
 
 
 def staff_locked(staff, actor, reason):
@@ -82,3 +88,48 @@ def password_set_by_admin(staff, actor, changes):
 def password_changed(user, changes, request=None):
     """The user chose a new password themselves."""
     return audit.record(AuditLog.Action.PASSWORD_CHANGE, user, actor=user, changes=changes, request=request)
+
+
+# --- the second factor (sysadmin.accounts.mfa) -------------------------------------------------
+
+
+def second_factor_enrolled(user, request, recovery_codes):
+    return audit.record(
+        AuditLog.Action.UPDATE,
+        user,
+        actor=user,
+        request=request,
+        changes={"second_factor": [False, True]},
+        detail={"event": "second factor enrolled", "recovery_codes": recovery_codes},
+    )
+
+
+def recovery_code_used(user, request, remaining):
+    return audit.record(
+        AuditLog.Action.LOGIN,
+        user,
+        actor=user,
+        request=request,
+        detail={"event": "recovery code used", "recovery_codes_left": remaining},
+    )
+
+
+def second_factor_failed(user, request):
+    return audit.record(
+        AuditLog.Action.LOGIN_FAILED,
+        user,
+        actor=user,
+        request=request,
+        detail={"reason": "wrong second-factor code"},
+    )
+
+
+def second_factor_reset(staff, actor, request, reason):
+    return audit.record(
+        AuditLog.Action.UPDATE,
+        staff,
+        actor=actor,
+        request=request,
+        changes={"second_factor": [True, False]},
+        detail={"event": "second factor reset", "reason": reason},
+    )

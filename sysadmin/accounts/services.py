@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ocrm.audit import services as audit
-from sysadmin.accounts import events
+from sysadmin.accounts import events, lockout
 from sysadmin.org.models import Staff
 
 
@@ -29,10 +29,11 @@ def _stored_values(staff):
 
 @transaction.atomic
 def unlock_staff(staff, actor):
-    """Lift a lock-out: the account may log in again and its failure count restarts."""
+    """Lift a lock-out: the account may log in again, from every address at once, and its failure count restarts."""
     _check_may_manage(staff, actor, "sysadmin.unlock_staff")
     before = Staff.objects.select_for_update().values("locked_at", "failed_login_count").get(pk=staff.pk)
     Staff.objects.filter(pk=staff.pk).update(locked_at=None, failed_login_count=0)
+    lockout.clear_failures(staff.username)
     staff.refresh_from_db(fields=["locked_at", "failed_login_count"])
     events.staff_unlocked(
         staff,

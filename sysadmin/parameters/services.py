@@ -24,8 +24,36 @@ PARAMETERS = {
     "password.expiry_days": ("int", "90", _("Days after which a password must be changed (0 = never).")),
     "password.history": ("int", "5", _("How many previous passwords may not be reused.")),
     "password.expiry_notice_days": ("int", "7", _("Warn staff this many days before their password expires.")),
-    "login.max_failed_attempts": ("int", "5", _("Failed log-ins in a row before the account is locked.")),
+    "login.max_failed_attempts": (
+        "int",
+        "5",
+        _("Failed log-ins of one user name from one address before log-in from there pauses for the cooling-off period."),
+    ),
+    "login.ip_max_failed_attempts": (
+        "int",
+        "20",
+        _("Failed log-ins from one address, whatever the user names, before that address pauses for the cooling-off period."),
+    ),
+    "login.cooling_off_minutes": ("int", "15", _("Minutes a paused log-in waits; failures older than this are forgotten.")),
+    "login.alert_failures": (
+        "int",
+        "20",
+        _("Failed log-ins to the bank's accounts within the cooling-off period that alert the administrators and auditors."),
+    ),
     "session.idle_minutes": ("int", "30", _("Minutes of inactivity after which a session ends.")),
+    "session.max_hours": (
+        "int",
+        "12",
+        _("Hours after log-in at which a session ends however active it is (at most the server's limit, 12 by default)."),
+    ),
+    "mfa.required_for_all": (
+        "bool",
+        "false",
+        _(
+            "Every staff member must log in with a second factor (authenticator app); system administrators, "
+            "auditors and supervisors always must."
+        ),
+    ),
     "audit.retention_days": (
         "int",
         "1825",

@@ -1,5 +1,6 @@
 """Logging in, in a real browser: English and Chinese, the user's own time zone in the
-header, the forced password change, the lock-out, and the phone-width layout.
+header, the forced password change, the lock-out, the second factor's enrolment, and the
+phone-width layout.
 
 The Chinese assertions use strings whose translation ships with Django itself (form
 labels of django.contrib.auth, "Log in" / "Change password" of django.contrib.admin's
@@ -7,13 +8,17 @@ catalogue, merged into every page's catalogue), so they hold before the project'
 catalogue is translated; the project catalogue must keep "Log in" = "登录" and
 "Change password" = "修改密码" for them to keep holding."""
 
+import base64
 import datetime
 import re
 import zoneinfo
 
 import pytest
+from django.utils import timezone
+from django_otp.oath import TOTP
 from playwright.sync_api import expect
 
+from sysadmin.accounts.models import LoginFailure
 from sysadmin.org.models import Staff
 from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD, login
@@ -55,12 +60,13 @@ def test_log_in_in_chinese_after_switching_the_language(page, org, make_staff):
     expect(page.locator("#login-form button[type=submit]")).to_have_text("登录")
 
     login(page, "bo", "wrong-password-1")
-    expect(page.locator("#login-form .alert-danger")).to_contain_text("请输入一个正确的")
+    expect(page.locator("#login-form .alert-danger")).to_contain_text("用户名或密码不正确")
 
     login(page, "bo")
     expect(page).to_have_url(HOME)
-    # The chosen language wins over the profile's English for this browser.
+    # The language chosen on the log-in page wins over the profile's English, and is saved to it.
     assert html_lang(page) == "zh-hans"
+    assert Staff.objects.get(username="bo").language == "zh-hans"
     page.click("#user-menu")
     expect(page.locator("a[href='/accounts/password/change/']")).to_have_text("修改密码")
 
@@ -103,24 +109,43 @@ def test_forced_password_change_then_home(page, org, make_staff):
     assert user.password_changed_at > user.date_joined
 
 
-def test_lock_out_after_three_failed_attempts(page, org, make_staff):
+def test_lock_out_pauses_for_the_cooling_off_period(page, org, make_staff):
     SystemParameter.objects.create(key="login.max_failed_attempts", value_type="int", value="3")
     make_staff("clumsy", branch=org.a_sh, roles=["customer_manager"], language="en")
-    for attempt in (1, 2):
+    failed = "The user name or password is not right, or log-in from here is paused"
+    for attempt in (1, 2, 3):
         login(page, "clumsy", f"Wrong-Pass-{attempt}!")
-        expect(page.locator("#login-form .alert-danger")).to_contain_text("Please enter a correct username and password")
-    login(page, "clumsy", "Wrong-Pass-3!")
-    locked_message = "This account is locked after too many failed log-ins"
-    expect(page.locator("#login-form .alert-danger")).to_contain_text(locked_message)
+        expect(page.locator("#login-form .alert-danger")).to_contain_text(failed)
 
-    login(page, "clumsy")  # the right password no longer opens it
-    expect(page.locator("#login-form .alert-danger")).to_contain_text(locked_message)
+    login(page, "clumsy")  # the right password, from the paused address: the same message
+    expect(page.locator("#login-form .alert-danger")).to_contain_text(failed)
     expect(page).to_have_url(re.compile(r"/accounts/login/$"))
     page.goto("/")
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
 
-    user = Staff.objects.get(username="clumsy")
-    assert user.locked_at is not None and user.failed_login_count >= 3
+    # Fifteen minutes later (the default cooling-off) the pause has ended by itself.
+    LoginFailure.objects.update(at=timezone.now() - datetime.timedelta(minutes=16))
+    login(page, "clumsy")
+    expect(page).to_have_url(HOME)
+    assert Staff.objects.get(username="clumsy").locked_at is None
+
+
+def test_a_supervisor_enrols_an_authenticator_app_in_the_browser(page, org, make_staff):
+    make_staff("careful", branch=org.a_sh, roles=["branch_supervisor"], language="en")
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "careful")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/accounts/second-factor/enrol/\?next=/$"))
+    expect(page.locator("#mfa-qr svg")).to_be_visible()
+    key = page.locator("#mfa-key").inner_text().replace(" ", "")
+    phone = TOTP(base64.b32decode(key + "=" * (-len(key) % 8)))
+    page.fill("#id_code", f"{phone.token():06d}")
+    page.click("#mfa-enrol-form button[type=submit]")
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    page.click("#recovery-codes-done")
+    expect(page).to_have_url(HOME)
+    expect(page.locator("h1")).to_contain_text("Welcome")
 
 
 def test_phone_width_collapses_the_navbar(browser, live_server, org, make_staff):
