@@ -8,7 +8,7 @@ class OcrmConfig(AppConfig):
 
     def ready(self):
         # The request id travels with the Celery tasks a request starts (message headers).
-        from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
         from ocrm.datalife import setup as datalife
+        from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
 
         datalife.ready()
