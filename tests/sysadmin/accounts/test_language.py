@@ -40,7 +40,8 @@ def test_the_switcher_names_each_language_in_itself(org, language):
 def test_the_switcher_needs_no_inline_script(org):
     page = Client().get(LOGIN_URL).content.decode()
     switcher = page[page.index('<form method="post" action="/i18n/setlang/"') :]
-    assert "onchange" not in switcher and 'src="/static/ocrm/language-switch.js"' in switcher
+    assert "onchange" not in switcher and "data-autosubmit" in switcher
+    assert 'src="/static/ocrm/ocrm.js"' in page  # the one script that submits it
 
 
 def test_the_login_page_follows_the_browser_then_the_profile_wins_and_is_remembered(org):
