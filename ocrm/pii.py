@@ -24,6 +24,7 @@ import urllib.parse
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
+from django.utils.cache import add_never_cache_headers
 
 
 def _derive(purpose):
@@ -306,6 +307,34 @@ def _scrub_item(key, value):
     if key in QUERY_KEYS and isinstance(value, str):
         return _scrub_parameter(key, value)
     return scrub(value, field_kind(key))
+
+
+# --- pages that show personal data -------------------------------------------------------------------
+# A page or file with customer data must not stay in a browser's or a proxy's cache
+# (Cache-Control: no-store). Views say so by construction: PrivatePageMixin for classes,
+# @private_page for functions; both mark the view with `shows_personal_data`, which the tests
+# walk (every customer route carries it).
+
+
+def no_store(response):
+    add_never_cache_headers(response)  # max-age=0, no-cache, no-store, must-revalidate, private
+    return response
+
+
+def private_page(view):
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        return no_store(view(request, *args, **kwargs))
+
+    wrapper.shows_personal_data = True
+    return wrapper
+
+
+class PrivatePageMixin:
+    shows_personal_data = True
+
+    def dispatch(self, request, *args, **kwargs):
+        return no_store(super().dispatch(request, *args, **kwargs))
 
 
 RESIDENT_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
