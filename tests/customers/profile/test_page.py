@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.master.models import (
+    Address,
     ContactPoint,
     Customer,
     CustomerDocument,
@@ -24,11 +26,13 @@ from customers.master.models import (
     Household,
     IdentityDocument,
     Relationship,
+    RetailProfile,
     ServiceContact,
     Transaction,
 )
 from customers.profile import sections as detail_sections
 from customers.profile import services as services_360
+from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
 from tests.factories import make_customer, make_product
@@ -37,6 +41,10 @@ pytestmark = pytest.mark.django_db
 
 RESIDENT_ID = "11010519491231002X"  # a valid PRC resident ID (check digit X)
 MOBILE = "+8613812345678"
+WECHAT = "wxid_zhangwei1988"
+STREET = "浦东新区世纪大道100号环球金融中心58楼"
+ACCOUNT = "6222021001234567890"
+BIRTH = datetime.date(1949, 12, 31)
 
 
 def client_for(user):
@@ -183,24 +191,41 @@ def test_page_is_masked_and_the_reveal_shows_clear_values_and_is_audited(org):
     document.set_number(RESIDENT_ID)
     document.save()
     ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE, is_primary=True)
+    ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="wechat", value=WECHAT)
+    Address.objects.create(bank_id=customer.bank_id, customer=customer, kind="home", country="CN", city="上海", line1=STREET)
+    holding = Holding.objects.create(
+        bank_id=customer.bank_id,
+        customer=customer,
+        product=make_product(org.bank_a, "DEP-PII"),
+        account_number=ACCOUNT,
+        currency="CNY",
+        balance=Decimal("100.00"),
+    )
+    RetailProfile.objects.update_or_create(customer=customer, defaults={"bank_id": customer.bank_id, "birth_date": BIRTH})
     client = client_for(org.manager)
     before = AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count()
 
+    # Issue 11 #5: every kind of personal data masked by its kind, a third of it shown at most.
     page = client.get(reverse("customers:detail", args=[customer.number])).content.decode()
-    assert "1101**********002X" in page and "+86138****5678" in page
-    assert RESIDENT_ID not in page and MOBILE not in page
+    assert "110************02X" in page and "+86********678" in page
+    assert pii.mask_text(WECHAT) in page and pii.mask_account(ACCOUNT) in page and "1949-**-**" in page
+    assert pii.mask_address(STREET) in page
+    for clear in (RESIDENT_ID, MOBILE, WECHAT, STREET, ACCOUNT, "1949-12-31", ACCOUNT[-5:]):
+        assert clear not in page, clear
     assert "expires on" in page  # the ID expiring within 90 days is an alert in the header
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count() == before  # masked views are not PII views
 
     response = client.post(reverse("customers:reveal", args=[customer.number]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     text = response.content.decode()
-    assert RESIDENT_ID in text and MOBILE in text
+    for clear in (RESIDENT_ID, MOBILE, WECHAT, STREET, ACCOUNT, "1949-12-31"):
+        assert clear in text, clear
     entries = AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII)
     assert entries.count() == before + 1
     entry = entries.latest("pk")
     assert entry.actor == org.manager and entry.object_id == str(customer.pk)
-    assert entry.detail["identity_documents"] == [document.pk]
+    assert entry.detail["identity_documents"] == [document.pk] and entry.detail["holdings"] == [holding.pk]
+    assert RESIDENT_ID not in str(entry.detail) and ACCOUNT not in str(entry.detail)
     # GET is not a way round the POST (and its audit entry).
     assert client.get(reverse("customers:reveal", args=[customer.number])).status_code == 405
 
@@ -415,17 +440,21 @@ def test_the_reveal_service_audits_whoever_calls_it(org):
     document.set_number(RESIDENT_ID)
     document.save()
     phone = ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE)
-    revealed, phones = services_360.reveal_pii(customer, org.manager)
-    assert revealed == [(document, RESIDENT_ID)] and phones == [phone]
+    revealed = services_360.reveal_pii(customer, org.manager)
+    assert revealed.documents == [(document, RESIDENT_ID)] and revealed.contacts == [phone]
     entry = AuditLog.objects.get(action=AuditLog.Action.VIEW_PII, object_id=str(customer.pk))
     assert entry.actor == org.manager and entry.detail == {
         "event": "pii_revealed",
         "identity_documents": [document.pk],
         "contact_points": [phone.pk],
+        "addresses": [],
+        "holdings": [],
+        "birth_date": False,
     }
-    # Without the permission to view documents, numbers stay hidden, and the entry says what was shown.
-    revealed, phones = services_360.reveal_pii(customer, org.teller)
-    assert revealed == [] and phones == []
+    # Without the unmask permission nothing is revealed, and nothing is written.
+    with pytest.raises(PermissionDenied):
+        services_360.reveal_pii(customer, org.teller)
+    assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(customer.pk)).count() == 1
 
 
 def test_the_document_service_audits_each_view_and_hides_what_is_not_the_users(org, media):
