@@ -35,6 +35,8 @@ from customers.profile import services as services_360
 from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
+from ocrm.notifications.models import Notification
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -467,3 +469,25 @@ def test_the_document_service_audits_each_view_and_hides_what_is_not_the_users(o
     with pytest.raises(NotVisible):
         services_360.open_document(customer, document.pk, org.manager_bj)
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(document.pk)).count() == 1
+
+
+def test_more_reveals_in_a_day_than_the_bank_allows_alert_the_auditors_once(org):
+    """Issue 11 #6: seeing one customer's numbers is audited and rate-watched; past the bank's
+    customers.pii_reveals_alert_per_day the bank's auditors get one notification a day."""
+    parameters.set_value("customers.pii_reveals_alert_per_day", 2, bank=org.bank_a)
+    customers = [make_customer(f"C-RW{i}", org.a_sh, org.manager) for i in range(4)]
+    alerts = Notification.objects.filter(dedupe_key__startswith=f"pii-reveals:{org.manager.pk}:")
+    for customer in customers[:2]:
+        services_360.reveal_pii(customer, org.manager)
+    assert not alerts.exists()
+    services_360.reveal_pii(customers[2], org.manager)  # the third: over the limit
+    recipients = set(alerts.values_list("recipient", flat=True))  # who may read the audit log
+    assert org.auditor.pk in recipients and org.manager.pk not in recipients
+    alert = alerts.get(recipient=org.auditor)
+    assert org.manager.username in alert.title and "3" in alert.title and "action=view_pii" in alert.link
+    services_360.reveal_pii(customers[3], org.manager)
+    assert alerts.count() == len(recipients)  # once a day per person, however many more
+    assert AuditLog.objects.filter(actor=org.manager, detail__event="pii_reveals_alert").count() == 2
+    assert services_360.reveals_today(org.manager, org.bank_a.pk) == 4
+    # Another bank's auditors hear nothing of it.
+    assert not Notification.objects.filter(recipient__bank_id=org.bank_b.pk, dedupe_key__startswith="pii-reveals:").exists()
