@@ -60,6 +60,17 @@ PARAMETERS = {
         "2000",
         _("Customer list: above this many matches (estimated) the page shows an estimate, not an exact count."),
     ),
+    # Personal data (docs/pii.md).
+    "customers.search_token_minutes": (
+        "int",
+        "30",
+        _("Customer search: minutes a posted search stays usable (its token in the list's address) after its last use."),
+    ),
+    "customers.pii_reveals_alert_per_day": (
+        "int",
+        "30",
+        _("Reveals of clear identity and phone numbers one person may make in a day before the auditors are alerted."),
+    ),
     "sharing.requires_approval": (
         "bool",
         "false",

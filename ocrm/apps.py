@@ -7,8 +7,11 @@ class OcrmConfig(AppConfig):
     verbose_name = _("OCRM kernel")
 
     def ready(self):
-        # The request id travels with the Celery tasks a request starts (message headers).
         from ocrm.datalife import setup as datalife
+        from ocrm.lists import background
+
+        # The request id travels with the Celery tasks a request starts (message headers).
         from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
 
         datalife.ready()
+        background.register_handlers()  # exports with personal data in clear need a checker

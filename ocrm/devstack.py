@@ -196,6 +196,7 @@ def cmd_run(argv):
                     "3",
                     "--access-logfile",
                     "-",
+                    "--logger-class=ocrm.accesslog.PrivateQueryLogger",
                     "--graceful-timeout",
                     "5",
                 ],

@@ -87,6 +87,7 @@ ROLE_PERMISSIONS = {
         *_CUSTOMER_EDIT,
         "customers.unmask_pii",
         "customers.export_customers",
+        "ocrm.approve_clear_export",  # checker of exports in clear (no role may ask for one: NOT_BY_DEFAULT)
         "customers.approve_change",
         "customers.maintain_batch",
         *_CUSTOMER_SHARE,
@@ -150,6 +151,9 @@ ROLE_PERMISSIONS = {
     ],
 }
 
+# Never granted by a role, not even through "app.*": a bank gives it to named people (docs/pii.md).
+NOT_BY_DEFAULT = {"ocrm.export_clear_pii"}
+
 # Roles whose members may open Django admin (Staff.is_staff).
 ADMIN_ROLES = {"system_admin"}
 
@@ -167,4 +171,7 @@ def sync_roles(apps=None, using="default"):
                 perms |= Permission.objects.using(using).filter(content_type__app_label=app_label)
             else:
                 perms |= Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
+        for spec in NOT_BY_DEFAULT:
+            app_label, codename = spec.split(".", 1)
+            perms = perms.exclude(content_type__app_label=app_label, codename=codename)
         group.permissions.add(*perms)

@@ -328,11 +328,7 @@ class ContactPoint(models.Model):
 
     @property
     def masked_value(self):
-        if self.is_phone:
-            return pii.mask_phone(self.value)
-        if self.kind == self.Kind.EMAIL:
-            return pii.mask_email(self.value)
-        return self.value
+        return pii.mask_contact(self.kind, self.value)
 
 
 class Address(models.Model):

@@ -10,13 +10,21 @@ customer carries `name_grams`, a small text array behind a GIN index:
 
 A query becomes the grams it must contain (`name_grams @> ARRAY[...]`, an index hit)
 and, for CJK text longer than two characters, a recheck with LIKE on the few candidates.
+
+The list's search itself is posted and kept on the server behind a token (keep_search):
+an identity or phone number never travels in a URL.
 """
 
 import json
 import re
+import secrets
 import unicodedata
 
+from django.core.cache import cache
 from django.db import connections
+from django.http import QueryDict
+
+from ocrm import parameters
 
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff\uac00-\ud7af]+")
 
@@ -96,3 +104,52 @@ def estimated_rows(queryset):
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+# --- searches kept on the server --------------------------------------------------------------------
+# A search for an identity number, a phone or an account number must not travel in a URL (the
+# access log, the browser history, a Referer header and the idle time-out's next= would keep it).
+# The search form is posted; its fields are kept in the cache under a random token, and the
+# list's URL carries only ?s=<token>, which pages, sorts and exports like any other query.
+
+SEARCH_TOKEN = "s"
+
+
+def _token_key(token):
+    return f"customers.search:{token}"
+
+
+def keep_search(user, query):
+    """Keep `query` (a QueryDict of the list's filter fields) for `user`; returns its token."""
+    token = secrets.token_urlsafe(12)
+    minutes = parameters.get("customers.search_token_minutes", user.bank_id)
+    cache.set(_token_key(token), {"user": user.pk, "query": query.urlencode()}, timeout=minutes * 60)
+    return token
+
+
+def kept_search(user, token):
+    """The QueryDict kept under `token` for `user` (extending its life), or None when it expired
+    or belongs to someone else."""
+    if not token:
+        return None
+    key = _token_key(str(token)[:40])
+    kept = cache.get(key)
+    if not kept or kept.get("user") != user.pk:
+        return None
+    cache.touch(key, parameters.get("customers.search_token_minutes", user.bank_id) * 60)
+    return QueryDict(kept["query"])
+
+
+def expand_search(user, query):
+    """A list query string with its token replaced by the fields it stands for (None when the
+    token expired): what a saved filter or a background export must replay later."""
+    data = QueryDict(query or "", mutable=True)
+    token = data.pop(SEARCH_TOKEN, [None])[-1]
+    if token is None:
+        return data
+    kept = kept_search(user, token)
+    if kept is None:
+        return None
+    for key, values in kept.lists():
+        data.setlist(key, values)
+    return data

@@ -1,6 +1,6 @@
-"""The customer list table. The page always shows identity and phone numbers masked; the
-XLSX export (CustomerExportTable) shows them in clear only to users holding
-customers.unmask_pii, and the export's audit entry says so.
+"""The customer list table. The page and its XLSX export (CustomerExportTable) show identity
+and phone numbers masked; the export shows them in clear only when it is an approved export
+in clear (ocrm.lists.background.request_clear_export), and its audit entry says so.
 
 field_label / display_value show a customer change (a ChangeRequest's JSON values) as a
 person reads it: the edit page, the approvals inbox and its detail page use them."""
@@ -53,7 +53,7 @@ class CustomerTable(BaseTable):
     template 6 ms); the columns, their headers, sort orders and export values stay defined here."""
 
     accepts_request = True  # ocrm.lists.exports passes the request: the table decides on masking
-    unmask_permitted = False  # only the export table may show clear values, and only with the permission
+    unmask_permitted = False  # only the export table may show clear values, and only when approved
 
     selection = tables.CheckBoxColumn(
         accessor="pk",
@@ -96,7 +96,9 @@ class CustomerTable(BaseTable):
         self.name_search = name_search
         super().__init__(*args, **kwargs)
         user = getattr(request, "user", None)
-        self.unmask = bool(self.unmask_permitted and user is not None and user.has_perm("customers.unmask_pii"))
+        # An approved export in clear, and its owner still holds the permission (ocrm.lists.background).
+        approved = getattr(request, "clear_pii_export", None)
+        self.unmask = bool(self.unmask_permitted and approved is not None and user is not None and user.pk == approved.owner_id)
         self.show = {column.name: True for column in self.columns}  # what the row template shows
 
     @classmethod
@@ -168,7 +170,7 @@ class CustomerTable(BaseTable):
 
 
 class CustomerExportTable(CustomerTable):
-    """The export: clear identity and phone numbers for users holding customers.unmask_pii."""
+    """The export: identity and phone numbers masked, in clear in an approved export in clear."""
 
     unmask_permitted = True
 

@@ -21,7 +21,7 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from customers.master import groups as services_groups
-from customers.master import services
+from customers.master import search, services
 from customers.master.filtersets import CustomerFilterSet, looks_like_key
 from customers.master.forms import BulkActionForm, ContactPointFormSet, CustomerForm, LookupForm, RejectForm
 from customers.master.models import Customer, CustomerGroup
@@ -34,8 +34,10 @@ from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.errors import messages_of
+from ocrm.lists import background as export_jobs
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
+from ocrm.pii import PrivatePageMixin
 from ocrm.scoping import scope_of
 
 COLUMNS_SESSION_KEY = "customers.list_columns"
@@ -110,7 +112,7 @@ def rounded(n):
     return round(n, -digits)
 
 
-class CustomerListView(ScopedListView):
+class CustomerListView(PrivatePageMixin, ScopedListView):
     model = Customer
     table_class = CustomerTable
     filterset_class = CustomerFilterSet
@@ -123,7 +125,75 @@ class CustomerListView(ScopedListView):
     select_related = ("branch", "primary_manager")
     exporting = False  # an export has every column, whatever the page shows
 
+    filter_method = "post"  # the search may hold an identity or phone number: never in the URL
+
+    clear_pii_export = True  # may be exported in clear, each time approved by a checker
+
+    def post(self, request, *args, **kwargs):
+        """The search form: its fields are kept on the server and the list is shown at ?s=<token>.
+        Or, with `clear_export`, the request for an export in clear of the list at ?s=<token>."""
+        if request.POST.get("clear_export"):
+            return self.request_clear_export(request)
+        return self.redirect_to_search(request, request.POST)
+
+    def request_clear_export(self, request):
+        self.exporting = True
+        try:
+            export_jobs.request_clear_export(self, request, request.POST.get("reason", ""))
+        except ValidationError as error:
+            for message in messages_of(error):
+                messages.error(request, message)
+            return redirect(request.get_full_path())
+        messages.info(
+            request, _("Your export with personal data in clear waits for a checker's approval; it appears in My exports.")
+        )
+        return redirect(export_jobs.EXPORT_LIST_URL)
+
+    def redirect_to_search(self, request, data):
+        """To the list at ?s=<token>: the filter's fields kept on the server, the page's own
+        parameters (sort, page, export ...) left in the URL."""
+        kept, shown = QueryDict(mutable=True), QueryDict(mutable=True)
+        for key, values in data.lists():
+            if key in CustomerFilterSet.base_filters:
+                values = [value for value in values if value.strip()]
+                if values:
+                    kept.setlist(key, values)
+            elif key not in ("csrfmiddlewaretoken", search.SEARCH_TOKEN):
+                shown.setlist(key, values)
+        if kept:
+            shown[search.SEARCH_TOKEN] = search.keep_search(request.user, kept)
+        return redirect(f"{request.path}?{shown.urlencode()}" if shown else request.path)
+
+    def search_data(self):
+        """The filter's fields: the kept search of ?s=<token> with the page's own parameters
+        (page, sort, per_page, export) on top. Empty when the token expired."""
+        if not hasattr(self, "_search_data"):
+            data = self.request.GET.copy()
+            token = data.pop(search.SEARCH_TOKEN, [None])[-1]
+            if token is not None:
+                kept = search.kept_search(self.request.user, token) or QueryDict()
+                for key, values in kept.lists():
+                    data.setlist(key, values)
+            self._search_data = data
+        return self._search_data
+
+    def export_query(self):
+        """What a background export replays: the search itself (a token may expire before it runs)."""
+        data = self.search_data().copy()
+        data.pop("export", None)
+        return data
+
+    def get_filterset_kwargs(self, filterset_class):
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.search_data() or None}
+
     def get(self, request, *args, **kwargs):
+        if request.GET.get("q", "").strip():
+            # A search typed into the URL (an old bookmark): kept on the server like a posted one.
+            return self.redirect_to_search(request, request.GET)
+        token = request.GET.get(search.SEARCH_TOKEN)
+        if token is not None and search.kept_search(request.user, token) is None:
+            messages.info(request, _("That search has expired; search again."))
+            return redirect(request.path)
         if "columns_set" in request.GET:
             # The column chooser: remembered for the session, then back to the same list without its fields.
             optional = {name for name, _label in CustomerTable.optional_columns()}
@@ -188,7 +258,7 @@ class CustomerListView(ScopedListView):
         return queryset
 
     def is_name_search(self):
-        text = self.request.GET.get("q", "").strip()
+        text = self.search_data().get("q", "").strip()
         return bool(text) and not looks_like_key(text)
 
     def get_table_pagination(self, table):
@@ -196,9 +266,10 @@ class CustomerListView(ScopedListView):
         return {**super().get_table_pagination(table), "paginator_class": SizedPaginator, "size": size, "exact": exact}
 
     def export(self, request):
+        # Masked like the page; in clear only as an approved clear export (ocrm.lists.background).
         self.exporting = True
         self.table_class = CustomerExportTable
-        self.export_pii = request.user.has_perm("customers.unmask_pii")
+        request.list_query = self.export_query().urlencode()  # the audit entry names the search, not its token
         return super().export(request)
 
     def get_context_data(self, **kwargs):
@@ -220,7 +291,9 @@ class CustomerListView(ScopedListView):
             may_tag=may["add_customertag"],
             may_group=may["change_customergroup"],
             may_add_group=may["add_customergroup"],
-            list_query=self.request.GET.urlencode(),
+            list_query=self.request.GET.urlencode(),  # ?s=<token>: BulkTagView expands it
+            filter_method=self.filter_method,
+            may_export_clear=context["may_export"] and user.has_perm(export_jobs.CLEAR_PII_PERM),
             has_filter=any(v for k, v in self.request.GET.items() if k not in ("page", "per_page", "sort")),
             may_reassign=user.has_perm(assignment.REASSIGN_PERM),
         )
@@ -252,10 +325,20 @@ class BulkTagView(ServiceActionView):
     form_class = BulkActionForm
 
     def list_query(self):
+        """The list's query string as its page had it (?s=<token>: no personal data; for the way back)."""
         return self.request.POST.get("query", "")[:2000]
 
+    def filter_query(self):
+        """The filter the list's query stands for (its search token expanded)."""
+        data = search.expand_search(self.request.user, self.list_query())
+        if data is None:
+            raise ValidationError(_("That search has expired; search again."))
+        return data.urlencode()
+
     def perform(self):
-        data, query = self.form.cleaned_data, self.list_query()
+        data = self.form.cleaned_data
+        needs_filter = data["action"] == "dynamic" or data["scope"] == "all"
+        query = self.filter_query() if needs_filter else ""
         customers, selection = (None, "") if data["action"] == "dynamic" else self.selected_customers(data, query)
         return services_groups.bulk_action(
             self.request.user,
@@ -300,16 +383,21 @@ def mask_name(name):
     return " ".join(word[:1] + "*" * (len(word) - 1) for word in str(name or "").split())
 
 
-class LookupView(PermissionPageMixin, TemplateView):
+class LookupView(PrivatePageMixin, PermissionPageMixin, TemplateView):
     """Exact look-up across the user's bank for staff without a browsing scope (tellers):
     a minimal masked card per match, and every look-up audited (by the service)."""
 
     permission_required = "customers.view_customer"
     template_name = "customers/lookup.html"
+    http_method_names = ["get", "post"]
+
+    def post(self, request, *args, **kwargs):
+        # Posted, never a GET: the number looked up stays out of URLs and the access log.
+        return self.render_to_response(self.get_context_data(**kwargs))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = LookupForm(self.request.GET or None)
+        form = LookupForm(self.request.POST if self.request.method == "POST" else None)
         context.update(form=form, title=_("Customer look-up"), results=None)
         if form.is_valid():
             data = form.cleaned_data
@@ -328,10 +416,11 @@ class LookupView(PermissionPageMixin, TemplateView):
         return context
 
 
-class CustomerRouteMixin(PermissionPageMixin):
+class CustomerRouteMixin(PrivatePageMixin, PermissionPageMixin):
     """A page below one customer's number: the customer comes from services.customer_by_number
     (the user's scope, else 404); a merged number leads to its survivor's 360 page; with
-    `edits_customer`, a read-only share lets its holder look, not change (403)."""
+    `edits_customer`, a read-only share lets its holder look, not change (403). Never cached
+    (PrivatePageMixin)."""
 
     customer_related = ("bank", "branch")
     edits_customer = False

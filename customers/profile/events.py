@@ -6,8 +6,8 @@ from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 
 
-def pii_revealed(customer, actor, documents, phones):
-    """Clear identity numbers and phone numbers were shown to `actor`."""
+def pii_revealed(customer, actor, revealed):
+    """One customer's personal data was shown to `actor` in clear (a services.Revealed)."""
     return audit.record(
         AuditLog.Action.VIEW_PII,
         customer,
@@ -15,9 +15,23 @@ def pii_revealed(customer, actor, documents, phones):
         bank_id=customer.bank_id,
         detail={
             "event": "pii_revealed",
-            "identity_documents": [document.pk for document in documents],
-            "contact_points": [phone.pk for phone in phones],
+            "identity_documents": [document.pk for document, _number in revealed.documents],
+            "contact_points": [point.pk for point in revealed.contacts],
+            "addresses": [address.pk for address in revealed.addresses],
+            "holdings": [holding.pk for holding in revealed.holdings],
+            "birth_date": revealed.birth_date is not None,
         },
+    )
+
+
+def reveals_alerted(actor, bank_id, count, limit):
+    """The auditors were alerted: `actor` revealed `count` customers today, over `limit`."""
+    return audit.record(
+        AuditLog.Action.OTHER,
+        actor,
+        actor=actor,
+        bank_id=bank_id,
+        detail={"event": "pii_reveals_alert", "reveals_today": count, "limit": limit},
     )
 
 

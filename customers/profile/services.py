@@ -1,6 +1,6 @@
 """What a person adds to a customer from the 360° page (notes, logged service contacts,
-documents, relationships and tags), and what it shows of personal data on request (clear
-identity and phone numbers, documents).
+documents, relationships and tags), and what it shows of personal data on request (one
+customer's personal data in clear, documents).
 
 Every service takes the acting user, re-reads the customer inside its transaction through
 Customer.objects.visible_to(actor) (NotVisible when it is outside the scope, even if the page
@@ -11,27 +11,37 @@ customers.profile.events. ValidationError names the field at fault; nothing is h
 
 import datetime
 import os
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.master.models import (
+    Address,
     ContactPoint,
     Customer,
     CustomerDocument,
     CustomerNote,
     CustomerTag,
+    Holding,
     IdentityDocument,
     Relationship,
+    RetailProfile,
     ServiceContact,
     Tag,
 )
 from customers.profile import events
-from ocrm import parameters
+from ocrm import links, parameters, tenants
 from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
+from ocrm.notifications.models import Notification
+from ocrm.notifications.services import notify
+from sysadmin.org.models import Staff
 
 NOTE_MAX_CHARS = 5000
 
@@ -59,23 +69,81 @@ def _locked_customer(actor, customer):
     return locked
 
 
+@dataclass
+class Revealed:
+    """One customer's personal data in clear, each kind only with its view permission."""
+
+    documents: list = field(default_factory=list)  # [(identity document, clear number or None)]
+    contacts: list = field(default_factory=list)  # contact points: phones, e-mail, messenger IDs
+    addresses: list = field(default_factory=list)
+    holdings: list = field(default_factory=list)  # their account numbers
+    birth_date: datetime.date | None = None
+
+    def __bool__(self):
+        return bool(self.documents or self.contacts or self.addresses or self.holdings or self.birth_date)
+
+
+REVEALS_ALERT_PARAM = "customers.pii_reveals_alert_per_day"
+
+
 def reveal_pii(customer, actor):
-    """The customer's identity numbers and phone numbers in clear, for an actor who may unmask
-    (each kind only with its view permission); audited once per reveal.
-    Returns ([(document, clear number)], [phone contact points])."""
-    documents = []
-    if actor.has_perm("customers.view_identitydocument"):
-        documents = list(IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "doc_type", "pk"))
-    phones = []
-    if actor.has_perm("customers.view_contactpoint"):
-        phones = list(
-            ContactPoint.objects.filter(customer=customer, kind__in=[ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE]).order_by(
-                "-is_primary", "kind", "pk"
-            )
-        )
-    revealed = [(document, document.clear_number()) for document in documents]
-    events.pii_revealed(customer, actor, documents, phones)
-    return revealed, phones
+    """The customer's personal data in clear (identity numbers, contact points, addresses,
+    account numbers, birth date) for an actor who may unmask; audited once per reveal, and
+    the auditors are alerted when the actor reveals more customers in a day than the bank's
+    customers.pii_reveals_alert_per_day. Returns a Revealed."""
+    if not actor.has_perm("customers.unmask_pii"):
+        raise PermissionDenied(_("You may not see personal data in clear."))
+    revealed = Revealed()
+    may = actor.has_perm
+    if may("customers.view_identitydocument"):
+        documents = IdentityDocument.objects.filter(customer=customer).order_by("-is_primary", "doc_type", "pk")
+        revealed.documents = [(document, document.clear_number()) for document in documents]
+    if may("customers.view_contactpoint"):
+        revealed.contacts = list(ContactPoint.objects.filter(customer=customer).order_by("-is_primary", "kind", "pk"))
+    if may("customers.view_address"):
+        revealed.addresses = list(Address.objects.filter(customer=customer).order_by("-is_primary", "kind", "pk"))
+    if may("customers.view_holding"):
+        revealed.holdings = list(Holding.objects.filter(customer=customer).select_related("product").order_by("account_number"))
+    if customer.is_retail:
+        revealed.birth_date = RetailProfile.objects.filter(customer=customer).values_list("birth_date", flat=True).first()
+    events.pii_revealed(customer, actor, revealed)
+    _watch_reveals(actor, customer.bank_id)
+    return revealed
+
+
+def reveals_today(actor, bank_id):
+    """How many reveals `actor` made since midnight in the bank's time zone."""
+    midnight = timezone.localtime(timezone.now(), tenants.bank_zone(bank_id)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return AuditLog.objects.filter(
+        actor=actor, at__gte=midnight, action=AuditLog.Action.VIEW_PII, detail__event="pii_revealed"
+    ).count()
+
+
+def _watch_reveals(actor, bank_id):
+    """Alert the bank's auditors (once a day per person) when `actor` passed the day's limit."""
+    limit = parameters.get(REVEALS_ALERT_PARAM, bank_id)
+    count = reveals_today(actor, bank_id)
+    if count <= limit:
+        return
+    day = timezone.localdate(timezone.now(), tenants.bank_zone(bank_id))
+    name = actor.display_name or actor.username
+    notify(
+        auditors_of(bank_id),
+        lambda r: _("%(name)s revealed the personal data of %(n)d customers today") % {"name": name, "n": count},
+        lambda r: _("More than the bank's limit of %(limit)d reveals a day: see the audit log.") % {"limit": limit},
+        link=links.url("audit_log") + "?" + urlencode({"user": actor.username, "action": AuditLog.Action.VIEW_PII}),
+        level=Notification.Level.WARNING,
+        dedupe_key=f"pii-reveals:{actor.pk}:{day.isoformat()}",
+    )
+    events.reveals_alerted(actor, bank_id, count, limit)
+
+
+def auditors_of(bank_id):
+    """The bank's active staff who may read the audit log (the auditors)."""
+    holds = Q(groups__permissions__codename="view_audit", groups__permissions__content_type__app_label="sysadmin") | Q(
+        user_permissions__codename="view_audit", user_permissions__content_type__app_label="sysadmin"
+    )
+    return Staff.objects.filter(holds, bank_id=bank_id, is_active=True).distinct()
 
 
 def open_document(customer, document_id, actor):

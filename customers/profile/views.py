@@ -91,17 +91,15 @@ class CustomerDocumentView(CustomerRouteMixin, View):
 
 
 class CustomerRevealView(CustomerRouteMixin, View):
-    """POST: clear identity numbers and phone numbers, for users who may unmask; audited once per reveal (by the service)."""
+    """POST: one customer's personal data in clear, for users who may unmask; audited and counted by the service."""
 
     permission_required = ("customers.view_customer", "customers.unmask_pii")
     customer_related = PROFILE_RELATED
 
     def post(self, request, number):
-        revealed_documents, phones = services_360.reveal_pii(self.customer, request.user)
         context = {
             "customer": self.customer,
-            "revealed_documents": revealed_documents,
-            "revealed_phones": phones,
+            "revealed": services_360.reveal_pii(self.customer, request.user),
             "detail_url": reverse("customers:detail", args=[self.customer.number]),
         }
         template = "customers/sections/revealed.html" if is_htmx(request) else "customers/sections/revealed_page.html"

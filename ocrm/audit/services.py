@@ -6,7 +6,12 @@ of a business model, from admin and pages alike.
 Where an event and the safety net would describe the same row change, the service saves
 inside written_by_event(Model): the net leaves those rows alone and the event writes the
 entry the net would have written (row_values / created_changes give it the same shape),
-with its own name in detail["event"]. One change, one entry."""
+with its own name in detail["event"]. One change, one entry.
+
+record() is the only writer, and it masks personal data whatever its caller passed
+(ocrm.pii.scrub): classified fields by their kind, searched keys in query strings, identity
+and phone numbers and e-mail addresses anywhere in the text, and the object's own personal
+values in its description. An audit entry never holds clear personal data."""
 
 import contextlib
 import contextvars
@@ -18,6 +23,7 @@ import uuid
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
+from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.middleware import client_ip, current_request
 
@@ -137,6 +143,7 @@ def record(
     detail = dict(detail or {})
     if raw_ip and ip is None:
         detail["unparsable_ip"] = str(raw_ip)[:100]
+    object_repr = object_repr or (str(obj) if obj is not None else "")
     entry = AuditLog(
         action=action,
         actor=actor,
@@ -144,13 +151,25 @@ def record(
         ip=ip,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
-        changes=_jsonable(changes or {}),
-        detail=_jsonable(detail),
+        object_repr=_masked_repr(object_repr, obj)[:300],
+        changes=pii.scrub(_jsonable(changes or {})),
+        detail=pii.scrub(_jsonable(detail)),
         bank_id=bank_id if bank_id is not None else _bank_id_of(obj, actor),
     )
     entry.save()
     return entry
+
+
+def _masked_repr(text, obj):
+    """The object's description with its own personal values masked (an address's str() is its
+    street), then any identity or phone number in it."""
+    if obj is not None and text:
+        for field in obj._meta.concrete_fields:
+            kind = pii.field_kind(field.name)
+            value = field.value_from_object(obj) if kind else None
+            if value:
+                text = text.replace(str(value), pii.mask(str(value), kind))
+    return pii.scrub_text(text)
 
 
 _registered = {}

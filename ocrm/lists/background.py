@@ -15,17 +15,19 @@ import datetime
 import zoneinfo
 
 from celery import signature
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ocrm import links, parameters
+from ocrm.approvals import services as approvals
 from ocrm.lists import events
-from ocrm.lists.exports import CHUNK, XlsxWriter, render_chunk
+from ocrm.lists.exports import CHUNK, XlsxWriter, file_properties, render_chunk
 from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
 from ocrm.notifications.services import notify
@@ -51,29 +53,118 @@ class ExportRefused(Exception):
     """The owner may no longer export this list (permission, cap); the message says why."""
 
 
+def _new_export(view, request, total, **fields):
+    match = request.resolver_match
+    url_name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+    # The view's own query when it has one (the customer search replaces its token by the search).
+    query = view.export_query() if hasattr(view, "export_query") else request.GET.copy()
+    query.pop("export", None)
+    return ExportFile.objects.create(
+        owner=request.user,
+        bank_id=request.user.bank_id,
+        title=str(view.title or view.model._meta.verbose_name_plural)[:200],
+        url_name=url_name,
+        url_kwargs=dict(match.kwargs),
+        query=query.urlencode(),
+        object_type=view.model._meta.label_lower,
+        filename=view.export_filename or view.model._meta.model_name,
+        progress_total=total,
+        **fields,
+    )
+
+
+def _enqueue(export):
+    # By the task's pinned name once the row is committed: the tasks module imports this one.
+    transaction.on_commit(lambda: signature(RUN_TASK, args=(export.pk,)).delay())
+
+
 def queue_export(view, request, total):
     """Create the ExportFile of a list export too big for the request and enqueue the
     worker once the row is committed. Returns the ExportFile."""
-    match = request.resolver_match
-    url_name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
-    query = request.GET.copy()
-    query.pop("export", None)
     with transaction.atomic():
-        export = ExportFile.objects.create(
-            owner=request.user,
-            bank_id=request.user.bank_id,
-            title=str(view.title or view.model._meta.verbose_name_plural)[:200],
-            url_name=url_name,
-            url_kwargs=dict(match.kwargs),
-            query=query.urlencode(),
-            object_type=view.model._meta.label_lower,
-            filename=view.export_filename or view.model._meta.model_name,
-            pii=bool(view.export_pii),
-            progress_total=total,
-        )
-        # By the task's pinned name: the tasks module imports this one.
-        transaction.on_commit(lambda: signature(RUN_TASK, args=(export.pk,)).delay())
+        export = _new_export(view, request, total, pii=False)  # clear only through request_clear_export
+        _enqueue(export)
     return export
+
+
+# --- exports with personal data in clear ------------------------------------------------------------
+# Seeing one customer's numbers (customers.unmask_pii, on the 360 page) is not taking a whole
+# book of them away. A list that offers it (`clear_pii_export = True` on its view) exports
+# personal data in clear only through this: a person holding CLEAR_PII_PERM (no default role
+# does) asks, a different person holding APPROVE_CLEAR_PERM approves in the approvals inbox,
+# and only then does a worker write the file, whose properties name both.
+
+CLEAR_EXPORT_ACTION = "export.clear_pii"
+CLEAR_PII_PERM = "ocrm.export_clear_pii"
+APPROVE_CLEAR_PERM = "ocrm.approve_clear_export"
+
+
+def request_clear_export(view, request, reason):
+    """Ask for an export of `view`'s filtered list with personal data in clear. Returns the
+    ExportFile, awaiting a checker's approval (ChangeRequest CLEAR_EXPORT_ACTION)."""
+    user = request.user
+    if not getattr(view, "clear_pii_export", False) or not view.may_export() or not user.has_perm(CLEAR_PII_PERM):
+        raise PermissionDenied(_("You may not export this list with personal data in clear."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the personal data is needed in clear.")})
+    total = view.filtered_queryset().count()
+    cap = parameters.get("export.max_rows", user.bank_id)
+    if total > cap:
+        raise ValidationError(
+            _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap}
+        )
+    branch = getattr(user, "branch", None)
+    with transaction.atomic():
+        export = _new_export(view, request, total, pii=True, status=ExportFile.Status.AWAITING)
+        approvals.submit(
+            action=CLEAR_EXPORT_ACTION,
+            obj=export,
+            changes={},
+            maker=user,
+            bank_id=user.bank_id,
+            branch_path=branch.path if branch is not None else "",
+            payload={"rows": total, "list": export.title, "filter": export.query},
+            reason=reason,
+        )
+    return export
+
+
+def _awaiting(change_request):
+    export = ExportFile.objects.select_for_update().filter(pk=change_request.object_id).first()
+    if export is None or export.status != ExportFile.Status.AWAITING:
+        raise ValidationError(_("This export no longer waits for approval."))
+    return export
+
+
+def apply_clear_export(change_request, checker):
+    """The checker approved: the export is queued, its approval recorded for the file's properties."""
+    export = _awaiting(change_request)
+    export.status, export.approved_by, export.approved_at = ExportFile.Status.QUEUED, checker, timezone.now()
+    export.save(update_fields=["status", "approved_by", "approved_at"])
+    _enqueue(export)
+
+
+def reject_clear_export(change_request, checker):
+    export = _awaiting(change_request)
+    export.status, export.finished_at = ExportFile.Status.REJECTED, timezone.now()
+    export.error = _("Rejected by %(checker)s.") % {"checker": checker.username}
+    export.save(update_fields=["status", "finished_at", "error"])
+
+
+def register_handlers():
+    approvals.register(
+        CLEAR_EXPORT_ACTION,
+        apply=apply_clear_export,
+        checker_perm=APPROVE_CLEAR_PERM,
+        label=gettext_lazy("Export with personal data in clear"),
+        on_reject=reject_clear_export,
+    )
+
+
+def may_run_clear(export):
+    """A clear export runs only approved, by someone else, for an owner who still holds the permission."""
+    return bool(export.approved_by_id and export.approved_by_id != export.owner_id and export.owner.has_perm(CLEAR_PII_PERM))
 
 
 def cancel_export(user, export):
@@ -95,7 +186,7 @@ def cancel_export(user, export):
 def run_export(export_id, *, run=None, chunk_size=CHUNK, after_chunk=None):
     """Write one queued export as its owner. Returns the ExportFile (done, failed or
     cancelled). `after_chunk(export)` is called after each stored chunk of progress."""
-    export = ExportFile.objects.select_related("owner", "owner__branch").get(pk=export_id)
+    export = ExportFile.objects.select_related("owner", "owner__branch", "approved_by").get(pk=export_id)
     # RUNNING too: a redelivery after a killed worker starts again (job_run's lock makes
     # sure no other worker is still writing it).
     claimed = (
@@ -143,6 +234,10 @@ def _rebuild_view(export):
     # The owner's request as it was (with export=xlsx: an empty GET would leave the filter unbound).
     request = RequestFactory().get(f"{path}?{export.query}{'&' if export.query else ''}export=xlsx")
     request.user = export.owner
+    if export.pii:
+        if not may_run_clear(export):
+            raise ExportRefused(_("This export of personal data in clear is not approved, or its owner may no longer make it."))
+        request.clear_pii_export = export  # the list's table shows personal data in clear (and only then)
     request.resolver_match = match
     request.LANGUAGE_CODE = translation.get_language()
     view = view_class(**match.func.view_initkwargs)
@@ -180,10 +275,19 @@ class _Writer:
             raise ExportRefused(
                 _("This export would hold %(n)d rows; the limit is %(cap)d. Narrow the filter.") % {"n": total, "cap": cap}
             )
-        ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0, pii=bool(view.export_pii))
+        ExportFile.objects.filter(pk=export.pk).update(progress_total=total, progress_done=0)
         if self.run is not None:
             self.run.set_total(total)
-        writer = XlsxWriter()
+        writer = XlsxWriter(
+            file_properties(
+                user=export.owner,
+                title=export.title,
+                clear_pii=export.pii,
+                approved_by=export.approved_by,
+                approved_at=export.approved_at,
+                note=_("My exports #%(id)d.") % {"id": export.pk},
+            )
+        )
         sheet = writer.add_sheet(export.filename)
         header_sent = False
         try:

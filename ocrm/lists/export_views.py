@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from ocrm.lists import background as export_jobs
 from ocrm.lists.models import ExportFile
+from ocrm.pii import private_page
 
 PAGE_SIZE = 25
 
@@ -28,6 +29,7 @@ def exports_for(user):
 
 @require_GET
 @login_required
+@private_page
 def export_list(request):
     page = Paginator(exports_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -44,6 +46,7 @@ def export_list(request):
 
 @require_GET
 @login_required
+@private_page
 def export_progress(request, pk):
     """One row of the list, polled by htmx while the export is queued or running."""
     export = get_object_or_404(exports_for(request.user), pk=pk)
@@ -52,6 +55,7 @@ def export_progress(request, pk):
 
 @require_GET
 @login_required
+@private_page
 def export_download(request, pk):
     export = get_object_or_404(exports_for(request.user), pk=pk, status=ExportFile.Status.DONE)
     if not export.file:

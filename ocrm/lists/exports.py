@@ -1,8 +1,10 @@
 """Every file the system writes for Excel: one XLSX writer, one CSV writer, one guard.
 
-* The guard (cell()): a text cell that a spreadsheet program would run — starting with = + - @,
-  a tab or a carriage return — is made inert with a leading apostrophe (a number such as -5 or
-  +86 stays as it is); numbers, decimals and booleans stay numbers, so Excel can add them up.
+* The guard: a text cell that a spreadsheet program would run — starting with = + - @, a tab
+  or a carriage return (a number such as -5 or +86 excepted) — is made inert. In XLSX it is
+  written as a string cell with Excel's quote prefix (shown as it is, never evaluated, and kept
+  text when edited: no visible apostrophe); in CSV, which has no cell types, with a leading
+  apostrophe (cell()). Numbers, decimals and booleans stay numbers, so Excel can add them up.
 * XlsxWriter: openpyxl in write-only mode (rows go straight to a temporary file, memory stays
   flat), a bold header row per sheet, decimals shown with their places, optional column widths
   and text-formatted columns (a template whose codes such as 001 must stay text).
@@ -20,6 +22,7 @@ import tempfile
 
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -42,15 +45,43 @@ PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 # --- the guard ------------------------------------------------------------------------------------
 
 
+def would_run(text):
+    """Would a spreadsheet program read this text as a formula (or hide one behind a tab/CR)?"""
+    return text.startswith(FORMULA_START) and not (text[0] in "+-" and PLAIN_NUMBER.fullmatch(text))
+
+
 def cell(value):
-    """A value as a spreadsheet cell: None, numbers, decimals and booleans as they are; any other
-    value as text, made inert when a spreadsheet program would run it."""
+    """A value as a CSV cell: None, numbers, decimals and booleans as they are; any other value
+    as text, made inert with a leading apostrophe when a spreadsheet program would run it."""
     if value is None or isinstance(value, (bool, int, float, decimal.Decimal)):
         return value
     text = str(value)
-    if text.startswith(FORMULA_START) and not (text[0] in "+-" and PLAIN_NUMBER.fullmatch(text)):
-        return "'" + text
-    return text
+    return "'" + text if would_run(text) else text
+
+
+# --- who wrote a file -------------------------------------------------------------------------------
+
+
+def file_properties(*, user, title, clear_pii=False, approved_by=None, approved_at=None, note=""):
+    """The document properties of an exported workbook: who took it, when, and whether it holds
+    personal data in clear (and who approved that)."""
+    now = timezone.now()
+    if clear_pii:
+        contents = _("Personal data in clear, approved by %(checker)s at %(time)s.") % {
+            "checker": getattr(approved_by, "username", "") or "—",
+            "time": timezone.localtime(approved_at or now).strftime("%Y-%m-%d %H:%M %Z"),
+        }
+    else:
+        contents = _("Personal data masked.")
+    return {
+        "creator": user.username,
+        "lastModifiedBy": user.username,
+        "created": now.replace(tzinfo=None),
+        "title": str(title)[:200],
+        "subject": _("Personal data in clear") if clear_pii else _("Personal data masked"),
+        "description": " ".join(part for part in (contents, note) if part),
+        "keywords": "clear-pii" if clear_pii else "masked",
+    }
 
 
 # --- reading a list ---------------------------------------------------------------------------------
@@ -86,8 +117,10 @@ def render_chunk(table_class, objects, request, exclude, header_sent):
 class XlsxWriter:
     """One XLSX workbook written row by row. add_sheet() for each sheet, then save()."""
 
-    def __init__(self):
+    def __init__(self, properties=None):
         self.workbook = Workbook(write_only=True)
+        for name, value in (properties or {}).items():
+            setattr(self.workbook.properties, name, value)
         self._bold = Font(bold=True)
         self._sheets = []
 
@@ -127,7 +160,7 @@ class XlsxSheet:
     def header(self, values):
         cells = []
         for value in values:
-            header_cell = WriteOnlyCell(self.worksheet, value=cell(str(value)))
+            header_cell = self._text(str(value))
             header_cell.font = self.writer._bold
             cells.append(header_cell)
         self.worksheet.append(cells)
@@ -139,8 +172,18 @@ class XlsxSheet:
     def blank(self):
         self.worksheet.append([])
 
+    def _text(self, text):
+        """A string cell: never a formula, whatever it starts with; shown without an apostrophe."""
+        text_cell = WriteOnlyCell(self.worksheet, value=text)
+        text_cell.data_type = "s"  # openpyxl would write "=..." as a formula
+        if would_run(text):
+            text_cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+        return text_cell
+
     def _cell(self, value):
-        value = cell(value)
+        if value is not None and not isinstance(value, (bool, int, float, decimal.Decimal)):
+            text = str(value)
+            return self._text(text) if would_run(text) else text
         if isinstance(value, decimal.Decimal) and value.is_finite():
             places = max(0, -value.as_tuple().exponent)
             if places:
@@ -159,9 +202,9 @@ class XlsxSheet:
             logger.warning("could not remove the temporary file of an abandoned XLSX sheet", exc_info=True)
 
 
-def write_xlsx(rows, sheet_title="export"):
+def write_xlsx(rows, sheet_title="export", properties=None):
     """Write rows (the first is the header) into a temporary XLSX file; returns (file, data rows)."""
-    writer = XlsxWriter()
+    writer = XlsxWriter(properties)
     rows = iter(rows)
     sheet = writer.add_sheet(sheet_title, next(rows, []))
     for row in rows:
@@ -176,14 +219,16 @@ def xlsx_file_response(handle, filename):
 
 
 def xlsx_response(rows, *, filename, request, object_type, detail=None, pii=False):
-    """Stream an XLSX file of `rows` and write the export to the audit log."""
-    handle, count = write_xlsx(rows, sheet_title=filename)
+    """Stream an XLSX file of `rows` and write the export to the audit log. The file's properties
+    name the user and say whether it holds personal data in clear (`pii`)."""
+    properties = file_properties(user=request.user, title=filename, clear_pii=pii)
+    handle, count = write_xlsx(rows, sheet_title=filename, properties=properties)
     events.export_written(
         request=request,
         object_type=object_type,
         filename=filename,
         rows=count,
-        query=request.GET.urlencode(),
+        query=list_query(request),
         pii=pii,
         **(detail or {}),
     )
@@ -217,13 +262,25 @@ def csv_response(rows, *, filename, request, object_type, detail=None, pii=False
         object_type=object_type,
         filename=filename,
         file_format="csv",
-        query=request.GET.urlencode(),
+        query=list_query(request),
         pii=pii,
         **(detail or {}),
     )
     response = StreamingHttpResponse(csv_stream(rows), content_type=CSV_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{filename}-{_stamp()}.csv"'
+    # A CSV file has no properties: its name says who took it and when.
+    response["Content-Disposition"] = f'attachment; filename="{filename}-{_user_part(request)}{_stamp()}.csv"'
     return response
+
+
+def _user_part(request):
+    name = re.sub(r"[^\w.-]+", "_", getattr(getattr(request, "user", None), "username", "") or "")
+    return f"{name}-" if name else ""
+
+
+def list_query(request):
+    """The filter an export was written with: the list's own (`request.list_query`, a search
+    kept behind a token expanded) or the query string. The audit entry masks searched numbers."""
+    return getattr(request, "list_query", None) or request.GET.urlencode()
 
 
 def _stamp():

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm import pii
 from ocrm.batch.models import JobRun
 
 
@@ -24,10 +25,13 @@ class ExportFileQuerySet(models.QuerySet):
 
 
 class ExportFile(models.Model):
-    """A list export too big to build inside a request: written by a Celery worker as the
-    owner (ocrm.lists.background), kept for export.keep_days days in the owner's "my exports"."""
+    """A list export too big to build inside a request, or one with personal data in clear:
+    written by a Celery worker as the owner (ocrm.lists.background), kept for export.keep_days
+    days in the owner's "my exports". A clear export waits for a checker's approval first."""
 
     class Status(models.TextChoices):
+        AWAITING = "awaiting", _("Awaiting approval")
+        REJECTED = "rejected", _("Rejected")
         QUEUED = "queued", _("Queued")
         RUNNING = "running", _("Running")
         DONE = "done", _("Done")
@@ -47,6 +51,16 @@ class ExportFile(models.Model):
     object_type = models.CharField(_("object type"), max_length=100, blank=True)
     filename = models.CharField(_("file name"), max_length=200)
     pii = models.BooleanField(_("holds clear personal data"), default=False)
+    # The checker who let a clear export run (ChangeRequest "export.clear_pii").
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     progress_done = models.BigIntegerField(_("rows written"), default=0)
     progress_total = models.BigIntegerField(_("rows"), null=True, blank=True)
@@ -67,6 +81,11 @@ class ExportFile(models.Model):
         verbose_name = _("export file")
         verbose_name_plural = _("export files")
         ordering = ["-created_at", "-id"]
+        permissions = [
+            # No role holds it by default (sysadmin.roles.NOT_BY_DEFAULT): a bank grants it to named people.
+            ("export_clear_pii", "Request exports with personal data in clear (each approved by a checker)"),
+            ("approve_clear_export", "Approve or reject exports with personal data in clear (checker)"),
+        ]
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="exportfile_owner_time"),
             models.Index(fields=["created_at"], name="exportfile_created"),
@@ -74,6 +93,11 @@ class ExportFile(models.Model):
 
     def __str__(self):
         return f"{self.title} ({self.get_status_display()})"
+
+    @property
+    def shown_query(self):
+        """The list's filter as the owner may see it again: searched numbers masked."""
+        return pii.scrub_query(self.query) if self.query else ""
 
     @property
     def is_active(self):

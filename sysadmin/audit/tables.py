@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocrm.audit.models import AuditLog
 from ocrm.lists.tables import BaseTable
+from sysadmin.audit import labels
 
 A = AuditLog.Action
 
@@ -52,26 +53,27 @@ def short_value(value, limit=SUMMARY_VALUE_CHARS):
 
 
 def change_summary(entry):
-    """'field: before → after; …' for the first few fields, then how many more; for
-    entries without field changes (log-ins, exports) the detail's key facts."""
+    """'field: before → after; …' for the first few fields (by their labels), then how many
+    more; for entries without field changes (log-ins, exports) the detail's key facts."""
     changes = entry.changes or {}
     if changes:
         parts = []
         for field in sorted(changes)[:SUMMARY_FIELDS]:
             pair = changes[field]
             before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
+            label = labels.field_label(entry.object_type, field)
             if entry.action == AuditLog.Action.CREATE:
-                parts.append(f"{field}: {short_value(after)}")
+                parts.append(f"{label}: {short_value(after)}")
             elif entry.action == AuditLog.Action.DELETE:
-                parts.append(f"{field}: {short_value(before)}")
+                parts.append(f"{label}: {short_value(before)}")
             else:
-                parts.append(f"{field}: {short_value(before)} → {short_value(after)}")
+                parts.append(f"{label}: {short_value(before)} → {short_value(after)}")
         more = len(changes) - SUMMARY_FIELDS
         if more > 0:
             parts.append(str(_("+%(n)d more") % {"n": more}))
         return "; ".join(parts)
-    detail = entry.detail or {}
-    return "; ".join(f"{k}: {short_value(v)}" for k, v in sorted(detail.items())[:SUMMARY_FIELDS])
+    rows = [(label, value) for label, value in labels.detail_rows(entry)]
+    return "; ".join(f"{label}: {short_value(value)}" for label, value in rows[:SUMMARY_FIELDS])
 
 
 class AuditLogTable(BaseTable):
@@ -105,20 +107,18 @@ class AuditLogTable(BaseTable):
     def render_action(self, record):
         style = ACTION_STYLES.get(record.action, "secondary")
         text_class = "text-bg-" + style
-        return format_html('<span class="badge {}">{}</span>', text_class, record.get_action_display())
+        event = (record.detail or {}).get("event")
+        badge = format_html('<span class="badge {}">{}</span>', text_class, record.get_action_display())
+        return format_html('{} <span class="small">{}</span>', badge, labels.event_label(event)) if event else badge
 
     def value_action(self, record):
-        return record.get_action_display()
+        return labels.entry_title(record)
 
     def render_object(self, record):
-        if not record.object_type and not record.object_repr:
-            return "—"
-        ident = f" #{record.object_id}" if record.object_id else ""
-        return format_html('<span class="text-muted small">{}{}</span><br>{}', record.object_type, ident, record.object_repr)
+        return labels.object_label(record) or "—"
 
     def value_object(self, record):
-        ident = f" #{record.object_id}" if record.object_id else ""
-        return f"{record.object_type}{ident} {record.object_repr}".strip()
+        return labels.object_label(record)
 
     def render_summary(self, record):
         text = change_summary(record)

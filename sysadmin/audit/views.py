@@ -14,6 +14,7 @@ from django_tables2.paginators import LazyPaginator
 from ocrm.audit.models import AuditLog
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import ScopedQuerysetMixin
+from sysadmin.audit import labels
 from sysadmin.audit.filtersets import AuditLogFilterSet
 from sysadmin.audit.tables import AuditLogTable, local_timestamp
 
@@ -50,13 +51,21 @@ def _display(value):
     return str(value)
 
 
-def change_rows(changes):
-    """[{field, before, after, changed}] from {field: [before, after]}, sorted by field."""
+def change_rows(changes, object_type=""):
+    """[{field, label, before, after, changed}] from {field: [before, after]}, sorted by field."""
     rows = []
     for field in sorted(changes or {}):
         pair = changes[field]
         before, after = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
-        rows.append({"field": field, "before": _display(before), "after": _display(after), "changed": before != after})
+        rows.append(
+            {
+                "field": field,
+                "label": labels.field_label(object_type, field),
+                "before": _display(before),
+                "after": _display(after),
+                "changed": before != after,
+            }
+        )
     return rows
 
 
@@ -73,8 +82,10 @@ class AuditDetailView(ScopedQuerysetMixin, DetailView):
         context.update(
             title=_("Audit entry %(id)s") % {"id": entry.pk},
             local_time=local_timestamp(entry.at),
-            change_rows=change_rows(entry.changes),
-            detail_rows=[(key, _display(value)) for key, value in sorted((entry.detail or {}).items())],
+            change_rows=change_rows(entry.changes, entry.object_type),
+            detail_rows=labels.detail_rows(entry),
+            entry_title=labels.entry_title(entry),
+            object_type_label=labels.object_type_label(entry.object_type),
             object_history_url=(
                 f"{list_url}?{urlencode({'object_type': entry.object_type, 'object_id': entry.object_id})}"
                 if entry.object_type and entry.object_id

@@ -48,6 +48,7 @@ def test_search_open_edit_phone_and_audit(page, live_server, org, language):
     page.locator("#filter-form button[type=submit]").first.click()
     table = page.locator("table")
     expect(table).to_contain_text("C7001")
+    assert "/customers/?s=" in page.url and "q=" not in page.url  # the search was posted (issue 11 #4)
     expect(table).not_to_contain_text("C7002")
     expect(table).not_to_contain_text("C7003")
 

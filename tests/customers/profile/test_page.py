@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test import Client
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.master.models import (
+    Address,
     ContactPoint,
     Customer,
     CustomerDocument,
@@ -24,19 +26,27 @@ from customers.master.models import (
     Household,
     IdentityDocument,
     Relationship,
+    RetailProfile,
     ServiceContact,
     Transaction,
 )
 from customers.profile import sections as detail_sections
 from customers.profile import services as services_360
+from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
+from ocrm.notifications.models import Notification
+from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
 RESIDENT_ID = "11010519491231002X"  # a valid PRC resident ID (check digit X)
 MOBILE = "+8613812345678"
+WECHAT = "wxid_zhangwei1988"
+STREET = "浦东新区世纪大道100号环球金融中心58楼"
+ACCOUNT = "6222021001234567890"
+BIRTH = datetime.date(1949, 12, 31)
 
 
 def client_for(user):
@@ -183,24 +193,41 @@ def test_page_is_masked_and_the_reveal_shows_clear_values_and_is_audited(org):
     document.set_number(RESIDENT_ID)
     document.save()
     ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE, is_primary=True)
+    ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="wechat", value=WECHAT)
+    Address.objects.create(bank_id=customer.bank_id, customer=customer, kind="home", country="CN", city="上海", line1=STREET)
+    holding = Holding.objects.create(
+        bank_id=customer.bank_id,
+        customer=customer,
+        product=make_product(org.bank_a, "DEP-PII"),
+        account_number=ACCOUNT,
+        currency="CNY",
+        balance=Decimal("100.00"),
+    )
+    RetailProfile.objects.update_or_create(customer=customer, defaults={"bank_id": customer.bank_id, "birth_date": BIRTH})
     client = client_for(org.manager)
     before = AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count()
 
+    # Issue 11 #5: every kind of personal data masked by its kind, a third of it shown at most.
     page = client.get(reverse("customers:detail", args=[customer.number])).content.decode()
-    assert "1101**********002X" in page and "+86138****5678" in page
-    assert RESIDENT_ID not in page and MOBILE not in page
+    assert "110************02X" in page and "+86********678" in page
+    assert pii.mask_text(WECHAT) in page and pii.mask_account(ACCOUNT) in page and "1949-**-**" in page
+    assert pii.mask_address(STREET) in page
+    for clear in (RESIDENT_ID, MOBILE, WECHAT, STREET, ACCOUNT, "1949-12-31", ACCOUNT[-5:]):
+        assert clear not in page, clear
     assert "expires on" in page  # the ID expiring within 90 days is an alert in the header
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count() == before  # masked views are not PII views
 
     response = client.post(reverse("customers:reveal", args=[customer.number]), HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     text = response.content.decode()
-    assert RESIDENT_ID in text and MOBILE in text
+    for clear in (RESIDENT_ID, MOBILE, WECHAT, STREET, ACCOUNT, "1949-12-31"):
+        assert clear in text, clear
     entries = AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII)
     assert entries.count() == before + 1
     entry = entries.latest("pk")
     assert entry.actor == org.manager and entry.object_id == str(customer.pk)
-    assert entry.detail["identity_documents"] == [document.pk]
+    assert entry.detail["identity_documents"] == [document.pk] and entry.detail["holdings"] == [holding.pk]
+    assert RESIDENT_ID not in str(entry.detail) and ACCOUNT not in str(entry.detail)
     # GET is not a way round the POST (and its audit entry).
     assert client.get(reverse("customers:reveal", args=[customer.number])).status_code == 405
 
@@ -415,17 +442,21 @@ def test_the_reveal_service_audits_whoever_calls_it(org):
     document.set_number(RESIDENT_ID)
     document.save()
     phone = ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value=MOBILE)
-    revealed, phones = services_360.reveal_pii(customer, org.manager)
-    assert revealed == [(document, RESIDENT_ID)] and phones == [phone]
+    revealed = services_360.reveal_pii(customer, org.manager)
+    assert revealed.documents == [(document, RESIDENT_ID)] and revealed.contacts == [phone]
     entry = AuditLog.objects.get(action=AuditLog.Action.VIEW_PII, object_id=str(customer.pk))
     assert entry.actor == org.manager and entry.detail == {
         "event": "pii_revealed",
         "identity_documents": [document.pk],
         "contact_points": [phone.pk],
+        "addresses": [],
+        "holdings": [],
+        "birth_date": False,
     }
-    # Without the permission to view documents, numbers stay hidden, and the entry says what was shown.
-    revealed, phones = services_360.reveal_pii(customer, org.teller)
-    assert revealed == [] and phones == []
+    # Without the unmask permission nothing is revealed, and nothing is written.
+    with pytest.raises(PermissionDenied):
+        services_360.reveal_pii(customer, org.teller)
+    assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(customer.pk)).count() == 1
 
 
 def test_the_document_service_audits_each_view_and_hides_what_is_not_the_users(org, media):
@@ -438,3 +469,25 @@ def test_the_document_service_audits_each_view_and_hides_what_is_not_the_users(o
     with pytest.raises(NotVisible):
         services_360.open_document(customer, document.pk, org.manager_bj)
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, object_id=str(document.pk)).count() == 1
+
+
+def test_more_reveals_in_a_day_than_the_bank_allows_alert_the_auditors_once(org):
+    """Issue 11 #6: seeing one customer's numbers is audited and rate-watched; past the bank's
+    customers.pii_reveals_alert_per_day the bank's auditors get one notification a day."""
+    parameters.set_value("customers.pii_reveals_alert_per_day", 2, bank=org.bank_a)
+    customers = [make_customer(f"C-RW{i}", org.a_sh, org.manager) for i in range(4)]
+    alerts = Notification.objects.filter(dedupe_key__startswith=f"pii-reveals:{org.manager.pk}:")
+    for customer in customers[:2]:
+        services_360.reveal_pii(customer, org.manager)
+    assert not alerts.exists()
+    services_360.reveal_pii(customers[2], org.manager)  # the third: over the limit
+    recipients = set(alerts.values_list("recipient", flat=True))  # who may read the audit log
+    assert org.auditor.pk in recipients and org.manager.pk not in recipients
+    alert = alerts.get(recipient=org.auditor)
+    assert org.manager.username in alert.title and "3" in alert.title and "action=view_pii" in alert.link
+    services_360.reveal_pii(customers[3], org.manager)
+    assert alerts.count() == len(recipients)  # once a day per person, however many more
+    assert AuditLog.objects.filter(actor=org.manager, detail__event="pii_reveals_alert").count() == 2
+    assert services_360.reveals_today(org.manager, org.bank_a.pk) == 4
+    # Another bank's auditors hear nothing of it.
+    assert not Notification.objects.filter(recipient__bank_id=org.bank_b.pk, dedupe_key__startswith="pii-reveals:").exists()

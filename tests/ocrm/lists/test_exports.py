@@ -1,6 +1,7 @@
 """The exporter (ocrm.lists.exports): one guard, one XLSX writer, one CSV writer, used by every
 file the system writes for Excel. A cell a spreadsheet would run (= + - @, a tab, a CR) arrives
-inert; numbers and decimals arrive as numbers. The downloads of the upload pipelines are tested
+inert (in XLSX a quote-prefixed string cell, in CSV behind an apostrophe); numbers and decimals
+arrive as numbers. The downloads of the upload pipelines are tested
 beside their areas (tests/sysadmin/imports, tests/customers/maintenance, tests/customers/ecif/feeds)."""
 
 import csv
@@ -30,7 +31,9 @@ def read_cells(data):
 
 
 def assert_inert(cell, payload=PAYLOAD):
-    assert cell.data_type == "s" and cell.value == "'" + payload, (cell.data_type, cell.value)
+    """A string cell (never a formula) holding the text as it is, with Excel's quote prefix that
+    keeps it text when edited, and no visible apostrophe (issue 12 #12)."""
+    assert (cell.data_type, cell.value, cell.quotePrefix) == ("s", payload, True), (cell.data_type, cell.value)
 
 
 @pytest.mark.parametrize("payload", [PAYLOAD, "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1+1", "\r=1+1"])
@@ -109,7 +112,7 @@ def test_a_list_export_arrives_inert_with_decimals_as_numbers(client, org, risky
     aum = row["AUM (base currency)"]
     assert (aum.data_type, aum.value, aum.number_format) == ("n", 1234.5, "0.00")
     entry = AuditLog.objects.get(action=AuditLog.Action.EXPORT, actor=org.supervisor)
-    assert entry.object_repr.endswith("(1)") and entry.detail["rows"] == 1 and entry.detail["pii"] is True
+    assert entry.object_repr.endswith("(1)") and entry.detail["rows"] == 1 and entry.detail["pii"] is False
 
 
 @pytest.mark.django_db

@@ -192,7 +192,7 @@ def test_admin_change_of_a_branch_is_audited_with_before_and_after(org):
     auditor = client_for(org.auditor, fresh_log=False)
     response = auditor.get(f"{LIST_URL}?object_type=sysadmin.branch&object_id={org.a_ldn.pk}")
     assert listed_ids(response) == [logged.pk]
-    assert "name_local: A-LDN 支行 → 伦敦分行" in response.content.decode()
+    assert "name: A-LDN 支行 → 伦敦分行" in response.content.decode()  # the field's label, not its code
     page = auditor.get(f"{LIST_URL}{logged.pk}/").content.decode()
     assert 'data-field="name_local"' in page and "伦敦分行" in page and "A-LDN 支行" in page
     assert "172.16.5.5" in page
@@ -310,7 +310,7 @@ def test_auditor_filters_and_reads_an_entry_in_the_browser(transactional_db, org
     page.wait_for_url("**action=update**")
     rows = page.locator("#audit-table tbody tr")
     assert rows.count() == 1
-    assert "name_local: 上海旧名 → A-SH 支行" in rows.first.inner_text()
+    assert "名称: 上海旧名 → A-SH 支行" in rows.first.inner_text()  # the field's translated label
     rows.first.locator("a").first.click()
     page.wait_for_selector("#audit-changes")
     assert page.url.endswith(f"{LIST_URL}{logged.pk}/")
