@@ -14,6 +14,7 @@ from customers.master import services
 from customers.master.filtersets import LOOKUP_KINDS
 from customers.master.models import ContactPoint, CorporateProfile, Customer, IdentityDocument, RetailProfile
 from ocrm.scoping import scope_of
+from ocrm.widgets import iso_date_inputs
 from sysadmin.org.models import Branch, Staff
 
 MAX_SELECTED = 1000  # one page holds at most 200 rows; a bigger selection is "all results of the filter"
@@ -70,6 +71,7 @@ class CustomerForm(forms.Form):
         for field in identity.values():
             field.required = False
         fields.update(identity)
+        iso_date_inputs(fields)
         if customer is None:
             fields["mobile"] = forms.CharField(label=_("mobile"), required=False, max_length=40)
             fields["email"] = forms.CharField(label=_("e-mail"), required=False, max_length=200)
