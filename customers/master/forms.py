@@ -37,6 +37,16 @@ def branches_for_new_customer(actor):
     return branches.none()
 
 
+BRANCH_FIRST = gettext_lazy(
+    "Choose the branch first: a number without + and its country code is read as a number of the branch's country."
+)
+
+
+def is_international(number):
+    """A phone number written with + and its country code (readable without a country)."""
+    return number.strip().startswith("+")
+
+
 class CustomerForm(forms.Form):
     """Customer, profile (retail or corporate) and primary identity document in one form."""
 
@@ -139,7 +149,10 @@ class CustomerForm(forms.Form):
         branch = data.get("branch")
         region = branch.country if branch else (self.customer.branch.country if self.customer else "")
         for kind, name in ((ContactPoint.Kind.MOBILE, "mobile"), (ContactPoint.Kind.EMAIL, "email")):
-            if data.get(name):
+            if kind == ContactPoint.Kind.MOBILE and data.get(name) and not region and not is_international(data[name]):
+                # A national number is read in the branch's country: which one is not known yet.
+                self.add_error(name, BRANCH_FIRST)
+            elif data.get(name):
                 try:
                     data[name] = services.normalise_contact(kind, data[name], region)
                 except ValidationError as exc:
