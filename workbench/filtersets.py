@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
+from ocrm.widgets import DateInput
 from sysadmin.org.filtersets import BranchSubtreeFilter, visible_branches
 
 
@@ -34,10 +35,10 @@ class InboxFilterSet(django_filters.FilterSet):
         label=_("requested from"),
         field_name="created_at",
         lookup_expr="date__gte",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     requested_to = django_filters.DateFilter(
-        label=_("requested to"), field_name="created_at", lookup_expr="date__lte", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("requested to"), field_name="created_at", lookup_expr="date__lte", widget=DateInput()
     )
 
     class Meta:

@@ -14,6 +14,7 @@ from customers.master import services
 from customers.master.filtersets import LOOKUP_KINDS
 from customers.master.models import ContactPoint, CorporateProfile, Customer, IdentityDocument, RetailProfile
 from ocrm.scoping import scope_of
+from ocrm.widgets import iso_date_inputs
 from sysadmin.org.models import Branch, Staff
 
 MAX_SELECTED = 1000  # one page holds at most 200 rows; a bigger selection is "all results of the filter"
@@ -34,6 +35,16 @@ def branches_for_new_customer(actor):
     if actor.branch_id:
         return branches.filter(path__startswith=actor.branch.path)
     return branches.none()
+
+
+BRANCH_FIRST = gettext_lazy(
+    "Choose the branch first: a number without + and its country code is read as a number of the branch's country."
+)
+
+
+def is_international(number):
+    """A phone number written with + and its country code (readable without a country)."""
+    return number.strip().startswith("+")
 
 
 class CustomerForm(forms.Form):
@@ -70,6 +81,7 @@ class CustomerForm(forms.Form):
         for field in identity.values():
             field.required = False
         fields.update(identity)
+        iso_date_inputs(fields)
         if customer is None:
             fields["mobile"] = forms.CharField(label=_("mobile"), required=False, max_length=40)
             fields["email"] = forms.CharField(label=_("e-mail"), required=False, max_length=200)
@@ -137,7 +149,10 @@ class CustomerForm(forms.Form):
         branch = data.get("branch")
         region = branch.country if branch else (self.customer.branch.country if self.customer else "")
         for kind, name in ((ContactPoint.Kind.MOBILE, "mobile"), (ContactPoint.Kind.EMAIL, "email")):
-            if data.get(name):
+            if kind == ContactPoint.Kind.MOBILE and data.get(name) and not region and not is_international(data[name]):
+                # A national number is read in the branch's country: which one is not known yet.
+                self.add_error(name, BRANCH_FIRST)
+            elif data.get(name):
                 try:
                     data[name] = services.normalise_contact(kind, data[name], region)
                 except ValidationError as exc:

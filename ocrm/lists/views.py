@@ -23,7 +23,20 @@ from django_tables2 import SingleTableMixin
 from ocrm import parameters
 from ocrm.lists import background as export_jobs
 from ocrm.lists.exports import table_rows, xlsx_response
+from ocrm.lists.tables import MAX_PER_PAGE, page_size
 from ocrm.pages import ScopedQuerysetMixin
+
+
+def without_nul_bytes(query):
+    """A copy of the query (a QueryDict) without the parameters whose name or value holds a NUL byte."""
+    clean = query.copy()
+    for key, values in query.lists():
+        kept = [value for value in values if "\x00" not in value]
+        if "\x00" in key or not kept:
+            del clean[key]
+        else:
+            clean.setlist(key, kept)
+    return clean
 
 
 class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
@@ -36,15 +49,19 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     create_url = None  # a URL name, shown as a "new" button when the user may add
     create_perm = None
     per_page = 25
-    max_per_page = 200
+    max_per_page = MAX_PER_PAGE
 
     def get_table_pagination(self, table):
-        # The table paginates (FilterView's own pagination stays off: one COUNT per page).
-        try:
-            per_page = int(self.request.GET.get("per_page", self.per_page))
-        except ValueError:
-            per_page = self.per_page
-        return {"per_page": max(1, min(per_page, self.max_per_page))}
+        # The table paginates (FilterView's own pagination stays off: one COUNT per page);
+        # BaseTable.paginate brings the address's page and per_page into range.
+        return {"per_page": min(page_size(self.request.GET.get("per_page"), self.per_page), self.max_per_page)}
+
+    def get_filterset_kwargs(self, filterset_class):
+        # A NUL byte cannot reach PostgreSQL (it refuses it in text): such a filter value is ignored.
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs.get("data") is not None:
+            kwargs["data"] = without_nul_bytes(kwargs["data"])
+        return kwargs
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":

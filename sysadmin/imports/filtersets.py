@@ -3,6 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.widgets import DateInput
 from sysadmin.imports.models import ImportBatch
 
 
@@ -11,8 +12,12 @@ class ImportBatchFilterSet(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(label=_("status"), choices=ImportBatch.Status.choices)
     source = django_filters.ChoiceFilter(label=_("source"), choices=ImportBatch.Source.choices)
     original_name = django_filters.CharFilter(label=_("file name"), lookup_expr="icontains")
-    created_from = django_filters.DateFilter(label=_("uploaded from"), field_name="created_at", lookup_expr="date__gte")
-    created_to = django_filters.DateFilter(label=_("uploaded until"), field_name="created_at", lookup_expr="date__lte")
+    created_from = django_filters.DateFilter(
+        label=_("uploaded from"), field_name="created_at", lookup_expr="date__gte", widget=DateInput()
+    )
+    created_to = django_filters.DateFilter(
+        label=_("uploaded until"), field_name="created_at", lookup_expr="date__lte", widget=DateInput()
+    )
 
     class Meta:
         model = ImportBatch

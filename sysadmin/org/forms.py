@@ -194,16 +194,27 @@ class StaffForm(forms.ModelForm):
         phone = cleaned.get("phone")
         if phone and branch is not None:
             cleaned["phone"] = self._normalised_phone(phone, branch)
+        elif phone and not phone.strip().startswith("+"):
+            # A national number is read in the branch's country: which one is not known yet.
+            self.add_error(
+                "phone",
+                _("Choose the branch first: a number without + and its country code is read as a number of the branch's country."),
+            )
+        elif phone:
+            cleaned["phone"] = self._normalised_phone(phone, None)
         if "password1" in self.fields:
             self._check_password(cleaned)
         return cleaned
 
     def _normalised_phone(self, phone, branch):
         try:
-            number = phonenumbers.parse(phone, str(branch.country))
+            number = phonenumbers.parse(phone, str(branch.country) if branch is not None else None)
         except phonenumbers.NumberParseException:
             number = None
         if number is None or not phonenumbers.is_possible_number(number):
+            if branch is None:
+                self.add_error("phone", _("%(phone)s is not a phone number.") % {"phone": phone})
+                return phone
             self.add_error(
                 "phone",
                 _("%(phone)s is not a phone number of %(country)s; give other countries' numbers with + and the country code.")

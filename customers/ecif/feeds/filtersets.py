@@ -1,17 +1,17 @@
 """Filters of the feed-load list."""
 
 import django_filters
-from django import forms
 from django.utils.translation import gettext_lazy
 
 from customers.ecif.feeds.models import FeedLoad
+from ocrm.widgets import DateInput
 
 
 class FeedLoadFilterSet(django_filters.FilterSet):
     source_system = django_filters.CharFilter(label=gettext_lazy("source system"), lookup_expr="iexact")
     feed = django_filters.ChoiceFilter(label=gettext_lazy("feed"), choices=FeedLoad.Feed.choices)
     status = django_filters.ChoiceFilter(label=gettext_lazy("status"), choices=FeedLoad.Status.choices)
-    business_date = django_filters.DateFilter(label=gettext_lazy("business date"), widget=forms.DateInput(attrs={"type": "date"}))
+    business_date = django_filters.DateFilter(label=gettext_lazy("business date"), widget=DateInput())
 
     class Meta:
         model = FeedLoad

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy
 
 from customers.ecif.feeds.models import FeedLoad
+from ocrm.widgets import DateInput
 
 
 class FeedUploadForm(forms.Form):
@@ -13,7 +14,7 @@ class FeedUploadForm(forms.Form):
         help_text=gettext_lazy("The sending system's code, e.g. CORE, CARDS, WEALTH."),
     )
     feed = forms.ChoiceField(label=gettext_lazy("Feed"), choices=FeedLoad.Feed.choices)
-    business_date = forms.DateField(label=gettext_lazy("Business date"), widget=forms.DateInput(attrs={"type": "date"}))
+    business_date = forms.DateField(label=gettext_lazy("Business date"), widget=DateInput())
     file = forms.FileField(
         label=gettext_lazy("File"),
         allow_empty_file=False,

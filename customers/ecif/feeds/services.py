@@ -13,6 +13,7 @@ import hashlib
 import logging
 import os
 import time
+import zipfile
 from pathlib import Path
 
 from celery import signature
@@ -21,6 +22,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
 
 from customers.ecif.feeds import loaders
 from customers.ecif.feeds.formats import FEED_NAME, SOURCE_SYSTEM, get_spec
@@ -182,18 +185,24 @@ def _load(load, run):
         run.count(read=0, loaded=0, rejected=0, matched=0, merged=0)
         return
     ctx = loaders.Context(load, load.bank)
-    # Progress counts bytes: reading the file is the first part, checking and writing the second,
-    # matching (customer feeds) the third.
+    # Progress counts rows, what a person understands (the file's rows, estimated before reading):
+    # reading the file is the first stretch of the bar, checking and writing the second, matching
+    # (customer feeds) the third. Reading measures its progress in bytes within its stretch.
     size = os.path.getsize(file_path(load))
-    run.set_total((3 if load.feed == FeedLoad.Feed.CUSTOMERS else 2) * size)
+    phases = 3 if load.feed == FeedLoad.Feed.CUSTOMERS else 2
+    rows = max(1, estimated_rows(file_path(load)))
+    bounds = [rows * phase // phases for phase in range(phases + 1)]
+    run.set_total(rows)
+    reading = run.part(bounds[0], bounds[1] - bounds[0])
+    reading.set_total(size)
     try:
-        feed_file, read = loaders.stage(load, spec, file_path(load), ctx, run)
+        feed_file, read = loaders.stage(load, spec, file_path(load), ctx, reading)
     except FileRejected as exc:
         _finish(load, FeedLoad.Status.REJECTED, error=str(exc))
         run.add_error(str(exc))
         run.count(read=0, loaded=0, rejected=0)
         return
-    run.set_progress(size)
+    run.set_progress(bounds[1])
     with transaction.atomic(), connection.cursor() as cursor:
         # One load of a delivery (bank, source, feed, date) writes at a time.
         cursor.execute(
@@ -225,10 +234,10 @@ def _load(load, run):
         )
     matched = merged = 0
     note = ""
-    run.set_progress(2 * size)
+    run.set_progress(bounds[2])
     if load.feed == FeedLoad.Feed.CUSTOMERS:
         try:
-            matched, merged = _resolve(load, run.part(2 * size, size))
+            matched, merged = _resolve(load, run.part(bounds[2], bounds[3] - bounds[2]))
         except Exception as exc:
             # The rows are loaded and committed; their records stay unresolved until matching runs again.
             logger.exception("matching after feed load %s failed", load.pk)
@@ -237,7 +246,32 @@ def _load(load, run):
             ) % {"error": exc}
             run.add_error(note)
     load.refresh_from_db()
+    # The estimate made exact: the bar ends at the rows read ("4 / 4" for a file of four rows).
+    run.set_total(max(read, 1))
+    run.set_progress(max(read, 1))
     _finish(load, FeedLoad.Status.LOADED, error=note, matched=matched, merged=merged)
+
+
+def estimated_rows(path):
+    """The data rows of a feed file before it is read: its lines less the header (a CSV; a value
+    with line breaks inside makes it a little high), or the first sheet's size as the workbook
+    states it (an XLSX)."""
+    with open(path, "rb") as handle:
+        is_workbook = handle.read(2) == b"PK"
+        handle.seek(0)
+        if is_workbook:
+            try:
+                workbook = load_workbook(handle, read_only=True)
+                rows = workbook.worksheets[0].max_row or 1
+                workbook.close()
+                return rows - 1
+            except (OSError, ValueError, KeyError, IndexError, zipfile.BadZipFile, InvalidFileException):
+                return 0  # the reader says what is wrong with the file
+        lines, last = 0, b""
+        while chunk := handle.read(1 << 20):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+        return lines - (last == b"\n")
 
 
 def _resolve(load, run):

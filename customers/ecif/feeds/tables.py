@@ -1,6 +1,8 @@
 """The table of the feed-load list (the XLSX export reuses it)."""
 
 import django_tables2 as tables
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.ecif.feeds.models import FeedLoad
@@ -17,6 +19,24 @@ STATUS_BADGES = {
 }
 
 
+def outcome(load):
+    """(label, badge colour) of a load as a person reads it: a load that ran to its end but whose
+    rows were rejected did not succeed, all the less when no row at all was loaded."""
+    if load.status == FeedLoad.Status.LOADED and load.rows_rejected:
+        if not load.rows_loaded:
+            return _("Nothing loaded: every row was rejected"), "danger"
+        return _("Loaded with rejected rows"), "warning"
+    return load.get_status_display(), STATUS_BADGES.get(load.status, "secondary")
+
+
+def delivered_by(load):
+    """Who or what delivered the file: "uploaded by <person>", or the inbox folder."""
+    if load.origin == FeedLoad.Origin.UPLOAD and load.uploaded_by is not None:
+        person = load.uploaded_by
+        return _("uploaded by %(person)s") % {"person": person.name_local or person.username}
+    return load.get_origin_display()
+
+
 class FeedLoadTable(BatchTable):
     status_badges = STATUS_BADGES
     status_class = "feed-status"
@@ -31,6 +51,19 @@ class FeedLoadTable(BatchTable):
     rows_loaded = tables.Column(verbose_name=gettext_lazy("loaded"), attrs={"td": {"class": "text-end"}})
     rows_rejected = tables.Column(verbose_name=gettext_lazy("rejected"), attrs={"td": {"class": "text-end"}})
     origin = tables.Column(verbose_name=gettext_lazy("delivered through"))
+
+    def render_status(self, record, value):
+        label, colour = outcome(record)
+        return format_html('<span class="badge text-bg-{} feed-status" data-status="{}">{}</span>', colour, record.status, label)
+
+    def value_status(self, record):
+        return outcome(record)[0]
+
+    def render_origin(self, record):
+        return delivered_by(record)
+
+    def value_origin(self, record):
+        return delivered_by(record)
 
     class Meta(BatchTable.Meta):
         model = FeedLoad

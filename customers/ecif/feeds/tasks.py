@@ -27,4 +27,4 @@ def scan_feed_inbox(self):
 
 def register_jobs():
     # Per file: loads run when a file arrives, so the jobs page only names them.
-    jobs.register(JobSpec(services.JOB, gettext_lazy("Customer feed load (from the feed inbox)"), load_feed.name))
+    jobs.register(JobSpec(services.JOB, gettext_lazy("Customer feed load"), load_feed.name))

@@ -17,7 +17,7 @@ from customers.ecif.feeds.filtersets import FeedLoadFilterSet
 from customers.ecif.feeds.formats import SPECS
 from customers.ecif.feeds.forms import FeedUploadForm
 from customers.ecif.feeds.models import FeedLoad
-from customers.ecif.feeds.tables import STATUS_BADGES, FeedLoadTable
+from customers.ecif.feeds.tables import FeedLoadTable, delivered_by, outcome
 from ocrm.batch.models import JobRun
 from ocrm.batch.tables import status_badge
 from ocrm.imports import views as pipeline
@@ -42,6 +42,7 @@ class FeedLoadListView(ScopedListView):
     export_filename = "feed-loads"
     create_url = "customers:feed_upload"
     create_perm = PERMISSION
+    select_related = ("uploaded_by",)
 
 
 class FeedPage:
@@ -82,12 +83,15 @@ class FeedUploadView(FeedPage, pipeline.UploadView):
 
 def progress_context(load):
     run = load.job_run
+    label, colour = outcome(load)
     return {
         "load": load,
         "run": run,
         "active": load.status in ACTIVE,
         "poll_seconds": POLL_SECONDS,
-        "status_badge": STATUS_BADGES.get(load.status, "secondary"),
+        "status_label": label,
+        "status_badge": colour,
+        "delivered_by": delivered_by(load),
         "run_badge": status_badge(run) if run else "",
         "percent": run.percent if run and run.status != JobRun.Status.FAILED else None,
         # While the file is being read, the run knows how many rows so far; the load knows once it is written.
@@ -106,6 +110,13 @@ class FeedDetailView(FeedPage, pipeline.BatchDetailView):
         return bool(load.rows_rejected or load.error)
 
     def alerts(self, load):
+        if load.status == FeedLoad.Status.LOADED and load.rows_rejected and not load.error:
+            heading, level = outcome(load)[0], ("danger" if not load.rows_loaded else "warning")
+            text = _("%(rejected)d of %(read)d rows were rejected; the error reports say why for each row.") % {
+                "rejected": load.rows_rejected,
+                "read": load.rows_read,
+            }
+            return [{"id": "feed-rejects", "level": level, "heading": heading, "text": text}]
         if not load.error:
             return []
         levels = {FeedLoad.Status.UNCHANGED: "info", FeedLoad.Status.LOADED: "warning"}

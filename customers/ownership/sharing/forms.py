@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from ocrm.widgets import DateInput
+
 
 class ShareForm(forms.Form):
     shared_with = forms.CharField(
@@ -16,7 +18,7 @@ class ShareForm(forms.Form):
     )
     can_edit = forms.BooleanField(label=gettext_lazy("May also edit the customer"), required=False)
     expires_on = forms.DateField(
-        label=gettext_lazy("Shared until (end of the day)"), widget=forms.DateInput(attrs={"type": "date"})
+        label=gettext_lazy("Shared until (end of the day)"), widget=DateInput()
     )
     reason = forms.CharField(
         label=gettext_lazy("Reason"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})

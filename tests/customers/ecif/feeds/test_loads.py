@@ -512,11 +512,13 @@ def test_inbox_files_are_queued_loaded_and_moved_with_a_report(org, settings, tm
 def test_every_sample_of_docs_feeds_loads_without_a_rejected_row(org, settings, tmp_path):
 
     settings.MEDIA_ROOT = str(tmp_path)
-    make_branch(org.bank_a, "SH001", org.a_cn)
+    # The demo bank's codes (tests/customers/ecif/feeds/test_samples.py loads them into the demo itself).
+    make_branch(org.bank_a, "SH", org.a_cn)
     for code, currency, kind in (
-        ("DD-CNY", "CNY", "demand_deposit"),
-        ("TD-CNY", "CNY", "time_deposit"),
-        ("DD-USD", "USD", "demand_deposit"),
+        ("DEMO-DD-CNY", "CNY", "demand_deposit"),
+        ("DEMO-TD-CNY", "CNY", "time_deposit"),
+        ("DEMO-DD-USD", "USD", "demand_deposit"),
+        ("DEMO-CDD-CNY", "CNY", "demand_deposit"),
     ):
         make_product(org.bank_a, code, product_type=kind, currency=currency)
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=decimal.Decimal("7.2"), as_of=DAY1)
