@@ -1129,7 +1129,7 @@ WITH picked AS (
            'active: last customer activity 3 days ago' AS reason
     FROM picked WHERE created > %(first)s - 21 AND stage <> 'prospect'
     UNION ALL
-    SELECT id, bank_id, 'active', stage, %(last)s - (30 + r %% 300)::int,
+    SELECT id, bank_id, 'active', stage, greatest(created + 22, %(last)s - (30 + r %% 300)::int),
            CASE stage WHEN 'dormant' THEN 'dormant: no customer activity for 365 days (lifecycle.dormant_after_days = 365)'
                       WHEN 'declining' THEN 'declining: AUM fell 31.5%% in 6 months (lifecycle.declining_aum_drop_percent = 30)'
                       ELSE 'exited: all holdings closed' END
@@ -1159,10 +1159,10 @@ WITH back AS (
     UPDATE customers_customer c SET lifecycle_stage = 'dormant'
     WHERE c.bank_id = ANY(%(banks)s) AND c.lifecycle_stage = 'active' AND c.kind = 'retail'
       AND abs(hashtextextended(c.number || ':back', %(seed)s)) %% 50 = 0
-    RETURNING c.id, c.bank_id
+    RETURNING c.id, c.bank_id, greatest(c.created_at::date + 22, %(when)s::date) AS day
 )
 INSERT INTO customers_lifecyclechange (bank_id, customer_id, stage_from, stage_to, changed_at, business_date, reason)
-SELECT bank_id, id, 'active', 'dormant', %(when)s, %(when)s::date,
+SELECT bank_id, id, 'active', 'dormant', day + time '02:10' AT TIME ZONE 'UTC' + interval '1 day', day,
        'dormant: no customer activity for 365 days (lifecycle.dormant_after_days = 365)'
 FROM back
 ON CONFLICT DO NOTHING
@@ -1177,7 +1177,7 @@ def load_history(seed, as_of):
     yesterdays = {bank_id: batch_jobs.today(bank_id) - datetime.timedelta(days=1) for bank_id in bank_ids}
     last = min(yesterdays.values()) - datetime.timedelta(days=1)
     window = {"banks": bank_ids, "seed": seed, "first": last - datetime.timedelta(days=365), "last": last}
-    window["when"] = datetime.datetime.combine(last - datetime.timedelta(days=200), datetime.time(2, 10), tzinfo=datetime.UTC)
+    window["when"] = last - datetime.timedelta(days=200)
     counts = {}
     with connection.cursor() as cursor:
         cursor.execute(STAGE_HISTORY_SQL, window)
