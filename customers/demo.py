@@ -1,6 +1,6 @@
 """Demo customers for `manage.py seed_demo --customers small|medium|large`.
 
-Sizes: small ~2k customers (tests, `make run`), medium ~50k, large 1M with ~10M
+Sizes: small ~12k customers (`make run`: 100-300 per manager), medium ~50k, large 1M with ~10M
 transactions (benchmarks). Generated set-based so that the large size takes minutes:
 
 * `generate_chunk()` builds plain rows in Python (names in the script of the branch's
@@ -16,6 +16,7 @@ transactions (benchmarks). Generated set-based so that the large size takes minu
 
 import dataclasses
 import datetime
+import json
 import random
 import time
 from decimal import Decimal
@@ -24,17 +25,24 @@ import phonenumbers
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers import parameters as customer_parameters
+from customers.lifecycle import services as lifecycle
 from customers.master.models import Customer, FxRate, Product, Tag
 from customers.master.search import name_grams
 from ocrm import pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
+from ocrm.batch import jobs as batch_jobs
 from ocrm.seed import SeedError, SeedPart
 from sysadmin import demo as org_demo
 from sysadmin.org.models import Bank, Branch, Staff
+from sysadmin.parameters import services as parameter_services
 
-SIZES = {"small": 2_000, "medium": 50_000, "large": 1_000_000, "none": 0}
+# "small" (`make run`'s default) gives every customer manager of the demo organisation
+# (~65, sysadmin/demo.py) 100-300 customers, as a real manager has.
+SIZES = {"small": 12_000, "medium": 50_000, "large": 1_000_000, "none": 0}
 CHUNK = 10_000
+NUMBER_DIGITS = 11  # customer numbers: the bank's index digit + 11 digits (customers.number_* parameters)
 UNASSIGNED_SHARE = 0.08  # customers without a primary manager (pool customers)
 CORPORATE_SHARE = 0.10
 BANK_SHARE = {"OGB": 0.7, "HCB": 0.3}
@@ -76,8 +84,8 @@ TAGS = [
     ("代发工资", "info"),
     ("跨境客户", "primary"),
     ("养老金", "success"),
-    ("Digital first", "secondary"),
-    ("Mortgage prospect", "dark"),
+    ("数字银行偏好", "secondary"),
+    ("房贷意向", "dark"),
 ]
 
 # --- names ------------------------------------------------------------------------------------
@@ -164,21 +172,48 @@ OCCUPATIONS = [
     "retired",
 ]
 CHANNEL_CONTACT = ["phone", "visit", "branch", "email", "sms", "messaging", "video"]
-CONTACT_SUBJECTS = [
-    ("理财产品到期提醒", "Reminded of maturing wealth product", "Will reinvest"),
-    ("年度回访", "Annual review call", "Satisfied"),
-    ("信用卡分期推荐", "Card instalment offer", "Not interested"),
-    ("KYC 资料更新", "KYC documents update", "Documents received"),
-    ("房贷利率咨询", "Mortgage rate enquiry", "Sent rate sheet"),
-]
-NOTES = [
-    "偏好电话联系，工作日晚上方便。",
-    "Prefers e-mail; travels often.",
-    "关注子女教育金规划。",
-    "Interested in USD time deposits.",
-    "风险偏好稳健，不接受净值波动超过 5%。",
-    "Asked about the pension product.",
-]
+# Contacts and notes are written in the language of the branch's country: Chinese in mainland
+# China and Hong Kong, English elsewhere. (subject, outcome, next action) per language.
+CONTACT_SUBJECTS = {
+    "zh": [
+        ("理财产品到期提醒", "客户表示到期后继续购买", "到期前再次确认续购金额"),
+        ("年度回访", "客户对服务满意", ""),
+        ("信用卡分期推荐", "客户暂无兴趣", ""),
+        ("KYC 资料更新", "已收到身份证明复印件", "提醒客户补充住址证明"),
+        ("房贷利率咨询", "已发送最新利率表", "两周后电话跟进"),
+        ("定期存款到期提醒", "客户考虑转为大额存单", "到期前约客户到网点面谈"),
+    ],
+    "en": [
+        ("Reminded of maturing wealth product", "Will reinvest", "Confirm the amount before maturity"),
+        ("Annual review call", "Satisfied with the service", ""),
+        ("Card instalment offer", "Not interested", ""),
+        ("KYC documents update", "Documents received", "Ask for proof of address"),
+        ("Mortgage rate enquiry", "Sent rate sheet", "Call back in two weeks"),
+        ("Time deposit maturing", "Considering a larger deposit", "Meet at the branch before maturity"),
+    ],
+}
+NOTES = {
+    "zh": [
+        "偏好电话联系，工作日晚上方便。",
+        "经常出差，优先发邮件。",
+        "关注子女教育金规划。",
+        "对美元定期存款感兴趣。",
+        "风险偏好稳健，不接受净值波动超过 5%。",
+        "咨询过养老金产品。",
+    ],
+    "en": [
+        "Prefers phone calls on weekday evenings.",
+        "Prefers e-mail; travels often.",
+        "Planning for the children's education.",
+        "Interested in USD time deposits.",
+        "Cautious investor: no more than 5% swings in value.",
+        "Asked about the pension product.",
+    ],
+}
+
+
+def language_of(country):
+    return "zh" if country in ("CN", "HK") else "en"
 
 
 class DemoCustomersError(SeedError):
@@ -294,6 +329,9 @@ def build_context(seed, as_of=None):
         if bank is None:
             raise DemoCustomersError(f"Demo bank {code} is missing: load the demo organisation first.")
         ensure_reference_data(bank, as_of)
+        # Customers created on the pages are numbered like the loaded ones (index + 11 digits).
+        parameter_services.set_value("customers.number_prefix", str(index), bank=bank)
+        parameter_services.set_value("customers.number_digits", NUMBER_DIGITS, bank=bank)
         branches = [
             (b.pk, b.code, str(b.country), manager_ids.get(b.pk, []), staff_ids.get(b.pk, []))
             for b in Branch.objects.filter(bank=bank, level__in=[Branch.Level.BRANCH, Branch.Level.SUB_BRANCH]).order_by("code")
@@ -333,15 +371,45 @@ def ensure_reference_data(bank, as_of):
                     )
                 )
     Product.objects.bulk_create(rows)
-    base = CNY_PER_UNIT[bank.base_currency]
-    have = set(FxRate.objects.filter(bank=bank, as_of=as_of).values_list("currency", flat=True))
-    FxRate.objects.bulk_create(
-        FxRate(bank=bank, currency=c, rate=(r / base).quantize(Decimal("0.00000001")), as_of=as_of)
-        for c, r in CNY_PER_UNIT.items()
-        if c not in have
-    )
+    load_rate_history(bank, as_of)
     have = set(Tag.objects.filter(bank=bank).values_list("name", flat=True))
     Tag.objects.bulk_create(Tag(bank=bank, name=n, colour=c) for n, c in TAGS if n not in have)
+
+
+# Daily posted rates from RATE_HISTORY_DAYS before `as_of` up to it: the batch layer converts
+# at the rate of each business date (the nightly lifecycle job, the month-end balance history,
+# feeds of past dates). A smooth seeded drift of a few per cent, exactly the reference rate on
+# `as_of`; the base currency is 1 throughout. Days already there are left alone.
+RATE_HISTORY_DAYS = 400
+RATE_HISTORY_SQL = """
+INSERT INTO customers_fxrate (bank_id, currency, rate, as_of)
+SELECT %(bank)s, c.currency,
+       CASE WHEN c.currency = %(base)s THEN 1
+            ELSE round(c.rate * (1 + 0.03 * sin((%(as_of)s::date - d::date) / 47.0 + c.phase)
+                                   - 0.03 * sin(c.phase))::numeric, 8) END,
+       d::date
+FROM unnest(%(currencies)s::text[], %(rates)s::numeric[], %(phases)s::float8[]) AS c(currency, rate, phase)
+CROSS JOIN generate_series(%(as_of)s::date - %(days)s, %(as_of)s::date, interval '1 day') AS d
+ON CONFLICT (bank_id, currency, as_of) DO NOTHING
+"""
+
+
+def load_rate_history(bank, as_of):
+    base = CNY_PER_UNIT[bank.base_currency]
+    currencies = sorted(CNY_PER_UNIT)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            RATE_HISTORY_SQL,
+            {
+                "bank": bank.pk,
+                "base": bank.base_currency,
+                "as_of": as_of,
+                "days": RATE_HISTORY_DAYS,
+                "currencies": currencies,
+                "rates": [(CNY_PER_UNIT[c] / base).quantize(Decimal("0.00000001")) for c in currencies],
+                "phases": [index * 1.3 for index in range(len(currencies))],
+            },
+        )
 
 
 # --- row generation (pure: no database) --------------------------------------------------------
@@ -553,22 +621,24 @@ def _money(value):
     return Decimal(value).quantize(Decimal("0.01"))
 
 
-TIER_BY_AUM = [
-    (Decimal(6_000_000), "private", 7),
-    (Decimal(1_000_000), "wealth", 6),
-    (Decimal(500_000), "wealth", 5),
-    (Decimal(200_000), "affluent", 4),
-    (Decimal(50_000), "affluent", 3),
-    (Decimal(10_000), "mass", 2),
-    (Decimal(0), "mass", 1),
-]
+def _thresholds(key):
+    """The declared default of a rating parameter: [(value, aum floor, contribution floor)], highest first."""
+    entries = json.loads(customer_parameters.PARAMETERS[key][1])
+    label = "tier" if key == "rating.tier_thresholds" else "stars"
+    return [(e[label], Decimal(str(e.get("aum", "Infinity"))), Decimal(str(e.get("contribution", "Infinity")))) for e in entries]
 
 
-def tier_and_stars(aum):
-    for floor, tier, stars in TIER_BY_AUM:
-        if aum >= floor:
-            return tier, stars if aum > 0 else 0
-    return "mass", 0
+def tier_and_stars(aum, contribution=Decimal(0)):
+    """The rating the nightly job gives (customers.lifecycle, the default thresholds): the
+    demo starts where the first nightly run leaves it, so that run changes little."""
+
+    def first(key, default):
+        for value, aum_floor, contribution_floor in _thresholds(key):
+            if aum >= aum_floor or contribution >= contribution_floor:
+                return value
+        return default
+
+    return first("rating.tier_thresholds", "mass"), first("rating.star_thresholds", 0)
 
 
 def generate_chunk(context, bank, first_ordinal, count, rng, ids):
@@ -584,7 +654,7 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
         branch_id, branch_code, country, managers, staff = rng.choices(bank.branches, weights)[0]
         city = _city(branch_code, country)
         customer_id = ids("customer")
-        number = f"{bank.index}{ordinal:011d}"
+        number = f"{bank.index}{ordinal:0{NUMBER_DIGITS}d}"
         corporate = rng.random() < CORPORATE_SHARE
         manager = rng.choice(managers) if managers and rng.random() >= UNASSIGNED_SHARE else None
         created = now - datetime.timedelta(days=rng.randint(30, 15 * 365))
@@ -672,7 +742,7 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
         aum, contribution = _holdings(
             rng, rows, ids, bank, customer_id, branch_id, country, corporate, lifecycle, rates, as_of, ordinal
         )
-        tier, stars = tier_and_stars(aum)
+        tier, stars = tier_and_stars(aum, contribution)
         risk = "" if lifecycle == "prospect" else rng.choice(["R1", "R2", "R3", "R3", "R4", "R5"])
         household_id = None
         if not corporate:
@@ -709,9 +779,13 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
             recent_retail.setdefault(branch_id, []).append((customer_id, name_local, name_latin))
             del recent_retail[branch_id][:-6]
         author = manager or (rng.choice(staff) if staff else None)
+        language = language_of(country)
         for _ in range(rng.choice([0, 1, 1, 2, 3])):
-            subject, outcome_subject, outcome = rng.choice(CONTACT_SUBJECTS)
-            when = now - datetime.timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 600))
+            subject, outcome, next_action = rng.choice(CONTACT_SUBJECTS[language])
+            days_ago = rng.randint(0, 365)
+            when = now - datetime.timedelta(days=days_ago, minutes=rng.randint(0, 600))
+            # A follow-up of a recent contact is still to come; older ones are long done.
+            follow_up = as_of + datetime.timedelta(days=rng.randint(1, 30)) if next_action and days_ago < 30 else None
             rows["service"].append(
                 (
                     ids("service"),
@@ -721,16 +795,23 @@ def generate_chunk(context, bank, first_ordinal, count, rng, ids):
                     rng.choice(["manager", "manager", "call_centre", "teller"]),
                     rng.choice(CHANNEL_CONTACT),
                     when,
-                    subject if country in ("CN", "HK") else outcome_subject,
+                    subject,
                     outcome,
                     "",
-                    "",
-                    None,
+                    next_action if follow_up else "",
+                    follow_up,
                 )
             )
         if rng.random() < 0.3:
             rows["note"].append(
-                (ids("note"), bank.id, customer_id, author, now - datetime.timedelta(days=rng.randint(0, 365)), rng.choice(NOTES))
+                (
+                    ids("note"),
+                    bank.id,
+                    customer_id,
+                    author,
+                    now - datetime.timedelta(days=rng.randint(0, 365)),
+                    rng.choice(NOTES[language]),
+                )
             )
         if bank.tags and (stars >= 5 or rng.random() < 0.15):
             for tag_id in sorted(rng.sample(bank.tags, rng.randint(1, min(2, len(bank.tags))))):
@@ -811,6 +892,8 @@ ANNUAL_RATE = {
 def _holdings(rng, rows, ids, bank, customer_id, branch_id, country, corporate, lifecycle, rates, as_of, ordinal):
     kind = "corporate" if corporate else "retail"
     local = COUNTRY_CURRENCY[country]
+    if lifecycle == "prospect":
+        return Decimal(0), Decimal(0)  # a prospect holds nothing yet
     n = rng.choices([1, 2, 3, 4, 5, 6], [22, 28, 22, 14, 9, 5])[0]
     types = ["demand_deposit"] + [
         rng.choices(*zip(*(CORPORATE_MIX if corporate else RETAIL_MIX), strict=True))[0] for _ in range(n - 1)
@@ -830,13 +913,16 @@ def _holdings(rng, rows, ids, bank, customer_id, branch_id, country, corporate, 
         # Scales are in CNY; converted into the holding's currency.
         balance = (
             Decimal(0)
-            if lifecycle in ("prospect", "exited")
+            if lifecycle == "exited"
             else _money(Decimal(BALANCE_SCALE[ptype] * wealth * rng.uniform(0.3, 1.7)) / CNY_PER_UNIT[currency])
         )
-        opened = as_of - datetime.timedelta(days=rng.randint(60, 12 * 365))
+        # A dormant customer has opened nothing for well over a year (an opening counts as activity).
+        opened = as_of - datetime.timedelta(days=rng.randint(500 if lifecycle == "dormant" else 60, 12 * 365))
         maturity = next_date = next_amount = None
         if ptype in ("time_deposit", "wealth", "bond"):
-            maturity = as_of + datetime.timedelta(days=rng.randint(1, 3 * 365))
+            # A quarter mature within two months: the managers' maturity calls to come.
+            soon = rng.random() < 0.25
+            maturity = as_of + datetime.timedelta(days=rng.randint(1, 60) if soon else rng.randint(61, 3 * 365))
         if ptype == "loan":
             maturity = opened + datetime.timedelta(days=rng.choice([3, 5, 10, 20, 30]) * 365)
             if balance:
@@ -963,45 +1049,149 @@ def _identity_rows(rows):
         )
 
 
+# A year of transactions per holding. The type follows the product, the direction the type
+# (salary, deposits and interest credit the account, purchases and withdrawals debit it; a
+# transfer goes either way); descriptions in the language of the branch's country. A dormant
+# customer's accounts see only interest (not customer-initiated) in the year.
 TRANSACTIONS_SQL = """
 INSERT INTO customers_transaction (bank_id, customer_id, holding_id, occurred_at, amount, currency, direction, channel,
                                    txn_type, description, is_financial, customer_initiated)
 SELECT h.bank_id, h.customer_id, h.id,
        %(now)s - make_interval(secs => (r %% 31536000)::int),
-       round(greatest(h.balance, 1000) * ((r >> 25) %% 1000) / 10000.0 + 1, 2),
+       round(greatest(h.balance, 1000) * ((r >> 25) %% 1000) / CASE t.kind WHEN 'interest' THEN 400000.0 ELSE 10000.0 END + 1, 2),
        h.currency,
-       CASE WHEN (r >> 12) %% 5 < 2 THEN 'C' ELSE 'D' END,
-       (ARRAY['counter','atm','online','mobile','mobile','mobile','pos','phone','batch'])[1 + (r >> 16) %% 9],
-       CASE p.product_type WHEN 'card' THEN 'purchase' WHEN 'loan' THEN 'repayment'
-            ELSE (ARRAY['transfer','salary','withdrawal','deposit','bill payment','interest'])[1 + (r >> 20) %% 6] END,
-       CASE p.product_type WHEN 'card' THEN (ARRAY['超市消费','Online shopping','餐饮','Travel','加油'])[1 + (r >> 8) %% 5]
+       CASE WHEN t.kind IN ('salary', 'deposit', 'interest', 'repayment', 'refund') THEN 'C'
+            WHEN t.kind = 'transfer' AND (r >> 12) %% 2 = 0 THEN 'C' ELSE 'D' END,
+       CASE WHEN t.kind = 'interest' THEN 'batch'
+            ELSE (ARRAY['counter','atm','online','mobile','mobile','mobile','pos','phone'])[1 + (r >> 16) %% 8] END,
+       t.kind,
+       CASE WHEN p.product_type = 'card' AND t.kind = 'purchase' THEN
+                CASE WHEN b.country IN ('CN', 'HK') THEN (ARRAY['超市消费','网上购物','餐饮','旅行','加油'])[1 + (r >> 8) %% 5]
+                     ELSE (ARRAY['Supermarket','Online shopping','Restaurant','Travel','Fuel'])[1 + (r >> 8) %% 5] END
             ELSE '' END,
        (r >> 30) %% 20 <> 0,
-       (r >> 12) %% 5 <> 4
+       t.kind NOT IN ('interest', 'salary')
 FROM customers_holding h
 JOIN customers_product p ON p.id = h.product_id
+JOIN customers_customer c ON c.id = h.customer_id
+JOIN sysadmin_branch b ON b.id = h.branch_id
 CROSS JOIN LATERAL generate_series(1, CASE
         WHEN h.status = 'closed' THEN 0
-        WHEN p.product_type = 'demand_deposit' THEN 4 + abs(hashtextextended(h.account_number, %(seed)s) %% 8)
-        WHEN p.product_type = 'card' THEN 3 + abs(hashtextextended(h.account_number, %(seed)s) %% 6)
-        WHEN p.product_type = 'loan' THEN 2
-        ELSE abs(hashtextextended(h.account_number, %(seed)s) %% 3) END) AS g(n)
+        WHEN c.lifecycle_stage = 'dormant' THEN 1 + abs(hashtextextended(h.account_number, %(seed)s) %% 2)
+        WHEN p.product_type = 'demand_deposit' THEN 12 + abs(hashtextextended(h.account_number, %(seed)s) %% 24)
+        WHEN p.product_type = 'card' THEN 8 + abs(hashtextextended(h.account_number, %(seed)s) %% 24)
+        WHEN p.product_type = 'loan' THEN 12
+        ELSE 1 + abs(hashtextextended(h.account_number, %(seed)s) %% 3) END) AS g(n)
 CROSS JOIN LATERAL (SELECT (hashtextextended(h.account_number || ':' || g.n, %(seed)s) & 9223372036854775807) AS r) AS x
+CROSS JOIN LATERAL (SELECT CASE
+        WHEN c.lifecycle_stage = 'dormant' THEN 'interest'
+        WHEN p.product_type = 'card' THEN CASE WHEN (r >> 20) %% 10 = 0 THEN 'repayment' ELSE 'purchase' END
+        WHEN p.product_type = 'loan' THEN 'repayment'
+        WHEN p.product_type = 'demand_deposit'
+            THEN (ARRAY['transfer','salary','withdrawal','deposit','bill payment','purchase','transfer','interest'])
+                 [1 + (r >> 20) %% 8]
+        ELSE (ARRAY['deposit','interest','transfer'])[1 + (r >> 20) %% 3] END AS kind) AS t
 WHERE h.id BETWEEN %(first)s AND %(last)s
 """
 
-# Twelve month-end balances per holding: today's balance with a seeded drift, converted at today's rate.
+# Twelve month-end balances per holding, converted at that day's rate: today's balance with a
+# seeded drift, growing towards today; a declining customer's balances were higher months ago
+# (the nightly job's AUM trend sees the fall).
 BALANCES_SQL = """
 INSERT INTO customers_holdingbalance (bank_id, customer_id, holding_id, business_date, balance, balance_base)
 SELECT h.bank_id, h.customer_id, h.id, d.day, b.balance, round(b.balance * coalesce(fx.rate, 1), 2)
 FROM customers_holding h
+JOIN customers_customer c ON c.id = h.customer_id
 CROSS JOIN LATERAL (SELECT (date_trunc('month', %(as_of)s::date) - make_interval(months => m) - interval '1 day')::date
                     AS day, m FROM generate_series(0, 11) AS m) AS d
-CROSS JOIN LATERAL (SELECT round(h.balance * (1 - d.m * 0.02
+CROSS JOIN LATERAL (SELECT round(h.balance * (CASE WHEN c.lifecycle_stage = 'declining' THEN 1 + d.m * 0.12
+                                                  ELSE 1 - d.m * 0.02 END
         + (abs(hashtextextended(h.account_number || ':' || d.m, %(seed)s) %% 200) - 100) / 1000.0), 2) AS balance) AS b
-LEFT JOIN customers_fxrate fx ON fx.bank_id = h.bank_id AND fx.currency = h.currency AND fx.as_of = %(as_of)s
+LEFT JOIN customers_fxrate fx ON fx.bank_id = h.bank_id AND fx.currency = h.currency AND fx.as_of = d.day
 WHERE h.id BETWEEN %(first)s AND %(last)s AND h.status <> 'closed' AND h.open_date <= d.day
 """
+
+
+# --- lifecycle and rating history ---------------------------------------------------------------
+
+# A year of the nightly job's history before yesterday, ending in each customer's stage and
+# rating as loaded (the reasons in the job's own words): new customers' first activity, the
+# dormant, declining and exited customers' way there, one in fifty "dormant" customers who have
+# come back (yesterday's run, below, turns them active), and about a third of customers moved up
+# or down a rating during the year. Keyed like the job's rows (customer, business date).
+STAGE_HISTORY_SQL = """
+WITH picked AS (
+    SELECT c.id, c.bank_id, c.lifecycle_stage AS stage, c.created_at::date AS created,
+           abs(hashtextextended(c.number, %(seed)s)) AS r
+    FROM customers_customer c WHERE c.bank_id = ANY(%(banks)s)
+), rows AS (
+    SELECT id, bank_id, 'prospect' AS stage_from, 'active' AS stage_to, created + 21 AS day,
+           'active: last customer activity 3 days ago' AS reason
+    FROM picked WHERE created > %(first)s - 21 AND stage <> 'prospect'
+    UNION ALL
+    SELECT id, bank_id, 'active', stage, greatest(created + 22, %(last)s - (30 + r %% 300)::int),
+           CASE stage WHEN 'dormant' THEN 'dormant: no customer activity for 365 days (lifecycle.dormant_after_days = 365)'
+                      WHEN 'declining' THEN 'declining: AUM fell 31.5%% in 6 months (lifecycle.declining_aum_drop_percent = 30)'
+                      ELSE 'exited: all holdings closed' END
+    FROM picked WHERE stage IN ('dormant', 'declining', 'exited')
+)
+INSERT INTO customers_lifecyclechange (bank_id, customer_id, stage_from, stage_to, changed_at, business_date, reason)
+SELECT bank_id, id, stage_from, stage_to, day + time '02:10' AT TIME ZONE 'UTC' + interval '1 day', day, reason
+FROM rows WHERE day BETWEEN %(first)s AND %(last)s
+"""
+RATING_HISTORY_SQL = """
+WITH picked AS (
+    SELECT c.id, c.bank_id, c.tier, c.star_rating, c.aum, c.contribution,
+           abs(hashtextextended(c.number || ':rating', %(seed)s)) AS r
+    FROM customers_customer c WHERE c.bank_id = ANY(%(banks)s) AND c.star_rating > 0
+)
+INSERT INTO customers_ratingchange (bank_id, customer_id, tier_from, tier_to, stars_from, stars_to, changed_at,
+                                    business_date, reason)
+SELECT bank_id, id, tier, tier, greatest(star_rating - 1 + 2 * (r / 7 %% 2)::int, 0), star_rating,
+       day + time '02:10' AT TIME ZONE 'UTC' + interval '1 day', day,
+       format('AUM %%s, contribution %%s: tier %%s, %%s stars (rating.tier_thresholds, rating.star_thresholds)',
+              aum, contribution, tier, star_rating)
+FROM picked CROSS JOIN LATERAL (SELECT (%(last)s - (1 + r %% 360)::int)::date AS day) AS d
+WHERE r %% 3 = 0 AND star_rating < 7
+"""
+COME_BACK_SQL = """
+WITH back AS (
+    UPDATE customers_customer c SET lifecycle_stage = 'dormant'
+    WHERE c.bank_id = ANY(%(banks)s) AND c.lifecycle_stage = 'active' AND c.kind = 'retail'
+      AND abs(hashtextextended(c.number || ':back', %(seed)s)) %% 50 = 0
+    RETURNING c.id, c.bank_id, greatest(c.created_at::date + 22, %(when)s::date) AS day
+)
+INSERT INTO customers_lifecyclechange (bank_id, customer_id, stage_from, stage_to, changed_at, business_date, reason)
+SELECT bank_id, id, 'active', 'dormant', day + time '02:10' AT TIME ZONE 'UTC' + interval '1 day', day,
+       'dormant: no customer activity for 365 days (lifecycle.dormant_after_days = 365)'
+FROM back
+ON CONFLICT DO NOTHING
+"""
+
+
+def load_history(seed, as_of):
+    """Write the lifecycle and rating history of the demo banks' customers (see above), then run
+    the real nightly job (customers.lifecycle) for each bank's yesterday: it settles every stage
+    and rating on the loaded data and writes the morning's "Lifecycle changes". Returns counts."""
+    bank_ids = list(Bank.objects.filter(code__in=BANK_SHARE).order_by("pk").values_list("pk", flat=True))
+    yesterdays = {bank_id: batch_jobs.today(bank_id) - datetime.timedelta(days=1) for bank_id in bank_ids}
+    last = min(yesterdays.values()) - datetime.timedelta(days=1)
+    window = {"banks": bank_ids, "seed": seed, "first": last - datetime.timedelta(days=365), "last": last}
+    window["when"] = last - datetime.timedelta(days=200)
+    counts = {}
+    with connection.cursor() as cursor:
+        cursor.execute(STAGE_HISTORY_SQL, window)
+        counts["stage_history"] = cursor.rowcount
+        cursor.execute(RATING_HISTORY_SQL, window)
+        counts["rating_history"] = cursor.rowcount
+        cursor.execute(COME_BACK_SQL, window)
+        counts["stage_history"] += cursor.rowcount
+    counts["yesterday_stage_changes"] = counts["yesterday_rating_changes"] = 0
+    for bank_id, yesterday in yesterdays.items():
+        result = lifecycle.run_nightly(Bank.objects.get(pk=bank_id), yesterday)
+        counts["yesterday_stage_changes"] += result["stage_changes"]
+        counts["yesterday_rating_changes"] += result["rating_changes"]
+    return counts
 
 
 def existing_demo_customers(bank_codes=tuple(BANK_SHARE)):
@@ -1063,6 +1253,9 @@ def load(count, seed=org_demo.DEFAULT_SEED, as_of=None, progress=None):
                         "now": now,
                         "as_of": context.as_of,
                     }
+                    # Fresh statistics of the rows just copied: without them the planner takes the
+                    # tables for empty and joins them by nested loops over every row.
+                    cursor.execute("ANALYZE customers_customer, customers_holding, sysadmin_branch")
                     cursor.execute(TRANSACTIONS_SQL, window)
                     counts["transaction"] += cursor.rowcount
                     cursor.execute(BALANCES_SQL, window)
@@ -1130,7 +1323,7 @@ def add_arguments(parser):
         "--customers",
         choices=list(SIZES),
         default="small",
-        help="Demo customers: small ~2k (default), medium ~50k, large 1M with ~10M transactions, none.",
+        help="Demo customers: small ~12k (default), medium ~50k, large 1M with ~10M transactions, none.",
     )
     parser.add_argument(
         "--customers-count",
@@ -1145,12 +1338,28 @@ def load_part(options, write):
     if not count:
         return
     counts = load(count, seed=options["seed"], progress=write if options["verbosity"] > 1 else None)
+    started = time.perf_counter()
+    counts |= load_history(options["seed"], timezone.localdate())
+    counts["history_seconds"] = round(time.perf_counter() - started, 1)
     write(
         f"  customers   {counts['customer']} ({counts['retail']} retail, {counts['corporate']} corporate) "
-        f"in {counts['seconds']} s"
+        f"in {counts['seconds']} s, their lifecycle history and yesterday's nightly run in {counts['history_seconds']} s"
     )
-    for kind in ("identity", "contact", "holding", "transaction", "balance", "relationship", "household", "service"):
-        write(f"    {kind:<18} {counts[kind]}")
+    for kind in (
+        "identity",
+        "contact",
+        "holding",
+        "transaction",
+        "balance",
+        "relationship",
+        "household",
+        "service",
+        "stage_history",
+        "rating_history",
+        "yesterday_stage_changes",
+        "yesterday_rating_changes",
+    ):
+        write(f"    {kind:<24} {counts[kind]}")
 
 
 def reset_part(options, write):

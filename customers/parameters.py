@@ -9,6 +9,16 @@ PARAMETERS = {
         '["name_local", "name_latin", "birth_date", "branch", "identity"]',
         _('Customer fields whose changes wait for a checker\'s approval (JSON list; "identity" = identity document).'),
     ),
+    "customers.number_prefix": (
+        "string",
+        "C",
+        _("Customer numbers given on the pages start with this text (the bank's scheme, with customers.number_digits)."),
+    ),
+    "customers.number_digits": (
+        "int",
+        "10",
+        _("Customer numbers given on the pages have this many digits after customers.number_prefix."),
+    ),
     "customers.document_max_bytes": (
         "int",
         "10485760",

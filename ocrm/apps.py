@@ -7,11 +7,13 @@ class OcrmConfig(AppConfig):
     verbose_name = _("OCRM kernel")
 
     def ready(self):
+        from ocrm import countries
         from ocrm.datalife import setup as datalife
         from ocrm.lists import background
 
         # The request id travels with the Celery tasks a request starts (message headers).
         from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
 
+        countries.install()
         datalife.ready()
         background.register_handlers()  # exports with personal data in clear need a checker

@@ -139,6 +139,7 @@ ANONYMOUS_USER_NAME = None  # guardian: no anonymous user object
 LANGUAGE_CODE = os.environ.get("OCRM_LANGUAGE_CODE", "zh-hans")  # the default before a user chooses
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [os.path.join(BASE_DIR, "locale")]
+FORMAT_MODULE_PATH = ["ocrm.formats"]  # zh_Hans amounts with thousands separators
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

@@ -131,8 +131,9 @@ STAFFING = {
     # The head of a region supervises its whole subtree; regions abroad keep a cross-border officer.
     REGION: {"branch_supervisor": (1, 1)},
     "region_abroad": {"crossborder_officer": (1, 1)},
-    BRANCH: {"branch_supervisor": (1, 1), "customer_manager": (6, 10), "teller": (3, 5)},
-    SUB: {"branch_supervisor": (1, 1), "customer_manager": (3, 5), "teller": (2, 3)},
+    # A customer manager looks after a few hundred customers: a branch has a handful of them.
+    BRANCH: {"branch_supervisor": (1, 1), "customer_manager": (3, 4), "teller": (4, 6)},
+    SUB: {"branch_supervisor": (1, 1), "customer_manager": (1, 2), "teller": (2, 3)},
 }
 
 # The fixed demo log-ins: (bank, branch code, role) -> usernames for the first staff of that slot.

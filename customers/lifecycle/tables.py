@@ -33,7 +33,7 @@ class LifecycleChangeTable(BaseTable):
         order_by=("customer__aum",),
         attrs={"td": {"class": "text-end"}},
     )
-    reason = tables.Column(verbose_name=_("reason"), orderable=False)
+    reason = tables.Column(verbose_name=_("reason"), accessor="reason_label", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = LifecycleChange

@@ -36,8 +36,9 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from customers.maintenance.models import APPLY_JOB, MaintenanceBatch
 from customers.master.models import ContactPoint, Customer, CustomerTag, RetailProfile, Tag
@@ -120,6 +121,10 @@ EMPTY_KEEPS = gettext_lazy("Empty: unchanged.")
 YES_NO = gettext_lazy("true/false, 1/0 or 是/否.")
 
 
+# The allowed values as a person reads them (the labels, in the page's language), not the stored codes.
+allowed_labels = lazy(lambda choices: pgettext("list separator", ", ").join(str(label) for label in choices.labels), str)
+
+
 COLUMNS = (
     _column(
         "customer_number",
@@ -164,25 +169,25 @@ COLUMNS = (
         "收入水平",
         gettext_lazy("income band"),
         choice_of(RetailProfile.Income),
-        ", ".join(RetailProfile.Income.values),
+        allowed_labels(RetailProfile.Income),
     ),
     _column(
         "education",
         "学历",
         gettext_lazy("education"),
         choice_of(RetailProfile.Education),
-        ", ".join(RetailProfile.Education.values),
+        allowed_labels(RetailProfile.Education),
     ),
     _column(
         "marital_status",
         "婚姻状况",
         gettext_lazy("marital status"),
         choice_of(RetailProfile.Marital),
-        ", ".join(RetailProfile.Marital.values),
+        allowed_labels(RetailProfile.Marital),
     ),
     _column("interests", "兴趣", gettext_lazy("interests"), text(_max(RetailProfile, "interests")), EMPTY_KEEPS),
     _column("hobbies", "爱好", gettext_lazy("hobbies"), text(_max(RetailProfile, "hobbies")), EMPTY_KEEPS),
-    _column("risk_level", "风险等级", gettext_lazy("risk level"), choice_of(Customer.Risk), ", ".join(Customer.Risk.values)),
+    _column("risk_level", "风险等级", gettext_lazy("risk level"), choice_of(Customer.Risk), allowed_labels(Customer.Risk)),
     _column("do_not_contact", "禁止联系", gettext_lazy("do not contact"), boolean, YES_NO),
     _column("do_not_sms", "禁止短信", gettext_lazy("no SMS"), boolean, YES_NO),
     _column("do_not_email", "禁止邮件", gettext_lazy("no e-mail"), boolean, YES_NO),

@@ -18,6 +18,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from customers.master.search import name_grams
@@ -333,7 +334,8 @@ class ContactPoint(models.Model):
 
 class Address(models.Model):
     class Kind(models.TextChoices):
-        HOME = "home", _("Home")
+        # "Home" alone is also the home page (首页): the context keeps the two apart.
+        HOME = "home", pgettext_lazy("address type", "Home")
         WORK = "work", _("Work")
         REGISTERED = "registered", _("Registered")
         MAILING = "mailing", _("Mailing")
@@ -629,8 +631,27 @@ class Transaction(models.Model):
             models.Index(fields=["holding", "-occurred_at"], name="txn_holding_time"),
         ]
 
+    # The labels of the transaction types the core systems send (txn_type is the source's free
+    # text, so not a choices field: a type not listed here is shown as it came).
+    TYPE_LABELS = {
+        "transfer": pgettext_lazy("transaction type", "Transfer"),
+        "salary": pgettext_lazy("transaction type", "Salary"),
+        "withdrawal": pgettext_lazy("transaction type", "Withdrawal"),
+        "deposit": pgettext_lazy("transaction type", "Deposit"),
+        "bill payment": pgettext_lazy("transaction type", "Bill payment"),
+        "interest": pgettext_lazy("transaction type", "Interest"),
+        "purchase": pgettext_lazy("transaction type", "Purchase"),
+        "repayment": pgettext_lazy("transaction type", "Repayment"),
+        "refund": pgettext_lazy("transaction type", "Refund"),
+        "fee": pgettext_lazy("transaction type", "Fee"),
+    }
+
     def __str__(self):
         return f"{self.occurred_at:%Y-%m-%d} {self.direction} {self.amount} {self.currency}"
+
+    @property
+    def type_label(self):
+        return self.TYPE_LABELS.get(self.txn_type.strip().lower(), self.txn_type)
 
 
 class ServiceContact(models.Model):

@@ -18,6 +18,7 @@ ciphertext (ocrm.pii.encrypt).
 
 import dataclasses
 import decimal
+import re
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -66,12 +67,6 @@ IDENTITY = "identity"
 
 
 NUMBER_SEQUENCE = "customers_customer_number_seq"
-
-
-NUMBER_PREFIX = "C"
-
-
-NUMBER_DIGITS = 10
 
 
 CUSTOMER_FIELDS = ("name_local", "name_latin", "branch", "risk_level", "do_not_contact", "do_not_sms", "do_not_email")
@@ -313,18 +308,44 @@ def _check_branch(customer_bank_id, branch_id):
         raise ValidationError({"branch": _("Choose an active branch of the customer's bank.")})
 
 
+def number_scheme(bank):
+    """The bank's customer-number scheme: (prefix, digits) from the parameters
+    customers.number_prefix and customers.number_digits (one scheme per bank, so that customers
+    created on a page are numbered like the ones its core system delivers)."""
+    bank_id = getattr(bank, "pk", bank)
+    return str(parameters.get("customers.number_prefix", bank_id) or ""), int(parameters.get("customers.number_digits", bank_id))
+
+
 def next_customer_number(bank):
-    """ "C" + 10 digits from one PostgreSQL sequence: race-free without locking any row, and
-    unique in every bank. Numbers already taken (imported customers) are skipped."""
+    """The bank's prefix + a zero-padded counter from one PostgreSQL sequence: race-free without
+    locking any row. A number already taken (loaded from a feed, or by an earlier scheme) moves
+    the sequence past the highest number of the bank's scheme at once, not one by one."""
+    bank_id = getattr(bank, "pk", bank)
+    prefix, digits = number_scheme(bank_id)
     with connection.cursor() as cursor:
         # The advisory lock makes the first creation of the sequence safe when two requests race.
         cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [NUMBER_SEQUENCE])
         cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {NUMBER_SEQUENCE}")
         while True:
             cursor.execute("SELECT nextval(%s)", [NUMBER_SEQUENCE])
-            number = f"{NUMBER_PREFIX}{cursor.fetchone()[0]:0{NUMBER_DIGITS}d}"
-            if not Customer.objects.filter(bank=bank, number=number).exists():
+            value = cursor.fetchone()[0]
+            if value >= 10**digits:
+                raise ValidationError(
+                    _(
+                        "Customer numbers of this bank are used up (%(digits)s digits after %(prefix)s): "
+                        "widen customers.number_digits."
+                    )
+                    % {"digits": digits, "prefix": prefix or "—"}
+                )
+            number = f"{prefix}{value:0{digits}d}"
+            if not Customer.objects.filter(bank_id=bank_id, number=number).exists():
                 return number
+            cursor.execute(
+                f"""SELECT setval(%s, greatest((SELECT last_value FROM {NUMBER_SEQUENCE}),
+                        (SELECT max(substr(number, %s)::bigint) FROM customers_customer
+                          WHERE bank_id = %s AND number ~ %s)))""",
+                [NUMBER_SEQUENCE, len(prefix) + 1, bank_id, f"^{re.escape(prefix)}[0-9]{{{digits}}}$"],
+            )
 
 
 @transaction.atomic
