@@ -118,6 +118,11 @@ class SystemCollector:
         )
 
 
+# Read at scrape time, once, whatever the process mode: kept apart from the per-process counters.
+_SYSTEM = CollectorRegistry(auto_describe=False)
+_SYSTEM.register(SystemCollector())
+
+
 def exposition():
     """The text Prometheus reads: this process's counters (or every process's, in multiprocess
     mode) and the system figures."""
@@ -126,7 +131,3 @@ def exposition():
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
     return generate_latest(registry) + generate_latest(_SYSTEM)
-
-
-_SYSTEM = CollectorRegistry(auto_describe=False)
-_SYSTEM.register(SystemCollector())

@@ -69,6 +69,7 @@ def operator_page(request):
         "database_up": state.database_up()[0],
         "job_rows": [_with_display(row) for row in jobs],
         "failed_jobs": sum(1 for row in jobs if row["last"] and row["last"].status == JobRun.Status.FAILED),
+        "all_banks": scope_of(request.user) == "all",
         "now": timezone.now(),
     }
     return render(request, "ocrm/monitoring/operator.html", context)

@@ -113,3 +113,21 @@ def test_beat_alive_then_silent(client, org, tmp_path):
     # A beat that died stops ticking: a minute later the page says so.
     state.record_beat_tick(time.time() - state.BEAT_STALE_AFTER - 1)
     assert "Silent" in page_text(client, org.admin)
+
+
+@pytest.mark.django_db
+def test_in_chinese(client, org):
+    client.force_login(org.admin)
+    client.cookies["django_language"] = "zh-hans"
+    text = client.get(URL).content.decode()
+    for label in ["系统监控", "后台工作进程", "定时调度器", "任务队列", "各作业的最近一次运行", "下方作业仅为本行的作业"]:
+        assert label in text, label
+    for english in ["Celery workers", "Scheduler (beat)", "Last run of each job", "messages waiting"]:
+        assert english not in text, english
+
+
+@pytest.mark.django_db
+def test_a_platform_operator_sees_every_banks_runs(client, org, make_staff):
+    JobRun.objects.create(job="lifecycle", bank_id=org.bank_b.pk, status="failed")
+    text = page_text(client, make_staff("platform.root", is_superuser=True))
+    assert 'data-status="failed"' in text and "the jobs below are every bank's" in text
