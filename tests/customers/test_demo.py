@@ -226,7 +226,7 @@ def test_text_a_person_reads_is_in_the_language_of_the_branch():
     tags = Tag.objects.filter(bank__code__in=["OGB", "HCB"]).exclude(name="VIP").values_list("name", flat=True)
     assert tags and all(HAN.search(name) for name in tags)
     for text in (
-        Transaction.objects.filter(customer__branch__country="CN").exclude(description="").values_list("description", flat=True)
+        Transaction.objects.filter(holding__branch__country="CN").exclude(description="").values_list("description", flat=True)
     ):
         assert HAN.search(text), text
 
