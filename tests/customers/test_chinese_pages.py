@@ -17,11 +17,13 @@ names in London) is not a label; the words of such data are taken out by the ALL
 import datetime
 import html
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
 import pytz
 from django.core.management import call_command
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone, translation
 
@@ -295,3 +297,12 @@ def test_batch_maintenance_shows_allowed_values_as_labels(demo):
     assert "、".join(labels[:2]) in text
     for code in ("very_high", "married", "divorced", "widowed"):
         assert code not in text
+
+
+def test_amounts_carry_thousands_separators_in_chinese():
+    """Django's zh_Hans format writes 1234567.89 (no separator); Chinese banks print 1,234,567.89
+    (issue 12.10). ocrm/formats corrects it for every floatformat "g" and intcomma."""
+    template = Template('{% load humanize %}{{ amount|floatformat:"2g" }} {{ count|intcomma }}')
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert template.render(Context({"amount": Decimal("1234567.891"), "count": 98765})) == "1,234,567.89 98,765"
