@@ -26,6 +26,8 @@ from django.core.management import call_command
 from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone, translation
+from django_countries import countries
+from pypinyin import lazy_pinyin
 
 from customers.master.models import Customer, RetailProfile
 from customers.ownership.sharing import services as sharing
@@ -306,3 +308,15 @@ def test_amounts_carry_thousands_separators_in_chinese():
     for language in ("zh-hans", "en"):
         with translation.override(language):
             assert template.render(Context({"amount": Decimal("1234567.891"), "count": 98765})) == "1,234,567.89 98,765"
+
+
+def test_countries_are_sorted_by_pinyin_in_chinese_and_by_name_in_english():
+    """Country lists in Chinese were in the order of the English names (issue 12.10)."""
+    with translation.override("zh-hans"):
+        names = [str(country.name).strip() for country in countries]
+    keys = [lazy_pinyin(name) for name in names]
+    assert keys == sorted(keys)
+    assert names.index("阿富汗") < names.index("德国") < names.index("中国")  # a-fu-han, de-guo, zhong-guo
+    with translation.override("en"):
+        english = [str(country.name) for country in countries]
+    assert english.index("Afghanistan") < english.index("China") < english.index("Germany")
