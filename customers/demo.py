@@ -1169,7 +1169,7 @@ ON CONFLICT DO NOTHING
 """
 
 
-def load_history(seed, as_of):
+def load_history(seed):
     """Write the lifecycle and rating history of the demo banks' customers (see above), then run
     the real nightly job (customers.lifecycle) for each bank's yesterday: it settles every stage
     and rating on the loaded data and writes the morning's "Lifecycle changes". Returns counts."""
@@ -1339,7 +1339,7 @@ def load_part(options, write):
         return
     counts = load(count, seed=options["seed"], progress=write if options["verbosity"] > 1 else None)
     started = time.perf_counter()
-    counts |= load_history(options["seed"], timezone.localdate())
+    counts |= load_history(options["seed"])
     counts["history_seconds"] = round(time.perf_counter() - started, 1)
     write(
         f"  customers   {counts['customer']} ({counts['retail']} retail, {counts['corporate']} corporate) "

@@ -4,8 +4,6 @@ where a page's size and number from the address are brought into range (a crafte
 
 import django_tables2 as tables
 from django.core.paginator import Paginator
-from django.utils.safestring import SafeData
-from django.utils.text import capfirst
 
 MAX_PER_PAGE = 200
 # Far beyond any real list, yet an OFFSET of MAX_PAGE pages stays well inside PostgreSQL's bigint.
@@ -36,16 +34,6 @@ class BaseTable(tables.Table):
         attrs = {"class": "table table-sm table-striped table-hover align-middle"}
         template_name = "django_tables2/bootstrap5-responsive.html"
         per_page = 25
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Headers start with a capital letter, on the page and in exports. django-tables2
-        # capitalises the names it takes from a model; the columns' own verbose names are
-        # lower case like Django's, so they are capitalised here (each table has its own copy).
-        for bound in self.columns:
-            name = bound.column.verbose_name
-            if name is not None and not isinstance(name, SafeData):
-                bound.column.verbose_name = capfirst(name)
 
     def paginate(self, paginator_class=Paginator, per_page=None, page=1, *args, **kwargs):
         # django_tables2's RequestConfig passes on whatever number the address held; a page past

@@ -17,13 +17,17 @@ names in London) is not a label; the words of such data are taken out by the ALL
 import datetime
 import html
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
 import pytz
 from django.core.management import call_command
+from django.template import Context, Template
 from django.test import Client
 from django.utils import timezone, translation
+from django_countries import countries
+from pypinyin import lazy_pinyin
 
 from customers.master.models import Customer, RetailProfile
 from customers.ownership.sharing import services as sharing
@@ -295,3 +299,24 @@ def test_batch_maintenance_shows_allowed_values_as_labels(demo):
     assert "、".join(labels[:2]) in text
     for code in ("very_high", "married", "divorced", "widowed"):
         assert code not in text
+
+
+def test_amounts_carry_thousands_separators_in_chinese():
+    """Django's zh_Hans format writes 1234567.89 (no separator); Chinese banks print 1,234,567.89
+    (issue 12.10). ocrm/formats corrects it for every floatformat "g" and intcomma."""
+    template = Template('{% load humanize %}{{ amount|floatformat:"2g" }} {{ count|intcomma }}')
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            assert template.render(Context({"amount": Decimal("1234567.891"), "count": 98765})) == "1,234,567.89 98,765"
+
+
+def test_countries_are_sorted_by_pinyin_in_chinese_and_by_name_in_english():
+    """Country lists in Chinese were in the order of the English names (issue 12.10)."""
+    with translation.override("zh-hans"):
+        names = [str(country.name).strip() for country in countries]
+    keys = [lazy_pinyin(name) for name in names]
+    assert keys == sorted(keys)
+    assert names.index("阿富汗") < names.index("德国") < names.index("中国")  # a-fu-han, de-guo, zhong-guo
+    with translation.override("en"):
+        english = [str(country.name) for country in countries]
+    assert english.index("Afghanistan") < english.index("China") < english.index("Germany")

@@ -10,7 +10,9 @@ from datetime import timedelta
 import phonenumbers
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import Count, F, Q
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers import demo as customer_demo
@@ -36,6 +38,7 @@ from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from sysadmin.org.models import Bank, Staff
+from sysadmin.parameters import services as parameter_services
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +226,7 @@ def test_text_a_person_reads_is_in_the_language_of_the_branch():
     tags = Tag.objects.filter(bank__code__in=["OGB", "HCB"]).exclude(name="VIP").values_list("name", flat=True)
     assert tags and all(HAN.search(name) for name in tags)
     for text in (
-        Transaction.objects.filter(customer__branch__country="CN").exclude(description="").values_list("description", flat=True)
+        Transaction.objects.filter(holding__branch__country="CN").exclude(description="").values_list("description", flat=True)
     ):
         assert HAN.search(text), text
 
@@ -284,3 +287,19 @@ def test_customers_created_on_a_page_are_numbered_like_the_banks_own():
         assert len(new) == len(loaded[0]) and new[0] == loaded[0][0], (new, loaded[0])
         assert new not in set(loaded) and new > loaded.last()
         assert master_services.next_customer_number(bank) > new
+
+
+def test_a_banks_number_scheme_applies_and_skips_numbers_taken_in_one_step(org):
+    """customers.number_prefix / number_digits per bank: the other bank keeps the default "C" +
+    10 digits; numbers a feed loaded already are stepped over at once, not one by one."""
+    parameter_services.set_value("customers.number_prefix", "88", bank=org.bank_a)
+    parameter_services.set_value("customers.number_digits", 6, bank=org.bank_a)
+    taken = master_services.next_customer_number(org.bank_a)
+    assert re.fullmatch(r"88\d{6}", taken)
+    following, highest = f"88{int(taken[2:]) + 1:06d}", f"88{int(taken[2:]) + 5000:06d}"
+    for number in (taken, following, highest):  # the next number is taken too, by a feed
+        Customer.objects.create(bank=org.bank_a, number=number, kind="retail", name_local="王伟", branch=org.a_sh)
+    with CaptureQueriesContext(connection) as queries:
+        assert master_services.next_customer_number(org.bank_a) == f"88{int(highest[2:]) + 1:06d}"
+    assert len(queries) < 12
+    assert re.fullmatch(r"C\d{10}", master_services.next_customer_number(org.bank_b))

@@ -76,3 +76,16 @@ def test_every_menu_entry_lies_above_the_sticky_header(page, live_server, org, s
             checked += 1
         page.keyboard.press("Escape")
     assert checked >= 5
+
+
+def test_english_column_headers_and_summary_labels_start_with_a_capital(page, live_server, org):
+    """Verbose names are lower case ("customer number", "tier"): every table header and summary
+    label is shown with a capital first letter (issue 12.10), the list's and the 360 page's."""
+    open_360(page, live_server, org, "desktop")
+    shown = "els => els.map(el => el.innerText.trim()).filter(text => /^[a-z]/i.test(text))"  # as rendered
+    labels = page.locator("#customer-summary dt").evaluate_all(shown)
+    assert len(labels) >= 5 and all(label[0].isupper() for label in labels), labels
+    page.goto("/customers/")
+    expect(page.locator("table th").first).to_be_visible()
+    headers = page.locator("table th").evaluate_all(shown)
+    assert len(headers) >= 5 and all(header[0].isupper() for header in headers), headers
