@@ -223,9 +223,8 @@ FIELD_KINDS = {
     "email": EMAIL,
     "wechat": MESSAGING,
     "whatsapp": MESSAGING,
-    "line1": ADDRESS,
+    "line1": ADDRESS,  # a customer's address lines ("address" alone also names a branch's, which is not personal)
     "line2": ADDRESS,
-    "address": ADDRESS,
     "account_number": ACCOUNT,
     "birth_date": BIRTH_DATE,
 }

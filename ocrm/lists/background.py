@@ -6,7 +6,8 @@ list view again by its URL name, replays the owner's query string as a GET reque
 user is the owner, and calls the view's own export() (ScopedListView.export hands the
 filtered, visible_to(owner) queryset back here). So the same scope, filter, sort, table,
 masking and permission checks apply, and a subclass's export() hook (e.g. the customer
-list's unmasked export table) runs in the worker too.
+list's export table) runs in the worker too. An export with personal data in clear is one
+too, written only after a checker approved it (request_clear_export below).
 
 Rows are written with openpyxl in write-only mode from a chunked server-side iterator;
 after every chunk the progress is stored and a cancellation by the owner is noticed."""

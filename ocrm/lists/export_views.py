@@ -24,7 +24,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def exports_for(user):
-    return ExportFile.objects.visible_to(user).defer("error", "url_kwargs")
+    return ExportFile.objects.visible_to(user).select_related("approved_by").defer("error", "url_kwargs")
 
 
 @require_GET

@@ -115,6 +115,8 @@ def test_a_clear_export_runs_only_after_a_checkers_approval_and_names_both(clien
     wait_for(lambda: ExportFile.objects.get(pk=export.pk).status == ExportFile.Status.DONE, what="the clear export")
     export.refresh_from_db()
     assert export.approved_by == org.supervisor and export.row_count == 1
+    row = as_user(client, org.manager).get(reverse("export_progress", args=[export.pk])).content.decode()
+    assert f"approved by {org.supervisor.username}" in row and "PII" in row  # what the file holds, before the download
 
     response = as_user(client, org.manager).get(reverse("export_download", args=[export.pk]))
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]

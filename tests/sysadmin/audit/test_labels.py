@@ -1,6 +1,7 @@
 """Issue 12 #6: the audit pages show a person translated object types, event and action names
 and field labels, and the object by its own name or number — never "customers.customer #116",
-"customer.update" or `fields: ["contact_points"]; page: contacts`."""
+"customer.update" or `fields: ["contact_points"]; page: contacts`. And older entries are masked
+by a one-off job (issue 11 #3)."""
 
 import datetime
 import re
@@ -8,6 +9,9 @@ import re
 from django.test import Client
 
 from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from sysadmin.audit.services import AUDIT_SCRUB
+from sysadmin.audit.tasks import scrub_audit_log
 from tests.factories import make_customer
 
 LIST_URL = "/sysadmin/audit/"
@@ -63,3 +67,27 @@ def test_the_detail_page_labels_each_field_and_detail(org):
             assert code not in text, (entry.pk, code)
     text = visible_text(client.get(f"{LIST_URL}{requested.pk}/").content.decode())
     assert "修改客户资料" in text or "客户" in text  # the request type by its registered label
+
+
+def test_older_entries_are_masked_by_the_scrub_job_and_a_rerun_changes_nothing(org):
+    """Entries written before record() masked everything (the finding's export filtered by an ID
+    number) are masked by the one-off job, bank by bank."""
+    old = AuditLog.objects.create(  # written directly: as the log stood before the fix
+        bank_id=org.bank_a.pk,
+        action=AuditLog.Action.EXPORT,
+        object_type="customers.customer",
+        object_repr="customers (1)",
+        detail={"query": "q=310115197703170378", "rows": 1, "pii": True},
+        changes={"line1": ["世纪大道100号8楼", None]},
+    )
+    other_bank = AuditLog.objects.create(
+        bank_id=org.bank_b.pk, action=AuditLog.Action.OTHER, object_repr="call +85291234567", detail={}
+    )
+    scrub_audit_log.run(bank_id=org.bank_a.pk)
+    old.refresh_from_db()
+    other_bank.refresh_from_db()
+    assert old.detail == {"query": "q=310************378", "rows": 1, "pii": True}
+    assert "世纪大道100号8楼" not in str(old.changes) and other_bank.object_repr == "call +85291234567"  # its own bank only
+    run = JobRun.objects.filter(job=AUDIT_SCRUB, bank_id=org.bank_a.pk).latest("pk")
+    assert run.counts["masked"] == 1
+    assert "310115197703170378" not in " ".join(str(e.detail) for e in AuditLog.objects.all())
