@@ -316,6 +316,25 @@ def number_scheme(bank):
     return str(parameters.get("customers.number_prefix", bank_id) or ""), int(parameters.get("customers.number_digits", bank_id))
 
 
+def prepare_number_sequence(cursor, bank_id):
+    """Make the customer-number sequence safe to draw from set-based (matching's new golden records):
+    moved past the highest number of the bank's scheme. Returns the scheme, (prefix, digits)."""
+    prefix, digits = number_scheme(bank_id)
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [NUMBER_SEQUENCE])
+    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {NUMBER_SEQUENCE}")
+    _move_sequence_past_taken_numbers(cursor, bank_id, prefix, digits)
+    return prefix, digits
+
+
+def _move_sequence_past_taken_numbers(cursor, bank_id, prefix, digits):
+    cursor.execute(
+        f"""SELECT setval(%s, greatest((SELECT last_value FROM {NUMBER_SEQUENCE}),
+                (SELECT coalesce(max(substr(number, %s)::bigint), 0) FROM customers_customer
+                  WHERE bank_id = %s AND number ~ %s)))""",
+        [NUMBER_SEQUENCE, len(prefix) + 1, bank_id, f"^{re.escape(prefix)}[0-9]{{{digits}}}$"],
+    )
+
+
 def next_customer_number(bank):
     """The bank's prefix + a zero-padded counter from one PostgreSQL sequence: race-free without
     locking any row. A number already taken (loaded from a feed, or by an earlier scheme) moves
@@ -340,12 +359,7 @@ def next_customer_number(bank):
             number = f"{prefix}{value:0{digits}d}"
             if not Customer.objects.filter(bank_id=bank_id, number=number).exists():
                 return number
-            cursor.execute(
-                f"""SELECT setval(%s, greatest((SELECT last_value FROM {NUMBER_SEQUENCE}),
-                        (SELECT max(substr(number, %s)::bigint) FROM customers_customer
-                          WHERE bank_id = %s AND number ~ %s)))""",
-                [NUMBER_SEQUENCE, len(prefix) + 1, bank_id, f"^{re.escape(prefix)}[0-9]{{{digits}}}$"],
-            )
+            _move_sequence_past_taken_numbers(cursor, bank_id, prefix, digits)
 
 
 @transaction.atomic

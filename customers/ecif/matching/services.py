@@ -37,13 +37,11 @@ from customers.ecif.matching.models import SCORED_FIELDS, MatchCandidate, MatchR
 from customers.ecif.matching.rules import rules_for
 from customers.master.models import Address, ContactPoint, CorporateProfile, Customer, IdentityDocument, RetailProfile
 from customers.master.search import name_grams
+from customers.master.services import NUMBER_SEQUENCE, prepare_number_sequence
 from ocrm.approvals import inbox
 from ocrm.audit import services as audit
 
 logger = logging.getLogger(__name__)
-
-
-NUMBER_SEQUENCE = "customers_customer_number_seq"
 
 
 CREATE_CHUNK = 5000
@@ -198,18 +196,6 @@ def _create_scored_pairs(cursor, bank_id, left_sql, kind, rules, *, among_custom
     )
     # A name that differs in half its letters, or a birth date wrong in more than one part, is another person.
     cursor.execute("DELETE FROM match_scored WHERE coalesce(s_name, 0) < 0.5 OR s_birth_date = 0")
-
-
-def _ensure_number_sequence(cursor, bank_id):
-    """The customer-number sequence of customers.master.services, moved past every number already taken."""
-    cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [NUMBER_SEQUENCE])
-    cursor.execute(f"CREATE SEQUENCE IF NOT EXISTS {NUMBER_SEQUENCE}")
-    cursor.execute(
-        f"""SELECT setval('{NUMBER_SEQUENCE}', greatest(
-                (SELECT last_value FROM {NUMBER_SEQUENCE}),
-                (SELECT coalesce(max(substr(number, 2)::bigint), 0) FROM customers_customer
-                  WHERE number ~ '^C[0-9]{{10}}$')))"""
-    )
 
 
 def _priority_sql(priority):
@@ -445,14 +431,16 @@ def _create_customers(cursor, bank_id, rules):
         [*retail_priority, *corporate_priority],
     )
     cursor.execute("DELETE FROM match_groups WHERE rn > 1")
-    _ensure_number_sequence(cursor, bank_id)
+    # New golden records are numbered in the bank's own scheme, like customers created on a page.
+    prefix, digits = prepare_number_sequence(cursor, bank_id)
     # Ids and numbers drawn set-based from the two sequences; the search keys (name_grams) are
     # Python's (customers.master.search), streamed through COPY; then one INSERT ... SELECT per table.
     cursor.execute(
         f"""ALTER TABLE match_groups ADD COLUMN customer_id bigint, ADD COLUMN number text;
             UPDATE match_groups SET customer_id = nextval(pg_get_serial_sequence('customers_customer', 'id')),
-                                    number = 'C' || lpad(nextval('{NUMBER_SEQUENCE}')::text, 10, '0');
-            CREATE TEMP TABLE match_grams (customer_id bigint PRIMARY KEY, grams varchar(40)[]) ON COMMIT DROP"""
+                                    number = %s || lpad(nextval('{NUMBER_SEQUENCE}')::text, %s, '0');
+            CREATE TEMP TABLE match_grams (customer_id bigint PRIMARY KEY, grams varchar(40)[]) ON COMMIT DROP""",
+        [prefix, digits],
     )
     groups = connection.chunked_cursor()  # server-side: a million names never sit in memory at once
     groups.execute("SELECT customer_id, name_local, name_latin FROM match_groups")

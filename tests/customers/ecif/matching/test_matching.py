@@ -12,6 +12,7 @@ from customers.ecif.matching.rules import rules_for
 from customers.ecif.matching.services import find_duplicates, resolve_source_records
 from customers.master.models import ContactPoint, Customer, IdentityDocument, RetailProfile
 from ocrm import pii
+from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -160,6 +161,21 @@ def test_records_sharing_an_identity_become_one_new_customer_with_survivorship(o
     SourceRecord.objects.filter(pk=cards.pk).update(match_status="unresolved", email="lilei@example.com")
     assert resolve_source_records(org.bank_a.pk)["matched"] == 1
     assert customer.contact_points.filter(value="lilei@example.com").exists()
+
+
+def test_new_golden_records_are_numbered_in_the_banks_own_scheme(org):
+    """Matching numbers the customers it creates like the pages do (issue 12.11): the bank's
+    prefix and digits, past the highest number the bank already holds in that scheme."""
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.number_prefix", value_type="string", value="2")
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.number_digits", value_type="int", value="11")
+    make_customer("200000000777", org.a_sh)
+    record(org, "NEW-1", name_local="韩梅梅", id_number="110101199202020022", phone="+8613700000002")
+
+    assert resolve_source_records(org.bank_a.pk)["created"] == 1
+
+    created = Customer.objects.get(bank=org.bank_a, name_local="韩梅梅")
+    assert created.number.startswith("2") and len(created.number) == 12
+    assert int(created.number) > 200000000777
 
 
 def test_typo_in_name_and_swapped_phone_goes_to_review(org):
