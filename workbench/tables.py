@@ -1,7 +1,6 @@
 """The approvals inbox table: one row per pending ChangeRequest the user may decide."""
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -9,8 +8,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from customers.master.tables import display_value, field_label
-from customers.ownership.sharing.models import CustomerShare
+from customers.master.tables import display_value
 from ocrm.approvals import services as approvals
 from ocrm.lists.tables import BaseTable
 from sysadmin.org.models import Branch
@@ -20,17 +18,6 @@ CUSTOMER = "customers.customer"
 
 def action_label(action):
     return str(approvals.label_for(action))
-
-
-def label_of(name, field_label):
-    """A customer field's label, else the label of a share's field (customer.share requests)."""
-    label = field_label(name)
-    if label != name:
-        return label
-    try:
-        return str(CustomerShare._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
 
 
 def _local(value):
@@ -91,13 +78,19 @@ class InboxTable(BaseTable):
             if record.object_type == CUSTOMER:
                 rows.append(
                     (
-                        label_of(name, field_label),
+                        approvals.field_label(record, name),
                         display_value(name, _local(before), branches),
                         display_value(name, _local(after), branches),
                     )
                 )
             else:
-                rows.append((name, "—" if before in (None, "") else before, "—" if after in (None, "") else after))
+                rows.append(
+                    (
+                        approvals.field_label(record, name),
+                        "—" if before in (None, "") else before,
+                        "—" if after in (None, "") else after,
+                    )
+                )
         return rows
 
     def render_changes(self, record):
