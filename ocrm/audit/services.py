@@ -15,6 +15,7 @@ import decimal
 import ipaddress
 import uuid
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
@@ -144,7 +145,7 @@ def record(
         ip=ip,
         object_type=object_type or (obj._meta.label_lower if obj is not None else ""),
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
-        object_repr=(object_repr or (str(obj) if obj is not None else ""))[:300],
+        object_repr=(object_repr or _repr(obj))[:300],
         changes=_jsonable(changes or {}),
         detail=_jsonable(detail),
         bank_id=bank_id if bank_id is not None else _bank_id_of(obj, actor),
@@ -188,6 +189,17 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
     changes = diff(before, after)
     if changes:
         record(AuditLog.Action.UPDATE, instance, changes=changes)
+
+
+def _repr(obj):
+    """str(obj), or its label and id when its text needs a row a cascade already deleted
+    (a periodic task named after its schedule, audited while the schedule is deleted)."""
+    if obj is None:
+        return ""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{obj._meta.verbose_name} #{obj.pk}"
 
 
 def _post_delete(sender, instance, **kwargs):

@@ -55,7 +55,10 @@ def test_a_manager_lists_every_request_they_made_whatever_its_kind(org, made, cl
     """The finding: /customers/change-requests/ was a raw 403 for the manager, and "My assignment
     requests" showed claims only."""
     logged_in(client, org.manager)
-    assert client.get(reverse("customers:change_requests")).status_code == 403  # the checkers' address, still theirs
+    # The checkers' old address sends a maker to their own customer changes.
+    assert client.get(reverse("customers:change_requests"))["Location"] == MY_REQUESTS + "?action=customer.update"
+    only_changes = client.get(MY_REQUESTS, {"action": "customer.update"}).content.decode()
+    assert f'id="my-request-{made["update"].pk}"' in only_changes and f'id="my-request-{made["claim"].pk}"' not in only_changes
     response = client.get(MY_REQUESTS)
     assert response.status_code == 200
     page = response.content.decode()
