@@ -3,7 +3,11 @@
 Administrators of one bank (the system_admin role: is_staff, not superuser) work in the
 same admin as the superuser, so each ModelAdmin restricts its rows to the user's data
 scope (Model.objects.visible_to) exactly as the pages do, and an object outside the
-scope answers 404 instead of admin's "doesn't exist" redirect."""
+scope answers 404 instead of admin's "doesn't exist" redirect.
+
+Maker-checker holds here as on the pages: fields that only an approved change request may
+change (ocrm.approvals.services.guarded_fields) are read-only on every admin form, unless the
+ModelAdmin sends such changes to a checker itself (`submits_change_requests`, e.g. customers)."""
 
 import json
 
@@ -13,12 +17,38 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.approvals import services as approvals
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.lists.models import ExportFile
 
 
-class ScopedAdminMixin:
+def bank_of(obj, user):
+    """The bank whose rules apply to an admin form: the object's, else the user's (an add form)."""
+    if obj is not None:
+        if obj._meta.label_lower == "sysadmin.bank":
+            return obj.pk
+        if getattr(obj, "bank_id", None) is not None:
+            return obj.bank_id
+    return user.bank_id
+
+
+class GuardedFieldsMixin:
+    """Fields only a checker may change are read-only (ModelAdmin and inlines alike)."""
+
+    submits_change_requests = False  # True: the admin turns such changes into a ChangeRequest itself
+
+    def guarded_fields(self, request, obj=None):
+        return approvals.guarded_fields(self.model, bank_of(obj, request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if self.submits_change_requests:
+            return readonly
+        return readonly + tuple(sorted(self.guarded_fields(request, obj) - set(readonly)))
+
+
+class ScopedAdminMixin(GuardedFieldsMixin):
     """Rows limited to the user's data scope for everyone but superusers.
 
     A model whose QuerySet has visible_to() uses it; any other model names the path to

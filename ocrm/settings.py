@@ -18,7 +18,7 @@ CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").sp
 TRUSTED_PROXIES = [p.strip() for p in os.environ.get("OCRM_TRUSTED_PROXIES", "").split(",") if p.strip()]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "ocrm.admin_site.OcrmAdminConfig",  # Django admin with the scoped "view on site" (ocrm/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -49,7 +49,8 @@ def test_maker_is_told_of_the_decision_on_a_customer_change(org, decision, djang
             approvals.reject(result.change_request.pk, org.supervisor, "Wrong spelling")
     note = Notification.objects.get(recipient=org.manager)
     assert note.title == f"Your change of customer data was {decision}"
-    assert "name_local" in note.body and note.link == customer.get_absolute_url()
+    # The field by its label (issue 12.6), never its internal name.
+    assert "王伟: name." in note.body and "name_local" not in note.body and note.link == customer.get_absolute_url()
     if decision == "rejected":
         assert "Wrong spelling" in note.body
     assert not Notification.objects.exclude(recipient=org.manager).exists()

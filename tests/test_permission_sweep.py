@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.contrib import admin
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -78,10 +79,12 @@ from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
 from sysadmin.accounts.models import PasswordHistory
 from sysadmin.imports.models import ImportBatch
+from sysadmin.org.admin import OrgScopedAdmin
 from sysadmin.org.models import BankCode, Holiday, Staff
 from sysadmin.parameters.models import SystemParameter
 from tests.conftest import WorkerProcess
 from tests.factories import build_org, make_customer, make_product, make_staff
+from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.services import may_use_inbox
 
@@ -258,12 +261,14 @@ ROUTE_PARAMS = {
     },
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
+    "workbench:withdraw": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
-    "admin:view_on_site": {"content_type_id": shared("branch_type"), "object_id": model("sysadmin.branch")},
+    # "View on site" of a customer (whose page's address names its number): scoped like admin's pages.
+    "admin:view_on_site": {"content_type_id": shared("customer_type"), "object_id": model("customers.customer")},
     "admin:auth_user_password_change": {"id": model("sysadmin.staff")},  # UserAdmin's fixed name, used for Staff
     "admin:sysadmin_branch_permissions": {"object_pk": model("sysadmin.branch")},
     "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"), "user_id": model("sysadmin.staff")},
@@ -302,6 +307,8 @@ POST_ACCESS = {
     # each request is then re-checked by ocrm.approvals.services (scope, checker permission, not one's own).
     "workbench:approve": lambda user, objects: _may_use_inbox(user),
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
+    # "My requests": a maker withdraws their own request of any kind (ocrm.approvals.services.withdraw).
+    "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
 }
 
 
@@ -502,7 +509,7 @@ def build_sweep_data(org):
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
     shared_objects = SimpleNamespace(
         group=Group.objects.get(name="teller"),
-        branch_type=ContentType.objects.get_for_model(org.a_sh),
+        customer_type=ContentType.objects.get_for_model(cm_models.Customer),
         interval=interval,
         crontab=CrontabSchedule.objects.create(minute="0", hour="3"),
         solar=SolarSchedule.objects.create(event="sunrise", latitude=31.23, longitude=121.47),
@@ -535,6 +542,8 @@ def sweep_data(django_db_setup, django_db_blocker, tmp_path_factory):
     with override_settings(MEDIA_ROOT=str(tmp_path_factory.mktemp("sweep-media"))), shared_rows(django_db_blocker):
         data = build_sweep_data(build_org())
         data.clients = logged_in_clients(data.users)
+        data.form_users = {"anonymous": None, **admin_form_users(data.org), "superuser": data.users["superuser"]}
+        data.form_clients = logged_in_clients(data.form_users)
         yield data
 
 
@@ -964,3 +973,224 @@ def test_permission_sweep(sweep_data, route, worker_for, record_property):
 def test_static_files_are_served_to_anonymous_visitors():
     static_response = Client().get(static("ocrm/ocrm.css"))
     assert static_response.status_code == 200, f"static files not served to anonymous visitors: {static_response.status_code}"
+
+
+# --- Django admin's forms, posted back as a browser would (security finding 11.2's sweep) ---------------------------
+#
+# Every add, change and delete page of every registered ModelAdmin is posted a VALID-LOOKING form
+# (what the superuser's page of an object of bank A or B holds, so every field, inline and
+# management form is there) by every role of both banks, a staff member with view permissions
+# only, anonymous and the superuser. Each POST runs in a savepoint that is rolled back, and:
+# * a POST by someone without the page's permission (not staff, or no add/change/delete permission
+#   on the model) writes no row at all;
+# * a POST by a bank's user never writes a row of the page's model (or of its inlines) that belongs
+#   to, or points at, another bank — also when the form holds the other bank's values ("crossed":
+#   bank B's form posted to bank A's object, bank B's form posted to the add page);
+# * nothing answers 500.
+
+ADMIN_FORM_PAGES = ("add", "change", "delete")
+STRONG_PASSWORD = "Sweep-Passw0rd-2026!"  # for add forms that ask for one (staff)
+
+
+def admin_form_routes():
+    return [r for r in ROUTES if r.model_admin is not None and r.key.rsplit("_", 1)[-1] in ADMIN_FORM_PAGES]
+
+
+def admin_form_users(org):
+    """Every role of both banks (bank B's missing ones made here), and a staff member who may only view."""
+    users = {f"a.{role}": user for role, user in org.role_users.items()}
+    known_b = {"system_admin": org.b_admin, "customer_manager": org.b_manager, "branch_supervisor": org.b_supervisor}
+    for role in org.role_users:
+        users[f"b.{role}"] = known_b.get(role) or make_staff(f"b.sweep.{role}", branch=org.b_hk, roles=[role])
+    users["a.staff_viewer"] = make_staff("a.sweep.viewer", branch=org.a_ho, roles=["auditor"], is_staff=True)
+    return users
+
+
+def model_label(model):
+    return model._meta.label_lower
+
+
+def route_models(route):
+    """The page's model and the models of its inlines: the rows its form writes."""
+    model_admin = route.model_admin
+    try:
+        inlines = model_admin.get_inlines(None, None)
+    except (AttributeError, TypeError):
+        inlines = model_admin.inlines
+    return [model_admin.model, *(inline.model for inline in inlines)]
+
+
+def snapshot(models_):
+    """{model label: {pk: (instance, values)}} of the tables the page writes (small in the sweep's data)."""
+    taken = {}
+    for model_ in models_:
+        names = [f.attname for f in model_._meta.concrete_fields]
+        taken[model_label(model_)] = {obj.pk: (obj, tuple(getattr(obj, n) for n in names)) for obj in model_._base_manager.all()}
+    return taken
+
+
+def banks_of_row(obj):
+    """The banks a row belongs to or points at (through its foreign keys)."""
+    banks = set()
+    if (own := bank_id_of(obj)) is not None:
+        banks.add(own)
+    for field in obj._meta.concrete_fields:
+        target_id = getattr(obj, field.attname) if field.is_relation and field.many_to_one else None
+        if target_id is None:
+            continue
+        target = field.related_model._base_manager.filter(pk=target_id).first()
+        if target is not None and (bank := bank_id_of(target)) is not None:
+            banks.add(bank)
+    return banks
+
+
+def rows_changed(before, after):
+    """[(model label, pk, what, banks)] of the rows inserted, updated or deleted between two snapshots."""
+    changed = []
+    for label, rows_after in after.items():
+        rows_before = before.get(label, {})
+        for pk, (obj, values) in rows_after.items():
+            if pk not in rows_before:
+                changed.append((label, pk, "inserted", banks_of_row(obj)))
+            elif rows_before[pk][1] != values:
+                changed.append((label, pk, "updated", banks_of_row(obj) | banks_of_row(rows_before[pk][0])))
+        changed += [(label, pk, "deleted", banks_of_row(obj)) for pk, (obj, _v) in rows_before.items() if pk not in rows_after]
+    return changed
+
+
+def page_permission(route):
+    opts = route.model_admin.model._meta
+    return f"{opts.app_label}.{route.key.rsplit('_', 1)[-1]}_{opts.model_name}"
+
+
+def fresh_values(model_, data):
+    """The add form's values made new where the model wants them unique (codes, names, dates)."""
+    unique = {f.name for f in model_._meta.concrete_fields if f.unique and not f.primary_key}
+    for constraint in model_._meta.constraints:
+        unique |= set(getattr(constraint, "fields", ()))
+    for group in model_._meta.unique_together:
+        unique |= set(group)
+    for name in unique:
+        value = data.get(name)
+        if not isinstance(value, str) or not value:
+            continue
+        field = model_._meta.get_field(name)
+        if isinstance(field, models.DateField):
+            day = datetime.date.fromisoformat(value[:10].replace("/", "-"))  # the page's language may write 2026/10/01
+            data[name] = (day + datetime.timedelta(days=1)).isoformat()
+        elif isinstance(field, models.CharField) and not field.choices:
+            data[name] = (value + "X")[-(field.max_length or 100) :] if len(value) >= (field.max_length or 100) else value + "X"
+    return data
+
+
+def posted_forms(route, data):
+    """[(label, url, side of the URL's object, form data)] of what is posted to this page; side is
+    None where the URL holds no bank's object (add pages, shared objects)."""
+    page = route.key.rsplit("_", 1)[-1]
+    superuser = data.clients["superuser"]
+    model_ = route.model_admin.model
+    form_id = f"{model_._meta.model_name}_form"
+    objects = {v.side: v for v in variants_for(route_named(route.key.removesuffix(page) + "change"), data)}
+
+    def object_form(side):
+        return admin_forms.form_data(superuser.get(objects[side].url).content.decode(), form_id)
+
+    if page == "delete":
+        return [(f"delete [{v.side or 'shared'}]", v.url, v.side, {"post": "yes"}) for v in variants_for(route, data)]
+    if page == "change":
+        if None in objects:
+            return [("change [shared]", objects[None].url, None, object_form(None))]
+        forms = {"a": object_form("a"), "b": object_form("b")}
+        relations = {f.name for f in model_._meta.get_fields() if f.is_relation and f.concrete}
+        crossed = {**forms["a"], **{k: v for k, v in forms["b"].items() if k in relations}}  # what points at bank B
+        return [
+            ("change [a]", objects["a"].url, "a", forms["a"]),
+            ("change [a] with bank B's values", objects["a"].url, "a", crossed),
+            ("change [b]", objects["b"].url, "b", forms["b"]),
+        ]
+    [variant] = variants_for(route, data)
+    add_page = superuser.get(variant.url)
+    if add_page.status_code != 200:
+        return [("add (refused to the superuser)", variant.url, None, {})]
+    blank = admin_forms.form_data(add_page.content.decode(), form_id)
+    posted = []
+    for side in objects:
+        filled = object_form(side)
+        form = {k: (filled[k] if k in filled and "-" not in k else v) for k, v in blank.items()}
+        form.update({k: STRONG_PASSWORD for k in form if "password" in k and k != "usable_password"})
+        posted.append((f"add with the values of [{side or 'shared'}]", variant.url, None, fresh_values(model_, form)))
+    return posted
+
+
+def post_and_roll_back(client, url, form, models_):
+    """(status, location, row counters written, rows of the page's models changed); nothing is kept."""
+    with transaction.atomic():
+        before_rows, before = snapshot(models_), row_writes()
+        try:
+            with transaction.atomic():
+                response = client.post(url, form)
+            status, location = response.status_code, response.get("Location", "")
+        except Exception as exc:  # the sweep reports every escaping exception as a 500
+            status, location = 500, f"{type(exc).__name__}: {exc}"[:200]
+        written, changed = written_tables(before, row_writes()), rows_changed(before_rows, snapshot(models_))
+        transaction.set_rollback(True)
+    return status, location, written, changed
+
+
+def sweep_admin_form(route, data):
+    """Post the page's forms as every user; returns (violations, number of POSTs)."""
+    violations, posts = [], 0
+    models_ = route_models(route)
+    permission = page_permission(route)
+    for label, url, side, form in posted_forms(route, data):
+        for who, user in data.form_users.items():
+            status, location, written, changed = post_and_roll_back(data.form_clients[who], url, form, models_)
+            posts += 1
+            where = f"{route.key} {label} as {who} -> {status} {location}".rstrip()
+            if status >= 500:
+                violations.append(f"500: {where}")
+            if user is not None and user.is_superuser:
+                continue
+            if written and (user is None or not user.is_staff or not user.has_perm(permission)):
+                violations.append(f"write without the permission {permission}: {where} ({'; '.join(written)})")
+            if user is None:
+                continue
+            if written and side is not None and getattr(data, side).bank.pk != user.bank_id:
+                violations.append(f"write through another bank's object: {where} ({'; '.join(written)})")
+            foreign = [(label_, pk, what) for label_, pk, what, banks in changed if banks - {user.bank_id}]
+            if foreign:
+                violations.append(f"cross-bank write: {where} {foreign}")
+    return violations, posts
+
+
+ADMIN_FORM_ROUTES = admin_form_routes()
+
+
+@pytest.mark.parametrize("route", ADMIN_FORM_ROUTES, ids=[route_id(r) for r in ADMIN_FORM_ROUTES])
+def test_admin_forms_sweep(sweep_data, route):
+    """One test per admin add/change/delete page (see the section's comment)."""
+    violations, posts = sweep_admin_form(route, sweep_data)
+    assert not violations, f"{len(violations)} admin form violation(s):\n" + "\n".join(violations[:100])
+    assert posts >= len(sweep_data.form_users)
+
+
+def test_the_admin_forms_sweep_covers_every_model_page():
+    pages = {(r.model_admin.model, r.key.rsplit("_", 1)[-1]) for r in ADMIN_FORM_ROUTES}
+    assert {(model_, page) for model_ in admin.site._registry for page in ADMIN_FORM_PAGES} == pages
+
+
+def test_the_admin_forms_sweep_notices_a_cross_bank_write(sweep_data, monkeypatch):
+    """Take the scope away from admin's rows and choices: bank A's administrator then changes bank B's
+    holiday, and points bank A's holiday at bank B; both are reported."""
+    monkeypatch.setattr(ScopedAdminMixin, "scope_queryset", lambda self, request, queryset: queryset)
+    monkeypatch.setattr(OrgScopedAdmin, "related_queryset", lambda self, request, model_: model_._default_manager.all())
+    violations, _posts = sweep_admin_form(route_named("admin:sysadmin_holiday_change"), sweep_data)
+    assert any(v.startswith("write through another bank's object") and " as a.system_admin " in v for v in violations), violations
+    assert any(v.startswith("cross-bank write") and "bank B's values as a.system_admin" in v for v in violations), violations
+
+
+def test_the_admin_forms_sweep_notices_a_write_without_the_permission(sweep_data, monkeypatch):
+    """Let every staff member change holidays: the staff member who may only view is reported."""
+    monkeypatch.setattr(admin.ModelAdmin, "has_change_permission", lambda self, request, obj=None: True)
+    violations, _posts = sweep_admin_form(route_named("admin:sysadmin_holiday_change"), sweep_data)
+    assert any(v.startswith("write without the permission sysadmin.change_holiday") and "a.staff_viewer" in v for v in violations)

@@ -15,5 +15,5 @@ class WorkbenchConfig(AppConfig):
         from workbench.navigation import register_nav
 
         register_nav()
-        inbox.set_page("workbench:inbox")
+        inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

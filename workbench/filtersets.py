@@ -54,3 +54,25 @@ class InboxFilterSet(django_filters.FilterSet):
         if not value:
             return qs
         return qs.filter(Q(maker__username__iexact=value) | Q(maker__name_local__icontains=value))
+
+
+def own_actions(request):
+    """(action, label) of every request type, for the maker's filter."""
+    return sorted(
+        ((action, str(handler.label)) for action, handler in approvals.registered_actions().items()), key=lambda p: p[1]
+    )
+
+
+class MyRequestsFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("status"), choices=ChangeRequest.Status.choices)
+    action = django_filters.ChoiceFilter(label=_("type"), choices=[])
+    requested_from = InboxFilterSet.base_filters["requested_from"]
+    requested_to = InboxFilterSet.base_filters["requested_to"]
+
+    class Meta:
+        model = ChangeRequest
+        fields = ["status", "action", "requested_from", "requested_to"]
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, request=request, **kwargs)
+        self.filters["action"].extra["choices"] = own_actions(request)

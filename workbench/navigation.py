@@ -20,3 +20,7 @@ def register_nav():
         badge=services.badge_count,
         visible=services.may_use_inbox,
     )
+    # Every maker's own requests of any kind (customer changes, claims, transfers, shares...).
+    navigation.register(
+        WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
+    )

@@ -1,7 +1,8 @@
-"""The approvals inbox table: one row per pending ChangeRequest the user may decide."""
+"""The approvals inbox table (one row per pending ChangeRequest the user may decide) and the
+maker's "My requests" table (every request they made, whatever its kind or status)."""
 
 import django_tables2 as tables
-from django.core.exceptions import FieldDoesNotExist
+from django.middleware.csrf import get_token
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -9,8 +10,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 from django.utils.translation import gettext_lazy as _
 
-from customers.master.tables import display_value, field_label
-from customers.ownership.sharing.models import CustomerShare
+from customers.master.tables import display_value
 from ocrm.approvals import services as approvals
 from ocrm.lists.tables import BaseTable
 from sysadmin.org.models import Branch
@@ -20,17 +20,6 @@ CUSTOMER = "customers.customer"
 
 def action_label(action):
     return str(approvals.label_for(action))
-
-
-def label_of(name, field_label):
-    """A customer field's label, else the label of a share's field (customer.share requests)."""
-    label = field_label(name)
-    if label != name:
-        return label
-    try:
-        return str(CustomerShare._meta.get_field(name).verbose_name)
-    except FieldDoesNotExist:
-        return name
 
 
 def _local(value):
@@ -91,13 +80,19 @@ class InboxTable(BaseTable):
             if record.object_type == CUSTOMER:
                 rows.append(
                     (
-                        label_of(name, field_label),
+                        approvals.field_label(record, name),
                         display_value(name, _local(before), branches),
                         display_value(name, _local(after), branches),
                     )
                 )
             else:
-                rows.append((name, "—" if before in (None, "") else before, "—" if after in (None, "") else after))
+                rows.append(
+                    (
+                        approvals.field_label(record, name),
+                        "—" if before in (None, "") else before,
+                        "—" if after in (None, "") else after,
+                    )
+                )
         return rows
 
     def render_changes(self, record):
@@ -146,3 +141,41 @@ class InboxTable(BaseTable):
             }
             self._branch_cache = {b.pk: b for b in Branch.objects.filter(pk__in=ids)} if ids else {}
         return self._branch_cache
+
+
+class MyRequestsTable(InboxTable):
+    """The maker's own requests: what they asked, where it stands, who decided and why; a pending
+    one can be withdrawn from here."""
+
+    status = tables.Column(verbose_name=_("status"))
+    checker = tables.Column(verbose_name=_("decided by"), accessor="checker__display_name", order_by=("checker__username",))
+    decided_at = tables.DateTimeColumn(verbose_name=_("decided"), format="Y-m-d H:i")
+    decision_reason = tables.Column(verbose_name=_("reason for the decision"))
+    withdraw = tables.Column(verbose_name="", empty_values=(), orderable=False, exclude_from_export=True)
+
+    class Meta(InboxTable.Meta):
+        fields = ("id", "withdraw", "action", "object_repr", "changes", "status", "created_at", "checker", "decided_at")
+        exclude = ("selected", "decide", "maker", "age")
+        sequence = (*fields, "decision_reason")
+        row_attrs = {"id": lambda record: f"my-request-{record.pk}", "class": "my-request-row"}
+        order_by = ("-created_at",)
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def value_status(self, record):
+        return record.get_status_display()
+
+    def render_withdraw(self, record):
+        if record.status != record.Status.PENDING:
+            return ""
+        return format_html(
+            '<form method="post" action="{}" class="m-0">'
+            '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
+            '<button type="submit" class="btn btn-sm btn-outline-secondary my-request-withdraw" id="withdraw-{}">{}</button>'
+            "</form>",
+            reverse("workbench:withdraw", args=[record.pk]),
+            get_token(self.request) if getattr(self, "request", None) else "",
+            record.pk,
+            _("Withdraw"),
+        )

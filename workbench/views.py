@@ -1,4 +1,5 @@
-"""The approvals inbox (thin views over workbench.services and ocrm.approvals.services)."""
+"""The approvals inbox and the maker's "My requests" (thin views over workbench.services and
+ocrm.approvals.services)."""
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
@@ -15,8 +16,8 @@ from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView
 from workbench import services
-from workbench.filtersets import InboxFilterSet
-from workbench.tables import InboxTable, action_label
+from workbench.filtersets import InboxFilterSet, MyRequestsFilterSet
+from workbench.tables import InboxTable, MyRequestsTable, action_label
 
 
 class InboxAccessMixin(PermissionPageMixin):
@@ -120,3 +121,38 @@ class RequestDetailView(LoginRequiredMixin, View):
                 "inbox_url": reverse("workbench:inbox"),
             },
         )
+
+
+class OwnRequestsMixin(PermissionPageMixin):
+    """Every signed-in person lists and withdraws only what they submitted themselves."""
+
+    def has_permission(self):
+        return self.request.user.is_authenticated
+
+
+class MyRequestsView(OwnRequestsMixin, ScopedListView):
+    model = ChangeRequest
+    table_class = MyRequestsTable
+    filterset_class = MyRequestsFilterSet
+    title = gettext_lazy("My requests")
+    export_filename = "my-requests"
+
+    def get_queryset(self):
+        return services.my_requests(self.request.user)
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        table.request = self.request  # the withdraw buttons' forms carry the CSRF token
+        return table
+
+
+class WithdrawView(OwnRequestsMixin, ServiceActionView):
+    """The maker takes back a pending request of any kind (another's is a 404)."""
+
+    success_url = "workbench:my_requests"
+
+    def perform(self):
+        return approvals.withdraw(self.kwargs["pk"], self.request.user)
+
+    def get_success_message(self, change_request):
+        return _("Request #%(id)s withdrawn.") % {"id": change_request.pk}

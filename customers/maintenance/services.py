@@ -10,7 +10,8 @@ upload pipeline (ocrm.imports), as for every uploaded file.
 
 Rules:
 * One row per customer, keyed by customer_number; an empty cell leaves the value as it is.
-* A column of a field that needs maker-checker in the bank (parameter customers.checker_fields)
+* A column of a field that needs maker-checker in the bank (the one rule,
+  ocrm.approvals.services.guarded_fields, which follows the parameter customers.checker_fields)
   rejects the whole file: those changes go one by one through the edit page and a checker.
 * Tags must already exist in the bank (a typo must not create a new tag); add_tags and
   remove_tags take names separated by commas or 、.
@@ -41,9 +42,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 
 from customers.maintenance.models import APPLY_JOB, MaintenanceBatch
-from customers.master.models import ContactPoint, Customer, CustomerTag, RetailProfile, Tag
-from customers.master.services import checker_fields, normalise_contact
+from customers.master.models import ContactPoint, CorporateProfile, Customer, CustomerTag, IdentityDocument, RetailProfile, Tag
+from customers.master.services import IDENTITY, normalise_contact
 from ocrm import parameters, pii
+from ocrm.approvals import services as approvals
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
@@ -95,6 +97,7 @@ CHECKER_ONLY_LABELS = {
     "identity": "证件",
     "gender": "性别",
     "nationality": "国籍",
+    "primary_manager": "主管客户经理",
 }
 
 
@@ -388,8 +391,18 @@ def check_actor(actor):
         raise PermissionDenied(_("Your account belongs to no bank."))
 
 
+def checker_columns(bank):
+    """The columns a file of this bank may not hold: the fields of the models it writes that only
+    an approved change request may change (ocrm.approvals.services.guarded_fields)."""
+    bank_id = getattr(bank, "pk", bank)
+    columns = set().union(*(approvals.guarded_fields(model, bank_id) for model in (Customer, RetailProfile, CorporateProfile)))
+    if approvals.guarded_fields(IdentityDocument, bank_id):
+        columns.add(IDENTITY)
+    return columns
+
+
 def spec_for(bank):
-    return MaintenanceSpec(checker_fields(bank))
+    return MaintenanceSpec(checker_columns(bank))
 
 
 def stage_file(uploaded_file, actor):

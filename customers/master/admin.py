@@ -5,12 +5,18 @@ customers through autocomplete or raw-id widgets (never a select of a million ro
 searches customers by name keys or exact number (customers.master.search), not by icontains.
 Identity numbers are shown masked only; contact values are masked unless the administrator
 holds customers.unmask_pii, and a change page showing clear values is audited.
+
+A customer's own fields and profile are saved through customers.master.services.update_customer,
+the edit page's service: a change of a field that needs a checker becomes a change request,
+exactly as on the page. The manager, merges, the lifecycle and ratings are read-only here (their
+own flows change them); customers are created on the New customer page and never deleted.
 """
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -36,7 +42,8 @@ from customers.master.models import (
     Transaction,
 )
 from customers.master.search import filter_by_name, query_grams
-from ocrm.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from ocrm.admin import GuardedFieldsMixin, ReadOnlyAdminMixin, ScopedAdminMixin
+from ocrm.approvals import services as approvals
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.scoping import scope_of
@@ -106,16 +113,22 @@ class ChildOfCustomerAdmin(CustomerScopedAdmin):
         super().save_model(request, obj, form, change)
 
 
-class RetailProfileInline(admin.StackedInline):
+class ProfileInline(GuardedFieldsMixin, admin.StackedInline):
+    """Its changes are saved by CustomerAdmin through update_customer (checker fields become a request)."""
+
+    submits_change_requests = True
+    can_delete = False
+    max_num = 1
+
+
+class RetailProfileInline(ProfileInline):
     model = RetailProfile
-    can_delete = False
-    max_num = 1
+    fields = services.RETAIL_FIELDS
 
 
-class CorporateProfileInline(admin.StackedInline):
+class CorporateProfileInline(ProfileInline):
     model = CorporateProfile
-    can_delete = False
-    max_num = 1
+    fields = services.CORPORATE_FIELDS
 
 
 class IdentityDocumentInline(admin.TabularInline):
@@ -221,6 +234,14 @@ def _bank_ids(request):
     return [request.user.bank_id] if request.user.bank_id else []
 
 
+class UpdateRefused(Exception):
+    """update_customer refused an admin form (e.g. the field already awaits approval)."""
+
+    def __init__(self, error):
+        super().__init__(error)
+        self.error = error
+
+
 @admin.register(Customer)
 class CustomerAdmin(NameOrNumberSearchMixin, CustomerScopedAdmin, admin.ModelAdmin):
     list_display = (
@@ -241,13 +262,81 @@ class CustomerAdmin(NameOrNumberSearchMixin, CustomerScopedAdmin, admin.ModelAdm
     search_fields = ("number",)  # see get_search_results: exact number or name keys, never icontains
     search_help_text = _("Exact customer number, or part of the name (Chinese characters or the start of a Latin word).")
     show_full_result_count = False
-    raw_id_fields = ("branch", "primary_manager", "household", "merged_into")
-    readonly_fields = ("aum", "created_at", "updated_at")
+    raw_id_fields = ("branch",)
+    submits_change_requests = True  # see save_related
+    # What their own flows change: claims and reassignments (manager), merges, the nightly lifecycle and ratings.
+    readonly_fields = (
+        "number",
+        "kind",
+        "bank",
+        "primary_manager",
+        "household",
+        "merged_into",
+        "lifecycle_stage",
+        "tier",
+        "star_rating",
+        "aum",
+        "contribution",
+        "source_systems",
+        "created_at",
+        "updated_at",
+    )
+    fields = (*readonly_fields[:3], *services.CUSTOMER_FIELDS, *readonly_fields[3:])
     ordering = ("number",)
+
+    def has_add_permission(self, request):
+        return False  # the New customer page numbers, checks and audits a new customer
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # customers are merged or exited, never deleted
 
     def get_inlines(self, request, obj):
         profile = [] if obj is None else [RetailProfileInline if obj.is_retail else CorporateProfileInline]
         return [*profile, IdentityDocumentInline, ContactPointInline, AddressInline]
+
+    def save_model(self, request, obj, form, change):
+        """Nothing here: save_related sends the customer's and the profile's changes to update_customer."""
+
+    def save_related(self, request, form, formsets, change):
+        """The customer's own fields and its profile through the edit page's service (checker fields
+        become one change request); contacts and addresses, which need no checker, as admin saves them."""
+        customer = form.instance
+        changes = {name: form.cleaned_data[name] for name in form.changed_data if name in services.CUSTOMER_FIELDS}
+        for formset in formsets:
+            if isinstance(formset.instance, Customer) and formset.model in (RetailProfile, CorporateProfile):
+                for profile_form in formset.forms:
+                    changes |= {name: profile_form.cleaned_data[name] for name in profile_form.changed_data}
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []  # for admin's history
+            else:
+                self.save_formset(request, form, formset, change=change)
+        if changes:
+            try:
+                request.customer_update = services.update_customer(
+                    customer, changes, request.user, reason=str(_("Changed in the administration"))
+                )
+            except ValidationError as exc:
+                raise UpdateRefused(exc) from exc
+        customer.refresh_from_db()  # the form set values a checker has not approved yet: history and messages show the row
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except UpdateRefused as refused:  # raised inside admin's transaction: nothing of the form was kept
+            for message in refused.error.messages:
+                self.message_user(request, message, messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def response_change(self, request, obj):
+        result = getattr(request, "customer_update", None)
+        if result is not None and result.pending:
+            fields = ", ".join(approvals.field_labels(result.change_request))
+            self.message_user(
+                request,
+                _("Sent for approval as change request #%(id)s: %(fields)s. It applies once a checker approves it.")
+                % {"id": result.change_request.pk, "fields": fields},
+                messages.WARNING,
+            )
+        return super().response_change(request, obj)
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)

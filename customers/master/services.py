@@ -181,6 +181,16 @@ def register_handlers():
         checker_perm=CHECKER_PERM,
         label=gettext_lazy("Change customer data"),
         on_reject=reject_customer_update,
+        field_labels={IDENTITY: gettext_lazy("identity document")},
+    )
+    # The one rule of which customer fields need a checker (ocrm.approvals.services.guard):
+    # the bank's checker fields, and the manager, which only claims and reassignments change.
+    approvals.guard(Customer, lambda bank_id: (checker_fields(bank_id) & set(CUSTOMER_FIELDS)) | {"primary_manager"})
+    approvals.guard(RetailProfile, lambda bank_id: checker_fields(bank_id) & set(RETAIL_FIELDS))
+    approvals.guard(CorporateProfile, lambda bank_id: checker_fields(bank_id) & set(CORPORATE_FIELDS))
+    approvals.guard(
+        IdentityDocument,
+        lambda bank_id: {*IDENTITY_FIELDS, "number_masked", "is_primary"} if IDENTITY in checker_fields(bank_id) else set(),
     )
 
 
@@ -606,7 +616,11 @@ def _notify_maker_after_commit(change_request, title):
             title,
             lambda _r: (
                 _("%(customer)s: %(fields)s. %(reason)s")
-                % {"customer": request.object_repr, "fields": ", ".join(request.changes), "reason": request.decision_reason}
+                % {
+                    "customer": request.object_repr,
+                    "fields": ", ".join(approvals.field_labels(request)),
+                    "reason": request.decision_reason,
+                }
             ),
             link=links.url("customer", number) if number else "",
         )

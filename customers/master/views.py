@@ -10,6 +10,7 @@ ServiceActionView). CustomerRouteMixin is how every page below a customer's numb
 import math
 
 from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.paginator import EmptyPage, Paginator
 from django.http import QueryDict
@@ -569,14 +570,14 @@ class ContactsView(CustomerRouteMixin, ServiceFormView):
         )
 
 
-class ChangeRequestListView(PermissionPageMixin, View):
-    """Customer change requests are decided in the approvals inbox; this address
-    stays for bookmarks and leads there, filtered to customer changes."""
-
-    permission_required = "customers.approve_change"
+class ChangeRequestListView(LoginRequiredMixin, View):
+    """Customer change requests are decided in the approvals inbox; this address stays for
+    bookmarks and leads a checker there, and a maker to their own requests, filtered to customer changes."""
 
     def get(self, request):
-        return redirect(inbox_url())
+        if request.user.has_perm("customers.approve_change"):
+            return redirect(inbox_url())
+        return redirect(inbox.own_page_url(action=services.ACTION_UPDATE))
 
 
 def inbox_url():

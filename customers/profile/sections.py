@@ -155,6 +155,7 @@ def header_context(customer, user):
     pending = list(approvals.pending_for(customer).select_related("maker")[:10])
     for change in pending:
         change.action_label = approvals.label_for(change.action)
+        change.field_labels = approvals.field_labels(change)
     return {"tags": list(customer.tags.all()), "alerts": alerts, "pending_changes": pending, "stars": range(customer.star_rating)}
 
 

@@ -36,16 +36,27 @@ def sources_for(user):
     return [s for s in _sources.values() if s.perm is None or user.has_perm(s.perm)]
 
 
-# The page where approvers decide (the workbench registers its inbox); pages of lower apps
-# send their approvers there without naming the app that draws it.
-_page = {"url_name": None}
+# The page where approvers decide, and the page where makers follow and withdraw what they
+# asked (the workbench registers both); pages of lower apps send people there without naming
+# the app that draws them.
+_page = {"url_name": None, "own_url_name": None}
 
 
-def set_page(url_name):
+def set_page(url_name, own_url_name=None):
     _page["url_name"] = url_name
+    _page["own_url_name"] = own_url_name
+
+
+def _url(url_name, filters):
+    url = reverse(url_name or "home")
+    return f"{url}?{urlencode(filters)}" if filters else url
 
 
 def page_url(**filters):
     """The inbox page, filtered (e.g. action="customer.update"); the home page when no app draws one."""
-    url = reverse(_page["url_name"] or "home")
-    return f"{url}?{urlencode(filters)}" if filters else url
+    return _url(_page["url_name"], filters)
+
+
+def own_page_url(**filters):
+    """The maker's "My requests" page, filtered (e.g. status="pending"); the home page when no app draws one."""
+    return _url(_page["own_url_name"], filters)

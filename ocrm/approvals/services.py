@@ -11,12 +11,21 @@ Handlers receive the ChangeRequest and must apply exactly its `changes`/`payload
 
 Every flow that needs a second person (customer changes, claims, reassignments,
 hand-overs, branch transfers, shares) is a ChangeRequest with its own action, so the
-approvals inbox is one query: pending_for_checker(user).
+approvals inbox is one query: pending_for_checker(user), and a maker's own requests are
+another: made_by(user); withdraw() closes one of them (the handler's `withdraw` when the flow
+has more to undo than the request, e.g. a share waiting for approval).
+
+The one rule for fields: an app declares which fields of its models only an approved request
+may change (guard(model, fields)); every path that writes such a model asks guarded_fields()
+— the edit page and Django admin turn them into a request, batch maintenance refuses them,
+admin shows them read-only where it cannot submit a request (docs/architecture.md,
+"Maker-checker").
 """
 
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,13 +41,15 @@ class Handler:
     checker_perm: str
     label: object = None  # lazily translated name of the action, for the inbox
     on_reject: object = None  # callable(change_request, checker) -> None
+    field_labels: dict = None  # {key in `changes`: lazily translated label} beyond the model's fields
+    withdraw: object = None  # callable(change_request, maker) -> change_request, when withdrawing undoes more
 
 
 _handlers = {}
 
 
-def register(action, apply, checker_perm, label=None, on_reject=None):
-    _handlers[action] = Handler(apply, checker_perm, label or action, on_reject)
+def register(action, apply, checker_perm, label=None, on_reject=None, field_labels=None, withdraw=None):
+    _handlers[action] = Handler(apply, checker_perm, label or action, on_reject, field_labels or {}, withdraw)
 
 
 def label_for(action):
@@ -49,6 +60,55 @@ def label_for(action):
 
 def registered_actions():
     return dict(_handlers)
+
+
+def field_label(change_request, name):
+    """The translated label of one key of a request's `changes`: the handler's own label, else
+    the verbose name of the object's field, or of a field of a row kept one-to-one with it
+    (a customer's profile). A person never reads the internal name when a label exists."""
+    handler = _handlers.get(change_request.action)
+    if handler is not None and name in handler.field_labels:
+        return str(handler.field_labels[name])
+    try:
+        model = apps.get_model(change_request.object_type)
+    except (LookupError, ValueError):
+        return name
+    one_to_one = [rel.related_model for rel in model._meta.related_objects if rel.one_to_one]
+    for candidate in (model, *one_to_one):
+        try:
+            return str(candidate._meta.get_field(name).verbose_name)
+        except FieldDoesNotExist:
+            continue
+    return name
+
+
+def field_labels(change_request):
+    """The labels of every field the request changes, in its order."""
+    return [field_label(change_request, name) for name in change_request.changes or {}]
+
+
+# model label -> callable(bank_id) -> set of field names only an approved request may change
+_guards = {}
+
+
+def guard(model, fields):
+    """Declare the fields of `model` that only an approved change request may change: a set,
+    or callable(bank_id) -> set when the bank decides (a parameter)."""
+    _guards[model._meta.label_lower] = fields if callable(fields) else (lambda bank_id, fields=frozenset(fields): fields)
+
+
+def guarded_fields(model, bank_id):
+    """The fields of `model` (a class or instance) that need a checker in this bank: the
+    question every writing path asks (pages, admin, batch maintenance, feeds)."""
+    rule = _guards.get(model._meta.label_lower)
+    return frozenset(rule(bank_id)) if rule is not None else frozenset()
+
+
+def made_by(user):
+    """Every request the user made, whatever its kind or status ("My requests")."""
+    if user is None or not user.is_authenticated:
+        return ChangeRequest.objects.none()
+    return ChangeRequest.objects.filter(maker=user)
 
 
 def pending_for_checker(user):
@@ -126,6 +186,21 @@ def reject(request_id, checker, reason):
     request.save(update_fields=["status", "checker", "decided_at", "decision_reason"])
     events.request_rejected(request, checker)
     return request
+
+
+@transaction.atomic
+def withdraw(request_id, maker):
+    """The maker takes back their own pending request, whatever its kind; anyone else's is
+    NotVisible. Flows with more to undo than the request register a `withdraw` handler."""
+    request = made_by(maker).select_for_update().filter(pk=request_id).first()
+    if request is None:
+        raise NotVisible
+    if request.status != ChangeRequest.Status.PENDING:
+        raise ValidationError(_("This request was already decided (%(s)s).") % {"s": request.get_status_display()})
+    handler = _handlers.get(request.action)
+    if handler is not None and handler.withdraw is not None:
+        return handler.withdraw(request, maker)
+    return cancel(request.pk, maker, _("Withdrawn by the requester."))
 
 
 @transaction.atomic

@@ -20,6 +20,7 @@ import decimal
 import ipaddress
 import uuid
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models.signals import post_delete, post_save, pre_save
 
@@ -143,7 +144,7 @@ def record(
     detail = dict(detail or {})
     if raw_ip and ip is None:
         detail["unparsable_ip"] = str(raw_ip)[:100]
-    object_repr = object_repr or (str(obj) if obj is not None else "")
+    object_repr = object_repr or _repr(obj)
     entry = AuditLog(
         action=action,
         actor=actor,
@@ -207,6 +208,17 @@ def _post_save(sender, instance, created, raw=False, **kwargs):
     changes = diff(before, after)
     if changes:
         record(AuditLog.Action.UPDATE, instance, changes=changes)
+
+
+def _repr(obj):
+    """str(obj), or its label and id when its text needs a row a cascade already deleted
+    (a periodic task named after its schedule, audited while the schedule is deleted)."""
+    if obj is None:
+        return ""
+    try:
+        return str(obj)
+    except ObjectDoesNotExist:
+        return f"{obj._meta.verbose_name} #{obj.pk}"
 
 
 def _post_delete(sender, instance, **kwargs):

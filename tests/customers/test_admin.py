@@ -5,13 +5,19 @@ contact values only to administrators who may unmask (audited)."""
 import pytest
 from django.contrib import admin as django_admin
 from django.contrib.auth.models import Permission
-from django.test import Client
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
 from customers import models as cm_models
+from customers.master import services
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
 from tests.factories import make_customer, make_product, make_staff
+from tests.support.admin_forms import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -281,3 +287,96 @@ def test_customer_changelist_query_count(org, two_banks, django_assert_max_num_q
     client = client_for(org.admin)
     with django_assert_max_num_queries(15):
         assert client.get(admin_url(cm_models.Customer, "changelist")).status_code == 200
+
+
+# --- maker-checker holds in admin (security finding 11.2) ---------------------------------------------------
+
+
+def change_form(client, customer, **changes):
+    """The customer's admin change form as a browser would post it back, with `changes`."""
+    url = admin_url(cm_models.Customer, "change", customer.pk)
+    return url, form_data(client.get(url).content.decode(), "customer_form", **changes)
+
+
+def test_a_checker_field_changed_in_admin_becomes_a_change_request(org, two_banks):
+    """The attack: an administrator renames a customer in admin. The name stays until a checker
+    approves the change request the admin form sent; a field without a checker applies at once."""
+    customer = two_banks[0][cm_models.Customer]
+    client = client_for(org.admin)
+    url, data = change_form(
+        client, customer, name_local="假名字", risk_level="R5", **{"retail_profile-0-birth_date": "1980-02-03"}
+    )
+    response = client.post(url, data, follow=True)
+    assert response.status_code == 200
+    customer.refresh_from_db()
+    assert customer.name_local == "王伟东" and customer.retail_profile.birth_date is None  # not applied...
+    assert customer.risk_level == "R5"  # ...while a field that needs no checker is
+    request = ChangeRequest.objects.get(object_type="customers.customer", object_id=str(customer.pk), status="pending")
+    assert request.maker == org.admin and request.action == services.ACTION_UPDATE
+    assert request.changes == {"name_local": ["王伟东", "假名字"], "birth_date": [None, "1980-02-03"]}
+    shown = " ".join(str(m) for m in response.context["messages"])
+    assert f"change request #{request.pk}" in shown and "name, birth date" in shown and "假名字" not in shown
+
+    # The admin cannot decide their own request; a supervisor of the branch applies it.
+    with pytest.raises(PermissionDenied):
+        approvals.approve(request.pk, org.admin)
+    approvals.approve(request.pk, org.supervisor)
+    customer.refresh_from_db()
+    assert customer.name_local == "假名字" and str(customer.retail_profile.birth_date) == "1980-02-03"
+
+
+def test_a_second_admin_change_of_a_waiting_field_is_refused_and_nothing_is_kept(org, two_banks):
+    customer = two_banks[0][cm_models.Customer]
+    services.update_customer(customer, {"name_local": "张三"}, org.manager)
+    client = client_for(org.admin)
+    url, data = change_form(client, customer, name_local="李四", risk_level="R4")
+    response = client.post(url, data, follow=True)
+    assert "already awaits approval" in " ".join(str(m) for m in response.context["messages"])
+    customer.refresh_from_db()
+    assert customer.name_local == "王伟东" and customer.risk_level != "R4"
+    assert ChangeRequest.objects.filter(object_id=str(customer.pk)).count() == 1
+
+
+def test_the_manager_merges_and_ratings_are_read_only_and_customers_are_not_added_or_deleted_in_admin(org, two_banks):
+    customer = two_banks[0][cm_models.Customer]
+    other_manager = make_staff("a.mgr.sh9", branch=org.a_sh, roles=["customer_manager"])
+    client = client_for(org.admin)
+    url, data = change_form(client, customer, primary_manager=str(other_manager.pk), tier="private", star_rating="7")
+    assert client.post(url, data).status_code == 302
+    customer.refresh_from_db()
+    assert (customer.primary_manager, customer.tier, customer.star_rating) == (org.manager, "mass", 1)
+    assert client.get(admin_url(cm_models.Customer, "add")).status_code == 403
+    assert client.post(admin_url(cm_models.Customer, "delete", customer.pk), {"post": "yes"}).status_code == 403
+    assert cm_models.Customer.objects.filter(pk=customer.pk).exists()
+
+
+def test_every_admin_form_shows_guarded_fields_read_only_or_sends_them_to_a_checker(org, two_banks):
+    """The one rule (ocrm.approvals.services.guarded_fields), for every admin page and inline."""
+    request = RequestFactory().get("/admin/")
+    request.user = org.admin
+    checked = 0
+    for model_admin in django_admin.site._registry.values():
+        obj = model_admin.get_queryset(request).first()
+        for page in (model_admin, *model_admin.get_inline_instances(request, obj)):
+            guarded = approvals.guarded_fields(page.model, org.bank_a.pk)
+            if not guarded:
+                continue
+            checked += 1
+            readonly = set(page.get_readonly_fields(request, obj))
+            assert getattr(page, "submits_change_requests", False) or guarded <= readonly, (page, guarded - readonly)
+    assert checked >= 3  # customer, profile, identity document
+
+
+def test_bank_b_admin_cannot_use_view_on_site_to_learn_bank_a_customer_numbers(org, two_banks):
+    """Security finding 11.12: /admin/r/<ct>/<id>/ redirected anyone to the object's page, so its
+    address told another bank's administrator the customer's number."""
+    a, b = two_banks
+    customer = a[cm_models.Customer]
+    url = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(cm_models.Customer).pk, customer.pk])
+    response = client_for(org.b_admin).get(url)
+    assert response.status_code == 404 and customer.number not in response.get("Location", "")
+    assert client_for(org.admin).get(url)["Location"] == customer.get_absolute_url()
+    # Not a customer of theirs either by a malformed id, nor a model admin does not show.
+    assert client_for(org.admin).get(url.replace(f"/{customer.pk}/", "/x/")).status_code == 404
+    bare = reverse("admin:view_on_site", args=[ContentType.objects.get_for_model(ChangeRequest).pk, 1])
+    assert client_for(org.admin).get(bare).status_code == 404

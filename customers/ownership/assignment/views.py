@@ -32,6 +32,7 @@ from customers.ownership.assignment.forms import (
 )
 from customers.ownership.assignment.models import AssignmentChange
 from customers.ownership.assignment.tables import PoolTable
+from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.lists.views import ScopedListView
@@ -121,7 +122,12 @@ class MyRequestsView(AnyPermissionMixin, View):
         return render(
             request,
             "customers/assignment/my_requests.html",
-            {"rows": request_rows(page.object_list), "page": page, "title": _("My claims and assignment requests")},
+            {
+                "rows": request_rows(page.object_list),
+                "page": page,
+                "title": _("My claims and assignment requests"),
+                "all_requests_url": inbox.own_page_url(),
+            },
         )
 
 

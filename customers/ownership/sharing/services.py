@@ -57,6 +57,10 @@ def register_handlers():
         checker_perm=CHECKER_PERM,
         label=gettext_lazy("Share a customer"),
         on_reject=reject_share_request,
+        field_labels={
+            name: CustomerShare._meta.get_field(name).verbose_name for name in ("shared_with", "can_edit", "expires_at")
+        },
+        withdraw=lambda change_request, maker: revoke_share(change_request.payload["share"], maker).change_request,
     )
 
 
