@@ -162,6 +162,7 @@ def test_an_administrator_of_the_same_bank_resets_a_lost_phone(org, client):
     authenticator(org.supervisor)
     mfa_codes = RecoveryCodeDevice.objects.create(user=org.supervisor, name="codes")
     client.force_login(org.admin)
+    assert f'href="{RESET_URL}"' in client.get("/").content.decode()  # in the System menu
     page = client.get(RESET_URL).content.decode()
     assert org.supervisor.username in page and org.b_supervisor.username not in page
 
@@ -190,6 +191,7 @@ def test_no_one_resets_another_banks_or_without_the_permission(org, client):
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     manager = Client()
     manager.force_login(org.manager)
+    assert RESET_URL not in manager.get("/").content.decode()
     assert manager.get(RESET_URL).status_code == 403
     assert manager.post(RESET_URL, {"staff": org.supervisor.pk, "reason": "x"}).status_code == 403
     assert TOTPDevice.objects.filter(user=org.supervisor, confirmed=True).exists()
