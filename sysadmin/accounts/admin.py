@@ -1,6 +1,8 @@
-"""Admin of password history (read-only)."""
+"""Admin of password history (read-only). The second factor has no admin: its own pages enrol and
+reset it (docs/authentication.md)."""
 
 from django.contrib import admin
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from sysadmin.accounts.models import PasswordHistory
 from sysadmin.org.admin import OrgScopedAdmin
@@ -29,3 +31,7 @@ class PasswordHistoryAdmin(OrgScopedAdmin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# django-otp's admin of TOTP devices sees every bank's devices and shows their secrets as QR codes.
+admin.site.unregister(TOTPDevice)

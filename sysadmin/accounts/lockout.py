@@ -25,10 +25,13 @@ from sysadmin.org.models import Staff
 
 # Who hears of a burst: the bank's security staff.
 ALERT_ROLES = ("system_admin", "auditor")
+# Failures older than this are deleted: a cooling-off period longer than this cannot hold.
+KEEP_FAILURES = datetime.timedelta(days=7)
 
 
 def _window(bank_id):
-    return datetime.timedelta(minutes=max(parameters.get("login.cooling_off_minutes", bank_id), 1))
+    minutes = parameters.get("login.cooling_off_minutes", bank_id)
+    return min(datetime.timedelta(minutes=max(minutes, 1)), KEEP_FAILURES)
 
 
 def _bank_id_of(username):
@@ -59,6 +62,8 @@ def record_failure(username, ip, user, request):
     bank_id = user.bank_id if user is not None else None
     now = timezone.now()
     LoginFailure.objects.create(username=username[:150], ip=ip[:64], bank_id=bank_id, at=now)
+    # Rows past every cooling-off period count no more (the audit log keeps the failures).
+    LoginFailure.objects.filter(at__lt=now - KEEP_FAILURES).delete()
 
     # "==" : only the failure that reaches a limit writes the entry, not every one after it.
     pair_limit = parameters.get("login.max_failed_attempts", bank_id)
@@ -121,8 +126,3 @@ def _alert(bank_id, ip, now, reason, count=None):
 def clear_failures(username):
     """An administrator's unlock also lifts every pause of the name."""
     LoginFailure.objects.filter(username=username).delete()
-
-
-def forget_older_than(moment):
-    """Failed log-ins older than this no longer count (the clean-up of the table)."""
-    return LoginFailure.objects.filter(at__lt=moment).delete()[0]

@@ -43,6 +43,7 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "ip", "at"], name="loginfailure_pair_at"),
             models.Index(fields=["ip", "at"], name="loginfailure_ip_at"),
             models.Index(fields=["bank_id", "at"], name="loginfailure_bank_at"),
+            models.Index(fields=["at"], name="loginfailure_at"),  # forgetting old rows
         ]
 
     def __str__(self):

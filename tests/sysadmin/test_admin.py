@@ -293,7 +293,9 @@ def test_admin_log_in_shows_the_lockout_message(org):
     client.cookies["django_language"] = "en"
     response = client.post("/admin/login/?next=/admin/", {"username": org.admin.username, "password": PASSWORD})
     assert response.status_code == 200
-    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["locked"]
+    # The same message as every failed log-in: it must not tell which names exist (docs/authentication.md).
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["invalid_login"]
+    assert "paused after repeated failures" in response.content.decode()
 
 
 # --- guardian object permissions on branches ----------------------------------------------------------------

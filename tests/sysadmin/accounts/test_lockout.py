@@ -105,13 +105,18 @@ def test_the_pause_ends_after_the_cooling_off_period(org):
 
 def test_one_address_trying_many_names_is_paused(org):
     parameters.set_value("login.ip_max_failed_attempts", 5)
+    Staff.objects.update(language="en")
     attacker = client_from(ATTACKER)
-    for n in range(5):
-        post_login(attacker, f"guess.{n}", WRONG)
+    for name in ["guess.0", "guess.1", org.teller.username, "guess.3", "guess.4"]:
+        post_login(attacker, name, WRONG)
     post_login(attacker, org.manager.username, PASSWORD)  # a name it never tried, the right password
     assert not logged_in(attacker)
     entry = AuditLog.objects.get(action=AuditLog.Action.LOCKED, detail__paused_by="address")
     assert entry.ip == ATTACKER and entry.actor_name == "guess.4"
+    # It tried one of bank A's accounts: bank A's security staff hear of it, bank B's do not.
+    alerts = Notification.objects.filter(title="Log-in paused for an address trying many accounts")
+    assert set(alerts.values_list("recipient_id", flat=True)) == {org.admin.pk, org.auditor.pk}
+    assert ATTACKER in alerts.first().body
 
     office = client_from(OFFICE)
     post_login(office, org.manager.username, PASSWORD)
@@ -120,6 +125,7 @@ def test_one_address_trying_many_names_is_paused(org):
 
 def test_a_burst_alerts_the_banks_administrators_and_auditors(org, make_staff):
     parameters.set_value("login.alert_failures", 4, bank=org.bank_a)
+    Staff.objects.update(language="en")
     chinese_auditor = make_staff("a.auditor.zh", branch=org.a_ho, roles=["auditor"], language="zh-hans")
     targets = [org.manager, org.teller, org.manager_bj, org.supervisor]
     for n, user in enumerate(targets):  # from four addresses: no pause, but a burst against the bank
@@ -182,3 +188,10 @@ def test_an_administrators_lock_holds_until_lifted(org):
     post_login(office, org.manager.username, PASSWORD)
     assert logged_in(office)
     assert Staff.objects.get(pk=org.manager.pk).failed_login_count == 0
+
+
+def test_failures_past_every_cooling_off_period_are_forgotten(org):
+    old = LoginFailure.objects.create(username="x", ip=ATTACKER, at=timezone.now() - datetime.timedelta(days=8))
+    recent = LoginFailure.objects.create(username="x", ip=ATTACKER, at=timezone.now() - datetime.timedelta(days=6))
+    post_login(client_from(OFFICE), "y", WRONG)
+    assert not LoginFailure.objects.filter(pk=old.pk).exists() and LoginFailure.objects.filter(pk=recent.pk).exists()

@@ -136,7 +136,7 @@ def test_a_supervisor_enrols_an_authenticator_app_in_the_browser(page, org, make
     page.fill("input[name=username]", "careful")
     page.fill("input[name=password]", PASSWORD)
     page.click("#login-form button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/accounts/second-factor/enrol/\?next=/$"))
+    expect(page).to_have_url(re.compile(r"/accounts/second-factor/enrol/\?next=%2F$"))
     expect(page.locator("#mfa-qr svg")).to_be_visible()
     key = page.locator("#mfa-key").inner_text().replace(" ", "")
     phone = TOTP(base64.b32decode(key + "=" * (-len(key) % 8)))

@@ -25,11 +25,15 @@ RESET_URL = "/accounts/second-factor/reset/"
 PAGES = ["/", "/sysadmin/audit/", "/customers/", "/admin/", "/admin/sysadmin/staff/", "/accounts/password/change/"]
 
 
-@pytest.fixture
-def client():
+def english_client():
     c = Client(REMOTE_ADDR="10.20.30.40")
     c.cookies["django_language"] = "en"
     return c
+
+
+@pytest.fixture
+def client():
+    return english_client()
 
 
 def log_in_with_password(client, user):
@@ -119,7 +123,7 @@ def test_log_in_with_a_code_from_the_app(org, client):
     assert redirects_to(response, "/customers/")
     assert client.get("/").status_code == 200
 
-    other = Client()
+    other = english_client()
     log_in_with_password(other, org.supervisor)
     response = other.post(VERIFY_URL, {"code": good, "next": "/"})
     assert "That code is not right" in response.content.decode()  # a code works once
@@ -136,7 +140,7 @@ def test_a_recovery_code_works_once(org, client):
     entry = AuditLog.objects.get(detail__event="recovery code used")
     assert entry.actor == org.auditor and entry.detail["recovery_codes_left"] == 9
 
-    again = Client()
+    again = english_client()
     log_in_with_password(again, org.auditor)
     assert "That code is not right" in again.post(VERIFY_URL, {"code": codes[0]}).content.decode()
     assert redirects_to(again.post(VERIFY_URL, {"code": codes[1]}), "/")
@@ -158,6 +162,7 @@ def test_an_administrator_of_the_same_bank_resets_a_lost_phone(org, client):
     authenticator(org.supervisor)
     mfa_codes = RecoveryCodeDevice.objects.create(user=org.supervisor, name="codes")
     client.force_login(org.admin)
+    assert f'href="{RESET_URL}"' in client.get("/").content.decode()  # in the System menu
     page = client.get(RESET_URL).content.decode()
     assert org.supervisor.username in page and org.b_supervisor.username not in page
 
@@ -186,6 +191,21 @@ def test_no_one_resets_another_banks_or_without_the_permission(org, client):
     assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
     manager = Client()
     manager.force_login(org.manager)
+    assert RESET_URL not in manager.get("/").content.decode()
     assert manager.get(RESET_URL).status_code == 403
     assert manager.post(RESET_URL, {"staff": org.supervisor.pk, "reason": "x"}).status_code == 403
     assert TOTPDevice.objects.filter(user=org.supervisor, confirmed=True).exists()
+
+
+def test_no_admin_page_shows_the_devices_secrets(org, client):
+    """django-otp's own admin of TOTP devices is bank-blind and draws each secret as a QR code."""
+    device = authenticator(org.b_admin)
+    client.force_login(org.admin)
+    for path in ("/admin/otp_totp/totpdevice/", f"/admin/otp_totp/totpdevice/{device.pk}/config/"):
+        assert client.get(path).status_code == 404
+
+
+def test_someone_who_enrolled_of_their_own_accord_is_asked_too(org, client):
+    authenticator(org.manager)
+    log_in_with_password(client, org.manager)
+    assert redirects_to(client.get("/"), VERIFY_URL)
