@@ -198,7 +198,10 @@ class StaffForm(forms.ModelForm):
             # A national number is read in the branch's country: which one is not known yet.
             self.add_error(
                 "phone",
-                _("Choose the branch first: a number without + and its country code is read as a number of the branch's country."),
+                _(
+                    "Choose the branch first: a number without + and its country code is read as a number of the "
+                    "branch's country."
+                ),
             )
         elif phone:
             cleaned["phone"] = self._normalised_phone(phone, None)

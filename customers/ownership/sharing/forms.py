@@ -17,9 +17,7 @@ class ShareForm(forms.Form):
         widget=forms.TextInput(attrs={"list": "colleague-suggestions", "autocomplete": "off"}),
     )
     can_edit = forms.BooleanField(label=gettext_lazy("May also edit the customer"), required=False)
-    expires_on = forms.DateField(
-        label=gettext_lazy("Shared until (end of the day)"), widget=DateInput()
-    )
+    expires_on = forms.DateField(label=gettext_lazy("Shared until (end of the day)"), widget=DateInput())
     reason = forms.CharField(
         label=gettext_lazy("Reason"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
