@@ -109,12 +109,12 @@ def archive_limits():
 
 def too_large_message(size, limit):
     return _("The file is %(size)s; the largest file accepted is %(limit)s.") % {
-        "size": _megabytes(size),
-        "limit": _megabytes(limit),
+        "size": megabytes(size),
+        "limit": megabytes(limit),
     }
 
 
-def _megabytes(size):
+def megabytes(size):
     return f"{size / (1024 * 1024):.1f} MB"
 
 
@@ -203,12 +203,12 @@ def check_xlsx_archive(content):
                             "The XLSX file was not opened: its part %(part)s would expand %(ratio)d times "
                             "(to %(size)s); this looks like a zip bomb."
                         )
-                        % {"part": info.filename, "ratio": ratio, "size": _megabytes(info.file_size)}
+                        % {"part": info.filename, "ratio": ratio, "size": megabytes(info.file_size)}
                     )
         if total > max_uncompressed:
             raise FileRejected(
                 _("The XLSX file was not opened: it would expand to %(size)s; the limit is %(limit)s.")
-                % {"size": _megabytes(total), "limit": _megabytes(max_uncompressed)}
+                % {"size": megabytes(total), "limit": megabytes(max_uncompressed)}
             )
 
 

@@ -73,7 +73,7 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         qs = filterset.qs if filterset.is_valid() else self.get_queryset().none()
         sort = self.request.GET.get("sort")
         if sort:
-            table = self.table_class(qs[:0])
+            table = self.table_class(qs.none())  # its columns only (a sliced query could not be ordered)
             column = table.columns[sort.lstrip("-")] if sort.lstrip("-") in table.columns.names() else None
             if column is not None and column.orderable:
                 qs = qs.order_by(*[("-" if sort.startswith("-") else "") + f for f in column.order_by])

@@ -199,8 +199,8 @@ class StaffForm(forms.ModelForm):
             self.add_error(
                 "phone",
                 _(
-                    "Choose the branch first: a number without + and its country code is read as a number "
-                    "of the branch's country."
+                    "Choose the branch first: a number without + and its country code is read as a number of the "
+                    "branch's country."
                 ),
             )
         elif phone:

@@ -7,6 +7,7 @@ customers.ecif.feeds.services."""
 
 from django.contrib import messages
 from django.shortcuts import render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -20,6 +21,7 @@ from customers.ecif.feeds.models import FeedLoad
 from customers.ecif.feeds.tables import FeedLoadTable, delivered_by, outcome
 from ocrm.batch.models import JobRun
 from ocrm.batch.tables import status_badge
+from ocrm.imports import readers
 from ocrm.imports import views as pipeline
 from ocrm.lists.views import ScopedListView
 
@@ -76,6 +78,18 @@ class FeedUploadView(FeedPage, pipeline.UploadView):
             messages.error(self.request, _("The file was rejected: %(error)s") % {"error": load.error})
         else:
             messages.success(self.request, _("The file was received; its load runs in the background."))
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # The bank's upload limit, said before the file is sent (services.receive_upload holds to it).
+        limit = readers.upload_limit(self.request.user.bank_id)
+        form.fields["file"].help_text = format_lazy(
+            "{} {}",
+            form.fields["file"].help_text,
+            _("At most %(limit)s on this page; larger feeds arrive through the inbox folder.")
+            % {"limit": readers.megabytes(limit)},
+        )
+        return form
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "specs": SPECS.values()}

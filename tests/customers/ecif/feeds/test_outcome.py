@@ -91,3 +91,9 @@ def test_the_upload_limit_takes_a_file_of_exactly_the_limit_and_refuses_one_byte
     )
     assert (above.status, above.file_size, bool(above.file)) == (FeedLoad.Status.REJECTED, 2001, False)
     assert above.error.endswith("Send larger feeds through the inbox folder.")
+
+
+def test_the_upload_page_says_the_limit_before_the_file_is_sent(org, client):
+    SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value=str(5 * 1024 * 1024))
+    text = page(client, org.admin, "customers:feed_upload")
+    assert "At most 5.0 MB on this page; larger feeds arrive through the inbox folder." in text
