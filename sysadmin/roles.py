@@ -142,7 +142,6 @@ ROLE_PERMISSIONS = {
     "system_admin": [
         "sysadmin.*",
         "ocrm.*",
-        "django_celery_beat.*",
         "auth.view_group",
         "auth.view_permission",
         "guardian.*",
@@ -150,15 +149,36 @@ ROLE_PERMISSIONS = {
     ],
 }
 
+# Apps whose permissions no bank role holds: the beat's schedules are global (every bank's jobs),
+# so only the platform operator edits them (a bank's administrator once disabled another bank's jobs).
+REVOKED_FROM_BANK_ROLES = ("django_celery_beat",)
+
+# ocrm.* would hand a bank's administrator the platform operator's permission: bank roles never hold it.
+PLATFORM_ONLY_PERMISSIONS = {"ocrm.operate_platform"}
+
+# Not a bank role: the people who run the platform itself (the global beat schedules in Django
+# admin, every bank's job runs and the tracebacks of failed runs). It is outside ROLE_LABELS, so
+# no staff page, import or admin form of a bank can grant it; `manage.py platform_operator`
+# (run on the server) does. Its members belong to no bank, so no bank's pages show them.
+PLATFORM_ROLES = {
+    "platform_operator": [
+        "ocrm.operate_platform",
+        "ocrm.view_jobrun",
+        "ocrm.view_jobschedule",
+        "sysadmin.view_jobs",
+        "django_celery_beat.*",
+    ],
+}
+
 # Roles whose members may open Django admin (Staff.is_staff).
-ADMIN_ROLES = {"system_admin"}
+ADMIN_ROLES = {"system_admin", "platform_operator"}
 
 
 def sync_roles(apps=None, using="default"):
     apps = apps or global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, wanted in ROLE_PERMISSIONS.items():
+    for role, wanted in {**ROLE_PERMISSIONS, **PLATFORM_ROLES}.items():
         group, _created = Group.objects.using(using).get_or_create(name=role)
         perms = Permission.objects.using(using).none()
         for spec in wanted:
@@ -167,4 +187,16 @@ def sync_roles(apps=None, using="default"):
                 perms |= Permission.objects.using(using).filter(content_type__app_label=app_label)
             else:
                 perms |= Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
+        if role in ROLE_PERMISSIONS:
+            for spec in PLATFORM_ONLY_PERMISSIONS:
+                app_label, codename = spec.split(".", 1)
+                perms = perms.exclude(content_type__app_label=app_label, codename=codename)
         group.permissions.add(*perms)
+    # What a bank role held before and must no longer hold (add() above never takes away).
+    for role in ROLE_PERMISSIONS:
+        group = Group.objects.using(using).filter(name=role).first()
+        revoked = Permission.objects.using(using).filter(content_type__app_label__in=REVOKED_FROM_BANK_ROLES)
+        for spec in PLATFORM_ONLY_PERMISSIONS:
+            app_label, codename = spec.split(".", 1)
+            revoked |= Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
+        group.permissions.remove(*revoked)

@@ -39,13 +39,16 @@ import contextlib
 import datetime
 import logging
 import os
+import sys
 import traceback
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ocrm.batch.models import JobRun
+from ocrm.errors import DomainError, messages_of
 
 logger = logging.getLogger("ocrm.batch.runs")
 
@@ -143,6 +146,20 @@ class RunPart:
         return getattr(self.handle, name)
 
 
+# Errors whose message is written for people (ocrm.batch.jobs.JobError is a DomainError; an app may
+# append its own): the error report shows their text. Any
+# other exception is a fault: the report gives a translated reason, the traceback goes to the
+# log and to error_trace (platform operators only).
+READABLE_ERRORS = [DomainError, ValidationError, PermissionDenied]
+
+
+def reason_of(exc):
+    """The text for people of a failure, or "" for a fault (the page then says so in general terms)."""
+    if isinstance(exc, tuple(READABLE_ERRORS)):
+        return " ".join(messages_of(exc))
+    return ""
+
+
 def run_key(job, bank_id=None, business_date=None, extra=""):
     date = business_date.isoformat() if isinstance(business_date, datetime.date) else (business_date or "")
     return f"{job}|{bank_id or ''}|{date}|{extra}"
@@ -214,6 +231,7 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 run.finished_at = None
                 run.progress_done = 0
                 run.error_report = ""
+                run.error_trace = ""
                 run.attempts += 1
                 run.task_id = task_id or run.task_id
                 run.save()
@@ -236,8 +254,11 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
         run.refresh_from_db()
         run.status = JobRun.Status.FAILED
         run.finished_at = timezone.now()
-        run.error_report = (run.error_report + "\n" + traceback.format_exc(limit=8)).strip()[-20000:]
-        run.save(update_fields=["status", "finished_at", "error_report"])
+        reason = reason_of(sys.exc_info()[1])
+        if reason and reason not in run.error_report:  # a task may have added it already (run.add_error)
+            run.error_report = (run.error_report + "\n" + reason).strip()[-20000:]
+        run.error_trace = traceback.format_exc(limit=8)[-20000:]
+        run.save(update_fields=["status", "finished_at", "error_report", "error_trace"])
         logger.exception("job %s failed (run %s)", job, run.pk)
         raise
     else:
