@@ -165,7 +165,7 @@ def run_key(job, bank_id=None, business_date=None, extra=""):
     return f"{job}|{bank_id or ''}|{date}|{extra}"
 
 
-def _lock_run(run_pk):
+def lock_run(run_pk):
     """Try to take the session advisory lock of one JobRun (never waits).
 
     A worker that dies with its machine sends no FIN: its PostgreSQL session, and the lock,
@@ -181,7 +181,7 @@ def _lock_run(run_pk):
         return cursor.fetchone()[0]
 
 
-def _unlock_run(run_pk):
+def unlock_run(run_pk):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_BASE + run_pk])
@@ -211,7 +211,7 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 run = JobRun.objects.select_for_update().filter(job=job, key=key).order_by("-created_at", "-id").first()
             if run is not None and run.status == JobRun.Status.SUCCEEDED:
                 handle = RunHandle(run, already_done=True)
-            elif run is not None and not _lock_run(run.pk):
+            elif run is not None and not lock_run(run.pk):
                 handle = RunHandle(run, already_done=True, running_elsewhere=True)
             else:
                 if run is not None:
@@ -236,12 +236,12 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 run.task_id = task_id or run.task_id
                 run.save()
                 if locked_pk is None:  # a new row: nobody else can hold its lock
-                    _lock_run(run.pk)
+                    lock_run(run.pk)
                     locked_pk = run.pk
                 handle = RunHandle(run)
     except BaseException:
         if locked_pk is not None:
-            _unlock_run(locked_pk)
+            unlock_run(locked_pk)
         raise
     if handle.already_done:
         if handle.running_elsewhere:
@@ -269,4 +269,4 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
             run.progress_done = run.progress_total
         run.save(update_fields=["status", "finished_at", "progress_done"])
     finally:
-        _unlock_run(locked_pk)
+        unlock_run(locked_pk)

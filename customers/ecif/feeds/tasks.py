@@ -32,4 +32,14 @@ def scan_feed_inbox(self):
 
 def register_jobs():
     # Per file: loads run when a file arrives, so the jobs page only names them.
-    jobs.register(JobSpec(services.JOB, gettext_lazy("Customer feed load (from the feed inbox)"), load_feed.name))
+    jobs.register(
+        JobSpec(services.JOB, gettext_lazy("Customer feed load (from the feed inbox)"), load_feed.name),
+        {
+            "read": gettext_lazy("rows read"),
+            "loaded": gettext_lazy("rows loaded"),
+            "rejected": gettext_lazy("rows rejected"),
+            "matched": gettext_lazy("customers matched"),
+            "merged": gettext_lazy("customers merged"),
+            "review": gettext_lazy("records for review"),
+        },
+    )
