@@ -238,3 +238,12 @@ def test_table_renders_without_queries_per_row(org, django_assert_num_queries):
         table = JobRunTable(runs)
         for row in table.rows:
             [str(cell) for _column, cell in row.items()]
+
+
+def test_run_now_offers_the_last_ended_business_date_of_the_bank(client, org):
+    """Issue 12.1: the form defaulted to today, which the nightly jobs refuse ("has not ended yet")."""
+    as_user(client, org.b_admin)
+    form = client.get(LIST_URL).context["start_form"]
+    yesterday_in_hong_kong = jobs.today(org.bank_b.pk) - datetime.timedelta(days=1)
+    assert form["business_date"].value() == yesterday_in_hong_kong == jobs.last_ended_business_date(org.bank_b.pk)
+    assert f'value="{yesterday_in_hong_kong.isoformat()}"' in client.get(LIST_URL).content.decode()
