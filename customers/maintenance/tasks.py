@@ -1,10 +1,12 @@
 """Celery tasks of the batch area: thin wrappers around its services."""
 
 from celery import shared_task
+from django.utils.translation import gettext_lazy as _
 
 from customers.maintenance import services as batch_maintenance
 from customers.maintenance.models import MaintenanceBatch
-from ocrm.batch import actors
+from ocrm.batch import actors, jobs
+from ocrm.batch.jobs import JobSpec
 from ocrm.batch.tasks import BatchTask
 from ocrm.imports.staging import RunProgress, apply_run_key
 
@@ -43,3 +45,11 @@ def apply_maintenance_batch(self, batch_id, actor_id, run_id):
             progress.close()
         run.count(changed=batch.changed_rows, unchanged=batch.unchanged_rows, invalid=batch.invalid_rows)
         return {"batch": batch.pk, "status": batch.status}
+
+
+def register_jobs():
+    # Applied when a person presses Apply, so the jobs page only names it.
+    jobs.register(
+        JobSpec(batch_maintenance.APPLY_JOB, _("Batch maintenance (uploaded file)"), apply_maintenance_batch.name),
+        readable_errors=[batch_maintenance.ApplyError],
+    )

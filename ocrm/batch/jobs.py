@@ -85,6 +85,12 @@ def register(spec=None, count_labels=None, readable_errors=()):
             READABLE_ERRORS.append(error)
 
 
+# The kernel's own jobs (ocrm.lists.background: JOB_NAME, PURGE_JOB_NAME; they run when asked or on
+# their own schedule, so the jobs page only names them).
+register(JobSpec("export", _("Background export"), "ocrm.tasks.run_export"))
+register(JobSpec("export_purge", _("Export file clean-up"), "ocrm.tasks.purge_export_files"))
+
+
 def count_label(name):
     return COUNT_LABELS.get(name) or name.replace("_", " ")
 

@@ -59,3 +59,6 @@ def apply_import_batch(self, batch_id, actor_id, run_id):
 
 def register_jobs():
     jobs.register(JobSpec(inbox.JOB, _("Organisation inbox import"), import_inbox.name))
+    jobs.register(
+        JobSpec(APPLY_JOB, _("Organisation import (uploaded file)"), apply_import_batch.name), readable_errors=[ApplyError]
+    )
