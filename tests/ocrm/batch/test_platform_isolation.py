@@ -10,6 +10,7 @@ name of bank A's supervisor. Each attack is tried again here and must fail:
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
@@ -25,7 +26,7 @@ from ocrm.celery import app
 from sysadmin.audit import services as audit_jobs
 from sysadmin.roles import ROLE_LABELS, ROLE_PERMISSIONS
 from tests.customers.maintenance.test_maintenance import stage, xlsx
-from tests.factories import make_customer
+from tests.factories import make_customer, make_staff
 from tests.ocrm.batch.operators import platform_operator
 from tests.support.waiting import wait_for
 
@@ -171,3 +172,18 @@ def test_a_bank_switches_its_own_scheduled_runs_and_only_its_own(org, client):
     client.force_login(org.admin)
     assert 'data-enabled="0"' not in client.get(reverse("jobs:schedules")).content.decode()
     assert JobSchedule.objects.get().enabled is False
+
+
+@pytest.mark.django_db
+def test_the_platform_operator_role_is_granted_on_the_server_to_a_person_of_no_bank(org):
+    with pytest.raises(CommandError, match="belongs to a bank"):
+        call_command("platform_operator", org.b_admin.username)
+    assert not org.b_admin.groups.filter(name="platform_operator").exists()
+    person = make_staff("ops.person")
+    call_command("platform_operator", "ops.person")
+    person.refresh_from_db()
+    assert person.is_staff and person.groups.filter(name="platform_operator").exists()
+    assert AuditLog.objects.filter(object_id=str(person.pk), detail__event="platform_operator_granted").exists()
+    call_command("platform_operator", "ops.person", "--remove")
+    person.refresh_from_db()
+    assert not person.is_staff and not person.groups.exists()
