@@ -16,6 +16,7 @@ class CustomersConfig(AppConfig):
         from customers.ecif.matching import services as matching
         from customers.ecif.matching import tasks as matching_tasks
         from customers.lifecycle import tasks as lifecycle_tasks
+        from customers.maintenance import tasks as maintenance_tasks
         from customers.master import services as master
         from customers.ownership.assignment import sections as assignment_sections
         from customers.ownership.assignment import services as assignment
@@ -34,7 +35,7 @@ class CustomersConfig(AppConfig):
         sharing.register_handlers()
         assignment.register_handlers()
         matching.register_inbox()
-        for tasks in (assignment_tasks, matching_tasks, sharing_tasks, feed_tasks, lifecycle_tasks):
+        for tasks in (assignment_tasks, matching_tasks, sharing_tasks, feed_tasks, lifecycle_tasks, maintenance_tasks):
             tasks.register_jobs()
         profile_sections.register_sections()
         assignment_sections.register_sections()

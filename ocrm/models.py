@@ -4,8 +4,8 @@ package: audit, batch (job runs), notifications, approvals (change requests), li
 
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
-from ocrm.batch.models import JobRun
+from ocrm.batch.models import JobRun, JobSchedule
 from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
 
-__all__ = ["AuditLog", "ChangeRequest", "ExportFile", "JobRun", "Notification"]
+__all__ = ["AuditLog", "ChangeRequest", "ExportFile", "JobRun", "JobSchedule", "Notification"]

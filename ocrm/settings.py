@@ -190,8 +190,10 @@ CELERY_TIMEZONE = "UTC"
 CELERY_ENABLE_UTC = True
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "ocrm")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
-    # An unacknowledged job of a killed worker is handed out again after this long.
-    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+    # An unacknowledged job of a killed worker is handed out again after this long: above the longest
+    # job (a million-record feed load with its matching, about 10 minutes), so a busy job is rarely
+    # handed out twice (that delivery finds the run locked and retries later). docs/jobs.md.
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "1800")),
 }
 # Sweep for such messages often enough for the visibility timeout to mean what it says
 # (kombu's default scans only every 100 s); the scan is one small Redis ZRANGE.

@@ -143,7 +143,6 @@ ROLE_PERMISSIONS = {
     "system_admin": [
         "sysadmin.*",
         "ocrm.*",
-        "django_celery_beat.*",
         "auth.view_group",
         "auth.view_permission",
         "guardian.*",
@@ -154,24 +153,52 @@ ROLE_PERMISSIONS = {
 # Never granted by a role, not even through "app.*": a bank gives it to named people (docs/pii.md).
 NOT_BY_DEFAULT = {"ocrm.export_clear_pii"}
 
+# Apps whose permissions no bank role holds: the beat's schedules are global (every bank's jobs),
+# so only the platform operator edits them (a bank's administrator once disabled another bank's jobs).
+REVOKED_FROM_BANK_ROLES = ("django_celery_beat",)
+
+# ocrm.* would hand a bank's administrator the platform operator's permission: bank roles never hold it.
+PLATFORM_ONLY_PERMISSIONS = {"ocrm.operate_platform"}
+
+# Not a bank role: the people who run the platform itself (the global beat schedules in Django
+# admin, every bank's job runs and the tracebacks of failed runs). It is outside ROLE_LABELS, so
+# no staff page, import or admin form of a bank can grant it; `manage.py platform_operator`
+# (run on the server) does. Its members belong to no bank, so no bank's pages show them.
+PLATFORM_ROLES = {
+    "platform_operator": [
+        "ocrm.operate_platform",
+        "ocrm.view_jobrun",
+        "ocrm.view_jobschedule",
+        "sysadmin.view_jobs",
+        "django_celery_beat.*",
+    ],
+}
+
 # Roles whose members may open Django admin (Staff.is_staff).
-ADMIN_ROLES = {"system_admin"}
+ADMIN_ROLES = {"system_admin", "platform_operator"}
 
 
 def sync_roles(apps=None, using="default"):
     apps = apps or global_apps
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
-    for role, wanted in ROLE_PERMISSIONS.items():
-        group, _created = Group.objects.using(using).get_or_create(name=role)
+
+    def permissions(specs):
+        """ "app.codename" and "app.*" specs as one queryset."""
         perms = Permission.objects.using(using).none()
-        for spec in wanted:
+        for spec in specs:
             app_label, codename = spec.split(".", 1)
-            if codename == "*":
-                perms |= Permission.objects.using(using).filter(content_type__app_label=app_label)
-            else:
-                perms |= Permission.objects.using(using).filter(content_type__app_label=app_label, codename=codename)
-        for spec in NOT_BY_DEFAULT:
-            app_label, codename = spec.split(".", 1)
-            perms = perms.exclude(content_type__app_label=app_label, codename=codename)
+            match = {"content_type__app_label": app_label} | ({} if codename == "*" else {"codename": codename})
+            perms |= Permission.objects.using(using).filter(**match)
+        return perms
+
+    never_by_role = permissions(NOT_BY_DEFAULT)
+    not_for_banks = permissions([*(f"{app}.*" for app in REVOKED_FROM_BANK_ROLES), *PLATFORM_ONLY_PERMISSIONS])
+    for role, wanted in {**ROLE_PERMISSIONS, **PLATFORM_ROLES}.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        perms = permissions(wanted).exclude(pk__in=never_by_role)
+        if role in ROLE_PERMISSIONS:
+            perms = perms.exclude(pk__in=not_for_banks)
+            # What a bank role held before and must no longer hold (add() below never takes away).
+            group.permissions.remove(*not_for_banks)
         group.permissions.add(*perms)

@@ -38,4 +38,6 @@ def register_jobs():
             "history_rows_written": _("history rows written"),
             "managers_notified": _("managers notified"),
         },
+        # Its refusals (a parameter out of range, no exchange rate, a day not ended) are for operators to act on.
+        readable_errors=[lifecycle.LifecycleError],
     )

@@ -25,7 +25,9 @@ class JobStartForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["job"].choices = [(spec.name, spec.label) for spec in jobs.JOBS.values() if spec.startable]
-        self.fields["business_date"].initial = jobs.today(user.bank_id)
+        # The last business date that has ended: the nightly jobs refuse a day still running.
+        self.fields["business_date"].initial = jobs.last_ended_business_date(user.bank_id)
+        self.fields["business_date"].help_text = _("The day whose data the job works on; by default the last day that has ended.")
         if not user.is_superuser:  # a bank's administrator runs jobs for that bank only
             del self.fields["bank"]
 
@@ -38,3 +40,16 @@ class JobStartForm(forms.Form):
         if value and value > jobs.latest_business_date(bank_id):
             self.add_error("business_date", _("The business date cannot lie in the future."))
         return cleaned
+
+
+class ScheduleSwitchForm(forms.Form):
+    """Switch one job's scheduled runs on or off for the user's bank (the Schedules page)."""
+
+    job = forms.ChoiceField(label=_("job"))
+    enabled = forms.TypedChoiceField(
+        label=_("runs on schedule"), choices=[("1", _("on")), ("0", _("off"))], coerce=lambda v: v == "1"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["job"].choices = [(spec.name, spec.label) for spec in jobs.JOBS.values() if spec.startable]

@@ -34,8 +34,9 @@ from ocrm import tenants
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
-from ocrm.batch.runs import run_key
+from ocrm.batch.runs import READABLE_ERRORS, run_key
 from ocrm.celery import app
+from ocrm.errors import DomainError
 
 logger = logging.getLogger("ocrm.jobs")
 
@@ -51,7 +52,9 @@ class JobSpec:
 JOBS = {}  # name -> JobSpec, filled by register()
 
 
-# How the jobs page names the counts jobs report (other keys are shown as they are).
+# How the jobs page names the counts jobs report: every count a job reports needs a label here
+# (the kernel's below, each app's through register(); tests/ocrm/batch/test_counters.py checks
+# every literal count name in the code). A name without one is shown humanised, untranslated.
 COUNT_LABELS = {
     "banks": _("banks"),
     "rows": _("rows"),
@@ -59,15 +62,37 @@ COUNT_LABELS = {
     "invalid": _("invalid"),
     "created": _("created"),
     "updated": _("updated"),
+    "changed": _("changed"),
     "unchanged": _("unchanged"),
+    "removed": _("removed"),
+    # a background export's outcome (ocrm.lists.tasks)
+    "done": _("done"),
+    "failed": _("failed"),
+    "cancelled": _("cancelled"),
 }
 
 
-def register(spec, count_labels=None):
-    """Add an app's job (called from its AppConfig.ready()) and how the jobs page names the
-    counts it reports."""
-    JOBS[spec.name] = spec
+def register(spec=None, count_labels=None, readable_errors=()):
+    """Add an app's job (called from its AppConfig.ready() through the area's register_jobs()),
+    how the jobs page names the counts it reports, and the app's exceptions whose message is
+    written for people (the failed run's error report shows it; any other exception is a fault
+    whose traceback only the platform operators see)."""
+    if spec is not None:
+        JOBS[spec.name] = spec
     COUNT_LABELS.update(count_labels or {})
+    for error in readable_errors:
+        if error not in READABLE_ERRORS:
+            READABLE_ERRORS.append(error)
+
+
+# The kernel's own jobs (ocrm.lists.background: JOB_NAME, PURGE_JOB_NAME; they run when asked or on
+# their own schedule, so the jobs page only names them).
+register(JobSpec("export", _("Background export"), "ocrm.tasks.run_export"))
+register(JobSpec("export_purge", _("Export file clean-up"), "ocrm.tasks.purge_export_files"))
+
+
+def count_label(name):
+    return COUNT_LABELS.get(name) or name.replace("_", " ")
 
 
 def job_label(name):
@@ -75,7 +100,7 @@ def job_label(name):
     return spec.label if spec else name
 
 
-class JobError(Exception):
+class JobError(DomainError):
     """A job cannot start or finish; the message is meant for operators."""
 
 
@@ -97,6 +122,12 @@ def chunk_pause():
 def today(bank_id=None):
     """Today as the bank's head office sees it (UTC without a bank: beat runs in UTC)."""
     return timezone.now().astimezone(tenants.bank_zone(bank_id) if bank_id is not None else datetime.UTC).date()
+
+
+def last_ended_business_date(bank_id=None):
+    """The latest business date that has ended for the bank (its local yesterday): every job can
+    run for it, the nightly ones included (they refuse a day that has not ended)."""
+    return today(bank_id) - datetime.timedelta(days=1)
 
 
 def latest_business_date(bank_id=None):
@@ -204,5 +235,6 @@ def _enqueue(app, spec, kwargs, task_id, run_pk):
         JobRun.objects.filter(pk=run_pk).update(
             status=JobRun.Status.FAILED,
             finished_at=timezone.now(),
-            error_report=f"Could not be queued: {type(exc).__name__}: {exc}"[:2000],
+            error_report=str(_("The job could not be queued: the message broker did not answer. Try again later.")),
+            error_trace=f"{type(exc).__name__}: {exc}"[:2000],
         )

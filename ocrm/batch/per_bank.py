@@ -20,6 +20,8 @@ where the job says so, each time zone of its branches, each in a run of its own.
   tick leaves out the banks whose local time has not reached that hour yet, keys its
   all-banks run by the hour, and writes no run at all when no bank is due.
 * A date that has not begun for a bank is refused (JobError, in that bank's run).
+* A scheduled run (the beat: no bank, no date) leaves out the banks whose administrator switched
+  the job off on the Schedules page (JobSchedule); a run started by hand runs regardless.
 """
 
 import contextlib
@@ -34,7 +36,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocrm import parameters, tenants
 from ocrm.batch.jobs import JobError, RunHeldElsewhere, check_not_future, latest_business_date, parse_business_date
-from ocrm.batch.models import JobRun
+from ocrm.batch.models import JobRun, JobSchedule
 from ocrm.batch.runs import job_run, run_key
 
 logger = logging.getLogger("ocrm.batch.per_bank")
@@ -113,11 +115,16 @@ class PerBankJob:
 
 def scopes(job, bank_id=None, business_date=None, now=None, due_only=False):
     """The scopes a run covers: one per bank (job.banks(), or the one bank given), or one per
-    time zone of its branches; each with the date given or the bank's own. `due_only`: only
-    the banks whose local time has passed the job's not-before hour (a scheduled tick)."""
+    time zone of its branches; each with the date given or the bank's own. `due_only` (a
+    scheduled tick): only the banks that have not switched the job off (JobSchedule) and whose
+    local time has passed the job's not-before hour."""
     now = now or timezone.now()
     found = []
-    for bank in [bank_id] if bank_id is not None else list(job.banks()):
+    banks = [bank_id] if bank_id is not None else list(job.banks())
+    if due_only:
+        switched_off = switched_off_banks(job.name)
+        banks = [bank for bank in banks if bank not in switched_off]
+    for bank in banks:
         if job.day.per_branch_zone:
             by_zone = defaultdict(list)
             for branch_id, zone in tenants.branch_zones(bank).items():
@@ -129,6 +136,11 @@ def scopes(job, bank_id=None, business_date=None, now=None, due_only=False):
             if not due_only or job.day.due_at(now, zone, bank):
                 found.append(Scope(bank, business_date or job.day.date_at(now, zone), zone, branch_ids))
     return found
+
+
+def switched_off_banks(job_name):
+    """The banks whose administrator switched the scheduled runs of `job_name` off."""
+    return set(JobSchedule.objects.filter(job=job_name, enabled=False).values_list("bank_id", flat=True))
 
 
 def run_per_bank(job, business_date=None, bank_id=None, *, run=None, run_id=None, task_id="", triggered_by=None):

@@ -39,13 +39,16 @@ import contextlib
 import datetime
 import logging
 import os
+import sys
 import traceback
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from ocrm.batch.models import JobRun
+from ocrm.errors import DomainError, messages_of
 
 logger = logging.getLogger("ocrm.batch.runs")
 
@@ -143,12 +146,26 @@ class RunPart:
         return getattr(self.handle, name)
 
 
+# Errors whose message is written for people (ocrm.batch.jobs.JobError is a DomainError; an app may
+# append its own): the error report shows their text. Any
+# other exception is a fault: the report gives a translated reason, the traceback goes to the
+# log and to error_trace (platform operators only).
+READABLE_ERRORS = [DomainError, ValidationError, PermissionDenied]
+
+
+def reason_of(exc):
+    """The text for people of a failure, or "" for a fault (the page then says so in general terms)."""
+    if isinstance(exc, tuple(READABLE_ERRORS)):
+        return " ".join(messages_of(exc))
+    return ""
+
+
 def run_key(job, bank_id=None, business_date=None, extra=""):
     date = business_date.isoformat() if isinstance(business_date, datetime.date) else (business_date or "")
     return f"{job}|{bank_id or ''}|{date}|{extra}"
 
 
-def _lock_run(run_pk):
+def lock_run(run_pk):
     """Try to take the session advisory lock of one JobRun (never waits).
 
     A worker that dies with its machine sends no FIN: its PostgreSQL session, and the lock,
@@ -164,7 +181,7 @@ def _lock_run(run_pk):
         return cursor.fetchone()[0]
 
 
-def _unlock_run(run_pk):
+def unlock_run(run_pk):
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(%s)", [RUN_LOCK_BASE + run_pk])
@@ -194,7 +211,7 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 run = JobRun.objects.select_for_update().filter(job=job, key=key).order_by("-created_at", "-id").first()
             if run is not None and run.status == JobRun.Status.SUCCEEDED:
                 handle = RunHandle(run, already_done=True)
-            elif run is not None and not _lock_run(run.pk):
+            elif run is not None and not lock_run(run.pk):
                 handle = RunHandle(run, already_done=True, running_elsewhere=True)
             else:
                 if run is not None:
@@ -214,16 +231,17 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
                 run.finished_at = None
                 run.progress_done = 0
                 run.error_report = ""
+                run.error_trace = ""
                 run.attempts += 1
                 run.task_id = task_id or run.task_id
                 run.save()
                 if locked_pk is None:  # a new row: nobody else can hold its lock
-                    _lock_run(run.pk)
+                    lock_run(run.pk)
                     locked_pk = run.pk
                 handle = RunHandle(run)
     except BaseException:
         if locked_pk is not None:
-            _unlock_run(locked_pk)
+            unlock_run(locked_pk)
         raise
     if handle.already_done:
         if handle.running_elsewhere:
@@ -236,8 +254,11 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
         run.refresh_from_db()
         run.status = JobRun.Status.FAILED
         run.finished_at = timezone.now()
-        run.error_report = (run.error_report + "\n" + traceback.format_exc(limit=8)).strip()[-20000:]
-        run.save(update_fields=["status", "finished_at", "error_report"])
+        reason = reason_of(sys.exc_info()[1])
+        if reason and reason not in run.error_report:  # a task may have added it already (run.add_error)
+            run.error_report = (run.error_report + "\n" + reason).strip()[-20000:]
+        run.error_trace = traceback.format_exc(limit=8)[-20000:]
+        run.save(update_fields=["status", "finished_at", "error_report", "error_trace"])
         logger.exception("job %s failed (run %s)", job, run.pk)
         raise
     else:
@@ -248,4 +269,4 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
             run.progress_done = run.progress_total
         run.save(update_fields=["status", "finished_at", "progress_done"])
     finally:
-        _unlock_run(locked_pk)
+        unlock_run(locked_pk)

@@ -44,7 +44,7 @@ def format_duration(run):
 
 def count_items(run):
     """[(name, label, value)] of the run's counts, known names translated, in a stable order."""
-    return [(name, jobs.COUNT_LABELS.get(name, name), value) for name, value in sorted((run.counts or {}).items())]
+    return [(name, jobs.count_label(name), value) for name, value in sorted((run.counts or {}).items())]
 
 
 def counts_text(run):

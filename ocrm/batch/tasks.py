@@ -21,9 +21,9 @@ back to the same JobRun. Beat rows call the tasks without arguments; their task 
 
 import contextlib
 
-from celery import Task
+from celery import Task, shared_task
 
-from ocrm.batch import per_bank
+from ocrm.batch import per_bank, sweeper
 from ocrm.batch.jobs import RunHeldElsewhere
 from ocrm.batch.runs import job_run
 
@@ -65,3 +65,10 @@ class BatchTask(Task):
     def retry_held(self):
         """The retry of a delivery that found its run held elsewhere (raise what this returns)."""
         return self.retry(countdown=RETRY_HELD_RUN_SECONDS, max_retries=None)
+
+
+@shared_task(name="ocrm.tasks.sweep_stale_runs")
+def sweep_stale_runs():
+    """Beat, every 5 minutes: queue again or fail the runs whose message was lost (ocrm.batch.sweeper).
+    Not a run of its own: it would fill the jobs page with a row every 5 minutes."""
+    return sweeper.sweep()

@@ -9,6 +9,7 @@ app_name = "jobs"
 urlpatterns = [
     path("", views.JobRunListView.as_view(), name="list"),
     path("start/", views.job_start, name="start"),
+    path("schedules/", views.job_schedules, name="schedules"),
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/progress/", views.job_progress, name="progress"),
 ]

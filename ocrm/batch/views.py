@@ -18,10 +18,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_POST
 
-from ocrm.batch import jobs
+from ocrm.batch import jobs, schedules
 from ocrm.batch.filtersets import JobRunFilterSet
-from ocrm.batch.forms import JobStartForm
-from ocrm.batch.models import JobRun
+from ocrm.batch.forms import JobStartForm, ScheduleSwitchForm
+from ocrm.batch.models import JobRun, is_platform_operator
 from ocrm.batch.tables import (
     POLL_SECONDS,
     JobRunTable,
@@ -64,6 +64,7 @@ class JobRunListView(ScopedListView):
         if self.request.user.has_perm(START_PERMISSION):
             context["start_form"] = JobStartForm(user=self.request.user)
         context["poll_seconds"] = POLL_SECONDS
+        context["may_see_schedules"] = self.request.user.bank_id is not None
         return context
 
 
@@ -84,6 +85,7 @@ def job_detail(request, pk):
         {
             **progress_context(run),
             "title": jobs.job_label(run.job),
+            "show_trace": is_platform_operator(request.user),
             "sub_runs": sub_runs,
             "sub_run_rows": [(sub, status_badge(sub), counts_text(sub)) for sub in sub_runs],
         },
@@ -181,3 +183,32 @@ def job_start(request):
             % {"job": jobs.job_label(run.job), "date": run.business_date.isoformat(), "id": run.pk},
         )
     return redirect("jobs:list")
+
+
+@login_required
+def job_schedules(request):
+    """The bank's switches of its scheduled per-bank jobs (GET lists them; POST switches one)."""
+    _require_view(request)
+    user = request.user
+    if user.bank_id is None:  # the platform's own schedules are the beat's, in Django admin
+        raise PermissionDenied
+    may_change = user.has_perm(schedules.CHANGE_PERMISSION)
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        form = ScheduleSwitchForm(request.POST)
+        if form.is_valid():
+            schedules.set_enabled(user, form.cleaned_data["job"], form.cleaned_data["enabled"])
+            label = jobs.job_label(form.cleaned_data["job"])
+            if form.cleaned_data["enabled"]:
+                messages.success(request, gettext("%(job)s runs on its schedule again for your bank.") % {"job": label})
+            else:
+                messages.success(request, gettext("%(job)s no longer runs on its schedule for your bank.") % {"job": label})
+        else:
+            messages.error(request, gettext("Choose a job and whether it runs on schedule."))
+        return redirect("jobs:schedules")
+    return render(
+        request,
+        "ocrm/jobs/schedules.html",
+        {"title": _("Job schedules"), "rows": schedules.for_bank(user.bank_id), "may_change": may_change},
+    )

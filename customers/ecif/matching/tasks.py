@@ -33,4 +33,7 @@ def find_duplicates(self, business_date=None, bank_id=None, run_id=None):
 
 
 def register_jobs():
-    jobs.register(JobSpec(JOB, gettext_lazy("Duplicate customer scan"), find_duplicates.name, startable=True))
+    jobs.register(
+        JobSpec(JOB, gettext_lazy("Duplicate customer scan"), find_duplicates.name, startable=True),
+        {"queued": gettext_lazy("pairs queued for review"), "merged": gettext_lazy("customers merged")},
+    )

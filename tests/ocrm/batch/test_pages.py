@@ -18,6 +18,7 @@ from ocrm.batch.views import runs_for
 from sysadmin.accounts import jobs as password_jobs
 from sysadmin.audit import services as jobs_services
 from sysadmin.imports import inbox as imports_inbox
+from tests.ocrm.batch.operators import platform_operator
 
 pytestmark = pytest.mark.django_db
 
@@ -57,13 +58,16 @@ def listed_ids(response):
 
 def test_runs_are_listed_by_bank_scope(client, org):
     a_run, b_run, all_banks = make_run(org.bank_a), make_run(org.bank_b), make_run(None)
-    assert listed_ids(as_user(client, org.admin).get(LIST_URL)) == {a_run.pk, all_banks.pk}
-    assert listed_ids(as_user(client, org.supervisor).get(LIST_URL)) == {a_run.pk, all_banks.pk}
-    assert listed_ids(as_user(client, org.b_admin).get(LIST_URL)) == {b_run.pk, all_banks.pk}
-    # Another bank's run answers 404 everywhere.
+    # A bank sees its own runs only: the all-banks run adds up every bank's counts (finding 11.15).
+    assert listed_ids(as_user(client, org.admin).get(LIST_URL)) == {a_run.pk}
+    assert listed_ids(as_user(client, org.supervisor).get(LIST_URL)) == {a_run.pk}
+    assert listed_ids(as_user(client, org.b_admin).get(LIST_URL)) == {b_run.pk}
+    assert listed_ids(as_user(client, platform_operator()).get(LIST_URL)) == {a_run.pk, b_run.pk, all_banks.pk}
+    # Another bank's run, and the all-banks run, answer 404 everywhere.
     as_user(client, org.admin)
     for name in ("jobs:detail", "jobs:progress"):
         assert client.get(reverse(name, args=[b_run.pk])).status_code == 404
+        assert client.get(reverse(name, args=[all_banks.pk])).status_code == 404
         assert client.get(reverse(name, args=[a_run.pk])).status_code == 200
 
 
@@ -112,19 +116,24 @@ def test_running_rows_poll_and_finished_rows_stop(client, org):
     assert data["active"] is False and data["attempts"] == 1
 
 
-def test_detail_shows_counts_error_report_and_own_banks_sub_runs(client, org):
+def test_detail_shows_counts_error_report_and_every_banks_sub_runs_to_the_operator(client, org):
     outer = make_run(None, counts={"deleted_without_bank": 3, "banks": 2})
     sub_a = make_run(org.bank_a, counts={"deleted": 9})
-    sub_b = make_run(org.bank_b, status=JobRun.Status.FAILED, error_report="Traceback: disk full")
-    as_user(client, org.admin)
+    sub_b = make_run(
+        org.bank_b, status=JobRun.Status.FAILED, error_report="The disk is full.", error_trace="Traceback: /srv/ocrm/x.py"
+    )
+    as_user(client, platform_operator())
     html = client.get(reverse("jobs:detail", args=[outer.pk])).content.decode()
     assert 'data-count="deleted_without_bank">3' in html and "All banks" in html
-    assert f'href="/sysadmin/jobs/{sub_a.pk}/"' in html
-    assert f'href="/sysadmin/jobs/{sub_b.pk}/"' not in html  # bank B's run is not bank A's business
+    assert f'href="/sysadmin/jobs/{sub_a.pk}/"' in html and f'href="/sysadmin/jobs/{sub_b.pk}/"' in html
+    html = client.get(reverse("jobs:detail", args=[sub_b.pk])).content.decode()
+    assert "The disk is full." in html and 'id="job-error-trace"' in html and "/srv/ocrm/x.py" in html
 
+    # The bank's administrator reads the reason, never the traceback (issue 12.2).
     as_user(client, org.b_admin)
     html = client.get(reverse("jobs:detail", args=[sub_b.pk])).content.decode()
-    assert 'id="job-error-report"' in html and "Traceback: disk full" in html
+    assert 'id="job-error-report"' in html and "The disk is full." in html
+    assert "Traceback" not in html and "/srv/ocrm" not in html and 'id="job-error-trace"' not in html
 
 
 def test_detail_polls_while_running_and_reloads_once_finished(client, org):
@@ -164,7 +173,7 @@ def test_export_writes_the_visible_runs(client, org):
 
 
 def test_queries_do_not_grow_with_rows(client, org, django_assert_max_num_queries):
-    for i in range(30):
+    for i in range(60):
         make_run(org.bank_a if i % 2 else None, triggered_by=org.admin, business_date=TODAY - datetime.timedelta(days=i))
     as_user(client, org.admin)
     client.get(LIST_URL)  # warm the session and permission caches like any later page
@@ -172,6 +181,8 @@ def test_queries_do_not_grow_with_rows(client, org, django_assert_max_num_querie
         response = client.get(LIST_URL)
     assert len(response.context["table"].page.object_list) == 25
     outer = JobRun.objects.filter(bank_id__isnull=True).first()
+    as_user(client, platform_operator())
+    client.get(reverse("jobs:detail", args=[outer.pk]))  # warm the operator's caches too
     with django_assert_max_num_queries(8):
         assert client.get(reverse("jobs:detail", args=[outer.pk])).status_code == 200
     with django_assert_max_num_queries(7):
@@ -227,3 +238,12 @@ def test_table_renders_without_queries_per_row(org, django_assert_num_queries):
         table = JobRunTable(runs)
         for row in table.rows:
             [str(cell) for _column, cell in row.items()]
+
+
+def test_run_now_offers_the_last_ended_business_date_of_the_bank(client, org):
+    """Issue 12.1: the form defaulted to today, which the nightly jobs refuse ("has not ended yet")."""
+    as_user(client, org.b_admin)
+    form = client.get(LIST_URL).context["start_form"]
+    yesterday_in_hong_kong = jobs.today(org.bank_b.pk) - datetime.timedelta(days=1)
+    assert form["business_date"].value() == yesterday_in_hong_kong == jobs.last_ended_business_date(org.bank_b.pk)
+    assert f'value="{yesterday_in_hong_kong.isoformat()}"' in client.get(LIST_URL).content.decode()
