@@ -320,7 +320,7 @@ def test_the_customer_pages_and_files_are_sent_no_store(client, org, customer, s
 
 def test_the_migration_masks_stored_identity_numbers_again(customer):
     """customers/0013: a number masked under the old rule (first 4 + last 4) is masked again."""
-    remask = importlib.import_module("customers.migrations.0013_remask_identity_numbers").remask
+    remask = importlib.import_module("customers.migrations.0014_remask_identity_numbers").remask
     document = IdentityDocument.objects.get(customer=customer)
     IdentityDocument.objects.filter(pk=document.pk).update(number_masked="3101**********0378")
     undecryptable = IdentityDocument.objects.create(

@@ -17,6 +17,6 @@ SCHEDULES = [
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ocrm", "0008_job_schedules_and_error_trace"), ("django_celery_beat", "0019_alter_periodictasks_options")]
+    dependencies = [("ocrm", "0011_job_schedules_and_error_trace"), ("django_celery_beat", "0019_alter_periodictasks_options")]
 
     operations = [migrations.RunPython(*beat_schedules.run_python(SCHEDULES))]

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("ocrm", "0007_export_purge_schedule"),
+        ("ocrm", "0010_export_clear_pii_approval"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

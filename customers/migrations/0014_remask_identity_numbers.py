@@ -26,6 +26,6 @@ def remask(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0012_source_record_single_customer_index")]
+    dependencies = [("customers", "0013_partition_transactions_and_balances")]
 
     operations = [migrations.RunPython(remask, migrations.RunPython.noop)]
