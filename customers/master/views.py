@@ -36,7 +36,7 @@ from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.errors import messages_of
 from ocrm.lists import background as export_jobs
-from ocrm.lists.views import ScopedListView
+from ocrm.lists.views import ScopedListView, without_nul_bytes
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from ocrm.pii import PrivatePageMixin
 from ocrm.scoping import scope_of
@@ -175,7 +175,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 kept = search.kept_search(self.request.user, token) or QueryDict()
                 for key, values in kept.lists():
                     data.setlist(key, values)
-            self._search_data = data
+            self._search_data = without_nul_bytes(data)  # PostgreSQL refuses NUL in text: such a field is ignored
         return self._search_data
 
     def export_query(self):

@@ -2,12 +2,21 @@
 
 from django.apps import apps
 from django.db.models import Q
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import parameters
 from ocrm.datalife import retention, tasks
 from ocrm.imports.models import StagedBatch, StagedRow
 from ocrm.notifications.models import Notification
+
+
+def _per_model(template, model):
+    return template % {"model": model._meta.verbose_name_plural}
+
+
+# A count's label in the reader's language: translated when shown, not when the app starts.
+per_model = lazy(_per_model, str)
 
 PARAMETERS = {
     "partition.months_ahead": (
@@ -44,7 +53,7 @@ def ready():
             retention.register(
                 retention.Purge(
                     f"{label}_rows",
-                    _("staged rows removed (%(model)s)") % {"model": model._meta.verbose_name_plural},
+                    per_model(_("staged rows removed (%(model)s)"), model),
                     model,
                     "batch__bank_id",
                     "batch__created_at",
@@ -56,7 +65,7 @@ def ready():
             retention.register(
                 retention.Purge(
                     f"{label}_files",
-                    _("uploaded files removed (%(model)s)") % {"model": model._meta.verbose_name_plural},
+                    per_model(_("uploaded files removed (%(model)s)"), model),
                     model,
                     "bank_id",
                     "created_at",

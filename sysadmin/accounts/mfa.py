@@ -10,6 +10,7 @@ import base64
 import secrets
 
 import segno
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
@@ -26,16 +27,31 @@ from sysadmin.org.models import Staff
 # The roles that always log in with a second factor.
 REQUIRED_ROLES = ("system_admin", "auditor", "branch_supervisor")
 RECOVERY_CODES = 10
+NEED_CACHE_SECONDS = 300
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I look-alikes
 
 
+def _need_key(user_id):
+    return f"mfa-needed:{user_id}"
+
+
 def second_factor_needed(user):
-    """Whether this person must enter a code before reaching any page. One query."""
+    """Whether this person must enter a code before reaching any page. The answer is cached (every
+    request of someone without a second factor asks): a change of roles or devices forgets it at
+    once (sysadmin.accounts.signals), and it lasts NEED_CACHE_SECONDS at most anyway."""
     if user.is_superuser or parameters.get("mfa.required_for_all", user.bank_id):
         return True
-    return Staff.objects.filter(
-        Q(groups__name__in=REQUIRED_ROLES) | Q(totpdevice__confirmed=True), pk=user.pk, is_active=True
-    ).exists()
+    needed = cache.get(_need_key(user.pk))
+    if needed is None:
+        needed = Staff.objects.filter(
+            Q(groups__name__in=REQUIRED_ROLES) | Q(totpdevice__confirmed=True), pk=user.pk, is_active=True
+        ).exists()
+        cache.set(_need_key(user.pk), needed, NEED_CACHE_SECONDS)
+    return needed
+
+
+def forget_need(*user_ids):
+    cache.delete_many([_need_key(user_id) for user_id in user_ids])
 
 
 def confirmed_device(user):

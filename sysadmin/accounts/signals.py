@@ -7,11 +7,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db.models import F
-from django.db.models.signals import pre_save
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from django.dispatch import receiver
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ocrm.middleware import client_ip
-from sysadmin.accounts import events, language, lockout
+from sysadmin.accounts import events, language, lockout, mfa
 from sysadmin.accounts.models import PasswordHistory
 
 # A view that logs a user out for a reason other than their own click sets this
@@ -70,3 +71,20 @@ def keep_the_replaced_password(sender, instance, raw=False, **kwargs):
         return
     if not PasswordHistory.objects.filter(staff_id=instance.pk, password=stored[0]).exists():
         PasswordHistory.objects.create(staff_id=instance.pk, password=stored[0], created_at=stored[1] or stored[2])
+
+
+@receiver(m2m_changed, sender=get_user_model().groups.through, dispatch_uid="sysadmin-mfa-roles")
+def on_roles_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    # A role that needs a second factor applies at the next request, not when a cache entry expires.
+    if not reverse:  # a person's roles changed
+        mfa.forget_need(instance.pk)
+    elif action == "pre_clear":  # a role emptied: the people who held it
+        mfa.forget_need(*instance.user_set.values_list("pk", flat=True))
+    elif pk_set:  # people added to or removed from a role
+        mfa.forget_need(*pk_set)
+
+
+@receiver(post_save, sender=TOTPDevice, dispatch_uid="sysadmin-mfa-device-saved")
+@receiver(post_delete, sender=TOTPDevice, dispatch_uid="sysadmin-mfa-device-deleted")
+def on_device_changed(sender, instance, **kwargs):
+    mfa.forget_need(instance.user_id)

@@ -111,12 +111,15 @@ class VisibleText(HTMLParser):
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.parts, self.skipping = [], 0
+        self.parts, self.skipping, self.foreign = [], 0, []
 
     def handle_starttag(self, tag, attrs):
         if tag in self.SKIP:
             self.skipping += 1
         attrs = dict(attrs)
+        if not attrs.get("lang", "zh").startswith("zh"):
+            # Marked as another language on purpose: the language switch names English in English.
+            self.foreign.append(tag)
         for name in self.ATTRIBUTES & attrs.keys():
             self.parts.append(attrs[name] or "")
         if tag == "input" and attrs.get("type") in ("submit", "button"):
@@ -125,9 +128,11 @@ class VisibleText(HTMLParser):
     def handle_endtag(self, tag):
         if tag in self.SKIP and self.skipping:
             self.skipping -= 1
+        if self.foreign and self.foreign[-1] == tag:
+            self.foreign.pop()
 
     def handle_data(self, data):
-        if not self.skipping:
+        if not self.skipping and not self.foreign:
             self.parts.append(data)
 
 

@@ -102,27 +102,34 @@ def _clear_cache():
 
 
 def cells(response):
-    """Every cell of a downloaded CSV or XLSX file, as (value, is_formula)."""
+    """Every cell of a downloaded CSV or XLSX file, as (value, is_formula, marked_as_text). In XLSX the
+    guard writes a string cell with Excel's quotePrefix (text even when edited, no visible apostrophe);
+    in CSV, which has no cell types, it prefixes an apostrophe."""
     body = b"".join(response.streaming_content) if response.streaming else response.content
     if response["Content-Type"].startswith("text/csv"):
         assert body.startswith("\ufeff".encode()), "a CSV for Excel starts with the BOM"
         for row in csv.reader(io.StringIO(body.decode("utf-8-sig"), newline="")):
-            yield from ((value, False) for value in row)
+            yield from ((value, False, False) for value in row)
         return
     workbook = load_workbook(io.BytesIO(body))
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():
-            yield from ((cell.value, cell.data_type == "f") for cell in row if cell.value is not None)
+            yield from (
+                (cell.value, cell.data_type == "f", cell.data_type == "s" and cell.quotePrefix)
+                for cell in row
+                if cell.value is not None
+            )
 
 
 def raw_formulas(response):
     """The cells a spreadsheet program would run, and how many payloads arrived (inert)."""
     raw, carried = [], 0
-    for value, is_formula in cells(response):
+    for value, is_formula, marked_as_text in cells(response):
         text = str(value)
-        if is_formula or (isinstance(value, str) and text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text)):
+        starts_like_a_formula = text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text)
+        if is_formula or (isinstance(value, str) and starts_like_a_formula and not marked_as_text):
             raw.append(repr(text[:40]))
-        carried += text.startswith("'") and text[1:] in PAYLOADS
+        carried += (text.startswith("'") and text[1:] in PAYLOADS) or (marked_as_text and text in PAYLOADS)
     return raw, carried
 
 

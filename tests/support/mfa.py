@@ -19,6 +19,12 @@ from sysadmin.org.models import Staff
 _django_force_login = Client.force_login
 
 
+def second_factor_queries(user):
+    """What a page costs more for someone holding a second factor: django-otp reads the session's
+    device on each request (so a session dies with a device an administrator reset)."""
+    return 1 if mfa.second_factor_needed(user) else 0
+
+
 def authenticator(user):
     """The user's confirmed authenticator app, made if they have none."""
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()

@@ -5,6 +5,7 @@ import base64
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -209,3 +210,13 @@ def test_someone_who_enrolled_of_their_own_accord_is_asked_too(org, client):
     authenticator(org.manager)
     log_in_with_password(client, org.manager)
     assert redirects_to(client.get("/"), VERIFY_URL)
+
+
+def test_a_role_that_needs_a_second_factor_applies_at_the_next_request(org, client):
+    """second_factor_needed is cached per person; granting a role forgets the answer at once."""
+    log_in_with_password(client, org.manager)
+    assert client.get("/customers/").status_code == 200  # a manager needs no second factor (cached now)
+    org.manager.groups.add(Group.objects.get(name="branch_supervisor"))
+    assert redirects_to(client.get("/customers/"), ENROL_URL)
+    org.manager.groups.remove(Group.objects.get(name="branch_supervisor"))
+    assert client.get("/customers/").status_code == 200
