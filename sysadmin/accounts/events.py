@@ -17,40 +17,22 @@ def logged_out(user, request, reason):
 
 
 def login_failed(user, username, request, reason, **detail):
-    """A failed log-in as `username`; user is None when no such account exists. Nobody is
-    authenticated yet: the entry names the account that was tried."""
-    if user is None:
-        return audit.record(
-            AuditLog.Action.LOGIN_FAILED,
-            None,
-            actor=None,
-            actor_name=username,
-            request=request,
-            object_type="sysadmin.staff",
-            object_repr=username,
-            detail={"reason": reason, **detail},
-        )
-    return audit.record(
-        AuditLog.Action.LOGIN_FAILED, user, actor=None, actor_name=username, request=request, detail={"reason": reason, **detail}
-    )
+    """A failed log-in as `username`; user is None when no such account exists."""
+    return _tried_account(AuditLog.Action.LOGIN_FAILED, user, username, request, {"reason": reason, **detail})
 
 
 def login_paused(user, username, request, by, failures, minutes):
     """Failed log-ins reached a limit: log-in as `username` (by "user name and address") or from
     the address (by "address") pauses for `minutes`. user is None for an unknown name."""
     detail = {"paused_by": by, "failures": failures, "cooling_off_minutes": minutes}
-    if user is None:
-        return audit.record(
-            AuditLog.Action.LOCKED,
-            None,
-            actor=None,
-            actor_name=username,
-            request=request,
-            object_type="sysadmin.staff",
-            object_repr=username,
-            detail=detail,
-        )
-    return audit.record(AuditLog.Action.LOCKED, user, actor=None, actor_name=username, request=request, detail=detail)
+    return _tried_account(AuditLog.Action.LOCKED, user, username, request, detail)
+
+
+def _tried_account(action, user, username, request, detail):
+    """Nobody is authenticated yet: the entry names the account that was tried, also one that
+    does not exist (then it is described by the name typed)."""
+    unknown = {"object_type": "sysadmin.staff", "object_repr": username} if user is None else {}
+    return audit.record(action, user, actor=None, actor_name=username, request=request, detail=detail, **unknown)
 
 
 def staff_locked(staff, actor, reason):
