@@ -24,6 +24,7 @@ import time
 
 from django.db import connection
 from django.db.models import Count
+from django.http import QueryDict
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -75,6 +76,16 @@ def _page(client, url):
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
     return response
+
+
+def _search_url(client, list_url, query):
+    """The address of the list a search shows: the search form is posted (its fields stay on the
+    server, issue 11.4) and the list is read at ?s=<token> - the page timed below."""
+    if not query:
+        return list_url
+    response = client.post(list_url, QueryDict(query))
+    assert response.status_code == 302, (query, response.status_code)
+    return response.url
 
 
 def _queries(client, url):
@@ -138,13 +149,14 @@ def run(size, repeat, count=None, export_rows=100_000):
                 return list(qs[:25]), qs.count()
 
             hits = raw()[1]
-            ms, p95 = _times(lambda fragment=fragment, client=client: _page(client, f"{list_url}?q={fragment}"), repeat)
+            url = _search_url(client, list_url, f"q={fragment}")
+            ms, p95 = _times(lambda url=url, client=client: _page(client, url), repeat)
             searches.append((ms, p95))
             _row(
                 f"{label} list q={fragment} ({hits} hits, x{ms / home_ms:.1f} home)",
                 ms,
                 p95,
-                _queries(client, f"{list_url}?q={fragment}"),
+                _queries(client, url),
                 "<= 50 ms, p95 <= 150",
             )
             ms, p95 = _times(raw, repeat)
@@ -164,7 +176,7 @@ def run(size, repeat, count=None, export_rows=100_000):
             "stars=1",
             f"q={LATIN_FRAGMENTS[0]}&tier=mass",
         ):
-            url = f"{list_url}?{query}"
+            url = _search_url(client, list_url, query)
             ms, p95 = _times(lambda url=url, client=client: _page(client, url), repeat)
             searches.append((ms, p95))
             _row(
@@ -190,7 +202,7 @@ def run(size, repeat, count=None, export_rows=100_000):
             return list(visible.filter(condition)[:25])
 
         assert raw(), (label, value)
-        url = f"{list_url}?q={value}"
+        url = _search_url(client, list_url, f"q={value}")
         ms, p95 = _times(lambda url=url: _page(client, url), repeat)
         _row(f"exact {label}: list page", ms, p95, _queries(client, url))
         ms, p95 = _times(raw, repeat)
