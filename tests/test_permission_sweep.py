@@ -86,7 +86,7 @@ from tests.conftest import WorkerProcess
 from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
-from workbench.services import may_use_inbox
+from workbench.inbox.services import may_use_inbox
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -304,7 +304,7 @@ POST_ACCESS = {
     "export_cancel": lambda user, objects: objects["pk"].owner_id == user.pk,
     # A maker withdraws their own claim or assignment request (customers.ownership.assignment.views).
     "customers:assignment_withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
-    # The approvals inbox: anyone who may decide something (workbench.services.may_use_inbox);
+    # The approvals inbox: anyone who may decide something (workbench.inbox.services.may_use_inbox);
     # each request is then re-checked by ocrm.approvals.services (scope, checker permission, not one's own).
     "workbench:approve": lambda user, objects: _may_use_inbox(user),
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),

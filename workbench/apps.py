@@ -9,11 +9,14 @@ class WorkbenchConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
+        from customers.ownership.assignment import services as assignment
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
-        from workbench import services
+        from workbench.inbox import services
         from workbench.navigation import register_nav
+        from workbench.todo import services as todo
 
         register_nav()
+        assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

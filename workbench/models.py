@@ -1,1 +1,8 @@
-"""Models arrive with the issues that build this app (see DESIGN.md §1)."""
+"""The models of every workbench area, gathered for Django and the migrations.
+
+Each model lives in its area's models.py; import it from there in new code.
+"""
+
+from workbench.todo.models import Task
+
+__all__ = ["Task"]

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import navigation
-from workbench import services
+from workbench.inbox import services
 
 WORKBENCH = _("Workbench")
 

@@ -1,16 +1,10 @@
-"""The workbench's pages (included from ocrm/urls.py at "workbench/")."""
+"""The workbench's routes (included from ocrm/urls.py at "workbench/"), gathered from its areas."""
 
-from django.urls import path
-
-from workbench import views
+from workbench.inbox import urls as inbox
+from workbench.todo import urls as todo
 
 app_name = "workbench"
 
-urlpatterns = [
-    path("inbox/", views.InboxView.as_view(), name="inbox"),
-    path("inbox/approve/", views.BulkApproveView.as_view(), name="approve"),
-    path("inbox/<int:pk>/", views.RequestDetailView.as_view(), name="request_detail"),
-    path("inbox/<int:pk>/reject/", views.RejectView.as_view(), name="reject"),
-    path("my-requests/", views.MyRequestsView.as_view(), name="my_requests"),
-    path("my-requests/<int:pk>/withdraw/", views.WithdrawView.as_view(), name="withdraw"),
-]
+AREAS = (inbox, todo)
+
+urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -246,6 +246,9 @@ class Staff(AbstractUser):
     must_change_password = models.BooleanField(_("must change password at next log-in"), default=True)
     failed_login_count = models.PositiveIntegerField(_("failed log-ins in a row"), default=0)
     locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
+    # The person's own settings in one place, by key (workbench shortcuts, list columns, default
+    # filters, ...): read and written through sysadmin.org.preferences, never by hand.
+    preferences = models.JSONField(_("preferences"), default=dict, blank=True, editable=False)
 
     objects = StaffManager()
 

@@ -70,7 +70,7 @@ def test_every_date_input_of_every_form_and_filter_is_iso_in_chinese():
     wheres = {where for where, _field in fields}
     assert "customers.ownership.sharing.forms.ShareForm.expires_on" in wheres
     assert "customers.ecif.feeds.forms.FeedUploadForm.business_date" in wheres
-    assert "workbench.filtersets.InboxFilterSet.requested_from" in wheres or len(wheres) >= 8, wheres
+    assert "workbench.inbox.filtersets.InboxFilterSet.requested_from" in wheres or len(wheres) >= 8, wheres
     wrong = []
     with translation.override("zh-hans"):
         for where, field in fields:

@@ -381,9 +381,20 @@ def _move_managers(plan, kind, change_request, actor, reason):
         )
         moved = cursor.rowcount
     _shares_follow(ids, olds, news)
-    # The departing manager's open tasks must follow here too: workbench tasks do not exist yet
-    # (a later issue); when they do, move them with the same plan in this statement's transaction.
+    for follow in _followers:
+        follow(plan, actor, reason)
     return moved
+
+
+# What follows a customer to the new manager, registered by higher apps (the workbench's open
+# tasks): callables (plan, actor, reason) run inside the transaction that moves the customers.
+_followers = []
+
+
+def on_customers_moved(follow):
+    """Register follow(plan, actor, reason); plan = [(customer_id, from_manager_id, to_manager_id)]."""
+    if follow not in _followers:
+        _followers.append(follow)
 
 
 def _shares_follow(ids, olds, news):
@@ -779,6 +790,8 @@ def apply_transfer(change_request, checker):
     )
     if old_manager is not None and new_manager is not None and old_manager.pk != new_manager.pk:
         _shares_follow([customer.pk], [old_manager.pk], [new_manager.pk])
+        for follow in _followers:
+            follow([(customer.pk, old_manager.pk, new_manager.pk)], checker, change_request.reason)
 
     def title(_recipient):
         return _("Transfer accepted: %(customer)s now belongs to %(branch)s") % {"customer": customer, "branch": to_branch}

@@ -15,9 +15,9 @@ from ocrm.approvals.models import ChangeRequest
 from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView
-from workbench import services
-from workbench.filtersets import InboxFilterSet, MyRequestsFilterSet
-from workbench.tables import InboxTable, MyRequestsTable, action_label
+from workbench.inbox import services
+from workbench.inbox.filtersets import InboxFilterSet, MyRequestsFilterSet
+from workbench.inbox.tables import InboxTable, MyRequestsTable, action_label
 
 
 class InboxAccessMixin(PermissionPageMixin):

@@ -1,0 +1,3 @@
+"""Django imports `workbench.admin`; each area's admin module registers its models."""
+
+from workbench.todo import admin as todo  # noqa: F401

@@ -1,0 +1,2 @@
+"""Celery imports `workbench.tasks` (autodiscovery); importing each area's tasks module here
+registers its tasks. Task names are pinned with name=: beat rows and queued messages name them."""

@@ -1,0 +1,3 @@
+"""The task pages (lists, board, detail)."""
+
+urlpatterns = []
