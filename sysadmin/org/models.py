@@ -247,7 +247,7 @@ class Staff(AbstractUser):
     failed_login_count = models.PositiveIntegerField(_("failed log-ins in a row"), default=0)
     locked_at = models.DateTimeField(_("locked since"), null=True, blank=True)
     # The person's own settings in one place, by key (workbench shortcuts, list columns, default
-    # filters, ...): read and written through sysadmin.org.preferences, never by hand.
+    # filters, ...): read and written through ocrm.preferences, never by hand.
     preferences = models.JSONField(_("preferences"), default=dict, blank=True, editable=False)
 
     objects = StaffManager()

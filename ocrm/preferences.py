@@ -1,4 +1,4 @@
-"""A person's own settings, kept on the staff record under one key per area:
+"""A person's own settings, kept on the staff record (`Staff.preferences`) under one key per area:
 
     preferences.get(user, "workbench.shortcuts", default=[])
     preferences.put(user, "workbench.shortcuts", ["customers:list", ...])
@@ -7,9 +7,8 @@ One UPDATE of one key (jsonb_set), so two pages saving different keys never over
 
 import json
 
+from django.contrib.auth import get_user_model
 from django.db import connection
-
-from sysadmin.org.models import Staff
 
 
 def get(user, key, default=None):
@@ -20,7 +19,7 @@ def put(user, key, value):
     """Store value (JSON-serialisable) under key for user; the in-memory user sees it too."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {Staff._meta.db_table} SET preferences = jsonb_set(COALESCE(preferences, '{{}}'::jsonb), %s, %s::jsonb)"
+            f"UPDATE {get_user_model()._meta.db_table} SET preferences = jsonb_set(COALESCE(preferences, '{{}}'::jsonb), %s, %s::jsonb)"
             " WHERE id = %s",
             [[key], json.dumps(value), user.pk],
         )
