@@ -19,8 +19,8 @@ def put(user, key, value):
     """Store value (JSON-serialisable) under key for user; the in-memory user sees it too."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {get_user_model()._meta.db_table} SET preferences = jsonb_set(COALESCE(preferences, '{{}}'::jsonb), %s, %s::jsonb)"
-            " WHERE id = %s",
+            f"UPDATE {get_user_model()._meta.db_table}"
+            " SET preferences = jsonb_set(COALESCE(preferences, '{}'::jsonb), %s, %s::jsonb) WHERE id = %s",
             [[key], json.dumps(value), user.pk],
         )
     user.preferences = {**(user.preferences or {}), key: value}
