@@ -18,6 +18,11 @@ class AppointmentQuerySet(ScopedQuerySet):
     scope_owner_field = "owner"
     scope_guardian_grants = False
 
+    def readable_by(self, user):
+        """What a person may open: visible_to, plus the appointments they attend."""
+        attended = self.filter(attendees=user, bank_id=user.bank_id) if getattr(user, "bank_id", None) else self.none()
+        return self.filter(models.Q(pk__in=self.visible_to(user).values("pk")) | models.Q(pk__in=attended.values("pk")))
+
     def of_person(self, person):
         """The appointments in a person's diary: theirs and those they attend."""
         return self.filter(models.Q(owner=person) | models.Q(attendees=person)).distinct()

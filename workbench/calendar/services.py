@@ -33,9 +33,7 @@ PARAMETERS = {
     "calendar.feed_customer_names": (
         "bool",
         "true",
-        gettext_lazy(
-            "Personal calendar feeds (iCalendar) show the customer's masked name (王**); off: no customer name at all."
-        ),
+        gettext_lazy("Personal calendar feeds (iCalendar) show the customer's masked name (王**); off: no customer name at all."),
     ),
     "calendar.feed_days_back": ("int", "30", gettext_lazy("Days of past diary entries a personal calendar feed holds.")),
     "calendar.feed_days_ahead": ("int", "180", gettext_lazy("Days of coming diary entries a personal calendar feed holds.")),
@@ -89,9 +87,7 @@ def _check_customer_in_scope(actor, customer):
         raise NotVisible
 
 
-def create_appointment(
-    actor, *, title, start, end, owner=None, customer=None, attendees=(), location="", channel="", notes=""
-):
+def create_appointment(actor, *, title, start, end, owner=None, customer=None, attendees=(), location="", channel="", notes=""):
     owner = owner or actor
     attendees = [a for a in attendees or () if a.pk != owner.pk]
     _check(actor, owner, title, start, end, customer, attendees)

@@ -22,9 +22,15 @@ class TaskForm(forms.Form):
     )
     due_date = forms.DateField(label=_("due date"), required=False, widget=DateInput())
     due_time = forms.TimeField(
-        label=_("due time"), required=False, widget=TIME, input_formats=["%H:%M", "%H:%M:%S"], help_text=_("In the assignee's local time.")
+        label=_("due time"),
+        required=False,
+        widget=TIME,
+        input_formats=["%H:%M", "%H:%M:%S"],
+        help_text=_("In the assignee's local time."),
     )
-    priority = forms.TypedChoiceField(label=_("priority"), choices=Task.Priority.choices, coerce=int, initial=Task.Priority.NORMAL)
+    priority = forms.TypedChoiceField(
+        label=_("priority"), choices=Task.Priority.choices, coerce=int, initial=Task.Priority.NORMAL
+    )
     notes = forms.CharField(label=_("notes"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, user=None, with_assignee=False, with_customer=True, **kwargs):

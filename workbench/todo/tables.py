@@ -32,7 +32,8 @@ class TaskTable(BaseTable):
         if record.status != Task.Status.OPEN:
             return ""
         return format_html(
-            '<input type="checkbox" class="form-check-input task-select" name="tasks" value="{}" form="bulk-form" aria-label="{}">',
+            '<input type="checkbox" class="form-check-input task-select" name="tasks" value="{}" '
+            'form="bulk-form" aria-label="{}">',
             record.pk,
             record.title,
         )
@@ -48,7 +49,9 @@ class TaskTable(BaseTable):
             return "—"
         text = record.due_date.isoformat() + (f" {record.due_time:%H:%M}" if record.due_time else "")
         if record.status == Task.Status.OPEN and record.due_at <= timezone.now():
-            return format_html('<span class="text-danger fw-semibold">{}</span> <span class="badge text-bg-danger">{}</span>', text, _("overdue"))
+            return format_html(
+                '<span class="text-danger fw-semibold">{}</span> <span class="badge text-bg-danger">{}</span>', text, _("overdue")
+            )
         return text
 
     def value_due_at(self, record):

@@ -71,9 +71,7 @@ class BoardView(PermissionPageMixin, TemplateView):
     template_name = "workbench/todo/board.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(
-            board=services.board(self.request.user, timezone.now()), title=_("Task board"), **kwargs
-        )
+        return super().get_context_data(board=services.board(self.request.user, timezone.now()), title=_("Task board"), **kwargs)
 
 
 class TaskCreateView(ServiceFormView):
