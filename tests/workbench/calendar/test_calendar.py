@@ -8,6 +8,7 @@ import zoneinfo
 
 import icalendar
 import pytest
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
@@ -18,6 +19,7 @@ from tests.factories import make_customer, make_staff
 from tests.support.mfa import second_factor_queries
 from workbench.calendar import services as calendar
 from workbench.calendar.models import Appointment, CalendarFeed
+from workbench.calendar.views import calendar_context
 from workbench.todo import services as tasks
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +74,9 @@ def test_appointments_are_validated_and_audited(org, customer):
 
 def test_the_diary_draws_every_source_and_the_branchs_holidays(client, org, customer):
     calendar.create_appointment(org.manager, title="Visit", start=at(2026, 12, 8, 10), end=at(2026, 12, 8, 11), customer=customer)
-    tasks.create_task(assignee=org.manager, title="Call at three", due_date=datetime.date(2026, 12, 9), due_time=datetime.time(15))
+    tasks.create_task(
+        assignee=org.manager, title="Call at three", due_date=datetime.date(2026, 12, 9), due_time=datetime.time(15)
+    )
     tasks.create_task(assignee=org.manager, title="No time", due_date=datetime.date(2026, 12, 9))
     Holiday.objects.create(bank=org.bank_a, country="CN", date=datetime.date(2026, 12, 10), name="Bank day off")
     Holiday.objects.create(bank=org.bank_a, country="GB", date=datetime.date(2026, 12, 11), name="Not ours")
@@ -93,10 +97,10 @@ def test_the_diary_draws_every_source_and_the_branchs_holidays(client, org, cust
 def test_a_london_diary_is_laid_out_in_london_time(client, org):
     london = make_staff("a.mgr.ldn", branch=org.a_ldn, roles=["customer_manager"])
     # 23:30 London on the 8th is already the 9th in Shanghai: it stays on the 8th in London's diary.
-    calendar.create_appointment(london, title="Late call", start=at(2026, 12, 8, 23, 30, zone=LONDON), end=at(2026, 12, 9, 0, 15, zone=LONDON))
-    context = __import__("workbench.calendar.views", fromlist=["calendar_context"]).calendar_context(
-        london, london, "week", datetime.date(2026, 12, 8)
+    calendar.create_appointment(
+        london, title="Late call", start=at(2026, 12, 8, 23, 30, zone=LONDON), end=at(2026, 12, 9, 0, 15, zone=LONDON)
     )
+    context = calendar_context(london, london, "week", datetime.date(2026, 12, 8))
     by_day = {d["date"]: [i["event"].title for i in d["items"]] for d in context["days"]}
     assert by_day[datetime.date(2026, 12, 8)] == ["Late call"]
     assert context["zone"] == "Europe/London"
@@ -130,19 +134,29 @@ def test_the_month_view_has_a_bounded_query_count(client, org, customer, django_
     for i in range(80):
         day = datetime.date(2026, 12, 1 + i % 28)
         calendar.create_appointment(
-            org.manager, title=f"A{i}", start=at(day.year, day.month, day.day, 9), end=at(day.year, day.month, day.day, 10),
-            customer=customers[i % 5], attendees=[org.manager_sub],
+            org.manager,
+            title=f"A{i}",
+            start=at(day.year, day.month, day.day, 9),
+            end=at(day.year, day.month, day.day, 10),
+            customer=customers[i % 5],
+            attendees=[org.manager_sub],
         )
-        tasks.create_task(assignee=org.manager, title=f"T{i}", customer=customers[i % 5], due_date=day, due_time=datetime.time(14))
+        tasks.create_task(
+            assignee=org.manager, title=f"T{i}", customer=customers[i % 5], due_date=day, due_time=datetime.time(14)
+        )
     for i in range(5):
         Holiday.objects.create(bank=org.bank_a, country="CN", date=datetime.date(2026, 12, 20 + i), name=f"H{i}")
     logged_in(client, org.manager)
     with django_assert_max_num_queries(14 + second_factor_queries(org.manager)):
         response = client.get(reverse("workbench:calendar") + "?view=month&date=2026-12-01")
-    assert response.status_code == 200 and "A79" in response.content.decode() or "+" in response.content.decode()
+    assert response.status_code == 200
+    assert "A0" in response.content.decode()
     logged_in(client, org.supervisor)
     with django_assert_max_num_queries(16 + second_factor_queries(org.supervisor)):
-        assert client.get(reverse("workbench:staff_calendar", args=[org.manager.pk]) + "?view=month&date=2026-12-01").status_code == 200
+        assert (
+            client.get(reverse("workbench:staff_calendar", args=[org.manager.pk]) + "?view=month&date=2026-12-01").status_code
+            == 200
+        )
 
 
 def test_create_and_move_an_appointment_with_htmx(client, org, customer):
@@ -191,7 +205,9 @@ def test_the_feed_parses_and_holds_no_clear_personal_data(client, org, customer)
         location="上海市浦东新区世纪大道100号",
     )
     tomorrow = tasks.local_today(org.manager) + datetime.timedelta(days=2)
-    tasks.create_task(assignee=org.manager, title="Call Wang Wei", customer=customer, due_date=tomorrow, due_time=datetime.time(9))
+    tasks.create_task(
+        assignee=org.manager, title="Call Wang Wei", customer=customer, due_date=tomorrow, due_time=datetime.time(9)
+    )
     token = calendar.issue_feed(org.manager, org.manager)
     assert CalendarFeed.objects.get().token_hash != token  # kept hashed
     response = client.get(reverse("workbench:calendar_feed", args=[token]))
@@ -209,8 +225,6 @@ def test_the_feed_parses_and_holds_no_clear_personal_data(client, org, customer)
         assert str(event["UID"]).endswith("@BKA")
     # The parameter takes names out altogether.
     SystemParameter.objects.create(bank=org.bank_a, key="calendar.feed_customer_names", value_type="bool", value="false")
-    from django.core.cache import cache
-
     cache.delete_pattern("*")
     body = client.get(reverse("workbench:calendar_feed", args=[token])).content.decode()
     assert "王*" not in body and "王伟" not in body and "Review with" in body
@@ -237,9 +251,13 @@ def test_a_new_feed_address_revokes_the_old_and_revoke_ends_it(client, org):
 
 def test_desk_sources_of_appointments(org, customer, django_assert_num_queries):
     now = at(2026, 12, 8, 8)
-    calendar.create_appointment(org.manager, title="Morning", start=at(2026, 12, 8, 9), end=at(2026, 12, 8, 10), customer=customer)
+    calendar.create_appointment(
+        org.manager, title="Morning", start=at(2026, 12, 8, 9), end=at(2026, 12, 8, 10), customer=customer
+    )
     calendar.create_appointment(org.manager, title="Tomorrow", start=at(2026, 12, 9, 9), end=at(2026, 12, 9, 10))
-    calendar.create_appointment(org.manager_sub, title="Team", start=at(2026, 12, 8, 14), end=at(2026, 12, 8, 15), attendees=[org.manager])
+    calendar.create_appointment(
+        org.manager_sub, title="Team", start=at(2026, 12, 8, 14), end=at(2026, 12, 8, 15), attendees=[org.manager]
+    )
     with django_assert_num_queries(1):
         items = calendar.today_appointments(org.manager, now)
     assert [i.title for i in items] == ["Morning", "Team"]

@@ -78,8 +78,12 @@ def test_the_same_instant_is_a_different_day_for_each_zone(people):
 )
 def test_a_daylight_saving_week_keeps_local_times(people, who, zone, change):
     person = people[who]
-    before = tasks.create_task(assignee=person, title="Before", due_date=change - datetime.timedelta(days=1), due_time=datetime.time(9))
-    after = tasks.create_task(assignee=person, title="After", due_date=change + datetime.timedelta(days=1), due_time=datetime.time(9))
+    before = tasks.create_task(
+        assignee=person, title="Before", due_date=change - datetime.timedelta(days=1), due_time=datetime.time(9)
+    )
+    after = tasks.create_task(
+        assignee=person, title="After", due_date=change + datetime.timedelta(days=1), due_time=datetime.time(9)
+    )
     plain = tasks.create_task(assignee=person, title="On the day", due_date=change)
     # 09:00 local on both sides of the change: the UTC offset differs by one hour.
     assert timezone.localtime(before.due_at, zone).time() == datetime.time(9)
@@ -115,7 +119,9 @@ def test_desk_sources_are_registered_and_bounded(people, django_assert_num_queri
     customer = make_customer("C-DESK-1", person.branch, person)
     now = datetime.datetime(2026, 12, 7, 8, 0, tzinfo=SHANGHAI)
     for i in range(20):
-        tasks.create_task(assignee=person, title=f"T{i}", customer=customer, due_date=datetime.date(2026, 12, 7), due_time=datetime.time(10))
+        tasks.create_task(
+            assignee=person, title=f"T{i}", customer=customer, due_date=datetime.date(2026, 12, 7), due_time=datetime.time(10)
+        )
     assert "tasks" in {s.key for s in desk.today_sources(person)}
     assert "tasks" in {s.key for s in desk.calendar_sources(person)}
     assert {"tasks", "appointments"} <= {s.key for s in desk.activity_sources(person)}

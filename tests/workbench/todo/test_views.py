@@ -77,9 +77,7 @@ def test_bulk_reassign_from_the_team_list(client, org, world):
     assert response.status_code == 302 and response.url == reverse("workbench:team_tasks")
     assert set(Task.objects.filter(assignee=org.manager_sub).values_list("title", flat=True)) == {"Mine", "Sub-branch's"}
     # Outside the subtree: refused (404), nothing changes.
-    response = client.post(
-        reverse("workbench:task_bulk"), {"action": "complete", "tasks": [world["bj"].pk, world["sub"].pk]}
-    )
+    response = client.post(reverse("workbench:task_bulk"), {"action": "complete", "tasks": [world["bj"].pk, world["sub"].pk]})
     assert response.status_code == 404
     assert Task.objects.open().count() == 4
     # A colleague outside the subtree is not a choice.
@@ -134,7 +132,9 @@ def test_xlsx_export_holds_the_filtered_rows_with_masked_names(client, org, worl
     logged_in(client, org.manager)
     response = client.get(reverse("workbench:tasks") + "?export=xlsx&priority=2")
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    ).active
     rows = list(sheet.iter_rows(values_only=True))
     titles = [row[0] for row in rows[1:]]
     assert titles == ["Mine"]
