@@ -272,6 +272,7 @@ ROUTE_PARAMS = {
         for name in ("appointment", "appointment_move", "appointment_cancel")
     },
     "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
+    "workbench:customer_tasks": {"number": by_number("customer")},
     "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},

@@ -12,6 +12,7 @@ urlpatterns = [
     path("tasks/new/", views.TaskCreateView.as_view(), name="task_create"),
     path("tasks/bulk/", views.TaskBulkView.as_view(), name="task_bulk"),
     path("tasks/<int:pk>/", views.TaskEditView.as_view(), name="task"),
+    path("tasks/customer/<str:number>/", views.CustomerTasksView.as_view(), name="customer_tasks"),
     path("tasks/<int:pk>/done/", views.TaskCompleteView.as_view(), name="task_complete"),
 ]
 

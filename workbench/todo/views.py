@@ -11,9 +11,10 @@ from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
 from customers.master.models import Customer
+from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
-from workbench.todo import services
+from workbench.todo import sections, services
 from workbench.todo.filtersets import TaskFilterSet, TeamTaskFilterSet
 from workbench.todo.forms import BulkForm, CompleteForm, TaskForm, colleague_choices
 from workbench.todo.models import Task
@@ -28,6 +29,20 @@ def visible_customer(user, number):
     if found is None:
         raise ValidationError({"customer": _("No customer of yours has this number.")})
     return found
+
+
+class CustomerTasksView(PermissionPageMixin, TemplateView):
+    """The 360 page's tasks section, loaded by htmx (workbench.todo.sections)."""
+
+    permission_required = ("customers.view_customer", "workbench.view_task")
+    template_name = "workbench/todo/section.html"
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        customer = Customer.objects.visible_to(user).filter(number=self.kwargs["number"]).first()
+        if customer is None:
+            raise NotVisible
+        return super().get_context_data(customer=customer, **sections.tasks_section_context(customer, user), **kwargs)
 
 
 class MyTasksView(ScopedListView):

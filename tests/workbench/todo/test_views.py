@@ -144,7 +144,14 @@ def test_xlsx_export_holds_the_filtered_rows_with_masked_names(client, org, worl
 def test_the_360_page_shows_the_customers_tasks_and_logs_a_next_action(client, org, world):
     logged_in(client, org.manager)
     page = client.get(world["customer"].get_absolute_url()).content.decode()
-    assert 'id="customer-tasks"' in page and f'id="customer-task-{world["mine"].pk}"' in page
+    section_url = reverse("workbench:customer_tasks", args=[world["customer"].number])
+    assert 'id="customer-tasks-section"' in page and section_url in page  # drawn by htmx: no query on the 360 page
+    section = client.get(section_url, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="customer-tasks"' in section and f'id="customer-task-{world["mine"].pk}"' in section
+    # Another manager's customer: 404.
+    logged_in(client, org.manager_bj)
+    assert client.get(section_url).status_code == 404
+    logged_in(client, org.manager)
     response = client.post(
         reverse("customers:contact_log", args=[world["customer"].number]),
         {
