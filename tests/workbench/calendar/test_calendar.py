@@ -24,6 +24,11 @@ from workbench.todo import services as tasks
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _english(english_staff):
+    """The pages' messages are read in English (staff read Chinese by default)."""
+
 SHANGHAI, LONDON = zoneinfo.ZoneInfo("Asia/Shanghai"), zoneinfo.ZoneInfo("Europe/London")
 
 

@@ -17,6 +17,11 @@ from workbench.todo.models import Task
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english(english_staff):
+    """The pages' messages are read in English (staff read Chinese by default)."""
+
+
 def logged_in(client, user):
     client.force_login(user)
     return client
