@@ -29,6 +29,7 @@ pytestmark = pytest.mark.django_db
 def _english(english_staff):
     """The pages' messages are read in English (staff read Chinese by default)."""
 
+
 SHANGHAI, LONDON = zoneinfo.ZoneInfo("Asia/Shanghai"), zoneinfo.ZoneInfo("Europe/London")
 
 
