@@ -61,6 +61,16 @@ _CUSTOMER_EDIT = [
 # Sharing a customer with a colleague, the lists of shares, revoking (customers.ownership.sharing.services).
 _CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]
 
+# Tasks and the calendar (workbench.todo, workbench.calendar): one's own; supervisors also the team's.
+_DESK = [
+    "workbench.view_task",
+    "workbench.add_task",
+    "workbench.change_task",
+    "workbench.view_appointment",
+    "workbench.add_appointment",
+    "workbench.change_appointment",
+]
+
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
     "teller": ["sysadmin.view_branch", "customers.view_customer"],
@@ -75,6 +85,7 @@ ROLE_PERMISSIONS = {
         *_CUSTOMER_SHARE,
         "customers.claim_customer",
         "customers.view_assignmentchange",  # claims (customers.ownership.assignment.services)
+        *_DESK,
     ],
     "branch_supervisor": [
         "sysadmin.scope_subtree",
@@ -102,6 +113,8 @@ ROLE_PERMISSIONS = {
         "customers.review_match",
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
+        *_DESK,
+        "workbench.reassign_task",  # bulk complete and reassign within the subtree (workbench.todo.services)
     ],
     "product_manager": [
         "sysadmin.scope_bank",

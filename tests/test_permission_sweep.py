@@ -86,7 +86,9 @@ from tests.conftest import WorkerProcess
 from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
+from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
+from workbench.todo.models import Task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -200,6 +202,8 @@ MODEL_OBJECTS = {
             "ratingchange",
         )
     },
+    "workbench.task": bank_object("task"),
+    "workbench.appointment": bank_object("appointment"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -262,6 +266,14 @@ ROUTE_PARAMS = {
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
+    **{f"workbench:{name}": {"pk": model("workbench.task")} for name in ("task", "task_complete")},
+    **{
+        f"workbench:{name}": {"pk": model("workbench.appointment")}
+        for name in ("appointment", "appointment_move", "appointment_cancel")
+    },
+    "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
+    "workbench:customer_tasks": {"number": by_number("customer")},
+    "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -321,6 +333,8 @@ def _may_use_inbox(user):
 # Pages that deliberately show a little more than Model.objects.visible_to (never across banks):
 # route key -> callable(user, obj) that says which extra objects the user may see there.
 SCOPE_WIDENED = {
+    # Everyone opens their own calendar by its address too (workbench.calendar.views.owner_for).
+    "workbench:staff_calendar": lambda user, obj: obj.pk == user.pk,
     # Every user sees the branch they work at (sysadmin.org.views.branches_for_pages).
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
     # A manager opens the claim page of an unassigned customer of their own branch (the branch
@@ -505,6 +519,15 @@ def build_sweep_data(org):
             audit_entry=AuditLog.objects.create(bank_id=bank.pk, action=AuditLog.Action.OTHER, object_repr="sweep"),
             job_run=JobRun.objects.create(job="sweep", bank_id=bank.pk, key=f"sweep:{bank.code}"),
             notification=Notification.objects.create(recipient=staff, bank_id=bank.pk, title="Sweep"),
+            task=Task.objects.create(bank=bank, title="Sweep task", customer=customer, assignee=staff),
+            appointment=Appointment.objects.create(
+                bank=bank,
+                title="Sweep appointment",
+                customer=customer,
+                owner=staff,
+                start=datetime.datetime(2026, 12, 8, 2, tzinfo=datetime.UTC),
+                end=datetime.datetime(2026, 12, 8, 3, tzinfo=datetime.UTC),
+            ),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -10,13 +10,33 @@ class WorkbenchConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from customers.ownership.assignment import services as assignment
+        from customers.profile import services as profile
+        from ocrm import parameters
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
+        from workbench import desk
+        from workbench.calendar import services as calendar
         from workbench.inbox import services
-        from workbench.navigation import register_nav
+        from workbench.navigation import register_desk_nav, register_nav
+        from workbench.todo import sections as todo_sections
         from workbench.todo import services as todo
 
         register_nav()
+        register_desk_nav()
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
+        # Tasks and the calendar (workbench.todo, workbench.calendar).
+        parameters.declare(calendar.PARAMETERS)
+        profile.after_contact_logged(todo.task_from_contact)  # a contact's next action becomes a task
+        todo_sections.register_sections()
+        desk.register_today("tasks", _("Tasks"), todo.today_tasks, order=10, perm="workbench.view_task")
+        desk.register_calendar("tasks", _("Tasks"), todo.calendar_tasks, order=20, perm="workbench.view_task")
+        desk.register_activity("tasks", _("Tasks done"), todo.tasks_done, order=20)
+        desk.register_today(
+            "appointments", _("Appointments"), calendar.today_appointments, order=5, perm="workbench.view_appointment"
+        )
+        desk.register_calendar(
+            "appointments", _("Appointments"), calendar.appointment_events, order=10, perm="workbench.view_appointment"
+        )
+        desk.register_activity("appointments", _("Appointments held"), calendar.appointments_held, order=30)
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

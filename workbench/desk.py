@@ -33,6 +33,9 @@ class CalendarEvent:
     url: str = ""
     customer_label: str = ""
     uid: str = ""  # stable across feeds: "<kind>-<pk>@<bank code>"
+    location: str = ""  # never a customer's address (the iCal feed carries it)
+    hide: tuple = ()  # clear personal texts (a customer's names) the iCal feed must not carry
+    ref: object = None  # the source's own key (an appointment's pk: the calendar's move buttons)
 
 
 @dataclass(frozen=True)

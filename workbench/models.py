@@ -3,6 +3,7 @@
 Each model lives in its area's models.py; import it from there in new code.
 """
 
+from workbench.calendar.models import Appointment, CalendarFeed
 from workbench.todo.models import Task
 
-__all__ = ["Task"]
+__all__ = ["Appointment", "CalendarFeed", "Task"]

@@ -24,3 +24,20 @@ def register_nav():
     navigation.register(
         WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
     )
+
+
+def register_desk_nav():
+    """Tasks and the calendar (workbench.todo, workbench.calendar)."""
+    navigation.register(WORKBENCH, _("Task board"), "workbench:task_board", ("workbench.view_task",), icon="kanban", order=30)
+    navigation.register(WORKBENCH, _("My tasks"), "workbench:tasks", ("workbench.view_task",), icon="list-check", order=31)
+    navigation.register(
+        WORKBENCH,
+        _("My team's tasks"),
+        "workbench:team_tasks",
+        ("workbench.view_task", "workbench.reassign_task"),
+        icon="people",
+        order=32,
+    )
+    navigation.register(
+        WORKBENCH, _("Calendar"), "workbench:calendar", ("workbench.view_appointment",), icon="calendar3", order=33
+    )

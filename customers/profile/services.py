@@ -171,6 +171,17 @@ def add_note(customer, text, actor):
         return CustomerNote.objects.create(bank_id=customer.bank_id, customer=customer, author=actor, text=text)
 
 
+# What happens after a service contact is logged, filled by higher apps from their ready()
+# (workbench: the next action becomes a task). Each hook(contact, actor) runs inside the
+# contact's transaction: a refusal there undoes the contact too.
+_after_contact_logged = []
+
+
+def after_contact_logged(hook):
+    if hook not in _after_contact_logged:
+        _after_contact_logged.append(hook)
+
+
 def log_service_contact(customer, data, actor):
     """data: channel, occurred_at (aware), subject, outcome, notes, next_action, next_action_date, role."""
     errors = {}
@@ -188,7 +199,7 @@ def log_service_contact(customer, data, actor):
         raise ValidationError(errors)
     with transaction.atomic(), audit.acting_as(actor):
         customer = _locked_customer(actor, customer)
-        return ServiceContact.objects.create(
+        contact = ServiceContact.objects.create(
             bank_id=customer.bank_id,
             customer=customer,
             staff=actor,
@@ -201,6 +212,9 @@ def log_service_contact(customer, data, actor):
             next_action=next_action,
             next_action_date=next_date,
         )
+        for hook in _after_contact_logged:
+            hook(contact, actor)
+        return contact
 
 
 def max_document_bytes(bank_id):

@@ -55,3 +55,11 @@ def tasks_moved(bank_id, count, from_manager_ids, to_manager_ids, actor, reason)
             "reason": reason,
         },
     )
+
+
+def task_updated(task, actor, before):
+    return _entry(task, "task_updated", actor, before)
+
+
+def task_reassigned(task, actor, before):
+    return _entry(task, "task_reassigned", actor, before)

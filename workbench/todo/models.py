@@ -110,6 +110,7 @@ class Task(models.Model):
                 fields=["bank", "source", "source_key"], condition=~models.Q(source_key=""), name="task_source_unique"
             ),
         ]
+        permissions = [("reassign_task", "Reassign and bulk-complete the tasks of the team (supervisor)")]
 
     def __str__(self):
         return self.title

@@ -16,7 +16,10 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from ocrm import links
+from ocrm.errors import NotVisible
 from sysadmin.org.models import Branch, Staff
+from workbench import desk
 from workbench.todo import events
 from workbench.todo.models import Task
 
@@ -91,12 +94,118 @@ def create_task(
     return task
 
 
+def _check_fields(title, due_date, due_time):
+    if not (title or "").strip():
+        raise ValidationError({"title": _("Give the task a title.")})
+    if due_time is not None and due_date is None:
+        raise ValidationError({"due_date": _("A task with a time needs a date.")})
+
+
+def _locked(task, actor):
+    """The task again, locked, if the actor may see it (NotVisible otherwise)."""
+    found = Task.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=task.pk).first()
+    if found is None:
+        raise NotVisible
+    return found
+
+
+def update_task(task, actor, *, title, due_date=None, due_time=None, priority=Task.Priority.NORMAL, notes=""):
+    """Change what an open task says and when it is due (the due moment in the assignee's zone)."""
+    _check_fields(title, due_date, due_time)
+    with transaction.atomic():
+        task = _locked(task, actor)
+        if not task.is_open:
+            raise ValidationError(_("This task is already closed."))
+        before = events.task_values(task)
+        task.title = title.strip()[:200]
+        task.due_date, task.due_time = due_date, due_time
+        task.due_at = due_moment(due_date, due_time, task.assignee.effective_timezone)
+        task.priority = priority
+        task.notes = notes
+        task.save(update_fields=["title", "due_date", "due_time", "due_at", "priority", "notes", "updated_at"])
+        events.task_updated(task, actor, before)
+    return task
+
+
+def may_reassign(actor):
+    return actor.has_perm("workbench.reassign_task")
+
+
+def _team_member(actor, assignee):
+    """The new assignee, when the actor's scope holds them (a supervisor: their subtree)."""
+    if assignee is None or not Staff.objects.visible_to(actor).filter(pk=assignee.pk, is_active=True).exists():
+        raise ValidationError({"assignee": _("Choose an active colleague of your team.")})
+    return assignee
+
+
+def reassign_task(task, actor, assignee):
+    """Give an open task to a colleague of the actor's team; its due moment follows the new zone."""
+    return bulk_reassign([task.pk], actor, assignee)[0]
+
+
+def _visible_open(ids, actor):
+    ids = {int(i) for i in ids}
+    if not ids:
+        raise ValidationError({"tasks": _("Choose at least one task.")})
+    tasks = list(
+        Task.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk__in=ids).select_related("assignee__branch")
+    )
+    if len(tasks) != len(ids):
+        raise NotVisible
+    if any(not t.is_open for t in tasks):
+        raise ValidationError({"tasks": _("Only open tasks can be changed; clear the closed ones from the selection.")})
+    return tasks
+
+
+def bulk_reassign(ids, actor, assignee):
+    """Reassign open tasks within the actor's scope (supervisor: the subtree) to one colleague."""
+    if not may_reassign(actor):
+        raise ValidationError(_("Only a supervisor may reassign tasks."))
+    with transaction.atomic():
+        tasks = _visible_open(ids, actor)
+        _team_member(actor, assignee)
+        _check_assignee(assignee, tasks[0].bank_id)
+        for task in tasks:
+            before = events.task_values(task)
+            task.assignee = assignee
+            task.due_at = due_moment(task.due_date, task.due_time, assignee.effective_timezone)
+            task.save(update_fields=["assignee", "due_at", "updated_at"])
+            events.task_reassigned(task, actor, before)
+    return tasks
+
+
+def bulk_complete(ids, actor, outcome=""):
+    """Close open tasks of the actor's team as done (supervisor) or the actor's own."""
+    with transaction.atomic():
+        tasks = _visible_open(ids, actor)
+        if not may_reassign(actor) and any(t.assignee_id != actor.pk for t in tasks):
+            raise NotVisible
+        return [close_task(task, actor, outcome=outcome) for task in tasks]
+
+
+def task_from_contact(contact, actor):
+    """The "next action" of a logged service contact becomes a task of whoever logged it
+    (customers.profile.services.after_contact_logged, inside the contact's transaction)."""
+    if not contact.next_action or actor is None or getattr(actor, "bank_id", None) != contact.bank_id:
+        return None
+    return create_task(
+        assignee=actor,
+        title=contact.next_action,
+        actor=actor,
+        customer=contact.customer,
+        due_date=contact.next_action_date,
+        source=Task.Source.CONTACT,
+        source_key=f"contact:{contact.pk}",
+        notes=contact.subject,
+    )
+
+
 def close_task(task, actor, *, status=Task.Status.DONE, outcome=""):
     """Mark an open task done or cancelled (a closed task stays closed)."""
     if status not in (Task.Status.DONE, Task.Status.CANCELLED):
         raise ValidationError({"status": _("A task is closed as done or cancelled.")})
     with transaction.atomic():
-        task = Task.objects.select_for_update().get(pk=task.pk)
+        task = Task.objects.select_for_update(of=("self",)).get(pk=task.pk)
         if not task.is_open:
             raise ValidationError(_("This task is already closed."))
         before = events.task_values(task)
@@ -141,3 +250,104 @@ def move_customer_tasks(plan, actor, reason=""):
     for bank_id in banks:
         events.tasks_moved(bank_id, moved, [p[1] for p in pairs], [p[2] for p in pairs], actor, reason)
     return moved
+
+
+# --- what the desk reads (workbench.desk registrations; a fixed number of queries each) --------------------------------
+
+BOARD_LIMIT = 50  # tasks per column of the board
+
+
+def _zone(person):
+    return zoneinfo.ZoneInfo(person.effective_timezone)
+
+
+def week_end(day):
+    """The Sunday of day's week (weeks run Monday to Sunday)."""
+    return day + datetime.timedelta(days=6 - day.weekday())
+
+
+def board(person, now=None, limit=BOARD_LIMIT):
+    """The person's open tasks in three columns, computed in the person's own zone:
+    overdue (due moment passed), today (due on their local today), this week (later this local week).
+    Three queries."""
+    now = now or timezone.now()
+    today = local_today(person, now)
+    mine = Task.objects.open().filter(assignee=person).select_related("customer").order_by("due_at", "-priority", "pk")
+    return {
+        "overdue": list(mine.filter(due_at__lte=now)[:limit]),
+        "today": list(mine.filter(due_at__gt=now, due_date=today)[:limit]),
+        "week": list(mine.filter(due_date__gt=today, due_date__lte=week_end(today))[:limit]),
+        "today_date": today,
+    }
+
+
+def _label(task):
+    if task.customer_id is None:
+        return ""
+    name = task.customer.name_local
+    return " ".join(word[:1] + "*" * (len(word) - 1) for word in name.split())
+
+
+def today_tasks(user, now):
+    """Open tasks of this person due on their local today or overdue (one query)."""
+    today = local_today(user, now)
+    tomorrow_starts = due_moment(today, None, user.effective_timezone)
+    rows = (
+        Task.objects.open()
+        .filter(assignee=user, due_at__lte=tomorrow_starts)
+        .select_related("customer")
+        .order_by("due_at", "-priority", "pk")[:BOARD_LIMIT]
+    )
+    return [
+        desk.TodayItem(
+            kind="tasks",
+            title=task.title,
+            url=links.url("task", task.pk),
+            when=task.due_at,
+            overdue=task.due_at <= now,
+            customer_label=_label(task),
+            actions=((_("Done"), links.url("task_complete", task.pk)),),
+        )
+        for task in rows
+    ]
+
+
+def calendar_tasks(viewer, owner, start, end):
+    """owner's tasks with a time, due between two instants (open and done; one query)."""
+    rows = (
+        Task.objects.filter(assignee=owner, due_time__isnull=False, due_at__gte=start, due_at__lt=end)
+        .exclude(status=Task.Status.CANCELLED)
+        .select_related("customer")
+        .order_by("due_at", "pk")
+    )
+    bank_code = owner.bank.code if owner.bank_id else ""
+    return [
+        desk.CalendarEvent(
+            kind="tasks",
+            title=("✓ " if task.status == Task.Status.DONE else "") + task.title,
+            start=task.due_at,
+            end=task.due_at + datetime.timedelta(minutes=30),
+            url=links.url("task", task.pk),
+            customer_label=_label(task),
+            uid=f"task-{task.pk}@{bank_code}",
+            hide=(task.customer.name_local, task.customer.name_latin) if task.customer_id else (),
+        )
+        for task in rows
+    ]
+
+
+def tasks_done(person, start, end):
+    """What the person closed as done between two instants (one query)."""
+    rows = list(
+        Task.objects.filter(assignee=person, status=Task.Status.DONE, closed_at__gte=start, closed_at__lt=end)
+        .select_related("customer")
+        .order_by("closed_at", "pk")
+    )
+    return [
+        desk.ActivityLine(
+            kind="tasks",
+            label=_("Tasks done"),
+            count=len(rows),
+            details=[task.title + (f" ({_label(task)})" if task.customer_id else "") for task in rows],
+        )
+    ]
