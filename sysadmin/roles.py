@@ -61,6 +61,15 @@ _CUSTOMER_EDIT = [
 # Sharing a customer with a colleague, the lists of shares, revoking (customers.ownership.sharing.services).
 _CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]
 
+# Reminders: the list, snooze, dismiss, turn into a task (workbench.reminders); the rules are the administrator's.
+_REMINDERS = ["workbench.view_reminder", "workbench.change_reminder"]
+_REMINDER_RULES = [
+    "workbench.view_reminderrule",
+    "workbench.add_reminderrule",
+    "workbench.change_reminderrule",
+    "workbench.delete_reminderrule",
+]
+
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
     "teller": ["sysadmin.view_branch", "customers.view_customer"],
@@ -75,6 +84,7 @@ ROLE_PERMISSIONS = {
         *_CUSTOMER_SHARE,
         "customers.claim_customer",
         "customers.view_assignmentchange",  # claims (customers.ownership.assignment.services)
+        *_REMINDERS,
     ],
     "branch_supervisor": [
         "sysadmin.scope_subtree",
@@ -102,6 +112,7 @@ ROLE_PERMISSIONS = {
         "customers.review_match",
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
+        *_REMINDERS,
     ],
     "product_manager": [
         "sysadmin.scope_bank",
@@ -147,6 +158,8 @@ ROLE_PERMISSIONS = {
         "auth.view_permission",
         "guardian.*",
         "customers.*",
+        *_REMINDERS,
+        *_REMINDER_RULES,
     ],
 }
 

@@ -15,8 +15,15 @@ class WorkbenchConfig(AppConfig):
         from workbench.inbox import services
         from workbench.navigation import register_nav
         from workbench.todo import services as todo
+        from ocrm import parameters as ocrm_parameters
+        from workbench.reminders import parameters as reminder_parameters
+        from workbench.reminders import services as reminders
+        from workbench.reminders import tasks as reminder_tasks
 
         register_nav()
+        ocrm_parameters.declare(reminder_parameters.PARAMETERS)
+        reminder_tasks.register_jobs()
+        reminders.register_desk()
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

@@ -24,3 +24,4 @@ def register_nav():
     navigation.register(
         WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
     )
+    navigation.register(WORKBENCH, _("Reminders"), "workbench:reminders", ("workbench.view_reminder",), icon="bell", order=40)
