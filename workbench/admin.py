@@ -1,4 +1,4 @@
 """Django imports `workbench.admin`; each area's admin module registers its models."""
 
-from workbench.todo import admin as todo  # noqa: F401
 from workbench.reminders import admin as reminders  # noqa: F401
+from workbench.todo import admin as todo  # noqa: F401

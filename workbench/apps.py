@@ -10,15 +10,15 @@ class WorkbenchConfig(AppConfig):
         from django.db.models.signals import post_save
 
         from customers.ownership.assignment import services as assignment
+        from ocrm import parameters as ocrm_parameters
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
         from workbench.inbox import services
         from workbench.navigation import register_nav
-        from workbench.todo import services as todo
-        from ocrm import parameters as ocrm_parameters
         from workbench.reminders import parameters as reminder_parameters
         from workbench.reminders import services as reminders
         from workbench.reminders import tasks as reminder_tasks
+        from workbench.todo import services as todo
 
         register_nav()
         ocrm_parameters.declare(reminder_parameters.PARAMETERS)

@@ -11,9 +11,13 @@ from workbench.reminders.models import Reminder
 class ReminderFilterSet(django_filters.FilterSet):
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=kinds.choices)
     status = django_filters.ChoiceFilter(label=_("status"), choices=Reminder.Status.choices)
-    date_from = django_filters.DateFilter(label=_("reminder date from"), field_name="remind_on", lookup_expr="gte", widget=DateInput)
+    date_from = django_filters.DateFilter(
+        label=_("reminder date from"), field_name="remind_on", lookup_expr="gte", widget=DateInput
+    )
     date_to = django_filters.DateFilter(label=_("reminder date to"), field_name="remind_on", lookup_expr="lte", widget=DateInput)
-    event_from = django_filters.DateFilter(label=_("event date from"), field_name="event_date", lookup_expr="gte", widget=DateInput)
+    event_from = django_filters.DateFilter(
+        label=_("event date from"), field_name="event_date", lookup_expr="gte", widget=DateInput
+    )
     event_to = django_filters.DateFilter(label=_("event date to"), field_name="event_date", lookup_expr="lte", widget=DateInput)
     customer = django_filters.CharFilter(label=_("customer number"), field_name="customer__number", lookup_expr="iexact")
 

@@ -1,7 +1,7 @@
 """The registry of reminder kinds: each kind is a set-based SQL generator the nightly job unions.
 
 A kind's `select(window)` returns (sql, params) of one SELECT with exactly these columns, or
-None when it has nothing to add for the window (its lead parameter switched off):
+None when it has nothing to add for the window (a bank switches kinds off with reminders.kinds_off):
 
     kind text, rule_id bigint, customer_id bigint, object_id bigint,
     event_date date, lead int, event_at timestamptz, details jsonb
@@ -71,6 +71,12 @@ def choices():
     return [(kind.key, kind.label) for kind in registered()]
 
 
+def switched_off(window):
+    """The kinds the bank switched off (reminders.kinds_off)."""
+    value = window.param("reminders.kinds_off")
+    return set(value) if isinstance(value, list) else set()
+
+
 def describe(kind_key, event_date, details, rule_name=""):
     kind = _kinds.get(kind_key)
     if kind is None:
@@ -96,8 +102,6 @@ _HOLDING_DETAILS = (
 def _holding_select(kind, date_column, lead_key, product_filter, amount):
     def select(window):
         lead = window.param(lead_key)
-        if lead < 0:
-            return None
         sql = f"""
             SELECT %(k_{kind})s::text, NULL::bigint, h.customer_id, h.id, h.{date_column}, %(l_{kind})s::int,
                    NULL::timestamptz, {_HOLDING_DETAILS.format(amount=amount)}
@@ -154,8 +158,6 @@ def _birthday_text(event_date, details):
 
 def _id_expiry_select(window):
     lead = window.param("reminders.id_expiry_days")
-    if lead < 0:
-        return None
     sql = f"""
         SELECT 'id_expiry'::text, NULL::bigint, d.customer_id, d.id, d.expiry_date, %(l_id)s::int, NULL::timestamptz,
                jsonb_build_object('document', d.doc_type, 'number', d.number_masked)
@@ -182,7 +184,11 @@ register(
         "instalment",
         gettext_lazy("Loan instalment due"),
         _holding_select(
-            "instalment", "next_instalment_date", "reminders.instalment_days", "p.product_type = 'loan'", "h.next_instalment_amount"
+            "instalment",
+            "next_instalment_date",
+            "reminders.instalment_days",
+            "p.product_type = 'loan'",
+            "h.next_instalment_amount",
         ),
         _instalment_text,
         order=20,

@@ -56,9 +56,7 @@ class Reminder(models.Model):
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="reminders"
     )
-    branch = models.ForeignKey(
-        "sysadmin.Branch", verbose_name=_("customer's branch"), on_delete=models.PROTECT, related_name="+"
-    )
+    branch = models.ForeignKey("sysadmin.Branch", verbose_name=_("customer's branch"), on_delete=models.PROTECT, related_name="+")
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("manager"), on_delete=models.CASCADE, related_name="reminders"
     )

@@ -57,7 +57,10 @@ INSERT_COLUMNS = (
 def candidate_selects(window):
     """(sql, params) of the union of every kind's SELECT for the window (None: nothing to do)."""
     parts, params = [], {}
+    off = kinds.switched_off(window)
     for kind in kinds.registered():
+        if kind.key in off:
+            continue
         found = kind.select(window)
         if found is not None:
             parts.append(found[0])
@@ -193,8 +196,9 @@ def _notify(per_moment):
         notify(
             [staff[manager_id]],
             gettext_lazy("Reminders"),
-            lambda person, count=count: ngettext("You have %(count)d new reminder.", "You have %(count)d new reminders.", count)
-            % {"count": count},
+            lambda person, count=count: (
+                ngettext("You have %(count)d new reminder.", "You have %(count)d new reminders.", count) % {"count": count}
+            ),
             link=link,
             dedupe_key=f"reminders:{manager_id}:{deliver_at.astimezone(datetime.UTC):%Y%m%dT%H%M}",
         )

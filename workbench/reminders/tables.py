@@ -32,4 +32,3 @@ class ReminderTable(BaseTable):
 
     def value_kind(self, record):
         return str(self.render_kind(record))
-

@@ -84,9 +84,7 @@ class SnoozeView(ReminderActionView):
         return services.snooze(self.object, self.request.user, data["until"], data["reason"])
 
     def get_success_message(self, reminder):
-        return _("Snoozed until %(until)s.") % {
-            "until": timezone.localtime(reminder.snoozed_until).strftime("%Y-%m-%d %H:%M")
-        }
+        return _("Snoozed until %(until)s.") % {"until": timezone.localtime(reminder.snoozed_until).strftime("%Y-%m-%d %H:%M")}
 
 
 class DismissView(ReminderActionView):
