@@ -87,6 +87,7 @@ from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.inbox.services import may_use_inbox
+from workbench.reminders.models import Reminder, ReminderRule
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -200,6 +201,8 @@ MODEL_OBJECTS = {
             "ratingchange",
         )
     },
+    "workbench.reminder": bank_object("reminder"),
+    "workbench.reminderrule": bank_object("reminder_rule"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -262,6 +265,10 @@ ROUTE_PARAMS = {
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
+    **{
+        f"workbench:{name}": {"pk": model("workbench.reminder")}
+        for name in ("reminder", "reminder_snooze", "reminder_dismiss", "reminder_task")
+    },
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -448,6 +455,27 @@ def make_export_file(bank, owner):
     return export_file
 
 
+def reminder_rows(bank, branch, staff, customer):
+    """A reminder of the customer (workbench.reminders) and a rule an administrator added."""
+    rule = ReminderRule.objects.create(bank=bank, name="Sweep rule", rule_kind="aum_drop", parameters={"percent": 20, "days": 30})
+    reminder = Reminder.objects.create(
+        bank=bank,
+        kind="maturity",
+        customer=customer,
+        branch=branch,
+        manager=staff,
+        object_id=customer.pk,
+        event_date=datetime.date(2026, 12, 14),
+        lead=7,
+        remind_on=datetime.date(2026, 12, 7),
+        business_date=datetime.date(2026, 12, 7),
+        deliver_at=datetime.datetime(2026, 12, 7, 1, tzinfo=datetime.UTC),
+        status="delivered",
+        details={"account": "****1234", "currency": "CNY", "amount": "1.00"},
+    )
+    return {"reminder": reminder, "reminder_rule": rule}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -505,6 +533,7 @@ def build_sweep_data(org):
             audit_entry=AuditLog.objects.create(bank_id=bank.pk, action=AuditLog.Action.OTHER, object_repr="sweep"),
             job_run=JobRun.objects.create(job="sweep", bank_id=bank.pk, key=f"sweep:{bank.code}"),
             notification=Notification.objects.create(recipient=staff, bank_id=bank.pk, title="Sweep"),
+            **reminder_rows(bank, branch, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

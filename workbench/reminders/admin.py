@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin
 
 from ocrm.admin import ReadOnlyAdminMixin, ScopedAdminMixin
+from sysadmin.org.models import Bank
 from workbench.reminders import kinds
 from workbench.reminders.models import Reminder, ReminderRule
 
@@ -31,3 +32,9 @@ class ReminderRuleAdmin(ScopedAdminMixin, admin.ModelAdmin):
     form = ReminderRuleForm
     list_display = ("name", "rule_kind", "parameters", "is_active")
     list_filter = ("rule_kind", "is_active")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        # A bank's administrator picks only their own bank.
+        if db_field.name == "bank" and not request.user.is_superuser:
+            kwargs["queryset"] = Bank.objects.filter(pk=request.user.bank_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

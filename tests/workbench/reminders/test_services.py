@@ -63,7 +63,8 @@ def test_a_bad_snooze_names_the_field(desk, reminder, until, reason, field):
 
 def test_dismiss_keeps_the_reason_and_a_handled_reminder_stays_handled(desk, reminder):
     dismissed = services.dismiss(reminder, desk.mgr_sh, "Already renewed at the counter")
-    assert (dismissed.status, dismissed.reason, dismissed.acted_by) == ("dismissed", "Already renewed at the counter", desk.mgr_sh)
+    assert (dismissed.status, dismissed.acted_by) == ("dismissed", desk.mgr_sh)
+    assert dismissed.reason == "Already renewed at the counter"
     with pytest.raises(Refused):
         services.turn_into_task(reminder, desk.mgr_sh)
     with pytest.raises(ValidationError):
