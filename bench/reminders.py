@@ -33,7 +33,7 @@ from customers.master.models import Customer, Holding
 from ocrm import tenants
 from sysadmin.org.models import Bank
 from sysadmin.parameters import services as parameter_store
-from workbench.reminders import services
+from workbench.reminders import kinds, services
 from workbench.reminders.models import Reminder, ReminderRule
 
 LEADS = {"reminders.maturity_days": 60, "reminders.instalment_days": 30, "reminders.id_expiry_days": 90}
@@ -96,7 +96,7 @@ def hand_written_insert(bank, business_date):
         "maturity": LEADS["reminders.maturity_days"],
         "instalment": LEADS["reminders.instalment_days"],
         "id_expiry": LEADS["reminders.id_expiry_days"],
-        "birthdays": services.kinds.leap_aware_birthdays(business_date),
+        "birthdays": kinds.leap_aware_birthdays(business_date),
         "default_zone": settings.TIME_ZONE,
     }
     with transaction.atomic(), connection.cursor() as cursor:
@@ -113,8 +113,8 @@ def _reset(bank_ids):
 def _rows(bank_ids):
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT count(*), md5(string_agg(concat_ws(',', kind, object_id, event_date, lead, manager_id, deliver_at, remind_on), ';' "
-            "ORDER BY kind, object_id, event_date, lead)) FROM workbench_reminder WHERE bank_id = ANY(%s)",
+            "SELECT count(*), md5(string_agg(concat_ws(',', kind, object_id, event_date, lead, manager_id, deliver_at, "
+            "remind_on), ';' ORDER BY kind, object_id, event_date, lead)) FROM workbench_reminder WHERE bank_id = ANY(%s)",
             [bank_ids],
         )
         return cursor.fetchone()
