@@ -11,8 +11,10 @@ class WorkbenchConfig(AppConfig):
 
         from customers.ownership.assignment import services as assignment
         from ocrm import parameters as ocrm_parameters
+        from ocrm import seed
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
+        from workbench import demo
         from workbench.inbox import services
         from workbench.navigation import register_nav
         from workbench.reminders import parameters as reminder_parameters
@@ -24,6 +26,7 @@ class WorkbenchConfig(AppConfig):
         ocrm_parameters.declare(reminder_parameters.PARAMETERS)
         reminder_tasks.register_jobs()
         reminders.register_desk()
+        seed.register(demo.SEED_PART)
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")
