@@ -28,5 +28,6 @@ class WorkbenchConfig(AppConfig):
         reminders.register_desk()
         seed.register(demo.SEED_PART)
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
+        assignment.on_customers_moved(reminders.move_customer_reminders)  # and open reminders
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

@@ -80,6 +80,17 @@ def candidate_selects(window):
     return "\nUNION ALL\n".join(f"({part})" for part in parts), params
 
 
+class ReminderError(Exception):
+    """The run cannot go ahead; the message says why (for operators)."""
+
+
+def delivery_hour(bank_id):
+    hour = parameters.get("reminders.delivery_hour", bank_id)
+    if not isinstance(hour, int) or not 0 <= hour <= 23:
+        raise ReminderError(f"System parameter reminders.delivery_hour must be an hour from 0 to 23, not {hour!r}.")
+    return hour
+
+
 def generation_sql(window, branch_ids, now):
     """The one statement of a run (and its parameters); returns (sql, params) or None."""
     found = candidate_selects(window)
@@ -137,7 +148,7 @@ def generation_sql(window, branch_ids, now):
         branches=list(branch_ids) if branch_ids is not None else None,
         default_zone=settings.TIME_ZONE,
         horizon=WORKDAY_HORIZON_DAYS,
-        hour=parameters.get("reminders.delivery_hour", window.bank_id),
+        hour=delivery_hour(window.bank_id),
         now=now,
     )
     return sql, params
@@ -162,6 +173,25 @@ def generate(bank_id, business_date, branch_ids=None, *, run=None, now=None):
 def generate_scope(run, scope):
     counts = generate(scope.bank_id, scope.business_date, scope.branch_ids, run=run)
     events.reminders_generated(scope.bank_id, scope.business_date, tenants.zone_key(scope.zone), counts)
+
+
+def move_customer_reminders(plan, actor, reason=""):
+    """Open reminders follow their customers to the new manager (hand-over, transfer): plan is
+    [(customer_id, from_manager_id, to_manager_id)], called inside the moving transaction. One
+    statement (the customer's branch too, after a transfer); a reminder not yet delivered keeps its
+    delivery moment."""
+    pairs = [(c, o, n) for c, o, n in plan if o is not None and n is not None and o != n]
+    if not pairs:
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""UPDATE {Reminder._meta.db_table} r SET manager_id = p.to_id, branch_id = c.branch_id
+                FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS p(customer_id, from_id, to_id)
+                JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
+                WHERE r.customer_id = p.customer_id AND r.manager_id = p.from_id AND r.status = ANY(%s)""",
+            [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs], list(Reminder.OPEN_STATUSES)],
+        )
+        return cursor.rowcount
 
 
 # --- delivery -----------------------------------------------------------------------------------

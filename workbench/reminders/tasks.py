@@ -38,4 +38,6 @@ def register_jobs():
     jobs.register(
         JobSpec(services.JOB, _("Reminders"), generate_reminders.name, startable=True),
         {"reminders_created": _("reminders created")},
+        # Its refusals (a parameter out of range) are for operators to act on.
+        readable_errors=[services.ReminderError],
     )

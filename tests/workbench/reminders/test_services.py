@@ -12,6 +12,7 @@ from ocrm.audit.models import AuditLog
 from ocrm.batch.models import JobRun
 from ocrm.batch.per_bank import run_per_bank
 from ocrm.errors import NotVisible, Refused
+from sysadmin.parameters import services as parameters
 from workbench import desk as desk_registry
 from workbench.reminders import services
 from workbench.reminders.models import Reminder, ReminderRule
@@ -111,8 +112,8 @@ def test_a_rule_checks_its_parameters_and_names_them(desk):
     rule = ReminderRule(bank=desk.org.bank_a, name="AUM drop", rule_kind="aum_drop", parameters={"percent": 20, "days": 30})
     rule.full_clean()
     assert rule.parameters == {"percent": 20.0, "days": 30}
-    for parameters in ({"percent": 0, "days": 30}, {"percent": 20, "days": 2.5}, {"percent": "x", "days": 30}, {"oops": 1}, []):
-        rule.parameters = parameters
+    for given in ({"percent": 0, "days": 30}, {"percent": 20, "days": 2.5}, {"percent": "x", "days": 30}, {"oops": 1}, []):
+        rule.parameters = given
         with pytest.raises(ValidationError) as refused:
             rule.full_clean()
         assert "parameters" in refused.value.message_dict
@@ -188,3 +189,23 @@ def test_the_hourly_tick_runs_each_branch_zone_after_its_local_midnight(desk, cl
     clock.now = at(2026, 12, 7, 6, 7)  # a later tick of the same local day: nothing more
     run_per_bank(GENERATION)
     assert Reminder.objects.count() == 2
+
+
+def test_open_reminders_follow_a_handed_over_customer_and_handled_ones_stay(desk, reminder):
+    deposit(desk.cust_sh, desk.time_deposit, D(2026, 12, 13), number="TD-OLD")
+    services.generate(desk.org.bank_a.pk, MON_DEC_7, None)
+    handled = Reminder.objects.exclude(pk=reminder.pk).get()
+    services.dismiss(handled, desk.mgr_sh, "done")
+    Customer.objects.filter(pk=desk.cust_sh.pk).update(branch=desk.org.a_sh_sub)
+    moved = services.move_customer_reminders([(desk.cust_sh.pk, desk.mgr_sh.pk, desk.org.manager_sub.pk)], None)
+    assert moved == 1
+    reminder.refresh_from_db()
+    assert (reminder.manager, reminder.branch) == (desk.org.manager_sub, desk.org.a_sh_sub)
+    assert Reminder.objects.get(pk=handled.pk).manager == desk.mgr_sh
+
+
+def test_a_delivery_hour_out_of_range_stops_the_run_with_a_readable_reason(desk):
+    parameters.set_value("reminders.delivery_hour", "25", bank=desk.org.bank_a)
+    deposit(desk.cust_sh, desk.time_deposit, D(2026, 12, 14))
+    with pytest.raises(services.ReminderError, match="reminders.delivery_hour"):
+        services.generate(desk.org.bank_a.pk, MON_DEC_7, None)

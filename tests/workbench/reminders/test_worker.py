@@ -35,8 +35,6 @@ def test_a_worker_generates_once_and_a_rerun_inserts_nothing(celery_worker, desk
     later = generate_reminders.delay(business_date=(day + datetime.timedelta(days=1)).isoformat(), bank_id=desk.org.bank_a.pk)
     later = later.get(timeout=90)
     assert later["status"] == JobRun.Status.SUCCEEDED
-    next_runs = JobRun.objects.filter(job=services.JOB, business_date=day + datetime.timedelta(days=1)).exclude(
-        key__endswith="|"
-    )
+    next_runs = JobRun.objects.filter(job=services.JOB, business_date=day + datetime.timedelta(days=1)).exclude(key__endswith="|")
     assert next_runs.exists() and all(run.counts == {"reminders_created": 0} for run in next_runs)
     assert Reminder.objects.count() == 3
