@@ -8,10 +8,10 @@ identity documents 90: more rows than the defaults, the same statement):
 
   (a) one hand-written INSERT ... SELECT per bank writing the same reminder rows: the four
       built-in kinds' events in their windows, the customers' active managers, each row's delivery
-      at 09:00 in the manager's zone on the next working day of the manager's branch (looked up
-      row by row), ON CONFLICT DO NOTHING;
+      at 09:00 in the manager's zone on the next working day of the manager's branch (computed once
+      per branch and date), ON CONFLICT DO NOTHING: what a person would write for these kinds;
   (b) workbench.reminders.services.generate per bank: the kinds' registry, the bank's rules and
-      parameters, the same INSERT with the working days computed once per (branch, date).
+      parameters, the union of the kinds' generators in one INSERT.
 
 Before every timed run the date's reminders are deleted (then VACUUM ANALYZE). The bench checks
 that (a) and (b) write the same rows (kind, event object, event date, lead, manager, delivery),
@@ -64,26 +64,33 @@ WITH ev (kind, customer_id, object_id, event_date, lead, details) AS (
     FROM customers_identitydocument d
     WHERE d.bank_id = %(bank)s AND d.expiry_date BETWEEN %(day)s::date AND %(day)s::date + %(id_expiry)s
 )
+r AS MATERIALIZED (
+    SELECT ev.*, c.bank_id, c.branch_id, c.primary_manager_id, s.branch_id AS manager_branch,
+           coalesce(nullif(s.time_zone, ''), b.timezone, %(default_zone)s) AS zone,
+           greatest(ev.event_date - ev.lead, %(day)s::date) AS remind_on
+    FROM ev
+    JOIN customers_customer c ON c.id = ev.customer_id AND c.bank_id = %(bank)s AND c.merged_into_id IS NULL
+    JOIN sysadmin_staff s ON s.id = c.primary_manager_id AND s.is_active
+    LEFT JOIN sysadmin_branch b ON b.id = s.branch_id
+),
+wd AS (  -- the next working day of each (manager's branch, date), once
+    SELECT p.manager_branch, p.remind_on, coalesce(w.day, p.remind_on) AS day
+    FROM (SELECT DISTINCT manager_branch, remind_on FROM r) p
+    LEFT JOIN sysadmin_branch b ON b.id = p.manager_branch
+    LEFT JOIN LATERAL (
+        SELECT g::date AS day FROM generate_series(p.remind_on, p.remind_on + 60, interval '1 day') g
+        WHERE b.id IS NULL OR (strpos(b.working_week, extract(isodow FROM g)::int::text) > 0
+            AND NOT EXISTS (SELECT 1 FROM sysadmin_holiday hd WHERE hd.bank_id = b.bank_id AND hd.date = g::date
+                            AND (hd.branch_id = b.id OR (hd.branch_id IS NULL AND hd.country = b.country))))
+        ORDER BY g LIMIT 1
+    ) w ON true
+)
 INSERT INTO workbench_reminder (bank_id, kind, rule_id, customer_id, branch_id, manager_id, object_id, event_date,
     event_at, lead, remind_on, business_date, deliver_at, status, details, created_at, reason)
-SELECT c.bank_id, ev.kind, NULL, ev.customer_id, c.branch_id, c.primary_manager_id, ev.object_id, ev.event_date,
-       NULL, ev.lead, greatest(ev.event_date - ev.lead, %(day)s::date), %(day)s::date,
-       ((coalesce(w.day, greatest(ev.event_date - ev.lead, %(day)s::date)) + time '09:00')::timestamp
-        AT TIME ZONE coalesce(nullif(s.time_zone, ''), b.timezone, %(default_zone)s)),
-       'pending', ev.details, now(), ''
-FROM ev
-JOIN customers_customer c ON c.id = ev.customer_id AND c.bank_id = %(bank)s AND c.merged_into_id IS NULL
-JOIN sysadmin_staff s ON s.id = c.primary_manager_id AND s.is_active
-LEFT JOIN sysadmin_branch b ON b.id = s.branch_id
-LEFT JOIN LATERAL (
-    SELECT g::date AS day
-    FROM generate_series(greatest(ev.event_date - ev.lead, %(day)s::date), greatest(ev.event_date - ev.lead, %(day)s::date) + 60,
-                         interval '1 day') g
-    WHERE b.id IS NULL OR (strpos(b.working_week, extract(isodow FROM g)::int::text) > 0
-        AND NOT EXISTS (SELECT 1 FROM sysadmin_holiday hd WHERE hd.bank_id = b.bank_id AND hd.date = g::date
-                        AND (hd.branch_id = b.id OR (hd.branch_id IS NULL AND hd.country = b.country))))
-    ORDER BY g LIMIT 1
-) w ON true
+SELECT r.bank_id, r.kind, NULL, r.customer_id, r.branch_id, r.primary_manager_id, r.object_id, r.event_date,
+       NULL, r.lead, r.remind_on, %(day)s::date, ((wd.day + time '09:00')::timestamp AT TIME ZONE r.zone),
+       'pending', r.details, now(), ''
+FROM r LEFT JOIN wd ON wd.manager_branch IS NOT DISTINCT FROM r.manager_branch AND wd.remind_on = r.remind_on
 ON CONFLICT DO NOTHING
 """
 
