@@ -63,7 +63,7 @@ WITH ev (kind, customer_id, object_id, event_date, lead, details) AS (
            jsonb_build_object('document', d.doc_type, 'number', d.number_masked)
     FROM customers_identitydocument d
     WHERE d.bank_id = %(bank)s AND d.expiry_date BETWEEN %(day)s::date AND %(day)s::date + %(id_expiry)s
-)
+),
 r AS MATERIALIZED (
     SELECT ev.*, c.bank_id, c.branch_id, c.primary_manager_id, s.branch_id AS manager_branch,
            coalesce(nullif(s.time_zone, ''), b.timezone, %(default_zone)s) AS zone,
