@@ -107,6 +107,7 @@ def hand_written_insert(bank, business_date):
         "default_zone": settings.TIME_ZONE,
     }
     with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off")  # as services.generate: no seconds of JIT compiling for either
         cursor.execute(HAND_WRITTEN, params)
         return cursor.rowcount
 
