@@ -26,6 +26,7 @@ class WorkbenchConfig(AppConfig):
         ocrm_parameters.declare(reminder_parameters.PARAMETERS)
         reminder_tasks.register_jobs()
         reminders.register_desk()
+        reminders.register_audit()
         seed.register(demo.SEED_PART)
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         assignment.on_customers_moved(reminders.move_customer_reminders)  # and open reminders

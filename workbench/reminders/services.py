@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from customers.master.models import Customer
 from ocrm import links, parameters, tenants
+from ocrm.audit import services as audit
 from ocrm.errors import NotVisible, Refused
 from ocrm.notifications.services import notify
 from sysadmin.org.models import Branch, Holiday, Staff
@@ -343,6 +344,11 @@ def today_items(user, now=None):
         )
         for row in rows
     ]
+
+
+def register_audit():
+    """Rules change in Django admin: the safety net audits them (reminders change through the services' events)."""
+    audit.register(ReminderRule)
 
 
 def register_desk():

@@ -209,3 +209,12 @@ def test_a_delivery_hour_out_of_range_stops_the_run_with_a_readable_reason(desk)
     deposit(desk.cust_sh, desk.time_deposit, D(2026, 12, 14))
     with pytest.raises(services.ReminderError, match="reminders.delivery_hour"):
         services.generate(desk.org.bank_a.pk, MON_DEC_7, None)
+
+
+def test_a_rule_changed_in_admin_is_audited(desk):
+    rule = ReminderRule.objects.create(
+        bank=desk.org.bank_a, name="AUM drop", rule_kind="aum_drop", parameters={"percent": 20, "days": 30}
+    )
+    rule.parameters = {"percent": 25, "days": 30}
+    rule.save()
+    assert AuditLog.objects.filter(object_type="workbench.reminderrule", object_id=str(rule.pk)).count() == 2
