@@ -103,3 +103,13 @@ def test_snooze_dismiss_and_task_from_the_page(client, desk, reminders):
     client.force_login(desk.org.supervisor)
     assert client.post(f"/workbench/reminders/{sub.pk}/dismiss/", {"reason": "Moved away"}).status_code == 302
     assert Reminder.objects.get(pk=sub.pk).reason == "Moved away"
+
+
+def test_the_pages_speak_chinese(client, desk, reminders):
+    mine = reminders["R-SH"]
+    client.force_login(desk.mgr_sh)
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/workbench/reminders/{mine.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "转为任务" in page and "于 2026-12-14 到期" in page
+    listing = client.get("/workbench/reminders/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "定期存款到期" in listing
