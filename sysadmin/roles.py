@@ -70,6 +70,14 @@ _DESK = [
     "workbench.add_appointment",
     "workbench.change_appointment",
 ]
+# Reminders: the list, snooze, dismiss, turn into a task (workbench.reminders); the rules are the administrator's.
+_REMINDERS = ["workbench.view_reminder", "workbench.change_reminder"]
+_REMINDER_RULES = [
+    "workbench.view_reminderrule",
+    "workbench.add_reminderrule",
+    "workbench.change_reminderrule",
+    "workbench.delete_reminderrule",
+]
 
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
@@ -86,6 +94,7 @@ ROLE_PERMISSIONS = {
         "customers.claim_customer",
         "customers.view_assignmentchange",  # claims (customers.ownership.assignment.services)
         *_DESK,
+        *_REMINDERS,
     ],
     "branch_supervisor": [
         "sysadmin.scope_subtree",
@@ -115,6 +124,7 @@ ROLE_PERMISSIONS = {
         "customers.view_mergerecord",
         *_DESK,
         "workbench.reassign_task",  # bulk complete and reassign within the subtree (workbench.todo.services)
+        *_REMINDERS,
     ],
     "product_manager": [
         "sysadmin.scope_bank",
@@ -160,6 +170,8 @@ ROLE_PERMISSIONS = {
         "auth.view_permission",
         "guardian.*",
         "customers.*",
+        *_REMINDERS,
+        *_REMINDER_RULES,
     ],
 }
 

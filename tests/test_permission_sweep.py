@@ -88,6 +88,7 @@ from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
+from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
@@ -204,6 +205,8 @@ MODEL_OBJECTS = {
     },
     "workbench.task": bank_object("task"),
     "workbench.appointment": bank_object("appointment"),
+    "workbench.reminder": bank_object("reminder"),
+    "workbench.reminderrule": bank_object("reminder_rule"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -274,6 +277,10 @@ ROUTE_PARAMS = {
     "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
     "workbench:customer_tasks": {"number": by_number("customer")},
     "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
+    **{
+        f"workbench:{name}": {"pk": model("workbench.reminder")}
+        for name in ("reminder", "reminder_snooze", "reminder_dismiss", "reminder_task")
+    },
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -462,6 +469,27 @@ def make_export_file(bank, owner):
     return export_file
 
 
+def reminder_rows(bank, branch, staff, customer):
+    """A reminder of the customer (workbench.reminders) and a rule an administrator added."""
+    rule = ReminderRule.objects.create(bank=bank, name="Sweep rule", rule_kind="aum_drop", parameters={"percent": 20, "days": 30})
+    reminder = Reminder.objects.create(
+        bank=bank,
+        kind="maturity",
+        customer=customer,
+        branch=branch,
+        manager=staff,
+        object_id=customer.pk,
+        event_date=datetime.date(2026, 12, 14),
+        lead=7,
+        remind_on=datetime.date(2026, 12, 7),
+        business_date=datetime.date(2026, 12, 7),
+        deliver_at=datetime.datetime(2026, 12, 7, 1, tzinfo=datetime.UTC),
+        status="delivered",
+        details={"account": "****1234", "currency": "CNY", "amount": "1.00"},
+    )
+    return {"reminder": reminder, "reminder_rule": rule}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -528,6 +556,7 @@ def build_sweep_data(org):
                 start=datetime.datetime(2026, 12, 8, 2, tzinfo=datetime.UTC),
                 end=datetime.datetime(2026, 12, 8, 3, tzinfo=datetime.UTC),
             ),
+            **reminder_rows(bank, branch, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

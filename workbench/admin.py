@@ -1,4 +1,5 @@
 """Django imports `workbench.admin`; each area's admin module registers its models."""
 
 from workbench.calendar import admin as calendar  # noqa: F401
+from workbench.reminders import admin as reminders  # noqa: F401
 from workbench.todo import admin as todo  # noqa: F401

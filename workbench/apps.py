@@ -11,13 +11,16 @@ class WorkbenchConfig(AppConfig):
 
         from customers.ownership.assignment import services as assignment
         from customers.profile import services as profile
-        from ocrm import parameters
+        from ocrm import parameters, seed
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
-        from workbench import desk
+        from workbench import demo, desk
         from workbench.calendar import services as calendar
         from workbench.inbox import services
         from workbench.navigation import register_desk_nav, register_nav
+        from workbench.reminders import parameters as reminder_parameters
+        from workbench.reminders import services as reminders
+        from workbench.reminders import tasks as reminder_tasks
         from workbench.todo import sections as todo_sections
         from workbench.todo import services as todo
 
@@ -38,5 +41,12 @@ class WorkbenchConfig(AppConfig):
             "appointments", _("Appointments"), calendar.appointment_events, order=10, perm="workbench.view_appointment"
         )
         desk.register_activity("appointments", _("Appointments held"), calendar.appointments_held, order=30)
+        # Reminders (workbench.reminders).
+        parameters.declare(reminder_parameters.PARAMETERS)
+        reminder_tasks.register_jobs()
+        reminders.register_desk()
+        reminders.register_audit()
+        assignment.on_customers_moved(reminders.move_customer_reminders)  # open reminders follow too
+        seed.register(demo.SEED_PART)
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

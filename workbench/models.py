@@ -4,6 +4,7 @@ Each model lives in its area's models.py; import it from there in new code.
 """
 
 from workbench.calendar.models import Appointment, CalendarFeed
+from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
 
-__all__ = ["Appointment", "CalendarFeed", "Task"]
+__all__ = ["Appointment", "CalendarFeed", "Reminder", "ReminderRule", "Task"]

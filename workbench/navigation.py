@@ -41,3 +41,4 @@ def register_desk_nav():
     navigation.register(
         WORKBENCH, _("Calendar"), "workbench:calendar", ("workbench.view_appointment",), icon="calendar3", order=33
     )
+    navigation.register(WORKBENCH, _("Reminders"), "workbench:reminders", ("workbench.view_reminder",), icon="bell", order=40)

@@ -2,10 +2,11 @@
 
 from workbench.calendar import urls as calendar
 from workbench.inbox import urls as inbox
+from workbench.reminders import urls as reminders
 from workbench.todo import urls as todo
 
 app_name = "workbench"
 
-AREAS = (inbox, todo, calendar)
+AREAS = (inbox, todo, calendar, reminders)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]
