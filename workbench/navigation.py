@@ -24,3 +24,18 @@ def register_nav():
     navigation.register(
         WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
     )
+    # The dashboard (every person with a bank), the work reports and the team's missing reports.
+    navigation.register(
+        WORKBENCH, _("Dashboard"), "workbench:dashboard", icon="speedometer2", order=5, visible=lambda user: user.bank_id is not None
+    )
+    navigation.register(
+        WORKBENCH, _("Work reports"), "workbench:workreports", perms=("workbench.view_workreport",), icon="journal-text", order=30
+    )
+    navigation.register(
+        WORKBENCH,
+        _("Reports not submitted"),
+        "workbench:workreports_missing",
+        perms=("workbench.comment_workreport",),
+        icon="journal-x",
+        order=31,
+    )

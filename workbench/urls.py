@@ -1,10 +1,12 @@
 """The workbench's routes (included from ocrm/urls.py at "workbench/"), gathered from its areas."""
 
+from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
 from workbench.todo import urls as todo
+from workbench.workreports import urls as workreports
 
 app_name = "workbench"
 
-AREAS = (inbox, todo)
+AREAS = (inbox, todo, dashboard, workreports)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]
