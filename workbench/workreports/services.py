@@ -8,6 +8,7 @@ import datetime
 import zoneinfo
 from dataclasses import asdict
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -161,7 +162,7 @@ def comment(report, actor, text):
 
 def writers_visible_to(supervisor):
     """The active people of the supervisor's scope who write work reports (not the supervisor)."""
-    writers = Staff.objects.with_perm(WRITE_PERM, include_superusers=False).values("pk")
+    writers = Staff.objects.with_perm(WRITE_PERM, include_superusers=False, backend=settings.AUTHENTICATION_BACKENDS[0]).values("pk")
     return (
         Staff.objects.visible_to(supervisor)
         .filter(is_active=True, pk__in=writers)
