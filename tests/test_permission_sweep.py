@@ -87,6 +87,7 @@ from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.inbox.services import may_use_inbox
+from workbench.workreports.models import WorkReport
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -181,6 +182,7 @@ MODEL_OBJECTS = {
     "customers.feederror": bank_object("feed_error"),
     **{f"customers.{name}": bank_object(name) for name in ("matchrule", "matchcandidate", "mergerecord")},
     "customers.customershare": bank_object("customer_share"),
+    "workbench.workreport": bank_object("work_report"),
     **{f"customers.{name}": bank_object(name) for name in ("attributionrule", "assignmentchange")},
     **{
         f"customers.{name}": bank_object(name)
@@ -260,6 +262,8 @@ ROUTE_PARAMS = {
         for name in ("assignment_withdraw", "assignment_approve", "assignment_reject")
     },
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
+    "workbench:dashboard_card": {"card": shared("book", attr=False)},
+    **{f"workbench:{name}": {"pk": model("workbench.workreport")} for name in ("workreport_detail", "workreport_edit", "workreport_comment")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
@@ -286,6 +290,8 @@ ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
 SUPERUSER_MAY_GET_404 |= {"export_progress", "export_download"}
+# A work report is edited by its author only (workbench.workreports): anyone else, the superuser too, gets 404.
+SUPERUSER_MAY_GET_404 |= {"workbench:workreport_edit"}
 # Answers 503 (not an error of the page) when a dependency is down, e.g. no Celery worker here.
 MAY_ANSWER_503 = {"healthz"}
 
@@ -310,6 +316,8 @@ POST_ACCESS = {
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
     # "My requests": a maker withdraws their own request of any kind (ocrm.approvals.services.withdraw).
     "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
+    # Snooze or dismiss an item of one's own today list (workbench.dashboard): one's own row only.
+    "workbench:dashboard_set_aside": ANY_USER,
 }
 
 
@@ -474,6 +482,9 @@ def build_sweep_data(org):
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             feed_load=feed_load,
             feed_error=FeedError.objects.create(load=feed_load, row_number=2, field="name_local", reason="Sweep"),
+            work_report=WorkReport.objects.create(
+                bank=bank, author=staff, kind="daily", period_start=datetime.date(2026, 11, 20), period_end=datetime.date(2026, 11, 20)
+            ),
             customer_share=CustomerShare.objects.create(
                 bank=bank,
                 customer=customer,
