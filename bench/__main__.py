@@ -25,6 +25,7 @@ SUITES = {
     "lifecycle": "bench.lifecycle",  # issue 4: nightly lifecycle + rating vs one hand-written UPDATE
     "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book
     "load": "bench.load",  # issue 11: 50 managers at once for two minutes (locust)
+    "dashboard": "bench.dashboard",  # issue 14: a manager's 20k-customer book and a head-office supervisor
 }
 
 

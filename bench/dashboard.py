@@ -1,0 +1,115 @@
+"""The dashboard (issue 14) on the demo bank of the customers suite (customers/demo.py: --size
+medium 50k customers, large 1M, with holdings, month-end balances and a year of transactions).
+
+  * a manager whose book is made 20k customers (--size large: 20k too; the rest of the bank's
+    customers stay with their managers), and
+  * a branch supervisor at the head office of the demo bank (their subtree is the whole bank:
+    every branch of the demo organisation),
+
+each open the dashboard page and every card of it (each card is its own request: htmx loads them
+on their own). Measured: median server time through Django's test client and the SQL query count
+of the page, the today list and each card, and the ratio of each to the logged-in home page
+measured in the same run. Targets (issue 14): each card and the page <= 80 ms; the query counts
+are fixed whatever the size (asserted in tests/workbench/dashboard), printed here.
+"""
+
+import statistics
+import time
+
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.db.models import Count
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from bench import customers as customers_bench
+from bench.targets import Targets
+from customers.master.models import Customer
+from sysadmin.org.models import Branch, Staff
+from workbench.dashboard import services
+
+BOOK = 20_000
+BANK = "OGB"
+
+
+def _times(fn, repeat):
+    fn()  # warm
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def _get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response
+
+
+def _queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        _get(client, url)
+    return len(ctx.captured_queries)
+
+
+def _people():
+    """The manager with the largest book, given BOOK customers; a supervisor at the head office."""
+    bank_customers = Customer.objects.filter(bank__code=BANK, merged_into__isnull=True)
+    top = (
+        bank_customers.filter(primary_manager__isnull=False)
+        .values("primary_manager")
+        .annotate(n=Count("id"))
+        .order_by("-n")
+        .first()
+    )
+    manager = Staff.objects.get(pk=top["primary_manager"])
+    if top["n"] < BOOK:
+        ids = list(bank_customers.exclude(primary_manager=manager).order_by("id").values_list("id", flat=True)[: BOOK - top["n"]])
+        Customer.objects.filter(id__in=ids).update(primary_manager=manager, branch=manager.branch)
+    head_office = Branch.objects.filter(bank__code=BANK, parent__isnull=True).order_by("path").first()
+    supervisor, created = Staff.objects.get_or_create(
+        username="bench.dash.sup",
+        defaults={"bank": head_office.bank, "branch": head_office, "name_local": "看板主管", "must_change_password": False},
+    )
+    if created:
+        supervisor.set_unusable_password()
+        supervisor.save()
+        supervisor.groups.add(Group.objects.get(name="branch_supervisor"))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE customers_customer")
+    return manager, supervisor
+
+
+def run(size, repeat, count=None):
+    customers_bench.ensure_data(size, count)
+    manager, supervisor = _people()
+    branches = Branch.objects.filter(bank__code=BANK).count()
+    book = Customer.objects.filter(primary_manager=manager).count()
+    repeat = max(5, min(repeat, 30))
+    targets = Targets("dashboard")
+    print(f"\ndashboard on --size {size}: bank {BANK} with {branches} branches, "
+          f"{Customer.objects.filter(bank__code=BANK).count()} customers; manager's book {book}")
+    print(f"medians of {repeat} requests, server side through Django's test client\n")
+    print(f"{'measure':58} {'median ms':>9} {'x home':>7} {'queries':>8}")
+    worst = {}
+    for who, user in (("manager", manager), ("supervisor", supervisor)):
+        client = Client()
+        client.force_login(user)
+        home = reverse("home")
+        home_ms = _times(lambda: _get(client, home), repeat)  # noqa: B023
+        print(f"{'home page (' + who + ')':58} {home_ms:9.1f} {1:7.1f} {_queries(client, home):8d}")
+        urls = [("page", reverse("workbench:dashboard")), ("today", reverse("workbench:dashboard_today"))]
+        urls += [(card.key, reverse("workbench:dashboard_card", args=[card.key])) for card in services.cards_for(user)]
+        for name, url in urls:
+            ms = _times(lambda: _get(client, url), repeat)  # noqa: B023
+            queries = _queries(client, url)
+            print(f"{who + ' ' + name:58} {ms:9.1f} {ms / home_ms:7.1f} {queries:8d}")
+            targets.add(f"{who}_{name}_median", ms, "ms", "<=80")
+            targets.add(f"{who}_{name}_queries", queries, "", "<=15")
+            worst[who] = max(worst.get(who, (0, 0)), (ms, ms / home_ms))
+    for who, (ms, ratio) in worst.items():
+        targets.add(f"{who}_slowest_ratio_to_home", ratio, "x", "<=10")
+    targets.print()
