@@ -90,8 +90,10 @@ def run(size, repeat, count=None):
     book = Customer.objects.filter(primary_manager=manager).count()
     repeat = max(5, min(repeat, 30))
     targets = Targets("dashboard")
-    print(f"\ndashboard on --size {size}: bank {BANK} with {branches} branches, "
-          f"{Customer.objects.filter(bank__code=BANK).count()} customers; manager's book {book}")
+    print(
+        f"\ndashboard on --size {size}: bank {BANK} with {branches} branches, "
+        f"{Customer.objects.filter(bank__code=BANK).count()} customers; manager's book {book}"
+    )
     print(f"medians of {repeat} requests, server side through Django's test client\n")
     print(f"{'measure':58} {'median ms':>9} {'x home':>7} {'queries':>8}")
     worst = {}
@@ -110,6 +112,6 @@ def run(size, repeat, count=None):
             targets.add(f"{who}_{name}_median", ms, "ms", "<=80")
             targets.add(f"{who}_{name}_queries", queries, "", "<=15")
             worst[who] = max(worst.get(who, (0, 0)), (ms, ms / home_ms))
-    for who, (ms, ratio) in worst.items():
+    for who, (_ms, ratio) in worst.items():
         targets.add(f"{who}_slowest_ratio_to_home", ratio, "x", "<=10")
     targets.print()

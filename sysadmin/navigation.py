@@ -23,5 +23,10 @@ def register_nav():
     navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)
     # Every person's own phone, e-mail, language and time zone (sysadmin.personal).
     navigation.register(
-        SYSTEM, _("Personal details"), "sysadmin:personal_details", icon="person-gear", order=98, visible=lambda u: u.is_authenticated
+        SYSTEM,
+        _("Personal details"),
+        "sysadmin:personal_details",
+        icon="person-gear",
+        order=98,
+        visible=lambda u: u.is_authenticated,
     )

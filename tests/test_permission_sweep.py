@@ -263,7 +263,10 @@ ROUTE_PARAMS = {
     },
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:dashboard_card": {"card": shared("book", attr=False)},
-    **{f"workbench:{name}": {"pk": model("workbench.workreport")} for name in ("workreport_detail", "workreport_edit", "workreport_comment")},
+    **{
+        f"workbench:{name}": {"pk": model("workbench.workreport")}
+        for name in ("workreport_detail", "workreport_edit", "workreport_comment")
+    },
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
     "export_progress": {"pk": model("ocrm.exportfile")},
@@ -483,7 +486,11 @@ def build_sweep_data(org):
             feed_load=feed_load,
             feed_error=FeedError.objects.create(load=feed_load, row_number=2, field="name_local", reason="Sweep"),
             work_report=WorkReport.objects.create(
-                bank=bank, author=staff, kind="daily", period_start=datetime.date(2026, 11, 20), period_end=datetime.date(2026, 11, 20)
+                bank=bank,
+                author=staff,
+                kind="daily",
+                period_start=datetime.date(2026, 11, 20),
+                period_end=datetime.date(2026, 11, 20),
             ),
             customer_share=CustomerShare.objects.create(
                 bank=bank,

@@ -26,7 +26,12 @@ def register_nav():
     )
     # The dashboard (every person with a bank), the work reports and the team's missing reports.
     navigation.register(
-        WORKBENCH, _("Dashboard"), "workbench:dashboard", icon="speedometer2", order=5, visible=lambda user: user.bank_id is not None
+        WORKBENCH,
+        _("Dashboard"),
+        "workbench:dashboard",
+        icon="speedometer2",
+        order=5,
+        visible=lambda user: user.bank_id is not None,
     )
     navigation.register(
         WORKBENCH, _("Work reports"), "workbench:workreports", perms=("workbench.view_workreport",), icon="journal-text", order=30

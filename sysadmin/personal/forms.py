@@ -12,7 +12,9 @@ class PersonalDetailsForm(forms.Form):
     phone = forms.CharField(label=_("phone"), max_length=30, required=False)
     email = forms.EmailField(label=_("email address"), required=False)
     language = forms.ChoiceField(label=_("language"), choices=settings.LANGUAGES)
-    time_zone = TimeZoneChoiceField(label=_("time zone"), required=False, help_text=_("Leave empty to use the branch's time zone."))
+    time_zone = TimeZoneChoiceField(
+        label=_("time zone"), required=False, help_text=_("Leave empty to use the branch's time zone.")
+    )
 
     def __init__(self, *args, staff, **kwargs):
         super().__init__(*args, **kwargs)

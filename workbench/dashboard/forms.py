@@ -27,7 +27,9 @@ class ShortcutsForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.permitted = services.permitted_pages(user)
-        choices = [("", "—")] + [(name, f"{item['entry'].section} · {item['entry'].label}") for name, item in self.permitted.items()]
+        choices = [("", "—")] + [
+            (name, f"{item['entry'].section} · {item['entry'].label}") for name, item in self.permitted.items()
+        ]
         current = [item["entry"].url_name for item in services.shortcuts(user, self.permitted)]
         for index in range(services.MAX_SHORTCUTS):
             # Not a ChoiceField: a page outside the choices reaches the service, which names it in its refusal.

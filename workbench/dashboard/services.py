@@ -217,7 +217,9 @@ def card_due(user, node, now):
     return {
         **totals,
         "days": DUE_DAYS,
-        "next_maturities": list(holdings.filter(maturing).order_by("maturity_date", "id").values(*fields, *customer_fields)[:LIST_ROWS]),
+        "next_maturities": list(
+            holdings.filter(maturing).order_by("maturity_date", "id").values(*fields, *customer_fields)[:LIST_ROWS]
+        ),
         "next_instalments": list(
             holdings.filter(instalment).order_by("next_instalment_date", "id").values(*fields, *customer_fields)[:LIST_ROWS]
         ),
@@ -278,7 +280,9 @@ def card_breakdown(user, node, now):
     link = url_or_blank("customers:list")
     for row in managers:
         manager = row["primary_manager__username"]
-        row["url"] = f"{link}?{_join(book_filter_query(user, node), urlencode({'manager': manager}) if manager else '')}" if link else ""
+        row["url"] = (
+            f"{link}?{_join(book_filter_query(user, node), urlencode({'manager': manager}) if manager else '')}" if link else ""
+        )
     return {
         "node": node,
         "parent": node.parent if node is not None and node.parent_id and sees_a_tree(user) else None,

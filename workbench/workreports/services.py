@@ -151,8 +151,7 @@ def comment(report, actor, text):
         events.report_commented(row, actor)
         notify(
             [report.author],
-            lambda _recipient: _("%(name)s commented on your %(report)s")
-            % {"name": actor.display_name, "report": str(report)},
+            lambda _recipient: _("%(name)s commented on your %(report)s") % {"name": actor.display_name, "report": str(report)},
             text[:500],
             link=links.url("work_report", report.pk),
             dedupe_key=f"workreport-comment:{row.pk}",
@@ -162,7 +161,9 @@ def comment(report, actor, text):
 
 def writers_visible_to(supervisor):
     """The active people of the supervisor's scope who write work reports (not the supervisor)."""
-    writers = Staff.objects.with_perm(WRITE_PERM, include_superusers=False, backend=settings.AUTHENTICATION_BACKENDS[0]).values("pk")
+    writers = Staff.objects.with_perm(WRITE_PERM, include_superusers=False, backend=settings.AUTHENTICATION_BACKENDS[0]).values(
+        "pk"
+    )
     return (
         Staff.objects.visible_to(supervisor)
         .filter(is_active=True, pk__in=writers)

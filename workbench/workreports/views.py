@@ -1,7 +1,7 @@
 """The work report pages (thin views over workbench.workreports.services)."""
 
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy

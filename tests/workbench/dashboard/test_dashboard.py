@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.lifecycle.models import LifecycleChange
+from customers.master import services as master
 from customers.master.models import Holding, HoldingBalance, Transaction
 from ocrm import preferences
 from ocrm.audit.models import AuditLog
@@ -42,7 +43,9 @@ def add_book(org, manager, branch, count, start=0, bank_b=False):
     today = timezone.localdate()
     month_end = today.replace(day=1) - datetime.timedelta(days=1)
     for index in range(start, start + count):
-        customer = make_customer(f"{branch.code}-{index:04d}", branch, manager, aum=Decimal(1000 + index), tier="vip" if index % 2 else "mass")
+        customer = make_customer(
+            f"{branch.code}-{index:04d}", branch, manager, aum=Decimal(1000 + index), tier="vip" if index % 2 else "mass"
+        )
         holding = Holding.objects.create(
             bank_id=branch.bank_id,
             customer=customer,
@@ -54,7 +57,12 @@ def add_book(org, manager, branch, count, start=0, bank_b=False):
             maturity_date=today + datetime.timedelta(days=5),
         )
         HoldingBalance.objects.create(
-            bank_id=branch.bank_id, customer_id=customer.pk, holding=holding, business_date=month_end, balance=500, balance_base=500
+            bank_id=branch.bank_id,
+            customer_id=customer.pk,
+            holding=holding,
+            business_date=month_end,
+            balance=500,
+            balance_base=500,
         )
         Transaction.objects.create(
             bank_id=branch.bank_id,
@@ -162,9 +170,13 @@ def test_the_today_list_merges_every_source_and_hides_what_was_set_aside(client,
     monkeypatch.setattr(desk, "_today", dict(desk._today))
     desk.register_today("one", "One", lambda user, now: [desk.TodayItem("one", "Call Mr Wang", "/x/1", when=now)])
     desk.register_today(
-        "two", "Two", lambda user, now: [desk.TodayItem("two", "Late report", "/y/2", when=now - datetime.timedelta(days=1), overdue=True)]
+        "two",
+        "Two",
+        lambda user, now: [desk.TodayItem("two", "Late report", "/y/2", when=now - datetime.timedelta(days=1), overdue=True)],
     )
-    desk.register_today("secret", "Secret", lambda user, now: [desk.TodayItem("secret", "Hidden", "/z")], perm="customers.approve_change")
+    desk.register_today(
+        "secret", "Secret", lambda user, now: [desk.TodayItem("secret", "Hidden", "/z")], perm="customers.approve_change"
+    )
     titles = [item.title for item in services.today_items(org.manager, now)]
     assert titles == ["Late report", "Call Mr Wang"]  # overdue first; no source the person lacks the permission of
     as_user(client, org.manager)
@@ -188,13 +200,13 @@ def test_the_today_list_merges_every_source_and_hides_what_was_set_aside(client,
     assert [i.title for i in services.today_items(org.manager, now + datetime.timedelta(days=30))] == ["Call Mr Wang"]
     assert len(services.today_items(org.manager_bj, now)) == 2
     # A kind the person has no source of is refused.
-    client.post(reverse("workbench:dashboard_set_aside"), {"kind": "secret", "item_key": "/z", "action": "dismiss", "reason": "x"})
+    client.post(
+        reverse("workbench:dashboard_set_aside"), {"kind": "secret", "item_key": "/z", "action": "dismiss", "reason": "x"}
+    )
     assert not DeskDismissal.objects.filter(kind="secret").exists()
 
 
 def test_approvals_waiting_are_a_today_item(org):
-    from customers.master import services as master  # noqa: PLC0415
-
     customer = make_customer("C-APP", org.a_sh, org.manager)
     master.update_customer(customer, {"name_latin": "Someone Else"}, org.manager)
     items = services.today_items(org.supervisor)

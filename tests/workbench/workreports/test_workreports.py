@@ -50,8 +50,12 @@ def record_day(org, day):
         subject="Yesterday",
     )
     common = {"bank_id": org.bank_a.pk, "from_branch": org.a_sh, "to_branch": org.a_sh, "actor": org.supervisor, "at": at}
-    AssignmentChange.objects.create(customer=kept, kind="reassignment", from_manager=org.manager_sub, to_manager=org.manager, **common)
-    AssignmentChange.objects.create(customer=gone, kind="reassignment", from_manager=org.manager, to_manager=org.manager_sub, **common)
+    AssignmentChange.objects.create(
+        customer=kept, kind="reassignment", from_manager=org.manager_sub, to_manager=org.manager, **common
+    )
+    AssignmentChange.objects.create(
+        customer=gone, kind="reassignment", from_manager=org.manager, to_manager=org.manager_sub, **common
+    )
     return kept, gone
 
 
@@ -108,7 +112,12 @@ def test_a_supervisor_comments_and_the_author_is_notified(client, org, english_s
     assert "follow up on the card upgrade" in as_user(client, org.manager).get(detail).content.decode()
     client.post(reverse("workbench:workreport_comment", args=[report.pk]), {"text": "self"})
     assert WorkReportComment.objects.count() == 1
-    assert as_user(client, org.b_supervisor).post(reverse("workbench:workreport_comment", args=[report.pk]), {"text": "x"}).status_code == 404
+    assert (
+        as_user(client, org.b_supervisor)
+        .post(reverse("workbench:workreport_comment", args=[report.pk]), {"text": "x"})
+        .status_code
+        == 404
+    )
     assert WorkReportComment.objects.count() == 1
 
 
