@@ -17,11 +17,13 @@ import statistics
 import time
 
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from bench import customers as customers_bench
 from bench.targets import Targets
@@ -31,6 +33,7 @@ from workbench.dashboard import services
 
 BOOK = 20_000
 BANK = "OGB"
+BRANCHES = 3_000  # the supervisor's bank: the demo organisation's branches plus generated ones
 
 
 def _times(fn, repeat):
@@ -76,11 +79,57 @@ def _people():
     )
     if created:
         supervisor.set_unusable_password()
+        supervisor.password_changed_at = timezone.now()
         supervisor.save()
         supervisor.groups.add(Group.objects.get(name="branch_supervisor"))
+    _grow_tree(head_office, manager)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE customers_customer")
     return manager, supervisor
+
+
+def _grow_tree(head_office, manager):
+    """Make the demo bank a BRANCHES-branch bank: 30 regions of sub-branches under its head office,
+    the customers outside the manager's book spread over them."""
+    bank = head_office.bank
+    have = Branch.objects.filter(bank=bank).count()
+    if have < BRANCHES:
+        print(f"generating {BRANCHES - have} branches ...", flush=True)
+        regions = [
+            Branch.objects.get_or_create(
+                bank=bank,
+                code=f"DSB-R{r:02d}",
+                defaults={
+                    "name_local": f"看板片区{r}",
+                    "name_en": f"Bench region {r}",
+                    "parent": head_office,
+                    "country": "CN",
+                    "timezone": "Asia/Shanghai",
+                    "level": Branch.Level.REGION,
+                },
+            )[0]
+            for r in range(30)
+        ]
+        for index in range(BRANCHES - Branch.objects.filter(bank=bank).count()):
+            Branch.objects.create(
+                bank=bank,
+                code=f"DSB-{index:05d}",
+                name_local=f"看板支行{index}",
+                name_en=f"Bench branch {index}",
+                parent=regions[index % len(regions)],
+                country="CN",
+                timezone="Asia/Shanghai",
+                level=Branch.Level.SUB_BRANCH,
+            )
+        ids = list(Branch.objects.filter(bank=bank, code__startswith="DSB-0").values_list("id", flat=True))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "UPDATE customers_customer SET branch_id = (%s::bigint[])[1 + id %% %s]"
+                " WHERE bank_id = %s AND primary_manager_id IS DISTINCT FROM %s",
+                [ids, len(ids), bank.pk, manager.pk],
+            )
+            cursor.execute("ANALYZE customers_customer")
+            cursor.execute("ANALYZE sysadmin_branch")
 
 
 def run(size, repeat, count=None):
@@ -88,11 +137,13 @@ def run(size, repeat, count=None):
     manager, supervisor = _people()
     branches = Branch.objects.filter(bank__code=BANK).count()
     book = Customer.objects.filter(primary_manager=manager).count()
+    supervised = Customer.objects.filter(bank__code=BANK, branch__path__startswith=supervisor.branch.path).count()
     repeat = max(5, min(repeat, 30))
     targets = Targets("dashboard")
     print(
         f"\ndashboard on --size {size}: bank {BANK} with {branches} branches, "
-        f"{Customer.objects.filter(bank__code=BANK).count()} customers; manager's book {book}"
+        f"{Customer.objects.filter(bank__code=BANK).count()} customers; manager's book {book}, "
+        f"supervisor's subtree {supervised}"
     )
     print(f"medians of {repeat} requests, server side through Django's test client\n")
     print(f"{'measure':58} {'median ms':>9} {'x home':>7} {'queries':>8}")
@@ -106,9 +157,16 @@ def run(size, repeat, count=None):
         urls = [("page", reverse("workbench:dashboard")), ("today", reverse("workbench:dashboard_today"))]
         urls += [(card.key, reverse("workbench:dashboard_card", args=[card.key])) for card in services.cards_for(user)]
         for name, url in urls:
+            cache.delete_pattern("dashboard:*")
+            started = time.perf_counter()
+            _get(client, url)
+            cold = (time.perf_counter() - started) * 1000
+            cache.delete_pattern("dashboard:*")
+            queries = _queries(client, url)  # the figures computed, not read from the cache
             ms = _times(lambda: _get(client, url), repeat)  # noqa: B023
-            queries = _queries(client, url)
-            print(f"{who + ' ' + name:58} {ms:9.1f} {ms / home_ms:7.1f} {queries:8d}")
+            print(f"{who + ' ' + name:58} {ms:9.1f} {ms / home_ms:7.1f} {queries:8d}  (first, uncached: {cold:.0f} ms)")
+            if cold > ms * 1.5:
+                targets.add(f"{who}_{name}_uncached", cold, "ms", "<=80")
             targets.add(f"{who}_{name}_median", ms, "ms", "<=80")
             targets.add(f"{who}_{name}_queries", queries, "", "<=15")
             worst[who] = max(worst.get(who, (0, 0)), (ms, ms / home_ms))

@@ -14,12 +14,14 @@ import zoneinfo
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import CharField, Count, F, Func, Q, Sum, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from customers.lifecycle.models import LifecycleChange
@@ -129,6 +131,9 @@ class Card:
     compute: object
     applies: object  # callable(user) -> bool
     width: str = "col-lg-6"
+    # Cards over what only the nightly feeds change (month-end balances, holdings, transactions)
+    # are kept for a while per person, branch and local day: see computed().
+    cache_seconds: int = 0
 
 
 def card_book(user, node, now):
@@ -337,7 +342,14 @@ def _sees_customers(user):
 
 CARDS = [
     Card("book", _("My book"), "workbench/dashboard/cards/book.html", card_book, _sees_customers),
-    Card("aum_trend", _("AUM, last twelve months"), "workbench/dashboard/cards/aum_trend.html", card_aum_trend, _sees_customers),
+    Card(
+        "aum_trend",
+        _("AUM, last twelve months"),
+        "workbench/dashboard/cards/aum_trend.html",
+        card_aum_trend,
+        _sees_customers,
+        cache_seconds=3600,
+    ),
     Card(
         "breakdown",
         _("By branch and manager"),
@@ -352,6 +364,7 @@ CARDS = [
         "workbench/dashboard/cards/due.html",
         card_due,
         lambda user: _sees_customers(user) and user.has_perm("customers.view_holding"),
+        cache_seconds=900,
     ),
     Card(
         "lifecycle",
@@ -367,6 +380,7 @@ CARDS = [
         "workbench/dashboard/cards/transactions.html",
         card_transactions,
         lambda user: _sees_customers(user) and user.has_perm("customers.view_transaction"),
+        cache_seconds=900,
     ),
     Card(
         "lookup",
@@ -387,6 +401,20 @@ CARDS = [
 
 def cards_for(user):
     return [card for card in CARDS if card.applies(user)]
+
+
+def computed(card, user, node, now):
+    """The card's figures. A card with cache_seconds is kept per person (their scope), drilled-down
+    branch and local day: the month-end history, holdings and transactions it reads change with
+    the nightly feeds, and a 20k-customer book's twelve months of balances take seconds to sum."""
+    if not card.cache_seconds:
+        return card.compute(user, node, now)
+    key = f"dashboard:{card.key}:{user.pk}:{node.pk if node is not None else ''}:{local_today(user, now)}:{get_language()}"
+    context = cache.get(key)
+    if context is None:
+        context = card.compute(user, node, now)
+        cache.set(key, context, card.cache_seconds)
+    return context
 
 
 def card_for(user, key):

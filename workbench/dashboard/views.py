@@ -38,7 +38,7 @@ class CardView(LoginRequiredMixin, View):
         user = request.user
         found = services.card_for(user, card)
         node = services.drill_node(user, request.GET.get("branch"))
-        context = found.compute(user, node, timezone.now())
+        context = services.computed(found, user, node, timezone.now())
         return render(request, found.template, {"card": found, "node": node, **context})
 
 
