@@ -336,6 +336,11 @@ def card_lookup(user, node, now):
     return {"lookup_url": url_or_blank("customers:lookup")}
 
 
+def works_with_customers(user):
+    """Managers and supervisors: a book of their own or a branch subtree (the dashboard is their home page)."""
+    return user.has_perm("customers.view_customer") and scope_of(user) in ("own", "subtree")
+
+
 def _sees_customers(user):
     return user.has_perm("customers.view_customer") and scope_of(user) in ("own", "subtree", "bank", "all")
 

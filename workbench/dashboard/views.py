@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import View
 
+from ocrm import views as ocrm_views
 from ocrm.errors import messages_of
 from ocrm.pages import add_errors, is_htmx
 from workbench.dashboard import services
@@ -19,18 +20,32 @@ class DashboardView(LoginRequiredMixin, View):
     """The page itself is light: the shortcut bar and empty cards that load themselves."""
 
     def get(self, request):
-        user = request.user
-        node = services.drill_node(user, request.GET.get("branch"))
-        return render(
-            request,
-            "workbench/dashboard/page.html",
-            {
-                "cards": services.cards_for(user),
-                "node": node,
-                "shortcuts": services.shortcuts(user),
-                "branch_query": f"?branch={node.pk}" if node is not None else "",
-            },
-        )
+        return dashboard_page(request)
+
+
+def dashboard_page(request):
+    user = request.user
+    node = services.drill_node(user, request.GET.get("branch"))
+    return render(
+        request,
+        "workbench/dashboard/page.html",
+        {
+            "cards": services.cards_for(user),
+            "node": node,
+            "shortcuts": services.shortcuts(user),
+            "branch_query": f"?branch={node.pk}" if node is not None else "",
+        },
+    )
+
+
+class HomeView(LoginRequiredMixin, View):
+    """The site's home page ("/"): the dashboard for staff who work with customers (a book of
+    their own or a branch subtree), the kernel's page of what one can do for everyone else."""
+
+    def get(self, request):
+        if services.works_with_customers(request.user):
+            return dashboard_page(request)
+        return ocrm_views.home(request)
 
 
 class CardView(LoginRequiredMixin, View):
