@@ -271,3 +271,13 @@ def test_cards_over_nightly_data_are_kept_for_the_day_per_person(client, org):
     add_book(org, org.manager_sub, org.a_sh_sub, 1, start=50)
     cache.delete_pattern("dashboard:*")
     assert client.get(url).context["points"][-1]["value"] == 2001.0 + 1050.0
+
+
+def test_the_home_page_is_the_dashboard_of_staff_who_work_with_customers(client, org):
+    for user in (org.manager, org.supervisor):
+        page = as_user(client, user).get("/").content.decode()
+        assert 'id="card-book"' in page and 'id="today"' in page and "Welcome, " in page
+    for user in (org.auditor, org.teller, org.admin):
+        page = as_user(client, user).get("/").content.decode()
+        assert 'id="home-actions"' in page and 'id="card-book"' not in page
+    assert client.logout() is None and client.get("/").status_code == 302
