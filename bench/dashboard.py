@@ -90,6 +90,7 @@ def _bench_staff(username, branch, role):
         staff.password_changed_at = timezone.now()
         staff.save()
         staff.groups.add(Group.objects.get(name=role))
+    Staff.objects.filter(pk=staff.pk).update(password_changed_at=timezone.now(), must_change_password=False)
     return staff
 
 
