@@ -276,12 +276,18 @@ def card_breakdown(user, node, now):
         row = by_child.get(str(branch.pk), {})
         branches.append({"branch": branch, "count": row.get("n", 0), "aum": row.get("aum") or Decimal(0)})
     own = by_child.get("", {})
+    # Grouped on the column alone (no join), then the twenty names: cheaper over a large subtree.
     managers = list(
         customers.order_by()
-        .values("primary_manager", "primary_manager__name_local", "primary_manager__username")
+        .values("primary_manager")
         .annotate(n=Count("id"), aum=Sum("aum"))
         .order_by("-aum", "primary_manager")[:BREAKDOWN_MANAGERS]
     )
+    names = Staff.objects.in_bulk([row["primary_manager"] for row in managers if row["primary_manager"]])
+    for row in managers:
+        person = names.get(row["primary_manager"])
+        row["primary_manager__name_local"] = person.name_local if person else ""
+        row["primary_manager__username"] = person.username if person else ""
     link = url_or_blank("customers:list")
     for row in managers:
         manager = row["primary_manager__username"]
@@ -362,6 +368,7 @@ CARDS = [
         card_breakdown,
         lambda user: _sees_customers(user) and sees_a_tree(user),
         width="col-12",
+        cache_seconds=300,
     ),
     Card(
         "due",
