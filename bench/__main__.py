@@ -26,6 +26,7 @@ SUITES = {
     "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book
     "load": "bench.load",  # issue 11: 50 managers at once for two minutes (locust)
     "reminders": "bench.reminders",  # issue 14: nightly reminder generation vs one hand-written INSERT
+    "dashboard": "bench.dashboard",  # issue 14: a manager's 20k-customer book and a head-office supervisor
 }
 
 

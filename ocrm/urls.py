@@ -7,7 +7,8 @@ from ocrm import health, views
 from ocrm.monitoring import views as monitoring
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    # The home page: the dashboard for staff who work with customers, else ocrm.views.home (issue 14).
+    path("", include("workbench.dashboard.home")),
     path("healthz", health.healthz, name="healthz"),
     path("metrics", monitoring.prometheus_metrics, name="metrics"),
     path("i18n/setlang/", views.set_language, name="set_language"),

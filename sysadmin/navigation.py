@@ -21,3 +21,12 @@ def register_nav():
     navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text", order=92)
     navigation.register(SYSTEM, _("Reset a second factor"), "mfa_reset", ["sysadmin.reset_staff_mfa"], icon="phone", order=93)
     navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)
+    # Every person's own phone, e-mail, language and time zone (sysadmin.personal).
+    navigation.register(
+        SYSTEM,
+        _("Personal details"),
+        "sysadmin:personal_details",
+        icon="person-gear",
+        order=98,
+        visible=lambda u: u.is_authenticated,
+    )

@@ -227,3 +227,11 @@ def sync_roles(apps=None, using="default"):
             # What a bank role held before and must no longer hold (add() below never takes away).
             group.permissions.remove(*not_for_banks)
         group.permissions.add(*perms)
+
+
+# Work reports (workbench.workreports): managers write their own; supervisors write theirs and read
+# and comment on their subtree's (上级反馈); auditors read.
+_WORK_REPORTS = ["workbench.view_workreport", "workbench.add_workreport", "workbench.change_workreport"]
+ROLE_PERMISSIONS["customer_manager"] += _WORK_REPORTS
+ROLE_PERMISSIONS["branch_supervisor"] += [*_WORK_REPORTS, "workbench.comment_workreport"]
+ROLE_PERMISSIONS["auditor"] += ["workbench.view_workreport"]

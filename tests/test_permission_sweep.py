@@ -90,6 +90,7 @@ from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
+from workbench.workreports.models import WorkReport
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -184,6 +185,7 @@ MODEL_OBJECTS = {
     "customers.feederror": bank_object("feed_error"),
     **{f"customers.{name}": bank_object(name) for name in ("matchrule", "matchcandidate", "mergerecord")},
     "customers.customershare": bank_object("customer_share"),
+    "workbench.workreport": bank_object("work_report"),
     **{f"customers.{name}": bank_object(name) for name in ("attributionrule", "assignmentchange")},
     **{
         f"customers.{name}": bank_object(name)
@@ -267,6 +269,11 @@ ROUTE_PARAMS = {
         for name in ("assignment_withdraw", "assignment_approve", "assignment_reject")
     },
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
+    "workbench:dashboard_card": {"card": shared("book", attr=False)},
+    **{
+        f"workbench:{name}": {"pk": model("workbench.workreport")}
+        for name in ("workreport_detail", "workreport_edit", "workreport_comment")
+    },
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
     **{f"workbench:{name}": {"pk": model("workbench.task")} for name in ("task", "task_complete")},
@@ -305,6 +312,8 @@ ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
 SUPERUSER_MAY_GET_404 |= {"export_progress", "export_download"}
+# A work report is edited by its author only (workbench.workreports): anyone else, the superuser too, gets 404.
+SUPERUSER_MAY_GET_404 |= {"workbench:workreport_edit"}
 # Answers 503 (not an error of the page) when a dependency is down, e.g. no Celery worker here.
 MAY_ANSWER_503 = {"healthz"}
 
@@ -329,6 +338,8 @@ POST_ACCESS = {
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
     # "My requests": a maker withdraws their own request of any kind (ocrm.approvals.services.withdraw).
     "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
+    # Snooze or dismiss an item of one's own today list (workbench.dashboard): one's own row only.
+    "workbench:dashboard_set_aside": ANY_USER,
 }
 
 
@@ -516,6 +527,13 @@ def build_sweep_data(org):
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             feed_load=feed_load,
             feed_error=FeedError.objects.create(load=feed_load, row_number=2, field="name_local", reason="Sweep"),
+            work_report=WorkReport.objects.create(
+                bank=bank,
+                author=staff,
+                kind="daily",
+                period_start=datetime.date(2026, 11, 20),
+                period_end=datetime.date(2026, 11, 20),
+            ),
             customer_share=CustomerShare.objects.create(
                 bank=bank,
                 customer=customer,

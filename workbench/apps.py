@@ -16,6 +16,7 @@ class WorkbenchConfig(AppConfig):
         from ocrm.approvals.models import ChangeRequest
         from workbench import demo, desk
         from workbench.calendar import services as calendar
+        from workbench.dashboard import services as dashboard
         from workbench.inbox import services
         from workbench.navigation import register_desk_nav, register_nav
         from workbench.reminders import parameters as reminder_parameters
@@ -23,9 +24,13 @@ class WorkbenchConfig(AppConfig):
         from workbench.reminders import tasks as reminder_tasks
         from workbench.todo import sections as todo_sections
         from workbench.todo import services as todo
+        from workbench.workreports import services as workreports
 
         register_nav()
         register_desk_nav()
+        dashboard.register_today_sources()
+        workreports.register_activity_sources()
+        workreports.register_audit()
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         # Tasks and the calendar (workbench.todo, workbench.calendar).
         parameters.declare(calendar.PARAMETERS)

@@ -4,7 +4,18 @@ Each model lives in its area's models.py; import it from there in new code.
 """
 
 from workbench.calendar.models import Appointment, CalendarFeed
+from workbench.dashboard.models import DeskDismissal
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
+from workbench.workreports.models import WorkReport, WorkReportComment
 
-__all__ = ["Appointment", "CalendarFeed", "Reminder", "ReminderRule", "Task"]
+__all__ = [
+    "Appointment",
+    "CalendarFeed",
+    "DeskDismissal",
+    "Reminder",
+    "ReminderRule",
+    "Task",
+    "WorkReport",
+    "WorkReportComment",
+]

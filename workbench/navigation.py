@@ -42,3 +42,23 @@ def register_desk_nav():
         WORKBENCH, _("Calendar"), "workbench:calendar", ("workbench.view_appointment",), icon="calendar3", order=33
     )
     navigation.register(WORKBENCH, _("Reminders"), "workbench:reminders", ("workbench.view_reminder",), icon="bell", order=40)
+    # The dashboard (every person with a bank), the work reports and the team's missing reports.
+    navigation.register(
+        WORKBENCH,
+        _("Dashboard"),
+        "workbench:dashboard",
+        icon="speedometer2",
+        order=5,
+        visible=lambda user: user.bank_id is not None,
+    )
+    navigation.register(
+        WORKBENCH, _("Work reports"), "workbench:workreports", perms=("workbench.view_workreport",), icon="journal-text", order=50
+    )
+    navigation.register(
+        WORKBENCH,
+        _("Reports not submitted"),
+        "workbench:workreports_missing",
+        perms=("workbench.comment_workreport",),
+        icon="journal-x",
+        order=51,
+    )

@@ -1,12 +1,14 @@
 """The workbench's routes (included from ocrm/urls.py at "workbench/"), gathered from its areas."""
 
 from workbench.calendar import urls as calendar
+from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
 from workbench.reminders import urls as reminders
 from workbench.todo import urls as todo
+from workbench.workreports import urls as workreports
 
 app_name = "workbench"
 
-AREAS = (inbox, todo, calendar, reminders)
+AREAS = (inbox, todo, calendar, reminders, dashboard, workreports)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

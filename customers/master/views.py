@@ -30,7 +30,7 @@ from customers.master.search import estimated_rows
 from customers.master.tables import CustomerExportTable, CustomerTable, field_label, list_prefetches
 from customers.ownership.assignment import services as assignment
 from customers.ownership.sharing import services as sharing
-from ocrm import parameters
+from ocrm import parameters, preferences
 from ocrm.approvals import inbox
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
@@ -41,7 +41,7 @@ from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from ocrm.pii import PrivatePageMixin
 from ocrm.scoping import scope_of
 
-COLUMNS_SESSION_KEY = "customers.list_columns"
+COLUMNS_KEY = "lists.columns"  # ocrm.preferences: {list: [column, ...]} kept on the staff record
 
 
 # What the page's rows show (customers/customer_table.html): a customer row is wide, and so
@@ -198,7 +198,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         if "columns_set" in request.GET:
             # The column chooser: remembered for the session, then back to the same list without its fields.
             optional = {name for name, _label in CustomerTable.optional_columns()}
-            request.session[COLUMNS_SESSION_KEY] = [name for name in request.GET.getlist("columns") if name in optional]
+            chosen = [name for name in request.GET.getlist("columns") if name in optional]
+            preferences.put(request.user, COLUMNS_KEY, {**preferences.get(request.user, COLUMNS_KEY, {}), "customers": chosen})
             query = request.GET.copy()
             for key in ("columns_set", "columns", "page"):
                 query.pop(key, None)
@@ -206,7 +207,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         return super().get(request, *args, **kwargs)
 
     def shown_columns(self):
-        chosen = self.request.session.get(COLUMNS_SESSION_KEY)
+        chosen = preferences.get(self.request.user, COLUMNS_KEY, {}).get("customers")
         return [*CustomerTable.FIXED_COLUMNS, *(CustomerTable.DEFAULT_COLUMNS if chosen is None else chosen)]
 
     def get_table_kwargs(self):

@@ -1,0 +1,52 @@
+"""What a person set aside from their "today" list: an item snoozed until a moment, or dismissed,
+with the short reason they gave (kept: appraisal reads it later).
+
+An item is known by its source's key and its link (TodayItem.kind, TodayItem.url): the dashboard
+hides a dismissed item for good and a snoozed one until `until`. Sources that snooze and dismiss
+their own rows (the reminders) post to their own actions instead."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ocrm.scoping import ScopedQuerySet
+
+
+class DeskDismissalQuerySet(ScopedQuerySet):
+    scope_bank_field = "bank"
+    scope_branch_field = "staff__branch"
+    scope_owner_field = "staff"
+    scope_guardian_grants = False
+
+    def in_force(self, now=None):
+        now = now or timezone.now()
+        return self.filter(models.Q(action=DeskDismissal.Action.DISMISS) | models.Q(until__gt=now))
+
+
+class DeskDismissal(models.Model):
+    class Action(models.TextChoices):
+        SNOOZE = "snooze", _("Snoozed")
+        DISMISS = "dismiss", _("Dismissed")
+
+    bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="desk_dismissals"
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    item_key = models.CharField(_("item"), max_length=300)
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    until = models.DateTimeField(_("until"), null=True, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+
+    objects = DeskDismissalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("item set aside")
+        verbose_name_plural = _("items set aside")
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["staff", "kind", "item_key"], name="desk_dismissal_item")]
+
+    def __str__(self):
+        return f"{self.kind} {self.item_key}"
