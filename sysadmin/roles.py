@@ -61,6 +61,11 @@ _CUSTOMER_EDIT = [
 # Sharing a customer with a colleague, the lists of shares, revoking (customers.ownership.sharing.services).
 _CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]
 
+# Announcements (workbench.announcements.services): readers need no permission (the audience
+# decides); publishers write and publish to their scope, checkers approve bank-wide ones.
+_ANNOUNCE_PUBLISH = ["workbench.view_announcement", "workbench.publish_announcement"]
+_ANNOUNCE_APPROVE = ["workbench.approve_announcement"]
+
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
     "teller": ["sysadmin.view_branch", "customers.view_customer"],
@@ -102,6 +107,7 @@ ROLE_PERMISSIONS = {
         "customers.review_match",
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
+        *_ANNOUNCE_PUBLISH,
     ],
     "product_manager": [
         "sysadmin.scope_bank",
@@ -121,6 +127,8 @@ ROLE_PERMISSIONS = {
         "customers.change_customergroup",
         "customers.add_tag",
         "customers.add_customertag",
+        *_ANNOUNCE_PUBLISH,
+        *_ANNOUNCE_APPROVE,
     ],
     "crossborder_officer": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "customers.view_customer"],
     "auditor": [
@@ -139,6 +147,7 @@ ROLE_PERMISSIONS = {
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
         "customers.view_matchrule",
+        "workbench.view_announcement",
     ],
     "system_admin": [
         "sysadmin.*",
@@ -147,6 +156,8 @@ ROLE_PERMISSIONS = {
         "auth.view_permission",
         "guardian.*",
         "customers.*",
+        *_ANNOUNCE_PUBLISH,
+        *_ANNOUNCE_APPROVE,
     ],
 }
 

@@ -20,3 +20,14 @@ class WorkbenchConfig(AppConfig):
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")
+
+        # Announcements (workbench.announcements): parameters, the approval handler, the reminder job, the desk.
+        from ocrm import parameters
+        from workbench import desk
+        from workbench.announcements import services as announcements
+        from workbench.announcements import tasks as announcement_tasks
+
+        parameters.declare(announcements.PARAMETERS)
+        announcements.register_handlers()
+        announcement_tasks.register_jobs()
+        desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import navigation
+from workbench.announcements import services as announcements
 from workbench.inbox import services
 
 WORKBENCH = _("Workbench")
@@ -23,4 +24,22 @@ def register_nav():
     # Every maker's own requests of any kind (customer changes, claims, transfers, shares...).
     navigation.register(
         WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
+    )
+    # Announcements: every staff member of a bank reads those addressed to them (badge: not yet opened).
+    navigation.register(
+        WORKBENCH,
+        _("Announcements"),
+        "workbench:announcements",
+        icon="megaphone",
+        order=30,
+        badge=announcements.unread_count,
+        visible=lambda user: user.is_authenticated and user.bank_id is not None,
+    )
+    navigation.register(
+        WORKBENCH,
+        _("Publish announcements"),
+        "workbench:announcement_manage_list",
+        perms=("workbench.view_announcement",),
+        icon="pencil-square",
+        order=31,
     )
