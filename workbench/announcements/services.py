@@ -25,7 +25,7 @@ from collections import defaultdict
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import CharField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -511,7 +511,7 @@ def audience_of(announcement):
         # The person's branch path starts with a target branch's path: in that target's subtree.
         inside = (
             AnnouncementBranch.objects.filter(announcement_id=announcement.pk)
-            .annotate(staff_path=OuterRef("branch__path"))
+            .annotate(staff_path=ExpressionWrapper(OuterRef("branch__path"), output_field=CharField()))
             .filter(staff_path__startswith=F("branch__path"))
         )
         staff = staff.filter(branch__isnull=False).filter(Exists(inside))
