@@ -453,6 +453,14 @@ def readable(user, announcement_id):
     return announcement
 
 
+def previewable(user, announcement_id):
+    """The announcement as its publisher (or whoever manages it) sees it, else NotVisible."""
+    announcement = Announcement.objects.visible_to(user).with_receipt_of(user).filter(pk=announcement_id).first()
+    if announcement is None:
+        raise NotVisible
+    return announcement
+
+
 def mark_opened(announcement, user):
     """Record the first time the person opened it (later openings change nothing)."""
     AnnouncementReceipt.objects.bulk_create(

@@ -42,13 +42,23 @@ class CurrentListView(LoginRequiredMixin, View):
 
 
 class DetailView(LoginRequiredMixin, View):
+    """Marks the announcement opened for a reader; its publisher (and whoever manages it) sees the
+    same page as a preview, which records nothing and offers no acknowledgement."""
+
     def get(self, request, pk):
-        announcement = services.readable(request.user, pk)
-        if announcement.my_opened_at is None:
+        preview = False
+        try:
+            announcement = services.readable(request.user, pk)
+        except NotVisible:
+            announcement = services.previewable(request.user, pk)
+            preview = True
+        if not preview and announcement.my_opened_at is None:
             services.mark_opened(announcement, request.user)
         attachments = list(announcement.attachments.all())
         return render(
-            request, "workbench/announcements/detail.html", {"announcement": announcement, "attachments": attachments}
+            request,
+            "workbench/announcements/detail.html",
+            {"announcement": announcement, "attachments": attachments, "preview": preview},
         )
 
 
