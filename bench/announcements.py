@@ -63,7 +63,12 @@ def _branches(bank):
 def ensure_data(count):
     bank, _ = Bank.objects.get_or_create(
         code=BANK_CODE,
-        defaults={"name_local": "公告基准银行", "name_en": "Announcement bench bank", "base_currency": "CNY", "head_office_country": "CN"},
+        defaults={
+            "name_local": "公告基准银行",
+            "name_en": "Announcement bench bank",
+            "base_currency": "CNY",
+            "head_office_country": "CN",
+        },
     )
     branches = _branches(bank)
     have = Staff.objects.filter(bank=bank).count()
@@ -143,7 +148,9 @@ def run(size, repeat, count=None):
         worst = max(worst, longest)
         print(f"  audience, {label:<28} {len(ids):>7} people: median {median * 1000:7.1f} ms, max {longest * 1000:7.1f} ms")
     median, longest, rows = _timed(lambda: services.reach(cases["whole bank"]), rounds)
-    print(f"  reach per branch (whole bank, {len(rows)} branches):        median {median * 1000:7.1f} ms, max {longest * 1000:7.1f} ms")
+    print(
+        f"  reach per branch (whole bank, {len(rows)} branches): median {median * 1000:.1f} ms, max {longest * 1000:.1f} ms"
+    )
     reach_max = longest
     reader = Staff.objects.filter(bank=bank).order_by("-pk").first()
     median, longest, _rows = _timed(lambda: list(services.current_for(reader)), rounds)

@@ -101,4 +101,3 @@ def attachment_downloaded(attachment, actor):
         bank_id=attachment.bank_id,
         detail={"event": "announcement_attachment_downloaded", "announcement": attachment.announcement_id},
     )
-

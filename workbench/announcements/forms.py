@@ -32,9 +32,7 @@ class AnnouncementForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 10}),
         help_text=gettext_lazy("Formatting with HTML (paragraphs, lists, bold, links, tables); scripts are removed."),
     )
-    bank_wide = forms.BooleanField(
-        label=gettext_lazy("The whole bank (needs a second person's approval)"), required=False
-    )
+    bank_wide = forms.BooleanField(label=gettext_lazy("The whole bank (needs a second person's approval)"), required=False)
     branches = BranchChoiceField(
         label=gettext_lazy("Branches (each with the branches below it)"),
         queryset=Branch.objects.none(),

@@ -106,7 +106,12 @@ class Announcement(models.Model):
     bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
     # The publishing unit: the author's branch (decides which supervisors manage it).
     branch = models.ForeignKey(
-        "sysadmin.Branch", verbose_name=_("published by branch"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "sysadmin.Branch",
+        verbose_name=_("published by branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.BUSINESS)
     title = models.CharField(_("title"), max_length=200)
@@ -196,6 +201,9 @@ class AnnouncementBranch(models.Model):
         constraints = [models.UniqueConstraint(fields=["announcement", "branch"], name="announce_branch_unique")]
         indexes = [models.Index(fields=["branch", "announcement"], name="announce_branch_target")]
 
+    def __str__(self):
+        return f"{self.announcement_id}:{self.branch_id}"
+
 
 class AnnouncementRole(models.Model):
     """One role of an announcement's audience (no role: every role)."""
@@ -207,6 +215,9 @@ class AnnouncementRole(models.Model):
         verbose_name = _("audience role")
         verbose_name_plural = _("audience roles")
         constraints = [models.UniqueConstraint(fields=["announcement", "group"], name="announce_role_unique")]
+
+    def __str__(self):
+        return f"{self.announcement_id}:{self.group_id}"
 
 
 def attachment_path(instance, filename):
@@ -231,7 +242,9 @@ class AnnouncementAttachment(models.Model):
     original_name = models.CharField(_("file name"), max_length=200)
     content_type = models.CharField(_("type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size"))
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), on_delete=models.PROTECT, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
 
     objects = AttachmentQuerySet.as_manager()

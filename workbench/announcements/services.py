@@ -24,8 +24,8 @@ from collections import defaultdict
 
 import nh3
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
-from django.db.models import CharField, Count, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
+from django.db import connection, transaction
+from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -37,7 +37,6 @@ from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
 from workbench.announcements import events
-from workbench.desk import TodayItem
 from workbench.announcements.models import (
     Announcement,
     AnnouncementAttachment,
@@ -45,6 +44,7 @@ from workbench.announcements.models import (
     AnnouncementReceipt,
     AnnouncementRole,
 )
+from workbench.desk import TodayItem
 
 ACTION_PUBLISH = "announcement.publish"
 PUBLISH_PERM = "workbench.publish_announcement"
@@ -278,7 +278,9 @@ def publish(announcement_id, actor, reason=""):
 
 def _pending_of(change_request):
     announcement = (
-        Announcement.objects.select_for_update().filter(pk=change_request.payload.get("announcement"), bank_id=change_request.bank_id).first()
+        Announcement.objects.select_for_update()
+        .filter(pk=change_request.payload.get("announcement"), bank_id=change_request.bank_id)
+        .first()
     )
     if announcement is None or announcement.status != Announcement.Status.PENDING:
         raise ValidationError(
@@ -476,9 +478,9 @@ def acknowledge(announcement_id, user):
         raise ValidationError(_("This announcement does not ask for an acknowledgement."))
     mark_opened(announcement, user)
     now = timezone.now()
-    changed = AnnouncementReceipt.objects.filter(
-        announcement=announcement, staff=user, acknowledged_at__isnull=True
-    ).update(acknowledged_at=now)
+    changed = AnnouncementReceipt.objects.filter(announcement=announcement, staff=user, acknowledged_at__isnull=True).update(
+        acknowledged_at=now
+    )
     if changed:
         events.announcement_acknowledged(announcement, user)
     return AnnouncementReceipt.objects.get(announcement=announcement, staff=user)
@@ -486,12 +488,7 @@ def acknowledge(announcement_id, user):
 
 def current_for(user):
     """The person's current announcements, pinned first (one query)."""
-    return (
-        Announcement.objects.for_reader(user)
-        .current()
-        .with_receipt_of(user)
-        .order_by("-pinned", "-valid_from", "-id")
-    )
+    return Announcement.objects.for_reader(user).current().with_receipt_of(user).order_by("-pinned", "-valid_from", "-id")
 
 
 def unread_count(user):
@@ -529,26 +526,26 @@ def audience_of(announcement):
 
 
 def reach(announcement):
-    """Per branch of the audience: how many people, how many opened, how many acknowledged (one query)."""
-    receipts = AnnouncementReceipt.objects.filter(announcement=announcement, staff=OuterRef("pk"))
-    rows = (
-        audience_of(announcement)
-        .annotate(opened=Exists(receipts), acked=Exists(receipts.filter(acknowledged_at__isnull=False)))
-        .values("branch_id", "branch__code", "branch__name_local", "branch__path")
-        .annotate(
-            total=Count("pk"),
-            opened_count=Count("pk", filter=Q(opened=True)),
-            acked_count=Count("pk", filter=Q(acked=True)),
+    """Per branch of the audience: how many people, how many opened, how many acknowledged. One
+    statement: the audience query joined to the receipts and grouped by branch."""
+    audience_sql, params = audience_of(announcement).values("pk", "branch_id").query.sql_with_params()
+    receipt, branch = AnnouncementReceipt._meta.db_table, Branch._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            SELECT b.id, b.code, b.name_local, b.path, count(*), count(r.opened_at), count(r.acknowledged_at)
+            FROM ({audience_sql}) AS audience (id, branch_id)
+            LEFT JOIN {branch} b ON b.id = audience.branch_id
+            LEFT JOIN {receipt} r ON r.staff_id = audience.id AND r.announcement_id = %s
+            GROUP BY b.id, b.code, b.name_local, b.path
+            ORDER BY b.path""",
+            [*params, announcement.pk],
         )
-        .order_by("branch__path")
-    )
+        rows = cursor.fetchall()
+    keys = ("branch_id", "branch__code", "branch__name_local", "branch__path", "total", "opened_count", "acked_count")
     return [
-        {
-            **row,
-            "not_opened": row["total"] - row["opened_count"],
-            "not_acked": row["total"] - row["acked_count"],
-        }
-        for row in rows
+        {**row, "not_opened": row["total"] - row["opened_count"], "not_acked": row["total"] - row["acked_count"]}
+        for row in (dict(zip(keys, values, strict=True)) for values in rows)
     ]
 
 
@@ -595,6 +592,19 @@ def supervisors_of(branch_paths, bank_id):
     return found
 
 
+def _escalation_text(announcement, members):
+    names = ", ".join(m.display_name for m in members[:20]) + (" …" if len(members) > 20 else "")
+
+    def text(recipient):
+        return _("%(n)d of your staff have not acknowledged “%(title)s”: %(names)s") % {
+            "n": len(members),
+            "title": announcement.title,
+            "names": names,
+        }
+
+    return text
+
+
 def send_reminders(bank_id, business_date, now=None):
     """Remind every person who has not acknowledged a current announcement of the bank that asks
     for it (one notification per person, announcement and business date: a rerun sends nothing
@@ -607,7 +617,11 @@ def send_reminders(bank_id, business_date, now=None):
     for announcement in announcements:
         counts["announcements"] += 1
         link = links.url("announcement_detail", announcement.pk)
-        people = list(reach_people(announcement, "ack").only("pk", "language", "bank_id", "branch_id", "name_local", "username", "branch__path"))
+        people = list(
+            reach_people(announcement, "ack").only(
+                "pk", "language", "bank_id", "branch_id", "name_local", "first_name", "last_name", "username", "branch__path"
+            )
+        )
         if not people:
             continue
         counts["reminded"] += notify(
@@ -624,21 +638,17 @@ def send_reminders(bank_id, business_date, now=None):
         for person in people:
             by_path[person.branch.path if person.branch_id else ""].append(person)
         supervisors = supervisors_of(by_path.keys(), bank_id)
-        told = defaultdict(list)  # supervisor pk -> (supervisor, [people])
+        told = {}  # supervisor pk -> [supervisor, [people]]
         for path, members in by_path.items():
             for supervisor in supervisors.get(path, []):
                 others = [m for m in members if m.pk != supervisor.pk]
                 if others:
                     told.setdefault(supervisor.pk, [supervisor, []])[1].extend(others)
         for supervisor, members in told.values():
-            names = ", ".join(m.display_name for m in members[:20]) + (" …" if len(members) > 20 else "")
             counts["escalated"] += notify(
                 [supervisor],
                 gettext_lazy("Your staff have not acknowledged an announcement"),
-                lambda _r, a=announcement, n=len(members), names=names: _(
-                    "%(n)d of your staff have not acknowledged “%(title)s”: %(names)s"
-                )
-                % {"n": n, "title": a.title, "names": names},
+                _escalation_text(announcement, members),
                 link=links.url("announcement_reach", announcement.pk),
                 dedupe_key=f"announcement:{announcement.pk}:escalate",
             )

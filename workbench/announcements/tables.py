@@ -10,9 +10,7 @@ from workbench.announcements.models import Announcement
 
 
 class ManageTable(BaseTable):
-    title = tables.Column(
-        verbose_name=gettext_lazy("title"), linkify=lambda record: links.url("announcement_manage", record.pk)
-    )
+    title = tables.Column(verbose_name=gettext_lazy("title"), linkify=lambda record: links.url("announcement_manage", record.pk))
     kind = tables.Column(verbose_name=gettext_lazy("kind"))
     status = tables.Column(verbose_name=gettext_lazy("status"))
     bank_wide = tables.BooleanColumn(verbose_name=gettext_lazy("whole bank"))

@@ -45,7 +45,11 @@ def make(actor, **overrides):
 def test_the_reader_sees_pinned_first_and_opens_and_acknowledges(org, client):
     older = make(org.supervisor, branches=[org.a_sh], title="Older notice", requires_ack=True)
     pinned = make(
-        org.supervisor, branches=[org.a_sh], title="Pinned notice", pinned=True, valid_from=timezone.now() - datetime.timedelta(days=2)
+        org.supervisor,
+        branches=[org.a_sh],
+        title="Pinned notice",
+        pinned=True,
+        valid_from=timezone.now() - datetime.timedelta(days=2),
     )
     logged_in(client, org.manager)
     text = client.get(reverse("workbench:announcements")).content.decode()
@@ -157,7 +161,9 @@ def test_reach_page_and_export(org, client):
     assert 'data-username="a.mgr.bj"' in text and 'data-username="a.mgr.sh"' not in text
     response = client.get(reverse("workbench:announcement_reach", args=[a.pk]), {"missing": "ack", "export": "xlsx"})
     assert response.status_code == 200
-    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)).active
+    sheet = openpyxl.load_workbook(
+        io.BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)
+    ).active
     names = {row[2] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert names == {"a.sup.sh", "a.mgr.sh1", "a.mgr.bj", "a.teller"}
     assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT, bank_id=org.bank_a.pk).exists()
