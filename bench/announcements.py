@@ -148,9 +148,7 @@ def run(size, repeat, count=None):
         worst = max(worst, longest)
         print(f"  audience, {label:<28} {len(ids):>7} people: median {median * 1000:7.1f} ms, max {longest * 1000:7.1f} ms")
     median, longest, rows = _timed(lambda: services.reach(cases["whole bank"]), rounds)
-    print(
-        f"  reach per branch (whole bank, {len(rows)} branches): median {median * 1000:.1f} ms, max {longest * 1000:.1f} ms"
-    )
+    print(f"  reach per branch (whole bank, {len(rows)} branches): median {median * 1000:.1f} ms, max {longest * 1000:.1f} ms")
     reach_max = longest
     reader = Staff.objects.filter(bank=bank).order_by("-pk").first()
     median, longest, _rows = _timed(lambda: list(services.current_for(reader)), rounds)
