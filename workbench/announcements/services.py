@@ -23,6 +23,7 @@ import zipfile
 from collections import defaultdict
 
 import nh3
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import CharField, Exists, ExpressionWrapper, F, OuterRef, Q, Subquery
@@ -78,6 +79,7 @@ ALLOWED_TAGS = {
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan"}}
 BODY_MAX_CHARS = 100_000
+UNREAD_CACHE_SECONDS = 60
 
 
 def sanitise(body):
@@ -468,6 +470,8 @@ def mark_opened(announcement, user):
     AnnouncementReceipt.objects.bulk_create(
         [AnnouncementReceipt(bank_id=announcement.bank_id, announcement=announcement, staff=user)], ignore_conflicts=True
     )
+    key = _unread_key(user.pk)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 @transaction.atomic
@@ -491,11 +495,21 @@ def current_for(user):
     return Announcement.objects.for_reader(user).current().with_receipt_of(user).order_by("-pinned", "-valid_from", "-id")
 
 
+def _unread_key(user_id):
+    return f"announcements:unread:{user_id}"
+
+
 def unread_count(user):
-    """Current announcements addressed to the person that they have not opened (the navigation's badge)."""
+    """Current announcements addressed to the person that they have not opened (the navigation's
+    badge). Cached for UNREAD_CACHE_SECONDS so that pages do not pay a query each: opening one
+    clears the person's count; a newly published announcement shows within that time."""
     if user is None or not user.is_authenticated or user.bank_id is None:
         return None
-    return Announcement.objects.for_reader(user).current().unopened_by(user).count() or None
+    count = cache.get(_unread_key(user.pk))
+    if count is None:
+        count = Announcement.objects.for_reader(user).current().unopened_by(user).count()
+        cache.set(_unread_key(user.pk), count, UNREAD_CACHE_SECONDS)
+    return count or None
 
 
 def awaiting_acknowledgement(user, limit=20):
