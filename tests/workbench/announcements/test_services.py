@@ -16,12 +16,13 @@ from django.utils import timezone
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
 from ocrm.errors import NotVisible
 from ocrm.notifications.models import Notification
 from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_staff
 from workbench import desk
-from workbench.announcements import services
+from workbench.announcements import services, tasks
 from workbench.announcements.models import Announcement, AnnouncementReceipt
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +182,8 @@ def test_acknowledgement_is_kept_per_person_with_its_time(org):
     assert AuditLog.objects.filter(detail__event="announcement_acknowledged").count() == 1
     with pytest.raises(NotVisible):
         services.acknowledge(a.pk, org.manager_bj)  # not in the audience
-    assert [item.title for item in desk.today_sources(org.manager_sub)[0].function(org.manager_sub, timezone.now())] == [a.title]
+    source = next(s for s in desk.today_sources(org.manager_sub) if s.key == "announcements")
+    assert [item.title for item in source.function(org.manager_sub, timezone.now())] == [a.title]
     assert services.awaiting_acknowledgement(org.manager) == []
 
 
@@ -318,3 +320,16 @@ def test_escalation_goes_to_the_nearest_supervisor_above(org):
     services.send_reminders(org.bank_a.pk, timezone.localdate(), now=later)
     told = Notification.objects.get(dedupe_key=f"announcement:{a.pk}:escalate")
     assert told.recipient == sup_cn and "a.mgr.bj" in told.body
+
+
+def test_the_daily_job_runs_each_bank_once_and_a_rerun_sends_nothing(org):
+    a = published(org.supervisor, branches=[org.a_sh], requires_ack=True)
+    result = tasks.announcement_reminders.apply().get()  # as beat sends it: no arguments
+    runs = {run.bank_id: run for run in JobRun.objects.filter(job=tasks.JOB, bank_id__isnull=False)}
+    assert runs[org.bank_a.pk].status == JobRun.Status.SUCCEEDED
+    assert runs[org.bank_a.pk].counts == {"announcements": 1, "reminded": 4, "escalated": 0}
+    assert runs[org.bank_b.pk].counts == {"announcements": 0, "reminded": 0, "escalated": 0}
+    assert result["sub_runs"]
+    sent = Notification.objects.filter(dedupe_key__startswith=f"announcement:{a.pk}:").count()
+    tasks.announcement_reminders.apply(kwargs={"bank_id": org.bank_a.pk}).get()
+    assert Notification.objects.filter(dedupe_key__startswith=f"announcement:{a.pk}:").count() == sent == 4
