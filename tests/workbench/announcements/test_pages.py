@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from ocrm.audit.models import AuditLog
 from sysadmin.parameters.models import SystemParameter
+from tests.factories import make_staff
 from workbench.announcements import services
 from workbench.announcements.models import Announcement, AnnouncementReceipt
 
@@ -197,3 +198,50 @@ def test_query_counts_are_bounded(org, client, django_assert_max_num_queries):
         with django_assert_max_num_queries(ceiling):
             response = client.get(url)
         assert response.status_code == 200
+
+
+def test_publishers_manage_their_own_subtrees_announcements_only(org, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    sup_bj = make_staff("a.sup.bj", branch=org.a_bj, roles=["branch_supervisor"])
+    a = make(org.supervisor, branches=[org.a_sh], title="Shanghai only")
+    logged_in(client, sup_bj)
+    assert "Shanghai only" not in client.get(reverse("workbench:announcement_manage_list")).content.decode()
+    assert client.get(reverse("workbench:announcement_manage", args=[a.pk])).status_code == 404
+    assert client.get(reverse("workbench:announcement_reach", args=[a.pk])).status_code == 404
+    assert client.get(reverse("workbench:announcement_detail", args=[a.pk])).status_code == 404
+    logged_in(client, org.admin)  # head office manages the bank's announcements
+    assert "Shanghai only" in client.get(reverse("workbench:announcement_manage_list")).content.decode()
+    text = client.get(reverse("workbench:announcement_detail", args=[a.pk])).content.decode()
+    assert "Preview" in text and "I have read and understood" not in text  # not addressed to head office
+    assert not AnnouncementReceipt.objects.filter(staff=org.admin).exists()
+
+
+def test_a_draft_is_edited_and_its_attachment_removed(org, client, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    logged_in(client, org.supervisor)
+    client.post(reverse("workbench:announcement_create"), {"kind": "service", "title": "Draft one", "branches": [org.a_sh.pk]})
+    a = Announcement.objects.get(title="Draft one")
+    response = client.post(
+        reverse("workbench:announcement_manage", args=[a.pk]),
+        {"kind": "marketing", "title": "Draft two", "branches": [org.a_sh_sub.pk], "pinned": "on"},
+    )
+    assert response.status_code == 302
+    a.refresh_from_db()
+    assert (a.title, a.kind, a.pinned) == ("Draft two", "marketing", True)
+    assert list(a.targets.values_list("branch_id", flat=True)) == [org.a_sh_sub.pk]
+    client.post(
+        reverse("workbench:announcement_attach", args=[a.pk]), {"file": SimpleUploadedFile("p.png", b"\x89PNG\r\n\x1a\n..")}
+    )
+    attachment = a.attachments.get()
+    assert attachment.content_type == "image/png"
+    client.post(reverse("workbench:announcement_attachment_remove", args=[attachment.pk]))
+    assert not a.attachments.exists()
+    assert AuditLog.objects.filter(detail__event="announcement_attachment_removed").exists()
+    # Published, it can no longer be changed.
+    client.post(reverse("workbench:announcement_publish", args=[a.pk]))
+    response = client.post(
+        reverse("workbench:announcement_manage", args=[a.pk]), {"kind": "marketing", "title": "Sneaky", "branches": [org.a_sh.pk]}
+    )
+    assert "Only a draft can be changed" in response.content.decode()
+    a.refresh_from_db()
+    assert a.title == "Draft two"
