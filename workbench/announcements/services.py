@@ -38,6 +38,7 @@ from ocrm.notifications.services import notify
 from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
 from workbench.announcements import events
+from workbench.announcements import parameters as announcement_parameters
 from workbench.announcements.models import (
     Announcement,
     AnnouncementAttachment,
@@ -52,24 +53,9 @@ PUBLISH_PERM = "workbench.publish_announcement"
 CHECKER_PERM = "workbench.approve_announcement"
 SUPERVISOR_ROLE = "branch_supervisor"
 
-MAX_ATTACHMENT_BYTES_PARAM = "announcements.attachment_max_bytes"
-ESCALATE_AFTER_DAYS_PARAM = "announcements.escalate_after_days"
-
-PARAMETERS = {
-    MAX_ATTACHMENT_BYTES_PARAM: (
-        "int",
-        "10485760",
-        gettext_lazy("Largest announcement attachment, in bytes (PDF, images, Word, Excel, PowerPoint)."),
-    ),
-    ESCALATE_AFTER_DAYS_PARAM: (
-        "int",
-        "3",
-        gettext_lazy(
-            "Announcements requiring acknowledgement: after this many days, the supervisor of each person "
-            "who has not acknowledged is told."
-        ),
-    ),
-}
+MAX_ATTACHMENT_BYTES_PARAM = announcement_parameters.MAX_ATTACHMENT_BYTES
+ESCALATE_AFTER_DAYS_PARAM = announcement_parameters.ESCALATE_AFTER_DAYS
+PARAMETERS = announcement_parameters.PARAMETERS
 
 # --- rich text ---------------------------------------------------------------------------------------
 
