@@ -78,6 +78,10 @@ _REMINDER_RULES = [
     "workbench.change_reminderrule",
     "workbench.delete_reminderrule",
 ]
+# Announcements (workbench.announcements.services): readers need no permission (the audience
+# decides); publishers write and publish to their scope, checkers approve bank-wide ones.
+_ANNOUNCE_PUBLISH = ["workbench.view_announcement", "workbench.publish_announcement"]
+_ANNOUNCE_APPROVE = ["workbench.approve_announcement"]
 
 # "app_label.*" grants every permission of that app.
 ROLE_PERMISSIONS = {
@@ -125,6 +129,7 @@ ROLE_PERMISSIONS = {
         *_DESK,
         "workbench.reassign_task",  # bulk complete and reassign within the subtree (workbench.todo.services)
         *_REMINDERS,
+        *_ANNOUNCE_PUBLISH,
     ],
     "product_manager": [
         "sysadmin.scope_bank",
@@ -144,6 +149,8 @@ ROLE_PERMISSIONS = {
         "customers.change_customergroup",
         "customers.add_tag",
         "customers.add_customertag",
+        *_ANNOUNCE_PUBLISH,
+        *_ANNOUNCE_APPROVE,
     ],
     "crossborder_officer": ["sysadmin.scope_bank", *_ORG_READ, "sysadmin.view_staff", "customers.view_customer"],
     "auditor": [
@@ -162,6 +169,7 @@ ROLE_PERMISSIONS = {
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
         "customers.view_matchrule",
+        "workbench.view_announcement",
     ],
     "system_admin": [
         "sysadmin.*",
@@ -172,6 +180,8 @@ ROLE_PERMISSIONS = {
         "customers.*",
         *_REMINDERS,
         *_REMINDER_RULES,
+        *_ANNOUNCE_PUBLISH,
+        *_ANNOUNCE_APPROVE,
     ],
 }
 

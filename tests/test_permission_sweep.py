@@ -86,6 +86,7 @@ from tests.conftest import WorkerProcess
 from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
+from workbench.announcements.models import Announcement, AnnouncementAttachment, AnnouncementBranch, AnnouncementReceipt
 from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
 from workbench.reminders.models import Reminder, ReminderRule
@@ -209,6 +210,7 @@ MODEL_OBJECTS = {
     "workbench.appointment": bank_object("appointment"),
     "workbench.reminder": bank_object("reminder"),
     "workbench.reminderrule": bank_object("reminder_rule"),
+    **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -291,6 +293,20 @@ ROUTE_PARAMS = {
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
+    **{
+        f"workbench:{name}": {"pk": model("workbench.announcement")}
+        for name in (
+            "announcement_detail",
+            "announcement_acknowledge",
+            "announcement_manage",
+            "announcement_attach",
+            "announcement_publish",
+            "announcement_withdraw",
+            "announcement_reach",
+        )
+    },
+    "workbench:announcement_attachment": {"pk": model("workbench.announcementattachment")},
+    "workbench:announcement_attachment_remove": {"pk": model("workbench.announcementattachment")},
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     # "View on site" of a customer (whose page's address names its number): scoped like admin's pages.
@@ -340,7 +356,13 @@ POST_ACCESS = {
     "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
     # Snooze or dismiss an item of one's own today list (workbench.dashboard): one's own row only.
     "workbench:dashboard_set_aside": ANY_USER,
+    # "Read and understood": whoever the announcement is addressed to (workbench.announcements.services.acknowledge).
+    "workbench:announcement_acknowledge": lambda user, objects: _reads(user, objects["pk"]),
 }
+
+
+def _reads(user, announcement):
+    return Announcement.objects.for_reader(user).filter(pk=announcement.pk).exists()
 
 
 def _may_use_inbox(user):
@@ -357,6 +379,11 @@ SCOPE_WIDENED = {
     "sysadmin:branch_detail": lambda user, obj: obj.pk == user.branch_id,
     # A manager opens the claim page of an unassigned customer of their own branch (the branch
     # pool, customers.ownership.assignment.services.pool_for), which their own-customers scope does not show.
+    # Readers see the announcements addressed to them (Announcement.objects.for_reader), besides
+    # those they manage (visible_to: a preview); an attachment goes with its announcement.
+    "workbench:announcement_detail": _reads,
+    "workbench:announcement_acknowledge": _reads,
+    "workbench:announcement_attachment": lambda user, obj: _reads(user, obj.announcement),
     "customers:claim": lambda user, obj: (
         obj.primary_manager_id is None and obj.bank_id == user.bank_id and obj.branch_id == user.branch_id
     ),
@@ -369,7 +396,8 @@ ADMIN_SCOPE_WIDENED = {
 }
 
 # Tables a GET may legitimately write to: the audit trail (views of personal data are logged).
-WRITE_CHECK_SKIP_PREFIXES = ("ocrm_auditlog", "django_session")
+# And the first opening of an announcement (a read receipt: workbench.announcements.services.mark_opened).
+WRITE_CHECK_SKIP_PREFIXES = ("ocrm_auditlog", "django_session", "workbench_announcementreceipt")
 
 
 def fills_for(route):
@@ -501,6 +529,23 @@ def reminder_rows(bank, branch, staff, customer):
     return {"reminder": reminder, "reminder_rule": rule}
 
 
+def announcement_rows(bank, branch, staff):
+    """A published announcement to `branch`'s subtree, one attachment and one read receipt (workbench.announcements)."""
+    announcement = Announcement.objects.create(
+        bank=bank, branch=branch, title="Sweep notice", body="<p>Sweep</p>", created_by=staff, status="published"
+    )
+    AnnouncementBranch.objects.create(announcement=announcement, branch=branch)
+    attachment = AnnouncementAttachment(
+        bank=bank, announcement=announcement, original_name="n.pdf", content_type="application/pdf", size=5, uploaded_by=staff
+    )
+    attachment.file.save("n.pdf", ContentFile(b"%PDF-"))
+    return {
+        "announcement": announcement,
+        "announcementattachment": attachment,
+        "announcementreceipt": AnnouncementReceipt.objects.create(bank=bank, announcement=announcement, staff=staff),
+    }
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -575,6 +620,7 @@ def build_sweep_data(org):
                 end=datetime.datetime(2026, 12, 8, 3, tzinfo=datetime.UTC),
             ),
             **reminder_rows(bank, branch, staff, customer),
+            **announcement_rows(bank, branch, staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -15,6 +15,8 @@ class WorkbenchConfig(AppConfig):
         from ocrm.approvals import inbox
         from ocrm.approvals.models import ChangeRequest
         from workbench import demo, desk
+        from workbench.announcements import services as announcements
+        from workbench.announcements import tasks as announcement_tasks
         from workbench.calendar import services as calendar
         from workbench.dashboard import services as dashboard
         from workbench.inbox import services
@@ -55,3 +57,8 @@ class WorkbenchConfig(AppConfig):
         seed.register(demo.SEED_PART)
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")
+        # Announcements (workbench.announcements): parameters, the approval handler, the reminder job, the desk.
+        parameters.declare(announcements.PARAMETERS)
+        announcements.register_handlers()
+        announcement_tasks.register_jobs()
+        desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)

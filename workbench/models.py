@@ -3,6 +3,13 @@
 Each model lives in its area's models.py; import it from there in new code.
 """
 
+from workbench.announcements.models import (
+    Announcement,
+    AnnouncementAttachment,
+    AnnouncementBranch,
+    AnnouncementReceipt,
+    AnnouncementRole,
+)
 from workbench.calendar.models import Appointment, CalendarFeed
 from workbench.dashboard.models import DeskDismissal
 from workbench.reminders.models import Reminder, ReminderRule
@@ -10,6 +17,11 @@ from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport, WorkReportComment
 
 __all__ = [
+    "Announcement",
+    "AnnouncementAttachment",
+    "AnnouncementBranch",
+    "AnnouncementReceipt",
+    "AnnouncementRole",
     "Appointment",
     "CalendarFeed",
     "DeskDismissal",

@@ -3,6 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import navigation
+from workbench.announcements import services as announcements
 from workbench.inbox import services
 
 WORKBENCH = _("Workbench")
@@ -27,7 +28,7 @@ def register_nav():
 
 
 def register_desk_nav():
-    """Tasks and the calendar (workbench.todo, workbench.calendar)."""
+    """The desk: dashboard, tasks, calendar, reminders, announcements and work reports."""
     navigation.register(WORKBENCH, _("Task board"), "workbench:task_board", ("workbench.view_task",), icon="kanban", order=30)
     navigation.register(WORKBENCH, _("My tasks"), "workbench:tasks", ("workbench.view_task",), icon="list-check", order=31)
     navigation.register(
@@ -61,4 +62,22 @@ def register_desk_nav():
         perms=("workbench.comment_workreport",),
         icon="journal-x",
         order=51,
+    )
+    # Announcements: every staff member of a bank reads those addressed to them (badge: not yet opened).
+    navigation.register(
+        WORKBENCH,
+        _("Announcements"),
+        "workbench:announcements",
+        icon="megaphone",
+        order=35,
+        badge=announcements.unread_count,
+        visible=lambda user: user.is_authenticated and user.bank_id is not None,
+    )
+    navigation.register(
+        WORKBENCH,
+        _("Publish announcements"),
+        "workbench:announcement_manage_list",
+        perms=("workbench.view_announcement",),
+        icon="pencil-square",
+        order=36,
     )

@@ -1,5 +1,6 @@
 """The workbench's routes (included from ocrm/urls.py at "workbench/"), gathered from its areas."""
 
+from workbench.announcements import urls as announcements
 from workbench.calendar import urls as calendar
 from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
@@ -9,6 +10,6 @@ from workbench.workreports import urls as workreports
 
 app_name = "workbench"
 
-AREAS = (inbox, todo, calendar, reminders, dashboard, workreports)
+AREAS = (inbox, todo, calendar, reminders, dashboard, workreports, announcements)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]
