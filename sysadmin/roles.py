@@ -139,6 +139,7 @@ ROLE_PERMISSIONS = {
         "customers.view_matchcandidate",
         "customers.view_mergerecord",
         "customers.view_matchrule",
+        "workbench.audit_conversations",  # staff messages: search every conversation, export one (workbench.messaging)
     ],
     "system_admin": [
         "sysadmin.*",

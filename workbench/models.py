@@ -3,6 +3,7 @@
 Each model lives in its area's models.py; import it from there in new code.
 """
 
+from workbench.messaging.models import Conversation, Message, Participant
 from workbench.todo.models import Task
 
-__all__ = ["Task"]
+__all__ = ["Task", "Conversation", "Participant", "Message"]

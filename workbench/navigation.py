@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocrm import navigation
 from workbench.inbox import services
+from workbench.messaging import services as messaging
 
 WORKBENCH = _("Workbench")
 
@@ -23,4 +24,14 @@ def register_nav():
     # Every maker's own requests of any kind (customer changes, claims, transfers, shares...).
     navigation.register(
         WORKBENCH, _("My requests"), "workbench:my_requests", icon="send", order=20, visible=lambda user: user.is_authenticated
+    )
+    # Staff messaging: the badge counts conversations with unread messages (cached, see workbench.messaging.services).
+    navigation.register(
+        WORKBENCH,
+        _("Messages"),
+        "workbench:messaging_list",
+        icon="chat-dots",
+        order=30,
+        badge=messaging.unread_count,
+        visible=messaging.may_message,
     )
