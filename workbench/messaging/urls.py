@@ -12,6 +12,7 @@ urlpatterns = [
     path("messages/<int:pk>/", views.ConversationView.as_view(), name="messaging_conversation"),
     path("messages/<int:pk>/earlier/", views.EarlierView.as_view(), name="messaging_earlier"),
     path("messages/<int:pk>/since/", views.NewMessagesView.as_view(), name="messaging_since"),
+    path("messages/<int:pk>/read/", views.ReadView.as_view(), name="messaging_read"),
     path("messages/<int:pk>/send/", views.SendView.as_view(), name="messaging_send"),
     path("messages/<int:pk>/hide/", views.HideView.as_view(), name="messaging_hide"),
     path("messages/<int:pk>/customer/", views.LinkCustomerView.as_view(), name="messaging_link_customer"),

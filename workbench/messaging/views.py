@@ -126,8 +126,6 @@ class ConversationView(MessagingMixin, View):
     def get(self, request, pk):
         conversation = services.conversation_for(request.user, pk)
         rows, has_earlier = services.messages_page(conversation)
-        if rows:
-            services.mark_read(conversation, request.user, rows[-1].pk)
         others = services.other_people(conversation, request.user)
         context = {
             "conversation": conversation,
@@ -167,14 +165,26 @@ class NewMessagesView(MessagingMixin, View):
         conversation = services.conversation_for(request.user, pk)
         after = _int(request.GET.get("after")) or 0
         rows, _more = services.messages_page(conversation, after=after)
-        if rows:
-            services.mark_read(conversation, request.user, rows[-1].pk)
         context = {
             "conversation": conversation,
             "items": message_context(request.user, rows),
             "tail_id": rows[-1].pk if rows else after,
         }
         return render(request, "workbench/messaging/new_messages.html", context)
+
+
+class ReadView(MessagingMixin, View):
+    """POST (htmx, when messages were shown): the person has read the conversation up to `up_to`.
+    A page's GET writes nothing; the page posts this once it has shown the messages."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        conversation = services.conversation_for(request.user, pk)
+        up_to = _int(request.POST.get("up_to"))
+        if up_to:
+            services.mark_read(conversation, request.user, min(up_to, conversation.last_message_id))
+        return HttpResponse(status=204)
 
 
 class SendView(MessagingMixin, ServiceFormView):
