@@ -87,6 +87,7 @@ from tests.factories import build_org, make_customer, make_product, make_staff
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.inbox.services import may_use_inbox
+from workbench.messaging.models import Conversation, Message, Participant
 
 pytestmark = [pytest.mark.django_db, pytest.mark.timeout(900)]
 
@@ -200,6 +201,8 @@ MODEL_OBJECTS = {
             "ratingchange",
         )
     },
+    "workbench.conversation": bank_object("conversation"),
+    "workbench.message": bank_object("message"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -262,6 +265,22 @@ ROUTE_PARAMS = {
     "workbench:request_detail": {"pk": model("ocrm.changerequest")},
     "workbench:reject": {"pk": model("ocrm.changerequest")},
     "workbench:withdraw": {"pk": model("ocrm.changerequest")},
+    **{
+        f"workbench:messaging_{name}": {"pk": model("workbench.conversation")}
+        for name in (
+            "conversation",
+            "earlier",
+            "since",
+            "read",
+            "send",
+            "hide",
+            "link_customer",
+            "audit_conversation",
+            "audit_export",
+        )
+    },
+    "workbench:messaging_attachment": {"pk": model("workbench.message")},
+    "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -310,7 +329,20 @@ POST_ACCESS = {
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
     # "My requests": a maker withdraws their own request of any kind (ocrm.approvals.services.withdraw).
     "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
+    # Staff messaging: the participants of the conversation only (workbench.messaging.services).
+    **{
+        f"workbench:messaging_{name}": lambda user, objects: _takes_part(user, objects["pk"])
+        for name in ("read", "hide", "link_customer")
+    },
 }
+
+
+def _takes_part(user, conversation):
+    return conversation.participants.filter(user=user).exists()
+
+
+def _audits_conversations(user, obj):
+    return user.has_perm("workbench.audit_conversations") and obj.bank_id == user.bank_id
 
 
 def _may_use_inbox(user):
@@ -328,6 +360,10 @@ SCOPE_WIDENED = {
     "customers:claim": lambda user, obj: (
         obj.primary_manager_id is None and obj.bank_id == user.bank_id and obj.branch_id == user.branch_id
     ),
+    # An auditor reads, exports and downloads from every conversation of the bank (workbench.messaging).
+    "workbench:messaging_audit_conversation": lambda user, obj: _audits_conversations(user, obj),
+    "workbench:messaging_audit_export": lambda user, obj: _audits_conversations(user, obj),
+    "workbench:messaging_audit_attachment": lambda user, obj: _audits_conversations(user, obj),
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
@@ -448,6 +484,20 @@ def make_export_file(bank, owner):
     return export_file
 
 
+def messaging_rows(bank, staff):
+    """A one-to-one conversation of `staff` with a colleague, and a message with a file (workbench.messaging)."""
+    colleague = Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first()
+    conversation = Conversation.objects.create(bank=bank, created_by=staff, direct_key=f"{staff.pk}:{colleague.pk}")
+    for person in (staff, colleague):
+        Participant.objects.create(bank=bank, conversation=conversation, user=person)
+    message = Message(bank=bank, conversation=conversation, sender=staff, body="Sweep message", attachment_name="scan.png")
+    message.attachment_type, message.attachment_size = "image/png", 4
+    message.attachment.save("scan.png", ContentFile(b"\x89PNG"), save=False)
+    message.save()
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_id=message.pk)
+    return {"conversation": conversation, "message": message}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -505,6 +555,7 @@ def build_sweep_data(org):
             audit_entry=AuditLog.objects.create(bank_id=bank.pk, action=AuditLog.Action.OTHER, object_repr="sweep"),
             job_run=JobRun.objects.create(job="sweep", bank_id=bank.pk, key=f"sweep:{bank.code}"),
             notification=Notification.objects.create(recipient=staff, bank_id=bank.pk, title="Sweep"),
+            **messaging_rows(bank, staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -256,7 +256,8 @@ def send_message(conversation, actor, body="", attachment=None):
 
 
 def mark_read(conversation, user, up_to_id):
-    """The person has seen the conversation up to message `up_to_id`."""
+    """The person has seen the conversation up to message `up_to_id` (NotVisible if they do not take part)."""
+    _participant(conversation, user)
     updated = Participant.objects.filter(conversation=conversation, user=user, last_read_id__lt=up_to_id).update(
         last_read_id=up_to_id
     )
