@@ -3,6 +3,7 @@ customer, a message's file, the "anything new?" poll; and the auditors' search a
 Thin views over workbench.messaging.services; a conversation the user does not take part in
 is a 404 (services raise NotVisible)."""
 
+import time
 import zoneinfo
 
 from django.http import FileResponse, HttpResponse
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from ocrm import parameters
 from ocrm.lists.exports import xlsx_response
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
@@ -40,17 +42,28 @@ class MessagingMixin(PermissionPageMixin):
         return services.may_message(self.request.user)
 
 
+def poller_context(request):
+    """What the poller of a page carries: the newest id the page knows, and until when it polls."""
+    idle = parameters.get("session.idle_minutes", request.user.bank_id) or 0
+    return {"last_id": services.last_message_id(request.user.pk), "poll_until": int(time.time()) + idle * 60 if idle else 0}
+
+
 class PollView(MessagingMixin, View):
     """ "Anything new?": 204 while the newest message id of the user's conversations is the one
     the page holds (no SQL while the cache has it); else the poller with the new id and an
-    htmx event (`messaging-new`) that the page's parts listen to."""
+    htmx event (`messaging-new`) that the page's parts listen to. A page left alone for the
+    session's idle time stops polling (286, htmx's "stop polling"): the poll must not keep an
+    unattended session alive past its idle time-out."""
 
     def get(self, request):
         since = _int(request.GET.get("since"))
+        until = _int(request.GET.get("until"))
+        if until and time.time() > until:
+            return HttpResponse(status=286)
         last = services.last_message_id(request.user.pk)
         if since is not None and since >= last:
             return HttpResponse(status=204)
-        response = render(request, "workbench/messaging/poller.html", {"last_id": last})
+        response = render(request, "workbench/messaging/poller.html", {"last_id": last, "poll_until": until or 0})
         if since is not None:
             response["HX-Trigger"] = "messaging-new"
         return response
@@ -71,7 +84,7 @@ class ConversationListView(MessagingMixin, View):
             "search_form": search_form,
             "query": query,
             "found": services.search_mine(user, query) if query else None,
-            "last_id": services.last_message_id(user.pk),
+            **poller_context(request),
         }
         return render(request, "workbench/messaging/list.html", context)
 
@@ -135,7 +148,7 @@ class ConversationView(MessagingMixin, View):
             "has_earlier": has_earlier,
             "first_id": rows[0].pk if rows else 0,
             "tail_id": max(rows[-1].pk if rows else 0, 0),
-            "last_id": services.last_message_id(request.user.pk),
+            **poller_context(request),
             "form": MessageForm(),
             "link_form": LinkCustomerForm(initial={"customer": conversation.customer.number if conversation.customer else ""}),
         }

@@ -3,6 +3,7 @@ poll endpoint's cost and answers, a 10,000-message conversation in a bounded num
 the auditors' search and audited export, and the 360 section."""
 
 import io
+import time
 
 import openpyxl
 import pytest
@@ -122,6 +123,17 @@ def test_poll_answers_204_with_at_most_one_query_when_nothing_is_new(org, london
     assert response["HX-Trigger"] == "messaging-new"
     assert f"since={message.pk}" in response.text
     assert client.get(url, {"since": message.pk}).status_code == 204
+
+
+def test_a_page_left_alone_stops_polling_at_the_idle_time_out(org, london, conversation, client):
+    _as(client, london)
+    page = client.get(reverse("workbench:messaging_conversation", args=[conversation.pk]))
+    assert "until=" in page.text  # the page polls until the session's idle time-out
+    url = reverse("workbench:messaging_poll")
+    since = conversation.last_message_id
+    assert client.get(url, {"since": since, "until": int(time.time()) + 60}).status_code == 204
+    assert client.get(url, {"since": since, "until": int(time.time()) - 1}).status_code == 286  # htmx: stop polling
+    assert client.get(url, {"since": "junk", "until": "x"}).status_code == 200  # a bad value is not an error
 
 
 def test_new_messages_arrive_after_the_tail(org, london, conversation, client):
