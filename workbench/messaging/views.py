@@ -194,9 +194,8 @@ class ReadView(MessagingMixin, View):
 
     def post(self, request, pk):
         conversation = services.conversation_for(request.user, pk)
-        up_to = _int(request.POST.get("up_to"))
-        if up_to:
-            services.mark_read(conversation, request.user, min(up_to, conversation.last_message_id))
+        up_to = _int(request.POST.get("up_to")) or 0
+        services.mark_read(conversation, request.user, min(up_to, conversation.last_message_id))
         return HttpResponse(status=204)
 
 
