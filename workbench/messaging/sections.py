@@ -11,7 +11,10 @@ CONVERSATIONS_IN_SECTION = 20
 
 
 def conversations_context(customer, user):
-    """The user's conversations linked to the customer, newest first (two queries)."""
+    """The user's conversations linked to the customer, newest first: no query for a customer
+    without any (services.linked_customer_ids, cached), two for one with some."""
+    if customer.pk not in services.linked_customer_ids(user):
+        return {"conversations": []}
     conversations = list(
         Conversation.objects.visible_to(user).filter(customer=customer).order_by("-last_message_id")[:CONVERSATIONS_IN_SECTION]
     )

@@ -55,6 +55,28 @@ def _unread_key(user_id):
     return f"messaging:unread:{user_id}"
 
 
+def _customers_key(user_id):
+    return f"messaging:customers:{user_id}"
+
+
+def linked_customer_ids(user):
+    """Ids of the customers the person's conversations are linked to (cache, else one query): the
+    360 page asks it on every customer and costs no query for the many customers without any."""
+    key = _customers_key(user.pk)
+    ids = cache.get(key)
+    if ids is None:
+        ids = sorted(
+            set(Conversation.objects.visible_to(user).filter(customer__isnull=False).values_list("customer_id", flat=True))
+        )
+        cache.set(key, ids, LAST_SECONDS)
+    return set(ids)
+
+
+def _forget_linked_customers(conversation):
+    user_ids = list(Participant.objects.filter(conversation=conversation).values_list("user_id", flat=True))
+    transaction.on_commit(lambda: cache.delete_many([_customers_key(uid) for uid in user_ids]))
+
+
 def last_id_from_db(user_id):
     """The newest message id of the person's conversations: one indexed query."""
     return Conversation.objects.filter(participants__user_id=user_id).aggregate(last=Max("last_message_id"))["last"] or 0
@@ -163,11 +185,14 @@ def start_conversation(actor, others, *, title="", customer_number="", body="", 
                 [Participant(bank_id=actor.bank_id, conversation=conversation, user=person) for person in people]
             )
             events.conversation_started(conversation, actor, [p.pk for p in people])
+            if customer is not None:
+                _forget_linked_customers(conversation)
         elif customer is not None and conversation.customer_id != customer.pk:
             before = conversation.customer_id
             conversation.customer = customer
             conversation.save(update_fields=["customer"])
             events.customer_linked(conversation, actor, before)
+            _forget_linked_customers(conversation)
         if (body or "").strip() or attachment is not None:
             send_message(conversation, actor, body, attachment)
     return conversation
@@ -281,6 +306,7 @@ def link_customer(conversation, actor, customer_number):
     conversation.customer = customer
     conversation.save(update_fields=["customer"])
     events.customer_linked(conversation, actor, before)
+    _forget_linked_customers(conversation)
     return conversation
 
 
