@@ -18,7 +18,7 @@ from tests.factories import make_customer, make_staff
 from workbench.messaging import services
 from workbench.messaging.models import Conversation, Message, Participant
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
 AUTH_QUERIES = ('SELECT "sysadmin_staff".', 'SELECT "sysadmin_branch".')
 
