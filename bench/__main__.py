@@ -1,6 +1,6 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|reminders|dashboard|announcements|all]
+    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|reminders|dashboard|announcements|messaging|all]
                     [--size medium|large] [--branches N] [--staff N] [--repeat N]
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
@@ -28,6 +28,7 @@ SUITES = {
     "reminders": "bench.reminders",  # issue 14: nightly reminder generation vs one hand-written INSERT
     "dashboard": "bench.dashboard",  # issue 14: a manager's 20k-customer book and a head-office supervisor
     "announcements": "bench.announcements",  # issue 13: audience resolution of a 30k-staff bank
+    "messaging": "bench.messaging",  # issue 13: the "anything new?" poll, a 10k-message conversation
 }
 
 

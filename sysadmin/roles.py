@@ -170,6 +170,7 @@ ROLE_PERMISSIONS = {
         "customers.view_mergerecord",
         "customers.view_matchrule",
         "workbench.view_announcement",
+        "workbench.audit_conversations",  # staff messages: search every conversation, export one (workbench.messaging)
     ],
     "system_admin": [
         "sysadmin.*",

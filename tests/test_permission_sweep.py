@@ -89,6 +89,7 @@ from tests.support.shared_data import shared_rows
 from workbench.announcements.models import Announcement, AnnouncementAttachment, AnnouncementBranch, AnnouncementReceipt
 from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
+from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport
@@ -211,6 +212,8 @@ MODEL_OBJECTS = {
     "workbench.reminder": bank_object("reminder"),
     "workbench.reminderrule": bank_object("reminder_rule"),
     **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
+    "workbench.conversation": bank_object("conversation"),
+    "workbench.message": bank_object("message"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -290,6 +293,22 @@ ROUTE_PARAMS = {
         f"workbench:{name}": {"pk": model("workbench.reminder")}
         for name in ("reminder", "reminder_snooze", "reminder_dismiss", "reminder_task")
     },
+    **{
+        f"workbench:messaging_{name}": {"pk": model("workbench.conversation")}
+        for name in (
+            "conversation",
+            "earlier",
+            "since",
+            "read",
+            "send",
+            "hide",
+            "link_customer",
+            "audit_conversation",
+            "audit_export",
+        )
+    },
+    "workbench:messaging_attachment": {"pk": model("workbench.message")},
+    "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
@@ -358,11 +377,24 @@ POST_ACCESS = {
     "workbench:dashboard_set_aside": ANY_USER,
     # "Read and understood": whoever the announcement is addressed to (workbench.announcements.services.acknowledge).
     "workbench:announcement_acknowledge": lambda user, objects: _reads(user, objects["pk"]),
+    # Staff messaging: the participants of the conversation only (workbench.messaging.services).
+    **{
+        f"workbench:messaging_{name}": lambda user, objects: _takes_part(user, objects["pk"])
+        for name in ("read", "hide", "link_customer")
+    },
 }
 
 
 def _reads(user, announcement):
     return Announcement.objects.for_reader(user).filter(pk=announcement.pk).exists()
+
+
+def _takes_part(user, conversation):
+    return conversation.participants.filter(user=user).exists()
+
+
+def _audits_conversations(user, obj):
+    return user.has_perm("workbench.audit_conversations") and obj.bank_id == user.bank_id
 
 
 def _may_use_inbox(user):
@@ -387,6 +419,10 @@ SCOPE_WIDENED = {
     "customers:claim": lambda user, obj: (
         obj.primary_manager_id is None and obj.bank_id == user.bank_id and obj.branch_id == user.branch_id
     ),
+    # An auditor reads, exports and downloads from every conversation of the bank (workbench.messaging).
+    "workbench:messaging_audit_conversation": lambda user, obj: _audits_conversations(user, obj),
+    "workbench:messaging_audit_export": lambda user, obj: _audits_conversations(user, obj),
+    "workbench:messaging_audit_attachment": lambda user, obj: _audits_conversations(user, obj),
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
@@ -546,6 +582,20 @@ def announcement_rows(bank, branch, staff):
     }
 
 
+def messaging_rows(bank, staff):
+    """A one-to-one conversation of `staff` with a colleague, and a message with a file (workbench.messaging)."""
+    colleague = Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first()
+    conversation = Conversation.objects.create(bank=bank, created_by=staff, direct_key=f"{staff.pk}:{colleague.pk}")
+    for person in (staff, colleague):
+        Participant.objects.create(bank=bank, conversation=conversation, user=person)
+    message = Message(bank=bank, conversation=conversation, sender=staff, body="Sweep message", attachment_name="scan.png")
+    message.attachment_type, message.attachment_size = "image/png", 4
+    message.attachment.save("scan.png", ContentFile(b"\x89PNG"), save=False)
+    message.save()
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_id=message.pk)
+    return {"conversation": conversation, "message": message}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -621,6 +671,7 @@ def build_sweep_data(org):
             ),
             **reminder_rows(bank, branch, staff, customer),
             **announcement_rows(bank, branch, staff),
+            **messaging_rows(bank, staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -20,6 +20,9 @@ class WorkbenchConfig(AppConfig):
         from workbench.calendar import services as calendar
         from workbench.dashboard import services as dashboard
         from workbench.inbox import services
+        from workbench.messaging import parameters as messaging_parameters
+        from workbench.messaging import sections as messaging_sections
+        from workbench.messaging import tasks as messaging_tasks
         from workbench.navigation import register_desk_nav, register_nav
         from workbench.reminders import parameters as reminder_parameters
         from workbench.reminders import services as reminders
@@ -33,6 +36,9 @@ class WorkbenchConfig(AppConfig):
         dashboard.register_today_sources()
         workreports.register_activity_sources()
         workreports.register_audit()
+        parameters.declare(messaging_parameters.PARAMETERS)  # staff messaging (workbench.messaging)
+        messaging_sections.register_sections()
+        messaging_tasks.register_purges()
         assignment.on_customers_moved(todo.move_customer_tasks)  # open customer tasks follow hand-overs
         # Tasks and the calendar (workbench.todo, workbench.calendar).
         parameters.declare(calendar.PARAMETERS)

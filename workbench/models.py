@@ -12,6 +12,7 @@ from workbench.announcements.models import (
 )
 from workbench.calendar.models import Appointment, CalendarFeed
 from workbench.dashboard.models import DeskDismissal
+from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport, WorkReportComment
@@ -24,7 +25,10 @@ __all__ = [
     "AnnouncementRole",
     "Appointment",
     "CalendarFeed",
+    "Conversation",
     "DeskDismissal",
+    "Message",
+    "Participant",
     "Reminder",
     "ReminderRule",
     "Task",

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from ocrm import navigation
 from workbench.announcements import services as announcements
 from workbench.inbox import services
+from workbench.messaging import services as messaging
 
 WORKBENCH = _("Workbench")
 
@@ -80,4 +81,14 @@ def register_desk_nav():
         perms=("workbench.view_announcement",),
         icon="pencil-square",
         order=36,
+    )
+    # Staff messaging: the badge counts conversations with unread messages (cached, see workbench.messaging.services).
+    navigation.register(
+        WORKBENCH,
+        _("Messages"),
+        "workbench:messaging_list",
+        icon="chat-dots",
+        order=34,
+        badge=messaging.unread_count,
+        visible=messaging.may_message,
     )

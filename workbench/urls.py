@@ -4,12 +4,13 @@ from workbench.announcements import urls as announcements
 from workbench.calendar import urls as calendar
 from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
+from workbench.messaging import urls as messaging
 from workbench.reminders import urls as reminders
 from workbench.todo import urls as todo
 from workbench.workreports import urls as workreports
 
 app_name = "workbench"
 
-AREAS = (inbox, todo, calendar, reminders, dashboard, workreports, announcements)
+AREAS = (inbox, todo, calendar, reminders, dashboard, workreports, announcements, messaging)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]
