@@ -40,7 +40,7 @@ def test_search_open_edit_phone_and_audit(page, live_server, org, language):
     use_language(page, live_server, language)
     login(page, org.manager.username)
     expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.locator("nav")).to_contain_text(nav_label)
+    expect(page.locator("nav.navbar")).to_contain_text(nav_label)
 
     # Search by a two-character Chinese fragment: only this manager's match.
     page.goto("/customers/")
@@ -73,7 +73,7 @@ def test_search_open_edit_phone_and_audit(page, live_server, org, language):
     # The auditor finds the change on the audit page.
     use_language(page, live_server, language)
     login(page, org.auditor.username)
-    expect(page.locator("nav")).to_contain_text(nav_label)
+    expect(page.locator("nav.navbar")).to_contain_text(nav_label)
     page.goto(f"/sysadmin/audit/?object_type=customers.contactpoint&object_id={phone.pk}")
     rows = page.locator("#audit-table tbody tr")
     expect(rows.filter(has_text=update_label)).to_have_count(1)

@@ -30,7 +30,7 @@ def test_two_staff_exchange_messages_and_see_each_others_local_time(browser, pag
     use_language(page, live_server.url, language)
     login(page, org.manager.username)
     expect(page.locator("html")).to_have_attribute("lang", language)
-    expect(page.locator("nav")).to_contain_text(nav_label)
+    expect(page.locator("nav.navbar")).to_contain_text(nav_label)
     page.goto(f"/workbench/messages/new/?to={london.username}")
     page.fill("#message-body", "上海早上好 — morning from Shanghai")
     page.click("#start-button")

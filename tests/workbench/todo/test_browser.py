@@ -34,7 +34,7 @@ def test_create_a_task_for_a_customer_see_it_on_the_board_and_calendar_and_compl
 
     use_language(page, live_server, language)
     login(page, org.manager.username)
-    expect(page.locator("nav")).to_contain_text(board_label)
+    expect(page.locator("nav.navbar")).to_contain_text(board_label)
 
     # From the 360 page's tasks section (drawn by htmx).
     page.goto(f"/customers/{customer.number}/")
