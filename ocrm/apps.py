@@ -9,11 +9,14 @@ class OcrmConfig(AppConfig):
     def ready(self):
         from ocrm import countries
         from ocrm.datalife import setup as datalife
+        from ocrm import parameters
         from ocrm.lists import background
+        from ocrm.outbox import parameters as outbox_parameters
 
         # The request id travels with the Celery tasks a request starts (message headers).
         from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
 
         countries.install()
+        parameters.declare(outbox_parameters.PARAMETERS)
         datalife.ready()
         background.register_handlers()  # exports with personal data in clear need a checker
