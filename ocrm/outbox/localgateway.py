@@ -126,9 +126,7 @@ class LocalGateway:
             wait = due - time.monotonic()
             if wait > 0:
                 time.sleep(wait)
-            body = json.dumps(
-                {"id": message_id, "idempotency_key": key, "status": self.report, "at": int(time.time())}
-            ).encode()
+            body = json.dumps({"id": message_id, "idempotency_key": key, "status": self.report, "at": int(time.time())}).encode()
             request = urllib.request.Request(
                 url, data=body, headers={"Content-Type": "application/json", **signing.headers(self.secret, body)}
             )

@@ -97,7 +97,9 @@ def template_errors(template):
     for language in required_languages(template.bank_id):
         body = (texts.get(language) or {}).get("body", "").strip()
         if not body:
-            errors.setdefault(f"body_{language}", []).append(_("The translation into %(language)s is missing.") % {"language": language})
+            errors.setdefault(f"body_{language}", []).append(
+                _("The translation into %(language)s is missing.") % {"language": language}
+            )
         if template.channel == Channel.EMAIL and not (texts.get(language) or {}).get("subject", "").strip():
             errors.setdefault(f"subject_{language}", []).append(
                 _("The e-mail subject in %(language)s is missing.") % {"language": language}
@@ -110,7 +112,9 @@ def template_errors(template):
                     _("Unknown variable: %(names)s (declare it or correct the spelling).") % {"names": ", ".join(unknown)}
                 )
     if template.category == Category.TRANSACTIONAL and template.purpose == Purpose.MARKETING:
-        errors.setdefault("category", []).append(_("A marketing template cannot be transactional: marketing always waits out quiet hours."))
+        errors.setdefault("category", []).append(
+            _("A marketing template cannot be transactional: marketing always waits out quiet hours.")
+        )
     return errors
 
 
@@ -139,9 +143,7 @@ def render(template, language, context):
     """(subject, body) of the template in `language` with the context's values."""
     text = template.text_for(language)
     context = context or {}
-    missing = sorted(
-        {name for part in ("subject", "body") for name in PLACEHOLDER.findall(text.get(part, ""))} - set(context)
-    )
+    missing = sorted({name for part in ("subject", "body") for name in PLACEHOLDER.findall(text.get(part, ""))} - set(context))
     if missing:
         raise ValidationError({"context": _("No value for the variable %(names)s.") % {"names": ", ".join(missing)}})
 
@@ -160,7 +162,7 @@ def preview(template, sample, gateway=None):
     UCS-2 and the cost estimate at the gateway's price (SMS only)."""
     gateway = gateway or gateway_for(template.bank_id, template.channel)
     rows = []
-    for language in (template.texts or {}):
+    for language in template.texts or {}:
         try:
             subject, body = render(template, language, sample)
             error = ""
@@ -255,7 +257,9 @@ def _frequency_capped(bank_id, recipient, now):
     if not limit or limit < 0:
         return False
     # Serialise marketing sends to one recipient so two concurrent sends cannot both slip under the cap.
-    lock = int.from_bytes(hashlib.blake2b(f"outbox:{bank_id}:{recipient.kind}:{recipient.id}".encode(), digest_size=8).digest(), "big", signed=True)
+    lock = int.from_bytes(
+        hashlib.blake2b(f"outbox:{bank_id}:{recipient.kind}:{recipient.id}".encode(), digest_size=8).digest(), "big", signed=True
+    )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [lock])
     count = (
@@ -369,7 +373,9 @@ def _queue(*, bank_id, template, channel, purpose, category, kind, recipient_id,
         if recipient is None:
             reason = _("Unknown recipient.")
         elif not address:
-            reason = _("The recipient has no mobile number.") if channel == Channel.SMS else _("The recipient has no e-mail address.")
+            reason = (
+                _("The recipient has no mobile number.") if channel == Channel.SMS else _("The recipient has no e-mail address.")
+            )
         else:
             reason = suppression_reason(bank_id, recipient, address, purpose, channel, now)
         if reason is None and gateway is None:
@@ -554,9 +560,7 @@ def expire_stale(now=None):
     report become expired. Returns how many."""
     now = now or timezone.now()
     expired = 0
-    bank_ids = (
-        OutboundMessage.objects.filter(state__in=[State.SENT, State.SENDING]).values_list("bank_id", flat=True).distinct()
-    )
+    bank_ids = OutboundMessage.objects.filter(state__in=[State.SENT, State.SENDING]).values_list("bank_id", flat=True).distinct()
     for bank_id in bank_ids:
         hours = parameters.get("outbox.expire_after_hours", bank_id)
         cutoff = now - datetime.timedelta(hours=hours)
@@ -614,7 +618,11 @@ def delivery_report(gateway, headers, raw_body, now=None):
     messages = OutboundMessage.objects.filter(gateway=gateway)
     key = str(data.get("idempotency_key") or "")
     try:
-        messages = messages.filter(idempotency_key=uuid.UUID(key)) if key else messages.filter(gateway_message_id=str(data.get("id", "")))
+        messages = (
+            messages.filter(idempotency_key=uuid.UUID(key))
+            if key
+            else messages.filter(gateway_message_id=str(data.get("id", "")))
+        )
     except ValueError:
         raise CallbackRefused("bad idempotency key") from None
     ids = list(messages.values_list("pk", flat=True)[:1])
@@ -636,7 +644,9 @@ def inbound_message(gateway, headers, raw_body, now=None):
     address = normalise_address(str(data.get("from", "")))
     if not address:
         raise CallbackRefused("no sender number")
-    deny(gateway.bank_id, address, DeniedAddress.Source.STOP, note=_("STOP reply through %(gateway)s") % {"gateway": gateway.name})
+    deny(
+        gateway.bank_id, address, DeniedAddress.Source.STOP, note=_("STOP reply through %(gateway)s") % {"gateway": gateway.name}
+    )
     return True
 
 

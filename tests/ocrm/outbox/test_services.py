@@ -89,8 +89,12 @@ def test_nothing_is_sent_inside_quiet_hours_in_any_zone(org, sms_gateway, notice
 
 def test_quiet_hours_are_the_recipients_own(org, sms_gateway, notice_template):
     now = datetime.datetime(2027, 1, 15, 14, 0, tzinfo=UTC)  # 22:00 Shanghai, 14:00 London, 09:00 New York
-    shanghai = services.send(notice_template, person(org, "+8613800000001", "Asia/Shanghai"), {"name": "A"}, dedupe_key="z1", now=now)
-    london = services.send(notice_template, person(org, "+447700900001", "Europe/London"), {"name": "B"}, dedupe_key="z2", now=now)
+    shanghai = services.send(
+        notice_template, person(org, "+8613800000001", "Asia/Shanghai"), {"name": "A"}, dedupe_key="z1", now=now
+    )
+    london = services.send(
+        notice_template, person(org, "+447700900001", "Europe/London"), {"name": "B"}, dedupe_key="z2", now=now
+    )
     assert shanghai.state == State.HELD and london.state == State.QUEUED
     assert shanghai.hold_until == datetime.datetime(2027, 1, 16, 0, 0, tzinfo=UTC)  # 08:00 Shanghai
     # A recipient without a zone of their own lives in the bank's (head office) zone.
@@ -99,7 +103,9 @@ def test_quiet_hours_are_the_recipients_own(org, sms_gateway, notice_template):
 
 def test_a_transactional_template_bypasses_quiet_hours(org, sms_gateway, otp_template, local_gateway):
     three_am = datetime.datetime(2027, 1, 15, 19, 0, tzinfo=UTC)  # 03:00 in Shanghai
-    message = services.send(otp_template, person(org, "+8613800000002", "Asia/Shanghai"), {"code": "123456"}, dedupe_key="otp1", now=three_am)
+    message = services.send(
+        otp_template, person(org, "+8613800000002", "Asia/Shanghai"), {"code": "123456"}, dedupe_key="otp1", now=three_am
+    )
     assert message.state == State.QUEUED
     services.dispatch_batch(sms_gateway, now=three_am)
     message.refresh_from_db()
@@ -115,7 +121,9 @@ def test_marketing_never_bypasses_quiet_hours(org, sms_gateway, otp_template):
     # A transactional template sent for marketing waits like any marketing message.
     three_am = datetime.datetime(2027, 1, 15, 19, 0, tzinfo=UTC)
     stored = MessageTemplate.objects.get(pk=otp_template.pk)
-    message = services.send(stored, person(org, "+8613800000099", "Asia/Shanghai"), {"code": 1}, purpose=Purpose.MARKETING, now=three_am)
+    message = services.send(
+        stored, person(org, "+8613800000099", "Asia/Shanghai"), {"code": 1}, purpose=Purpose.MARKETING, now=three_am
+    )
     assert message.state == State.HELD and message.category == Category.STANDARD
 
 
@@ -125,14 +133,23 @@ def test_marketing_never_bypasses_quiet_hours(org, sms_gateway, otp_template):
 def _signed_post(client, url, payload, now=None):
     body = json.dumps(payload).encode()
     headers = signing.headers(SECRET, body, now=now)
-    return client.post(
-        url, data=body, content_type="application/json", **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
-    ), body, headers
+    return (
+        client.post(
+            url,
+            data=body,
+            content_type="application/json",
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+        ),
+        body,
+        headers,
+    )
 
 
 def test_stop_reply_denies_the_number_at_once(client, org, sms_gateway, notice_template):
     day = datetime.datetime(2027, 1, 15, 3, 0, tzinfo=UTC)  # 11:00 in Shanghai
-    waiting = services.send(notice_template, person(org, "+86 138-0000-0003", "Asia/Shanghai"), {"name": "A"}, dedupe_key="w", now=day)
+    waiting = services.send(
+        notice_template, person(org, "+86 138-0000-0003", "Asia/Shanghai"), {"name": "A"}, dedupe_key="w", now=day
+    )
     assert waiting.state == State.QUEUED and waiting.address == "+8613800000003"
     response, _body, _headers = _signed_post(
         client, reverse("outbox:callback_inbound", args=[sms_gateway.pk]), {"from": "+8613800000003", "text": "STOP"}
@@ -141,7 +158,9 @@ def test_stop_reply_denies_the_number_at_once(client, org, sms_gateway, notice_t
     assert DeniedAddress.objects.filter(bank=org.bank_a, address="+8613800000003", source="stop").exists()
     waiting.refresh_from_db()
     assert waiting.state == State.SUPPRESSED and "deny list" in waiting.reason
-    later = services.send(notice_template, person(org, "+8613800000003", "Asia/Shanghai"), {"name": "A"}, dedupe_key="w2", now=day)
+    later = services.send(
+        notice_template, person(org, "+8613800000003", "Asia/Shanghai"), {"name": "A"}, dedupe_key="w2", now=day
+    )
     assert later.state == State.SUPPRESSED and "deny list" in later.reason
     assert AuditLog.objects.filter(detail__event="outbox_address_denied").count() == 1
     # An ordinary reply is not a STOP.
@@ -179,9 +198,15 @@ def test_frequency_cap(org, sms_gateway, promo_template, notice_template):
     capped = OutboundMessage.objects.get(dedupe_key="p3")
     assert "Frequency cap" in capped.reason
     # Service messages are not capped and do not count.
-    assert services.send(notice_template, who, {"name": "A"}, dedupe_key="s1", now=day + datetime.timedelta(days=3)).state == State.QUEUED
+    assert (
+        services.send(notice_template, who, {"name": "A"}, dedupe_key="s1", now=day + datetime.timedelta(days=3)).state
+        == State.QUEUED
+    )
     # Seven days after the first, the window has room again.
-    assert services.send(promo_template, who, {"name": "A"}, dedupe_key="p9", now=day + datetime.timedelta(days=7, hours=1)).state == State.QUEUED
+    assert (
+        services.send(promo_template, who, {"name": "A"}, dedupe_key="p9", now=day + datetime.timedelta(days=7, hours=1)).state
+        == State.QUEUED
+    )
 
 
 def test_dedupe_key_sends_nothing_twice(org, sms_gateway, notice_template):
@@ -212,7 +237,12 @@ def test_nothing_is_queued_for_a_rolled_back_change(org, sms_gateway, notice_tem
 
 
 def _report(client, gateway, message, status, **extra):
-    payload = {"id": message.gateway_message_id or "x", "idempotency_key": str(message.idempotency_key), "status": status, **extra}
+    payload = {
+        "id": message.gateway_message_id or "x",
+        "idempotency_key": str(message.idempotency_key),
+        "status": status,
+        **extra,
+    }
     response, _b, _h = _signed_post(client, reverse("outbox:callback_report", args=[gateway.pk]), payload)
     assert response.status_code == 200, response.content
     message.refresh_from_db()
@@ -251,7 +281,9 @@ def test_no_final_report_in_time_expires(org, sms_gateway, otp_template):
     assert message.state == State.EXPIRED and message.final_at is not None
 
 
-def test_a_rejected_message_fails_with_the_reason_and_an_unreachable_gateway_is_retried(org, sms_gateway, otp_template, local_gateway):
+def test_a_rejected_message_fails_with_the_reason_and_an_unreachable_gateway_is_retried(
+    org, sms_gateway, otp_template, local_gateway
+):
     message = services.send(otp_template, person(org, "+8613800000013"), {"code": "4"}, dedupe_key="g1")
     sms_gateway.url = "http://127.0.0.1:9/messages"  # nobody listens on the discard port
     sms_gateway.save()
@@ -297,7 +329,12 @@ def test_callbacks_need_a_fresh_signature_and_are_never_replayed(client, org, sm
     body = json.dumps(payload).encode()
 
     def post(headers):
-        return client.post(url, data=body, content_type="application/json", **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+        return client.post(
+            url,
+            data=body,
+            content_type="application/json",
+            **{f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()},
+        )
 
     bad = {**signing.headers(SECRET, body), signing.SIGNATURE_HEADER: "0" * 64}
     assert post(bad).status_code == 403
@@ -310,7 +347,10 @@ def test_callbacks_need_a_fresh_signature_and_are_never_replayed(client, org, sm
     assert post(good).status_code == 200
     assert post(good).status_code == 403  # the same callback again: a replay
     assert client.get(url).status_code == 405
-    assert client.post(reverse("outbox:callback_report", args=[999999]), data=body, content_type="application/json").status_code == 404
+    assert (
+        client.post(reverse("outbox:callback_report", args=[999999]), data=body, content_type="application/json").status_code
+        == 404
+    )
     message.refresh_from_db()
     assert message.state == State.DELIVERED
 
@@ -354,7 +394,9 @@ def test_email_goes_through_django_mail(org):
 
     from ocrm.outbox.models import Channel, Gateway
 
-    gateway = Gateway.objects.create(bank=org.bank_a, name="mail", channel=Channel.EMAIL, kind=Gateway.Kind.SMTP, sender="crm@bank.test")
+    gateway = Gateway.objects.create(
+        bank=org.bank_a, name="mail", channel=Channel.EMAIL, kind=Gateway.Kind.SMTP, sender="crm@bank.test"
+    )
     template = MessageTemplate.objects.create(
         bank=org.bank_a,
         code="mail",
