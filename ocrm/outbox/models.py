@@ -236,6 +236,9 @@ class MessageEvent(models.Model):
         verbose_name_plural = _("message events")
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.message_id} {self.state}"
+
 
 class DeniedAddress(models.Model):
     """A number (or e-mail address) nothing is sent to: a STOP reply, or put there by hand."""
@@ -271,3 +274,6 @@ class CallbackReceipt(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["gateway", "signature"], name="outbox_callback_once")]
+
+    def __str__(self):
+        return f"{self.gateway_id} {self.received_at}"

@@ -8,6 +8,7 @@ import json
 import zoneinfo
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.test import override_settings
@@ -18,7 +19,9 @@ from ocrm.audit.models import AuditLog
 from ocrm.outbox import recipients, services, signing
 from ocrm.outbox.models import (
     Category,
+    Channel,
     DeniedAddress,
+    Gateway,
     MessageEvent,
     MessageTemplate,
     OutboundMessage,
@@ -187,7 +190,7 @@ def test_registered_suppression_rules_and_missing_addresses(org, sms_gateway, no
 
 
 def test_frequency_cap(org, sms_gateway, promo_template, notice_template):
-    parameters.DECLARED  # the defaults: at most 3 marketing messages in 7 days
+    assert parameters.get("outbox.frequency_cap_messages", org.bank_a) == 3  # at most 3 in 7 days
     day = datetime.datetime(2027, 5, 3, 4, 0, tzinfo=UTC)
     who = person(org, "+8613800000005", "Asia/Shanghai")
     states = [
@@ -390,10 +393,6 @@ def test_preview_shows_encoding_segments_forcing_character_and_cost(org, sms_gat
 
 @override_settings(EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend")
 def test_email_goes_through_django_mail(org):
-    from django.core import mail
-
-    from ocrm.outbox.models import Channel, Gateway
-
     gateway = Gateway.objects.create(
         bank=org.bank_a, name="mail", channel=Channel.EMAIL, kind=Gateway.Kind.SMTP, sender="crm@bank.test"
     )
