@@ -319,6 +319,9 @@ POST_ACCESS = {
     "workbench:reject": lambda user, objects: _may_use_inbox(user) and not outside_scope(user, objects),
     # "My requests": a maker withdraws their own request of any kind (ocrm.approvals.services.withdraw).
     "workbench:withdraw": lambda user, objects: objects["pk"].maker_id == user.pk,
+    # The gateways' callbacks: nobody without the gateway's signature (ocrm.outbox.callbacks); a log-in is no key.
+    "outbox:callback_report": lambda user, objects: False,
+    "outbox:callback_inbound": lambda user, objects: False,
 }
 
 
