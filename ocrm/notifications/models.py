@@ -86,7 +86,10 @@ class NotificationPreference(models.Model):
         LIFECYCLE_CHANGE = "lifecycle_change", _("Customer lifecycle changes")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="notification_preferences"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
     )
     event = models.CharField(_("event"), max_length=30, choices=Event.choices)
     in_app = models.BooleanField(_("in the application"), default=True)
