@@ -421,6 +421,127 @@ def _queue(*, bank_id, template, channel, purpose, category, kind, recipient_id,
     return message
 
 
+BULK_CHUNK = 5000
+
+
+def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_prefix="", *, now=None, chunk=BULK_CHUNK):
+    """Queue one message per recipient id of one kind (a campaign): the same rules as send()
+    (deny list, registered rules, frequency cap, quiet hours), set-based in chunks of `chunk`
+    (one resolve, one deny-list query, one cap query and one INSERT per chunk). `context` is a
+    dict for all, or callable(Recipient) -> dict. The dedupe key of each is
+    "<dedupe_prefix>:<recipient id>", so a rerun queues nothing twice. Returns how many rows
+    were inserted (suppressed ones included)."""
+    template = _template(template)
+    purpose = purpose or template.purpose
+    if template.purpose == Purpose.MARKETING and purpose != Purpose.MARKETING:
+        raise ValidationError({"purpose": _("A marketing template is sent for marketing only.")})
+    if not dedupe_prefix:
+        raise ValidationError({"dedupe_prefix": _("A bulk send needs a deduplication prefix.")})
+    bank_id, channel = template.bank_id, template.channel
+    category = template.category if purpose == Purpose.SERVICE else Category.STANDARD
+    bypass = category == Category.TRANSACTIONAL and purpose == Purpose.SERVICE
+    gateway = gateway_for(bank_id, channel)
+    window = quiet_window(bank_id)
+    languages = required_languages(bank_id) or ["zh-hans"]
+    cap = parameters.get("outbox.frequency_cap_messages", bank_id) if purpose == Purpose.MARKETING else 0
+    cap_days = parameters.get("outbox.frequency_cap_days", bank_id)
+    rendered, holds = {}, {}
+    inserted = 0
+    ids = [str(i) for i in recipient_ids]
+    for start in range(0, len(ids), chunk):
+        now_chunk = now or timezone.now()
+        part = ids[start : start + chunk]
+        resolved = recipients.resolve(kind, bank_id, part)
+        addresses = {rid: normalise_address(r.address_for(channel)) for rid, r in resolved.items()}
+        denied = set(
+            DeniedAddress.objects.filter(bank_id=bank_id, address__in=[a for a in addresses.values() if a]).values_list(
+                "address", flat=True
+            )
+        )
+        counts = {}
+        if cap and cap > 0:
+            counts = dict(
+                OutboundMessage.objects.filter(
+                    bank_id=bank_id,
+                    recipient_kind=kind,
+                    recipient_id__in=part,
+                    purpose=Purpose.MARKETING,
+                    created_at__gt=now_chunk - datetime.timedelta(days=cap_days),
+                )
+                .exclude(state__in=[State.SUPPRESSED, State.FAILED])
+                .values_list("recipient_id")
+                .annotate(n=Count("id"))
+            )
+        rows = []
+        for rid in part:
+            recipient = resolved.get(rid)
+            language = ((recipient.language if recipient else "") or languages[0]).lower()
+            values = context(recipient) if callable(context) else context
+            if callable(context):
+                subject, body = render(template, language, values)
+            else:
+                if language not in rendered:
+                    rendered[language] = render(template, language, values)
+                subject, body = rendered[language]
+            address = addresses.get(rid, "")
+            reason = None
+            if recipient is None:
+                reason = _("Unknown recipient.")
+            elif not address:
+                reason = _("The recipient has no mobile number.") if channel == Channel.SMS else _("The recipient has no e-mail address.")
+            elif address in denied:
+                reason = _("The number is on the deny list (STOP or blocked).")
+            else:
+                reason = recipients.suppression_reason(recipient, purpose, channel)
+                if reason is None and cap and counts.get(rid, 0) >= cap:
+                    reason = _("Frequency cap: the recipient already has the most marketing messages allowed in the period.")
+            if reason is None and gateway is None:
+                reason = _("No active gateway for this channel.")
+            hold = None
+            if reason is None and not bypass:
+                zone_name = recipient.time_zone or ""
+                if zone_name not in holds:
+                    holds[zone_name] = quiet_until(zone_of(zone_name, bank_id), window, now_chunk)
+                hold = holds[zone_name]
+            analysis = encoding.analyse(body) if channel == Channel.SMS else None
+            state = State.SUPPRESSED if reason else State.HELD if hold else State.QUEUED
+            rows.append(
+                OutboundMessage(
+                    bank_id=bank_id,
+                    template=template,
+                    channel=channel,
+                    purpose=purpose,
+                    category=category,
+                    recipient_kind=kind,
+                    recipient_id=rid,
+                    recipient_ref=(recipient.ref if recipient else "")[:100],
+                    branch_path=(recipient.branch_path if recipient else "")[:500],
+                    address=address,
+                    language=language,
+                    time_zone=(recipient.time_zone if recipient else "") or "",
+                    subject=subject[:300],
+                    body=body,
+                    encoding=analysis.encoding if analysis else "",
+                    segments=analysis.segments if analysis else 0,
+                    cost=analysis.cost(gateway.price_per_segment) if analysis and gateway else 0,
+                    state=state,
+                    reason=(reason or "")[:300],
+                    dedupe_key=f"{dedupe_prefix}:{rid}"[:200],
+                    gateway=gateway,
+                    created_at=now_chunk,
+                    hold_until=hold,
+                    final_at=now_chunk if reason else None,
+                )
+            )
+        with transaction.atomic():
+            before = OutboundMessage.objects.filter(bank_id=bank_id, dedupe_key__in=[r.dedupe_key for r in rows]).count()
+            OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
+            inserted += len(rows) - before
+            kick_after_commit()
+        holds.clear()  # the next chunk is queued a little later: quiet hours computed again
+    return inserted
+
+
 # --- state changes ----------------------------------------------------------------------
 
 

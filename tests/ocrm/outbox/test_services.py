@@ -411,3 +411,19 @@ def test_email_goes_through_django_mail(org):
     message.refresh_from_db()
     assert message.state == State.SENT
     assert [(m.subject, m.body, m.to) for m in mail.outbox] == [("Notice", "Hi Li", ["li@example.com"])]
+
+
+def test_send_many_follows_the_same_rules_and_a_rerun_queues_nothing(org, sms_gateway, promo_template):
+    day = datetime.datetime(2027, 5, 3, 4, 0, tzinfo=UTC)  # 12:00 in Shanghai, the bank's zone
+    services.deny(org.bank_a.pk, "+8613800000102")
+    numbers = [f"+86138000001{i:02d}" for i in range(5)]
+    assert services.send_many(promo_template, "address", numbers, {"name": "A"}, dedupe_prefix="camp1", now=day, chunk=2) == 5
+    states = dict(OutboundMessage.objects.values_list("address", "state"))
+    assert states["+8613800000102"] == State.SUPPRESSED
+    assert [states[n] for n in numbers if n != "+8613800000102"] == [State.QUEUED] * 4
+    assert services.send_many(promo_template, "address", numbers, {"name": "A"}, dedupe_prefix="camp1", now=day) == 0
+    for i in (2, 3):
+        services.send_many(promo_template, "address", numbers[:1], {"name": "A"}, dedupe_prefix=f"camp{i}", now=day)
+    services.send_many(promo_template, "address", numbers[:1], {"name": "A"}, dedupe_prefix="camp4", now=day)
+    capped = OutboundMessage.objects.get(dedupe_key=f"camp4:{numbers[0]}")
+    assert capped.state == State.SUPPRESSED and "Frequency cap" in capped.reason
