@@ -1,6 +1,6 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|all]
+    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|outbox|all]
                     [--size medium|large] [--branches N] [--staff N] [--repeat N]
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
@@ -25,6 +25,7 @@ SUITES = {
     "lifecycle": "bench.lifecycle",  # issue 4: nightly lifecycle + rating vs one hand-written UPDATE
     "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book
     "load": "bench.load",  # issue 11: 50 managers at once for two minutes (locust)
+    "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
 }
 
 
