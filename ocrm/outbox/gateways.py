@@ -25,6 +25,7 @@ import http.client
 import json
 import logging
 import os
+import socket
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,17 +59,25 @@ def callback_base_url():
 
 
 class Adapter:
+    group_size = 1  # messages handed over in one request (send_group)
+
     def __init__(self, gateway):
         self.gateway = gateway
 
     def send(self, message):  # pragma: no cover - the interface
         raise NotImplementedError
 
+    def send_group(self, messages):
+        """[SendResult] for the messages, in order (one request where the gateway allows it)."""
+        return [self.send(message) for message in messages]
+
     def close(self):
         pass
 
 
 class HttpGateway(Adapter):
+    group_size = 50  # POST <url>/batch: up to 50 messages a request, each with its own idempotency key
+
     def __init__(self, gateway):
         super().__init__(gateway)
         parsed = urllib.parse.urlsplit(gateway.url)
@@ -82,49 +91,66 @@ class HttpGateway(Adapter):
         if self.connection is None:
             cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
             self.connection = cls(self.host, self.port, timeout=HTTP_TIMEOUT_SECONDS)
+            self.connection.connect()
+            self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return self.connection
 
-    def send(self, message):
-        body = json.dumps(
-            {
-                "to": message.address,
-                "text": message.body,
-                "sender": self.gateway.sender,
-                "idempotency_key": str(message.idempotency_key),
-                "callback_url": self.callback_url,
-            },
-            ensure_ascii=False,
-        ).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Idempotency-Key": str(message.idempotency_key),
-            **signing.headers(self.gateway.secret, body),
+    def _item(self, message):
+        return {
+            "to": message.address,
+            "text": message.body,
+            "sender": self.gateway.sender,
+            "idempotency_key": str(message.idempotency_key),
+            "callback_url": self.callback_url,
         }
+
+    def _post(self, path, payload, extra_headers=None):
+        """(status, answer) or (None, error text) when the gateway could not be reached."""
+        body = json.dumps(payload, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json", **(extra_headers or {}), **signing.headers(self.gateway.secret, body)}
         if self.gateway.username:
             token = base64.b64encode(f"{self.gateway.username}:{self.gateway.secret}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         for attempt in range(2):  # a kept-alive connection the server closed: reconnect once
             try:
                 connection = self._connect()
-                connection.request("POST", self.path, body=body, headers=headers)
+                connection.request("POST", path, body=body, headers=headers)
                 response = connection.getresponse()
-                payload = response.read()
+                raw = response.read()
                 break
             except (OSError, http.client.HTTPException) as exc:
                 self.close()
                 if attempt:
-                    return SendResult(RETRY, detail=f"gateway unreachable: {exc}"[:300])
+                    return None, f"gateway unreachable: {exc}"[:300]
         try:
-            answer = json.loads(payload or b"{}")
+            answer = json.loads(raw or b"{}")
         except ValueError:
             answer = {}
-        if response.status in (200, 201) and answer.get("id"):
+        return response.status, answer if isinstance(answer, dict) else {}
+
+    def send_group(self, messages):
+        if len(messages) == 1:
+            return [self.send(messages[0])]
+        status, answer = self._post(self.path.rstrip("/") + "/batch", {"messages": [self._item(m) for m in messages]})
+        results = answer.get("results") if status == 200 else None
+        if not isinstance(results, list) or len(results) != len(messages):
+            return [self._result(status, answer if status is not None else {"error": answer})] * len(messages)
+        return [self._result(item.get("status", 200), item) for item in results]
+
+    def send(self, message):
+        status, answer = self._post(self.path, self._item(message), {"Idempotency-Key": str(message.idempotency_key)})
+        return self._result(status, answer if status is not None else {"error": answer})
+
+    def _result(self, status, answer):
+        if status is None:
+            return SendResult(RETRY, detail=str(answer.get("error", ""))[:300])
+        if status in (200, 201) and answer.get("id"):
             return SendResult(DUPLICATE if answer.get("duplicate") else ACCEPTED, str(answer["id"]))
-        if response.status == 409 and answer.get("id"):
+        if status == 409 and answer.get("id"):
             return SendResult(DUPLICATE, str(answer["id"]))
-        if response.status == 429 or response.status >= 500:
-            return SendResult(RETRY, detail=f"gateway answered {response.status}")
-        return SendResult(REJECTED, detail=str(answer.get("error") or f"gateway answered {response.status}")[:300])
+        if status == 429 or status >= 500:
+            return SendResult(RETRY, detail=f"gateway answered {status}")
+        return SendResult(REJECTED, detail=str(answer.get("error") or f"gateway answered {status}")[:300])
 
     def close(self):
         if self.connection is not None:

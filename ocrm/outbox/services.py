@@ -424,6 +424,19 @@ def _queue(*, bank_id, template, channel, purpose, category, kind, recipient_id,
 BULK_CHUNK = 5000
 
 
+def _bulk_reason(recipient, address, channel, purpose, denied, capped):
+    if recipient is None:
+        return _("Unknown recipient.")
+    if not address:
+        return _("The recipient has no mobile number.") if channel == Channel.SMS else _("The recipient has no e-mail address.")
+    if address in denied:
+        return _("The number is on the deny list (STOP or blocked).")
+    reason = recipients.suppression_reason(recipient, purpose, channel)
+    if reason is None and capped:
+        reason = _("Frequency cap: the recipient already has the most marketing messages allowed in the period.")
+    return reason
+
+
 def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_prefix="", *, now=None, chunk=BULK_CHUNK):
     """Queue one message per recipient id of one kind (a campaign): the same rules as send()
     (deny list, registered rules, frequency cap, quiet hours), set-based in chunks of `chunk`
@@ -484,17 +497,7 @@ def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_
                     rendered[language] = render(template, language, values)
                 subject, body = rendered[language]
             address = addresses.get(rid, "")
-            reason = None
-            if recipient is None:
-                reason = _("Unknown recipient.")
-            elif not address:
-                reason = _("The recipient has no mobile number.") if channel == Channel.SMS else _("The recipient has no e-mail address.")
-            elif address in denied:
-                reason = _("The number is on the deny list (STOP or blocked).")
-            else:
-                reason = recipients.suppression_reason(recipient, purpose, channel)
-                if reason is None and cap and counts.get(rid, 0) >= cap:
-                    reason = _("Frequency cap: the recipient already has the most marketing messages allowed in the period.")
+            reason = _bulk_reason(recipient, address, channel, purpose, denied, cap and counts.get(rid, 0) >= cap)
             if reason is None and gateway is None:
                 reason = _("No active gateway for this channel.")
             hold = None
@@ -596,9 +599,7 @@ def dispatch_batch(gateway, limit=None, now=None, pace=None):
             )
             if not rows:
                 return counts
-            changed, history = [], []
-            started = time.monotonic()
-            sent_here = 0
+            changed, history, to_send = [], [], []
             for message in rows:
                 bank_settings = settings_cache.get(message.bank_id)
                 if bank_settings is None:
@@ -616,13 +617,20 @@ def dispatch_batch(gateway, limit=None, now=None, pace=None):
                         history.append(MessageEvent(message=message, state=State.HELD, at=moment, detail="quiet hours"))
                         counts["held"] = counts.get("held", 0) + 1
                         continue
-                rate = pace if pace is not None else gateway.rate_per_second
-                if rate:
+                to_send.append((message, bank_settings, moment))
+            rate = pace if pace is not None else gateway.rate_per_second
+            started = time.monotonic()
+            sent_here = 0
+            results = []
+            for start in range(0, len(to_send), adapter.group_size):
+                group = to_send[start : start + adapter.group_size]
+                if rate:  # the gateway's rate limit, paced across the batch
                     wait = started + sent_here / rate - time.monotonic()
                     if wait > 0:
                         time.sleep(wait)
-                result = adapter.send(message)
-                sent_here += 1
+                results.extend(zip(group, adapter.send_group([m for m, _s, _t in group]), strict=True))
+                sent_here += len(group)
+            for (message, bank_settings, moment), result in results:
                 message.attempts += 1
                 if result.status in (gateways.ACCEPTED, gateways.DUPLICATE):
                     message.state, message.sent_at = State.SENT, moment
