@@ -109,7 +109,7 @@ def wait(condition, timeout):
     while time.monotonic() < deadline:
         if condition():
             return True
-        time.sleep(0.05)
+        time.sleep(0.25)
     return False
 
 

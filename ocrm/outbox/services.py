@@ -649,14 +649,29 @@ def dispatch_batch(gateway, limit=None, now=None, pace=None):
                 changed.append(message)
                 history.append(MessageEvent(message=message, state=message.state, at=moment, detail=detail[:300]))
                 counts[message.state] = counts.get(message.state, 0) + 1
-            OutboundMessage.objects.bulk_update(
-                changed,
-                ["state", "hold_until", "sent_at", "gateway_message_id", "next_attempt_at", "attempts", "reason", "final_at"],
-            )
+            _write_outcomes(changed)
             MessageEvent.objects.bulk_create(history)
     finally:
         adapter.close()
     return counts
+
+
+def _write_outcomes(messages):
+    """One UPDATE … FROM unnest(arrays) for the batch's outcomes (Django's bulk_update would
+    write a CASE per field and row)."""
+    if not messages:
+        return
+    columns = ("state", "hold_until", "sent_at", "gateway_message_id", "next_attempt_at", "attempts", "reason", "final_at")
+    types = ("text", "timestamptz", "timestamptz", "text", "timestamptz", "int", "text", "timestamptz")
+    table = OutboundMessage._meta.db_table
+    arrays = [[m.pk for m in messages]] + [[getattr(m, column) for m in messages] for column in columns]
+    unnest = ", ".join(["%s::bigint[]"] + [f"%s::{t}[]" for t in types])
+    assignments = ", ".join(f"{column} = v.{column}" for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS m SET {assignments} FROM unnest({unnest}) AS v(id, {', '.join(columns)}) WHERE m.id = v.id",
+            arrays,
+        )
 
 
 def pending_gateways(now=None):
