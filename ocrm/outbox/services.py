@@ -437,6 +437,34 @@ def _bulk_reason(recipient, address, channel, purpose, denied, capped):
     return reason
 
 
+BULK_COLUMNS = (
+    "bank_id", "template_id", "channel", "purpose", "category", "recipient_kind", "recipient_id", "recipient_ref",
+    "branch_path", "address", "language", "time_zone", "subject", "body", "encoding", "segments", "cost", "state",
+    "reason", "dedupe_key", "gateway_id", "created_at", "hold_until", "final_at",
+)  # fmt: skip
+
+
+def _copy_in(rows):
+    """COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT DO NOTHING
+    (a dedupe key already queued stays as it is). Returns how many were inserted."""
+    table = OutboundMessage._meta.db_table
+    columns = ", ".join(BULK_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS outbox_bulk ON COMMIT DELETE ROWS AS SELECT {columns} FROM {table} WITH NO DATA"
+        )
+        with cursor.cursor.copy(f"COPY outbox_bulk ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}, idempotency_key, attempts, gateway_message_id) "
+            f"SELECT {columns}, gen_random_uuid(), 0, '' FROM outbox_bulk ON CONFLICT DO NOTHING"
+        )
+        inserted = cursor.rowcount
+        cursor.execute("TRUNCATE outbox_bulk")
+    return inserted
+
+
 def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_prefix="", *, now=None, chunk=BULK_CHUNK):
     """Queue one message per recipient id of one kind (a campaign): the same rules as send()
     (deny list, registered rules, frequency cap, quiet hours), set-based in chunks of `chunk`
@@ -458,7 +486,7 @@ def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_
     languages = required_languages(bank_id) or ["zh-hans"]
     cap = parameters.get("outbox.frequency_cap_messages", bank_id) if purpose == Purpose.MARKETING else 0
     cap_days = parameters.get("outbox.frequency_cap_days", bank_id)
-    rendered, holds = {}, {}
+    rendered, holds, analyses = {}, {}, {}
     inserted = 0
     ids = [str(i) for i in recipient_ids]
     for start in range(0, len(ids), chunk):
@@ -506,40 +534,40 @@ def send_many(template, kind, recipient_ids, context=None, purpose=None, dedupe_
                 if zone_name not in holds:
                     holds[zone_name] = quiet_until(zone_of(zone_name, bank_id), window, now_chunk)
                 hold = holds[zone_name]
-            analysis = encoding.analyse(body) if channel == Channel.SMS else None
+            analysis = analyses.get(body)
+            if analysis is None and channel == Channel.SMS:
+                analysis = analyses[body] = encoding.analyse(body)
             state = State.SUPPRESSED if reason else State.HELD if hold else State.QUEUED
             rows.append(
-                OutboundMessage(
-                    bank_id=bank_id,
-                    template=template,
-                    channel=channel,
-                    purpose=purpose,
-                    category=category,
-                    recipient_kind=kind,
-                    recipient_id=rid,
-                    recipient_ref=(recipient.ref if recipient else "")[:100],
-                    branch_path=(recipient.branch_path if recipient else "")[:500],
-                    address=address,
-                    language=language,
-                    time_zone=(recipient.time_zone if recipient else "") or "",
-                    subject=subject[:300],
-                    body=body,
-                    encoding=analysis.encoding if analysis else "",
-                    segments=analysis.segments if analysis else 0,
-                    cost=analysis.cost(gateway.price_per_segment) if analysis and gateway else 0,
-                    state=state,
-                    reason=(reason or "")[:300],
-                    dedupe_key=f"{dedupe_prefix}:{rid}"[:200],
-                    gateway=gateway,
-                    created_at=now_chunk,
-                    hold_until=hold,
-                    final_at=now_chunk if reason else None,
+                (
+                    bank_id,
+                    template.pk,
+                    channel,
+                    purpose,
+                    category,
+                    kind,
+                    rid,
+                    (recipient.ref if recipient else "")[:100],
+                    (recipient.branch_path if recipient else "")[:500],
+                    address,
+                    language,
+                    (recipient.time_zone if recipient else "") or "",
+                    subject[:300],
+                    body,
+                    analysis.encoding if analysis else "",
+                    analysis.segments if analysis else 0,
+                    analysis.cost(gateway.price_per_segment) if analysis and gateway else 0,
+                    state,
+                    (reason or "")[:300],
+                    f"{dedupe_prefix}:{rid}"[:200],
+                    gateway.pk if gateway else None,
+                    now_chunk,
+                    hold,
+                    now_chunk if reason else None,
                 )
             )
         with transaction.atomic():
-            before = OutboundMessage.objects.filter(bank_id=bank_id, dedupe_key__in=[r.dedupe_key for r in rows]).count()
-            OutboundMessage.objects.bulk_create(rows, ignore_conflicts=True)
-            inserted += len(rows) - before
+            inserted += _copy_in(rows)
             kick_after_commit()
         holds.clear()  # the next chunk is queued a little later: quiet hours computed again
     return inserted
