@@ -427,3 +427,20 @@ def test_send_many_follows_the_same_rules_and_a_rerun_queues_nothing(org, sms_ga
     services.send_many(promo_template, "address", numbers[:1], {"name": "A"}, dedupe_prefix="camp4", now=day)
     capped = OutboundMessage.objects.get(dedupe_key=f"camp4:{numbers[0]}")
     assert capped.state == State.SUPPRESSED and "Frequency cap" in capped.reason
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_local_gateway_reports_delivery_to_the_signed_callback(org, live_server, otp_template, settings):
+    from ocrm.outbox.localgateway import LocalGateway  # noqa: PLC0415 - only this test starts a reporting gateway
+    from tests.support.waiting import wait_for  # noqa: PLC0415
+
+    settings.OUTBOX_CALLBACK_URL = live_server.url
+    server = LocalGateway(SECRET, report="delivered", report_delay=0.1).start()
+    try:
+        gateway = Gateway.objects.create(bank=org.bank_a, name="reporting", url=server.url, secret=SECRET, rate_per_second=100)
+        message = services.send(otp_template, person(org, "+8613800000200"), {"code": "9"}, dedupe_key="live")
+        services.dispatch_batch(gateway)
+        wait_for(lambda: OutboundMessage.objects.get(pk=message.pk).state == State.DELIVERED, "the delivery report", timeout=30)
+        assert server.reports_sent and server.reports_sent[0][1] == 200
+    finally:
+        server.stop()
