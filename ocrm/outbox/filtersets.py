@@ -11,7 +11,7 @@ from ocrm.widgets import DateInput
 
 class MessageFilterSet(django_filters.FilterSet):
     recipient = django_filters.CharFilter(
-        label=_("customer number or user name"), field_name="recipient_ref", lookup_expr="iexact"
+        label=_("customer number or user name"), field_name="recipient_ref", lookup_expr="exact"
     )
     number = django_filters.CharFilter(label=_("number or e-mail address"), method="filter_number")
     state = django_filters.ChoiceFilter(label=_("state"), choices=State.choices)

@@ -159,7 +159,11 @@ class OutboundMessageQuerySet(BankScopedQuerySet):
 class OutboundMessage(models.Model):
     """One SMS or e-mail to one recipient, rendered in their language when queued."""
 
-    bank = models.ForeignKey(settings.OCRM_TENANT_MODEL, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
+    # bank and gateway lead composite indexes below; resent_from is rarely followed: no single-column indexes
+    # (fewer indexes to keep per queued message: a campaign inserts them by the million).
+    bank = models.ForeignKey(
+        settings.OCRM_TENANT_MODEL, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     template = models.ForeignKey(
         MessageTemplate, verbose_name=_("template"), null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
     )
@@ -168,7 +172,7 @@ class OutboundMessage(models.Model):
     category = models.CharField(_("category"), max_length=15, choices=Category.choices, default=Category.STANDARD)
     recipient_kind = models.CharField(_("recipient kind"), max_length=20)
     recipient_id = models.CharField(_("recipient id"), max_length=64)
-    recipient_ref = models.CharField(_("recipient"), max_length=100, blank=True, db_index=True)
+    recipient_ref = models.CharField(_("recipient"), max_length=100, blank=True)
     branch_path = models.CharField(_("branch path"), max_length=500, blank=True)
     address = models.CharField(_("number or address"), max_length=200)
     language = models.CharField(_("language"), max_length=10, blank=True)
@@ -183,7 +187,13 @@ class OutboundMessage(models.Model):
     dedupe_key = models.CharField(_("deduplication key"), max_length=200)
     idempotency_key = models.UUIDField(_("idempotency key"), default=uuid.uuid4, unique=True, editable=False)
     gateway = models.ForeignKey(
-        Gateway, verbose_name=_("gateway"), null=True, blank=True, on_delete=models.PROTECT, related_name="messages"
+        Gateway,
+        verbose_name=_("gateway"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        db_index=False,
     )
     gateway_message_id = models.CharField(_("gateway's message id"), max_length=100, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -193,7 +203,13 @@ class OutboundMessage(models.Model):
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     final_at = models.DateTimeField(_("final state"), null=True, blank=True)
     resent_from = models.ForeignKey(
-        "self", verbose_name=_("resend of"), null=True, blank=True, on_delete=models.SET_NULL, related_name="resends"
+        "self",
+        verbose_name=_("resend of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resends",
+        db_index=False,
     )
 
     objects = OutboundMessageQuerySet.as_manager()
@@ -211,6 +227,7 @@ class OutboundMessage(models.Model):
             ),
             models.Index(fields=["bank", "recipient_kind", "recipient_id", "created_at"], name="outbox_message_recipient"),
             models.Index(fields=["bank", "address"], name="outbox_message_address"),
+            models.Index(fields=["bank", "recipient_ref"], name="outbox_message_ref"),
             models.Index(fields=["bank", "created_at"], name="outbox_message_created"),
             models.Index(fields=["gateway", "gateway_message_id"], name="outbox_message_gateway_id"),
         ]
