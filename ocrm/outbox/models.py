@@ -159,8 +159,8 @@ class OutboundMessageQuerySet(BankScopedQuerySet):
 class OutboundMessage(models.Model):
     """One SMS or e-mail to one recipient, rendered in their language when queued."""
 
-    # bank and gateway lead composite indexes below; resent_from is rarely followed: no single-column indexes
-    # (fewer indexes to keep per queued message: a campaign inserts them by the million).
+    # bank and gateway lead composite indexes below, resent_from has a partial one (few rows are resends):
+    # fewer indexes to keep per queued message, as a campaign inserts them by the million.
     bank = models.ForeignKey(
         settings.OCRM_TENANT_MODEL, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+", db_index=False
     )
@@ -228,6 +228,7 @@ class OutboundMessage(models.Model):
             models.Index(fields=["bank", "recipient_kind", "recipient_id", "created_at"], name="outbox_message_recipient"),
             models.Index(fields=["bank", "address"], name="outbox_message_address"),
             models.Index(fields=["bank", "recipient_ref"], name="outbox_message_ref"),
+            models.Index(fields=["resent_from"], condition=models.Q(resent_from__isnull=False), name="outbox_message_resends"),
             models.Index(fields=["bank", "created_at"], name="outbox_message_created"),
             models.Index(fields=["gateway", "gateway_message_id"], name="outbox_message_gateway_id"),
         ]
