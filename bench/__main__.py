@@ -1,6 +1,6 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|reminders|dashboard|announcements|messaging|all]
+    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|reminders|dashboard|announcements|messaging|outbox|all]
                     [--size medium|large] [--branches N] [--staff N] [--repeat N]
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
@@ -29,6 +29,7 @@ SUITES = {
     "dashboard": "bench.dashboard",  # issue 14: a manager's 20k-customer book and a head-office supervisor
     "announcements": "bench.announcements",  # issue 13: audience resolution of a 30k-staff bank
     "messaging": "bench.messaging",  # issue 13: the "anything new?" poll, a 10k-message conversation
+    "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
 }
 
 

@@ -1,6 +1,7 @@
 """Django admin of customers: Django imports `customers.admin`; each area registers its
 models in its own admin.py (the customer-scoped base classes are customers.master.admin's)."""
 
+from customers.consent import admin as consent  # noqa: F401
 from customers.ecif.feeds import admin as feeds  # noqa: F401
 from customers.ecif.matching import admin as matching  # noqa: F401
 from customers.lifecycle import admin as lifecycle  # noqa: F401

@@ -11,6 +11,8 @@ class CustomersConfig(AppConfig):
         # approval handlers, approvals inbox, jobs, navigation) and to the 360 page's sections.
         # Imported here, not at module level: Django calls ready() once every model is loaded.
         from customers import demo, navigation, parameters
+        from customers.consent import sections as consent_sections
+        from customers.consent import services as consent
         from customers.ecif.feeds import retention as feed_retention
         from customers.ecif.feeds import tasks as feed_tasks
         from customers.ecif.matching import services as matching
@@ -40,6 +42,8 @@ class CustomersConfig(AppConfig):
         profile_sections.register_sections()
         assignment_sections.register_sections()
         sharing_sections.register_sections()
+        consent.register()  # the outbox's customer recipients and their suppression rule
+        consent_sections.register_sections()
         navigation.register_nav()
         seed.register(demo.SEED_PART)
         feed_retention.register_retention()

@@ -4,6 +4,7 @@ for the migrations, which name `document_path` and `maintenance_upload_path` her
 Each model lives in its area's models.py; import it from there in new code.
 """
 
+from customers.consent.models import ContactPolicy
 from customers.ecif.feeds.models import FeedError, FeedLoad, SourceRecord
 from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
 from customers.lifecycle.models import LifecycleChange, RatingChange
@@ -35,7 +36,7 @@ from customers.ownership.assignment.models import AssignmentChange, AttributionR
 from customers.ownership.sharing.models import CustomerShare
 
 __all__ = [
-    "Address", "AssignmentChange", "AttributionRule", "ContactPoint", "CorporateProfile", "Customer",
+    "Address", "AssignmentChange", "ContactPolicy", "AttributionRule", "ContactPoint", "CorporateProfile", "Customer",
     "CustomerDocument", "CustomerGroup", "CustomerNote", "CustomerShare", "CustomerTag", "ExternalAsset",
     "FeedError", "FeedLoad", "FxRate", "Holding", "HoldingBalance", "Household", "IdentityDocument",
     "LifecycleChange", "MaintenanceBatch", "MaintenanceRow", "MarketingCredit", "MatchCandidate", "MatchRule",

@@ -8,6 +8,7 @@ its `customer_urlpatterns` (paths relative to the number), never to `urlpatterns
 
 from django.urls import include, path
 
+from customers.consent import urls as consent
 from customers.ecif.feeds import urls as feeds
 from customers.ecif.matching import urls as matching
 from customers.lifecycle import urls as lifecycle
@@ -19,7 +20,7 @@ from customers.profile import urls as profile
 
 app_name = "customers"
 
-AREAS = (master, maintenance, feeds, matching, lifecycle, assignment, sharing, profile)
+AREAS = (master, maintenance, feeds, matching, lifecycle, assignment, sharing, profile, consent)
 
 customer_urlpatterns = [route for area in AREAS for route in getattr(area, "customer_urlpatterns", [])]
 

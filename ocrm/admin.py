@@ -215,3 +215,7 @@ class ExportFileAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
     list_display = ("id", "owner", "title", "filename", "status", "row_count", "created_at")
     list_filter = ("status",)
     exclude = ("file",)
+
+
+# The outbox's admin pages (gateways, deny list, templates and messages read-only).
+from ocrm.outbox import admin as outbox_admin  # noqa: E402, F401

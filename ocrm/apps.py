@@ -7,13 +7,15 @@ class OcrmConfig(AppConfig):
     verbose_name = _("OCRM kernel")
 
     def ready(self):
-        from ocrm import countries
+        from ocrm import countries, parameters
         from ocrm.datalife import setup as datalife
         from ocrm.lists import background
 
         # The request id travels with the Celery tasks a request starts (message headers).
         from ocrm.monitoring import celery_context  # noqa: F401, PLC0415 - connects its signals
+        from ocrm.outbox import parameters as outbox_parameters
 
         countries.install()
+        parameters.declare(outbox_parameters.PARAMETERS)
         datalife.ready()
         background.register_handlers()  # exports with personal data in clear need a checker

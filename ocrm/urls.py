@@ -13,6 +13,7 @@ urlpatterns = [
     path("metrics", monitoring.prometheus_metrics, name="metrics"),
     path("i18n/setlang/", views.set_language, name="set_language"),
     path("notifications/", include("ocrm.notifications.urls")),
+    path("outbox/", include("ocrm.outbox.urls")),
     path("exports/", include("ocrm.lists.urls")),
     path("accounts/", include("sysadmin.accounts.urls")),
     # The jobs pages are the kernel's; they keep their place beside the other administration pages.

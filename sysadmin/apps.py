@@ -17,6 +17,7 @@ class SysadminConfig(AppConfig):
         from sysadmin.audit.registry import register_audited_models
         from sysadmin.imports import tasks as imports_tasks
         from sysadmin.navigation import register_nav
+        from sysadmin.org import recipients as staff_recipients
         from sysadmin.org import time_zones
         from sysadmin.parameters import services as parameters
         from sysadmin.parameters import signals as parameter_signals  # noqa: F401  (parameter cache)
@@ -26,6 +27,7 @@ class SysadminConfig(AppConfig):
         ocrm_parameters.set_provider(parameters.stored_value)
         labels.register_roles(ROLE_LABELS)
         tenants.register_time_zones(time_zones)
+        staff_recipients.register()  # the outbox reaches staff (ocrm.outbox.recipients)
         register_audited_models()
         accounts_tasks.register_jobs()
         audit_tasks.register_jobs()

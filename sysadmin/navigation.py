@@ -18,6 +18,11 @@ def register_nav():
     )
     navigation.register(SYSTEM, _("Batch jobs"), "jobs:list", ["sysadmin.view_jobs"], icon="gear-wide-connected", order=91)
     navigation.register(SYSTEM, _("System monitor"), "monitoring:operator", ["sysadmin.view_jobs"], icon="activity", order=91)
+    navigation.register(SYSTEM, _("SMS and e-mail outbox"), "outbox:messages", ["ocrm.manage_outbox"], icon="envelope", order=94)
+    navigation.register(
+        SYSTEM, _("Message templates"), "outbox:templates", ["ocrm.manage_outbox"], icon="chat-square-text", order=94
+    )
+    navigation.register(SYSTEM, _("Outbox statistics"), "outbox:statistics", ["ocrm.manage_outbox"], icon="bar-chart", order=94)
     navigation.register(SYSTEM, _("Audit log"), "sysadmin:audit_list", ["sysadmin.view_audit"], icon="journal-text", order=92)
     navigation.register(SYSTEM, _("Reset a second factor"), "mfa_reset", ["sysadmin.reset_staff_mfa"], icon="phone", order=93)
     navigation.register(SYSTEM, _("Administration"), "admin:index", (), icon="tools", order=99, admin_only=True)

@@ -35,6 +35,7 @@ _CUSTOMER_READ = [
     "customers.view_customergroup",
     "customers.view_product",
     "customers.view_lifecyclechange",  # the morning list of lifecycle changes (customers.lifecycle.views)
+    "customers.view_contactpolicy",  # consent and suppressed messages on the 360 page (customers.consent)
 ]
 _CUSTOMER_EDIT = [
     "customers.add_customer",
@@ -57,6 +58,7 @@ _CUSTOMER_EDIT = [
     "customers.add_tag",
     "customers.add_customertag",
     "customers.delete_customertag",
+    "customers.change_contactpolicy",
 ]
 # Sharing a customer with a colleague, the lists of shares, revoking (customers.ownership.sharing.services).
 _CUSTOMER_SHARE = ["customers.add_customershare", "customers.view_customershare", "customers.change_customershare"]

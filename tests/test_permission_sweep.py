@@ -63,6 +63,7 @@ from django_celery_beat.models import (
 )
 
 from customers import models as cm_models
+from customers.consent.models import ContactPolicy
 from customers.ecif.feeds.models import FeedError, FeedLoad
 from customers.ecif.matching.models import MatchCandidate, MatchRule, MergeRecord
 from customers.maintenance.models import MaintenanceBatch
@@ -77,6 +78,8 @@ from ocrm.batch.models import JobRun
 from ocrm.celery import app
 from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
+from ocrm.outbox.models import DeniedAddress, MessageTemplate, OutboundMessage
+from ocrm.outbox.models import Gateway as OutboxGateway
 from sysadmin.accounts.models import PasswordHistory
 from sysadmin.imports.models import ImportBatch
 from sysadmin.org.admin import OrgScopedAdmin
@@ -181,6 +184,8 @@ MODEL_OBJECTS = {
     "ocrm.notification": bank_object("notification"),
     "ocrm.changerequest": bank_object("change_request"),
     "ocrm.exportfile": bank_object("export_file"),
+    **{f"ocrm.{name}": bank_object(name) for name in ("gateway", "messagetemplate", "outboundmessage", "deniedaddress")},
+    "customers.contactpolicy": bank_object("contactpolicy"),
     "customers.customerdocument": bank_object("customer_document"),
     "customers.maintenancebatch": bank_object("maintenance_batch"),
     "customers.feedload": bank_object("feed_load"),
@@ -267,6 +272,10 @@ ROUTE_PARAMS = {
         for name in ("feed_detail", "feed_progress", "feed_errors_xlsx", "feed_errors_csv")
     },
     "customers:share": {"number": by_number("customer")},
+    "customers:consent": {"number": by_number("customer")},
+    **{f"outbox:{name}": {"pk": model("ocrm.outboundmessage")} for name in ("message_detail", "message_resend")},
+    **{f"outbox:{name}": {"pk": model("ocrm.messagetemplate")} for name in ("template_edit", "template_preview")},
+    **{f"outbox:{name}": {"gateway_id": model("ocrm.gateway")} for name in ("callback_report", "callback_inbound")},
     "customers:share_revoke": {"pk": model("customers.customershare")},
     **{f"customers:{name}": {"number": by_number("customer")} for name in ("claim", "transfer")},
     **{
@@ -382,6 +391,9 @@ POST_ACCESS = {
         f"workbench:messaging_{name}": lambda user, objects: _takes_part(user, objects["pk"])
         for name in ("read", "hide", "link_customer")
     },
+    # The gateways' callbacks: nobody without the gateway's signature (ocrm.outbox.callbacks); a log-in is no key.
+    "outbox:callback_report": lambda user, objects: False,
+    "outbox:callback_inbound": lambda user, objects: False,
 }
 
 
@@ -596,6 +608,26 @@ def messaging_rows(bank, staff):
     return {"conversation": conversation, "message": message}
 
 
+def outbox_rows(bank, customer):
+    """The outbox's rows of one bank (ocrm.outbox) and the customer's contact policy (customers.consent)."""
+    gateway = OutboxGateway.objects.create(bank=bank, name=f"sweep-{bank.code}", secret="sweep")
+    template = MessageTemplate.objects.create(
+        bank=bank, code="sweep", name="Sweep", texts={"zh-hans": {"body": "x"}, "en": {"body": "x"}}
+    )
+    message = OutboundMessage.objects.create(
+        bank=bank, template=template, channel="sms", purpose="service", recipient_kind="customer",
+        recipient_id=str(customer.pk), recipient_ref=customer.number, address="+8613800000000", body="x",
+        state="failed", reason="sweep", dedupe_key="sweep", gateway=gateway,
+    )  # fmt: skip
+    return {
+        "gateway": gateway,
+        "messagetemplate": template,
+        "outboundmessage": message,
+        "deniedaddress": DeniedAddress.objects.create(bank=bank, address="+8613800000001"),
+        "contactpolicy": ContactPolicy.objects.create(bank=bank, customer=customer),
+    }
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -672,6 +704,7 @@ def build_sweep_data(org):
             **reminder_rows(bank, branch, staff, customer),
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
+            **outbox_rows(bank, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

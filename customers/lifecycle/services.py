@@ -467,6 +467,7 @@ def notify_managers(bank_id, business_date):
             ),
             link=link,
             dedupe_key=f"lifecycle:{bank_id}:{business_date.isoformat()}",
+            event="lifecycle_change",
         )
 
     transaction.on_commit(send)

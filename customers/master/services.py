@@ -623,6 +623,7 @@ def _notify_maker_after_commit(change_request, title):
                 }
             ),
             link=links.url("customer", number) if number else "",
+            event="approval_decision",
         )
 
     transaction.on_commit(send)

@@ -72,3 +72,34 @@ class Notification(models.Model):
     @property
     def is_read(self):
         return self.read_at is not None
+
+
+class NotificationPreference(models.Model):
+    """How one staff member wants to hear of one event type (approval decisions, job failures,
+    password expiry, lifecycle changes): in the application, by e-mail, by SMS. Without a row
+    a person gets the in-app notification only."""
+
+    class Event(models.TextChoices):
+        APPROVAL_DECISION = "approval_decision", _("Approval decisions")
+        JOB_FAILURE = "job_failure", _("Failed batch jobs")
+        PASSWORD_EXPIRY = "password_expiry", _("Password expiry")
+        LIFECYCLE_CHANGE = "lifecycle_change", _("Customer lifecycle changes")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff member"),
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    event = models.CharField(_("event"), max_length=30, choices=Event.choices)
+    in_app = models.BooleanField(_("in the application"), default=True)
+    email = models.BooleanField(_("by e-mail"), default=False)
+    sms = models.BooleanField(_("by SMS"), default=False)
+
+    class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
+        constraints = [models.UniqueConstraint(fields=["user", "event"], name="notification_preference_once")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.event}"

@@ -5,7 +5,9 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.functional import SimpleLazyObject
 
-from ocrm.notifications.models import Notification
+from ocrm.notifications.models import Notification, NotificationPreference
+from ocrm.outbox import services as outbox
+from ocrm.outbox.models import Channel
 
 UNREAD_CACHE_SECONDS = 300
 
@@ -33,16 +35,56 @@ def _render(text, recipient):
     return str(text) if text is not None else ""
 
 
-def notify(recipients, title, body="", *, link="", level=Notification.Level.INFO, dedupe_key=""):
+def preferences_of(user_ids, event):
+    """{user id: NotificationPreference} of those who chose how to hear of `event`."""
+    if not event:
+        return {}
+    return {p.user_id: p for p in NotificationPreference.objects.filter(event=event, user_id__in=list(user_ids))}
+
+
+def _deliver_outside(recipients, prefs, title, body, link, event, dedupe_key):
+    """E-mail and SMS to those who asked for them (through the outbox, after commit: quiet hours,
+    the deny list and the dedupe key apply as to every message)."""
+    key = dedupe_key or f"once:{timezone.now().timestamp()}"
+    for recipient in recipients:
+        pref = prefs.get(recipient.pk)
+        if pref is None or getattr(recipient, "bank_id", None) is None:
+            continue
+        with translation.override(getattr(recipient, "language", None) or translation.get_language()):
+            subject = _render(title, recipient)[:300]
+            text = _render(body, recipient)
+        for channel, wanted in ((Channel.EMAIL, pref.email), (Channel.SMS, pref.sms)):
+            if not wanted:
+                continue
+            message = f"{subject}\n{text}".strip() if channel == Channel.SMS else f"{text}\n\n{link}".strip()
+            outbox.send_text(
+                recipient.bank_id,
+                channel,
+                ("staff", recipient.pk),
+                subject,
+                message,
+                dedupe_key=f"notify:{event}:{key}:{recipient.pk}:{channel}"[:200],
+            )
+
+
+def notify(recipients, title, body="", *, link="", level=Notification.Level.INFO, dedupe_key="", event=""):
     """Create one notification per recipient in one bulk INSERT; returns how many were made.
 
     With a dedupe_key, a recipient who already holds a notification with that key gets
-    nothing new (a rerun of a batch job for the same business date sends nothing twice)."""
+    nothing new (a rerun of a batch job for the same business date sends nothing twice).
+
+    With an `event` (NotificationPreference.Event: approval_decision, job_failure,
+    password_expiry, lifecycle_change) each recipient's preference decides the channels:
+    in the application (the default), by e-mail and/or SMS through the outbox."""
     recipients = list(recipients)
     if not recipients:
         return 0
     dedupe_key = dedupe_key[:150]
+    prefs = preferences_of([r.pk for r in recipients], event)
     with transaction.atomic():
+        if prefs:
+            _deliver_outside(recipients, prefs, title, body, link, event, dedupe_key)
+            recipients = [r for r in recipients if r.pk not in prefs or prefs[r.pk].in_app]
         if dedupe_key:
             already = set(
                 Notification.objects.filter(dedupe_key=dedupe_key, recipient_id__in=[r.pk for r in recipients]).values_list(
@@ -100,3 +142,10 @@ def context_processor(request):
     show the bell, and anonymous visitors, cost nothing)."""
     user = getattr(request, "user", None)
     return {"unread_notifications": SimpleLazyObject(lambda: unread_count(user))}
+
+
+@transaction.atomic
+def save_preferences(user, chosen):
+    """chosen = {event: {"in_app": bool, "email": bool, "sms": bool}}; replaces the user's own."""
+    for event, channels in chosen.items():
+        NotificationPreference.objects.update_or_create(user=user, event=event, defaults=channels)

@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.notification_list, name="notifications"),
     path("<int:pk>/read/", views.notification_read, name="notification_read"),
     path("read-all/", views.notification_read_all, name="notifications_read_all"),
+    path("preferences/", views.notification_preferences, name="notification_preferences"),
 ]

@@ -8,15 +8,17 @@ Title and body may be plain text, lazy translations or callables(recipient) -> t
 each is rendered in the recipient's own language. The unread count is cached in Redis so
 that the bell costs no database query per page; every write below clears it."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ocrm.notifications.models import Notification
-from ocrm.notifications.services import mark_read
+from ocrm.notifications.models import Notification, NotificationPreference
+from ocrm.notifications.services import mark_read, save_preferences
 
 PAGE_SIZE = 25
 
@@ -57,3 +59,30 @@ def notification_read(request, pk):
 def notification_read_all(request):
     mark_read(request.user)
     return redirect("notifications")
+
+
+CHANNELS = ("in_app", "email", "sms")
+
+
+@login_required
+def notification_preferences(request):
+    """The person's own choice, per event type, of how they are told: in the application, by
+    e-mail, by SMS (the outbox sends those, respecting their quiet hours)."""
+    current = {p.event: p for p in NotificationPreference.objects.filter(user=request.user)}
+    if request.method == "POST":
+        chosen = {
+            event: {channel: f"{event}:{channel}" in request.POST for channel in CHANNELS}
+            for event, _label in NotificationPreference.Event.choices
+        }
+        save_preferences(request.user, chosen)
+        messages.success(request, _("Your notification preferences were saved."))
+        return redirect("notification_preferences")
+    rows = []
+    for event, label in NotificationPreference.Event.choices:
+        pref = current.get(event) or NotificationPreference(event=event)
+        rows.append({"event": event, "label": label, "channels": [(c, getattr(pref, c)) for c in CHANNELS]})
+    return render(
+        request,
+        "ocrm/notification_preferences.html",
+        {"rows": rows, "missing_phone": not getattr(request.user, "phone", ""), "missing_email": not request.user.email},
+    )

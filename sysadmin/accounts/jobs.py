@@ -76,7 +76,13 @@ def _notice_scope(run, scope):
             break
         with transaction.atomic():
             sent = notify(
-                chunk, _("Your password expires soon"), body, link=link, level=Notification.Level.WARNING, dedupe_key=dedupe_key
+                chunk,
+                _("Your password expires soon"),
+                body,
+                link=link,
+                level=Notification.Level.WARNING,
+                dedupe_key=dedupe_key,
+                event="password_expiry",
             )
             run.add(**{count_name: sent})
             if scope.own_run:

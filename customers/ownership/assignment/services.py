@@ -194,6 +194,7 @@ def _on_reject(change_request, checker):
             lambda _r: _("Rejected: %(what)s") % {"what": describe(request)},
             lambda _r: _("Reason: %(reason)s") % {"reason": request.decision_reason},
             link=links.url("my_assignment_requests"),
+            event="approval_decision",
         )
 
     transaction.on_commit(send)

@@ -1,0 +1,11 @@
+"""Routes of the contact policy (below one customer's number)."""
+
+from django.urls import path
+
+from customers.consent import views
+
+urlpatterns = []
+
+customer_urlpatterns = [
+    path("consent/", views.ContactPolicyView.as_view(), name="consent"),
+]
