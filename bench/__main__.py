@@ -1,7 +1,9 @@
 """make bench: benchmarks on generated data (never part of the tests).
 
-    python -m bench [--suite org|customers|feeds|matching|lifecycle|handover|load|reminders|dashboard|announcements|messaging|outbox|all]
-                    [--size medium|large] [--branches N] [--staff N] [--repeat N]
+    python -m bench [--suite NAME|all] [--size medium|large] [--branches N] [--staff N] [--repeat N]
+
+Suites: org, customers, feeds, matching, lifecycle, handover, load (issues 1-12); reminders,
+dashboard (issue 14); announcements, messaging, outbox (issue 13); fx when present.
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
 generates 50k demo customers (about a minute) the first time; `--size large` 1M (minutes).
