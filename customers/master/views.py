@@ -253,7 +253,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
             if len(ids) <= cap:
                 self.result_size = (len(ids), True)
-                return self.for_page(Customer.objects.filter(pk__in=ids).order_by("-aum", "number"))
+                return self.for_page(search.with_ids(Customer.objects.all(), ids).order_by("-aum", "number"))
             estimate = cap + 1
         self.result_size = (estimate, False)
         return queryset
