@@ -287,7 +287,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 for value in values
                 if key not in ("page", "columns", "columns_set", "export")
             ],
-            column_choices=[(name, label, name in context["table"].show) for name, label in CustomerTable.optional_columns()],
+            column_choices=[(name, label, context["table"].show[name]) for name, label in CustomerTable.optional_columns()],
             no_browsing_scope=scope_of(user) is None,
             may_tag=may["add_customertag"],
             may_group=may["change_customergroup"],

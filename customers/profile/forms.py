@@ -2,24 +2,11 @@
 ranges; the services (customers.profile.services) check what depends on the data."""
 
 from django import forms
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from customers.master.filtersets import PlainSelect
+from customers.master.filtersets import PlainDateInput, PlainSelect
 from customers.master.models import CustomerDocument, Relationship, ServiceContact, Transaction
-
-
-class PlainDateInput(forms.DateInput):
-    """A date <input> written in Python, as Django's template would write it: the form renderer's
-    templates made the transactions filter two thirds of its section's time on the 360 page."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        shown = format_html(' value="{}"', str(widget["value"])) if widget["value"] is not None else ""
-        return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, flatatt(widget["attrs"]))
-
 
 DATE_WIDGET = PlainDateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"})
 
