@@ -27,7 +27,7 @@ from customers.master.filtersets import CustomerFilterSet, looks_like_key
 from customers.master.forms import BulkActionForm, ContactPointFormSet, CustomerForm, LookupForm, RejectForm
 from customers.master.models import Customer, CustomerGroup
 from customers.master.search import estimated_rows
-from customers.master.tables import CustomerExportTable, CustomerTable, field_label, list_prefetches
+from customers.master.tables import ROW_FIELDS, CustomerExportTable, CustomerTable, field_label, list_prefetches
 from customers.ownership.assignment import services as assignment
 from customers.ownership.sharing import services as sharing
 from ocrm import parameters
@@ -46,18 +46,7 @@ COLUMNS_SESSION_KEY = "customers.list_columns"
 
 # What the page's rows show (customers/customer_table.html): a customer row is wide, and so
 # are its branch and manager rows, which the page shows one column of.
-PAGE_FIELDS = (
-    "number",
-    "name_local",
-    "name_latin",
-    "kind",
-    "lifecycle_stage",
-    "tier",
-    "star_rating",
-    "aum",
-    "branch__code",
-    "primary_manager__username",
-)
+PAGE_FIELDS = ROW_FIELDS
 
 
 BULK_PERMISSIONS = ("customers.add_customertag", "customers.change_customergroup", "customers.add_customergroup")
@@ -223,7 +212,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         # has every column; the page prefetches for the columns it shows.
         queryset = Customer.objects.active().order_by("-aum", "number")
         if self.exporting:
-            return queryset.prefetch_related(*list_prefetches())
+            return queryset.only(*ROW_FIELDS).prefetch_related(*list_prefetches())
         return self.for_page(queryset)
 
     def for_page(self, queryset):

@@ -2,6 +2,7 @@
 gives them (what every export wrote before), worked out once per column instead of once per cell."""
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 import django_tables2 as tables
 import pytest
@@ -57,6 +58,18 @@ def test_the_customer_export_rows_are_what_as_values_gave(org, customers, langua
     assert RESIDENT_ID not in first and first[10].endswith("02X") and "VIP" in first[12]
     assert second[5] is None and second[2] is None  # no manager, an empty Latin name: None as django-tables2 gives
     assert third[1] == "=HYPERLINK(1)"
+
+
+def test_an_approved_export_in_clear_reads_the_same_clear_values(org, customers):
+    """CustomerExportTable.export_rows (plain values) against as_values (model instances), in clear."""
+    queryset = (
+        Customer.objects.select_related("branch", "primary_manager").prefetch_related(*list_prefetches()).order_by("number")
+    )
+    request = request_of(org.admin)
+    request.clear_pii_export = SimpleNamespace(owner_id=org.admin.pk)
+    expected = list(CustomerExportTable(list(queryset), request=request).as_values(exclude_columns=("selection",)))
+    assert list(CustomerExportTable.export_rows(queryset, request=request, exclude=("selection",), chunk_size=2)) == expected
+    assert RESIDENT_ID in expected[1] and "+8613912345678" in expected[1]
 
 
 class Sample(tables.Table):
