@@ -67,7 +67,7 @@ def test_transaction_rows_are_what_the_template_wrote(org, language):
             Transaction(
                 bank_id=customer.bank_id,
                 customer_id=customer.pk,
-                holding=holding if i % 3 else None,
+                holding=holding,
                 occurred_at=start - datetime.timedelta(hours=7 * i),
                 amount=Decimal("1234567.5") + i,
                 currency="CNY",
