@@ -54,7 +54,7 @@ def test_the_customer_export_rows_are_what_as_values_gave(org, customers, langua
     header, first, second, third = fast
     assert "selection" not in header and len(header) == len(first) == 13
     # Not vacuous: choice labels, masked numbers, empty values and tags are all there.
-    assert first[3] == ("Retail" if language == "en" else "个人") and first[8] == 3 and first[9] == Decimal("1234567.80")
+    assert first[3] == ("Retail" if language == "en" else "零售") and first[8] == 3 and first[9] == Decimal("1234567.80")
     assert RESIDENT_ID not in first and first[10].endswith("02X") and "VIP" in first[12]
     assert second[5] is None and second[2] is None  # no manager, an empty Latin name: None as django-tables2 gives
     assert third[1] == "=HYPERLINK(1)"
