@@ -21,8 +21,8 @@ import psycopg
 
 # suite name -> module under bench/ with run(size=, repeat=); "org" takes its own sizes.
 SUITES = {
-    "customers": "bench.customers",  # issue 3: search, 360 page, export
-    "feeds": "bench.feeds",  # issue 4: feed load vs bare COPY
+    "customers": "bench.customers",  # issues 3 and 19: search, 360 page, export, as ratios to baselines of the same run
+    "feeds": "bench.feeds",  # issues 4 and 19: feed load vs bare COPY and the staging floor
     "matching": "bench.matching",  # issue 4: matching 1M incoming rows against 1M customers
     "lifecycle": "bench.lifecycle",  # issue 4: nightly lifecycle + rating vs one hand-written UPDATE
     "handover": "bench.handover",  # issue 5: hand-over of a 20k-customer book

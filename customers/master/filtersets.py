@@ -125,7 +125,7 @@ class ManagerField(forms.ModelChoiceField):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("to_field_name", "username")
-        kwargs.setdefault("widget", forms.TextInput(attrs={"placeholder": _("user name"), "autocomplete": "off"}))
+        kwargs.setdefault("widget", PlainTextInput(attrs={"placeholder": _("user name"), "autocomplete": "off"}))
         super().__init__(*args, **kwargs)
 
     def to_python(self, value):
@@ -148,6 +148,40 @@ class PlainSelect(forms.Select):
             ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),
         )
         return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options)
+
+
+def widget_attrs(attrs):
+    """Attributes as django/forms/widgets/attrs.html writes them (in order; True bare, False left out)."""
+    return mark_safe(  # noqa: S308 - every part is built by format_html
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
+
+
+class PlainInputMixin:
+    """An <input> written in Python exactly as Django's input.html writes it: the form renderer's
+    templates cost about half a millisecond per field on the list's filter and the 360 page."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        shown = format_html(' value="{}"', str(widget["value"])) if widget["value"] is not None else ""
+        attributes = widget_attrs(widget["attrs"])
+        return format_html('<input type="{}" name="{}"{}{}>', widget["type"], widget["name"], shown, attributes)
+
+
+class PlainTextInput(PlainInputMixin, forms.TextInput):
+    pass
+
+
+class PlainNumberInput(PlainInputMixin, forms.NumberInput):
+    pass
+
+
+class PlainDateInput(PlainInputMixin, forms.DateInput):
+    pass
 
 
 class ShortListIterator(django_filters.fields.ModelChoiceIterator):
@@ -174,8 +208,14 @@ class CustomerFilterSet(django_filters.FilterSet):
         label=_("Search"),
         method="filter_q",
         help_text=_("Name (Chinese or Latin), customer number, ID number, phone or account number"),
+        widget=PlainTextInput,
     )
-    branch = BranchSubtreeFilter(label=_("Within branch"), field_name="branch__path", queryset=visible_branches)
+    branch = BranchSubtreeFilter(
+        label=_("Within branch"),
+        field_name="branch__path",
+        queryset=visible_branches,
+        widget=PlainTextInput(attrs={"placeholder": _("branch code"), "autocomplete": "off"}),
+    )
     manager = ManagerFilter(label=_("primary manager"), field_name="primary_manager", queryset=visible_staff)
     kind = django_filters.ChoiceFilter(label=_("kind"), choices=Customer.Kind.choices, widget=PlainSelect)
     lifecycle = django_filters.ChoiceFilter(
@@ -187,8 +227,8 @@ class CustomerFilterSet(django_filters.FilterSet):
     )
     tag = ShortListFilter(label=_("tag"), field_name="tags", queryset=bank_tags, widget=PlainSelect)
     group = ShortListFilter(label=_("group"), queryset=own_groups, method="filter_group", widget=PlainSelect)
-    aum_min = django_filters.NumberFilter(label=_("AUM from"), field_name="aum", lookup_expr="gte")
-    aum_max = django_filters.NumberFilter(label=_("AUM to"), field_name="aum", lookup_expr="lte")
+    aum_min = django_filters.NumberFilter(label=_("AUM from"), field_name="aum", lookup_expr="gte", widget=PlainNumberInput)
+    aum_max = django_filters.NumberFilter(label=_("AUM to"), field_name="aum", lookup_expr="lte", widget=PlainNumberInput)
 
     class Meta:
         model = Customer

@@ -22,6 +22,7 @@ import unicodedata
 
 from django.core.cache import cache
 from django.db import connections
+from django.db.models import F, Lookup
 from django.http import QueryDict
 
 from ocrm import parameters
@@ -104,6 +105,23 @@ def estimated_rows(queryset):
     if isinstance(plan, str):
         plan = json.loads(plan)
     return int(plan[0]["Plan"]["Plan Rows"])
+
+
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with the ids as one array parameter. pk__in=[2,000 ids] makes Django
+    build, and psycopg adapt, one placeholder per id: 70 ms of Python for a common name's page."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", (*params, [int(value) for value in self.rhs])
+
+
+def with_ids(queryset, ids):
+    """`queryset` narrowed to the rows whose key is one of `ids` (integers), with one parameter."""
+    return queryset.filter(AnyOf(F("pk"), list(ids)))
 
 
 # --- searches kept on the server --------------------------------------------------------------------

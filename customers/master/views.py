@@ -27,7 +27,7 @@ from customers.master.filtersets import CustomerFilterSet, looks_like_key
 from customers.master.forms import BulkActionForm, ContactPointFormSet, CustomerForm, LookupForm, RejectForm
 from customers.master.models import Customer, CustomerGroup
 from customers.master.search import estimated_rows
-from customers.master.tables import CustomerExportTable, CustomerTable, field_label, list_prefetches
+from customers.master.tables import ROW_FIELDS, CustomerExportTable, CustomerTable, field_label, list_prefetches
 from customers.ownership.assignment import services as assignment
 from customers.ownership.sharing import services as sharing
 from ocrm import parameters, preferences
@@ -46,18 +46,7 @@ COLUMNS_KEY = "lists.columns"  # ocrm.preferences: {list: [column, ...]} kept on
 
 # What the page's rows show (customers/customer_table.html): a customer row is wide, and so
 # are its branch and manager rows, which the page shows one column of.
-PAGE_FIELDS = (
-    "number",
-    "name_local",
-    "name_latin",
-    "kind",
-    "lifecycle_stage",
-    "tier",
-    "star_rating",
-    "aum",
-    "branch__code",
-    "primary_manager__username",
-)
+PAGE_FIELDS = ROW_FIELDS
 
 
 BULK_PERMISSIONS = ("customers.add_customertag", "customers.change_customergroup", "customers.add_customergroup")
@@ -224,7 +213,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         # has every column; the page prefetches for the columns it shows.
         queryset = Customer.objects.active().order_by("-aum", "number")
         if self.exporting:
-            return queryset.prefetch_related(*list_prefetches())
+            return queryset.only(*ROW_FIELDS).prefetch_related(*list_prefetches())
         return self.for_page(queryset)
 
     def for_page(self, queryset):
@@ -254,7 +243,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
             if len(ids) <= cap:
                 self.result_size = (len(ids), True)
-                return self.for_page(Customer.objects.filter(pk__in=ids).order_by("-aum", "number"))
+                return self.for_page(search.with_ids(Customer.objects.all(), ids).order_by("-aum", "number"))
             estimate = cap + 1
         self.result_size = (estimate, False)
         return queryset
@@ -288,7 +277,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 for value in values
                 if key not in ("page", "columns", "columns_set", "export")
             ],
-            column_choices=[(name, label, name in context["table"].show) for name, label in CustomerTable.optional_columns()],
+            column_choices=[(name, label, context["table"].show[name]) for name, label in CustomerTable.optional_columns()],
             no_browsing_scope=scope_of(user) is None,
             may_tag=may["add_customertag"],
             may_group=may["change_customergroup"],

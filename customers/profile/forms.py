@@ -5,9 +5,10 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.master.filtersets import PlainDateInput, PlainSelect
 from customers.master.models import CustomerDocument, Relationship, ServiceContact, Transaction
 
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"})
+DATE_WIDGET = PlainDateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "form-control form-control-sm"})
 
 
 class TransactionFilterForm(forms.Form):
@@ -15,7 +16,7 @@ class TransactionFilterForm(forms.Form):
         label=_("channel"),
         required=False,
         choices=[("", _("All channels")), *Transaction.Channel.choices],
-        widget=forms.Select(attrs={"class": "form-select form-select-sm"}),
+        widget=PlainSelect(attrs={"class": "form-select form-select-sm"}),
     )
     date_from = forms.DateField(label=_("from"), required=False, widget=DATE_WIDGET)
     date_to = forms.DateField(label=_("to"), required=False, widget=DATE_WIDGET)

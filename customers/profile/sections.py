@@ -14,8 +14,12 @@ import math
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, Sum
+from django.db.models import Q, Sum
+from django.template.defaultfilters import floatformat
 from django.utils import timezone
+from django.utils.dateformat import format as date_format
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from customers.lifecycle.models import LifecycleChange, RatingChange
@@ -35,6 +39,7 @@ from customers.master.models import (
     Transaction,
 )
 from customers.profile.forms import TransactionFilterForm
+from ocrm import pii
 from ocrm.approvals import services as approvals
 
 
@@ -177,26 +182,29 @@ def identity_context(customer, user):
 
 def relations_of(customer, user, limit):
     """The customer's relationships in both directions, read from this customer's side:
-    [{pk, other, visible, label, share_percent, note}] in one query."""
-    visible = Customer.objects.visible_to(user)
+    [{pk, other, visible, label, share_percent, note}] in one query. Whether the other customer
+    is in the user's scope is decided by the scope's rule (ocrm.scoping.ScopeRule), worked out
+    once for the page."""
+    rule = Customer.objects.scope_rule(user)
     rows = (
         Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer), bank_id=customer.bank_id)
         .select_related("from_customer", "to_customer")
         .annotate(
-            from_visible=Exists(visible.filter(pk=OuterRef("from_customer_id"))),
-            to_visible=Exists(visible.filter(pk=OuterRef("to_customer_id"))),
+            **rule.annotations("from_customer", "from", '"customers_relationship"."from_customer_id"'),
+            **rule.annotations("to_customer", "to", '"customers_relationship"."to_customer_id"'),
         )
         .order_by("kind", "pk")[:limit]
     )
     relations = []
     for row in rows:
         outgoing = row.from_customer_id == customer.pk
+        other = row.to_customer if outgoing else row.from_customer
         relations.append(
             {
                 "pk": row.pk,
-                "other": row.to_customer if outgoing else row.from_customer,
+                "other": other,
                 # Names of customers outside the user's scope are not shown, only that a relation exists.
-                "visible": row.to_visible if outgoing else row.from_visible,
+                "visible": rule.visible(other, row, "to" if outgoing else "from"),
                 "label": row.get_kind_display() if outgoing else Relationship.INVERSE[row.kind],
                 "share_percent": row.share_percent,
                 "note": row.note,
@@ -231,13 +239,15 @@ def relationship_graph(customer, relations, width=360, height=280):
 
 def household_context(customer, user):
     household_id = customer.household_id or 0  # 0 matches nothing: the same two queries with or without one
-    visible = Customer.objects.visible_to(user)
+    rule = Customer.objects.scope_rule(user)
     members = list(
         Customer.objects.filter(household_id=household_id, bank_id=customer.bank_id)
-        .annotate(visible=Exists(visible.filter(pk=OuterRef("pk"))))
-        .only("pk", "number", "name_local", "name_latin", "household_id", "bank_id")
+        .annotate(**rule.annotations("", "member", '"customers_customer"."id"'))
+        .only("pk", "number", "name_local", "name_latin", "household_id", "bank_id", "branch_id", "primary_manager_id")
         .order_by("number")
     )
+    for member in members:
+        member.visible = rule.visible(member, member, "member")
     sums = (
         Holding.objects.filter(
             customer__household_id=household_id, bank_id=customer.bank_id, product__category=Product.Category.ASSET
@@ -334,11 +344,37 @@ def transactions_page(customer, params=None):
     return {
         "txn_form": form,
         "transactions": rows[:TRANSACTIONS_PER_PAGE],
+        "transaction_rows": transaction_rows(rows[:TRANSACTIONS_PER_PAGE]),
         "page": page,
         "has_next": len(rows) > TRANSACTIONS_PER_PAGE,
         "has_previous": page > 1,
         "txn_query": query,
     }
+
+
+def transaction_rows(transactions):
+    """The table rows of `transactions`, written in Python: the template's per-cell filters (time
+    zone, masking, number format) cost more than a third of the 360 page's template time."""
+    rows = []
+    for txn in transactions:
+        account = txn.holding.account_number if txn.holding_id else ""
+        debit = txn.direction == "D"
+        rows.append(
+            format_html(
+                '<tr class="txn-row">\n    <td>{}</td><td class="font-monospace">{}</td>\n    <td>{}</td><td>{}</td>\n'
+                '    <td class="text-end {}">{}{} {}</td>\n    <td>{}</td></tr>\n  ',
+                date_format(timezone.localtime(txn.occurred_at), "Y-m-d H:i"),
+                pii.mask(account, "account") if account else account,
+                txn.get_channel_display(),
+                txn.type_label,
+                "text-danger" if debit else "text-success",
+                "−" if debit else "+",
+                floatformat(txn.amount, "2g"),
+                txn.currency,
+                txn.description,
+            )
+        )
+    return mark_safe("".join(rows))  # noqa: S308 - each row is built by format_html
 
 
 def transactions_context(customer, user):

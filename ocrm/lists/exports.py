@@ -17,12 +17,18 @@ export's audit entry (ocrm.lists.events)."""
 import csv
 import decimal
 import logging
+import operator
 import re
 import tempfile
 
+import django_tables2 as tables
+from django.db import models
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.hashable import make_hashable
 from django.utils.translation import gettext as _
+from django_tables2.utils import Accessor, signature
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -89,7 +95,12 @@ def file_properties(*, user, title, clear_pii=False, approved_by=None, approved_
 
 def table_rows(table_class, queryset, request=None, exclude=()):
     """Yield the header and then every row of `queryset` as rendered by `table_class`,
-    one chunk of objects at a time (memory stays flat however many rows)."""
+    one chunk of objects at a time (memory stays flat however many rows). A table with its own
+    `export_rows(queryset, request=, exclude=)` (the same rows, read faster) writes them itself."""
+    own = getattr(table_class, "export_rows", None)
+    if own is not None:
+        yield from own(queryset, request=request, exclude=exclude)
+        return
     chunk, header_sent = [], False
     for obj in queryset.iterator(chunk_size=CHUNK):
         chunk.append(obj)
@@ -104,11 +115,96 @@ def render_chunk(table_class, objects, request, exclude, header_sent):
     """The rows of `objects` as `table_class` exports them, the header first unless `header_sent`."""
     accepts_request = getattr(table_class, "accepts_request", False)
     table = table_class(objects, request=request) if accepts_request else table_class(objects)
-    values = table.as_values(exclude_columns=exclude)
+    values = table_values(table, exclude)
     header = next(values)
     if not header_sent:
         yield header
     yield from values
+
+
+def table_values(table, exclude=()):
+    """What django-tables2's Table.as_values(exclude) yields, the header row first, at a fraction of
+    its cost: as_values works out every cell's arguments anew (inspect.signature per cell, 104k calls
+    for 65k cells), which made it half the time of a large export. Here each column's way to its
+    value is worked out once (_ColumnValue) and reused for every row."""
+    columns = [column for column in table.columns.iterall() if not (column.column.exclude_from_export or column.name in exclude)]
+    yield [force_str(column.header, strings_only=True) for column in columns]
+    getters = None
+    for row in table.rows:
+        if getters is None:
+            getters = [_ColumnValue(table, column, row.record) for column in columns]
+        yield [force_str(getter(row), strings_only=True) for getter in getters]
+
+
+class _ColumnValue:
+    """One column's export value of a row, as BoundRow.get_cell_value computes it: the value at the
+    column's accessor (a choice field's label), None for an empty value, else the column's value
+    function (value_<name>, render_<name> or the column's own) with the arguments it asks for.
+    Anything beyond a plain Column (links with a text, many-to-many columns ...) is left to
+    django-tables2 itself."""
+
+    def __init__(self, table, bound_column, record):
+        column = bound_column.column
+        self.name, self.column, self.bound_column, self.table = bound_column.name, column, bound_column, table
+        self.empty_values = column.empty_values
+        self.accessor = Accessor(bound_column.accessor)
+        self.plain = type(column) is tables.Column
+        field = self.accessor.get_field(record) if isinstance(record, models.Model) else None
+        # A choice field's labels, read once (Model._get_FIELD_display hashes the choices on each call).
+        self.choices = None
+        if getattr(field, "choices", None) and field.name == self.accessor.bits[-1]:
+            self.attname = field.attname
+            self.choices = {make_hashable(key): force_str(label, strings_only=True) for key, label in field.flatchoices}
+        bits = self.accessor.bits
+        self.attributes = operator.attrgetter(".".join(bits)) if isinstance(record, models.Model) and bits else None
+        function = bound_column.value
+        self.as_is = self.plain and function == column.value  # Column.value returns the value itself
+        self.function = function
+        self.arguments, self.any_argument = signature(function)
+
+    def __call__(self, row):
+        if not self.plain:
+            return row.get_cell_value(self.name)
+        record = row.record
+        if self.choices is not None:
+            penultimate = record if len(self.accessor.bits) == 1 else self.accessor.penultimate(record)[0]
+            if not isinstance(penultimate, models.Model):
+                return row.get_cell_value(self.name)
+            value = getattr(penultimate, self.attname)
+            value = self.choices.get(make_hashable(value), value)
+        else:
+            value = self._resolve(record)
+        if value in self.empty_values:
+            return None
+        if self.as_is:
+            return value
+        offered = {
+            "value": value,
+            "record": record,
+            "column": self.column,
+            "bound_column": self.bound_column,
+            "bound_row": row,
+            "table": self.table,
+        }
+        if not self.any_argument:
+            if any(argument not in offered for argument in self.arguments):
+                return None
+            offered = {argument: offered[argument] for argument in self.arguments}
+        return self.function(**offered)
+
+    def _resolve(self, record):
+        if self.attributes is not None:  # a model's attributes: what Accessor.resolve would do, at once
+            try:
+                value = self.attributes(record)
+            except Exception:  # a missing related row, a method on the way: Accessor.resolve decides
+                value = None
+            else:
+                if not callable(value):
+                    return value
+        try:
+            return self.accessor.resolve(record)
+        except Exception:  # as django-tables2: a value that cannot be reached is empty
+            return None
 
 
 # --- XLSX -------------------------------------------------------------------------------------------
@@ -166,7 +262,16 @@ class XlsxSheet:
         self.worksheet.append(cells)
 
     def append(self, values):
-        self.worksheet.append([self._cell(value) for value in values])
+        row = []
+        for value in values:
+            kind = type(value)
+            if kind is str:  # most cells: text that only needs the guard's first look
+                row.append(self._text(value) if value.startswith(FORMULA_START) and would_run(value) else value)
+            elif value is None or kind is int or kind is float or kind is bool:
+                row.append(value)
+            else:
+                row.append(self._cell(value))
+        self.worksheet.append(row)
         self.rows += 1
 
     def blank(self):
