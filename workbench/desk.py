@@ -13,6 +13,17 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class TodayAction:
+    """A button of a today item. asks_reason: posted with a short reason that is kept (snooze,
+    dismiss); method "get": a link to a page that asks for more (e.g. until when)."""
+
+    label: str
+    url: str
+    asks_reason: bool = False
+    method: str = "post"
+
+
+@dataclass(frozen=True)
 class TodayItem:
     kind: str  # the source's key
     title: str
@@ -20,7 +31,17 @@ class TodayItem:
     when: object = None  # an aware datetime (due, starts) or None
     overdue: bool = False
     customer_label: str = ""  # masked as the viewer may see it
-    actions: tuple = ()  # ((label, url), ...) posted by the dashboard (snooze, dismiss, done)
+    # The item's own buttons (TodayAction); without any, the dashboard offers its generic snooze and
+    # dismiss with a reason (workbench.dashboard).
+    actions: tuple = ()
+
+    @property
+    def direct_actions(self):
+        return tuple(a for a in self.actions if not a.asks_reason)
+
+    @property
+    def reason_actions(self):
+        return tuple(a for a in self.actions if a.asks_reason)
 
 
 @dataclass(frozen=True)

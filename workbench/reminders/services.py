@@ -38,7 +38,7 @@ from ocrm.errors import NotVisible, Refused
 from ocrm.notifications.services import notify
 from sysadmin.org.models import Branch, Holiday, Staff
 from workbench import desk
-from workbench.desk import TodayItem
+from workbench.desk import TodayAction, TodayItem
 from workbench.reminders import events, kinds
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo import services as tasks
@@ -337,9 +337,9 @@ def today_items(user, now=None):
             when=row.deliver_at,
             customer_label=row.customer.name_local,
             actions=(
-                (_("Snooze"), links.url("reminder", row.pk) + "#snooze"),
-                (_("Dismiss"), links.url("reminder", row.pk) + "#dismiss"),
-                (_("Turn into a task"), links.url("reminder_task", row.pk)),
+                TodayAction(_("Turn into a task"), links.url("reminder_task", row.pk)),
+                TodayAction(_("Snooze"), links.url("reminder", row.pk) + "#snooze", method="get"),
+                TodayAction(_("Dismiss"), links.url("reminder_dismiss", row.pk), asks_reason=True),
             ),
         )
         for row in rows

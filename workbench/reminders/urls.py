@@ -17,3 +17,4 @@ urlpatterns = [
 links.register("reminders", "workbench:reminders")
 links.register("reminder", "workbench:reminder")
 links.register("reminder_task", "workbench:reminder_task")
+links.register("reminder_dismiss", "workbench:reminder_dismiss")

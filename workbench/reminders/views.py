@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from ocrm import links
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import ServiceActionView, ServiceMixin
 from workbench.reminders import services
@@ -103,3 +104,6 @@ class TurnIntoTaskView(ReminderActionView):
 
     def get_success_message(self, reminder):
         return _("Task created: %(title)s") % {"title": reminder.task.title}
+
+    def get_success_url(self, reminder):
+        return links.url("task", reminder.task_id)  # the new task: complete it or give it a time

@@ -306,7 +306,7 @@ def today_tasks(user, now):
             when=task.due_at,
             overdue=task.due_at <= now,
             customer_label=_label(task),
-            actions=((_("Done"), links.url("task_complete", task.pk)),),
+            actions=(desk.TodayAction(_("Done"), links.url("task_complete", task.pk)),),
         )
         for task in rows
     ]
