@@ -430,7 +430,7 @@ def load_holdings(cursor, load, ctx, run):
         """
         CREATE TEMP TABLE feed_fx ON COMMIT DROP AS
         SELECT DISTINCT ON (currency) currency, rate FROM customers_fxrate
-        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC""",
+        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC, effective_at DESC""",
         ctx.params(),
     )
     kept = check_rows(
