@@ -43,7 +43,9 @@ class PostingForm(forms.Form):
         return self.cleaned_data["currency"].strip().upper()
 
     def quote(self):
-        return {field: self.cleaned_data.get(field) for field in ("rate", "buy_transfer", "sell_transfer", "buy_cash", "sell_cash")}
+        return {
+            field: self.cleaned_data.get(field) for field in ("rate", "buy_transfer", "sell_transfer", "buy_cash", "sell_cash")
+        }
 
 
 class ConverterForm(forms.Form):

@@ -277,7 +277,9 @@ def _leg(board_, currency, side, channel):
     rate = board_.by_currency.get(currency)
     field = f"{side}_{channel}"
     if rate is None:
-        raise ValidationError({"from_currency" if side == "buy" else "to_currency": _("No rate posted for %(c)s.") % {"c": currency}})
+        raise ValidationError(
+            {"from_currency" if side == "buy" else "to_currency": _("No rate posted for %(c)s.") % {"c": currency}}
+        )
     value = getattr(rate, field)
     if value is None:
         raise ValidationError(

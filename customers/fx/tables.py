@@ -29,5 +29,15 @@ class PostingTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = FxRate
-        fields = ("currency", "buy_transfer", "sell_transfer", "buy_cash", "sell_cash", "rate", "effective_at", "source", "posted_by")
+        fields = (
+            "currency",
+            "buy_transfer",
+            "sell_transfer",
+            "buy_cash",
+            "sell_cash",
+            "rate",
+            "effective_at",
+            "source",
+            "posted_by",
+        )
         order_by = ("-effective_at",)

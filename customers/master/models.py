@@ -533,10 +533,6 @@ class FxRate(models.Model):
     def __str__(self):
         return f"{self.currency} {self.rate} ({self.as_of})"
 
-    @property
-    def middle(self):
-        return self.rate
-
     def save(self, *args, **kwargs):
         # Rows made with a business date only (tests, fixtures of before the board) take effect at the
         # start of that date in the bank's head-office zone, as the migration did with the old rows.
@@ -549,6 +545,10 @@ class FxRate(models.Model):
         if self.effective_at is not None:
             self.as_of = self.effective_at.astimezone(zone).date()
         super().save(*args, **kwargs)
+
+    @property
+    def middle(self):
+        return self.rate
 
 
 class Product(models.Model):

@@ -71,7 +71,9 @@ def test_the_migration_keeps_the_business_dates_and_the_aum(org):
         executor = MigrationExecutor(connection)
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
-    assert before == [(rich.pk, Decimal("1000.00") + Decimal("250.55") * Decimal("7.1234") + Decimal("1000.00") * Decimal("0.91"))]
+    assert before == [
+        (rich.pk, Decimal("1000.00") + Decimal("250.55") * Decimal("7.1234") + Decimal("1000.00") * Decimal("0.91"))
+    ]
 
     # Each old rate takes effect at the start of its date in the head office's zone (Shanghai).
     rates = FxRate.objects.filter(bank=org.bank_a).order_by("as_of")
@@ -90,7 +92,9 @@ def test_several_postings_of_a_day_the_latest_effective_wins(org):
     hold(rich, "100.00", "USD")
     start = datetime.datetime.combine(DAY, datetime.time.min, tzinfo=SHANGHAI)
     # Recorded out of order: the later posting first, so that no id order can pass for time order.
-    FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("7.20"), effective_at=start + datetime.timedelta(hours=15))
+    FxRate.objects.create(
+        bank=org.bank_a, currency="USD", rate=Decimal("7.20"), effective_at=start + datetime.timedelta(hours=15)
+    )
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("7.00"), effective_at=start + datetime.timedelta(hours=9))
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("7.10"), effective_at=start + datetime.timedelta(hours=1))
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("9.90"), as_of=DAY + datetime.timedelta(days=1))
@@ -105,7 +109,10 @@ def test_several_postings_of_a_day_the_latest_effective_wins(org):
 @pytest.mark.django_db
 def test_a_posting_late_in_the_evening_utc_belongs_to_the_next_business_date_in_shanghai(org):
     rate = FxRate.objects.create(
-        bank=org.bank_a, currency="USD", rate=Decimal("7.1"), effective_at=datetime.datetime(2026, 3, 1, 20, 0, tzinfo=datetime.UTC)
+        bank=org.bank_a,
+        currency="USD",
+        rate=Decimal("7.1"),
+        effective_at=datetime.datetime(2026, 3, 1, 20, 0, tzinfo=datetime.UTC),
     )
     assert rate.as_of == datetime.date(2026, 3, 2)
     by_date = FxRate.objects.create(bank=org.bank_b, currency="USD", rate=Decimal("7.8"), as_of=datetime.date(2026, 3, 2))

@@ -55,7 +55,12 @@ def test_a_posting_changes_nothing_until_a_checker_approves_it(org, checker):
 
     approvals.approve(request.pk, checker)
     rate = FxRate.objects.get()
-    assert (rate.currency, rate.rate, rate.buy_cash, rate.sell_transfer) == ("USD", QUOTE["rate"], QUOTE["buy_cash"], QUOTE["sell_transfer"])
+    assert (rate.currency, rate.rate, rate.buy_cash, rate.sell_transfer) == (
+        "USD",
+        QUOTE["rate"],
+        QUOTE["buy_cash"],
+        QUOTE["sell_transfer"],
+    )
     assert rate.source == FxRate.Source.MANUAL and rate.posted_by == org.product_manager and rate.approved_by == checker
     assert rate.reference == f"CR-{request.pk}"
     assert abs(rate.effective_at - timezone.now()) < datetime.timedelta(minutes=1)
@@ -187,7 +192,9 @@ def test_cross_currency_and_a_currency_without_cents(org, rates):
 
 
 def test_half_to_even_rounding(org):
-    FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("1.005"), buy_transfer=Decimal("1.005"), effective_at=timezone.now())
+    FxRate.objects.create(
+        bank=org.bank_a, currency="USD", rate=Decimal("1.005"), buy_transfer=Decimal("1.005"), effective_at=timezone.now()
+    )
     board = services.board(org.bank_a)
     assert services.convert(org.bank_a, Decimal("1.00"), "USD", "CNY", board_=board).result == Decimal("1.00")  # 1.005 → 1.00
     assert services.convert(org.bank_a, Decimal("3.00"), "USD", "CNY", board_=board).result == Decimal("3.02")  # 3.015 → 3.02
