@@ -265,6 +265,7 @@ ROUTE_PARAMS = {
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
+    "customers:fx_detail": {"pk": model("customers.fxrate")},  # the rate board's postings (customers.fx)
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     # "View on site" of a customer (whose page's address names its number): scoped like admin's pages.
