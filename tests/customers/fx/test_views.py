@@ -170,3 +170,25 @@ def test_the_pages_cost_a_bounded_number_of_queries(client, org, django_assert_m
     client.get(reverse(f"customers:{name}"), query)  # the first request fills per-process caches
     with django_assert_max_num_queries(12):
         assert client.get(reverse(f"customers:{name}"), query).status_code == 200
+
+
+def test_the_checker_approves_the_posting_in_the_inbox_and_the_board_changes(client, org, make_staff):
+    checker = make_staff("a.pm.checker", branch=org.a_ho, roles=["product_manager"])
+    client_of(client, org.product_manager).post(
+        reverse("customers:fx_post"), {"currency": "USD", "rate": "7.1", "buy_cash": "7.04"}
+    )
+    request = ChangeRequest.objects.get(action=services.ACTION_POST)
+    # The maker's own inbox does not offer it; approving it through the page changes nothing.
+    assert f"inbox-row-{request.pk}" not in client.get(reverse("workbench:inbox")).content.decode()
+    client.post(reverse("workbench:approve"), {"only": request.pk})
+    assert not FxRate.objects.exists()
+
+    client_of(client, checker)
+    inbox = client.get(reverse("workbench:inbox")).content.decode()
+    assert f"inbox-row-{request.pk}" in inbox and "Post an exchange rate" in inbox
+    detail = client.get(reverse("workbench:request_detail", args=[request.pk])).content.decode()
+    assert "cash buying rate" in detail and "7.04" in detail  # the figures by their labels
+    client.post(reverse("workbench:approve"), {"only": request.pk})
+    rate = FxRate.objects.get()
+    assert (rate.buy_cash, rate.posted_by, rate.approved_by) == (Decimal("7.04"), org.product_manager, checker)
+    assert 'data-currency="USD"' in client.get(reverse("customers:fx_board")).content.decode()
