@@ -9,6 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+from customers import demo
 from customers.lifecycle import services as lifecycle
 from customers.master.models import Customer, FxRate, Holding
 from customers.profile.sections import latest_rates
@@ -117,3 +118,21 @@ def test_a_posting_late_in_the_evening_utc_belongs_to_the_next_business_date_in_
     assert rate.as_of == datetime.date(2026, 3, 2)
     by_date = FxRate.objects.create(bank=org.bank_b, currency="USD", rate=Decimal("7.8"), as_of=datetime.date(2026, 3, 2))
     assert by_date.effective_at == datetime.datetime(2026, 3, 1, 16, 0, tzinfo=datetime.UTC)  # midnight in Hong Kong
+
+
+@pytest.mark.django_db
+def test_the_demo_posts_daily_rates_with_a_real_boards_spreads(org):
+    today = datetime.date(2026, 11, 20)
+    demo.load_rate_history(org.bank_a, today)
+    demo.load_rate_history(org.bank_a, today)  # days already there are left alone
+    usd = FxRate.objects.filter(bank=org.bank_a, currency="USD")
+    assert usd.count() == demo.RATE_HISTORY_DAYS + 1
+    rate = usd.get(as_of=today)
+    assert rate.rate == Decimal("7.1234") and rate.source == FxRate.Source.FEED
+    assert rate.effective_at == datetime.datetime(2026, 11, 20, tzinfo=SHANGHAI)  # the day's start at the head office
+    assert rate.buy_cash < rate.buy_transfer < rate.rate < rate.sell_transfer == rate.sell_cash
+    assert rate.sell_transfer - rate.buy_transfer == Decimal("0.02137020")  # ±0.15 %
+    gbp = FxRate.objects.get(bank=org.bank_a, currency="GBP", as_of=today)
+    assert (gbp.rate - gbp.buy_cash) / gbp.rate == Decimal("0.014")  # wider for the others
+    base = FxRate.objects.filter(bank=org.bank_a, currency="CNY").values_list("rate", "buy_cash", "sell_transfer").distinct()
+    assert list(base) == [(Decimal(1), Decimal(1), Decimal(1))]
