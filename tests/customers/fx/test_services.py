@@ -14,6 +14,7 @@ from customers.master.models import FxRate
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
+from ocrm.errors import NotVisible
 from sysadmin.parameters import services as parameters
 from tests.factories import make_staff
 
@@ -74,6 +75,14 @@ def test_a_maker_cannot_approve_their_own_posting(org):
         approvals.approve(request.pk, org.product_manager)
     assert not FxRate.objects.exists()
     assert ChangeRequest.objects.get(pk=request.pk).status == ChangeRequest.Status.PENDING
+
+
+def test_another_banks_administrator_never_sees_the_request(org):
+    request = services.request_posting(org.bank_a, org.product_manager, "USD", QUOTE)
+    assert not approvals.pending_for_checker(org.b_admin).filter(pk=request.pk).exists()
+    with pytest.raises(NotVisible):
+        approvals.approve(request.pk, org.b_admin)
+    assert not FxRate.objects.exists()
 
 
 def test_a_rejected_posting_writes_nothing(org, checker):
