@@ -256,6 +256,11 @@ class Leg:
     rate: Decimal
     side: str  # "buy": the bank buys the currency from the customer; "sell": the bank sells it
 
+    @property
+    def shown_rate(self):
+        """The rate exactly as the arithmetic used it (the board rounds its figures for reading)."""
+        return format(self.rate.normalize(), "f")
+
 
 @dataclasses.dataclass
 class Conversion:
