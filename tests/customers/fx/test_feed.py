@@ -12,6 +12,7 @@ from customers.ecif.feeds.models import FeedLoad
 from customers.ecif.feeds.tables import outcome
 from customers.fx import services
 from customers.master.models import FxRate
+from tests.conftest import BASE_DIR
 from tests.customers.ecif.feeds.support import csv_bytes, deliver, errors_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
@@ -108,3 +109,11 @@ def test_inbox_file_names_carry_the_feed_name():
     match = FEED_NAME.match("TREASURY_fx_rates_20261120.csv")
     assert (match["source"], match["feed"], match["date"]) == ("TREASURY", "fx_rates", "20261120")
     assert FEED_NAME.match("CORE_customers_20261120_part2.csv")["feed"] == "customers"
+
+
+def test_the_documented_sample_file_loads_without_a_rejected_row(org):
+    sample = BASE_DIR / "docs" / "samples" / "fx" / "TREASURY_fx_rates_20261120.csv"
+    result = deliver(org.admin, "fx_rates", sample.read_bytes(), source="TREASURY", date=DAY, name=sample.name)
+    assert (result.status, result.rows_rejected, result.rows_loaded) == (FeedLoad.Status.LOADED, 0, 6)
+    # Two USD postings on the day: the later one is the day's middle rate.
+    assert FxRate.objects.day_rates(org.bank_a.pk, DAY)["USD"] == Decimal("7.1288")
