@@ -53,11 +53,14 @@ def _rates_for(bank_ids, business_date):
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            INSERT INTO customers_fxrate (bank_id, currency, rate, as_of)
-            SELECT DISTINCT ON (bank_id, currency) bank_id, currency, rate, %s::date FROM customers_fxrate
-            WHERE bank_id = ANY(%s) ORDER BY bank_id, currency, as_of DESC
-            ON CONFLICT (bank_id, currency, as_of) DO NOTHING""",
-            [business_date, bank_ids],
+            INSERT INTO customers_fxrate (bank_id, currency, rate, buy_transfer, sell_transfer, buy_cash, sell_cash,
+                                          as_of, effective_at, source, reference, created_at)
+            SELECT DISTINCT ON (bank_id, currency) bank_id, currency, rate, buy_transfer, sell_transfer, buy_cash,
+                   sell_cash, %(day)s::date, (%(day)s::date + time '12:00') AT TIME ZONE 'UTC', 'feed', 'bench', now()
+            FROM customers_fxrate
+            WHERE bank_id = ANY(%(banks)s) ORDER BY bank_id, currency, as_of DESC, effective_at DESC
+            ON CONFLICT (bank_id, currency, effective_at) DO NOTHING""",
+            {"day": business_date, "banks": bank_ids},
         )
         # The generator analyses its big tables only; without statistics on these small ones the
         # planner takes every product for a rare one and joins the balance history row by row.

@@ -17,6 +17,7 @@ class CustomersConfig(AppConfig):
         from customers.ecif.feeds import tasks as feed_tasks
         from customers.ecif.matching import services as matching
         from customers.ecif.matching import tasks as matching_tasks
+        from customers.fx import services as fx
         from customers.lifecycle import tasks as lifecycle_tasks
         from customers.maintenance import tasks as maintenance_tasks
         from customers.master import services as master
@@ -47,3 +48,4 @@ class CustomersConfig(AppConfig):
         navigation.register_nav()
         seed.register(demo.SEED_PART)
         feed_retention.register_retention()
+        fx.register_handlers()

@@ -29,7 +29,7 @@ from customers import parameters as customer_parameters
 from customers.lifecycle import services as lifecycle
 from customers.master.models import Customer, FxRate, Product, Tag
 from customers.master.search import name_grams
-from ocrm import pii
+from ocrm import pii, tenants
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs as batch_jobs
@@ -378,36 +378,56 @@ def ensure_reference_data(bank, as_of):
 
 # Daily posted rates from RATE_HISTORY_DAYS before `as_of` up to it: the batch layer converts
 # at the rate of each business date (the nightly lifecycle job, the month-end balance history,
-# feeds of past dates). A smooth seeded drift of a few per cent, exactly the reference rate on
-# `as_of`; the base currency is 1 throughout. Days already there are left alone.
+# feeds of past dates), the rate board (customers.fx) shows them. A smooth seeded drift of a few
+# per cent, exactly the reference rate on `as_of`; the base currency is 1 throughout. Each day's
+# posting takes effect at the start of the day in the bank's head-office zone, as a rates feed
+# would post it, with the spreads of a real board: transfers a little either side of the middle
+# rate, cash bought lower (the bank must ship the notes) and sold at the transfer selling rate.
+# Days already there are left alone.
 RATE_HISTORY_DAYS = 400
+# Half the transfer spread and the cash buying discount, as fractions of the middle rate.
+RATE_SPREADS = {"USD": ("0.0015", "0.0080"), "HKD": ("0.0015", "0.0080"), "EUR": ("0.0018", "0.0095")}
+RATE_SPREAD_OTHERS = ("0.0025", "0.0140")
 RATE_HISTORY_SQL = """
-INSERT INTO customers_fxrate (bank_id, currency, rate, as_of)
-SELECT %(bank)s, c.currency,
-       CASE WHEN c.currency = %(base)s THEN 1
-            ELSE round(c.rate * (1 + 0.03 * sin((%(as_of)s::date - d::date) / 47.0 + c.phase)
-                                   - 0.03 * sin(c.phase))::numeric, 8) END,
-       d::date
-FROM unnest(%(currencies)s::text[], %(rates)s::numeric[], %(phases)s::float8[]) AS c(currency, rate, phase)
-CROSS JOIN generate_series(%(as_of)s::date - %(days)s, %(as_of)s::date, interval '1 day') AS d
-ON CONFLICT (bank_id, currency, as_of) DO NOTHING
+INSERT INTO customers_fxrate (bank_id, currency, rate, buy_transfer, sell_transfer, buy_cash, sell_cash, as_of,
+                              effective_at, source, reference, created_at)
+SELECT %(bank)s, r.currency, r.mid,
+       CASE WHEN r.base THEN 1 ELSE round(r.mid * (1 - r.transfer), 8) END,
+       CASE WHEN r.base THEN 1 ELSE round(r.mid * (1 + r.transfer), 8) END,
+       CASE WHEN r.base THEN 1 ELSE round(r.mid * (1 - r.cash), 8) END,
+       CASE WHEN r.base THEN 1 ELSE round(r.mid * (1 + r.transfer), 8) END,
+       r.day, r.day::timestamp AT TIME ZONE %(zone)s, 'feed', 'demo', now()
+FROM (
+    SELECT c.currency, d::date AS day, c.currency = %(base)s AS base, c.transfer, c.cash,
+           CASE WHEN c.currency = %(base)s THEN 1
+                ELSE round(c.rate * (1 + 0.03 * sin((%(as_of)s::date - d::date) / 47.0 + c.phase)
+                                       - 0.03 * sin(c.phase))::numeric, 8) END AS mid
+    FROM unnest(%(currencies)s::text[], %(rates)s::numeric[], %(phases)s::float8[], %(transfer)s::numeric[],
+                %(cash)s::numeric[]) AS c(currency, rate, phase, transfer, cash)
+    CROSS JOIN generate_series(%(as_of)s::date - %(days)s, %(as_of)s::date, interval '1 day') AS d
+) r
+ON CONFLICT (bank_id, currency, effective_at) DO NOTHING
 """
 
 
 def load_rate_history(bank, as_of):
     base = CNY_PER_UNIT[bank.base_currency]
     currencies = sorted(CNY_PER_UNIT)
+    spreads = [RATE_SPREADS.get(c, RATE_SPREAD_OTHERS) for c in currencies]
     with connection.cursor() as cursor:
         cursor.execute(
             RATE_HISTORY_SQL,
             {
                 "bank": bank.pk,
                 "base": bank.base_currency,
+                "zone": tenants.zone_key(tenants.bank_zone(bank.pk)),
                 "as_of": as_of,
                 "days": RATE_HISTORY_DAYS,
                 "currencies": currencies,
                 "rates": [(CNY_PER_UNIT[c] / base).quantize(Decimal("0.00000001")) for c in currencies],
                 "phases": [index * 1.3 for index in range(len(currencies))],
+                "transfer": [Decimal(t) for t, _cash in spreads],
+                "cash": [Decimal(c) for _t, c in spreads],
             },
         )
 

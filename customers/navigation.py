@@ -81,3 +81,7 @@ def register_nav():
     navigation.register(
         CUSTOMERS, _("Merge history"), "customers:merge_history", ["customers.view_mergerecord"], icon="clock-history", order=31
     )
+    # The rate board (customers.fx.views): every staff member of the bank reads it.
+    navigation.register(
+        CUSTOMERS, _("Exchange rate board"), "customers:fx_board", ["customers.view_fxrate"], icon="currency-exchange", order=50
+    )

@@ -87,4 +87,11 @@ PARAMETERS = {
         _("A customer share takes effect only after a supervisor approves it."),
     ),
     "sharing.max_days": ("int", "90", _("Longest time, in days, one customer share may last.")),
+    # The rate board (customers.fx, docs/fx.md).
+    "fx.stale_after_hours": (
+        "int",
+        "24",
+        _("Rate board: the board warns that its rates are stale when the newest is older than this many hours."),
+    ),
+    "fx.board_refresh_seconds": ("int", "60", _("Rate board: the open board refreshes itself every this many seconds.")),
 }

@@ -11,6 +11,7 @@ from django.urls import include, path
 from customers.consent import urls as consent
 from customers.ecif.feeds import urls as feeds
 from customers.ecif.matching import urls as matching
+from customers.fx import urls as fx
 from customers.lifecycle import urls as lifecycle
 from customers.maintenance import urls as maintenance
 from customers.master import urls as master
@@ -20,7 +21,7 @@ from customers.profile import urls as profile
 
 app_name = "customers"
 
-AREAS = (master, maintenance, feeds, matching, lifecycle, assignment, sharing, profile, consent)
+AREAS = (master, maintenance, feeds, matching, lifecycle, assignment, sharing, profile, consent, fx)
 
 customer_urlpatterns = [route for area in AREAS for route in getattr(area, "customer_urlpatterns", [])]
 

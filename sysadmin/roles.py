@@ -188,6 +188,12 @@ ROLE_PERMISSIONS = {
     ],
 }
 
+# The rate board (customers.fx): every bank role reads the bank's posted rates; the product
+# managers post them (maker) and approve each other's postings (checker; never their own).
+for _role_permissions in ROLE_PERMISSIONS.values():
+    _role_permissions.append("customers.view_fxrate")
+ROLE_PERMISSIONS["product_manager"] += ["customers.post_fxrate", "customers.approve_fxrate"]
+
 # Never granted by a role, not even through "app.*": a bank gives it to named people (docs/pii.md).
 NOT_BY_DEFAULT = {"ocrm.export_clear_pii"}
 

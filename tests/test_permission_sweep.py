@@ -335,6 +335,7 @@ ROUTE_PARAMS = {
     },
     "workbench:announcement_attachment": {"pk": model("workbench.announcementattachment")},
     "workbench:announcement_attachment_remove": {"pk": model("workbench.announcementattachment")},
+    "customers:fx_detail": {"pk": model("customers.fxrate")},  # the rate board's postings (customers.fx)
     # Django admin beyond the standard model pages.
     "admin:app_list": {"app_label": shared("sysadmin", attr=False)},
     # "View on site" of a customer (whose page's address names its number): scoped like admin's pages.

@@ -160,7 +160,7 @@ def _case(rules, default, params, prefix):
 CLASSIFICATION_SQL = """
 fx AS (
     SELECT DISTINCT ON (currency) currency, rate FROM customers_fxrate
-    WHERE bank_id = %(bank)s AND as_of <= %(business_date)s ORDER BY currency, as_of DESC
+    WHERE bank_id = %(bank)s AND as_of <= %(business_date)s ORDER BY currency, as_of DESC, effective_at DESC
 ),
 held AS (
     SELECT h.customer_id,

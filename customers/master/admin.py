@@ -373,10 +373,22 @@ class ProductAdmin(CustomerScopedAdmin, admin.ModelAdmin):
 
 @admin.register(FxRate)
 class FxRateAdmin(CustomerScopedAdmin, admin.ModelAdmin):
-    list_display = ("currency", "rate", "as_of")
-    list_filter = ("currency",)
+    """Read-only: a rate is posted through the rate board (a checker approves it) or a rates feed
+    (customers.fx), never typed in here."""
+
+    list_display = ("currency", "rate", "buy_transfer", "sell_transfer", "buy_cash", "sell_cash", "effective_at", "source")
+    list_filter = ("currency", "source")
     search_fields = ("=currency",)
-    ordering = ("-as_of", "currency")
+    ordering = ("-as_of", "-effective_at", "currency")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Tag)

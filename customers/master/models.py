@@ -6,6 +6,7 @@ a keyed hash (look-up), a ciphertext (unmask permission) and a masked form (disp
 see ocrm/pii.py.
 """
 
+import datetime
 import uuid
 
 from django.apps import apps
@@ -22,7 +23,7 @@ from django.utils.translation import pgettext_lazy
 from django_countries.fields import CountryField
 
 from customers.master.search import name_grams
-from ocrm import pii
+from ocrm import pii, tenants
 from ocrm.scoping import ScopedQuerySet
 from sysadmin.org.models import Bank, Branch
 
@@ -433,21 +434,121 @@ class Relationship(models.Model):
             raise ValidationError({"share_percent": _("Only a shareholder relation has a share.")})
 
 
+class FxRateQuerySet(models.QuerySet):
+    """Posted rates are the bank's public board: every active staff member of the bank sees all of
+    them, whatever their data scope (a teller too); nobody sees another bank's."""
+
+    def visible_to(self, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if user.bank_id is None:
+            return self.none()
+        return self.filter(bank_id=user.bank_id)
+
+    def day_rates(self, bank_id, day):
+        """{currency: middle rate} the AUM uses for `day`: per currency the latest posting of the
+        latest business date on or before `day` (several postings of one day: the latest effective wins)."""
+        rows = (
+            self.filter(bank_id=bank_id, as_of__lte=day)
+            .order_by("currency", "-as_of", "-effective_at")
+            .distinct("currency")
+            .values_list("currency", "rate")
+        )
+        return dict(rows)
+
+
+def _rate_field(label):
+    return models.DecimalField(label, max_digits=18, decimal_places=8, null=True, blank=True)
+
+
 class FxRate(models.Model):
-    """Posted rate: 1 unit of `currency` = `rate` units of the bank's base currency."""
+    """One posted exchange rate of the bank: 1 unit of `currency` = `rate` (the middle rate) units of
+    the bank's base currency, with the buying and selling rates for transfers and for cash, in
+    force from `effective_at` (UTC) until the next posting of the currency. `as_of` is the bank's
+    business date of `effective_at` (its head office's zone), what the AUM computations read: the
+    day's middle rate is the latest effective posting of that date (FxRateQuerySet.day_rates; the
+    batch SQL orders by as_of, effective_at the same way). Postings are written only by the
+    services of customers.fx (a manual posting after a checker's approval, or a rates feed);
+    docs/fx.md."""
+
+    class Source(models.TextChoices):
+        FEED = "feed", _("Rates feed")
+        MANUAL = "manual", _("Manual posting")
 
     bank = models.ForeignKey(Bank, on_delete=models.CASCADE, related_name="fx_rates")
     currency = models.CharField(_("currency"), max_length=3)
-    rate = models.DecimalField(_("rate to base currency"), max_digits=18, decimal_places=8)
-    as_of = models.DateField(_("as of"))
+    rate = models.DecimalField(_("middle rate"), max_digits=18, decimal_places=8)
+    buy_transfer = _rate_field(_("transfer buying rate"))
+    sell_transfer = _rate_field(_("transfer selling rate"))
+    buy_cash = _rate_field(_("cash buying rate"))
+    sell_cash = _rate_field(_("cash selling rate"))
+    as_of = models.DateField(_("business date"))
+    effective_at = models.DateTimeField(_("effective from"))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.FEED)
+    posted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("posted by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    objects = FxRateQuerySet.as_manager()
+
+    RATE_FIELDS = ("buy_transfer", "sell_transfer", "buy_cash", "sell_cash", "rate")
 
     class Meta:
         verbose_name = _("exchange rate")
         verbose_name_plural = _("exchange rates")
-        constraints = [models.UniqueConstraint(fields=["bank", "currency", "as_of"], name="fxrate_unique_day")]
+        permissions = [
+            ("post_fxrate", "Post exchange rates (maker)"),
+            ("approve_fxrate", "Approve posted exchange rates (checker)"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "currency", "effective_at"], name="fxrate_unique_posting"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="fxrate_middle_positive"),
+            models.CheckConstraint(
+                condition=(models.Q(buy_transfer__isnull=True) | models.Q(buy_transfer__lte=models.F("rate")))
+                & (models.Q(sell_transfer__isnull=True) | models.Q(sell_transfer__gte=models.F("rate")))
+                & (models.Q(buy_cash__isnull=True) | models.Q(buy_cash__lte=models.F("rate")))
+                & (models.Q(sell_cash__isnull=True) | models.Q(sell_cash__gte=models.F("rate"))),
+                name="fxrate_spread_around_middle",
+            ),
+        ]
+        indexes = [models.Index(fields=["bank", "currency", "as_of", "effective_at"], name="fxrate_day_latest")]
 
     def __str__(self):
         return f"{self.currency} {self.rate} ({self.as_of})"
+
+    def save(self, *args, **kwargs):
+        # Rows made with a business date only (tests, fixtures of before the board) take effect at the
+        # start of that date in the bank's head-office zone, as the migration did with the old rows.
+        zone = tenants.bank_zone(self.bank_id)
+        if self.effective_at is None and self.as_of is not None:
+            as_of = self.as_of
+            if isinstance(as_of, str):
+                as_of = datetime.date.fromisoformat(as_of)
+            self.effective_at = datetime.datetime.combine(as_of, datetime.time.min, tzinfo=zone)
+        if self.effective_at is not None:
+            self.as_of = self.effective_at.astimezone(zone).date()
+        super().save(*args, **kwargs)
+
+    @property
+    def middle(self):
+        return self.rate
 
 
 class Product(models.Model):

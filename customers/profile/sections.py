@@ -117,7 +117,7 @@ def latest_rates(customer):
     def load():
         rows = (
             FxRate.objects.filter(bank_id=customer.bank_id)
-            .order_by("currency", "-as_of")
+            .order_by("currency", "-as_of", "-effective_at")
             .distinct("currency")
             .values_list("currency", "rate")
         )

@@ -35,6 +35,7 @@ TYPE_HELP = {
     "datetime": _("date and time YYYY-MM-DD HH:MM[:SS], optional offset (+08:00); without offset: UTC"),
     "decimal": _("number, dot as decimal separator, at most 2 decimals"),
     "rate": _("number, at most 4 decimals"),
+    "fx_rate": _("exchange rate: a positive number, dot as decimal separator, at most 8 decimals"),
     "choice": _("one of the listed codes"),
     "currency": _("ISO 4217 currency code (CNY, HKD, USD...)"),
     "country": _("ISO 3166 two-letter country code (CN, HK, SG...)"),
@@ -178,12 +179,33 @@ SPECS = {
             column("txn_type", "交易类型", required=True, max_length=40),
             column("description", "摘要"),
         ),
+        # The rate board's posted rates (customers.fx, docs/fx.md): loaded whole or not at all.
+        _spec(
+            "fx_rates",
+            _("Exchange rates"),
+            _(
+                "currency + effective_at: one posting of a currency against the bank's base currency per effective "
+                "time; without effective_at, the start of the business date in the bank's head-office zone"
+            ),
+            _(
+                "The file is posted whole or not at all: one rejected row posts none of its rates. A corrected "
+                "re-delivery overwrites the postings it contains (same currency and effective time)."
+            ),
+            column("currency", "币种", "currency", True),
+            column("middle_rate", "中间价", "fx_rate", True),
+            column("buy_transfer", "现汇买入价", "fx_rate"),
+            column("sell_transfer", "现汇卖出价", "fx_rate"),
+            column("buy_cash", "现钞买入价", "fx_rate"),
+            column("sell_cash", "现钞卖出价", "fx_rate"),
+            column("effective_at", "生效时间", "datetime"),
+        ),
     )
 }
 
 
 FEED_NAME = re.compile(
-    r"^(?P<source>[A-Za-z0-9-]{1,30})_(?P<feed>[a-z]+)_(?P<date>\d{8})(?:[_.-].*)?\.(?:csv|xlsx)$", re.IGNORECASE
+    r"^(?P<source>[A-Za-z0-9-]{1,30})_(?P<feed>[a-z]+(?:_[a-z]+)*)_(?P<date>\d{8})(?:[_.-].*)?\.(?:csv|xlsx)$",
+    re.IGNORECASE,
 )
 
 

@@ -22,7 +22,7 @@ from openpyxl.utils import get_column_letter
 
 from customers.ecif.feeds import copying
 from customers.ecif.feeds.reading import CHECKS, COUNTRY_CODES, CellError, check_phone
-from ocrm import pii
+from ocrm import pii, tenants
 from ocrm.imports import readers
 
 STAGE_CHUNK_ROWS = 50_000
@@ -430,7 +430,7 @@ def load_holdings(cursor, load, ctx, run):
         """
         CREATE TEMP TABLE feed_fx ON COMMIT DROP AS
         SELECT DISTINCT ON (currency) currency, rate FROM customers_fxrate
-        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC""",
+        WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC, effective_at DESC""",
         ctx.params(),
     )
     kept = check_rows(
@@ -578,10 +578,72 @@ TXN_ROWS = """SELECT %(bank)s, customer_id, holding_id, occurred_at::timestamptz
               FROM feed_rows"""
 
 
+def load_fx_rates(cursor, load, ctx, run):
+    """The rate board's postings (customers.fx): the whole file or nothing. Every row is checked
+    (cells, the base currency, buying rates at or below the middle rate and selling rates at or
+    above it, the effective time on the file's business date, a currency and time twice in the
+    file); when any row of the file is rejected, no rate of it is posted."""
+    zone = tenants.zone_key(tenants.bank_zone(ctx.bank_id))
+    kept = check_rows(
+        cursor,
+        ctx,
+        f"""
+        SELECT r.*, count(*) OVER (PARTITION BY r.currency, r.eff) AS dup,
+               (r.eff AT TIME ZONE %(zone)s)::date AS eff_date
+        FROM (SELECT s.*, s.middle_rate::numeric AS mid,
+                     NULLIF(s.buy_transfer, '')::numeric AS bt, NULLIF(s.sell_transfer, '')::numeric AS st,
+                     NULLIF(s.buy_cash, '')::numeric AS bc, NULLIF(s.sell_cash, '')::numeric AS sc,
+                     COALESCE(NULLIF(s.effective_at, '')::timestamptz,
+                              %(date)s::date::timestamp AT TIME ZONE %(zone)s) AS eff
+              FROM {stage_table(load)} s WHERE s.errors IS NULL) r""",
+        [
+            ("currency", "currency", _("the bank's base currency has no rate against itself"), "currency = %(base)s"),
+            ("buy_transfer", "buy_transfer", _("a buying rate may not be above the middle rate"), "bt > mid"),
+            ("buy_cash", "buy_cash", _("a buying rate may not be above the middle rate"), "bc > mid"),
+            ("sell_transfer", "sell_transfer", _("a selling rate may not be below the middle rate"), "st < mid"),
+            ("sell_cash", "sell_cash", _("a selling rate may not be below the middle rate"), "sc < mid"),
+            (
+                "effective_at",
+                "effective_at",
+                _("the effective time falls on another business date than the file's (in the bank's head-office zone)"),
+                "eff_date <> %(date)s::date",
+            ),
+            (
+                "currency",
+                "currency",
+                _("this currency appears more than once in this file with the same effective time; every copy is rejected"),
+                "dup > 1",
+            ),
+        ],
+        ctx.params(base=ctx.base_currency, zone=zone),
+    )
+    cursor.execute("SELECT EXISTS (SELECT 1 FROM customers_feederror WHERE load_id = %s)", [load.pk])
+    if cursor.fetchone()[0]:
+        return 0, 0  # one rejected row: none of the file's rates is posted
+    cursor.execute(
+        """
+        INSERT INTO customers_fxrate AS t (bank_id, currency, rate, buy_transfer, sell_transfer, buy_cash, sell_cash,
+            as_of, effective_at, source, posted_by_id, reference, created_at)
+        SELECT %(bank)s, currency, mid, bt, st, bc, sc, eff_date, eff, 'feed', %(poster)s, %(reference)s, now()
+        FROM feed_rows
+        ON CONFLICT (bank_id, currency, effective_at) DO UPDATE SET
+            rate = EXCLUDED.rate, buy_transfer = EXCLUDED.buy_transfer, sell_transfer = EXCLUDED.sell_transfer,
+            buy_cash = EXCLUDED.buy_cash, sell_cash = EXCLUDED.sell_cash, as_of = EXCLUDED.as_of,
+            source = EXCLUDED.source, posted_by_id = EXCLUDED.posted_by_id, approved_by_id = NULL,
+            reference = EXCLUDED.reference, created_at = EXCLUDED.created_at
+        WHERE (t.rate, t.buy_transfer, t.sell_transfer, t.buy_cash, t.sell_cash)
+              IS DISTINCT FROM (EXCLUDED.rate, EXCLUDED.buy_transfer, EXCLUDED.sell_transfer, EXCLUDED.buy_cash,
+                                EXCLUDED.sell_cash)""",
+        ctx.params(poster=load.uploaded_by_id, reference=f"FEED-{load.pk}"),
+    )
+    return kept, cursor.rowcount
+
+
 LOADERS = {
     "customers": load_customers,
     "identities": load_identities,
     "contacts": load_contacts,
     "holdings": load_holdings,
     "transactions": load_transactions,
+    "fx_rates": load_fx_rates,
 }

@@ -103,6 +103,7 @@ class FeedLoad(models.Model):
         CONTACTS = "contacts", _("Contact points")
         HOLDINGS = "holdings", _("Holdings and balances")
         TRANSACTIONS = "transactions", _("Transactions")
+        FX_RATES = "fx_rates", _("Exchange rates")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("Queued")

@@ -35,6 +35,7 @@ DATETIME_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2}(\.\d{1,6
 
 
 MAX_MONEY = decimal.Decimal("1e18")
+MAX_FX_RATE = decimal.Decimal("1e9")
 
 
 def check_text(col, text, row):
@@ -92,6 +93,15 @@ def check_rate(col, text, row):
     value = _number(text, 4)
     if abs(decimal.Decimal(value)) >= 1000:
         raise CellError(_("not a rate in per cent"))
+    return value
+
+
+def check_fx_rate(col, text, row):
+    value = _number(text, 8)
+    if decimal.Decimal(value) <= 0:
+        raise CellError(_("an exchange rate is above zero"))
+    if decimal.Decimal(value) >= MAX_FX_RATE:
+        raise CellError(_("not a finite number within range"))
     return value
 
 
@@ -198,6 +208,7 @@ CHECKS = {
     "datetime": check_datetime,
     "decimal": check_decimal,
     "rate": check_rate,
+    "fx_rate": check_fx_rate,
     "currency": check_currency,
     "country": check_country,
     "bool": check_bool,

@@ -23,6 +23,8 @@ def outcome(load):
     """(label, badge colour) of a load as a person reads it: a load that ran to its end but whose
     rows were rejected did not succeed, all the less when no row at all was loaded."""
     if load.status == FeedLoad.Status.LOADED and load.rows_rejected:
+        if load.feed == FeedLoad.Feed.FX_RATES and not load.rows_loaded:
+            return _("Nothing posted: a rates file is posted whole or not at all"), "danger"
         if not load.rows_loaded:
             return _("Nothing loaded: every row was rejected"), "danger"
         return _("Loaded with rejected rows"), "warning"

@@ -851,7 +851,7 @@ BRANCH_RULE_SQL = {
         ORDER BY h.customer_id, h.open_date ASC NULLS LAST, h.id""",
     AttributionRule.BranchRule.LARGEST_AUM: """
         WITH rates AS (SELECT DISTINCT ON (currency) currency, rate FROM {fxrate}
-                       WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC),
+                       WHERE bank_id = %(bank)s AND as_of <= %(date)s ORDER BY currency, as_of DESC, effective_at DESC),
         per_branch AS (
             SELECT h.customer_id, h.branch_id,
                    SUM(h.balance * COALESCE(r.rate, CASE WHEN h.currency = %(base)s THEN 1 END)) AS aum
