@@ -3,7 +3,7 @@
     python -m bench [--suite NAME|all] [--size medium|large] [--branches N] [--staff N] [--repeat N]
 
 Suites: org, customers, feeds, matching, lifecycle, handover, load (issues 1-12); reminders,
-dashboard (issue 14); announcements, messaging, outbox (issue 13); fx when present.
+dashboard (issue 14); announcements, messaging, outbox (issue 13).
 
 The default is quick: the organisation suite only. `--suite customers --size medium`
 generates 50k demo customers (about a minute) the first time; `--size large` 1M (minutes).
