@@ -8,4 +8,5 @@ urlpatterns = []
 
 customer_urlpatterns = [
     path("consent/", views.ContactPolicyView.as_view(), name="consent"),
+    path("consent/section/", views.ConsentSectionView.as_view(), name="consent_section"),
 ]

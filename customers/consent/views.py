@@ -1,12 +1,25 @@
 """The contact-policy form (from the 360 page's "Consent and messages" section)."""
 
 from django.utils.translation import gettext as _
+from django.views.generic import TemplateView
 
-from customers.consent import services
+from customers.consent import sections, services
 from customers.consent.forms import ContactPolicyForm
 from customers.master.views import CustomerRouteMixin
 from customers.profile.views import PROFILE_RELATED
 from ocrm.pages import ServiceFormView
+
+
+class ConsentSectionView(CustomerRouteMixin, TemplateView):
+    """The 360 page's "Consent and messages" section, loaded by htmx (customers.consent.sections)."""
+
+    permission_required = ("customers.view_customer", "customers.view_contactpolicy")
+    customer_related = ("branch",)
+    template_name = "customers/consent/section.html"
+
+    def get_context_data(self, **kwargs):
+        context = sections.consent_context(self.customer, self.request.user)
+        return super().get_context_data(customer=self.customer, **context, **kwargs)
 
 
 def section_url(customer):

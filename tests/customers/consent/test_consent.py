@@ -94,8 +94,12 @@ def test_the_360_section_shows_consent_and_suppressed_messages(client, org, gate
     client.force_login(org.manager)
     page = client.get(reverse("customers:detail", args=[londoner.number]))
     assert page.status_code == 200
-    html = page.content.decode()
+    assert 'id="consent-section-placeholder"' in page.content.decode()  # filled by htmx, off the page's query budget
+    section = client.get(reverse("customers:consent_section", args=[londoner.number]))
+    html = section.content.decode()
     assert 'id="consent-section"' in html and "has not agreed to marketing" in html
+    client.force_login(org.b_manager)
+    assert client.get(reverse("customers:consent_section", args=[londoner.number])).status_code == 404
 
 
 def test_the_policy_form_saves_and_is_scoped(client, org, londoner):

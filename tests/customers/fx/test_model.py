@@ -18,7 +18,7 @@ from tests.factories import make_customer, make_product
 DAY = timezone.localdate() - datetime.timedelta(days=2)
 SHANGHAI = datetime.timezone(datetime.timedelta(hours=8))
 
-BEFORE_MIGRATION = ("customers", "0014_remask_identity_numbers")
+BEFORE_MIGRATION = ("customers", "0015_contact_policy")
 
 # The AUM query of the nightly job as it was before the board (customers/lifecycle/services.py).
 OLD_AUM_SQL = """
