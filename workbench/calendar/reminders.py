@@ -77,9 +77,7 @@ def refresh(appointment, now=None):
     open reminders of the appointment and write its reminder anew when it is due in the current
     window. Returns how many reminders were written (0 or 1)."""
     now = now or timezone.now()
-    Reminder.objects.filter(
-        kind=KIND, rule__isnull=True, object_id=appointment.pk, status__in=Reminder.OPEN_STATUSES
-    ).delete()
+    Reminder.objects.filter(kind=KIND, rule__isnull=True, object_id=appointment.pk, status__in=Reminder.OPEN_STATUSES).delete()
     if appointment.status != Appointment.Status.PLANNED or appointment.customer_id is None:
         return 0
     window = AppointmentWindow(

@@ -98,7 +98,8 @@ def test_reruns_and_overlapping_windows_add_nothing_and_past_or_far_ones_are_lef
 
 def test_an_appointment_without_a_customer_gets_none(book):
     start = timezone.now() + datetime.timedelta(hours=3)
-    internal = calendar.create_appointment(book["mgr_sh"], title="Team meeting", start=start, end=start + datetime.timedelta(hours=1))
+    end = start + datetime.timedelta(hours=1)
+    internal = calendar.create_appointment(book["mgr_sh"], title="Team meeting", start=start, end=end)
     assert generate(book, timezone.now().astimezone(UTC).date(), timezone.now()) == 0
     assert not Reminder.objects.filter(object_id=internal.pk).exists()
 
@@ -112,7 +113,10 @@ def test_creating_one_for_later_today_reminds_without_waiting_for_the_night(book
     assert (reminder.status, reminder.deliver_at, reminder.manager_id) == ("pending", start - 30 * MIN, book["mgr_sh"].pk)
     assert generate(book, timezone.now().astimezone(UTC).date(), timezone.now()) == 0  # the night adds no second one
     far = calendar.create_appointment(
-        book["mgr_sh"], title="Later", start=start + datetime.timedelta(days=5), end=start + datetime.timedelta(days=5, hours=1),
+        book["mgr_sh"],
+        title="Later",
+        start=start + datetime.timedelta(days=5),
+        end=start + datetime.timedelta(days=5, hours=1),
         customer=book["cust_sh"],
     )
     assert not Reminder.objects.filter(object_id=far.pk).exists()  # left to the night of its window
