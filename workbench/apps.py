@@ -17,6 +17,7 @@ class WorkbenchConfig(AppConfig):
         from workbench import demo, desk
         from workbench.announcements import services as announcements
         from workbench.announcements import tasks as announcement_tasks
+        from workbench.calendar import reminders as appointment_reminders
         from workbench.calendar import services as calendar
         from workbench.dashboard import services as dashboard
         from workbench.inbox import services
@@ -60,6 +61,7 @@ class WorkbenchConfig(AppConfig):
         reminders.register_desk()
         reminders.register_audit()
         assignment.on_customers_moved(reminders.move_customer_reminders)  # open reminders follow too
+        appointment_reminders.register()  # the timed "appointment" reminder kind (workbench.calendar.reminders)
         seed.register(demo.SEED_PART)
         inbox.set_page("workbench:inbox", own_url_name="workbench:my_requests")
         post_save.connect(services.change_request_saved, sender=ChangeRequest, dispatch_uid="workbench-badge")

@@ -27,6 +27,7 @@ from ocrm.errors import NotVisible
 from sysadmin.org.models import Holiday, Staff
 from workbench import desk
 from workbench.calendar import events
+from workbench.calendar import reminders as appointment_reminders
 from workbench.calendar.models import Appointment, CalendarFeed
 
 PARAMETERS = {
@@ -108,6 +109,7 @@ def create_appointment(actor, *, title, start, end, owner=None, customer=None, a
         )
         appointment.attendees.set(attendees)
         events.appointment_created(appointment, actor, [a.pk for a in attendees])
+        appointment_reminders.refresh(appointment)  # one starting within the window is reminded without waiting for the night
     return appointment
 
 
@@ -127,6 +129,7 @@ def update_appointment(appointment, actor, *, title, start, end, customer=None, 
         _check(actor, appointment.owner, title, start, end, customer, attendees)
         _check_customer_in_scope(actor, customer)
         before = events.appointment_values(appointment, list(appointment.attendees.values_list("pk", flat=True)))
+        reminded = (appointment.start, appointment.customer_id)
         appointment.title = title.strip()[:200]
         appointment.start, appointment.end = start, end
         appointment.customer = customer
@@ -136,6 +139,8 @@ def update_appointment(appointment, actor, *, title, start, end, customer=None, 
         appointment.save()
         appointment.attendees.set(attendees)
         events.appointment_changed(appointment, actor, before, [a.pk for a in attendees])
+        if (appointment.start, appointment.customer_id) != reminded:
+            appointment_reminders.refresh(appointment)
     return appointment
 
 
@@ -146,9 +151,13 @@ def move_appointment(appointment, actor, start, end=None):
         end = end or (start + (appointment.end - appointment.start) if start is not None else None)
         _check(actor, appointment.owner, appointment.title, start, end, None, ())
         before = events.appointment_values(appointment)
+        before_start = appointment.start
         appointment.start, appointment.end = start, end
+        moved = appointment.start != before_start
         appointment.save(update_fields=["start", "end", "updated_at"])
         events.appointment_moved(appointment, actor, before)
+        if moved:
+            appointment_reminders.refresh(appointment)  # the old time's reminder goes, the new time's comes
     return appointment
 
 
@@ -159,6 +168,7 @@ def cancel_appointment(appointment, actor):
         appointment.status = Appointment.Status.CANCELLED
         appointment.save(update_fields=["status", "updated_at"])
         events.appointment_cancelled(appointment, actor, before)
+        appointment_reminders.refresh(appointment)  # its open reminders go: never delivered
     return appointment
 
 

@@ -55,12 +55,13 @@ INSERT_COLUMNS = (
 )
 
 
-def candidate_selects(window):
-    """(sql, params) of the union of every kind's SELECT for the window (None: nothing to do)."""
+def candidate_selects(window, only=None):
+    """(sql, params) of the union of every kind's SELECT for the window (None: nothing to do);
+    `only`: a set of kind keys to limit it to (e.g. one appointment's reminder written on the spot)."""
     parts, params = [], {}
     off = kinds.switched_off(window)
     for kind in kinds.registered():
-        if kind.key in off:
+        if kind.key in off or (only is not None and kind.key not in only):
             continue
         found = kind.select(window)
         if found is not None:
@@ -69,7 +70,7 @@ def candidate_selects(window):
     rules = defaultdict(list)
     for rule in ReminderRule.objects.filter(bank_id=window.bank_id, is_active=True).order_by("pk"):
         rule_kind = kinds.RULE_KINDS.get(rule.rule_kind)
-        if rule_kind is not None:
+        if rule_kind is not None and (only is None or rule_kind.key in only):
             rules[rule_kind.key].append((rule.pk, rule.parameters))
     for key, found_rules in sorted(rules.items()):
         found = kinds.RULE_KINDS[key].select(window, found_rules)
@@ -92,9 +93,9 @@ def delivery_hour(bank_id):
     return hour
 
 
-def generation_sql(window, branch_ids, now):
+def generation_sql(window, branch_ids, now, only=None):
     """The one statement of a run (and its parameters); returns (sql, params) or None."""
-    found = candidate_selects(window)
+    found = candidate_selects(window, only)
     if found is None:
         return None
     union, params = found
