@@ -105,11 +105,10 @@ def test_poll_answers_204_with_at_most_one_query_when_nothing_is_new(org, london
         response = client.get(url, {"since": last})
     assert response.status_code == 204
     # The endpoint itself reads only the cache: no query of its own. The request's log-in costs the
-    # user's row (Django's session authentication) and, for staff without a zone of their own, their
-    # branch (UserPreferencesMiddleware's time zone): docs/messaging.md.
+    # user's row, read with their branch (sysadmin.accounts.auth): one query in all.
     own = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(AUTH_QUERIES)]
     assert own == []
-    assert len(ctx.captured_queries) <= 2
+    assert len(ctx.captured_queries) <= 1, [q["sql"] for q in ctx.captured_queries]
     Staff.objects.filter(pk=london.pk).update(time_zone="Europe/London")  # a zone of their own: the user row only
     client.get(url, {"since": last})
     with CaptureQueriesContext(connection) as ctx:
