@@ -8,6 +8,7 @@ class OcrmConfig(AppConfig):
 
     def ready(self):
         from ocrm import countries, parameters
+        from ocrm.batch import failures, runs
         from ocrm.datalife import setup as datalife
         from ocrm.lists import background
 
@@ -16,6 +17,7 @@ class OcrmConfig(AppConfig):
         from ocrm.outbox import parameters as outbox_parameters
 
         countries.install()
+        runs.on_failure(failures.tell_failure)  # a failed job run is told to who watches the bank's jobs
         parameters.declare(outbox_parameters.PARAMETERS)
         datalife.ready()
         background.register_handlers()  # exports with personal data in clear need a checker

@@ -153,6 +153,15 @@ class RunPart:
 READABLE_ERRORS = [DomainError, ValidationError, PermissionDenied]
 
 
+# Called with each failed run once it is saved (ocrm.batch.failures tells the people who watch jobs).
+_failure_listeners = []
+
+
+def on_failure(listener):
+    if listener not in _failure_listeners:
+        _failure_listeners.append(listener)
+
+
 def reason_of(exc):
     """The text for people of a failure, or "" for a fault (the page then says so in general terms)."""
     if isinstance(exc, tuple(READABLE_ERRORS)):
@@ -260,6 +269,11 @@ def job_run(job, *, bank_id=None, business_date=None, key_extra="", task_id="", 
         run.error_trace = traceback.format_exc(limit=8)[-20000:]
         run.save(update_fields=["status", "finished_at", "error_report", "error_trace"])
         logger.exception("job %s failed (run %s)", job, run.pk)
+        for listener in _failure_listeners:
+            try:
+                listener(run)
+            except Exception:  # telling people must never hide the job's own error
+                logger.exception("job %s: the failure notice of run %s failed", job, run.pk)
         raise
     else:
         run.refresh_from_db()

@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from ocrm import links
 from ocrm.batch import views
 
 app_name = "jobs"
@@ -13,3 +14,5 @@ urlpatterns = [
     path("<int:pk>/", views.job_detail, name="detail"),
     path("<int:pk>/progress/", views.job_progress, name="progress"),
 ]
+
+links.register("job_run", "jobs:detail")

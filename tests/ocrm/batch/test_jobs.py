@@ -456,3 +456,17 @@ def test_a_started_run_is_picked_up_by_its_task(org):
     assert JobRun.objects.count() == 1
     assert job_entries(run)[0].actor == org.admin
     assert timezone.now() - JobRun.objects.get().finished_at < datetime.timedelta(minutes=1)
+
+
+def test_a_failed_run_is_told_to_who_watches_the_banks_jobs(org, english_staff):
+    with pytest.raises(RuntimeError):
+        with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as run:
+            raise RuntimeError("boom")
+    failed = JobRun.objects.get()
+    told = Notification.objects.filter(dedupe_key=f"job-failed:{failed.pk}:1")
+    watchers = {user.username for user in Staff.objects.filter(bank=org.bank_a) if user.has_perm("sysadmin.view_jobs")}
+    assert org.admin.username in watchers and org.manager.username not in watchers
+    assert set(told.values_list("recipient__username", flat=True)) == watchers  # never bank B's
+    notice = told.get(recipient=org.admin)
+    assert notice.title.startswith("A batch job failed") and notice.link == f"/sysadmin/jobs/{failed.pk}/"
+    assert "boom" not in notice.body  # the traceback is the operators', not the notice's
