@@ -460,7 +460,7 @@ def test_a_started_run_is_picked_up_by_its_task(org):
 
 def test_a_failed_run_is_told_to_who_watches_the_banks_jobs(org, english_staff):
     with pytest.raises(RuntimeError):
-        with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY) as run:
+        with job_run("kernel_test", bank_id=org.bank_a.pk, business_date=TODAY):
             raise RuntimeError("boom")
     failed = JobRun.objects.get()
     told = Notification.objects.filter(dedupe_key=f"job-failed:{failed.pk}:1")
