@@ -10,7 +10,7 @@ class SysadminConfig(AppConfig):
     def ready(self):
         from ocrm import labels, seed, tenants
         from ocrm import parameters as ocrm_parameters
-        from sysadmin import demo, demo_outbox
+        from sysadmin import demo
         from sysadmin.accounts import signals as account_signals  # noqa: F401  (log-in audit, lock-out)
         from sysadmin.accounts import tasks as accounts_tasks
         from sysadmin.audit import tasks as audit_tasks
@@ -34,7 +34,7 @@ class SysadminConfig(AppConfig):
         imports_tasks.register_jobs()
         register_nav()
         seed.register(demo.SEED_PART)
-        seed.register(demo_outbox.SEED_PART)
+        seed.register(demo.OUTBOX_SEED_PART)
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="sysadmin-sync-roles")
 
 

@@ -9,7 +9,7 @@ from django.core.management import call_command
 
 from ocrm.outbox import recipients, services
 from ocrm.outbox.models import Channel, Gateway, MessageTemplate, OutboundMessage, State
-from sysadmin.demo_outbox import TEMPLATES
+from sysadmin.demo import OUTBOX_TEMPLATES
 from sysadmin.org.models import Bank
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +23,7 @@ def test_demo_banks_have_console_gateways_and_templates_that_send():
         gateways = Gateway.objects.filter(bank=bank, kind=Gateway.Kind.CONSOLE, is_active=True)
         assert sorted(gateways.values_list("channel", flat=True)) == sorted([Channel.EMAIL, Channel.SMS])
         templates = MessageTemplate.objects.filter(bank=bank)
-        assert templates.count() == len(TEMPLATES)
+        assert templates.count() == len(OUTBOX_TEMPLATES)
         for template in templates:
             assert services.template_errors(template) == {}, template.code
             assert set(template.texts) >= {"zh-hans", "en"}
