@@ -34,6 +34,7 @@ class SysadminConfig(AppConfig):
         imports_tasks.register_jobs()
         register_nav()
         seed.register(demo.SEED_PART)
+        seed.register(demo.OUTBOX_SEED_PART)
         post_migrate.connect(_sync_roles_after_migrate, dispatch_uid="sysadmin-sync-roles")
 
 

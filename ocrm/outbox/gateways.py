@@ -15,7 +15,11 @@ Adapters:
   "callback_url"}`` to the gateway's URL over a kept-alive connection, signed with the
   gateway's secret (ocrm.outbox.signing), the idempotency key also in ``Idempotency-Key``.
 * SmtpGateway — e-mail through Django's mail framework (smtp://host:port in the gateway's
-  address, else the project's EMAIL_BACKEND); the idempotency key is the Message-ID.
+  address, else the project's EMAIL_BACKEND); the idempotency key is the Message-ID. A 5xx
+  refusal (550 no such user) is ``rejected``; 4xx and connection errors are ``retry``. SMTP
+  cannot answer "already had it": a message is sent at most once per successful hand-over (a
+  sent row is never claimed again) and a retry after an unknown outcome re-sends with the same
+  Message-ID, which receiving servers and clients use to drop the copy.
 * ConsoleGateway — writes each message as a JSON line to var/outbox-console.jsonl and the log
   (``make run`` without a gateway).
 """
@@ -25,6 +29,7 @@ import http.client
 import json
 import logging
 import os
+import smtplib
 import socket
 import urllib.parse
 from dataclasses import dataclass
@@ -187,6 +192,13 @@ class SmtpGateway(Adapter):
         )
         try:
             email.send()
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _text in exc.recipients.values()]
+            status = REJECTED if codes and all(500 <= code < 600 for code in codes) else RETRY
+            return SendResult(status, detail=f"SMTP: {_smtp_reason(exc.recipients)}"[:300])
+        except smtplib.SMTPResponseException as exc:
+            status = REJECTED if 500 <= exc.smtp_code < 600 else RETRY
+            return SendResult(status, detail=f"SMTP: {exc.smtp_code} {_text(exc.smtp_error)}"[:300])
         except (OSError, mail.BadHeaderError) as exc:
             return SendResult(RETRY, detail=f"SMTP: {exc}"[:300])
         return SendResult(ACCEPTED, message_id)
@@ -196,6 +208,14 @@ class SmtpGateway(Adapter):
             self.connection.close()
         except (OSError, AttributeError):
             pass
+
+
+def _text(value):
+    return value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+
+
+def _smtp_reason(refused):
+    return "; ".join(f"{address}: {code} {_text(text)}" for address, (code, text) in refused.items())
 
 
 class ConsoleGateway(Adapter):
