@@ -1,1 +1,4 @@
-"""Models arrive with the issues that build this app (see DESIGN.md §1)."""
+"""Gathers the models of marketing's areas for Django and the migrations (no code of its own).
+
+The credit of new business (MarketingCredit) is customers' model (the nightly attribution rule
+reads it); marketing writes it through marketing.credits.services.credit()."""

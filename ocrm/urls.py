@@ -22,6 +22,8 @@ urlpatterns = [
     path("sysadmin/", include("sysadmin.urls")),
     path("customers/", include("customers.urls")),
     path("workbench/", include("workbench.urls")),
+    path("marketing/", include("marketing.urls")),
+    path("crossborder/", include("crossborder.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -47,6 +47,8 @@ class Task(models.Model):
         CAMPAIGN = "campaign", _("Campaign")
         SERVICE_REQUEST = "service_request", _("Service request")
         CROSSBORDER = "crossborder", _("Cross-border request")
+        OPPORTUNITY = "opportunity", _("Opportunity")
+        PROSPECT = "prospect", _("Prospect")
         OTHER = "other", _("Other")
 
     bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")

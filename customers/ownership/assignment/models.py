@@ -61,7 +61,19 @@ class AttributionRule(models.Model):
         return f"{self.bank}: {self.get_branch_rule_display()} / {self.get_manager_rule_display()}"
 
 
+class MarketingCreditQuerySet(ScopedQuerySet):
+    scope_bank_field = "customer__bank"  # bank_id is a plain column here (written set-based)
+    scope_branch_field = "branch"
+    scope_owner_field = "manager"
+    scope_guardian_grants = False
+
+
 class MarketingCredit(models.Model):
+    """New business credited to the person who won it (谁营销谁受益). Written only by
+    marketing.credits.services.credit(): campaign conversions, won opportunities, converted
+    prospects. `source` is the event's key ("campaign:12:customer:5", "opportunity:7"); one
+    credit per key and bank."""
+
     bank_id = models.BigIntegerField(_("bank"))
     customer = models.ForeignKey(
         "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="marketing_credits"
@@ -69,13 +81,32 @@ class MarketingCredit(models.Model):
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("credited manager"), on_delete=models.PROTECT, related_name="+"
     )
+    # The manager's branch when credited: a later move does not carry old credits along.
+    branch = models.ForeignKey(
+        "sysadmin.Branch", verbose_name=_("branch"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     credited_at = models.DateTimeField(_("credited"), default=timezone.now)
     source = models.CharField(_("source"), max_length=60, blank=True)  # e.g. "opportunity:123"
+    product = models.ForeignKey(
+        "customers.Product", verbose_name=_("product"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2, null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+
+    objects = MarketingCreditQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("marketing credit")
         verbose_name_plural = _("marketing credits")
-        indexes = [models.Index(fields=["customer", "-credited_at"], name="mktcredit_customer_time")]
+        indexes = [
+            models.Index(fields=["customer", "-credited_at"], name="mktcredit_customer_time"),
+            models.Index(fields=["bank_id", "manager", "credited_at"], name="mktcredit_manager_time"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank_id", "source"], condition=~models.Q(source=""), name="mktcredit_once_per_source"
+            )
+        ]
 
     def __str__(self):
         return f"{self.customer_id} ← {self.manager_id}"
