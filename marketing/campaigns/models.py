@@ -22,6 +22,13 @@ class CampaignQuerySet(ScopedQuerySet):
     scope_owner_field = "created_by"
     scope_guardian_grants = False
 
+    def visible_to(self, user):
+        """Campaign owners see the campaigns of their own branch subtree, whatever their scope."""
+        qs = super().visible_to(user)
+        if user is None or not user.is_authenticated or user.is_superuser or user.branch_id is None:
+            return qs
+        return qs.filter(branch__path__startswith=user.branch.path)
+
 
 class Campaign(models.Model):
     class Status(models.TextChoices):
