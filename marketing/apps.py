@@ -10,6 +10,9 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import sections as campaign_sections
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
+        from marketing.navigation import register_nav
+
+        register_nav()
 
         campaigns.register_handlers()  # approvals (launch) and the channel offers provider
         campaign_sections.register_sections()

@@ -32,6 +32,8 @@ from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat
 from marketing.credits import services as credits
 from ocrm.approvals import services as approvals
 from ocrm.errors import NotVisible
+from ocrm.imports import readers
+from ocrm.imports.specs import Column, Columns, text
 from ocrm.outbox import services as outbox
 from workbench.channelapi import offers
 from workbench.todo import services as tasks
@@ -161,13 +163,33 @@ def candidates(campaign, owner):
     return qs.order_by().values("pk")
 
 
+class TargetColumns(Columns):
+    columns = (Column("customer_number", "客户号", gettext_lazy("customer number"), text(32), True),)
+
+
+def upload_list(campaign, actor, content):
+    """An uploaded XLSX/CSV list (the upload pipeline's reader and limits) -> upload_numbers()."""
+    try:
+        sheet = readers.SheetFile(content, TargetColumns(), max_bytes=readers.upload_limit(campaign.bank_id))
+        rows = [(number, values) for number, values, _stray in sheet.rows()]
+    except readers.FileRejected as error:
+        raise ValidationError(str(error)) from error
+    if len(rows) > readers.row_limit(campaign.bank_id):
+        raise ValidationError(_("The file has more rows than one upload may hold."))
+    return upload_numbers(campaign, actor, rows)
+
+
+@transaction.atomic
 def upload_numbers(campaign, actor, rows):
-    """A list of customer numbers (read by the upload pipeline's reader): every bad row named by
-    row and field; nothing is kept unless all rows are good."""
+    """Customer numbers as (row number, {"customer_number": ...}) or plain dicts (rows 2, 3, ...):
+    every bad row is named by row and field; nothing is kept unless all rows are good."""
+    if not actor.has_perm(EDIT_PERM):
+        raise PermissionDenied(_("You may not design campaigns."))
     campaign = locked(campaign.pk, actor)
     if campaign.status != Campaign.Status.DRAFT:
         raise ValidationError(_("Only a draft campaign can be changed."))
-    numbers = [(index, str(row.get("customer_number") or "").strip()) for index, row in enumerate(rows, start=2)]
+    rows = [row if isinstance(row, tuple) else (index, row) for index, row in enumerate(rows, start=2)]
+    numbers = [(index, str(row.get("customer_number") or "").strip()) for index, row in rows]
     known = set(
         Customer.objects.visible_to(campaign.created_by)
         .filter(bank_id=campaign.bank_id, number__in=[n for _i, n in numbers if n])
