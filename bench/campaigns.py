@@ -109,10 +109,13 @@ def _prepare(bank):
 
 def _reset_launch(campaign):
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM workbench_task WHERE bank_id = %s AND source = 'campaign' AND source_key LIKE %s", [
-            campaign.bank_id,
-            f"campaign:{campaign.pk}:%",
-        ])
+        cursor.execute(
+            "DELETE FROM workbench_task WHERE bank_id = %s AND source = 'campaign' AND source_key LIKE %s",
+            [
+                campaign.bank_id,
+                f"campaign:{campaign.pk}:%",
+            ],
+        )
         cursor.execute("DELETE FROM customers_contactlog WHERE source = %s", [campaign.source])
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PENDING, launched_at=None)
 
@@ -150,7 +153,7 @@ def run(size, repeat):
 
     dry_runs = []
     for _ in range(rounds):
-        seconds, campaign = _timed(lambda: services.dry_run(campaign, maker))
+        seconds, campaign = _timed(lambda current=campaign: services.dry_run(current, maker))
         dry_runs.append(seconds)
         print(f"  dry run {seconds:8.2f} s  funnel {[(code, n) for code, _label, n in campaign.funnel]}", flush=True)
     with connection.cursor() as cursor:
@@ -197,7 +200,8 @@ def run(size, repeat):
     page = statistics.median(page_times)
     members = CampaignMember.objects.filter(campaign=campaign).count()
     stats = CampaignStat.objects.filter(campaign=campaign).count()
-    print(f"  members {members}, aggregate rows {stats}, contact log rows {ContactLog.objects.filter(source=campaign.source).count()}")
+    contacts = ContactLog.objects.filter(source=campaign.source).count()
+    print(f"  members {members}, aggregate rows {stats}, contact log rows {contacts}")
     print(f"  ratio (b)/(a): {b / a:.2f}; same task rows: {'yes' if rows['a'] == rows['b'] else 'NO'}; relaunch tasks {again}")
     targets = Targets("campaigns")
     # 30 s for 1M customers (issue 15), scaled to this run's customers.
