@@ -4,8 +4,6 @@ from marketing.campaigns import urls as campaigns
 
 app_name = "marketing"
 
-AREAS = (
-    campaigns,
-)
+AREAS = (campaigns,)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -325,7 +325,14 @@ ROUTE_PARAMS = {
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
         f"marketing:{name}": {"pk": model("marketing.campaign")}
-        for name in ("campaign", "campaign_dry_run", "campaign_submit", "campaign_upload", "campaign_excluded", "campaign_evaluation")
+        for name in (
+            "campaign",
+            "campaign_dry_run",
+            "campaign_submit",
+            "campaign_upload",
+            "campaign_excluded",
+            "campaign_evaluation",
+        )
     },
     "marketing:campaign_respond": {"pk": model("marketing.campaignmember")},
     "export_download": {"pk": model("ocrm.exportfile")},

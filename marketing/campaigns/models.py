@@ -59,7 +59,12 @@ class Campaign(models.Model):
     budget = models.DecimalField(_("budget"), default=0, **MONEY)
     cost_per_contact = models.DecimalField(_("cost per contact"), default=0, **MONEY)
     group = models.ForeignKey(
-        "customers.CustomerGroup", verbose_name=_("customer group"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "customers.CustomerGroup",
+        verbose_name=_("customer group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     uploaded_numbers = models.TextField(_("uploaded customer numbers"), blank=True, editable=False)
     holdout_percent = models.PositiveSmallIntegerField(_("control group %"), default=10)
@@ -180,3 +185,6 @@ class CampaignStat(models.Model):
                 fields=["campaign", "branch", "manager", "arm"], name="campaignstat_once", nulls_distinct=False
             )
         ]
+
+    def __str__(self):
+        return f"{self.campaign_id}:{self.branch_id}:{self.manager_id}:{self.arm}"

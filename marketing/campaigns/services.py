@@ -146,7 +146,11 @@ class _ListRequest:
 def candidates(campaign, owner):
     """The customers a campaign may reach: its group (static or saved filter) or uploaded list,
     inside the owner's scope and the campaign's branch subtree, active, of the bank."""
-    qs = Customer.objects.visible_to(owner).active().filter(bank_id=campaign.bank_id, branch__path__startswith=campaign.branch.path)
+    qs = (
+        Customer.objects.visible_to(owner)
+        .active()
+        .filter(bank_id=campaign.bank_id, branch__path__startswith=campaign.branch.path)
+    )
     if campaign.group_id:
         group = campaign.group
         if group.kind == CustomerGroup.Kind.STATIC:
@@ -200,7 +204,9 @@ def upload_numbers(campaign, actor, rows):
         if not number:
             errors.append(_("Row %(row)d, customer number: empty.") % {"row": index})
         elif number not in known:
-            errors.append(_("Row %(row)d, customer number: %(n)s is not a customer you may target.") % {"row": index, "n": number})
+            errors.append(
+                _("Row %(row)d, customer number: %(n)s is not a customer you may target.") % {"row": index, "n": number}
+            )
         elif number in seen:
             errors.append(_("Row %(row)d, customer number: %(n)s is listed twice.") % {"row": index, "n": number})
         seen.add(number)

@@ -27,7 +27,9 @@ def _customer(org, *, consent=True, dnc=False, no_sms=False, household=None, con
         f"P{next(_numbers):06d}", org.a_sh, org.manager, do_not_contact=dnc, do_not_sms=no_sms, household=household
     )
     ContactPolicy.objects.create(bank=org.bank_a, customer=customer, marketing_consent=consent)
-    ContactPoint.objects.create(bank_id=customer.bank_id, customer=customer, kind="mobile", value="+8613800000000", is_primary=True)
+    ContactPoint.objects.create(
+        bank_id=customer.bank_id, customer=customer, kind="mobile", value="+8613800000000", is_primary=True
+    )
     for n in range(contacts):
         ContactLog.objects.create(bank=org.bank_a, customer=customer, channel="task", source=f"campaign:old{n}", contacted_at=NOW)
     if recent:
@@ -151,10 +153,10 @@ def test_a_do_not_contact_customer_is_never_targeted_nor_messaged(org, people, s
     if household_once:
         assert kept_households <= 1
     prefix = f"prop-{next(_numbers)}"
-    outbox.send_many(_promo(org), "customer", [c.pk for c, _f, _h in customers], context={"name": "x"}, dedupe_prefix=prefix, now=NOW)
-    states = dict(
-        OutboundMessage.objects.filter(dedupe_key__startswith=prefix).values_list("recipient_id", "state")
+    outbox.send_many(
+        _promo(org), "customer", [c.pk for c, _f, _h in customers], context={"name": "x"}, dedupe_prefix=prefix, now=NOW
     )
+    states = dict(OutboundMessage.objects.filter(dedupe_key__startswith=prefix).values_list("recipient_id", "state"))
     for customer, flags, _h in customers:
         if flags["dnc"]:
             assert states.get(str(customer.pk), State.SUPPRESSED) == State.SUPPRESSED

@@ -9,13 +9,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from customers.consent.models import ContactLog
-from customers.master.models import Holding
+from customers.master.models import Holding, Household
 from customers.ownership.assignment.models import MarketingCredit
 from marketing.campaigns import services
 from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat
 from ocrm.approvals import services as approvals
 from ocrm.errors import NotVisible
-from tests.factories import make_product
+from tests.factories import make_product, make_staff
 from tests.marketing.campaigns.conftest import consenting
 from workbench.channelapi import offers
 from workbench.todo.models import Task
@@ -80,8 +80,6 @@ def test_not_within_days_of_another_campaign(org, build):
 
 
 def test_one_offer_per_household_when_the_campaign_says_so(org, build):
-    from customers.master.models import Household
-
     home = Household.objects.create(bank=org.bank_a, name="Wang")
     first = consenting("C1", org.a_sh, org.manager, household=home)
     second = consenting("C2", org.a_sh, org.manager, household=home)
@@ -105,8 +103,6 @@ def test_the_holdout_is_deterministic_and_near_its_percentage(org, build):
 
 
 def _checker(org):
-    from tests.factories import make_staff
-
     return make_staff("a.mm.checker", branch=org.a_ho, roles=["marketing_manager"])
 
 
@@ -149,8 +145,6 @@ def test_concurrent_approvals_launch_once(org, build):
     services.dry_run(campaign, org.marketing_manager)
     campaign = services.submit(campaign, org.marketing_manager)
     checkers = [_checker(org)]
-    from tests.factories import make_staff
-
     checkers.append(make_staff("a.mm.checker2", branch=org.a_ho, roles=["marketing_manager"]))
     barrier = threading.Barrier(2)
     outcomes = []
@@ -222,7 +216,9 @@ def test_nightly_conversion_detection_credits_targets_once_and_counts_control(or
 
 
 def test_uplift_is_inconclusive_on_small_arms_and_conclusive_on_a_clear_difference():
-    small = services.uplift({"members": 5, "converted": 5, "sum": 0, "sumsq": 0}, {"members": 5, "converted": 0, "sum": 0, "sumsq": 0})
+    small = services.uplift(
+        {"members": 5, "converted": 5, "sum": 0, "sumsq": 0}, {"members": 5, "converted": 0, "sum": 0, "sumsq": 0}
+    )
     assert not small["conversion"]["conclusive"]
     big = services.uplift(
         {"members": 1000, "converted": 300, "sum": 0, "sumsq": 0}, {"members": 1000, "converted": 100, "sum": 0, "sumsq": 0}
