@@ -52,6 +52,7 @@ if __name__ == "__main__":
 from django.contrib.auth.models import Group  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from bench.customers import ensure_data  # noqa: E402
 from bench.targets import Targets  # noqa: E402
@@ -82,6 +83,7 @@ def _person(bank, username):
         username=username, defaults={"bank": bank, "branch": head_office, "first_name": username}
     )
     person.groups.add(Group.objects.get(name="marketing_manager"))
+    Staff.objects.filter(pk=person.pk).update(password_changed_at=timezone.now(), must_change_password=False)
     return Staff.objects.get(pk=person.pk)  # permissions cache cleared
 
 
@@ -100,7 +102,7 @@ def _prepare(bank):
             """INSERT INTO customers_contactlog (bank_id, customer_id, channel, source, contacted_at)
                SELECT c.bank_id, c.id, 'sms', 'bench:' || n, now() - interval '1 day'
                  FROM customers_customer c CROSS JOIN generate_series(1, 4) n
-                WHERE c.bank_id = %s AND c.id %% 10 = 9""",
+                WHERE c.bank_id = %s AND c.id %% 10 = 5""",
             [bank.pk],
         )
         cursor.execute("ANALYZE customers_contactpolicy")

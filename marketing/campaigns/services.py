@@ -43,6 +43,7 @@ ACTION_LAUNCH = "marketing.campaign_launch"
 APPROVE_PERM = "marketing.approve_campaign"
 EDIT_PERM = "marketing.change_campaign"
 RESPOND_PERM = "marketing.respond_campaign"
+ANALYZE_AFTER = 5000  # candidate rows written before the member table's statistics are refreshed
 MIN_ARM = 30  # members per arm before an uplift is more than "inconclusive"
 MEMBER = CampaignMember._meta.db_table
 STAT = CampaignStat._meta.db_table
@@ -263,6 +264,9 @@ def dry_run(campaign, actor, now=None):
                   FROM {customer} c WHERE c.id IN ({source_sql})""",
             [campaign.pk, *source_params],
         )
+        if cursor.rowcount > ANALYZE_AFTER:
+            # The planner must know the table grew: the rules' joins are chosen on its statistics.
+            cursor.execute(f"ANALYZE {MEMBER}")
     funnel = policy.apply_rules(MEMBER, "t.campaign_id = %(campaign)s", {"campaign": campaign.pk}, policy_context(campaign, now))
     with connection.cursor() as cursor:
         cursor.execute(
