@@ -276,6 +276,9 @@ def dry_run(campaign, actor, now=None):
     campaign.funnel = [[code, str(label), count] for code, label, count in funnel]
     campaign.dry_run_at = timezone.now()
     campaign.save(update_fields=["funnel", "dry_run_at", "updated_at"])
+    # The aggregates the evaluation reads: members cannot change between the dry run and the launch
+    # (only a draft is dry-run), so the launch does not rebuild them.
+    refresh_stats(campaign)
     events.campaign_dry_run(campaign, actor, funnel[-1][2])
     return campaign
 
@@ -389,7 +392,6 @@ def launch(campaign, checker, now=None):
     campaign.launched_at = now
     campaign.launched_by = checker
     campaign.save(update_fields=["status", "launched_at", "launched_by", "updated_at"])
-    refresh_stats(campaign)
     events.campaign_launched(campaign, checker, created)
     return created
 
