@@ -11,11 +11,14 @@ household and a 10% control group.
 
   (a) one hand-written INSERT ... SELECT of the campaign's task rows (one per target with a
       manager, due at the end of the campaign's last day in the manager's zone);
-  (b) marketing.campaigns.services.launch: the same tasks through the workbench task service,
-      the contact log rows for the frequency cap, and the per-campaign aggregates.
+  (a2) the same, and one hand-written INSERT ... SELECT of the contact-log rows: every row (b) writes;
+  (b) marketing.campaigns.services.launch: the same tasks through the workbench task service and
+      the contact log rows for the frequency cap (target and control rows and the aggregates are
+      the dry run's).
 
 Targets (issue 15): the dry run over all customers (funnel counts) <= 30 s at large size;
-(b) <= 2 x (a); the evaluation page's median <= 150 ms.
+(b) <= 2 x (a2) (the same rows), and also reported against (a) alone; the
+evaluation page's median <= 150 ms.
 """
 
 import statistics
@@ -74,6 +77,15 @@ SELECT %(bank)s, 'Campaign', t.customer_id, t.manager_id, %(due)s::date,
   LEFT JOIN sysadmin_branch b ON b.id = s.branch_id
  WHERE t.campaign_id = %(campaign)s AND t.excluded_by = '' AND t.arm = 'target'
 ON CONFLICT (bank_id, source, source_key) WHERE source_key <> '' DO NOTHING
+"""
+
+# The other rows the launch writes: one contact per target (the frequency cap counts them).
+HAND_WRITTEN_CONTACTS = """
+INSERT INTO customers_contactlog (bank_id, customer_id, channel, source, contacted_at)
+SELECT %(bank)s, t.customer_id, 'task', 'campaign:' || t.campaign_id, now()
+  FROM marketing_campaignmember t
+ WHERE t.campaign_id = %(campaign)s AND t.excluded_by = '' AND t.arm = 'target'
+ON CONFLICT (customer_id, source, channel) DO NOTHING
 """
 
 
@@ -163,7 +175,7 @@ def run(size, repeat):
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.PENDING)
     campaign.refresh_from_db()
 
-    times = {"a": [], "b": []}
+    times = {"a": [], "a2": [], "b": []}
     rows = {}
 
     def measure(which):
@@ -171,15 +183,17 @@ def run(size, repeat):
         with transaction.atomic():
             if which == "a":
                 seconds, _none = _timed(lambda: _hand_written(campaign))
+            elif which == "a2":
+                seconds, _none = _timed(lambda: _hand_written(campaign, contacts=True))
             else:
                 seconds, _none = _timed(lambda: services.launch(campaign, checker))
         times[which].append(seconds)
         rows[which] = Task.objects.filter(bank=bank, source="campaign", source_key__startswith=f"campaign:{campaign.pk}:").count()
-        label = "(a) hand-written INSERT" if which == "a" else "(b) services.launch"
-        print(f"  {label:28} {seconds:8.2f} s  {rows[which]} tasks", flush=True)
+        label = {"a": "(a) hand-written tasks", "a2": "(a2) hand-written tasks+contacts", "b": "(b) services.launch"}[which]
+        print(f"  {label:34} {seconds:8.2f} s  {rows[which]} tasks", flush=True)
 
     for index in range(rounds):
-        for which in ("a", "b") if index % 2 == 0 else ("b", "a"):
+        for which in ("a", "a2", "b") if index % 2 == 0 else ("b", "a2", "a"):
             measure(which)
     # (b) last: the campaign stays launched for the evaluation page; a relaunch adds nothing.
     _reset_launch(campaign)
@@ -197,18 +211,22 @@ def run(size, repeat):
         client.get(url)
         page_times.append((time.perf_counter() - started) * 1000)
 
-    a, b = statistics.median(times["a"]), statistics.median(times["b"])
+    a, a2, b = (statistics.median(times[which]) for which in ("a", "a2", "b"))
     dry = statistics.median(dry_runs)
     page = statistics.median(page_times)
     members = CampaignMember.objects.filter(campaign=campaign).count()
     stats = CampaignStat.objects.filter(campaign=campaign).count()
     contacts = ContactLog.objects.filter(source=campaign.source).count()
     print(f"  members {members}, aggregate rows {stats}, contact log rows {contacts}")
-    print(f"  ratio (b)/(a): {b / a:.2f}; same task rows: {'yes' if rows['a'] == rows['b'] else 'NO'}; relaunch tasks {again}")
+    same = "yes" if rows["a"] == rows["b"] == rows["a2"] else "NO"
+    print(f"  ratio (b)/(a2): {b / a2:.2f}, (b)/(a): {b / a:.2f}; same task rows: {same}; relaunch tasks {again}")
     targets = Targets("campaigns")
     # 30 s for 1M customers (issue 15), scaled to this run's customers.
     targets.add("dry_run", dry, "s", f"<={max(1.0, 30 * customers / 1_000_000):.1f}")
-    targets.add("launch_vs_insert", b / a, "x", "<=2")
+    # Against the hand-written INSERTs of the same rows the launch writes (tasks and contacts), and
+    # against the task rows alone (the stricter reading).
+    targets.add("launch_vs_insert", b / a2, "x", "<=2")
+    targets.add("launch_vs_tasks_insert", b / a, "x", "<=2")
     targets.add("relaunch_tasks", again, "", "<=0")
     targets.add("evaluation_page_median", page, "ms", "<=150")
     targets.print()
@@ -216,9 +234,12 @@ def run(size, repeat):
         raise SystemExit(f"(a) and (b) wrote different numbers of tasks: {rows}")
 
 
-def _hand_written(campaign):
+def _hand_written(campaign, contacts=False):
+    values = {"bank": campaign.bank_id, "due": campaign.ends_on, "campaign": campaign.pk}
     with connection.cursor() as cursor:
-        cursor.execute(HAND_WRITTEN, {"bank": campaign.bank_id, "due": campaign.ends_on, "campaign": campaign.pk})
+        cursor.execute(HAND_WRITTEN, values)
+        if contacts:
+            cursor.execute(HAND_WRITTEN_CONTACTS, values)
         return cursor.rowcount
 
 
