@@ -135,7 +135,10 @@ class CampaignMember(models.Model):
         CONVERTED = "converted", _("Converted")
 
     campaign = models.ForeignKey(Campaign, verbose_name=_("campaign"), on_delete=models.CASCADE, related_name="members")
-    customer = models.ForeignKey("customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+")
+    # Named (not "+"): whatever deletes customers set-based finds this table among their children.
+    customer = models.ForeignKey(
+        "customers.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="campaign_memberships"
+    )
     branch = models.ForeignKey("sysadmin.Branch", verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
     manager = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -71,7 +71,7 @@ class Migration(migrations.Migration):
                 ('converted_at', models.DateTimeField(blank=True, null=True, verbose_name='converted')),
                 ('branch', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='sysadmin.branch', verbose_name='branch')),
                 ('campaign', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='members', to='marketing.campaign', verbose_name='campaign')),
-                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='customers.customer', verbose_name='customer')),
+                ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='campaign_memberships', to='customers.customer', verbose_name='customer')),
                 ('manager', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='manager')),
             ],
             options={
