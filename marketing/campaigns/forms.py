@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import CustomerGroup, Product
 from marketing.campaigns.models import Campaign, CampaignMember
+from ocrm.widgets import DateInput
 from ocrm.outbox.models import Channel, MessageTemplate, Purpose
 from sysadmin.org.models import Branch
 
@@ -32,8 +33,8 @@ class CampaignForm(forms.ModelForm):
             "exclude_days",
         )
         widgets = {
-            "starts_on": forms.DateInput(attrs={"type": "date"}),
-            "ends_on": forms.DateInput(attrs={"type": "date"}),
+            "starts_on": DateInput(),
+            "ends_on": DateInput(),
             "goal": forms.Textarea(attrs={"rows": 2}),
         }
 
