@@ -5,8 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import CustomerGroup, Product
 from marketing.campaigns.models import Campaign, CampaignMember
-from ocrm.widgets import DateInput
 from ocrm.outbox.models import Channel, MessageTemplate, Purpose
+from ocrm.widgets import DateInput
 from sysadmin.org.models import Branch
 
 
