@@ -7,10 +7,12 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
+        from marketing import demo
         from marketing.campaigns import sections as campaign_sections
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
         from marketing.navigation import register_nav
+        from ocrm import seed
 
         register_nav()
 
@@ -18,3 +20,4 @@ class MarketingConfig(AppConfig):
         campaign_sections.register_sections()
         campaign_sections.register_measures()
         campaign_tasks.register_jobs()
+        seed.register(demo.SEED_PART)
