@@ -27,5 +27,5 @@ class ExcludedFilterSet(django_filters.FilterSet):
 
     def filter_excluded_by(self, qs, name, value):
         if value == "no_manager":
-            return qs.filter(excluded_by="", manager__isnull=True)
+            return qs.filter(excluded_by="", arm=CampaignMember.Arm.TARGET, manager__isnull=True)
         return qs.filter(excluded_by=value) if value else qs

@@ -232,10 +232,11 @@ def policy_context(campaign, now=None):
     )
 
 
-def holdout_sql(alias="t"):
-    """The arm of a member from a hash of the campaign's seed and the customer: same every run."""
-    return f"""CASE WHEN ((('x' || substr(md5(%(seed)s || ':' || {alias}.customer_id::text), 1, 8))::bit(32)::bigint
-                        %% 10000) < %(holdout)s * 100) THEN 'control' ELSE 'target' END"""
+def holdout_sql(customer_id_sql):
+    """The arm of a customer from a hash of the campaign's seed and the customer (positional
+    params: seed, holdout percent): the same customers land in the same arm on every run."""
+    return f"""CASE WHEN ((('x' || substr(md5(%s || ':' || {customer_id_sql}::text), 1, 8))::bit(32)::bigint
+                        %% 10000) < %s * 100) THEN 'control' ELSE 'target' END"""
 
 
 def arm_of(seed, customer_id, holdout_percent):
@@ -255,24 +256,25 @@ def dry_run(campaign, actor, now=None):
         raise ValidationError(_("Only a draft campaign can be dry-run."))
     source_sql, source_params = candidates(campaign, campaign.created_by).query.sql_with_params()
     customer = Customer._meta.db_table
+    ctx = policy_context(campaign, now)
+    excluded_sql, excluded_params = policy.exclusion_case(ctx)
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {MEMBER} WHERE campaign_id = %s", [campaign.pk])
-        # The candidate subquery uses positional parameters; the member insert names none of its own.
+        # One pass: each candidate is written with the contact policy's first excluding rule and
+        # its arm (the arm counts only for rows the policy keeps).
         cursor.execute(
             f"""INSERT INTO {MEMBER} (campaign_id, customer_id, branch_id, manager_id, excluded_by, arm, aum_at_start, response)
-                SELECT %s, c.id, c.branch_id, c.primary_manager_id, '', '', c.aum, ''
+                SELECT %s, c.id, c.branch_id, c.primary_manager_id, {excluded_sql}, {holdout_sql("c.id")}, c.aum, ''
                   FROM {customer} c WHERE c.id IN ({source_sql})""",
-            [campaign.pk, *source_params],
+            [campaign.pk, *excluded_params, campaign.seed, campaign.holdout_percent, *source_params],
         )
         if cursor.rowcount > ANALYZE_AFTER:
-            # The planner must know the table grew: the rules' joins are chosen on its statistics.
+            # The planner must know the table grew: the household rule and the counts join on it.
             cursor.execute(f"ANALYZE {MEMBER}")
-    funnel = policy.apply_rules(MEMBER, "t.campaign_id = %(campaign)s", {"campaign": campaign.pk}, policy_context(campaign, now))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {MEMBER} t SET arm = {holdout_sql()} WHERE t.campaign_id = %(campaign)s AND t.excluded_by = ''",
-            {"campaign": campaign.pk, "seed": campaign.seed, "holdout": campaign.holdout_percent},
-        )
+    where = ("t.campaign_id = %s", [campaign.pk])
+    if campaign.household_once:
+        policy.exclude_households(MEMBER, *where)
+    funnel = policy.funnel_of(MEMBER, *where, ctx)
     campaign.funnel = [[code, str(label), count] for code, label, count in funnel]
     campaign.dry_run_at = timezone.now()
     campaign.save(update_fields=["funnel", "dry_run_at", "updated_at"])
@@ -367,6 +369,7 @@ def launch(campaign, checker, now=None):
     Idempotent: tasks by source key, contacts by (customer, source, channel), SMS by dedupe key."""
     now = now or timezone.now()
     where, params = "t.campaign_id = %(campaign)s AND t.excluded_by = '' AND t.arm = 'target'", {"campaign": campaign.pk}
+    targets = "t.campaign_id = %s AND t.excluded_by = '' AND t.arm = 'target'", [campaign.pk]
     created = 0
     if campaign.channel_task:
         created = tasks.create_tasks_from_select(
@@ -387,7 +390,7 @@ def launch(campaign, checker, now=None):
             campaign.sms_template, "customer", list(ids), context={"campaign": campaign.name}, dedupe_prefix=campaign.source
         )
     for channel in campaign.channels:
-        policy.log_contacts(MEMBER, where, params, bank_id=campaign.bank_id, channel=channel, source=campaign.source, at=now)
+        policy.log_contacts(MEMBER, *targets, bank_id=campaign.bank_id, channel=channel, source=campaign.source, at=now)
     campaign.status = Campaign.Status.LAUNCHED
     campaign.launched_at = now
     campaign.launched_by = checker

@@ -153,7 +153,7 @@ class ExcludedListView(ScopedListView):
 
     def get_base_queryset(self):
         return CampaignMember.objects.filter(campaign=self.campaign).filter(
-            ~Q(excluded_by="") | Q(arm=CampaignMember.Arm.TARGET, manager__isnull=True)
+            ~Q(excluded_by="") | Q(excluded_by="", arm=CampaignMember.Arm.TARGET, manager__isnull=True)
         )
 
     @property

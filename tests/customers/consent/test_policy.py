@@ -43,7 +43,7 @@ def _run(customers, ctx):
         cursor.execute("CREATE TEMP TABLE IF NOT EXISTS policy_candidates (customer_id bigint, excluded_by text)")
         cursor.execute("TRUNCATE policy_candidates")
         cursor.executemany("INSERT INTO policy_candidates VALUES (%s, '')", [(c.pk,) for c in customers])
-    funnel = policy.apply_rules("policy_candidates", "TRUE", {}, ctx)
+    funnel = policy.apply_rules("policy_candidates", "TRUE", [], ctx)
     with connection.cursor() as cursor:
         cursor.execute("SELECT customer_id, excluded_by FROM policy_candidates")
         return dict(cursor.fetchall()), funnel
