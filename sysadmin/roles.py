@@ -254,3 +254,16 @@ _WORK_REPORTS = ["workbench.view_workreport", "workbench.add_workreport", "workb
 ROLE_PERMISSIONS["customer_manager"] += _WORK_REPORTS
 ROLE_PERMISSIONS["branch_supervisor"] += [*_WORK_REPORTS, "workbench.comment_workreport"]
 ROLE_PERMISSIONS["auditor"] += ["workbench.view_workreport"]
+
+# Campaigns (marketing.campaigns): marketing managers design, approve (another than the maker) and
+# evaluate; customer managers and supervisors record their own customers' responses.
+_CAMPAIGN_RESPOND = ["marketing.respond_campaign"]
+ROLE_PERMISSIONS["marketing_manager"] += [
+    "marketing.view_campaign",
+    "marketing.add_campaign",
+    "marketing.change_campaign",
+    "marketing.approve_campaign",
+    *_CAMPAIGN_RESPOND,
+]
+ROLE_PERMISSIONS["customer_manager"] += _CAMPAIGN_RESPOND
+ROLE_PERMISSIONS["branch_supervisor"] += _CAMPAIGN_RESPOND

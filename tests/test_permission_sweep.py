@@ -71,6 +71,7 @@ from customers.master.models import CustomerDocument
 from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
+from marketing.campaigns.models import Campaign, CampaignMember
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -218,6 +219,8 @@ MODEL_OBJECTS = {
     "workbench.reminderrule": bank_object("reminder_rule"),
     **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
     "workbench.conversation": bank_object("conversation"),
+    "marketing.campaign": bank_object("campaign"),
+    "marketing.campaignmember": bank_object("campaign_member"),
     "workbench.message": bank_object("message"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
@@ -320,6 +323,18 @@ ROUTE_PARAMS = {
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
+    **{
+        f"marketing:{name}": {"pk": model("marketing.campaign")}
+        for name in (
+            "campaign",
+            "campaign_dry_run",
+            "campaign_submit",
+            "campaign_upload",
+            "campaign_excluded",
+            "campaign_evaluation",
+        )
+    },
+    "marketing:campaign_respond": {"pk": model("marketing.campaignmember")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
     **{
@@ -630,6 +645,22 @@ def outbox_rows(bank, customer):
     }
 
 
+def campaign_rows(bank, branch, staff, customer):
+    """A launched campaign of `branch` with `customer` as a target of `staff` (marketing.campaigns)."""
+    campaign = Campaign.objects.create(
+        bank=bank,
+        name="Sweep campaign",
+        starts_on=datetime.date(2026, 12, 1),
+        ends_on=datetime.date(2026, 12, 31),
+        branch=branch,
+        seed="sweep",
+        status=Campaign.Status.LAUNCHED,
+        created_by=staff,
+    )
+    member = CampaignMember.objects.create(campaign=campaign, customer=customer, branch=branch, manager=staff, arm="target")
+    return {"campaign": campaign, "campaign_member": member}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -707,6 +738,7 @@ def build_sweep_data(org):
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
             **outbox_rows(bank, customer),
+            **campaign_rows(bank, branch, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -1,0 +1,3 @@
+"""marketing's Django admin pages, gathered from its areas."""
+
+from marketing.campaigns import admin as campaigns  # noqa: F401

@@ -1,0 +1,11 @@
+"""marketing's entries in the navigation bar (see ocrm.navigation)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ocrm import navigation
+
+MARKETING = _("Marketing")
+
+
+def register_nav():
+    navigation.register(MARKETING, _("Campaigns"), "marketing:campaigns", ["marketing.view_campaign"], icon="megaphone", order=10)
