@@ -1,0 +1,13 @@
+"""Marketing's entries in the navigation bar (see ocrm.navigation)."""
+
+from django.utils.translation import gettext_lazy as _
+
+from ocrm import navigation
+
+MARKETING = _("Marketing")
+
+
+def register_calculators_nav():
+    navigation.register(
+        MARKETING, _("Investment calculators"), "marketing:calculators", ("customers.view_customer",), icon="calculator", order=60
+    )
