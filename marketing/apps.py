@@ -13,3 +13,7 @@ class MarketingConfig(AppConfig):
 
         parameters.declare(marketing_parameters.PARAMETERS)  # calculators (marketing.calculators)
         navigation.register_calculators_nav()
+
+        from marketing.planning import sections as planning_sections
+
+        planning_sections.register_sections()  # wealth plans on the 360 page (marketing.planning)

@@ -2,3 +2,5 @@
 
 The credit of new business (MarketingCredit) is customers' model (the nightly attribution rule
 reads it); marketing writes it through marketing.credits.services.credit()."""
+
+from marketing.planning.models import PlanIllustration  # noqa: F401
