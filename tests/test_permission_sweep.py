@@ -659,7 +659,14 @@ def build_sweep_data(org):
             customer=customer,
             customer_document=document,
             plan_illustration=PlanIllustration.objects.create(
-                bank=bank, customer=customer, version=1, created_by=staff, currency="CNY", risk_limit="R1", risk_note="Sweep", disclosure="Sweep"
+                bank=bank,
+                customer=customer,
+                version=1,
+                created_by=staff,
+                currency="CNY",
+                risk_limit="R1",
+                risk_note="Sweep",
+                disclosure="Sweep",
             ),
             **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),

@@ -10,7 +10,12 @@ from marketing.calculators import formulas
 
 def amount_field(label, min_value="0.01", max_value="1000000000", required=True):
     return forms.DecimalField(
-        label=label, min_value=Decimal(min_value), max_value=Decimal(max_value), max_digits=14, decimal_places=2, required=required
+        label=label,
+        min_value=Decimal(min_value),
+        max_value=Decimal(max_value),
+        max_digits=14,
+        decimal_places=2,
+        required=required,
     )
 
 

@@ -288,7 +288,9 @@ class GoalResult:
     total_saved: Decimal
 
 
-def education_goal(cost_today, years_until, inflation_percent, annual_return_percent, current_savings=ZERO, rounding=ROUND_HALF_UP):
+def education_goal(
+    cost_today, years_until, inflation_percent, annual_return_percent, current_savings=ZERO, rounding=ROUND_HALF_UP
+):
     """Education: today's cost grown by inflation until it is due, then the monthly saving needed."""
     target = future_cost(cost_today, years_until, inflation_percent, rounding)
     months = years_until * 12

@@ -10,7 +10,10 @@ PARAMETERS = {
     ),
     "calculators.disclosure": (
         "string",
-        "This illustration is for reference only. Assumed rates are not guaranteed; past performance does not predict future returns.",
-        _("Disclosure text printed under every calculator result and plan illustration."),
+        "",
+        _(
+            "Disclosure text printed under every calculator result and plan illustration "
+            "(empty: the standard text, in the reader's language)."
+        ),
     ),
 }

@@ -1,6 +1,8 @@
 """The calculators' bank settings: the rounding rule and the disclosure text (bank parameters),
 and the FX conversion at the board's rates (customers.fx)."""
 
+from django.utils.translation import gettext_lazy
+
 from customers.fx import services as fx
 from marketing.calculators import formulas
 from ocrm import parameters
@@ -14,8 +16,14 @@ def rounding_for(bank):
     return formulas.ROUNDING_MODES.get(name, formulas.ROUNDING_MODES[formulas.DEFAULT_ROUNDING])
 
 
+STANDARD_DISCLOSURE = gettext_lazy(
+    "This illustration is for reference only. Assumed rates are not guaranteed; past performance does not predict future returns."
+)
+
+
 def disclosure_for(bank):
-    return parameters.get("calculators.disclosure", bank)
+    """The bank's disclosure text (calculators.disclosure), else the standard one in the reader's language."""
+    return str(parameters.get("calculators.disclosure", bank) or "").strip() or str(STANDARD_DISCLOSURE)
 
 
 def convert(bank, amount, from_currency, to_currency, channel=fx.Channel.TRANSFER):

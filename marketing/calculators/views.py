@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from marketing.calculators import formulas, forms, services
+from marketing.calculators import forms, formulas, services
 from ocrm.lists import exports
 from ocrm.pages import PermissionPageMixin
 
@@ -71,9 +71,17 @@ class LoanView(CalculatorView):
 
     def compute(self, data, rounding):
         schedule = formulas.loan_schedule(
-            data["amount"], data["annual_rate"], data["months"], data["method"], first_due=data.get("first_due"), rounding=rounding
+            data["amount"],
+            data["annual_rate"],
+            data["months"],
+            data["method"],
+            first_due=data.get("first_due"),
+            rounding=rounding,
         )
-        chart = [{"n": r.number, "principal": str(r.principal), "interest": str(r.interest), "balance": str(r.balance)} for r in schedule.rows]
+        chart = [
+            {"n": r.number, "principal": str(r.principal), "interest": str(r.interest), "balance": str(r.balance)}
+            for r in schedule.rows
+        ]
         return {"schedule": schedule, "chart": chart}
 
     def export(self, request, result):

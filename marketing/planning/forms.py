@@ -11,7 +11,12 @@ GOALS = 3
 
 class PlanForm(forms.Form):
     other_bank_assets = forms.DecimalField(
-        label=_("Assets at other banks"), min_value=Decimal("0"), max_value=Decimal("10000000000"), max_digits=14, decimal_places=2, required=False
+        label=_("Assets at other banks"),
+        min_value=Decimal("0"),
+        max_value=Decimal("10000000000"),
+        max_digits=14,
+        decimal_places=2,
+        required=False,
     )
 
     def __init__(self, *args, **kwargs):

@@ -11,5 +11,10 @@ def plans_context(customer, user):
 
 def register_sections():
     sections.register(
-        "plans", gettext_lazy("Wealth plans"), "marketing/planning/section.html", plans_context, order=70, perm="customers.view_customer"
+        "plans",
+        gettext_lazy("Wealth plans"),
+        "marketing/planning/section.html",
+        plans_context,
+        order=70,
+        perm="customers.view_customer",
     )

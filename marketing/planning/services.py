@@ -85,7 +85,14 @@ def current_assets(customer):
             missing.add(holding.currency)
             continue
         total += base
-        rows.append({"product": holding.product.name_local, "currency": holding.currency, "balance": str(holding.balance), "base": str(base)})
+        rows.append(
+            {
+                "product": holding.product.name_local,
+                "currency": holding.currency,
+                "balance": str(holding.balance),
+                "base": str(base),
+            }
+        )
     return total, rows, sorted(missing)
 
 
@@ -178,7 +185,13 @@ def build_plan(customer, goals, other_bank_assets, today=None):
         risk_limit=limit,
         risk_note=note,
         goals=goal_rows,
-        assets={"holdings": holdings, "held": str(held), "other_banks": str(other), "total": str(total), "missing_rates": missing},
+        assets={
+            "holdings": holdings,
+            "held": str(held),
+            "other_banks": str(other),
+            "total": str(total),
+            "missing_rates": missing,
+        },
         allocation=allocation,
         rates={
             "assumed_returns": dict(ASSUMED_RETURNS),

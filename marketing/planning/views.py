@@ -50,7 +50,9 @@ class IllustrationView(CustomerRouteMixin, View):
     template_name = "marketing/planning/illustration.html"
 
     def get(self, request, number, pk):
-        illustration = get_object_or_404(PlanIllustration.objects.filter(customer=self.customer).select_related("created_by"), pk=pk)
+        illustration = get_object_or_404(
+            PlanIllustration.objects.filter(customer=self.customer).select_related("created_by"), pk=pk
+        )
         context = {"title": _("Plan illustration"), "customer": self.customer, "illustration": illustration}
         return render(request, self.template_name, context)
 

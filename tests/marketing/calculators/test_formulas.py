@@ -138,9 +138,7 @@ def test_an_unknown_day_count_is_refused():
 
 def test_a_simple_deposit_over_a_leap_year_and_its_early_withdrawal():
     start = datetime.date(2024, 1, 1)
-    result = formulas.time_deposit(
-        "10000", "2.75", start, 12, demand_rate_percent="0.30", withdraw_on=datetime.date(2024, 7, 1)
-    )
+    result = formulas.time_deposit("10000", "2.75", start, 12, demand_rate_percent="0.30", withdraw_on=datetime.date(2024, 7, 1))
     assert result.maturity == datetime.date(2025, 1, 1) and result.days == 366
     assert result.interest == Decimal(round_cents(Fraction(10000) * Fraction("0.0275") * Fraction(366, 365))) / 100  # 275.75
     assert result.early_days == 182
@@ -157,7 +155,9 @@ def test_a_compound_deposit_rolls_over_each_year():
 
 def test_an_early_withdrawal_after_maturity_is_refused():
     with pytest.raises(ValueError):
-        formulas.time_deposit("1000", "2", datetime.date(2024, 1, 1), 3, demand_rate_percent="0.3", withdraw_on=datetime.date(2024, 5, 1))
+        formulas.time_deposit(
+            "1000", "2", datetime.date(2024, 1, 1), 3, demand_rate_percent="0.3", withdraw_on=datetime.date(2024, 5, 1)
+        )
 
 
 def test_the_rounding_rule_decides_a_half_cent():

@@ -26,7 +26,14 @@ FUTURE = datetime.date.today().replace(day=1) + datetime.timedelta(days=3700)
 
 def product(bank, code, product_type, risk, active=True, category="asset"):
     return Product.objects.create(
-        bank=bank, code=code, name_local=code, category=category, product_type=product_type, currency="CNY", risk_level=risk, is_active=active
+        bank=bank,
+        code=code,
+        name_local=code,
+        category=category,
+        product_type=product_type,
+        currency="CNY",
+        risk_level=risk,
+        is_active=active,
     )
 
 
@@ -59,7 +66,9 @@ def test_suitability_is_never_violated(org, risk, rows, other):
     for n, (kind, product_risk, active) in enumerate(rows):
         product(org.bank_a, f"P{n}", kind, product_risk, active)
     Product.objects.get_or_create(  # another bank's shelf is never offered
-        bank=org.bank_b, code="B-FUND", defaults={"name_local": "B", "category": "asset", "product_type": "fund", "currency": "HKD", "risk_level": "R1"}
+        bank=org.bank_b,
+        code="B-FUND",
+        defaults={"name_local": "B", "category": "asset", "product_type": "fund", "currency": "HKD", "risk_level": "R1"},
     )
     customer = Customer.objects.filter(number="C-PROP").first() or make_customer("C-PROP", org.a_sh, org.manager)
     customer.risk_level = risk
@@ -86,12 +95,24 @@ def test_a_customer_without_a_risk_level_gets_only_the_lowest_risk(org, shelf):
 def test_the_plan_reads_holdings_and_other_banks_and_sums_to_the_cent(org, customer, shelf):
     FxRate.objects.create(bank=org.bank_a, currency="USD", rate=Decimal("7.1"), as_of=datetime.date(2026, 1, 2))
     td = Product.objects.get(code="TD1")
-    Holding.objects.create(bank_id=org.bank_a.pk, customer=customer, product=td, account_number="A1", currency="CNY", balance=Decimal("10000.01"))
-    Holding.objects.create(bank_id=org.bank_a.pk, customer=customer, product=td, account_number="A2", currency="USD", balance=Decimal("100"))
     Holding.objects.create(
-        bank_id=org.bank_a.pk, customer=customer, product=td, account_number="A3", currency="CNY", balance=Decimal("999"), status="closed"
+        bank_id=org.bank_a.pk, customer=customer, product=td, account_number="A1", currency="CNY", balance=Decimal("10000.01")
     )
-    plan = services.build_plan(customer, [("Home", Decimal("300000"), FUTURE), ("School", Decimal("100000"), FUTURE)], Decimal("0.02"))
+    Holding.objects.create(
+        bank_id=org.bank_a.pk, customer=customer, product=td, account_number="A2", currency="USD", balance=Decimal("100")
+    )
+    Holding.objects.create(
+        bank_id=org.bank_a.pk,
+        customer=customer,
+        product=td,
+        account_number="A3",
+        currency="CNY",
+        balance=Decimal("999"),
+        status="closed",
+    )
+    plan = services.build_plan(
+        customer, [("Home", Decimal("300000"), FUTURE), ("School", Decimal("100000"), FUTURE)], Decimal("0.02")
+    )
     assert plan.assets["held"] == "10710.01" and plan.assets["total"] == "10710.03"
     assert [row["type"] for row in plan.allocation] == ["time_deposit", "wealth", "bond"]  # R3: no fund ≤ R3 is active
     assert sum(Decimal(row["amount"]) for row in plan.allocation) == Decimal("10710.03")
@@ -125,7 +146,9 @@ def test_a_manager_builds_previews_and_saves_a_plan(client, org, customer, shelf
     assert PlanIllustration.objects.count() == 0  # a preview writes nothing
     response = client.post(url, {**data, "action": "save"})
     illustration = PlanIllustration.objects.get()
-    assert response.status_code == 302 and response["Location"] == reverse("marketing:plan_illustration", args=[customer.number, illustration.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "marketing:plan_illustration", args=[customer.number, illustration.pk]
+    )
     html = client.get(response["Location"]).content.decode()
     assert "Version 1" in html and "for reference only" in html
     printed = client.get(reverse("marketing:plan_print", args=[customer.number, illustration.pk])).content.decode()
@@ -139,7 +162,9 @@ def test_a_manager_builds_previews_and_saves_a_plan(client, org, customer, shelf
 def test_bad_goals_name_the_field_and_write_nothing(client, org, customer):
     client.force_login(org.manager)
     url = reverse("marketing:plan", args=[customer.number])
-    response = client.post(url, {"goal_1_name": "Home", "goal_1_amount": "-1", "goal_1_date": "2000-01-01", "goal_2_name": "Car", "action": "save"})
+    response = client.post(
+        url, {"goal_1_name": "Home", "goal_1_amount": "-1", "goal_1_date": "2000-01-01", "goal_2_name": "Car", "action": "save"}
+    )
     html = response.content.decode()
     assert response.status_code == 400
     assert "The goal&#x27;s date must be in the future." in html and "Fill in every field of this goal, or none." in html
