@@ -33,6 +33,7 @@ SUITES = {
     "messaging": "bench.messaging",  # issue 13: the "anything new?" poll, a 10k-message conversation
     "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
     "campaigns": "bench.campaigns",  # issue 15: dry run, launch vs one hand-written INSERT, evaluation page
+    "calculators": "bench.calculators",  # issue 15: 1,000+ loans vs an independent reference, a schedule's time
 }
 
 

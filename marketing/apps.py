@@ -8,16 +8,21 @@ class MarketingConfig(AppConfig):
 
     def ready(self):
         from marketing import demo
+        from marketing import parameters as marketing_parameters
         from marketing.campaigns import sections as campaign_sections
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
         from marketing.navigation import register_nav
-        from ocrm import seed
+        from marketing.planning import sections as planning_sections
+        from ocrm import parameters, seed
 
         register_nav()
-
-        campaigns.register_handlers()  # approvals (launch) and the channel offers provider
+        parameters.declare(marketing_parameters.PARAMETERS)
+        seed.register(demo.SEED_PART)
+        # Campaigns (marketing.campaigns): approvals (launch) and the channel offers provider.
+        campaigns.register_handlers()
         campaign_sections.register_sections()
         campaign_sections.register_measures()
         campaign_tasks.register_jobs()
-        seed.register(demo.SEED_PART)
+        # Wealth plans on the 360 page (marketing.planning).
+        planning_sections.register_sections()

@@ -3,4 +3,5 @@
 The credit of new business (MarketingCredit) is customers' model (the nightly attribution rule
 reads it); marketing writes it through marketing.credits.services.credit()."""
 
-from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat  # noqa: E402, F401
+from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat  # noqa: F401
+from marketing.planning.models import PlanIllustration  # noqa: F401

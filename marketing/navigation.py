@@ -1,4 +1,4 @@
-"""marketing's entries in the navigation bar (see ocrm.navigation)."""
+"""Marketing's entries in the navigation bar (see ocrm.navigation)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -9,3 +9,6 @@ MARKETING = _("Marketing")
 
 def register_nav():
     navigation.register(MARKETING, _("Campaigns"), "marketing:campaigns", ["marketing.view_campaign"], icon="megaphone", order=10)
+    navigation.register(
+        MARKETING, _("Investment calculators"), "marketing:calculators", ("customers.view_customer",), icon="calculator", order=60
+    )

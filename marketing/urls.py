@@ -1,9 +1,11 @@
 """Marketing's routes (included from ocrm/urls.py at "marketing/"), gathered from its areas."""
 
+from marketing.calculators import urls as calculators
 from marketing.campaigns import urls as campaigns
+from marketing.planning import urls as planning
 
 app_name = "marketing"
 
-AREAS = (campaigns,)
+AREAS = (campaigns, calculators, planning)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -72,6 +72,7 @@ from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
+from marketing.planning.models import PlanIllustration
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -214,6 +215,7 @@ MODEL_OBJECTS = {
         )
     },
     "workbench.task": bank_object("task"),
+    "marketing.planillustration": bank_object("plan_illustration"),
     "workbench.appointment": bank_object("appointment"),
     "workbench.reminder": bank_object("reminder"),
     "workbench.reminderrule": bank_object("reminder_rule"),
@@ -251,6 +253,10 @@ ROUTE_PARAMS = {
     "jobs:progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
     "customers:edit": {"number": by_number("customer")},
+    "marketing:plan": {"number": by_number("customer")},
+    "marketing:plan_illustrations": {"number": by_number("customer")},
+    "marketing:plan_illustration": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
+    "marketing:plan_print": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "customers:contacts": {"number": by_number("customer")},
     "customers:detail": {"number": by_number("customer")},
     "customers:transactions": {"number": by_number("customer")},
@@ -683,6 +689,16 @@ def build_sweep_data(org):
         return SimpleNamespace(
             customer=customer,
             customer_document=document,
+            plan_illustration=PlanIllustration.objects.create(
+                bank=bank,
+                customer=customer,
+                version=1,
+                created_by=staff,
+                currency="CNY",
+                risk_limit="R1",
+                risk_note="Sweep",
+                disclosure="Sweep",
+            ),
             **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             feed_load=feed_load,
