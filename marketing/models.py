@@ -3,4 +3,4 @@
 The credit of new business (MarketingCredit) is customers' model (the nightly attribution rule
 reads it); marketing writes it through marketing.credits.services.credit()."""
 
-from marketing.products.models import ProductVersion  # noqa: E402,F401
+from marketing.products.models import Bundle, BundleItem, BundleRule, ProductVersion  # noqa: F401

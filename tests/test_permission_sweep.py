@@ -250,6 +250,7 @@ ROUTE_PARAMS = {
     "customers:edit": {"number": by_number("customer")},
     "customers:contacts": {"number": by_number("customer")},
     "customers:detail": {"number": by_number("customer")},
+    "marketing:products_eligible": {"number": by_number("customer")},
     "customers:transactions": {"number": by_number("customer")},
     "customers:reveal": {"number": by_number("customer")},
     "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.master.models import Product
+from marketing.products.models import ProductVersion
 from ocrm.approvals import services as approvals
 from ocrm.errors import NotVisible
 from ocrm.scoping import scope_of
@@ -43,8 +44,6 @@ LOWEST_RISK = RISK_ORDER[0]
 
 
 def _version_model():
-    from marketing.products.models import ProductVersion
-
     return ProductVersion
 
 

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from customers.master.models import Product
@@ -87,6 +87,8 @@ def test_suitability_rules_one_by_one():
 RISKS = st.sampled_from(["", "R1", "R2", "R3", "R4", "R5", "XX"])
 
 
+# The machine is shared: generation speed is not what this test is about.
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     customer_risk=RISKS,
     products=st.lists(st.tuples(RISKS, st.booleans()), max_size=20),
