@@ -26,3 +26,8 @@ class MarketingConfig(AppConfig):
             order=33,
             perm="customers.view_holding",
         )
+
+        from marketing import demo
+        from ocrm import seed
+
+        seed.register(demo.SEED_PART)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from customers.master.models import Customer, Holding, IdentityDocument, RetailProfile
 from customers.profile import sections
 from marketing.products import eligibility
+from marketing.products.demo import seed_bundles
 from marketing.products.models import Bundle, BundleItem, BundleRule
 from tests.factories import make_customer, make_product
 from tests.support.mfa import second_factor_queries
@@ -162,3 +163,20 @@ def test_unassessed_customer_gets_only_r1(graduate, org):
     customer.refresh_from_db()
     levels = {p.risk_level for p, _r in eligibility.suitable_products_for(customer)}
     assert levels <= {"R1"}
+
+
+def test_demo_bundles_are_seeded_once_and_a_graduate_qualifies(org):
+    for stem, risk in (("BOND", "R1"), ("WM", "R2"), ("INS", "R1")):
+        product = make_product(org.bank_a, code=f"DEMO-{stem}-CNY", product_type="bond")
+        product.risk_level = risk
+        product.save()
+    assert seed_bundles(org.bank_a) == 4 and seed_bundles(org.bank_a) == 0
+    customer = make_customer("C-YOUNG", org.a_sh, org.manager, risk_level="R1")
+    RetailProfile.objects.filter(customer=customer).update(birth_date=datetime.date(2002, 1, 1))
+    IdentityDocument.objects.create(
+        bank_id=org.bank_a.pk, customer=customer, doc_type="passport", issuing_country="CN",
+        number_hash="h2", number_encrypted="e", number_masked="E****2",
+    )  # fmt: skip
+    results = {r.bundle.code: r for r in eligibility.bundles_for(Customer.objects.get(pk=customer.pk))}
+    assert results["GRADUATE"].eligible and not results["RETIREE"].eligible
+    assert [p.code for p, _r in results["GRADUATE"].products] == ["DEMO-BOND-CNY"]  # WM is R2: left out
