@@ -7,6 +7,7 @@ class MarketingConfig(AppConfig):
     verbose_name = _("Marketing")
 
     def ready(self):
+        from customers.profile import sections
         from marketing import demo
         from marketing import parameters as marketing_parameters
         from marketing.campaigns import sections as campaign_sections
@@ -14,6 +15,9 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import tasks as campaign_tasks
         from marketing.navigation import register_nav
         from marketing.planning import sections as planning_sections
+        from marketing.products import eligibility as product_eligibility
+        from marketing.products import services as products
+        from marketing.products import views as product_views
         from ocrm import parameters, seed
 
         register_nav()
@@ -24,5 +28,17 @@ class MarketingConfig(AppConfig):
         campaign_sections.register_sections()
         campaign_sections.register_measures()
         campaign_tasks.register_jobs()
+        # Products and bundles (marketing.products): publishing with a checker, the guarded risk
+        # level, the channel offers provider, the 360 section (loaded by htmx).
+        products.register_handlers()
+        product_eligibility.register_providers()
+        sections.register(
+            "eligible_offers",
+            _("Eligible bundles and products"),
+            "marketing/products/section.html",
+            product_views.section_context,
+            order=33,
+            perm="customers.view_holding",
+        )
         # Wealth plans on the 360 page (marketing.planning).
         planning_sections.register_sections()

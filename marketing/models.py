@@ -5,3 +5,4 @@ reads it); marketing writes it through marketing.credits.services.credit()."""
 
 from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat  # noqa: F401
 from marketing.planning.models import PlanIllustration  # noqa: F401
+from marketing.products.models import Bundle, BundleItem, BundleRule, ProductVersion  # noqa: F401

@@ -3,9 +3,10 @@
 from marketing.calculators import urls as calculators
 from marketing.campaigns import urls as campaigns
 from marketing.planning import urls as planning
+from marketing.products import urls as products
 
 app_name = "marketing"
 
-AREAS = (campaigns, calculators, planning)
+AREAS = (campaigns, products, calculators, planning)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -193,6 +193,12 @@ ROLE_PERMISSIONS = {
 for _role_permissions in ROLE_PERMISSIONS.values():
     _role_permissions.append("customers.view_fxrate")
 ROLE_PERMISSIONS["product_manager"] += ["customers.post_fxrate", "customers.approve_fxrate"]
+# The product catalog (marketing.products): product managers write versions and check each other's.
+ROLE_PERMISSIONS["product_manager"] += [
+    "marketing.view_productversion",
+    "marketing.maintain_product",
+    "marketing.approve_product",
+]
 
 # Never granted by a role, not even through "app.*": a bank gives it to named people (docs/pii.md).
 NOT_BY_DEFAULT = {"ocrm.export_clear_pii"}

@@ -259,6 +259,7 @@ ROUTE_PARAMS = {
     "marketing:plan_print": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "customers:contacts": {"number": by_number("customer")},
     "customers:detail": {"number": by_number("customer")},
+    "marketing:products_eligible": {"number": by_number("customer")},
     "customers:transactions": {"number": by_number("customer")},
     "customers:reveal": {"number": by_number("customer")},
     "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},
