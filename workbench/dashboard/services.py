@@ -207,7 +207,11 @@ def card_aum_trend(user, node, now):
     if not _whole_bank(user, node):
         balances = balances.filter(customer_id__in=book(user, node).values("id"))
     totals = dict(balances.order_by().values_list("business_date").annotate(total=Sum("balance_base")))
-    current = book(user, node).aggregate(total=Sum("aum"))["total"] or Decimal(0)
+    figures = book_figures(user, node)
+    found = figures.aggregate(total=Sum("aum"), rows=Count("id")) if figures is not None else {"rows": 0}
+    if not found["rows"]:  # no figures built yet for this book: summed live
+        found = book(user, node).aggregate(total=Sum("aum"))
+    current = found["total"] or Decimal(0)
     points = [{"label": f"{day:%Y-%m}", "value": float(totals.get(day) or 0)} for day in days]
     points.append({"label": str(_("now")), "value": float(current)})
     return {"points": points, "current": current, "has_history": bool(totals)}
