@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class MarketingConfig(AppConfig):
     name = "marketing"
     verbose_name = _("Marketing")
+
+    def ready(self):
+        from marketing.navigation import register_pipeline_nav
+        from marketing.pipeline import roles as pipeline_roles
+
+        pipeline_roles.grant()  # opportunity permissions for the bank roles (sysadmin.roles.sync_roles)
+        register_pipeline_nav()

@@ -1,0 +1,57 @@
+// The pipeline board: cards dragged between stage columns (SortableJS) post the move with the
+// version the board showed; a refused move (someone else moved it, closed) puts the card back.
+document.addEventListener("DOMContentLoaded", function () {
+  "use strict";
+  var board = document.getElementById("pipeline-board");
+  if (!board || typeof Sortable === "undefined" || board.dataset.mayMove !== "1") { return; }
+  var message = document.getElementById("pipeline-message");
+
+  function recount() {
+    board.querySelectorAll(".pipeline-column").forEach(function (column) {
+      column.querySelector(".pipeline-count").textContent = column.querySelectorAll(".pipeline-card").length;
+    });
+  }
+
+  function say(text) {
+    message.textContent = text;
+    message.classList.toggle("d-none", !text);
+  }
+
+  function moved(event) {
+    var card = event.item;
+    if (event.from === event.to) { return; }
+    var body = new URLSearchParams({stage: event.to.dataset.stage, version: card.dataset.version});
+    card.classList.add("opacity-50");
+    fetch(card.dataset.moveUrl, {
+      method: "POST",
+      headers: {"X-CSRFToken": board.dataset.csrf, "Content-Type": "application/x-www-form-urlencoded"},
+      body: body.toString(),
+      credentials: "same-origin"
+    }).then(function (response) {
+      return response.json().catch(function () { return {ok: false}; });
+    }).then(function (answer) {
+      card.classList.remove("opacity-50");
+      if (!answer.ok) {
+        event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
+        say(answer.error || board.dataset.error);
+      } else {
+        say("");
+        card.dataset.version = answer.version;
+        card.querySelector(".pipeline-probability").textContent = answer.probability;
+        if (answer.status !== "open") { card.classList.add("pipeline-closed"); }
+      }
+      recount();
+    }).catch(function () {
+      card.classList.remove("opacity-50");
+      event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
+      say(board.dataset.error);
+      recount();
+    });
+  }
+
+  board.querySelectorAll(".pipeline-cards").forEach(function (list) {
+    var closed = list.parentElement.dataset.outcome !== "open";
+    Sortable.create(list, {group: "pipeline", animation: 120, sort: !closed, filter: ".pipeline-closed", onEnd: moved});
+  });
+  recount();
+});
