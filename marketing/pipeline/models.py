@@ -121,3 +121,6 @@ class OpportunityMove(models.Model):
         verbose_name = _("stage move")
         verbose_name_plural = _("stage moves")
         ordering = ("moved_at", "pk")
+
+    def __str__(self):
+        return f"{self.opportunity_id}: {self.to_stage_id}"

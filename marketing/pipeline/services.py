@@ -210,7 +210,7 @@ def base_rates(bank):
 
 def forecast(visible, bank, group_by="owner__username", months=12, today=None):
     """Weighted amount (amount × probability) of the open opportunities by close month and by
-    `group_by` (owner__username or owner__branch__name), in the bank's base currency at today's
+    `group_by` (owner__username or owner__branch__name_local), in the bank's base currency at today's
     middle rates. Currencies without a rate are reported, not silently dropped."""
     today = today or timezone.localdate()
     first = today.replace(day=1)

@@ -97,7 +97,7 @@ class ForecastView(PermissionPageMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         user = self.request.user
-        by = "owner__branch__name" if self.request.GET.get("by") == "branch" else "owner__username"
+        by = "owner__branch__name_local" if self.request.GET.get("by") == "branch" else "owner__username"
         result = services.forecast(Opportunity.objects.visible_to(user), user.bank, group_by=by)
         chart = {
             "labels": [month.strftime("%Y-%m") for month in result["months"]],
