@@ -71,6 +71,7 @@ from customers.master.models import CustomerDocument
 from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
+from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -219,6 +220,8 @@ MODEL_OBJECTS = {
     **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
     "workbench.conversation": bank_object("conversation"),
     "workbench.message": bank_object("message"),
+    "marketing.opportunity": bank_object("opportunity"),
+    "marketing.pipelinestage": bank_object("pipeline_stage"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -318,6 +321,7 @@ ROUTE_PARAMS = {
         )
     },
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
+    "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     "export_download": {"pk": model("ocrm.exportfile")},
@@ -630,6 +634,13 @@ def outbox_rows(bank, customer):
     }
 
 
+def pipeline_rows(bank, staff, customer):
+    opportunity = pipeline_services.create_opportunity(
+        customer=customer, owner=staff, title="Sweep deal", amount=100, currency="CNY", expected_close=datetime.date(2027, 1, 1)
+    )
+    return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -707,6 +718,7 @@ def build_sweep_data(org):
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
             **outbox_rows(bank, customer),
+            **pipeline_rows(bank, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
