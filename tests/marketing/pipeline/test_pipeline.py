@@ -17,6 +17,7 @@ from customers.ownership.assignment.models import MarketingCredit
 from marketing.pipeline import services
 from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStage
 from ocrm.errors import NotVisible
+from sysadmin.org.models import Staff
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -228,7 +229,14 @@ def test_campaign_response_opens_one_opportunity(org, world):
     assert first.pk == again.pk and first.source == Opportunity.Source.CAMPAIGN
 
 
-def test_zh_hans_board(client, org, world):
+def test_zh_hans_pages(client, org, world):
+    Staff.objects.filter(pk=org.manager.pk).update(language="zh-hans")
     client.force_login(org.manager)
-    page = client.get(reverse("marketing:pipeline_board"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
-    assert "我的商机" in page
+    board = client.get(reverse("marketing:pipeline_board")).content.decode()
+    assert "我的商机" in board and "线索" in board and "加权预测" in board
+    listing = client.get(reverse("marketing:opportunities")).content.decode()
+    assert "预计成交日期" in listing
+    refused = client.post(
+        reverse("marketing:opportunity_move", args=[world["mine"].pk]), {"stage": stage(org.bank_a, "won").pk, "version": 9}
+    )
+    assert "请刷新看板后重试" in refused.json()["error"]
