@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from marketing.pipeline.stages import DEFAULT_NAMES
 from ocrm.scoping import ScopedQuerySet
 
 
@@ -33,7 +34,15 @@ class PipelineStage(models.Model):
         ]
 
     def __str__(self):
-        return str(self.name)
+        return str(self.label)
+
+    @property
+    def label(self):
+        """The name shown: a seeded default name reads in the viewer's language; a bank's own name as written."""
+        default = DEFAULT_NAMES.get(self.code)
+        if default is not None and self.name == default[0]:
+            return default[1]
+        return self.name
 
 
 class OpportunityQuerySet(ScopedQuerySet):

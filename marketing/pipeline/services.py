@@ -13,22 +13,14 @@ from django.db.models import F, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from customers.fx.services import board_rates
 from marketing.credits.services import credit
+from marketing.pipeline import stages as stages_module
 from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStage
 from ocrm.errors import NotVisible
 
-# (code, name, default probability, outcome): what a bank starts with; its admins change them.
-DEFAULT_STAGES = (
-    ("lead", gettext_lazy("Lead"), 10, PipelineStage.Outcome.OPEN),
-    ("qualified", gettext_lazy("Qualified"), 30, PipelineStage.Outcome.OPEN),
-    ("proposal", gettext_lazy("Proposal"), 60, PipelineStage.Outcome.OPEN),
-    ("negotiation", gettext_lazy("Negotiation"), 80, PipelineStage.Outcome.OPEN),
-    ("won", gettext_lazy("Won"), 100, PipelineStage.Outcome.WON),
-    ("lost", gettext_lazy("Lost"), 0, PipelineStage.Outcome.LOST),
-)
+DEFAULT_STAGES = stages_module.DEFAULT_STAGES
 
 
 def stages(bank_id):
@@ -37,11 +29,16 @@ def stages(bank_id):
     if found:
         return found
     with transaction.atomic():
-        for position, (code, name, probability, outcome) in enumerate(DEFAULT_STAGES):
+        for position, (code, probability, outcome) in enumerate(DEFAULT_STAGES):
             PipelineStage.objects.get_or_create(
                 bank_id=bank_id,
                 code=code,
-                defaults={"name": str(name), "position": position, "probability": probability, "outcome": outcome},
+                defaults={
+                    "name": stages_module.DEFAULT_NAMES[code][0],
+                    "position": position,
+                    "probability": probability,
+                    "outcome": outcome,
+                },
             )
     return list(PipelineStage.objects.filter(bank_id=bank_id, is_active=True).order_by("position", "pk"))
 

@@ -33,3 +33,9 @@ class OpportunityTable(BaseTable):
             "status",
             "source",
         )
+
+    def render_stage(self, record):
+        return record.stage.label
+
+    def value_stage(self, record):
+        return str(record.stage.label)

@@ -52,6 +52,8 @@ class MoveView(PermissionPageMixin, View):
     http_method_names = ["post"]
 
     def post(self, request, pk):
+        if not Opportunity.objects.visible_to(request.user).filter(pk=pk).exists():
+            raise NotVisible  # outside the scope is 404 before the fields are read
         form = MoveForm(request.POST)
         if not form.is_valid():
             return JsonResponse({"ok": False, "error": _("Choose a stage.")}, status=400)
