@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, Sum, Window
+from django.db.models.functions import RowNumber, TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -179,22 +179,39 @@ def move(opportunity_id, to_stage_id, actor, *, seen_version, visible, reason=""
 class Column:
     stage: PipelineStage
     cards: list
+    count: int = 0
     total: Decimal = Decimal(0)
 
+    @property
+    def hidden(self):
+        return self.count - len(self.cards)
 
-def board(visible, bank_id, owner_ids=None):
-    """The board's columns: the open stages with their open opportunities, then won and lost as
-    drop targets (recent closed cards are not listed). Two queries plus the stages."""
+
+# Cards drawn per column: a 5,000-card board stays one screen of HTML; the rest are counted and
+# reached through the list (filtered by stage).
+CARDS_PER_COLUMN = 100
+
+
+def board(visible, bank_id, owner_ids=None, per_column=CARDS_PER_COLUMN):
+    """The board's columns: the stages with their open opportunities (the first `per_column`
+    by close date, and every card counted and summed); won and lost are drop targets. Two
+    queries plus the stages, whatever the number of cards."""
     columns = [Column(stage, []) for stage in stages(bank_id)]
     by_stage = {column.stage.pk: column for column in columns}
-    qs = visible.open().filter(bank_id=bank_id).select_related("customer", "owner", "product")
+    qs = visible.open().filter(bank_id=bank_id)
     if owner_ids is not None:
         qs = qs.filter(owner_id__in=owner_ids)
-    for opportunity in qs.order_by("expected_close", "pk"):
+    for row in qs.values("stage_id").annotate(n=Count("id"), total=Sum("amount")).order_by():
+        if row["stage_id"] in by_stage:
+            by_stage[row["stage_id"]].count = row["n"]
+            by_stage[row["stage_id"]].total = row["total"]
+    ranked = qs.annotate(
+        rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(), F("pk").asc()])
+    ).filter(rank__lte=per_column)
+    for opportunity in ranked.select_related("customer", "owner").order_by("expected_close", "pk"):
         column = by_stage.get(opportunity.stage_id)
         if column is not None:
             column.cards.append(opportunity)
-            column.total += opportunity.amount
     return columns
 
 

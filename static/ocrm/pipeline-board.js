@@ -6,9 +6,11 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!board || typeof Sortable === "undefined" || board.dataset.mayMove !== "1") { return; }
   var message = document.getElementById("pipeline-message");
 
-  function recount() {
-    board.querySelectorAll(".pipeline-column").forEach(function (column) {
-      column.querySelector(".pipeline-count").textContent = column.querySelectorAll(".pipeline-card").length;
+  function recount(from, to) {
+    // The badges count every card of the column (some are not drawn): one left, one arrived.
+    [[from, -1], [to, 1]].forEach(function (pair) {
+      var badge = pair[0].closest(".pipeline-column").querySelector(".pipeline-count");
+      badge.textContent = parseInt(badge.textContent, 10) + pair[1];
     });
   }
 
@@ -34,18 +36,18 @@ document.addEventListener("DOMContentLoaded", function () {
       if (!answer.ok) {
         event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
         say(answer.error || board.dataset.error);
+        return;
       } else {
         say("");
         card.dataset.version = answer.version;
         card.querySelector(".pipeline-probability").textContent = answer.probability;
         if (answer.status !== "open") { card.classList.add("pipeline-closed"); }
       }
-      recount();
+      recount(event.from, event.to);
     }).catch(function () {
       card.classList.remove("opacity-50");
       event.from.insertBefore(card, event.from.children[event.oldIndex] || null);
       say(board.dataset.error);
-      recount();
     });
   }
 
@@ -53,5 +55,4 @@ document.addEventListener("DOMContentLoaded", function () {
     var closed = list.parentElement.dataset.outcome !== "open";
     Sortable.create(list, {group: "pipeline", animation: 120, sort: !closed, filter: ".pipeline-closed", onEnd: moved});
   });
-  recount();
 });
