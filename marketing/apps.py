@@ -9,6 +9,9 @@ class MarketingConfig(AppConfig):
     def ready(self):
         from marketing.navigation import register_pipeline_nav
         from marketing.pipeline import roles as pipeline_roles
+        from marketing.pipeline import services as pipeline
+        from workbench import desk
 
         pipeline_roles.grant()  # opportunity permissions for the bank roles (sysadmin.roles.sync_roles)
         register_pipeline_nav()
+        desk.register_activity("opportunities", _("Opportunities"), pipeline.moves_and_wins, order=40)

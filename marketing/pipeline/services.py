@@ -19,6 +19,7 @@ from marketing.credits.services import credit
 from marketing.pipeline import stages as stages_module
 from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStage
 from ocrm.errors import NotVisible
+from workbench import desk
 
 DEFAULT_STAGES = stages_module.DEFAULT_STAGES
 
@@ -263,3 +264,27 @@ def forecast(visible, bank, group_by="owner__username", months=12, today=None):
 def stale(bank_id, days, now=None):
     now = now or timezone.now()
     return Opportunity.objects.open().filter(bank_id=bank_id, moved_at__lt=now - datetime.timedelta(days=days))
+
+
+def moves_and_wins(person, start, end):
+    """The work report's line: the opportunities the person moved, and won, between two instants (one query)."""
+    moves = list(
+        OpportunityMove.objects.filter(moved_by=person, moved_at__gte=start, moved_at__lt=end, from_stage__isnull=False)
+        .select_related("opportunity", "to_stage")
+        .order_by("moved_at", "pk")
+    )
+    won = [move for move in moves if move.to_stage.outcome == PipelineStage.Outcome.WON]
+    return [
+        desk.ActivityLine(
+            kind="opportunities",
+            label=_("Opportunities moved"),
+            count=len(moves),
+            details=[f"{move.opportunity.title} → {move.to_stage.label}" for move in moves],
+        ),
+        desk.ActivityLine(
+            kind="opportunities_won",
+            label=_("Opportunities won"),
+            count=len(won),
+            details=[move.opportunity.title for move in won],
+        ),
+    ]

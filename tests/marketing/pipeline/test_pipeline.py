@@ -240,3 +240,14 @@ def test_zh_hans_pages(client, org, world):
         reverse("marketing:opportunity_move", args=[world["mine"].pk]), {"stage": stage(org.bank_a, "won").pk, "version": 9}
     )
     assert "请刷新看板后重试" in refused.json()["error"]
+
+
+def test_work_report_activity_counts_moves_and_wins(org, world):
+    start = timezone.now()
+    opportunity = world["mine"]
+    services.move(opportunity.pk, stage(org.bank_a, "proposal").pk, org.manager, seen_version=1, visible=visible(org.manager))
+    services.move(opportunity.pk, stage(org.bank_a, "won").pk, org.manager, seen_version=2, visible=visible(org.manager))
+    moved, won = services.moves_and_wins(org.manager, start, timezone.now() + datetime.timedelta(seconds=1))
+    assert (moved.count, won.count) == (2, 1)
+    assert won.details == ["Deposit"]
+    assert services.moves_and_wins(org.manager_sub, start, timezone.now())[0].count == 0
