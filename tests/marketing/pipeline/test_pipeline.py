@@ -19,6 +19,8 @@ from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStag
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Staff
 from tests.factories import make_customer
+from workbench.reminders import services as reminder_services
+from workbench.reminders.models import Reminder
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +253,13 @@ def test_work_report_activity_counts_moves_and_wins(org, world):
     assert (moved.count, won.count) == (2, 1)
     assert won.details == ["Deposit"]
     assert services.moves_and_wins(org.manager_sub, start, timezone.now())[0].count == 0
+
+
+def test_stale_opportunities_raise_one_reminder(org, world):
+    today = timezone.now().astimezone(datetime.UTC).date()
+    Opportunity.objects.filter(pk=world["mine"].pk).update(moved_at=timezone.now() - datetime.timedelta(days=20))
+    first = reminder_services.generate(org.bank_a.pk, today)
+    again = reminder_services.generate(org.bank_a.pk, today)
+    stale = Reminder.objects.filter(kind="stale_opportunity")
+    assert list(stale.values_list("object_id", flat=True)) == [world["mine"].pk]
+    assert first["reminders_created"] >= 1 and again["reminders_created"] == 0
