@@ -27,7 +27,8 @@ def select(window):
                jsonb_build_object('title', left(o.title, 100), 'days', %(pl_stale)s::int)
         FROM {Opportunity._meta.db_table} o
         WHERE o.bank_id = %(bank)s AND o.status = 'open'
-          AND (o.moved_at AT TIME ZONE 'UTC')::date + %(pl_stale)s::int BETWEEN %(day)s::date - {CATCH_UP_DAYS} AND %(day)s::date"""
+          AND (o.moved_at AT TIME ZONE 'UTC')::date + %(pl_stale)s::int
+              BETWEEN %(day)s::date - {CATCH_UP_DAYS} AND %(day)s::date"""
     return sql, {"pl_stale": days}
 
 
