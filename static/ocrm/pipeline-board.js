@@ -53,6 +53,6 @@ document.addEventListener("DOMContentLoaded", function () {
 
   board.querySelectorAll(".pipeline-cards").forEach(function (list) {
     var closed = list.parentElement.dataset.outcome !== "open";
-    Sortable.create(list, {group: "pipeline", animation: 120, sort: !closed, filter: ".pipeline-closed", onEnd: moved});
+    Sortable.create(list, {group: "pipeline", animation: 120, forceFallback: true, sort: !closed, filter: ".pipeline-closed", onEnd: moved});
   });
 });
