@@ -52,14 +52,15 @@ def _opportunities(bank, branch, owner, count, rng):
     if have >= count:
         return
     open_stages = [s for s in services.stages(bank.pk) if s.outcome == "open"]
-    customers = Customer.objects.bulk_create(
+    numbers = [f"PLB-{owner.pk}-{n}" for n in range(have, count)]
+    Customer.objects.bulk_create(
         [
-            Customer(
-                bank=bank, branch=branch, number=f"PLB-{owner.pk}-{n}", kind="retail", name_local="客户", primary_manager=owner
-            )
-            for n in range(have, count)
-        ]
+            Customer(bank=bank, branch=branch, number=number, kind="retail", name_local="客户", primary_manager=owner)
+            for number in numbers
+        ],
+        ignore_conflicts=True,  # a run stopped half-way left some customers
     )
+    customers = list(Customer.objects.filter(bank=bank, number__in=numbers))
     now = timezone.now()
     today = datetime.date.today()
     rows = []
