@@ -190,7 +190,7 @@ class Column:
 
 # Cards drawn per column: a 5,000-card board stays one screen of HTML; the rest are counted and
 # reached through the list (filtered by stage).
-CARDS_PER_COLUMN = 100
+CARDS_PER_COLUMN = 50
 
 
 def board(visible, bank_id, owner_ids=None, per_column=CARDS_PER_COLUMN):
@@ -209,7 +209,9 @@ def board(visible, bank_id, owner_ids=None, per_column=CARDS_PER_COLUMN):
     ranked = qs.annotate(
         rank=Window(RowNumber(), partition_by=[F("stage_id")], order_by=[F("expected_close").asc(), F("pk").asc()])
     ).filter(rank__lte=per_column)
-    for opportunity in ranked.select_related("customer", "owner").order_by("expected_close", "pk"):
+    fields = ("title", "stage_id", "amount", "currency", "probability", "expected_close", "next_step", "version")
+    cards = ranked.select_related("customer", "owner").only(*fields, "customer__number", "owner__username")
+    for opportunity in cards.order_by("expected_close", "pk"):
         column = by_stage.get(opportunity.stage_id)
         if column is not None:
             column.cards.append(opportunity)

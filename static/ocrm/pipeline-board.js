@@ -24,7 +24,8 @@ document.addEventListener("DOMContentLoaded", function () {
     if (event.from === event.to) { return; }
     var body = new URLSearchParams({stage: event.to.dataset.stage, version: card.dataset.version});
     card.classList.add("opacity-50");
-    fetch(card.dataset.moveUrl, {
+    // The move URL of card 0, drawn once for the board: /…/0/move/ -> /…/<id>/move/.
+    fetch(board.dataset.moveUrl.replace("/0/move/", "/" + card.dataset.id + "/move/"), {
       method: "POST",
       headers: {"X-CSRFToken": board.dataset.csrf, "Content-Type": "application/x-www-form-urlencoded"},
       body: body.toString(),
