@@ -34,6 +34,7 @@ SUITES = {
     "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
     "campaigns": "bench.campaigns",  # issue 15: dry run, launch vs one hand-written INSERT, evaluation page
     "calculators": "bench.calculators",  # issue 15: 1,000+ loans vs an independent reference, a schedule's time
+    "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
 }
 
 

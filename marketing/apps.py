@@ -14,11 +14,15 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
         from marketing.navigation import register_nav
+        from marketing.pipeline import reminders as pipeline_reminders
+        from marketing.pipeline import roles as pipeline_roles
+        from marketing.pipeline import services as pipeline
         from marketing.planning import sections as planning_sections
         from marketing.products import eligibility as product_eligibility
         from marketing.products import services as products
         from marketing.products import views as product_views
         from ocrm import parameters, seed
+        from workbench import desk
 
         register_nav()
         parameters.declare(marketing_parameters.PARAMETERS)
@@ -28,6 +32,11 @@ class MarketingConfig(AppConfig):
         campaign_sections.register_sections()
         campaign_sections.register_measures()
         campaign_tasks.register_jobs()
+        # Opportunities (marketing.pipeline): role permissions, the stale reminder kind, the work-report line.
+        pipeline_roles.grant()  # opportunity permissions for the bank roles (sysadmin.roles.sync_roles)
+        parameters.declare(pipeline_reminders.PARAMETERS)  # pipeline.stale_days
+        pipeline_reminders.register()
+        desk.register_activity("opportunities", _("Opportunities"), pipeline.moves_and_wins, order=40)
         # Products and bundles (marketing.products): publishing with a checker, the guarded risk
         # level, the channel offers provider, the 360 section (loaded by htmx).
         products.register_handlers()

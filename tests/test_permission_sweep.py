@@ -72,6 +72,7 @@ from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
+from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from marketing.planning.models import PlanIllustration
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
@@ -224,6 +225,8 @@ MODEL_OBJECTS = {
     "marketing.campaign": bank_object("campaign"),
     "marketing.campaignmember": bank_object("campaign_member"),
     "workbench.message": bank_object("message"),
+    "marketing.opportunity": bank_object("opportunity"),
+    "marketing.pipelinestage": bank_object("pipeline_stage"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -328,6 +331,7 @@ ROUTE_PARAMS = {
         )
     },
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
+    "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
@@ -668,6 +672,13 @@ def campaign_rows(bank, branch, staff, customer):
     return {"campaign": campaign, "campaign_member": member}
 
 
+def pipeline_rows(bank, staff, customer):
+    opportunity = pipeline_services.create_opportunity(
+        customer=customer, owner=staff, title="Sweep deal", amount=100, currency="CNY", expected_close=datetime.date(2027, 1, 1)
+    )
+    return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -756,6 +767,7 @@ def build_sweep_data(org):
             **messaging_rows(bank, staff),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
+            **pipeline_rows(bank, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
