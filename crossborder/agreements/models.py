@@ -66,6 +66,4 @@ class CrossBorderAgreement(models.Model):
 
     @property
     def in_force(self):
-        return bool(
-            self.accepted_by_a_at and self.accepted_by_b_at and not self.suspended_by_a_at and not self.suspended_by_b_at
-        )
+        return bool(self.accepted_by_a_at and self.accepted_by_b_at and not self.suspended_by_a_at and not self.suspended_by_b_at)

@@ -145,6 +145,9 @@ class RequestEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return self.action
+
 
 class RequestMessage(models.Model):
     """A message between the two sides on the request (a comment thread)."""
@@ -156,3 +159,6 @@ class RequestMessage(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self):
+        return self.body[:50]

@@ -1,8 +1,16 @@
 from django.utils.translation import gettext_lazy as _
 
 PARAMETERS = {
-    "crossborder.opening_time": ("string", "09:00", _("Local time (HH:MM) at which branches open for cross-border service times.")),
-    "crossborder.closing_time": ("string", "17:00", _("Local time (HH:MM) at which branches close for cross-border service times.")),
+    "crossborder.opening_time": (
+        "string",
+        "09:00",
+        _("Local time (HH:MM) at which branches open for cross-border service times."),
+    ),
+    "crossborder.closing_time": (
+        "string",
+        "17:00",
+        _("Local time (HH:MM) at which branches close for cross-border service times."),
+    ),
     "crossborder.lunch_break": (
         "string",
         "",

@@ -10,6 +10,7 @@ from crossborder.agreements import services as agreements
 from crossborder.requests import services
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from crossborder.requests.signals import request_completed
+from customers.master.models import Customer
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible, Refused
 from tests.factories import make_branch, make_customer, make_staff
@@ -41,7 +42,7 @@ def submit(org, to_branch=None, parts=("profile",), now=None):
     )
 
 
-def test_service_types_are_seeded():
+def test_service_types_are_seeded(db):
     codes = set(ServiceType.objects.values_list("code", flat=True))
     assert codes >= {
         "account_opening",
@@ -67,9 +68,7 @@ def test_same_country_and_bad_form_are_refused(xb):
     with pytest.raises(Refused):
         submit(xb, to_branch=xb.a_bj)
     with pytest.raises(ValidationError) as error:
-        services.submit(
-            xb.manager, customer_id=xb.customer.pk, to_branch=xb.a_ldn, service_type=xb.verification, form_data={}
-        )
+        services.submit(xb.manager, customer_id=xb.customer.pk, to_branch=xb.a_ldn, service_type=xb.verification, form_data={})
     assert "document" in error.value.message_dict
     assert not CrossBorderRequest.objects.exists()
 
@@ -150,8 +149,6 @@ def test_minimal_sharing_only_chosen_parts_and_audited_on_both_sides(xb):
     assert AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII).count() == before + 2
     assert {entry.bank_id for entry in views} == {xb.bank_a.pk, xb.bank_b.pk}
     # The requesting side's pages stay its own; the partner never sees the customer elsewhere.
-    from customers.master.models import Customer
-
     assert not Customer.objects.visible_to(xb.b_officer).filter(pk=xb.customer.pk).exists()
     with pytest.raises(PermissionDenied):
         services.shared_record(xb.manager, request.pk)
