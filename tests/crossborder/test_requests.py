@@ -7,12 +7,13 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from crossborder.agreements import services as agreements
-from crossborder.requests import services
+from crossborder.requests import escalation, services
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from crossborder.requests.signals import request_completed
 from customers.master.models import Customer
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible, Refused
+from ocrm.notifications.models import Notification
 from tests.factories import make_branch, make_customer, make_staff
 
 UTC = datetime.UTC
@@ -175,3 +176,23 @@ def test_scope_sender_sees_its_requests_receiver_its_queue(xb):
     assert not qs(xb.b_officer).filter(pk=request.pk).exists()
     with pytest.raises(NotVisible):
         services.get_request(xb.b_officer, request.pk)
+
+
+def test_escalation_at_80_and_100_percent_never_at_night(xb):
+    # Monday 09:00 London; 8 business hours -> due 17:00.
+    submitted = datetime.datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+    request = submit(xb, now=submitted)
+    services.accept(xb.ldn_officer, request.pk)
+    assert escalation.scan(now=datetime.datetime(2026, 1, 12, 14, 0, tzinfo=UTC)) == {"80": 0, "100": 0}  # 62%
+    # 15:30 London = 23:30 Shanghai: the officer is told, the Shanghai manager must wait.
+    assert escalation.scan(now=datetime.datetime(2026, 1, 12, 15, 30, tzinfo=UTC)) == {"80": 0, "100": 0}
+    assert Notification.objects.filter(recipient=xb.ldn_officer).count() == 1
+    assert not Notification.objects.filter(recipient=xb.manager).exists()
+    # Tuesday 08:00 Shanghai (00:00 London): overdue; the manager is told, London's officer at midnight is not.
+    assert escalation.scan(now=datetime.datetime(2026, 1, 13, 0, 0, tzinfo=UTC))["100"] == 0
+    assert Notification.objects.filter(recipient=xb.manager).exists()
+    assert Notification.objects.filter(recipient=xb.ldn_officer).count() == 1
+    # Tuesday 09:00 London: everyone told; nothing twice afterwards.
+    assert escalation.scan(now=datetime.datetime(2026, 1, 13, 9, 0, tzinfo=UTC))["100"] == 1
+    assert escalation.scan(now=datetime.datetime(2026, 1, 13, 10, 0, tzinfo=UTC)) == {"80": 0, "100": 0}
+    assert Notification.objects.filter(recipient=xb.ldn_officer).count() == 2
