@@ -11,3 +11,6 @@ class CrossborderConfig(AppConfig):
         from ocrm import parameters
 
         parameters.declare(request_parameters.PARAMETERS)
+        from crossborder.requests import measures
+
+        measures.register()

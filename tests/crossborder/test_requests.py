@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from crossborder.agreements import services as agreements
 from crossborder.requests import escalation, services
@@ -14,6 +15,7 @@ from customers.master.models import Customer
 from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible, Refused
 from ocrm.notifications.models import Notification
+from ocrm.reporting import measure
 from tests.factories import make_branch, make_customer, make_staff
 
 UTC = datetime.UTC
@@ -196,3 +198,21 @@ def test_escalation_at_80_and_100_percent_never_at_night(xb):
     assert escalation.scan(now=datetime.datetime(2026, 1, 13, 9, 0, tzinfo=UTC))["100"] == 1
     assert escalation.scan(now=datetime.datetime(2026, 1, 13, 10, 0, tzinfo=UTC)) == {"80": 0, "100": 0}
     assert Notification.objects.filter(recipient=xb.ldn_officer).count() == 2
+
+
+def test_report_measures_count_completed_and_sla_met(xb):
+    request = submit(xb)
+    services.accept(xb.ldn_officer, request.pk)
+    services.transition(xb.ldn_officer, request.pk, S.IN_PROGRESS)
+    services.complete(xb.ldn_officer, request.pk)
+    request.refresh_from_db()
+    params = {
+        "bank_id": xb.bank_a.pk,
+        "business_date": request.closed_at.date(),
+        "day_start": request.closed_at - datetime.timedelta(hours=1),
+        "day_end": request.closed_at + datetime.timedelta(hours=1),
+    }
+    for key in ("crossborder.requests_completed", "crossborder.requests_sla_met"):
+        with connection.cursor() as cursor:
+            cursor.execute(measure(key).sql, params)
+            assert cursor.fetchall() == [(xb.a_ldn.pk, xb.ldn_officer.pk, 1)]
