@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from crossborder.bus.client import BusClient, BusError
 from crossborder.requests import services
 from crossborder.requests.filtersets import RequestFilterSet
 from crossborder.requests.forms import CompleteForm, MessageForm, ReassignForm, RequestForm
@@ -98,7 +99,17 @@ class RequestDetailView(PermissionPageMixin, View):
             and (who == "either" or who == side)
             and (side == "requester" or officer or item.assigned_to_id == request.user.pk)
         ]
+        bus_answer, bus_error = None, ""
+        bus = BusClient.for_bank(item.to_bank_id) if side == "receiver" and item.is_open else None
+        if bus is not None:
+            reference = item.form_data.get("foreign_reference") or item.customer.number
+            try:
+                bus_answer = bus.lookup(reference, request=item, actor=request.user)
+            except BusError as error:
+                bus_error = _("The transaction bus did not answer: %(reason)s") % {"reason": error}
         context = {
+            "bus_answer": bus_answer,
+            "bus_error": bus_error,
             "item": item,
             "side": side,
             "deadline": services.deadline(item),

@@ -5,7 +5,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from crossborder.bus.localbus import LocalBus
 from crossborder.requests.models import CrossBorderRequest, ServiceType
+from sysadmin.parameters import services as parameter_store
 from tests.factories import make_customer, make_staff
 
 
@@ -92,3 +94,22 @@ def test_agreements_page(pages):
     assert admin.post(reverse("crossborder:agreement_action", args=["accept"]), {"partner": pages.bank_b.pk}).status_code == 302
     page = admin.get(reverse("crossborder:agreements"))
     assert "Awaiting consent" in page.text
+
+
+def test_request_page_shows_the_bus_answer_and_stores_nothing(pages):
+    bus = LocalBus().start()
+    try:
+        parameter_store.set_value("crossborder.bus_endpoint", bus.url, bank=pages.bank_a, value_type="string")
+        service = ServiceType.objects.get(code="remittance_support")
+        manager = client_for(pages.manager, "en")
+        manager.post(
+            reverse("crossborder:request_create"),
+            {"customer": "C-XB-9", "to_branch": pages.a_ldn.pk, "service_type": service.pk, "details": "reference: R1"},
+        )
+        request = CrossBorderRequest.objects.get()
+        page = client_for(pages.ldn_officer, "en").get(reverse("crossborder:request", args=[request.pk]))
+        assert "GB29****7654" in page.text and "verified" in page.text
+        request.refresh_from_db()
+        assert "GB29" not in str(request.form_data)
+    finally:
+        bus.stop()
