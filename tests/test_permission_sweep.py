@@ -62,6 +62,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
 from customers.ecif.feeds.models import FeedError, FeedLoad
@@ -227,6 +228,7 @@ MODEL_OBJECTS = {
     "workbench.message": bank_object("message"),
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
+    "crossborder.crossborderrequest": bank_object("xborder_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -311,6 +313,9 @@ ROUTE_PARAMS = {
     },
     "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
     "workbench:customer_tasks": {"number": by_number("customer")},
+    "crossborder:request": {"pk": model("crossborder.crossborderrequest")},
+    "crossborder:request_action": {"pk": model("crossborder.crossborderrequest"), "action": shared("accept", attr=False)},
+    "crossborder:agreement_action": {"action": shared("suspend", attr=False)},
     "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
     **{
         f"workbench:{name}": {"pk": model("workbench.reminder")}
@@ -622,6 +627,25 @@ def announcement_rows(bank, branch, staff):
     }
 
 
+def crossborder_rows(bank, branch, staff, customer):
+    """A cross-border request of the bank (within the bank; the sweep needs the row, not the routing)."""
+    now = timezone.now()
+    request = CrossBorderRequest.objects.create(
+        bank=bank,
+        from_branch=branch,
+        to_bank=bank,
+        to_branch=branch,
+        service_type=ServiceType.objects.get(code="document_verification"),
+        customer=customer,
+        requested_by=staff,
+        shared_parts=["profile"],
+        submitted_at=now,
+        sla_seconds=8 * 3600,
+        due_at=now + datetime.timedelta(days=1),
+    )
+    return {"xborder_request": request}
+
+
 def messaging_rows(bank, staff):
     """A one-to-one conversation of `staff` with a colleague, and a message with a file (workbench.messaging)."""
     colleague = Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first()
@@ -765,6 +789,7 @@ def build_sweep_data(org):
             **reminder_rows(bank, branch, staff, customer),
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
+            **crossborder_rows(bank, branch, staff, customer),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
             **pipeline_rows(bank, staff, customer),
