@@ -144,3 +144,12 @@ def test_pages_in_chinese_and_navigation(client, org):
     names = [item["entry"].url_name for item in navigation.entries_for(org.product_manager)]
     assert "marketing:catalog_products" in names and "marketing:catalog_bundles" in names
     assert "marketing:catalog_products" not in [item["entry"].url_name for item in navigation.entries_for(org.manager)]
+
+
+def test_bad_list_parameters_never_fail(client, org):
+    make_product(org.bank_a, code="DD-1")
+    _login(client, org.product_manager)
+    bad = {"q": "\x00", "product_type": "nope", "risk_level": "R9", "is_active": "maybe", "sort": "-nonexistent"}
+    for name in ("marketing:catalog_products", "marketing:catalog_bundles"):
+        for params in (bad, {"page": "abc", "per_page": "-1"}, {"export": "xlsx", **bad}):
+            assert client.get(reverse(name), params).status_code in (200, 302)
