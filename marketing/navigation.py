@@ -26,3 +26,14 @@ def register_nav():
     navigation.register(
         MARKETING, _("Investment calculators"), "marketing:calculators", ("customers.view_customer",), icon="calculator", order=60
     )
+    navigation.register(
+        MARKETING,
+        _("Product catalog"),
+        "marketing:catalog_products",
+        ["marketing.view_productversion"],
+        icon="box-seam",
+        order=30,
+    )
+    navigation.register(
+        MARKETING, _("Bundles"), "marketing:catalog_bundles", ["marketing.view_productversion"], icon="boxes", order=31
+    )

@@ -75,6 +75,7 @@ from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from marketing.planning.models import PlanIllustration
+from marketing.products.models import Bundle, BundleRule, ProductVersion
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -225,6 +226,8 @@ MODEL_OBJECTS = {
     "workbench.conversation": bank_object("conversation"),
     "marketing.campaign": bank_object("campaign"),
     "marketing.campaignmember": bank_object("campaign_member"),
+    "marketing.productversion": bank_object("product_version"),
+    "marketing.bundle": bank_object("bundle"),
     "workbench.message": bank_object("message"),
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
@@ -351,6 +354,9 @@ ROUTE_PARAMS = {
         )
     },
     "marketing:campaign_respond": {"pk": model("marketing.campaignmember")},
+    "marketing:catalog_product": {"pk": model("customers.product")},
+    "marketing:catalog_version_submit": {"pk": model("marketing.productversion")},
+    "marketing:catalog_bundle": {"pk": model("marketing.bundle")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
     **{
@@ -703,6 +709,15 @@ def pipeline_rows(bank, staff, customer):
     return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
 
 
+def catalog_rows(bank, staff):
+    """A wealth product with a draft version, and a bundle with a rule (marketing.products)."""
+    product = make_product(bank, code=f"WM-SWEEP-{bank.code}", product_type="wealth")
+    version = ProductVersion.objects.create(bank_id=bank.pk, product=product, number=1, made_by=staff, rate="1.5")
+    bundle = Bundle.objects.create(bank_id=bank.pk, code="SWEEP", name_local=f"Sweep bundle {bank.code}")
+    BundleRule.objects.create(bundle=bundle, kind="min_age", value="18")
+    return {"product_version": version, "bundle": bundle}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -793,6 +808,7 @@ def build_sweep_data(org):
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
             **pipeline_rows(bank, staff, customer),
+            **catalog_rows(bank, staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

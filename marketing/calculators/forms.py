@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from marketing.calculators import formulas
+from ocrm.widgets import DateInput
 
 
 def amount_field(label, min_value="0.01", max_value="1000000000", required=True):
@@ -35,14 +36,12 @@ DAY_COUNT_CHOICES = [
 class DepositForm(forms.Form):
     principal = amount_field(_("Principal"))
     annual_rate = rate_field(_("Annual rate (%)"))
-    start = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.DateField(label=_("Start date"), widget=DateInput())
     term_months = forms.IntegerField(label=_("Term (months)"), min_value=1, max_value=120)
     compound = forms.BooleanField(label=_("Roll over every year (compound)"), required=False)
     day_count = forms.ChoiceField(label=_("Day count"), choices=DAY_COUNT_CHOICES, initial=formulas.ACT_365F)
     demand_rate = rate_field(_("Demand rate (%)"), required=False)
-    withdraw_on = forms.DateField(
-        label=_("Early withdrawal date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    withdraw_on = forms.DateField(label=_("Early withdrawal date"), required=False, widget=DateInput())
 
     def clean(self):
         data = super().clean()
@@ -66,7 +65,7 @@ class LoanForm(forms.Form):
             (formulas.EQUAL_PRINCIPAL, _("Equal principal (等额本金)")),
         ],
     )
-    first_due = forms.DateField(label=_("First due date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    first_due = forms.DateField(label=_("First due date"), required=False, widget=DateInput())
 
 
 class RegularInvestmentForm(forms.Form):

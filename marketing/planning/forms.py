@@ -6,6 +6,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm.widgets import DateInput
+
 GOALS = 3
 
 
@@ -33,7 +35,7 @@ class PlanForm(forms.Form):
                 required=required,
             )
             self.fields[f"goal_{n}_date"] = forms.DateField(
-                label=_("Goal %(n)s date") % {"n": n}, required=required, widget=forms.DateInput(attrs={"type": "date"})
+                label=_("Goal %(n)s date") % {"n": n}, required=required, widget=DateInput()
             )
 
     def clean(self):

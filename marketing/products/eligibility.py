@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from customers.master.models import Customer, Holding, IdentityDocument, Product
 from marketing.products.models import Bundle, BundleItem, BundleRule
-from marketing.products.services import RISK_ORDER, risk_rank, suitability
+from marketing.products.services import INVESTMENT_TYPES, RISK_ORDER, risk_rank, suitability
 from ocrm.batch.jobs import today as bank_today
 from workbench.channelapi import offers
 
@@ -119,7 +119,7 @@ def evaluate_bundle(bundle, facts):
         if item.product_id in facts.held_product_ids:
             left_out.append((item.product, _("Already held.")))
             continue
-        ok, reason = suitability(facts.risk_level, item.product.risk_level)
+        ok, reason = suitability(facts.risk_level, item.product.risk_level, item.product.product_type)
         (products if ok else left_out).append((item.product, reason))
     return BundleResult(bundle, all(holds for holds, _r in reasons), reasons, products, left_out)
 
@@ -138,13 +138,14 @@ def suitable_products_for(customer, facts=None):
     facts = facts or facts_of(customer)
     allowed = RISK_ORDER[: (risk_rank(facts.risk_level) if risk_rank(facts.risk_level) is not None else 0) + 1]
     candidates = (
-        Product.objects.filter(bank_id=customer.bank_id, is_active=True, risk_level__in=allowed)
+        Product.objects.filter(bank_id=customer.bank_id, is_active=True)
+        .filter(Q(risk_level__in=allowed) | (Q(risk_level="") & ~Q(product_type__in=INVESTMENT_TYPES)))
         .exclude(pk__in=facts.held_product_ids)
         .order_by("code")
     )
     result = []
     for product in candidates:
-        ok, reason = suitability(facts.risk_level, product.risk_level)
+        ok, reason = suitability(facts.risk_level, product.risk_level, product.product_type)
         if ok:  # the hard rule again, whatever the query above let through
             result.append((product, reason))
     return result

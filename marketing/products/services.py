@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.master.models import Product
-from marketing.products.models import ProductVersion
+from marketing.products.models import Bundle, BundleItem, BundleRule, ProductVersion
 from ocrm.approvals import services as approvals
 from ocrm.errors import NotVisible
 from ocrm.scoping import scope_of
@@ -101,6 +101,14 @@ def write_draft(actor, product_pk, params):
     _validate(params)
     ProductVersion = _version_model()
     Product.objects.select_for_update().filter(pk=product.pk).first()  # numbers one at a time
+    latest = ProductVersion.objects.filter(product=product).order_by("-number").first()
+    if latest is not None and latest.status == ProductVersion.Status.DRAFT:
+        # Editing the draft again changes it: one open draft per product, not a pile of them.
+        for name, value in params.items():
+            setattr(latest, name, value)
+        latest.made_by = actor
+        latest.save()
+        return latest
     last = ProductVersion.objects.filter(product=product).aggregate(n=Max("number"))["n"] or 0
     return ProductVersion.objects.create(bank_id=product.bank_id, product=product, number=last + 1, made_by=actor, **params)
 
@@ -116,6 +124,21 @@ def diff(version):
         .objects.filter(product_id=version.product_id, status="published", number__lt=version.number)
         .order_by("-number")
         .first()
+    )
+    changes = {}
+    for name in PARAMETER_FIELDS:
+        before = getattr(previous, name) if previous else None
+        after = getattr(version, name)
+        if before != after:
+            changes[name] = [_json_value(before), _json_value(after)]
+    return changes
+
+
+def diff_in(version, versions):
+    """diff() over versions already read (the history page: no query per version)."""
+    previous = next(
+        (v for v in sorted(versions, key=lambda v: -v.number) if v.status == "published" and v.number < version.number),
+        None,
     )
     changes = {}
     for name in PARAMETER_FIELDS:
@@ -178,6 +201,73 @@ def register_handlers():
     approvals.guard(Product, PRODUCT_FIELDS)
 
 
+# --- bundles ---------------------------------------------------------------------------------------
+
+BUNDLE_FIELDS = ("code", "name_local", "name_en", "scenario", "is_active")
+
+
+def bundles_visible_to(user):
+    if scope_of(user) == "all":
+        return Bundle.objects.all()
+    if user is None or not user.is_authenticated or user.bank_id is None or scope_of(user) is None:
+        return Bundle.objects.none()
+    return Bundle.objects.filter(bank_id=user.bank_id)
+
+
+def parse_rules(text):
+    """[(kind, value)] from lines "kind value" (e.g. "min_age 60"); a bad line is named by its number."""
+    kinds = dict(BundleRule.Kind.choices)
+    rules, errors = [], []
+    for number, line in enumerate(str(text or "").splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        kind, _sep, value = line.partition(" ")
+        value = value.strip()
+        if kind not in kinds:
+            errors.append(_("Line %(n)d: unknown rule “%(kind)s”.") % {"n": number, "kind": kind})
+        elif kind in ("min_age", "max_age") and not value.isdigit():
+            errors.append(_("Line %(n)d: an age must be a whole number of years.") % {"n": number})
+        elif kind == "min_risk" and value not in RISK_ORDER:
+            errors.append(_("Line %(n)d: choose a risk level from R1 to R5.") % {"n": number})
+        else:
+            rules.append((kind, value))
+    if errors:
+        raise ValidationError({"rules": errors})
+    return rules
+
+
+@transaction.atomic
+def save_bundle(actor, bundle, values, products, services, rules):
+    """Create (bundle None) or change a bundle of the actor's bank, its items and its rules at once."""
+    if not actor.has_perm(MAINTAIN_PERM):
+        raise PermissionDenied(_("You may not maintain products."))
+    if bundle is not None and not bundles_visible_to(actor).filter(pk=bundle.pk).exists():
+        raise NotVisible
+    bank_id = bundle.bank_id if bundle is not None else actor.bank_id
+    if any(product.bank_id != bank_id for product in products):
+        raise NotVisible
+    if not values.get("code") or not values.get("name_local"):
+        raise ValidationError({"code" if not values.get("code") else "name_local": _("This field is required.")})
+    clash = Bundle.objects.filter(bank_id=bank_id, code=values["code"]).exclude(pk=getattr(bundle, "pk", None))
+    if clash.exists():
+        raise ValidationError({"code": _("Another bundle of the bank has this code.")})
+    if bundle is None:
+        bundle = Bundle(bank_id=bank_id)
+    for name in BUNDLE_FIELDS:
+        if name in values:
+            setattr(bundle, name, values[name])
+    bundle.save()
+    BundleItem.objects.filter(bundle=bundle).delete()
+    BundleRule.objects.filter(bundle=bundle).delete()
+    BundleItem.objects.bulk_create(
+        [BundleItem(bundle=bundle, product=product) for product in products]
+        + [BundleItem(bundle=bundle, service=service) for service in services if service.strip()]
+    )
+    BundleRule.objects.bulk_create([BundleRule(bundle=bundle, kind=kind, value=value) for kind, value in rules])
+    return bundle
+
+
 # --- suitability and eligibility ----------------------------------------------------------------------
 
 
@@ -185,12 +275,21 @@ def risk_rank(level):
     return RISK_ORDER.index(level) if level in RISK_ORDER else None
 
 
-def suitability(customer_risk, product_risk):
+# Product types a bank risk-rates (investments); deposits, loans and cards carry no risk level.
+INVESTMENT_TYPES = frozenset({"fund", "bond", "wealth", "insurance"})
+
+
+def suitability(customer_risk, product_risk, product_type=None):
     """(suitable, reason). The hard rule: never a product above the customer's risk level; a
-    customer without an assessment only gets the lowest-risk products; a product without a risk
-    level is treated as the highest (never assumed safe)."""
+    customer without an assessment only gets the lowest-risk products; an investment product
+    without a risk level is never proposed (never assumed safe). A product that is not an
+    investment (a deposit, a loan, a card) and has no risk level suits every customer: banks do not
+    risk-rate them. An unknown type (None) counts as an investment."""
     product_rank = risk_rank(product_risk)
     if product_rank is None:
+        # Only a blank level counts as "not rated"; a level we do not know is never assumed safe.
+        if not product_risk and product_type is not None and product_type not in INVESTMENT_TYPES:
+            return True, _("Not an investment product: no risk assessment is needed.")
         return False, _("The product has no risk level, so it is not proposed.")
     customer_rank = risk_rank(customer_risk)
     if customer_rank is None:
@@ -215,7 +314,7 @@ def eligible_products(customer, products, held_product_ids=()):
     for product in products:
         if product.pk in held or not product.is_active:
             continue
-        ok, reason = suitability(customer.risk_level, product.risk_level)
+        ok, reason = suitability(customer.risk_level, product.risk_level, getattr(product, "product_type", None))
         if ok:
             result.append((product, [reason]))
     return result

@@ -165,6 +165,22 @@ def test_unassessed_customer_gets_only_r1(graduate, org):
     assert levels <= {"R1"}
 
 
+def test_unrated_deposits_are_proposed_unrated_investments_never(graduate, org):
+    """docs/products.md: a product that is not an investment needs no risk level; an investment does."""
+    bundle, customer, card, fund = graduate
+    deposit = make_product(org.bank_a, code="TD-1Y", product_type="time_deposit")
+    unrated_fund = make_product(org.bank_a, code="FUND-X", product_type="fund")
+    BundleItem.objects.create(bundle=bundle, product=deposit)
+    BundleItem.objects.create(bundle=bundle, product=unrated_fund)
+    Customer.objects.filter(pk=customer.pk).update(risk_level="")
+    customer.refresh_from_db()
+    codes = [p.code for p, _r in eligibility.suitable_products_for(customer)]
+    assert "TD-1Y" in codes and "FUND-X" not in codes
+    [result] = eligibility.bundles_for(customer)
+    assert deposit in [p for p, _r in result.products]
+    assert unrated_fund in [p for p, _r in result.left_out]
+
+
 def test_demo_bundles_are_seeded_once_and_a_graduate_qualifies(org):
     for stem, risk in (("BOND", "R1"), ("WM", "R2"), ("INS", "R1")):
         product = make_product(org.bank_a, code=f"DEMO-{stem}-CNY", product_type="bond")

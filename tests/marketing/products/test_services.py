@@ -84,20 +84,40 @@ def test_suitability_rules_one_by_one():
     assert not services.suitability("R5", "")[0]
 
 
+def test_products_that_are_not_investments_need_no_risk_level():
+    """Banks do not risk-rate plain deposits, loans or cards: without a risk level they suit
+    everyone (even a customer without an assessment); an investment without one never does."""
+    for product_type in ("demand_deposit", "time_deposit", "loan", "card"):
+        for customer_risk in ("", "R1", "R5"):
+            ok, reason = services.suitability(customer_risk, "", product_type)
+            assert ok and "Not an investment" in reason
+    for product_type in ("fund", "bond", "wealth", "insurance", None):
+        assert not services.suitability("R5", "", product_type)[0]
+    # A deposit that does carry a risk level is held to it like any product.
+    assert not services.suitability("R1", "R3", "time_deposit")[0]
+
+
 RISKS = st.sampled_from(["", "R1", "R2", "R3", "R4", "R5", "XX"])
+TYPES = st.sampled_from([None, *(kind for kind, _label in Product.Type.choices)])
 
 
 # The machine is shared: generation speed is not what this test is about.
 @settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     customer_risk=RISKS,
-    products=st.lists(st.tuples(RISKS, st.booleans()), max_size=20),
+    products=st.lists(st.tuples(RISKS, st.booleans(), TYPES), max_size=20),
 )
 def test_suitability_is_never_violated(customer_risk, products):
     customer = SimpleNamespace(risk_level=customer_risk)
-    catalog = [SimpleNamespace(pk=i, risk_level=risk, is_active=active) for i, (risk, active) in enumerate(products)]
+    catalog = [
+        SimpleNamespace(pk=i, risk_level=risk, is_active=active, product_type=kind)
+        for i, (risk, active, kind) in enumerate(products)
+    ]
     for product, reasons in services.eligible_products(customer, catalog):
         assert reasons
+        if product.risk_level == "":  # only a product that is not an investment goes without one
+            assert product.product_type is not None and product.product_type not in services.INVESTMENT_TYPES
+            continue
         assert product.risk_level in services.RISK_ORDER
         if customer_risk in services.RISK_ORDER:
             assert services.RISK_ORDER.index(product.risk_level) <= services.RISK_ORDER.index(customer_risk)
