@@ -163,9 +163,7 @@ def apply_rules(table, where_sql, where_params, ctx, *, customer_column="custome
     params) still in with the first rule that excludes it (households included): one UPDATE.
     Returns the funnel (funnel_of)."""
     base = f"{where_sql} AND t.{excluded_column} = ''"
-    select_sql, select_params = candidates_sql(
-        ctx, f"SELECT t.{customer_column} FROM {table} t WHERE {base}", where_params
-    )
+    select_sql, select_params = candidates_sql(ctx, f"SELECT t.{customer_column} FROM {table} t WHERE {base}", where_params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""UPDATE {table} t SET {excluded_column} = ruled.excluded_by FROM ({select_sql}) ruled
@@ -192,16 +190,24 @@ def exclusion_for(customer_id, ctx, *, household_taken=False):
     return None
 
 
-def log_contacts(table, where_sql, where_params, *, bank_id, channel, source, at=None, customer_column="customer_id"):
-    """Record a contact for every row of `table` matching `where_sql` (alias t): one INSERT ...
-    SELECT, idempotent per customer, source and channel. Returns how many were new."""
+def log_contacts(
+    table, where_sql, where_params, *, bank_id, channels, source, at=None, customer_column="customer_id", source_is_new=None
+):
+    """Record a contact per channel for every row of `table` matching `where_sql` (alias t): one
+    INSERT ... SELECT, idempotent per customer, source and channel. When the source has no contact
+    yet (`source_is_new`, else one probe of the (source, customer) index) nothing can conflict and the insert skips ON
+    CONFLICT's per-row arbitration; the unique constraint still forbids a duplicate. Returns how
+    many were new."""
     log = ContactLog._meta.db_table
     with connection.cursor() as cursor:
+        if source_is_new is None:
+            cursor.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {log} WHERE source = %s)", [source])
+            source_is_new = cursor.fetchone()[0]
+        conflict = "" if source_is_new else " ON CONFLICT (customer_id, source, channel) DO NOTHING"
         cursor.execute(
             f"""INSERT INTO {log} (bank_id, customer_id, channel, source, contacted_at)
-                SELECT %s, t.{customer_column}, %s, %s, %s
-                  FROM {table} t WHERE {where_sql}
-                ON CONFLICT (customer_id, source, channel) DO NOTHING""",
-            [bank_id, channel, source, at or timezone.now(), *where_params],
+                SELECT %s, t.{customer_column}, channel, %s, %s
+                  FROM {table} t CROSS JOIN unnest(%s::text[]) AS channel WHERE {where_sql}{conflict}""",
+            [bank_id, source, at or timezone.now(), list(channels), *where_params],
         )
         return cursor.rowcount

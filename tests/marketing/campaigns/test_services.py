@@ -18,6 +18,7 @@ from ocrm.errors import NotVisible
 from tests.factories import make_product, make_staff
 from tests.marketing.campaigns.conftest import consenting
 from workbench.channelapi import offers
+from workbench.todo import services as todo
 from workbench.todo.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -121,6 +122,9 @@ def test_launch_creates_one_task_per_target_and_lists_those_without_a_manager(or
     assert task.assignee == org.manager and task.source_key == f"campaign:{campaign.pk}:customer:{with_manager.pk}"
     # Due at the end of the campaign's last day in the assignee's zone (Shanghai).
     assert task.due_at == datetime.datetime(2027, 2, 1, tzinfo=datetime.UTC) - datetime.timedelta(hours=8)
+    # Each assignee's own zone (the due moments are computed once per person, not per row).
+    other = tasks.get(customer=in_london)
+    assert other.due_at == todo.due_moment(campaign.ends_on, None, other.assignee.effective_timezone)
     assert ContactLog.objects.filter(source=campaign.source).count() == 3
     # A relaunch creates nothing twice.
     services.launch(campaign, org.marketing_manager)
