@@ -149,6 +149,11 @@ def funnel_of(table, where_sql, where_params, ctx, *, excluded_column="excluded_
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT t.{excluded_column}, count(*) FROM {table} t WHERE {where_sql} GROUP BY 1", where_params)
         counts = dict(cursor.fetchall())
+    return funnel_from_counts(counts, ctx)
+
+
+def funnel_from_counts(counts, ctx):
+    """The funnel from {excluded_by: rows} ('' for the rows still in)."""
     remaining = sum(counts.values())
     funnel = [("candidates", _("Candidates"), remaining)]
     codes = [code for code, _condition in _rule_conditions(ctx)] + (["household"] if ctx.household_once else [])

@@ -266,26 +266,36 @@ def dry_run(campaign, actor, now=None):
         # The household window sorts every candidate: in memory rather than in temp files.
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"DELETE FROM {MEMBER} WHERE campaign_id = %s", [campaign.pk])
-        # One pass: each candidate is written with the contact policy's first excluding rule
-        # (households included) and its arm (the arm counts only for rows the policy keeps).
+        cursor.execute(f"DELETE FROM {STAT} WHERE campaign_id = %s", [campaign.pk])
+        # One statement: each candidate is written with the contact policy's first excluding rule
+        # (households included) and its arm (the arm counts only for rows the policy keeps); the
+        # aggregates the evaluation reads and the funnel's counts come from the rows as they are
+        # written, not from a second scan. At the dry run nobody has responded or converted and
+        # the AUM change is 0 (aum_at_start is the AUM now): the aggregates are the member counts.
         cursor.execute(
-            f"""INSERT INTO {MEMBER} (campaign_id, customer_id, branch_id, manager_id, excluded_by, arm, aum_at_start, response)
-                SELECT %s, r.customer_id, r.branch_id, r.primary_manager_id, r.excluded_by, {holdout_sql("r.customer_id")},
-                       r.aum, ''
-                  FROM ({ruled_sql}) r""",
-            [campaign.pk, campaign.seed, campaign.holdout_percent, *ruled_params],
+            f"""WITH written AS (
+                    INSERT INTO {MEMBER} (campaign_id, customer_id, branch_id, manager_id, excluded_by, arm,
+                                          aum_at_start, response)
+                    SELECT %s, r.customer_id, r.branch_id, r.primary_manager_id, r.excluded_by,
+                           {holdout_sql("r.customer_id")}, r.aum, ''
+                      FROM ({ruled_sql}) r
+                    RETURNING branch_id, manager_id, arm, excluded_by),
+                stats AS (
+                    INSERT INTO {STAT} (campaign_id, branch_id, manager_id, arm, members, contacted, interested,
+                                        declined, converted, aum_delta_sum, aum_delta_sumsq, refreshed_at)
+                    SELECT %s, w.branch_id, w.manager_id, w.arm, count(*), 0, 0, 0, 0, 0, 0, now()
+                      FROM written w WHERE w.excluded_by = '' GROUP BY 2, 3, 4)
+                SELECT excluded_by, count(*) FROM written GROUP BY 1""",
+            [campaign.pk, campaign.seed, campaign.holdout_percent, *ruled_params, campaign.pk],
         )
-        if cursor.rowcount > ANALYZE_AFTER:
-            # The planner must know the table grew: the counts and the launch read it.
+        counts = dict(cursor.fetchall())
+        if sum(counts.values()) > ANALYZE_AFTER:
+            # The planner must know the table grew: the launch and the pages read it.
             cursor.execute(f"ANALYZE {MEMBER}")
-    where = ("t.campaign_id = %s", [campaign.pk])
-    funnel = policy.funnel_of(MEMBER, *where, ctx)
+    funnel = policy.funnel_from_counts(counts, ctx)
     campaign.funnel = [[code, str(label), count] for code, label, count in funnel]
     campaign.dry_run_at = timezone.now()
     campaign.save(update_fields=["funnel", "dry_run_at", "updated_at"])
-    # The aggregates the evaluation reads: members cannot change between the dry run and the launch
-    # (only a draft is dry-run), so the launch does not rebuild them.
-    refresh_stats(campaign)
     events.campaign_dry_run(campaign, actor, funnel[-1][2])
     return campaign
 

@@ -49,6 +49,17 @@ def test_the_dry_run_counts_each_rule_and_names_the_rule_of_every_excluded_custo
     assert Task.objects.count() == 0  # a dry run creates nothing
 
 
+def test_the_dry_runs_aggregates_are_those_a_full_rebuild_makes(org, build):
+    customers = [consenting(f"S{n}", org.a_sh if n % 2 else org.a_ldn, org.manager if n % 3 else None) for n in range(12)]
+    customers.append(consenting("SX", org.a_sh, org.manager, consent=False))
+    campaign = services.dry_run(build(customers, holdout_percent=30), org.marketing_manager)
+    columns = ("branch_id", "manager_id", "arm", "members", "contacted", "converted", "aum_delta_sum", "aum_delta_sumsq")
+    written = sorted(CampaignStat.objects.filter(campaign=campaign).values_list(*columns), key=str)
+    services.refresh_stats(campaign)
+    assert written == sorted(CampaignStat.objects.filter(campaign=campaign).values_list(*columns), key=str)
+    assert sum(row[3] for row in written) == 12
+
+
 def test_targets_stay_inside_the_owning_branch_subtree(org, build):
     inside = consenting("C1", org.a_sh, org.manager)
     outside = consenting("C2", org.a_ldn)
