@@ -353,31 +353,46 @@ def tasks_done(person, start, end):
     ]
 
 
-def create_tasks_from_select(*, bank_id, select_sql, params, title, due_date=None, source=Task.Source.CAMPAIGN, notes=""):
+def create_tasks_from_select(
+    *, bank_id, select_sql, params, title, due_date=None, source=Task.Source.CAMPAIGN, notes="", keys_are_new=False
+):
     """Create one open task per row of `select_sql` in one INSERT ... SELECT (a campaign's launch).
 
     `select_sql` returns (customer_id, assignee_id, source_key) rows; the due moment is the next
-    local midnight after `due_date` in each assignee's own zone (due_moment's rule, in SQL). Rows
+    local midnight after `due_date` in each assignee's own zone (due_moment, once per person). Rows
     whose source_key already made a task are skipped, so a relaunch creates nothing twice.
+    keys_are_new: the caller has checked that none of its keys exists yet (a first launch): the
+    insert skips ON CONFLICT's per-row arbitration; the unique index still forbids a duplicate.
     Returns how many tasks were inserted (the caller audits the batch once)."""
-    task, staff, branch = Task._meta.db_table, Staff._meta.db_table, Branch._meta.db_table
+    task = Task._meta.db_table
+    # The bank's active staff and their due moment, computed once per person here and joined as
+    # two arrays: no zone conversion and no staff/branch lookups per inserted row.
+    assignees, due_ats, moments = [], [], {}
+    for person_id, own_zone, branch_zone in Staff.objects.filter(bank_id=bank_id, is_active=True).values_list(
+        "id", "time_zone", "branch__timezone"
+    ):
+        zone = own_zone or branch_zone or settings.TIME_ZONE
+        if zone not in moments:
+            moments[zone] = due_moment(due_date, None, zone)
+        assignees.append(person_id)
+        due_ats.append(moments[zone])
     sql = f"""
         INSERT INTO {task} (bank_id, title, customer_id, assignee_id, due_date, due_at, priority, status,
                             source, source_key, notes, outcome, created_at, updated_at)
-        SELECT %(bank)s, %(title)s, src.customer_id, src.assignee_id, %(due)s::date,
-               CASE WHEN %(due)s::date IS NULL THEN NULL ELSE
-                    ((%(due)s::date + 1)::timestamp AT TIME ZONE COALESCE(NULLIF(s.time_zone, ''), b.timezone, %(zone)s)) END,
+        SELECT %(bank)s, %(title)s, src.customer_id, src.assignee_id, %(due)s::date, a.due_at,
                %(priority)s, %(status)s, %(source)s, left(src.source_key, 150), %(notes)s, '', now(), now()
           FROM ({select_sql}) AS src(customer_id, assignee_id, source_key)
-          JOIN {staff} s ON s.id = src.assignee_id AND s.is_active AND s.bank_id = %(bank)s
-          LEFT JOIN {branch} b ON b.id = s.branch_id
-        ON CONFLICT (bank_id, source, source_key) WHERE source_key <> '' DO NOTHING"""
+          JOIN unnest(%(assignees)s::bigint[], %(due_ats)s::timestamptz[]) AS a(assignee_id, due_at)
+            ON a.assignee_id = src.assignee_id"""
+    if not keys_are_new:
+        sql += "\n        ON CONFLICT (bank_id, source, source_key) WHERE source_key <> '' DO NOTHING"
     values = {
         **params,
         "bank": bank_id,
         "title": title.strip()[:200],
         "due": due_date,
-        "zone": settings.TIME_ZONE,
+        "assignees": assignees,
+        "due_ats": due_ats,
         "priority": Task.Priority.NORMAL,
         "status": Task.Status.OPEN,
         "source": source,

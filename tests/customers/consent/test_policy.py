@@ -6,7 +6,7 @@ import datetime
 import itertools
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -92,6 +92,30 @@ def test_all_rules_together_name_the_first_in_order_and_keep_one_per_household(o
     )
     assert rules == {both.pk: "do_not_contact", capped.pk: "frequency_cap", first.pk: "", second.pk: "household"}
     assert [n for _code, _label, n in funnel] == [4, 3, 3, 2, 2, 1]
+
+
+def test_the_household_keeps_its_lowest_member_still_in(org):
+    home = Household.objects.create(bank=org.bank_a, name="Wang")
+    excluded_first = _customer(org, household=home, consent=False)
+    kept, dropped = _customer(org, household=home), _customer(org, household=home)
+    rules, _funnel = _run([excluded_first, kept, dropped], _ctx(org, household_once=True))
+    assert rules == {excluded_first.pk: "no_consent", kept.pk: "", dropped.pk: "household"}
+
+
+def test_contacts_are_logged_once_per_channel_and_source(org):
+    customers = [_customer(org), _customer(org)]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE IF NOT EXISTS policy_candidates (customer_id bigint, excluded_by text)")
+        cursor.execute("TRUNCATE policy_candidates")
+        cursor.executemany("INSERT INTO policy_candidates VALUES (%s, '')", [(c.pk,) for c in customers])
+    values = {"bank_id": org.bank_a.pk, "channels": ("task", "sms"), "source": "campaign:log", "at": NOW}
+    assert policy.log_contacts("policy_candidates", "TRUE", [], **values) == 4
+    assert policy.log_contacts("policy_candidates", "TRUE", [], **values) == 0  # the probe finds the source
+    assert ContactLog.objects.filter(source="campaign:log").count() == 4
+    # A caller wrong about "new" gets an error, never a duplicate.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        policy.log_contacts("policy_candidates", "TRUE", [], source_is_new=True, **values)
+    assert ContactLog.objects.filter(source="campaign:log").count() == 4
 
 
 def test_the_outbox_suppresses_marketing_over_the_frequency_cap(org):

@@ -18,6 +18,7 @@ from ocrm.errors import NotVisible
 from tests.factories import make_product, make_staff
 from tests.marketing.campaigns.conftest import consenting
 from workbench.channelapi import offers
+from workbench.todo import services as todo
 from workbench.todo.models import Task
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,17 @@ def test_the_dry_run_counts_each_rule_and_names_the_rule_of_every_excluded_custo
     excluded = dict(CampaignMember.objects.filter(campaign=campaign).values_list("customer__number", "excluded_by"))
     assert excluded == {"C1": "", "C2": "do_not_contact", "C3": "no_consent"}
     assert Task.objects.count() == 0  # a dry run creates nothing
+
+
+def test_the_dry_runs_aggregates_are_those_a_full_rebuild_makes(org, build):
+    customers = [consenting(f"S{n}", org.a_sh if n % 2 else org.a_ldn, org.manager if n % 3 else None) for n in range(12)]
+    customers.append(consenting("SX", org.a_sh, org.manager, consent=False))
+    campaign = services.dry_run(build(customers, holdout_percent=30), org.marketing_manager)
+    columns = ("branch_id", "manager_id", "arm", "members", "contacted", "converted", "aum_delta_sum", "aum_delta_sumsq")
+    written = sorted(CampaignStat.objects.filter(campaign=campaign).values_list(*columns), key=str)
+    services.refresh_stats(campaign)
+    assert written == sorted(CampaignStat.objects.filter(campaign=campaign).values_list(*columns), key=str)
+    assert sum(row[3] for row in written) == 12
 
 
 def test_targets_stay_inside_the_owning_branch_subtree(org, build):
@@ -121,6 +133,9 @@ def test_launch_creates_one_task_per_target_and_lists_those_without_a_manager(or
     assert task.assignee == org.manager and task.source_key == f"campaign:{campaign.pk}:customer:{with_manager.pk}"
     # Due at the end of the campaign's last day in the assignee's zone (Shanghai).
     assert task.due_at == datetime.datetime(2027, 2, 1, tzinfo=datetime.UTC) - datetime.timedelta(hours=8)
+    # Each assignee's own zone (the due moments are computed once per person, not per row).
+    other = tasks.get(customer=in_london)
+    assert other.due_at == todo.due_moment(campaign.ends_on, None, other.assignee.effective_timezone)
     assert ContactLog.objects.filter(source=campaign.source).count() == 3
     # A relaunch creates nothing twice.
     services.launch(campaign, org.marketing_manager)
