@@ -74,6 +74,7 @@ from customers.ownership.assignment.models import AssignmentChange, AttributionR
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
+from marketing.prospects import services as prospect_services  # the prospect pages (marketing.prospects)
 from marketing.planning.models import PlanIllustration
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
@@ -228,6 +229,7 @@ MODEL_OBJECTS = {
     "workbench.message": bank_object("message"),
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
+    "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
@@ -337,6 +339,7 @@ ROUTE_PARAMS = {
     },
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
     "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
+    **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
@@ -703,6 +706,11 @@ def pipeline_rows(bank, staff, customer):
     return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
 
 
+def prospect_rows(staff):
+    values = {"name": "Sweep prospect", "email": f"sweep.{staff.username}@example.com", "source": "walk_in"}
+    return {"prospect": prospect_services.capture(values, owner=staff, ignore_duplicates=True)}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -793,6 +801,7 @@ def build_sweep_data(org):
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
             **pipeline_rows(bank, staff, customer),
+            **prospect_rows(staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
