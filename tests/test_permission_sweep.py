@@ -74,8 +74,8 @@ from customers.ownership.assignment.models import AssignmentChange, AttributionR
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
-from marketing.prospects import services as prospect_services  # the prospect pages (marketing.prospects)
 from marketing.planning.models import PlanIllustration
+from marketing.prospects import services as prospect_services  # the prospect pages (marketing.prospects)
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
