@@ -14,6 +14,7 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
         from marketing.navigation import register_nav
+        from marketing.pipeline import measures as pipeline_measures
         from marketing.pipeline import reminders as pipeline_reminders
         from marketing.pipeline import roles as pipeline_roles
         from marketing.pipeline import services as pipeline
@@ -37,6 +38,7 @@ class MarketingConfig(AppConfig):
         parameters.declare(pipeline_reminders.PARAMETERS)  # pipeline.stale_days
         pipeline_reminders.register()
         desk.register_activity("opportunities", _("Opportunities"), pipeline.moves_and_wins, order=40)
+        pipeline_measures.register_measures()  # opportunities won (count, amount), prospects converted
         # Products and bundles (marketing.products): publishing with a checker, the guarded risk
         # level, the channel offers provider, the 360 section (loaded by htmx).
         products.register_handlers()

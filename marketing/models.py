@@ -7,3 +7,4 @@ from marketing.campaigns.models import Campaign, CampaignMember, CampaignStat  #
 from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStage  # noqa: F401
 from marketing.planning.models import PlanIllustration  # noqa: F401
 from marketing.products.models import Bundle, BundleItem, BundleRule, ProductVersion  # noqa: F401
+from marketing.prospects.models import Prospect  # noqa: F401

@@ -24,6 +24,9 @@ def register_nav():
         order=42,
     )
     navigation.register(
+        MARKETING, _("Prospects"), "marketing:prospects", ("marketing.view_prospect",), icon="person-plus", order=43
+    )
+    navigation.register(
         MARKETING, _("Investment calculators"), "marketing:calculators", ("customers.view_customer",), icon="calculator", order=60
     )
     navigation.register(

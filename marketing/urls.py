@@ -5,9 +5,10 @@ from marketing.campaigns import urls as campaigns
 from marketing.pipeline import urls as pipeline
 from marketing.planning import urls as planning
 from marketing.products import urls as products
+from marketing.prospects import urls as prospects
 
 app_name = "marketing"
 
-AREAS = (campaigns, pipeline, products, calculators, planning)
+AREAS = (campaigns, pipeline, prospects, products, calculators, planning)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -76,6 +76,7 @@ from marketing.campaigns.models import Campaign, CampaignMember
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from marketing.planning.models import PlanIllustration
 from marketing.products.models import Bundle, BundleRule, ProductVersion
+from marketing.prospects import services as prospect_services  # the prospect pages (marketing.prospects)
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -231,6 +232,7 @@ MODEL_OBJECTS = {
     "workbench.message": bank_object("message"),
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
+    "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
@@ -340,6 +342,7 @@ ROUTE_PARAMS = {
     },
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
     "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
+    **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
@@ -718,6 +721,11 @@ def catalog_rows(bank, staff):
     return {"product_version": version, "bundle": bundle}
 
 
+def prospect_rows(staff):
+    values = {"name": "Sweep prospect", "email": f"sweep.{staff.username}@example.com", "source": "walk_in"}
+    return {"prospect": prospect_services.capture(values, owner=staff, ignore_duplicates=True)}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -809,6 +817,7 @@ def build_sweep_data(org):
             **campaign_rows(bank, branch, staff, customer),
             **pipeline_rows(bank, staff, customer),
             **catalog_rows(bank, staff),
+            **prospect_rows(staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -3,7 +3,14 @@ managers the bank's (the scope permission each role already holds decides which 
 
 from sysadmin.roles import ROLE_PERMISSIONS
 
-PIPELINE = ["marketing.view_opportunity", "marketing.add_opportunity", "marketing.change_opportunity"]
+PIPELINE = [
+    "marketing.view_opportunity",
+    "marketing.add_opportunity",
+    "marketing.change_opportunity",
+    "marketing.view_prospect",
+    "marketing.add_prospect",
+    "marketing.change_prospect",
+]
 
 
 def grant():
@@ -11,5 +18,6 @@ def grant():
         for spec in PIPELINE:
             if spec not in ROLE_PERMISSIONS[role]:
                 ROLE_PERMISSIONS[role].append(spec)
-    if "marketing.view_opportunity" not in ROLE_PERMISSIONS["auditor"]:
-        ROLE_PERMISSIONS["auditor"].append("marketing.view_opportunity")
+    for spec in ("marketing.view_opportunity", "marketing.view_prospect"):
+        if spec not in ROLE_PERMISSIONS["auditor"]:
+            ROLE_PERMISSIONS["auditor"].append(spec)
