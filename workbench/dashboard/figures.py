@@ -37,7 +37,11 @@ def rebuild(bank_id, now=None, today=None):
                 GROUP BY bank_id, branch_id, primary_manager_id, tier, lifecycle_stage""",
             [now, bank_id],
         )
-        return written + cursor.rowcount
+        written += cursor.rowcount
+        # Stale statistics after replacing the rows make the planner misjudge the next reads.
+        cursor.execute(f"ANALYZE {DashFigure._meta.db_table}")
+        cursor.execute(f"ANALYZE {BookFigure._meta.db_table}")
+        return written
 
 
 CUSTOMER_GROUP = "c.branch_id, c.primary_manager_id"
@@ -45,22 +49,32 @@ INSERT = f"""INSERT INTO {DashFigure._meta.db_table}
     (bank_id, branch_id, manager_id, kind, day, channel, currency, n, amount, n7, amount7, built_at)"""
 
 
+def _per_manager_or(kind):
+    """Rows grouped per branch keep `kind`, rows grouped per manager (GROUPING SETS) its
+    `_manager` kind, the bank's totals its `_bank` kind: a supervisor sums the subtree's branches,
+    a manager their dozen rows, the head office the bank's dozen."""
+    return (
+        f"CASE WHEN GROUPING(c.branch_id) = 1 AND GROUPING(c.primary_manager_id) = 1 THEN '{kind}_bank'"
+        f" WHEN GROUPING(c.branch_id) = 1 THEN '{kind}_manager' ELSE '{kind}' END"
+    )
+
+
 def _aum_months(cursor, bank_id, now, today, zone):
     """The asset balances at the twelve month ends before today's month, by the customer's
     branch and manager of today (as the live card's book)."""
     cursor.execute(
         f"""{INSERT}
-        SELECT %s, {CUSTOMER_GROUP}, %s, b.business_date, '', '', count(*), COALESCE(sum(b.balance_base), 0), 0, 0, %s
+        SELECT %s, {CUSTOMER_GROUP}, {_per_manager_or(DashFigure.Kind.AUM_MONTH)}, b.business_date, '', '',
+               count(*), COALESCE(sum(b.balance_base), 0), 0, 0, %s
         FROM {HoldingBalance._meta.db_table} b
         JOIN {Customer._meta.db_table} c ON c.id = b.customer_id
         JOIN {Holding._meta.db_table} h ON h.id = b.holding_id
         JOIN {Product._meta.db_table} p ON p.id = h.product_id
         WHERE b.bank_id = %s AND c.bank_id = %s AND c.merged_into_id IS NULL
           AND b.business_date = ANY(%s) AND p.category = %s
-        GROUP BY {CUSTOMER_GROUP}, b.business_date""",
+        GROUP BY GROUPING SETS ((c.branch_id, b.business_date), (c.primary_manager_id, b.business_date), (b.business_date))""",
         [
             bank_id,
-            DashFigure.Kind.AUM_MONTH,
             now,
             bank_id,
             bank_id,
@@ -100,15 +114,17 @@ def _transactions(cursor, bank_id, now, today, zone):
     since30, since7 = end - datetime.timedelta(days=30), end - datetime.timedelta(days=7)
     cursor.execute(
         f"""{INSERT}
-        SELECT %s, {CUSTOMER_GROUP}, %s, NULL, t.channel, t.currency,
+        SELECT %s, {CUSTOMER_GROUP}, {_per_manager_or(DashFigure.Kind.TRANSACTIONS)}, NULL, t.channel, t.currency,
                count(*), COALESCE(sum(t.amount), 0),
                count(*) FILTER (WHERE t.occurred_at >= %s), COALESCE(sum(t.amount) FILTER (WHERE t.occurred_at >= %s), 0), %s
         FROM {Transaction._meta.db_table} t
         JOIN {Customer._meta.db_table} c ON c.id = t.customer_id
         WHERE t.bank_id = %s AND c.bank_id = %s AND c.merged_into_id IS NULL
           AND t.occurred_at >= %s AND t.occurred_at < %s
-        GROUP BY {CUSTOMER_GROUP}, t.channel, t.currency""",
-        [bank_id, DashFigure.Kind.TRANSACTIONS, since7, since7, now, bank_id, bank_id, since30, end],
+        GROUP BY GROUPING SETS (
+            (c.branch_id, t.channel, t.currency), (c.primary_manager_id, t.channel, t.currency), (t.channel, t.currency)
+        )""",
+        [bank_id, since7, since7, now, bank_id, bank_id, since30, end],
     )
     return cursor.rowcount
 

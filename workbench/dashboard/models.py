@@ -80,7 +80,9 @@ class BookFigure(models.Model):
 
 class DashFigure(models.Model):
     """The other nightly dashboard figures (built beside BookFigure by dashboard.figures.rebuild),
-    per branch × primary manager of the customer, one `kind` each:
+    per branch × primary manager of the customer, one `kind` each (the AUM and transaction kinds
+    once per branch, once per manager as `<kind>_manager`, once for the bank as `<kind>_bank`:
+    a 3,000-branch bank has far fewer rows per branch than per branch × manager):
 
     - `aum_month`: the asset holdings' balances in base currency at the month end `day`;
     - `maturity` / `instalment`: holdings (not closed) maturing / with an instalment due in the
@@ -93,9 +95,13 @@ class DashFigure(models.Model):
 
     class Kind(models.TextChoices):
         AUM_MONTH = "aum_month"
+        AUM_MONTH_MANAGER = "aum_month_manager"
+        AUM_MONTH_BANK = "aum_month_bank"
         MATURITY = "maturity"
         INSTALMENT = "instalment"
         TRANSACTIONS = "transactions"
+        TRANSACTIONS_MANAGER = "transactions_manager"
+        TRANSACTIONS_BANK = "transactions_bank"
 
     bank = models.ForeignKey("sysadmin.Bank", on_delete=models.CASCADE, related_name="+")
     branch = models.ForeignKey("sysadmin.Branch", null=True, on_delete=models.CASCADE, related_name="+")

@@ -142,16 +142,38 @@ def book_figures(user, node, model=BookFigure, kind=None):
     if user.bank_id is None:
         return None
     figures = model.objects.filter(bank_id=user.bank_id)
+    scope = scope_of(user)
+    if kind in PER_MANAGER_KINDS:
+        if scope == "own":
+            kind = f"{kind}_manager"
+        else:
+            top = node if node is not None else (user.branch if scope == "subtree" else None)
+            if _whole_bank(user, node) or (top is not None and _sole_root(top)):
+                return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
     if kind is not None:
         figures = figures.filter(kind=kind)
-    scope = scope_of(user)
     if scope == "own":
         return figures.filter(manager_id=user.pk)
+    if node is None and scope == "subtree":
+        if not user.branch_id:
+            return None
+        node = user.branch
     if node is not None:
+        if _sole_root(node):  # the whole bank's branches: no join on the branch paths of 200k rows
+            return figures.filter(branch__isnull=False)
         return figures.filter(branch__path__startswith=node.path)
-    if scope == "subtree":
-        return figures.filter(branch__path__startswith=user.branch.path) if user.branch_id else None
     return figures if scope == "bank" else None
+
+
+PER_MANAGER_KINDS = (DashFigure.Kind.AUM_MONTH, DashFigure.Kind.TRANSACTIONS)
+
+
+def _sole_root(node):
+    """Whether the node is the bank's only top branch (its subtree is every branch of the bank)."""
+    return (
+        node.parent_id is None
+        and not Branch.objects.filter(bank_id=node.bank_id, parent__isnull=True).exclude(pk=node.pk).exists()
+    )
 
 
 def card_book(user, node, now):
