@@ -146,10 +146,8 @@ def book_figures(user, node, model=BookFigure, kind=None):
     if kind in PER_MANAGER_KINDS:
         if scope == "own":
             kind = f"{kind}_manager"
-        else:
-            top = node if node is not None else (user.branch if scope == "subtree" else None)
-            if _whole_bank(user, node) or (top is not None and _sole_root(top)):
-                return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
+        elif _book_is_the_bank(user, node):
+            return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
     if kind is not None:
         figures = figures.filter(kind=kind)
     if scope == "own":
@@ -166,6 +164,17 @@ def book_figures(user, node, model=BookFigure, kind=None):
 
 
 PER_MANAGER_KINDS = (DashFigure.Kind.AUM_MONTH, DashFigure.Kind.TRANSACTIONS)
+
+
+def _book_is_the_bank(user, node):
+    """Whether the person's book is every golden customer of their bank (a head-office role, or a
+    supervisor of the bank's only top branch)."""
+    if user.bank_id is None:
+        return False
+    if _whole_bank(user, node):
+        return True
+    top = node if node is not None else (user.branch if scope_of(user) == "subtree" else None)
+    return top is not None and _sole_root(top)
 
 
 def _sole_root(node):
@@ -281,7 +290,11 @@ def card_lifecycle(user, node, now):
 def card_due(user, node, now):
     today = local_today(user, now)
     until = today + datetime.timedelta(days=DUE_DAYS)
-    holdings = Holding.objects.filter(customer__in=book(user, node).values("id")).exclude(status=Holding.Status.CLOSED)
+    if _book_is_the_bank(user, node):  # no IN over the bank's customers: the join alone
+        holdings = Holding.objects.filter(customer__merged_into__isnull=True)
+    else:
+        holdings = Holding.objects.filter(customer__in=book(user, node).values("id"))
+    holdings = holdings.exclude(status=Holding.Status.CLOSED)
     if user.bank_id is not None:
         holdings = holdings.filter(bank_id=user.bank_id)
     maturing = Q(maturity_date__gte=today, maturity_date__lte=until)
