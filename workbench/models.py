@@ -11,7 +11,7 @@ from workbench.announcements.models import (
     AnnouncementRole,
 )
 from workbench.calendar.models import Appointment, CalendarFeed
-from workbench.dashboard.models import BookFigure, DeskDismissal
+from workbench.dashboard.models import BookFigure, DashFigure, DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.todo.models import Task
@@ -27,6 +27,7 @@ __all__ = [
     "BookFigure",
     "CalendarFeed",
     "Conversation",
+    "DashFigure",
     "DeskDismissal",
     "Message",
     "Participant",

@@ -76,3 +76,51 @@ class BookFigure(models.Model):
 
     def __str__(self):
         return f"{self.tier}/{self.lifecycle_stage}: {self.customers}"
+
+
+class DashFigure(models.Model):
+    """The other nightly dashboard figures (built beside BookFigure by dashboard.figures.rebuild),
+    per branch × primary manager of the customer, one `kind` each (the AUM and transaction kinds
+    once per branch, once per manager as `<kind>_manager`, once for the bank as `<kind>_bank`:
+    a 3,000-branch bank has far fewer rows per branch than per branch × manager):
+
+    - `aum_month`: the asset holdings' balances in base currency at the month end `day`;
+    - `maturity` / `instalment`: holdings (not closed) maturing / with an instalment due in the
+      30 days from the bank's local day of the build (`n`, `amount`);
+    - `transactions`: per `channel` × `currency`, the transactions of the 30 (`n`, `amount`) and
+      7 (`n7`, `amount7`) days before the build.
+
+    The AUM trend, due and transactions cards sum these rows instead of reading the balances,
+    holdings and transactions of a 20k-customer book on every request."""
+
+    class Kind(models.TextChoices):
+        AUM_MONTH = "aum_month"
+        AUM_MONTH_MANAGER = "aum_month_manager"
+        AUM_MONTH_BANK = "aum_month_bank"
+        MATURITY = "maturity"
+        INSTALMENT = "instalment"
+        TRANSACTIONS = "transactions"
+        TRANSACTIONS_MANAGER = "transactions_manager"
+        TRANSACTIONS_BANK = "transactions_bank"
+
+    bank = models.ForeignKey("sysadmin.Bank", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("sysadmin.Branch", null=True, on_delete=models.CASCADE, related_name="+")
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    day = models.DateField(null=True)
+    channel = models.CharField(max_length=20, blank=True)
+    currency = models.CharField(max_length=3, blank=True)
+    n = models.BigIntegerField(default=0)
+    amount = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+    n7 = models.BigIntegerField(default=0)
+    amount7 = models.DecimalField(max_digits=24, decimal_places=2, default=0)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bank", "kind", "manager"], name="dash_fig_bank_kind_mgr"),
+            models.Index(fields=["bank", "kind", "branch"], name="dash_fig_bank_kind_branch"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.day or ''} {self.channel}: {self.n} {self.amount}"

@@ -33,7 +33,7 @@ from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
 from workbench import desk
 from workbench.dashboard import events
-from workbench.dashboard.models import BookFigure, DeskDismissal
+from workbench.dashboard.models import BookFigure, DashFigure, DeskDismissal
 from workbench.todo.models import Task
 
 SHORTCUTS_KEY = "workbench.shortcuts"
@@ -136,20 +136,53 @@ class Card:
     cache_seconds: int = 0
 
 
-def book_figures(user, node):
-    """The nightly BookFigure rows of the same book as book(user, node), or None when they cannot
-    stand for it (no bank, a cross-bank role): then the card counts live."""
+def book_figures(user, node, model=BookFigure, kind=None):
+    """The nightly BookFigure (or DashFigure of `kind`) rows of the same book as book(user, node),
+    or None when they cannot stand for it (no bank, a cross-bank role): then the card counts live."""
     if user.bank_id is None:
         return None
-    figures = BookFigure.objects.filter(bank_id=user.bank_id)
+    figures = model.objects.filter(bank_id=user.bank_id)
     scope = scope_of(user)
+    if kind in PER_MANAGER_KINDS:
+        if scope == "own":
+            kind = f"{kind}_manager"
+        elif _book_is_the_bank(user, node):
+            return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
+    if kind is not None:
+        figures = figures.filter(kind=kind)
     if scope == "own":
         return figures.filter(manager_id=user.pk)
+    if node is None and scope == "subtree":
+        if not user.branch_id:
+            return None
+        node = user.branch
     if node is not None:
+        if _sole_root(node):  # the whole bank's branches: no join on the branch paths of 200k rows
+            return figures.filter(branch__isnull=False)
         return figures.filter(branch__path__startswith=node.path)
-    if scope == "subtree":
-        return figures.filter(branch__path__startswith=user.branch.path) if user.branch_id else None
     return figures if scope == "bank" else None
+
+
+PER_MANAGER_KINDS = (DashFigure.Kind.AUM_MONTH, DashFigure.Kind.TRANSACTIONS)
+
+
+def _book_is_the_bank(user, node):
+    """Whether the person's book is every golden customer of their bank (a head-office role, or a
+    supervisor of the bank's only top branch)."""
+    if user.bank_id is None:
+        return False
+    if _whole_bank(user, node):
+        return True
+    top = node if node is not None else (user.branch if scope_of(user) == "subtree" else None)
+    return top is not None and _sole_root(top)
+
+
+def _sole_root(node):
+    """Whether the node is the bank's only top branch (its subtree is every branch of the bank)."""
+    return (
+        node.parent_id is None
+        and not Branch.objects.filter(bank_id=node.bank_id, parent__isnull=True).exclude(pk=node.pk).exists()
+    )
 
 
 def card_book(user, node, now):
@@ -201,12 +234,9 @@ def card_aum_trend(user, node, now):
     """AUM at each of the last twelve month ends (the asset holdings' balances in base currency,
     HoldingBalance), then today's (Customer.aum, kept by the nightly batch)."""
     days = month_ends(local_today(user, now))
-    balances = HoldingBalance.objects.filter(business_date__in=days, holding__product__category=Product.Category.ASSET)
-    if user.bank_id is not None:
-        balances = balances.filter(bank_id=user.bank_id)
-    if not _whole_bank(user, node):
-        balances = balances.filter(customer_id__in=book(user, node).values("id"))
-    totals = dict(balances.order_by().values_list("business_date").annotate(total=Sum("balance_base")))
+    totals = nightly_month_ends(user, node, days)
+    if totals is None:  # no figures built yet for this bank: summed live
+        totals = live_month_ends(user, node, days)
     figures = book_figures(user, node)
     found = figures.aggregate(total=Sum("aum"), rows=Count("id")) if figures is not None else {"rows": 0}
     if not found["rows"]:  # no figures built yet for this book: summed live
@@ -215,6 +245,30 @@ def card_aum_trend(user, node, now):
     points = [{"label": f"{day:%Y-%m}", "value": float(totals.get(day) or 0)} for day in days]
     points.append({"label": str(_("now")), "value": float(current)})
     return {"points": points, "current": current, "has_history": bool(totals)}
+
+
+def bank_has_figures(user, kind):
+    return DashFigure.objects.filter(bank_id=user.bank_id, kind=kind).exists()
+
+
+def nightly_month_ends(user, node, days):
+    """{month end: AUM} from the nightly figures, or None when the bank has none built."""
+    figures = book_figures(user, node, DashFigure, DashFigure.Kind.AUM_MONTH)
+    if figures is None:
+        return None
+    totals = dict(figures.filter(day__in=days).order_by().values_list("day").annotate(total=Sum("amount")))
+    if not totals and not bank_has_figures(user, DashFigure.Kind.AUM_MONTH):
+        return None
+    return totals
+
+
+def live_month_ends(user, node, days):
+    balances = HoldingBalance.objects.filter(business_date__in=days, holding__product__category=Product.Category.ASSET)
+    if user.bank_id is not None:
+        balances = balances.filter(bank_id=user.bank_id)
+    if not _whole_bank(user, node):
+        balances = balances.filter(customer_id__in=book(user, node).values("id"))
+    return dict(balances.order_by().values_list("business_date").annotate(total=Sum("balance_base")))
 
 
 def card_lifecycle(user, node, now):
@@ -236,17 +290,18 @@ def card_lifecycle(user, node, now):
 def card_due(user, node, now):
     today = local_today(user, now)
     until = today + datetime.timedelta(days=DUE_DAYS)
-    holdings = Holding.objects.filter(customer__in=book(user, node).values("id")).exclude(status=Holding.Status.CLOSED)
+    if _book_is_the_bank(user, node):  # no IN over the bank's customers: the join alone
+        holdings = Holding.objects.filter(customer__merged_into__isnull=True)
+    else:
+        holdings = Holding.objects.filter(customer__in=book(user, node).values("id"))
+    holdings = holdings.exclude(status=Holding.Status.CLOSED)
     if user.bank_id is not None:
         holdings = holdings.filter(bank_id=user.bank_id)
     maturing = Q(maturity_date__gte=today, maturity_date__lte=until)
     instalment = Q(next_instalment_date__gte=today, next_instalment_date__lte=until)
-    totals = holdings.filter(maturing | instalment).aggregate(
-        maturities=Count("id", filter=maturing),
-        maturity_amount=Sum("balance", filter=maturing),
-        instalments=Count("id", filter=instalment),
-        instalment_amount=Sum("next_instalment_amount", filter=instalment),
-    )
+    totals = nightly_due(user, node)
+    if totals is None:  # no figures built yet for this bank: counted live
+        totals = live_due(holdings, maturing, instalment)
     fields = ("id", "account_number", "currency", "balance", "maturity_date", "next_instalment_date", "next_instalment_amount")
     customer_fields = ("customer__number", "customer__name_local")
     return {
@@ -259,6 +314,38 @@ def card_due(user, node, now):
             holdings.filter(instalment).order_by("next_instalment_date", "id").values(*fields, *customer_fields)[:LIST_ROWS]
         ),
     }
+
+
+def nightly_due(user, node):
+    """The counts and amounts due from the nightly figures (as of the bank's day of the build),
+    or None when the bank has none built."""
+    figures = book_figures(user, node, DashFigure)
+    if figures is None:
+        return None
+    due = (DashFigure.Kind.MATURITY, DashFigure.Kind.INSTALMENT)
+    found = {
+        kind: (n, amount)
+        for kind, n, amount in figures.filter(kind__in=due).order_by().values_list("kind").annotate(Sum("n"), Sum("amount"))
+    }
+    if not found and not DashFigure.objects.filter(bank_id=user.bank_id, kind__in=due).exists():
+        return None
+    maturities, maturity_amount = found.get(DashFigure.Kind.MATURITY, (0, None))
+    instalments, instalment_amount = found.get(DashFigure.Kind.INSTALMENT, (0, None))
+    return {
+        "maturities": maturities,
+        "maturity_amount": maturity_amount,
+        "instalments": instalments,
+        "instalment_amount": instalment_amount,
+    }
+
+
+def live_due(holdings, maturing, instalment):
+    return holdings.filter(maturing | instalment).aggregate(
+        maturities=Count("id", filter=maturing),
+        maturity_amount=Sum("balance", filter=maturing),
+        instalments=Count("id", filter=instalment),
+        instalment_amount=Sum("next_instalment_amount", filter=instalment),
+    )
 
 
 def card_work(user, node, now):
@@ -342,7 +429,33 @@ def card_breakdown(user, node, now):
 def card_transactions(user, node, now):
     """辖内交易统计: counts and amounts by channel and currency, last 7 and 30 days. The time
     filter is a plain range on occurred_at (the partition key), so only the last months'
-    partitions are read."""
+    partitions are read. From the nightly figures (the 7 and 30 local days before the build) once
+    the bank has them."""
+    stats = nightly_transactions(user, node)
+    if stats is None:  # no figures built yet for this bank: counted live
+        stats = live_transactions(user, node, now)
+    labels = dict(Transaction.Channel.choices)
+    for row in stats:
+        row["label"] = labels.get(row["channel"], row["channel"])
+    return {"rows": stats, "n7": sum(r["n7"] for r in stats), "n30": sum(r["n30"] for r in stats)}
+
+
+def nightly_transactions(user, node):
+    figures = book_figures(user, node, DashFigure, DashFigure.Kind.TRANSACTIONS)
+    if figures is None:
+        return None
+    stats = list(
+        figures.order_by()
+        .values("channel", "currency")
+        .annotate(n30=Sum("n"), amount30=Sum("amount"), n7=Sum("n7"), amount7=Sum("amount7"))
+        .order_by("channel", "currency")
+    )
+    if not stats and not bank_has_figures(user, DashFigure.Kind.TRANSACTIONS):
+        return None
+    return stats
+
+
+def live_transactions(user, node, now):
     since7, since30 = now - datetime.timedelta(days=7), now - datetime.timedelta(days=30)
     rows = Transaction.objects.filter(occurred_at__gte=since30, occurred_at__lte=now)
     if user.bank_id is not None:
@@ -350,16 +463,12 @@ def card_transactions(user, node, now):
     if not _whole_bank(user, node):
         rows = rows.filter(customer_id__in=book(user, node).values("id"))
     week = Q(occurred_at__gte=since7)
-    stats = list(
+    return list(
         rows.order_by()
         .values("channel", "currency")
         .annotate(n30=Count("id"), amount30=Sum("amount"), n7=Count("id", filter=week), amount7=Sum("amount", filter=week))
         .order_by("channel", "currency")
     )
-    labels = dict(Transaction.Channel.choices)
-    for row in stats:
-        row["label"] = labels.get(row["channel"], row["channel"])
-    return {"rows": stats, "n7": sum(r["n7"] for r in stats), "n30": sum(r["n30"] for r in stats)}
 
 
 def card_admin(user, node, now):

@@ -21,7 +21,7 @@ from tests.factories import make_customer, make_product
 from workbench import desk
 from workbench.dashboard import figures, services
 from workbench.dashboard import tasks as dashboard_tasks
-from workbench.dashboard.models import BookFigure, DeskDismissal
+from workbench.dashboard.models import BookFigure, DashFigure, DeskDismissal
 
 pytestmark = pytest.mark.django_db
 
@@ -331,3 +331,51 @@ def test_the_book_figures_job_runs_per_bank(org):
         BookFigure.objects.filter(bank=org.bank_a).aggregate(n=models.Sum("customers"))["n"]
         == Customer.objects.filter(bank=org.bank_a, merged_into__isnull=True).count()
     )
+
+
+def test_the_trend_due_and_transactions_cards_read_the_nightly_figures_with_the_live_numbers(client, org):
+    """The month-end AUM, the due counts and amounts and the transactions by channel from the
+    nightly DashFigure rows equal the live computation per scope; a holding added after the build
+    shows the next night; another bank's never."""
+    add_book(org, org.manager, org.a_sh, 3)
+    add_book(org, org.manager_sub, org.a_sh_sub, 2, start=10)
+    add_book(org, org.b_manager, org.b_hk, 4, start=40)
+    keys = ("aum_trend", "due", "transactions")
+
+    def seen(user):
+        cache.delete_pattern("dashboard:*")
+        as_user(client, user)
+        given = {c.key for c in services.cards_for(user)}
+        found = {key: card(client, key).context for key in keys if key in given}
+        due = found.get("due") or {}
+        return (
+            [point["value"] for point in found["aum_trend"]["points"]],
+            {k: due.get(k) for k in ("maturities", "maturity_amount", "instalments")},
+            [(row["channel"], row["n7"], row["n30"], row["amount30"]) for row in found["transactions"]["rows"]],
+        )
+
+    people = ("manager", "supervisor", "auditor")  # own rows, the subtree's branch rows, the bank's rows
+    live = {who: seen(getattr(org, who)) for who in people}
+    assert live["auditor"][0][-2] == 5 * 500 and live["auditor"][2][0][2] == 5  # never bank B's
+    assert live["manager"][1]["maturities"] == 3 and live["supervisor"][1]["maturities"] == 5
+    assert figures.rebuild(org.bank_a.pk) > 0
+    assert DashFigure.objects.filter(bank=org.bank_a, kind=DashFigure.Kind.TRANSACTIONS).exists()
+    assert not DashFigure.objects.filter(bank=org.bank_b).exists()
+    late = make_customer("LATE-1", org.a_sh, org.manager, aum=Decimal(99))
+    Holding.objects.create(
+        bank_id=org.bank_a.pk,
+        customer=late,
+        product=make_product(org.bank_a, code="TD-CNY", product_type="time_deposit"),
+        branch=org.a_sh,
+        account_number="LATE-ACC",
+        currency="CNY",
+        balance=Decimal(500),
+        maturity_date=timezone.localdate() + datetime.timedelta(days=3),
+    )
+    for who in people:
+        nightly = seen(getattr(org, who))
+        assert nightly[0][:-1] == live[who][0][:-1]  # the month ends (the "now" point is the book's)
+        assert nightly[1] == live[who][1]
+        assert [(c, n7, n30, Decimal(a)) for c, n7, n30, a in nightly[2]] == live[who][2]
+    figures.rebuild(org.bank_a.pk)
+    assert seen(org.manager)[1]["maturities"] == 4
