@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class CrossborderConfig(AppConfig):
     name = "crossborder"
     verbose_name = _("Cross-border services")
+
+    def ready(self):
+        from crossborder.profitsharing import parameters as profit_parameters
+        from crossborder.profitsharing import services as profit_sharing
+        from crossborder.profitsharing import tasks as profit_tasks
+        from crossborder.requests.signals import request_completed
+        from ocrm import parameters
+
+        parameters.declare(profit_parameters.PARAMETERS)
+        profit_tasks.register_jobs()
+        profit_sharing.register_approvals()
+        request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
