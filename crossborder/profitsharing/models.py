@@ -114,6 +114,10 @@ class RuleShare(models.Model):
             ),
         ]
 
+    def __str__(self):
+        amount = f"{self.percentage}%" if self.percentage is not None else str(self.fixed_amount_minor)
+        return f"{self.get_side_display()} {amount}"
+
 
 def validate_shares(shares):
     """Check a rule's shares as a whole (not row by row): each a percentage or a fixed amount, the
@@ -146,6 +150,8 @@ def validate_shares(shares):
             errors.append(ValidationError(_("Row %(row)s: a fixed amount cannot be negative.") % {"row": row}, code="fixed"))
     if not shares:
         errors.append(ValidationError(_("A rule needs at least one share."), code="empty"))
+    elif not errors and percentage_rows == 0:
+        errors.append(ValidationError(_("At least one share must be a percentage (it takes the rest)."), code="total"))
     elif not errors and total != HUNDRED:
         errors.append(
             ValidationError(
@@ -153,8 +159,6 @@ def validate_shares(shares):
                 code="total",
             )
         )
-    if not errors and percentage_rows == 0:
-        errors.append(ValidationError(_("At least one share must be a percentage (it takes the rest)."), code="total"))
     if errors:
         raise ValidationError({"shares": errors})
 
@@ -291,3 +295,6 @@ class ProfitStatementLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["statement", "event", "position"], name="profit_line_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.get_side_display()} {self.amount_minor}"
