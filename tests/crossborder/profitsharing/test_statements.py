@@ -6,7 +6,6 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
@@ -20,9 +19,11 @@ from crossborder.profitsharing.models import (
     RevenueType,
     validate_shares,
 )
+from crossborder.profitsharing.tasks import STATEMENTS
 from crossborder.requests.signals import request_completed
 from customers.master.models import FxRate
 from ocrm.approvals import services as approvals
+from ocrm.batch.per_bank import run_per_bank
 from ocrm.errors import NotVisible
 from tests.factories import make_customer, make_staff
 
@@ -240,9 +241,6 @@ def test_scope_other_bank_and_branch_supervisor(setup):
 
 
 def test_monthly_job_runs_after_the_local_month_end(setup):
-    from crossborder.profitsharing.tasks import STATEMENTS
-    from ocrm.batch.per_bank import run_per_bank
-
     org, customer = setup["org"], setup["customer"]
     complete_request(org, customer, 1, 8_000)
     summary = run_per_bank(STATEMENTS, "2026-10-30", org.bank_a.pk)
