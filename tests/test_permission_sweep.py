@@ -62,6 +62,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.profitsharing.models import ProfitStatement
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
 from customers.ecif.feeds.models import FeedError, FeedLoad
@@ -224,6 +225,7 @@ MODEL_OBJECTS = {
     "marketing.campaign": bank_object("campaign"),
     "marketing.campaignmember": bank_object("campaign_member"),
     "workbench.message": bank_object("message"),
+    "crossborder.profitstatement": bank_object("profit_statement"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -239,6 +241,10 @@ def model(label):
 
 # route key -> {parameter: Fill}. Admin's standard model pages need no entry (see fills_for).
 ROUTE_PARAMS = {
+    **{
+        f"crossborder:{name}": {"pk": model("crossborder.profitstatement")}
+        for name in ("profit_statement", "profit_statement_approve")
+    },
     "notification_read": {"pk": model("ocrm.notification")},
     "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
     "sysadmin:branch_edit": {"pk": model("sysadmin.branch")},
@@ -755,6 +761,9 @@ def build_sweep_data(org):
             **messaging_rows(bank, staff),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
+            profit_statement=ProfitStatement.objects.create(
+                bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
+            ),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
