@@ -7,12 +7,14 @@ class CrossborderConfig(AppConfig):
     verbose_name = _("Cross-border services")
 
     def ready(self):
+        from crossborder.navigation import register_nav
         from crossborder.profitsharing import parameters as profit_parameters
         from crossborder.profitsharing import services as profit_sharing
         from crossborder.profitsharing import tasks as profit_tasks
         from crossborder.requests.signals import request_completed
         from ocrm import parameters
 
+        register_nav()
         parameters.declare(profit_parameters.PARAMETERS)
         profit_tasks.register_jobs()
         profit_sharing.register_approvals()
