@@ -42,7 +42,7 @@ def test_list_and_detail_scoped(client, setup, statement, django_assert_max_num_
     assert "A-SH 支行" in body and "A-LDN 支行" not in body
 
 
-def test_lines_export_xlsx(client, setup, statement):  # noqa: F811
+def test_lines_export_xlsx(client, setup, statement, english_staff):  # noqa: F811
     client.force_login(setup["org"].admin)
     response = client.get(reverse("crossborder:profit_statement", args=[statement.pk]) + "?export=xlsx")
     assert response.status_code == 200
