@@ -7,10 +7,22 @@ class CrossborderConfig(AppConfig):
     verbose_name = _("Cross-border services")
 
     def ready(self):
+        from crossborder.navigation import register_nav
+        from crossborder.profitsharing import parameters as profit_parameters
+        from crossborder.profitsharing import services as profit_sharing
+        from crossborder.profitsharing import tasks as profit_tasks
+        from crossborder.requests import measures
         from crossborder.requests import parameters as request_parameters
+        from crossborder.requests.signals import request_completed
         from ocrm import parameters
 
+        register_nav()
+        # Requests (crossborder.requests): parameters and the report measures.
         parameters.declare(request_parameters.PARAMETERS)
-        from crossborder.requests import measures
-
         measures.register()
+        # Profit sharing (crossborder.profitsharing): the monthly statements job, the checkers, and
+        # the revenue event booked when a request is completed with a fee.
+        parameters.declare(profit_parameters.PARAMETERS)
+        profit_tasks.register_jobs()
+        profit_sharing.register_approvals()
+        request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")

@@ -1,4 +1,11 @@
-"""Models arrive with the issues that build this app (see DESIGN.md §1)."""
+"""Gathers the models of cross-border's areas for Django and the migrations (no code of its own)."""
 
-from crossborder.agreements.models import CrossBorderAgreement  # noqa: E402,F401
-from crossborder.requests.models import CrossBorderRequest, RequestEvent, RequestMessage, ServiceType  # noqa: E402,F401
+from crossborder.agreements.models import CrossBorderAgreement  # noqa: F401
+from crossborder.profitsharing.models import (  # noqa: F401
+    ProfitShareRule,
+    ProfitStatement,
+    ProfitStatementLine,
+    RevenueEvent,
+    RuleShare,
+)
+from crossborder.requests.models import CrossBorderRequest, RequestEvent, RequestMessage, ServiceType  # noqa: F401

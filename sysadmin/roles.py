@@ -273,3 +273,17 @@ ROLE_PERMISSIONS["marketing_manager"] += [
 ]
 ROLE_PERMISSIONS["customer_manager"] += _CAMPAIGN_RESPOND
 ROLE_PERMISSIONS["branch_supervisor"] += _CAMPAIGN_RESPOND
+
+# Profit sharing (crossborder.profitsharing): cross-border officers keep the rules and prepare and
+# approve (another than the maker) the statements of their bank's side; auditors read.
+_PROFIT_READ = ["crossborder.view_profitsharerule", "crossborder.view_profitstatement", "crossborder.view_revenueevent"]
+ROLE_PERMISSIONS["crossborder_officer"] += [
+    *_PROFIT_READ,
+    "crossborder.add_profitsharerule",
+    "crossborder.change_profitsharerule",
+    "crossborder.approve_profitsharerule",
+    "crossborder.approve_profitstatement",
+]
+ROLE_PERMISSIONS["system_admin"] += ["crossborder.approve_profitstatement", *_PROFIT_READ]
+ROLE_PERMISSIONS["branch_supervisor"] += ["crossborder.view_profitstatement"]
+ROLE_PERMISSIONS["auditor"] += _PROFIT_READ

@@ -62,6 +62,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.profitsharing.models import ProfitStatement
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
@@ -234,6 +235,7 @@ MODEL_OBJECTS = {
     "marketing.pipelinestage": bank_object("pipeline_stage"),
     "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
+    "crossborder.profitstatement": bank_object("profit_statement"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -249,6 +251,10 @@ def model(label):
 
 # route key -> {parameter: Fill}. Admin's standard model pages need no entry (see fills_for).
 ROUTE_PARAMS = {
+    **{
+        f"crossborder:{name}": {"pk": model("crossborder.profitstatement")}
+        for name in ("profit_statement", "profit_statement_approve")
+    },
     "notification_read": {"pk": model("ocrm.notification")},
     "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
     "sysadmin:branch_edit": {"pk": model("sysadmin.branch")},
@@ -818,6 +824,9 @@ def build_sweep_data(org):
             **pipeline_rows(bank, staff, customer),
             **catalog_rows(bank, staff),
             **prospect_rows(staff),
+            profit_statement=ProfitStatement.objects.create(
+                bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
+            ),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -1,0 +1,25 @@
+"""Filters of the statements list and of a statement's lines."""
+
+import django_filters
+from django.utils.translation import gettext_lazy as _
+
+from crossborder.profitsharing.models import ProfitStatement, ProfitStatementLine, Side
+from ocrm.widgets import DateInput
+
+
+class StatementFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("status"), choices=ProfitStatement.Status.choices)
+    period_from = django_filters.DateFilter(label=_("from"), field_name="period", lookup_expr="gte", widget=DateInput())
+    period_to = django_filters.DateFilter(label=_("to"), field_name="period", lookup_expr="lte", widget=DateInput())
+
+    class Meta:
+        model = ProfitStatement
+        fields = ()
+
+
+class StatementLineFilterSet(django_filters.FilterSet):
+    side = django_filters.ChoiceFilter(label=_("side"), choices=Side.choices)
+
+    class Meta:
+        model = ProfitStatementLine
+        fields = ()

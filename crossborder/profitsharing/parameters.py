@@ -1,0 +1,11 @@
+"""The parameters profit sharing reads (declared from CrossborderConfig.ready())."""
+
+from django.utils.translation import gettext_lazy as _
+
+PARAMETERS = {
+    "profitsharing.run_local_hour": (
+        "int",
+        "2",
+        _("Profit sharing: local hour (head office) after which the month that ended is computed."),
+    ),
+}
