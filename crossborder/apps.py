@@ -14,3 +14,6 @@ class CrossborderConfig(AppConfig):
         from crossborder.requests import measures
 
         measures.register()
+        from crossborder.navigation import register_nav
+
+        register_nav()

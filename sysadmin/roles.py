@@ -273,3 +273,8 @@ ROLE_PERMISSIONS["marketing_manager"] += [
 ]
 ROLE_PERMISSIONS["customer_manager"] += _CAMPAIGN_RESPOND
 ROLE_PERMISSIONS["branch_supervisor"] += _CAMPAIGN_RESPOND
+
+# Cross-border services (crossborder): officers handle their branch's received requests; the bank's
+# system administrators accept, suspend and resume agreements with other banks.
+ROLE_PERMISSIONS["crossborder_officer"] += ["crossborder.handle_crossborder_request"]
+ROLE_PERMISSIONS["system_admin"] += ["crossborder.manage_crossborder_agreement"]
