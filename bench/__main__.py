@@ -35,6 +35,7 @@ SUITES = {
     "campaigns": "bench.campaigns",  # issue 15: dry run, launch vs one hand-written INSERT, evaluation page
     "calculators": "bench.calculators",  # issue 15: 1,000+ loans vs an independent reference, a schedule's time
     "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
+    "sla": "bench.sla",  # issue 17: bulk cross-border due times vs a day-walking baseline
 }
 
 

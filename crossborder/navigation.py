@@ -8,6 +8,18 @@ CROSSBORDER = _("Cross-border services")
 
 
 def register_nav():
+    # The same permissions as the pages themselves (crossborder.requests.views / agreements.views).
+    navigation.register(
+        CROSSBORDER, _("Cross-border requests"), "crossborder:requests", ("customers.view_customer",), icon="globe", order=10
+    )
+    navigation.register(
+        CROSSBORDER,
+        _("Cross-border agreements"),
+        "crossborder:agreements",
+        ("sysadmin.view_bank",),
+        icon="file-earmark-text",
+        order=20,
+    )
     navigation.register(
         CROSSBORDER,
         _("Profit statements"),

@@ -287,3 +287,7 @@ ROLE_PERMISSIONS["crossborder_officer"] += [
 ROLE_PERMISSIONS["system_admin"] += ["crossborder.approve_profitstatement", *_PROFIT_READ]
 ROLE_PERMISSIONS["branch_supervisor"] += ["crossborder.view_profitstatement"]
 ROLE_PERMISSIONS["auditor"] += _PROFIT_READ
+# Cross-border services (crossborder): officers handle their branch's received requests; the bank's
+# system administrators accept, suspend and resume agreements with other banks.
+ROLE_PERMISSIONS["crossborder_officer"] += ["crossborder.handle_crossborder_request"]
+ROLE_PERMISSIONS["system_admin"] += ["crossborder.manage_crossborder_agreement"]

@@ -49,6 +49,7 @@ class CrossBorderAgreement(models.Model):
     class Meta:
         verbose_name = _("cross-border agreement")
         verbose_name_plural = _("cross-border agreements")
+        permissions = [("manage_crossborder_agreement", _("Can accept, suspend and resume the bank's cross-border agreements"))]
         constraints = [
             models.UniqueConstraint(fields=["bank_a", "bank_b"], name="xborder_agreement_one_per_pair"),
             models.CheckConstraint(condition=Q(bank_a__lt=models.F("bank_b")), name="xborder_agreement_ordered_pair"),

@@ -13,7 +13,7 @@ from sysadmin.org.models import Bank
 
 
 def is_bank_admin(user):
-    return user.is_superuser or (user.bank_id is not None and user.groups.filter(name="system_admin").exists())
+    return user.is_superuser or (user.bank_id is not None and user.has_perm("crossborder.manage_crossborder_agreement"))
 
 
 def _require_admin(user):

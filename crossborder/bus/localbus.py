@@ -28,7 +28,7 @@ class BusHandler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
     def do_GET(self):
-        self.server.hits += 1
+        self.server.count_hit()
         parts = urlsplit(self.path)
         if not parts.path.startswith("/customers/"):
             return self._send(404, json.dumps({"error": "not found"}))
@@ -64,6 +64,19 @@ class LocalBus(ThreadingHTTPServer):
         super().__init__((host, port), BusHandler)
         self.hits = 0
         self.failing = False  # the whole bus answers 503 while set
+        self._hits_changed = threading.Condition()
+
+    def count_hit(self):
+        with self._hits_changed:  # handlers run in their own threads
+            self.hits += 1
+            self._hits_changed.notify_all()
+
+    def wait_for_hits(self, count, *, within):
+        """The hits once at least `count` arrived (or `within` seconds passed): a client that gave
+        up may return before the handler thread of its last request has run."""
+        with self._hits_changed:
+            self._hits_changed.wait_for(lambda: self.hits >= count, timeout=within)
+            return self.hits
 
     @property
     def url(self):

@@ -19,7 +19,6 @@ from crossborder.requests import services
 from crossborder.requests.clock import to_ts
 from crossborder.requests.models import CLOSED_STATUSES, CrossBorderRequest
 from ocrm.notifications.services import notify
-from sysadmin.org.models import Staff
 
 QUIET_FROM, QUIET_UNTIL = datetime.time(22, 0), datetime.time(7, 0)
 LEVELS = (
@@ -69,11 +68,7 @@ def scan(now=None):
                     receivers = [request.assigned_to]
                 else:
                     if branch.pk not in officers_cache:
-                        officers_cache[branch.pk] = list(
-                            Staff.objects.filter(
-                                branch=branch, is_active=True, groups__name=services.OFFICER_ROLE
-                            ).select_related("branch")
-                        )
+                        officers_cache[branch.pk] = list(services.officers_of(branch).select_related("branch"))
                     receivers = officers_cache[branch.pk]
                 recipients = [*receivers, request.requested_by]
                 now_ok = [person for person in recipients if may_tell_now(person, now)]

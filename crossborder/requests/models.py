@@ -110,6 +110,7 @@ class CrossBorderRequest(models.Model):
         verbose_name = _("cross-border request")
         verbose_name_plural = _("cross-border requests")
         ordering = ["-submitted_at"]
+        permissions = [("handle_crossborder_request", _("Can handle cross-border requests received by the own branch"))]
         indexes = [
             models.Index(fields=["to_branch", "status"], name="xborder_request_queue"),
             models.Index(fields=["bank", "status"], name="xborder_request_sent"),

@@ -21,6 +21,7 @@ from sysadmin.org.models import Holiday, Staff
 
 S = CrossBorderRequest.Status
 OFFICER_ROLE = "crossborder_officer"
+OFFICER_PERMISSION = "handle_crossborder_request"  # crossborder.*, given to OFFICER_ROLE in sysadmin.roles
 
 # status -> {target status: side allowed to move it}
 TRANSITIONS = {
@@ -110,7 +111,15 @@ def get_request(user, pk, *, for_update=False):
 
 
 def is_officer(user, branch):
-    return user.branch_id == branch.pk and user.groups.filter(name=OFFICER_ROLE).exists()
+    return user.branch_id == branch.pk and user.has_perm(f"crossborder.{OFFICER_PERMISSION}")
+
+
+def officers_of(branch):
+    """The active staff of the branch holding the officer permission (by a role or on their own)."""
+    holds = Q(groups__permissions__codename=OFFICER_PERMISSION, groups__permissions__content_type__app_label="crossborder") | Q(
+        user_permissions__codename=OFFICER_PERMISSION, user_permissions__content_type__app_label="crossborder"
+    )
+    return Staff.objects.filter(branch=branch, is_active=True).filter(pk__in=Staff.objects.filter(holds).values("pk"))
 
 
 def _log(request, actor, action, before="", after="", note=""):
@@ -263,7 +272,7 @@ def reassign(user, pk, staff_id):
         raise PermissionDenied(_("Only a cross-border officer of the receiving branch may reassign a request."))
     if not request.is_open:
         raise Refused(_("A closed request cannot be reassigned."))
-    staff = Staff.objects.filter(pk=staff_id, branch=request.to_branch, is_active=True, groups__name=OFFICER_ROLE).first()
+    staff = officers_of(request.to_branch).filter(pk=staff_id).first()
     if staff is None:
         raise ValidationError({"assigned_to": _("Choose a cross-border officer of the receiving branch.")})
     request.assigned_to = staff

@@ -21,7 +21,6 @@ from customers.master.models import Customer
 from ocrm.errors import Refused, messages_of
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, add_errors
-from sysadmin.org.models import Staff
 
 PERMISSION = "customers.view_customer"
 S = CrossBorderRequest.Status
@@ -118,9 +117,7 @@ class RequestDetailView(PermissionPageMixin, View):
             "may_complete": side == "receiver" and S.COMPLETED in allowed and (officer or item.assigned_to_id == request.user.pk),
             "may_reassign": side == "receiver" and officer and item.is_open,
             "actions": [(target, S(target).label) for target in actions],
-            "colleagues": Staff.objects.filter(branch=item.to_branch, is_active=True, groups__name=services.OFFICER_ROLE)
-            if side == "receiver"
-            else [],
+            "colleagues": services.officers_of(item.to_branch) if side == "receiver" else [],
             "events": item.events.select_related("actor"),
             "thread": item.messages.select_related("author"),
             "message_form": MessageForm(),

@@ -2,6 +2,7 @@
 accepts, sees the shared fields and the deadline in London time, completes."""
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -20,6 +21,9 @@ def pages(org):
 
 def client_for(user, language):
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    # The browser's choice (the cookie) wins over the profile's language (zh-hans by default);
+    # Accept-Language alone does not, so "en" pages came out in Chinese.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
     client.force_login(user)
     return client
 

@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('django_celery_beat', '0019_alter_periodictasks_options'),
         ('customers', '0019_campaigns_contact_log'),
-        ('crossborder', '0002_xborder_service_types'),
+        ('crossborder', '0004_xborder_permissions'),
         ('ocrm', '0014_outbox_schedule'),
         ('sysadmin', '0005_staff_preferences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
