@@ -70,6 +70,9 @@ class IdempotencyRecord(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["client", "key"], name="channel_idempotency_key_per_client")]
 
+    def __str__(self):
+        return f"{self.endpoint} {self.key}"
+
 
 class ChannelCall(models.Model):
     """Every call a channel makes: who, which endpoint, about which customer, and how it ended."""
@@ -86,6 +89,9 @@ class ChannelCall(models.Model):
     class Meta:
         indexes = [models.Index(fields=["client", "created_at"], name="channel_call_client_time")]
 
+    def __str__(self):
+        return f"{self.method} {self.endpoint} {self.status_code}"
+
 
 class WebhookEvent(models.Model):
     """An event published for a bank's channels (workbench.channelapi.webhooks.publish)."""
@@ -94,3 +100,6 @@ class WebhookEvent(models.Model):
     event_type = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.event_type
