@@ -2,9 +2,10 @@
 
 from django.urls import path
 
-from workbench.channelapi import views
+from workbench.channelapi import lookup, views
 
 urlpatterns = [
     path("channel/whoami", views.WhoAmIView.as_view(), name="channel-whoami"),
+    path("channel/customers/lookup", lookup.CustomerLookupView.as_view(), name="channel-customer-lookup"),
     path("channel/echo", views.EchoView.as_view(), name="channel-echo"),
 ]
