@@ -50,8 +50,8 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
         body = request._request.body
         path = request._request.get_full_path()
         valid = any(
-            hmac.compare_digest(signing.sign(digest, request.method, path, timestamp, nonce, customer_ref, body), signature)
-            for digest in client.signing_digests()
+            hmac.compare_digest(signing.sign(key, request.method, path, timestamp, nonce, customer_ref, body), signature)
+            for key in client.signing_keys()
         )
         if not valid:
             raise exceptions.AuthenticationFailed("Bad signature.")

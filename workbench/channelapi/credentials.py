@@ -7,6 +7,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ocrm import pii
 from ocrm.audit import services as audit
 from ocrm.audit.models import AuditLog
 from workbench.channelapi.models import ChannelClient
@@ -16,7 +17,12 @@ ROTATION_OVERLAP = timedelta(hours=24)
 
 
 def digest(secret):
+    """The HMAC key the channel signs with (signing.py): sha256 of its secret."""
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def encrypted_key(secret):
+    return pii.encrypt(digest(secret))
 
 
 def _new_secret():
@@ -25,18 +31,18 @@ def _new_secret():
 
 @transaction.atomic
 def register(bank, name, kind, *, requests_per_minute=600, webhook_url="", lifetime=SECRET_LIFETIME):
-    """A new client and its secret (returned once, never stored in clear)."""
+    """A new client and its secret (returned once; only its derived key is kept, encrypted)."""
     secret = _new_secret()
     client = ChannelClient.objects.create(
         bank=bank,
         name=name,
         kind=kind,
         key_id="ck_" + secrets.token_hex(12),
-        secret_digest=digest(secret),
+        signing_key_encrypted=encrypted_key(secret),
         secret_expires_at=timezone.now() + lifetime,
         requests_per_minute=requests_per_minute,
         webhook_url=webhook_url,
-        webhook_secret=secrets.token_hex(32),
+        webhook_secret_encrypted=pii.encrypt(secrets.token_hex(32)),
     )
     audit.record(AuditLog.Action.CREATE, client, bank_id=bank.pk, detail={"channel": "register"})
     return client, secret
@@ -48,9 +54,9 @@ def rotate(client, *, overlap=ROTATION_OVERLAP, lifetime=SECRET_LIFETIME):
     client = ChannelClient.objects.select_for_update().get(pk=client.pk)
     secret = _new_secret()
     now = timezone.now()
-    client.previous_secret_digest = client.secret_digest
+    client.previous_signing_key_encrypted = client.signing_key_encrypted
     client.previous_valid_until = min(now + overlap, client.secret_expires_at)
-    client.secret_digest = digest(secret)
+    client.signing_key_encrypted = encrypted_key(secret)
     client.secret_expires_at = now + lifetime
     client.save()
     audit.record(AuditLog.Action.UPDATE, client, bank_id=client.bank_id, detail={"channel": "rotate"})

@@ -4,6 +4,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ocrm import pii
 from sysadmin.org.models import Bank
 
 
@@ -19,16 +20,18 @@ class ChannelClient(models.Model):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     # The public half of the credentials, sent in X-Channel-Key with every call.
     key_id = models.CharField(_("key"), max_length=40, unique=True)
-    # sha256 of the secret shown once; the client signs with that digest (see authentication.py).
-    secret_digest = models.CharField(max_length=64, editable=False)
+    # The signing key is sha256(secret shown once) (signing.py); HMAC needs it on our side too, so it is
+    # kept encrypted with ocrm.pii (PII_ENCRYPTION_KEY): a reader of the table alone cannot sign.
+    signing_key_encrypted = models.TextField(editable=False)
     secret_expires_at = models.DateTimeField(_("secret expires"))
     # After a rotation the previous secret keeps working until previous_valid_until (the overlap window).
-    previous_secret_digest = models.CharField(max_length=64, blank=True, editable=False)
+    previous_signing_key_encrypted = models.TextField(blank=True, editable=False)
     previous_valid_until = models.DateTimeField(null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     requests_per_minute = models.PositiveIntegerField(_("requests per minute"), default=600)
     webhook_url = models.URLField(_("webhook URL"), blank=True)
-    webhook_secret = models.CharField(max_length=64, blank=True, editable=False)
+    # The key our webhook deliveries are signed with, encrypted like the signing key.
+    webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -43,16 +46,20 @@ class ChannelClient(models.Model):
     def is_active(self):
         return self.revoked_at is None
 
-    def signing_digests(self, now=None):
-        """The secret digests a signature may be made with now: the current one, and the previous
-        one inside its overlap window."""
+    def signing_keys(self, now=None):
+        """The keys a signature may be made with now: the current one, and the previous one inside
+        its overlap window (decrypted; an undecryptable key signs nothing)."""
         now = now or timezone.now()
-        digests = []
+        encrypted = []
         if self.secret_expires_at > now:
-            digests.append(self.secret_digest)
-        if self.previous_secret_digest and self.previous_valid_until and self.previous_valid_until > now:
-            digests.append(self.previous_secret_digest)
-        return digests
+            encrypted.append(self.signing_key_encrypted)
+        if self.previous_signing_key_encrypted and self.previous_valid_until and self.previous_valid_until > now:
+            encrypted.append(self.previous_signing_key_encrypted)
+        return [key for key in map(pii.decrypt, encrypted) if key]
+
+    @property
+    def webhook_secret(self):
+        return pii.decrypt(self.webhook_secret_encrypted) if self.webhook_secret_encrypted else ""
 
 
 class IdempotencyRecord(models.Model):

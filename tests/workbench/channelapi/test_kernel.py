@@ -6,6 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from tests.workbench.channelapi.client import SigningClient
@@ -58,9 +59,27 @@ def test_rotation_keeps_the_old_secret_for_the_overlap_then_refuses_it(live_serv
     ChannelClient.objects.filter(pk=client.pk).update(previous_valid_until=timezone.now() - timedelta(seconds=1))
     assert SigningClient(live_server.url, client.key_id, old_secret).get(WHOAMI)[0] == 401
     assert SigningClient(live_server.url, client.key_id, new_secret).get(WHOAMI)[0] == 200
-    # The secret is never stored in clear.
+    # Neither the secret nor the key derived from it is stored in clear.
     client.refresh_from_db()
-    assert new_secret not in (client.secret_digest, client.previous_secret_digest)
+    stored = (client.signing_key_encrypted, client.previous_signing_key_encrypted)
+    for clear in (new_secret, old_secret, credentials.digest(new_secret), credentials.digest(old_secret)):
+        assert all(clear not in value for value in stored)
+
+
+def test_a_table_reader_cannot_sign_the_row_holds_only_ciphertext(live_server, counter):
+    client, secret = counter
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM workbench_channelclient WHERE id = %s", [client.pk])
+        row = " ".join(str(value) for value in cursor.fetchone())
+    assert secret not in row
+    assert credentials.digest(secret) not in row
+    assert client.webhook_secret and client.webhook_secret not in row
+    # Signing with what the table holds is refused; the real secret works.
+    assert SigningClient(live_server.url, client.key_id, client.signing_key_encrypted).get(WHOAMI)[0] == 401
+    forged = SigningClient(live_server.url, client.key_id, "x")
+    forged.secret_digest = client.signing_key_encrypted
+    assert forged.get(WHOAMI)[0] == 401
+    assert SigningClient(live_server.url, client.key_id, secret).get(WHOAMI)[0] == 200
 
 
 def test_revoked_and_expired_credentials_are_refused(live_server, counter):
