@@ -70,3 +70,6 @@ class WorkbenchConfig(AppConfig):
         announcements.register_handlers()
         announcement_tasks.register_jobs()
         desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)
+        from workbench.channelapi import parameters as channelapi_parameters
+
+        parameters.declare(channelapi_parameters.PARAMETERS)  # channel API webhook delivery

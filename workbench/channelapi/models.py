@@ -32,6 +32,10 @@ class ChannelClient(models.Model):
     webhook_url = models.URLField(_("webhook URL"), blank=True)
     # The key our webhook deliveries are signed with, encrypted like the signing key.
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
+    # Consecutive failed webhook deliveries; at channelapi.webhook_pause_after_failures the client's
+    # webhooks are paused (webhooks_paused_at) until an administrator replays its dead letters.
+    webhook_failures = models.PositiveIntegerField(default=0, editable=False)
+    webhooks_paused_at = models.DateTimeField(_("webhooks paused"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -110,3 +114,32 @@ class WebhookEvent(models.Model):
 
     def __str__(self):
         return self.event_type
+
+
+class WebhookDelivery(models.Model):
+    """One event on its way to one client's webhook URL. PENDING is attempted when due; DEAD is the
+    dead-letter list (attempts exhausted or the client paused) that an administrator replays."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        DELIVERED = "delivered", _("Delivered")
+        DEAD = "dead", _("Dead letter")
+
+    event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    client = models.ForeignKey(ChannelClient, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_status_code = models.PositiveSmallIntegerField(_("last answer"), null=True, blank=True)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+        constraints = [models.UniqueConstraint(fields=["event", "client"], name="webhook_delivery_once_per_client")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due")]
+
+    def __str__(self):
+        return f"{self.event} → {self.client}"

@@ -1,9 +1,19 @@
-"""Events for the bank's channels. Other areas call publish(); delivery to subscribed clients
-comes from the stored events."""
+"""Events for the bank's channels. Other areas call publish(); delivery.py sends each event to the
+bank's subscribed clients (a Celery task, right after the commit and every minute)."""
 
+from django.db import transaction
+
+from workbench.channelapi import delivery, tasks
 from workbench.channelapi.models import WebhookEvent
 
 
 def publish(bank_id, event_type, payload):
     """Record `event_type` with its JSON payload for the channels of bank `bank_id`."""
-    return WebhookEvent.objects.create(bank_id=bank_id, event_type=event_type, payload=payload)
+    event = WebhookEvent.objects.create(bank_id=bank_id, event_type=event_type, payload=payload)
+    delivery.fan_out(event)
+    transaction.on_commit(_deliver_soon)
+    return event
+
+
+def _deliver_soon():
+    tasks.deliver_webhooks.delay()
