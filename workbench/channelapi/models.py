@@ -3,6 +3,7 @@
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from ocrm import pii
 from sysadmin.org.models import Bank
@@ -41,6 +42,8 @@ class ChannelClient(models.Model):
     class Meta:
         verbose_name = _("channel client")
         verbose_name_plural = _("channel clients")
+        # The bank's administrators: register, rotate, revoke clients; read and replay webhook dead letters.
+        permissions = [("manage_channelclients", _("Can manage channel clients and their webhooks"))]
         constraints = [models.UniqueConstraint(fields=["bank", "name"], name="channel_client_name_per_bank")]
 
     def __str__(self):
@@ -121,7 +124,7 @@ class WebhookDelivery(models.Model):
     dead-letter list (attempts exhausted or the client paused) that an administrator replays."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Pending")
+        PENDING = "pending", pgettext_lazy("webhook delivery", "Pending")
         DELIVERED = "delivered", _("Delivered")
         DEAD = "dead", _("Dead letter")
 

@@ -162,3 +162,37 @@ def test_a_real_worker_delivers_after_publish(org, receiver, celery_worker):
     assert len(hook.received) == 1
     assert json.loads(hook.received[0][1])["type"] == "service_request.status"
     assert WebhookDelivery.objects.get().status == "delivered"
+
+
+@pytest.mark.django_db
+def test_dead_letter_page_lists_the_banks_own_and_replays(org, receiver, make_staff, client):
+    from django.contrib.auth.models import Permission
+
+    hook = receiver([500])
+    subscriber = _subscriber(org.bank_a, hook.url)
+    other = _subscriber(org.bank_b, hook.url, name="Other bank")
+    webhooks.publish(org.bank_a.pk, "mine", {})
+    webhooks.publish(org.bank_b.pk, "theirs", {})
+    WebhookDelivery.objects.update(status=WebhookDelivery.Status.DEAD, last_error="HTTP 500")
+    ChannelClient.objects.filter(pk=subscriber.pk).update(webhooks_paused_at=timezone.now(), webhook_failures=5)
+
+    plain = make_staff("plain.a", bank=org.bank_a)
+    client.force_login(plain)
+    assert client.get("/workbench/channels/dead-letters/").status_code == 403
+
+    admin = make_staff("admin.a", bank=org.bank_a)
+    admin.user_permissions.add(Permission.objects.get(codename="manage_channelclients"))
+    client.force_login(admin)
+    page = client.get("/workbench/channels/dead-letters/").content.decode()
+    assert "mine" in page and "Online" in page
+    assert "theirs" not in page and "Other bank" not in page
+
+    theirs = WebhookDelivery.objects.get(client=other)
+    assert client.post("/workbench/channels/dead-letters/", {"delivery": [theirs.pk]}).status_code == 404
+    mine = WebhookDelivery.objects.get(client=subscriber)
+    assert client.post("/workbench/channels/dead-letters/", {"delivery": [mine.pk]}).status_code == 302
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (mine.status, theirs.status) == ("pending", "dead")
+    assert ChannelClient.objects.get(pk=subscriber.pk).webhooks_paused_at is None
+    assert delivery.deliver_due() == 1
