@@ -10,6 +10,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.utils import timezone
 
 from ocrm.errors import NotVisible
@@ -166,8 +167,6 @@ def test_a_real_worker_delivers_after_publish(org, receiver, celery_worker):
 
 @pytest.mark.django_db
 def test_dead_letter_page_lists_the_banks_own_and_replays(org, receiver, make_staff, client):
-    from django.contrib.auth.models import Permission
-
     hook = receiver([500])
     subscriber = _subscriber(org.bank_a, hook.url)
     other = _subscriber(org.bank_b, hook.url, name="Other bank")
