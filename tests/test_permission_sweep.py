@@ -356,6 +356,7 @@ ADMIN_OBJECT_PARAMS = {"object_id", "object_pk", "id"}
 ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics"}  # metrics: token only (403)
 # The channel API authenticates by signature, not session: anyone unsigned gets 401/403; schema and docs are public.
 ANONYMOUS_ALLOWED |= {"api:channel-whoami", "api:channel-echo", "api:channel-customer-lookup", "api:schema", "api:docs"}
+ANONYMOUS_ALLOWED |= {"api:channel-customer-summary"}  # signed channel calls (workbench.channelapi.summary)
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
