@@ -32,6 +32,7 @@ SUITES = {
     "announcements": "bench.announcements",  # issue 13: audience resolution of a 30k-staff bank
     "messaging": "bench.messaging",  # issue 13: the "anything new?" poll, a 10k-message conversation
     "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
+    "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
 }
 
 

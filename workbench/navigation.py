@@ -101,3 +101,11 @@ def register_desk_nav():
         icon="envelope-exclamation",
         order=90,
     )
+    navigation.register(
+        WORKBENCH,
+        _("Channel clients"),
+        "workbench:channel_clients",
+        perms=("workbench.manage_channelclients",),
+        icon="plug",
+        order=89,
+    )

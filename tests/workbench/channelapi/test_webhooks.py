@@ -195,3 +195,35 @@ def test_dead_letter_page_lists_the_banks_own_and_replays(org, receiver, make_st
     assert (mine.status, theirs.status) == ("pending", "dead")
     assert ChannelClient.objects.get(pk=subscriber.pk).webhooks_paused_at is None
     assert delivery.deliver_due() == 1
+
+
+@pytest.mark.django_db
+def test_client_pages_register_show_the_secret_once_rotate_revoke(org, make_staff, client):
+    admin = make_staff("admin.c", bank=org.bank_a)
+    admin.user_permissions.add(Permission.objects.get(codename="manage_channelclients"))
+    other_bank = _subscriber(org.bank_b, "", name="Bank B channel")
+    client.force_login(admin)
+    page = client.post(
+        "/workbench/channels/", {"name": "Branch counters", "kind": "counter", "requests_per_minute": 100}
+    ).content.decode()
+    registered = ChannelClient.objects.get(bank=org.bank_a, name="Branch counters")
+    secret = page.split('id="shown-secret">')[1].split("<")[0]
+    assert registered.signing_keys() == [credentials.digest(secret)]
+    listing = client.get("/workbench/channels/").content.decode()
+    assert secret not in listing and "Bank B channel" not in listing
+    again = {"name": "Branch counters", "kind": "counter", "requests_per_minute": 1}
+    assert client.post("/workbench/channels/", again).status_code == 200
+    assert ChannelClient.objects.filter(name="Branch counters").count() == 1
+
+    rotated = client.post(f"/workbench/channels/{registered.pk}/rotate/").content.decode()
+    new_secret = rotated.split('id="shown-secret">')[1].split("<")[0]
+    registered.refresh_from_db()
+    assert new_secret != secret and registered.signing_keys() == [credentials.digest(new_secret), credentials.digest(secret)]
+    assert client.post(f"/workbench/channels/{other_bank.pk}/revoke/").status_code == 404
+    assert client.post(f"/workbench/channels/{registered.pk}/revoke/").status_code == 302
+    registered.refresh_from_db()
+    assert registered.revoked_at is not None
+
+    plain = make_staff("plain.c", bank=org.bank_a)
+    client.force_login(plain)
+    assert client.get("/workbench/channels/").status_code == 403
