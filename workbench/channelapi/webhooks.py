@@ -11,7 +11,8 @@ def publish(bank_id, event_type, payload):
     """Record `event_type` with its JSON payload for the channels of bank `bank_id`."""
     event = WebhookEvent.objects.create(bank_id=bank_id, event_type=event_type, payload=payload)
     delivery.fan_out(event)
-    transaction.on_commit(_deliver_soon)
+    # robust: a broker that is down must not fail the caller; the beat's run every minute delivers it.
+    transaction.on_commit(_deliver_soon, robust=True)
     return event
 
 
