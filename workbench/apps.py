@@ -73,3 +73,7 @@ class WorkbenchConfig(AppConfig):
         from workbench.channelapi import parameters as channelapi_parameters
 
         parameters.declare(channelapi_parameters.PARAMETERS)  # channel API webhook delivery
+        from ocrm.audit import services as audit_services
+        from workbench.channelapi.models import ChannelFieldPolicy
+
+        audit_services.register(ChannelFieldPolicy)  # the field classification changes in Django admin

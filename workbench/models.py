@@ -40,3 +40,4 @@ __all__ = [
     "WebhookEvent",
     "WorkReportComment",
 ]
+from workbench.channelapi.models import ChannelFieldPolicy, WebhookDelivery  # noqa: F401

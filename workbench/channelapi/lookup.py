@@ -7,16 +7,11 @@ from rest_framework.response import Response
 
 from customers.master.models import ContactPoint, IdentityDocument
 from ocrm import pii
+from workbench.channelapi import classification
 from workbench.channelapi.views import ChannelView
 
-# What each kind of channel sees of a customer until per-client classification exists; a field not
-# listed is dropped. The counter sees the masked name.
-FIELDS_BY_KIND = {
-    "counter": ("number", "name_masked", "star_rating", "tier"),
-    "phone": ("number", "name", "star_rating"),
-    "call_centre": ("number", "name", "star_rating"),
-    "online": ("number", "name"),
-}
+# The look-up's fields; what a channel receives of them is its bank's classification (classification.py).
+LOOKUP_FIELDS = ("number", "name", "name_masked", "star_rating", "tier")
 
 
 class LookupRequest(serializers.Serializer):
@@ -38,7 +33,8 @@ def customer_fields(customer, kind):
         "star_rating": customer.star_rating,
         "tier": customer.tier,
     }
-    return {field: values[field] for field in FIELDS_BY_KIND.get(kind, ())}
+    allowed = classification.allowed_fields(customer.bank_id, kind)
+    return {field: values[field] for field in allowed if field in LOOKUP_FIELDS}
 
 
 class CustomerLookupView(ChannelView):

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from ocrm import pii
+from ocrm.scoping import ScopedQuerySet
 from sysadmin.org.models import Bank
 
 
@@ -146,3 +147,23 @@ class WebhookDelivery(models.Model):
 
     def __str__(self):
         return f"{self.event} → {self.client}"
+
+
+class ChannelFieldPolicy(models.Model):
+    """The customer fields one kind of channel of a bank may receive (an administrator edits it in
+    Django admin; audited by the safety net). No row: classification.DEFAULT_FIELDS."""
+
+    bank = models.ForeignKey(Bank, verbose_name=_("bank"), on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=ChannelClient.Kind.choices)
+    fields = models.JSONField(_("fields"), default=list)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("channel field policy")
+        verbose_name_plural = _("channel field policies")
+        constraints = [models.UniqueConstraint(fields=["bank", "kind"], name="channel_field_policy_per_kind")]
+
+    def __str__(self):
+        return f"{self.bank} {self.get_kind_display()}"

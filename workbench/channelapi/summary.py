@@ -1,6 +1,6 @@
 """The customer summary for a channel: star rating, tags, alerts (machine codes the channel shows in
-its own words) and what to offer (offers.offers_for). What each kind of channel sees is
-SUMMARY_FIELDS_BY_KIND; online banking only ever reaches its asserted customer (ChannelView)."""
+its own words) and what to offer (offers.offers_for). What a channel receives of them is its bank's
+classification (classification.py); online banking only ever reaches its asserted customer (ChannelView)."""
 
 import datetime
 from dataclasses import asdict
@@ -11,16 +11,10 @@ from rest_framework.response import Response
 
 from customers.master.models import IdentityDocument
 from customers.profile.sections import ID_EXPIRY_WARNING_DAYS
-from workbench.channelapi import offers
+from workbench.channelapi import classification, offers
 from workbench.channelapi.views import ChannelView
 
-# Internal alerts (do-not-contact, an expired identity document) are for staff-facing channels only.
-SUMMARY_FIELDS_BY_KIND = {
-    "counter": ("number", "star_rating", "tags", "alerts", "offers"),
-    "phone": ("number", "star_rating", "tags", "alerts", "offers"),
-    "call_centre": ("number", "star_rating", "tags", "alerts", "offers"),
-    "online": ("number", "offers"),
-}
+SUMMARY_FIELDS = ("number", "star_rating", "tags", "alerts", "offers")
 
 
 def alerts_of(customer):
@@ -38,7 +32,7 @@ def alerts_of(customer):
 
 
 def summary_of(customer, kind):
-    fields = SUMMARY_FIELDS_BY_KIND.get(kind, ())
+    fields = [field for field in classification.allowed_fields(customer.bank_id, kind) if field in SUMMARY_FIELDS]
     values = {
         "number": lambda: customer.number,
         "star_rating": lambda: customer.star_rating,
