@@ -8,7 +8,7 @@ the same run is `whoami` (signature check, audit row, no customer) under the sam
 Printed: per endpoint requests, errors, p50, p95, req/s. Targets: p95 <= 50 ms for look-up and
 summary, no errors.
 
-    python -m bench --suite api --size medium     (API_CLIENTS=8, API_SECONDS=30 override)
+    python -m bench --suite api --size medium     (API_CLIENTS=8, API_SECONDS=30, API_CUSTOMERS override)
 """
 
 import os
@@ -87,7 +87,8 @@ def _p(values, share):
 def run(size, repeat=None):
     clients = int(os.environ.get("API_CLIENTS", "8"))
     seconds = int(os.environ.get("API_SECONDS", "30"))
-    ensure_data(size)
+    # API_CUSTOMERS: a smaller generated book for a quick run (the look-ups touch 2000 customers at most).
+    ensure_data(size, count=int(os.environ["API_CUSTOMERS"]) if os.environ.get("API_CUSTOMERS") else None)
     bank = Bank.objects.get(code="OGB")
     numbers = list(Customer.objects.filter(bank=bank).order_by("?").values_list("number", flat=True)[:2000])
     pairs = _clients(bank, clients)

@@ -91,6 +91,8 @@ from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.announcements.models import Announcement, AnnouncementAttachment, AnnouncementBranch, AnnouncementReceipt
 from workbench.calendar.models import Appointment
+from workbench.channelapi import credentials as channel_credentials
+from workbench.channelapi.models import ChannelFieldPolicy
 from workbench.inbox.services import may_use_inbox
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
@@ -219,6 +221,7 @@ MODEL_OBJECTS = {
     **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
     "workbench.conversation": bank_object("conversation"),
     "workbench.message": bank_object("message"),
+    **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -235,6 +238,7 @@ def model(label):
 # route key -> {parameter: Fill}. Admin's standard model pages need no entry (see fills_for).
 ROUTE_PARAMS = {
     "notification_read": {"pk": model("ocrm.notification")},
+    **{f"workbench:channel_client_{name}": {"pk": model("workbench.channelclient")} for name in ("rotate", "revoke")},
     "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
     "sysadmin:branch_edit": {"pk": model("sysadmin.branch")},
     "sysadmin:staff_detail": {"pk": model("sysadmin.staff")},
@@ -633,6 +637,15 @@ def outbox_rows(bank, customer):
     }
 
 
+def channelapi_rows(bank):
+    """A channel client and a field policy of one bank (workbench.channelapi)."""
+    client, _secret = channel_credentials.register(bank, f"Sweep channel {bank.code}", "counter")
+    return {
+        "channelclient": client,
+        "channelfieldpolicy": ChannelFieldPolicy.objects.create(bank=bank, kind="counter", fields=["number"]),
+    }
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -710,6 +723,7 @@ def build_sweep_data(org):
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
             **outbox_rows(bank, customer),
+            **channelapi_rows(bank),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
