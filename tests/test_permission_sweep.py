@@ -251,6 +251,7 @@ ROUTE_PARAMS = {
     "jobs:detail": {"pk": model("ocrm.jobrun")},
     "jobs:progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
+    "api:channel-customer-summary": {"number": by_number("customer")},  # signed channel calls only
     "customers:edit": {"number": by_number("customer")},
     "customers:contacts": {"number": by_number("customer")},
     "customers:detail": {"number": by_number("customer")},
