@@ -36,6 +36,7 @@ SUITES = {
     "calculators": "bench.calculators",  # issue 15: 1,000+ loans vs an independent reference, a schedule's time
     "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
     "sla": "bench.sla",  # issue 17: bulk cross-border due times vs a day-walking baseline
+    "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
 }
 
 

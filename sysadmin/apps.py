@@ -40,10 +40,12 @@ class SysadminConfig(AppConfig):
 
 def _sync_roles_after_migrate(sender, using="default", **kwargs):
     """New apps' permissions reach the roles on every migrate. post_migrate fires once per
-    app, and each app's permissions exist only after its own signal: sync after the last."""
+    app that has a models module (Django skips the others, e.g. drf_spectacular_sidecar), and each
+    app's permissions exist only after its own signal: sync after the last of those."""
     from django.apps import apps
 
     from sysadmin.roles import sync_roles
 
-    if sender is list(apps.get_app_configs())[-1]:
+    with_models = [config for config in apps.get_app_configs() if config.models_module is not None]
+    if sender is with_models[-1]:
         sync_roles(using=using)

@@ -291,3 +291,6 @@ ROLE_PERMISSIONS["auditor"] += _PROFIT_READ
 # system administrators accept, suspend and resume agreements with other banks.
 ROLE_PERMISSIONS["crossborder_officer"] += ["crossborder.handle_crossborder_request"]
 ROLE_PERMISSIONS["system_admin"] += ["crossborder.manage_crossborder_agreement"]
+# The channel API (workbench.channelapi): the bank's system administrators register, rotate and
+# revoke channel clients and replay dead webhook deliveries.
+ROLE_PERMISSIONS["system_admin"] += ["workbench.manage_channelclients"]

@@ -98,6 +98,8 @@ from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.announcements.models import Announcement, AnnouncementAttachment, AnnouncementBranch, AnnouncementReceipt
 from workbench.calendar.models import Appointment
+from workbench.channelapi import credentials as channel_credentials
+from workbench.channelapi.models import ChannelFieldPolicy
 from workbench.inbox.services import may_use_inbox
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
@@ -236,6 +238,7 @@ MODEL_OBJECTS = {
     "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
+    **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -256,6 +259,7 @@ ROUTE_PARAMS = {
         for name in ("profit_statement", "profit_statement_approve")
     },
     "notification_read": {"pk": model("ocrm.notification")},
+    **{f"workbench:channel_client_{name}": {"pk": model("workbench.channelclient")} for name in ("rotate", "revoke")},
     "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
     "sysadmin:branch_edit": {"pk": model("sysadmin.branch")},
     "sysadmin:staff_detail": {"pk": model("sysadmin.staff")},
@@ -268,6 +272,7 @@ ROUTE_PARAMS = {
     "jobs:detail": {"pk": model("ocrm.jobrun")},
     "jobs:progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
+    "api:channel-customer-summary": {"number": by_number("customer")},  # signed channel calls only
     "customers:edit": {"number": by_number("customer")},
     "marketing:plan": {"number": by_number("customer")},
     "marketing:plan_illustrations": {"number": by_number("customer")},
@@ -400,6 +405,9 @@ ADMIN_OBJECT_PARAMS = {"object_id", "object_pk", "id"}
 
 # Anonymous visitors may open these; they are still checked for errors.
 ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics"}  # metrics: token only (403)
+# The channel API authenticates by signature, not session: anyone unsigned gets 401/403; schema and docs are public.
+ANONYMOUS_ALLOWED |= {"api:channel-whoami", "api:channel-echo", "api:channel-customer-lookup", "api:schema", "api:docs"}
+ANONYMOUS_ALLOWED |= {"api:channel-customer-summary"}  # signed channel calls (workbench.channelapi.summary)
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
@@ -732,6 +740,15 @@ def prospect_rows(staff):
     return {"prospect": prospect_services.capture(values, owner=staff, ignore_duplicates=True)}
 
 
+def channelapi_rows(bank):
+    """A channel client and a field policy of one bank (workbench.channelapi)."""
+    client, _secret = channel_credentials.register(bank, f"Sweep channel {bank.code}", "counter")
+    return {
+        "channelclient": client,
+        "channelfieldpolicy": ChannelFieldPolicy.objects.create(bank=bank, kind="counter", fields=["number"]),
+    }
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -827,6 +844,7 @@ def build_sweep_data(org):
             profit_statement=ProfitStatement.objects.create(
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
             ),
+            **channelapi_rows(bank),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

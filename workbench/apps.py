@@ -72,3 +72,10 @@ class WorkbenchConfig(AppConfig):
         announcement_tasks.register_jobs()
         dashboard_tasks.register_jobs()  # the nightly book figures (workbench.dashboard.tasks)
         desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)
+        from workbench.channelapi import parameters as channelapi_parameters
+
+        parameters.declare(channelapi_parameters.PARAMETERS)  # channel API webhook delivery
+        from ocrm.audit import services as audit_services
+        from workbench.channelapi.models import ChannelFieldPolicy
+
+        audit_services.register(ChannelFieldPolicy)  # the field classification changes in Django admin

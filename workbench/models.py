@@ -11,6 +11,7 @@ from workbench.announcements.models import (
     AnnouncementRole,
 )
 from workbench.calendar.models import Appointment, CalendarFeed
+from workbench.channelapi.models import ChannelCall, ChannelClient, IdempotencyRecord, WebhookEvent
 from workbench.dashboard.models import BookFigure, DashFigure, DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
@@ -26,14 +27,19 @@ __all__ = [
     "Appointment",
     "BookFigure",
     "CalendarFeed",
+    "ChannelCall",
+    "ChannelClient",
     "Conversation",
     "DashFigure",
     "DeskDismissal",
+    "IdempotencyRecord",
     "Message",
     "Participant",
     "Reminder",
     "ReminderRule",
     "Task",
     "WorkReport",
+    "WebhookEvent",
     "WorkReportComment",
 ]
+from workbench.channelapi.models import ChannelFieldPolicy, WebhookDelivery  # noqa: F401

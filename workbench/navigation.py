@@ -92,3 +92,20 @@ def register_desk_nav():
         badge=messaging.unread_count,
         visible=messaging.may_message,
     )
+    # Channel API (workbench.channelapi): the bank's administrators replay webhook dead letters.
+    navigation.register(
+        WORKBENCH,
+        _("Webhook dead letters"),
+        "workbench:channel_dead_letters",
+        perms=("workbench.manage_channelclients",),
+        icon="envelope-exclamation",
+        order=90,
+    )
+    navigation.register(
+        WORKBENCH,
+        _("Channel clients"),
+        "workbench:channel_clients",
+        perms=("workbench.manage_channelclients",),
+        icon="plug",
+        order=89,
+    )
