@@ -14,6 +14,12 @@ from workbench.calendar.models import Appointment, CalendarFeed
 from workbench.dashboard.models import DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
+from workbench.servicerequests.models import (
+    ServiceRequest,
+    ServiceRequestAttachment,
+    ServiceRequestLogEntry,
+    ServiceRequestType,
+)
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport, WorkReportComment
 
@@ -31,6 +37,10 @@ __all__ = [
     "Participant",
     "Reminder",
     "ReminderRule",
+    "ServiceRequest",
+    "ServiceRequestAttachment",
+    "ServiceRequestLogEntry",
+    "ServiceRequestType",
     "Task",
     "WorkReport",
     "WorkReportComment",
