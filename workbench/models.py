@@ -11,6 +11,7 @@ from workbench.announcements.models import (
     AnnouncementRole,
 )
 from workbench.calendar.models import Appointment, CalendarFeed
+from workbench.channelapi.models import ChannelCall, ChannelClient, IdempotencyRecord, WebhookEvent
 from workbench.dashboard.models import DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
@@ -31,8 +32,11 @@ __all__ = [
     "AnnouncementRole",
     "Appointment",
     "CalendarFeed",
+    "ChannelCall",
+    "ChannelClient",
     "Conversation",
     "DeskDismissal",
+    "IdempotencyRecord",
     "Message",
     "Participant",
     "Reminder",
@@ -43,5 +47,6 @@ __all__ = [
     "ServiceRequestType",
     "Task",
     "WorkReport",
+    "WebhookEvent",
     "WorkReportComment",
 ]
