@@ -28,6 +28,7 @@ class WorkbenchConfig(AppConfig):
         from workbench.reminders import parameters as reminder_parameters
         from workbench.reminders import services as reminders
         from workbench.reminders import tasks as reminder_tasks
+        from workbench.servicerequests import services as servicerequests
         from workbench.todo import sections as todo_sections
         from workbench.todo import services as todo
         from workbench.workreports import services as workreports
@@ -70,3 +71,4 @@ class WorkbenchConfig(AppConfig):
         announcements.register_handlers()
         announcement_tasks.register_jobs()
         desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)
+        servicerequests.on_status_change(servicerequests.notify_status_change)  # manager + webhook

@@ -507,7 +507,7 @@ BUILT_IN_TYPES = {
             {"name": "time", "label": "Time", "type": "time", "required": True},
             {"name": "purpose", "label": "Purpose", "type": "text"},
         ],
-        "channels": ["mobile", "web", "wechat"],
+        "channels": ["online", "phone", "counter"],
         "steps": [{"name": "Receive the customer", "role": "teller", "hours": 24}],
     },
     "fx_cash_exchange": {
@@ -525,7 +525,7 @@ BUILT_IN_TYPES = {
             {"name": "pickup_date", "label": "Pick-up date", "type": "date", "required": True},
         ],
         "required_attachments": ["id_copy"],
-        "channels": ["mobile", "web"],
+        "channels": ["online", "counter"],
         "steps": [
             {"name": "Check identity", "role": "teller", "hours": 4},
             {"name": "Prepare cash", "role": "teller", "hours": 24},
@@ -538,7 +538,7 @@ BUILT_IN_TYPES = {
             {"name": "amount", "label": "Amount", "type": "decimal"},
             {"name": "name", "label": "Name", "type": "text", "default_from": "name_local"},
         ],
-        "channels": ["mobile", "web", "wechat"],
+        "channels": ["online", "phone", "counter"],
         "steps": [{"name": "Review", "role": "", "hours": 48}],
     },
 }
@@ -547,3 +547,27 @@ BUILT_IN_TYPES = {
 def seed_built_in_types(bank):
     for code, spec in BUILT_IN_TYPES.items():
         ServiceRequestType.objects.get_or_create(bank=bank, code=code, defaults=spec)
+
+
+# --- status change listeners (registered from workbench/apps.py) ---------------------------
+
+
+def notify_status_change(request):
+    """The manager hears of every status change in-app; the channels through a webhook event."""
+    from ocrm.notifications import services as notifications  # noqa: PLC0415 - same layer, kept lazy for app loading
+    from workbench.channelapi import webhooks  # noqa: PLC0415
+
+    status = S(request.status)
+    reference, bank_id, version = request.reference, request.bank_id, request.version
+    manager = request.created_by
+
+    def deliver():
+        notifications.notify(
+            [manager],
+            _("Service request %(reference)s: %(status)s") % {"reference": reference, "status": status.label},
+            dedupe_key=f"svcreq:{reference}:{status}:{version}",
+            event="service_request_status",
+        )
+        webhooks.publish(bank_id, "service_request.status", {"reference": reference, "status": str(status), "version": version})
+
+    transaction.on_commit(deliver)

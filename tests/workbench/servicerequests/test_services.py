@@ -39,7 +39,7 @@ def _sent(org, customer, fx_type):
 
 def _confirmed(org, customer, fx_type):
     request = _sent(org, customer, fx_type)
-    return services.confirm(customer, request.reference, request.content_hash, "mobile")
+    return services.confirm(customer, request.reference, request.content_hash, "online")
 
 
 def test_the_happy_path_with_steps_and_an_image(org, customer, fx_type):
@@ -91,7 +91,7 @@ def test_every_illegal_transition_is_refused_with_a_clear_message(org, customer,
     entries = ServiceRequestLogEntry.objects.count()
     actions = {
         "send": lambda: services.send(org.manager, request),
-        "confirm": lambda: services.confirm(customer, request.reference, request.content_hash, "mobile"),
+        "confirm": lambda: services.confirm(customer, request.reference, request.content_hash, "online"),
         "start": lambda: services.start_processing(org.manager, request),
         "reject": lambda: services.reject(org.manager, request, "no"),
         "cancel": lambda: services.cancel(org.manager, request),
@@ -122,8 +122,8 @@ def test_an_edit_after_sending_voids_the_pending_confirmation(org, customer, fx_
     request = services.edit(org.manager, request, {**FX, "amount": "2000"})
     assert request.version == 2 and request.status == S.SENT
     with pytest.raises(Refused, match="changed after it was sent"):
-        services.confirm(customer, request.reference, old_hash, "mobile")
-    confirmed = services.confirm(customer, request.reference, request.content_hash, "mobile")
+        services.confirm(customer, request.reference, old_hash, "online")
+    confirmed = services.confirm(customer, request.reference, request.content_hash, "online")
     assert confirmed.status == S.CONFIRMED
 
 
@@ -148,7 +148,7 @@ def test_defaults_come_from_the_customer_record(org, customer):
 def test_a_confirmation_through_a_channel_the_type_does_not_allow_is_refused(org, customer, fx_type):
     request = _sent(org, customer, fx_type)
     with pytest.raises(Refused):
-        services.confirm(customer, request.reference, request.content_hash, "wechat")
+        services.confirm(customer, request.reference, request.content_hash, "phone")
 
 
 def test_attachments_stay_with_their_step_when_going_back_and_forth(org, customer, fx_type):
@@ -242,4 +242,4 @@ def test_other_managers_and_banks_cannot_see_or_act(org, customer, fx_type):
             services.get_by_reference(request.reference, outsider)
     other = make_customer("C-SR-2", org.a_sh, org.manager)
     with pytest.raises(NotVisible):
-        services.confirm(other, request.reference, request.content_hash, "mobile")
+        services.confirm(other, request.reference, request.content_hash, "online")
