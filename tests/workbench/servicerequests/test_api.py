@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from ocrm.errors import Refused
-from tests.factories import make_customer
+from tests.factories import make_customer, make_staff
 from tests.workbench.channelapi.client import SigningClient
 from workbench.channelapi import credentials
 from workbench.channelapi.models import ChannelClient, WebhookEvent
@@ -22,7 +22,9 @@ def sent(org):
     services.seed_built_in_types(org.bank_a)
     customer = make_customer("C-API-1", org.a_sh, org.manager)
     kind = ServiceRequestType.objects.get(bank=org.bank_a, code="fx_cash_exchange")
-    request = services.send(org.manager, services.create_request(org.manager, customer, kind, FX))
+    # A superuser prepares it: the scope rules are tested in test_services.py.
+    maker = make_staff("sr.maker", branch=org.a_sh, is_superuser=True)
+    request = services.send(maker, services.create_request(maker, customer, kind, FX))
     return customer, request
 
 
@@ -35,7 +37,7 @@ def test_the_customer_confirms_the_exact_content_through_the_channel(live_server
     status, body, _ = api.get(f"{base}/pending")
     assert status == 200 and [row["reference"] for row in body] == [request.reference]
     shown_hash = body[0]["content_hash"]
-    services.edit(org.manager, request, {**FX, "amount": "1500"})
+    services.edit(request.created_by, request, {**FX, "amount": "1500"})
     status, body, _ = api.post(f"{base}/{request.reference}/confirm", {"content_hash": shown_hash}, idempotency_key="k1")
     assert status == 409 and "changed after it was sent" in body["detail"]
     status, body, _ = api.get(f"{base}/pending")
