@@ -32,6 +32,9 @@ SUITES = {
     "announcements": "bench.announcements",  # issue 13: audience resolution of a 30k-staff bank
     "messaging": "bench.messaging",  # issue 13: the "anything new?" poll, a 10k-message conversation
     "outbox": "bench.outbox",  # issue 13: dispatch rate, bulk queuing, killed worker
+    "campaigns": "bench.campaigns",  # issue 15: dry run, launch vs one hand-written INSERT, evaluation page
+    "calculators": "bench.calculators",  # issue 15: 1,000+ loans vs an independent reference, a schedule's time
+    "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
 }
 
 

@@ -193,6 +193,12 @@ ROLE_PERMISSIONS = {
 for _role_permissions in ROLE_PERMISSIONS.values():
     _role_permissions.append("customers.view_fxrate")
 ROLE_PERMISSIONS["product_manager"] += ["customers.post_fxrate", "customers.approve_fxrate"]
+# The product catalog (marketing.products): product managers write versions and check each other's.
+ROLE_PERMISSIONS["product_manager"] += [
+    "marketing.view_productversion",
+    "marketing.maintain_product",
+    "marketing.approve_product",
+]
 
 # Never granted by a role, not even through "app.*": a bank gives it to named people (docs/pii.md).
 NOT_BY_DEFAULT = {"ocrm.export_clear_pii"}
@@ -254,3 +260,16 @@ _WORK_REPORTS = ["workbench.view_workreport", "workbench.add_workreport", "workb
 ROLE_PERMISSIONS["customer_manager"] += _WORK_REPORTS
 ROLE_PERMISSIONS["branch_supervisor"] += [*_WORK_REPORTS, "workbench.comment_workreport"]
 ROLE_PERMISSIONS["auditor"] += ["workbench.view_workreport"]
+
+# Campaigns (marketing.campaigns): marketing managers design, approve (another than the maker) and
+# evaluate; customer managers and supervisors record their own customers' responses.
+_CAMPAIGN_RESPOND = ["marketing.respond_campaign"]
+ROLE_PERMISSIONS["marketing_manager"] += [
+    "marketing.view_campaign",
+    "marketing.add_campaign",
+    "marketing.change_campaign",
+    "marketing.approve_campaign",
+    *_CAMPAIGN_RESPOND,
+]
+ROLE_PERMISSIONS["customer_manager"] += _CAMPAIGN_RESPOND
+ROLE_PERMISSIONS["branch_supervisor"] += _CAMPAIGN_RESPOND

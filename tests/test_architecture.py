@@ -69,7 +69,7 @@ def test_apps_of_one_layer_do_not_import_each_other_in_a_circle():
         for _line, other in imported_apps(source):
             if other != app and LAYERS[other] == LAYERS[app]:
                 graph[app].add(other)
-    for app in graph:
+    for app in list(graph):  # graph[other] below adds keys (a defaultdict)
         seen, todo = set(), list(graph[app])
         while todo:
             other = todo.pop()

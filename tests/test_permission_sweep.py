@@ -62,6 +62,7 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
 from customers.ecif.feeds.models import FeedError, FeedLoad
@@ -71,6 +72,9 @@ from customers.master.models import CustomerDocument
 from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
+from marketing.campaigns.models import Campaign, CampaignMember
+from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
+from marketing.planning.models import PlanIllustration
 from ocrm.admin import ScopedAdminMixin
 from ocrm.approvals.models import ChangeRequest
 from ocrm.audit.models import AuditLog
@@ -213,12 +217,18 @@ MODEL_OBJECTS = {
         )
     },
     "workbench.task": bank_object("task"),
+    "marketing.planillustration": bank_object("plan_illustration"),
     "workbench.appointment": bank_object("appointment"),
     "workbench.reminder": bank_object("reminder"),
     "workbench.reminderrule": bank_object("reminder_rule"),
     **{f"workbench.{name}": bank_object(name) for name in ("announcement", "announcementattachment", "announcementreceipt")},
     "workbench.conversation": bank_object("conversation"),
+    "marketing.campaign": bank_object("campaign"),
+    "marketing.campaignmember": bank_object("campaign_member"),
     "workbench.message": bank_object("message"),
+    "marketing.opportunity": bank_object("opportunity"),
+    "marketing.pipelinestage": bank_object("pipeline_stage"),
+    "crossborder.crossborderrequest": bank_object("xborder_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -248,8 +258,13 @@ ROUTE_PARAMS = {
     "jobs:progress": {"pk": model("ocrm.jobrun")},
     "sysadmin:audit_detail": {"pk": model("ocrm.auditlog")},
     "customers:edit": {"number": by_number("customer")},
+    "marketing:plan": {"number": by_number("customer")},
+    "marketing:plan_illustrations": {"number": by_number("customer")},
+    "marketing:plan_illustration": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
+    "marketing:plan_print": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "customers:contacts": {"number": by_number("customer")},
     "customers:detail": {"number": by_number("customer")},
+    "marketing:products_eligible": {"number": by_number("customer")},
     "customers:transactions": {"number": by_number("customer")},
     "customers:reveal": {"number": by_number("customer")},
     "customers:document": {"number": by_number("customer"), "pk": model("customers.customerdocument")},
@@ -298,6 +313,9 @@ ROUTE_PARAMS = {
     },
     "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
     "workbench:customer_tasks": {"number": by_number("customer")},
+    "crossborder:request": {"pk": model("crossborder.crossborderrequest")},
+    "crossborder:request_action": {"pk": model("crossborder.crossborderrequest"), "action": shared("accept", attr=False)},
+    "crossborder:agreement_action": {"action": shared("suspend", attr=False)},
     "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
     **{
         f"workbench:{name}": {"pk": model("workbench.reminder")}
@@ -318,8 +336,21 @@ ROUTE_PARAMS = {
         )
     },
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
+    "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
+    **{
+        f"marketing:{name}": {"pk": model("marketing.campaign")}
+        for name in (
+            "campaign",
+            "campaign_dry_run",
+            "campaign_submit",
+            "campaign_upload",
+            "campaign_excluded",
+            "campaign_evaluation",
+        )
+    },
+    "marketing:campaign_respond": {"pk": model("marketing.campaignmember")},
     "export_download": {"pk": model("ocrm.exportfile")},
     "export_cancel": {"pk": model("ocrm.exportfile")},
     **{
@@ -596,6 +627,25 @@ def announcement_rows(bank, branch, staff):
     }
 
 
+def crossborder_rows(bank, branch, staff, customer):
+    """A cross-border request of the bank (within the bank; the sweep needs the row, not the routing)."""
+    now = timezone.now()
+    request = CrossBorderRequest.objects.create(
+        bank=bank,
+        from_branch=branch,
+        to_bank=bank,
+        to_branch=branch,
+        service_type=ServiceType.objects.get(code="document_verification"),
+        customer=customer,
+        requested_by=staff,
+        shared_parts=["profile"],
+        submitted_at=now,
+        sla_seconds=8 * 3600,
+        due_at=now + datetime.timedelta(days=1),
+    )
+    return {"xborder_request": request}
+
+
 def messaging_rows(bank, staff):
     """A one-to-one conversation of `staff` with a colleague, and a message with a file (workbench.messaging)."""
     colleague = Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first()
@@ -630,6 +680,29 @@ def outbox_rows(bank, customer):
     }
 
 
+def campaign_rows(bank, branch, staff, customer):
+    """A launched campaign of `branch` with `customer` as a target of `staff` (marketing.campaigns)."""
+    campaign = Campaign.objects.create(
+        bank=bank,
+        name="Sweep campaign",
+        starts_on=datetime.date(2026, 12, 1),
+        ends_on=datetime.date(2026, 12, 31),
+        branch=branch,
+        seed="sweep",
+        status=Campaign.Status.LAUNCHED,
+        created_by=staff,
+    )
+    member = CampaignMember.objects.create(campaign=campaign, customer=customer, branch=branch, manager=staff, arm="target")
+    return {"campaign": campaign, "campaign_member": member}
+
+
+def pipeline_rows(bank, staff, customer):
+    opportunity = pipeline_services.create_opportunity(
+        customer=customer, owner=staff, title="Sweep deal", amount=100, currency="CNY", expected_close=datetime.date(2027, 1, 1)
+    )
+    return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -652,6 +725,16 @@ def build_sweep_data(org):
         return SimpleNamespace(
             customer=customer,
             customer_document=document,
+            plan_illustration=PlanIllustration.objects.create(
+                bank=bank,
+                customer=customer,
+                version=1,
+                created_by=staff,
+                currency="CNY",
+                risk_limit="R1",
+                risk_note="Sweep",
+                disclosure="Sweep",
+            ),
             **customer_admin_rows(bank, branch, staff, customer),
             maintenance_batch=MaintenanceBatch.objects.create(bank=bank, uploaded_by=staff, original_name="c.xlsx"),
             feed_load=feed_load,
@@ -706,7 +789,10 @@ def build_sweep_data(org):
             **reminder_rows(bank, branch, staff, customer),
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
+            **crossborder_rows(bank, branch, staff, customer),
             **outbox_rows(bank, customer),
+            **campaign_rows(bank, branch, staff, customer),
+            **pipeline_rows(bank, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

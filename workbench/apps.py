@@ -20,6 +20,7 @@ class WorkbenchConfig(AppConfig):
         from workbench.calendar import reminders as appointment_reminders
         from workbench.calendar import services as calendar
         from workbench.dashboard import services as dashboard
+        from workbench.dashboard import tasks as dashboard_tasks
         from workbench.inbox import services
         from workbench.messaging import parameters as messaging_parameters
         from workbench.messaging import sections as messaging_sections
@@ -70,5 +71,6 @@ class WorkbenchConfig(AppConfig):
         parameters.declare(announcements.PARAMETERS)
         announcements.register_handlers()
         announcement_tasks.register_jobs()
+        dashboard_tasks.register_jobs()  # the nightly book figures (workbench.dashboard.tasks)
         desk.register_today("announcements", _("Announcements to acknowledge"), announcements.today_items, order=30)
         servicerequests.on_status_change(servicerequests.notify_status_change)  # manager + webhook

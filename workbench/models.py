@@ -12,7 +12,7 @@ from workbench.announcements.models import (
 )
 from workbench.calendar.models import Appointment, CalendarFeed
 from workbench.channelapi.models import ChannelCall, ChannelClient, IdempotencyRecord, WebhookEvent
-from workbench.dashboard.models import DeskDismissal
+from workbench.dashboard.models import BookFigure, DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.servicerequests.models import (
@@ -31,6 +31,7 @@ __all__ = [
     "AnnouncementReceipt",
     "AnnouncementRole",
     "Appointment",
+    "BookFigure",
     "CalendarFeed",
     "ChannelCall",
     "ChannelClient",

@@ -37,3 +37,29 @@ class ContactPolicy(models.Model):
 
     def __str__(self):
         return str(self.customer_id)
+
+
+class ContactLog(models.Model):
+    """One contact of a customer by any campaign or channel: what the frequency cap and the
+    "not within D days of campaign X" rule count. Written set-based by the launch of a campaign
+    (marketing.campaigns), one row per customer, channel and source."""
+
+    bank = models.ForeignKey("sysadmin.Bank", verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
+    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="contact_logs")
+    channel = models.CharField(_("channel"), max_length=20)
+    source = models.CharField(_("source"), max_length=60)  # "campaign:<id>"
+    contacted_at = models.DateTimeField(_("contacted"))
+
+    objects = CustomerChildQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        indexes = [
+            models.Index(fields=["customer", "contacted_at"], name="contactlog_customer_at"),
+            models.Index(fields=["source", "customer"], name="contactlog_source_customer"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["customer", "source", "channel"], name="contactlog_once_per_source")]
+
+    def __str__(self):
+        return f"{self.customer_id}:{self.source}"

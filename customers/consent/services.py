@@ -12,9 +12,11 @@ from django.db import transaction
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
 
-from customers.consent import events
+from customers.consent import events, policy
+from customers.consent import parameters as consent_parameters
 from customers.consent.models import ContactPolicy
 from customers.master.models import ContactPoint, Customer
+from ocrm import parameters
 from ocrm.outbox import recipients
 from ocrm.outbox.models import OutboundMessage, Purpose, State
 
@@ -124,9 +126,15 @@ def suppression_rule(recipient, purpose, channel):
         return _("The customer has not agreed to marketing messages.")
     if purpose == Purpose.SERVICE and row["contact_policy__service_opt_out"]:
         return _("The customer opted out of service messages.")
+    if purpose == Purpose.MARKETING:
+        # The frequency cap over all campaigns and channels (customers.consent.policy).
+        code = policy.exclusion_for(int(recipient.id), policy.Context(bank_id=recipient.bank_id, channels=(channel,)))
+        if code == "frequency_cap":
+            return _("The customer was already contacted as often as the contact policy allows.")
     return None
 
 
 def register():
+    parameters.declare(consent_parameters.PARAMETERS)
     recipients.register_resolver(KIND, resolve_customers, model="customers.customer")
     recipients.register_rule(suppression_rule)

@@ -6,7 +6,8 @@ business date's 00:00 UTC to two days later (UTC), and have not started yet. Two
 local day of every branch zone whatever hour its nightly run has; the unique key (kind, event
 object, event date = the UTC date of the start, lead) keeps one reminder per appointment and lead
 whatever the overlapping windows and reruns. Lead: the bank's `reminders.appointment_minutes`;
-delivered at start - lead (the reminders' generation computes it), to the customer's primary manager.
+delivered at start - lead (the reminders' generation computes it), to the appointment's owner (who
+holds the appointment, not necessarily the customer's primary manager; `recipient_id` in the details).
 
 The calendar services keep it in step in their own transaction (`refresh`): creating an
 appointment, moving it, changing its start or customer, cancelling it deletes the open reminders
@@ -48,7 +49,8 @@ def select(window):
         SELECT 'appointment'::text, NULL::bigint, a.customer_id, a.id, (a.start AT TIME ZONE 'UTC')::date,
                %(l_appt)s::int, a.start,
                jsonb_build_object('title', left(a.title, 100),
-                                  'start', to_char(a.start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                                  'start', to_char(a.start AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+                                  'recipient_id', a.owner_id)
         FROM {Appointment._meta.db_table} a
         WHERE a.bank_id = %(bank)s AND a.status = 'planned' AND a.customer_id IS NOT NULL {one}
           AND a.start >= (%(day)s::date)::timestamp AT TIME ZONE 'UTC'

@@ -50,3 +50,29 @@ class DeskDismissal(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.item_key}"
+
+
+class BookFigure(models.Model):
+    """The nightly "book figures" of a bank (built by dashboard.figures.rebuild, one set-based
+    statement per bank after its local end of day): per branch × primary manager × tier × lifecycle
+    stage, how many golden customers and their AUM. The book and breakdown cards sum these few rows
+    instead of grouping a 20k-customer book or a 3,000-branch bank's customers on every request,
+    and say "as of" built_at."""
+
+    bank = models.ForeignKey("sysadmin.Bank", on_delete=models.CASCADE, related_name="+")
+    branch = models.ForeignKey("sysadmin.Branch", null=True, on_delete=models.CASCADE, related_name="+")
+    manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    tier = models.CharField(max_length=20)
+    lifecycle_stage = models.CharField(max_length=20)
+    customers = models.IntegerField()
+    aum = models.DecimalField(max_digits=20, decimal_places=2)
+    built_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["bank", "manager"], name="dash_bookfig_bank_mgr"),
+            models.Index(fields=["bank", "branch"], name="dash_bookfig_bank_branch"),
+        ]
+
+    def __str__(self):
+        return f"{self.tier}/{self.lifecycle_stage}: {self.customers}"

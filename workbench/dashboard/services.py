@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import CharField, Count, F, Func, Q, Sum, Value
+from django.db.models import CharField, Count, F, Func, Max, Q, Sum, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -33,7 +33,7 @@ from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch, Staff
 from workbench import desk
 from workbench.dashboard import events
-from workbench.dashboard.models import DeskDismissal
+from workbench.dashboard.models import BookFigure, DeskDismissal
 from workbench.todo.models import Task
 
 SHORTCUTS_KEY = "workbench.shortcuts"
@@ -136,9 +136,34 @@ class Card:
     cache_seconds: int = 0
 
 
+def book_figures(user, node):
+    """The nightly BookFigure rows of the same book as book(user, node), or None when they cannot
+    stand for it (no bank, a cross-bank role): then the card counts live."""
+    if user.bank_id is None:
+        return None
+    figures = BookFigure.objects.filter(bank_id=user.bank_id)
+    scope = scope_of(user)
+    if scope == "own":
+        return figures.filter(manager_id=user.pk)
+    if node is not None:
+        return figures.filter(branch__path__startswith=node.path)
+    if scope == "subtree":
+        return figures.filter(branch__path__startswith=user.branch.path) if user.branch_id else None
+    return figures if scope == "bank" else None
+
+
 def card_book(user, node, now):
-    customers = book(user, node)
-    rows = list(customers.order_by().values("tier", "lifecycle_stage").annotate(n=Count("id"), aum=Sum("aum")))
+    figures = book_figures(user, node)
+    rows = []
+    if figures is not None:
+        rows = list(
+            figures.order_by()
+            .values("tier", "lifecycle_stage")
+            .annotate(n=Sum("customers"), aum=Sum("aum"), as_of=Max("built_at"))
+        )
+    as_of = max((row["as_of"] for row in rows), default=None)
+    if not rows:  # no figures built yet for this book: counted live
+        rows = list(book(user, node).order_by().values("tier", "lifecycle_stage").annotate(n=Count("id"), aum=Sum("aum")))
     tiers, stages = {}, {}
     for row in rows:
         tiers[row["tier"]] = tiers.get(row["tier"], 0) + row["n"]
@@ -153,6 +178,7 @@ def card_book(user, node, now):
         ]
 
     return {
+        "as_of": f"{timezone.localtime(as_of, _zone(user)):%Y-%m-%d %H:%M}" if as_of else "",
         "total": sum(row["n"] for row in rows),
         "aum": sum((row["aum"] or Decimal(0) for row in rows), Decimal(0)),
         "tiers": lines(Customer.Tier.choices, tiers, "tier"),
@@ -181,7 +207,11 @@ def card_aum_trend(user, node, now):
     if not _whole_bank(user, node):
         balances = balances.filter(customer_id__in=book(user, node).values("id"))
     totals = dict(balances.order_by().values_list("business_date").annotate(total=Sum("balance_base")))
-    current = book(user, node).aggregate(total=Sum("aum"))["total"] or Decimal(0)
+    figures = book_figures(user, node)
+    found = figures.aggregate(total=Sum("aum"), rows=Count("id")) if figures is not None else {"rows": 0}
+    if not found["rows"]:  # no figures built yet for this book: summed live
+        found = book(user, node).aggregate(total=Sum("aum"))
+    current = found["total"] or Decimal(0)
     points = [{"label": f"{day:%Y-%m}", "value": float(totals.get(day) or 0)} for day in days]
     points.append({"label": str(_("now")), "value": float(current)})
     return {"points": points, "current": current, "has_history": bool(totals)}
@@ -261,12 +291,16 @@ def card_breakdown(user, node, now):
     """Per branch one level below the node (one GROUP BY on the path's next segment) and per
     manager within the node's subtree (the largest books first)."""
     node = node if node is not None else start_node(user)
-    customers = book(user, node)
     depth = node.path.count("/") - 1 if node is not None else 0
     child = Func(F("branch__path"), Value("/"), Value(depth + 2), function="split_part", output_field=CharField())
+    # The nightly figures when built (a few thousand rows), else the customers live.
+    figures = book_figures(user, node)
+    if figures is not None and figures.exists():
+        customers, count, primary_manager = figures, Sum("customers"), "manager"
+    else:
+        customers, count, primary_manager = book(user, node), Count("id"), "primary_manager"
     by_child = {
-        row["child"]: row
-        for row in customers.order_by().annotate(child=child).values("child").annotate(n=Count("id"), aum=Sum("aum"))
+        row["child"]: row for row in customers.order_by().annotate(child=child).values("child").annotate(n=count, aum=Sum("aum"))
     }
     children = Branch.objects.filter(parent=node) if node is not None else Branch.objects.filter(parent__isnull=True)
     if user.bank_id is not None:
@@ -277,12 +311,13 @@ def card_breakdown(user, node, now):
         branches.append({"branch": branch, "count": row.get("n", 0), "aum": row.get("aum") or Decimal(0)})
     own = by_child.get("", {})
     # Grouped on the column alone (no join), then the twenty names: cheaper over a large subtree.
-    managers = list(
-        customers.order_by()
-        .values("primary_manager")
-        .annotate(n=Count("id"), aum=Sum("aum"))
-        .order_by("-aum", "primary_manager")[:BREAKDOWN_MANAGERS]
-    )
+    managers = [
+        {"primary_manager": row[primary_manager], "n": row["n"], "aum": row["aum"]}
+        for row in customers.order_by()
+        .values(primary_manager)
+        .annotate(n=count, aum=Sum("aum"))
+        .order_by("-aum", primary_manager)[:BREAKDOWN_MANAGERS]
+    ]
     names = Staff.objects.in_bulk([row["primary_manager"] for row in managers if row["primary_manager"]])
     for row in managers:
         person = names.get(row["primary_manager"])

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
         ("customers", "0018_marketing_credit_details"),
         ("sysadmin", "0005_staff_preferences"),
         ("workbench", "0009_chanapi_channel_clients"),
+        ("workbench", "0009_dash_book_figures"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

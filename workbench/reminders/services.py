@@ -109,14 +109,16 @@ def generation_sql(window, branch_ids, now, only=None):
     sql = f"""
         WITH cand ({kinds.COLUMNS}) AS ({union}),
         rows AS MATERIALIZED (
-            SELECT cand.*, c.bank_id, c.branch_id AS customer_branch, c.primary_manager_id AS manager_id,
+            SELECT cand.*, c.bank_id, c.branch_id AS customer_branch, s.id AS manager_id,
                    s.branch_id AS manager_branch,
                    COALESCE(NULLIF(s.time_zone, ''), mb.timezone, %(default_zone)s) AS zone,
                    CASE WHEN cand.event_at IS NULL THEN GREATEST(cand.event_date - cand.lead, %(day)s::date)
                         ELSE %(day)s::date END AS remind_on
             FROM cand
             JOIN {customer} c ON c.id = cand.customer_id
-            JOIN {staff} s ON s.id = c.primary_manager_id AND s.is_active
+            -- A kind may name its own recipient (details.recipient_id: an appointment's owner);
+            -- otherwise the customer's primary manager.
+            JOIN {staff} s ON s.id = COALESCE((cand.details->>'recipient_id')::bigint, c.primary_manager_id) AND s.is_active
             LEFT JOIN {branch} mb ON mb.id = s.branch_id
             WHERE c.bank_id = %(bank)s AND c.merged_into_id IS NULL {branch_filter}
         ),

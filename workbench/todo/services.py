@@ -351,3 +351,38 @@ def tasks_done(person, start, end):
             details=[task.title + (f" ({_label(task)})" if task.customer_id else "") for task in rows],
         )
     ]
+
+
+def create_tasks_from_select(*, bank_id, select_sql, params, title, due_date=None, source=Task.Source.CAMPAIGN, notes=""):
+    """Create one open task per row of `select_sql` in one INSERT ... SELECT (a campaign's launch).
+
+    `select_sql` returns (customer_id, assignee_id, source_key) rows; the due moment is the next
+    local midnight after `due_date` in each assignee's own zone (due_moment's rule, in SQL). Rows
+    whose source_key already made a task are skipped, so a relaunch creates nothing twice.
+    Returns how many tasks were inserted (the caller audits the batch once)."""
+    task, staff, branch = Task._meta.db_table, Staff._meta.db_table, Branch._meta.db_table
+    sql = f"""
+        INSERT INTO {task} (bank_id, title, customer_id, assignee_id, due_date, due_at, priority, status,
+                            source, source_key, notes, outcome, created_at, updated_at)
+        SELECT %(bank)s, %(title)s, src.customer_id, src.assignee_id, %(due)s::date,
+               CASE WHEN %(due)s::date IS NULL THEN NULL ELSE
+                    ((%(due)s::date + 1)::timestamp AT TIME ZONE COALESCE(NULLIF(s.time_zone, ''), b.timezone, %(zone)s)) END,
+               %(priority)s, %(status)s, %(source)s, left(src.source_key, 150), %(notes)s, '', now(), now()
+          FROM ({select_sql}) AS src(customer_id, assignee_id, source_key)
+          JOIN {staff} s ON s.id = src.assignee_id AND s.is_active AND s.bank_id = %(bank)s
+          LEFT JOIN {branch} b ON b.id = s.branch_id
+        ON CONFLICT (bank_id, source, source_key) WHERE source_key <> '' DO NOTHING"""
+    values = {
+        **params,
+        "bank": bank_id,
+        "title": title.strip()[:200],
+        "due": due_date,
+        "zone": settings.TIME_ZONE,
+        "priority": Task.Priority.NORMAL,
+        "status": Task.Status.OPEN,
+        "source": source,
+        "notes": notes,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return cursor.rowcount

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_staff
+from workbench.calendar import reminders as appointment_reminders
 from workbench.calendar import services as calendar
 from workbench.calendar.models import Appointment
 from workbench.reminders import services as reminders
@@ -151,3 +152,27 @@ def test_a_moved_appointment_is_reminded_for_its_new_time_only(book):
         appointment, book["mgr_sh"], title="Call", start=later, end=later + datetime.timedelta(hours=1), customer=book["cust_sh"]
     )
     assert list(Reminder.objects.values_list("status", "deliver_at")) == [("pending", later - 30 * MIN)]
+
+
+def test_the_reminder_goes_to_the_appointments_owner_not_the_customers_primary_manager(book, org):
+    """A colleague (here in another branch and zone) holds the appointment with mgr_sh's customer:
+    the nightly run and the on-the-spot refresh both remind the colleague, and the delivery tick
+    notifies the colleague only."""
+    colleague = book["mgr_ldn"]
+    now = at(2026, 3, 10, 1, 0)
+    nightly = planned(colleague, book["cust_sh"], at(2026, 3, 10, 9, 0))
+    assert generate(book, D(2026, 3, 10), now) == 1
+    reminder = Reminder.objects.get(kind="appointment", object_id=nightly.pk)
+    assert (reminder.manager_id, reminder.deliver_at) == (colleague.pk, at(2026, 3, 10, 8, 30))
+
+    on_the_spot = planned(colleague, book["cust_sh"], at(2026, 3, 10, 11, 0), title="Follow-up")
+    assert appointment_reminders.refresh(on_the_spot, now=now) == 1
+    assert Reminder.objects.get(kind="appointment", object_id=on_the_spot.pk).manager_id == colleague.pk
+    assert not Reminder.objects.filter(kind="appointment", manager=book["mgr_sh"]).exists()
+
+    # An inactive primary manager no longer drops the owner's reminder.
+    book["mgr_sh"].is_active = False
+    book["mgr_sh"].save(update_fields=["is_active"])
+    third = planned(colleague, book["cust_sh"], at(2026, 3, 10, 15, 0), title="Third")
+    assert generate(book, D(2026, 3, 10), now) == 1
+    assert Reminder.objects.get(kind="appointment", object_id=third.pk).manager_id == colleague.pk

@@ -7,20 +7,21 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, models
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from customers.lifecycle.models import LifecycleChange
 from customers.master import services as master
-from customers.master.models import Holding, HoldingBalance, Transaction
+from customers.master.models import Customer, Holding, HoldingBalance, Transaction
 from ocrm import preferences
 from ocrm.audit.models import AuditLog
 from tests.factories import make_customer, make_product
 from workbench import desk
-from workbench.dashboard import services
-from workbench.dashboard.models import DeskDismissal
+from workbench.dashboard import figures, services
+from workbench.dashboard import tasks as dashboard_tasks
+from workbench.dashboard.models import BookFigure, DeskDismissal
 
 pytestmark = pytest.mark.django_db
 
@@ -149,10 +150,13 @@ def queries_of(client, url):
     return len(captured)
 
 
+@pytest.mark.parametrize("built", [False, True], ids=["live", "nightly_figures"])
 @pytest.mark.parametrize("who", ["manager", "supervisor"])
-def test_the_cards_issue_a_fixed_number_of_queries_whatever_the_data_size(client, org, who):
+def test_the_cards_issue_a_fixed_number_of_queries_whatever_the_data_size(client, org, who, built):
     user = getattr(org, who)
     add_book(org, org.manager, org.a_sh, 2)
+    if built:
+        figures.rebuild(org.bank_a.pk)
     as_user(client, user)
     urls = [reverse("workbench:dashboard"), reverse("workbench:dashboard_today")] + [
         reverse("workbench:dashboard_card", args=[c.key]) for c in services.cards_for(user)
@@ -162,6 +166,8 @@ def test_the_cards_issue_a_fixed_number_of_queries_whatever_the_data_size(client
     small = {url: queries_of(client, url) for url in urls}
     add_book(org, org.manager, org.a_sh, 25, start=100)
     add_book(org, org.manager_sub, org.a_sh_sub, 25, start=200)
+    if built:
+        figures.rebuild(org.bank_a.pk)
     large = {url: queries_of(client, url) for url in urls}
     assert small == large
     assert max(large.values()) <= 15
@@ -281,3 +287,47 @@ def test_the_home_page_is_the_dashboard_of_staff_who_work_with_customers(client,
         page = as_user(client, user).get("/").content.decode()
         assert 'id="home-actions"' in page and 'id="card-book"' not in page
     assert client.logout() is None and client.get("/").status_code == 302
+
+
+def test_the_book_and_breakdown_cards_read_the_nightly_figures_as_of_their_build(client, org):
+    """Once the bank's figures are built the cards show them (same numbers as live, per scope and
+    drill-down, never another bank's), with "as of" the build in the person's zone; a customer
+    added later shows the next night."""
+    add_book(org, org.manager, org.a_sh, 3)
+    add_book(org, org.manager_sub, org.a_sh_sub, 2, start=10)
+    add_book(org, org.manager_bj, org.a_bj, 5, start=20)
+    add_book(org, org.b_manager, org.b_hk, 4, start=40)
+    built = datetime.datetime(2026, 3, 10, 18, 5, tzinfo=datetime.UTC)  # 02:05 on the 11th in Shanghai
+    assert figures.rebuild(org.bank_a.pk, now=built) > 0
+    assert not BookFigure.objects.filter(bank=org.bank_b).exists()
+    make_customer("LATE-1", org.a_sh, org.manager, aum=Decimal(99))  # after the build
+
+    as_user(client, org.manager)
+    book = card(client, "book").context
+    assert (book["total"], book["aum"]) == (3, Decimal(1000 + 1001 + 1002))
+    assert {line["label"]: line["count"] for line in book["tiers"]}["Mass"] == 2
+    assert book["as_of"] == f"{timezone.localtime(built, services._zone(org.manager)):%Y-%m-%d %H:%M}"
+    assert "as of" in card(client, "book").content.decode()
+
+    as_user(client, org.supervisor)
+    assert card(client, "book").context["total"] == 5
+    assert card(client, "book", branch=org.a_sh_sub.pk).context["total"] == 2
+    breakdown = card(client, "breakdown").context
+    assert [(row["branch"], row["count"]) for row in breakdown["branches"]] == [(org.a_sh_sub, 2)]
+    assert breakdown["at_node"]["count"] == 3
+    assert {row["primary_manager"]: row["n"] for row in breakdown["managers"]} == {org.manager.pk: 3, org.manager_sub.pk: 2}
+
+    # The next build counts the late customer; a rebuild replaces, never adds.
+    figures.rebuild(org.bank_a.pk)
+    cache.delete_pattern("dashboard:*")
+    as_user(client, org.manager)
+    assert card(client, "book").context["total"] == 4
+
+
+def test_the_book_figures_job_runs_per_bank(org):
+    add_book(org, org.manager, org.a_sh, 2)
+    dashboard_tasks.build_book_figures.apply(kwargs={"bank_id": org.bank_a.pk}).get()
+    assert (
+        BookFigure.objects.filter(bank=org.bank_a).aggregate(n=models.Sum("customers"))["n"]
+        == Customer.objects.filter(bank=org.bank_a, merged_into__isnull=True).count()
+    )

@@ -1,0 +1,10 @@
+from django.urls import path
+
+from crossborder.requests import views
+
+urlpatterns = [
+    path("requests/", views.RequestListView.as_view(), name="requests"),
+    path("requests/new/", views.RequestCreateView.as_view(), name="request_create"),
+    path("requests/<int:pk>/", views.RequestDetailView.as_view(), name="request"),
+    path("requests/<int:pk>/<slug:action>/", views.RequestActionView.as_view(), name="request_action"),
+]

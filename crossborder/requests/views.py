@@ -1,0 +1,178 @@
+"""Cross-border request pages: the list (sent and received, by scope), a new request, the request
+page (deadline in both zones, shared record for the receiving side, messages, log, actions)."""
+
+import decimal
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from crossborder.bus.client import BusClient, BusError
+from crossborder.requests import services
+from crossborder.requests.filtersets import RequestFilterSet
+from crossborder.requests.forms import CompleteForm, MessageForm, ReassignForm, RequestForm
+from crossborder.requests.models import CrossBorderRequest
+from crossborder.requests.tables import RequestTable
+from customers.master.models import Customer
+from ocrm.errors import Refused, messages_of
+from ocrm.lists.views import ScopedListView
+from ocrm.pages import PermissionPageMixin, add_errors
+from sysadmin.org.models import Staff
+
+PERMISSION = "customers.view_customer"
+S = CrossBorderRequest.Status
+
+
+def field_label(field, language):
+    return field.get("label_local") if language.startswith("zh") else field.get("label_en")
+
+
+class RequestListView(ScopedListView):
+    model = CrossBorderRequest
+    permission_required = PERMISSION
+    table_class = RequestTable
+    filterset_class = RequestFilterSet
+    select_related = ("service_type", "from_branch", "to_branch")
+    title = gettext_lazy("Cross-border requests")
+    export_filename = "crossborder-requests"
+    create_url = "crossborder:request_create"
+
+
+class RequestCreateView(PermissionPageMixin, View):
+    permission_required = PERMISSION
+    template_name = "crossborder/request_form.html"
+
+    def get(self, request):
+        form = RequestForm(user=request.user, initial={"customer": request.GET.get("customer", ""), "shared_parts": ["profile"]})
+        return self.render(form)
+
+    def render(self, form):
+        return render(self.request, self.template_name, {"form": form, "title": _("New cross-border request")})
+
+    def post(self, request):
+        form = RequestForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return self.render(form)
+        customer = Customer.objects.visible_to(request.user).filter(number=form.cleaned_data["customer"].strip()).first()
+        if customer is None:
+            form.add_error("customer", _("No customer of yours has this number."))
+            return self.render(form)
+        try:
+            created = services.submit(
+                request.user,
+                customer_id=customer.pk,
+                to_branch=form.cleaned_data["to_branch"],
+                service_type=form.cleaned_data["service_type"],
+                form_data=form.cleaned_data["details"],
+                shared_parts=form.cleaned_data["shared_parts"],
+            )
+        except ValidationError as error:
+            add_errors(form, error, renamed={"form_data": "details", **{f: "details" for f in error.message_dict}})
+            return self.render(form)
+        except Refused as error:
+            form.add_error(None, str(error))
+            return self.render(form)
+        messages.success(request, _("The request was sent to the receiving branch."))
+        return redirect("crossborder:request", created.pk)
+
+
+class RequestDetailView(PermissionPageMixin, View):
+    permission_required = PERMISSION
+    template_name = "crossborder/request_detail.html"
+
+    def get(self, request, pk):
+        item = services.get_request(request.user, pk)
+        side = services.side_of(request.user, item)
+        shared = None
+        if side == "receiver" and services.sharing_open(item):
+            item, shared = services.shared_record(request.user, pk)
+        officer = services.is_officer(request.user, item.to_branch) or request.user.is_superuser
+        allowed = services.TRANSITIONS.get(item.status, {})
+        actions = [
+            target
+            for target, who in allowed.items()
+            if target not in (S.ACCEPTED, S.COMPLETED)
+            and (who == "either" or who == side)
+            and (side == "requester" or officer or item.assigned_to_id == request.user.pk)
+        ]
+        bus_answer, bus_error = None, ""
+        bus = BusClient.for_bank(item.to_bank_id) if side == "receiver" and item.is_open else None
+        if bus is not None:
+            reference = item.form_data.get("foreign_reference") or item.customer.number
+            try:
+                bus_answer = bus.lookup(reference, request=item, actor=request.user)
+            except BusError as error:
+                bus_error = _("The transaction bus did not answer: %(reason)s") % {"reason": error}
+        context = {
+            "bus_answer": bus_answer,
+            "bus_error": bus_error,
+            "item": item,
+            "side": side,
+            "deadline": services.deadline(item),
+            "shared": shared,
+            "may_accept": side == "receiver" and officer and item.status == S.SUBMITTED,
+            "may_complete": side == "receiver" and S.COMPLETED in allowed and (officer or item.assigned_to_id == request.user.pk),
+            "may_reassign": side == "receiver" and officer and item.is_open,
+            "actions": [(target, S(target).label) for target in actions],
+            "colleagues": Staff.objects.filter(branch=item.to_branch, is_active=True, groups__name=services.OFFICER_ROLE)
+            if side == "receiver"
+            else [],
+            "events": item.events.select_related("actor"),
+            "thread": item.messages.select_related("author"),
+            "message_form": MessageForm(),
+            "complete_form": CompleteForm(initial={"fee_currency": item.to_bank.base_currency}),
+            "form_fields": [
+                (field_label(field, request.LANGUAGE_CODE), item.form_data.get(field["name"], ""))
+                for field in item.service_type.form_fields
+            ],
+        }
+        return render(request, self.template_name, context)
+
+
+class RequestActionView(PermissionPageMixin, View):
+    """One POST button: accept, a status move, complete, reassign or a message."""
+
+    permission_required = PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        user = request.user
+        try:
+            if action == "accept":
+                services.accept(user, pk)
+            elif action == "complete":
+                form = CompleteForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.errors)
+                fee = form.cleaned_data["fee"]
+                services.complete(
+                    user,
+                    pk,
+                    fee_amount_minor=int((fee * 100).to_integral_value(decimal.ROUND_HALF_UP)) if fee else None,
+                    fee_currency=form.cleaned_data["fee_currency"],
+                    note=form.cleaned_data["note"],
+                )
+            elif action == "reassign":
+                form = ReassignForm(request.POST)
+                if not form.is_valid():
+                    raise ValidationError(form.errors)
+                services.reassign(user, pk, form.cleaned_data["assigned_to"])
+            elif action == "message":
+                services.post_message(user, pk, request.POST.get("body", ""))
+            elif action in S.values:
+                services.transition(user, pk, action, note=request.POST.get("note", ""))
+            else:
+                services.get_request(user, pk)
+                raise Refused(_("Unknown action."))
+        except (ValidationError, Refused, PermissionDenied) as error:
+            if isinstance(error, PermissionDenied):
+                services.get_request(user, pk)  # outside the scope stays a 404
+            for message in messages_of(error):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("Done."))
+        return redirect(reverse("crossborder:request", args=[pk]))
