@@ -98,6 +98,8 @@ from workbench.calendar.models import Appointment
 from workbench.inbox.services import may_use_inbox
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
+from workbench.servicerequests import services as svcreq_services
+from workbench.servicerequests.models import ServiceRequestType
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport
 
@@ -167,6 +169,11 @@ def by_number(attr):
     return Fill(lambda data, side: getattr(getattr(data, side), attr), url_attr="number")
 
 
+def by_reference(attr):
+    """A bank's object addressed in URLs by its reference (service requests)."""
+    return Fill(lambda data, side: getattr(getattr(data, side), attr), url_attr="reference")
+
+
 def shared(value_or_attr, attr=True):
     if attr:
         return Fill(lambda data, side: getattr(data.shared, value_or_attr), per_bank=False)
@@ -229,6 +236,8 @@ MODEL_OBJECTS = {
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
+    "workbench.servicerequesttype": bank_object("service_request_type"),
+    "workbench.servicerequest": bank_object("service_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -377,6 +386,12 @@ ROUTE_PARAMS = {
     "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"), "user_id": model("sysadmin.staff")},
     "admin:sysadmin_branch_permissions_manage_group": {"object_pk": model("sysadmin.branch"), "group_id": model("auth.group")},
     "admin/(?P<url>.*)$": {"url": shared("no-such-page/", attr=False)},  # admin's catch-all
+    # The channel API's service requests (workbench.servicerequests.api): a signed channel client only.
+    **{
+        f"api:{name}": {"number": by_number("customer"), "reference": by_reference("service_request")}
+        for name in ("service-request", "service-request-confirm", "service-request-decline")
+    },
+    "api:service-requests-pending": {"number": by_number("customer")},
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
@@ -385,6 +400,13 @@ ADMIN_OBJECT_PARAMS = {"object_id", "object_pk", "id"}
 
 # Anonymous visitors may open these; they are still checked for errors.
 ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics"}  # metrics: token only (403)
+# Service requests of the channel API (workbench.servicerequests.api): signed channel calls only, unsigned gets 401.
+ANONYMOUS_ALLOWED |= {
+    "api:service-requests-pending",
+    "api:service-request",
+    "api:service-request-confirm",
+    "api:service-request-decline",
+}
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
@@ -703,6 +725,14 @@ def pipeline_rows(bank, staff, customer):
     return {"opportunity": opportunity, "pipeline_stage": opportunity.stage}
 
 
+def service_request_rows(bank, staff, customer):
+    """A built-in request type and a request of `customer` sent to the channel (workbench.servicerequests)."""
+    svcreq_services.seed_built_in_types(bank)
+    request_type = ServiceRequestType.objects.get(bank=bank, code="product_application")
+    request = svcreq_services.create_request(staff, customer, request_type, {"product": "Sweep fund", "amount": "100"})
+    return {"service_request_type": request_type, "service_request": svcreq_services.send(staff, request)}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -793,6 +823,7 @@ def build_sweep_data(org):
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
             **pipeline_rows(bank, staff, customer),
+            **service_request_rows(bank, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)
