@@ -392,6 +392,7 @@ ROUTE_PARAMS = {
         for name in ("service-request", "service-request-confirm", "service-request-decline")
     },
     "api:service-requests-pending": {"number": by_number("customer")},
+    "workbench:service_request": {"pk": model("workbench.servicerequest")},
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of

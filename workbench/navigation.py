@@ -92,3 +92,12 @@ def register_desk_nav():
         badge=messaging.unread_count,
         visible=messaging.may_message,
     )
+    # Service requests of the customers the user sees (workbench.servicerequests).
+    navigation.register(
+        WORKBENCH,
+        _("Service requests"),
+        "workbench:service_requests",
+        ("customers.view_customer",),
+        icon="clipboard-check",
+        order=37,
+    )

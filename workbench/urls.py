@@ -6,11 +6,13 @@ from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
 from workbench.messaging import urls as messaging
 from workbench.reminders import urls as reminders
+from workbench.servicerequests import urls as servicerequests
 from workbench.todo import urls as todo
 from workbench.workreports import urls as workreports
 
 app_name = "workbench"
 
 AREAS = (inbox, todo, calendar, reminders, dashboard, workreports, announcements, messaging)
+AREAS += (servicerequests,)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]
