@@ -103,6 +103,8 @@ from workbench.channelapi.models import ChannelFieldPolicy
 from workbench.inbox.services import may_use_inbox
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
+from workbench.servicerequests import services as svcreq_services
+from workbench.servicerequests.models import ServiceRequestType
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport
 
@@ -172,6 +174,11 @@ def by_number(attr):
     return Fill(lambda data, side: getattr(getattr(data, side), attr), url_attr="number")
 
 
+def by_reference(attr):
+    """A bank's object addressed in URLs by its reference (service requests)."""
+    return Fill(lambda data, side: getattr(getattr(data, side), attr), url_attr="reference")
+
+
 def shared(value_or_attr, attr=True):
     if attr:
         return Fill(lambda data, side: getattr(data.shared, value_or_attr), per_bank=False)
@@ -239,6 +246,8 @@ MODEL_OBJECTS = {
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
+    "workbench.servicerequesttype": bank_object("service_request_type"),
+    "workbench.servicerequest": bank_object("service_request"),
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -397,6 +406,13 @@ ROUTE_PARAMS = {
     "admin:sysadmin_branch_permissions_manage_user": {"object_pk": model("sysadmin.branch"), "user_id": model("sysadmin.staff")},
     "admin:sysadmin_branch_permissions_manage_group": {"object_pk": model("sysadmin.branch"), "group_id": model("auth.group")},
     "admin/(?P<url>.*)$": {"url": shared("no-such-page/", attr=False)},  # admin's catch-all
+    # The channel API's service requests (workbench.servicerequests.api): a signed channel client only.
+    **{
+        f"api:{name}": {"number": by_number("customer"), "reference": by_reference("service_request")}
+        for name in ("service-request", "service-request-confirm", "service-request-decline")
+    },
+    "api:service-requests-pending": {"number": by_number("customer")},
+    "workbench:service_request": {"pk": model("workbench.servicerequest")},
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
@@ -408,6 +424,13 @@ ANONYMOUS_ALLOWED = {"login", "healthz", "set_language", "admin:login", "metrics
 # The channel API authenticates by signature, not session: anyone unsigned gets 401/403; schema and docs are public.
 ANONYMOUS_ALLOWED |= {"api:channel-whoami", "api:channel-echo", "api:channel-customer-lookup", "api:schema", "api:docs"}
 ANONYMOUS_ALLOWED |= {"api:channel-customer-summary"}  # signed channel calls (workbench.channelapi.summary)
+# Service requests of the channel API (workbench.servicerequests.api): signed channel calls only, unsigned gets 401.
+ANONYMOUS_ALLOWED |= {
+    "api:service-requests-pending",
+    "api:service-request",
+    "api:service-request-confirm",
+    "api:service-request-decline",
+}
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.
@@ -749,6 +772,14 @@ def channelapi_rows(bank):
     }
 
 
+def service_request_rows(bank, staff, customer):
+    """A built-in request type and a request of `customer` sent to the channel (workbench.servicerequests)."""
+    svcreq_services.seed_built_in_types(bank)
+    request_type = ServiceRequestType.objects.get(bank=bank, code="product_application")
+    request = svcreq_services.create_request(staff, customer, request_type, {"product": "Sweep fund", "amount": "100"})
+    return {"service_request_type": request_type, "service_request": svcreq_services.send(staff, request)}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -845,6 +876,7 @@ def build_sweep_data(org):
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
             ),
             **channelapi_rows(bank),
+            **service_request_rows(bank, staff, customer),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

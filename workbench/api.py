@@ -5,10 +5,12 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from workbench.channelapi import api as channelapi
+from workbench.servicerequests import api as servicerequests
 
 app_name = "api"
 
 AREAS = (channelapi,)
+AREAS += (servicerequests,)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns] + [
     path("schema", SpectacularAPIView.as_view(), name="schema"),

@@ -29,6 +29,7 @@ class WorkbenchConfig(AppConfig):
         from workbench.reminders import parameters as reminder_parameters
         from workbench.reminders import services as reminders
         from workbench.reminders import tasks as reminder_tasks
+        from workbench.servicerequests import services as servicerequests
         from workbench.todo import sections as todo_sections
         from workbench.todo import services as todo
         from workbench.workreports import services as workreports
@@ -79,3 +80,4 @@ class WorkbenchConfig(AppConfig):
         from workbench.channelapi.models import ChannelFieldPolicy
 
         audit_services.register(ChannelFieldPolicy)  # the field classification changes in Django admin
+        servicerequests.on_status_change(servicerequests.notify_status_change)  # manager + webhook

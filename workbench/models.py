@@ -15,6 +15,12 @@ from workbench.channelapi.models import ChannelCall, ChannelClient, IdempotencyR
 from workbench.dashboard.models import BookFigure, DashFigure, DeskDismissal
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
+from workbench.servicerequests.models import (
+    ServiceRequest,
+    ServiceRequestAttachment,
+    ServiceRequestLogEntry,
+    ServiceRequestType,
+)
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport, WorkReportComment
 
@@ -37,6 +43,10 @@ __all__ = [
     "Participant",
     "Reminder",
     "ReminderRule",
+    "ServiceRequest",
+    "ServiceRequestAttachment",
+    "ServiceRequestLogEntry",
+    "ServiceRequestType",
     "Task",
     "WorkReport",
     "WebhookEvent",

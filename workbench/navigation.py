@@ -109,3 +109,12 @@ def register_desk_nav():
         icon="plug",
         order=89,
     )
+    # Service requests of the customers the user sees (workbench.servicerequests).
+    navigation.register(
+        WORKBENCH,
+        _("Service requests"),
+        "workbench:service_requests",
+        ("customers.view_customer",),
+        icon="clipboard-check",
+        order=37,
+    )

@@ -7,6 +7,7 @@ from workbench.dashboard import urls as dashboard
 from workbench.inbox import urls as inbox
 from workbench.messaging import urls as messaging
 from workbench.reminders import urls as reminders
+from workbench.servicerequests import urls as servicerequests
 from workbench.todo import urls as todo
 from workbench.workreports import urls as workreports
 
@@ -14,5 +15,6 @@ app_name = "workbench"
 
 AREAS = (inbox, todo, calendar, reminders, dashboard, workreports, announcements, messaging)
 AREAS += (channelapi,)  # the channel API's administrator pages (its API routes are in workbench/api.py)
+AREAS += (servicerequests,)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

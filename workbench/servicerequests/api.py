@@ -1,0 +1,115 @@
+"""Service request endpoints of the channel API: a customer's pending requests, confirm/decline
+with the content hash they were shown, and a request's status."""
+
+from django.http import Http404
+from django.urls import path
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
+from rest_framework.response import Response
+
+from ocrm.errors import NotVisible, Refused
+from workbench.channelapi.views import ChannelView
+from workbench.servicerequests import services
+from workbench.servicerequests.models import ServiceRequest
+
+
+class RequestSerializer(serializers.Serializer):
+    reference = serializers.CharField()
+    type = serializers.CharField(source="request_type.code")
+    name = serializers.CharField(source="request_type.name")
+    status = serializers.CharField()
+    version = serializers.IntegerField()
+    content = serializers.JSONField()
+    content_hash = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
+class DecisionSerializer(serializers.Serializer):
+    content_hash = serializers.CharField(max_length=64, min_length=64)
+
+
+EXAMPLE = OpenApiExample(
+    "FX cash exchange",
+    value={
+        "reference": "SR261206A1B2C3D4",
+        "type": "fx_cash_exchange",
+        "name": "Foreign-currency cash exchange order",
+        "status": "sent",
+        "version": 1,
+        "content": {"currency": "USD", "amount": "1000"},
+        "content_hash": "0" * 64,
+        "expires_at": "2026-12-10T16:00:00Z",
+    },
+)
+
+
+class PendingRequestsView(ChannelView):
+    endpoint_name = "service-requests-pending"
+
+    @extend_schema(responses=RequestSerializer(many=True), examples=[EXAMPLE])
+    def get(self, request, number):
+        customer = self.get_customer(number)
+        rows = services.pending_for_customer(customer).select_related("request_type").order_by("sent_at")
+        return Response(RequestSerializer(rows, many=True).data)
+
+
+class RequestStatusView(ChannelView):
+    endpoint_name = "service-request-status"
+
+    @extend_schema(responses=RequestSerializer, examples=[EXAMPLE])
+    def get(self, request, number, reference):
+        customer = self.get_customer(number)
+        row = ServiceRequest.objects.select_related("request_type").filter(customer=customer, reference=reference).first()
+        if row is None:
+            raise Http404
+        return Response(RequestSerializer(row).data)
+
+
+class _DecisionView(ChannelView):
+    decide = None
+
+    def handle_post(self, request, number, reference):
+        customer = self.get_customer(number)
+        decision = DecisionSerializer(data=request.data)
+        decision.is_valid(raise_exception=True)
+        try:
+            row = type(self).decide(customer, reference, decision.validated_data["content_hash"], self.channel_client.kind)
+        except NotVisible:
+            raise Http404 from None
+        except Refused as refused:
+            return Response({"detail": str(refused)}, status=409)
+        return Response(RequestSerializer(row).data, status=200)
+
+
+class ConfirmView(_DecisionView):
+    endpoint_name = "service-request-confirm"
+    decide = staticmethod(services.confirm)
+
+    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    def handle_post(self, request, number, reference):
+        return super().handle_post(request, number, reference)
+
+
+class DeclineView(_DecisionView):
+    endpoint_name = "service-request-decline"
+    decide = staticmethod(services.decline)
+
+    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    def handle_post(self, request, number, reference):
+        return super().handle_post(request, number, reference)
+
+
+urlpatterns = [
+    path("customers/<str:number>/service-requests/pending", PendingRequestsView.as_view(), name="service-requests-pending"),
+    path("customers/<str:number>/service-requests/<str:reference>", RequestStatusView.as_view(), name="service-request"),
+    path(
+        "customers/<str:number>/service-requests/<str:reference>/confirm",
+        ConfirmView.as_view(),
+        name="service-request-confirm",
+    ),
+    path(
+        "customers/<str:number>/service-requests/<str:reference>/decline",
+        DeclineView.as_view(),
+        name="service-request-decline",
+    ),
+]

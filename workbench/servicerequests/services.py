@@ -1,0 +1,573 @@
+"""Service requests: the state machine, hash-bound confirmation, steps with attachments and the
+tamper-evident operation log. Views, the channel API and batch jobs all go through here."""
+
+import datetime
+import hashlib
+import json
+import secrets
+import zoneinfo
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.master.models import Customer
+from ocrm import parameters
+from ocrm.errors import NotVisible, Refused
+from workbench.servicerequests.models import (
+    ServiceRequest,
+    ServiceRequestAttachment,
+    ServiceRequestLogEntry,
+    ServiceRequestType,
+)
+
+S = ServiceRequest.Status
+GENESIS = "0" * 64
+DEFAULT_EXPIRY_DAYS = 3
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+# Only these moves exist; everything else is refused with a message naming both states.
+TRANSITIONS = {
+    S.DRAFT: {S.SENT, S.CANCELLED},
+    S.SENT: {S.SENT, S.CONFIRMED, S.DECLINED, S.EXPIRED, S.CANCELLED},
+    S.CONFIRMED: {S.PROCESSING, S.CANCELLED},
+    S.DECLINED: set(),
+    S.EXPIRED: set(),
+    S.PROCESSING: {S.COMPLETED, S.REJECTED, S.CANCELLED},
+    S.COMPLETED: set(),
+    S.REJECTED: set(),
+    S.CANCELLED: set(),
+}
+
+
+# --- hashing -----------------------------------------------------------------------
+
+
+def _json_default(value):
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def canonical_json(value):
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
+
+
+def content_hash(content):
+    """What the customer confirms: sha256 of the canonical JSON of the pre-filled content."""
+    return hashlib.sha256(canonical_json(content).encode()).hexdigest()
+
+
+def _entry_hash(previous_hash, sequence, at, actor_id, event, detail):
+    body = canonical_json(
+        {"prev": previous_hash, "seq": sequence, "at": at.isoformat(), "actor": actor_id, "event": event, "detail": detail}
+    )
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+# --- the log -----------------------------------------------------------------------
+
+
+def _log(request, event, actor=None, actor_label="", **detail):
+    """Append one chained entry; callers hold the request's row lock, so sequences do not race."""
+    last = request.log_entries.order_by("-sequence").first()
+    sequence = (last.sequence + 1) if last else 1
+    previous = last.entry_hash if last else GENESIS
+    at = timezone.now()
+    detail = json.loads(canonical_json(detail))
+    actor_id = actor.pk if actor else None
+    return ServiceRequestLogEntry.objects.create(
+        request=request,
+        sequence=sequence,
+        at=at,
+        actor=actor,
+        actor_label=actor_label or (str(actor) if actor else ""),
+        event=event,
+        detail=detail,
+        previous_hash=previous,
+        entry_hash=_entry_hash(previous, sequence, at, actor_id, event, detail),
+    )
+
+
+def verify_log(request):
+    """(True, None) when the chain is intact, else (False, the first bad entry's sequence and why)."""
+    previous = GENESIS
+    expected_sequence = 1
+    for entry in request.log_entries.order_by("sequence"):
+        if entry.sequence != expected_sequence:
+            return False, (expected_sequence, "missing entry")
+        if entry.previous_hash != previous:
+            return False, (entry.sequence, "previous hash does not match")
+        recomputed = _entry_hash(previous, entry.sequence, entry.at, entry.actor_id, entry.event, entry.detail)
+        if recomputed != entry.entry_hash:
+            return False, (entry.sequence, "entry altered")
+        previous = entry.entry_hash
+        expected_sequence += 1
+    return True, None
+
+
+# --- content -----------------------------------------------------------------------
+
+
+def clean_content(request_type, data, customer=None):
+    """Validate `data` against the type's form schema; fill defaults from the customer record."""
+    errors = {}
+    cleaned = {}
+    for field in request_type.form_schema:
+        name = field["name"]
+        value = data.get(name)
+        if value in (None, "") and field.get("default_from") and customer is not None:
+            value = getattr(customer, field["default_from"], None)
+        if value in (None, ""):
+            if field.get("required"):
+                errors[name] = _("%(field)s is required.") % {"field": field.get("label", name)}
+            continue
+        kind = field.get("type", "text")
+        try:
+            if kind in ("number", "decimal"):
+                number = Decimal(str(value))
+                if not number.is_finite() or ("min" in field and number < Decimal(str(field["min"]))):
+                    raise ValueError
+                value = str(number)
+            elif kind == "date":
+                value = datetime.date.fromisoformat(str(value)).isoformat()
+            elif kind == "time":
+                value = datetime.time.fromisoformat(str(value)).isoformat(timespec="minutes")
+            elif kind == "choice" and str(value) not in [str(c) for c in field.get("choices", [])]:
+                raise ValueError
+            else:
+                value = str(value)[:500]
+        except (ValueError, ArithmeticError):
+            errors[name] = _("%(field)s: %(value)s is not a valid value.") % {
+                "field": field.get("label", name),
+                "value": str(value)[:40],
+            }
+            continue
+        cleaned[name] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+# --- state machine -----------------------------------------------------------------
+
+
+def _move(request, to, actor=None, actor_label="", **detail):
+    current = S(request.status)
+    if to not in TRANSITIONS[current]:
+        raise Refused(
+            _("A request that is %(current)s cannot become %(target)s.") % {"current": current.label, "target": S(to).label}
+        )
+    request.status = to
+    _log(request, f"status:{to}", actor=actor, actor_label=actor_label, previous=str(current), **detail)
+    _after_status_change(request)
+
+
+_status_listeners = []
+
+
+def on_status_change(listener):
+    """Notifications, SMS and webhooks register here (called inside the transaction, use on_commit)."""
+    _status_listeners.append(listener)
+
+
+def _after_status_change(request):
+    for listener in _status_listeners:
+        listener(request)
+
+
+def _locked(request_or_pk, user=None):
+    pk = getattr(request_or_pk, "pk", request_or_pk)
+    rows = ServiceRequest.objects.select_for_update()
+    if user is not None:
+        rows = rows.filter(pk__in=ServiceRequest.objects.visible_to(user).values("pk"))
+    try:
+        return rows.get(pk=pk)
+    except ServiceRequest.DoesNotExist:
+        raise NotVisible() from None
+
+
+def _locked_for_performer(request_or_pk, user):
+    """Back-office performers see requests of their bank whose steps their role performs,
+    besides everything in their customer scope."""
+    pk = getattr(request_or_pk, "pk", request_or_pk)
+    try:
+        request = ServiceRequest.objects.select_for_update().select_related("request_type").get(pk=pk)
+    except ServiceRequest.DoesNotExist:
+        raise NotVisible() from None
+    if user.is_superuser or ServiceRequest.objects.visible_to(user).filter(pk=pk).exists():
+        return request
+    step_roles = {step.get("role") for step in request.request_type.steps}
+    if request.bank_id == user.bank_id and step_roles & _roles_of(user):
+        return request
+    raise NotVisible()
+
+
+def _new_reference():
+    return "SR" + timezone.now().strftime("%y%m%d") + secrets.token_hex(4).upper()
+
+
+@transaction.atomic
+def create_request(user, customer, request_type, data):
+    if not Customer.objects.visible_to(user).filter(pk=customer.pk).exists():
+        raise NotVisible()
+    if request_type.bank_id != customer.bank_id or not request_type.active:
+        raise Refused(_("This type of request is not offered to this customer."))
+    content = clean_content(request_type, data, customer)
+    request = ServiceRequest.objects.create(
+        bank_id=customer.bank_id,
+        reference=_new_reference(),
+        request_type=request_type,
+        customer=customer,
+        created_by=user,
+        content=content,
+        content_hash=content_hash(content),
+    )
+    _log(request, "created", actor=user, content=content)
+    return request
+
+
+def expiry_moment(customer, sent_at, days=DEFAULT_EXPIRY_DAYS):
+    """The end of the customer's branch's local day `days` days after sending, as an instant."""
+    zone = zoneinfo.ZoneInfo(customer.branch.timezone)
+    local_day = sent_at.astimezone(zone).date() + datetime.timedelta(days=days + 1)
+    return datetime.datetime.combine(local_day, datetime.time(0), tzinfo=zone)
+
+
+def _expiry_days(bank):
+    try:
+        return int(parameters.get("servicerequests.expiry_days", bank=bank))
+    except Exception:  # the parameter is not declared (older databases): the documented default
+        return DEFAULT_EXPIRY_DAYS
+
+
+@transaction.atomic
+def send(user, request):
+    request = _locked(request, user)
+    now = timezone.now()
+    _move(request, S.SENT, actor=user, version=request.version, hash=request.content_hash)
+    request.sent_at = now
+    request.expires_at = expiry_moment(request.customer, now, _expiry_days(request.bank))
+    request.save()
+    return request
+
+
+@transaction.atomic
+def edit(user, request, data):
+    """Change the content. After sending, the pending confirmation is void: a new version is sent."""
+    request = _locked(request, user)
+    if request.status not in (S.DRAFT, S.SENT):
+        raise Refused(_("Only a draft or a request waiting for the customer can be changed."))
+    content = clean_content(request.request_type, data, request.customer)
+    if content == request.content:
+        return request
+    request.content = content
+    request.content_hash = content_hash(content)
+    request.version += 1
+    _log(request, "edited", actor=user, content=content, version=request.version)
+    if request.status == S.SENT:
+        now = timezone.now()
+        _move(request, S.SENT, actor=user, version=request.version, hash=request.content_hash)
+        request.sent_at = now
+        request.expires_at = expiry_moment(request.customer, now, _expiry_days(request.bank))
+    request.save()
+    return request
+
+
+def pending_for_customer(customer):
+    return ServiceRequest.objects.filter(customer=customer, status=S.SENT, expires_at__gt=timezone.now())
+
+
+@transaction.atomic
+def confirm(customer, reference, confirmed_hash, channel, fix_content=None):
+    """The customer confirms the exact content they saw. Exactly one of many concurrent calls wins."""
+    try:
+        request = ServiceRequest.objects.select_for_update().get(customer=customer, reference=reference)
+    except ServiceRequest.DoesNotExist:
+        raise NotVisible() from None
+    if request.status != S.SENT:
+        raise Refused(_("This request is not waiting for confirmation."))
+    if request.expires_at and request.expires_at <= timezone.now():
+        raise Refused(_("This request has expired."))
+    if confirmed_hash != request.content_hash:
+        raise Refused(_("The request was changed after it was sent; confirm the current version."))
+    channels = request.request_type.channels
+    if channels and channel not in channels:
+        raise Refused(_("This request cannot be confirmed through this channel."))
+    if fix_content:
+        # e.g. the FX rate shown at confirmation is fixed into the request (outside the confirmed hash)
+        request.content = {**request.content, **fix_content}
+    now = timezone.now()
+    request.confirmed_at = now
+    request.confirmed_channel = channel
+    _move(request, S.CONFIRMED, actor_label=f"customer via {channel}", hash=confirmed_hash, fixed=fix_content or {})
+    request.save()
+    return request
+
+
+@transaction.atomic
+def decline(customer, reference, confirmed_hash, channel):
+    try:
+        request = ServiceRequest.objects.select_for_update().get(customer=customer, reference=reference)
+    except ServiceRequest.DoesNotExist:
+        raise NotVisible() from None
+    if request.status == S.SENT and confirmed_hash != request.content_hash:
+        raise Refused(_("The request was changed after it was sent; confirm the current version."))
+    _move(request, S.DECLINED, actor_label=f"customer via {channel}", hash=confirmed_hash)
+    request.save()
+    return request
+
+
+def _step(request):
+    steps = request.request_type.steps
+    return steps[request.step_index] if request.step_index < len(steps) else None
+
+
+def _check_role(user, step):
+    role = step.get("role")
+    if role and not user.is_superuser and role not in _roles_of(user):
+        raise Refused(_("This step is performed by the role %(role)s.") % {"role": role})
+
+
+def _roles_of(user):
+    # Roles are Django groups named by the role code.
+    return set(user.groups.values_list("name", flat=True))
+
+
+@transaction.atomic
+def start_processing(user, request):
+    request = _locked_for_performer(request, user)
+    _move(request, S.PROCESSING, actor=user)
+    request.step_index = 0
+    request.step_started_at = timezone.now()
+    request.save()
+    return request
+
+
+@transaction.atomic
+def save_progress(user, request, values):
+    """Keep a step's half-done work; a colleague with the same role can resume it later."""
+    request = _locked_for_performer(request, user)
+    if request.status != S.PROCESSING:
+        raise Refused(_("Only a request in processing has steps."))
+    step = _step(request)
+    _check_role(user, step)
+    request.step_progress = {**request.step_progress, str(request.step_index): json.loads(canonical_json(values))}
+    _log(request, "progress_saved", actor=user, step=request.step_index, values=values)
+    request.save()
+    return request
+
+
+@transaction.atomic
+def go_to_step(user, request, index):
+    """Move between steps (back or forward); saved progress and attachments stay with their step."""
+    request = _locked_for_performer(request, user)
+    if request.status != S.PROCESSING:
+        raise Refused(_("Only a request in processing has steps."))
+    if not 0 <= index < len(request.request_type.steps) or index > request.step_index + 1:
+        raise Refused(_("There is no such step to go to."))
+    _check_role(user, request.request_type.steps[index])
+    _log(request, "step", actor=user, from_step=request.step_index, to_step=index)
+    request.step_index = index
+    request.step_started_at = timezone.now()
+    request.save()
+    return request
+
+
+@transaction.atomic
+def complete_step(user, request):
+    request = _locked_for_performer(request, user)
+    if request.status != S.PROCESSING:
+        raise Refused(_("Only a request in processing has steps."))
+    step = _step(request)
+    _check_role(user, step)
+    _log(request, "step_done", actor=user, step=request.step_index)
+    if request.step_index + 1 >= len(request.request_type.steps):
+        _move(request, S.COMPLETED, actor=user)
+    else:
+        request.step_index += 1
+        request.step_started_at = timezone.now()
+    request.save()
+    return request
+
+
+@transaction.atomic
+def reject(user, request, reason):
+    request = _locked_for_performer(request, user)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the request is rejected.")})
+    _move(request, S.REJECTED, actor=user, reason=reason)
+    request.save()
+    return request
+
+
+@transaction.atomic
+def cancel(user, request, reason=""):
+    request = _locked(request, user)
+    _move(request, S.CANCELLED, actor=user, reason=reason)
+    request.save()
+    return request
+
+
+# --- attachments -------------------------------------------------------------------
+
+_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+]
+
+
+def sniff_type(head):
+    for signature, content_type in _SIGNATURES:
+        if head.startswith(signature):
+            return content_type
+    return None
+
+
+@transaction.atomic
+def add_attachment(user, request, uploaded, kind=""):
+    """Store a file for the current step; its type comes from its bytes, never from its name."""
+    request = _locked_for_performer(request, user)
+    if request.status != S.PROCESSING:
+        raise Refused(_("Only a request in processing has steps."))
+    _check_role(user, _step(request))
+    data = uploaded.read(MAX_ATTACHMENT_BYTES + 1)
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": _("The file is larger than 5 MB.")})
+    content_type = sniff_type(data[:16])
+    if content_type is None:
+        raise ValidationError({"file": _("Only PNG, JPEG, GIF images and PDF files are accepted.")})
+    digest = hashlib.sha256(data).hexdigest()
+    attachment = ServiceRequestAttachment(
+        request=request,
+        step_index=request.step_index,
+        kind=kind,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_by=user,
+    )
+    attachment.file.save(f"{request.reference}-{digest[:12]}", ContentFile(data), save=False)
+    attachment.save()
+    _log(request, "attachment", actor=user, step=request.step_index, sha256=digest, content_type=content_type)
+    return attachment
+
+
+# --- batch -------------------------------------------------------------------------
+
+
+def expire_due(bank=None, now=None):
+    """Set-based: every request still waiting past its expiry moment becomes expired."""
+    now = now or timezone.now()
+    rows = ServiceRequest.objects.filter(status=S.SENT, expires_at__lte=now)
+    if bank is not None:
+        rows = rows.filter(bank=bank)
+    count = 0
+    # The log chain needs one entry per request; the status flip itself is one UPDATE.
+    with transaction.atomic():
+        locked = list(rows.select_for_update(skip_locked=True).order_by("pk"))
+        for request in locked:
+            _log(request, f"status:{S.EXPIRED}", actor_label="system", previous=str(S.SENT))
+        count = ServiceRequest.objects.filter(pk__in=[r.pk for r in locked]).update(status=S.EXPIRED, updated_at=now)
+        for request in locked:
+            request.status = S.EXPIRED
+            _after_status_change(request)
+    return count
+
+
+def last_sequence(request):
+    return request.log_entries.aggregate(m=Max("sequence"))["m"] or 0
+
+
+def get_by_reference(reference, user=None):
+    rows = ServiceRequest.objects.all() if user is None else ServiceRequest.objects.visible_to(user)
+    try:
+        return rows.get(reference=reference)
+    except ServiceRequest.DoesNotExist:
+        raise NotVisible() from None
+
+
+# --- built-in types ----------------------------------------------------------------
+
+BUILT_IN_TYPES = {
+    "appointment": {
+        "name": "Branch appointment",
+        "form_schema": [
+            {"name": "branch", "label": "Branch", "type": "text", "required": True},
+            {"name": "date", "label": "Date", "type": "date", "required": True},
+            {"name": "time", "label": "Time", "type": "time", "required": True},
+            {"name": "purpose", "label": "Purpose", "type": "text"},
+        ],
+        "channels": ["online", "phone", "counter"],
+        "steps": [{"name": "Receive the customer", "role": "teller", "hours": 24}],
+    },
+    "fx_cash_exchange": {
+        "name": "Foreign-currency cash exchange order",
+        "form_schema": [
+            {
+                "name": "currency",
+                "label": "Currency",
+                "type": "choice",
+                "required": True,
+                "choices": ["USD", "EUR", "GBP", "HKD", "JPY"],
+            },
+            {"name": "amount", "label": "Amount", "type": "decimal", "required": True, "min": "1"},
+            {"name": "branch", "label": "Pick-up branch", "type": "text", "required": True},
+            {"name": "pickup_date", "label": "Pick-up date", "type": "date", "required": True},
+        ],
+        "required_attachments": ["id_copy"],
+        "channels": ["online", "counter"],
+        "steps": [
+            {"name": "Check identity", "role": "teller", "hours": 4},
+            {"name": "Prepare cash", "role": "teller", "hours": 24},
+        ],
+    },
+    "product_application": {
+        "name": "Product application",
+        "form_schema": [
+            {"name": "product", "label": "Product", "type": "text", "required": True},
+            {"name": "amount", "label": "Amount", "type": "decimal"},
+            {"name": "name", "label": "Name", "type": "text", "default_from": "name_local"},
+        ],
+        "channels": ["online", "phone", "counter"],
+        "steps": [{"name": "Review", "role": "", "hours": 48}],
+    },
+}
+
+
+def seed_built_in_types(bank):
+    for code, spec in BUILT_IN_TYPES.items():
+        ServiceRequestType.objects.get_or_create(bank=bank, code=code, defaults=spec)
+
+
+# --- status change listeners (registered from workbench/apps.py) ---------------------------
+
+
+def notify_status_change(request):
+    """The manager hears of every status change in-app; the channels through a webhook event."""
+    from ocrm.notifications import services as notifications  # noqa: PLC0415 - same layer, kept lazy for app loading
+    from workbench.channelapi import webhooks  # noqa: PLC0415
+
+    status = S(request.status)
+    reference, bank_id, version = request.reference, request.bank_id, request.version
+    manager = request.created_by
+
+    def deliver():
+        notifications.notify(
+            [manager],
+            _("Service request %(reference)s: %(status)s") % {"reference": reference, "status": status.label},
+            dedupe_key=f"svcreq:{reference}:{status}:{version}",
+            event="service_request_status",
+        )
+        webhooks.publish(bank_id, "service_request.status", {"reference": reference, "status": str(status), "version": version})
+
+    transaction.on_commit(deliver)
