@@ -46,3 +46,9 @@ def seed_bundles(bank):
         )
         created += 1
     return created
+
+
+def remove_bundles(bank):
+    """Remove the demo bundles of one bank (before the demo products they list go); returns how many."""
+    deleted, _per_model = Bundle.objects.filter(bank_id=bank.pk, code__in=[row[0] for row in BUNDLES]).delete()
+    return deleted
