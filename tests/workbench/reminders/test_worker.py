@@ -2,6 +2,7 @@
 later night with overlapping windows add nothing."""
 
 import datetime
+import zoneinfo
 
 import pytest
 from django.utils import timezone
@@ -17,7 +18,10 @@ pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("english_staff")
 
 
 def test_a_worker_generates_once_and_a_rerun_inserts_nothing(celery_worker, desk):
-    day = timezone.localdate() - datetime.timedelta(days=1)
+    # Two days back in the westernmost zone of the desk (New York): "the next night" below is then
+    # yesterday or earlier in every branch's zone, never a business date in the future, whatever
+    # the hour this runs at.
+    day = timezone.now().astimezone(zoneinfo.ZoneInfo("America/New_York")).date() - datetime.timedelta(days=2)
     for customer in (desk.cust_sh, desk.cust_ldn, desk.cust_ny):
         deposit(customer, desk.time_deposit, day + datetime.timedelta(days=5))
 
