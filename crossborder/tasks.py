@@ -2,3 +2,4 @@
 registers its tasks."""
 
 from crossborder.profitsharing import tasks as profitsharing  # noqa: F401
+from crossborder.requests import tasks as requests  # noqa: F401
