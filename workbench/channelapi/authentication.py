@@ -4,6 +4,7 @@ import hmac
 import time
 
 from django.core.cache import cache
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
 from workbench.channelapi import signing
@@ -62,3 +63,19 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request):
         return 'Channel-HMAC realm="api"'
+
+
+class ChannelSignatureScheme(OpenApiAuthenticationExtension):
+    """How the OpenAPI schema describes the signature (drf-spectacular finds it by subclassing)."""
+
+    target_class = ChannelSignatureAuthentication
+    name = "ChannelSignature"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": signing.HEADER_SIGNATURE,
+            "description": "HMAC-SHA256 over method, path, timestamp, nonce, customer reference and the body's "
+            "SHA-256, with the key id, timestamp and nonce headers (docs/channel-api.md).",
+        }
