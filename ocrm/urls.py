@@ -24,6 +24,7 @@ urlpatterns = [
     path("workbench/", include("workbench.urls")),
     path("marketing/", include("marketing.urls")),
     path("crossborder/", include("crossborder.urls")),
+    path("reports/", include("reports.urls")),
     path("api/v1/", include("workbench.api")),
     path("admin/", admin.site.urls),
 ]

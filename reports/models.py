@@ -1,1 +1,3 @@
-"""Models arrive with the issues that build this app (see DESIGN.md §1)."""
+"""Gathers the models of reports' areas for Django and the migrations (no code of its own)."""
+
+from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay  # noqa: F401

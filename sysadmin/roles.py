@@ -294,3 +294,19 @@ ROLE_PERMISSIONS["system_admin"] += ["crossborder.manage_crossborder_agreement"]
 # The channel API (workbench.channelapi): the bank's system administrators register, rotate and
 # revoke channel clients and replay dead webhook deliveries.
 ROLE_PERMISSIONS["system_admin"] += ["workbench.manage_channelclients"]
+# Configuration in Django admin that belongs to the bank's administrators (each admin is scoped to
+# their bank): service request types, the channel field classification, the pipeline's stages;
+# the requests, opportunities and campaigns behind them read-only.
+ROLE_PERMISSIONS["system_admin"] += [
+    "workbench.view_servicerequesttype",
+    "workbench.add_servicerequesttype",
+    "workbench.change_servicerequesttype",
+    "workbench.view_servicerequest",
+    "workbench.view_channelfieldpolicy",
+    "workbench.change_channelfieldpolicy",
+    "marketing.view_pipelinestage",
+    "marketing.add_pipelinestage",
+    "marketing.change_pipelinestage",
+    "marketing.view_opportunity",
+    "marketing.view_campaign",
+]

@@ -1,0 +1,2 @@
+"""Celery imports `reports.tasks` (autodiscovery); importing each area's tasks module here
+registers its tasks."""
