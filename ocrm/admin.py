@@ -80,7 +80,11 @@ class ScopedAdminMixin(GuardedFieldsMixin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser and "queryset" not in kwargs:
-            queryset = self.related_queryset(request, db_field.related_model)
+            # A bank's administrator may only choose their own bank (bank rows have no visible_to).
+            if db_field.related_model._meta.label_lower == "sysadmin.bank":
+                queryset = db_field.related_model._default_manager.filter(pk=request.user.bank_id)
+            else:
+                queryset = self.related_queryset(request, db_field.related_model)
             if queryset is not None:
                 kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
