@@ -23,14 +23,19 @@ from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, Snapsh
 JOB = "reports_snapshots"
 RETENTION_JOB = "reports_snapshot_retention"
 DAY_TABLES = [model._meta.db_table for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay)]
-COUNTS = ("customers", "holdings", "transactions", "measures")
 
 
 def _nightly_scope(run, scope):
     if scope.bank_id is None:
         return
     snapshot = snapshot_build.build(scope.bank_id, scope.business_date)
-    run.count(**{f"{key[:-1]}_rows": snapshot.rows.get(key, 0) for key in COUNTS})
+    rows = snapshot.rows
+    run.count(
+        customer_rows=rows.get("customers", 0),
+        holding_rows=rows.get("holdings", 0),
+        transaction_rows=rows.get("transactions", 0),
+        measure_rows=rows.get("measures", 0),
+    )
     run.advance(1)
 
 

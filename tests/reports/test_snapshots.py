@@ -6,14 +6,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import DatabaseError, connection, connections, transaction
 from django.db.backends.postgresql.base import DatabaseWrapper
+from django.db.migrations.loader import MigrationLoader
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from customers.master.models import FxRate, Holding, HoldingBalance, Transaction
-from ocrm import reporting
+from ocrm import beat_schedules, reporting
 from ocrm.batch.models import JobRun
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshots
@@ -321,6 +323,20 @@ def test_the_nightly_job_builds_a_bank_once_per_date(org, book, day):
 
 
 # --- the report database router ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _beat_rows_back_after_a_flush(django_db_setup, django_db_blocker):
+    """The transactional test below ends with a flush, which empties the beat schedules that data
+    migrations wrote (ocrm.beat_schedules): write them again for the tests that follow."""
+    yield
+    with django_db_blocker.unblock():
+        loader = MigrationLoader(connection)
+        for migration in loader.disk_migrations.values():
+            for operation in migration.operations:
+                code = getattr(operation, "code", None)
+                if code is not None and code.__module__ == beat_schedules.__name__:
+                    code(django_apps, None)
 
 
 @pytest.fixture
