@@ -8,7 +8,7 @@ import datetime
 
 from django.db import connection, transaction
 
-from customers.master.models import HoldingBalance
+from customers.master.models import Customer, HoldingBalance
 from ocrm.batch import jobs as batch_jobs
 from ocrm.seed import SeedPart
 from reports.snapshots import build
@@ -36,6 +36,8 @@ def load_part(options, write):
     failed = []
     banks = Bank.objects.filter(code__in=DEMO_BANKS, is_active=True).order_by("code")
     for bank in banks:
+        if not Customer.objects.filter(bank=bank).exists():  # seed_demo --customers none
+            continue
         for day in demo_dates(bank.pk):
             try:
                 run = build.build(bank, day)
