@@ -37,6 +37,7 @@ SUITES = {
     "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
     "sla": "bench.sla",  # issue 17: bulk cross-border due times vs a day-walking baseline
     "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
+    "snapshots": "bench.snapshots",  # issue 18: nightly report snapshots vs hand-written SQL of the same rows
 }
 
 

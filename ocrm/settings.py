@@ -96,6 +96,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("DB_CONN_MAX_AGE", "60
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Parallel developers/CI runs on one server keep their test databases apart.
 DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+# Report queries may read from a PostgreSQL replica (reports.snapshots.router; docs/reports.md):
+# REPORTS_DATABASE_URL names it; in tests it mirrors the test database.
+if os.environ.get("REPORTS_DATABASE_URL"):
+    DATABASES["reports"] = parse_database_url(os.environ["REPORTS_DATABASE_URL"])
+    DATABASES["reports"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["reports"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["reports"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["reports.snapshots.router.ReportsRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")

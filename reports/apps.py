@@ -10,3 +10,13 @@ class ReportsConfig(AppConfig):
         from reports.navigation import register_nav
 
         register_nav()
+
+        from ocrm import parameters as ocrm_parameters
+        from ocrm import seed
+        from reports.snapshots import demo as snapshot_demo
+        from reports.snapshots import parameters as snapshot_parameters
+        from reports.snapshots import tasks as snapshot_tasks
+
+        ocrm_parameters.declare(snapshot_parameters.PARAMETERS)
+        snapshot_tasks.register_jobs()  # the nightly snapshots and their retention
+        seed.register(snapshot_demo.SEED_PART)  # the demo banks' snapshots of the last days and month ends
