@@ -72,6 +72,10 @@ def test_the_tables_are_partitioned_by_month_with_a_default_partition():
         "customers_transaction": ("occurred_at", "timestamp with time zone"),
         "customers_holdingbalance": ("business_date", "date"),
         "ocrm_auditlog": ("at", "timestamp with time zone"),
+        "reports_customerday": ("business_date", "date"),
+        "reports_holdingday": ("business_date", "date"),
+        "reports_transactionday": ("business_date", "date"),
+        "reports_measureday": ("business_date", "date"),
     }
     for table in specs:
         months = have(table)
