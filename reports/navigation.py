@@ -23,9 +23,18 @@ def register_analyses_nav():
         REPORTS, _("Customer segments"), "reports:analyses_segments", ["reports.view_analyses"], icon="grid-3x3", order=62
     )
     navigation.register(
-        REPORTS, _("Churn early warning"), "reports:analyses_churn", ["reports.view_analyses"], icon="exclamation-triangle", order=63
+        REPORTS,
+        _("Churn early warning"),
+        "reports:analyses_churn",
+        ["reports.view_analyses"],
+        icon="exclamation-triangle",
+        order=63,
     )
     navigation.register(
-        REPORTS, _("Potential risk of loans"), "reports:analyses_risk", ["reports.view_credit_risk"], icon="shield-exclamation", order=64
+        REPORTS,
+        _("Potential risk of loans"),
+        "reports:analyses_risk",
+        ["reports.view_credit_risk"],
+        icon="shield-exclamation",
+        order=64,
     )
-

@@ -47,9 +47,7 @@ SIGNALS = (
         _("Salary credits stopped"),
         _("A salary credit in the 90 days before, none in the last 35 days."),
     ),
-    Signal(
-        "balance_drained", 25, _("Balances drained"), _("AUM is at most half of what it was 30 days earlier.")
-    ),
+    Signal("balance_drained", 25, _("Balances drained"), _("AUM is at most half of what it was 30 days earlier.")),
     Signal(
         "maturity_not_rolled",
         15,

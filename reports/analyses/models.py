@@ -18,3 +18,6 @@ class Analysis(models.Model):
             ("view_analyses", "See the ACRM analyses (contribution, segments, churn warning)"),
             ("view_credit_risk", "See the potential-risk analysis of loans"),
         ]
+
+    def __str__(self):
+        return str(self._meta.verbose_name)

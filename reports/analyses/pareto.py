@@ -89,7 +89,11 @@ class ParetoGroup:
         for pct in (1, *range(5, 101, 5)):
             aum, contribution = self.share("aum", pct), self.share("contribution", pct)
             points.append(
-                (pct, None if aum is None else round(float(aum) * 100, 2), None if contribution is None else round(float(contribution) * 100, 2))
+                (
+                    pct,
+                    None if aum is None else round(float(aum) * 100, 2),
+                    None if contribution is None else round(float(contribution) * 100, 2),
+                )
             )
         return points
 

@@ -33,9 +33,7 @@ class SnapshotScope:
         the business date is the caller's."""
         parts, params = [f"{alias}.bank_id = %s"], [self.bank_id]
         if self.branch_path is not None:
-            parts.append(
-                f"{alias}.branch_id IN (SELECT b.id FROM sysadmin_branch b WHERE b.bank_id = %s AND b.path LIKE %s)"
-            )
+            parts.append(f"{alias}.branch_id IN (SELECT b.id FROM sysadmin_branch b WHERE b.bank_id = %s AND b.path LIKE %s)")
             params += [self.bank_id, self.branch_path.replace("%", r"\%").replace("_", r"\_") + "%"]
         if self.manager_id is not None:
             parts.append(f"{alias}.manager_id = %s")

@@ -49,11 +49,11 @@ class AnalysisView(PermissionPageMixin, TemplateView):
         data = self.form.cleaned_data if self.form.is_valid() else {}
         self.branch = branch_by_code(request.user, request.GET.get("branch"))  # NotVisible: 404
         self.scope = snapshot_scope(request.user, self.branch)
-        today = timezone.now().astimezone(tenants.bank_zone(self.scope.bank_id)).date() if not self.scope.empty else None
-        self.latest = churn.snapshot_on_or_before(self.scope.bank_id, today)
         chosen = data.get("date")
-        # A chosen date without a snapshot reads the latest snapshot before it (as of that night).
-        self.day = churn.snapshot_on_or_before(self.scope.bank_id, chosen) if chosen else self.latest
+        if chosen is None and not self.scope.empty:
+            chosen = timezone.now().astimezone(tenants.bank_zone(self.scope.bank_id)).date()
+        # The latest snapshot on or before the chosen date (today by default): as of that night.
+        self.day = churn.snapshot_on_or_before(self.scope.bank_id, chosen)
         self.data = data
 
     def get(self, request, *args, **kwargs):
@@ -85,7 +85,9 @@ class AnalysisView(PermissionPageMixin, TemplateView):
         customers = Customer.objects.only("id", "number", "name_local", "name_latin", "branch_id").in_bulk(
             {row.customer_id for row in rows}
         )
-        branch_ids = {getattr(row, "branch_id", None) or getattr(customers.get(row.customer_id), "branch_id", None) for row in rows}
+        branch_ids = {
+            getattr(row, "branch_id", None) or getattr(customers.get(row.customer_id), "branch_id", None) for row in rows
+        }
         branches = Branch.objects.only("id", "code", "name_local", "name_en").in_bulk(branch_ids - {None}) if rows else {}
         for row in rows:
             row.customer = customers.get(row.customer_id)
@@ -108,7 +110,6 @@ class AnalysisView(PermissionPageMixin, TemplateView):
             title=self.title,
             form=self.form,
             day=self.day,
-            latest=self.latest,
             branch=self.branch,
             may_export=self.may_export() and hasattr(self, "export_rows"),
             **kwargs,
@@ -168,9 +169,7 @@ class TopCustomersView(AnalysisView):
 
     def fetch(self, limit, offset):
         pct, measure = self.choice()
-        return pareto.top_customer_rows(
-            self.scope, self.day, pct, measure, self.visible_customers(), limit=limit, offset=offset
-        )
+        return pareto.top_customer_rows(self.scope, self.day, pct, measure, self.visible_customers(), limit=limit, offset=offset)
 
     def export_rows(self, cap):
         rows = self.attach(self.fetch(cap, 0))
