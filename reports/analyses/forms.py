@@ -32,7 +32,7 @@ class CompareFilterForm(AnalysisFilterForm):
 class TopCustomersForm(AnalysisFilterForm):
     pct = forms.TypedChoiceField(
         label=_("top customers"),
-        choices=[(pct, f"{pct} %") for pct in CUTS],
+        choices=[(pct, f"{pct} %") for pct in (*CUTS, 50, 100)],
         coerce=int,
         required=False,
         empty_value=CUTS[-1],

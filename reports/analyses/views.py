@@ -46,7 +46,8 @@ class AnalysisView(PermissionPageMixin, TemplateView):
     def setup_filters(self):
         request = self.request
         self.form = self.form_class(request.GET or None)
-        data = self.form.cleaned_data if self.form.is_valid() else {}
+        self.form.is_valid()
+        data = dict(getattr(self.form, "cleaned_data", {}))  # the valid fields; a bad one is shown as such
         self.branch = branch_by_code(request.user, request.GET.get("branch"))  # NotVisible: 404
         self.scope = snapshot_scope(request.user, self.branch)
         chosen = data.get("date")

@@ -15,7 +15,7 @@ from reports.analyses.scope import snapshot_scope
 from tests.factories import make_customer
 from tests.reports.factories_analyses import customer_day, holding, salary
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
 D = datetime.date(2026, 11, 30)
 D_PREV = D - datetime.timedelta(days=30)  # 2026-10-31
@@ -352,11 +352,29 @@ def test_risky_loans(client, org, django_assert_max_num_queries):
 
 
 def test_pages_in_chinese(client, org, book):
+    org.supervisor.language = "zh-hans"
+    org.supervisor.save(update_fields=["language"])
     client.force_login(org.supervisor)
     for name in ("reports:analyses", "reports:analyses_pareto", "reports:analyses_segments", "reports:analyses_churn"):
-        response = client.get(reverse(name), {"date": D.isoformat()}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+        response = client.get(reverse(name), {"date": D.isoformat()})
         assert response.status_code == 200
-    assert "客户" in response.content.decode()
+    page = response.content.decode()
+    assert "客户流失预警" in page and "信号及其权重" in page
+    pareto_page = client.get(reverse("reports:analyses_pareto"), {"date": D.isoformat()})
+    assert "贡献度与二八法则" in pareto_page.content.decode()
+
+
+def test_top_customers_pages_keep_the_query_count(client, org, django_assert_max_num_queries):
+    for i in range(60):
+        customer_day(make_customer(f"PG{i:03d}", org.a_sh, org.manager), D, aum=1000 + i, contribution=i)
+    client.force_login(org.supervisor)
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        first = client.get(reverse("reports:analyses_top_customers"), {"date": D.isoformat(), "pct": 100})
+    assert len(first.context["rows"]) == 50 and first.context["has_next"]
+    assert first.context["rows"][0].customer.number == "PG059"
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        second = client.get(reverse("reports:analyses_top_customers"), {"date": D.isoformat(), "pct": 100, "page": 2})
+    assert [row.rank for row in second.context["rows"]] == list(range(51, 61)) and not second.context["has_next"]
 
 
 def test_no_snapshot_yet(client, org):
