@@ -12,6 +12,10 @@ from tests.factories import make_customer, make_product
 
 METHOD_VERSION = 1
 
+# The business date the tests read, and the comparison date 30 days before it.
+D = datetime.date(2026, 11, 30)
+D_PREV = D - datetime.timedelta(days=30)  # 2026-10-31
+
 
 def customer_day(customer, day, *, aum=0, contribution=0, stage="active", products=1, txns=0, manager="same", branch=None):
     """The snapshot row of `customer` on `day` (manager: the customer's primary manager unless given)."""

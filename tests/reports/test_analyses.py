@@ -13,12 +13,10 @@ from ocrm.audit.models import AuditLog
 from reports.analyses import churn, pareto, segments
 from reports.analyses.scope import snapshot_scope
 from tests.factories import make_customer
-from tests.reports.factories_analyses import customer_day, holding, salary
+from tests.reports.factories_analyses import D_PREV, D, customer_day, holding, salary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
-D = datetime.date(2026, 11, 30)
-D_PREV = D - datetime.timedelta(days=30)  # 2026-10-31
 
 # The layout (session, user, permissions, parameters, the menu's badges) takes about 12 queries; an
 # analysis adds a fixed few (the date, its statement(s), the customers and branches of the page).
