@@ -382,3 +382,27 @@ def test_no_snapshot_yet(client, org):
         assert response.status_code == 200, name
         assert response.context["day"] is None
     assert client.get(reverse("reports:analyses_pareto"), {"date": "not-a-date", "page": "x"}).status_code == 200
+
+
+def test_churn_export_is_audited_and_needs_the_export_permission(client, org):
+    churn_case(org)
+    client.force_login(org.supervisor)
+    before = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count()
+    response = client.get(reverse("reports:analyses_churn"), {"date": D.isoformat(), "export": "xlsx"})
+    assert response.status_code == 200
+    entry = AuditLog.objects.filter(action=AuditLog.Action.EXPORT).latest("pk")
+    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == before + 1
+    assert (entry.object_type, entry.detail["rows"]) == ("customers.customer", 1)
+    client.force_login(org.auditor)  # reads the analyses, may not export customer lists
+    assert client.get(reverse("reports:analyses_churn"), {"date": D.isoformat(), "export": "xlsx"}).status_code == 403
+    assert AuditLog.objects.filter(action=AuditLog.Action.EXPORT).count() == before + 1
+
+
+def test_default_date_is_the_latest_snapshot(client, org):
+    customer = make_customer("DF1", org.a_sh, org.manager)
+    customer_day(customer, D_PREV, aum=10)
+    customer_day(customer, D, aum=20)
+    client.force_login(org.supervisor)
+    assert client.get(reverse("reports:analyses_pareto")).context["day"] == D
+    # A date without a snapshot reads the latest one before it.
+    assert client.get(reverse("reports:analyses_pareto"), {"date": "2026-11-15"}).context["day"] == D_PREV
