@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from ocrm import pii
 from reports.analyses.churn import COMPARE_DAYS, snapshot_on_or_before
 
 FALL_PERCENT = 20
@@ -35,6 +36,11 @@ class LoanRisk:
     days_late: int | None
     deposits_falling: bool
     customer: object = None
+
+    @property
+    def account_masked(self):
+        """The account number as lists and exports show it (its last digits: ocrm.pii)."""
+        return pii.mask(self.account_number, pii.ACCOUNT)
 
     @property
     def late(self):

@@ -334,7 +334,7 @@ class RiskView(AnalysisView):
             [
                 row.customer.number if row.customer else "",
                 row.customer.name_local if row.customer else "",
-                row.account_number,
+                row.account_masked,
                 row.currency,
                 row.balance,
                 row.next_instalment_date.isoformat() if row.next_instalment_date else "",

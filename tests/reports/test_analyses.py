@@ -3,8 +3,10 @@ signals and the backtest, potential risk — against hand-computed figures from 
 written directly (tests/reports/factories_analyses.py); scope, exports and query counts."""
 
 import datetime
+import io
 from decimal import Decimal
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
@@ -345,8 +347,16 @@ def test_risky_loans(client, org, django_assert_max_num_queries):
         ("RK-FALL", None, True),
     ]
     assert (response.context["late"], response.context["falling"], response.context["listed"]) == (1, 1, 2)
+    # Account numbers are personal data: lists and exports show their last digits only.
+    account = rows[0].account_number
+    page = response.content.decode()
+    assert account not in page and rows[0].account_masked in page
+    assert rows[0].account_masked.endswith(account[-4:]) and "*" in rows[0].account_masked
     exported = client.get(reverse("reports:analyses_risk"), {"date": D.isoformat(), "export": "xlsx"})
     assert exported.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(exported.streaming_content))).active
+    cells = [str(cell.value) for row in sheet.iter_rows() for cell in row]
+    assert rows[0].account_masked in cells and account not in cells
 
 
 def test_pages_in_chinese(client, org, book):
