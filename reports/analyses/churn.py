@@ -112,7 +112,7 @@ def signals_sql(scope: SnapshotScope, day, compare_day):
         ), prev AS (
             SELECT p.customer_id, p.aum, p.transactions_30d, p.lifecycle_stage
             FROM reports_customerday p
-            WHERE p.bank_id = %s AND p.business_date = %s AND p.customer_id IN (SELECT customer_id FROM cur)
+            WHERE p.bank_id = %s AND p.business_date = %s
         ), salary AS (
             SELECT t.customer_id, bool_or(t.occurred_at >= %s) AS recent, bool_or(t.occurred_at < %s) AS earlier
             FROM customers_transaction t

@@ -25,6 +25,7 @@ from ocrm.pages import PermissionPageMixin
 from reports.analyses import churn, pareto, risk, segments, services
 from reports.analyses.forms import AnalysisFilterForm, CompareFilterForm, SegmentGroupForm, TopCustomersForm
 from reports.analyses.scope import branch_by_code, snapshot_scope
+from reports.analyses.sql import larger_work_mem
 from sysadmin.org.models import Branch
 
 PER_PAGE = 50
@@ -59,9 +60,11 @@ class AnalysisView(PermissionPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.setup_filters()
-        if request.GET.get("export") == "xlsx" and hasattr(self, "export_rows"):
-            return self.export()
-        return super().get(request, *args, **kwargs)
+        with larger_work_mem():
+            if request.GET.get("export") == "xlsx" and hasattr(self, "export_rows"):
+                return self.export()
+            response = super().get(request, *args, **kwargs)
+            return response.render() if hasattr(response, "render") else response
 
     def visible_customers(self):
         return Customer.objects.visible_to(self.request.user).active()
