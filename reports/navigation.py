@@ -3,8 +3,38 @@ entries from a function here, called by register_nav()."""
 
 from django.utils.translation import gettext_lazy as _
 
+from ocrm import navigation
+
 REPORTS = _("Reports")
 
 
 def register_nav():
     pass
+    register_analyses_nav()
+
+
+def register_analyses_nav():
+    """The ACRM analyses (reports.analyses): the catalogue and its four analyses."""
+    navigation.register(REPORTS, _("ACRM analyses"), "reports:analyses", ["reports.view_analyses"], icon="graph-up", order=60)
+    navigation.register(
+        REPORTS, _("Contribution (80/20)"), "reports:analyses_pareto", ["reports.view_analyses"], icon="pie-chart", order=61
+    )
+    navigation.register(
+        REPORTS, _("Customer segments"), "reports:analyses_segments", ["reports.view_analyses"], icon="grid-3x3", order=62
+    )
+    navigation.register(
+        REPORTS,
+        _("Churn early warning"),
+        "reports:analyses_churn",
+        ["reports.view_analyses"],
+        icon="exclamation-triangle",
+        order=63,
+    )
+    navigation.register(
+        REPORTS,
+        _("Potential risk of loans"),
+        "reports:analyses_risk",
+        ["reports.view_credit_risk"],
+        icon="shield-exclamation",
+        order=64,
+    )

@@ -5,4 +5,8 @@ app_name = "reports"
 
 AREAS = ()
 
+from reports.analyses import urls as analyses_urls  # noqa: E402
+
+AREAS += (analyses_urls,)
+
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

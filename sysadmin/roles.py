@@ -310,3 +310,10 @@ ROLE_PERMISSIONS["system_admin"] += [
     "marketing.view_opportunity",
     "marketing.view_campaign",
 ]
+# The ACRM analyses (reports.analyses): contribution/Pareto, segments, churn warning over the
+# snapshots, within each one's scope (a manager their own book, a supervisor the subtree);
+# the potential-risk analysis of loans is for the credit side (supervisors, auditors).
+ROLE_PERMISSIONS["customer_manager"] += ["reports.view_analyses"]
+ROLE_PERMISSIONS["branch_supervisor"] += ["reports.view_analyses", "reports.view_credit_risk"]
+ROLE_PERMISSIONS["marketing_manager"] += ["reports.view_analyses"]
+ROLE_PERMISSIONS["auditor"] += ["reports.view_analyses", "reports.view_credit_risk"]

@@ -415,6 +415,7 @@ ROUTE_PARAMS = {
     },
     "api:service-requests-pending": {"number": by_number("customer")},
     "workbench:service_request": {"pk": model("workbench.servicerequest")},
+    "reports:analyses_churn_customer": {"number": by_number("customer")},  # one customer's churn score (reports.analyses)
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
