@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from ocrm import reporting
 from ocrm.approvals import services as approvals
-from ocrm.errors import NotVisible
+from ocrm.errors import NotVisible, Refused
 from reports.appraisal import bands
 from reports.appraisal.models import (
     IndicatorKind,
@@ -566,7 +566,7 @@ def submit_adjustment(score_id, points, reason, maker):
     if not maker.has_perm("reports.adjust_score"):
         raise PermissionDenied(_("You may not adjust scores."))
     if score.manager_id == maker.pk:
-        raise PermissionDenied(_("You cannot adjust your own score."))
+        raise Refused(_("You cannot adjust your own score."))
     points = _decimal(points)
     if points is None or points == 0 or points != points.quantize(CENT) or abs(points) > HUNDRED:
         raise ValidationError({"points": _("Give the points to add or take away: not zero, at most 100, two decimals.")})
