@@ -118,7 +118,7 @@ def validate_indicators(indicators):
     elif not errors and total != HUNDRED:
         errors.append(
             ValidationError(
-                _("The weights total %(total)s; they must total exactly 100.") % {"total": format(total.normalize(), "f")}, code="total"
+                _("The weights total %(total)s; they must total exactly 100.") % {"total": f"{total.normalize():f}"}, code="total"
             )
         )
     if errors:

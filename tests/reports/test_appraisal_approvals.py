@@ -18,8 +18,8 @@ from tests.reports.factories_appraisal import NOV_END, STANDARD_INDICATORS, make
 pytestmark = pytest.mark.django_db
 
 
-def draft(org, **extra):
-    scheme = KpiScheme(bank=org.bank_a, role="customer_manager", name="Managers 2027", valid_from=datetime.date(2027, 1, 1), **extra)
+def draft(org):
+    scheme = KpiScheme(bank=org.bank_a, role="customer_manager", name="Managers 2027", valid_from=datetime.date(2027, 1, 1))
     return services.save_scheme(scheme, [dict(item) for item in STANDARD_INDICATORS], org.admin)
 
 

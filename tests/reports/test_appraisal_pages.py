@@ -104,7 +104,8 @@ def test_supervisor_sees_the_subtree_ranked(client, scored, django_assert_max_nu
     # Ranks in the region count every manager (A-BJ too), not only the visible ones.
     assert {row[1]: row[-1] for row in rows} == {org.manager.name_local: 1, org.manager_sub.name_local: 2}
     # Another period: nothing.
-    assert org.manager.name_local not in client.get(reverse("reports:kpi_team") + "?period_kind=month&period_start=2026-10-15").content.decode()
+    october = client.get(reverse("reports:kpi_team"), {"period_kind": "month", "period_start": "2026-10-15"})
+    assert org.manager.name_local not in october.content.decode()
 
 
 def test_supervisor_adjusts_through_the_page(client, scored):
@@ -204,5 +205,6 @@ def test_both_languages(client, scored):
     body = client.get(reverse("reports:kpi_score", args=[score.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "积分卡" in body and "客户资产增长" in body
     line = score.lines.get(kind="new_customers")
-    body = client.get(reverse("reports:kpi_line_source", args=[score.pk, line.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    url = reverse("reports:kpi_line_source", args=[score.pk, line.pk])
+    body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "返回积分卡" in body

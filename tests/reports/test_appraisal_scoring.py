@@ -18,8 +18,10 @@ from decimal import Decimal
 
 import pytest
 
+from ocrm.approvals import services as approvals
 from reports.appraisal import services
 from reports.appraisal.models import KpiScheme, Score, ScoreLine
+from tests.factories import make_staff
 from tests.reports.factories_appraisal import NOV_END, customer_day, make_scheme, november, own_aum_target
 
 pytestmark = pytest.mark.django_db
@@ -121,9 +123,6 @@ def test_effective_dating_of_schemes_and_targets(org):
     own_aum_target(v1, org.manager_sub, valid_from=datetime.date(2026, 1, 1), valid_to=datetime.date(2026, 11, 29))
     v2 = services.new_version(v1.pk, org.admin, datetime.date(2026, 12, 1))
     assert (v2.status, v2.version, v2.previous_id) == (KpiScheme.Status.DRAFT, 2, v1.pk)
-    from ocrm.approvals import services as approvals
-    from tests.factories import make_staff
-
     services.submit_scheme(v2.pk, org.admin)
     checker = make_staff("a.admin2", branch=org.a_ho, roles=["system_admin"])
     approvals.approve(KpiScheme.objects.get(pk=v2.pk).change_request_id, checker)
