@@ -6,7 +6,7 @@ import datetime
 from decimal import Decimal
 
 from customers.master.models import Customer
-from reports.appraisal.models import KpiIndicator, KpiScheme, ManagerTarget
+from reports.appraisal.models import KpiIndicator, KpiScheme, ManagerTarget, Score, ScoreLine
 from reports.snapshots.models import CustomerDay, MeasureDay
 from tests.factories import make_customer, make_staff
 
@@ -139,4 +139,40 @@ def own_aum_target(scheme, manager, valid_from=datetime.date(2026, 11, 1), valid
     )
 
 
-__all__ = ["Customer", "customer_day", "make_scheme", "measure_day", "november", "own_aum_target"]
+def appraisal_rows(bank, branch, manager):
+    """The permission sweep's appraisal objects of one bank: a draft scheme (its edit page answers)
+    and the manager's November score with one line."""
+    draft = make_scheme(bank, STANDARD_INDICATORS[:1], status=KpiScheme.Status.DRAFT, name=f"Sweep {bank.code}")
+    indicator = draft.indicators.get()
+    score = Score.objects.create(
+        bank=bank,
+        manager=manager,
+        branch=branch,
+        period_kind="month",
+        period_start=datetime.date(2026, 11, 1),
+        period_end=NOV_END,
+        scheme=draft,
+        snapshot_date=NOV_END,
+        points=Decimal("40"),
+        total=Decimal("40"),
+        method_version=1,
+        computed_at=datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC),
+    )
+    line = ScoreLine.objects.create(
+        score=score,
+        indicator=indicator,
+        position=1,
+        kind=indicator.kind,
+        value=Decimal("100000"),
+        weight=indicator.weight,
+        threshold=indicator.threshold,
+        target=indicator.target,
+        stretch=indicator.stretch,
+        cap=draft.stretch_cap,
+        band="target",
+        points=Decimal("40"),
+    )
+    return {"kpi_scheme": draft, "kpi_score": score, "kpi_score_line": line}
+
+
+__all__ = ["Customer", "customer_day", "make_scheme", "measure_day", "november", "own_aum_target", "appraisal_rows"]
