@@ -16,6 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from ocrm import reporting
 from ocrm.approvals import services as approvals
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible, Refused
 from reports.appraisal import bands
 from reports.appraisal.models import (
@@ -138,7 +140,8 @@ def _editable(scheme_id, actor):
 def save_scheme(scheme, indicators, actor):
     """Save a draft scheme with its indicators (dicts: kind, category, measure, weight,
     threshold, target, stretch), validated as a whole. An active scheme is never changed."""
-    if scheme.pk:
+    created = scheme.pk is None
+    if not created:
         _editable(scheme.pk, actor)
     elif not actor.is_superuser:
         scheme.bank_id = actor.bank_id
@@ -162,6 +165,13 @@ def save_scheme(scheme, indicators, actor):
             stretch=_decimal(item["stretch"]),
         )
         for position, item in enumerate(indicators, start=1)
+    )
+    audit.record(
+        AuditLog.Action.CREATE if created else AuditLog.Action.UPDATE,
+        scheme,
+        actor=actor,
+        bank_id=scheme.bank_id,
+        detail={"indicators": [{k: str(v) for k, v in row.items()} for row in indicator_dicts(scheme)]},
     )
     return scheme
 
@@ -294,7 +304,7 @@ def add_manager_target(indicator_id, manager_id, actor, valid_from, valid_to, th
         overlapping = overlapping.filter(valid_from__lte=valid_to)
     if overlapping.exists():
         raise ValidationError({"valid_from": _("This manager already has a target for this indicator in these dates.")})
-    return ManagerTarget.objects.create(
+    target_row = ManagerTarget.objects.create(
         indicator=indicator,
         manager=manager,
         valid_from=valid_from,
@@ -304,6 +314,14 @@ def add_manager_target(indicator_id, manager_id, actor, valid_from, valid_to, th
         stretch=stretch,
         created_by=actor,
     )
+    audit.record(
+        AuditLog.Action.CREATE,
+        target_row,
+        actor=actor,
+        bank_id=indicator.scheme.bank_id,
+        detail={"threshold": str(threshold), "target": str(target), "stretch": str(stretch)},
+    )
+    return target_row
 
 
 # --- the source rows of an indicator -------------------------------------------------------
