@@ -208,3 +208,25 @@ def test_both_languages(client, scored):
     url = reverse("reports:kpi_line_source", args=[score.pk, line.pk])
     body = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "返回积分卡" in body
+
+
+def test_team_and_scheme_pages_in_chinese(client, scored):
+    org, scheme = scored["org"], scored["scheme"]
+    org.supervisor.language = "zh-hans"
+    org.supervisor.save(update_fields=["language"])
+    client.force_login(org.supervisor)
+    body = client.get(reverse("reports:kpi_team"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "团队积分" in body and "各网点平均积分" in body and "区域内排名" in body
+    org.admin.language = "zh-hans"
+    org.admin.save(update_fields=["language"])
+    client.force_login(org.admin)
+    body = client.get(reverse("reports:kpi_scheme", args=[scheme.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "客户经理个人目标" in body and "门槛值" in body and "营销活动转化" in body
+
+
+def test_draft_edit_page_shows_its_indicators(client, org):
+    draft = make_scheme(org.bank_a, status=KpiScheme.Status.DRAFT)
+    client.force_login(org.admin)
+    page = client.get(reverse("reports:kpi_scheme_edit", args=[draft.pk]))
+    body = page.content.decode()
+    assert page.status_code == 200 and 'value="100000.00"' in body and 'value="campaigns.conversions" selected' in body
