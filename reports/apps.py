@@ -7,16 +7,21 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Reports")
 
     def ready(self):
+        from ocrm import parameters, seed
+        from reports.appraisal import parameters as appraisal_parameters
+        from reports.appraisal import services as appraisal_services
+        from reports.appraisal import tasks as appraisal_tasks
         from reports.navigation import register_nav
-
-        register_nav()
-
-        from ocrm import parameters as ocrm_parameters
-        from ocrm import seed
         from reports.snapshots import demo as snapshot_demo
         from reports.snapshots import parameters as snapshot_parameters
         from reports.snapshots import tasks as snapshot_tasks
 
-        ocrm_parameters.declare(snapshot_parameters.PARAMETERS)
-        snapshot_tasks.register_jobs()  # the nightly snapshots and their retention
-        seed.register(snapshot_demo.SEED_PART)  # the demo banks' snapshots of the last days and month ends
+        register_nav()
+        # Snapshots (reports.snapshots): the nightly build and its retention, the demo's snapshots.
+        parameters.declare(snapshot_parameters.PARAMETERS)
+        snapshot_tasks.register_jobs()
+        seed.register(snapshot_demo.SEED_PART)
+        # Appraisal (reports.appraisal): parameters, the monthly scores job, the checkers.
+        parameters.declare(appraisal_parameters.PARAMETERS)
+        appraisal_tasks.register_jobs()
+        appraisal_services.register_approvals()

@@ -9,8 +9,8 @@ REPORTS = _("Reports")
 
 
 def register_nav():
-    pass
     register_analyses_nav()
+    register_appraisal_nav()
 
 
 def register_analyses_nav():
@@ -38,3 +38,10 @@ def register_analyses_nav():
         icon="shield-exclamation",
         order=64,
     )
+
+
+def register_appraisal_nav():
+    """Appraisal (reports.appraisal): the same permissions as the pages themselves."""
+    navigation.register(REPORTS, _("My scorecard"), "reports:kpi_my_scorecard", ("reports.view_score",), icon="award", order=60)
+    navigation.register(REPORTS, _("Team scores"), "reports:kpi_team", ("reports.view_team_scores",), icon="trophy", order=61)
+    navigation.register(REPORTS, _("KPI schemes"), "reports:kpi_schemes", ("reports.view_kpischeme",), icon="sliders", order=62)

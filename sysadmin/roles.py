@@ -317,3 +317,24 @@ ROLE_PERMISSIONS["customer_manager"] += ["reports.view_analyses"]
 ROLE_PERMISSIONS["branch_supervisor"] += ["reports.view_analyses", "reports.view_credit_risk"]
 ROLE_PERMISSIONS["marketing_manager"] += ["reports.view_analyses"]
 ROLE_PERMISSIONS["auditor"] += ["reports.view_analyses", "reports.view_credit_risk"]
+# Performance appraisal (reports.appraisal): the bank's administrators keep the KPI schemes and
+# approve each other's (never their own); managers read their own scorecard; supervisors read their
+# subtree's scores and propose and approve adjustments (another than the maker); auditors read.
+_KPI_READ = ["reports.view_kpischeme", "reports.view_score", "reports.view_team_scores", "reports.view_scoreadjustment"]
+ROLE_PERMISSIONS["system_admin"] += [
+    *_KPI_READ,
+    "reports.add_kpischeme",
+    "reports.change_kpischeme",
+    "reports.approve_kpischeme",
+    "reports.view_managertarget",
+    "reports.add_managertarget",
+]
+ROLE_PERMISSIONS["customer_manager"] += ["reports.view_score"]
+ROLE_PERMISSIONS["branch_supervisor"] += [
+    "reports.view_score",
+    "reports.view_team_scores",
+    "reports.view_scoreadjustment",
+    "reports.adjust_score",
+    "reports.approve_scoreadjustment",
+]
+ROLE_PERMISSIONS["auditor"] += [*_KPI_READ, "reports.view_managertarget"]

@@ -96,6 +96,7 @@ from sysadmin.org.models import BankCode, Holiday, Staff
 from sysadmin.parameters.models import SystemParameter
 from tests.conftest import WorkerProcess
 from tests.factories import build_org, make_customer, make_product, make_staff
+from tests.reports.factories_appraisal import appraisal_rows  # the appraisal pages (reports.appraisal)
 from tests.support import admin_forms
 from tests.support.shared_data import shared_rows
 from workbench.announcements.models import Announcement, AnnouncementAttachment, AnnouncementBranch, AnnouncementReceipt
@@ -247,6 +248,8 @@ MODEL_OBJECTS = {
     "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
+    "reports.kpischeme": bank_object("kpi_scheme"),  # appraisal (reports.appraisal)
+    "reports.score": bank_object("kpi_score"),
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "workbench.servicerequesttype": bank_object("service_request_type"),
     "workbench.servicerequest": bank_object("service_request"),
@@ -265,6 +268,12 @@ def model(label):
 
 # route key -> {parameter: Fill}. Admin's standard model pages need no entry (see fills_for).
 ROUTE_PARAMS = {
+    **{
+        f"reports:{name}": {"pk": model("reports.kpischeme")}
+        for name in ("kpi_scheme", "kpi_scheme_edit", "kpi_scheme_submit", "kpi_scheme_version", "kpi_target_add")
+    },
+    **{f"reports:{name}": {"pk": model("reports.score")} for name in ("kpi_score", "kpi_score_adjust")},
+    "reports:kpi_line_source": {"pk": model("reports.score"), "line": bank_object("kpi_score_line")},
     **{
         f"crossborder:{name}": {"pk": model("crossborder.profitstatement")}
         for name in ("profit_statement", "profit_statement_approve")
@@ -883,6 +892,7 @@ def build_sweep_data(org):
             ),
             **channelapi_rows(bank),
             **service_request_rows(bank, staff, customer),
+            **appraisal_rows(bank, branch, staff),
         )
 
     interval = IntervalSchedule.objects.create(every=10, period=IntervalSchedule.MINUTES)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('reports', '0003_snap_schedules'),
+        ('reports', '0021_kpi_schedule'),
     ]
 
     operations = [
