@@ -10,3 +10,6 @@ class ReportsConfig(AppConfig):
         from reports.navigation import register_nav
 
         register_nav()
+        from reports.catalogue import tasks as catalogue_tasks
+
+        catalogue_tasks.register_jobs()

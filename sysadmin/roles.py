@@ -310,3 +310,14 @@ ROLE_PERMISSIONS["system_admin"] += [
     "marketing.view_opportunity",
     "marketing.view_campaign",
 ]
+
+# The report pages (reports.catalogue), each role within its own data scope: a manager's own book,
+# a supervisor's subtree, the bank for head-office roles; subscriptions deliver into "my exports".
+_REPORT_PAGES = ["reports.view_reports", "reports.subscribe_reports"]
+ROLE_PERMISSIONS["customer_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["branch_supervisor"] += _REPORT_PAGES
+ROLE_PERMISSIONS["marketing_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["product_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["crossborder_officer"] += _REPORT_PAGES
+ROLE_PERMISSIONS["auditor"] += ["reports.view_reports"]
+ROLE_PERMISSIONS["system_admin"] += _REPORT_PAGES
