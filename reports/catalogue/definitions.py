@@ -647,10 +647,10 @@ def page_table(result):
 
 def section_table(section):
     kinds = section.kinds
-    rows = []
-    for row in section.rows:
-        rows.append([str(row[0])] + [formatted(kinds[i] if i < len(kinds) else COUNT, v) for i, v in enumerate(row[1:])])
-    total = None
-    if section.total:
-        total = [str(section.total[0])] + [formatted(kinds[i] if i < len(kinds) else COUNT, v) for i, v in enumerate(section.total[1:])]
+
+    def cells(row):
+        return [str(row[0])] + [formatted(kinds[i] if i < len(kinds) else COUNT, v) for i, v in enumerate(row[1:])]
+
+    rows = [cells(row) for row in section.rows]
+    total = cells(section.total) if section.total else None
     return {"title": section.title, "header": [str(h) for h in section.header], "rows": rows, "total": total}

@@ -47,7 +47,9 @@ def customer_day(customer, business_date, *, branch=None, manager=None, **values
     )
 
 
-def holding_day(branch, business_date, product, *, manager=None, currency="CNY", holders=1, accounts=1, balance="0", balance_base=None):
+def holding_day(
+    branch, business_date, product, *, manager=None, currency="CNY", holders=1, accounts=1, balance="0", balance_base=None
+):
     return HoldingDay.objects.create(
         bank_id=branch.bank_id,
         business_date=business_date,
@@ -64,7 +66,9 @@ def holding_day(branch, business_date, product, *, manager=None, currency="CNY",
     )
 
 
-def transaction_day(branch, business_date, *, manager=None, channel="online", txn_type="transfer", currency="CNY", count=1, amount="0"):
+def transaction_day(
+    branch, business_date, *, manager=None, channel="online", txn_type="transfer", currency="CNY", count=1, amount="0"
+):
     return TransactionDay.objects.create(
         bank_id=branch.bank_id,
         business_date=business_date,

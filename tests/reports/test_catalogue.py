@@ -20,7 +20,9 @@ D = Decimal
 URLS = ["customers_report", "balances_report", "penetration_report", "transactions_report", "measures_report"]
 
 reporting.register_measure(
-    reporting.Measure(key="tests.catalogue_conversions", label="Campaign conversions (test)", unit=reporting.Measure.COUNT, sql="SELECT 1")
+    reporting.Measure(
+        key="tests.catalogue_conversions", label="Campaign conversions (test)", unit=reporting.Measure.COUNT, sql="SELECT 1"
+    )
 )
 reporting.register_measure(
     reporting.Measure(key="tests.catalogue_revenue", label="Revenue shared (test)", unit=reporting.Measure.AMOUNT, sql="SELECT 1")
@@ -71,7 +73,9 @@ def book(org):
     c.deposit = make_product(org.bank_a, "DD-CNY")
     c.loan = make_product(org.bank_a, "LN-CNY", category="liability", product_type="loan")
     holding_day(org.a_sh, DAY, c.deposit, manager=org.manager, holders=2, accounts=2, balance="1050.50")
-    holding_day(org.a_sh, DAY, c.deposit, manager=org.manager, currency="USD", holders=1, accounts=1, balance="10", balance_base="72.00")
+    holding_day(
+        org.a_sh, DAY, c.deposit, manager=org.manager, currency="USD", holders=1, accounts=1, balance="10", balance_base="72.00"
+    )
     holding_day(org.a_sh_sub, DAY, c.loan, manager=org.manager_sub, holders=1, accounts=1, balance="100.00")
     holding_day(org.a_bj, DAY, c.deposit, manager=org.manager_bj, holders=1, accounts=1, balance="10.00")
     transaction_day(org.a_sh, DAY, manager=org.manager, channel="online", count=5, amount="500.00")
@@ -155,7 +159,7 @@ def test_drill_down_keeps_the_filters(org, book):
     customers = client_for(org.admin).get(reverse("reports:balances_report") + manager_line.link)
     assert customers.status_code == 200
     assert [line.label for line in customers.context["result"].level.lines] == ["C-BJ-1 王一"]
-    assert 'compare=2026-05-31' in customers.context["crumbs"][0][1]
+    assert "compare=2026-05-31" in customers.context["crumbs"][0][1]
 
 
 def test_comparison_with_another_date(org, book):
