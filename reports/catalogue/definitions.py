@@ -586,7 +586,7 @@ def table_rows(result):
         header.append(str(column.label))
         if compare:
             header.append(f"{column.label} {result.filters.compare:%Y-%m-%d}")
-            header.append(_("Change"))
+            header.append(_("Difference"))
     yield header
     for line in [*result.level.lines, None]:
         if line is None:
@@ -626,7 +626,7 @@ def page_table(result):
         header.append(str(column.label))
         if compare:
             header.append(f"{column.label} {result.filters.compare:%Y-%m-%d}")
-            header.append(_("Change"))
+            header.append(_("Difference"))
 
     def cells(values, before):
         found = []

@@ -225,11 +225,11 @@ def write(branch, day, handle, *, user=None):
     layout.headers(
         [
             (_("Manager"), [_("Manager")]),
-            (_("Customers"), [f"{day:%Y-%m}", _("Change")]),
-            (_("AUM"), [f"{day:%Y-%m}", _("Change")]),
-            (_("Liabilities"), [f"{day:%Y-%m}", _("Change")]),
+            (_("Customers"), [f"{day:%Y-%m}", _("Difference")]),
+            (_("AUM"), [f"{day:%Y-%m}", _("Difference")]),
+            (_("Liabilities"), [f"{day:%Y-%m}", _("Difference")]),
             (_("Fee income"), [f"{day:%Y-%m}"]),
-            (_("Contribution"), [f"{day:%Y-%m}", _("Change")]),
+            (_("Contribution"), [f"{day:%Y-%m}", _("Difference")]),
         ]
     )
     names = services.staff_names(list(now) + list(then))

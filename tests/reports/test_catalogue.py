@@ -168,7 +168,7 @@ def test_comparison_with_another_date(org, book):
     assert lines["A-SH A-SH branch"].compared["aum"] == D("960.00")
     assert response.context["result"].level.compared_total["aum"] == D("965.00")
     body = response.content.decode()
-    assert "Change" in body and "390.75" in body  # 1350.75 - 960.00
+    assert "Difference" in body and "390.75" in body  # 1350.75 - 960.00
 
 
 def test_a_supervisor_sees_only_their_subtree(org, book):

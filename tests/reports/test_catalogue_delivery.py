@@ -192,7 +192,7 @@ def test_the_formatted_report_opens_with_its_layout(org, snapshot, tmp_path):
         "Fee income",
         "Contribution",
     ]
-    assert sheet["D6"].value == "2026-06" and sheet["E6"].value == "Change"
+    assert sheet["D6"].value == "2026-06" and sheet["E6"].value == "Difference"
     rows = list(sheet.iter_rows(min_row=7, values_only=True))
     total = next(row for row in rows if row[0] == "Total")
     assert total[1] == 2 and Decimal(str(total[3])) == D("1250.50") and Decimal(str(total[4])) == D("450.50")
