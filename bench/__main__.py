@@ -37,6 +37,7 @@ SUITES = {
     "pipeline": "bench.pipeline",  # issue 15: the kanban board with 5,000 open opportunities
     "sla": "bench.sla",  # issue 17: bulk cross-border due times vs a day-walking baseline
     "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
+    "reports": "bench.reports",  # issue 18: whole-bank report pages and the drill-down to a manager's customers
 }
 
 

@@ -7,7 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, OuterRef, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -174,23 +175,25 @@ class CustomersReport(Report):
             return []
         column, label, values, label_of = self.dimension(filters)
         now = services.scoped(CustomerDay, reader, filters).filter(business_date=filters.date)
-        before = CustomerDay.objects.filter(
-            bank_id=reader.bank_id, business_date=filters.compare, customer_id=OuterRef("customer_id")
+        # One hash join with the earlier day's rows (a correlated look-up per customer is ten times slower).
+        inner, params = now.values("customer_id", column).query.sql_with_params()
+        table = CustomerDay._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT b.{column}, n.{column}, count(*)
+                      FROM ({inner}) n
+                      LEFT JOIN {table} b ON b.bank_id = %s AND b.business_date = %s AND b.customer_id = n.customer_id
+                     GROUP BY 1, 2""",
+                [*params, reader.bank_id, filters.compare],
+            )
+            matrix = {(before, after): n for before, after, n in cursor.fetchall()}
+        later = CustomerDay.objects.filter(
+            bank_id=reader.bank_id, business_date=filters.date, customer_id=OuterRef("customer_id")
         )
-        moved = (
-            now.annotate(before=Subquery(before.values(column)[:1])).values("before", column).order_by().annotate(n=Count("id"))
-        )
-        matrix = {}
-        for row in moved:
-            matrix[(row["before"], row[column])] = row["n"]
         gone = (
             services.scoped(CustomerDay, reader, filters)
             .filter(business_date=filters.compare)
-            .exclude(
-                customer_id__in=CustomerDay.objects.filter(bank_id=reader.bank_id, business_date=filters.date).values(
-                    "customer_id"
-                )
-            )
+            .filter(~Exists(later))
             .values(column)
             .order_by()
             .annotate(n=Count("id"))

@@ -55,7 +55,8 @@ def compute(user, report, query, *, everything=False):
     """The report for `user` with the filters of `query` (a QueryDict). ValidationError for bad
     filters, NotVisible for a branch or manager outside the user's scope."""
     reader = services.Reader.of(user)
-    form = FilterForm(query, report=report, products=product_choices(reader.bank_id))
+    products = product_choices(reader.bank_id) if report.uses_product else ()
+    form = FilterForm(query, report=report, products=products)
     if not form.is_valid():
         raise ValidationError(form.errors)
     filters = services.resolve(reader, form.cleaned_data, query)

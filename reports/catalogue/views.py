@@ -49,7 +49,8 @@ class ReportView(PermissionPageMixin, View):
     def get(self, request):
         report = definitions.REPORTS[self.report_key]
         reader = services.Reader.of(request.user)
-        form = FilterForm(request.GET, report=report, products=delivery.product_choices(reader.bank_id))
+        products = delivery.product_choices(reader.bank_id) if report.uses_product else ()
+        form = FilterForm(request.GET, report=report, products=products)
         context = {"report": report, "form": form, "title": report.title, "reader": reader}
         if not form.is_valid():
             return render(request, "reports/catalogue/report.html", context, status=400)
