@@ -237,6 +237,7 @@ def run(size="small", repeat=30):
         print(f"{label:60} {ms:9.1f} {len(counted):8d}")
         return ms, len(counted)
 
+    home, _home_queries = measure("baseline: the logged-in home page (same user, same run)", reverse("home"))
     worst, worst_queries = 0, 0
     for name in REPORTS:
         for suffix, query in (("", ""), (" compared", "?compare=2026-05-31")):
@@ -244,6 +245,7 @@ def run(size="small", repeat=30):
             worst, worst_queries = max(worst, ms), max(worst_queries, queries)
     targets.add("bank_page_median", worst, "ms", "<=150")
     targets.add("bank_page_queries", worst_queries, "", "<=25")
+    targets.add("bank_page_ratio_to_home", worst / home, "x", "<=4")
     manager = (
         CustomerDay.objects.filter(bank_id=bank.pk, business_date=DAY)
         .values("manager_id")
@@ -257,6 +259,7 @@ def run(size="small", repeat=30):
     )
     targets.add("drill_customers_median", drill, "ms", "<=150")
     targets.add("drill_customers_queries", drill_queries, "", "<=25")
+    targets.add("drill_customers_ratio_to_home", drill / home, "x", "<=4")
     targets.print()
 
 
