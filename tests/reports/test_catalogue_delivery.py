@@ -11,10 +11,11 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from ocrm.batch.jobs import JobError
+from ocrm.batch.models import JobRun
 from ocrm.batch.per_bank import Scope
 from ocrm.lists.models import ExportFile
 from ocrm.notifications.models import Notification
-from reports.catalogue import delivery, formatted
+from reports.catalogue import delivery, formatted, tasks
 from reports.catalogue.models import ReportSubscription, SubscriptionRun
 from reports.snapshots.models import SnapshotRun
 from tests.factories import make_customer, make_product
@@ -232,3 +233,17 @@ def test_the_monthly_report_page_downloads_within_the_scope(org, snapshot):
     manager = Client()
     manager.force_login(org.manager)
     assert manager.get(reverse("reports:monthly_report")).status_code == 403
+
+
+# --- the beat's tasks -----------------------------------------------------------------------------
+
+
+def test_the_tasks_record_their_runs(org, snapshot):
+    due = subscription(org.supervisor, after=utc(2020, 1, 1))  # long overdue: delivered at the next tick
+    tasks.deliver_report_subscriptions.apply().get()
+    run = JobRun.objects.get(job=tasks.SUBSCRIPTIONS_JOB)
+    assert run.status == JobRun.Status.SUCCEEDED
+    assert SubscriptionRun.objects.get(subscription=due).status == SubscriptionRun.Status.DELIVERED
+    tasks.monthly_branch_reports.apply(kwargs={"bank_id": org.bank_a.pk, "business_date": "2026-06-30"}).get()
+    assert ExportFile.objects.filter(owner=org.supervisor, object_type=formatted.OBJECT_TYPE).count() == 1
+    assert JobRun.objects.filter(job=formatted.JOB, bank_id=org.bank_a.pk, status=JobRun.Status.SUCCEEDED).exists()
