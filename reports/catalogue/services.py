@@ -23,6 +23,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from customers.master.models import Customer, Product
+from ocrm import parameters
 from ocrm.errors import NotVisible
 from ocrm.scoping import scope_of
 from reports.snapshots.models import CustomerDay, SnapshotRun
@@ -408,6 +409,8 @@ def customer_lines(reader, filters, report):
     page = min(max(1, filters.page), pages)
     if not filters.everything:
         rows = rows[(page - 1) * CUSTOMER_PAGE : page * CUSTOMER_PAGE]
+    else:  # an export: every customer of the step, up to the bank's export cap
+        rows = rows[: parameters.get("export.max_rows", reader.bank_id)]
     rows = list(rows.values("customer_id", "branch_id", "manager_id", *CUSTOMER_COLUMNS))
     customers = {
         c["id"]: c for c in Customer.objects.filter(pk__in=[r["customer_id"] for r in rows]).values("id", "number", "name_local")
