@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -174,31 +174,21 @@ class CustomersReport(Report):
         if not filters.compare:
             return []
         column, label, values, label_of = self.dimension(filters)
-        now = services.scoped(CustomerDay, reader, filters).filter(business_date=filters.date)
-        # One hash join with the earlier day's rows (a correlated look-up per customer is ten times slower).
-        inner, params = now.values("customer_id", column).query.sql_with_params()
-        table = CustomerDay._meta.db_table
+        # One full join of the two days' rows within the same scope: a customer only in the later
+        # day is new here (joined, or moved in), one only in the earlier day has left.
+        rows = services.scoped(CustomerDay, reader, filters)
+        now_sql, now_params = rows.filter(business_date=filters.date).values("customer_id", column).query.sql_with_params()
+        then_sql, then_params = rows.filter(business_date=filters.compare).values("customer_id", column).query.sql_with_params()
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""SELECT b.{column}, n.{column}, count(*)
-                      FROM ({inner}) n
-                      LEFT JOIN {table} b ON b.bank_id = %s AND b.business_date = %s AND b.customer_id = n.customer_id
+                      FROM ({now_sql}) n FULL JOIN ({then_sql}) b ON b.customer_id = n.customer_id
                      GROUP BY 1, 2""",
-                [*params, reader.bank_id, filters.compare],
+                [*now_params, *then_params],
             )
-            matrix = {(before, after): n for before, after, n in cursor.fetchall()}
-        later = CustomerDay.objects.filter(
-            bank_id=reader.bank_id, business_date=filters.date, customer_id=OuterRef("customer_id")
-        )
-        gone = (
-            services.scoped(CustomerDay, reader, filters)
-            .filter(business_date=filters.compare)
-            .filter(~Exists(later))
-            .values(column)
-            .order_by()
-            .annotate(n=Count("id"))
-        )
-        gone = {row[column]: row["n"] for row in gone}
+            found = cursor.fetchall()
+        matrix = {(before, after): n for before, after, n in found if after is not None}
+        gone = {before: n for before, after, n in found if after is None}
         header = [
             _("%(dim)s on %(date)s") % {"dim": label, "date": f"{filters.compare:%Y-%m-%d}"},
             *[label_of(v) for v in values],
