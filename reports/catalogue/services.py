@@ -338,11 +338,26 @@ def level_lines(reader, filters, report):
         rows = report.facts(reader, filters, date)
         return {row[column]: row for row in report.aggregate(rows.values(column), filters)}
 
+    def both(column):
+        """The groups of the date and of the comparison date; one query for the two days where the
+        report reads single days (a range report reads its range, then the other day)."""
+        if not filters.compare:
+            return _strip(grouped(filters.date, column), column), None
+        if report.uses_range:
+            return _strip(grouped(filters.date, column), column), _strip(grouped(filters.compare, column), column)
+        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=(filters.date, filters.compare))
+        days = {filters.date: {}, filters.compare: {}}
+        for row in report.aggregate(rows.values("business_date", column), filters):
+            day = row.pop("business_date")
+            days[day][row.pop(column)] = row
+        return days[filters.date], days[filters.compare]
+
     lines = []
     if filters.by == BY_BRANCH and reader.sees_tree and not filters.exact:
         children, owner_of, has_children, node = branch_lines(reader, filters, grouped)
-        current = fold(_strip(grouped(filters.date, "branch_id"), "branch_id"), owner_of, node)
-        compared = fold(_strip(grouped(filters.compare, "branch_id"), "branch_id"), owner_of, node) if filters.compare else None
+        current, compared = both("branch_id")
+        current = fold(current, owner_of, node)
+        compared = fold(compared, owner_of, node) if compared is not None else None
         for child in children:
             values = current.get(child.pk)
             before = compared.get(child.pk) if compared is not None else None
@@ -363,8 +378,7 @@ def level_lines(reader, filters, report):
                 )
             )
     else:
-        current = _strip(grouped(filters.date, "manager_id"), "manager_id")
-        compared = _strip(grouped(filters.compare, "manager_id"), "manager_id") if filters.compare else None
+        current, compared = both("manager_id")
         keys = list(current) + [k for k in (compared or {}) if k not in current]
         people = staff_names(keys)
         for key in keys:
