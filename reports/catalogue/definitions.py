@@ -332,19 +332,18 @@ class PenetrationReport(Report):
 
     def sections(self, reader, filters):
         rows = services.scoped(CustomerDay, reader, filters).filter(business_date=filters.date)
-        held = {}
-        for row in rows.values("products_held").order_by().annotate(n=Count("id")):
+        held, pairs, singles = {}, {}, {}
+        # One grouped scan gives both the distribution and the category combinations.
+        for row in rows.values("products_held", "product_categories").order_by().annotate(n=Count("id")):
             bucket = min(row["products_held"] or 0, 5)
             held[bucket] = held.get(bucket, 0) + row["n"]
-        labels = {0: "0", 1: "1", 2: "2", 3: "3", 4: "4", 5: "5+"}
-        distribution = [[labels[k], held.get(k, 0)] for k in range(6)]
-        pairs, singles = {}, {}
-        for row in rows.values("product_categories").order_by().annotate(n=Count("id")):
             categories = sorted({c for c in (row["product_categories"] or "").split(",") if c})
             for category in categories:
                 singles[category] = singles.get(category, 0) + row["n"]
             for first, second in itertools.combinations(categories, 2):
                 pairs[(first, second)] = pairs.get((first, second), 0) + row["n"]
+        labels = {0: "0", 1: "1", 2: "2", 3: "3", 4: "4", 5: "5+"}
+        distribution = [[labels[k], held.get(k, 0)] for k in range(6)]
         pair_rows = [
             [f"{category_label(a)} + {category_label(b)}", n] for (a, b), n in sorted(pairs.items(), key=lambda item: -item[1])
         ]
