@@ -254,14 +254,24 @@ class BalancesReport(Report):
         }
 
     def trend(self, reader, filters):
+        """The month ends of the trend (12 before the date, or from `date_from`) and the date itself,
+        read from the holdings (a few rows per branch and manager, not one per customer): assets and
+        liabilities, or the balance of the chosen product / currency."""
         start = filters.date_from if filters.date_from and filters.date_from < filters.date else None
         if start is None:
             start = filters.date - datetime.timedelta(days=services.TREND_DAYS)
-        rows = services.scoped(self.model_for(filters), reader, filters).filter(business_date__range=(start, filters.date))
+        days, day = [filters.date], filters.date.replace(day=1) - datetime.timedelta(days=1)
+        while day >= start and len(days) < 36:
+            days.append(day)
+            day = day.replace(day=1) - datetime.timedelta(days=1)
+        rows = services.scoped(HoldingDay, reader, filters).filter(business_date__in=days)
+        grouped = rows.values("business_date").order_by("business_date")
         if self.holdings(filters):
-            points = rows.values("business_date").order_by("business_date").annotate(balance=Sum("balance_base"))
-            return [(p["business_date"], {"balance": p["balance"]}) for p in points]
-        points = rows.values("business_date").order_by("business_date").annotate(aum=Sum("aum"), liabilities=Sum("liabilities"))
+            return [(p["business_date"], {"balance": p["balance"]}) for p in grouped.annotate(balance=Sum("balance_base"))]
+        points = grouped.annotate(
+            aum=Sum("balance_base", filter=Q(category=Product.Category.ASSET)),
+            liabilities=Sum("balance_base", filter=Q(category=Product.Category.LIABILITY)),
+        )
         return [(p["business_date"], {"aum": p["aum"], "liabilities": p["liabilities"]}) for p in points]
 
     def by_product(self, reader, filters):

@@ -30,7 +30,7 @@ from reports.snapshots.models import CustomerDay, SnapshotRun
 from sysadmin.org.models import Bank, Branch, Staff
 
 CUSTOMER_PAGE = 100
-TREND_DAYS = 92
+TREND_DAYS = 366  # the trend's default reach: the month ends of a year
 BY_BRANCH, BY_MANAGER, BY_CUSTOMER = "branch", "manager", "customer"
 
 

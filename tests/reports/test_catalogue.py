@@ -327,3 +327,10 @@ def test_chinese_page(org, book):
     response = client.get(reverse("reports:balances_report"), HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert response.status_code == 200
     assert "导出 XLSX" in response.content.decode()
+
+
+def test_the_trend_reads_the_holdings_at_month_ends(org, book):
+    trend = page(org.admin, "balances_report").context["sections"][1]
+    assert trend["rows"] == [["2026-06-30", "1,132.50", "100.00"]]  # no holdings at the end of May
+    chart = page(org.admin, "balances_report").context["charts"][-1]
+    assert chart["type"] == "line" and chart["labels"] == ["2026-06-30"]
