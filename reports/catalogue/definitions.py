@@ -302,7 +302,7 @@ class BalancesReport(Report):
 
     def charts(self, reader, filters, level, sections):
         charts = super().charts(reader, filters, level, sections)
-        trend = getattr(self, "_trend", None) or []
+        trend = getattr(filters, "_trend", None) or []
         if trend:
             names = ["balance"] if self.holdings(filters) else ["aum", "liabilities"]
             labels = {c.name: c.label for c in self.columns(filters)}
@@ -374,7 +374,7 @@ class PenetrationReport(Report):
 
     def charts(self, reader, filters, level, sections):
         charts = super().charts(reader, filters, level, sections)
-        distribution = getattr(self, "_distribution", None)
+        distribution = getattr(filters, "_distribution", None)
         if distribution and any(n for _label, n in distribution):
             charts.append(
                 Chart(
@@ -426,7 +426,7 @@ class TransactionsReport(Report):
 
     def charts(self, reader, filters, level, sections):
         charts = super().charts(reader, filters, level, sections)
-        channels = getattr(self, "_channels", None)
+        channels = getattr(filters, "_channels", None)
         if channels:
             charts.append(
                 Chart(
