@@ -104,8 +104,9 @@ class Report:
 
     def facts(self, reader, filters, date):
         rows = services.scoped(self.model_for(filters), reader, filters)
-        if self.uses_range and date == filters.date:
-            return rows.filter(business_date__range=(filters.range_start, date))
+        if self.uses_range:
+            # The range ending at the date; a comparison reads a range as long, ending at its date.
+            return rows.filter(business_date__range=(date - (filters.date - filters.range_start), date))
         return rows.filter(business_date=date)
 
     def aggregate(self, grouped, filters):

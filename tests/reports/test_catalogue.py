@@ -1,5 +1,6 @@
 """The report pages: totals, drill-down within the scope, comparison, export, query counts."""
 
+import datetime
 import io
 from decimal import Decimal
 from types import SimpleNamespace
@@ -334,3 +335,11 @@ def test_the_trend_reads_the_holdings_at_month_ends(org, book):
     assert trend["rows"] == [["2026-06-30", "1,132.50", "100.00"]]  # no holdings at the end of May
     chart = page(org.admin, "balances_report").context["charts"][-1]
     assert chart["type"] == "line" and chart["labels"] == ["2026-06-30"]
+
+
+def test_a_transactions_comparison_reads_a_range_as_long(org, book):
+    transaction_day(org.a_sh, BEFORE, manager=org.manager, count=7, amount="70.00")
+    transaction_day(org.a_sh, BEFORE - datetime.timedelta(days=2), manager=org.manager, count=100, amount="1.00")
+    response = page(org.admin, "transactions_report", date_from="2026-06-29", compare="2026-05-31")
+    level = response.context["result"].level
+    assert level.total["count"] == 8 and level.compared_total["count"] == 7  # 30 May..31 May, not 29 May
