@@ -11,6 +11,7 @@ class ReportsConfig(AppConfig):
         from reports.appraisal import parameters as appraisal_parameters
         from reports.appraisal import services as appraisal_services
         from reports.appraisal import tasks as appraisal_tasks
+        from reports.catalogue import tasks as catalogue_tasks
         from reports.navigation import register_nav
         from reports.snapshots import demo as snapshot_demo
         from reports.snapshots import parameters as snapshot_parameters
@@ -25,3 +26,5 @@ class ReportsConfig(AppConfig):
         parameters.declare(appraisal_parameters.PARAMETERS)
         appraisal_tasks.register_jobs()
         appraisal_services.register_approvals()
+        # Report pages (reports.catalogue): the month-end formatted reports and the subscriptions.
+        catalogue_tasks.register_jobs()

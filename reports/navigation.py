@@ -9,6 +9,7 @@ REPORTS = _("Reports")
 
 
 def register_nav():
+    register_catalogue_nav()
     register_analyses_nav()
     register_appraisal_nav()
 
@@ -45,3 +46,17 @@ def register_appraisal_nav():
     navigation.register(REPORTS, _("My scorecard"), "reports:kpi_my_scorecard", ("reports.view_score",), icon="award", order=60)
     navigation.register(REPORTS, _("Team scores"), "reports:kpi_team", ("reports.view_team_scores",), icon="trophy", order=61)
     navigation.register(REPORTS, _("KPI schemes"), "reports:kpi_schemes", ("reports.view_kpischeme",), icon="sliders", order=62)
+
+
+def register_catalogue_nav():
+    navigation.register(
+        REPORTS, _("Report catalogue"), "reports:catalogue", ("reports.view_reports",), icon="bar-chart", order=10
+    )
+    navigation.register(
+        REPORTS,
+        _("My report subscriptions"),
+        "reports:subscriptions",
+        ("reports.view_reports", "reports.subscribe_reports"),
+        icon="calendar-check",
+        order=11,
+    )

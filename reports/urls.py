@@ -2,9 +2,10 @@
 
 from reports.analyses import urls as analyses
 from reports.appraisal import urls as appraisal
+from reports.catalogue import urls as catalogue
 
 app_name = "reports"
 
-AREAS = (analyses, appraisal)
+AREAS = (catalogue, analyses, appraisal)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

@@ -338,3 +338,14 @@ ROLE_PERMISSIONS["branch_supervisor"] += [
     "reports.approve_scoreadjustment",
 ]
 ROLE_PERMISSIONS["auditor"] += [*_KPI_READ, "reports.view_managertarget"]
+
+# The report pages (reports.catalogue), each role within its own data scope: a manager's own book,
+# a supervisor's subtree, the bank for head-office roles; subscriptions deliver into "my exports".
+_REPORT_PAGES = ["reports.view_reports", "reports.subscribe_reports"]
+ROLE_PERMISSIONS["customer_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["branch_supervisor"] += _REPORT_PAGES
+ROLE_PERMISSIONS["marketing_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["product_manager"] += _REPORT_PAGES
+ROLE_PERMISSIONS["crossborder_officer"] += _REPORT_PAGES
+ROLE_PERMISSIONS["auditor"] += ["reports.view_reports"]
+ROLE_PERMISSIONS["system_admin"] += _REPORT_PAGES

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('ocrm', '0014_outbox_schedule'),
-        ('reports', '0003_snap_schedules'),
+        ('reports', '0010_rpt_catalogue'),
         ('sysadmin', '0005_staff_preferences'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
