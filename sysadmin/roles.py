@@ -310,3 +310,7 @@ ROLE_PERMISSIONS["system_admin"] += [
     "marketing.view_opportunity",
     "marketing.view_campaign",
 ]
+# Service requests (workbench.servicerequests): managers and supervisors prepare, send, change and
+# cancel requests for the customers in their scope.
+ROLE_PERMISSIONS["customer_manager"] += ["workbench.add_servicerequest"]
+ROLE_PERMISSIONS["branch_supervisor"] += ["workbench.add_servicerequest"]
