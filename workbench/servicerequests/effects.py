@@ -82,9 +82,14 @@ TEMPLATES = {
     S.SENT: (
         ["reference", "code"],
         "您有一笔待确认的业务申请 {{ reference }},确认码 {{ code }},请在手机银行或柜台核对后确认。",
-        "Request {{ reference }} awaits your confirmation; code {{ code }}. Check and confirm it in mobile banking or at the counter.",
+        "Request {{ reference }} awaits your confirmation; code {{ code }}."
+        " Check and confirm it in mobile banking or at the counter.",
     ),
-    S.CONFIRMED: (["reference"], "您已确认业务申请 {{ reference }},我们将尽快办理。", "You confirmed request {{ reference }}; we are processing it."),
+    S.CONFIRMED: (
+        ["reference"],
+        "您已确认业务申请 {{ reference }},我们将尽快办理。",
+        "You confirmed request {{ reference }}; we are processing it.",
+    ),
     S.COMPLETED: (["reference"], "您的业务申请 {{ reference }} 已办理完成。", "Your request {{ reference }} is completed."),
     S.REJECTED: (
         ["reference"],

@@ -25,7 +25,11 @@ def _field(spec):
     if kind in ("number", "decimal"):
         minimum = spec.get("min")
         return forms.DecimalField(
-            min_value=decimal.Decimal(str(minimum)) if minimum not in (None, "") else None, max_digits=18, decimal_places=4, widget=forms.NumberInput(attrs={"step": "any"}), **options
+            min_value=decimal.Decimal(str(minimum)) if minimum not in (None, "") else None,
+            max_digits=18,
+            decimal_places=4,
+            widget=forms.NumberInput(attrs={"step": "any"}),
+            **options,
         )
     if kind == "date":
         return forms.DateField(widget=DateInput(), **options)

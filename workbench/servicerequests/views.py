@@ -240,7 +240,4 @@ class CustomerRequestsSectionView(PermissionPageMixin, TemplateView):
             .select_related("request_type")
             .order_by("-created_at", "-pk")[:SECTION_SIZE]
         )
-        return super().get_context_data(
-            customer=customer, rows=rows, may_create=user.has_perm(MANAGE_PERM), **kwargs
-        )
-
+        return super().get_context_data(customer=customer, rows=rows, may_create=user.has_perm(MANAGE_PERM), **kwargs)
