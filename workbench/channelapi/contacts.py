@@ -39,7 +39,8 @@ class ContactRequest(serializers.Serializer):
 
 
 class ContactResponse(serializers.Serializer):
-    customer = serializers.CharField(source="customer.number")
+    """What was recorded; no customer field (those are the classification's, and the caller named the customer)."""
+
     channel = serializers.CharField()
     subject = serializers.CharField()
     outcome = serializers.CharField()
@@ -61,7 +62,6 @@ class ServiceContactView(ChannelView):
             OpenApiExample(
                 "Recorded",
                 value={
-                    "customer": "C0001",
                     "channel": "branch",
                     "subject": "Asked about time deposits",
                     "outcome": "Brochure given",
