@@ -19,6 +19,7 @@ from workbench.calendar.models import Appointment
 from workbench.reminders.models import Reminder
 from workbench.servicerequests import effects, services
 from workbench.servicerequests import reminders as step_reminders
+from workbench.servicerequests.api import RequestSerializer
 from workbench.servicerequests.models import ServiceRequest, ServiceRequestType
 from workbench.todo.models import Task
 
@@ -115,6 +116,7 @@ def test_the_board_rate_is_fixed_when_the_customer_confirms(org, customer):
     )
     request = _sent(org, customer)
     assert services.fx_quote(request)["fx_rate"] == "7.15000000"
+    assert RequestSerializer(request).data["quote"]["fx_rate"] == "7.15000000"  # what the channel shows
     confirmed = services.confirm(customer, request.reference, request.content_hash, "online")
     assert confirmed.content["fx_rate"] == "7.15000000" and confirmed.content["amount"] == "1000"
     # A later posting does not move the fixed rate.
@@ -127,7 +129,7 @@ def test_the_board_rate_is_fixed_when_the_customer_confirms(org, customer):
         effective_at=timezone.now(),
     )
     confirmed.refresh_from_db()
-    assert confirmed.content["fx_rate"] == "7.15000000"
+    assert confirmed.content["fx_rate"] == "7.15000000" and RequestSerializer(confirmed).data["quote"] is None
     assert services.verify_log(confirmed) == (True, None)
 
 
