@@ -186,3 +186,21 @@ def test_each_step_with_a_time_limit_is_reminded_and_the_reminder_follows_the_st
     assert reminder.deliver_at == request.step_started_at + datetime.timedelta(hours=24)
     services.reject(org.teller, request, "No cash in stock")
     assert not Reminder.objects.filter(kind=step_reminders.KIND, object_id=request.pk, status__in=Reminder.OPEN_STATUSES).exists()
+
+
+def test_the_wiring_beat_row_task_reminder_kind_parameters_and_roles(org):
+    from django.contrib.auth.models import Group  # noqa: PLC0415
+    from django_celery_beat.models import PeriodicTask  # noqa: PLC0415
+
+    from ocrm import parameters  # noqa: PLC0415
+    from ocrm.celery import app  # noqa: PLC0415
+    from workbench.reminders import kinds  # noqa: PLC0415
+
+    row = PeriodicTask.objects.select_related("crontab").get(task="workbench.tasks.expire_service_requests")
+    assert row.enabled and row.crontab.minute == "*/10" and str(row.crontab.timezone) == "UTC"
+    app.loader.import_default_modules()
+    assert "workbench.tasks.expire_service_requests" in app.tasks
+    assert step_reminders.KIND in {kind.key for kind in kinds.registered()}
+    assert parameters.get("servicerequests.expiry_days", org.bank_a) == 3
+    for role in ("customer_manager", "branch_supervisor"):
+        assert "add_servicerequest" in Group.objects.get(name=role).permissions.values_list("codename", flat=True)
