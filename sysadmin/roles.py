@@ -349,3 +349,7 @@ ROLE_PERMISSIONS["product_manager"] += _REPORT_PAGES
 ROLE_PERMISSIONS["crossborder_officer"] += _REPORT_PAGES
 ROLE_PERMISSIONS["auditor"] += ["reports.view_reports"]
 ROLE_PERMISSIONS["system_admin"] += _REPORT_PAGES
+# Service requests (workbench.servicerequests): managers and supervisors prepare, send, change and
+# cancel requests for the customers in their scope.
+ROLE_PERMISSIONS["customer_manager"] += ["workbench.add_servicerequest"]
+ROLE_PERMISSIONS["branch_supervisor"] += ["workbench.add_servicerequest"]

@@ -425,6 +425,11 @@ ROUTE_PARAMS = {
     "api:service-requests-pending": {"number": by_number("customer")},
     "workbench:service_request": {"pk": model("workbench.servicerequest")},
     "reports:analyses_churn_customer": {"number": by_number("customer")},  # one customer's churn score (reports.analyses)
+    # Preparing a request from the customer, its change/send/cancel, the 360 section (workbench.servicerequests).
+    "workbench:service_request_create": {"number": by_number("customer")},
+    "workbench:customer_service_requests": {"number": by_number("customer")},
+    **{f"workbench:service_request_{name}": {"pk": model("workbench.servicerequest")} for name in ("edit", "send", "cancel")},
+    "api:channel-service-contact": {"number": by_number("customer")},  # a service contact from a channel
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
@@ -443,6 +448,7 @@ ANONYMOUS_ALLOWED |= {
     "api:service-request-confirm",
     "api:service-request-decline",
 }
+ANONYMOUS_ALLOWED |= {"api:channel-service-contact"}  # signed channel calls (workbench.channelapi.contacts)
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.

@@ -81,3 +81,14 @@ class WorkbenchConfig(AppConfig):
 
         audit_services.register(ChannelFieldPolicy)  # the field classification changes in Django admin
         servicerequests.on_status_change(servicerequests.notify_status_change)  # manager + webhook
+        from workbench.servicerequests import sections as servicerequest_sections
+
+        servicerequest_sections.register_sections()  # the 360 page's service requests (htmx)
+        from workbench.servicerequests import effects as servicerequest_effects
+        from workbench.servicerequests import parameters as servicerequest_parameters
+        from workbench.servicerequests import reminders as servicerequest_reminders
+
+        parameters.declare(servicerequest_parameters.PARAMETERS)  # expiry days, appointment hours and slots
+        servicerequests.on_status_change(servicerequest_effects.sms_status_change)  # the customer's SMS (outbox)
+        servicerequests.on_status_change(servicerequest_effects.task_status_change)  # the manager's follow-up task
+        servicerequest_reminders.register()  # the step time-limit reminder kind

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from workbench.channelapi import lookup, summary, views
+from workbench.channelapi import contacts, lookup, summary, views
 
 urlpatterns = [
     path("channel/whoami", views.WhoAmIView.as_view(), name="channel-whoami"),
     path("channel/customers/lookup", lookup.CustomerLookupView.as_view(), name="channel-customer-lookup"),
     path("channel/customers/<str:number>/summary", summary.CustomerSummaryView.as_view(), name="channel-customer-summary"),
     path("channel/echo", views.EchoView.as_view(), name="channel-echo"),
+    path("channel/customers/<str:number>/contacts", contacts.ServiceContactView.as_view(), name="channel-service-contact"),
 ]

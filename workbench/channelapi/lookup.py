@@ -25,6 +25,16 @@ class LookupRequest(serializers.Serializer):
         return attrs
 
 
+class LookupResponse(serializers.Serializer):
+    """The look-up's answer: only the fields the channel's classification allows are present."""
+
+    number = serializers.CharField(required=False, help_text="The customer number.")
+    name = serializers.CharField(required=False, help_text="The full name (counter and online banking by default).")
+    name_masked = serializers.CharField(required=False, help_text="The masked name.")
+    star_rating = serializers.IntegerField(required=False, allow_null=True)
+    tier = serializers.CharField(required=False, allow_blank=True)
+
+
 def customer_fields(customer, kind):
     values = {
         "number": customer.number,
@@ -42,7 +52,7 @@ class CustomerLookupView(ChannelView):
 
     @extend_schema(
         request=LookupRequest,
-        responses=dict,
+        responses=LookupResponse,
         examples=[
             OpenApiExample("By identity number", value={"id_number": "110101199003071234"}, request_only=True),
             OpenApiExample(

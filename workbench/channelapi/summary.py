@@ -7,6 +7,7 @@ from dataclasses import asdict
 
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers
 from rest_framework.response import Response
 
 from customers.master.models import IdentityDocument
@@ -15,6 +16,28 @@ from workbench.channelapi import classification, offers
 from workbench.channelapi.views import ChannelView
 
 SUMMARY_FIELDS = ("number", "star_rating", "tags", "alerts", "offers")
+
+
+class AlertSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["id_expired", "id_expiring", "do_not_contact"])
+    date = serializers.DateField(required=False, help_text="The identity document's expiry date.")
+
+
+class OfferSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["campaign", "bundle", "product"])
+    reference = serializers.CharField(help_text="Echoed back when the channel records the customer's response.")
+    title = serializers.CharField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class SummaryResponse(serializers.Serializer):
+    """The summary: only the fields the channel's classification allows are present."""
+
+    number = serializers.CharField(required=False)
+    star_rating = serializers.IntegerField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(), required=False)
+    alerts = AlertSerializer(many=True, required=False)
+    offers = OfferSerializer(many=True, required=False)
 
 
 def alerts_of(customer):
@@ -47,7 +70,7 @@ class CustomerSummaryView(ChannelView):
     endpoint_name = "customer-summary"
 
     @extend_schema(
-        responses=dict,
+        responses=SummaryResponse,
         examples=[
             OpenApiExample(
                 "Counter answer",

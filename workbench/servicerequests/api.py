@@ -3,7 +3,7 @@ with the content hash they were shown, and a request's status."""
 
 from django.http import Http404
 from django.urls import path
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.response import Response
 
@@ -11,6 +11,11 @@ from ocrm.errors import NotVisible, Refused
 from workbench.channelapi.views import ChannelView
 from workbench.servicerequests import services
 from workbench.servicerequests.models import ServiceRequest
+
+
+class QuoteSerializer(serializers.Serializer):
+    fx_rate = serializers.CharField(allow_null=True, help_text="The board's rate now; fixed when the customer confirms.")
+    fx_rate_effective_at = serializers.DateTimeField(required=False)
 
 
 class RequestSerializer(serializers.Serializer):
@@ -22,6 +27,14 @@ class RequestSerializer(serializers.Serializer):
     content = serializers.JSONField()
     content_hash = serializers.CharField()
     expires_at = serializers.DateTimeField()
+    quote = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuoteSerializer(allow_null=True))
+    def get_quote(self, row):
+        """What the channel shows next to a currency request waiting for confirmation."""
+        if row.status != ServiceRequest.Status.SENT or "currency" not in (row.content or {}):
+            return None
+        return services.fx_quote(row) or {"fx_rate": None}
 
 
 class DecisionSerializer(serializers.Serializer):
@@ -39,6 +52,7 @@ EXAMPLE = OpenApiExample(
         "content": {"currency": "USD", "amount": "1000"},
         "content_hash": "0" * 64,
         "expires_at": "2026-12-10T16:00:00Z",
+        "quote": {"fx_rate": "7.15000000", "fx_rate_effective_at": "2026-12-06T01:30:00Z"},
     },
 )
 

@@ -18,6 +18,8 @@ from django.utils.translation import gettext as _
 from customers.master.models import Customer
 from ocrm import parameters
 from ocrm.errors import NotVisible, Refused
+from workbench.servicerequests import appointments
+from workbench.servicerequests import reminders as step_reminders
 from workbench.servicerequests.models import (
     ServiceRequest,
     ServiceRequestAttachment,
@@ -220,6 +222,7 @@ def create_request(user, customer, request_type, data):
     if request_type.bank_id != customer.bank_id or not request_type.active:
         raise Refused(_("This type of request is not offered to this customer."))
     content = clean_content(request_type, data, customer)
+    appointments.check(request_type, customer, content)
     request = ServiceRequest.objects.create(
         bank_id=customer.bank_id,
         reference=_new_reference(),
@@ -267,6 +270,7 @@ def edit(user, request, data):
     content = clean_content(request.request_type, data, request.customer)
     if content == request.content:
         return request
+    appointments.check(request.request_type, request.customer, content, exclude_pk=request.pk)
     request.content = content
     request.content_hash = content_hash(content)
     request.version += 1
@@ -300,6 +304,7 @@ def confirm(customer, reference, confirmed_hash, channel, fix_content=None):
     channels = request.request_type.channels
     if channels and channel not in channels:
         raise Refused(_("This request cannot be confirmed through this channel."))
+    fix_content = {**fx_fix(request), **(fix_content or {})}
     if fix_content:
         # e.g. the FX rate shown at confirmation is fixed into the request (outside the confirmed hash)
         request.content = {**request.content, **fix_content}
@@ -308,7 +313,33 @@ def confirm(customer, reference, confirmed_hash, channel, fix_content=None):
     request.confirmed_channel = channel
     _move(request, S.CONFIRMED, actor_label=f"customer via {channel}", hash=confirmed_hash, fixed=fix_content or {})
     request.save()
+    appointment = appointments.book(request)
+    if appointment is not None:
+        _log(request, "appointment_booked", actor_label="system", start=appointment.start.isoformat())
     return request
+
+
+def fx_quote(request, now=None):
+    """The board's rate for the request's currency now (the bank's cash selling rate, else its
+    middle rate), as {"fx_rate", "fx_rate_effective_at"}; {} when the request has no foreign
+    currency or the board has no rate for it."""
+    from customers.fx import services as fx  # noqa: PLC0415 - kept lazy for app loading
+
+    currency = (request.content or {}).get("currency")
+    if not currency:
+        return {}
+    for rate in fx.board_rates(request.bank_id, now):
+        if rate.currency == currency:
+            value = rate.sell_cash if rate.sell_cash is not None else rate.rate
+            return {"fx_rate": str(value), "fx_rate_effective_at": rate.effective_at.isoformat()}
+    return {}
+
+
+def fx_fix(request):
+    """What confirmation fixes into a currency request: the board's rate at that moment."""
+    if "currency" not in (request.content or {}):
+        return {}
+    return fx_quote(request) or {"fx_rate": None}
 
 
 @transaction.atomic
@@ -347,6 +378,7 @@ def start_processing(user, request):
     request.step_index = 0
     request.step_started_at = timezone.now()
     request.save()
+    step_reminders.refresh(request)
     return request
 
 
@@ -377,6 +409,7 @@ def go_to_step(user, request, index):
     request.step_index = index
     request.step_started_at = timezone.now()
     request.save()
+    step_reminders.refresh(request)
     return request
 
 
@@ -394,6 +427,7 @@ def complete_step(user, request):
         request.step_index += 1
         request.step_started_at = timezone.now()
     request.save()
+    step_reminders.refresh(request)
     return request
 
 
@@ -404,6 +438,7 @@ def reject(user, request, reason):
         raise ValidationError({"reason": _("Say why the request is rejected.")})
     _move(request, S.REJECTED, actor=user, reason=reason)
     request.save()
+    step_reminders.refresh(request)
     return request
 
 
@@ -412,6 +447,7 @@ def cancel(user, request, reason=""):
     request = _locked(request, user)
     _move(request, S.CANCELLED, actor=user, reason=reason)
     request.save()
+    step_reminders.refresh(request)
     return request
 
 
@@ -466,17 +502,44 @@ def add_attachment(user, request, uploaded, kind=""):
 
 
 def expire_due(bank=None, now=None):
-    """Set-based: every request still waiting past its expiry moment becomes expired."""
-    now = now or timezone.now()
+    """Set-based: every request still waiting past its expiry moment becomes expired. A fixed number
+    of statements whatever the count: lock the due rows (skipping those another run holds), read
+    each one's last log entry at once, write their chained entries in one INSERT and flip their
+    status in one UPDATE; the listeners (SMS, manager, webhooks) then act per request after commit."""
+    now = (now or timezone.now()).astimezone(datetime.UTC)
     rows = ServiceRequest.objects.filter(status=S.SENT, expires_at__lte=now)
     if bank is not None:
         rows = rows.filter(bank=bank)
-    count = 0
-    # The log chain needs one entry per request; the status flip itself is one UPDATE.
     with transaction.atomic():
-        locked = list(rows.select_for_update(skip_locked=True).order_by("pk"))
+        locked = list(rows.select_for_update(skip_locked=True).select_related("request_type", "customer").order_by("pk"))
+        if not locked:
+            return 0
+        last = {
+            entry.request_id: entry
+            for entry in ServiceRequestLogEntry.objects.filter(request__in=[r.pk for r in locked])
+            .order_by("request_id", "-sequence")
+            .distinct("request_id")
+        }
+        entries = []
+        detail = {"previous": str(S.SENT)}
+        event = f"status:{S.EXPIRED}"
         for request in locked:
-            _log(request, f"status:{S.EXPIRED}", actor_label="system", previous=str(S.SENT))
+            previous = last.get(request.pk)
+            sequence = previous.sequence + 1 if previous else 1
+            previous_hash = previous.entry_hash if previous else GENESIS
+            entries.append(
+                ServiceRequestLogEntry(
+                    request=request,
+                    sequence=sequence,
+                    at=now,
+                    actor_label="system",
+                    event=event,
+                    detail=detail,
+                    previous_hash=previous_hash,
+                    entry_hash=_entry_hash(previous_hash, sequence, now, None, event, detail),
+                )
+            )
+        ServiceRequestLogEntry.objects.bulk_create(entries)
         count = ServiceRequest.objects.filter(pk__in=[r.pk for r in locked]).update(status=S.EXPIRED, updated_at=now)
         for request in locked:
             request.status = S.EXPIRED
@@ -545,8 +608,11 @@ BUILT_IN_TYPES = {
 
 
 def seed_built_in_types(bank):
+    from workbench.servicerequests import effects  # noqa: PLC0415 - effects imports the outbox
+
     for code, spec in BUILT_IN_TYPES.items():
         ServiceRequestType.objects.get_or_create(bank=bank, code=code, defaults=spec)
+    effects.seed_templates(bank)
 
 
 # --- status change listeners (registered from workbench/apps.py) ---------------------------

@@ -1,0 +1,80 @@
+"""The pre-fill form of a service request, built from its type's form schema (services.clean_content
+checks the values again: the schema is the one truth, the form only draws it)."""
+
+import datetime
+import decimal
+
+from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ocrm.widgets import DateInput
+from workbench.servicerequests.models import ServiceRequestType
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def __init__(self, attrs=None, format=None):  # noqa: A002 (Django's own argument name)
+        super().__init__(attrs, format="%H:%M")
+
+
+def _field(spec):
+    kind = spec.get("type", "text")
+    options = {"label": gettext(spec.get("label") or spec["name"]), "required": bool(spec.get("required"))}
+    if kind in ("number", "decimal"):
+        minimum = spec.get("min")
+        return forms.DecimalField(
+            min_value=decimal.Decimal(str(minimum)) if minimum not in (None, "") else None,
+            max_digits=18,
+            decimal_places=4,
+            widget=forms.NumberInput(attrs={"step": "any"}),
+            **options,
+        )
+    if kind == "date":
+        return forms.DateField(widget=DateInput(), **options)
+    if kind == "time":
+        return forms.TimeField(widget=TimeInput(), **options)
+    if kind == "choice":
+        choices = [("", "---------")] if not spec.get("required") else []
+        return forms.ChoiceField(choices=choices + [(str(c), str(c)) for c in spec.get("choices", [])], **options)
+    return forms.CharField(max_length=500, **options)
+
+
+class TypeChoiceForm(forms.Form):
+    type = forms.ModelChoiceField(label=_("type of request"), queryset=ServiceRequestType.objects.none())
+
+    def __init__(self, *args, bank_id=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].queryset = ServiceRequestType.objects.filter(bank_id=bank_id, active=True).order_by("name")
+        self.fields["type"].label_from_instance = lambda row: gettext(row.name)
+
+
+class RequestContentForm(forms.Form):
+    """One field per entry of the type's form_schema; initial values from `initial` (an edit) or
+    from the customer record (`default_from`)."""
+
+    def __init__(self, request_type, customer, *args, initial=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        initial = initial or {}
+        for spec in request_type.form_schema:
+            field = _field(spec)
+            value = initial.get(spec["name"])
+            if value in (None, "") and spec.get("default_from"):
+                value = getattr(customer, spec["default_from"], None)
+            if value not in (None, ""):
+                field.initial = value
+            self.fields[spec["name"]] = field
+
+    def content(self):
+        """The cleaned values as the service takes them (strings in ISO form)."""
+        values = {}
+        for name, value in self.cleaned_data.items():
+            if value in (None, ""):
+                continue
+            if isinstance(value, datetime.time):
+                value = value.strftime("%H:%M")
+            elif isinstance(value, datetime.date):
+                value = value.isoformat()
+            values[name] = str(value)
+        return values
