@@ -20,6 +20,7 @@ from sysadmin.org.models import Bank, Staff
 from workbench.calendar.models import Appointment
 from workbench.reminders import services
 from workbench.reminders.tasks import GENERATION
+from workbench.servicerequests import services as servicerequests
 from workbench.todo.models import Task
 from workbench.todo.services import due_moment
 
@@ -138,6 +139,10 @@ def load_part(options, write):
             made_appointments += len(Appointment.objects.bulk_create(appointments, batch_size=2000))
     if made_tasks or made_appointments:
         write(f"  work        {made_tasks} tasks, {made_appointments} appointments over a year")
+    # The built-in service request types and their SMS templates (idempotent), so managers can
+    # prepare requests from the 360 page of the demo's customers.
+    for bank in Bank.objects.filter(pk__in=banks):
+        servicerequests.seed_built_in_types(bank)
     created = 0
     for bank_id in banks:
         for scope in scopes(GENERATION, bank_id):
