@@ -310,3 +310,14 @@ ROLE_PERMISSIONS["system_admin"] += [
     "marketing.view_opportunity",
     "marketing.view_campaign",
 ]
+# The knowledge base (marketing.knowledge): every bank role reads the articles meant for it;
+# marketing managers write, publish and withdraw them.
+for _role_permissions in ROLE_PERMISSIONS.values():
+    _role_permissions.append("marketing.view_article")
+ROLE_PERMISSIONS["marketing_manager"] += [
+    "marketing.add_article",
+    "marketing.change_article",
+    "marketing.publish_article",
+    "marketing.view_articlecategory",
+    "marketing.add_articlecategory",
+]
