@@ -367,7 +367,7 @@ ROUTE_PARAMS = {
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
     "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
     **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
-    **{f"marketing:article{name}": {"pk": model("marketing.article")} for name in ("", "_edit", "_publish", "_withdraw", "_helpful")},
+    **{f"marketing:article{n}": {"pk": model("marketing.article")} for n in ("", "_edit", "_publish", "_withdraw", "_helpful")},
     "marketing:article_restore": {"pk": model("marketing.article"), "number": shared(1, attr=False)},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
