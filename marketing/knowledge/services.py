@@ -108,7 +108,7 @@ def create_article(actor, *, products=(), **values):
     article.search_keys = search_keys(article.title, article.body, article.tags)
     article.save()
     article.products.set([p for p in products if p.bank_id == actor.bank_id])
-    _keep_version(article, actor, _("Created"))
+    _keep_version(article, actor)
     _audit(article, actor, "article_created", {"title": [None, article.title]})
     return article
 

@@ -202,7 +202,7 @@ def test_write_edit_publish_restore_through_the_pages(client, org):
 
 
 def test_the_knowledge_pages_in_chinese_show_no_english(org, untranslated, interface_words):  # noqa: F811
-    article = published(org, products=[make_product(org.bank_a, "TD-1Y")])
+    article = published(org, products=[make_product(org.bank_a, "TD-1Y")], tags=["存款"])
     services.update_article(article.pk, org.marketing_manager, body="新的话术")
     Staff.objects.filter(pk=org.marketing_manager.pk).update(language="zh-hans")
     client = Client()
