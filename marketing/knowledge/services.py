@@ -231,3 +231,19 @@ def articles_for_products(user, product_ids):
 
 def products_of_bank(bank_id):
     return Product.objects.filter(bank_id=bank_id).order_by("code")
+
+
+def articles_by_product(user, product_ids):
+    """{product id: [(article id, title)]} of the published articles the user may read that are
+    linked to these products (one query): shown beside the product on its page and on the 360
+    page's eligible offers."""
+    found = {}
+    rows = (
+        Article.objects.visible_to(user)
+        .filter(status=Article.Status.PUBLISHED, products__in=list(product_ids))
+        .values_list("products", "pk", "title")
+        .order_by("title")
+    )
+    for product_id, pk, title in rows:
+        found.setdefault(product_id, []).append((pk, title))
+    return found

@@ -10,12 +10,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from customers.master.models import Product
 from marketing.knowledge import services
 from marketing.knowledge.models import Article
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Staff
 from tests.customers.test_chinese_pages import ALLOWED, findings, interface_words, untranslated  # noqa: F401
-from tests.factories import make_product
+from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -224,3 +225,23 @@ def test_the_knowledge_pages_in_chinese_show_no_english(org, untranslated, inter
         if found:
             problems[url] = sorted(found)
     assert not problems, "\n".join(f"{url}: {', '.join(items)}" for url, items in problems.items())
+
+
+def test_the_product_page_and_the_eligible_offers_link_the_articles(client, org):
+    product = Product.objects.create(
+        bank=org.bank_a,
+        code="WM-KB",
+        name_local="稳健理财",
+        category="asset",
+        product_type="wealth",
+        currency="CNY",
+        risk_level="R1",
+    )
+    article = published(org, title="稳健理财产品指南", products=[product])
+    customer = make_customer("C-KB-1", org.a_sh, org.manager, risk_level="R3")
+    client.force_login(org.manager)
+    section = client.get(reverse("marketing:products_eligible", args=[customer.number])).content.decode()
+    assert reverse("marketing:article", args=[article.pk]) in section
+    client.force_login(org.product_manager)
+    page = client.get(reverse("marketing:catalog_product", args=[product.pk])).content.decode()
+    assert "稳健理财产品指南" in page
