@@ -6,6 +6,7 @@ version back as a new one). Readers see published articles meant for them; marke
 (customers.master.search: CJK unigrams and bigrams, Latin word prefixes) behind a GIN index."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import GinIndex
 from django.db import models
@@ -42,8 +43,17 @@ class ArticleQuerySet(models.QuerySet):
         if user.has_perm("marketing.change_article"):
             return qs
         qs = qs.filter(status=Article.Status.PUBLISHED)
-        roles = list(user.groups.values_list("name", flat=True))
-        qs = qs.filter(Q(roles=[]) | Q(roles__overlap=roles))
+        # The audience's roles against the user's groups inside the same query (no query of its own).
+        staff = get_user_model()
+        through = staff.groups.through._meta
+        qs = qs.extra(
+            where=[
+                f"""(cardinality(marketing_article.roles) = 0 OR marketing_article.roles && ARRAY(
+                       SELECT g.name::varchar FROM auth_group g JOIN {through.db_table} ug ON ug.group_id = g.id
+                        WHERE ug.{through.get_field(staff._meta.model_name).column} = %s))"""
+            ],
+            params=[user.pk],
+        )
         if user.branch_id:
             path = user.branch.path
             qs = qs.filter(Q(branch__isnull=True) | Q(branch__path__in=_ancestor_paths(path)))
