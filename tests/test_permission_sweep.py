@@ -369,6 +369,7 @@ ROUTE_PARAMS = {
     **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
     **{f"marketing:article{n}": {"pk": model("marketing.article")} for n in ("", "_edit", "_publish", "_withdraw", "_helpful")},
     "marketing:article_restore": {"pk": model("marketing.article"), "number": shared(1, attr=False)},
+    "marketing:campaign_task_response": {"pk": bank_object("campaign_task")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
@@ -772,6 +773,16 @@ def prospect_rows(staff):
     return {"prospect": prospect_services.capture(values, owner=staff, ignore_duplicates=True)}
 
 
+def campaign_task_rows(bank, staff, customer):
+    """The task the sweep campaign gave `staff` for `customer` (the task page's response panel)."""
+    campaign = Campaign.objects.get(bank=bank, name="Sweep campaign")
+    key = f"campaign:{campaign.pk}:customer:{customer.pk}"
+    task = Task.objects.create(
+        bank=bank, title="Sweep campaign task", assignee=staff, customer=customer, source="campaign", source_key=key
+    )
+    return {"campaign_task": task}
+
+
 def article_rows(bank, staff):
     """A published knowledge article of the bank with its first version (marketing.knowledge)."""
     article = Article.objects.create(bank=bank, title=f"Sweep article {bank.code}", body="Sweep", status="published", owner=staff)
@@ -885,6 +896,7 @@ def build_sweep_data(org):
             **crossborder_rows(bank, branch, staff, customer),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
+            **campaign_task_rows(bank, staff, customer),
             **pipeline_rows(bank, staff, customer),
             **catalog_rows(bank, staff),
             **prospect_rows(staff),
