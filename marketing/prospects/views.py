@@ -15,6 +15,7 @@ from marketing.prospects.forms import ConvertForm, CustomerNumberForm, ProspectF
 from marketing.prospects.models import Prospect
 from marketing.prospects.tables import ProspectTable
 from ocrm.errors import NotVisible
+from ocrm.imports import readers
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 
@@ -172,7 +173,11 @@ class ProspectUploadView(ServiceFormView):
     title = gettext_lazy("Upload prospects")
 
     def perform(self, form):
-        return services.upload(form.cleaned_data["file"].read(), owner=self.request.user)
+        upload = form.cleaned_data["file"]
+        limit = readers.upload_limit(self.request.user.bank_id)
+        if upload.size > limit:  # refused before the file is read into memory
+            raise ValidationError(readers.too_large_message(upload.size, limit))
+        return services.upload(upload.read(), owner=self.request.user)
 
     def get_success_message(self, prospects):
         return _("%(n)d prospects captured from the file.") % {"n": len(prospects)}

@@ -12,6 +12,7 @@ from openpyxl import Workbook
 from customers.master.models import ContactPoint, IdentityDocument
 from marketing.prospects import services
 from marketing.prospects.models import Prospect
+from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -136,3 +137,12 @@ def test_the_upload_page(client, org):
 def test_only_those_who_capture_prospects_may_upload(client, org):
     client.force_login(org.teller)
     assert client.get(reverse("marketing:prospect_upload")).status_code == 403
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(client, org):
+    SystemParameter.objects.create(bank=org.bank_a, key="import.max_upload_bytes", value_type="int", value="1000")
+    client.force_login(org.manager)
+    big = SimpleUploadedFile("p.xlsx", sheet([("李娜" * 50, f"1390000{i:04d}") for i in range(200)], header=("name", "phone")))
+    response = client.post(reverse("marketing:prospect_upload"), {"file": big})
+    assert response.status_code == 200 and "the largest file accepted is" in response.content.decode()
+    assert not Prospect.objects.exists()
