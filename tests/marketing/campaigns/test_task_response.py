@@ -9,6 +9,7 @@ from customers.ownership.assignment.models import MarketingCredit
 from marketing.campaigns import services
 from marketing.campaigns.models import CampaignMember, CampaignStat
 from ocrm.approvals import services as approvals
+from sysadmin.org.models import Staff
 from tests.factories import PASSWORD, make_staff
 from tests.marketing.campaigns.conftest import consenting
 from workbench.todo.models import Task
@@ -71,3 +72,13 @@ def test_a_task_of_another_source_has_no_panel(client, org, launched):
     _login(client, org.manager)
     assert "campaign-task-response" not in client.get(reverse("workbench:task", args=[task.pk])).content.decode()
     assert client.get(reverse("marketing:campaign_task_response", args=[task.pk])).status_code == 404
+
+
+def test_the_panel_in_chinese(client, org, launched):
+    task = Task.objects.get(assignee=org.manager, source=Task.Source.CAMPAIGN)
+    Staff.objects.filter(pk=org.manager.pk).update(language="zh-hans")
+    _login(client, org.manager)
+    client.cookies["django_language"] = "zh-hans"
+    panel = client.get(reverse("marketing:campaign_task_response", args=[task.pk])).content.decode()
+    assert "尚无响应" in panel and "已转化" in panel
+    assert "No response yet" not in panel and "Converted" not in panel

@@ -13,6 +13,7 @@ from django.urls import reverse
 from customers.master.models import Product
 from marketing.knowledge import services
 from marketing.knowledge.models import Article
+from ocrm import navigation
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Staff
 from tests.customers.test_chinese_pages import ALLOWED, findings, interface_words, untranslated  # noqa: F401
@@ -245,3 +246,9 @@ def test_the_product_page_and_the_eligible_offers_link_the_articles(client, org)
     client.force_login(org.product_manager)
     page = client.get(reverse("marketing:catalog_product", args=[product.pk])).content.decode()
     assert "稳健理财产品指南" in page
+
+
+def test_the_navigation_lists_the_knowledge_base_for_every_bank_role(org):
+    for role, user in org.role_users.items():
+        names = [item["entry"].url_name for item in navigation.entries_for(user)]
+        assert "marketing:articles" in names, role

@@ -6,13 +6,16 @@ import io
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
 from customers.master.models import ContactPoint, IdentityDocument
 from marketing.prospects import services
 from marketing.prospects.models import Prospect
+from sysadmin.org.models import Staff
 from sysadmin.parameters.models import SystemParameter
+from tests.customers.test_chinese_pages import ALLOWED, findings, interface_words, untranslated  # noqa: F401
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -146,3 +149,17 @@ def test_a_file_over_the_upload_limit_is_refused_before_it_is_read(client, org):
     response = client.post(reverse("marketing:prospect_upload"), {"file": big})
     assert response.status_code == 200 and "the largest file accepted is" in response.content.decode()
     assert not Prospect.objects.exists()
+
+
+def test_the_upload_page_in_chinese_shows_no_english(org, untranslated, interface_words):  # noqa: F811
+    Staff.objects.filter(pk=org.manager.pk).update(language="zh-hans")
+    client = Client()
+    client.force_login(Staff.objects.get(pk=org.manager.pk))
+    client.cookies["django_language"] = "zh-hans"
+    untranslated.clear()
+    response = client.get(reverse("marketing:prospect_upload"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    found = findings(response.content.decode(), interface_words) | {f"untranslated {m!r}" for m in untranslated - ALLOWED}
+    assert not found
+    bad = SimpleUploadedFile("p.xlsx", sheet([("", "13900001111")], header=("name", "phone")))
+    page = client.post(reverse("marketing:prospect_upload"), {"file": bad}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "第 2 行，" in page
