@@ -40,3 +40,6 @@ def register_nav():
     navigation.register(
         MARKETING, _("Bundles"), "marketing:catalog_bundles", ["marketing.view_productversion"], icon="boxes", order=31
     )
+    navigation.register(
+        MARKETING, _("Knowledge base"), "marketing:articles", ["marketing.view_article"], icon="journal-text", order=50
+    )

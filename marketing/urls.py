@@ -2,6 +2,7 @@
 
 from marketing.calculators import urls as calculators
 from marketing.campaigns import urls as campaigns
+from marketing.knowledge import urls as knowledge
 from marketing.pipeline import urls as pipeline
 from marketing.planning import urls as planning
 from marketing.products import urls as products
@@ -10,5 +11,6 @@ from marketing.prospects import urls as prospects
 app_name = "marketing"
 
 AREAS = (campaigns, pipeline, prospects, products, calculators, planning)
+AREAS += (knowledge,)
 
 urlpatterns = [route for area in AREAS for route in area.urlpatterns]

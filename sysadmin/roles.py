@@ -353,3 +353,14 @@ ROLE_PERMISSIONS["system_admin"] += _REPORT_PAGES
 # cancel requests for the customers in their scope.
 ROLE_PERMISSIONS["customer_manager"] += ["workbench.add_servicerequest"]
 ROLE_PERMISSIONS["branch_supervisor"] += ["workbench.add_servicerequest"]
+# The knowledge base (marketing.knowledge): every bank role reads the articles meant for it;
+# marketing managers write, publish and withdraw them.
+for _role_permissions in ROLE_PERMISSIONS.values():
+    _role_permissions.append("marketing.view_article")
+ROLE_PERMISSIONS["marketing_manager"] += [
+    "marketing.add_article",
+    "marketing.change_article",
+    "marketing.publish_article",
+    "marketing.view_articlecategory",
+    "marketing.add_articlecategory",
+]

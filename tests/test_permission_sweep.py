@@ -76,6 +76,7 @@ from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
+from marketing.knowledge.models import Article, ArticleVersion  # the knowledge base pages (marketing.knowledge)
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from marketing.planning.models import PlanIllustration
 from marketing.products.models import Bundle, BundleRule, ProductVersion
@@ -246,6 +247,7 @@ MODEL_OBJECTS = {
     "marketing.opportunity": bank_object("opportunity"),
     "marketing.pipelinestage": bank_object("pipeline_stage"),
     "marketing.prospect": bank_object("prospect"),
+    "marketing.article": bank_object("article"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
     "reports.kpischeme": bank_object("kpi_scheme"),  # appraisal (reports.appraisal)
@@ -374,6 +376,9 @@ ROUTE_PARAMS = {
     "workbench:messaging_attachment": {"pk": model("workbench.message")},
     "marketing:opportunity_move": {"pk": model("marketing.opportunity")},
     **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
+    **{f"marketing:article{n}": {"pk": model("marketing.article")} for n in ("", "_edit", "_publish", "_withdraw", "_helpful")},
+    "marketing:article_restore": {"pk": model("marketing.article"), "number": shared(1, attr=False)},
+    "marketing:campaign_task_response": {"pk": bank_object("campaign_task")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
     **{
@@ -784,6 +789,23 @@ def prospect_rows(staff):
     return {"prospect": prospect_services.capture(values, owner=staff, ignore_duplicates=True)}
 
 
+def campaign_task_rows(bank, staff, customer):
+    """The task the sweep campaign gave `staff` for `customer` (the task page's response panel)."""
+    campaign = Campaign.objects.get(bank=bank, name="Sweep campaign")
+    key = f"campaign:{campaign.pk}:customer:{customer.pk}"
+    task = Task.objects.create(
+        bank=bank, title="Sweep campaign task", assignee=staff, customer=customer, source="campaign", source_key=key
+    )
+    return {"campaign_task": task}
+
+
+def article_rows(bank, staff):
+    """A published knowledge article of the bank with its first version (marketing.knowledge)."""
+    article = Article.objects.create(bank=bank, title=f"Sweep article {bank.code}", body="Sweep", status="published", owner=staff)
+    ArticleVersion.objects.create(article=article, number=1, title=article.title, body=article.body, made_by=staff)
+    return {"article": article}
+
+
 def channelapi_rows(bank):
     """A channel client and a field policy of one bank (workbench.channelapi)."""
     client, _secret = channel_credentials.register(bank, f"Sweep channel {bank.code}", "counter")
@@ -890,9 +912,11 @@ def build_sweep_data(org):
             **crossborder_rows(bank, branch, staff, customer),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
+            **campaign_task_rows(bank, staff, customer),
             **pipeline_rows(bank, staff, customer),
             **catalog_rows(bank, staff),
             **prospect_rows(staff),
+            **article_rows(bank, staff),
             profit_statement=ProfitStatement.objects.create(
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
             ),

@@ -705,3 +705,21 @@ def evaluation(campaign):
 def _person(row):
     name = f"{row['manager__last_name'] or ''}{row['manager__first_name'] or ''}".strip()
     return name or row["manager__username"] or _("No manager")
+
+
+def member_for_task(actor, task):
+    """The campaign target behind a task the campaign launched ("campaign:<id>:customer:<id>"),
+    if the actor may respond for it; else NotVisible."""
+    parts = (task.source_key or "").split(":")
+    if task.source != "campaign" or len(parts) != 4 or parts[0] != "campaign" or parts[2] != "customer":
+        raise NotVisible
+    try:
+        campaign_id, customer_id = int(parts[1]), int(parts[3])
+    except ValueError as error:
+        raise NotVisible from error
+    member = CampaignMember.objects.filter(
+        campaign_id=campaign_id, customer_id=customer_id, campaign__bank_id=task.bank_id, arm=CampaignMember.Arm.TARGET
+    ).first()
+    if member is None:
+        raise NotVisible
+    return member_for(actor, member.pk)

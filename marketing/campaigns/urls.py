@@ -15,6 +15,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/excluded/", views.ExcludedListView.as_view(), name="campaign_excluded"),
     path("campaigns/<int:pk>/evaluation/", views.EvaluationView.as_view(), name="campaign_evaluation"),
     path("campaigns/responses/<int:pk>/", views.RespondView.as_view(), name="campaign_respond"),
+    path("campaigns/tasks/<int:pk>/response/", views.TaskResponseView.as_view(), name="campaign_task_response"),
 ]
 
 links.register("campaigns", "marketing:campaigns")

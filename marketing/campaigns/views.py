@@ -1,8 +1,9 @@
 """Campaign pages: thin views over marketing.campaigns.services, every object through visible_to."""
 
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
@@ -17,6 +18,7 @@ from ocrm.errors import NotVisible
 from ocrm.lists.exports import xlsx_response
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
+from workbench.todo.models import Task
 
 VIEW_PERM = "marketing.view_campaign"
 
@@ -211,3 +213,37 @@ class RespondView(ServiceActionView):
 
     def get_success_url(self, member):
         return links.url("customer", self.object.customer_id)
+
+
+class TaskResponseView(PermissionPageMixin, View):
+    """The response panel of a task a campaign launched (on the workbench task page, loaded by
+    htmx): GET shows the campaign and the current response, POST records one through
+    services.record_response and goes back to the task. The task comes through
+    Task.objects.visible_to(user) and its target through services.member_for: 404 elsewhere."""
+
+    permission_required = services.RESPOND_PERM
+
+    def member(self, request, pk):
+        task = Task.objects.visible_to(request.user).filter(pk=pk).first()
+        if task is None:
+            raise NotVisible
+        return task, services.member_for_task(request.user, task)
+
+    def get(self, request, pk):
+        task, member = self.member(request, pk)
+        responses = [c for c in CampaignMember.Response.choices if c[0]]
+        return render(request, "marketing/campaigns/task_response.html", {"task": task, "member": member, "responses": responses})
+
+    def post(self, request, pk):
+        task, member = self.member(request, pk)
+        form = ResponseForm(request.POST)
+        if not form.is_valid():
+            messages.error(request, _("Choose a response."))
+        else:
+            try:
+                member = services.record_response(member, request.user, form.cleaned_data["response"])
+            except (ValidationError, PermissionDenied) as error:
+                messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+            else:
+                messages.success(request, _("Response recorded: %(r)s.") % {"r": member.get_response_display()})
+        return redirect("workbench:task", task.pk)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from customers.master.models import Customer, Product
+from marketing.knowledge import services as knowledge
 from marketing.products import eligibility, services
 from marketing.products.filtersets import BundleFilterSet, ProductFilterSet
 from marketing.products.forms import BundleForm, DraftForm
@@ -31,7 +32,15 @@ class EligibleSectionView(LoginRequiredMixin, View):
             "bundles": bundles,
             "products": eligibility.suitable_products_for(customer, facts),
         }
+        _attach_articles(request.user, [p for p, _r in context["products"]] + [p for b in bundles for p, _r in b.products])
         return render(request, "marketing/products/eligible_section.html", context)
+
+
+def _attach_articles(user, products):
+    """The knowledge base's published articles linked to each product (product.kb_articles), one query."""
+    found = knowledge.articles_by_product(user, {p.pk for p in products}) if products else {}
+    for product in products:
+        product.kb_articles = found.get(product.pk, [])
 
 
 def section_context(customer, user):
@@ -100,6 +109,7 @@ class ProductDetailView(ServiceFormView):
         ]
         return super().get_context_data(
             product=self.object,
+            articles=knowledge.articles_by_product(self.request.user, [self.object.pk]).get(self.object.pk, []),
             published=published,
             history=history,
             may_maintain=self.request.user.has_perm(services.MAINTAIN_PERM),

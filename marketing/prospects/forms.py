@@ -28,3 +28,13 @@ class CustomerNumberForm(forms.Form):
 
 class ConvertForm(forms.Form):
     ignore_duplicates = forms.BooleanField(required=False)
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Prospects (XLSX or CSV)"),
+        help_text=_(
+            "Row 1 names the columns: name (姓名), phone (手机号码), email (电子邮箱), id_type (证件类型), "
+            "id_number (证件号码), source (来源), notes (备注). Every row is checked first; one bad row and nothing is kept."
+        ),
+    )

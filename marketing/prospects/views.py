@@ -11,10 +11,11 @@ from django.views.generic import TemplateView
 from customers.master.models import Customer
 from marketing.prospects import services
 from marketing.prospects.filtersets import ProspectFilterSet
-from marketing.prospects.forms import ConvertForm, CustomerNumberForm, ProspectForm
+from marketing.prospects.forms import ConvertForm, CustomerNumberForm, ProspectForm, UploadForm
 from marketing.prospects.models import Prospect
 from marketing.prospects.tables import ProspectTable
 from ocrm.errors import NotVisible
+from ocrm.imports import readers
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 
@@ -44,6 +45,7 @@ class ProspectListView(ScopedListView):
     filterset_class = ProspectFilterSet
     select_related = ("owner", "branch", "customer")
     title = gettext_lazy("Prospects")
+    template_name = "marketing/prospects/list.html"
     export_filename = "prospects"
     create_url = "marketing:prospect_create"
     create_perm = "marketing.add_prospect"
@@ -160,3 +162,25 @@ class ProspectDropView(_ProspectAction):
 
     def get_success_message(self, prospect):
         return _("Prospect “%(name)s” dropped.") % {"name": prospect.name}
+
+
+class ProspectUploadView(ServiceFormView):
+    """Upload a sheet of prospects: every bad row named by row and field, nothing kept unless all are good."""
+
+    permission_required = ("marketing.view_prospect", "marketing.add_prospect")
+    form_class = UploadForm
+    template_name = "marketing/prospects/upload.html"
+    title = gettext_lazy("Upload prospects")
+
+    def perform(self, form):
+        upload = form.cleaned_data["file"]
+        limit = readers.upload_limit(self.request.user.bank_id)
+        if upload.size > limit:  # refused before the file is read into memory
+            raise ValidationError(readers.too_large_message(upload.size, limit))
+        return services.upload(upload.read(), owner=self.request.user)
+
+    def get_success_message(self, prospects):
+        return _("%(n)d prospects captured from the file.") % {"n": len(prospects)}
+
+    def get_success_url(self, prospects):
+        return reverse("marketing:prospects")

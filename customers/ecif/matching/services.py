@@ -723,3 +723,22 @@ def register_inbox():
         url_name="customers:match_review_list",
         perm=REVIEW_PERM,
     )
+
+
+def score_incoming(bank_id, left_sql, kind, rules):
+    """Public: score incoming rows against the bank's customers with these matching rules (the same
+    blocking, vetoes and weights as the feeds' resolution), for callers outside this area such as
+    the prospect capture of marketing.prospects. left_sql is a SELECT giving id, kind, name_local,
+    name_latin, birth_date, phone, email, address, id_type, id_number_hash, registration_code
+    (it may use the parameter %(bank)s; put no other value in it). Returns [(left id, customer id, score)] at
+    or above the rules' lower threshold, best first per left id. Runs in its own savepoint and
+    leaves no temporary table behind."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        _create_scored_pairs(cursor, bank_id, left_sql, kind, rules)
+        cursor.execute(
+            "SELECT left_id, customer_id, score FROM match_scored WHERE score >= %s ORDER BY left_id, score DESC, customer_id",
+            [rules.lower],
+        )
+        found = [(left_id, customer_id, float(score)) for left_id, customer_id, score in cursor.fetchall()]
+        cursor.execute("DROP TABLE match_scored, match_pairs, match_left, match_crowded")
+    return found
