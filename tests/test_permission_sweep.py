@@ -65,6 +65,7 @@ from django_celery_beat.models import (
 )
 
 from crossborder.profitsharing.models import ProfitStatement
+from crossborder.profitsharing.models import ProfitShareRule
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
@@ -247,6 +248,7 @@ MODEL_OBJECTS = {
     "marketing.prospect": bank_object("prospect"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
+    "crossborder.profitsharerule": bank_object("profit_rule"),
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "workbench.servicerequesttype": bank_object("service_request_type"),
     "workbench.servicerequest": bank_object("service_request"),
@@ -268,6 +270,10 @@ ROUTE_PARAMS = {
     **{
         f"crossborder:{name}": {"pk": model("crossborder.profitstatement")}
         for name in ("profit_statement", "profit_statement_approve")
+    },
+    **{
+        f"crossborder:{name}": {"pk": model("crossborder.profitsharerule")}
+        for name in ("profit_rule", "profit_rule_edit", "profit_rule_submit")
     },
     "notification_read": {"pk": model("ocrm.notification")},
     **{f"workbench:channel_client_{name}": {"pk": model("workbench.channelclient")} for name in ("rotate", "revoke")},
@@ -879,6 +885,9 @@ def build_sweep_data(org):
             **prospect_rows(staff),
             profit_statement=ProfitStatement.objects.create(
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
+            ),
+            profit_rule=ProfitShareRule.objects.create(
+                bank=bank, name="Sweep rule", revenue_type="fee", effective_from=datetime.date(2026, 1, 1)
             ),
             **channelapi_rows(bank),
             **service_request_rows(bank, staff, customer),
