@@ -64,8 +64,8 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.profitsharing import models as profit_models
 from crossborder.profitsharing.models import ProfitStatement
-from crossborder.profitsharing.models import ProfitShareRule
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
@@ -886,7 +886,7 @@ def build_sweep_data(org):
             profit_statement=ProfitStatement.objects.create(
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
             ),
-            profit_rule=ProfitShareRule.objects.create(
+            profit_rule=profit_models.ProfitShareRule.objects.create(
                 bank=bank, name="Sweep rule", revenue_type="fee", effective_from=datetime.date(2026, 1, 1)
             ),
             **channelapi_rows(bank),
