@@ -67,3 +67,15 @@ class MessageForm(forms.Form):
 
 class ReassignForm(forms.Form):
     assigned_to = forms.IntegerField(label=_("handled by"))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("file"), help_text=_("PDF, PNG, JPEG or GIF, at most 5 MB."), allow_empty_file=True, max_length=200
+    )
+    # Checked by the service against the request's service (a CharField: its choices are the request's).
+    document_kind = forms.CharField(label=_("document"), required=False, max_length=60, widget=forms.Select)
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_kind"].widget.choices = [("", "---------"), *((doc, doc) for doc in (documents or []))]

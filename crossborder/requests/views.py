@@ -5,6 +5,7 @@ import decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from django.views import View
 from crossborder.bus.client import BusClient, BusError
 from crossborder.requests import services
 from crossborder.requests.filtersets import RequestFilterSet
-from crossborder.requests.forms import CompleteForm, MessageForm, ReassignForm, RequestForm
+from crossborder.requests.forms import AttachmentForm, CompleteForm, MessageForm, ReassignForm, RequestForm
 from crossborder.requests.models import CrossBorderRequest
 from crossborder.requests.tables import RequestTable
 from customers.master.models import Customer
@@ -121,6 +122,8 @@ class RequestDetailView(PermissionPageMixin, View):
             "events": item.events.select_related("actor"),
             "thread": item.messages.select_related("author"),
             "message_form": MessageForm(),
+            "attachments": item.attachments.select_related("uploaded_by"),
+            "attachment_form": AttachmentForm(documents=item.service_type.required_documents),
             "complete_form": CompleteForm(initial={"fee_currency": item.to_bank.base_currency}),
             "form_fields": [
                 (field_label(field, request.LANGUAGE_CODE), item.form_data.get(field["name"], ""))
@@ -173,3 +176,44 @@ class RequestActionView(PermissionPageMixin, View):
         else:
             messages.success(request, _("Done."))
         return redirect(reverse("crossborder:request", args=[pk]))
+
+
+# Shown inline in the browser; anything else is downloaded (never rendered as HTML from our origin).
+INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "application/pdf"}
+
+
+class AttachmentUploadView(PermissionPageMixin, View):
+    """POST a file on the request (either side, while it is open)."""
+
+    permission_required = PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        form = AttachmentForm(request.POST, request.FILES)
+        try:
+            if not form.is_valid():
+                services.get_request(request.user, pk)  # outside the scope stays a 404
+                raise ValidationError(form.errors)
+            services.add_attachment(request.user, pk, form.cleaned_data["file"], document_kind=form.cleaned_data["document_kind"])
+        except (ValidationError, Refused) as error:
+            for message in messages_of(error):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The file was attached."))
+        return redirect(reverse("crossborder:request", args=[pk]) + "#xborder-attachments")
+
+
+class AttachmentDownloadView(PermissionPageMixin, View):
+    """Streams one of the request's files to either side; every opening is audited (by the service)."""
+
+    permission_required = PERMISSION
+
+    def get(self, request, pk, attachment_id):
+        attachment, handle = services.open_attachment(request.user, pk, attachment_id)
+        inline = attachment.content_type in INLINE_CONTENT_TYPES and request.GET.get("download") != "1"
+        return FileResponse(
+            handle,
+            as_attachment=not inline,
+            filename=attachment.original_name,
+            content_type=attachment.content_type if inline else "application/octet-stream",
+        )
