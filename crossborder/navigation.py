@@ -36,3 +36,11 @@ def register_nav():
         icon="sliders",
         order=45,
     )
+    navigation.register(
+        CROSSBORDER,
+        _("Cross-border statistics"),
+        "crossborder:statistics",
+        ("customers.view_customer",),
+        icon="bar-chart",
+        order=30,
+    )

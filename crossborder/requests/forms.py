@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crossborder.agreements.models import CrossBorderAgreement
 from crossborder.requests.models import CrossBorderRequest, ServiceType
+from ocrm.widgets import DateInput
 from sysadmin.org.models import Branch
 
 
@@ -79,3 +80,17 @@ class AttachmentForm(forms.Form):
     def __init__(self, *args, documents=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["document_kind"].widget.choices = [("", "---------"), *((doc, doc) for doc in (documents or []))]
+
+
+class StatisticsForm(forms.Form):
+    date_from = forms.DateField(label=_("from"), widget=DateInput())
+    date_to = forms.DateField(label=_("to"), widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to"):
+            if data["date_to"] < data["date_from"]:
+                self.add_error("date_to", _("The end must not be before the start."))
+            elif (data["date_to"] - data["date_from"]).days > 366 * 3:
+                self.add_error("date_to", _("Choose at most three years."))
+        return data
