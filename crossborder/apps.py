@@ -24,5 +24,6 @@ class CrossborderConfig(AppConfig):
         # the revenue event booked when a request is completed with a fee.
         parameters.declare(profit_parameters.PARAMETERS)
         profit_tasks.register_jobs()
+        profit_tasks.register_feed_job()
         profit_sharing.register_approvals()
         request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
