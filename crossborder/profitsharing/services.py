@@ -324,8 +324,14 @@ def compute_statement(bank, period):
         for counterpart in sorted(counterparts - set(existing))
     )
     statements = ProfitStatement.objects.filter(bank=bank, period=params["start"])
-    ProfitStatementLine.objects.filter(statement__in=statements).delete()
     with connection.cursor() as cursor:
+        # One DELETE in SQL: the lines are derived rows (the ORM's delete would fetch them all
+        # into Python first, for the audit's delete signals).
+        cursor.execute(
+            """DELETE FROM crossborder_profitstatementline l USING crossborder_profitstatement st
+               WHERE st.id = l.statement_id AND st.bank_id = %(bank)s AND st.period = %(start)s""",
+            params,
+        )
         cursor.execute(STATEMENT_SQL, params)
         lines = cursor.rowcount
         cursor.execute(
@@ -335,12 +341,13 @@ def compute_statement(bank, period):
                WHERE st.bank_id = %(bank)s AND st.period = %(start)s""",
             params,
         )
+        # Events of the month minus the events that got lines (each event's lines are in one statement).
         cursor.execute(
-            """SELECT COUNT(*) FROM crossborder_revenueevent e
-               WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s
-                 AND NOT EXISTS (SELECT 1 FROM crossborder_profitstatementline l
-                                 JOIN crossborder_profitstatement st ON st.id = l.statement_id
-                                 WHERE l.event_id = e.id AND st.period = %(start)s)""",
+            """SELECT (SELECT COUNT(*) FROM crossborder_revenueevent e
+                       WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s)
+                    - (SELECT COUNT(DISTINCT l.event_id) FROM crossborder_profitstatementline l
+                       JOIN crossborder_profitstatement st ON st.id = l.statement_id
+                       WHERE st.bank_id = %(bank)s AND st.period = %(start)s)""",
             params,
         )
         without_rule = cursor.fetchone()[0]
