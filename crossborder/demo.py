@@ -107,6 +107,8 @@ def load_part(options, write):
         return
     if CrossBorderRequest.objects.filter(bank=banks["OGB"]).exists():
         return
+    if not Customer.objects.filter(bank=banks["OGB"], primary_manager__username="mgr.sh1").exists():
+        return  # seed_demo --customers none: no customers to serve
     branches = {(b.bank.code, b.code): b for b in Branch.objects.filter(bank__in=banks.values()).select_related("bank")}
     with transaction.atomic():
         officers = {
