@@ -39,6 +39,7 @@ SUITES = {
     "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
     "snapshots": "bench.snapshots",  # issue 18: nightly report snapshots vs hand-written SQL of the same rows
     "reports": "bench.reports",  # issue 18: whole-bank report pages and the drill-down to a manager's customers
+    "statements": "bench.crossborder",  # issue 17: monthly profit-sharing statements vs one hand-written INSERT
 }
 
 

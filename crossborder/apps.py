@@ -24,5 +24,11 @@ class CrossborderConfig(AppConfig):
         # the revenue event booked when a request is completed with a fee.
         parameters.declare(profit_parameters.PARAMETERS)
         profit_tasks.register_jobs()
+        profit_tasks.register_feed_job()
         profit_sharing.register_approvals()
         request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
+        # The demo bank's cross-border part (make run).
+        from crossborder import demo
+        from ocrm import seed
+
+        seed.register(demo.SEED_PART)

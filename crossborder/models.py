@@ -8,4 +8,5 @@ from crossborder.profitsharing.models import (  # noqa: F401
     RevenueEvent,
     RuleShare,
 )
+from crossborder.requests import models as requests_models  # noqa: F401 (RequestAttachment too)
 from crossborder.requests.models import CrossBorderRequest, RequestEvent, RequestMessage, ServiceType  # noqa: F401

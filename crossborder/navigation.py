@@ -28,3 +28,19 @@ def register_nav():
         icon="cash-coin",
         order=50,
     )
+    navigation.register(
+        CROSSBORDER,
+        _("Profit-sharing rules"),
+        "crossborder:profit_rules",
+        ("crossborder.view_profitsharerule",),
+        icon="sliders",
+        order=45,
+    )
+    navigation.register(
+        CROSSBORDER,
+        _("Cross-border statistics"),
+        "crossborder:statistics",
+        ("customers.view_customer",),
+        icon="bar-chart",
+        order=30,
+    )

@@ -64,7 +64,9 @@ from django_celery_beat.models import (
     SolarSchedule,
 )
 
+from crossborder.profitsharing import models as profit_models
 from crossborder.profitsharing.models import ProfitStatement
+from crossborder.requests import models as xborder_models
 from crossborder.requests.models import CrossBorderRequest, ServiceType
 from customers import models as cm_models
 from customers.consent.models import ContactPolicy
@@ -252,6 +254,8 @@ MODEL_OBJECTS = {
     "crossborder.profitstatement": bank_object("profit_statement"),
     "reports.kpischeme": bank_object("kpi_scheme"),  # appraisal (reports.appraisal)
     "reports.score": bank_object("kpi_score"),
+    "crossborder.profitsharerule": bank_object("profit_rule"),
+    "crossborder.requestattachment": bank_object("xborder_attachment"),
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "workbench.servicerequesttype": bank_object("service_request_type"),
     "workbench.servicerequest": bank_object("service_request"),
@@ -279,6 +283,10 @@ ROUTE_PARAMS = {
     **{
         f"crossborder:{name}": {"pk": model("crossborder.profitstatement")}
         for name in ("profit_statement", "profit_statement_approve")
+    },
+    **{
+        f"crossborder:{name}": {"pk": model("crossborder.profitsharerule")}
+        for name in ("profit_rule", "profit_rule_edit", "profit_rule_submit")
     },
     "notification_read": {"pk": model("ocrm.notification")},
     **{f"workbench:channel_client_{name}": {"pk": model("workbench.channelclient")} for name in ("rotate", "revoke")},
@@ -352,6 +360,11 @@ ROUTE_PARAMS = {
     "workbench:staff_calendar": {"staff_id": model("sysadmin.staff")},
     "workbench:customer_tasks": {"number": by_number("customer")},
     "crossborder:request": {"pk": model("crossborder.crossborderrequest")},
+    "crossborder:request_attachment_add": {"pk": model("crossborder.crossborderrequest")},
+    "crossborder:request_attachment": {
+        "pk": model("crossborder.crossborderrequest"),
+        "attachment_id": model("crossborder.requestattachment"),
+    },
     "crossborder:request_action": {"pk": model("crossborder.crossborderrequest"), "action": shared("accept", attr=False)},
     "crossborder:agreement_action": {"action": shared("suspend", attr=False)},
     "workbench:calendar_feed": {"token": shared("not-a-feed-token", attr=False)},  # a wrong token: 404 for everyone
@@ -718,6 +731,17 @@ def crossborder_rows(bank, branch, staff, customer):
     return {"xborder_request": request}
 
 
+def crossborder_attachment_rows(bank, staff):
+    """A file on the bank's cross-border request (crossborder_rows made it)."""
+    request = CrossBorderRequest.objects.filter(bank=bank).order_by("pk").first()
+    attachment = xborder_models.RequestAttachment(
+        request=request, side="requester", original_name="scan.pdf", content_type="application/pdf", size=5, uploaded_by=staff
+    )
+    attachment.file.save("scan.pdf", ContentFile(b"%PDF-"), save=False)
+    attachment.save()
+    return {"xborder_attachment": attachment}
+
+
 def messaging_rows(bank, staff):
     """A one-to-one conversation of `staff` with a colleague, and a message with a file (workbench.messaging)."""
     colleague = Staff.objects.filter(bank=bank).exclude(pk=staff.pk).order_by("pk").first()
@@ -910,6 +934,7 @@ def build_sweep_data(org):
             **announcement_rows(bank, branch, staff),
             **messaging_rows(bank, staff),
             **crossborder_rows(bank, branch, staff, customer),
+            **crossborder_attachment_rows(bank, staff),
             **outbox_rows(bank, customer),
             **campaign_rows(bank, branch, staff, customer),
             **campaign_task_rows(bank, staff, customer),
@@ -919,6 +944,9 @@ def build_sweep_data(org):
             **article_rows(bank, staff),
             profit_statement=ProfitStatement.objects.create(
                 bank=bank, counterpart=bank, period=datetime.date(2026, 10, 1), currency="CNY"
+            ),
+            profit_rule=profit_models.ProfitShareRule.objects.create(
+                bank=bank, name="Sweep rule", revenue_type="fee", effective_from=datetime.date(2026, 1, 1)
             ),
             **channelapi_rows(bank),
             **service_request_rows(bank, staff, customer),

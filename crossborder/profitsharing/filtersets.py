@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crossborder.profitsharing.models import ProfitStatement, ProfitStatementLine, Side
+from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine, RevenueType, Side
 from ocrm.widgets import DateInput
 
 
@@ -22,4 +22,13 @@ class StatementLineFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ProfitStatementLine
+        fields = ()
+
+
+class RuleFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("status"), choices=ProfitShareRule.Status.choices)
+    revenue_type = django_filters.ChoiceFilter(label=_("revenue type"), choices=RevenueType.choices)
+
+    class Meta:
+        model = ProfitShareRule
         fields = ()

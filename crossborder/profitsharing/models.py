@@ -270,20 +270,30 @@ class ProfitStatement(models.Model):
 class ProfitStatementLine(models.Model):
     """One share of one revenue event, in the statement currency."""
 
-    statement = models.ForeignKey(ProfitStatement, on_delete=models.CASCADE, related_name="lines")
+    # Only the event keeps its own index (the unique constraint below leads with the statement):
+    # the statement job inserts millions of lines, and every index is paid for on each one.
+    statement = models.ForeignKey(ProfitStatement, on_delete=models.CASCADE, related_name="lines", db_index=False)
     event = models.ForeignKey(RevenueEvent, verbose_name=_("revenue event"), on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(ProfitShareRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="+")
+    rule = models.ForeignKey(ProfitShareRule, verbose_name=_("rule"), on_delete=models.PROTECT, related_name="+", db_index=False)
     position = models.PositiveSmallIntegerField(_("order"))
     side = models.CharField(_("side"), max_length=12, choices=Side.choices)
-    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+")
+    branch = models.ForeignKey(Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="+", db_index=False)
     manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("manager"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     event_amount_minor = models.BigIntegerField(_("revenue (minor units, event currency)"))
     event_currency = models.CharField(_("event currency"), max_length=3)
     converted_minor = models.BigIntegerField(_("revenue (minor units, statement currency)"))
     amount_minor = models.BigIntegerField(_("share (minor units)"))
-    fx_rate = models.ForeignKey(FxRate, verbose_name=_("rate"), null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    fx_rate = models.ForeignKey(
+        FxRate, verbose_name=_("rate"), null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     fx_rate_value = models.DecimalField(_("rate"), max_digits=18, decimal_places=8)
     fx_rate_date = models.DateField(_("rate date"), null=True, blank=True)
     reversal_reason = models.CharField(_("reason"), max_length=300, blank=True)

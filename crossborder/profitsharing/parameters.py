@@ -9,3 +9,9 @@ PARAMETERS = {
         _("Profit sharing: local hour (head office) after which the month that ended is computed."),
     ),
 }
+
+PARAMETERS["profitsharing.feed_local_hour"] = (
+    "int",
+    "1",
+    _("Profit sharing: local hour (head office) after which the day's revenue feed files are loaded."),
+)

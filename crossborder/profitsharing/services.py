@@ -176,11 +176,29 @@ def month_bounds(period):
     return start, last + datetime.timedelta(days=1), last
 
 
+# The allocation itself, over a CTE `shares` (one row per event and share: magnitude, sgn,
+# position, percentage, fixed_amount_minor, fixed_before, fixed_total); shared with the simulation.
+_ALLOCATION_CTE = """floors AS (
+    SELECT sh.*,
+           CASE WHEN percentage IS NULL THEN GREATEST(0, LEAST(fixed_amount_minor, magnitude - fixed_before))
+                ELSE floor((magnitude - LEAST(magnitude, fixed_total)) * percentage / 100) END::bigint AS base_part,
+           (magnitude - LEAST(magnitude, fixed_total)) * percentage
+             - floor((magnitude - LEAST(magnitude, fixed_total)) * percentage / 100) * 100 AS fraction
+    FROM shares sh
+), ranked AS (
+    SELECT f.*,
+           magnitude - SUM(base_part) OVER (PARTITION BY id) AS leftover,
+           row_number() OVER (PARTITION BY id, percentage IS NULL ORDER BY fraction DESC, position) AS remainder_rank
+    FROM floors f
+)
+"""
+
 # The events of the bank's month with their original's rule key (a reversal is shared by the
 # rule of its original), converted at the period's rate, matched to the winning rule, split per
 # share: fixed amounts first, then floors of the percentages and the left-over units one each by
 # largest fractional remainder (ties: share order), the sign applied last (allocation.allocate).
-_SHARES_CTE = """
+_SHARES_CTE = (
+    """
 WITH ev AS (
     SELECT e.id, e.bank_id, e.amount_minor, e.currency, e.reversal_reason,
            e.originating_branch_id, e.servicing_branch_id, sb.bank_id AS counterpart_id,
@@ -217,20 +235,10 @@ WITH ev AS (
                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS fixed_before,
            COALESCE(SUM(s.fixed_amount_minor) OVER (PARTITION BY m.id), 0) AS fixed_total
     FROM matched m JOIN crossborder_ruleshare s ON s.rule_id = m.rule_id
-), floors AS (
-    SELECT sh.*,
-           CASE WHEN percentage IS NULL THEN GREATEST(0, LEAST(fixed_amount_minor, magnitude - fixed_before))
-                ELSE floor((magnitude - LEAST(magnitude, fixed_total)) * percentage / 100) END::bigint AS base_part,
-           (magnitude - LEAST(magnitude, fixed_total)) * percentage
-             - floor((magnitude - LEAST(magnitude, fixed_total)) * percentage / 100) * 100 AS fraction
-    FROM shares sh
-), ranked AS (
-    SELECT f.*,
-           magnitude - SUM(base_part) OVER (PARTITION BY id) AS leftover,
-           row_number() OVER (PARTITION BY id, percentage IS NULL ORDER BY fraction DESC, position) AS remainder_rank
-    FROM floors f
+), """
+    + _ALLOCATION_CTE
 )
-"""
+
 
 STATEMENT_SQL = (
     _SHARES_CTE
@@ -316,8 +324,14 @@ def compute_statement(bank, period):
         for counterpart in sorted(counterparts - set(existing))
     )
     statements = ProfitStatement.objects.filter(bank=bank, period=params["start"])
-    ProfitStatementLine.objects.filter(statement__in=statements).delete()
     with connection.cursor() as cursor:
+        # One DELETE in SQL: the lines are derived rows (the ORM's delete would fetch them all
+        # into Python first, for the audit's delete signals).
+        cursor.execute(
+            """DELETE FROM crossborder_profitstatementline l USING crossborder_profitstatement st
+               WHERE st.id = l.statement_id AND st.bank_id = %(bank)s AND st.period = %(start)s""",
+            params,
+        )
         cursor.execute(STATEMENT_SQL, params)
         lines = cursor.rowcount
         cursor.execute(
@@ -327,12 +341,13 @@ def compute_statement(bank, period):
                WHERE st.bank_id = %(bank)s AND st.period = %(start)s""",
             params,
         )
+        # Events of the month minus the events that got lines (each event's lines are in one statement).
         cursor.execute(
-            """SELECT COUNT(*) FROM crossborder_revenueevent e
-               WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s
-                 AND NOT EXISTS (SELECT 1 FROM crossborder_profitstatementline l
-                                 JOIN crossborder_profitstatement st ON st.id = l.statement_id
-                                 WHERE l.event_id = e.id AND st.period = %(start)s)""",
+            """SELECT (SELECT COUNT(*) FROM crossborder_revenueevent e
+                       WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s)
+                    - (SELECT COUNT(DISTINCT l.event_id) FROM crossborder_profitstatementline l
+                       JOIN crossborder_profitstatement st ON st.id = l.statement_id
+                       WHERE st.bank_id = %(bank)s AND st.period = %(start)s)""",
             params,
         )
         without_rule = cursor.fetchone()[0]

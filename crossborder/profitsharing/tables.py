@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crossborder.profitsharing.models import ProfitStatement, ProfitStatementLine
+from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine
 from ocrm.lists.tables import BaseTable
 
 
@@ -55,3 +55,18 @@ class StatementLineTable(BaseTable):
             "amount_minor",
             "reversal_reason",
         )
+
+
+class RuleTable(BaseTable):
+    name = tables.Column(verbose_name=_("name"), linkify=lambda record: reverse("crossborder:profit_rule", args=[record.pk]))
+    revenue_type = tables.Column(verbose_name=_("revenue type"))
+    fee_type = tables.Column(verbose_name=_("fee type"))
+    effective_from = tables.DateColumn(verbose_name=_("effective from"), format="Y-m-d")
+    effective_to = tables.DateColumn(verbose_name=_("effective to"), format="Y-m-d")
+    priority = tables.Column(verbose_name=_("priority"))
+    status = tables.Column(verbose_name=_("status"))
+
+    class Meta(BaseTable.Meta):
+        model = ProfitShareRule
+        fields = ()
+        sequence = ("name", "revenue_type", "fee_type", "effective_from", "effective_to", "priority", "status")

@@ -36,3 +36,14 @@ def bus_called(request, actor, *, outcome, duration_ms, bank_id):
         bank_id=bank_id,
         detail={"event": "crossborder_bus_lookup", "outcome": outcome, "duration_ms": duration_ms},
     )
+
+
+def attachment_viewed(request, actor, attachment):
+    """A file of the request was opened: written to both banks' audit logs."""
+    return _both(
+        AuditLog.Action.VIEW_PII,
+        request,
+        actor,
+        (request.bank_id, request.to_bank_id),
+        {"event": "crossborder_attachment_view", "attachment": attachment.pk, "sha256": attachment.sha256},
+    )

@@ -1,4 +1,5 @@
 import django_filters
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from crossborder.requests.models import CrossBorderRequest, ServiceType
@@ -13,9 +14,15 @@ class RequestFilterSet(django_filters.FilterSet):
         method="filter_direction",
     )
 
+    partner = django_filters.CharFilter(label=_("bank code"), method="filter_partner")
+
     class Meta:
         model = CrossBorderRequest
-        fields = ["status", "service_type", "direction"]
+        fields = ["status", "service_type", "direction", "partner"]
+
+    def filter_partner(self, queryset, name, value):
+        """The statistics' drill-down: the requests exchanged with the bank of this code."""
+        return queryset.filter(Q(bank__code=value) | Q(to_bank__code=value))
 
     def filter_direction(self, queryset, name, value):
         user = self.request.user

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crossborder.agreements.models import CrossBorderAgreement
 from crossborder.requests.models import CrossBorderRequest, ServiceType
+from ocrm.widgets import DateInput
 from sysadmin.org.models import Branch
 
 
@@ -67,3 +68,29 @@ class MessageForm(forms.Form):
 
 class ReassignForm(forms.Form):
     assigned_to = forms.IntegerField(label=_("handled by"))
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(
+        label=_("file"), help_text=_("PDF, PNG, JPEG or GIF, at most 5 MB."), allow_empty_file=True, max_length=200
+    )
+    # Checked by the service against the request's service (a CharField: its choices are the request's).
+    document_kind = forms.CharField(label=_("document"), required=False, max_length=60, widget=forms.Select)
+
+    def __init__(self, *args, documents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["document_kind"].widget.choices = [("", "---------"), *((doc, doc) for doc in (documents or []))]
+
+
+class StatisticsForm(forms.Form):
+    date_from = forms.DateField(label=_("from"), widget=DateInput())
+    date_to = forms.DateField(label=_("to"), widget=DateInput())
+
+    def clean(self):
+        data = super().clean()
+        if data.get("date_from") and data.get("date_to"):
+            if data["date_to"] < data["date_from"]:
+                self.add_error("date_to", _("The end must not be before the start."))
+            elif (data["date_to"] - data["date_from"]).days > 366 * 3:
+                self.add_error("date_to", _("Choose at most three years."))
+        return data

@@ -163,3 +163,27 @@ class RequestMessage(models.Model):
 
     def __str__(self):
         return self.body[:50]
+
+
+class RequestAttachment(models.Model):
+    """A file on the request, from either side (PDF or image, its type read from its bytes); seen
+    by both sides of the request only, every download audited in both banks."""
+
+    request = models.ForeignKey(CrossBorderRequest, on_delete=models.CASCADE, related_name="attachments")
+    side = models.CharField(_("side"), max_length=10)  # "requester" or "receiver"
+    document_kind = models.CharField(_("document"), max_length=60, blank=True)
+    file = models.FileField(_("file"), upload_to="crossborder/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=60)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cross-border request attachment")
+        verbose_name_plural = _("cross-border request attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self):
+        return self.original_name

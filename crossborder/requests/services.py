@@ -2,8 +2,11 @@
 branch, messages, minimal temporary sharing, and the SLA clock of the receiving branch."""
 
 import datetime
+import hashlib
+import os
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
@@ -12,7 +15,7 @@ from django.utils.translation import gettext as _
 from crossborder.agreements import services as agreements
 from crossborder.requests import events
 from crossborder.requests.clock import BusinessCalendar, from_ts, parse_hhmm, parse_lunch, to_ts
-from crossborder.requests.models import CLOSED_STATUSES, CrossBorderRequest, RequestEvent, RequestMessage
+from crossborder.requests.models import CLOSED_STATUSES, CrossBorderRequest, RequestAttachment, RequestEvent, RequestMessage
 from crossborder.requests.signals import request_completed
 from customers.master.models import Customer
 from ocrm import parameters
@@ -339,3 +342,77 @@ def shared_record(user, pk, now=None):
         )
     events.shared_viewed(request, user, record.keys())
     return request, record
+
+
+# ---------------------------------------------------------------- attachments
+
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+
+# The file's type comes from its first bytes, never from its name or the browser's word.
+_SIGNATURES = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+]
+
+
+def sniff_type(head):
+    return next((content_type for signature, content_type in _SIGNATURES if head.startswith(signature)), None)
+
+
+@transaction.atomic
+def add_attachment(user, pk, uploaded, document_kind=""):
+    """A file from either side of an open request (PDF, PNG, JPEG or GIF, at most 5 MB); the
+    document it stands for is one of the service's required documents, or none."""
+    request = get_request(user, pk, for_update=True)
+    side = side_of(user, request)
+    if not request.is_open:
+        raise Refused(_("A closed request takes no more attachments."))
+    if uploaded is None:
+        raise ValidationError({"file": _("Choose a file.")})
+    data = uploaded.read(MAX_ATTACHMENT_BYTES + 1)
+    if not data:
+        raise ValidationError({"file": _("The file is empty.")})
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        raise ValidationError({"file": _("The file is larger than 5 MB.")})
+    content_type = sniff_type(data[:16])
+    if content_type is None:
+        raise ValidationError({"file": _("Only PDF files and PNG, JPEG or GIF images are accepted.")})
+    document_kind = (document_kind or "").strip()
+    if document_kind and document_kind not in (request.service_type.required_documents or []):
+        raise ValidationError({"document_kind": _("Choose one of the service's documents, or none.")})
+    digest = hashlib.sha256(data).hexdigest()
+    name = os.path.basename(getattr(uploaded, "name", "") or "file")[:200]
+    attachment = RequestAttachment(
+        request=request,
+        side=side,
+        document_kind=document_kind,
+        original_name=name,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_by=user,
+    )
+    attachment.file.save(f"xborder-{request.pk}-{digest[:16]}", ContentFile(data), save=False)
+    attachment.save()
+    _log(request, user, "attachment_added", note=name)
+    return attachment
+
+
+def open_attachment(user, pk, attachment_id):
+    """(attachment, open file) for either side of the request; the receiving side only while the
+    sharing lasts. Every opening is audited in both banks. NotVisible otherwise."""
+    request = get_request(user, pk)
+    if side_of(user, request) == "receiver" and not user.is_superuser and not sharing_open(request):
+        raise NotVisible()
+    attachment = RequestAttachment.objects.filter(request=request, pk=attachment_id).first()
+    if attachment is None:
+        raise NotVisible()
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, ValueError):
+        raise NotVisible() from None
+    events.attachment_viewed(request, user, attachment)
+    return attachment, handle

@@ -1,24 +1,28 @@
 """Cross-border request pages: the list (sent and received, by scope), a new request, the request
 page (deadline in both zones, shared record for the receiving side, messages, log, actions)."""
 
+import datetime
 import decimal
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from crossborder.bus.client import BusClient, BusError
-from crossborder.requests import services
+from crossborder.requests import services, statistics
 from crossborder.requests.filtersets import RequestFilterSet
-from crossborder.requests.forms import CompleteForm, MessageForm, ReassignForm, RequestForm
+from crossborder.requests.forms import AttachmentForm, CompleteForm, MessageForm, ReassignForm, RequestForm, StatisticsForm
 from crossborder.requests.models import CrossBorderRequest
 from crossborder.requests.tables import RequestTable
 from customers.master.models import Customer
 from ocrm.errors import Refused, messages_of
+from ocrm.lists.exports import xlsx_response
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, add_errors
 
@@ -121,6 +125,8 @@ class RequestDetailView(PermissionPageMixin, View):
             "events": item.events.select_related("actor"),
             "thread": item.messages.select_related("author"),
             "message_form": MessageForm(),
+            "attachments": item.attachments.select_related("uploaded_by"),
+            "attachment_form": AttachmentForm(documents=item.service_type.required_documents),
             "complete_form": CompleteForm(initial={"fee_currency": item.to_bank.base_currency}),
             "form_fields": [
                 (field_label(field, request.LANGUAGE_CODE), item.form_data.get(field["name"], ""))
@@ -173,3 +179,114 @@ class RequestActionView(PermissionPageMixin, View):
         else:
             messages.success(request, _("Done."))
         return redirect(reverse("crossborder:request", args=[pk]))
+
+
+# Shown inline in the browser; anything else is downloaded (never rendered as HTML from our origin).
+INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "application/pdf"}
+
+
+class AttachmentUploadView(PermissionPageMixin, View):
+    """POST a file on the request (either side, while it is open)."""
+
+    permission_required = PERMISSION
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        form = AttachmentForm(request.POST, request.FILES)
+        try:
+            if not form.is_valid():
+                services.get_request(request.user, pk)  # outside the scope stays a 404
+                raise ValidationError(form.errors)
+            services.add_attachment(request.user, pk, form.cleaned_data["file"], document_kind=form.cleaned_data["document_kind"])
+        except (ValidationError, Refused) as error:
+            for message in messages_of(error):
+                messages.error(request, message)
+        else:
+            messages.success(request, _("The file was attached."))
+        return redirect(reverse("crossborder:request", args=[pk]) + "#xborder-attachments")
+
+
+class AttachmentDownloadView(PermissionPageMixin, View):
+    """Streams one of the request's files to either side; every opening is audited (by the service)."""
+
+    permission_required = PERMISSION
+
+    def get(self, request, pk, attachment_id):
+        attachment, handle = services.open_attachment(request.user, pk, attachment_id)
+        inline = attachment.content_type in INLINE_CONTENT_TYPES and request.GET.get("download") != "1"
+        return FileResponse(
+            handle,
+            as_attachment=not inline,
+            filename=attachment.original_name,
+            content_type=attachment.content_type if inline else "application/octet-stream",
+        )
+
+
+class StatisticsView(PermissionPageMixin, View):
+    """Requests per partner bank and direction in a period (submitted, in the user's zone): status,
+    SLA met %, fees; a chart; drill-down to the requests list; XLSX (?export=xlsx)."""
+
+    permission_required = PERMISSION
+    template_name = "crossborder/statistics.html"
+
+    def get(self, request):
+        today = timezone.localdate()
+        default_from = (today.replace(day=1) - datetime.timedelta(days=60)).replace(day=1)
+        form = StatisticsForm(request.GET or {"date_from": default_from, "date_to": today})
+        rows, summed = [], None
+        if form.is_valid():
+            rows = statistics.by_partner(request.user, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+            summed = statistics.totals(rows)
+        directions = {"sent": _("Sent"), "received": _("Received"), "within": _("Within the bank")}
+        for row in rows:
+            row["direction_label"] = directions[row["direction"]]
+        if request.GET.get("export") == "xlsx" and form.is_valid():
+            return self.export(request, rows)
+        chart = {
+            "labels": [f"{row['partner'].code} · {row['direction_label']}" for row in rows],
+            "datasets": [
+                {"label": str(_("Completed within the service time")), "data": [r["sla_met"] for r in rows]},
+                {"label": str(_("Completed late")), "data": [r["sla_missed"] for r in rows]},
+                {"label": str(_("Open")), "data": [r["open"] for r in rows]},
+                {"label": str(_("Declined or cancelled")), "data": [r["declined"] + r["cancelled"] for r in rows]},
+            ],
+        }
+        context = {"title": _("Cross-border statistics"), "form": form, "rows": rows, "totals": summed, "chart": chart}
+        return render(request, self.template_name, context)
+
+    def export(self, request, rows):
+        header = [
+            _("bank"),
+            _("direction"),
+            _("requests"),
+            _("Open"),
+            _("completed"),
+            _("Completed within the service time"),
+            _("Completed late"),
+            _("SLA met %"),
+            _("declined"),
+            _("cancelled"),
+            _("fees"),
+        ]
+        data = [
+            [
+                f"{row['partner'].code} {row['partner'].name_local}",
+                row["direction_label"],
+                row["total"],
+                row["open"],
+                row["completed"],
+                row["sla_met"],
+                row["sla_missed"],
+                "" if row["sla_met_pct"] is None else row["sla_met_pct"],
+                row["declined"],
+                row["cancelled"],
+                "; ".join(f"{currency} {amount / 100:.2f}" for currency, amount in sorted(row["fees"].items())),
+            ]
+            for row in rows
+        ]
+        return xlsx_response(
+            [[str(title) for title in header], *data],
+            filename="crossborder-statistics",
+            request=request,
+            object_type="crossborder_statistics",
+        )
