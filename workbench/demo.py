@@ -21,6 +21,7 @@ from workbench.calendar.models import Appointment
 from workbench.reminders import services
 from workbench.reminders.tasks import GENERATION
 from workbench.servicerequests import services as servicerequests
+from workbench.servicerequests.models import ServiceRequestType
 from workbench.todo.models import Task
 from workbench.todo.services import due_moment
 
@@ -158,6 +159,9 @@ def reset_part(options, write):
     with transaction.atomic():
         Appointment.objects.filter(bank_id__in=bank_ids).delete()
         Task.objects.filter(bank_id__in=bank_ids).delete()
+        # The built-in request types load_part seeded; a type with requests behind it stays (and so
+        # does the bank: requests are a record the reset does not erase).
+        ServiceRequestType.objects.filter(bank_id__in=bank_ids, requests__isnull=True).delete()
 
 
 SEED_PART = SeedPart("workbench", 60, load_part, reset=reset_part)
