@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -11,12 +12,14 @@ class CrossborderConfig(AppConfig):
         from crossborder.profitsharing import parameters as profit_parameters
         from crossborder.profitsharing import services as profit_sharing
         from crossborder.profitsharing import tasks as profit_tasks
-        from crossborder.requests import measures
+        from crossborder.requests import measures, service_types
         from crossborder.requests import parameters as request_parameters
         from crossborder.requests.signals import request_completed
         from ocrm import parameters
 
         register_nav()
+        # The service types are reference data: written again after every migrate and test flush.
+        post_migrate.connect(service_types.seed_after_migrate, dispatch_uid="crossborder.service_types")
         # Requests (crossborder.requests): parameters and the report measures.
         parameters.declare(request_parameters.PARAMETERS)
         measures.register()

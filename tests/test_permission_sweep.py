@@ -36,13 +36,11 @@ add it to ROUTE_PARAMS (and its model to MODEL_OBJECTS / build_sweep_data) when 
 
 import dataclasses
 import datetime
-import importlib
 import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Group
@@ -711,9 +709,6 @@ def announcement_rows(bank, branch, staff):
 
 def crossborder_rows(bank, branch, staff, customer):
     """A cross-border request of the bank (within the bank; the sweep needs the row, not the routing)."""
-    # The service types are seeded by a data migration, which a flushing test before this one
-    # in the same worker has emptied: seed them again (update_or_create, so harmless otherwise).
-    importlib.import_module("crossborder.migrations.0002_xborder_service_types").seed(django_apps, None)
     now = timezone.now()
     request = CrossBorderRequest.objects.create(
         bank=bank,
