@@ -90,9 +90,13 @@ def ensure_data(size, count=None):
     if not Bank.objects.filter(code="OGB").exists():
         org_demo.load(org_demo.build_plan(org_demo.DEFAULT_SEED))
     have = Customer.objects.filter(bank__code__in=["OGB", "HCB"]).count()
-    if have == wanted:
+    if have == wanted and _candidates().exists():
         print(f"using the {have} demo customers already generated")
         return
+    if have == wanted:
+        # The dashboard suite gives its manager a 20k-customer book: at small and medium size that is
+        # every customer of the bank, moved to one branch, which leaves this suite nothing typical.
+        print("the demo customers were rearranged by another suite (dashboard): generating them again")
     if have:
         customer_demo.reset()
     print(f"generating {wanted} demo customers ...", flush=True)
@@ -169,8 +173,9 @@ def _load():
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def typical_customer():
-    candidates = (
+def _candidates():
+    """Typical customers for the 360 page: retail, active, in China, managed, with 3 holdings."""
+    return (
         Customer.objects.filter(
             bank__code="OGB", kind="retail", branch__country="CN", primary_manager__isnull=False, lifecycle_stage="active"
         )
@@ -178,6 +183,10 @@ def typical_customer():
         .filter(n=3)
         .order_by("number")
     )
+
+
+def typical_customer():
+    candidates = _candidates()
     return candidates[len(candidates[:200]) // 2]
 
 

@@ -5,6 +5,7 @@ in clear (ocrm.lists.background.request_clear_export), and its audit entry says 
 field_label / display_value show a customer change (a ChangeRequest's JSON values) as a
 person reads it: the edit page, the approvals inbox and its detail page use them."""
 
+from html import escape as esc
 from urllib.parse import quote
 
 import django_tables2 as tables
@@ -82,33 +83,39 @@ def list_prefetches(columns=None):
 
 
 def _stars(stars):
-    return format_html('<span title="{}">{}</span>', stars, "★" * stars if stars else "0")
+    return f'<span title="{stars}">{"★" * stars if stars else "0"}</span>'
 
 
 def _tags(customer):
     tags = customer_tags(customer)
     if not tags:
         return "—"
-    return format_html_join("", '<span class="badge text-bg-{}">{}</span> ', ((t.colour, t.name) for t in tags))
+    return "".join(f'<span class="badge text-bg-{esc(t.colour)}">{esc(t.name)}</span> ' for t in tags)
 
 
 # The page's cells after the check box and the number (CustomerTable.row_html), in column order:
-# (column, cell content of (table, customer, per-page parts)); CELL_HTML: a cell's own <td>.
+# (column, the cell's HTML of (table, customer, per-page parts)): text escaped with html.escape,
+# as django.utils.html.escape does (format_html per cell cost ~20 calls more each).
 ROW_CELLS = (
-    ("name_local", lambda table, c, parts: c.name_local or "—"),
-    ("name_latin", lambda table, c, parts: c.name_latin or "—"),
-    ("kind", lambda table, c, parts: parts["kind"].get(c.kind, c.kind)),
-    ("branch", lambda table, c, parts: c.branch.code),
-    ("manager", lambda table, c, parts: (c.primary_manager.username if c.primary_manager_id else "") or "—"),
-    ("lifecycle_stage", lambda table, c, parts: parts["lifecycle_stage"].get(c.lifecycle_stage, c.lifecycle_stage) or "—"),
-    ("tier", lambda table, c, parts: parts["tier"].get(c.tier, c.tier) or "—"),
-    ("star_rating", lambda table, c, parts: _stars(c.star_rating)),
-    ("aum", lambda table, c, parts: table.render_aum(c.aum)),
-    ("identity", lambda table, c, parts: table.render_identity(c)),
-    ("phone", lambda table, c, parts: table.render_phone(c)),
-    ("tags", lambda table, c, parts: _tags(c)),
+    ("name_local", lambda table, c, parts: f"<td>{esc(c.name_local or '—')}</td>"),
+    ("name_latin", lambda table, c, parts: f"<td>{esc(c.name_latin or '—')}</td>"),
+    ("kind", lambda table, c, parts: f"<td>{esc(parts['kind'].get(c.kind, c.kind))}</td>"),
+    ("branch", lambda table, c, parts: f"<td>{esc(c.branch.code)}</td>"),
+    (
+        "manager",
+        lambda table, c, parts: f"<td>{esc((c.primary_manager.username if c.primary_manager_id else '') or '—')}</td>",
+    ),
+    (
+        "lifecycle_stage",
+        lambda table, c, parts: f"<td>{esc(parts['lifecycle_stage'].get(c.lifecycle_stage, c.lifecycle_stage) or '—')}</td>",
+    ),
+    ("tier", lambda table, c, parts: f"<td>{esc(parts['tier'].get(c.tier, c.tier) or '—')}</td>"),
+    ("star_rating", lambda table, c, parts: f'<td class="text-end">{_stars(c.star_rating)}</td>'),
+    ("aum", lambda table, c, parts: f'<td class="text-end">{esc(table.render_aum(c.aum))}</td>'),
+    ("identity", lambda table, c, parts: f"<td>{esc(table.render_identity(c))}</td>"),
+    ("phone", lambda table, c, parts: f"<td>{esc(table.render_phone(c))}</td>"),
+    ("tags", lambda table, c, parts: f"<td>{_tags(c)}</td>"),
 )
-CELL_HTML = {"star_rating": '<td class="text-end">{}</td>', "aum": '<td class="text-end">{}</td>'}
 
 
 def _labels(field):
@@ -205,8 +212,8 @@ class CustomerTable(BaseTable):
         if not hasattr(self, "_row_parts"):
             # Per page, not per row: the detail page's address (reverse() once), the choices' labels.
             self._row_parts = {
-                "url": reverse("customers:detail", args=["0"]).removesuffix("0/"),
-                "select": gettext("select"),
+                "url": esc(reverse("customers:detail", args=["0"]).removesuffix("0/")),
+                "select": esc(gettext("select")),
                 "transfer": format_html(
                     ' <span class="badge text-bg-warning pending-transfer" title="{}">{}</span>',
                     gettext("A branch transfer waits for approval"),
@@ -220,27 +227,16 @@ class CustomerTable(BaseTable):
                 **{name: _labels(name) for name in ("kind", "lifecycle_stage", "tier")},
             }
         parts = self._row_parts
+        number = esc(c.number)
         cells = [
-            format_html(
-                '<td><input type="checkbox" name="selection" value="{}" data-number="{}" form="bulk-form" '
-                'class="form-check-input" aria-label="{}"></td>',
-                c.pk,
-                c.number,
-                parts["select"],
-            ),
-            format_html(
-                '<td><a href="{}{}/">{}</a>{}{}</td>',
-                parts["url"],
-                quote(c.number, safe=URL_SAFE),
-                c.number,
-                parts["transfer"] if getattr(c, "pending_transfer", None) else "",
-                parts["claim"] if getattr(c, "pending_claims", None) else "",
-            ),
+            f'<td><input type="checkbox" name="selection" value="{c.pk}" data-number="{number}" form="bulk-form" '
+            f'class="form-check-input" aria-label="{parts["select"]}"></td>',
+            f'<td><a href="{parts["url"]}{esc(quote(c.number, safe=URL_SAFE))}/">{number}</a>'
+            f"{parts['transfer'] if getattr(c, 'pending_transfer', None) else ''}"
+            f"{parts['claim'] if getattr(c, 'pending_claims', None) else ''}</td>",
         ]
-        cells.extend(
-            format_html(CELL_HTML.get(name, "<td>{}</td>"), cell(self, c, parts)) for name, cell in ROW_CELLS if show[name]
-        )
-        return mark_safe("<tr>" + "".join(cells) + "</tr>\n")  # noqa: S308 - every cell is built by format_html
+        cells.extend(cell(self, c, parts) for name, cell in ROW_CELLS if show[name])
+        return "<tr>" + "".join(cells) + "</tr>\n"  # every value escaped above
 
     def order_name_local(self, queryset, is_descending):
         return self.order_by_name(queryset, "name_local", is_descending)
