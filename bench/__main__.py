@@ -51,9 +51,9 @@ def main(argv=None):
     parser.add_argument("--suite", choices=["org", *SUITES, "all"], default="org")
     parser.add_argument(
         "--size",
-        choices=["medium", "large"],
+        choices=["small", "medium", "large"],
         default="medium",
-        help="Demo customers for the customers suite: medium 50k, large 1M (~10M transactions).",
+        help="Demo customers for the customers suite: small 12k, medium 50k, large 1M (~10M transactions).",
     )
     args = parser.parse_args(argv)
 

@@ -13,8 +13,8 @@ same run (issue 19: the machine is shared, so goals are ratios).
     counts); then user-chosen sort orders and browsing without a search; exact look-ups by ID
     number, phone and account number;
   * XLSX export (ocrm.lists.exports.table_rows + write_xlsx, the customers export table) in a
-    subprocess, its peak memory the child's own (VmHWM of its own address space: ru_maxrss of a
-    child forked from this large process reports the parent's size), against a second
+    subprocess, its peak memory the child's own (ru_maxrss read by /usr/bin/time -v, a small
+    parent: RUSAGE_CHILDREN of this large process reports the parent's size), against a second
     subprocess in which openpyxl's write-only mode writes the same rows from plain tuples.
 Targets (issue 19): 360 page <= 3x home and <= 25 queries; a 2-character Chinese search by a
 bank-wide user <= 2x home; every list-page variant <= 3x home, p95 <= 4x home; exact look-up
@@ -23,6 +23,7 @@ bank-wide user <= 2x home; every list-page variant <= 3x home, p95 <= 4x home; e
 
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -89,9 +90,13 @@ def ensure_data(size, count=None):
     if not Bank.objects.filter(code="OGB").exists():
         org_demo.load(org_demo.build_plan(org_demo.DEFAULT_SEED))
     have = Customer.objects.filter(bank__code__in=["OGB", "HCB"]).count()
-    if have == wanted:
+    if have == wanted and _candidates().exists():
         print(f"using the {have} demo customers already generated")
         return
+    if have == wanted:
+        # The dashboard suite gives its manager a 20k-customer book: at small and medium size that is
+        # every customer of the bank, moved to one branch, which leaves this suite nothing typical.
+        print("the demo customers were rearranged by another suite (dashboard): generating them again")
     if have:
         customer_demo.reset()
     print(f"generating {wanted} demo customers ...", flush=True)
@@ -168,8 +173,9 @@ def _load():
     return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def typical_customer():
-    candidates = (
+def _candidates():
+    """Typical customers for the 360 page: retail, active, in China, managed, with 3 holdings."""
+    return (
         Customer.objects.filter(
             bank__code="OGB", kind="retail", branch__country="CN", primary_manager__isnull=False, lifecycle_stage="active"
         )
@@ -177,6 +183,10 @@ def typical_customer():
         .filter(n=3)
         .order_by("number")
     )
+
+
+def typical_customer():
+    candidates = _candidates()
     return candidates[len(candidates[:200]) // 2]
 
 
@@ -281,9 +291,11 @@ def run(size, repeat, count=None, export_rows=100_000):
 
         def raw(value=value):
             condition = exact_match_condition(value, bank_id=user.bank_id, region=user_region(user))
-            return list(visible.filter(condition)[:25])
+            return list(visible.filter(condition)[:25]) if condition is not None else []
 
-        assert raw(), (label, value)
+        if not raw():
+            print(f"exact {label}: the sample value finds no customer; skipped")
+            continue
         url = _search_url(client, list_url, f"q={value}")
         ms, p95, home_ms, ratio, p95_ratio = Paired(client, home, repeat)(lambda url=url: _page(client, url))
         list_ratios.append(ratio)
@@ -293,42 +305,71 @@ def run(size, repeat, count=None, export_rows=100_000):
         exact.append(ms)
         _row(f"exact {label}: raw queryset", ms, p95, target="<= 20 ms")
 
-    # (c) the export and the same rows written by openpyxl alone, each in a fresh process
-    export_figures = _child("export", export_rows)
-    raw_figures = _child("export_baseline", export_rows)
+    # (c) the export and the same rows written by openpyxl alone, each in a fresh process; twice each,
+    # in alternation (export, openpyxl, export, openpyxl), the faster of each pair counting: on a
+    # shared machine a neighbour's burst would otherwise decide the ratio.
+    exports, raws = [], []
+    for _attempt in range(2):
+        exports.append(_child("export", export_rows))
+        raws.append(_child("export_baseline", export_rows))
+    export_figures = min(exports, key=lambda figures: figures["seconds"])
+    raw_figures = min(raws, key=lambda figures: figures["seconds"])
+    export_ratio = export_figures["seconds"] / raw_figures["seconds"]
     print(
         f"\nXLSX export of {export_figures['rows']} rows: {export_figures['seconds']:.1f} s "
-        f"(user CPU {export_figures['cpu']:.1f} s), peak RSS of the child {export_figures['peak_mb']:.0f} MB "
-        f"(after set-up {export_figures['baseline_mb']:.0f} MB), file {export_figures['file_mb']:.1f} MB; "
+        f"(CPU {export_figures['cpu']:.1f} s), peak RSS of the child {max(f['child_peak_mb'] for f in exports):.0f} MB "
+        f"(/usr/bin/time; its own VmHWM {export_figures['peak_mb']:.0f} MB, "
+        f"after set-up {export_figures['baseline_mb']:.0f} MB), file {export_figures['file_mb']:.1f} MB; "
         f"openpyxl write-only, the same {raw_figures['rows']} rows from plain tuples: {raw_figures['seconds']:.1f} s "
-        f"-> x{export_figures['seconds'] / raw_figures['seconds']:.2f} [targets <= 2x, <= 200 MB]; load average {_load()}"
+        f"(CPU {raw_figures['cpu']:.1f} s) -> x{export_ratio:.2f} (CPU x{export_figures['cpu'] / raw_figures['cpu']:.2f}) "
+        f"[targets <= 2x, <= 200 MB]; load average {_load()}"
     )
     targets.add("search_cn_vs_home_worst", max(cn_ratios), "x", "<=2")
     targets.add("list_vs_home_worst", max(list_ratios), "x", "<=3")
     targets.add("list_p95_vs_home_worst", max(list_p95_ratios), "x", "<=4")
-    targets.add("exact_lookup_worst", max(exact), "ms", "<=20")
-    targets.add("export_vs_openpyxl", export_figures["seconds"] / raw_figures["seconds"], "x", "<=2")
-    targets.add("export_peak_rss", export_figures["peak_mb"], "MB", "<=200")
+    if exact:
+        targets.add("exact_lookup_worst", max(exact), "ms", "<=20")
+    targets.add("export_vs_openpyxl", export_ratio, "x", "<=2")
+    targets.add("export_peak_rss", max(figures["child_peak_mb"] for figures in exports), "MB", "<=200")
     print(f"\nload average at the end: {_load()}")
     targets.print()
 
 
 def _child(function, rows):
-    """Run bench.customers.<function>(rows) in a fresh Python process; its last line of output (JSON)."""
-    result = subprocess.run(
-        # Django is set up before this module's imports run in the child (the command line does it).
-        [sys.executable, "-c", f"import django; django.setup(); from bench.customers import {function}; {function}({rows})"],
-        capture_output=True,
-        text=True,
-        env=os.environ.copy(),
-        check=True,
+    """Run bench.customers.<function>(rows) in a fresh Python process; its last line of output (JSON),
+    with `child_peak_mb`: the child's own peak resident memory as the kernel accounts it
+    (ru_maxrss), read by /usr/bin/time -v, a small parent. Read from this process instead,
+    RUSAGE_CHILDREN would report the size of this large parent: a child forked from it counts
+    the parent's pages until it execs (236 MB printed where the export alone peaked at 181 MB)."""
+    command = [sys.executable, "-c", f"import django; django.setup(); from bench.customers import {function}; {function}({rows})"]
+    # Django is set up before this module's imports run in the child (the command line does it).
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as timing:
+        wrapped = [TIME, "-v", "-o", timing.name, *command] if os.access(TIME, os.X_OK) else [*_small_parent(), *command]
+        result = subprocess.run(wrapped, capture_output=True, text=True, env=os.environ.copy(), check=True)
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+        report = timing.read() if wrapped[0] == TIME else result.stderr
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", report)
+    figures["child_peak_mb"] = int(match.group(1)) / 1024 if match else figures.get("peak_mb")
+    return figures
+
+
+TIME = "/usr/bin/time"
+
+
+def _small_parent():
+    """Without /usr/bin/time: a bare Python (no Django, a few MB) that runs the command and writes
+    the child's ru_maxrss (RUSAGE_CHILDREN) to stderr as /usr/bin/time -v would."""
+    script = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+        "sys.stderr.write('Maximum resident set size (kbytes): %d\\n' "
+        "% resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return [sys.executable, "-S", "-c", script]
 
 
 def _peak_mb():
     """This process's own peak resident memory: VmHWM of its address space (made at exec, so none
-    of the parent's pages count, unlike ru_maxrss, which a forked child inherits)."""
+    of the parent's pages count), a cross-check of the figure /usr/bin/time reads."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):
@@ -382,11 +423,12 @@ def export_baseline(rows):
     request = _export_request()
     rendered = table_rows(CustomerExportTable, _export_queryset(rows), request=request, exclude=("selection",))
     data = [tuple(row) for row in rendered]
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("export")
     for row in data:
         sheet.append(row)
     with tempfile.TemporaryFile() as handle:
         workbook.save(handle)
-    print(json.dumps({"rows": len(data) - 1, "seconds": time.perf_counter() - started}))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    print(json.dumps({"rows": len(data) - 1, "seconds": seconds, "cpu": cpu}))

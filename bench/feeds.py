@@ -38,7 +38,7 @@ from ocrm import pii
 from sysadmin import demo as org_demo
 from sysadmin.org.models import Bank, Branch
 
-SIZES = {"medium": 50_000, "large": 1_000_000}
+SIZES = {"small": 12_000, "medium": 50_000, "large": 1_000_000}
 TXNS_PER_CUSTOMER = 10
 BUSINESS_DATE = datetime.date(2026, 11, 20)
 COPY_CHUNK = 1024 * 1024

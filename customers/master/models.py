@@ -619,6 +619,12 @@ class Holding(models.Model):
         verbose_name = _("holding")
         verbose_name_plural = _("holdings")
         constraints = [models.UniqueConstraint(fields=["bank_id", "account_number"], name="holding_account_unique")]
+        # The dashboard's due card (workbench.dashboard.services.card_due): the next maturities and
+        # instalments of a bank, read in date order (migration 0020).
+        indexes = [
+            models.Index(fields=["bank_id", "maturity_date"], name="holding_bank_maturity"),
+            models.Index(fields=["bank_id", "next_instalment_date"], name="holding_bank_instalment"),
+        ]
 
     def __str__(self):
         return f"{self.account_number} {self.currency} {self.balance}"

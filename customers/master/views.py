@@ -161,11 +161,17 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             data = self.request.GET.copy()
             token = data.pop(search.SEARCH_TOKEN, [None])[-1]
             if token is not None:
-                kept = search.kept_search(self.request.user, token) or QueryDict()
+                kept = self.kept_search(token) or QueryDict()
                 for key, values in kept.lists():
                     data.setlist(key, values)
             self._search_data = without_nul_bytes(data)  # PostgreSQL refuses NUL in text: such a field is ignored
         return self._search_data
+
+    def kept_search(self, token):
+        """The search kept under `token`, read from the cache once per request (None when it expired)."""
+        if getattr(self, "_kept", (None,))[0] != token:
+            self._kept = (token, search.kept_search(self.request.user, token))
+        return self._kept[1]
 
     def export_query(self):
         """What a background export replays: the search itself (a token may expire before it runs)."""
@@ -181,7 +187,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             # A search typed into the URL (an old bookmark): kept on the server like a posted one.
             return self.redirect_to_search(request, request.GET)
         token = request.GET.get(search.SEARCH_TOKEN)
-        if token is not None and search.kept_search(request.user, token) is None:
+        if token is not None and self.kept_search(token) is None:
             messages.info(request, _("That search has expired; search again."))
             return redirect(request.path)
         if "columns_set" in request.GET:
