@@ -20,3 +20,7 @@ class ReportsConfig(AppConfig):
         ocrm_parameters.declare(snapshot_parameters.PARAMETERS)
         snapshot_tasks.register_jobs()  # the nightly snapshots and their retention
         seed.register(snapshot_demo.SEED_PART)  # the demo banks' snapshots of the last days and month ends
+
+        from reports.analyses import precompute as analyses_precompute
+
+        analyses_precompute.register()  # the analyses' figures are precomputed by the nightly build

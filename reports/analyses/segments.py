@@ -85,14 +85,26 @@ def segment_sizes(scope: SnapshotScope, business_date):
     """[Segment] of the date in the scope, in the rules' order, only the non-empty ones."""
     if scope.empty or business_date is None:
         return []
-    where, params = scope.where("cd")
-    sql = f"""
-        SELECT {VALUE_SQL.format(a="cd")} AS value, cd.lifecycle_stage, {USAGE_SQL.format(a="cd")} AS usage,
-               count(*), sum(cd.aum)
-        FROM reports_customerday cd
-        WHERE cd.business_date = %s AND {where}
-        GROUP BY 1, 2, 3
-    """
+    from reports.analyses import precompute
+
+    if precompute.marker(scope.bank_id, business_date) is not None:
+        # The nightly build's cells per branch × manager, summed over the scope (additive).
+        where, params = scope.where("cd")
+        sql = f"""
+            SELECT cd.value, cd.lifecycle, cd.usage, sum(cd.customers)::int, sum(cd.aum)
+            FROM reports_segmentday cd
+            WHERE cd.business_date = %s AND {where}
+            GROUP BY 1, 2, 3
+        """
+    else:
+        where, params = scope.where("cd")
+        sql = f"""
+            SELECT {VALUE_SQL.format(a="cd")} AS value, cd.lifecycle_stage, {USAGE_SQL.format(a="cd")} AS usage,
+                   count(*), sum(cd.aum)
+            FROM reports_customerday cd
+            WHERE cd.business_date = %s AND {where}
+            GROUP BY 1, 2, 3
+        """
     segments = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [business_date, *params])

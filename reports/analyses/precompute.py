@@ -1,0 +1,179 @@
+"""The analyses precomputed by the nightly snapshot build (issue 18: a report page for a whole
+bank answers in ≤ 150 ms): one set of rows per bank × business date, written by set-based
+statements in the build's transaction (reports.snapshots.build.register_derived_step),
+idempotent (the date's rows are deleted first), read by the pages instead of ranking and
+grouping 300,000 customer-day rows on every request.
+
+* ParetoDay: the percentile buckets (running sums) of the bank and of each branch, by AUM and by
+  contribution — the same figures as pareto.pareto() computes live.
+* SegmentDay: customers and AUM per branch × manager × value × lifecycle × usage (additive: a
+  subtree or a manager's book is a sum of rows).
+* ChurnDay: per branch × manager, customers scored, warned, each signal's count, and the backtest
+  counts of the warnings of `warned_on` checked on this date (additive too).
+* ChurnWarningDay: the warned customers (score ≥ WARN_AT) with their signals.
+* AnalysisDay: the marker; a date without it (built before this step existed) is computed live.
+
+What is not additive — the Pareto of a subtree of several branches, or of one manager's book —
+is computed live from CustomerDay (docs/analyses.md says why)."""
+
+import contextlib
+import contextvars
+import datetime
+
+from django.db import connection
+
+from reports.analyses import churn
+from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, ParetoDay, SegmentDay
+from reports.analyses.scope import SnapshotScope
+from reports.analyses.segments import USAGE_SQL, VALUE_SQL
+
+METHOD_VERSION = 1
+TABLES = (ParetoDay, SegmentDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+
+_PARETO = """
+INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
+WITH base AS (
+    SELECT cd.branch_id, cd.customer_id, cd.aum, cd.contribution
+    FROM reports_customerday cd
+    WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
+), grouped AS (
+    SELECT false AS whole, branch_id AS grp, customer_id, aum, contribution FROM base
+    UNION ALL
+    SELECT true, NULL::bigint, customer_id, aum, contribution FROM base
+), ranked AS (
+    SELECT whole, grp, aum, contribution,
+           count(*) OVER (PARTITION BY whole, grp) AS n,
+           row_number() OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_rank,
+           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank
+    FROM grouped
+), buckets AS (
+    SELECT whole, grp, 'aum' AS measure, (100 * (aum_rank - 1)) / n + 1 AS bucket, max(n) AS n, sum(aum) AS amount
+    FROM ranked GROUP BY whole, grp, 4
+    UNION ALL
+    SELECT whole, grp, 'contribution', (100 * (contribution_rank - 1)) / n + 1, max(n), sum(contribution)
+    FROM ranked GROUP BY whole, grp, 4
+)
+SELECT %(bank)s, %(day)s::date, grp, measure, bucket, n,
+       sum(amount) OVER (PARTITION BY whole, grp, measure ORDER BY bucket),
+       sum(amount) OVER (PARTITION BY whole, grp, measure)
+FROM buckets
+"""
+
+_SEGMENTS = f"""
+INSERT INTO reports_segmentday (bank_id, business_date, branch_id, manager_id, value, lifecycle, usage, customers, aum)
+SELECT %(bank)s, %(day)s::date, cd.branch_id, cd.manager_id, {VALUE_SQL.format(a="cd")}, cd.lifecycle_stage,
+       {USAGE_SQL.format(a="cd")}, count(*), coalesce(sum(cd.aum), 0)
+FROM reports_customerday cd
+WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
+GROUP BY 3, 4, 5, 6, 7
+"""
+
+SIGNAL_KEYS = [s.key for s in churn.SIGNALS]
+
+
+def _churn(cursor, bank_id, day):
+    """The scores of `day` in a temporary table, then ChurnDay and ChurnWarningDay from it."""
+    scope = SnapshotScope(bank_id)
+    compare_day = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.COMPARE_DAYS))
+    sql, args = churn.signals_sql(scope, day, compare_day)
+    cursor.execute("DROP TABLE IF EXISTS acrm_scores")
+    cursor.execute(f"CREATE TEMPORARY TABLE acrm_scores ON COMMIT DROP AS {sql}", args)
+    signals = ", ".join(SIGNAL_KEYS)
+    counts = ", ".join(f"count(*) FILTER (WHERE {key})" for key in SIGNAL_KEYS)
+    cursor.execute(
+        f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                          bt_scored, bt_warned, bt_churned, bt_warned_churned)
+            SELECT %s, %s, branch_id, manager_id, count(*), count(*) FILTER (WHERE score >= %s), {counts}, 0, 0, 0, 0
+            FROM acrm_scores GROUP BY branch_id, manager_id""",
+        [bank_id, day, churn.WARN_AT],
+    )
+    cursor.execute(
+        f"""INSERT INTO reports_churnwarningday (bank_id, business_date, customer_id, branch_id, manager_id, aum, prev_aum,
+                transactions_30d, prev_transactions, lifecycle_stage, prev_stage, {signals}, score)
+            SELECT %s, %s, customer_id, branch_id, manager_id, aum, prev_aum, transactions_30d, prev_transactions,
+                   lifecycle_stage, prev_stage, {signals}, score
+            FROM acrm_scores WHERE score >= %s""",
+        [bank_id, day, churn.WARN_AT],
+    )
+    warnings = cursor.rowcount
+    cursor.execute("DROP TABLE acrm_scores")
+    warned_on = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.BACKTEST_DAYS))
+    if warned_on is not None:
+        warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
+        sql, args = churn.signals_sql(scope, warned_on, warned_compare)
+        cursor.execute(
+            f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
+                SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+                       count(*) FILTER (WHERE w.score >= %s),
+                       count(*) FILTER (WHERE o.churned),
+                       count(*) FILTER (WHERE w.score >= %s AND o.churned)
+                FROM ({sql}) w
+                LEFT JOIN LATERAL (
+                    SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
+                                            OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
+                    FROM reports_customerday d
+                    WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
+                ) o ON true
+                GROUP BY w.branch_id, w.manager_id""",
+            [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
+        )
+    return compare_day, warned_on, warnings
+
+
+def precompute(cursor, bank, business_date):
+    """Write the analyses' rows of (bank, business_date), replacing any; returns {table: rows}."""
+    bank_id = getattr(bank, "pk", bank)
+    params = {"bank": bank_id, "day": business_date}
+    for model in TABLES:
+        cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
+    rows = {}
+    cursor.execute(_PARETO, params)
+    rows["analysis_pareto"] = cursor.rowcount
+    cursor.execute(_SEGMENTS, params)
+    rows["analysis_segments"] = cursor.rowcount
+    compare_day, warned_on, rows["analysis_warnings"] = _churn(cursor, bank_id, business_date)
+    cursor.execute(
+        "INSERT INTO reports_analysisday (bank_id, business_date, compare_date, warned_on, method_version) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        [bank_id, business_date, compare_day, warned_on, METHOD_VERSION],
+    )
+    return rows
+
+
+def run(bank, business_date):
+    """precompute() in its own cursor (tests, backfills)."""
+    with connection.cursor() as cursor:
+        return precompute(cursor, bank, business_date)
+
+
+def register():
+    from reports.snapshots import build
+
+    build.register_derived_step(precompute)
+
+
+_MARKERS = contextvars.ContextVar("analysis_markers", default=None)
+
+
+@contextlib.contextmanager
+def markers_cached():
+    """Within, marker() looks each (bank, date) up once (a page asks for it several times)."""
+    token = _MARKERS.set({})
+    try:
+        yield
+    finally:
+        _MARKERS.reset(token)
+
+
+def marker(bank_id, day):
+    """The AnalysisDay of (bank, day), or None when the date's analyses were not precomputed."""
+    if bank_id is None or day is None:
+        return None
+    cache = _MARKERS.get()
+    if cache is not None and (bank_id, day) in cache:
+        return cache[(bank_id, day)]
+    found = AnalysisDay.objects.filter(bank_id=bank_id, business_date=day).first()
+    if cache is not None:
+        cache[(bank_id, day)] = found
+    return found
