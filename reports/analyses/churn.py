@@ -29,6 +29,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import tenants
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 
@@ -222,9 +223,7 @@ def summary(scope: SnapshotScope, day):
     """How many customers were scored and warned on `day`, and how often each signal is true."""
     if scope.empty or day is None:
         return None
-    from reports.analyses import precompute
-
-    done = precompute.marker(scope.bank_id, day)
+    done = markers.marker(scope.bank_id, day)
     if done is not None:  # the nightly build's counts per branch × manager, summed over the scope
         where, params = scope.where("c")
         sums = ", ".join(f"coalesce(sum(c.{key}), 0)::int" for key in ("scored", "warned", *(s.key for s in SIGNALS)))
@@ -247,9 +246,7 @@ def warnings(scope: SnapshotScope, day, visible, *, min_score=WARN_AT, customer_
     that `visible` (the user's Customer scope) holds."""
     if scope.empty or day is None:
         return []
-    from reports.analyses import precompute
-
-    if min_score >= WARN_AT and precompute.marker(scope.bank_id, day) is not None:
+    if min_score >= WARN_AT and markers.marker(scope.bank_id, day) is not None:
         # The nightly build's warned customers (ChurnWarningDay), within the scope.
         where, params = scope.where("cd")
         columns = ", ".join(f"cd.{c}" for c in (*_COLUMNS, "lifecycle_stage", "prev_stage", *(s.key for s in SIGNALS), "score"))
@@ -295,9 +292,7 @@ def backtest(scope: SnapshotScope, day):
     """Last quarter's warnings checked on `day` (see the module's docstring), or None without history."""
     if scope.empty or day is None:
         return None
-    from reports.analyses import precompute
-
-    done = precompute.marker(scope.bank_id, day)
+    done = markers.marker(scope.bank_id, day)
     if done is not None:  # the nightly build's backtest counts, summed over the scope
         if done.warned_on is None:
             return None

@@ -39,6 +39,9 @@ class AnalysisDay(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bank_id", "business_date"], name="analysisday_unique")]
 
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"
+
 
 class ParetoDay(models.Model):
     """One percentile bucket of one group: the bank (branch_id NULL) or one branch; `running` is
@@ -53,6 +56,9 @@ class ParetoDay(models.Model):
     running = models.DecimalField(max_digits=22, decimal_places=2)
     total = models.DecimalField(max_digits=22, decimal_places=2)
 
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"
+
 
 class SegmentDay(models.Model):
     """Customers and AUM per branch × manager × segment cell (additive over a subtree or a book)."""
@@ -66,6 +72,9 @@ class SegmentDay(models.Model):
     usage = models.CharField(max_length=10)
     customers = models.IntegerField()
     aum = models.DecimalField(max_digits=22, decimal_places=2)
+
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"
 
 
 class ChurnDay(models.Model):
@@ -89,6 +98,9 @@ class ChurnDay(models.Model):
     bt_churned = models.IntegerField(default=0)
     bt_warned_churned = models.IntegerField(default=0)
 
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"
+
 
 class ChurnWarningDay(models.Model):
     """One warned customer (score ≥ WARN_AT) of the date, with the figures and signals behind it."""
@@ -110,3 +122,6 @@ class ChurnWarningDay(models.Model):
     fewer_transactions = models.BooleanField()
     lifecycle_down = models.BooleanField()
     score = models.SmallIntegerField()
+
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"

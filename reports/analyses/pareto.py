@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 CUTS = (1, 5, 10, 20)
@@ -108,9 +109,7 @@ def pareto(scope: SnapshotScope, business_date):
     one branch; computed from CustomerDay otherwise (a manager's book, a subtree of branches)."""
     if scope.empty or business_date is None:
         return {}
-    from reports.analyses import precompute
-
-    if scope.manager_id is None and precompute.marker(scope.bank_id, business_date) is not None:
+    if scope.manager_id is None and markers.marker(scope.bank_id, business_date) is not None:
         groups = _precomputed(scope, business_date)
         if groups is not None:
             return groups

@@ -16,16 +16,15 @@ grouping 300,000 customer-day rows on every request.
 What is not additive — the Pareto of a subtree of several branches, or of one manager's book —
 is computed live from CustomerDay (docs/analyses.md says why)."""
 
-import contextlib
-import contextvars
 import datetime
 
 from django.db import connection
 
-from reports.analyses import churn
+from reports.analyses import churn, markers
 from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, ParetoDay, SegmentDay
 from reports.analyses.scope import SnapshotScope
 from reports.analyses.segments import USAGE_SQL, VALUE_SQL
+from reports.snapshots import build
 
 METHOD_VERSION = 1
 TABLES = (ParetoDay, SegmentDay, ChurnDay, ChurnWarningDay, AnalysisDay)
@@ -148,32 +147,9 @@ def run(bank, business_date):
 
 
 def register():
-    from reports.snapshots import build
-
     build.register_derived_step(precompute)
 
 
-_MARKERS = contextvars.ContextVar("analysis_markers", default=None)
-
-
-@contextlib.contextmanager
-def markers_cached():
-    """Within, marker() looks each (bank, date) up once (a page asks for it several times)."""
-    token = _MARKERS.set({})
-    try:
-        yield
-    finally:
-        _MARKERS.reset(token)
-
-
-def marker(bank_id, day):
-    """The AnalysisDay of (bank, day), or None when the date's analyses were not precomputed."""
-    if bank_id is None or day is None:
-        return None
-    cache = _MARKERS.get()
-    if cache is not None and (bank_id, day) in cache:
-        return cache[(bank_id, day)]
-    found = AnalysisDay.objects.filter(bank_id=bank_id, business_date=day).first()
-    if cache is not None:
-        cache[(bank_id, day)] = found
-    return found
+# The pages' look-up of the marker (kept here for callers of precompute.marker).
+marker = markers.marker
+markers_cached = markers.markers_cached

@@ -22,6 +22,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import Customer
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 HIGH_AUM = Decimal("1000000")
@@ -85,9 +86,7 @@ def segment_sizes(scope: SnapshotScope, business_date):
     """[Segment] of the date in the scope, in the rules' order, only the non-empty ones."""
     if scope.empty or business_date is None:
         return []
-    from reports.analyses import precompute
-
-    if precompute.marker(scope.bank_id, business_date) is not None:
+    if markers.marker(scope.bank_id, business_date) is not None:
         # The nightly build's cells per branch × manager, summed over the scope (additive).
         where, params = scope.where("cd")
         sql = f"""

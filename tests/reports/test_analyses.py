@@ -2,6 +2,7 @@
 signals and the backtest, potential risk — against hand-computed figures from snapshot rows
 written directly (tests/reports/factories_analyses.py); scope, exports and query counts."""
 
+import contextlib
 import datetime
 import io
 from decimal import Decimal
@@ -12,8 +13,9 @@ from django.urls import reverse
 
 from customers.master.models import Customer, CustomerGroup
 from ocrm.audit.models import AuditLog
-from reports.analyses import churn, pareto, segments
+from reports.analyses import churn, markers, pareto, precompute, segments
 from reports.analyses.scope import snapshot_scope
+from reports.snapshots.models import CustomerDay
 from tests.factories import make_customer
 from tests.reports.factories_analyses import D_PREV, D, customer_day, holding, salary
 
@@ -29,26 +31,19 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 def mode(request, monkeypatch):
     state = {"frozen": False}
     if request.param == "nightly":
-        from reports.analyses import precompute
-
-        real_marker = precompute.marker
+        real_marker = markers.marker
 
         def marker(bank_id, day):
             if not state["frozen"] and bank_id is not None and day is not None:
                 precompute.run(bank_id, day)
             return real_marker(bank_id, day)
 
-        monkeypatch.setattr(precompute, "marker", marker)
+        monkeypatch.setattr(markers, "marker", marker)
     return request.param, state
 
 
 @pytest.fixture
 def django_assert_max_num_queries(django_assert_max_num_queries, mode):
-    import contextlib
-
-    from reports.analyses import precompute
-    from reports.snapshots.models import CustomerDay
-
     @contextlib.contextmanager
     def counted(num, **kwargs):
         name, state = mode
