@@ -10,11 +10,14 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.master.models import Customer, CustomerGroup
 from ocrm.audit.models import AuditLog
 from reports.analyses import churn, markers, pareto, precompute, segments
+from reports.analyses.models import AnalysisDay, ParetoDay, SegmentDay
 from reports.analyses.scope import snapshot_scope
+from reports.snapshots import build as snapshots
 from reports.snapshots.models import CustomerDay
 from tests.factories import make_customer
 from tests.reports.factories_analyses import D_PREV, D, customer_day, holding, salary
@@ -457,3 +460,29 @@ def test_default_date_is_the_latest_snapshot(client, org):
     assert client.get(reverse("reports:analyses_pareto")).context["day"] == D
     # A date without a snapshot reads the latest one before it.
     assert client.get(reverse("reports:analyses_pareto"), {"date": "2026-11-15"}).context["day"] == D_PREV
+
+
+# --- the nightly build's derived step --------------------------------------------------------------
+
+
+def test_the_build_precomputes_the_analyses_in_its_transaction(org, mode):
+    day = datetime.date.today() - datetime.timedelta(days=3)
+    for i in range(3):
+        make_customer(f"PB{i}", org.a_sh, org.manager)
+    Customer.objects.filter(number__startswith="PB").update(created_at=timezone.now() - datetime.timedelta(days=10))
+    run = snapshots.build(org.bank_a, day)
+    assert run.status == "done"
+    assert run.rows["analysis_pareto"] == ParetoDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() > 0
+    assert AnalysisDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() == 1
+    scope = snapshot_scope(org.auditor)
+    precomputed = pareto.pareto(scope, day)
+    live = pareto._live(scope, day)
+    assert {k: (g.customers, g.shares()) for k, g in precomputed.items()} == {
+        k: (g.customers, g.shares()) for k, g in live.items()
+    }
+    assert precomputed[None].curve() == live[None].curve()
+    # Idempotent per date: run again, the same rows (no doubles).
+    cells = sorted(SegmentDay.objects.filter(business_date=day).values_list("branch_id", "value", "customers"))
+    precompute.run(org.bank_a.pk, day)
+    assert sorted(SegmentDay.objects.filter(business_date=day).values_list("branch_id", "value", "customers")) == cells
+    assert AnalysisDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() == 1
