@@ -38,6 +38,7 @@ SUITES = {
     "sla": "bench.sla",  # issue 17: bulk cross-border due times vs a day-walking baseline
     "api": "bench.api",  # issue 16: signed channel clients on look-up and summary (p95, errors, req/s)
     "snapshots": "bench.snapshots",  # issue 18: nightly report snapshots vs hand-written SQL of the same rows
+    "analyses": "bench.analyses",  # issue 18: ACRM analysis pages for a whole bank, precomputed vs live
 }
 
 
