@@ -125,3 +125,23 @@ class ChurnWarningDay(models.Model):
 
     def __str__(self):
         return f"{self.bank_id} {self.business_date}"
+
+
+class MovementDay(models.Model):
+    """Customers moving from segment `seg_a` (branch_a, manager_a on compare_date) to `seg_b`
+    (branch_b, manager_b on business_date); a side is NULL when the customer is not in that
+    date's snapshot. Additive on both sides: a scope keeps a side when its branch/manager is in it."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField()
+    compare_date = models.DateField()
+    branch_a = models.BigIntegerField(null=True)
+    manager_a = models.BigIntegerField(null=True)
+    seg_a = models.CharField(max_length=24, null=True)
+    branch_b = models.BigIntegerField(null=True)
+    manager_b = models.BigIntegerField(null=True)
+    seg_b = models.CharField(max_length=24, null=True)
+    customers = models.IntegerField()
+
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date}"

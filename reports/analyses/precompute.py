@@ -21,13 +21,13 @@ import datetime
 from django.db import connection
 
 from reports.analyses import churn, markers
-from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, ParetoDay, SegmentDay
+from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, MovementDay, ParetoDay, SegmentDay
 from reports.analyses.scope import SnapshotScope
 from reports.analyses.segments import USAGE_SQL, VALUE_SQL
 from reports.snapshots import build
 
 METHOD_VERSION = 1
-TABLES = (ParetoDay, SegmentDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+TABLES = (ParetoDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
 
 _PARETO = """
 INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
@@ -65,6 +65,22 @@ SELECT %(bank)s, %(day)s::date, cd.branch_id, cd.manager_id, {VALUE_SQL.format(a
 FROM reports_customerday cd
 WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
 GROUP BY 3, 4, 5, 6, 7
+"""
+
+_MOVEMENT = f"""
+INSERT INTO reports_movementday (bank_id, business_date, compare_date, branch_a, manager_a, seg_a,
+                                 branch_b, manager_b, seg_b, customers)
+WITH a AS (
+    SELECT a.customer_id, a.branch_id, a.manager_id, {VALUE_SQL.format(a="a")} || ':' || a.lifecycle_stage AS seg
+    FROM reports_customerday a WHERE a.bank_id = %(bank)s AND a.business_date = %(compare)s
+), b AS (
+    SELECT b.customer_id, b.branch_id, b.manager_id, {VALUE_SQL.format(a="b")} || ':' || b.lifecycle_stage AS seg
+    FROM reports_customerday b WHERE b.bank_id = %(bank)s AND b.business_date = %(day)s
+)
+SELECT %(bank)s, %(day)s::date, %(compare)s::date, a.branch_id, a.manager_id, a.seg, b.branch_id, b.manager_id, b.seg,
+       count(*)
+FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
+GROUP BY 4, 5, 6, 7, 8, 9
 """
 
 SIGNAL_KEYS = [s.key for s in churn.SIGNALS]
@@ -132,6 +148,9 @@ def precompute(cursor, bank, business_date):
     cursor.execute(_SEGMENTS, params)
     rows["analysis_segments"] = cursor.rowcount
     compare_day, warned_on, rows["analysis_warnings"] = _churn(cursor, bank_id, business_date)
+    if compare_day is not None:  # the segments page's default comparison (the latest snapshot ≤ D - 30)
+        cursor.execute(_MOVEMENT, {**params, "compare": compare_day})
+        rows["analysis_movement"] = cursor.rowcount
     cursor.execute(
         "INSERT INTO reports_analysisday (bank_id, business_date, compare_date, warned_on, method_version) "
         "VALUES (%s, %s, %s, %s, %s)",

@@ -141,6 +141,9 @@ def movement(scope: SnapshotScope, earlier, later):
     """The segment transition matrix of the scope from `earlier` to `later` (one statement)."""
     if scope.empty or earlier is None or later is None:
         return Movement([], [], {})
+    done = markers.marker(scope.bank_id, later)
+    if done is not None and done.compare_date == earlier:
+        return _movement_precomputed(scope, earlier, later)
     where_a, params_a = scope.where("a")
     where_b, params_b = scope.where("b")
     sql = f"""
@@ -155,11 +158,38 @@ def movement(scope: SnapshotScope, earlier, later):
         FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
         GROUP BY 1, 2
     """
-    counts = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [earlier, *params_a, later, *params_b, OUTSIDE, OUTSIDE])
-        for seg_from, seg_to, count in cursor.fetchall():
-            counts[(seg_from, seg_to)] = count
+        return _matrix(cursor.fetchall())
+
+
+def _movement_precomputed(scope: SnapshotScope, earlier, later):
+    """The matrix from the build's MovementDay rows: a side counts when its branch/manager is in the scope."""
+    where_a, params_a = scope.where("a")
+    where_b, params_b = scope.where("b")
+    sql = f"""
+        SELECT seg_from, seg_to, sum(customers)::int FROM (
+            SELECT CASE WHEN m.seg_a IS NOT NULL AND {where_a} THEN m.seg_a ELSE %s END AS seg_from,
+                   CASE WHEN m.seg_b IS NOT NULL AND {where_b} THEN m.seg_b ELSE %s END AS seg_to,
+                   m.customers
+            FROM reports_movementday m
+            CROSS JOIN LATERAL (SELECT m.bank_id, m.branch_a AS branch_id, m.manager_a AS manager_id) a
+            CROSS JOIN LATERAL (SELECT m.bank_id, m.branch_b AS branch_id, m.manager_b AS manager_id) b
+            WHERE m.bank_id = %s AND m.business_date = %s AND m.compare_date = %s
+        ) s
+        WHERE NOT (seg_from = %s AND seg_to = %s)
+        GROUP BY 1, 2
+    """
+    args = [*params_a, OUTSIDE, *params_b, OUTSIDE, scope.bank_id, later, earlier, OUTSIDE, OUTSIDE]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return _matrix(cursor.fetchall())
+
+
+def _matrix(rows):
+    counts = {}
+    for seg_from, seg_to, count in rows:
+        counts[(seg_from, seg_to)] = count
     order = [*all_segments(), OUTSIDE]
     rows = [key for key in order if any(a == key for a, _b in counts)]
     columns = [key for key in order if any(b == key for _a, b in counts)]
