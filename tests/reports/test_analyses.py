@@ -486,3 +486,26 @@ def test_the_build_precomputes_the_analyses_in_its_transaction(org, mode):
     precompute.run(org.bank_a.pk, day)
     assert sorted(SegmentDay.objects.filter(business_date=day).values_list("branch_id", "value", "customers")) == cells
     assert AnalysisDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() == 1
+
+
+def test_precomputed_movement_and_sizes_match_live_in_every_scope(org):
+    """A customer moving between branches and managers: each scope's matrix from MovementDay is the live one."""
+    a = make_customer("MV1", org.a_sh, org.manager)
+    b = make_customer("MV2", org.a_bj, org.manager_bj)
+    customer_day(a, D_PREV, aum=2_000_000, stage="active")
+    customer_day(a, D, aum=60_000, stage="declining", branch=org.a_bj, manager=org.manager_bj)
+    customer_day(b, D_PREV, aum=100, stage="active")
+    customer_day(b, D, aum=100, stage="active", branch=org.a_sh, manager=org.manager)
+    scopes = [
+        snapshot_scope(org.auditor),
+        snapshot_scope(org.auditor, org.a_sh),
+        snapshot_scope(org.auditor, org.a_bj),
+        snapshot_scope(org.manager),
+        snapshot_scope(org.supervisor),
+    ]
+    live = [(segments.movement(s, D_PREV, D).counts, segments.segment_sizes(s, D)) for s in scopes]
+    precompute.run(org.bank_a.pk, D)
+    assert AnalysisDay.objects.get(bank_id=org.bank_a.pk, business_date=D).compare_date == D_PREV
+    nightly = [(segments._movement_precomputed(s, D_PREV, D).counts, segments.segment_sizes(s, D)) for s in scopes]
+    assert nightly == live
+    assert live[1][0] == {("high:active", segments.OUTSIDE): 1, (segments.OUTSIDE, "low:active"): 1}
