@@ -40,6 +40,7 @@ SUITES = {
     "snapshots": "bench.snapshots",  # issue 18: nightly report snapshots vs hand-written SQL of the same rows
     "reports": "bench.reports",  # issue 18: whole-bank report pages and the drill-down to a manager's customers
     "statements": "bench.crossborder",  # issue 17: monthly profit-sharing statements vs one hand-written INSERT
+    "analyses": "bench.analyses",  # issue 18: ACRM analysis pages for a whole bank, precomputed vs live
 }
 
 

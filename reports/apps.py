@@ -8,6 +8,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self):
         from ocrm import parameters, seed
+        from reports.analyses import precompute as analyses_precompute
         from reports.appraisal import parameters as appraisal_parameters
         from reports.appraisal import services as appraisal_services
         from reports.appraisal import tasks as appraisal_tasks
@@ -28,3 +29,5 @@ class ReportsConfig(AppConfig):
         appraisal_services.register_approvals()
         # Report pages (reports.catalogue): the month-end formatted reports and the subscriptions.
         catalogue_tasks.register_jobs()
+        # Analyses (reports.analyses): their figures are precomputed by the nightly build.
+        analyses_precompute.register()

@@ -29,6 +29,7 @@ from django.db import connection
 from django.utils.translation import gettext_lazy as _
 
 from ocrm import tenants
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 
@@ -222,6 +223,15 @@ def summary(scope: SnapshotScope, day):
     """How many customers were scored and warned on `day`, and how often each signal is true."""
     if scope.empty or day is None:
         return None
+    done = markers.marker(scope.bank_id, day)
+    if done is not None:  # the nightly build's counts per branch × manager, summed over the scope
+        where, params = scope.where("c")
+        sums = ", ".join(f"coalesce(sum(c.{key}), 0)::int" for key in ("scored", "warned", *(s.key for s in SIGNALS)))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sums} FROM reports_churnday c WHERE c.business_date = %s AND {where}", [day, *params])
+            scored, warned, *by_signal = cursor.fetchone()
+        by_signal = {s.key: n for s, n in zip(SIGNALS, by_signal, strict=True)}
+        return ChurnSummary(day, done.compare_date, scored, warned, by_signal)
     compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
     sql, args = signals_sql(scope, day, compare_day)
     counts = ", ".join(f"count(*) FILTER (WHERE s.{signal.key})" for signal in SIGNALS)
@@ -236,8 +246,15 @@ def warnings(scope: SnapshotScope, day, visible, *, min_score=WARN_AT, customer_
     that `visible` (the user's Customer scope) holds."""
     if scope.empty or day is None:
         return []
-    compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
-    sql, args = signals_sql(scope, day, compare_day)
+    if min_score >= WARN_AT and markers.marker(scope.bank_id, day) is not None:
+        # The nightly build's warned customers (ChurnWarningDay), within the scope.
+        where, params = scope.where("cd")
+        columns = ", ".join(f"cd.{c}" for c in (*_COLUMNS, "lifecycle_stage", "prev_stage", *(s.key for s in SIGNALS), "score"))
+        sql = f"SELECT {columns} FROM reports_churnwarningday cd WHERE cd.business_date = %s AND {where}"
+        args = [day, *params]
+    else:
+        compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
+        sql, args = signals_sql(scope, day, compare_day)
     visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
     outer = f"SELECT s.* FROM ({sql}) s WHERE s.score >= %s AND s.customer_id IN ({visible_sql})"
     args = [*args, min_score, *visible_params]
@@ -275,6 +292,16 @@ def backtest(scope: SnapshotScope, day):
     """Last quarter's warnings checked on `day` (see the module's docstring), or None without history."""
     if scope.empty or day is None:
         return None
+    done = markers.marker(scope.bank_id, day)
+    if done is not None:  # the nightly build's backtest counts, summed over the scope
+        if done.warned_on is None:
+            return None
+        where, params = scope.where("c")
+        sums = ", ".join(f"coalesce(sum(c.bt_{key}), 0)::int" for key in ("scored", "warned", "churned", "warned_churned"))
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT {sums} FROM reports_churnday c WHERE c.business_date = %s AND {where}", [day, *params])
+            scored, warned, churned, warned_churned = cursor.fetchone()
+        return Backtest(done.warned_on, day, scored, warned, churned, warned_churned)
     warned_on = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=BACKTEST_DAYS))
     if warned_on is None:
         return None

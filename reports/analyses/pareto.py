@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db import connection
 
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 CUTS = (1, 5, 10, 20)
@@ -103,22 +104,62 @@ def as_percent(share):
 
 
 def pareto(scope: SnapshotScope, business_date):
-    """{branch id or None: ParetoGroup}: the whole scope (key None) first, then each branch."""
+    """{branch id or None: ParetoGroup}: the whole scope (key None) first, then each branch.
+    From the nightly build's ParetoDay rows when the date has them and the scope is the bank or
+    one branch; computed from CustomerDay otherwise (a manager's book, a subtree of branches)."""
     if scope.empty or business_date is None:
         return {}
+    if scope.manager_id is None and markers.marker(scope.bank_id, business_date) is not None:
+        groups = _precomputed(scope, business_date)
+        if groups is not None:
+            return groups
+    return _live(scope, business_date)
+
+
+def _precomputed(scope: SnapshotScope, business_date):
+    """The groups from ParetoDay; None when the scope is a subtree of several branches (not additive)."""
+    if scope.branch_path is None:
+        # The bank's whole curve; of each branch only the buckets the cuts read (≤ the largest cut).
+        where, params = "p.branch_id IS NULL OR p.bucket <= %s", [CUTS[-1]]
+    else:
+        path = scope.branch_path.replace("%", r"\%").replace("_", r"\_") + "%"
+        where = "p.branch_id IN (SELECT b.id FROM sysadmin_branch b WHERE b.bank_id = %s AND b.path LIKE %s)"
+        params = [scope.bank_id, path]
+    groups = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT p.branch_id, p.measure, p.bucket, p.n, p.running, p.total FROM reports_paretoday p "
+            f"WHERE p.bank_id = %s AND p.business_date = %s AND ({where}) "
+            "ORDER BY p.branch_id NULLS FIRST, p.measure, p.bucket",
+            [scope.bank_id, business_date, *params],
+        )
+        _fill(groups, cursor.fetchall())
+    if scope.branch_path is not None:
+        if len(groups) > 1:
+            return None
+        for group in list(groups.values()):  # the one branch is the whole scope too
+            groups = {TOTAL: dataclasses.replace(group, branch_id=TOTAL), group.branch_id: group}
+    return groups
+
+
+def _fill(groups, rows):
+    for grp, measure, bucket, n, running, total in rows:
+        group = groups.get(grp)
+        if group is None:
+            group = groups[grp] = ParetoGroup(grp, customers=n)
+        group.running[measure].append((bucket, running))
+        if measure == "aum":
+            group.aum_total = total
+        else:
+            group.contribution_total = total
+
+
+def _live(scope: SnapshotScope, business_date):
     where, params = scope.where("cd")
     groups = {}
     with connection.cursor() as cursor:
         cursor.execute(_SQL.format(where=where), [business_date, *params])
-        for grp, measure, bucket, n, running, total in cursor.fetchall():
-            group = groups.get(grp)
-            if group is None:
-                group = groups[grp] = ParetoGroup(grp, customers=n)
-            group.running[measure].append((bucket, running))
-            if measure == "aum":
-                group.aum_total = total
-            else:
-                group.contribution_total = total
+        _fill(groups, cursor.fetchall())
     return groups
 
 

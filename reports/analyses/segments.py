@@ -22,6 +22,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import Customer
+from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 HIGH_AUM = Decimal("1000000")
@@ -85,14 +86,24 @@ def segment_sizes(scope: SnapshotScope, business_date):
     """[Segment] of the date in the scope, in the rules' order, only the non-empty ones."""
     if scope.empty or business_date is None:
         return []
-    where, params = scope.where("cd")
-    sql = f"""
-        SELECT {VALUE_SQL.format(a="cd")} AS value, cd.lifecycle_stage, {USAGE_SQL.format(a="cd")} AS usage,
-               count(*), sum(cd.aum)
-        FROM reports_customerday cd
-        WHERE cd.business_date = %s AND {where}
-        GROUP BY 1, 2, 3
-    """
+    if markers.marker(scope.bank_id, business_date) is not None:
+        # The nightly build's cells per branch × manager, summed over the scope (additive).
+        where, params = scope.where("cd")
+        sql = f"""
+            SELECT cd.value, cd.lifecycle, cd.usage, sum(cd.customers)::int, sum(cd.aum)
+            FROM reports_segmentday cd
+            WHERE cd.business_date = %s AND {where}
+            GROUP BY 1, 2, 3
+        """
+    else:
+        where, params = scope.where("cd")
+        sql = f"""
+            SELECT {VALUE_SQL.format(a="cd")} AS value, cd.lifecycle_stage, {USAGE_SQL.format(a="cd")} AS usage,
+                   count(*), sum(cd.aum)
+            FROM reports_customerday cd
+            WHERE cd.business_date = %s AND {where}
+            GROUP BY 1, 2, 3
+        """
     segments = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [business_date, *params])
@@ -130,6 +141,9 @@ def movement(scope: SnapshotScope, earlier, later):
     """The segment transition matrix of the scope from `earlier` to `later` (one statement)."""
     if scope.empty or earlier is None or later is None:
         return Movement([], [], {})
+    done = markers.marker(scope.bank_id, later)
+    if done is not None and done.compare_date == earlier:
+        return _movement_precomputed(scope, earlier, later)
     where_a, params_a = scope.where("a")
     where_b, params_b = scope.where("b")
     sql = f"""
@@ -144,11 +158,38 @@ def movement(scope: SnapshotScope, earlier, later):
         FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
         GROUP BY 1, 2
     """
-    counts = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [earlier, *params_a, later, *params_b, OUTSIDE, OUTSIDE])
-        for seg_from, seg_to, count in cursor.fetchall():
-            counts[(seg_from, seg_to)] = count
+        return _matrix(cursor.fetchall())
+
+
+def _movement_precomputed(scope: SnapshotScope, earlier, later):
+    """The matrix from the build's MovementDay rows: a side counts when its branch/manager is in the scope."""
+    where_a, params_a = scope.where("a")
+    where_b, params_b = scope.where("b")
+    sql = f"""
+        SELECT seg_from, seg_to, sum(customers)::int FROM (
+            SELECT CASE WHEN m.seg_a IS NOT NULL AND {where_a} THEN m.seg_a ELSE %s END AS seg_from,
+                   CASE WHEN m.seg_b IS NOT NULL AND {where_b} THEN m.seg_b ELSE %s END AS seg_to,
+                   m.customers
+            FROM reports_movementday m
+            CROSS JOIN LATERAL (SELECT m.bank_id, m.branch_a AS branch_id, m.manager_a AS manager_id) a
+            CROSS JOIN LATERAL (SELECT m.bank_id, m.branch_b AS branch_id, m.manager_b AS manager_id) b
+            WHERE m.bank_id = %s AND m.business_date = %s AND m.compare_date = %s
+        ) s
+        WHERE NOT (seg_from = %s AND seg_to = %s)
+        GROUP BY 1, 2
+    """
+    args = [*params_a, OUTSIDE, *params_b, OUTSIDE, scope.bank_id, later, earlier, OUTSIDE, OUTSIDE]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, args)
+        return _matrix(cursor.fetchall())
+
+
+def _matrix(rows):
+    counts = {}
+    for seg_from, seg_to, count in rows:
+        counts[(seg_from, seg_to)] = count
     order = [*all_segments(), OUTSIDE]
     rows = [key for key in order if any(a == key for a, _b in counts)]
     columns = [key for key in order if any(b == key for _a, b in counts)]

@@ -22,7 +22,7 @@ from ocrm import parameters, tenants
 from ocrm.errors import NotVisible, messages_of
 from ocrm.lists.exports import xlsx_response
 from ocrm.pages import PermissionPageMixin
-from reports.analyses import churn, pareto, risk, segments, services
+from reports.analyses import churn, markers, pareto, risk, segments, services
 from reports.analyses.forms import AnalysisFilterForm, CompareFilterForm, SegmentGroupForm, TopCustomersForm
 from reports.analyses.scope import branch_by_code, snapshot_scope
 from reports.analyses.sql import larger_work_mem
@@ -60,7 +60,7 @@ class AnalysisView(PermissionPageMixin, TemplateView):
 
     def get(self, request, *args, **kwargs):
         self.setup_filters()
-        with larger_work_mem():
+        with larger_work_mem(), markers.markers_cached():
             if request.GET.get("export") == "xlsx" and hasattr(self, "export_rows"):
                 return self.export()
             response = super().get(request, *args, **kwargs)

@@ -63,6 +63,16 @@ TRANSACTIONS_WINDOW_DAYS = 30
 FEE_TYPE = "fee"
 
 
+# Derived steps (register_derived_step, from an app's ready()): step(cursor, bank, business_date)
+# runs after the snapshot rows of the date are in, in the build's transaction; returns {table: rows}.
+DERIVED_STEPS = []
+
+
+def register_derived_step(step):
+    if step not in DERIVED_STEPS:
+        DERIVED_STEPS.append(step)
+
+
 class SnapshotError(DomainError):
     """The snapshot cannot be built; the message says why (for operators)."""
 
@@ -317,6 +327,8 @@ def _write(bank, business_date, now):
             else:
                 cursor.execute(sql, statement_params)
                 rows[key] = cursor.rowcount
+        for step in DERIVED_STEPS:
+            rows.update(step(cursor, bank, business_date) or {})
     rows.setdefault("measures", 0)
     return rows
 

@@ -2,6 +2,7 @@
 signals and the backtest, potential risk — against hand-computed figures from snapshot rows
 written directly (tests/reports/factories_analyses.py); scope, exports and query counts."""
 
+import contextlib
 import datetime
 import io
 from decimal import Decimal
@@ -9,15 +10,57 @@ from decimal import Decimal
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.master.models import Customer, CustomerGroup
 from ocrm.audit.models import AuditLog
-from reports.analyses import churn, pareto, segments
+from reports.analyses import churn, markers, pareto, precompute, segments
+from reports.analyses.models import AnalysisDay, ParetoDay, SegmentDay
 from reports.analyses.scope import snapshot_scope
+from reports.snapshots import build as snapshots
+from reports.snapshots.models import CustomerDay
 from tests.factories import make_customer
 from tests.reports.factories_analyses import D_PREV, D, customer_day, holding, salary
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
+
+
+# Every test runs twice: "live" (no precomputed rows: the pages compute from CustomerDay) and
+# "nightly" (the build's derived step, reports.analyses.precompute, has run for the date read:
+# the pages read its rows). The nightly mode reruns the step whenever a date's marker is read, so
+# that rows a test adds after a first read are in; inside a query-count assertion it runs it for
+# every date beforehand instead (the step's statements are the build's, not the page's).
+@pytest.fixture(autouse=True, params=["live", "nightly"])
+def mode(request, monkeypatch):
+    state = {"frozen": False}
+    if request.param == "nightly":
+        real_marker = markers.marker
+
+        def marker(bank_id, day):
+            if not state["frozen"] and bank_id is not None and day is not None:
+                precompute.run(bank_id, day)
+            return real_marker(bank_id, day)
+
+        monkeypatch.setattr(markers, "marker", marker)
+    return request.param, state
+
+
+@pytest.fixture
+def django_assert_max_num_queries(django_assert_max_num_queries, mode):
+    @contextlib.contextmanager
+    def counted(num, **kwargs):
+        name, state = mode
+        if name == "nightly":
+            for bank_id, day in CustomerDay.objects.values_list("bank_id", "business_date").distinct():
+                precompute.run(bank_id, day)
+            state["frozen"] = True
+        try:
+            with django_assert_max_num_queries(num, **kwargs) as captured:
+                yield captured
+        finally:
+            state["frozen"] = False
+
+    return counted
 
 
 # The layout (session, user, permissions, parameters, the menu's badges) takes about 12 queries; an
@@ -417,3 +460,52 @@ def test_default_date_is_the_latest_snapshot(client, org):
     assert client.get(reverse("reports:analyses_pareto")).context["day"] == D
     # A date without a snapshot reads the latest one before it.
     assert client.get(reverse("reports:analyses_pareto"), {"date": "2026-11-15"}).context["day"] == D_PREV
+
+
+# --- the nightly build's derived step --------------------------------------------------------------
+
+
+def test_the_build_precomputes_the_analyses_in_its_transaction(org, mode):
+    day = datetime.date.today() - datetime.timedelta(days=3)
+    for i in range(3):
+        make_customer(f"PB{i}", org.a_sh, org.manager)
+    Customer.objects.filter(number__startswith="PB").update(created_at=timezone.now() - datetime.timedelta(days=10))
+    run = snapshots.build(org.bank_a, day)
+    assert run.status == "done"
+    assert run.rows["analysis_pareto"] == ParetoDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() > 0
+    assert AnalysisDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() == 1
+    scope = snapshot_scope(org.auditor)
+    precomputed = pareto.pareto(scope, day)
+    live = pareto._live(scope, day)
+    assert {k: (g.customers, g.shares()) for k, g in precomputed.items()} == {
+        k: (g.customers, g.shares()) for k, g in live.items()
+    }
+    assert precomputed[None].curve() == live[None].curve()
+    # Idempotent per date: run again, the same rows (no doubles).
+    cells = sorted(SegmentDay.objects.filter(business_date=day).values_list("branch_id", "value", "customers"))
+    precompute.run(org.bank_a.pk, day)
+    assert sorted(SegmentDay.objects.filter(business_date=day).values_list("branch_id", "value", "customers")) == cells
+    assert AnalysisDay.objects.filter(bank_id=org.bank_a.pk, business_date=day).count() == 1
+
+
+def test_precomputed_movement_and_sizes_match_live_in_every_scope(org):
+    """A customer moving between branches and managers: each scope's matrix from MovementDay is the live one."""
+    a = make_customer("MV1", org.a_sh, org.manager)
+    b = make_customer("MV2", org.a_bj, org.manager_bj)
+    customer_day(a, D_PREV, aum=2_000_000, stage="active")
+    customer_day(a, D, aum=60_000, stage="declining", branch=org.a_bj, manager=org.manager_bj)
+    customer_day(b, D_PREV, aum=100, stage="active")
+    customer_day(b, D, aum=100, stage="active", branch=org.a_sh, manager=org.manager)
+    scopes = [
+        snapshot_scope(org.auditor),
+        snapshot_scope(org.auditor, org.a_sh),
+        snapshot_scope(org.auditor, org.a_bj),
+        snapshot_scope(org.manager),
+        snapshot_scope(org.supervisor),
+    ]
+    live = [(segments.movement(s, D_PREV, D).counts, segments.segment_sizes(s, D)) for s in scopes]
+    precompute.run(org.bank_a.pk, D)
+    assert AnalysisDay.objects.get(bank_id=org.bank_a.pk, business_date=D).compare_date == D_PREV
+    nightly = [(segments._movement_precomputed(s, D_PREV, D).counts, segments.segment_sizes(s, D)) for s in scopes]
+    assert nightly == live
+    assert live[1][0] == {("high:active", segments.OUTSIDE): 1, (segments.OUTSIDE, "low:active"): 1}

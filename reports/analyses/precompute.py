@@ -1,0 +1,185 @@
+"""The analyses precomputed by the nightly snapshot build (issue 18: a report page for a whole
+bank answers in ≤ 150 ms): one set of rows per bank × business date, written by set-based
+statements in the build's transaction (reports.snapshots.build.register_derived_step),
+idempotent (the date's rows are deleted first), read by the pages instead of ranking and
+grouping 300,000 customer-day rows on every request.
+
+* ParetoDay: the percentile buckets (running sums) of the bank and of each branch, by AUM and by
+  contribution — the same figures as pareto.pareto() computes live.
+* SegmentDay: customers and AUM per branch × manager × value × lifecycle × usage (additive: a
+  subtree or a manager's book is a sum of rows).
+* ChurnDay: per branch × manager, customers scored, warned, each signal's count, and the backtest
+  counts of the warnings of `warned_on` checked on this date (additive too).
+* ChurnWarningDay: the warned customers (score ≥ WARN_AT) with their signals.
+* AnalysisDay: the marker; a date without it (built before this step existed) is computed live.
+
+What is not additive — the Pareto of a subtree of several branches, or of one manager's book —
+is computed live from CustomerDay (docs/analyses.md says why)."""
+
+import datetime
+
+from django.db import connection, transaction
+
+from reports.analyses import churn, markers
+from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, MovementDay, ParetoDay, SegmentDay
+from reports.analyses.scope import SnapshotScope
+from reports.analyses.segments import USAGE_SQL, VALUE_SQL
+from reports.analyses.sql import WORK_MEM
+from reports.snapshots import build
+
+METHOD_VERSION = 1
+TABLES = (ParetoDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+
+_PARETO = """
+INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
+WITH base AS (
+    SELECT cd.branch_id, cd.customer_id, cd.aum, cd.contribution
+    FROM reports_customerday cd
+    WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
+), grouped AS (
+    SELECT false AS whole, branch_id AS grp, customer_id, aum, contribution FROM base
+    UNION ALL
+    SELECT true, NULL::bigint, customer_id, aum, contribution FROM base
+), ranked AS (
+    SELECT whole, grp, aum, contribution,
+           count(*) OVER (PARTITION BY whole, grp) AS n,
+           row_number() OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_rank,
+           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank
+    FROM grouped
+), buckets AS (
+    SELECT whole, grp, 'aum' AS measure, (100 * (aum_rank - 1)) / n + 1 AS bucket, max(n) AS n, sum(aum) AS amount
+    FROM ranked GROUP BY whole, grp, 4
+    UNION ALL
+    SELECT whole, grp, 'contribution', (100 * (contribution_rank - 1)) / n + 1, max(n), sum(contribution)
+    FROM ranked GROUP BY whole, grp, 4
+)
+SELECT %(bank)s, %(day)s::date, grp, measure, bucket, n,
+       sum(amount) OVER (PARTITION BY whole, grp, measure ORDER BY bucket),
+       sum(amount) OVER (PARTITION BY whole, grp, measure)
+FROM buckets
+"""
+
+_SEGMENTS = f"""
+INSERT INTO reports_segmentday (bank_id, business_date, branch_id, manager_id, value, lifecycle, usage, customers, aum)
+SELECT %(bank)s, %(day)s::date, cd.branch_id, cd.manager_id, {VALUE_SQL.format(a="cd")}, cd.lifecycle_stage,
+       {USAGE_SQL.format(a="cd")}, count(*), coalesce(sum(cd.aum), 0)
+FROM reports_customerday cd
+WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
+GROUP BY 3, 4, 5, 6, 7
+"""
+
+_MOVEMENT = f"""
+INSERT INTO reports_movementday (bank_id, business_date, compare_date, branch_a, manager_a, seg_a,
+                                 branch_b, manager_b, seg_b, customers)
+WITH a AS (
+    SELECT a.customer_id, a.branch_id, a.manager_id, {VALUE_SQL.format(a="a")} || ':' || a.lifecycle_stage AS seg
+    FROM reports_customerday a WHERE a.bank_id = %(bank)s AND a.business_date = %(compare)s
+), b AS (
+    SELECT b.customer_id, b.branch_id, b.manager_id, {VALUE_SQL.format(a="b")} || ':' || b.lifecycle_stage AS seg
+    FROM reports_customerday b WHERE b.bank_id = %(bank)s AND b.business_date = %(day)s
+)
+SELECT %(bank)s, %(day)s::date, %(compare)s::date, a.branch_id, a.manager_id, a.seg, b.branch_id, b.manager_id, b.seg,
+       count(*)
+FROM a FULL OUTER JOIN b ON a.customer_id = b.customer_id
+GROUP BY 4, 5, 6, 7, 8, 9
+"""
+
+SIGNAL_KEYS = [s.key for s in churn.SIGNALS]
+
+
+def _churn(cursor, bank_id, day):
+    """The scores of `day` in a temporary table, then ChurnDay and ChurnWarningDay from it."""
+    scope = SnapshotScope(bank_id)
+    compare_day = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.COMPARE_DAYS))
+    sql, args = churn.signals_sql(scope, day, compare_day)
+    cursor.execute("DROP TABLE IF EXISTS acrm_scores")
+    cursor.execute(f"CREATE TEMPORARY TABLE acrm_scores ON COMMIT DROP AS {sql}", args)
+    signals = ", ".join(SIGNAL_KEYS)
+    counts = ", ".join(f"count(*) FILTER (WHERE {key})" for key in SIGNAL_KEYS)
+    cursor.execute(
+        f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                          bt_scored, bt_warned, bt_churned, bt_warned_churned)
+            SELECT %s, %s, branch_id, manager_id, count(*), count(*) FILTER (WHERE score >= %s), {counts}, 0, 0, 0, 0
+            FROM acrm_scores GROUP BY branch_id, manager_id""",
+        [bank_id, day, churn.WARN_AT],
+    )
+    cursor.execute(
+        f"""INSERT INTO reports_churnwarningday (bank_id, business_date, customer_id, branch_id, manager_id, aum, prev_aum,
+                transactions_30d, prev_transactions, lifecycle_stage, prev_stage, {signals}, score)
+            SELECT %s, %s, customer_id, branch_id, manager_id, aum, prev_aum, transactions_30d, prev_transactions,
+                   lifecycle_stage, prev_stage, {signals}, score
+            FROM acrm_scores WHERE score >= %s""",
+        [bank_id, day, churn.WARN_AT],
+    )
+    warnings = cursor.rowcount
+    cursor.execute("DROP TABLE acrm_scores")
+    warned_on = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.BACKTEST_DAYS))
+    if warned_on is not None:
+        warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
+        sql, args = churn.signals_sql(scope, warned_on, warned_compare)
+        cursor.execute(
+            f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
+                SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+                       count(*) FILTER (WHERE w.score >= %s),
+                       count(*) FILTER (WHERE o.churned),
+                       count(*) FILTER (WHERE w.score >= %s AND o.churned)
+                FROM ({sql}) w
+                LEFT JOIN LATERAL (
+                    SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
+                                            OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
+                    FROM reports_customerday d
+                    WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
+                ) o ON true
+                GROUP BY w.branch_id, w.manager_id""",
+            [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
+        )
+    return compare_day, warned_on, warnings
+
+
+def precompute(cursor, bank, business_date):
+    """Write the analyses' rows of (bank, business_date), replacing any; returns {table: rows}.
+    In the caller's transaction (the build's), or in one of its own."""
+    with transaction.atomic():
+        return _precompute(cursor, bank, business_date)
+
+
+def _precompute(cursor, bank, business_date):
+    bank_id = getattr(bank, "pk", bank)
+    params = {"bank": bank_id, "day": business_date}
+    for model in TABLES:
+        cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
+    # The date's rows were written by this transaction: without statistics the planner takes
+    # them for none and joins the transactions and holdings to them row by row (minutes, not seconds).
+    cursor.execute("ANALYZE reports_customerday")
+    cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the ranking and grouping sort in memory
+    rows = {}
+    cursor.execute(_PARETO, params)
+    rows["analysis_pareto"] = cursor.rowcount
+    cursor.execute(_SEGMENTS, params)
+    rows["analysis_segments"] = cursor.rowcount
+    compare_day, warned_on, rows["analysis_warnings"] = _churn(cursor, bank_id, business_date)
+    if compare_day is not None:  # the segments page's default comparison (the latest snapshot ≤ D - 30)
+        cursor.execute(_MOVEMENT, {**params, "compare": compare_day})
+        rows["analysis_movement"] = cursor.rowcount
+    cursor.execute(
+        "INSERT INTO reports_analysisday (bank_id, business_date, compare_date, warned_on, method_version) "
+        "VALUES (%s, %s, %s, %s, %s)",
+        [bank_id, business_date, compare_day, warned_on, METHOD_VERSION],
+    )
+    return rows
+
+
+def run(bank, business_date):
+    """precompute() in its own cursor (tests, backfills)."""
+    with connection.cursor() as cursor:
+        return precompute(cursor, bank, business_date)
+
+
+def register():
+    build.register_derived_step(precompute)
+
+
+# The pages' look-up of the marker (kept here for callers of precompute.marker).
+marker = markers.marker
+markers_cached = markers.markers_cached
