@@ -76,6 +76,11 @@ def test_the_tables_are_partitioned_by_month_with_a_default_partition():
         "reports_holdingday": ("business_date", "date"),
         "reports_transactionday": ("business_date", "date"),
         "reports_measureday": ("business_date", "date"),
+        "reports_paretoday": ("business_date", "date"),
+        "reports_segmentday": ("business_date", "date"),
+        "reports_movementday": ("business_date", "date"),
+        "reports_churnday": ("business_date", "date"),
+        "reports_churnwarningday": ("business_date", "date"),
     }
     for table in specs:
         months = have(table)
