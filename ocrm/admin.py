@@ -73,6 +73,8 @@ class ScopedAdminMixin(GuardedFieldsMixin):
 
     def related_queryset(self, request, model):
         """Choices offered for a foreign key to `model`; None = admin's default."""
+        if model._meta.label_lower == "sysadmin.bank":  # banks have no visible_to: one's own bank only
+            return model._default_manager.filter(pk=request.user.bank_id)
         queryset = model._default_manager.all()
         if hasattr(queryset, "visible_to"):
             return queryset.visible_to(request.user)
@@ -80,11 +82,7 @@ class ScopedAdminMixin(GuardedFieldsMixin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if not request.user.is_superuser and "queryset" not in kwargs:
-            # A bank's administrator may only choose their own bank (bank rows have no visible_to).
-            if db_field.related_model._meta.label_lower == "sysadmin.bank":
-                queryset = db_field.related_model._default_manager.filter(pk=request.user.bank_id)
-            else:
-                queryset = self.related_queryset(request, db_field.related_model)
+            queryset = self.related_queryset(request, db_field.related_model)
             if queryset is not None:
                 kwargs["queryset"] = queryset
         return super().formfield_for_foreignkey(db_field, request, **kwargs)

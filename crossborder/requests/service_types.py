@@ -54,21 +54,25 @@ TYPES = [
 ]
 
 
-def seed(using="default"):
-    ServiceType = global_apps.get_model("crossborder", "ServiceType")
+def seed(using="default", apps=global_apps):
+    """Write the types (update_or_create). `apps` is the migration state after a migrate: a partial
+    migrate that has not made the table yet writes nothing, and only the fields it has are written."""
+    try:
+        ServiceType = apps.get_model("crossborder", "ServiceType")
+    except LookupError:
+        return
+    have = {field.name for field in ServiceType._meta.fields}
     for code, name_en, name_local, hours, fields, documents in TYPES:
-        ServiceType.objects.using(using).update_or_create(
-            code=code,
-            defaults={
-                "name_en": name_en,
-                "name_local": name_local,
-                "sla_hours": hours,
-                "form_fields": fields,
-                "required_documents": documents,
-            },
-        )
+        values = {
+            "name_en": name_en,
+            "name_local": name_local,
+            "sla_hours": hours,
+            "form_fields": fields,
+            "required_documents": documents,
+        }
+        ServiceType.objects.using(using).update_or_create(code=code, defaults={k: v for k, v in values.items() if k in have})
 
 
-def seed_after_migrate(sender, using="default", **kwargs):
+def seed_after_migrate(sender, using="default", apps=global_apps, **kwargs):
     if sender.name == "crossborder":
-        seed(using=using)
+        seed(using=using, apps=apps)
