@@ -23,7 +23,8 @@ def test_demo_banks_have_console_gateways_and_templates_that_send():
         gateways = Gateway.objects.filter(bank=bank, kind=Gateway.Kind.CONSOLE, is_active=True)
         assert sorted(gateways.values_list("channel", flat=True)) == sorted([Channel.EMAIL, Channel.SMS])
         templates = MessageTemplate.objects.filter(bank=bank)
-        assert templates.count() == len(OUTBOX_TEMPLATES)
+        # The outbox part's templates, beside those other parts seed (the service requests' SMS).
+        assert set(templates.values_list("code", flat=True)) >= {t["code"] for t in OUTBOX_TEMPLATES}
         for template in templates:
             assert services.template_errors(template) == {}, template.code
             assert set(template.texts) >= {"zh-hans", "en"}
