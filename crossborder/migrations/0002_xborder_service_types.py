@@ -1,68 +1,14 @@
+"""The catalogue of cross-border service types (reference data). The types themselves are in
+crossborder/requests/service_types.py, which also writes them again after every migrate: one
+list, written through this migration's state of the model."""
+
 from django.db import migrations
 
-TYPES = [
-    (
-        "account_opening",
-        "Account opening for a customer abroad",
-        "境外客户开户",
-        24,
-        [
-            {"name": "account_type", "label_en": "Account type", "label_local": "账户类型", "required": True},
-            {"name": "currency", "label_en": "Currency", "label_local": "币种", "required": True},
-        ],
-        ["passport", "proof_of_address"],
-    ),
-    (
-        "document_verification",
-        "Document verification",
-        "文件核验",
-        8,
-        [{"name": "document", "label_en": "Document to verify", "label_local": "待核验文件", "required": True}],
-        ["document_copy"],
-    ),
-    (
-        "local_product_purchase",
-        "Local product purchase",
-        "当地产品购买",
-        16,
-        [
-            {"name": "product", "label_en": "Product", "label_local": "产品", "required": True},
-            {"name": "amount", "label_en": "Amount", "label_local": "金额", "required": True},
-        ],
-        ["passport"],
-    ),
-    (
-        "remittance_support",
-        "Remittance support",
-        "汇款协助",
-        4,
-        [{"name": "reference", "label_en": "Remittance reference", "label_local": "汇款编号", "required": True}],
-        [],
-    ),
-    (
-        "relationship_handoff",
-        "Relationship hand-off",
-        "客户关系移交",
-        40,
-        [{"name": "reason", "label_en": "Reason", "label_local": "原因", "required": False}],
-        [],
-    ),
-]
+from crossborder.requests import service_types
 
 
 def seed(apps, schema_editor):
-    ServiceType = apps.get_model("crossborder", "ServiceType")
-    for code, name_en, name_local, hours, fields, documents in TYPES:
-        ServiceType.objects.update_or_create(
-            code=code,
-            defaults={
-                "name_en": name_en,
-                "name_local": name_local,
-                "sla_hours": hours,
-                "form_fields": fields,
-                "required_documents": documents,
-            },
-        )
+    service_types.seed(using=schema_editor.connection.alias if schema_editor else "default", apps=apps)
 
 
 class Migration(migrations.Migration):
