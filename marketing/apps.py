@@ -13,6 +13,8 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import sections as campaign_sections
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
+        from marketing.knowledge import services as knowledge
+        from marketing.knowledge import tasks as knowledge_tasks
         from marketing.navigation import register_nav
         from marketing.pipeline import measures as pipeline_measures
         from marketing.pipeline import reminders as pipeline_reminders
@@ -53,3 +55,6 @@ class MarketingConfig(AppConfig):
         )
         # Wealth plans on the 360 page (marketing.planning).
         planning_sections.register_sections()
+        # Knowledge base (marketing.knowledge): publication with a checker, the nightly review notice.
+        knowledge.register_handlers()
+        knowledge_tasks.register_jobs()
