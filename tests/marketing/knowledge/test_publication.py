@@ -9,11 +9,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
 from marketing.knowledge import services, tasks
 from marketing.knowledge.models import Article, ArticleAttachment
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
+from ocrm.celery import app
 from ocrm.errors import NotVisible
 from ocrm.notifications.models import Notification
 from sysadmin.parameters import services as parameters
@@ -170,3 +172,10 @@ def test_owners_hear_once_of_expired_and_due_articles(org):
     services.update_article(due.pk, org.marketing_manager, review_on=datetime.date(2026, 12, 2))
     assert services.notify_due_owners(org.bank_a.pk, datetime.date(2026, 12, 2)) == 1  # a new review date is heard of
     assert services.notify_due_owners(org.bank_b.pk, day) == 0  # each bank its own
+
+
+def test_the_review_notice_is_scheduled_nightly_and_registered():
+    scheduled = PeriodicTask.objects.select_related("crontab").get(task=tasks.knowledge_review.name)
+    assert (scheduled.enabled, scheduled.crontab.minute, scheduled.crontab.hour) == (True, "40", "22")
+    app.loader.import_default_modules()
+    assert tasks.knowledge_review.name in app.tasks
