@@ -19,6 +19,7 @@ class MarketingConfig(AppConfig):
         from marketing.pipeline import measures as pipeline_measures
         from marketing.pipeline import reminders as pipeline_reminders
         from marketing.pipeline import roles as pipeline_roles
+        from marketing.pipeline import sections as pipeline_sections
         from marketing.pipeline import services as pipeline
         from marketing.planning import sections as planning_sections
         from marketing.products import eligibility as product_eligibility
@@ -41,6 +42,7 @@ class MarketingConfig(AppConfig):
         pipeline_reminders.register()
         desk.register_activity("opportunities", _("Opportunities"), pipeline.moves_and_wins, order=40)
         pipeline_measures.register_measures()  # opportunities won (count, amount), prospects converted
+        pipeline_sections.register_sections()  # the 360 page's opportunities (and opening one from a contact)
         # Products and bundles (marketing.products): publishing with a checker, the guarded risk
         # level, the channel offers provider, the 360 section (loaded by htmx).
         products.register_handlers()

@@ -305,6 +305,7 @@ ROUTE_PARAMS = {
     "customers:edit": {"number": by_number("customer")},
     "marketing:plan": {"number": by_number("customer")},
     "marketing:plan_illustrations": {"number": by_number("customer")},
+    "marketing:pipeline_customer": {"number": by_number("customer")},
     "marketing:plan_illustration": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "marketing:plan_print": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "customers:contacts": {"number": by_number("customer")},
