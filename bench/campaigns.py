@@ -4,8 +4,10 @@ INSERT ... SELECT of the same task rows, and the evaluation page, in the same ru
     make bench BENCH_ARGS="--suite campaigns --size medium|large [--repeat N]"
     python -m bench.campaigns --size small        # the 12k-customer quick run
 
-On the demo customers of bench/customers.py's generator (small 12k, medium 50k, large 1M) of bank
-OGB: 70% agree to marketing, 10% were already contacted 4 times this month (the frequency cap),
+On the demo customers of bench/customers.py's generator (small 12k, medium 50k) of bank OGB; at
+large size the medium set plus copies of OGB's customers up to 1M in all (see ensure_customers:
+the shared generator's ~33 transactions per customer take hours at 1M on a loaded machine, and the
+campaign rules read none of them). 70% agree to marketing, 10% were already contacted 4 times this month (the frequency cap),
 and a dynamic group (a saved filter) of every customer is the campaign's source, with one offer per
 household and a 10% control group.
 
@@ -59,6 +61,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench.customers import ensure_data  # noqa: E402
 from bench.targets import Targets  # noqa: E402
+from customers import demo as customer_demo  # noqa: E402
 from customers.consent.models import ContactLog  # noqa: E402
 from customers.master.models import Customer, CustomerGroup  # noqa: E402
 from marketing.campaigns import services  # noqa: E402
@@ -87,6 +90,47 @@ SELECT %(bank)s, t.customer_id, 'task', 'campaign:' || t.campaign_id, now()
  WHERE t.campaign_id = %(campaign)s AND t.excluded_by = '' AND t.arm = 'target'
 ON CONFLICT (customer_id, source, channel) DO NOTHING
 """
+
+
+# A copy of a customer: every column of the customer row, a new number, no household (a copy is
+# not a member of the original's household) and no merge. Holdings, transactions and profiles are
+# not copied: the campaign's candidates and rules read the customer row, consent and contact logs.
+COPY_CUSTOMERS = """
+INSERT INTO customers_customer (number, kind, name_local, name_latin, name_grams, lifecycle_stage, tier, star_rating,
+                                risk_level, aum, contribution, source_systems, do_not_contact, do_not_sms, do_not_email,
+                                created_at, updated_at, bank_id, branch_id, merged_into_id, primary_manager_id, household_id)
+SELECT c.number || 'K' || n, c.kind, c.name_local, c.name_latin, c.name_grams, c.lifecycle_stage, c.tier, c.star_rating,
+       c.risk_level, c.aum, c.contribution, c.source_systems, c.do_not_contact, c.do_not_sms, c.do_not_email,
+       c.created_at, now(), c.bank_id, c.branch_id, NULL, c.primary_manager_id, NULL
+  FROM generate_series(1, %(copies)s) n
+ CROSS JOIN (SELECT * FROM customers_customer WHERE bank_id = %(bank)s AND merged_into_id IS NULL) c
+ LIMIT %(missing)s
+"""
+
+
+def ensure_customers(size):
+    """The suite's customers: the shared generator's at small and medium size; at large size the
+    medium set and copies of OGB's customers up to the large count (1M in both demo banks, so
+    bench.customers.ensure_data("large") takes them as they are)."""
+    if size != "large":
+        ensure_data(size)
+        return
+    wanted, medium = customer_demo.SIZES["large"], customer_demo.SIZES["medium"]
+    have = Customer.objects.filter(bank__code__in=["OGB", "HCB"]).count()
+    if have == wanted:
+        print(f"using the {have} customers already there (medium set and copies)")
+        return
+    if have != medium:
+        ensure_data("medium")
+    bank = Bank.objects.get(code="OGB")
+    originals = Customer.objects.filter(bank=bank, merged_into__isnull=True).count()
+    missing = wanted - medium
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(COPY_CUSTOMERS, {"bank": bank.pk, "copies": -(-missing // originals), "missing": missing})
+        copied = cursor.rowcount
+        cursor.execute("ANALYZE customers_customer")
+    print(f"copied {copied} customers of {bank.code} in {time.perf_counter() - started:.0f} s", flush=True)
 
 
 def _person(bank, username):
@@ -147,7 +191,7 @@ def _timed(fn):
 
 
 def run(size, repeat):
-    ensure_data(size)
+    ensure_customers(size)
     bank = Bank.objects.get(code="OGB")
     maker, checker = _person(bank, "bench.campaigns.maker"), _person(bank, "bench.campaigns.checker")
     _prepare(bank)

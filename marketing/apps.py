@@ -13,10 +13,13 @@ class MarketingConfig(AppConfig):
         from marketing.campaigns import sections as campaign_sections
         from marketing.campaigns import services as campaigns
         from marketing.campaigns import tasks as campaign_tasks
+        from marketing.knowledge import services as knowledge
+        from marketing.knowledge import tasks as knowledge_tasks
         from marketing.navigation import register_nav
         from marketing.pipeline import measures as pipeline_measures
         from marketing.pipeline import reminders as pipeline_reminders
         from marketing.pipeline import roles as pipeline_roles
+        from marketing.pipeline import sections as pipeline_sections
         from marketing.pipeline import services as pipeline
         from marketing.planning import sections as planning_sections
         from marketing.products import eligibility as product_eligibility
@@ -39,6 +42,7 @@ class MarketingConfig(AppConfig):
         pipeline_reminders.register()
         desk.register_activity("opportunities", _("Opportunities"), pipeline.moves_and_wins, order=40)
         pipeline_measures.register_measures()  # opportunities won (count, amount), prospects converted
+        pipeline_sections.register_sections()  # the 360 page's opportunities (and opening one from a contact)
         # Products and bundles (marketing.products): publishing with a checker, the guarded risk
         # level, the channel offers provider, the 360 section (loaded by htmx).
         products.register_handlers()
@@ -53,3 +57,6 @@ class MarketingConfig(AppConfig):
         )
         # Wealth plans on the 360 page (marketing.planning).
         planning_sections.register_sections()
+        # Knowledge base (marketing.knowledge): publication with a checker, the nightly review notice.
+        knowledge.register_handlers()
+        knowledge_tasks.register_jobs()

@@ -76,7 +76,7 @@ from customers.master.services import ACTION_UPDATE
 from customers.ownership.assignment.models import AssignmentChange, AttributionRule
 from customers.ownership.sharing.models import CustomerShare
 from marketing.campaigns.models import Campaign, CampaignMember
-from marketing.knowledge.models import Article, ArticleVersion  # the knowledge base pages (marketing.knowledge)
+from marketing.knowledge.models import Article, ArticleAttachment, ArticleVersion  # the knowledge base (marketing.knowledge)
 from marketing.pipeline import services as pipeline_services  # the opportunity pages (marketing.pipeline)
 from marketing.planning.models import PlanIllustration
 from marketing.products.models import Bundle, BundleRule, ProductVersion
@@ -248,6 +248,7 @@ MODEL_OBJECTS = {
     "marketing.pipelinestage": bank_object("pipeline_stage"),
     "marketing.prospect": bank_object("prospect"),
     "marketing.article": bank_object("article"),
+    "marketing.articleattachment": bank_object("article_attachment"),
     "crossborder.crossborderrequest": bank_object("xborder_request"),
     "crossborder.profitstatement": bank_object("profit_statement"),
     "reports.kpischeme": bank_object("kpi_scheme"),  # appraisal (reports.appraisal)
@@ -304,6 +305,7 @@ ROUTE_PARAMS = {
     "customers:edit": {"number": by_number("customer")},
     "marketing:plan": {"number": by_number("customer")},
     "marketing:plan_illustrations": {"number": by_number("customer")},
+    "marketing:pipeline_customer": {"number": by_number("customer")},
     "marketing:plan_illustration": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "marketing:plan_print": {"number": by_number("customer"), "pk": model("marketing.planillustration")},
     "customers:contacts": {"number": by_number("customer")},
@@ -389,6 +391,11 @@ ROUTE_PARAMS = {
     **{f"marketing:prospect_{name}": {"pk": model("marketing.prospect")} for name in ("detail", "link", "convert", "drop")},
     **{f"marketing:article{n}": {"pk": model("marketing.article")} for n in ("", "_edit", "_publish", "_withdraw", "_helpful")},
     "marketing:article_restore": {"pk": model("marketing.article"), "number": shared(1, attr=False)},
+    "marketing:article_attachment_add": {"pk": model("marketing.article")},
+    **{
+        f"marketing:{name}": {"pk": model("marketing.article"), "attachment_id": model("marketing.articleattachment")}
+        for name in ("article_attachment", "article_attachment_remove")
+    },
     "marketing:campaign_task_response": {"pk": bank_object("campaign_task")},
     "workbench:messaging_audit_attachment": {"pk": model("workbench.message")},
     "export_progress": {"pk": model("ocrm.exportfile")},
@@ -822,7 +829,11 @@ def article_rows(bank, staff):
     """A published knowledge article of the bank with its first version (marketing.knowledge)."""
     article = Article.objects.create(bank=bank, title=f"Sweep article {bank.code}", body="Sweep", status="published", owner=staff)
     ArticleVersion.objects.create(article=article, number=1, title=article.title, body=article.body, made_by=staff)
-    return {"article": article}
+    attachment = ArticleAttachment(article=article, original_name="guide.pdf", content_type="application/pdf", size=5)
+    attachment.sha256, attachment.uploaded_by = "0" * 64, staff
+    attachment.file.save("guide.pdf", ContentFile(b"%PDF-"), save=False)
+    attachment.save()
+    return {"article": article, "article_attachment": attachment}
 
 
 def channelapi_rows(bank):

@@ -38,14 +38,16 @@ class ArticleForm(forms.Form):
         self.fields["branch"].queryset = Branch.objects.filter(bank_id=user.bank_id).order_by("path")
 
     @staticmethod
-    def initial_from(article):
+    def initial_from(article, text=None):
+        """The article's fields, with the text of `text` (its newest version) when given."""
+        text = text or article
         return {
-            "title": article.title,
+            "title": text.title,
             "kind": article.kind,
             "language": article.language,
             "category": article.category_id,
-            "body": article.body,
-            "tags": ", ".join(article.tags),
+            "body": text.body,
+            "tags": ", ".join(text.tags),
             "products": list(article.products.values_list("pk", flat=True)),
             "roles": article.roles,
             "branch": article.branch_id,
@@ -63,6 +65,10 @@ class ArticleForm(forms.Form):
         products = list(data.pop("products", None) or ())
         note = data.pop("note", "")
         return data, products, note
+
+
+class AttachmentForm(forms.Form):
+    file = forms.FileField(label=_("file"), help_text=_("PDF, PNG or JPEG."), allow_empty_file=True, max_length=200)
 
 
 class ArticleFilterSet(django_filters.FilterSet):

@@ -107,7 +107,10 @@ class Article(models.Model):
     valid_until = models.DateField(_("valid until"), null=True, blank=True)
     review_on = models.DateField(_("review on"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    # The number of the text held in this row: readers see it. Once an article was published, a
+    # writer's later text waits as an ArticleVersion numbered above it until a checker approves it.
     version = models.PositiveIntegerField(_("version"), default=1)
+    published_version = models.PositiveIntegerField(_("published version"), null=True, blank=True)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("owner"), on_delete=models.PROTECT, related_name="+")
     search_keys = ArrayField(models.CharField(max_length=40), default=list, blank=True, editable=False)
     helpful_yes = models.PositiveIntegerField(_("helpful"), default=0)
@@ -132,6 +135,10 @@ class Article(models.Model):
     def expired(self, today):
         return self.valid_until is not None and self.valid_until < today
 
+    @property
+    def ever_published(self):
+        return self.published_version is not None
+
 
 class ArticleVersion(models.Model):
     """One saved text of an article (its number is the article's version when it was saved)."""
@@ -153,3 +160,48 @@ class ArticleVersion(models.Model):
 
     def __str__(self):
         return f"{self.article_id} v{self.number}"
+
+
+def attachment_path(instance, filename):
+    """No title or person in the stored name: the bank, the article and a content digest."""
+    return f"knowledge/{instance.article.bank_id}/{instance.article_id}/{instance.sha256[:16]}.{filename.rsplit('.', 1)[-1]}"
+
+
+class ArticleAttachment(models.Model):
+    """A file attached to an article (type judged by its first bytes, size capped by the bank's
+    parameter marketing.article_attachment_max_bytes); readers of the article may open it."""
+
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(_("file"), upload_to=attachment_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=60)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("article attachment")
+        verbose_name_plural = _("article attachments")
+        ordering = ("uploaded_at", "id")
+
+    def __str__(self):
+        return self.original_name
+
+
+class ArticleFeedback(models.Model):
+    """One reader's "was this helpful" answer (one per person and article; a new answer replaces
+    the old one and moves the article's counters)."""
+
+    article = models.ForeignKey(Article, verbose_name=_("article"), on_delete=models.CASCADE, related_name="+")
+    staff = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.CASCADE, related_name="+")
+    helpful = models.BooleanField(_("helpful"))
+    answered_at = models.DateTimeField(_("answered"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("article feedback")
+        verbose_name_plural = _("article feedback")
+        constraints = [models.UniqueConstraint(fields=("article", "staff"), name="article_feedback_once")]
+
+    def __str__(self):
+        return f"{self.article_id}: {self.helpful}"

@@ -13,4 +13,15 @@ urlpatterns = [
     path("knowledge/<int:pk>/withdraw/", views.ArticleWithdrawView.as_view(), name="article_withdraw"),
     path("knowledge/<int:pk>/versions/<int:number>/restore/", views.ArticleRestoreView.as_view(), name="article_restore"),
     path("knowledge/<int:pk>/helpful/", views.ArticleHelpfulView.as_view(), name="article_helpful"),
+    path("knowledge/<int:pk>/attachments/", views.AttachmentAddView.as_view(), name="article_attachment_add"),
+    path(
+        "knowledge/<int:pk>/attachments/<int:attachment_id>/",
+        views.AttachmentDownloadView.as_view(),
+        name="article_attachment",
+    ),
+    path(
+        "knowledge/<int:pk>/attachments/<int:attachment_id>/remove/",
+        views.AttachmentRemoveView.as_view(),
+        name="article_attachment_remove",
+    ),
 ]

@@ -10,4 +10,5 @@ urlpatterns = [
     path("pipeline/forecast/", views.ForecastView.as_view(), name="pipeline_forecast"),
     path("pipeline/new/", views.OpportunityCreateView.as_view(), name="opportunity_create"),
     path("pipeline/<int:pk>/move/", views.MoveView.as_view(), name="opportunity_move"),
+    path("pipeline/customer/<str:number>/", views.CustomerOpportunitiesView.as_view(), name="pipeline_customer"),
 ]

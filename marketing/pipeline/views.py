@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 
-from customers.master.models import Customer
+from customers.master.models import Customer, ServiceContact
 from marketing.pipeline import services
 from marketing.pipeline.filtersets import OpportunityFilterSet
 from marketing.pipeline.forms import MoveForm, OpportunityForm
@@ -109,10 +109,31 @@ class ForecastView(PermissionPageMixin, TemplateView):
 
 
 class OpportunityCreateView(ServiceFormView):
+    """By hand, or from a service contact (?contact=<id>, from the 360 page's opportunities
+    section): the contact must be of a customer the user sees and the opportunity is for that
+    customer, with the contact as its source."""
+
     permission_required = ("marketing.view_opportunity", "marketing.add_opportunity")
     form_class = OpportunityForm
     template_name = "marketing/pipeline/form.html"
     title = gettext_lazy("New opportunity")
+
+    def load_object(self):
+        super().load_object()
+        self.contact = None
+        wanted = self.request.GET.get("contact", "")
+        if wanted:
+            customers = Customer.objects.visible_to(self.request.user)
+            self.contact = (
+                ServiceContact.objects.filter(pk=wanted if wanted.isdigit() else 0, customer__in=customers)
+                .select_related("customer")
+                .first()
+            )
+            if self.contact is None:
+                raise NotVisible
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(contact=self.contact, **kwargs)
 
     def get_form(self):
         kwargs = self.get_form_kwargs()
@@ -121,6 +142,8 @@ class OpportunityCreateView(ServiceFormView):
                 "customer": self.request.GET.get("customer", "")[:32],
                 "currency": getattr(self.request.user.bank, "base_currency", "CNY"),
             }
+            if self.contact is not None:
+                kwargs["initial"] |= {"customer": self.contact.customer.number, "title": self.contact.subject[:200]}
         return OpportunityForm(bank_id=self.request.user.bank_id, **kwargs)
 
     def perform(self, form):
@@ -129,7 +152,11 @@ class OpportunityCreateView(ServiceFormView):
         customer = Customer.objects.visible_to(user).filter(number=data["customer"].strip()).first()
         if customer is None:
             raise ValidationError({"customer": _("No customer of yours has this number.")})
-        source = Opportunity.Source.CONTACT if self.request.GET.get("from") == "contact" else Opportunity.Source.MANUAL
+        source, source_ref = Opportunity.Source.MANUAL, ""
+        if self.contact is not None:
+            if self.contact.customer_id != customer.pk:
+                raise ValidationError({"customer": _("The contact was with another customer.")})
+            source, source_ref = Opportunity.Source.CONTACT, f"contact:{self.contact.pk}"
         return services.create_opportunity(
             customer=customer,
             owner=user,
@@ -141,6 +168,7 @@ class OpportunityCreateView(ServiceFormView):
             expected_close=data["expected_close"],
             next_step=data.get("next_step", ""),
             source=source,
+            source_ref=source_ref,
         )
 
     def get_success_message(self, opportunity):
@@ -148,3 +176,34 @@ class OpportunityCreateView(ServiceFormView):
 
     def get_success_url(self, opportunity):
         return reverse("marketing:pipeline_board")
+
+
+class CustomerOpportunitiesView(PermissionPageMixin, TemplateView):
+    """The 360 page's opportunities section (loaded by htmx): the customer's opportunities the user
+    sees, and the latest service contacts to open one from. Another manager's customer is 404."""
+
+    permission_required = "marketing.view_opportunity"
+    template_name = "marketing/pipeline/customer_section.html"
+    CONTACTS = 5
+    LIMIT = 20
+
+    def get_context_data(self, **kwargs):
+        user = self.request.user
+        customer = Customer.objects.visible_to(user).filter(number=kwargs["number"]).first()
+        if customer is None:
+            raise NotVisible
+        opportunities = (
+            Opportunity.objects.visible_to(user)
+            .filter(customer=customer)
+            .select_related("stage", "owner")
+            .order_by("status", "expected_close", "pk")[: self.LIMIT]
+        )
+        may_add = user.has_perm("marketing.add_opportunity")
+        contacts = ServiceContact.objects.filter(customer=customer).order_by("-occurred_at", "-pk")[: self.CONTACTS]
+        return super().get_context_data(
+            customer=customer,
+            opportunities=list(opportunities),
+            contacts=list(contacts) if may_add else [],
+            may_add=may_add,
+            **kwargs,
+        )

@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
@@ -14,10 +15,11 @@ from customers.master.models import Product
 from marketing.knowledge import services
 from marketing.knowledge.models import Article
 from ocrm import navigation
+from ocrm.approvals import services as approvals
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Staff
 from tests.customers.test_chinese_pages import ALLOWED, findings, interface_words, untranslated  # noqa: F401
-from tests.factories import make_customer, make_product
+from tests.factories import make_customer, make_product, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -38,9 +40,21 @@ def write(org, actor=None, **values):
     return services.create_article(actor or org.marketing_manager, **fields)
 
 
+def checker_of(org):
+    """A second marketing manager: publication needs another person than the writer."""
+    return Staff.objects.filter(username="a.mm2").first() or make_staff(
+        "a.mm2", branch=org.marketing_manager.branch, roles=["marketing_manager"]
+    )
+
+
+def approve_publication(org, article, maker=None):
+    request = services.request_publication(article.pk, maker or org.marketing_manager)
+    approvals.approve(request.pk, checker_of(org))
+    return Article.objects.get(pk=article.pk)
+
+
 def published(org, **values):
-    article = write(org, **values)
-    return services.publish(article.pk, org.marketing_manager)
+    return approve_publication(org, write(org, **values))
 
 
 def test_every_text_is_a_version_and_restore_brings_an_old_one_back(org):
@@ -87,7 +101,10 @@ def test_only_marketing_managers_write(org):
         write(org, actor=org.manager)
     article = write(org)
     with pytest.raises(PermissionDenied):
-        services.publish(article.pk, org.manager)
+        services.request_publication(article.pk, org.manager)
+    request = services.request_publication(article.pk, org.marketing_manager)
+    with pytest.raises(PermissionDenied):  # never one's own request
+        approvals.approve(request.pk, org.marketing_manager)
     with pytest.raises(NotVisible):  # a draft is not even visible to a manager
         services.rate(article.pk, org.manager, True)
 
@@ -108,12 +125,16 @@ def test_search_in_chinese_and_latin(org, query, found):
     assert (article in set(services.search(Article.objects.all(), query))) is found
 
 
-def test_helpful_counts(org):
+def test_helpful_counts_one_answer_per_person(org):
     article = published(org)
     services.rate(article.pk, org.manager, True)
+    services.rate(article.pk, org.manager, True)  # the same answer again counts once
     services.rate(article.pk, org.teller, False)
     article.refresh_from_db()
     assert (article.helpful_yes, article.helpful_no) == (1, 1)
+    services.rate(article.pk, org.teller, True)  # a changed answer moves the counters
+    article.refresh_from_db()
+    assert (article.helpful_yes, article.helpful_no) == (2, 0)
     with pytest.raises(NotVisible):
         services.rate(article.pk, org.b_manager, True)
 
@@ -193,8 +214,18 @@ def test_write_edit_publish_restore_through_the_pages(client, org):
     )
     client.post(reverse("marketing:article_publish", args=[article.pk]))
     article.refresh_from_db()
+    assert article.status == "draft"  # waits for the checker
+    request = services.waiting_publication(article)
+    approvals.approve(request.pk, checker_of(org))
+    article.refresh_from_db()
     assert article.status == "published" and article.version == 2
     client.post(reverse("marketing:article_restore", args=[article.pk, 1]))
+    article.refresh_from_db()
+    assert article.body == "A pooled investment." and article.version == 2  # readers keep the approved text
+    page = client.get(reverse("marketing:article", args=[article.pk])).content.decode()
+    assert "article-draft" in page and "What is a fund?" in page
+    client.post(reverse("marketing:article_publish", args=[article.pk]))
+    approvals.approve(services.waiting_publication(article).pk, checker_of(org))
     article.refresh_from_db()
     assert article.body == "What is a fund?" and article.version == 3
     client.force_login(org.manager)
@@ -203,9 +234,11 @@ def test_write_edit_publish_restore_through_the_pages(client, org):
     assert article.helpful_yes == 1
 
 
-def test_the_knowledge_pages_in_chinese_show_no_english(org, untranslated, interface_words):  # noqa: F811
-    article = published(org, products=[make_product(org.bank_a, "TD-1Y")], tags=["存款"])
-    services.update_article(article.pk, org.marketing_manager, body="新的话术")
+def test_the_knowledge_pages_in_chinese_show_no_english(org, untranslated, interface_words, settings, tmp_path):  # noqa: F811
+    settings.MEDIA_ROOT = str(tmp_path)
+    article = published(org, products=[make_product(org.bank_a, "TD-1Y")], tags=["存款"], body="向客户介绍一年期定期存款。")
+    services.update_article(article.pk, org.marketing_manager, body="新的话术")  # a draft above the published text
+    services.add_attachment(article.pk, org.marketing_manager, SimpleUploadedFile("指南.pdf", b"%PDF-1.4 x"))
     Staff.objects.filter(pk=org.marketing_manager.pk).update(language="zh-hans")
     client = Client()
     client.force_login(Staff.objects.get(pk=org.marketing_manager.pk))

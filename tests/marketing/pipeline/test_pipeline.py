@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from customers.master.models import FxRate
+from customers.master.models import FxRate, ServiceContact
 from customers.ownership.assignment.models import MarketingCredit
 from marketing.pipeline import services
 from marketing.pipeline.models import Opportunity, OpportunityMove, PipelineStage
@@ -263,3 +263,34 @@ def test_stale_opportunities_raise_one_reminder(org, world):
     stale = Reminder.objects.filter(kind="stale_opportunity")
     assert list(stale.values_list("object_id", flat=True)) == [world["mine"].pk]
     assert first["reminders_created"] >= 1 and again["reminders_created"] == 0
+
+
+def test_an_opportunity_from_a_service_contact_on_the_360_page(client, org, world, django_assert_max_num_queries):
+    """Issue 15: opportunities from a contact. The 360 page's section lists the customer's
+    opportunities and the latest contacts; one opens the form with the contact as the source."""
+    customer = world["mine"].customer
+    contact = ServiceContact.objects.create(
+        bank_id=customer.bank_id, customer=customer, staff=org.manager, channel="phone", subject="Asked about funds"
+    )
+    client.force_login(org.manager)
+    section_url = reverse("marketing:pipeline_customer", args=[customer.number])
+    with django_assert_max_num_queries(12):
+        section = client.get(section_url).content.decode()
+    assert world["mine"].title in section and f"?contact={contact.pk}" in section
+    url = reverse("marketing:opportunity_create") + f"?contact={contact.pk}"
+    page = client.get(url).content.decode()
+    assert "Asked about funds" in page and 'value="C-PL-1"' in page
+    response = client.post(
+        url, {"customer": "C-PL-1", "title": "Fund", "amount": "5000", "currency": "CNY", "expected_close": "2027-03-31"}
+    )
+    assert response.status_code == 302
+    created = Opportunity.objects.get(title="Fund")
+    assert (created.source, created.source_ref) == (Opportunity.Source.CONTACT, f"contact:{contact.pk}")
+    other = make_customer("C-PL-9", org.a_sh, org.manager)
+    refused = client.post(
+        url, {"customer": other.number, "title": "Wrong", "amount": "1", "currency": "CNY", "expected_close": "2027-03-31"}
+    )
+    assert refused.status_code == 200 and not Opportunity.objects.filter(title="Wrong").exists()
+    client.force_login(org.manager_bj)  # another manager: neither the section nor the contact
+    assert client.get(section_url).status_code == 404
+    assert client.get(url).status_code == 404

@@ -6,11 +6,13 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
+from customers.lifecycle import services as lifecycle
 from customers.master.models import ContactPoint, Customer, IdentityDocument
 from customers.ownership.assignment.models import MarketingCredit
 from marketing.prospects import services
 from marketing.prospects.models import Prospect
 from ocrm.errors import NotVisible
+from tests.customers.lifecycle.test_lifecycle import DAY, hold
 from tests.factories import make_customer
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +110,18 @@ def test_conversion_checks_again_creates_the_customer_and_credits_once(org):
     with pytest.raises(ValidationError):  # converted once: not again, no second credit
         services.convert(prospect.pk, org.manager, visible=visible, ignore_duplicates=True)
     assert credits.count() == 1
+
+
+def test_a_converted_prospect_becomes_active_once_its_account_arrives(org):
+    """Issue 15: conversion makes a customer in the prospect stage; the nightly lifecycle job moves it
+    to active once a holding arrives from the feeds (and not before)."""
+    prospect = capture(org.manager)
+    customer = services.convert(prospect.pk, org.manager, visible=Prospect.objects.visible_to(org.manager)).customer
+    lifecycle.run_nightly(org.bank_a, DAY)
+    assert Customer.objects.get(pk=customer.pk).lifecycle_stage == Customer.Lifecycle.PROSPECT
+    hold(customer, "5000.00", opened_days_before=1)
+    lifecycle.run_nightly(org.bank_a, DAY)
+    assert Customer.objects.get(pk=customer.pk).lifecycle_stage == Customer.Lifecycle.ACTIVE
 
 
 def test_bad_input_names_the_field(org):
