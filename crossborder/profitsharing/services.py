@@ -193,6 +193,23 @@ _ALLOCATION_CTE = """floors AS (
 )
 """
 
+# The conversion of a CTE `ev` (amount_minor, currency) to the statement currency at the period's
+# rate: per currency the latest posting on or before the period's last day; round() is half away
+# from zero, so a reversal converts to the exact negative of its original. Shared with the rule
+# simulation (crossborder.profitsharing.simulation), so both convert alike.
+_CONVERSION_CTE = """rate AS (
+    SELECT DISTINCT ON (currency) id, currency, rate, as_of
+    FROM customers_fxrate
+    WHERE bank_id = %(bank)s AND as_of <= %(last)s
+    ORDER BY currency, as_of DESC, effective_at DESC, id DESC
+), conv AS (
+    SELECT ev.*, r.id AS rate_id, r.as_of AS rate_date,
+           CASE WHEN ev.currency = %(currency)s THEN 1 ELSE r.rate END AS rate_value,
+           CASE WHEN ev.currency = %(currency)s THEN ev.amount_minor
+                ELSE round(ev.amount_minor * r.rate)::bigint END AS converted
+    FROM ev LEFT JOIN rate r ON r.currency = ev.currency AND ev.currency <> %(currency)s
+)"""
+
 # The events of the bank's month with their original's rule key (a reversal is shared by the
 # rule of its original), converted at the period's rate, matched to the winning rule, split per
 # share: fixed amounts first, then floors of the percentages and the left-over units one each by
@@ -209,18 +226,9 @@ WITH ev AS (
     JOIN sysadmin_branch sb ON sb.id = e.servicing_branch_id
     LEFT JOIN crossborder_revenueevent o ON o.id = e.reversal_of_id
     WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s
-), rate AS (
-    SELECT DISTINCT ON (currency) id, currency, rate, as_of
-    FROM customers_fxrate
-    WHERE bank_id = %(bank)s AND as_of <= %(last)s
-    ORDER BY currency, as_of DESC, effective_at DESC, id DESC
-), conv AS (
-    SELECT ev.*, r.id AS rate_id, r.as_of AS rate_date,
-           CASE WHEN ev.currency = %(currency)s THEN 1 ELSE r.rate END AS rate_value,
-           CASE WHEN ev.currency = %(currency)s THEN ev.amount_minor
-                ELSE round(ev.amount_minor * r.rate)::bigint END AS converted
-    FROM ev LEFT JOIN rate r ON r.currency = ev.currency AND ev.currency <> %(currency)s
-), matched AS (
+), """
+    + _CONVERSION_CTE
+    + """, matched AS (
     SELECT DISTINCT ON (conv.id) conv.*, ru.id AS rule_id
     FROM conv
     JOIN crossborder_profitsharerule ru

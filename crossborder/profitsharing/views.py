@@ -189,7 +189,10 @@ class RuleDetailView(PermissionPageMixin, View):
                 split = simulation.split_amount(rule, int(round(amount * 100)), shares)
             period = form.cleaned_data.get("period")
             if period is not None:
-                month = simulation.split_month(rule, period, shares)
+                try:
+                    month = simulation.split_month(rule, period, shares)
+                except services.StatementError as error:
+                    form.add_error("period", str(error))
         elif not form.is_bound:
             first = timezone.localdate().replace(day=1)
             form = SimulationForm(initial={"period": (first - datetime.timedelta(days=1)).replace(day=1)})
