@@ -7,6 +7,8 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -135,6 +137,21 @@ def book_crossborder_fee(sender=None, **kwargs):
         },
     )
     return event
+
+
+def shared_by_reference(references):
+    """[(source reference, statement currency, side, minor units)] of the statement lines of the
+    revenue events of these source references, their reversals netted in (one query); the
+    cross-border statistics' "revenue shared" (registered in crossborder/apps.py)."""
+    lines = ProfitStatementLine.objects.filter(
+        Q(event__source_reference__in=references) | Q(event__reversal_of__source_reference__in=references)
+    )
+    return list(
+        lines.annotate(reference=Coalesce("event__reversal_of__source_reference", "event__source_reference"))
+        .values_list("reference", "statement__currency", "side")
+        .annotate(amount=Sum("amount_minor"))
+        .order_by()
+    )
 
 
 @transaction.atomic
