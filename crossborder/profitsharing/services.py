@@ -25,6 +25,8 @@ from crossborder.profitsharing.models import (
 )
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Bank, Branch
 
@@ -468,6 +470,33 @@ def apply_statement_approval(change_request, checker):
     statement.save(update_fields=[f"{side}_approved_at", "status"])
 
 
+def dispute_statement(change_request, checker):
+    """on_reject of a side's approval (a dispute, decided in the approvals inbox with its reason):
+    the statement opens again for correction — both sides' approvals are cleared and the other
+    side's pending request is cancelled, so it can be computed again and approved anew — and the
+    dispute is written to both banks' audit logs."""
+    side = change_request.payload.get("side")
+    statement = ProfitStatement.objects.select_for_update().filter(pk=change_request.payload.get("statement")).first()
+    if statement is None or getattr(statement, f"{side}_request_id") != change_request.pk:
+        return
+    if statement.status == ProfitStatement.Status.LOCKED:
+        raise ValidationError(_("The statement is locked already."))
+    other = Side.SERVICING if side == Side.ORIGINATING else Side.ORIGINATING
+    other_request = getattr(statement, f"{other}_request")
+    if other_request is not None and other_request.status == ChangeRequest.Status.PENDING:
+        approvals.cancel(other_request.pk, checker, _("The other side disputed the statement."))
+    statement.originating_approved_at = statement.servicing_approved_at = None
+    statement.save(update_fields=["originating_approved_at", "servicing_approved_at"])
+    for bank_id in {statement.bank_id, statement.counterpart_id}:
+        audit.record(
+            AuditLog.Action.OTHER,
+            statement,
+            actor=checker,
+            bank_id=bank_id,
+            detail={"step": "disputed", "side": side, "change_request": change_request.pk},
+        )
+
+
 def register_approvals():
     approvals.register(
         ACTION_ACTIVATE_RULE,
@@ -479,6 +508,7 @@ def register_approvals():
     approvals.register(
         ACTION_APPROVE_STATEMENT,
         apply=apply_statement_approval,
+        on_reject=dispute_statement,
         checker_perm="crossborder.approve_profitstatement",
         label=gettext_lazy("Approve a profit statement"),
     )
