@@ -284,6 +284,7 @@ class FeedUploadDetailView(PermissionPageMixin, View):
         )
         run = item.job_run
         loading = item.status == RevenueFeedUpload.Status.QUEUED
+        labels = {column.key: column.label for column in feed.SPEC.columns}
         context = {
             "title": item.original_name,
             "item": item,
@@ -291,6 +292,7 @@ class FeedUploadDetailView(PermissionPageMixin, View):
             "poll_seconds": POLL_SECONDS,
             "progress_html": progress_bar(run) if run is not None else "",
             "run_failed": run is not None and run.status == run.Status.FAILED,
+            "errors": [{**error, "label": labels.get(error["field"], error["field"])} for error in item.errors],
         }
         if request.GET.get("part") == "progress":
             response = render(request, "crossborder/profitsharing/_feed_progress.html", context)

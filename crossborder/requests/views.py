@@ -293,7 +293,7 @@ class StatisticsView(PermissionPageMixin, View):
             _("completed"),
             _("Completed within the service time"),
             _("Completed late"),
-            _("SLA met %"),
+            _("SLA met rate"),
             _("Average business hours to complete"),
             _("declined"),
             _("cancelled"),
