@@ -28,8 +28,12 @@ class CrossborderConfig(AppConfig):
         parameters.declare(profit_parameters.PARAMETERS)
         profit_tasks.register_jobs()
         profit_tasks.register_feed_job()
+        profit_tasks.register_upload_job()
         profit_sharing.register_approvals()
         request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
+        from crossborder.requests import statistics
+
+        statistics.register_revenue_source(profit_sharing.shared_by_reference)
         # The demo bank's cross-border part (make run).
         from crossborder import demo
         from ocrm import seed

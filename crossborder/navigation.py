@@ -44,3 +44,11 @@ def register_nav():
         icon="bar-chart",
         order=30,
     )
+    navigation.register(
+        CROSSBORDER,
+        _("Revenue feed uploads"),
+        "crossborder:revenue_feed_uploads",
+        ("crossborder.add_revenueevent",),
+        icon="upload",
+        order=55,
+    )

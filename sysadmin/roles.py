@@ -364,3 +364,7 @@ ROLE_PERMISSIONS["marketing_manager"] += [
     "marketing.view_articlecategory",
     "marketing.add_articlecategory",
 ]
+# The revenue feed upload page (crossborder.profitsharing.feed.upload): the bank's system
+# administrators and cross-border officers (who keep the profit-sharing rules) load revenue files.
+ROLE_PERMISSIONS["system_admin"] += ["crossborder.add_revenueevent"]
+ROLE_PERMISSIONS["crossborder_officer"] += ["crossborder.add_revenueevent"]

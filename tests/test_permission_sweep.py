@@ -255,6 +255,7 @@ MODEL_OBJECTS = {
     "reports.score": bank_object("kpi_score"),
     "crossborder.profitsharerule": bank_object("profit_rule"),
     "crossborder.requestattachment": bank_object("xborder_attachment"),
+    "crossborder.revenuefeedupload": bank_object("xb_feed_upload"),
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "workbench.servicerequesttype": bank_object("service_request_type"),
     "workbench.servicerequest": bank_object("service_request"),
@@ -287,6 +288,7 @@ ROUTE_PARAMS = {
         f"crossborder:{name}": {"pk": model("crossborder.profitsharerule")}
         for name in ("profit_rule", "profit_rule_edit", "profit_rule_submit")
     },
+    "crossborder:revenue_feed_upload_detail": {"pk": model("crossborder.revenuefeedupload")},
     "notification_read": {"pk": model("ocrm.notification")},
     **{f"workbench:channel_client_{name}": {"pk": model("workbench.channelclient")} for name in ("rotate", "revoke")},
     "sysadmin:branch_detail": {"pk": model("sysadmin.branch")},
@@ -953,6 +955,9 @@ def build_sweep_data(org):
             ),
             profit_rule=profit_models.ProfitShareRule.objects.create(
                 bank=bank, name="Sweep rule", revenue_type="fee", effective_from=datetime.date(2026, 1, 1)
+            ),
+            xb_feed_upload=profit_models.RevenueFeedUpload.objects.create(
+                bank=bank, uploaded_by=staff, original_name="feed.csv", file="revenue-feed/sweep.csv", size=1, sha256="0" * 64
             ),
             **channelapi_rows(bank),
             **service_request_rows(bank, staff, customer),

@@ -10,21 +10,32 @@ The job (crossborder.tasks.load_revenue_feeds) picks the files of each bank's in
 or, with an error report next to it, to rejected/."""
 
 import datetime
+import hashlib
 import logging
+import os
 import re
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from celery import signature
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from crossborder.agreements.models import CrossBorderAgreement
-from crossborder.profitsharing.models import RevenueEvent, RevenueType
+from crossborder.profitsharing.models import RevenueEvent, RevenueFeedUpload, RevenueType
 from customers.master.models import Customer, Product
+from ocrm import parameters
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
+from ocrm.batch.models import JobRun
+from ocrm.batch.runs import run_key
 from ocrm.imports import readers
 from ocrm.imports.specs import Column, Columns
 from sysadmin.org.models import Bank, Branch
@@ -195,12 +206,48 @@ def _partner_bank_ids(bank):
     return ids
 
 
-def load(bank, source):
+def _no_progress(done, total):
+    return None
+
+
+def load(bank, source, progress=None):
     """Load the file for `bank` all or nothing. Returns {"rows", "loaded", "unchanged"}; raises
-    FeedRejected (nothing written). A reversal names a revenue loaded by an earlier file."""
+    FeedRejected (nothing written). A reversal names a revenue loaded by an earlier file.
+    `progress(done, total)`, when given, follows the rows checked then written (2 per row)."""
     bank = bank if isinstance(bank, Bank) else Bank.objects.get(pk=bank)
+    progress = progress or _no_progress
     errors = _Errors()
     rows = read(source, bank, errors)
+    total = 2 * len(rows)
+    progress(0, total)
+    seen = _references(rows, errors)
+    lookups = _lookups(bank, rows, set(seen))
+    new, unchanged = [], 0
+    for done, item in enumerate(rows, start=1):
+        event = _event_of(bank, item, lookups, errors)
+        if event == UNCHANGED:
+            unchanged += 1
+        elif event is not None:
+            new.append(event)
+        if done % BATCH == 0:
+            progress(done, total)
+    if not errors:
+        _check_reversal_totals(new, errors)
+    if errors:
+        raise FeedRejected(errors.items, errors.more)
+    written = len(rows) + unchanged
+    progress(written, total)
+    with transaction.atomic():
+        for start in range(0, len(new), BATCH):
+            chunk = new[start : start + BATCH]
+            RevenueEvent.objects.bulk_create(chunk, batch_size=BATCH)
+            written += len(chunk)
+            progress(written, total)
+    return {"rows": len(rows), "loaded": len(new), "unchanged": unchanged}
+
+
+def _references(rows, errors):
+    """{source reference: row}; a reference twice in the file is an error on its second row."""
     seen = {}
     for item in rows:
         reference = item.values["source_reference"]
@@ -211,21 +258,7 @@ def load(bank, source):
                 _("%(value)s is also on row %(other)d.") % {"value": reference, "other": seen[reference]},
             )
         seen[reference] = item.row
-    lookups = _lookups(bank, rows, set(seen))
-    new, unchanged = [], 0
-    for item in rows:
-        event = _event_of(bank, item, lookups, errors)
-        if event == UNCHANGED:
-            unchanged += 1
-        elif event is not None:
-            new.append(event)
-    if not errors:
-        _check_reversal_totals(new, errors)
-    if errors:
-        raise FeedRejected(errors.items, errors.more)
-    with transaction.atomic():
-        RevenueEvent.objects.bulk_create(new, batch_size=BATCH)
-    return {"rows": len(rows), "loaded": len(new), "unchanged": unchanged}
+    return seen
 
 
 UNCHANGED = "unchanged"
@@ -395,3 +428,76 @@ def load_inbox_scope(run, scope):
             counts["unchanged"] += summary["unchanged"]
             _move(path, "processed")
     run.count(**counts)
+
+
+# --- the upload page ---------------------------------------------------------------------------
+
+UPLOAD_JOB = "crossborder_revenue_upload"
+UPLOAD_TASK = "crossborder.tasks.load_uploaded_revenue_feed"
+UPLOAD_PERMISSION = "crossborder.add_revenueevent"
+
+
+def upload(actor, uploaded_file):
+    """Store a file uploaded on the revenue feed page and load it for the uploader's bank: in the
+    request when it is at most profitsharing.feed_upload_sync_bytes, else on a worker (the page
+    follows its progress). Every upload and its outcome is audited. Returns the RevenueFeedUpload."""
+    bank = actor.bank
+    limit = readers.upload_limit(bank)
+    if uploaded_file.size > limit:
+        raise ValidationError(
+            {"file": _("The file is larger than %(limit)d MB: split it.") % {"limit": max(1, limit // (1024 * 1024))}}
+        )
+    content = uploaded_file.read()
+    item = RevenueFeedUpload(
+        bank=bank,
+        uploaded_by=actor,
+        uploaded_at=timezone.now(),
+        original_name=os.path.basename(uploaded_file.name or "feed")[:200],
+        size=len(content),
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+    item.file.save(item.original_name, ContentFile(content), save=False)
+    if len(content) <= parameters.get("profitsharing.feed_upload_sync_bytes", bank):
+        item.save()
+        audit.record(AuditLog.Action.IMPORT, item, actor=actor, detail={"step": "uploaded", **_summary(item)})
+        return load_upload(item, actor, content)
+    with transaction.atomic():
+        item.save()
+        item.job_run = JobRun.objects.create(
+            job=UPLOAD_JOB, key=upload_run_key(item), bank_id=bank.pk, status=JobRun.Status.QUEUED, triggered_by=actor
+        )
+        item.save(update_fields=["job_run"])
+        audit.record(AuditLog.Action.IMPORT, item, actor=actor, detail={"step": "queued", **_summary(item)})
+        run_id = item.job_run_id
+        transaction.on_commit(lambda: signature(UPLOAD_TASK, args=(item.pk, actor.pk, run_id)).delay())
+    return item
+
+
+def upload_run_key(item):
+    return run_key(UPLOAD_JOB, item.bank_id, extra=f"upload:{item.pk}")
+
+
+def load_upload(item, actor, source=None, progress=None):
+    """Load an upload's file (all or nothing) and record the outcome on it and in the audit log."""
+    try:
+        summary = load(item.bank, source if source is not None else item.file.path, progress=progress)
+    except FeedRejected as error:
+        item.status, item.errors, item.more_errors = RevenueFeedUpload.Status.REJECTED, error.errors, error.more
+    else:
+        item.status, item.errors, item.more_errors = RevenueFeedUpload.Status.LOADED, [], 0
+        item.rows, item.loaded, item.unchanged = summary["rows"], summary["loaded"], summary["unchanged"]
+    item.save(update_fields=["status", "errors", "more_errors", "rows", "loaded", "unchanged"])
+    audit.record(AuditLog.Action.IMPORT, item, actor=actor, detail={"step": item.status, **_summary(item)})
+    return item
+
+
+def _summary(item):
+    return {
+        "file": item.original_name,
+        "sha256": item.sha256,
+        "size": item.size,
+        "rows": item.rows,
+        "loaded": item.loaded,
+        "unchanged": item.unchanged,
+        "errors": len(item.errors) + item.more_errors,
+    }

@@ -3,7 +3,14 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine, RevenueType, Side
+from crossborder.profitsharing.models import (
+    ProfitShareRule,
+    ProfitStatement,
+    ProfitStatementLine,
+    RevenueFeedUpload,
+    RevenueType,
+    Side,
+)
 from ocrm.widgets import DateInput
 
 
@@ -31,4 +38,16 @@ class RuleFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = ProfitShareRule
+        fields = ()
+
+
+class FeedUploadFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(label=_("status"), choices=RevenueFeedUpload.Status.choices)
+    uploaded_from = django_filters.DateFilter(
+        label=_("from"), field_name="uploaded_at__date", lookup_expr="gte", widget=DateInput()
+    )
+    uploaded_to = django_filters.DateFilter(label=_("to"), field_name="uploaded_at__date", lookup_expr="lte", widget=DateInput())
+
+    class Meta:
+        model = RevenueFeedUpload
         fields = ()

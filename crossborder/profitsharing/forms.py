@@ -75,3 +75,11 @@ class SimulationForm(forms.Form):
     period = forms.DateField(
         label=_("month"), required=False, widget=DateInput(), help_text=_("Any day of the month whose revenue to split.")
     )
+
+
+class FeedUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("revenue feed file"),
+        help_text=_("CSV or XLSX, one row per revenue event; columns by English key or Chinese name (see the column list)."),
+        max_length=200,
+    )

@@ -2,15 +2,20 @@
 side, the revenue events they split, and the monthly statements both sides approve
 (docs/profit-sharing.md)."""
 
+import uuid
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import Customer, FxRate, Product
+from ocrm.batch.models import JobRun
+from ocrm.scoping import scope_of
 from sysadmin.org.models import Bank, Branch
 
 HUNDRED = Decimal("100")
@@ -308,3 +313,61 @@ class ProfitStatementLine(models.Model):
 
     def __str__(self):
         return f"{self.get_side_display()} {self.amount_minor}"
+
+
+class RevenueFeedUploadQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """The bank's uploads to a bank-wide user; a narrower scope sees its own uploads."""
+        scope = scope_of(user)
+        if scope is None:
+            return self.none()
+        if scope == "all":
+            return self
+        if scope == "bank":
+            return self.filter(bank_id=user.bank_id)
+        return self.filter(bank_id=user.bank_id, uploaded_by=user)
+
+
+def feed_upload_path(upload, filename):
+    return f"revenue-feed/{upload.bank.code}/{upload.uploaded_at:%Y/%m}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:6]}"
+
+
+class RevenueFeedUpload(models.Model):
+    """A revenue feed file uploaded on its page (crossborder.profitsharing.feed.upload): loaded all
+    or nothing, in the request when small, else by a worker whose progress the page shows."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Being loaded")
+        LOADED = "loaded", _("Loaded")
+        REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Failed")
+
+    bank = models.ForeignKey(Bank, verbose_name=_("bank"), on_delete=models.PROTECT, related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now)
+    original_name = models.CharField(_("file name"), max_length=200)
+    file = models.FileField(_("stored file"), upload_to=feed_upload_path, max_length=300)
+    size = models.BigIntegerField(_("file size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(_("rows"), default=0)
+    loaded = models.PositiveIntegerField(_("revenue events loaded"), default=0)
+    unchanged = models.PositiveIntegerField(_("rows already loaded"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)  # [{row, field, message}]
+    more_errors = models.PositiveIntegerField(default=0)
+    job_run = models.ForeignKey(
+        JobRun, verbose_name=_("job run"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RevenueFeedUploadQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("revenue feed upload")
+        verbose_name_plural = _("revenue feed uploads")
+        ordering = ["-uploaded_at", "-id"]
+        indexes = [models.Index(fields=["bank", "-uploaded_at"], name="xb_feed_upload_bank_time")]
+
+    def __str__(self):
+        return self.original_name

@@ -7,6 +7,8 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,6 +25,8 @@ from crossborder.profitsharing.models import (
 )
 from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
 from sysadmin.org.models import Bank, Branch
 
@@ -137,6 +141,21 @@ def book_crossborder_fee(sender=None, **kwargs):
     return event
 
 
+def shared_by_reference(references):
+    """[(source reference, statement currency, side, minor units)] of the statement lines of the
+    revenue events of these source references, their reversals netted in (one query); the
+    cross-border statistics' "revenue shared" (registered in crossborder/apps.py)."""
+    lines = ProfitStatementLine.objects.filter(
+        Q(event__source_reference__in=references) | Q(event__reversal_of__source_reference__in=references)
+    )
+    return list(
+        lines.annotate(reference=Coalesce("event__reversal_of__source_reference", "event__source_reference"))
+        .values_list("reference", "statement__currency", "side")
+        .annotate(amount=Sum("amount_minor"))
+        .order_by()
+    )
+
+
 @transaction.atomic
 def reverse_event(event, reason, booked_on, amount_minor=None, source_reference=None):
     """A reversal (whole) or refund (part) of `event`: a negative event shared by the original's
@@ -193,6 +212,23 @@ _ALLOCATION_CTE = """floors AS (
 )
 """
 
+# The conversion of a CTE `ev` (amount_minor, currency) to the statement currency at the period's
+# rate: per currency the latest posting on or before the period's last day; round() is half away
+# from zero, so a reversal converts to the exact negative of its original. Shared with the rule
+# simulation (crossborder.profitsharing.simulation), so both convert alike.
+_CONVERSION_CTE = """rate AS (
+    SELECT DISTINCT ON (currency) id, currency, rate, as_of
+    FROM customers_fxrate
+    WHERE bank_id = %(bank)s AND as_of <= %(last)s
+    ORDER BY currency, as_of DESC, effective_at DESC, id DESC
+), conv AS (
+    SELECT ev.*, r.id AS rate_id, r.as_of AS rate_date,
+           CASE WHEN ev.currency = %(currency)s THEN 1 ELSE r.rate END AS rate_value,
+           CASE WHEN ev.currency = %(currency)s THEN ev.amount_minor
+                ELSE round(ev.amount_minor * r.rate)::bigint END AS converted
+    FROM ev LEFT JOIN rate r ON r.currency = ev.currency AND ev.currency <> %(currency)s
+)"""
+
 # The events of the bank's month with their original's rule key (a reversal is shared by the
 # rule of its original), converted at the period's rate, matched to the winning rule, split per
 # share: fixed amounts first, then floors of the percentages and the left-over units one each by
@@ -209,18 +245,9 @@ WITH ev AS (
     JOIN sysadmin_branch sb ON sb.id = e.servicing_branch_id
     LEFT JOIN crossborder_revenueevent o ON o.id = e.reversal_of_id
     WHERE e.bank_id = %(bank)s AND e.booked_on >= %(start)s AND e.booked_on < %(end)s
-), rate AS (
-    SELECT DISTINCT ON (currency) id, currency, rate, as_of
-    FROM customers_fxrate
-    WHERE bank_id = %(bank)s AND as_of <= %(last)s
-    ORDER BY currency, as_of DESC, effective_at DESC, id DESC
-), conv AS (
-    SELECT ev.*, r.id AS rate_id, r.as_of AS rate_date,
-           CASE WHEN ev.currency = %(currency)s THEN 1 ELSE r.rate END AS rate_value,
-           CASE WHEN ev.currency = %(currency)s THEN ev.amount_minor
-                ELSE round(ev.amount_minor * r.rate)::bigint END AS converted
-    FROM ev LEFT JOIN rate r ON r.currency = ev.currency AND ev.currency <> %(currency)s
-), matched AS (
+), """
+    + _CONVERSION_CTE
+    + """, matched AS (
     SELECT DISTINCT ON (conv.id) conv.*, ru.id AS rule_id
     FROM conv
     JOIN crossborder_profitsharerule ru
@@ -443,6 +470,33 @@ def apply_statement_approval(change_request, checker):
     statement.save(update_fields=[f"{side}_approved_at", "status"])
 
 
+def dispute_statement(change_request, checker):
+    """on_reject of a side's approval (a dispute, decided in the approvals inbox with its reason):
+    the statement opens again for correction — both sides' approvals are cleared and the other
+    side's pending request is cancelled, so it can be computed again and approved anew — and the
+    dispute is written to both banks' audit logs."""
+    side = change_request.payload.get("side")
+    statement = ProfitStatement.objects.select_for_update().filter(pk=change_request.payload.get("statement")).first()
+    if statement is None or getattr(statement, f"{side}_request_id") != change_request.pk:
+        return
+    if statement.status == ProfitStatement.Status.LOCKED:
+        raise ValidationError(_("The statement is locked already."))
+    other = Side.SERVICING if side == Side.ORIGINATING else Side.ORIGINATING
+    other_request = getattr(statement, f"{other}_request")
+    if other_request is not None and other_request.status == ChangeRequest.Status.PENDING:
+        approvals.cancel(other_request.pk, checker, _("The other side disputed the statement."))
+    statement.originating_approved_at = statement.servicing_approved_at = None
+    statement.save(update_fields=["originating_approved_at", "servicing_approved_at"])
+    for bank_id in {statement.bank_id, statement.counterpart_id}:
+        audit.record(
+            AuditLog.Action.OTHER,
+            statement,
+            actor=checker,
+            bank_id=bank_id,
+            detail={"step": "disputed", "side": side, "change_request": change_request.pk},
+        )
+
+
 def register_approvals():
     approvals.register(
         ACTION_ACTIVATE_RULE,
@@ -454,6 +508,7 @@ def register_approvals():
     approvals.register(
         ACTION_APPROVE_STATEMENT,
         apply=apply_statement_approval,
+        on_reject=dispute_statement,
         checker_perm="crossborder.approve_profitstatement",
         label=gettext_lazy("Approve a profit statement"),
     )

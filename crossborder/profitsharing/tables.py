@@ -4,7 +4,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine
+from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine, RevenueFeedUpload
 from ocrm.lists.tables import BaseTable
 
 
@@ -70,3 +70,23 @@ class RuleTable(BaseTable):
         model = ProfitShareRule
         fields = ()
         sequence = ("name", "revenue_type", "fee_type", "effective_from", "effective_to", "priority", "status")
+
+
+class FeedUploadTable(BaseTable):
+    original_name = tables.Column(
+        verbose_name=_("file name"),
+        linkify=lambda record: reverse("crossborder:revenue_feed_upload_detail", args=[record.pk]),
+    )
+    uploaded_at = tables.DateTimeColumn(verbose_name=_("uploaded"), format="Y-m-d H:i")
+    uploaded_by = tables.Column(
+        verbose_name=_("uploaded by"), accessor="uploaded_by__username", order_by=("uploaded_by__username",)
+    )
+    status = tables.Column(verbose_name=_("status"))
+    rows = tables.Column(verbose_name=_("rows"))
+    loaded = tables.Column(verbose_name=_("revenue events loaded"))
+    unchanged = tables.Column(verbose_name=_("rows already loaded"))
+
+    class Meta(BaseTable.Meta):
+        model = RevenueFeedUpload
+        fields = ()
+        sequence = ("original_name", "uploaded_at", "uploaded_by", "status", "rows", "loaded", "unchanged")

@@ -6,10 +6,12 @@ from celery import shared_task
 from django.utils.translation import gettext_lazy as _
 
 from crossborder.profitsharing import feed, services
-from ocrm.batch import jobs
+from crossborder.profitsharing.models import RevenueFeedUpload
+from ocrm.batch import actors, jobs
 from ocrm.batch.jobs import JobSpec
 from ocrm.batch.per_bank import BusinessDay, PerBankJob, active_banks
 from ocrm.batch.tasks import BatchTask
+from ocrm.imports.staging import RunProgress
 
 STATEMENTS = PerBankJob(
     services.JOB,
@@ -57,4 +59,47 @@ def register_feed_job():
             "rejected_files": _("files rejected"),
         },
         readable_errors=[feed.FeedRejected],
+    )
+
+
+@shared_task(bind=True, base=BatchTask, name=feed.UPLOAD_TASK)
+def load_uploaded_revenue_feed(self, upload_id, actor_id, run_id):
+    """Load a revenue feed file uploaded on its page (feed.upload), for the person who uploaded
+    it: the message is checked against the run their upload queued (ocrm.batch.actors)."""
+    item = RevenueFeedUpload.objects.select_related("bank").filter(pk=upload_id).first()
+    if item is None:
+        return {"refused": "no such upload"}
+    key = feed.upload_run_key(item)
+    try:
+        actor = actors.checked_actor(
+            self,
+            job=feed.UPLOAD_JOB,
+            run_id=run_id,
+            key=key,
+            bank_id=item.bank_id,
+            actor_id=actor_id,
+            permission=feed.UPLOAD_PERMISSION,
+            obj=item,
+        )
+    except actors.Refused as exc:
+        return {"refused": str(exc)}
+    with self.job_run(
+        feed.UPLOAD_JOB, bank_id=item.bank_id, key_extra=f"upload:{item.pk}", run_id=run_id, triggered_by=actor
+    ) as run:
+        if run.already_done:
+            return run.summary()
+        progress = RunProgress(run.id)
+        try:
+            item = feed.load_upload(item, actor, progress=progress)
+        finally:
+            progress.close()
+        run.count(rows=item.rows, loaded=item.loaded, unchanged=item.unchanged, feed_errors=len(item.errors) + item.more_errors)
+        return {"upload": item.pk, "status": item.status}
+
+
+def register_upload_job():
+    # Run when someone uploads a large file on the revenue feed page, so the jobs page only names it.
+    jobs.register(
+        JobSpec(feed.UPLOAD_JOB, _("Revenue feed (uploaded file)"), load_uploaded_revenue_feed.name),
+        {"feed_errors": _("errors in the file")},  # rows, loaded, unchanged: labelled above
     )

@@ -13,4 +13,7 @@ urlpatterns = [
     path("profit-rules/<int:pk>/", views.RuleDetailView.as_view(), name="profit_rule"),
     path("profit-rules/<int:pk>/edit/", views.RuleFormView.as_view(), name="profit_rule_edit"),
     path("profit-rules/<int:pk>/submit/", views.RuleSubmitView.as_view(), name="profit_rule_submit"),
+    path("revenue-feed/", views.FeedUploadListView.as_view(), name="revenue_feed_uploads"),
+    path("revenue-feed/upload/", views.FeedUploadView.as_view(), name="revenue_feed_upload"),
+    path("revenue-feed/<int:pk>/", views.FeedUploadDetailView.as_view(), name="revenue_feed_upload_detail"),
 ]

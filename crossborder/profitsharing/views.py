@@ -13,11 +13,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from crossborder.profitsharing import services, simulation
-from crossborder.profitsharing.filtersets import RuleFilterSet, StatementFilterSet, StatementLineFilterSet
-from crossborder.profitsharing.forms import RuleForm, ShareFormSet, SimulationForm, share_initial
-from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine, Side
-from crossborder.profitsharing.tables import RuleTable, StatementLineTable, StatementTable
+from crossborder.profitsharing import feed, services, simulation
+from crossborder.profitsharing.filtersets import FeedUploadFilterSet, RuleFilterSet, StatementFilterSet, StatementLineFilterSet
+from crossborder.profitsharing.forms import FeedUploadForm, RuleForm, ShareFormSet, SimulationForm, share_initial
+from crossborder.profitsharing.models import ProfitShareRule, ProfitStatement, ProfitStatementLine, RevenueFeedUpload, Side
+from crossborder.profitsharing.tables import FeedUploadTable, RuleTable, StatementLineTable, StatementTable
+from ocrm.batch.tables import POLL_SECONDS, progress_bar
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, add_errors
 
@@ -189,7 +190,10 @@ class RuleDetailView(PermissionPageMixin, View):
                 split = simulation.split_amount(rule, int(round(amount * 100)), shares)
             period = form.cleaned_data.get("period")
             if period is not None:
-                month = simulation.split_month(rule, period, shares)
+                try:
+                    month = simulation.split_month(rule, period, shares)
+                except services.StatementError as error:
+                    form.add_error("period", str(error))
         elif not form.is_bound:
             first = timezone.localdate().replace(day=1)
             form = SimulationForm(initial={"period": (first - datetime.timedelta(days=1)).replace(day=1)})
@@ -218,3 +222,81 @@ class RuleSubmitView(ServiceActionView):
 
     def get_success_url(self, result):
         return reverse("crossborder:profit_rule", args=[self.object.pk])
+
+
+# --- the revenue feed upload ------------------------------------------------------------------
+
+
+class FeedUploadListView(ScopedListView):
+    """The revenue feed files uploaded on the page (the bank's to a bank-wide user)."""
+
+    model = RevenueFeedUpload
+    table_class = FeedUploadTable
+    filterset_class = FeedUploadFilterSet
+    permission_required = feed.UPLOAD_PERMISSION
+    title = gettext_lazy("Revenue feed uploads")
+    export_filename = "revenue-feed-uploads"
+    select_related = ("uploaded_by",)
+    create_url = "crossborder:revenue_feed_upload"
+
+
+class FeedUploadView(PermissionPageMixin, View):
+    """GET the form and the columns; POST a file: loaded at once when small, else by a worker."""
+
+    permission_required = feed.UPLOAD_PERMISSION
+    template_name = "crossborder/profitsharing/feed_upload.html"
+
+    def get(self, request):
+        return self.render(FeedUploadForm())
+
+    def render(self, form):
+        context = {"title": _("Upload a revenue feed file"), "form": form, "columns": feed.SPEC.columns}
+        return render(self.request, self.template_name, context)
+
+    def post(self, request):
+        form = FeedUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render(form)
+        try:
+            item = feed.upload(request.user, form.cleaned_data["file"])
+        except ValidationError as error:
+            add_errors(form, error)
+            return self.render(form)
+        if item.status == RevenueFeedUpload.Status.LOADED:
+            messages.success(request, _("The file was loaded: %(n)d revenue events.") % {"n": item.loaded})
+        elif item.status == RevenueFeedUpload.Status.REJECTED:
+            messages.error(request, _("The file was rejected: nothing was loaded. The errors are listed below."))
+        else:
+            messages.info(request, _("The file is being loaded in the background; this page follows it."))
+        return redirect("crossborder:revenue_feed_upload_detail", item.pk)
+
+
+class FeedUploadDetailView(PermissionPageMixin, View):
+    """One upload: its outcome, the worker's progress while it loads (htmx, ?part=progress), the
+    errors naming row and field when it was rejected."""
+
+    permission_required = feed.UPLOAD_PERMISSION
+    template_name = "crossborder/profitsharing/feed_upload_detail.html"
+
+    def get(self, request, pk):
+        item = get_object_or_404(
+            RevenueFeedUpload.objects.visible_to(request.user).select_related("uploaded_by", "job_run"), pk=pk
+        )
+        run = item.job_run
+        loading = item.status == RevenueFeedUpload.Status.QUEUED
+        labels = {column.key: column.label for column in feed.SPEC.columns}
+        context = {
+            "title": item.original_name,
+            "item": item,
+            "loading": loading,
+            "poll_seconds": POLL_SECONDS,
+            "progress_html": progress_bar(run) if run is not None else "",
+            "run_failed": run is not None and run.status == run.Status.FAILED,
+            "errors": [{**error, "label": labels.get(error["field"], error["field"])} for error in item.errors],
+        }
+        if request.GET.get("part") == "progress":
+            response = render(request, "crossborder/profitsharing/_feed_progress.html", context)
+            if not loading or context["run_failed"]:
+                response["HX-Refresh"] = "true"  # finished: reload once for the outcome
+            return response
+        return render(request, self.template_name, context)

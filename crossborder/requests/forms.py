@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from crossborder.agreements.models import CrossBorderAgreement
 from crossborder.requests.models import CrossBorderRequest, ServiceType
+from crossborder.requests.statistics import GROUP_CHOICES
 from ocrm.widgets import DateInput
 from sysadmin.org.models import Branch
 
@@ -85,6 +86,7 @@ class AttachmentForm(forms.Form):
 class StatisticsForm(forms.Form):
     date_from = forms.DateField(label=_("from"), widget=DateInput())
     date_to = forms.DateField(label=_("to"), widget=DateInput())
+    group = forms.ChoiceField(label=_("by"), choices=GROUP_CHOICES, required=False)
 
     def clean(self):
         data = super().clean()

@@ -3,6 +3,7 @@ page (deadline in both zones, shared record for the receiving side, messages, lo
 
 import datetime
 import decimal
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -223,8 +224,10 @@ class AttachmentDownloadView(PermissionPageMixin, View):
 
 
 class StatisticsView(PermissionPageMixin, View):
-    """Requests per partner bank and direction in a period (submitted, in the user's zone): status,
-    SLA met %, fees; a chart; drill-down to the requests list; XLSX (?export=xlsx)."""
+    """Requests in a period (submitted, in the user's zone) grouped by partner bank and direction,
+    corridor (country or branch), service type or status: outcomes, SLA met/missed, open past due,
+    average business hours to complete, fees and the revenue shared; two charts; drill-down to the
+    requests list (same scope); XLSX (?export=xlsx, audited)."""
 
     permission_required = PERMISSION
     template_name = "crossborder/statistics.html"
@@ -232,18 +235,31 @@ class StatisticsView(PermissionPageMixin, View):
     def get(self, request):
         today = timezone.localdate()
         default_from = (today.replace(day=1) - datetime.timedelta(days=60)).replace(day=1)
-        form = StatisticsForm(request.GET or {"date_from": default_from, "date_to": today})
+        form = StatisticsForm(request.GET or {"date_from": default_from, "date_to": today, "group": "partner"})
         rows, summed = [], None
+        with_revenue = request.user.has_perm("crossborder.view_profitstatement")
         if form.is_valid():
-            rows = statistics.by_partner(request.user, form.cleaned_data["date_from"], form.cleaned_data["date_to"])
+            data = form.cleaned_data
+            rows = statistics.summarize(
+                request.user, data["date_from"], data["date_to"], data["group"] or "partner", with_revenue=with_revenue
+            )
             summed = statistics.totals(rows)
-        directions = {"sent": _("Sent"), "received": _("Received"), "within": _("Within the bank")}
-        for row in rows:
-            row["direction_label"] = directions[row["direction"]]
+            period = {"submitted_from": data["date_from"].isoformat(), "submitted_to": data["date_to"].isoformat()}
+            base = reverse("crossborder:requests")
+            for row in rows:
+                drill = {**row["drill"], **period}
+                row["url"] = f"{base}?{urlencode(drill)}"
+                row["url_completed"] = f"{base}?{urlencode({**drill, 'status': S.COMPLETED})}"
+                row["url_missed"] = f"{base}?{urlencode({**drill, 'sla': 'missed'})}"
+                row["url_overdue"] = f"{base}?{urlencode({**drill, 'sla': 'overdue'})}"
+            for item in (*rows, summed):
+                item["fees_text"] = money_text(item["fees"])
+                item["shared_originating"] = money_text(item["shared"], "originating")
+                item["shared_servicing"] = money_text(item["shared"], "servicing")
         if request.GET.get("export") == "xlsx" and form.is_valid():
-            return self.export(request, rows)
+            return self.export(request, rows, with_revenue)
         chart = {
-            "labels": [f"{row['partner'].code} · {row['direction_label']}" for row in rows],
+            "labels": [row["label"] for row in rows],
             "datasets": [
                 {"label": str(_("Completed within the service time")), "data": [r["sla_met"] for r in rows]},
                 {"label": str(_("Completed late")), "data": [r["sla_missed"] for r in rows]},
@@ -251,42 +267,68 @@ class StatisticsView(PermissionPageMixin, View):
                 {"label": str(_("Declined or cancelled")), "data": [r["declined"] + r["cancelled"] for r in rows]},
             ],
         }
-        context = {"title": _("Cross-border statistics"), "form": form, "rows": rows, "totals": summed, "chart": chart}
+        hours_chart = {
+            "labels": [row["label"] for row in rows],
+            "datasets": [
+                {"label": str(_("Average business hours to complete")), "data": [r["avg_business_hours"] for r in rows]}
+            ],
+        }
+        context = {
+            "title": _("Cross-border statistics"),
+            "form": form,
+            "rows": rows,
+            "totals": summed,
+            "chart": chart,
+            "hours_chart": hours_chart,
+            "with_revenue": with_revenue,
+        }
         return render(request, self.template_name, context)
 
-    def export(self, request, rows):
+    def export(self, request, rows, with_revenue):
         header = [
-            _("bank"),
-            _("direction"),
+            _("group"),
             _("requests"),
             _("Open"),
+            _("Open past due"),
             _("completed"),
             _("Completed within the service time"),
             _("Completed late"),
-            _("SLA met %"),
+            _("SLA met rate"),
+            _("Average business hours to complete"),
             _("declined"),
             _("cancelled"),
             _("fees"),
         ]
-        data = [
-            [
-                f"{row['partner'].code} {row['partner'].name_local}",
-                row["direction_label"],
+        if with_revenue:
+            header += [_("Revenue shared: requesting side"), _("Revenue shared: servicing side")]
+        data = []
+        for row in rows:
+            line = [
+                row["label"],
                 row["total"],
                 row["open"],
+                row["overdue"],
                 row["completed"],
                 row["sla_met"],
                 row["sla_missed"],
                 "" if row["sla_met_pct"] is None else row["sla_met_pct"],
+                "" if row["avg_business_hours"] is None else row["avg_business_hours"],
                 row["declined"],
                 row["cancelled"],
-                "; ".join(f"{currency} {amount / 100:.2f}" for currency, amount in sorted(row["fees"].items())),
+                money_text(row["fees"]),
             ]
-            for row in rows
-        ]
+            if with_revenue:
+                line += [money_text(row["shared"], "originating"), money_text(row["shared"], "servicing")]
+            data.append(line)
         return xlsx_response(
             [[str(title) for title in header], *data],
             filename="crossborder-statistics",
             request=request,
             object_type="crossborder_statistics",
         )
+
+
+def money_text(amounts, side=None):
+    """{currency: minor} (or {currency: {side: minor}} with `side`) as "GBP 25.00; USD 3.10"."""
+    items = sorted((currency, value[side] if side else value) for currency, value in amounts.items())
+    return "; ".join(f"{currency} {amount / 100:.2f}" for currency, amount in items)

@@ -200,6 +200,29 @@ def test_escalation_at_80_and_100_percent_never_at_night(xb):
     assert Notification.objects.filter(recipient=xb.ldn_officer).count() == 2
 
 
+def test_escalation_waits_for_the_working_week(xb):
+    """Due Friday 17:00 London: overdue over the weekend, but nobody is told on Saturday or Sunday
+    (nor at London's or Shanghai's midnight); Monday morning in each zone, each is told once."""
+    submitted = datetime.datetime(2026, 1, 16, 9, 0, tzinfo=UTC)  # Friday 09:00 London
+    request = submit(xb, now=submitted)
+    services.accept(xb.ldn_officer, request.pk)
+    Notification.objects.all().delete()
+    for moment in (
+        datetime.datetime(2026, 1, 17, 10, 0, tzinfo=UTC),  # Saturday 10:00 London, 18:00 Shanghai
+        datetime.datetime(2026, 1, 18, 0, 0, tzinfo=UTC),  # Sunday midnight London
+        datetime.datetime(2026, 1, 18, 16, 0, tzinfo=UTC),  # Sunday 16:00 London, Monday 00:00 Shanghai
+    ):
+        escalation.scan(now=moment)
+        assert not Notification.objects.exists(), moment
+    escalation.scan(now=datetime.datetime(2026, 1, 19, 0, 0, tzinfo=UTC))  # Monday 08:00 Shanghai, 00:00 London
+    assert set(Notification.objects.values_list("recipient_id", flat=True)) == {xb.manager.pk}
+    escalation.scan(now=datetime.datetime(2026, 1, 19, 9, 0, tzinfo=UTC))  # Monday 09:00 London
+    told = Notification.objects.filter(recipient=xb.ldn_officer)
+    assert told.count() == 1  # the highest level reached (overdue), once
+    escalation.scan(now=datetime.datetime(2026, 1, 19, 10, 0, tzinfo=UTC))
+    assert told.count() == 1 and Notification.objects.filter(recipient=xb.manager).count() == 1
+
+
 def test_report_measures_count_completed_and_sla_met(xb):
     request = submit(xb)
     services.accept(xb.ldn_officer, request.pk)

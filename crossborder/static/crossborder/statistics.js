@@ -1,16 +1,21 @@
-// The cross-border statistics chart (Chart.js, local): requests per partner bank and direction,
-// one stacked bar per outcome (json_script data).
+// The cross-border statistics charts (Chart.js, local; data from json_script): requests per group
+// as stacked bars by outcome, and the average business hours to complete per group.
 document.addEventListener("DOMContentLoaded", function () {
   "use strict";
-  var canvas = document.getElementById("xborder-stats-chart");
-  var source = document.getElementById("xborder-stats-data");
-  if (!canvas || !source || typeof Chart === "undefined") { return; }
-  var chart = JSON.parse(source.textContent);
-  if (!chart.labels.length) { return; }
-  new Chart(canvas, {
-    type: "bar",
-    data: chart,
-    options: {responsive: true, maintainAspectRatio: false, animation: false, indexAxis: "y",
-              scales: {x: {stacked: true, beginAtZero: true}, y: {stacked: true}}}
-  });
+  if (typeof Chart === "undefined") { return; }
+  function draw(canvasId, dataId, stacked) {
+    var canvas = document.getElementById(canvasId);
+    var source = document.getElementById(dataId);
+    if (!canvas || !source) { return; }
+    var chart = JSON.parse(source.textContent);
+    if (!chart.labels.length) { return; }
+    new Chart(canvas, {
+      type: "bar",
+      data: chart,
+      options: {responsive: true, maintainAspectRatio: false, animation: false, indexAxis: "y",
+                scales: {x: {stacked: stacked, beginAtZero: true}, y: {stacked: stacked}}}
+    });
+  }
+  draw("xborder-stats-chart", "xborder-stats-data", true);
+  draw("xborder-hours-chart", "xborder-hours-data", false);
 });

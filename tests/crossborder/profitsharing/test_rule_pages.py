@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from crossborder.profitsharing import services, simulation
 from crossborder.profitsharing.models import ProfitShareRule, ProfitStatementLine, RevenueEvent, RuleShare
+from customers.master.models import FxRate
 from ocrm.approvals import services as approvals
 from tests.crossborder.profitsharing.test_statements import PERIOD, complete_request, setup  # noqa: F401
 
@@ -103,6 +104,8 @@ def test_maker_submits_checker_approves_then_changed_as_new_draft(client, setup)
 
 
 def test_simulation_amount_and_month_writes_nothing(client, setup, django_assert_max_num_queries):  # noqa: F811
+    """The month is converted to the statement currency at the period's rate, as the statement does
+    (same SQL): the simulation's parts equal the statement's own lines of the same rule."""
     org, rule = setup["org"], setup["rule"]
     complete_request(org, setup["customer"], 1, 10_001)
     complete_request(org, setup["customer"], 2, 5_000, currency="USD")
@@ -110,18 +113,49 @@ def test_simulation_amount_and_month_writes_nothing(client, setup, django_assert
     services.reverse_event(event, "refund", datetime.date(2026, 10, 20), amount_minor=1)
     client.force_login(setup["officer"])
     url = reverse("crossborder:profit_rule", args=[rule.pk])
+    # No USD rate posted on or before the month's last day: the statement's own readable refusal.
+    missing = client.get(url, {"period": "2026-10-09"})
+    assert missing.status_code == 200 and "No rate of USD posted on or before 2026-10-31" in missing.content.decode()
+    FxRate.objects.create(
+        bank=org.bank_a,
+        currency="USD",
+        rate=Decimal("7.12345678"),
+        as_of=datetime.date(2026, 10, 31),
+        effective_at=datetime.datetime(2026, 10, 31, 9, tzinfo=datetime.UTC),
+    )
+    FxRate.objects.create(  # after the period: not used
+        bank=org.bank_a,
+        currency="USD",
+        rate=Decimal("99"),
+        as_of=datetime.date(2026, 11, 2),
+        effective_at=datetime.datetime(2026, 11, 2, 9, tzinfo=datetime.UTC),
+    )
     with django_assert_max_num_queries(20):
         page = client.get(url, {"amount": "100.01", "period": "2026-10-09"})
     assert page.status_code == 200
     split = page.context["split"]
     assert [part for _share, part in split] == [3334, 6667] and sum(p for _s, p in split) == 10_001
-    month = {block["currency"]: block for block in page.context["month"]}
-    assert month["CNY"]["events"] == 2 and month["CNY"]["revenue_minor"] == 10_000
-    assert sum(amount for _s, _n, amount in month["CNY"]["parts"]) == 10_000
-    assert sum(amount for _s, _n, amount in month["USD"]["parts"]) == 5_000
-    # The SQL and Python allocations agree event by event.
-    assert month["USD"]["parts"][0][2] == simulation.split_amount(rule, 5_000)[0][1]
+    month = page.context["month"]
+    usd_in_cny = 35_617  # round(5000 x 7.12345678) = 35617.28
+    currencies = {block["currency"]: block for block in month["by_currency"]}
+    assert currencies["CNY"]["events"] == 2 and currencies["CNY"]["converted_minor"] == 10_000
+    assert currencies["USD"]["revenue_minor"] == 5_000 and currencies["USD"]["converted_minor"] == usd_in_cny
+    assert currencies["USD"]["rate"] == Decimal("7.12345678") and currencies["USD"]["rate_date"] == datetime.date(2026, 10, 31)
+    assert month["currency"] == "CNY" and month["events"] == 3 and month["revenue_minor"] == 10_000 + usd_in_cny
+    assert sum(amount for _s, _n, amount in month["parts"]) == 10_000 + usd_in_cny
+    # The SQL and Python allocations agree event by event (three events, each split alone).
+    expected = [0, 0]
+    for amount in (10_001, -1, usd_in_cny):
+        for i, (_share, part) in enumerate(simulation.split_amount(rule, amount)):
+            expected[i] += part
+    assert [amount for _s, _n, amount in month["parts"]] == expected
     assert not ProfitStatementLine.objects.exists()
+    # The statement of the month (same rule in force) has the same parts per share.
+    services.compute_statement(org.bank_a, PERIOD)
+    lines = ProfitStatementLine.objects.filter(rule=rule)
+    assert [sum(line.amount_minor for line in lines if line.position == p) for p in (1, 2)] == expected
+    body = page.content.decode()
+    assert 'id="simulation-currency-USD"' in body and "35617" in body
     client.cookies["django_language"] = "zh-hans"
     body = client.get(url, {"period": "2026-10-01"}, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "模拟" in body and "分润规则" in body

@@ -23,6 +23,7 @@ from crossborder.profitsharing.tasks import STATEMENTS
 from crossborder.requests.signals import request_completed
 from customers.master.models import FxRate
 from ocrm.approvals import services as approvals
+from ocrm.audit.models import AuditLog
 from ocrm.batch.per_bank import run_per_bank
 from ocrm.errors import NotVisible
 from tests.factories import make_customer, make_staff
@@ -223,6 +224,44 @@ def test_both_sides_approve_then_locked(setup):
         services.compute_statement(org.bank_a, PERIOD)
     statement.refresh_from_db()
     assert services.canonical_dump(statement) == before
+
+
+def test_dispute_in_the_approvals_inbox_reopens_the_statement(setup):
+    """The servicing side's checker disputes (rejects with a reason in the approvals inbox) after
+    the originating side approved: the statement opens again (approvals cleared), may be computed
+    again and approved anew; the dispute is audited in both banks."""
+    org, customer = setup["org"], setup["customer"]
+    complete_request(org, customer, 1, 8_000, servicing=org.b_hk)
+    services.compute_statement(org.bank_a, PERIOD)
+    statement = ProfitStatement.objects.get(counterpart=org.bank_b)
+    statement = services.submit_statement_approval(statement.pk, "originating", setup["officer"])
+    approvals.approve(statement.originating_request_id, setup["checker"])
+    statement = services.submit_statement_approval(statement.pk, "servicing", setup["b_officer"])
+    # It is in the servicing bank's checker's inbox, not in the originating bank's.
+    assert approvals.pending_for_checker(setup["b_checker"]).filter(pk=statement.servicing_request_id).exists()
+    assert not approvals.pending_for_checker(setup["checker"]).filter(pk=statement.servicing_request_id).exists()
+    with pytest.raises(ValidationError):
+        approvals.reject(statement.servicing_request_id, setup["b_checker"], "")  # a dispute says why
+    approvals.reject(statement.servicing_request_id, setup["b_checker"], "Our fee was 90.00, not 80.00")
+    statement.refresh_from_db()
+    assert statement.status == ProfitStatement.Status.OPEN
+    assert statement.originating_approved_at is None and statement.servicing_approved_at is None
+    assert statement.servicing_request.decision_reason == "Our fee was 90.00, not 80.00"
+    disputes = AuditLog.objects.filter(
+        object_type="crossborder.profitstatement", object_id=str(statement.pk), detail__step="disputed"
+    )
+    assert set(disputes.values_list("bank_id", flat=True)) == {org.bank_a.pk, org.bank_b.pk}
+    # Corrected and computed again, then approved by both: locked.
+    complete_request(org, customer, 2, 1_000, servicing=org.b_hk)
+    services.compute_statement(org.bank_a, PERIOD)
+    statement.refresh_from_db()
+    assert statement.total_minor == 9_000
+    statement = services.submit_statement_approval(statement.pk, "originating", setup["officer"])
+    approvals.approve(statement.originating_request_id, setup["checker"])
+    statement = services.submit_statement_approval(statement.pk, "servicing", setup["b_officer"])
+    approvals.approve(statement.servicing_request_id, setup["b_checker"])
+    statement.refresh_from_db()
+    assert statement.status == ProfitStatement.Status.LOCKED
 
 
 def test_scope_other_bank_and_branch_supervisor(setup):
