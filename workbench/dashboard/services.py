@@ -211,13 +211,18 @@ def card_book(user, node, now):
         ]
 
     return {
-        "as_of": f"{timezone.localtime(as_of, _zone(user)):%Y-%m-%d %H:%M}" if as_of else "",
+        "as_of": as_of_label(user, as_of),
         "total": sum(row["n"] for row in rows),
         "aum": sum((row["aum"] or Decimal(0) for row in rows), Decimal(0)),
         "tiers": lines(Customer.Tier.choices, tiers, "tier"),
         "stages": lines(Customer.Lifecycle.choices, stages, "lifecycle"),
         "list_url": f"{link}?{base}" if link and base else link,
     }
+
+
+def as_of_label(user, moment):
+    """When the nightly figures a card shows were built, in the person's zone ("" when live)."""
+    return f"{timezone.localtime(moment, _zone(user)):%Y-%m-%d %H:%M}" if moment else ""
 
 
 def month_ends(today, months=TREND_MONTHS):
@@ -234,9 +239,11 @@ def card_aum_trend(user, node, now):
     """AUM at each of the last twelve month ends (the asset holdings' balances in base currency,
     HoldingBalance), then today's (Customer.aum, kept by the nightly batch)."""
     days = month_ends(local_today(user, now))
-    totals = nightly_month_ends(user, node, days)
+    totals, as_of = nightly_month_ends(user, node, days), None
     if totals is None:  # no figures built yet for this bank: summed live
         totals = live_month_ends(user, node, days)
+    else:
+        totals, as_of = totals
     figures = book_figures(user, node)
     found = figures.aggregate(total=Sum("aum"), rows=Count("id")) if figures is not None else {"rows": 0}
     if not found["rows"]:  # no figures built yet for this book: summed live
@@ -244,7 +251,7 @@ def card_aum_trend(user, node, now):
     current = found["total"] or Decimal(0)
     points = [{"label": f"{day:%Y-%m}", "value": float(totals.get(day) or 0)} for day in days]
     points.append({"label": str(_("now")), "value": float(current)})
-    return {"points": points, "current": current, "has_history": bool(totals)}
+    return {"points": points, "current": current, "has_history": bool(totals), "as_of": as_of_label(user, as_of)}
 
 
 def bank_has_figures(user, kind):
@@ -252,14 +259,17 @@ def bank_has_figures(user, kind):
 
 
 def nightly_month_ends(user, node, days):
-    """{month end: AUM} from the nightly figures, or None when the bank has none built."""
+    """({month end: AUM}, built at) from the nightly figures, or None when the bank has none built."""
     figures = book_figures(user, node, DashFigure, DashFigure.Kind.AUM_MONTH)
     if figures is None:
         return None
-    totals = dict(figures.filter(day__in=days).order_by().values_list("day").annotate(total=Sum("amount")))
+    rows = figures.filter(day__in=days).order_by().values_list("day").annotate(Sum("amount"), Max("built_at"))
+    totals, as_of = {}, None
+    for day, total, built in rows:
+        totals[day], as_of = total, max(as_of or built, built)
     if not totals and not bank_has_figures(user, DashFigure.Kind.AUM_MONTH):
         return None
-    return totals
+    return totals, as_of
 
 
 def live_month_ends(user, node, days):
@@ -301,7 +311,7 @@ def card_due(user, node, now):
     instalment = Q(next_instalment_date__gte=today, next_instalment_date__lte=until)
     totals = nightly_due(user, node)
     if totals is None:  # no figures built yet for this bank: counted live
-        totals = live_due(holdings, maturing, instalment)
+        totals = {**live_due(holdings, maturing, instalment), "as_of": ""}
     fields = ("id", "account_number", "currency", "balance", "maturity_date", "next_instalment_date", "next_instalment_amount")
     customer_fields = ("customer__number", "customer__name_local")
     return {
@@ -323,15 +333,14 @@ def nightly_due(user, node):
     if figures is None:
         return None
     due = (DashFigure.Kind.MATURITY, DashFigure.Kind.INSTALMENT)
-    found = {
-        kind: (n, amount)
-        for kind, n, amount in figures.filter(kind__in=due).order_by().values_list("kind").annotate(Sum("n"), Sum("amount"))
-    }
+    rows = figures.filter(kind__in=due).order_by().values_list("kind").annotate(Sum("n"), Sum("amount"), Max("built_at"))
+    found = {kind: (n, amount) for kind, n, amount, _built in rows}
     if not found and not DashFigure.objects.filter(bank_id=user.bank_id, kind__in=due).exists():
         return None
     maturities, maturity_amount = found.get(DashFigure.Kind.MATURITY, (0, None))
     instalments, instalment_amount = found.get(DashFigure.Kind.INSTALMENT, (0, None))
     return {
+        "as_of": as_of_label(user, max((built for *_rest, built in rows), default=None)),
         "maturities": maturities,
         "maturity_amount": maturity_amount,
         "instalments": instalments,
@@ -437,7 +446,13 @@ def card_transactions(user, node, now):
     labels = dict(Transaction.Channel.choices)
     for row in stats:
         row["label"] = labels.get(row["channel"], row["channel"])
-    return {"rows": stats, "n7": sum(r["n7"] for r in stats), "n30": sum(r["n30"] for r in stats)}
+    as_of = max((row["as_of"] for row in stats if row.get("as_of")), default=None)
+    return {
+        "rows": stats,
+        "n7": sum(r["n7"] for r in stats),
+        "n30": sum(r["n30"] for r in stats),
+        "as_of": as_of_label(user, as_of),
+    }
 
 
 def nightly_transactions(user, node):
@@ -447,7 +462,7 @@ def nightly_transactions(user, node):
     stats = list(
         figures.order_by()
         .values("channel", "currency")
-        .annotate(n30=Sum("n"), amount30=Sum("amount"), n7=Sum("n7"), amount7=Sum("amount7"))
+        .annotate(n30=Sum("n"), amount30=Sum("amount"), n7=Sum("n7"), amount7=Sum("amount7"), as_of=Max("built_at"))
         .order_by("channel", "currency")
     )
     if not stats and not bank_has_figures(user, DashFigure.Kind.TRANSACTIONS):

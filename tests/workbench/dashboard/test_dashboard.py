@@ -356,6 +356,8 @@ def test_the_trend_due_and_transactions_cards_read_the_nightly_figures_with_the_
 
     people = ("manager", "supervisor", "auditor")  # own rows, the subtree's branch rows, the bank's rows
     live = {who: seen(getattr(org, who)) for who in people}
+    as_user(client, org.manager)
+    assert {key: card(client, key).context["as_of"] for key in keys} == dict.fromkeys(keys, "")  # counted live
     assert live["auditor"][0][-2] == 5 * 500 and live["auditor"][2][0][2] == 5  # never bank B's
     assert live["manager"][1]["maturities"] == 3 and live["supervisor"][1]["maturities"] == 5
     assert figures.rebuild(org.bank_a.pk) > 0
@@ -379,3 +381,10 @@ def test_the_trend_due_and_transactions_cards_read_the_nightly_figures_with_the_
         assert [(c, n7, n30, Decimal(a)) for c, n7, n30, a in nightly[2]] == live[who][2]
     figures.rebuild(org.bank_a.pk)
     assert seen(org.manager)[1]["maturities"] == 4
+    # Each card says when the figures it shows were built, in the person's zone.
+    built = DashFigure.objects.filter(bank=org.bank_a).aggregate(at=models.Max("built_at"))["at"]
+    expected = f"{timezone.localtime(built, services._zone(org.manager)):%Y-%m-%d %H:%M}"
+    for key in keys:
+        response = card(client, key)
+        assert response.context["as_of"] == expected
+        assert f"as of {expected}" in response.content.decode()
