@@ -139,28 +139,35 @@ class Card:
 def book_figures(user, node, model=BookFigure, kind=None):
     """The nightly BookFigure (or DashFigure of `kind`) rows of the same book as book(user, node),
     or None when they cannot stand for it (no bank, a cross-bank role): then the card counts live."""
+    return figure_rows(user, node, model, kind)[0]
+
+
+def figure_rows(user, node, model=BookFigure, kind=None):
+    """(book_figures(...), whether the book is the whole bank)."""
     if user.bank_id is None:
-        return None
+        return None, False
     figures = model.objects.filter(bank_id=user.bank_id)
     scope = scope_of(user)
-    if kind in PER_MANAGER_KINDS:
-        if scope == "own":
-            kind = f"{kind}_manager"
-        elif _book_is_the_bank(user, node):
-            return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
+    whole = scope != "own" and _book_is_the_bank(user, node)
+    if model is BookFigure:
+        if whole:  # the bank's (tier, stage) totals, not its branches' × managers' rows
+            return figures.filter(grain=BookFigure.Grain.BANK), whole
+        figures = figures.filter(grain=BookFigure.Grain.BOOK)
+    elif kind in PER_MANAGER_KINDS and scope != "own" and whole:
+        return figures.filter(kind=f"{kind}_bank"), whole  # the bank's dozen totals, not its branches' rows
     if kind is not None:
-        figures = figures.filter(kind=kind)
+        figures = figures.filter(kind=f"{kind}_manager" if kind in PER_MANAGER_KINDS and scope == "own" else kind)
     if scope == "own":
-        return figures.filter(manager_id=user.pk)
+        return figures.filter(manager_id=user.pk), whole
     if node is None and scope == "subtree":
         if not user.branch_id:
-            return None
+            return None, whole
         node = user.branch
     if node is not None:
-        if _sole_root(node):  # the whole bank's branches: no join on the branch paths of 200k rows
-            return figures.filter(branch__isnull=False)
-        return figures.filter(branch__path__startswith=node.path)
-    return figures if scope == "bank" else None
+        if whole:  # the whole bank's branches: no join on the branch paths of 200k rows
+            return figures.filter(branch__isnull=False), whole
+        return figures.filter(branch__path__startswith=node.path), whole
+    return (figures if scope == "bank" else None), whole
 
 
 PER_MANAGER_KINDS = (DashFigure.Kind.AUM_MONTH, DashFigure.Kind.TRANSACTIONS)
@@ -389,12 +396,19 @@ def card_breakdown(user, node, now):
     node = node if node is not None else start_node(user)
     depth = node.path.count("/") - 1 if node is not None else 0
     child = Func(F("branch__path"), Value("/"), Value(depth + 2), function="split_part", output_field=CharField())
-    # The nightly figures when built (a few thousand rows), else the customers live.
-    figures = book_figures(user, node)
+    # The nightly figures when built (a few thousand rows; for the whole bank its per-branch and
+    # per-manager totals), else the customers live.
+    figures, whole = figure_rows(user, node)
     if figures is not None and figures.exists():
-        customers, count, primary_manager = figures, Sum("customers"), "manager"
+        count, primary_manager = Sum("customers"), "manager"
+        customers = per_manager = figures
+        if whole:
+            bank_rows = BookFigure.objects.filter(bank_id=user.bank_id)
+            customers = bank_rows.filter(grain=BookFigure.Grain.BRANCH)
+            per_manager = bank_rows.filter(grain=BookFigure.Grain.MANAGER)
     else:
-        customers, count, primary_manager = book(user, node), Count("id"), "primary_manager"
+        customers = per_manager = book(user, node)
+        count, primary_manager = Count("id"), "primary_manager"
     by_child = {
         row["child"]: row for row in customers.order_by().annotate(child=child).values("child").annotate(n=count, aum=Sum("aum"))
     }
@@ -409,7 +423,7 @@ def card_breakdown(user, node, now):
     # Grouped on the column alone (no join), then the twenty names: cheaper over a large subtree.
     managers = [
         {"primary_manager": row[primary_manager], "n": row["n"], "aum": row["aum"]}
-        for row in customers.order_by()
+        for row in per_manager.order_by()
         .values(primary_manager)
         .annotate(n=count, aum=Sum("aum"))
         .order_by("-aum", primary_manager)[:BREAKDOWN_MANAGERS]
@@ -619,8 +633,9 @@ def today_items(user, now=None):
     items = []
     for source in desk.today_sources(user):
         items.extend(source.function(user, now))
-    hidden = set(DeskDismissal.objects.filter(staff=user).in_force(now).values_list("kind", "item_key"))
-    items = [item for item in items if (item.kind, item.url) not in hidden]
+    if items:  # nothing to hide from an empty list: no query
+        hidden = set(DeskDismissal.objects.filter(staff=user).in_force(now).values_list("kind", "item_key"))
+        items = [item for item in items if (item.kind, item.url) not in hidden]
     far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
     return sorted(items, key=lambda item: (not item.overdue, item.when or far))
 
