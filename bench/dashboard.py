@@ -174,9 +174,13 @@ def run(size, repeat, count=None):
     for who, user in (("manager", manager), ("supervisor", supervisor)):
         client = Client()
         client.force_login(user)
-        urls = [("page", reverse("workbench:dashboard")), ("today", reverse("workbench:dashboard_today"))]
-        urls += [(card.key, reverse("workbench:dashboard_card", args=[card.key])) for card in services.cards_for(user)]
-        for name, url in urls:
+        # (name, url, whether the dashboard keeps it in its cache: Card.cache_seconds)
+        urls = [("page", reverse("workbench:dashboard"), False), ("today", reverse("workbench:dashboard_today"), False)]
+        urls += [
+            (card.key, reverse("workbench:dashboard_card", args=[card.key]), bool(card.cache_seconds))
+            for card in services.cards_for(user)
+        ]
+        for name, url, cached in urls:
             cache.delete_pattern("dashboard:*")
             started = time.perf_counter()
             _get(client, url)
@@ -184,8 +188,12 @@ def run(size, repeat, count=None):
             cache.delete_pattern("dashboard:*")
             queries = _queries(client, url)  # the figures computed, not read from the cache
             ms = _times(lambda: _get(client, url), repeat)  # noqa: B023
-            print(f"{who + ' ' + name:58} {ms:9.1f} {ms / home_ms:7.1f} {queries:8d}  (first, uncached: {cold:.0f} ms)")
-            if cold > ms * 1.5:
+            first = "first, uncached" if cached else "first request"
+            print(f"{who + ' ' + name:58} {ms:9.1f} {ms / home_ms:7.1f} {queries:8d}  ({first}: {cold:.0f} ms)")
+            # The first opening of a card the dashboard caches computes it: a target of its own. For
+            # the rest, "first" is only the person's first request of the run (their navigation
+            # badges, compiled templates): printed, not a figure of the dashboard.
+            if cached:
                 targets.add(f"{who}_{name}_uncached", cold, "ms", "<=80")
             targets.add(f"{who}_{name}_median", ms, "ms", "<=80")
             targets.add(f"{who}_{name}_queries", queries, "", "<=15")

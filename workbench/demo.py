@@ -4,7 +4,14 @@ overdue, the next month open or planned, written with bulk_create from a seeded 
 the same seed gives the same rows), then today's reminders of the demo customers, written by the
 same generation the hourly job runs (workbench.reminders.services.generate), for each branch
 zone's local today; the job's own runs later add nothing for those dates (one reminder per event
-and lead). --reset deletes the demo banks' tasks and appointments (their staff are PROTECTed)."""
+and lead). Then each demo bank's desk news: announcements written and published through their
+services (a bank-wide one that asks for acknowledgement, approved by a checker; a bank-wide one
+left waiting for the checker's decision; a branch's own notice), a few acknowledgements, and staff
+conversations (a manager and their supervisor about a customer, a branch team, two managers of
+different branches) with messages over the last days. --reset deletes the demo banks' tasks,
+appointments, announcements (and their publish requests) and conversations (their staff are
+PROTECTed). A second load without --reset is refused by the organisation's part, so nothing here
+is written twice."""
 
 import datetime
 import random
@@ -14,10 +21,17 @@ from django.db import transaction
 from django.utils import timezone
 
 from customers.master.models import Customer
+from ocrm.approvals import services as approvals
+from ocrm.approvals.models import ChangeRequest
 from ocrm.batch.per_bank import scopes
 from ocrm.seed import SeedPart
+from sysadmin.demo import FIXED_LOGINS
 from sysadmin.org.models import Bank, Staff
+from workbench.announcements import services as announcements
+from workbench.announcements.models import Announcement, AnnouncementReceipt
 from workbench.calendar.models import Appointment
+from workbench.messaging import services as messaging
+from workbench.messaging.models import Conversation, Message
 from workbench.reminders import services
 from workbench.reminders.tasks import GENERATION
 from workbench.servicerequests import services as servicerequests
@@ -127,6 +141,172 @@ def plan_work(bank_id, today, rng, now):
     return tasks, appointments
 
 
+# --- announcements and conversations --------------------------------------------------------------
+
+FIXED_USERNAMES = {name for names in FIXED_LOGINS.values() for name in names}
+
+ANNOUNCEMENTS = {
+    # Bank-wide, asks for acknowledgement: published through the checker (maker-checker).
+    "ack": {
+        "kind": Announcement.Kind.BUSINESS,
+        "title": "New anti-money-laundering checklist from Monday / 反洗钱核查清单下周一起启用",
+        "body": (
+            "<p>From Monday every account opening and every cash transaction above the reporting threshold is "
+            "checked against the new AML checklist. Please read the attached procedure and acknowledge.</p>"
+            "<p>自下周一起，所有开户及超过报告门槛的现金交易须按新版反洗钱核查清单办理。请阅读并确认。</p>"
+        ),
+        "requires_ack": True,
+        "pinned": True,
+    },
+    # Bank-wide, left waiting for the checker (the administrator's inbox shows it).
+    "pending": {
+        "kind": Announcement.Kind.MARKETING,
+        "title": "Year-end wealth campaign: 6-month deposit at a promotional rate / 年末财富季：六个月定期优惠利率",
+        "body": (
+            "<p>From the 15th: invite customers whose deposits mature this quarter.</p>"
+            "<p>自 15 日起，请邀约本季度存款到期客户。</p>"
+        ),
+        "requires_ack": False,
+        "pinned": False,
+    },
+    # The supervisor's own branch and the branches below it: published at once.
+    "branch": {
+        "kind": Announcement.Kind.SERVICE,
+        "title": "Meeting rooms closed for renovation next week / 下周会议室装修暂停使用",
+        "body": "<p>Book customer meetings in the ground-floor VIP room meanwhile.</p><p>期间客户会面请预约一楼贵宾室。</p>",
+        "requires_ack": False,
+        "pinned": False,
+    },
+}
+
+CONVERSATIONS = {
+    "customer": [
+        "Could you join the portfolio review with this customer? Their deposit matures this month.",
+        "Yes — send me the proposal first, I will check the risk profile.",
+        "Sent. The customer prefers Thursday afternoon.",
+        "Thursday 15:00 works. 我会准时参加。",
+    ],
+    "team": [
+        "Reminder: weekly reports are due Friday evening. 本周工作报告请周五前提交。",
+        "Noted. Two of my customers asked about the year-end campaign — is the rate final?",
+        "Not yet: head office is approving it, you will see the announcement.",
+        "Thanks! 收到。",
+    ],
+    "colleague": [
+        "My customer is moving to your city next month and asked for a contact there.",
+        "Happy to meet them. Is there anything special about the account?",
+        "A maturing time deposit and a mortgage question. I will introduce you by e-mail.",
+    ],
+}
+
+
+def _staff_with_role(bank_id, role, branch_code=None):
+    """Active staff of the bank in this role (the fixed demo log-ins first, then by username)."""
+    people = Staff.objects.filter(bank_id=bank_id, is_active=True, groups__name=role).select_related("branch")
+    if branch_code is not None:
+        people = people.filter(branch__code=branch_code)
+    return sorted(people, key=lambda person: (person.username not in FIXED_USERNAMES, person.username))
+
+
+def _supervisor_of(manager, supervisors):
+    """The supervisor of the manager's branch or the nearest branch above it, else None."""
+    best = None
+    for supervisor in supervisors:
+        if supervisor.branch_id and manager.branch and manager.branch.path.startswith(supervisor.branch.path):
+            if best is None or len(supervisor.branch.path) > len(best.branch.path):
+                best = supervisor
+    return best
+
+
+def desk_news(bank_id, rng, now):
+    """The bank's announcements and conversations, written through their services. A bank without
+    customers (seed_demo --customers none: the organisation alone, as the organisation's tests load
+    it) gets none, as it gets no tasks: the desk is the work with customers."""
+    made = {"announcements": 0, "acknowledged": 0, "conversations": 0, "messages": 0}
+    if not Customer.objects.filter(bank_id=bank_id).exists():
+        return made
+    supervisors = _staff_with_role(bank_id, "branch_supervisor")
+    managers = _staff_with_role(bank_id, "customer_manager")
+    _announce(bank_id, now, supervisors, managers, made)
+    _converse(bank_id, rng, now, supervisors, managers, made)
+    return made
+
+
+def _announce(bank_id, now, supervisors, managers, made):
+    publishers = _staff_with_role(bank_id, "marketing_manager", "HO")
+    checkers = [p for p in _staff_with_role(bank_id, "system_admin", "HO") if p.has_perm(announcements.CHECKER_PERM)]
+    if publishers and checkers:
+        maker, checker = publishers[0], checkers[0]
+        for key in ("ack", "pending"):
+            data = {**ANNOUNCEMENTS[key], "bank_wide": True, "valid_from": now - datetime.timedelta(days=2)}
+            announcement = announcements.save_announcement(maker, data)
+            announcement = announcements.publish(announcement.pk, maker, reason="Demo: for the whole bank")
+            if key == "ack":
+                approvals.approve(announcement.change_request_id, checker, "Checked")
+                # A third of the supervisors and managers read and acknowledged it over the two days
+                # (in one statement: the query count of the demo does not grow with its staff); the
+                # fixed demo log-ins have not (their dashboard's today list asks them to).
+                readers = [p for p in [*supervisors, *managers] if p.username not in FIXED_USERNAMES][::3]
+                receipts = []
+                for index, person in enumerate(readers):
+                    read_at = now - datetime.timedelta(hours=2 + (index * 7) % 44)
+                    receipts.append(
+                        AnnouncementReceipt(
+                            bank_id=bank_id, announcement=announcement, staff=person, opened_at=read_at, acknowledged_at=read_at
+                        )
+                    )
+                made["acknowledged"] += len(AnnouncementReceipt.objects.bulk_create(receipts))
+            made["announcements"] += 1
+    if supervisors and supervisors[0].has_perm(announcements.PUBLISH_PERM):
+        supervisor = supervisors[0]
+        data = {**ANNOUNCEMENTS["branch"], "bank_wide": False, "branches": [supervisor.branch]}
+        announcement = announcements.save_announcement(supervisor, data)
+        announcements.publish(announcement.pk, supervisor)
+        made["announcements"] += 1
+
+
+def _converse(bank_id, rng, now, supervisors, managers, made):
+    books = dict((manager.pk, customer_ids) for manager, customer_ids in _managers(bank_id))
+    with_books = [m for m in managers if books.get(m.pk)]
+    started = []
+    # A manager and their supervisor about one of the manager's customers (the fixed log-ins first).
+    for manager in with_books[:4]:
+        supervisor = _supervisor_of(manager, supervisors)
+        if supervisor is None:
+            continue
+        number = Customer.objects.get(pk=rng.choice(books[manager.pk])).number
+        started.append(
+            (manager, [supervisor], {"title": "", "customer_number": number}, CONVERSATIONS["customer"], [manager, supervisor])
+        )
+    # A branch team: the supervisor and the managers of the branch.
+    if supervisors:
+        lead = supervisors[0]
+        team = [m for m in managers if m.branch_id == lead.branch_id][:5]
+        if team:
+            title = f"{lead.branch.name_en or lead.branch.name_local} team"
+            started.append((lead, team, {"title": title}, CONVERSATIONS["team"], [lead, team[0], lead, team[-1]]))
+    # Two managers of different branches about a customer moving.
+    pair = next(
+        ((a, b) for a in with_books for b in with_books if a.branch_id != b.branch_id),
+        None,
+    )
+    if pair:
+        a, b = pair
+        number = Customer.objects.get(pk=rng.choice(books[a.pk])).number
+        started.append((a, [b], {"title": "", "customer_number": number}, CONVERSATIONS["colleague"], [a, b, a]))
+    for opener, others, options, texts, senders in started:
+        conversation = messaging.start_conversation(opener, others, **options)
+        made["conversations"] += 1
+        # The messages of the last few days, oldest first: each an hour or so after the previous one.
+        moment = now - datetime.timedelta(days=rng.randint(1, 5), hours=rng.randint(0, 6))
+        for text, sender in zip(texts, senders * len(texts), strict=False):
+            message = messaging.send_message(conversation, sender, text)
+            Message.objects.filter(pk=message.pk).update(sent_at=moment)
+            Conversation.objects.filter(pk=conversation.pk).update(last_message_at=moment)
+            moment += datetime.timedelta(minutes=rng.randint(20, 180))
+            made["messages"] += 1
+
+
 def load_part(options, write):
     now = timezone.now()
     rng = random.Random(f"workbench-{options.get('seed', '')}")
@@ -144,6 +324,16 @@ def load_part(options, write):
     # prepare requests from the 360 page of the demo's customers.
     for bank in Bank.objects.filter(pk__in=banks):
         servicerequests.seed_built_in_types(bank)
+    news = {"announcements": 0, "acknowledged": 0, "conversations": 0, "messages": 0}
+    with transaction.atomic():
+        for bank_id in banks:
+            for key, n in desk_news(bank_id, rng, now).items():
+                news[key] += n
+    if news["announcements"] or news["conversations"]:
+        write(
+            f"  desk        {news['announcements']} announcements ({news['acknowledged']} acknowledgements), "
+            f"{news['conversations']} conversations with {news['messages']} messages"
+        )
     created = 0
     for bank_id in banks:
         for scope in scopes(GENERATION, bank_id):
@@ -157,6 +347,9 @@ def reset_part(options, write):
     if not bank_ids:
         return
     with transaction.atomic():
+        Conversation.objects.filter(bank_id__in=bank_ids).delete()
+        ChangeRequest.objects.filter(bank_id__in=bank_ids, action=announcements.ACTION_PUBLISH).delete()
+        Announcement.objects.filter(bank_id__in=bank_ids).delete()
         Appointment.objects.filter(bank_id__in=bank_ids).delete()
         Task.objects.filter(bank_id__in=bank_ids).delete()
         # The built-in request types load_part seeded; a type with requests behind it stays (and so

@@ -28,13 +28,23 @@ def rebuild(bank_id, now=None, today=None):
         BookFigure.objects.filter(bank_id=bank_id).delete()
         DashFigure.objects.filter(bank_id=bank_id).delete()
         written = sum(statement(cursor, bank_id, now, today, zone) for statement in DASH_STATEMENTS)
+        # The book grain, and in the same scan the bank's (tier, stage), per-branch and per-manager
+        # totals (BookFigure.Grain) the head office's cards read instead of the bank's book rows.
+        g = BookFigure.Grain
         cursor.execute(
             f"""INSERT INTO {BookFigure._meta.db_table}
-                    (bank_id, branch_id, manager_id, tier, lifecycle_stage, customers, aum, built_at)
-                SELECT bank_id, branch_id, primary_manager_id, tier, lifecycle_stage, count(*), COALESCE(sum(aum), 0), %s
+                    (bank_id, branch_id, manager_id, grain, tier, lifecycle_stage, customers, aum, built_at)
+                SELECT bank_id, branch_id, primary_manager_id,
+                       CASE WHEN GROUPING(tier) = 0 AND GROUPING(branch_id) = 0 THEN '{g.BOOK}'
+                            WHEN GROUPING(tier) = 0 THEN '{g.BANK}'
+                            WHEN GROUPING(branch_id) = 0 THEN '{g.BRANCH}' ELSE '{g.MANAGER}' END,
+                       COALESCE(tier, ''), COALESCE(lifecycle_stage, ''), count(*), COALESCE(sum(aum), 0), %s
                 FROM {Customer._meta.db_table}
                 WHERE bank_id = %s AND merged_into_id IS NULL
-                GROUP BY bank_id, branch_id, primary_manager_id, tier, lifecycle_stage""",
+                GROUP BY bank_id, GROUPING SETS (
+                    (branch_id, primary_manager_id, tier, lifecycle_stage), (tier, lifecycle_stage), (branch_id),
+                    (primary_manager_id)
+                )""",
             [now, bank_id],
         )
         written += cursor.rowcount

@@ -59,9 +59,19 @@ class BookFigure(models.Model):
     instead of grouping a 20k-customer book or a 3,000-branch bank's customers on every request,
     and say "as of" built_at."""
 
+    class Grain(models.TextChoices):
+        # branch × manager × tier × stage: what a manager's book and a supervisor's subtree sum
+        BOOK = "", "branch, manager, tier, stage"
+        # the same build grouped coarser (GROUPING SETS), so that the head office (or the
+        # supervisor of a bank's only top branch) reads a few rows, not the bank's tens of thousands
+        BANK = "bank", "tier, stage"
+        BRANCH = "branch", "branch"
+        MANAGER = "manager", "manager"
+
     bank = models.ForeignKey("sysadmin.Bank", on_delete=models.CASCADE, related_name="+")
     branch = models.ForeignKey("sysadmin.Branch", null=True, on_delete=models.CASCADE, related_name="+")
     manager = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.CASCADE, related_name="+")
+    grain = models.CharField(max_length=10, blank=True, default="", choices=Grain.choices)
     tier = models.CharField(max_length=20)
     lifecycle_stage = models.CharField(max_length=20)
     customers = models.IntegerField()
@@ -72,6 +82,7 @@ class BookFigure(models.Model):
         indexes = [
             models.Index(fields=["bank", "manager"], name="dash_bookfig_bank_mgr"),
             models.Index(fields=["bank", "branch"], name="dash_bookfig_bank_branch"),
+            models.Index(fields=["bank", "grain"], name="dash_bookfig_bank_grain"),
         ]
 
     def __str__(self):

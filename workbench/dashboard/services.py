@@ -139,28 +139,35 @@ class Card:
 def book_figures(user, node, model=BookFigure, kind=None):
     """The nightly BookFigure (or DashFigure of `kind`) rows of the same book as book(user, node),
     or None when they cannot stand for it (no bank, a cross-bank role): then the card counts live."""
+    return figure_rows(user, node, model, kind)[0]
+
+
+def figure_rows(user, node, model=BookFigure, kind=None):
+    """(book_figures(...), whether the book is the whole bank)."""
     if user.bank_id is None:
-        return None
+        return None, False
     figures = model.objects.filter(bank_id=user.bank_id)
     scope = scope_of(user)
-    if kind in PER_MANAGER_KINDS:
-        if scope == "own":
-            kind = f"{kind}_manager"
-        elif _book_is_the_bank(user, node):
-            return figures.filter(kind=f"{kind}_bank")  # the bank's dozen totals, not its branches' rows
+    whole = scope != "own" and _book_is_the_bank(user, node)
+    if model is BookFigure:
+        if whole:  # the bank's (tier, stage) totals, not its branches' × managers' rows
+            return figures.filter(grain=BookFigure.Grain.BANK), whole
+        figures = figures.filter(grain=BookFigure.Grain.BOOK)
+    elif kind in PER_MANAGER_KINDS and scope != "own" and whole:
+        return figures.filter(kind=f"{kind}_bank"), whole  # the bank's dozen totals, not its branches' rows
     if kind is not None:
-        figures = figures.filter(kind=kind)
+        figures = figures.filter(kind=f"{kind}_manager" if kind in PER_MANAGER_KINDS and scope == "own" else kind)
     if scope == "own":
-        return figures.filter(manager_id=user.pk)
+        return figures.filter(manager_id=user.pk), whole
     if node is None and scope == "subtree":
         if not user.branch_id:
-            return None
+            return None, whole
         node = user.branch
     if node is not None:
-        if _sole_root(node):  # the whole bank's branches: no join on the branch paths of 200k rows
-            return figures.filter(branch__isnull=False)
-        return figures.filter(branch__path__startswith=node.path)
-    return figures if scope == "bank" else None
+        if whole:  # the whole bank's branches: no join on the branch paths of 200k rows
+            return figures.filter(branch__isnull=False), whole
+        return figures.filter(branch__path__startswith=node.path), whole
+    return (figures if scope == "bank" else None), whole
 
 
 PER_MANAGER_KINDS = (DashFigure.Kind.AUM_MONTH, DashFigure.Kind.TRANSACTIONS)
@@ -211,13 +218,18 @@ def card_book(user, node, now):
         ]
 
     return {
-        "as_of": f"{timezone.localtime(as_of, _zone(user)):%Y-%m-%d %H:%M}" if as_of else "",
+        "as_of": as_of_label(user, as_of),
         "total": sum(row["n"] for row in rows),
         "aum": sum((row["aum"] or Decimal(0) for row in rows), Decimal(0)),
         "tiers": lines(Customer.Tier.choices, tiers, "tier"),
         "stages": lines(Customer.Lifecycle.choices, stages, "lifecycle"),
         "list_url": f"{link}?{base}" if link and base else link,
     }
+
+
+def as_of_label(user, moment):
+    """When the nightly figures a card shows were built, in the person's zone ("" when live)."""
+    return f"{timezone.localtime(moment, _zone(user)):%Y-%m-%d %H:%M}" if moment else ""
 
 
 def month_ends(today, months=TREND_MONTHS):
@@ -234,9 +246,11 @@ def card_aum_trend(user, node, now):
     """AUM at each of the last twelve month ends (the asset holdings' balances in base currency,
     HoldingBalance), then today's (Customer.aum, kept by the nightly batch)."""
     days = month_ends(local_today(user, now))
-    totals = nightly_month_ends(user, node, days)
+    totals, as_of = nightly_month_ends(user, node, days), None
     if totals is None:  # no figures built yet for this bank: summed live
         totals = live_month_ends(user, node, days)
+    else:
+        totals, as_of = totals
     figures = book_figures(user, node)
     found = figures.aggregate(total=Sum("aum"), rows=Count("id")) if figures is not None else {"rows": 0}
     if not found["rows"]:  # no figures built yet for this book: summed live
@@ -244,7 +258,7 @@ def card_aum_trend(user, node, now):
     current = found["total"] or Decimal(0)
     points = [{"label": f"{day:%Y-%m}", "value": float(totals.get(day) or 0)} for day in days]
     points.append({"label": str(_("now")), "value": float(current)})
-    return {"points": points, "current": current, "has_history": bool(totals)}
+    return {"points": points, "current": current, "has_history": bool(totals), "as_of": as_of_label(user, as_of)}
 
 
 def bank_has_figures(user, kind):
@@ -252,14 +266,17 @@ def bank_has_figures(user, kind):
 
 
 def nightly_month_ends(user, node, days):
-    """{month end: AUM} from the nightly figures, or None when the bank has none built."""
+    """({month end: AUM}, built at) from the nightly figures, or None when the bank has none built."""
     figures = book_figures(user, node, DashFigure, DashFigure.Kind.AUM_MONTH)
     if figures is None:
         return None
-    totals = dict(figures.filter(day__in=days).order_by().values_list("day").annotate(total=Sum("amount")))
+    rows = figures.filter(day__in=days).order_by().values_list("day").annotate(Sum("amount"), Max("built_at"))
+    totals, as_of = {}, None
+    for day, total, built in rows:
+        totals[day], as_of = total, max(as_of or built, built)
     if not totals and not bank_has_figures(user, DashFigure.Kind.AUM_MONTH):
         return None
-    return totals
+    return totals, as_of
 
 
 def live_month_ends(user, node, days):
@@ -301,7 +318,7 @@ def card_due(user, node, now):
     instalment = Q(next_instalment_date__gte=today, next_instalment_date__lte=until)
     totals = nightly_due(user, node)
     if totals is None:  # no figures built yet for this bank: counted live
-        totals = live_due(holdings, maturing, instalment)
+        totals = {**live_due(holdings, maturing, instalment), "as_of": ""}
     fields = ("id", "account_number", "currency", "balance", "maturity_date", "next_instalment_date", "next_instalment_amount")
     customer_fields = ("customer__number", "customer__name_local")
     return {
@@ -323,15 +340,14 @@ def nightly_due(user, node):
     if figures is None:
         return None
     due = (DashFigure.Kind.MATURITY, DashFigure.Kind.INSTALMENT)
-    found = {
-        kind: (n, amount)
-        for kind, n, amount in figures.filter(kind__in=due).order_by().values_list("kind").annotate(Sum("n"), Sum("amount"))
-    }
+    rows = figures.filter(kind__in=due).order_by().values_list("kind").annotate(Sum("n"), Sum("amount"), Max("built_at"))
+    found = {kind: (n, amount) for kind, n, amount, _built in rows}
     if not found and not DashFigure.objects.filter(bank_id=user.bank_id, kind__in=due).exists():
         return None
     maturities, maturity_amount = found.get(DashFigure.Kind.MATURITY, (0, None))
     instalments, instalment_amount = found.get(DashFigure.Kind.INSTALMENT, (0, None))
     return {
+        "as_of": as_of_label(user, max((built for *_rest, built in rows), default=None)),
         "maturities": maturities,
         "maturity_amount": maturity_amount,
         "instalments": instalments,
@@ -380,12 +396,19 @@ def card_breakdown(user, node, now):
     node = node if node is not None else start_node(user)
     depth = node.path.count("/") - 1 if node is not None else 0
     child = Func(F("branch__path"), Value("/"), Value(depth + 2), function="split_part", output_field=CharField())
-    # The nightly figures when built (a few thousand rows), else the customers live.
-    figures = book_figures(user, node)
+    # The nightly figures when built (a few thousand rows; for the whole bank its per-branch and
+    # per-manager totals), else the customers live.
+    figures, whole = figure_rows(user, node)
     if figures is not None and figures.exists():
-        customers, count, primary_manager = figures, Sum("customers"), "manager"
+        count, primary_manager = Sum("customers"), "manager"
+        customers = per_manager = figures
+        if whole:
+            bank_rows = BookFigure.objects.filter(bank_id=user.bank_id)
+            customers = bank_rows.filter(grain=BookFigure.Grain.BRANCH)
+            per_manager = bank_rows.filter(grain=BookFigure.Grain.MANAGER)
     else:
-        customers, count, primary_manager = book(user, node), Count("id"), "primary_manager"
+        customers = per_manager = book(user, node)
+        count, primary_manager = Count("id"), "primary_manager"
     by_child = {
         row["child"]: row for row in customers.order_by().annotate(child=child).values("child").annotate(n=count, aum=Sum("aum"))
     }
@@ -400,7 +423,7 @@ def card_breakdown(user, node, now):
     # Grouped on the column alone (no join), then the twenty names: cheaper over a large subtree.
     managers = [
         {"primary_manager": row[primary_manager], "n": row["n"], "aum": row["aum"]}
-        for row in customers.order_by()
+        for row in per_manager.order_by()
         .values(primary_manager)
         .annotate(n=count, aum=Sum("aum"))
         .order_by("-aum", primary_manager)[:BREAKDOWN_MANAGERS]
@@ -437,7 +460,13 @@ def card_transactions(user, node, now):
     labels = dict(Transaction.Channel.choices)
     for row in stats:
         row["label"] = labels.get(row["channel"], row["channel"])
-    return {"rows": stats, "n7": sum(r["n7"] for r in stats), "n30": sum(r["n30"] for r in stats)}
+    as_of = max((row["as_of"] for row in stats if row.get("as_of")), default=None)
+    return {
+        "rows": stats,
+        "n7": sum(r["n7"] for r in stats),
+        "n30": sum(r["n30"] for r in stats),
+        "as_of": as_of_label(user, as_of),
+    }
 
 
 def nightly_transactions(user, node):
@@ -447,7 +476,7 @@ def nightly_transactions(user, node):
     stats = list(
         figures.order_by()
         .values("channel", "currency")
-        .annotate(n30=Sum("n"), amount30=Sum("amount"), n7=Sum("n7"), amount7=Sum("amount7"))
+        .annotate(n30=Sum("n"), amount30=Sum("amount"), n7=Sum("n7"), amount7=Sum("amount7"), as_of=Max("built_at"))
         .order_by("channel", "currency")
     )
     if not stats and not bank_has_figures(user, DashFigure.Kind.TRANSACTIONS):
@@ -604,8 +633,9 @@ def today_items(user, now=None):
     items = []
     for source in desk.today_sources(user):
         items.extend(source.function(user, now))
-    hidden = set(DeskDismissal.objects.filter(staff=user).in_force(now).values_list("kind", "item_key"))
-    items = [item for item in items if (item.kind, item.url) not in hidden]
+    if items:  # nothing to hide from an empty list: no query
+        hidden = set(DeskDismissal.objects.filter(staff=user).in_force(now).values_list("kind", "item_key"))
+        items = [item for item in items if (item.kind, item.url) not in hidden]
     far = datetime.datetime.max.replace(tzinfo=datetime.UTC)
     return sorted(items, key=lambda item: (not item.overdue, item.when or far))
 

@@ -186,7 +186,8 @@ def move_customer_reminders(plan, actor, reason=""):
     """Open reminders follow their customers to the new manager (hand-over, transfer): plan is
     [(customer_id, from_manager_id, to_manager_id)], called inside the moving transaction. One
     statement (the customer's branch too, after a transfer); a reminder not yet delivered keeps its
-    delivery moment."""
+    delivery moment. A reminder that names its own recipient (an appointment's: its owner, whose
+    diary it is) stays with that person: the appointment does not change hands with the customer."""
     pairs = [(c, o, n) for c, o, n in plan if o is not None and n is not None and o != n]
     if not pairs:
         return 0
@@ -195,7 +196,8 @@ def move_customer_reminders(plan, actor, reason=""):
             f"""UPDATE {Reminder._meta.db_table} r SET manager_id = p.to_id, branch_id = c.branch_id
                 FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS p(customer_id, from_id, to_id)
                 JOIN {Customer._meta.db_table} c ON c.id = p.customer_id
-                WHERE r.customer_id = p.customer_id AND r.manager_id = p.from_id AND r.status = ANY(%s)""",
+                WHERE r.customer_id = p.customer_id AND r.manager_id = p.from_id AND r.status = ANY(%s)
+                  AND r.details->>'recipient_id' IS NULL""",
             [[p[0] for p in pairs], [p[1] for p in pairs], [p[2] for p in pairs], list(Reminder.OPEN_STATUSES)],
         )
         return cursor.rowcount

@@ -9,6 +9,8 @@ import zoneinfo
 import pytest
 from django.utils import timezone
 
+from customers.ownership.assignment import services as assignment
+from ocrm.approvals import services as approvals
 from sysadmin.parameters import services as parameters
 from tests.factories import make_customer, make_staff
 from workbench.calendar import reminders as appointment_reminders
@@ -176,3 +178,26 @@ def test_the_reminder_goes_to_the_appointments_owner_not_the_customers_primary_m
     third = planned(colleague, book["cust_sh"], at(2026, 3, 10, 15, 0), title="Third")
     assert generate(book, D(2026, 3, 10), now) == 1
     assert Reminder.objects.get(kind="appointment", object_id=third.pk).manager_id == colleague.pk
+
+
+def test_an_appointment_reminder_stays_with_its_owner_when_the_customer_is_handed_over(
+    book, org, django_capture_on_commit_callbacks
+):
+    """The hand-over moves the customer's open reminders to the new manager, but not the reminder
+    of an appointment: it belongs to the owner's diary (here the old manager's own, and a
+    colleague's), and the appointments do not change hands."""
+    new_manager = make_staff("a.mgr.sh.next", branch=org.a_sh, roles=["customer_manager"])
+    checker = make_staff("a.sup.sh.next", branch=org.a_sh, roles=["branch_supervisor"])
+    now = timezone.now()
+    start = (now + datetime.timedelta(hours=20)).replace(microsecond=0)
+    own = planned(book["mgr_sh"], book["cust_sh"], start)
+    colleagues = planned(book["mgr_ldn"], book["cust_sh"], start + datetime.timedelta(hours=2), title="Colleague's")
+    assert appointment_reminders.refresh(own, now=now) == 1
+    assert appointment_reminders.refresh(colleagues, now=now) == 1
+    request = assignment.hand_over(book["mgr_sh"], [new_manager], assignment.HANDOVER_ONE, org.supervisor, "leaving")
+    with django_capture_on_commit_callbacks(execute=True):
+        approvals.approve(request.pk, checker)
+    book["cust_sh"].refresh_from_db()
+    assert book["cust_sh"].primary_manager == new_manager
+    by_appointment = dict(Reminder.objects.filter(kind="appointment").values_list("object_id", "manager_id"))
+    assert by_appointment == {own.pk: book["mgr_sh"].pk, colleagues.pk: book["mgr_ldn"].pk}

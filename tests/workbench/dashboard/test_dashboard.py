@@ -324,11 +324,43 @@ def test_the_book_and_breakdown_cards_read_the_nightly_figures_as_of_their_build
     assert card(client, "book").context["total"] == 4
 
 
+def test_the_whole_bank_reads_its_coarse_figures_with_the_same_numbers_as_live(client, org):
+    """A head-office role's book and breakdown come from the bank's (tier, stage), per-branch and
+    per-manager rows of the build (a few rows, not the bank's branch × manager rows), with the
+    numbers the live count gives; each coarse grain adds up to the book grain."""
+    add_book(org, org.manager, org.a_sh, 3)
+    add_book(org, org.manager_sub, org.a_sh_sub, 2, start=10)
+    add_book(org, org.manager_bj, org.a_bj, 5, start=20)
+    add_book(org, org.b_manager, org.b_hk, 4, start=40)
+
+    def seen():
+        cache.delete_pattern("dashboard:*")
+        as_user(client, org.auditor)
+        book = card(client, "book").context
+        breakdown = card(client, "breakdown").context
+        return (
+            (book["total"], book["aum"], [line["count"] for line in book["tiers"]], [line["count"] for line in book["stages"]]),
+            [(row["branch"], row["count"], row["aum"]) for row in breakdown["branches"]],
+            [(row["primary_manager"], row["n"], row["aum"]) for row in breakdown["managers"]],
+        )
+
+    assert {"book", "breakdown"} <= {c.key for c in services.cards_for(org.auditor)}
+    live = seen()
+    assert live[0][0] == 10
+    figures.rebuild(org.bank_a.pk)
+    rows = BookFigure.objects.filter(bank=org.bank_a)
+    for grain in ("bank", "branch", "manager"):
+        assert rows.filter(grain=grain).aggregate(n=models.Sum("customers"))["n"] == 10
+    assert rows.filter(grain="bank").count() == 2  # mass and vip, one stage
+    make_customer("LATE-1", org.a_sh, org.manager, aum=Decimal(99))  # after the build: not yet counted
+    assert seen() == live
+
+
 def test_the_book_figures_job_runs_per_bank(org):
     add_book(org, org.manager, org.a_sh, 2)
     dashboard_tasks.build_book_figures.apply(kwargs={"bank_id": org.bank_a.pk}).get()
     assert (
-        BookFigure.objects.filter(bank=org.bank_a).aggregate(n=models.Sum("customers"))["n"]
+        BookFigure.objects.filter(bank=org.bank_a, grain="").aggregate(n=models.Sum("customers"))["n"]
         == Customer.objects.filter(bank=org.bank_a, merged_into__isnull=True).count()
     )
 
@@ -356,6 +388,8 @@ def test_the_trend_due_and_transactions_cards_read_the_nightly_figures_with_the_
 
     people = ("manager", "supervisor", "auditor")  # own rows, the subtree's branch rows, the bank's rows
     live = {who: seen(getattr(org, who)) for who in people}
+    as_user(client, org.manager)
+    assert {key: card(client, key).context["as_of"] for key in keys} == dict.fromkeys(keys, "")  # counted live
     assert live["auditor"][0][-2] == 5 * 500 and live["auditor"][2][0][2] == 5  # never bank B's
     assert live["manager"][1]["maturities"] == 3 and live["supervisor"][1]["maturities"] == 5
     assert figures.rebuild(org.bank_a.pk) > 0
@@ -379,3 +413,10 @@ def test_the_trend_due_and_transactions_cards_read_the_nightly_figures_with_the_
         assert [(c, n7, n30, Decimal(a)) for c, n7, n30, a in nightly[2]] == live[who][2]
     figures.rebuild(org.bank_a.pk)
     assert seen(org.manager)[1]["maturities"] == 4
+    # Each card says when the figures it shows were built, in the person's zone.
+    built = DashFigure.objects.filter(bank=org.bank_a).aggregate(at=models.Max("built_at"))["at"]
+    expected = f"{timezone.localtime(built, services._zone(org.manager)):%Y-%m-%d %H:%M}"
+    for key in keys:
+        response = card(client, key)
+        assert response.context["as_of"] == expected
+        assert f"as of {expected}" in response.content.decode()
