@@ -127,3 +127,12 @@ def register_desk_nav():
         icon="inboxes",
         order=38,
     )
+    # Product managers define service request types (workbench.servicerequests.definitions).
+    navigation.register(
+        WORKBENCH,
+        _("Service request types"),
+        "workbench:service_request_types",
+        ("workbench.change_servicerequesttype",),
+        icon="ui-checks",
+        order=39,
+    )

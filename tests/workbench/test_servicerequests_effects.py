@@ -195,7 +195,7 @@ def test_a_step_past_its_time_limit_is_reminded_to_the_holders_of_its_role_at_th
     )
     assert told == {org.teller.pk, colleague.pk}
     assert elsewhere.pk not in told and above.pk not in told and org.manager.pk not in told
-    assert "Check identity" in Notification.objects.filter(recipient=colleague).latest("pk").title
+    assert "核对身份" in Notification.objects.filter(recipient=colleague).latest("pk").title  # in the recipient's language
     assert step_reminders.notify_due(now=request.step_due_at + datetime.timedelta(hours=1)) == 0  # once per step
     request = services.complete_step(org.teller, request)  # the next step is due again, 24 hours on
     assert request.step_reminded_at is None
@@ -206,6 +206,7 @@ def test_a_step_past_its_time_limit_is_reminded_to_the_holders_of_its_role_at_th
 
 
 def test_without_holders_at_the_branch_the_nearest_branch_above_is_reminded(org, make_staff):
+    services.seed_built_in_types(org.bank_a)
     customer = make_customer("C-SR-SUB", org.a_sh_sub, org.manager_sub)
     above = make_staff("a.teller.cn2", branch=org.a_cn, roles=["teller"])
     request = services.create_request(org.manager_sub, customer, _type(org, "fx_cash_exchange"), {**FX, "branch": "A-SH-1"})

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from ocrm.widgets import DateInput
 from sysadmin.org.filtersets import BranchSubtreeFilter, visible_branches, yes_no_select
 from sysadmin.org.models import Branch
-from workbench.servicerequests.models import ServiceRequest
+from workbench.servicerequests.models import ServiceRequest, ServiceRequestType
 
 
 class ServiceRequestFilterSet(django_filters.FilterSet):
@@ -55,3 +55,12 @@ class ProcessingQueueFilterSet(django_filters.FilterSet):
             return queryset
         now = timezone.now()
         return queryset.filter(step_due_at__lte=now) if value else queryset.exclude(step_due_at__lte=now)
+
+
+class RequestTypeFilterSet(django_filters.FilterSet):
+    name = django_filters.CharFilter(label=_("name"), lookup_expr="icontains")
+    active = django_filters.BooleanFilter(label=_("active"), widget=yes_no_select())
+
+    class Meta:
+        model = ServiceRequestType
+        fields = ()

@@ -105,3 +105,35 @@ class StepAttachmentForm(forms.Form):
         super().__init__(*args, **kwargs)
         kinds = list((request_type.required_attachments if request_type else None) or [])
         self.fields["kind"].choices = [(kind, gettext(kind)) for kind in kinds] + [("", gettext("other document"))]
+
+
+class RequestTypeForm(forms.Form):
+    """A request type as lines (definitions.parse_*): the errors name the part and the line."""
+
+    code = forms.SlugField(label=_("code"), max_length=40)
+    name = forms.CharField(label=_("name"), max_length=120)
+    form_fields = forms.CharField(
+        label=_("form fields"),
+        widget=forms.Textarea(attrs={"rows": 6, "class": "font-monospace"}),
+        help_text=_(
+            "One field a line: name; label; type; options. Types: text, number, decimal, date, time, choice, branch "
+            "(the processing branch). Options: required, min=1, choices=USD,EUR, default=name_local, pii=phone."
+        ),
+    )
+    required_attachments = forms.CharField(
+        label=_("required attachments"), required=False, help_text=_("Codes separated by commas, e.g. id_copy.")
+    )
+    channels = forms.MultipleChoiceField(label=_("confirmation channels"), required=False, widget=forms.CheckboxSelectMultiple)
+    steps = forms.CharField(
+        label=_("processing steps"),
+        widget=forms.Textarea(attrs={"rows": 4, "class": "font-monospace"}),
+        help_text=_("One step a line: name; role; time limit in hours, e.g. Check identity; teller; 4."),
+    )
+    active = forms.BooleanField(label=_("offered to customers"), required=False, initial=True)
+    reason = forms.CharField(label=_("reason for the change"), max_length=300, required=False)
+
+    def __init__(self, *args, creating=True, channel_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["channels"].choices = list(channel_choices)
+        if not creating:
+            del self.fields["code"]

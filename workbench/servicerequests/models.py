@@ -7,6 +7,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import CustomerChildQuerySet
+from ocrm.scoping import ScopedQuerySet
+
+
+class ServiceRequestTypeQuerySet(ScopedQuerySet):
+    """Bank-wide definitions: product managers (bank scope) see their bank's."""
+
+    scope_bank_field = "bank"
+    scope_guardian_grants = False
 
 
 class ServiceRequestType(models.Model):
@@ -23,6 +31,8 @@ class ServiceRequestType(models.Model):
     channels = models.JSONField(_("confirmation channels"), default=list, blank=True)
     steps = models.JSONField(_("processing steps"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
+
+    objects = ServiceRequestTypeQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service request type")

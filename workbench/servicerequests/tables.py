@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ocrm.lists.tables import BaseTable
 from ocrm.pii import mask_text
-from workbench.servicerequests.models import ServiceRequest
+from workbench.servicerequests.models import ServiceRequest, ServiceRequestType
 
 
 class ServiceRequestTable(BaseTable):
@@ -79,3 +79,26 @@ class ProcessingQueueTable(BaseTable):
 
     def value_customer(self, value):
         return self.render_customer(value)
+
+
+class RequestTypeTable(BaseTable):
+    name = tables.Column(
+        verbose_name=_("name"), linkify=lambda record: reverse("workbench:service_request_type_edit", args=[record.pk])
+    )
+    code = tables.Column(verbose_name=_("code"))
+    steps = tables.Column(verbose_name=_("processing steps"), orderable=False)
+    active = tables.BooleanColumn(verbose_name=_("active"))
+
+    class Meta(BaseTable.Meta):
+        model = ServiceRequestType
+        fields = ()
+        sequence = ("name", "code", "steps", "active")
+
+    def render_name(self, value):
+        return gettext(value)
+
+    def render_steps(self, value):
+        return " → ".join(gettext(step.get("name", "")) for step in value or [])
+
+    def value_steps(self, value):
+        return self.render_steps(value)

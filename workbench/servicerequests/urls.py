@@ -27,6 +27,10 @@ urlpatterns = [
     path("service-requests/<int:pk>/step/complete/", views.StepCompleteView.as_view(), name="service_request_step_complete"),
     path("service-requests/<int:pk>/step/return/", views.StepReturnView.as_view(), name="service_request_step_return"),
     path("service-requests/<int:pk>/step/reject/", views.StepRejectView.as_view(), name="service_request_step_reject"),
+    # Request types, for product managers (each change approved by another one).
+    path("service-requests/types/", views.RequestTypeListView.as_view(), name="service_request_types"),
+    path("service-requests/types/new/", views.RequestTypeCreateView.as_view(), name="service_request_type_create"),
+    path("service-requests/types/<int:pk>/", views.RequestTypeEditView.as_view(), name="service_request_type_edit"),
     path(
         "service-requests/attachments/<int:pk>/",
         views.AttachmentView.as_view(),

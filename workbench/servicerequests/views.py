@@ -16,17 +16,18 @@ from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from workbench.channelapi.models import ChannelClient
-from workbench.servicerequests import services
-from workbench.servicerequests.filtersets import ProcessingQueueFilterSet, ServiceRequestFilterSet
+from workbench.servicerequests import definitions, services
+from workbench.servicerequests.filtersets import ProcessingQueueFilterSet, RequestTypeFilterSet, ServiceRequestFilterSet
 from workbench.servicerequests.forms import (
     RequestContentForm,
+    RequestTypeForm,
     StepAttachmentForm,
     StepProgressForm,
     StepRejectForm,
     TypeChoiceForm,
 )
-from workbench.servicerequests.models import ServiceRequest, ServiceRequestAttachment
-from workbench.servicerequests.tables import ProcessingQueueTable, ServiceRequestTable
+from workbench.servicerequests.models import ServiceRequest, ServiceRequestAttachment, ServiceRequestType
+from workbench.servicerequests.tables import ProcessingQueueTable, RequestTypeTable, ServiceRequestTable
 
 # The built-in types' labels and step names (services.BUILT_IN_TYPES, stored as data): the pages translate them.
 BUILT_IN_LABELS = (
@@ -496,3 +497,96 @@ class AttachmentView(LoginRequiredMixin, View):
         response["Content-Disposition"] = "inline"
         response["X-Content-Type-Options"] = "nosniff"
         return response
+
+
+# --- request types, for product managers (maker-checker: definitions) ----------------------------
+
+
+class RequestTypeListView(ScopedListView):
+    model = ServiceRequestType
+    table_class = RequestTypeTable
+    filterset_class = RequestTypeFilterSet
+    permission_required = definitions.MAINTAIN_PERM
+    template_name = "includes/list_page.html"
+    title = gettext_lazy("Service request types")
+    export_filename = "service-request-types"
+    create_url = "workbench:service_request_type_create"
+    create_perm = definitions.CREATE_PERM
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("name", "pk")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if not self.request.user.has_perm(definitions.CREATE_PERM):
+            context["create_url"] = None
+        return context
+
+
+def _channel_choices():
+    return ChannelClient.Kind.choices
+
+
+class RequestTypeCreateView(ServiceFormView):
+    permission_required = definitions.CREATE_PERM
+    template_name = "workbench/servicerequests/type_form.html"
+
+    def get_form(self):
+        data = self.request.POST if self.request.method == "POST" else None
+        return RequestTypeForm(data, creating=True, channel_choices=_channel_choices())
+
+    def perform(self, form):
+        definition = definitions.definition_from(form.cleaned_data)
+        return definitions.create(self.request.user, form.cleaned_data["code"], definition, form.cleaned_data["reason"])
+
+    def get_success_message(self, result):
+        return gettext("The type %(name)s was filed for approval; it is offered once another product manager approves it.") % {
+            "name": result[0].name
+        }
+
+    def get_success_url(self, result):
+        return reverse("workbench:service_request_type_edit", args=[result[0].pk])
+
+    def get_title(self):
+        return gettext("New service request type")
+
+
+class RequestTypeEditView(ServiceFormView):
+    """The type's definition as lines; saving files a change another product manager approves."""
+
+    permission_required = definitions.MAINTAIN_PERM
+    template_name = "workbench/servicerequests/type_form.html"
+    model = ServiceRequestType
+
+    def get_queryset(self):
+        return definitions.types_visible_to(self.request.user)
+
+    def get_form(self):
+        row = self.object
+        data = self.request.POST if self.request.method == "POST" else None
+        initial = {
+            "name": row.name,
+            "form_fields": definitions.fields_text(row.form_schema),
+            "required_attachments": ", ".join(row.required_attachments or []),
+            "channels": row.channels,
+            "steps": definitions.steps_text(row.steps),
+            "active": row.active,
+        }
+        return RequestTypeForm(data, initial=initial, creating=False, channel_choices=_channel_choices())
+
+    def perform(self, form):
+        definition = definitions.definition_from(form.cleaned_data)
+        return definitions.submit(self.request.user, self.object.pk, definition, form.cleaned_data["reason"])
+
+    def get_success_message(self, result):
+        return gettext("The change was filed for approval by another product manager.")
+
+    def get_success_url(self, result):
+        return reverse("workbench:service_request_type_edit", args=[self.object.pk])
+
+    def get_context_data(self, **kwargs):
+        pending = definitions.approvals.pending_for(self.object).select_related("maker").first()
+        return super().get_context_data(pending=pending, **kwargs)
+
+    def get_title(self):
+        return gettext("Service request type %(name)s") % {"name": gettext(self.object.name)}
