@@ -401,6 +401,7 @@ class _StepActionView(ServiceActionView):
     """A button of the step page: only for those who work on the request (404 for everyone else)."""
 
     permission_required = PROCESS_PERM
+    model = ServiceRequest
 
     def has_permission(self):
         return self.request.user.is_authenticated
