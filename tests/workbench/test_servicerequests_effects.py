@@ -11,13 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.master.models import FxRate
+from ocrm.notifications.models import Notification
 from ocrm.outbox.models import OutboundMessage
 from sysadmin.org.models import Holiday
 from sysadmin.roles import sync_roles
 from tests.factories import make_customer
-from workbench.calendar.models import Appointment
-from ocrm.notifications.models import Notification
 from workbench import desk
+from workbench.calendar.models import Appointment
 from workbench.servicerequests import effects, services
 from workbench.servicerequests import reminders as step_reminders
 from workbench.servicerequests.api import RequestSerializer

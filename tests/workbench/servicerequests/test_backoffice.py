@@ -118,7 +118,9 @@ def test_steps_with_progress_images_back_and_forth_and_a_colleague_resuming(clie
 def test_a_bad_file_and_a_missing_required_attachment_are_named(client, org, confirmed):
     as_user(client, org.teller)
     client.post(step_url(confirmed, "start"))
-    response = client.post(step_url(confirmed, "attach"), {"kind": "id_copy", "file": SimpleUploadedFile("x.png", b"MZ...")}, follow=True)
+    response = client.post(
+        step_url(confirmed, "attach"), {"kind": "id_copy", "file": SimpleUploadedFile("x.png", b"MZ...")}, follow=True
+    )
     assert "Only PNG, JPEG, GIF images and PDF files are accepted." in response.content.decode()
     client.post(step_url(confirmed, "complete"))
     response = client.post(step_url(confirmed, "complete"), follow=True)
@@ -159,7 +161,9 @@ def test_the_queue_and_step_page_issue_a_bounded_number_of_queries(client, org, 
         request = services.send(org.manager, services.create_request(org.manager, customer, fx, FX))
         request = services.confirm(customer, request.reference, request.content_hash, "online")
         services.start_processing(org.teller, request)
-    services.add_attachment(org.teller, ServiceRequest.objects.filter(status=S.PROCESSING).first(), io.BytesIO(PNG), kind="id_copy")
+    services.add_attachment(
+        org.teller, ServiceRequest.objects.filter(status=S.PROCESSING).first(), io.BytesIO(PNG), kind="id_copy"
+    )
     as_user(client, org.teller)
     client.get(reverse("workbench:service_request_queue", args=["teller"]))
     with django_assert_max_num_queries(20):

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 NEW = {
     "code": "safe_box",
     "name": "Safe deposit box",
-    "form_fields": "size; Box size; choice; required choices=S,M,L\nbranch; Branch; branch; required\nphone; Phone; text; pii=phone",
+    "form_fields": (
+        "size; Box size; choice; required choices=S,M,L\nbranch; Branch; branch; required\nphone; Phone; text; pii=phone"
+    ),
     "required_attachments": "id_copy, lease",
     "channels": ["online", "counter"],
     "steps": "Check identity; teller; 4\nAssign a box; teller; 24",
@@ -53,8 +55,17 @@ def test_a_new_type_is_offered_only_once_another_product_manager_approves(client
     approvals.approve(change.pk, checker)
     row.refresh_from_db()
     assert row.active and row.channels == ["online", "counter"] and row.required_attachments == ["id_copy", "lease"]
-    assert row.steps == [{"name": "Check identity", "role": "teller", "hours": 4}, {"name": "Assign a box", "role": "teller", "hours": 24}]
-    assert row.form_schema[0] == {"name": "size", "label": "Box size", "type": "choice", "required": True, "choices": ["S", "M", "L"]}
+    assert row.steps == [
+        {"name": "Check identity", "role": "teller", "hours": 4},
+        {"name": "Assign a box", "role": "teller", "hours": 24},
+    ]
+    assert row.form_schema[0] == {
+        "name": "size",
+        "label": "Box size",
+        "type": "choice",
+        "required": True,
+        "choices": ["S", "M", "L"],
+    }
     assert row.form_schema[2]["pii"] == "phone"
 
 
@@ -74,7 +85,9 @@ def test_an_edit_waits_for_approval_and_a_second_one_is_refused_meanwhile(client
     assert client.post(reverse("workbench:service_request_type_edit", args=[fx.pk]), data).status_code == 302
     fx.refresh_from_db()
     assert fx.steps[0]["hours"] == 4 and fx.channels == ["online", "counter"]  # unchanged until approved
-    response = client.post(reverse("workbench:service_request_type_edit", args=[fx.pk]), {**data, "channels": ["counter"]}, follow=True)
+    response = client.post(
+        reverse("workbench:service_request_type_edit", args=[fx.pk]), {**data, "channels": ["counter"]}, follow=True
+    )
     assert "already waiting for approval" in response.content.decode()
     change = ChangeRequest.objects.get(action=definitions.ACTION, object_id=str(fx.pk), status="pending")
     assert set(change.changes) == {"channels", "steps"}
@@ -105,7 +118,10 @@ def test_bad_lines_are_named_by_part_and_line_and_nothing_is_written(client, org
 
 def test_who_may_open_the_pages_and_the_other_bank(client, org):
     other = ServiceRequestType.objects.get(bank=org.bank_b, code="fx_cash_exchange")
-    assert as_user(client, org.product_manager).get(reverse("workbench:service_request_type_edit", args=[other.pk])).status_code == 404
+    assert (
+        as_user(client, org.product_manager).get(reverse("workbench:service_request_type_edit", args=[other.pk])).status_code
+        == 404
+    )
     page = client.get(reverse("workbench:service_request_types")).content.decode()
     assert "Foreign-currency cash exchange order" in page and page.count("/service-requests/types/") >= 3
     for user in (org.manager, org.teller, org.supervisor):
