@@ -98,7 +98,7 @@ class ServiceRequestDetailView(PermissionPageMixin, View):
                     }
                     for index, step in enumerate(steps)
                 ],
-                "log": row.log_entries.select_related("actor"),
+                "log": log_rows(row),
                 "log_intact": log_intact,
                 "may_manage": request.user.has_perm(MANAGE_PERM),
                 "may_send": row.status == ServiceRequest.Status.DRAFT,
@@ -106,6 +106,34 @@ class ServiceRequestDetailView(PermissionPageMixin, View):
                 "may_cancel": ServiceRequest.Status.CANCELLED in services.TRANSITIONS[ServiceRequest.Status(row.status)],
             },
         )
+
+
+# The log's events as people read them (the stored codes stay as they are: they are in the hash chain).
+EVENT_LABELS = {
+    "created": gettext_lazy("Created"),
+    "edited": gettext_lazy("Changed"),
+    "progress_saved": gettext_lazy("Progress saved"),
+    "step": gettext_lazy("Moved to another step"),
+    "step_done": gettext_lazy("Step done"),
+    "attachment": gettext_lazy("File attached"),
+    "appointment_booked": gettext_lazy("Appointment booked"),
+}
+
+
+def event_label(event):
+    if event.startswith("status:"):
+        status = event.split(":", 1)[1]
+        label = dict(ServiceRequest.Status.choices).get(status, status)
+        return gettext("Status: %(status)s") % {"status": label}
+    return str(EVENT_LABELS.get(event, event))
+
+
+def log_rows(row):
+    """The log's entries with their readable event (one query)."""
+    entries = list(row.log_entries.select_related("actor"))
+    for entry in entries:
+        entry.label = event_label(entry.event)
+    return entries
 
 
 def channel_labels(request_type):
@@ -391,7 +419,7 @@ class ServiceRequestStepView(LoginRequiredMixin, View):
                 "reject_form": StepRejectForm(),
                 "may_start": row.status == ServiceRequest.Status.CONFIRMED,
                 "may_return": current is not None and row.step_index > 0,
-                "log": row.log_entries.select_related("actor"),
+                "log": log_rows(row),
                 "now": timezone.now(),
             },
         )
