@@ -365,8 +365,9 @@ ROLE_PERMISSIONS["marketing_manager"] += [
     "marketing.add_articlecategory",
 ]
 # Service requests' back office (workbench.servicerequests): the roles that perform processing steps
-# (tellers; branch supervisors review applications) open their queue and the step pages (which requests: the step's role held, the processing branch in
-# the subtree). Product managers define the types; another product manager approves each change.
+# (tellers; branch supervisors review applications) open their queue and the step pages (which
+# requests: the step's role held, the processing branch in the subtree). Product managers define the
+# types; another product manager approves each change.
 ROLE_PERMISSIONS["teller"] += ["workbench.process_servicerequest"]
 ROLE_PERMISSIONS["branch_supervisor"] += ["workbench.process_servicerequest"]
 ROLE_PERMISSIONS["product_manager"] += [
