@@ -112,7 +112,9 @@ def test_steps_with_progress_images_back_and_forth_and_a_colleague_resuming(clie
     assert services.verify_log(confirmed) == (True, None)
     # The manager sees "completed" and the files' sizes on the request's page.
     page = as_user(client, org.manager).get(reverse("workbench:service_request", args=[confirmed.pk])).content.decode()
-    assert "Completed" in page
+    assert "Completed" in page and "Status: Completed" in page and "File attached" in page  # the log, readable
+    page = as_user(client, org.manager, "zh-hans").get(reverse("workbench:service_request", args=[confirmed.pk])).content.decode()
+    assert "状态:已完成" in page and "已上传文件" in page
 
 
 def test_a_bad_file_and_a_missing_required_attachment_are_named(client, org, confirmed):
