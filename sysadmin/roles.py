@@ -368,3 +368,15 @@ ROLE_PERMISSIONS["marketing_manager"] += [
 # administrators and cross-border officers (who keep the profit-sharing rules) load revenue files.
 ROLE_PERMISSIONS["system_admin"] += ["crossborder.add_revenueevent"]
 ROLE_PERMISSIONS["crossborder_officer"] += ["crossborder.add_revenueevent"]
+# Service requests' back office (workbench.servicerequests): the roles that perform processing steps
+# (tellers; branch supervisors review applications) open their queue and the step pages (which
+# requests: the step's role held, the processing branch in the subtree). Product managers define the
+# types; another product manager approves each change.
+ROLE_PERMISSIONS["teller"] += ["workbench.process_servicerequest"]
+ROLE_PERMISSIONS["branch_supervisor"] += ["workbench.process_servicerequest"]
+ROLE_PERMISSIONS["product_manager"] += [
+    "workbench.view_servicerequesttype",
+    "workbench.add_servicerequesttype",
+    "workbench.change_servicerequesttype",
+    "workbench.approve_servicerequesttype",
+]

@@ -108,7 +108,10 @@ from workbench.inbox.services import may_use_inbox
 from workbench.messaging.models import Conversation, Message, Participant
 from workbench.reminders.models import Reminder, ReminderRule
 from workbench.servicerequests import services as svcreq_services
-from workbench.servicerequests.models import ServiceRequestType
+from workbench.servicerequests.models import (
+    ServiceRequestAttachment,  # the step pages' files
+    ServiceRequestType,
+)
 from workbench.todo.models import Task
 from workbench.workreports.models import WorkReport
 
@@ -259,6 +262,7 @@ MODEL_OBJECTS = {
     **{f"workbench.{name}": bank_object(name) for name in ("channelclient", "channelfieldpolicy")},  # channel API
     "workbench.servicerequesttype": bank_object("service_request_type"),
     "workbench.servicerequest": bank_object("service_request"),
+    "workbench.servicerequestattachment": bank_object("service_request_attachment"),  # the step pages' files
     "auth.group": shared("group"),
     "django_celery_beat.periodictask": shared("periodic_task"),
     "django_celery_beat.crontabschedule": shared("crontab"),
@@ -455,6 +459,14 @@ ROUTE_PARAMS = {
     "workbench:customer_service_requests": {"number": by_number("customer")},
     **{f"workbench:service_request_{name}": {"pk": model("workbench.servicerequest")} for name in ("edit", "send", "cancel")},
     "api:channel-service-contact": {"number": by_number("customer")},  # a service contact from a channel
+    # The back office of service requests: a role's queue, the step page and its buttons, the files; request types.
+    "workbench:service_request_queue": {"role": shared("teller", attr=False)},
+    **{
+        f"workbench:service_request_step{name}": {"pk": model("workbench.servicerequest")}
+        for name in ("", "_start", "_save", "_attach", "_complete", "_return", "_reject")
+    },
+    "workbench:service_request_attachment": {"pk": model("workbench.servicerequestattachment")},
+    "workbench:service_request_type_edit": {"pk": model("workbench.servicerequesttype")},
 }
 
 # Admin's own model pages (change, delete, history, the bare-id redirect) take the object of
@@ -516,6 +528,12 @@ POST_ACCESS = {
     # The gateways' callbacks: nobody without the gateway's signature (ocrm.outbox.callbacks); a log-in is no key.
     "outbox:callback_report": lambda user, objects: False,
     "outbox:callback_inbound": lambda user, objects: False,
+    # The step buttons of service requests: those who take part in processing the request (a role of its
+    # steps held, its processing branch in their subtree: workbench.servicerequests.services.participant_queryset).
+    **{
+        f"workbench:service_request_step_{name}": lambda user, objects: svcreq_services.performer_may_see(user, objects["pk"])
+        for name in ("start", "save", "attach", "complete", "return", "reject")
+    },
 }
 
 
@@ -557,6 +575,11 @@ SCOPE_WIDENED = {
     "workbench:messaging_audit_conversation": lambda user, obj: _audits_conversations(user, obj),
     "workbench:messaging_audit_export": lambda user, obj: _audits_conversations(user, obj),
     "workbench:messaging_audit_attachment": lambda user, obj: _audits_conversations(user, obj),
+    # The back office processes requests of customers it does not see (workbench.servicerequests.services).
+    **{
+        f"workbench:service_request_step{name}": lambda user, obj: svcreq_services.performer_may_see(user, obj)
+        for name in ("", "_start", "_save", "_attach", "_complete", "_return", "_reject")
+    },
 }
 # The same for admin's pages of a model (keyed by model label).
 ADMIN_SCOPE_WIDENED = {
@@ -855,6 +878,18 @@ def service_request_rows(bank, staff, customer):
     return {"service_request_type": request_type, "service_request": svcreq_services.send(staff, request)}
 
 
+def service_request_attachment_rows(bank, staff, customer):
+    """A file of a step of another request of `customer` (workbench.servicerequests: the step pages)."""
+    request_type = ServiceRequestType.objects.get(bank=bank, code="product_application")
+    request = svcreq_services.create_request(staff, customer, request_type, {"product": "Sweep loan"})
+    attachment = ServiceRequestAttachment(
+        request=request, step_index=0, content_type="image/png", size=8, sha256="0" * 64, uploaded_by=staff
+    )
+    attachment.file.save(f"sweep-{bank.code}.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    attachment.save()
+    return {"service_request_attachment": attachment}
+
+
 def build_sweep_data(org):
     """One object of each bank for every model the URLs point at, the users, and the markers."""
 
@@ -961,6 +996,7 @@ def build_sweep_data(org):
             ),
             **channelapi_rows(bank),
             **service_request_rows(bank, staff, customer),
+            **service_request_attachment_rows(bank, staff, customer),
             **appraisal_rows(bank, branch, staff),
         )
 

@@ -92,3 +92,6 @@ class WorkbenchConfig(AppConfig):
         servicerequests.on_status_change(servicerequest_effects.sms_status_change)  # the customer's SMS (outbox)
         servicerequests.on_status_change(servicerequest_effects.task_status_change)  # the manager's follow-up task
         servicerequest_reminders.register()  # the step time-limit reminder kind
+        from workbench.servicerequests import definitions as servicerequest_definitions
+
+        servicerequest_definitions.register_handlers()  # request type changes: maker-checker (approvals)

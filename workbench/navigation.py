@@ -118,3 +118,21 @@ def register_desk_nav():
         icon="clipboard-check",
         order=37,
     )
+    # The back office's queue of service request steps (workbench.servicerequests: tellers, back office).
+    navigation.register(
+        WORKBENCH,
+        _("Processing queue"),
+        "workbench:service_request_queues",
+        ("workbench.process_servicerequest",),
+        icon="inboxes",
+        order=38,
+    )
+    # Product managers define service request types (workbench.servicerequests.definitions).
+    navigation.register(
+        WORKBENCH,
+        _("Service request types"),
+        "workbench:service_request_types",
+        ("workbench.change_servicerequesttype",),
+        icon="ui-checks",
+        order=39,
+    )

@@ -1,6 +1,8 @@
 """In a real browser and in both languages: a manager prepares an FX cash exchange for a customer from
 the 360 page and sends it, the customer confirms it through the channel API (a signing client, as
-mobile banking would), and the manager sees it confirmed on the 360 page."""
+mobile banking would), the manager sees it confirmed on the 360 page, a teller (the back office, who sees
+no customer record) picks it up from the processing queue and completes its steps with an image, and
+the manager sees it completed on the 360 page."""
 
 import datetime
 
@@ -24,6 +26,9 @@ LANGUAGES = {
     "en": ("New service request", "Send for confirmation", "Sent to channel", "Confirmed"),
     "zh-hans": ("新建服务申请", "发送客户确认", "已发送至渠道", "已确认"),
 }
+# (language, the processing queue's title, the status once the steps are done)
+BACK_OFFICE = {"en": ("Processing queue", "Completed"), "zh-hans": ("处理队列", "已完成")}
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
 @pytest.mark.parametrize("language", list(LANGUAGES))
@@ -48,7 +53,7 @@ def test_a_manager_prepares_the_customer_confirms_the_manager_sees_it(page, live
     form = page.locator("#service-request-form")
     form.locator("select[name=currency]").select_option("USD")
     form.locator("input[name=amount]").fill("2000")
-    form.locator("input[name=branch]").fill("A-SH")
+    form.locator("select[name=branch]").select_option("A-SH")
     form.locator("input[name=pickup_date]").fill(pickup)
     form.get_by_role("button", name=send).click()
     expect(page.locator("#request-status")).to_have_text(sent)
@@ -70,3 +75,37 @@ def test_a_manager_prepares_the_customer_confirms_the_manager_sees_it(page, live
     row = page.locator(f"#customer-service-request-{request.pk}")
     expect(row).to_contain_text(request.reference)
     expect(row.locator(".service-request-status")).to_have_text(confirmed)
+
+    # The back office: a teller of the pick-up branch opens the queue, starts, attaches the ID copy and
+    # completes both steps (going back once: the image stays with its step).
+    queue_title, completed = BACK_OFFICE[language]
+    org.teller.language = language
+    org.teller.save(update_fields=["language"])
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    login(page, org.teller.username)
+    page.goto("/workbench/service-requests/queue/")
+    expect(page.locator("h1")).to_contain_text(queue_title)
+    page.get_by_role("link", name=request.reference).click()
+    expect(page.locator("#step-customer")).not_to_contain_text("王芳")  # masked for the teller
+    page.locator("#step-start").click()
+    page.locator("#step-attach-form input[name=file]").set_input_files({"name": "id.png", "mimeType": "image/png", "buffer": PNG})
+    page.locator("#step-attach-form select[name=kind]").select_option("id_copy")
+    page.locator("#step-attach").click()
+    expect(page.locator("#request-steps a")).to_have_count(1)
+    page.locator("#step-complete").click()
+    page.locator("#step-return").click()
+    expect(page.locator("#request-steps a")).to_have_count(1)
+    page.locator("#step-complete").click()
+    page.locator("#step-complete").click()
+    request.refresh_from_db()
+    assert request.status == "completed" and request.attachments.count() == 1
+
+    page.wait_for_load_state("networkidle")
+    page.context.clear_cookies()
+    page.context.add_cookies([{"name": "django_language", "value": language, "url": live_server.url}])
+    login(page, org.manager.username)
+    page.goto(f"/customers/{customer.number}/")
+    row = page.locator(f"#customer-service-request-{request.pk}")
+    expect(row.locator(".service-request-status")).to_have_text(completed)

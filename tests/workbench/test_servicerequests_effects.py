@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from customers.master.models import FxRate
+from ocrm.notifications.models import Notification
 from ocrm.outbox.models import OutboundMessage
 from sysadmin.org.models import Holiday
 from sysadmin.roles import sync_roles
 from tests.factories import make_customer
+from workbench import desk
 from workbench.calendar.models import Appointment
-from workbench.reminders.models import Reminder
 from workbench.servicerequests import effects, services
 from workbench.servicerequests import reminders as step_reminders
 from workbench.servicerequests.api import RequestSerializer
@@ -173,19 +174,49 @@ def test_a_confirmed_appointment_enters_the_managers_diary(org, customer):
     assert booked.start == datetime.datetime.combine(day, datetime.time(10, 30), tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 
 
-def test_each_step_with_a_time_limit_is_reminded_and_the_reminder_follows_the_step(org, customer):
+def test_a_step_past_its_time_limit_is_reminded_to_the_holders_of_its_role_at_the_processing_branch(
+    org, customer, make_staff, django_capture_on_commit_callbacks
+):
+    colleague = make_staff("a.teller.sh2", branch=org.a_sh, roles=["teller"])
+    elsewhere = make_staff("a.teller.bj", branch=org.a_bj, roles=["teller"])
+    above = make_staff("a.teller.cn", branch=org.a_cn, roles=["teller"])  # holders at the branch come first
     request = _sent(org, customer)
     request = services.confirm(customer, request.reference, request.content_hash, "online")
     request = services.start_processing(org.teller, request)
-    reminder = Reminder.objects.get(kind=step_reminders.KIND, object_id=request.pk)
-    assert reminder.manager_id == org.manager.pk
-    assert reminder.deliver_at == request.step_started_at + datetime.timedelta(hours=4)
-    assert "Check identity" in step_reminders.describe(reminder.event_date, reminder.details)
-    request = services.complete_step(org.teller, request)
-    reminder = Reminder.objects.get(kind=step_reminders.KIND, object_id=request.pk, status__in=Reminder.OPEN_STATUSES)
-    assert reminder.deliver_at == request.step_started_at + datetime.timedelta(hours=24)
+    assert request.step_role == "teller"
+    assert request.step_due_at == request.step_started_at + datetime.timedelta(hours=4)
+    assert step_reminders.notify_due(now=request.step_due_at - datetime.timedelta(minutes=1)) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        assert step_reminders.notify_due(now=request.step_due_at) == 1
+    told = set(
+        Notification.objects.filter(dedupe_key__startswith=f"svcreq-step:{request.reference}:0:").values_list(
+            "recipient_id", flat=True
+        )
+    )
+    assert told == {org.teller.pk, colleague.pk}
+    assert elsewhere.pk not in told and above.pk not in told and org.manager.pk not in told
+    assert "核对身份" in Notification.objects.filter(recipient=colleague).latest("pk").title  # in the recipient's language
+    assert step_reminders.notify_due(now=request.step_due_at + datetime.timedelta(hours=1)) == 0  # once per step
+    request = services.complete_step(org.teller, request)  # the next step is due again, 24 hours on
+    assert request.step_reminded_at is None
+    assert request.step_due_at == request.step_started_at + datetime.timedelta(hours=24)
     services.reject(org.teller, request, "No cash in stock")
-    assert not Reminder.objects.filter(kind=step_reminders.KIND, object_id=request.pk, status__in=Reminder.OPEN_STATUSES).exists()
+    request.refresh_from_db()
+    assert request.step_due_at is None and request.step_role == ""
+
+
+def test_without_holders_at_the_branch_the_nearest_branch_above_is_reminded(org, make_staff):
+    services.seed_built_in_types(org.bank_a)
+    customer = make_customer("C-SR-SUB", org.a_sh_sub, org.manager_sub)
+    above = make_staff("a.teller.cn2", branch=org.a_cn, roles=["teller"])
+    request = services.create_request(org.manager_sub, customer, _type(org, "fx_cash_exchange"), {**FX, "branch": "A-SH-1"})
+    request = services.send(org.manager_sub, request)
+    request = services.confirm(customer, request.reference, request.content_hash, "online")
+    request = services.start_processing(org.teller, request)  # A-SH's teller: A-SH-1 is in the subtree
+    assert step_reminders.recipients([request]) == {request.pk: [org.teller]}
+    org.teller.groups.clear()
+    found = step_reminders.recipients([ServiceRequest.objects.select_related("processing_branch").get(pk=request.pk)])
+    assert found == {request.pk: [above]}
 
 
 def test_the_wiring_beat_row_task_reminder_kind_parameters_and_roles(org):
@@ -196,11 +227,16 @@ def test_the_wiring_beat_row_task_reminder_kind_parameters_and_roles(org):
     from ocrm.celery import app  # noqa: PLC0415
     from workbench.reminders import kinds  # noqa: PLC0415
 
-    row = PeriodicTask.objects.select_related("crontab").get(task="workbench.tasks.expire_service_requests")
-    assert row.enabled and row.crontab.minute == "*/10" and str(row.crontab.timezone) == "UTC"
+    for task in ("workbench.tasks.expire_service_requests", "workbench.tasks.service_request_step_reminders"):
+        row = PeriodicTask.objects.select_related("crontab").get(task=task)
+        assert row.enabled and row.crontab.minute == "*/10" and str(row.crontab.timezone) == "UTC"
     app.loader.import_default_modules()
     assert "workbench.tasks.expire_service_requests" in app.tasks
-    assert step_reminders.KIND in {kind.key for kind in kinds.registered()}
+    assert "workbench.tasks.service_request_step_reminders" in app.tasks
+    assert step_reminders.KIND not in {kind.key for kind in kinds.registered()}  # not one manager's reminder any more
+    assert step_reminders.KIND in {source.key for source in desk.today_sources(org.teller)}
     assert parameters.get("servicerequests.expiry_days", org.bank_a) == 3
     for role in ("customer_manager", "branch_supervisor"):
         assert "add_servicerequest" in Group.objects.get(name=role).permissions.values_list("codename", flat=True)
+    for role in ("teller", "branch_supervisor"):
+        assert "process_servicerequest" in Group.objects.get(name=role).permissions.values_list("codename", flat=True)

@@ -7,6 +7,14 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from customers.master.models import CustomerChildQuerySet
+from ocrm.scoping import ScopedQuerySet
+
+
+class ServiceRequestTypeQuerySet(ScopedQuerySet):
+    """Bank-wide definitions: product managers (bank scope) see their bank's."""
+
+    scope_bank_field = "bank"
+    scope_guardian_grants = False
 
 
 class ServiceRequestType(models.Model):
@@ -24,9 +32,13 @@ class ServiceRequestType(models.Model):
     steps = models.JSONField(_("processing steps"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
 
+    objects = ServiceRequestTypeQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("service request type")
         verbose_name_plural = _("service request types")
+        # Product managers change a type's definition through a change request another one approves.
+        permissions = [("approve_servicerequesttype", "Approve changes of service request types")]
         constraints = [models.UniqueConstraint(fields=["bank", "code"], name="svcreq_type_code_per_bank")]
 
     def __str__(self):
@@ -71,6 +83,19 @@ class ServiceRequest(models.Model):
     step_index = models.PositiveSmallIntegerField(_("current step"), default=0)
     step_started_at = models.DateTimeField(_("step started"), null=True, blank=True)
     step_progress = models.JSONField(_("saved step progress"), default=dict, blank=True)
+    # Who picks it up: the role performing the current step (the first one while confirmed) at the
+    # processing branch (the pick-up branch of the form, else the customer's): the back-office queue.
+    processing_branch = models.ForeignKey(
+        "sysadmin.Branch",
+        verbose_name=_("processing branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    step_role = models.CharField(_("role of the current step"), max_length=80, blank=True)
+    step_due_at = models.DateTimeField(_("step due"), null=True, blank=True)
+    step_reminded_at = models.DateTimeField(_("step reminder sent"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -79,7 +104,12 @@ class ServiceRequest(models.Model):
     class Meta:
         verbose_name = _("service request")
         verbose_name_plural = _("service requests")
-        indexes = [models.Index(fields=["status", "expires_at"], name="svcreq_status_expiry")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="svcreq_status_expiry"),
+            models.Index(fields=["bank", "step_role", "status"], name="svcreq_queue"),
+            models.Index(fields=["step_due_at"], condition=models.Q(status="processing"), name="svcreq_step_due"),
+        ]
+        permissions = [("process_servicerequest", "Work on the back-office steps of service requests")]
 
     def __str__(self):
         return self.reference

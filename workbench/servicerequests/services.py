@@ -11,15 +11,15 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.master.models import Customer
-from ocrm import parameters
+from ocrm import labels, parameters
 from ocrm.errors import NotVisible, Refused
+from sysadmin.org.models import Branch
 from workbench.servicerequests import appointments
-from workbench.servicerequests import reminders as step_reminders
 from workbench.servicerequests.models import (
     ServiceRequest,
     ServiceRequestAttachment,
@@ -117,41 +117,48 @@ def verify_log(request):
 # --- content -----------------------------------------------------------------------
 
 
+def _coerce(field, value, bank_id):
+    """One field's value in its stored form, or ValueError."""
+    kind = field.get("type", "text")
+    if kind in ("number", "decimal"):
+        number = Decimal(str(value))
+        if not number.is_finite() or ("min" in field and number < Decimal(str(field["min"]))):
+            raise ValueError
+        return str(number)
+    if kind == "date":
+        return datetime.date.fromisoformat(str(value)).isoformat()
+    if kind == "time":
+        return datetime.time.fromisoformat(str(value)).isoformat(timespec="minutes")
+    if kind == "choice" and str(value) not in [str(c) for c in field.get("choices", [])]:
+        raise ValueError
+    if kind == "branch":
+        value = str(value).strip()
+        if not Branch.objects.filter(bank_id=bank_id, code=value, is_active=True).exists():
+            raise ValueError
+        return value
+    return str(value)[:500]
+
+
 def clean_content(request_type, data, customer=None):
-    """Validate `data` against the type's form schema; fill defaults from the customer record."""
+    """Validate `data` against the type's form schema; fill defaults from the customer record.
+    A "branch" field holds the code of an active branch of the type's bank. Errors name the field
+    (its label in the active language)."""
     errors = {}
     cleaned = {}
     for field in request_type.form_schema:
         name = field["name"]
+        label = _(field.get("label") or name)
         value = data.get(name)
         if value in (None, "") and field.get("default_from") and customer is not None:
             value = getattr(customer, field["default_from"], None)
         if value in (None, ""):
             if field.get("required"):
-                errors[name] = _("%(field)s is required.") % {"field": field.get("label", name)}
+                errors[name] = _("%(field)s is required.") % {"field": label}
             continue
-        kind = field.get("type", "text")
         try:
-            if kind in ("number", "decimal"):
-                number = Decimal(str(value))
-                if not number.is_finite() or ("min" in field and number < Decimal(str(field["min"]))):
-                    raise ValueError
-                value = str(number)
-            elif kind == "date":
-                value = datetime.date.fromisoformat(str(value)).isoformat()
-            elif kind == "time":
-                value = datetime.time.fromisoformat(str(value)).isoformat(timespec="minutes")
-            elif kind == "choice" and str(value) not in [str(c) for c in field.get("choices", [])]:
-                raise ValueError
-            else:
-                value = str(value)[:500]
+            cleaned[name] = _coerce(field, value, request_type.bank_id)
         except (ValueError, ArithmeticError):
-            errors[name] = _("%(field)s: %(value)s is not a valid value.") % {
-                "field": field.get("label", name),
-                "value": str(value)[:40],
-            }
-            continue
-        cleaned[name] = value
+            errors[name] = _("%(field)s: %(value)s is not a valid value.") % {"field": label, "value": str(value)[:40]}
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -196,19 +203,106 @@ def _locked(request_or_pk, user=None):
 
 
 def _locked_for_performer(request_or_pk, user):
-    """Back-office performers see requests of their bank whose steps their role performs,
-    besides everything in their customer scope."""
+    """The request locked, when the user takes part in its processing (participant_queryset), else
+    NotVisible (404); what the state and the step's role allow is checked after, with a message."""
     pk = getattr(request_or_pk, "pk", request_or_pk)
-    try:
-        request = ServiceRequest.objects.select_for_update().select_related("request_type").get(pk=pk)
-    except ServiceRequest.DoesNotExist:
-        raise NotVisible() from None
-    if user.is_superuser or ServiceRequest.objects.visible_to(user).filter(pk=pk).exists():
-        return request
-    step_roles = {step.get("role") for step in request.request_type.steps}
-    if request.bank_id == user.bank_id and step_roles & _roles_of(user):
-        return request
-    raise NotVisible()
+    request = (
+        participant_queryset(user)
+        .select_for_update(of=("self",))
+        .select_related("request_type", "customer__branch")
+        .filter(pk=pk)
+        .first()
+    )
+    if request is None:
+        raise NotVisible()
+    return request
+
+
+def roles_of(user):
+    # Roles are Django groups named by the role code (sysadmin.roles); memoised on the request's user.
+    if "_svcreq_roles" not in user.__dict__:
+        user.__dict__["_svcreq_roles"] = set(user.groups.values_list("name", flat=True))
+    return user.__dict__["_svcreq_roles"]
+
+
+def performer_queryset(user, role=None):
+    """The back-office scope (who works on the steps): requests of the user's bank that are confirmed
+    or in processing, whose current step (the first while confirmed) is performed by a role the user
+    holds (`role`: that one only), at a processing branch in the user's subtree. It does not follow the
+    customer: a teller sees no customer record, only these requests' form content, masked as the
+    user's permissions say. A superuser sees every request (and performs every role)."""
+    rows = ServiceRequest.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return rows.none()
+    if user.is_superuser:
+        return rows.filter(step_role=role) if role else rows
+    roles = roles_of(user)
+    if role is not None:
+        roles = roles & {role}
+    if not roles or user.bank_id is None or user.branch_id is None:
+        return rows.none()
+    return rows.filter(
+        bank_id=user.bank_id,
+        status__in=(S.CONFIRMED, S.PROCESSING),
+        step_role__in=sorted(roles),
+        processing_branch__path__startswith=user.branch.path,
+    )
+
+
+def participant_queryset(user):
+    """Who may open a request's step page and act on it (each action then checks the state and the
+    current step's role, with a message): staff of the request's bank holding a role that performs
+    one of its type's steps, at a processing branch in their subtree. A superuser: every request."""
+    rows = ServiceRequest.objects.all()
+    if user is None or not user.is_authenticated or not user.is_active:
+        return rows.none()
+    if user.is_superuser:
+        return rows
+    roles = roles_of(user)
+    if not roles or user.bank_id is None or user.branch_id is None:
+        return rows.none()
+    performs = Q()
+    for role in sorted(roles):
+        performs |= Q(request_type__steps__contains=[{"role": role}])
+    return rows.filter(performs, bank_id=user.bank_id, processing_branch__path__startswith=user.branch.path)
+
+
+def performer_may_see(user, request):
+    """Whether the user takes part in processing `request` (the step pages; the permission sweep asks too)."""
+    return participant_queryset(user).filter(pk=request.pk).exists()
+
+
+def processing_branch(request_type, customer, content):
+    """Where the request is processed: the branch its form names (a "branch" field: the pick-up or
+    appointment branch), else the customer's branch."""
+    for field in request_type.form_schema:
+        if field.get("type") == "branch" and content.get(field["name"]):
+            found = Branch.objects.filter(bank_id=customer.bank_id, code=content[field["name"]]).first()
+            if found is not None:
+                return found
+    return customer.branch
+
+
+def step_role(request):
+    """The role of the step to pick up: the current step's in processing, the first one's while
+    confirmed, nobody's otherwise."""
+    steps = request.request_type.steps or []
+    if request.status == S.CONFIRMED:
+        return (steps[0].get("role") or "") if steps else ""
+    if request.status == S.PROCESSING and request.step_index < len(steps):
+        return steps[request.step_index].get("role") or ""
+    return ""
+
+
+def _step_started(request, now=None):
+    """A step begins (or the request leaves processing): its role, its due moment, no reminder yet."""
+    now = now or timezone.now()
+    request.step_role = step_role(request)
+    step = _step(request) if request.status == S.PROCESSING else None
+    request.step_started_at = now if step is not None else request.step_started_at
+    hours = step.get("hours") if step else None
+    request.step_due_at = now + datetime.timedelta(hours=hours) if isinstance(hours, int | float) and hours > 0 else None
+    request.step_reminded_at = None
 
 
 def _new_reference():
@@ -231,6 +325,7 @@ def create_request(user, customer, request_type, data):
         created_by=user,
         content=content,
         content_hash=content_hash(content),
+        processing_branch=processing_branch(request_type, customer, content),
     )
     _log(request, "created", actor=user, content=content)
     return request
@@ -273,6 +368,7 @@ def edit(user, request, data):
     appointments.check(request.request_type, request.customer, content, exclude_pk=request.pk)
     request.content = content
     request.content_hash = content_hash(content)
+    request.processing_branch = processing_branch(request.request_type, request.customer, content)
     request.version += 1
     _log(request, "edited", actor=user, content=content, version=request.version)
     if request.status == S.SENT:
@@ -312,6 +408,7 @@ def confirm(customer, reference, confirmed_hash, channel, fix_content=None):
     request.confirmed_at = now
     request.confirmed_channel = channel
     _move(request, S.CONFIRMED, actor_label=f"customer via {channel}", hash=confirmed_hash, fixed=fix_content or {})
+    request.step_role = step_role(request)  # the first step's role picks it up (the back-office queue)
     request.save()
     appointment = appointments.book(request)
     if appointment is not None:
@@ -361,24 +458,30 @@ def _step(request):
 
 
 def _check_role(user, step):
-    role = step.get("role")
-    if role and not user.is_superuser and role not in _roles_of(user):
-        raise Refused(_("This step is performed by the role %(role)s.") % {"role": role})
+    role = (step or {}).get("role")
+    if role and not user.is_superuser and role not in roles_of(user):
+        raise Refused(_("This step is performed by the role %(role)s.") % {"role": role_label(role)})
 
 
-def _roles_of(user):
-    # Roles are Django groups named by the role code.
-    return set(user.groups.values_list("name", flat=True))
+def role_label(role):
+    """A role's name for people (the kernel's registry, filled by sysadmin)."""
+    return str(labels.role_label(role)) if role else ""
+
+
+def _processing(request):
+    if request.status != S.PROCESSING:
+        raise Refused(_("Only a request in processing has steps."))
 
 
 @transaction.atomic
 def start_processing(user, request):
     request = _locked_for_performer(request, user)
+    if request.status == S.CONFIRMED:
+        _check_role(user, (request.request_type.steps or [{}])[0])
     _move(request, S.PROCESSING, actor=user)
     request.step_index = 0
-    request.step_started_at = timezone.now()
+    _step_started(request)
     request.save()
-    step_reminders.refresh(request)
     return request
 
 
@@ -386,8 +489,7 @@ def start_processing(user, request):
 def save_progress(user, request, values):
     """Keep a step's half-done work; a colleague with the same role can resume it later."""
     request = _locked_for_performer(request, user)
-    if request.status != S.PROCESSING:
-        raise Refused(_("Only a request in processing has steps."))
+    _processing(request)
     step = _step(request)
     _check_role(user, step)
     request.step_progress = {**request.step_progress, str(request.step_index): json.loads(canonical_json(values))}
@@ -398,47 +500,69 @@ def save_progress(user, request, values):
 
 @transaction.atomic
 def go_to_step(user, request, index):
-    """Move between steps (back or forward); saved progress and attachments stay with their step."""
+    """Move between steps (back, or forward by one); saved progress and attachments stay with their
+    step. Going back hands the request to the earlier step's role (the user must hold the current one)."""
     request = _locked_for_performer(request, user)
-    if request.status != S.PROCESSING:
-        raise Refused(_("Only a request in processing has steps."))
+    _processing(request)
     if not 0 <= index < len(request.request_type.steps) or index > request.step_index + 1:
         raise Refused(_("There is no such step to go to."))
-    _check_role(user, request.request_type.steps[index])
+    _check_role(user, _step(request))
+    if index > request.step_index:
+        _check_role(user, request.request_type.steps[index])
     _log(request, "step", actor=user, from_step=request.step_index, to_step=index)
     request.step_index = index
-    request.step_started_at = timezone.now()
+    _step_started(request)
     request.save()
-    step_reminders.refresh(request)
     return request
+
+
+def return_step(user, request):
+    """Send the request back to the previous step (its role picks it up again)."""
+    current = getattr(request, "step_index", 0)
+    if current == 0:
+        raise Refused(_("The first step has no step before it."))
+    return go_to_step(user, request, current - 1)
+
+
+def missing_attachments(request, attachments=None):
+    """The type's required attachment kinds not yet attached to the request (any step)."""
+    kinds = {a.kind for a in (attachments if attachments is not None else request.attachments.all())}
+    return [kind for kind in request.request_type.required_attachments or [] if kind not in kinds]
 
 
 @transaction.atomic
 def complete_step(user, request):
     request = _locked_for_performer(request, user)
-    if request.status != S.PROCESSING:
-        raise Refused(_("Only a request in processing has steps."))
+    _processing(request)
     step = _step(request)
     _check_role(user, step)
+    last = request.step_index + 1 >= len(request.request_type.steps)
+    if last:
+        missing = missing_attachments(request)
+        if missing:
+            raise Refused(
+                _("Attach the required documents before the last step is completed: %(kinds)s.")
+                % {"kinds": ", ".join(_(kind) for kind in missing)}
+            )
     _log(request, "step_done", actor=user, step=request.step_index)
-    if request.step_index + 1 >= len(request.request_type.steps):
+    if last:
         _move(request, S.COMPLETED, actor=user)
     else:
         request.step_index += 1
-        request.step_started_at = timezone.now()
+    _step_started(request)
     request.save()
-    step_reminders.refresh(request)
     return request
 
 
 @transaction.atomic
 def reject(user, request, reason):
     request = _locked_for_performer(request, user)
+    _check_role(user, _step(request) if request.status == S.PROCESSING else (request.request_type.steps or [{}])[0])
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the request is rejected.")})
     _move(request, S.REJECTED, actor=user, reason=reason)
+    _step_started(request)
     request.save()
-    step_reminders.refresh(request)
     return request
 
 
@@ -446,8 +570,8 @@ def reject(user, request, reason):
 def cancel(user, request, reason=""):
     request = _locked(request, user)
     _move(request, S.CANCELLED, actor=user, reason=reason)
+    _step_started(request)
     request.save()
-    step_reminders.refresh(request)
     return request
 
 
@@ -473,8 +597,7 @@ def sniff_type(head):
 def add_attachment(user, request, uploaded, kind=""):
     """Store a file for the current step; its type comes from its bytes, never from its name."""
     request = _locked_for_performer(request, user)
-    if request.status != S.PROCESSING:
-        raise Refused(_("Only a request in processing has steps."))
+    _processing(request)
     _check_role(user, _step(request))
     data = uploaded.read(MAX_ATTACHMENT_BYTES + 1)
     if len(data) > MAX_ATTACHMENT_BYTES:
@@ -565,7 +688,7 @@ BUILT_IN_TYPES = {
     "appointment": {
         "name": "Branch appointment",
         "form_schema": [
-            {"name": "branch", "label": "Branch", "type": "text", "required": True},
+            {"name": "branch", "label": "Branch", "type": "branch", "required": True},
             {"name": "date", "label": "Date", "type": "date", "required": True},
             {"name": "time", "label": "Time", "type": "time", "required": True},
             {"name": "purpose", "label": "Purpose", "type": "text"},
@@ -584,7 +707,7 @@ BUILT_IN_TYPES = {
                 "choices": ["USD", "EUR", "GBP", "HKD", "JPY"],
             },
             {"name": "amount", "label": "Amount", "type": "decimal", "required": True, "min": "1"},
-            {"name": "branch", "label": "Pick-up branch", "type": "text", "required": True},
+            {"name": "branch", "label": "Pick-up branch", "type": "branch", "required": True},
             {"name": "pickup_date", "label": "Pick-up date", "type": "date", "required": True},
         ],
         "required_attachments": ["id_copy"],
@@ -602,7 +725,7 @@ BUILT_IN_TYPES = {
             {"name": "name", "label": "Name", "type": "text", "default_from": "name_local"},
         ],
         "channels": ["online", "phone", "counter"],
-        "steps": [{"name": "Review", "role": "", "hours": 48}],
+        "steps": [{"name": "Review", "role": "branch_supervisor", "hours": 48}],
     },
 }
 

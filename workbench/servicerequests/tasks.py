@@ -5,9 +5,16 @@ rows are locked and skipped by a concurrent run, and a second run finds nothing 
 
 from celery import shared_task
 
+from workbench.servicerequests import reminders as step_reminders
 from workbench.servicerequests import services
 
 
 @shared_task(name="workbench.tasks.expire_service_requests")
 def expire_service_requests():
     return {"expired": services.expire_due()}
+
+
+@shared_task(name="workbench.tasks.service_request_step_reminders")
+def service_request_step_reminders():
+    """Every 10 minutes from beat (migration 0030): the holders of a step's role hear when its time limit runs out."""
+    return {"notified": step_reminders.notify_due()}

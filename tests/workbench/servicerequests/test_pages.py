@@ -43,7 +43,7 @@ def requests(org):
         org.b_manager,
         make_customer("C-SR-P2", org.b_hk, org.b_manager),
         ServiceRequestType.objects.get(bank=org.bank_b, code="fx_cash_exchange"),
-        FX,
+        {**FX, "branch": "B-HK"},
     )
     return mine, other_bank
 
