@@ -63,7 +63,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("customers", "0020_perf_holding_due_indexes"),
         ("sysadmin", "0005_staff_preferences"),
-        ("workbench", "0017_svc_expiry_schedule"),
+        ("workbench", "0020_dash_book_grain"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
