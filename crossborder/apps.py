@@ -29,6 +29,9 @@ class CrossborderConfig(AppConfig):
         profit_tasks.register_jobs()
         profit_tasks.register_feed_job()
         profit_sharing.register_approvals()
+        from crossborder.profitsharing import measures as profit_measures
+
+        profit_measures.register()  # the shares in the report snapshots (ocrm.reporting)
         request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
         # The demo bank's cross-border part (make run).
         from crossborder import demo

@@ -92,3 +92,6 @@ class WorkbenchConfig(AppConfig):
         servicerequests.on_status_change(servicerequest_effects.sms_status_change)  # the customer's SMS (outbox)
         servicerequests.on_status_change(servicerequest_effects.task_status_change)  # the manager's follow-up task
         servicerequest_reminders.register()  # the step time-limit reminder kind
+        from workbench.servicerequests import measures as servicerequest_measures
+
+        servicerequest_measures.register()  # the report snapshots' figures (ocrm.reporting)
