@@ -20,16 +20,31 @@ import datetime
 
 from django.db import connection, transaction
 
-from reports.analyses import churn, markers
-from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, MovementDay, ParetoDay, SegmentDay
+from ocrm.datalife import partitions
+from reports.analyses import churn, markers, pareto
+from reports.analyses.models import (
+    AnalysisDay,
+    ChurnDay,
+    ChurnWarningDay,
+    MovementDay,
+    ParetoDay,
+    SegmentDay,
+    TopCustomerDay,
+)
 from reports.analyses.scope import SnapshotScope
 from reports.analyses.segments import USAGE_SQL, VALUE_SQL
 from reports.analyses.sql import WORK_MEM
 from reports.snapshots import build
+from reports.snapshots import services as snapshot_services
 
-METHOD_VERSION = 1
-TABLES = (ParetoDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+# 2: the bank's top customers (TopCustomerDay) are precomputed too (pareto.TOP_CUSTOMERS_SINCE).
+METHOD_VERSION = 2
+TABLES = (ParetoDay, TopCustomerDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+# The tables partitioned by month (AnalysisDay is not): the snapshots' retention drops their months.
+DAY_TABLES = [model._meta.db_table for model in TABLES if model is not AnalysisDay]
 
+# One pass over the date's customer rows: the ranks and running sums feed both the percentile
+# buckets (ParetoDay) and, through a writable CTE, the bank's top customers (TopCustomerDay).
 _PARETO = """
 INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
 WITH base AS (
@@ -37,15 +52,27 @@ WITH base AS (
     FROM reports_customerday cd
     WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
 ), grouped AS (
-    SELECT false AS whole, branch_id AS grp, customer_id, aum, contribution FROM base
+    SELECT false AS whole, branch_id AS grp, branch_id, customer_id, aum, contribution FROM base
     UNION ALL
-    SELECT true, NULL::bigint, customer_id, aum, contribution FROM base
+    SELECT true, NULL::bigint, branch_id, customer_id, aum, contribution FROM base
 ), ranked AS (
-    SELECT whole, grp, aum, contribution,
+    SELECT whole, grp, branch_id, customer_id, aum, contribution,
            count(*) OVER (PARTITION BY whole, grp) AS n,
            row_number() OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_rank,
-           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank
+           sum(aum) OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_running,
+           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank,
+           sum(contribution) OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_running
     FROM grouped
+), top AS (
+    INSERT INTO reports_topcustomerday (bank_id, business_date, customer_id, branch_id, aum, contribution,
+                                        aum_rank, aum_running, contribution_rank, contribution_running)
+    SELECT %(bank)s, %(day)s::date, r.customer_id, r.branch_id, r.aum, r.contribution,
+           CASE WHEN r.aum_rank <= (r.n * %(cut)s + 99) / 100 THEN r.aum_rank END,
+           CASE WHEN r.aum_rank <= (r.n * %(cut)s + 99) / 100 THEN r.aum_running END,
+           CASE WHEN r.contribution_rank <= (r.n * %(cut)s + 99) / 100 THEN r.contribution_rank END,
+           CASE WHEN r.contribution_rank <= (r.n * %(cut)s + 99) / 100 THEN r.contribution_running END
+    FROM ranked r
+    WHERE r.whole AND (r.aum_rank <= (r.n * %(cut)s + 99) / 100 OR r.contribution_rank <= (r.n * %(cut)s + 99) / 100)
 ), buckets AS (
     SELECT whole, grp, 'aum' AS measure, (100 * (aum_rank - 1)) / n + 1 AS bucket, max(n) AS n, sum(aum) AS amount
     FROM ranked GROUP BY whole, grp, 4
@@ -146,12 +173,14 @@ def precompute(cursor, bank, business_date):
 
 def _precompute(cursor, bank, business_date):
     bank_id = getattr(bank, "pk", bank)
-    params = {"bank": bank_id, "day": business_date}
+    params = {"bank": bank_id, "day": business_date, "cut": pareto.CUTS[-1]}
     for model in TABLES:
         cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
     # The date's rows were written by this transaction: without statistics the planner takes
     # them for none and joins the transactions and holdings to them row by row (minutes, not seconds).
-    cursor.execute("ANALYZE reports_customerday")
+    # Only the date's month: ANALYZE of the partitioned parent would sample every month kept.
+    month = partitions.monthly_partitions(cursor, "reports_customerday").get(partitions.month_start(business_date))
+    cursor.execute(f'ANALYZE "{month or "reports_customerday_default"}"')
     cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the ranking and grouping sort in memory
     rows = {}
     cursor.execute(_PARETO, params)
@@ -178,6 +207,7 @@ def run(bank, business_date):
 
 def register():
     build.register_derived_step(precompute)
+    snapshot_services.register_day_tables(DAY_TABLES)
 
 
 # The pages' look-up of the marker (kept here for callers of precompute.marker).

@@ -12,10 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 from openpyxl import load_workbook
 
+from crossborder.profitsharing import services as profit_sharing
 from ocrm import reporting
 from sysadmin.roles import sync_roles
-from tests.factories import make_customer
+from tests.crossborder.profitsharing.test_statements import PERIOD, active_rule, complete_request
+from tests.factories import make_customer, make_staff
 from tests.reports.factories_catalogue import BEFORE, DAY, measure_day, snapshot_run
+from workbench.servicerequests import services as service_requests
+from workbench.servicerequests.models import ServiceRequestType
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 
@@ -161,33 +165,28 @@ def run_measure(key, bank, day_start, day_end, business_date):
 
 
 def test_service_request_measures_count_opened_and_completed_on_the_day(org):
-    from workbench.servicerequests import services
-    from workbench.servicerequests.models import ServiceRequestType
-
     sync_roles()
-    services.seed_built_in_types(org.bank_a)
+    service_requests.seed_built_in_types(org.bank_a)
     kind = ServiceRequestType.objects.get(bank=org.bank_a, code="fx_cash_exchange")
     content = {"currency": "USD", "amount": "1000", "branch": "A-SH", "pickup_date": "2026-12-10"}
-    request = services.send(org.manager, services.create_request(org.manager, make_customer("C-SR-M1", org.a_sh, org.manager), kind, content))
-    request = services.confirm(request.customer, request.reference, request.content_hash, "online")
-    request = services.start_processing(org.teller, request)
-    services.add_attachment(org.teller, request, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), kind="id_copy")
-    request = services.complete_step(org.teller, request)
-    services.complete_step(org.teller, request)
+    customer = make_customer("C-SR-M1", org.a_sh, org.manager)
+    request = service_requests.send(org.manager, service_requests.create_request(org.manager, customer, kind, content))
+    request = service_requests.confirm(request.customer, request.reference, request.content_hash, "online")
+    request = service_requests.start_processing(org.teller, request)
+    service_requests.add_attachment(org.teller, request, io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\x00" * 64), kind="id_copy")
+    request = service_requests.complete_step(org.teller, request)
+    service_requests.complete_step(org.teller, request)
     now = timezone.now()
     start, end = now - datetime.timedelta(hours=1), now + datetime.timedelta(hours=1)
     assert run_measure("servicerequests.opened", org.bank_a, start, end, now.date()) == [(org.a_sh.pk, org.manager.pk, 1)]
-    assert run_measure("servicerequests.completed", org.bank_a, start, end, now.date()) == [(org.teller.branch_id, org.teller.pk, 1)]
+    completed = run_measure("servicerequests.completed", org.bank_a, start, end, now.date())
+    assert completed == [(org.teller.branch_id, org.teller.pk, 1)]
     later = end + datetime.timedelta(days=1)
     assert run_measure("servicerequests.completed", org.bank_a, end, later, later.date()) == []
     assert run_measure("servicerequests.opened", org.bank_b, start, end, now.date()) == []
 
 
 def test_profit_sharing_measures_book_the_month_on_its_last_day(org):
-    from crossborder.profitsharing import services
-    from tests.crossborder.profitsharing.test_statements import PERIOD, active_rule, complete_request
-    from tests.factories import make_staff
-
     checker = make_staff("a.xb2", branch=org.a_ho, roles=["crossborder_officer"])
     active_rule(
         org,
@@ -196,7 +195,7 @@ def test_profit_sharing_measures_book_the_month_on_its_last_day(org):
         [{"side": "originating", "percentage": D("40")}, {"side": "servicing", "percentage": D("60")}],
     )
     complete_request(org, make_customer("C-PS-1", org.a_sh, org.manager), 7, 10_000)
-    services.compute_statement(org.bank_a, PERIOD)
+    profit_sharing.compute_statement(org.bank_a, PERIOD)
     month_end = datetime.date(2026, 10, 31)
     none = datetime.datetime(2026, 10, 1, tzinfo=datetime.UTC)
     assert run_measure("profitsharing.originating_share", org.bank_a, none, none, month_end) == [(org.a_sh.pk, None, 4_000)]
