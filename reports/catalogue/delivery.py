@@ -345,6 +345,7 @@ def subscribe(user, cleaned):
         weekday=cleaned.get("weekday"),
         day_of_month=cleaned.get("day_of_month"),
         skip_if_empty=cleaned.get("skip_if_empty", False),
+        by_email=cleaned.get("by_email", False),
     )
     subscription.next_run_at = next_run(subscription, timezone.now())
     subscription.save()
