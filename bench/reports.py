@@ -35,7 +35,17 @@ SIZES = {
 BANK = "RPTB"
 DAY = datetime.date(2026, 6, 30)
 BEFORE = datetime.date(2026, 5, 31)
-REPORTS = ["customers_report", "balances_report", "penetration_report", "transactions_report", "measures_report"]
+REPORTS = [
+    "customers_report",
+    "balances_report",
+    "penetration_report",
+    "transactions_report",
+    "measures_report",
+    "campaigns_report",
+    "servicerequests_report",
+    "crossborder_report",
+    "profitsharing_report",
+]
 
 
 def _times(fn, repeat):

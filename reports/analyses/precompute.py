@@ -46,7 +46,6 @@ DAY_TABLES = [model._meta.db_table for model in TABLES if model is not AnalysisD
 # One pass over the date's customer rows: the ranks and running sums feed both the percentile
 # buckets (ParetoDay) and, through a writable CTE, the bank's top customers (TopCustomerDay).
 _PARETO = """
-INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
 WITH base AS (
     SELECT cd.branch_id, cd.customer_id, cd.aum, cd.contribution
     FROM reports_customerday cd
@@ -80,6 +79,7 @@ WITH base AS (
     SELECT whole, grp, 'contribution', (100 * (contribution_rank - 1)) / n + 1, max(n), sum(contribution)
     FROM ranked GROUP BY whole, grp, 4
 )
+INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
 SELECT %(bank)s, %(day)s::date, grp, measure, bucket, n,
        sum(amount) OVER (PARTITION BY whole, grp, measure ORDER BY bucket),
        sum(amount) OVER (PARTITION BY whole, grp, measure)
@@ -142,26 +142,63 @@ def _churn(cursor, bank_id, day):
     cursor.execute("DROP TABLE acrm_scores")
     warned_on = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.BACKTEST_DAYS))
     if warned_on is not None:
-        warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
-        sql, args = churn.signals_sql(scope, warned_on, warned_compare)
-        cursor.execute(
-            f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
-                                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
-                SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
-                       count(*) FILTER (WHERE w.score >= %s),
-                       count(*) FILTER (WHERE o.churned),
-                       count(*) FILTER (WHERE w.score >= %s AND o.churned)
-                FROM ({sql}) w
-                LEFT JOIN LATERAL (
-                    SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
-                                            OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
-                    FROM reports_customerday d
-                    WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
-                ) o ON true
-                GROUP BY w.branch_id, w.manager_id""",
-            [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
-        )
+        if AnalysisDay.objects.filter(bank_id=bank_id, business_date=warned_on).exists():
+            _backtest_from_warnings(cursor, bank_id, day, warned_on)
+        else:
+            _backtest_live(cursor, bank_id, day, warned_on, scope)
     return compare_day, warned_on, warnings
+
+
+def _backtest_live(cursor, bank_id, day, warned_on, scope):
+    """The backtest scoring every customer of `warned_on` again (that date was not precomputed)."""
+    warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
+    sql, args = churn.signals_sql(scope, warned_on, warned_compare)
+    signals = ", ".join(SIGNAL_KEYS)
+    cursor.execute(
+        f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                          bt_scored, bt_warned, bt_churned, bt_warned_churned)
+            SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+                   count(*) FILTER (WHERE w.score >= %s),
+                   count(*) FILTER (WHERE o.churned),
+                   count(*) FILTER (WHERE w.score >= %s AND o.churned)
+            FROM ({sql}) w
+            LEFT JOIN LATERAL (
+                SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
+                                        OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
+                FROM reports_customerday d
+                WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
+            ) o ON true
+            GROUP BY w.branch_id, w.manager_id""",
+        [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
+    )
+
+
+# The warnings of `warned_on` as that night's precompute issued them (ChurnWarningDay): the
+# population scored then is its CustomerDay rows not exited; no second pass over the signals
+# (90 days of transactions), and the backtest judges the warnings people were actually shown.
+_BACKTEST = f"""
+INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {", ".join(SIGNAL_KEYS)},
+                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
+SELECT %(bank)s, %(day)s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+       count(cw.customer_id),
+       count(*) FILTER (WHERE o.churned),
+       count(*) FILTER (WHERE cw.customer_id IS NOT NULL AND o.churned)
+FROM reports_customerday w
+LEFT JOIN reports_churnwarningday cw
+       ON cw.bank_id = w.bank_id AND cw.business_date = w.business_date AND cw.customer_id = w.customer_id
+LEFT JOIN reports_customerday d
+       ON d.bank_id = w.bank_id AND d.business_date = %(day)s AND d.customer_id = w.customer_id
+CROSS JOIN LATERAL (
+    SELECT (d.customer_id IS NULL OR d.lifecycle_stage = 'exited'
+            OR coalesce(w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE}, false)) AS churned
+) o
+WHERE w.bank_id = %(bank)s AND w.business_date = %(warned_on)s AND w.lifecycle_stage <> 'exited'
+GROUP BY w.branch_id, w.manager_id
+"""
+
+
+def _backtest_from_warnings(cursor, bank_id, day, warned_on):
+    cursor.execute(_BACKTEST, {"bank": bank_id, "day": day, "warned_on": warned_on})
 
 
 def precompute(cursor, bank, business_date):

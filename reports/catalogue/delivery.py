@@ -154,6 +154,7 @@ def to_my_exports(result, user, query, *, title=None, object_type=None):
 
 # --- long reports: a time limit, and the worker with progress and cancel -------------------------
 
+WORK_MEM = "64MB"  # as the analyses' statements (reports/analyses/sql.py)
 LONG_RANGE_DAYS = 92  # a range report over more days than this runs on the worker
 WRITE_CHUNK = 1000
 
@@ -172,14 +173,19 @@ def timed_out_message(seconds):
 @contextlib.contextmanager
 def time_limited(seconds):
     """Every statement of the report under PostgreSQL's statement_timeout (local to a transaction
-    of its own on each database the report reads); a statement cancelled for it is ReportTimedOut."""
+    of its own on each database the report reads); a statement cancelled for it is ReportTimedOut.
+    The same transaction has the analyses' larger work_mem: a comparison's join of two days of
+    customer rows hashes in memory instead of spilling to disk in batches."""
     aliases = {DEFAULT_DB_ALIAS, db.reading()}
     try:
         with contextlib.ExitStack() as stack:
             for alias in sorted(aliases):
                 stack.enter_context(transaction.atomic(using=alias))
                 with connections[alias].cursor() as cursor:
-                    cursor.execute("SELECT set_config('statement_timeout', %s, true)", [str(int(seconds * 1000))])
+                    cursor.execute(
+                        "SELECT set_config('statement_timeout', %s, true), set_config('work_mem', %s, true)",
+                        [str(int(seconds * 1000)), WORK_MEM],
+                    )
             yield
     except OperationalError as error:
         if isinstance(error.__cause__, psycopg.errors.QueryCanceled):
