@@ -296,9 +296,10 @@ def _monthly_reports(bank):
     if pid == 0:  # the child: one worker writing every branch's report
         os.close(read)
         started = time.perf_counter()
+        figures = formatted.MonthFigures(bank, DAY)  # as the month-end job: the bank's figures once
         for branch in branches:
             with tempfile.TemporaryFile() as handle:
-                formatted.write(branch, DAY, handle)
+                formatted.write(branch, DAY, handle, figures=figures)
         os.write(write, f"{time.perf_counter() - started}".encode())
         os._exit(0)
     os.close(write)
