@@ -58,20 +58,24 @@ WITH base AS (
     SELECT whole, grp, branch_id, customer_id, aum, contribution,
            count(*) OVER (PARTITION BY whole, grp) AS n,
            row_number() OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_rank,
-           sum(aum) OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_running,
-           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank,
-           sum(contribution) OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_running
+           row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank
     FROM grouped
 ), top AS (
-    INSERT INTO reports_topcustomerday (bank_id, business_date, customer_id, branch_id, aum, contribution,
-                                        aum_rank, aum_running, contribution_rank, contribution_running)
-    SELECT %(bank)s, %(day)s::date, r.customer_id, r.branch_id, r.aum, r.contribution,
-           CASE WHEN r.aum_rank <= (r.n * %(cut)s + 99) / 100 THEN r.aum_rank END,
-           CASE WHEN r.aum_rank <= (r.n * %(cut)s + 99) / 100 THEN r.aum_running END,
-           CASE WHEN r.contribution_rank <= (r.n * %(cut)s + 99) / 100 THEN r.contribution_rank END,
-           CASE WHEN r.contribution_rank <= (r.n * %(cut)s + 99) / 100 THEN r.contribution_running END
+    SELECT r.*, r.aum_rank <= (r.n * %(cut)s + 99) / 100 AS aum_in,
+           r.contribution_rank <= (r.n * %(cut)s + 99) / 100 AS contribution_in
     FROM ranked r
     WHERE r.whole AND (r.aum_rank <= (r.n * %(cut)s + 99) / 100 OR r.contribution_rank <= (r.n * %(cut)s + 99) / 100)
+), top_rows AS (
+    -- The top of a measure is a prefix of its order: its running sums are over the top rows only.
+    INSERT INTO reports_topcustomerday (bank_id, business_date, customer_id, branch_id, aum, contribution,
+                                        aum_rank, aum_running, contribution_rank, contribution_running)
+    SELECT %(bank)s, %(day)s::date, t.customer_id, t.branch_id, t.aum, t.contribution,
+           CASE WHEN t.aum_in THEN t.aum_rank END,
+           CASE WHEN t.aum_in THEN sum(t.aum) FILTER (WHERE t.aum_in) OVER (ORDER BY t.aum_rank) END,
+           CASE WHEN t.contribution_in THEN t.contribution_rank END,
+           CASE WHEN t.contribution_in THEN sum(t.contribution) FILTER (WHERE t.contribution_in)
+                                             OVER (ORDER BY t.contribution_rank) END
+    FROM top t
 ), buckets AS (
     SELECT whole, grp, 'aum' AS measure, (100 * (aum_rank - 1)) / n + 1 AS bucket, max(n) AS n, sum(aum) AS amount
     FROM ranked GROUP BY whole, grp, 4
