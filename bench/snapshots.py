@@ -13,6 +13,11 @@ On the demo customers of bench/customers.py's generator (customers/demo.py; smal
   (b) reports.snapshots.build.build per bank: the same rows plus the SnapshotRun, the day-ended
       and exchange-rate checks, the clean start of the date and a savepoint per measure.
 
+The build's derived steps (the analyses' precompute, reports.analyses.precompute: rows the
+hand-written side does not write) are switched off in the (a)/(b) rounds, so the ratio compares the
+same rows; a last full build with them is timed for the total (the precompute's own share is the
+analyses suite's TARGET precompute_share_of_build).
+
 Before every timed run the date's snapshot rows and runs are deleted; the bench checks that (a)
 and (b) write the same rows (a digest of every column but the id). Rounds alternate the order.
 Targets (issue 18): (b) <= 2 x (a); (b) in total <= 10 minutes (600 s, the large size's budget).
@@ -195,9 +200,17 @@ def run(size, repeat):
         assert digests[which] == digest, f"({which}) wrote other rows in another round"
         print(f"  ({which}) {seconds:8.2f} s  {written} rows", flush=True)
 
-    for index in range(rounds):
-        for which in ("a", "b") if index % 2 == 0 else ("b", "a"):
-            measure(which)
+    derived = list(snapshots.DERIVED_STEPS)
+    snapshots.DERIVED_STEPS[:] = []  # the same rows on both sides (see the docstring)
+    try:
+        for index in range(rounds):
+            for which in ("a", "b") if index % 2 == 0 else ("b", "a"):
+                measure(which)
+    finally:
+        snapshots.DERIVED_STEPS[:] = derived
+    _clear(bank_ids, business_date)
+    full, _runs = _timed(lambda: [snapshots.build(bank, business_date) for bank in banks])
+    print(f"  the full build with its derived steps (the analyses' precompute): {full:.2f} s", flush=True)
     _clear(bank_ids, business_date)
     same = digests["a"] == digests["b"]
     print(f"  same rows from (a) and (b): {same}  {digests['b']}")
@@ -206,5 +219,5 @@ def run(size, repeat):
     print(f"  median (a) hand-written {a:.2f} s, (b) build {b:.2f} s, ratio {b / a:.2f}")
     targets = Targets("snapshots")
     targets.add("ratio", b / a, "x", "<=2")
-    targets.add("total_time", b, "s", "<=600")
+    targets.add("total_time", full, "s", "<=600")
     targets.print()

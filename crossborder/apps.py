@@ -30,6 +30,9 @@ class CrossborderConfig(AppConfig):
         profit_tasks.register_feed_job()
         profit_tasks.register_upload_job()
         profit_sharing.register_approvals()
+        from crossborder.profitsharing import measures as profit_measures
+
+        profit_measures.register()  # the shares in the report snapshots (ocrm.reporting)
         request_completed.connect(profit_sharing.book_crossborder_fee, dispatch_uid="profitsharing.book_crossborder_fee")
         from crossborder.requests import statistics
 

@@ -29,5 +29,8 @@ class ReportsConfig(AppConfig):
         appraisal_services.register_approvals()
         # Report pages (reports.catalogue): the month-end formatted reports and the subscriptions.
         catalogue_tasks.register_jobs()
+        from reports.catalogue import parameters as catalogue_parameters
+
+        parameters.declare(catalogue_parameters.PARAMETERS)  # the time limits of a report run
         # Analyses (reports.analyses): their figures are precomputed by the nightly build.
         analyses_precompute.register()

@@ -95,3 +95,6 @@ class WorkbenchConfig(AppConfig):
         from workbench.servicerequests import definitions as servicerequest_definitions
 
         servicerequest_definitions.register_handlers()  # request type changes: maker-checker (approvals)
+        from workbench.servicerequests import measures as servicerequest_measures
+
+        servicerequest_measures.register()  # the report snapshots' figures (ocrm.reporting)

@@ -145,3 +145,24 @@ class MovementDay(models.Model):
 
     def __str__(self):
         return f"{self.bank_id} {self.business_date}"
+
+
+class TopCustomerDay(models.Model):
+    """A customer among the bank's top customers of the date (the largest cut, 20 %) by AUM or by
+    contribution: its rank and the running sum up to it for each measure (NULL: not in that
+    measure's top). The top-customers page of a whole bank reads these instead of ranking
+    every customer-day row per request; the totals are ParetoDay's."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField()
+    customer_id = models.BigIntegerField()
+    branch_id = models.BigIntegerField()
+    aum = models.DecimalField(max_digits=20, decimal_places=2)
+    contribution = models.DecimalField(max_digits=20, decimal_places=2)
+    aum_rank = models.IntegerField(null=True)
+    aum_running = models.DecimalField(max_digits=22, decimal_places=2, null=True)
+    contribution_rank = models.IntegerField(null=True)
+    contribution_running = models.DecimalField(max_digits=22, decimal_places=2, null=True)
+
+    def __str__(self):
+        return f"{self.bank_id} {self.business_date} {self.customer_id}"

@@ -20,6 +20,8 @@ from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
 
 CUTS = (1, 5, 10, 20)
+# The precompute's method version from which the build writes TopCustomerDay (older dates: live).
+TOP_CUSTOMERS_SINCE = 2
 TOTAL = None  # the group key of the whole scope (the bank, or the filtered subtree)
 
 _SQL = """
@@ -196,18 +198,33 @@ class TopCustomer:
         return as_percent(self.cumulative_share)
 
 
+_TOP_PRECOMPUTED_SQL = """
+SELECT t.{measure}_rank, t.customer_id, t.branch_id, t.aum, t.contribution, t.{measure}_running, p.total
+FROM reports_topcustomerday t
+JOIN reports_paretoday p ON p.bank_id = t.bank_id AND p.business_date = t.business_date
+                        AND p.branch_id IS NULL AND p.measure = %s AND p.bucket = 1
+WHERE t.bank_id = %s AND t.business_date = %s AND t.{measure}_rank <= (p.n * %s + 99) / 100
+  AND t.customer_id IN ({visible})
+ORDER BY t.{measure}_rank
+"""
+
+
 def top_customer_rows(scope: SnapshotScope, business_date, pct, measure, visible, *, limit=None, offset=0):
     """The top `pct` % of the scope's customers by `measure` ("aum" or "contribution") on the
     date, ranked among the whole scope, listed only where `visible` (a Customer queryset, the
-    user's scope) holds them; with their cumulative share of the scope's total."""
+    user's scope) holds them; with their cumulative share of the scope's total. For a whole bank
+    from the nightly build's TopCustomerDay rows (when the date has them); ranked live otherwise."""
     if scope.empty or business_date is None:
         return []
     if measure not in ("aum", "contribution"):
         raise ValueError(measure)
-    where, params = scope.where("cd")
     visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
-    sql = _TOP_SQL.format(measure=measure, where=where, visible=visible_sql)
-    args = [business_date, *params, pct, *visible_params]
+    found = markers.marker(scope.bank_id, business_date) if scope.branch_path is None and scope.manager_id is None else None
+    if found is not None and found.method_version >= TOP_CUSTOMERS_SINCE and pct <= CUTS[-1]:
+        sql = _TOP_PRECOMPUTED_SQL.format(measure=measure, visible=visible_sql)
+        args = [measure, scope.bank_id, business_date, pct, *visible_params]
+    else:
+        sql, args = _top_live(scope, business_date, pct, measure, visible_sql, visible_params)
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         args += [limit, offset]
@@ -217,3 +234,8 @@ def top_customer_rows(scope: SnapshotScope, business_date, pct, measure, visible
             TopCustomer(rank, cid, bid, aum, contribution, (running / total) if total else None)
             for rank, cid, bid, aum, contribution, running, total in cursor.fetchall()
         ]
+
+
+def _top_live(scope, business_date, pct, measure, visible_sql, visible_params):
+    where, params = scope.where("cd")
+    return _TOP_SQL.format(measure=measure, where=where, visible=visible_sql), [business_date, *params, pct, *visible_params]

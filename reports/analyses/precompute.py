@@ -20,32 +20,62 @@ import datetime
 
 from django.db import connection, transaction
 
-from reports.analyses import churn, markers
-from reports.analyses.models import AnalysisDay, ChurnDay, ChurnWarningDay, MovementDay, ParetoDay, SegmentDay
+from ocrm.datalife import partitions
+from reports.analyses import churn, markers, pareto
+from reports.analyses.models import (
+    AnalysisDay,
+    ChurnDay,
+    ChurnWarningDay,
+    MovementDay,
+    ParetoDay,
+    SegmentDay,
+    TopCustomerDay,
+)
 from reports.analyses.scope import SnapshotScope
 from reports.analyses.segments import USAGE_SQL, VALUE_SQL
 from reports.analyses.sql import WORK_MEM
 from reports.snapshots import build
+from reports.snapshots import services as snapshot_services
 
-METHOD_VERSION = 1
-TABLES = (ParetoDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+# 2: the bank's top customers (TopCustomerDay) are precomputed too (pareto.TOP_CUSTOMERS_SINCE).
+METHOD_VERSION = 2
+TABLES = (ParetoDay, TopCustomerDay, SegmentDay, MovementDay, ChurnDay, ChurnWarningDay, AnalysisDay)
+# The tables partitioned by month (AnalysisDay is not): the snapshots' retention drops their months.
+DAY_TABLES = [model._meta.db_table for model in TABLES if model is not AnalysisDay]
 
+# One pass over the date's customer rows: the ranks and running sums feed both the percentile
+# buckets (ParetoDay) and, through a writable CTE, the bank's top customers (TopCustomerDay).
 _PARETO = """
-INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
 WITH base AS (
     SELECT cd.branch_id, cd.customer_id, cd.aum, cd.contribution
     FROM reports_customerday cd
     WHERE cd.bank_id = %(bank)s AND cd.business_date = %(day)s
 ), grouped AS (
-    SELECT false AS whole, branch_id AS grp, customer_id, aum, contribution FROM base
+    SELECT false AS whole, branch_id AS grp, branch_id, customer_id, aum, contribution FROM base
     UNION ALL
-    SELECT true, NULL::bigint, customer_id, aum, contribution FROM base
+    SELECT true, NULL::bigint, branch_id, customer_id, aum, contribution FROM base
 ), ranked AS (
-    SELECT whole, grp, aum, contribution,
+    SELECT whole, grp, branch_id, customer_id, aum, contribution,
            count(*) OVER (PARTITION BY whole, grp) AS n,
            row_number() OVER (PARTITION BY whole, grp ORDER BY aum DESC, customer_id) AS aum_rank,
            row_number() OVER (PARTITION BY whole, grp ORDER BY contribution DESC, customer_id) AS contribution_rank
     FROM grouped
+), top AS (
+    SELECT r.*, r.aum_rank <= (r.n * %(cut)s + 99) / 100 AS aum_in,
+           r.contribution_rank <= (r.n * %(cut)s + 99) / 100 AS contribution_in
+    FROM ranked r
+    WHERE r.whole AND (r.aum_rank <= (r.n * %(cut)s + 99) / 100 OR r.contribution_rank <= (r.n * %(cut)s + 99) / 100)
+), top_rows AS (
+    -- The top of a measure is a prefix of its order: its running sums are over the top rows only.
+    INSERT INTO reports_topcustomerday (bank_id, business_date, customer_id, branch_id, aum, contribution,
+                                        aum_rank, aum_running, contribution_rank, contribution_running)
+    SELECT %(bank)s, %(day)s::date, t.customer_id, t.branch_id, t.aum, t.contribution,
+           CASE WHEN t.aum_in THEN t.aum_rank END,
+           CASE WHEN t.aum_in THEN sum(t.aum) FILTER (WHERE t.aum_in) OVER (ORDER BY t.aum_rank) END,
+           CASE WHEN t.contribution_in THEN t.contribution_rank END,
+           CASE WHEN t.contribution_in THEN sum(t.contribution) FILTER (WHERE t.contribution_in)
+                                             OVER (ORDER BY t.contribution_rank) END
+    FROM top t
 ), buckets AS (
     SELECT whole, grp, 'aum' AS measure, (100 * (aum_rank - 1)) / n + 1 AS bucket, max(n) AS n, sum(aum) AS amount
     FROM ranked GROUP BY whole, grp, 4
@@ -53,6 +83,7 @@ WITH base AS (
     SELECT whole, grp, 'contribution', (100 * (contribution_rank - 1)) / n + 1, max(n), sum(contribution)
     FROM ranked GROUP BY whole, grp, 4
 )
+INSERT INTO reports_paretoday (bank_id, business_date, branch_id, measure, bucket, n, running, total)
 SELECT %(bank)s, %(day)s::date, grp, measure, bucket, n,
        sum(amount) OVER (PARTITION BY whole, grp, measure ORDER BY bucket),
        sum(amount) OVER (PARTITION BY whole, grp, measure)
@@ -115,26 +146,63 @@ def _churn(cursor, bank_id, day):
     cursor.execute("DROP TABLE acrm_scores")
     warned_on = churn.snapshot_on_or_before(bank_id, day - datetime.timedelta(days=churn.BACKTEST_DAYS))
     if warned_on is not None:
-        warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
-        sql, args = churn.signals_sql(scope, warned_on, warned_compare)
-        cursor.execute(
-            f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
-                                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
-                SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
-                       count(*) FILTER (WHERE w.score >= %s),
-                       count(*) FILTER (WHERE o.churned),
-                       count(*) FILTER (WHERE w.score >= %s AND o.churned)
-                FROM ({sql}) w
-                LEFT JOIN LATERAL (
-                    SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
-                                            OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
-                    FROM reports_customerday d
-                    WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
-                ) o ON true
-                GROUP BY w.branch_id, w.manager_id""",
-            [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
-        )
+        if AnalysisDay.objects.filter(bank_id=bank_id, business_date=warned_on).exists():
+            _backtest_from_warnings(cursor, bank_id, day, warned_on)
+        else:
+            _backtest_live(cursor, bank_id, day, warned_on, scope)
     return compare_day, warned_on, warnings
+
+
+def _backtest_live(cursor, bank_id, day, warned_on, scope):
+    """The backtest scoring every customer of `warned_on` again (that date was not precomputed)."""
+    warned_compare = churn.snapshot_on_or_before(bank_id, warned_on - datetime.timedelta(days=churn.COMPARE_DAYS))
+    sql, args = churn.signals_sql(scope, warned_on, warned_compare)
+    signals = ", ".join(SIGNAL_KEYS)
+    cursor.execute(
+        f"""INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {signals},
+                                          bt_scored, bt_warned, bt_churned, bt_warned_churned)
+            SELECT %s, %s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+                   count(*) FILTER (WHERE w.score >= %s),
+                   count(*) FILTER (WHERE o.churned),
+                   count(*) FILTER (WHERE w.score >= %s AND o.churned)
+            FROM ({sql}) w
+            LEFT JOIN LATERAL (
+                SELECT coalesce(bool_or(d.lifecycle_stage = 'exited'
+                                        OR (w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE})), true) AS churned
+                FROM reports_customerday d
+                WHERE d.bank_id = %s AND d.business_date = %s AND d.customer_id = w.customer_id
+            ) o ON true
+            GROUP BY w.branch_id, w.manager_id""",
+        [bank_id, day, churn.WARN_AT, churn.WARN_AT, *args, bank_id, day],
+    )
+
+
+# The warnings of `warned_on` as that night's precompute issued them (ChurnWarningDay): the
+# population scored then is its CustomerDay rows not exited; no second pass over the signals
+# (90 days of transactions), and the backtest judges the warnings people were actually shown.
+_BACKTEST = f"""
+INSERT INTO reports_churnday (bank_id, business_date, branch_id, manager_id, scored, warned, {", ".join(SIGNAL_KEYS)},
+                              bt_scored, bt_warned, bt_churned, bt_warned_churned)
+SELECT %(bank)s, %(day)s, w.branch_id, w.manager_id, 0, 0, {", ".join("0" for _key in SIGNAL_KEYS)}, count(*),
+       count(cw.customer_id),
+       count(*) FILTER (WHERE o.churned),
+       count(*) FILTER (WHERE cw.customer_id IS NOT NULL AND o.churned)
+FROM reports_customerday w
+LEFT JOIN reports_churnwarningday cw
+       ON cw.bank_id = w.bank_id AND cw.business_date = w.business_date AND cw.customer_id = w.customer_id
+LEFT JOIN reports_customerday d
+       ON d.bank_id = w.bank_id AND d.business_date = %(day)s AND d.customer_id = w.customer_id
+CROSS JOIN LATERAL (
+    SELECT (d.customer_id IS NULL OR d.lifecycle_stage = 'exited'
+            OR coalesce(w.aum > 0 AND d.aum <= w.aum * {churn.CHURN_AUM_SHARE}, false)) AS churned
+) o
+WHERE w.bank_id = %(bank)s AND w.business_date = %(warned_on)s AND w.lifecycle_stage <> 'exited'
+GROUP BY w.branch_id, w.manager_id
+"""
+
+
+def _backtest_from_warnings(cursor, bank_id, day, warned_on):
+    cursor.execute(_BACKTEST, {"bank": bank_id, "day": day, "warned_on": warned_on})
 
 
 def precompute(cursor, bank, business_date):
@@ -146,12 +214,14 @@ def precompute(cursor, bank, business_date):
 
 def _precompute(cursor, bank, business_date):
     bank_id = getattr(bank, "pk", bank)
-    params = {"bank": bank_id, "day": business_date}
+    params = {"bank": bank_id, "day": business_date, "cut": pareto.CUTS[-1]}
     for model in TABLES:
         cursor.execute(f"DELETE FROM {model._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
     # The date's rows were written by this transaction: without statistics the planner takes
     # them for none and joins the transactions and holdings to them row by row (minutes, not seconds).
-    cursor.execute("ANALYZE reports_customerday")
+    # Only the date's month: ANALYZE of the partitioned parent would sample every month kept.
+    month = partitions.monthly_partitions(cursor, "reports_customerday").get(partitions.month_start(business_date))
+    cursor.execute(f'ANALYZE "{month or "reports_customerday_default"}"')
     cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # the ranking and grouping sort in memory
     rows = {}
     cursor.execute(_PARETO, params)
@@ -178,6 +248,7 @@ def run(bank, business_date):
 
 def register():
     build.register_derived_step(precompute)
+    snapshot_services.register_day_tables(DAY_TABLES)
 
 
 # The pages' look-up of the marker (kept here for callers of precompute.marker).

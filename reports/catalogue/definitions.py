@@ -28,6 +28,7 @@ class Column:
     # A ratio is worked out from two summed columns (line by line and for the total), never summed.
     ratio_of: tuple | None = None
     scale: int = 1  # minor units: shown divided by 100
+    sum_of: tuple | None = None  # a total of other columns of the line (worked out, not read)
 
 
 @dataclass
@@ -97,7 +98,7 @@ class Report:
         raise NotImplementedError
 
     def value_names(self, filters):
-        return [c.name for c in self.columns(filters) if c.ratio_of is None]
+        return [c.name for c in self.columns(filters) if c.ratio_of is None and c.sum_of is None]
 
     def expressions(self, filters):
         raise NotImplementedError
@@ -494,9 +495,130 @@ class MeasuresReport(Report):
         return super().aggregate(grouped, filters)
 
 
+class MeasureSetReport(Report):
+    """A dedicated report over a fixed set of the measures apps register (ocrm.reporting), summed
+    over a date range (`date_from`..`date`; one day by default): one column per measure, ratios
+    and totals worked out from the summed parts, a table and a line chart by day. A measure not
+    registered (its app has not landed) is a column of nothing, never an error."""
+
+    model = MeasureDay
+    uses_range = True
+    measure_keys = ()
+    ratios = ()  # (name, label, numerator key, denominator key)
+    sums = ()  # (name, label, keys)
+
+    def _name(self, key):
+        return f"m{self.measure_keys.index(key)}"
+
+    def columns(self, filters):
+        columns = []
+        for key in self.measure_keys:
+            amount = measure_unit(key) == reporting.Measure.AMOUNT
+            columns.append(Column(self._name(key), measure_label(key), MONEY if amount else COUNT, scale=100 if amount else 1))
+        for name, label, keys in self.sums:
+            amount = measure_unit(keys[0]) == reporting.Measure.AMOUNT
+            columns.append(Column(name, str(label), MONEY if amount else COUNT, sum_of=tuple(self._name(k) for k in keys)))
+        for name, label, top, bottom in self.ratios:
+            columns.append(Column(name, str(label), RATIO, ratio_of=(self._name(top), self._name(bottom))))
+        return columns
+
+    def expressions(self, filters):
+        return {self._name(key): Sum("value", filter=Q(measure=key)) for key in self.measure_keys}
+
+    def facts(self, reader, filters, date):
+        return super().facts(reader, filters, date).filter(measure__in=self.measure_keys)
+
+    def by_day(self, reader, filters):
+        rows = self.facts(reader, filters, filters.date).values("business_date").order_by("business_date")
+        return [(row.pop("business_date"), row) for row in rows.annotate(**self.expressions(filters))]
+
+    def sections(self, reader, filters):
+        columns = [c for c in self.columns(filters) if c.ratio_of is None]
+        days = self.by_day(reader, filters)
+        for _day, values in days:
+            _finish(values, columns)
+        filters._days = days
+        rows = [[f"{day:%Y-%m-%d}", *[values.get(c.name) for c in columns]] for day, values in days]
+        total = [_("Total"), *[sum(r[i + 1] or 0 for r in rows) for i in range(len(columns))]]
+        header = [_("Business date"), *[c.label for c in columns]]
+        return [Section(_("By day"), header, rows, [c.kind for c in columns], total if rows else None)]
+
+    def charts(self, reader, filters, level, sections):
+        charts = super().charts(reader, filters, level, sections)
+        days = getattr(filters, "_days", None) or []
+        if len(days) > 1:
+            columns = [c for c in self.columns(filters) if c.ratio_of is None and c.sum_of is None]
+            charts.append(
+                Chart(
+                    "line",
+                    _("By day"),
+                    [f"{day:%Y-%m-%d}" for day, _values in days],
+                    [{"label": str(c.label), "data": [number(v.get(c.name)) for _d, v in days]} for c in columns],
+                )
+            )
+        return charts
+
+
+class CampaignResultsReport(MeasureSetReport):
+    key = "campaigns"
+    title = gettext_lazy("Campaign results")
+    description = gettext_lazy("Campaign responses and conversions by branch and manager over a date range.")
+    url_name = "reports:campaigns_report"
+    measure_keys = ("campaigns.responses", "campaigns.conversions")
+    ratios = (("conversion_rate", gettext_lazy("Conversions per response"), "campaigns.conversions", "campaigns.responses"),)
+
+
+class ServiceRequestsReport(MeasureSetReport):
+    key = "servicerequests"
+    title = gettext_lazy("Service requests")
+    description = gettext_lazy("Service requests opened and completed by branch and manager over a date range.")
+    url_name = "reports:servicerequests_report"
+    measure_keys = ("servicerequests.opened", "servicerequests.completed")
+
+
+class CrossBorderReport(MeasureSetReport):
+    key = "crossborder"
+    title = gettext_lazy("Cross-border statistics")
+    description = gettext_lazy(
+        "Cross-border requests completed by the servicing branch and how many within the service time, over a date range."
+    )
+    url_name = "reports:crossborder_report"
+    measure_keys = ("crossborder.requests_completed", "crossborder.requests_sla_met")
+    ratios = (
+        (
+            "sla_rate",
+            gettext_lazy("Share within the service time"),
+            "crossborder.requests_sla_met",
+            "crossborder.requests_completed",
+        ),
+    )
+
+
+class ProfitSharingReport(MeasureSetReport):
+    key = "profitsharing"
+    title = gettext_lazy("Profit-sharing totals")
+    description = gettext_lazy(
+        "The shares of the monthly profit statements by branch and manager, as originating and as servicing side "
+        "(booked on each month's last day)."
+    )
+    url_name = "reports:profitsharing_report"
+    measure_keys = ("profitsharing.originating_share", "profitsharing.servicing_share")
+    sums = (("shares_total", gettext_lazy("Total shares"), measure_keys),)
+
+
 REPORTS = {
     report.key: report
-    for report in (CustomersReport(), BalancesReport(), PenetrationReport(), TransactionsReport(), MeasuresReport())
+    for report in (
+        CustomersReport(),
+        BalancesReport(),
+        PenetrationReport(),
+        TransactionsReport(),
+        MeasuresReport(),
+        CampaignResultsReport(),
+        ServiceRequestsReport(),
+        CrossBorderReport(),
+        ProfitSharingReport(),
+    )
 }
 
 
@@ -529,6 +651,9 @@ def _finish(values, columns):
     for column in columns:
         if column.scale != 1 and values.get(column.name) is not None:
             values[column.name] = Decimal(values[column.name]) / column.scale
+    for column in columns:
+        if column.sum_of:
+            values[column.name] = sum((values.get(name) or 0) for name in column.sum_of)
     for column in columns:
         if column.ratio_of:
             top, bottom = (values.get(name) or 0 for name in column.ratio_of)

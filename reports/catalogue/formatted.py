@@ -147,49 +147,108 @@ class Layout:
         self.append(cells)
 
 
-def _manager_figures(bank_id, branch, day):
-    subtree = Branch.objects.filter(bank_id=bank_id, path__startswith=branch.path).values("id")
-    rows = (
-        CustomerDay.objects.filter(bank_id=bank_id, business_date=day, branch_id__in=subtree)
-        .values("manager_id")
-        .order_by()
-        .annotate(
-            customers=Count("id"),
-            aum=Sum("aum"),
-            liabilities=Sum("liabilities"),
-            fee_income=Sum("fee_income"),
-            contribution=Sum("contribution"),
+class MonthFigures:
+    """The figures of every branch's report for one bank and month end, read once for the bank
+    (a grouped statement per part, by branch) and summed over each branch's subtree in Python:
+    the month-end job writes 3,000 branches' reports from five statements, not eight each."""
+
+    def __init__(self, bank, day, *, branch=None):
+        self.bank, self.day, self.before = bank, day, previous_month_end(day)
+        branches = Branch.objects.filter(bank_id=bank.pk)
+        if branch is not None:  # one report (the page): only that subtree's rows are read
+            branches = branches.filter(path__startswith=branch.path)
+        self._paths = dict(branches.values_list("id", "path"))
+        self._ids = list(self._paths)
+        self.run_at = (
+            SnapshotRun.objects.filter(bank_id=bank.pk, business_date=day, status=SnapshotRun.Status.DONE)
+            .values_list("finished_at", flat=True)
+            .first()
         )
-    )
-    return {row["manager_id"]: row for row in rows}
+        self.managers = {day: self._managers(day), self.before: self._managers(self.before)}
+        self.tier_stage = self._tier_stage()
+        self.holdings = self._holdings()
+        ids = {m for per_day in self.managers.values() for rows in per_day.values() for m in rows}
+        self.names = services.staff_names(list(ids))
+
+    def _rows(self, model, day):
+        rows = model.objects.filter(bank_id=self.bank.pk, business_date=day)
+        return rows.filter(branch_id__in=self._ids) if len(self._ids) < 500 else rows
+
+    def _ancestors(self, branch_id):
+        """The branch and every branch above it (whose reports include its rows)."""
+        path = self._paths.get(branch_id)
+        return [int(part) for part in path.strip("/").split("/")] if path else []
+
+    def _add(self, target, branch_id, key, values):
+        for owner in self._ancestors(branch_id):
+            cell = target.setdefault(owner, {}).setdefault(key, {})
+            for name, value in values.items():
+                cell[name] = (cell.get(name) or 0) + (value or 0)
+
+    def _managers(self, day):
+        found = {}
+        rows = (
+            self._rows(CustomerDay, day)
+            .values("branch_id", "manager_id")
+            .order_by()
+            .annotate(
+                customers=Count("id"),
+                aum=Sum("aum"),
+                liabilities=Sum("liabilities"),
+                fee_income=Sum("fee_income"),
+                contribution=Sum("contribution"),
+            )
+        )
+        for row in rows:
+            self._add(found, row.pop("branch_id"), row.pop("manager_id"), row)
+        return found
+
+    def _tier_stage(self):
+        stages = [c.value for c in Customer.Lifecycle]
+        found = {}
+        rows = (
+            self._rows(CustomerDay, self.day)
+            .values("branch_id", "tier")
+            .order_by()
+            .annotate(**{f"s_{stage}": Count("id", filter=Q(lifecycle_stage=stage)) for stage in stages}, n=Count("id"))
+        )
+        for row in rows:
+            self._add(found, row.pop("branch_id"), row.pop("tier"), row)
+        return found
+
+    def _holdings(self):
+        found = {}
+        rows = (
+            self._rows(HoldingDay, self.day)
+            .values("branch_id", "category", "currency")
+            .order_by()
+            .annotate(holders=Sum("holders"), accounts=Sum("accounts"), balance=Sum("balance"), balance_base=Sum("balance_base"))
+        )
+        for row in rows:
+            self._add(found, row.pop("branch_id"), (row.pop("category"), row.pop("currency")), row)
+        return found
+
+    def of(self, branch):
+        """(managers now, managers a month before, tier × stage, holdings) of the branch's subtree."""
+        holdings = [
+            {"category": category, "currency": currency, **values}
+            for (category, currency), values in sorted(self.holdings.get(branch.pk, {}).items())
+        ]
+        return (
+            self.managers[self.day].get(branch.pk, {}),
+            self.managers[self.before].get(branch.pk, {}),
+            self.tier_stage.get(branch.pk, {}),
+            holdings,
+        )
 
 
-def _tier_stage(bank_id, branch, day):
-    subtree = Branch.objects.filter(bank_id=bank_id, path__startswith=branch.path).values("id")
-    stages = [c.value for c in Customer.Lifecycle]
-    rows = (
-        CustomerDay.objects.filter(bank_id=bank_id, business_date=day, branch_id__in=subtree)
-        .values("tier")
-        .order_by()
-        .annotate(**{f"s_{stage}": Count("id", filter=Q(lifecycle_stage=stage)) for stage in stages}, n=Count("id"))
-    )
-    return {row["tier"]: row for row in rows}
-
-
-def _holdings(bank_id, branch, day):
-    subtree = Branch.objects.filter(bank_id=bank_id, path__startswith=branch.path).values("id")
-    return list(
-        HoldingDay.objects.filter(bank_id=bank_id, business_date=day, branch_id__in=subtree)
-        .values("category", "currency")
-        .order_by("category", "currency")
-        .annotate(holders=Sum("holders"), accounts=Sum("accounts"), balance=Sum("balance"), balance_base=Sum("balance_base"))
-    )
-
-
-def write(branch, day, handle, *, user=None):
-    """Write the report of `branch` for the month ending `day` into the open binary `handle`."""
-    bank = Bank.objects.get(pk=branch.bank_id)
-    before = previous_month_end(day)
+def write(branch, day, handle, *, user=None, figures=None):
+    """Write the report of `branch` for the month ending `day` into the open binary `handle`
+    (`figures`: the bank's MonthFigures when many branches are written; else read for this one)."""
+    if figures is None:
+        figures = MonthFigures(Bank.objects.get(pk=branch.bank_id), day, branch=branch)
+    bank = figures.bank
+    now, then, grid, holdings = figures.of(branch)
     workbook = Workbook(write_only=True)
     if user is not None:
         for name, value in file_properties(user=user, title=_("Monthly branch report")).items():
@@ -201,11 +260,7 @@ def write(branch, day, handle, *, user=None):
     styles = layout.styles
     sheet.freeze_panes = "B7"
 
-    run_at = (
-        SnapshotRun.objects.filter(bank_id=bank.pk, business_date=day, status=SnapshotRun.Status.DONE)
-        .values_list("finished_at", flat=True)
-        .first()
-    )
+    run_at = figures.run_at
     layout.banner(services.bank_label(bank), styles.title)
     layout.banner(_("Monthly branch report: %(branch)s") % {"branch": services.branch_label(branch)}, styles.bold)
     period = _("Period %(start)s to %(end)s · figures as of the close of %(end)s · amounts in %(currency)s") % {
@@ -221,7 +276,6 @@ def write(branch, day, handle, *, user=None):
     layout.append([])
 
     # Part 1: managers, this month end and the previous one.
-    now, then = _manager_figures(bank.pk, branch, day), _manager_figures(bank.pk, branch, before)
     layout.headers(
         [
             (_("Manager"), [_("Manager")]),
@@ -232,7 +286,7 @@ def write(branch, day, handle, *, user=None):
             (_("Contribution"), [f"{day:%Y-%m}", _("Difference")]),
         ]
     )
-    names = services.staff_names(list(now) + list(then))
+    names = figures.names
     totals = {}
     keys = sorted(set(now) | set(then), key=lambda k: (k is None, names.get(k, "")))
     for key in keys:
@@ -279,7 +333,6 @@ def write(branch, day, handle, *, user=None):
             (_("Total"), [_("Total")]),
         ]
     )
-    grid = _tier_stage(bank.pk, branch, day)
     column_totals = [0] * (len(stages) + 1)
     for tier in Customer.Tier:
         row = grid.get(tier.value, {})
@@ -299,7 +352,7 @@ def write(branch, day, handle, *, user=None):
         ]
     )
     total_base = 0
-    for row in _holdings(bank.pk, branch, day):
+    for row in holdings:
         try:
             category = str(Product.Category(row["category"]).label)
         except ValueError:
@@ -333,7 +386,7 @@ def heads_of(branch):
     )
 
 
-def deliver(branch, day, owner, now=None):
+def deliver(branch, day, owner, now=None, figures=None):
     """The report of `branch` for the month ending `day` in `owner`'s "my exports" (once: a rerun
     finds the file already there). Returns the ExportFile."""
     query = f"branch={branch.pk}&month={day:%Y-%m}"
@@ -347,7 +400,7 @@ def deliver(branch, day, owner, now=None):
             "branch": services.branch_label(branch),
         }
         with tempfile.TemporaryFile() as handle:
-            write(branch, day, handle, user=owner)
+            write(branch, day, handle, user=owner, figures=figures)
             size = handle.tell()
             handle.seek(0)
             export = ExportFile(
@@ -391,10 +444,11 @@ def month_end_reports(run, scope):
         raise JobError(_("The snapshot of %(date)s is not finished yet: the monthly branch reports wait for it.") % {"date": day})
     branches = list(Branch.objects.filter(bank_id=scope.bank_id, is_active=True).order_by("path"))
     run.set_total(len(branches))
+    figures = MonthFigures(Bank.objects.get(pk=scope.bank_id), day) if branches else None
     written = 0
     for branch in branches:
         for head in heads_of(branch):
-            deliver(branch, day, head)
+            deliver(branch, day, head, figures=figures)
             written += 1
         run.advance(1)
     run.count(reports=written)

@@ -73,7 +73,7 @@ class SubscriptionForm(forms.ModelForm):
 
     class Meta:
         model = ReportSubscription
-        fields = ["report", "query", "frequency", "local_time", "weekday", "day_of_month", "skip_if_empty"]
+        fields = ["report", "query", "frequency", "local_time", "weekday", "day_of_month", "skip_if_empty", "by_email"]
         widgets = {"local_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M")}
 
     def __init__(self, *args, **kwargs):

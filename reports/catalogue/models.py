@@ -42,6 +42,8 @@ class ReportSubscription(models.Model):
     weekday = models.SmallIntegerField(_("weekday"), choices=Weekday.choices, null=True, blank=True)
     day_of_month = models.SmallIntegerField(_("day of the month"), null=True, blank=True)
     skip_if_empty = models.BooleanField(_("skip when empty"), default=True)
+    # Also by e-mail (through the outbox, in the subscriber's language), besides the notification.
+    by_email = models.BooleanField(_("also by e-mail"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     next_run_at = models.DateTimeField(_("next delivery"), db_index=True)
     last_run_at = models.DateTimeField(_("last delivery"), null=True, blank=True)

@@ -16,7 +16,8 @@ import zoneinfo
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Sum
+from django.db import connections
+from django.db.models import BigIntegerField, Count, Exists, IntegerField, Max, OuterRef, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -267,48 +268,6 @@ class Level:
     pages: int = 1
 
 
-def _subtree(reader, node):
-    """The branches under the node (or the whole bank): (id, parent_id, path, code, names)."""
-    branches = Branch.objects.filter(bank_id=reader.bank_id)
-    if node is not None:
-        branches = branches.filter(path__startswith=node.path)
-    return list(branches.only("id", "parent_id", "path", "code", "name_local", "name_en", "bank_id").order_by("path"))
-
-
-def branch_lines(reader, filters, grouped):
-    """Lines per child of the node: `grouped(queryset_date)` -> {branch_id: values}."""
-    node = node_of(reader, filters)
-    branches = _subtree(reader, node)
-    if node is None:
-        children = [b for b in branches if b.parent_id is None]
-    else:
-        children = [b for b in branches if b.parent_id == node.pk]
-    owner_of = {}
-    has_children = set()
-    by_path = sorted(children, key=lambda b: -len(b.path))
-    for branch in branches:
-        for child in by_path:
-            if branch.path.startswith(child.path):
-                owner_of[branch.pk] = child.pk
-                if branch.pk != child.pk:
-                    has_children.add(child.pk)
-                break
-    return children, owner_of, has_children, node
-
-
-def fold(groups, owner_of, node):
-    """Sum per-branch values into the child lines ({child_id or 'own': values})."""
-    folded = {}
-    for branch_id, values in groups.items():
-        key = owner_of.get(branch_id, "own" if node is not None and branch_id == node.pk else None)
-        if key is None:
-            continue
-        target = folded.setdefault(key, {})
-        for name, value in values.items():
-            target[name] = (target.get(name) or 0) + (value or 0)
-    return folded
-
-
 def total_of(lines, names, attribute="values"):
     total = {}
     for line in lines:
@@ -354,27 +313,25 @@ def level_lines(reader, filters, report):
 
     lines = []
     if filters.by == BY_BRANCH and reader.sees_tree and not filters.exact:
-        children, owner_of, has_children, node = branch_lines(reader, filters, grouped)
-        current, compared = both("branch_id")
-        current = fold(current, owner_of, node)
-        compared = fold(compared, owner_of, node) if compared is not None else None
-        for child in children:
+        node = node_of(reader, filters)
+        current, compared = by_child(report, reader, filters, node)
+        for child in child_branches(reader, node):
             values = current.get(child.pk)
             before = compared.get(child.pk) if compared is not None else None
             if values is None and before is None:
                 continue
-            by = BY_BRANCH if child.pk in has_children else BY_MANAGER
+            by = BY_BRANCH if child.has_children else BY_MANAGER
             lines.append(
                 Line(child.pk, branch_label(child), values or {}, filters.link(branch=child.pk, by=by, exact=None), before)
             )
-        if "own" in current or (compared and "own" in compared):
+        if None in current or (compared and None in compared):
             lines.append(
                 Line(
                     "own",
                     _("%(branch)s itself") % {"branch": branch_label(node)},
-                    current.get("own", {}),
+                    current.get(None, {}),
                     filters.link(branch=node.pk, by=BY_MANAGER, exact=1),
-                    compared.get("own") if compared is not None else None,
+                    compared.get(None) if compared is not None else None,
                 )
             )
     else:
@@ -389,6 +346,74 @@ def level_lines(reader, filters, report):
     total = total_of(lines, names)
     compared_total = total_of(lines, names, "compared") if filters.compare else None
     return Level(filters.by, lines, total, compared_total)
+
+
+def child_branches(reader, node):
+    """The children of the node (the bank's top branches without one), each knowing whether it
+    has children of its own (its line leads to its branches, else to its managers)."""
+    children = Branch.objects.filter(bank_id=reader.bank_id)
+    children = children.filter(parent_id=node.pk) if node is not None else children.filter(parent__isnull=True)
+    return list(
+        children.annotate(has_children=Exists(Branch.objects.filter(parent_id=OuterRef("pk"))))
+        .only("id", "parent_id", "path", "code", "name_local", "name_en", "bank_id")
+        .order_by("path")
+    )
+
+
+def by_child(report, reader, filters, node):
+    """({child id or None: values}, the same for the comparison date or None): the report's
+    figures per branch, summed per child of the node in the database — the child is the id that
+    follows the node's in the branch's materialised path ("/1/4/17/"); None holds the node's own
+    rows. One statement per date (one for both where the report reads single days), returning a
+    line per child, not one per branch of the subtree."""
+    names = report.value_names(filters)
+    if not filters.compare:
+        return _by_child(report, reader, filters, node, names, [filters.date]), None
+    if report.uses_range:
+        return (
+            _by_child(report, reader, filters, node, names, [filters.date]),
+            _by_child(report, reader, filters, node, names, [filters.compare]),
+        )
+    days = _by_child(report, reader, filters, node, names, [filters.date, filters.compare])
+    return days.get(filters.date, {}), days.get(filters.compare, {})
+
+
+def _by_child(report, reader, filters, node, names, dates):
+    """{child: values} for one date (a range report: its range ending there); for two dates
+    {date: {child: values}}, from one statement."""
+    two = len(dates) > 1
+    if two:
+        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=dates)
+        grouped = report.aggregate(rows.values("business_date", "branch_id"), filters)
+    else:
+        grouped = report.aggregate(report.facts(reader, filters, dates[0]).values("branch_id"), filters)
+    if not isinstance(grouped, QuerySet):  # nothing to read (a report without figures)
+        return {}
+    sql, params = grouped.query.sql_with_params()
+    depth = len(node.path.strip("/").split("/")) if node is not None else 0
+    quote = connections[grouped.db].ops.quote_name
+    sums = ", ".join(f"sum(x.{quote(name)})" for name in names)
+    day = "x.business_date, " if two else ""
+    statement = (
+        f"SELECT {day}NULLIF(split_part(b.path, '/', %s), '')::bigint AS child, {sums} "
+        f"FROM ({sql}) x JOIN sysadmin_branch b ON b.id = x.branch_id GROUP BY {'1, 2' if two else '1'}"
+    )
+    # Counts (and sums of integers) stay integers: sum() of a bigint is a numeric in PostgreSQL.
+    integral = {
+        name: isinstance(grouped.query.annotations[name].output_field, (IntegerField, BigIntegerField))
+        for name in names
+        if name in grouped.query.annotations
+    }
+    found = {}
+    with connections[grouped.db].cursor() as cursor:
+        cursor.execute(statement, [depth + 2, *params])
+        for row in cursor.fetchall():
+            key = row[:2] if two else (None, row[0])
+            values = {}
+            for name, value in zip(names, row[2 if two else 1 :], strict=True):
+                values[name] = int(value) if value is not None and integral.get(name) else value
+            found.setdefault(key[0], {})[key[1]] = values
+    return found if two else found.get(None, {})
 
 
 def _strip(groups, column):

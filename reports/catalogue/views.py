@@ -12,8 +12,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views import View
 
+from ocrm import parameters
 from ocrm.errors import NotVisible, messages_of
-from ocrm.lists import exports
+from ocrm.lists import background, exports
 from ocrm.pages import PermissionPageMixin
 from reports.catalogue import definitions, delivery, formatted, services
 from reports.catalogue.forms import FilterForm, SubscriptionForm
@@ -58,13 +59,24 @@ class ReportView(PermissionPageMixin, View):
             filters = services.resolve(reader, form.cleaned_data, request.GET)
         except NotVisible:
             raise Http404 from None
+        if request.GET.get("export") == "xlsx" and (request.GET.get("background") or delivery.runs_long(reader, filters)):
+            # A long report: the worker writes it into "my exports", with progress and cancel.
+            delivery.queue(request.user, report, request.GET, lists_customers=filters.by == services.BY_CUSTOMER)
+            messages.info(request, _("The report runs in the background; download it from My exports when it is ready."))
+            return redirect(background.EXPORT_LIST_URL)
+        seconds = parameters.get("reports.page_timeout_seconds", reader.bank_id)
         if request.GET.get("export") == "xlsx":
             filters.everything = True
-            result = definitions.run(report, reader, filters)
+        try:
+            with delivery.time_limited(seconds):
+                result = definitions.run(report, reader, filters)
+        except delivery.ReportTimedOut as error:
+            context.update(timed_out=str(error), worker_link=filters.link(export="xlsx", background=1, page=None))
+            return render(request, "reports/catalogue/report.html", context, status=503)
+        if request.GET.get("export") == "xlsx":
             handle, _size, rows = delivery.write(result, request.user)
             delivery.audit_export(result, request.user, request.GET.urlencode(), rows, request=request)
             return exports.xlsx_file_response(handle, f"{delivery.filename_of(result)}.xlsx")
-        result = definitions.run(report, reader, filters)
         if result.level.by == services.BY_CUSTOMER:
             for line in result.level.lines:
                 try:
@@ -85,6 +97,7 @@ class ReportView(PermissionPageMixin, View):
             bank=bank,
             charts=[chart.as_json() for chart in result.charts],
             export_link=filters.link(export="xlsx", page=None),
+            worker_link=filters.link(export="xlsx", background=1, page=None),
             subscription_form=SubscriptionForm(initial={"report": report.key, "query": request.GET.urlencode()}),
             can_subscribe=request.user.has_perm("reports.subscribe_reports"),
             compare=bool(filters.compare) and result.level.by != services.BY_CUSTOMER,
@@ -94,6 +107,15 @@ class ReportView(PermissionPageMixin, View):
             else [],
         )
         return render(request, "reports/catalogue/report.html", context)
+
+    def export(self, request):
+        """The report's file in the worker (ocrm.lists.background rebuilds this page as the owner
+        and calls this with `background_export` set): reports.catalogue.delivery.run_queued."""
+        job = getattr(self, "background_export", None)
+        if job is None:
+            raise PermissionDenied
+        report = definitions.REPORTS[self.report_key]
+        return delivery.run_queued(job.export, request.user, report, request.GET, run=job.run)
 
 
 def report_view(key):

@@ -23,6 +23,15 @@ from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, Snapsh
 JOB = "reports_snapshots"
 RETENTION_JOB = "reports_snapshot_retention"
 DAY_TABLES = [model._meta.db_table for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay)]
+# Tables derived from the snapshots (the analyses' precomputed days), partitioned the same way:
+# registered by their area so retention drops their months with the snapshots'.
+_DERIVED_TABLES = []
+
+
+def register_day_tables(tables):
+    for table in tables:
+        if table not in _DERIVED_TABLES:
+            _DERIVED_TABLES.append(table)
 
 
 def _nightly_scope(run, scope):
@@ -66,7 +75,7 @@ def drop_old_months(today=None):
     report = {"cutoff": cutoff, "dropped": [], "deleted": 0, "runs": 0}
     if cutoff is None:
         return report
-    for table in DAY_TABLES:
+    for table in [*DAY_TABLES, *_DERIVED_TABLES]:
         dropped, deleted = partitions.drop_before(table, cutoff)
         report["dropped"] += dropped
         report["deleted"] += deleted

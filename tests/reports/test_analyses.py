@@ -15,7 +15,7 @@ from django.utils import timezone
 from customers.master.models import Customer, CustomerGroup
 from ocrm.audit.models import AuditLog
 from reports.analyses import churn, markers, pareto, precompute, segments
-from reports.analyses.models import AnalysisDay, ParetoDay, SegmentDay
+from reports.analyses.models import AnalysisDay, ParetoDay, SegmentDay, TopCustomerDay
 from reports.analyses.scope import snapshot_scope
 from reports.snapshots import build as snapshots
 from reports.snapshots.models import CustomerDay
@@ -509,3 +509,32 @@ def test_precomputed_movement_and_sizes_match_live_in_every_scope(org):
     nightly = [(segments._movement_precomputed(s, D_PREV, D).counts, segments.segment_sizes(s, D)) for s in scopes]
     assert nightly == live
     assert live[1][0] == {("high:active", segments.OUTSIDE): 1, (segments.OUTSIDE, "low:active"): 1}
+
+
+def test_precomputed_top_customers_equal_the_live_ranking(org):
+    """The bank's top customers from TopCustomerDay (the build's one pass) are the live ranking:
+    every cut, both measures, ties broken by customer id, only visible customers listed."""
+    values = [(900, 5), (900, 50), (300, -7), (100, 50), (50, 0), (10, 1), (0, 0), (5000, 3), (700, 700), (1, 2)]
+    for number, (aum, contribution) in enumerate(values):
+        branch, manager = (org.a_sh, org.manager) if number % 2 else (org.a_bj, org.manager_bj)
+        customer = make_customer(f"TOP{number}", branch, manager)
+        customer_day(customer, D, aum=aum, contribution=contribution)
+    scope = snapshot_scope(org.auditor)
+    everyone = Customer.objects.filter(bank=org.bank_a)
+    supervisor_sees = Customer.objects.visible_to(org.supervisor)
+    live = {
+        (pct, measure, name): pareto.top_customer_rows(scope, D, pct, measure, visible)
+        for pct in pareto.CUTS
+        for measure in ("aum", "contribution")
+        for name, visible in (("all", everyone), ("supervisor", supervisor_sees))
+    }
+    precompute.run(org.bank_a.pk, D)
+    assert TopCustomerDay.objects.filter(bank_id=org.bank_a.pk, business_date=D).count() == 4  # top 20 %: 2 by each measure
+    for (pct, measure, name), rows in live.items():
+        visible = everyone if name == "all" else supervisor_sees
+        nightly = pareto.top_customer_rows(scope, D, pct, measure, visible)
+        assert [(r.rank, r.customer_id, r.cumulative_share) for r in nightly] == [
+            (r.rank, r.customer_id, r.cumulative_share) for r in rows
+        ], (pct, measure, name)
+    assert [r.rank for r in live[(20, "aum", "all")]] == [1, 2]
+    assert len(pareto.top_customer_rows(scope, D, 20, "aum", everyone, limit=1, offset=1)) == 1

@@ -200,6 +200,32 @@ def test_the_formatted_report_opens_with_its_layout(org, snapshot, tmp_path):
     assert sheet["D7"].number_format == "#,##0.00"
 
 
+def test_the_banks_figures_read_once_give_each_branch_the_same_report(org, snapshot, tmp_path):
+    """The month-end job reads the bank's figures once and sums them per subtree: every branch's
+    report is the one read for that branch alone (the head office and a region sum their branches)."""
+    figures = formatted.MonthFigures(org.bank_a, DAY)
+    for branch in (org.a_ho, org.a_cn, org.a_sh, org.a_sh_sub, org.a_bj):
+        cells = []
+        for shared in (None, figures):
+            path = tmp_path / f"{branch.code}-{shared is None}.xlsx"
+            with path.open("wb") as handle:
+                formatted.write(branch, DAY, handle, figures=shared)
+            cells.append(list(load_workbook(path).worksheets[0].iter_rows(values_only=True)))
+        assert cells[0] == cells[1], branch.code
+    totals = {
+        code: next(row for row in rows if row[0] == "Total")
+        for code, rows in (("ho", cells_of(org.a_ho, figures, tmp_path)), ("sub", cells_of(org.a_sh_sub, figures, tmp_path)))
+    }
+    assert totals["ho"][1] == 2 and totals["sub"][1] == 1
+
+
+def cells_of(branch, figures, tmp_path):
+    path = tmp_path / f"{branch.code}.xlsx"
+    with path.open("wb") as handle:
+        formatted.write(branch, DAY, handle, figures=figures)
+    return list(load_workbook(path).worksheets[0].iter_rows(min_row=7, values_only=True))
+
+
 def test_the_month_end_job_fills_the_branch_heads_exports(org, snapshot):
     run = type(
         "Run", (), {"set_total": lambda self, n: None, "advance": lambda self, n=1: None, "count": lambda self, **kw: None}

@@ -297,6 +297,9 @@ def test_rows_land_in_their_months_partition_and_retention_drops_whole_months(or
     # Three months on, the date's month is past retention: its partitions go, with the run.
     report = services.drop_old_months(today=partitions.add_months(month, 3))
     assert f"reports_customerday_p{month:%Y%m}" in report["dropped"]
+    # The analyses' precomputed days (written by the build's derived step) go with them.
+    for table in ("reports_paretoday", "reports_topcustomerday", "reports_segmentday", "reports_churnday"):
+        assert f"{table}_p{month:%Y%m}" in report["dropped"], table
     assert not CustomerDay.objects.filter(business_date=day).exists()
     assert not SnapshotRun.objects.filter(business_date=day).exists()
     with connection.cursor() as cursor:
