@@ -81,20 +81,19 @@ class WorkbenchConfig(AppConfig):
 
         audit_services.register(ChannelFieldPolicy)  # the field classification changes in Django admin
         servicerequests.on_status_change(servicerequests.notify_status_change)  # manager + webhook
+        # Service requests (workbench.servicerequests): 360 section, parameters, effects of a status
+        # change, step reminders, the type-change approval handler and the report snapshots' figures.
+        from workbench.servicerequests import definitions as servicerequest_definitions
+        from workbench.servicerequests import effects as servicerequest_effects
+        from workbench.servicerequests import measures as servicerequest_measures
+        from workbench.servicerequests import parameters as servicerequest_parameters
+        from workbench.servicerequests import reminders as servicerequest_reminders
         from workbench.servicerequests import sections as servicerequest_sections
 
         servicerequest_sections.register_sections()  # the 360 page's service requests (htmx)
-        from workbench.servicerequests import effects as servicerequest_effects
-        from workbench.servicerequests import parameters as servicerequest_parameters
-        from workbench.servicerequests import reminders as servicerequest_reminders
-
         parameters.declare(servicerequest_parameters.PARAMETERS)  # expiry days, appointment hours and slots
         servicerequests.on_status_change(servicerequest_effects.sms_status_change)  # the customer's SMS (outbox)
         servicerequests.on_status_change(servicerequest_effects.task_status_change)  # the manager's follow-up task
         servicerequest_reminders.register()  # the step time-limit reminder kind
-        from workbench.servicerequests import definitions as servicerequest_definitions
-
         servicerequest_definitions.register_handlers()  # request type changes: maker-checker (approvals)
-        from workbench.servicerequests import measures as servicerequest_measures
-
         servicerequest_measures.register()  # the report snapshots' figures (ocrm.reporting)
