@@ -85,10 +85,12 @@ class ChannelView(APIView):
             queryset = queryset.filter(number=self.asserted_customer_number or None)
         return queryset
 
-    def get_customer(self, number=None, **lookup):
+    def get_customer(self, number=None, queryset=None, **lookup):
+        """The customer by number (or `lookup`) among self.customers(), or among `queryset`, which must
+        be self.customers() narrowed or annotated; else 404."""
         if number is not None:
             lookup["number"] = number
-        customer = self.customers().filter(**lookup).first()
+        customer = (self.customers() if queryset is None else queryset).filter(**lookup).first()
         if customer is None:
             raise Http404
         self.audit_customer = customer
