@@ -11,19 +11,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework.response import Response
 
-from workbench.channelapi import signing
+from workbench.channelapi import audit, signing
 from workbench.channelapi.models import IdempotencyRecord
 
 KEEP_FOR = timedelta(hours=24)
 HEADER = "Idempotency-Key"
 
 
-def _claim(client, key, endpoint, digest, now):
-    """The new record's id, or None when (client, key) has a record already."""
+def _claim(client, key, endpoint, digest, now, durable=True):
+    """The new record's id, or None when (client, key) has a record already. durable=False: this
+    transaction commits without waiting for the WAL flush (audit.RELAX, in the same statement)."""
     table = IdempotencyRecord._meta.db_table
+    source = "" if durable else f" FROM {audit.RELAX}"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (client_id, key, endpoint, body_digest, created_at) VALUES (%s, %s, %s, %s, %s) "
+            f"INSERT INTO {table} (client_id, key, endpoint, body_digest, created_at) "
+            f"SELECT %s::bigint, %s::text, %s::text, %s::text, %s::timestamptz{source} "
             "ON CONFLICT (client_id, key) DO NOTHING RETURNING id",
             [client.pk, key, endpoint, digest, now],
         )
@@ -31,12 +34,13 @@ def _claim(client, key, endpoint, digest, now):
     return row[0] if row else None
 
 
-def run_once(client, key, endpoint, body, action):
-    """Run `action()` (returning a DRF Response) at most once for (client, key)."""
+def run_once(client, key, endpoint, body, action, durable=True):
+    """Run `action()` (returning a DRF Response) at most once for (client, key). durable=False: the
+    action only reads, and the record may commit asynchronously (audit.RELAX)."""
     digest = signing.body_digest(body)
     now = timezone.now()
     with transaction.atomic():
-        record_id = _claim(client, key, endpoint, digest, now)
+        record_id = _claim(client, key, endpoint, digest, now, durable)
         if record_id is None:
             record = IdempotencyRecord.objects.select_for_update().get(client=client, key=key)
             if record.created_at < now - KEEP_FOR:

@@ -48,6 +48,7 @@ def customer_fields(customer, allowed):
 
 class CustomerLookupView(ChannelView):
     endpoint_name = "customer-lookup"
+    read_only_post = True
 
     @extend_schema(
         request=LookupRequest,
