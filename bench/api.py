@@ -1,44 +1,52 @@
 """Channel API under load (issue 16): 50 concurrent signed clients for 60 s over the customer look-up
-and the customer summary, against gunicorn on 127.0.0.1 (3 sync workers, as `make run`), on the
-demo bank OGB; then 100 concurrent confirmations of one service request.
+and the customer summary, against gunicorn on 127.0.0.1 on the demo bank OGB; then 100 concurrent
+confirmations of one service request.
+
+gunicorn: 3 workers (as `make run`: 2 cores, PostgreSQL and Redis beside them) of 4 threads each
+(gthread). An API call spends most of its time waiting on PostgreSQL and Redis round trips; threads
+overlap those waits, where sync workers leave the cores idle (measured: docs/channel-api.md).
 
 Each client is a thread with its own registered channel client (counter kind; its rate limit out of
 the way) signing every call with tests/workbench/channelapi/client.py's SigningClient, a new
 connection per call. It works like a teller serving customers: look the customer up, open the
 summary, and (the baseline of the same run) a `whoami`, the cheapest signed call through the same
-stack: signature, nonce, rate limit, audit row, no customer. The clients run in LOAD_PROCESSES
+stack: signature, nonce, rate limit, audit row, no customer. The clients run in LOAD_PROCESSES (2)
 processes so that the load generator's own GIL does not add to the measured times.
 
 Two phases, each API_SECONDS (60):
-- paced: a think time of API_THINK seconds on average (uniform 0.5x..1.5x, 1 s) between calls. A
-  teller or an app user reads the answer before the next call; 50 such clients offer about 50 calls
-  per second, far more than 50 real tellers (a customer served every few minutes). The issue's goal
+- paced: 1 to 4 s of think time between calls (uniform, as the load suite's managers): a teller or an
+  app user reads the answer before the next call. 50 such clients offer about 20 calls per second,
+  still far more than 50 real tellers (a customer served every few minutes). The issue's goal
   (p95 <= 50 ms, no errors) is checked here.
 - saturated: no think time. 50 closed-loop clients on 2 cores that also run PostgreSQL, Redis and
   the load generator measure the throughput; their latency is then the queue (Little's law:
-  latency = clients / throughput), not the cost of a call, so it is printed but carries no goal.
+  latency = clients / throughput), not the cost of a call, so it is printed without a goal.
 
 Confirm under contention: one service request sent to a customer, 100 threads POST its confirmation
 at once (each with its own Idempotency-Key, so that idempotency does not hide a double transition):
 exactly one 200, the others 409, exactly one "status:confirmed" entry in the request's log.
 
     python -m bench --suite api --size medium
-    (API_CLIENTS=50, API_SECONDS=60, API_THINK=1.0, LOAD_PROCESSES=2, API_CUSTOMERS for a smaller book)
+    (API_CLIENTS=50, API_SECONDS=60, API_THINK_MIN=1, API_THINK_MAX=4, API_WORKERS=3, API_THREADS=4,
+     LOAD_PROCESSES=2, API_CUSTOMERS for a smaller book)
 """
 
 import multiprocessing
 import os
 import random
 import statistics
+import subprocess
 import threading
 import time
+import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from django.conf import settings
 from django.db import connections
 
 from bench.customers import ensure_data
-from bench.load import free_port, start_web
+from bench.load import BIN, free_port
 from bench.targets import Targets
 from customers.master.models import Customer
 from sysadmin.org.models import Bank
@@ -50,6 +58,24 @@ GOAL_P95_MS = 50
 WARM_UP_SECONDS = 5
 CONFIRMATIONS = 100
 ENDPOINTS = ("lookup", "summary", "whoami")
+
+
+def start_web(port, workers, threads):
+    """gunicorn as `make run` starts it, with `threads` > 1 as gthread workers."""
+    command = [str(BIN / "gunicorn"), "ocrm.wsgi", "-b", f"127.0.0.1:{port}", "-w", str(workers), "--graceful-timeout", "5"]
+    if threads > 1:
+        command += ["-k", "gthread", "--threads", str(threads)]
+    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1", "DEBUG": "0"}
+    web = subprocess.Popen(command, cwd=settings.BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return web
+        except OSError:
+            time.sleep(0.5)
+    web.terminate()
+    raise RuntimeError("gunicorn did not answer within 60 s")
 
 
 def _clients(bank, count):
@@ -93,7 +119,7 @@ def _drive_threads(port, pairs, numbers, seconds, think):
                     status = 0
                 mine.append((endpoint, (time.perf_counter() - started) * 1000, status))
                 if think:
-                    time.sleep(think * rng.uniform(0.5, 1.5))
+                    time.sleep(rng.uniform(*think))
         with lock:
             results.extend(mine)
 
@@ -189,8 +215,11 @@ def _confirm_contention(port, bank, targets):
 def run(size, repeat=None):
     clients = int(os.environ.get("API_CLIENTS", "50"))
     seconds = int(os.environ.get("API_SECONDS", "60"))
-    think = float(os.environ.get("API_THINK", "1.0"))
+    # As the load suite's managers (bench/locustfile.py): 1 to 4 s between calls.
+    think = (float(os.environ.get("API_THINK_MIN", "1")), float(os.environ.get("API_THINK_MAX", "4")))
     processes = max(1, int(os.environ.get("LOAD_PROCESSES", "2")))
+    workers = int(os.environ.get("API_WORKERS", "3"))
+    threads = int(os.environ.get("API_THREADS", "4"))
     # API_CUSTOMERS: a smaller generated book for a quick run (the look-ups touch 2000 customers at most).
     ensure_data(size, count=int(os.environ["API_CUSTOMERS"]) if os.environ.get("API_CUSTOMERS") else None)
     bank = Bank.objects.get(code="OGB")
@@ -198,16 +227,17 @@ def run(size, repeat=None):
     numbers = list(Customer.objects.filter(bank=bank).order_by("?").values_list("number", flat=True)[:2000])
     pairs = _clients(bank, clients)
     port = free_port()
-    web = start_web(port)
+    web = start_web(port, workers, threads)
     targets = Targets("api")
     try:
         _drive(port, pairs, numbers, WARM_UP_SECONDS, think, processes)  # workers import and fill their caches
         print(
             f"{clients} signed clients in {processes} load processes, {seconds} s per phase, {len(numbers)} of the "
-            f"{book} customers of {bank.code}; gunicorn 3 sync workers; paced think time {think:g} s on average"
+            f"{book} customers of {bank.code}; gunicorn {workers} workers x {threads} thread(s); "
+            f"paced think time {think[0]:g}-{think[1]:g} s"
         )
         paced = _report("paced", _drive(port, pairs, numbers, seconds, think, processes), seconds)
-        saturated = _report("saturated", _drive(port, pairs, numbers, seconds, 0, processes), seconds)
+        saturated = _report("saturated", _drive(port, pairs, numbers, seconds, None, processes), seconds)
         baseline = paced["whoami"][0]
         for endpoint in ("lookup", "summary"):
             print(
