@@ -52,8 +52,6 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
         if not (timestamp.isdigit() and nonce and signature) or len(nonce) > 100 or len(key_id) > 40:
             raise exceptions.AuthenticationFailed("Missing or malformed signature headers.")
         now = time.time()
-        if abs(now - int(timestamp)) > CLOCK_SKEW_SECONDS:
-            raise exceptions.AuthenticationFailed("Timestamp outside the allowed window.")
         django_request = request._request
         string = signing.string_to_sign(
             request.method, django_request.get_full_path(), timestamp, nonce, customer_ref, django_request.body
@@ -68,8 +66,13 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
         if not valid(entry) and entry is not None and entry.age() > 0.5:
             # Rotated since it was cached? The row decides (a forged signature costs one query, as before).
             entry = clientcache.reload(key_id)
-        if entry is None or not entry.client.is_active:
+        if entry is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked key.")
+        django_request.channel_claimed_client = entry.client  # audited even if refused below
+        if not entry.client.is_active:
+            raise exceptions.AuthenticationFailed("Unknown or revoked key.")
+        if abs(now - int(timestamp)) > CLOCK_SKEW_SECONDS:
+            raise exceptions.AuthenticationFailed("Timestamp outside the allowed window.")
         if not valid(entry):
             raise exceptions.AuthenticationFailed("Bad signature.")
         # After the signature, so that a forger can neither burn a client's nonces nor its rate budget.

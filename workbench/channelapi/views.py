@@ -126,6 +126,9 @@ class ChannelView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         client = getattr(request, "auth", None)
+        if not isinstance(client, ChannelClient):
+            # A refused signature, timestamp or nonce of a known key is audited under that client too.
+            client = getattr(request._request, "channel_claimed_client", None)
         if isinstance(client, ChannelClient):
             audit.record_call(
                 client,
