@@ -63,9 +63,12 @@ class ChannelSignatureAuthentication(authentication.BaseAuthentication):
             )
 
         entry = clientcache.get(key_id)
-        if not valid(entry) and entry is not None and entry.age() > 0.5:
-            # Rotated since it was cached? The row decides (a forged signature costs one query, as before).
-            entry = clientcache.reload(key_id)
+        if entry is not None and not valid(entry):
+            # Rotated since it was cached? Reload if the generation moved (a forged signature costs
+            # one Redis read, no query).
+            current = clientcache.generation()
+            if current != entry.generation:
+                entry = clientcache.reload(key_id, current)
         if entry is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked key.")
         django_request.channel_claimed_client = entry.client  # audited even if refused below

@@ -166,7 +166,14 @@ class EchoView(ChannelView):
 
     endpoint_name = "echo"
 
-    @extend_schema(request=dict, responses=dict)
+    @extend_schema(
+        request=dict,
+        responses={201: dict},
+        examples=[
+            OpenApiExample("Any JSON body", value={"a": 1}, request_only=True),
+            OpenApiExample("Echoed", value={"received": {"a": 1}}, response_only=True, status_codes=["201"]),
+        ],
+    )
     def handle_post(self, request):
         return Response({"received": request.data}, status=201)
 
