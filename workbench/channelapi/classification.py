@@ -25,7 +25,19 @@ DEFAULT_FIELDS = {
 }
 
 
-def allowed_fields(bank_id, kind):
-    policy = ChannelFieldPolicy.objects.filter(bank_id=bank_id, kind=kind).values_list("fields", flat=True).first()
+def _chosen(policy, kind):
     chosen = DEFAULT_FIELDS.get(kind, ()) if policy is None else policy
     return [field for field in chosen if field in FIELD_LABELS]
+
+
+def allowed_fields(bank_id, kind):
+    policy = ChannelFieldPolicy.objects.filter(bank_id=bank_id, kind=kind).values_list("fields", flat=True).first()
+    return _chosen(policy, kind)
+
+
+def fields_for(client):
+    """allowed_fields() for the calling client, from the policies clientcache loaded with it (no query)."""
+    policies = getattr(client, "field_policies", None)
+    if policies is None:
+        return allowed_fields(client.bank_id, client.kind)
+    return _chosen(policies.get(client.kind), client.kind)

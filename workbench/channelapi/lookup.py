@@ -35,7 +35,7 @@ class LookupResponse(serializers.Serializer):
     tier = serializers.CharField(required=False, allow_blank=True)
 
 
-def customer_fields(customer, kind):
+def customer_fields(customer, allowed):
     values = {
         "number": customer.number,
         "name": customer.name_local,
@@ -43,12 +43,12 @@ def customer_fields(customer, kind):
         "star_rating": customer.star_rating,
         "tier": customer.tier,
     }
-    allowed = classification.allowed_fields(customer.bank_id, kind)
     return {field: values[field] for field in allowed if field in LOOKUP_FIELDS}
 
 
 class CustomerLookupView(ChannelView):
     endpoint_name = "customer-lookup"
+    read_only_post = True
 
     @extend_schema(
         request=LookupRequest,
@@ -82,4 +82,4 @@ class CustomerLookupView(ChannelView):
         if customer is None:
             raise Http404
         self.audit_customer = customer
-        return Response(customer_fields(customer, self.channel_client.kind))
+        return Response(customer_fields(customer, classification.fields_for(self.channel_client)))

@@ -1,6 +1,8 @@
 """Channel clients (渠道接入): the bank's registered channels and what the API keeps about their calls."""
 
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -8,6 +10,23 @@ from django.utils.translation import pgettext_lazy
 from ocrm import pii
 from ocrm.scoping import ScopedQuerySet
 from sysadmin.org.models import Bank
+from workbench.channelapi import clientcache
+
+
+class _ForgetOnUpdate:
+    """update() skips the signals below; it bumps the workers' cache generation itself."""
+
+    def update(self, **kwargs):
+        clientcache.bump()
+        return super().update(**kwargs)
+
+
+class ChannelClientQuerySet(_ForgetOnUpdate, models.QuerySet):
+    pass
+
+
+class ChannelFieldPolicyQuerySet(_ForgetOnUpdate, ScopedQuerySet):
+    pass
 
 
 class ChannelClient(models.Model):
@@ -40,6 +59,8 @@ class ChannelClient(models.Model):
     webhooks_paused_at = models.DateTimeField(_("webhooks paused"), null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    objects = ChannelClientQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("channel client")
         verbose_name_plural = _("channel clients")
@@ -64,6 +85,14 @@ class ChannelClient(models.Model):
         if self.previous_signing_key_encrypted and self.previous_valid_until and self.previous_valid_until > now:
             encrypted.append(self.previous_signing_key_encrypted)
         return [key for key in map(pii.decrypt, encrypted) if key]
+
+    def signing_keys_with_ends(self):
+        """[(key, epoch seconds it stops signing)], decrypted once for clientcache."""
+        ends = [(self.signing_key_encrypted, self.secret_expires_at)]
+        if self.previous_signing_key_encrypted and self.previous_valid_until:
+            ends.append((self.previous_signing_key_encrypted, self.previous_valid_until))
+        decrypted = [(pii.decrypt(encrypted), end.timestamp()) for encrypted, end in ends]
+        return [(key, end) for key, end in decrypted if key]
 
     @property
     def webhook_secret(self):
@@ -158,7 +187,7 @@ class ChannelFieldPolicy(models.Model):
     fields = models.JSONField(_("fields"), default=list)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
-    objects = ScopedQuerySet.as_manager()
+    objects = ChannelFieldPolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("channel field policy")
@@ -167,3 +196,10 @@ class ChannelFieldPolicy(models.Model):
 
     def __str__(self):
         return f"{self.bank} {self.get_kind_display()}"
+
+
+@receiver([post_save, post_delete], sender=ChannelClient)
+@receiver([post_save, post_delete], sender=ChannelFieldPolicy)
+def _forget_cached_clients(sender, **kwargs):
+    # The API workers keep clients and policies in memory (clientcache): a change reaches them all.
+    clientcache.bump()

@@ -23,6 +23,9 @@ def string_to_sign(method, path, timestamp, nonce, customer_ref, body):
     return "\n".join([method.upper(), path, str(timestamp), nonce, customer_ref or "", body_digest(body)])
 
 
-def sign(secret_digest, method, path, timestamp, nonce, customer_ref, body):
-    message = string_to_sign(method, path, timestamp, nonce, customer_ref, body)
+def sign_string(secret_digest, message):
     return hmac.new(secret_digest.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def sign(secret_digest, method, path, timestamp, nonce, customer_ref, body):
+    return sign_string(secret_digest, string_to_sign(method, path, timestamp, nonce, customer_ref, body))

@@ -5,12 +5,14 @@ classification (classification.py); online banking only ever reaches its asserte
 import datetime
 from dataclasses import asdict
 
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import OuterRef
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from customers.master.models import IdentityDocument
+from customers.master.models import IdentityDocument, Tag
 from customers.profile.sections import ID_EXPIRY_WARNING_DAYS
 from workbench.channelapi import classification, offers
 from workbench.channelapi.views import ChannelView
@@ -43,7 +45,11 @@ class SummaryResponse(serializers.Serializer):
 def alerts_of(customer):
     today = timezone.localdate()
     alerts = []
-    expiries = IdentityDocument.objects.filter(customer=customer, expiry_date__isnull=False).values_list("expiry_date", flat=True)
+    expiries = getattr(customer, "id_expiries", None)
+    if expiries is None:
+        expiries = IdentityDocument.objects.filter(customer=customer, expiry_date__isnull=False).values_list(
+            "expiry_date", flat=True
+        )
     for expiry in expiries:
         if expiry < today:
             alerts.append({"code": "id_expired", "date": expiry.isoformat()})
@@ -54,16 +60,32 @@ def alerts_of(customer):
     return alerts
 
 
-def summary_of(customer, kind):
-    fields = [field for field in classification.allowed_fields(customer.bank_id, kind) if field in SUMMARY_FIELDS]
+def with_summary_facts(customers, fields):
+    """The customer queryset with the tags and identity expiries the summary needs, in the same query."""
+    if "tags" in fields:
+        tags = Tag.objects.filter(customertag__customer=OuterRef("pk")).order_by("name").values("name")
+        customers = customers.annotate(tag_names=ArraySubquery(tags))
+    if "alerts" in fields:
+        documents = IdentityDocument.objects.filter(customer=OuterRef("pk"), expiry_date__isnull=False)
+        customers = customers.annotate(id_expiries=ArraySubquery(documents.values("expiry_date")))
+    return customers
+
+
+def _tags_of(customer):
+    names = getattr(customer, "tag_names", None)
+    return customer.tags.values_list("name", flat=True) if names is None else names
+
+
+def summary_of(customer, kind, fields):
+    """`fields`: the classification's for this channel; `customer` ideally from with_summary_facts()."""
     values = {
         "number": lambda: customer.number,
         "star_rating": lambda: customer.star_rating,
-        "tags": lambda: sorted(customer.tags.values_list("name", flat=True)),
+        "tags": lambda: sorted(_tags_of(customer)),
         "alerts": lambda: alerts_of(customer),
         "offers": lambda: [{**asdict(offer), "reasons": list(offer.reasons)} for offer in offers.offers_for(customer, kind)],
     }
-    return {field: values[field]() for field in fields}
+    return {field: values[field]() for field in fields if field in SUMMARY_FIELDS}
 
 
 class CustomerSummaryView(ChannelView):
@@ -86,5 +108,7 @@ class CustomerSummaryView(ChannelView):
         ],
     )
     def get(self, request, number):
-        customer = self.get_customer(number)
-        return Response(summary_of(customer, self.channel_client.kind))
+        client = self.channel_client
+        fields = classification.fields_for(client)
+        customer = self.get_customer(number, queryset=with_summary_facts(self.customers(), fields))
+        return Response(summary_of(customer, client.kind, fields))

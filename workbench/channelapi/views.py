@@ -28,9 +28,9 @@ from customers.master.models import Customer
 from ocrm import pii
 from ocrm.pages import PermissionPageMixin
 from sysadmin.org.models import Bank
-from workbench.channelapi import credentials, delivery, idempotency, signing
+from workbench.channelapi import audit, credentials, delivery, idempotency, signing
 from workbench.channelapi.authentication import ChannelSignatureAuthentication
-from workbench.channelapi.models import ChannelCall, ChannelClient
+from workbench.channelapi.models import ChannelClient
 from workbench.channelapi.ratelimit import ChannelClientThrottle
 
 
@@ -41,6 +41,8 @@ class ChannelView(APIView):
     # Kinds of client allowed on this endpoint; None = every kind.
     channel_kinds = None
     endpoint_name = None  # the audited name; defaults to the class name
+    # A POST that only reads (the look-up: a POST so that identity numbers stay out of URLs).
+    read_only_post = False
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -85,10 +87,12 @@ class ChannelView(APIView):
             queryset = queryset.filter(number=self.asserted_customer_number or None)
         return queryset
 
-    def get_customer(self, number=None, **lookup):
+    def get_customer(self, number=None, queryset=None, **lookup):
+        """The customer by number (or `lookup`) among self.customers(), or among `queryset`, which must
+        be self.customers() narrowed or annotated; else 404."""
         if number is not None:
             lookup["number"] = number
-        customer = self.customers().filter(**lookup).first()
+        customer = (self.customers() if queryset is None else queryset).filter(**lookup).first()
         if customer is None:
             raise Http404
         self.audit_customer = customer
@@ -104,6 +108,7 @@ class ChannelView(APIView):
             self._endpoint(),
             request._request.body,
             lambda: self.handle_post(request, *args, **kwargs),
+            durable=not self.read_only_post,
         )
 
     def handle_post(self, request, *args, **kwargs):
@@ -112,18 +117,26 @@ class ChannelView(APIView):
     def _endpoint(self):
         return self.endpoint_name or type(self).__name__
 
+    def changes_nothing(self, request, response=None):
+        """A call that wrote nothing but its audit row: a GET, a read-only POST (read_only_post, the
+        look-up), or any refused call (its transaction was rolled back)."""
+        refused = response is not None and response.status_code >= 400
+        return request.method in ("GET", "HEAD", "OPTIONS") or self.read_only_post or refused
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         client = getattr(request, "auth", None)
+        if not isinstance(client, ChannelClient):
+            # A refused signature, timestamp or nonce of a known key is audited under that client too.
+            client = getattr(request._request, "channel_claimed_client", None)
         if isinstance(client, ChannelClient):
-            ChannelCall.objects.create(
-                client=client,
-                bank_id=client.bank_id,
-                method=request.method,
-                endpoint=self._endpoint(),
-                customer=getattr(self, "audit_customer", None),
-                status_code=response.status_code,
-                outcome="ok" if response.status_code < 400 else "refused",
+            audit.record_call(
+                client,
+                request.method,
+                self._endpoint(),
+                getattr(self, "audit_customer", None),
+                response.status_code,
+                relaxed=self.changes_nothing(request, response),
             )
         return response
 
@@ -153,7 +166,14 @@ class EchoView(ChannelView):
 
     endpoint_name = "echo"
 
-    @extend_schema(request=dict, responses=dict)
+    @extend_schema(
+        request=dict,
+        responses={201: dict},
+        examples=[
+            OpenApiExample("Any JSON body", value={"a": 1}, request_only=True),
+            OpenApiExample("Echoed", value={"received": {"a": 1}}, response_only=True, status_codes=["201"]),
+        ],
+    )
     def handle_post(self, request):
         return Response({"received": request.data}, status=201)
 
