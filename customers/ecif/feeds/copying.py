@@ -2,8 +2,8 @@
 
 The file's bytes go, as they are, through COPY (FORMAT csv, in the file's encoding) into an
 all-text UNLOGGED table feed_raw_<load id>; one CREATE TABLE ... AS SELECT cleans the cells
-and runs the cell checks of reading.py in SQL (regular expressions before anything is cast),
-producing the same staging table as the Python path:
+(feed_clean_<load id>), a second runs the cell checks of reading.py in SQL (regular
+expressions before anything is cast), producing the same staging table as the Python path:
 row number, values, and the row's errors as JSON [field, value, reason]. No Python runs per row.
 
 Whatever COPY refuses (a byte that does not decode, a row with more or fewer cells than the
@@ -181,25 +181,31 @@ def stage_by_copy(load, spec, path, ctx, run, feed_file, table):
             for index, key in positions.items()
         }
         checks = _Checks(spec, ctx, cells)
+        clean = clean_table(load)
+        cursor.execute(f"DROP TABLE IF EXISTS {clean}")
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
         with transaction.atomic():
             batch.give_memory(cursor)
-            # One pass: the cells are cleaned once per row in a subquery that OFFSET 0 keeps from being
-            # folded into the checks (which refer to each clean cell several times and would clean it
-            # again at every reference); no clean table is written and read back (issue 19). Without a
-            # LIMIT the subquery still runs on parallel workers.
+            # Two statements: the checks refer to each clean cell several times and PostgreSQL would clean
+            # it again at every reference; and the second, free of subqueries, runs on parallel workers.
+            cursor.execute(
+                f"CREATE UNLOGGED TABLE {clean} AS SELECT row_no, "
+                f"{', '.join(f'{value} AS {key}' for key, value in cells.items())} FROM {raw} r",
+                checks.params,
+            )
+            cursor.execute(f"DROP TABLE {raw}")
             cursor.execute(
                 f"""
                 CREATE UNLOGGED TABLE {table} AS
                 SELECT row_no, {", ".join(f"{value} AS {key}" for key, value in checks.values.items())},
                        nullif(array_to_json(array_remove(ARRAY[{", ".join(checks.errors)}], NULL))::text, '[]') AS errors
-                FROM (SELECT row_no, {", ".join(f"{value} AS {key}" for key, value in cells.items())} FROM {raw} r OFFSET 0) s
+                FROM {clean} s
                 -- A row of empty cells is no row (as on the Python path).
                 WHERE ({" OR ".join(f"{key} <> ''" for key in cells)})""",
                 checks.params,
             )
             read = cursor.rowcount
-            cursor.execute(f"DROP TABLE {raw}")
+        cursor.execute(f"DROP TABLE {clean}")
         run.count(read=read)
     return read
 
