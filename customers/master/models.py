@@ -758,7 +758,11 @@ class Transaction(models.Model):
 
     @property
     def type_label(self):
-        return self.TYPE_LABELS.get(self.txn_type.strip().lower(), self.txn_type)
+        return self.label_of_type(self.txn_type)
+
+    @classmethod
+    def label_of_type(cls, txn_type):
+        return cls.TYPE_LABELS.get(txn_type.strip().lower(), txn_type)
 
 
 class ServiceContact(models.Model):

@@ -103,6 +103,20 @@ def _memo(customer, key, load):
     return cache[key]
 
 
+# Pending change requests on one customer are few; the header shows the newest ten.
+PENDING_LIMIT = 50
+
+
+def pending_requests(customer):
+    """The customer's pending change requests with their makers, newest first: read once for the
+    header and the ownership section (its transfer and claims)."""
+    return _memo(
+        customer,
+        "pending",
+        lambda: list(approvals.pending_for(customer).select_related("maker").order_by("-created_at", "-id")[:PENDING_LIMIT]),
+    )
+
+
 def identity_documents(customer):
     return _memo(
         customer,
@@ -157,7 +171,7 @@ def header_context(customer, user):
             )
     if customer.do_not_contact:
         alerts.append(("secondary", _("Do not contact this customer.")))
-    pending = list(approvals.pending_for(customer).select_related("maker")[:10])
+    pending = pending_requests(customer)[:10]
     for change in pending:
         change.action_label = approvals.label_for(change.action)
         change.field_labels = approvals.field_labels(change)
@@ -180,6 +194,13 @@ def identity_context(customer, user):
     return {"identity_documents": identity_documents(customer)}
 
 
+RELATED_CUSTOMER_FIELDS = tuple(
+    f"{side}__{field}"
+    for side in ("from_customer", "to_customer")
+    for field in ("number", "name_local", "bank_id", "branch_id", "primary_manager_id")
+)
+
+
 def relations_of(customer, user, limit):
     """The customer's relationships in both directions, read from this customer's side:
     [{pk, other, visible, label, share_percent, note}] in one query. Whether the other customer
@@ -189,6 +210,8 @@ def relations_of(customer, user, limit):
     rows = (
         Relationship.objects.filter(Q(from_customer=customer) | Q(to_customer=customer), bank_id=customer.bank_id)
         .select_related("from_customer", "to_customer")
+        # Of the customers at either end, what the section and the scope rule read (not their wide rows).
+        .only("bank_id", "kind", "share_percent", "note", "from_customer", "to_customer", *RELATED_CUSTOMER_FIELDS)
         .annotate(
             **rule.annotations("from_customer", "from", '"customers_relationship"."from_customer_id"'),
             **rule.annotations("to_customer", "to", '"customers_relationship"."to_customer_id"'),
@@ -322,20 +345,17 @@ def _day_start(day):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-# What a row of the transactions table shows (transaction_rows): a transaction and its holding are
-# wide rows, and building both whole cost more than the rest of the section.
+# What a row of the transactions table shows (transaction_rows), read as plain values: model
+# instances of a transaction and its holding cost more than the rest of the section.
 TRANSACTION_FIELDS = (
-    "id",
-    "bank_id",
-    "customer_id",
     "occurred_at",
-    "direction",
+    "holding__account_number",
     "channel",
     "txn_type",
+    "direction",
     "amount",
     "currency",
     "description",
-    "holding__account_number",
 )
 
 
@@ -356,11 +376,7 @@ def transactions_page(customer, params=None):
     if data.get("date_to"):
         qs = qs.filter(occurred_at__lt=_day_start(data["date_to"] + datetime.timedelta(days=1)))
     offset = (page - 1) * TRANSACTIONS_PER_PAGE
-    rows = list(
-        qs.select_related("holding")
-        .only(*TRANSACTION_FIELDS)
-        .order_by("-occurred_at", "-id")[offset : offset + TRANSACTIONS_PER_PAGE + 1]
-    )
+    rows = list(qs.order_by("-occurred_at", "-id").values_list(*TRANSACTION_FIELDS)[offset : offset + TRANSACTIONS_PER_PAGE + 1])
     query = {k: v for k, v in form.data.items() if k != "page" and v}
     return {
         "txn_form": form,
@@ -374,27 +390,26 @@ def transactions_page(customer, params=None):
 
 
 def transaction_rows(transactions):
-    """The table rows of `transactions`, written in Python: the template's per-cell filters (time
+    """The table rows of `transactions` (tuples of TRANSACTION_FIELDS), written in Python: the template's per-cell filters (time
     zone, masking, number format) cost more than a third of the 360 page's template time."""
     rows = []
     # The channels' labels once per page: get_channel_display() hashes every (lazy) label per row.
     channels = {key: str(label) for key, label in Transaction._meta.get_field("channel").flatchoices}
-    for txn in transactions:
-        account = txn.holding.account_number if txn.holding_id else ""
-        debit = txn.direction == "D"
+    for occurred_at, account, channel, txn_type, direction, amount, currency, description in transactions:
+        debit = direction == "D"
         rows.append(
             format_html(
                 '<tr class="txn-row">\n    <td>{}</td><td class="font-monospace">{}</td>\n    <td>{}</td><td>{}</td>\n'
                 '    <td class="text-end {}">{}{} {}</td>\n    <td>{}</td></tr>\n  ',
-                date_format(timezone.localtime(txn.occurred_at), "Y-m-d H:i"),
+                date_format(timezone.localtime(occurred_at), "Y-m-d H:i"),
                 pii.mask(account, "account") if account else account,
-                channels.get(txn.channel, txn.channel),
-                txn.type_label,
+                channels.get(channel, channel),
+                Transaction.label_of_type(txn_type),
                 "text-danger" if debit else "text-success",
                 "−" if debit else "+",
-                floatformat(txn.amount, "2g"),
-                txn.currency,
-                txn.description,
+                floatformat(amount, "2g"),
+                currency,
+                description,
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - each row is built by format_html

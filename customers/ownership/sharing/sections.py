@@ -9,6 +9,9 @@ from customers.profile import sections
 SHARES_IN_SECTION = 20
 
 
+NAME_FIELDS = ("username", "name_local", "first_name", "last_name")  # Staff.display_name
+
+
 def shares_section_context(customer, user):
     """The shares of this customer in force or waiting for approval (one query), and whether the
     user may share or revoke."""
@@ -16,6 +19,16 @@ def shares_section_context(customer, user):
         CustomerShare.objects.open()
         .filter(customer=customer)
         .select_related("shared_by", "shared_with")
+        # Of the two people, the names the section shows (not two wide staff rows).
+        .only(
+            "customer",
+            "status",
+            "can_edit",
+            "expires_at",
+            "shared_by",
+            "shared_with",
+            *(f"{person}__{field}" for person in ("shared_by", "shared_with") for field in NAME_FIELDS),
+        )
         .order_by("expires_at", "id")[:SHARES_IN_SECTION]
     )
     may_revoke_any = user.has_perm("customers.change_customershare")

@@ -8,6 +8,7 @@ import time
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.functions import Now
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -46,8 +47,9 @@ def share(org, customer, can_edit=False, until=None, to=None):
 
 
 def move_expiry_to_the_past(share_obj):
-    """Time travel: the share's end moves behind the database clock (no batch runs)."""
-    CustomerShare.objects.filter(pk=share_obj.pk).update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    """Time travel: the share's end moves behind the database clock (no batch runs). The database's
+    now() is the test transaction's start: a Python clock a second back could still be ahead of it."""
+    CustomerShare.objects.filter(pk=share_obj.pk).update(expires_at=Now() - datetime.timedelta(seconds=1))
 
 
 def logged_in(client, user):
