@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from ocrm import health, views
+from ocrm.lists import views as list_views
 from ocrm.monitoring import views as monitoring
 
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("notifications/", include("ocrm.notifications.urls")),
     path("outbox/", include("ocrm.outbox.urls")),
     path("exports/", include("ocrm.lists.urls")),
+    path("lists/default-filter/", list_views.default_filter, name="list_default_filter"),
     path("accounts/", include("sysadmin.accounts.urls")),
     # The jobs pages are the kernel's; they keep their place beside the other administration pages.
     path("sysadmin/jobs/", include("ocrm.batch.urls")),

@@ -502,6 +502,7 @@ POST_ACCESS = {
     "logout": ANY_USER,
     "set_language": ANY_USER,
     "notifications_read_all": ANY_USER,  # marks the user's own notifications only
+    "list_default_filter": ANY_USER,  # the user's own default filter of a list they may open (ocrm.lists.defaults)
     "mfa_recovery_codes": ANY_USER,  # the user's own recovery codes, once verified (sysadmin.accounts.views)
     "notification_read": lambda user, objects: objects["pk"].recipient_id == user.pk,
     "sysadmin:import_apply": ("sysadmin.run_imports",),

@@ -36,6 +36,7 @@ from ocrm.approvals import services as approvals
 from ocrm.approvals.models import ChangeRequest
 from ocrm.errors import messages_of
 from ocrm.lists import background as export_jobs
+from ocrm.lists import defaults
 from ocrm.lists.views import ScopedListView, without_nul_bytes
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from ocrm.pii import PrivatePageMixin
@@ -116,6 +117,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
     exporting = False  # an export has every column, whatever the page shows
 
     filter_method = "post"  # the search may hold an identity or phone number: never in the URL
+    default_filter_exclude = ("q",)  # nor on the staff record as a saved default filter
 
     clear_pii_export = True  # may be exported in clear, each time approved by a checker
 
@@ -152,6 +154,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 shown.setlist(key, values)
         if kept:
             shown[search.SEARCH_TOKEN] = search.keep_search(request.user, kept)
+        elif request.resolver_match.view_name in defaults.saved_lists(request.user):
+            shown[defaults.SHOW_ALL] = "1"  # an emptied search means everything, not the saved default
         return redirect(f"{request.path}?{shown.urlencode()}" if shown else request.path)
 
     def search_data(self):
@@ -164,7 +168,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 kept = self.kept_search(token) or QueryDict()
                 for key, values in kept.lists():
                     data.setlist(key, values)
-            self._search_data = without_nul_bytes(data)  # PostgreSQL refuses NUL in text: such a field is ignored
+            # The person's default filter when the address names none; PostgreSQL refuses NUL in text: such a field is ignored.
+            self._search_data = without_nul_bytes(self.with_default_filter(data))
         return self._search_data
 
     def kept_search(self, token):
@@ -179,8 +184,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         data.pop("export", None)
         return data
 
-    def get_filterset_kwargs(self, filterset_class):
-        return {**super().get_filterset_kwargs(filterset_class), "data": self.search_data() or None}
+    def filter_data(self):
+        return self.search_data() or None
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("q", "").strip():

@@ -14,14 +14,19 @@ touches it; `?export=xlsx` exports the filtered, sorted result (capped and audit
 """
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect
+from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from ocrm import parameters
 from ocrm.lists import background as export_jobs
+from ocrm.lists import defaults
 from ocrm.lists.exports import table_rows, xlsx_response
 from ocrm.lists.tables import MAX_PER_PAGE, page_size
 from ocrm.pages import ScopedQuerysetMixin
@@ -50,6 +55,7 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     create_perm = None
     per_page = 25
     max_per_page = MAX_PER_PAGE
+    default_filter_exclude = ()  # filter fields a saved default never keeps (ocrm.lists.defaults)
 
     def get_table_pagination(self, table):
         # The table paginates (FilterView's own pagination stays off: one COUNT per page);
@@ -57,11 +63,30 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         return {"per_page": min(page_size(self.request.GET.get("per_page"), self.per_page), self.max_per_page)}
 
     def get_filterset_kwargs(self, filterset_class):
-        # A NUL byte cannot reach PostgreSQL (it refuses it in text): such a filter value is ignored.
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        if kwargs.get("data") is not None:
-            kwargs["data"] = without_nul_bytes(kwargs["data"])
-        return kwargs
+        return {**super().get_filterset_kwargs(filterset_class), "data": self.filter_data()}
+
+    def filter_data(self):
+        """What the filter set reads: the address's parameters, or the person's default filter.
+        A NUL byte cannot reach PostgreSQL (it refuses it in text): such a filter value is ignored."""
+        if not hasattr(self, "_filter_data"):
+            data = self.with_default_filter(self.request.GET or None)
+            self._filter_data = without_nul_bytes(data) if data is not None else None
+        return self._filter_data
+
+    def with_default_filter(self, data):
+        """data, or the person's saved default filter on top of the page's own parameters when data
+        names no filter field (a bare address, or only ?page=2 of the default's own result)."""
+        self.default_filter_applied = False
+        if self.request.GET.get(defaults.SHOW_ALL) or any(key in defaults.filter_fields(type(self)) for key in data or ()):
+            return data
+        saved = defaults.saved(self.request.user, self.request.resolver_match.view_name)
+        if saved is None:
+            return data
+        merged = data.copy() if data else saved.copy()
+        for key, values in saved.lists():
+            merged.setlist(key, values)
+        self.default_filter_applied = True
+        return merged
 
     def get(self, request, *args, **kwargs):
         if request.GET.get("export") == "xlsx":
@@ -123,9 +148,49 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
         context = super().get_context_data(**kwargs)
         context["title"] = self.title or self.model._meta.verbose_name_plural
         context["may_export"] = self.may_export()
+        filter_data = getattr(context.get("filter"), "data", None)
+        context["default_filter"] = {
+            "applied": getattr(self, "default_filter_applied", False),
+            "saved": self.request.resolver_match.view_name in defaults.saved_lists(self.request.user),
+            "fields": [
+                (key, value)
+                for key, values in (defaults.kept_fields(type(self), filter_data) if filter_data else {}).items()
+                for value in values
+            ],
+        }
         context["create_url"] = (
             self.create_url
             if self.create_url and (not self.create_perm or self.request.user.has_perm(self.create_perm))
             else None
         )
         return context
+
+
+@require_POST
+@login_required
+def default_filter(request):
+    """Save the filter the person sees (the list's filter fields posted with `next`, the list's
+    address) as their default for that list, or forget it (`clear`). A list they may not open, or
+    an address that is no list, answers 404."""
+    path = request.POST.get("next", "")
+    try:
+        match = resolve(path) if path.startswith("/") else None
+    except Resolver404:
+        match = None
+    view_class = getattr(match.func, "view_class", None) if match else None
+    if view_class is None or not issubclass(view_class, ScopedListView):
+        raise Http404
+    required = view_class.permission_required
+    if required and not request.user.has_perms((required,) if isinstance(required, str) else required):
+        raise Http404
+    if request.POST.get("clear"):
+        defaults.clear(request.user, match.view_name)
+        messages.info(request, _("Your default filter of this list is removed."))
+        return redirect(f"{path}?{defaults.SHOW_ALL}=1")
+    fields = defaults.kept_fields(view_class, request.POST)
+    if not fields:
+        messages.error(request, _("Choose a filter first, then save it as your default."))
+        return redirect(path)
+    defaults.save(request.user, match.view_name, fields)
+    messages.success(request, _("This filter now opens by default when you open the list."))
+    return redirect(path)
