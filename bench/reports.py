@@ -63,7 +63,8 @@ def _generate(size):
     from django.db import connection, transaction
 
     from customers.master.models import Customer, Product
-    from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay
+    from reports.snapshots import rollup
+    from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, SnapshotRun, TransactionDay
     from sysadmin.org.models import Bank, Branch, Staff
 
     customers, branches, managers = SIZES[size]
@@ -73,7 +74,7 @@ def _generate(size):
     started = time.perf_counter()
     with transaction.atomic():
         if bank is not None:
-            for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, SnapshotRun):
+            for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, SnapshotRun):
                 model.objects.filter(bank_id=bank.pk).delete()
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {Customer._meta.db_table} WHERE bank_id = %s", [bank.pk])
@@ -172,6 +173,7 @@ def _generate(size):
                     FROM {Customer._meta.db_table} c WHERE c.bank_id = %s""",
                     [day, 0 if day == DAY else 1, grow, bank.pk],
                 )
+                rollup.write(cursor, bank.pk, day)  # as the nightly build does after the customer rows
                 cursor.execute(
                     f"""INSERT INTO {HoldingDay._meta.db_table}
                         (bank_id, business_date, branch_id, manager_id, product_id, category, currency, holders, accounts,
@@ -201,7 +203,7 @@ def _generate(size):
                     business_date=day,
                     defaults={"status": "done", "started_at": "2026-07-01T00:00Z", "finished_at": "2026-07-01T00:10Z"},
                 )
-            for model in (Customer, CustomerDay, HoldingDay, TransactionDay, MeasureDay):
+            for model in (Customer, CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
     print(f"generated {customers} customers, {branches} branches, {managers} managers in {time.perf_counter() - started:.1f} s")
     return bank

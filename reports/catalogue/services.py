@@ -304,7 +304,7 @@ def level_lines(reader, filters, report):
             return _strip(grouped(filters.date, column), column), None
         if report.uses_range:
             return _strip(grouped(filters.date, column), column), _strip(grouped(filters.compare, column), column)
-        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=(filters.date, filters.compare))
+        rows = report.rows(reader, filters).filter(business_date__in=(filters.date, filters.compare))
         days = {filters.date: {}, filters.compare: {}}
         for row in report.aggregate(rows.values("business_date", column), filters):
             day = row.pop("business_date")
@@ -342,7 +342,8 @@ def level_lines(reader, filters, report):
             label = people.get(key) or _("No manager")
             link = filters.link(manager=key, by=BY_CUSTOMER) if key is not None else ""
             lines.append(Line(key, label, current.get(key, {}), link, compared.get(key) if compared is not None else None))
-        lines.sort(key=lambda line: -(line.values.get(names[0]) or 0))
+        # Largest first; ties by name, so the order never depends on the order rows come back in.
+        lines.sort(key=lambda line: (-(line.values.get(names[0]) or 0), str(line.label)))
     total = total_of(lines, names)
     compared_total = total_of(lines, names, "compared") if filters.compare else None
     return Level(filters.by, lines, total, compared_total)
@@ -383,7 +384,7 @@ def _by_child(report, reader, filters, node, names, dates):
     {date: {child: values}}, from one statement."""
     two = len(dates) > 1
     if two:
-        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=dates)
+        rows = report.rows(reader, filters).filter(business_date__in=dates)
         grouped = report.aggregate(rows.values("business_date", "branch_id"), filters)
     else:
         grouped = report.aggregate(report.facts(reader, filters, dates[0]).values("branch_id"), filters)

@@ -48,7 +48,7 @@ from django.utils.translation import gettext as _
 from customers.master.models import Customer, FxRate, Holding, HoldingBalance, Product, Transaction
 from ocrm import reporting, tenants
 from ocrm.errors import DomainError
-from reports.snapshots import db
+from reports.snapshots import db, rollup
 from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay
 from sysadmin.org.models import Bank, Branch
 
@@ -327,6 +327,8 @@ def _write(bank, business_date, now):
             else:
                 cursor.execute(sql, statement_params)
                 rows[key] = cursor.rowcount
+        # The whole-bank pages' roll-up of the customer rows just written (reports.snapshots.rollup).
+        rows["rollup"] = rollup.write(cursor, bank.pk, business_date)
         for step in DERIVED_STEPS:
             rows.update(step(cursor, bank, business_date) or {})
     rows.setdefault("measures", 0)
