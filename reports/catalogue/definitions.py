@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +17,7 @@ from customers.master.models import Customer, Product, Transaction
 from ocrm import reporting
 from reports.catalogue import services
 from reports.snapshots import rollup
-from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, TransactionDay
+from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, RollupMoveDay, TransactionDay
 
 COUNT, MONEY, RATIO = "count", "money", "ratio"
 
@@ -216,19 +216,10 @@ class CustomersReport(Report):
         if not filters.compare:
             return []
         column, label, values, label_of = self.dimension(filters)
-        # One full join of the two days' rows within the same scope: a customer only in the later
-        # day is new here (joined, or moved in), one only in the earlier day has left.
-        rows = services.scoped(CustomerDay, reader, filters)
-        now_sql, now_params = rows.filter(business_date=filters.date).values("customer_id", column).query.sql_with_params()
-        then_sql, then_params = rows.filter(business_date=filters.compare).values("customer_id", column).query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT b.{column}, n.{column}, count(*)
-                      FROM ({now_sql}) n FULL JOIN ({then_sql}) b ON b.customer_id = n.customer_id
-                     GROUP BY 1, 2""",
-                [*now_params, *then_params],
-            )
-            found = cursor.fetchall()
+        if self.rollup and rollup.has_movement(reader.bank_id, filters.date, filters.compare):
+            found = self.rolled_movement(reader, filters, values)
+        else:
+            found = self.movement(reader, filters, column)
         matrix = {(before, after): n for before, after, n in found if after is not None}
         gone = {before: n for before, after, n in found if after is None}
         header = [
@@ -249,6 +240,55 @@ class CustomersReport(Report):
             "after": f"{filters.date:%Y-%m-%d}",
         }
         return [Section(title, header, rows, [COUNT] * (len(header) - 1), total)]
+
+    def movement(self, reader, filters, column):
+        """[(before, after, customers)]: one full join of the two days' rows within the same
+        scope; a customer only in the later day is new here (joined, or moved in), one only in
+        the earlier day has left."""
+        rows = services.scoped(CustomerDay, reader, filters)
+        now_sql, now_params = rows.filter(business_date=filters.date).values("customer_id", column).query.sql_with_params()
+        then_sql, then_params = rows.filter(business_date=filters.compare).values("customer_id", column).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT b.{column}, n.{column}, count(*)
+                      FROM ({now_sql}) n FULL JOIN ({then_sql}) b ON b.customer_id = n.customer_id
+                     GROUP BY 1, 2""",
+                [*now_params, *then_params],
+            )
+            return cursor.fetchall()
+
+    def rolled_movement(self, reader, filters, values):
+        """The same from the nightly movement roll-up (RollupMoveDay): each side counts where its
+        own branch and manager are in the scope, as each day's rows are scoped before the join."""
+        now = Q(branch_id__isnull=False) & services.scope_q(reader, filters)
+        then = Q(then_branch_id__isnull=False) & services.scope_q(
+            reader, filters, branch_field="then_branch_id", manager_field="then_manager_id"
+        )
+        grain = self.grain_for(filters)
+        rows = (
+            RollupMoveDay.objects.filter(
+                bank_id=reader.bank_id, business_date=filters.date, compare_date=filters.compare, grain=grain
+            )
+            .annotate(
+                now_in=Case(When(now, then=Value(True)), default=Value(False), output_field=BooleanField()),
+                then_in=Case(When(then, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            )
+            .filter(Q(now_in=True) | Q(then_in=True))
+            .values("before_value", "after_value", "now_in", "then_in")
+            .order_by()
+            .annotate(n=Sum("customer_count"))
+        )
+        typed = {str(value): value for value in values}  # stars are numbers, stored as text
+        found = {}
+        for row in rows:
+            before = row["before_value"] if row["then_in"] else None
+            after = row["after_value"] if row["now_in"] else None
+            key = (
+                typed.get(before, before) if before is not None else None,
+                typed.get(after, after) if after is not None else None,
+            )
+            found[key] = found.get(key, 0) + row["n"]
+        return [(before, after, n) for (before, after), n in found.items()]
 
 
 # --- AUM, liabilities, fee income, contribution ---------------------------------------------------
@@ -670,7 +710,8 @@ def prepare(report, reader, filters):
     dates whose roll-up is written: one statement)."""
     if isinstance(report, MeasuresReport) and filters.date is not None:
         report.keys(reader, filters)
-    if report.rollup and filters.date is not None and reader.scope is not None and report.model_for(filters) is not HoldingDay:
+    reads_lines = filters.by != services.BY_CUSTOMER and report.model_for(filters) is not HoldingDay
+    if report.rollup and filters.date is not None and reader.scope is not None and reads_lines:
         filters._rollup_dates = rollup.dates_with_rollup(reader.bank_id, [filters.date, filters.compare])
 
 

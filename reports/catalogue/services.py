@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import BigIntegerField, Count, Exists, IntegerField, Max, OuterRef, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -216,25 +216,31 @@ def node_of(reader, filters):
     return filters.branch if filters.branch is not None else reader.top
 
 
+def scope_q(reader, filters, node=None, *, manager=True, branch_field="branch_id", manager_field="manager_id"):
+    """The condition on a row's branch and manager columns (named by the caller: a movement
+    roll-up row has one pair per date) for the reader's scope, the node and the manager."""
+    condition = Q()
+    if reader.own:
+        condition &= Q(**{manager_field: reader.user.pk})
+    node = node if node is not None else node_of(reader, filters)
+    if node is not None:
+        if filters.exact and node == filters.branch:
+            condition &= Q(**{branch_field: node.pk})
+        else:
+            subtree = Branch.objects.filter(bank_id=reader.bank_id, path__startswith=node.path).values("id")
+            condition &= Q(**{f"{branch_field}__in": subtree})
+    if manager and filters.manager is not None:
+        condition &= Q(**{manager_field: filters.manager.pk})
+    return condition
+
+
 def scoped(model, reader, filters, node=None, *, manager=True):
     """The snapshot rows of `model` the reader may count, for the node (the filters' branch, else
     the reader's top), the manager, and (holdings, transactions) the product and the currency.
     The date is left to the caller."""
     if reader.scope is None:
         return model.objects.none()
-    rows = model.objects.filter(bank_id=reader.bank_id)
-    if reader.own:
-        rows = rows.filter(manager_id=reader.user.pk)
-    node = node if node is not None else node_of(reader, filters)
-    if node is not None:
-        if filters.exact and node == filters.branch:
-            rows = rows.filter(branch_id=node.pk)
-        else:
-            rows = rows.filter(
-                branch_id__in=Branch.objects.filter(bank_id=reader.bank_id, path__startswith=node.path).values("id")
-            )
-    if manager and filters.manager is not None:
-        rows = rows.filter(manager_id=filters.manager.pk)
+    rows = model.objects.filter(bank_id=reader.bank_id).filter(scope_q(reader, filters, node, manager=manager))
     names = {f.name for f in model._meta.fields}
     if filters.product is not None and "product_id" in names:
         rows = rows.filter(product_id=filters.product.pk)

@@ -329,6 +329,7 @@ def _write(bank, business_date, now):
                 rows[key] = cursor.rowcount
         # The whole-bank pages' roll-up of the customer rows just written (reports.snapshots.rollup).
         rows["rollup"] = rollup.write(cursor, bank.pk, business_date)
+        rows["movement"] = rollup.write_movement(cursor, bank.pk, business_date)
         for step in DERIVED_STEPS:
             rows.update(step(cursor, bank, business_date) or {})
     rows.setdefault("measures", 0)

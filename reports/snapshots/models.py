@@ -189,3 +189,31 @@ class RollupDay(models.Model):
 
     def __str__(self):
         return f"{self.business_date} {self.grain} {self.branch_id}"
+
+
+class RollupMoveDay(models.Model):
+    """How customers moved between the stages / tiers / stars of an earlier date (compare_date:
+    the previous month's end) and the business date, per the branch and manager they had on each
+    side (NULL: not a customer on that side): the movement table of the customers report compared
+    month over month, without joining two days of customer rows (reports.snapshots.rollup)."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField(_("business date"))
+    compare_date = models.DateField(_("compared with"))
+    grain = models.CharField(_("grain"), max_length=10, choices=RollupDay.Grain.choices)
+    branch_id = models.BigIntegerField(null=True)  # on the business date
+    manager_id = models.BigIntegerField(null=True)
+    then_branch_id = models.BigIntegerField(null=True)  # on the compare date
+    then_manager_id = models.BigIntegerField(null=True)
+    before_value = models.CharField(_("before"), max_length=10, null=True)
+    after_value = models.CharField(_("after"), max_length=10, null=True)
+    customer_count = models.IntegerField(_("customers"))
+    method_version = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("customer movement roll-up")
+        verbose_name_plural = _("customer movement roll-ups")
+        indexes = [models.Index(fields=["bank_id", "business_date", "compare_date", "grain"], name="snap_rollup_move")]
+
+    def __str__(self):
+        return f"{self.compare_date}..{self.business_date} {self.grain}"

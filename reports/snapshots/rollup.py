@@ -13,8 +13,10 @@ Idempotent per date: write() first deletes the date's rows of the bank (the buil
 inside a run that is not DONE yet). The report engine reads a date's roll-up when the date has one
 (dates_with_rollup); older dates, built before the roll-up existed, keep reading CustomerDay."""
 
+import datetime
+
 from reports.snapshots import db
-from reports.snapshots.models import CustomerDay, RollupDay
+from reports.snapshots.models import CustomerDay, RollupDay, RollupMoveDay
 
 ROLLUP_VERSION = 1
 
@@ -43,6 +45,57 @@ def write(cursor, bank_id, business_date):
     cursor.execute(f"DELETE FROM {RollupDay._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
     cursor.execute(ROLLUP_SQL, {"bank_id": bank_id, "business_date": business_date})
     return cursor.rowcount
+
+
+MOVEMENT_SQL = f"""
+INSERT INTO {RollupMoveDay._meta.db_table}
+    (bank_id, business_date, compare_date, grain, branch_id, manager_id, then_branch_id, then_manager_id,
+     before_value, after_value, customer_count, method_version)
+SELECT %(bank_id)s, %(business_date)s, %(compare_date)s, g.grain, n.branch_id, n.manager_id, b.branch_id, b.manager_id,
+       g.before_value, g.after_value, count(*), {ROLLUP_VERSION}
+FROM (SELECT customer_id, branch_id, manager_id, lifecycle_stage, tier, star_rating FROM {CustomerDay._meta.db_table}
+      WHERE bank_id = %(bank_id)s AND business_date = %(business_date)s) n
+FULL JOIN (SELECT customer_id, branch_id, manager_id, lifecycle_stage, tier, star_rating FROM {CustomerDay._meta.db_table}
+           WHERE bank_id = %(bank_id)s AND business_date = %(compare_date)s) b ON b.customer_id = n.customer_id
+CROSS JOIN LATERAL (VALUES ('stage', b.lifecycle_stage, n.lifecycle_stage), ('tier', b.tier, n.tier),
+                           ('star', b.star_rating::text, n.star_rating::text)) AS g (grain, before_value, after_value)
+GROUP BY g.grain, n.branch_id, n.manager_id, b.branch_id, b.manager_id, g.before_value, g.after_value
+"""
+
+
+def movement_compare_date(business_date):
+    """The earlier date whose movement the build rolls up: the previous month's last day."""
+    return business_date.replace(day=1) - datetime.timedelta(days=1)
+
+
+def write_movement(cursor, bank_id, business_date):
+    """The movement roll-up from the previous month's end to the date (its older rows first
+    deleted); nothing when that month end has no customer rows. Returns the rows written."""
+    compare_date = movement_compare_date(business_date)
+    cursor.execute(
+        f"DELETE FROM {RollupMoveDay._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date]
+    )
+    cursor.execute(
+        f"SELECT EXISTS (SELECT 1 FROM {CustomerDay._meta.db_table} WHERE bank_id = %s AND business_date = %s)",
+        [bank_id, compare_date],
+    )
+    if not cursor.fetchone()[0]:
+        return 0
+    cursor.execute(MOVEMENT_SQL, {"bank_id": bank_id, "business_date": business_date, "compare_date": compare_date})
+    return cursor.rowcount
+
+
+def has_movement(bank_id, business_date, compare_date):
+    """Whether the movement from compare_date to business_date is rolled up."""
+    if bank_id is None or business_date is None or compare_date is None:
+        return False
+    with db.connection().cursor() as cursor:
+        cursor.execute(
+            f"""SELECT EXISTS (SELECT 1 FROM {RollupMoveDay._meta.db_table}
+                WHERE bank_id = %s AND business_date = %s AND compare_date = %s)""",
+            [bank_id, business_date, compare_date],
+        )
+        return cursor.fetchone()[0]
 
 
 def dates_with_rollup(bank_id, dates):

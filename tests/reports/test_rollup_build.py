@@ -12,7 +12,7 @@ from django.db.models import Count, Sum
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshots
 from reports.snapshots import rollup, services
-from reports.snapshots.models import CustomerDay, RollupDay
+from reports.snapshots.models import CustomerDay, RollupDay, RollupMoveDay
 from sysadmin.parameters.models import SystemParameter
 from tests.reports import test_snapshots
 
@@ -98,3 +98,20 @@ def test_which_dates_have_a_rollup(org, book, day):
     assert rollup.dates_with_rollup(org.bank_a.pk, [day, earlier, None]) == {day}
     assert rollup.dates_with_rollup(org.bank_b.pk, [day]) == set()
     assert rollup.dates_with_rollup(org.bank_a.pk, []) == set()
+
+
+def test_the_build_rolls_up_the_movement_from_the_previous_month_end(org, book, day):
+    month_end = rollup.movement_compare_date(day)
+    first = snapshots.build(org.bank_a, month_end)
+    assert first.rows["movement"] == 0  # no customer rows a month before it
+    run = snapshots.build(org.bank_a, day)
+    moves = RollupMoveDay.objects.filter(bank_id=org.bank_a.pk, business_date=day, compare_date=month_end)
+    assert run.rows["movement"] == moves.count() > 0
+    for grain in ("stage", "tier", "star"):
+        # The two customers were customers on both dates, with the same branch and manager.
+        of_grain = moves.filter(grain=grain)
+        assert of_grain.aggregate(n=Sum("customer_count"))["n"] == 2
+        assert not of_grain.filter(then_branch_id__isnull=True).exists()
+        assert not of_grain.filter(branch_id__isnull=True).exists()
+    stars = {(m.before_value, m.after_value, m.branch_id) for m in moves.filter(grain="star")}
+    assert ("3", "3", org.a_sh.pk) in stars

@@ -2,6 +2,8 @@
 level and in every scope, the table, the sections and the charts are exactly those of the
 CustomerDay path on the same rows; a date without a roll-up reads CustomerDay."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -25,10 +27,12 @@ REPORTS = (definitions.CustomersReport, definitions.BalancesReport, definitions.
 
 
 def roll_up(org, *days):
+    """As the build: the roll-up of each date, and its movement from the previous month's end."""
     with connection.cursor() as cursor:
         for bank in (org.bank_a, org.bank_b):
             for day in days:
                 rollup.write(cursor, bank.pk, day)
+                rollup.write_movement(cursor, bank.pk, day)
 
 
 def result_of(report, user, cleaned):
@@ -108,13 +112,41 @@ def test_a_date_without_rollup_reads_the_customer_rows(org, book):
         assert used is True
 
 
-@pytest.mark.parametrize("name", ["customers_report", "balances_report", "penetration_report"])
-def test_the_whole_bank_page_does_not_read_the_customer_rows(org, book, name):
+def test_the_movement_from_the_previous_month_end_is_rolled_up(org, book):
+    roll_up(org, DAY, BEFORE)
+    assert rollup.movement_compare_date(DAY) == BEFORE
+    assert rollup.has_movement(org.bank_a.pk, DAY, BEFORE)
+    assert not rollup.has_movement(org.bank_a.pk, BEFORE, BEFORE - datetime.timedelta(days=31))  # no earlier rows
+    # The movement of the whole bank by stage, as the section shows it (sh2 went dormant, sub is new).
+    shown, _used = result_of(definitions.CustomersReport(), org.admin, {"compare": BEFORE, "dim": "stage"})
+    rows = {row[0]: row[1:] for row in shown["sections"][0][2]}
+    # Columns: prospect, active, dormant, declining, exited, left, total.
+    assert rows["Prospect"] == [1, 0, 0, 0, 0, 0, 1]
+    assert rows["Active"] == [0, 2, 1, 0, 0, 0, 3]
+    assert rows["New (not in the earlier snapshot)"] == [0, 1, 0, 0, 0, 0, 1]
+    plain, _used = result_of(definitions.CustomersReport(rollup=False), org.admin, {"compare": BEFORE, "dim": "stage"})
+    assert shown["sections"] == plain["sections"]
+    assert sum(row[-1] for row in shown["sections"][0][2]) == 5  # every customer of either date, once
+
+
+@pytest.mark.parametrize(
+    ("name", "query"),
+    [
+        ("customers_report", {}),
+        ("customers_report", {"compare": "2026-05-31"}),
+        ("customers_report", {"compare": "2026-05-31", "dim": "star"}),
+        ("balances_report", {}),
+        ("balances_report", {"compare": "2026-05-31"}),
+        ("penetration_report", {}),
+        ("penetration_report", {"compare": "2026-05-31"}),
+    ],
+)
+def test_the_whole_bank_page_does_not_read_the_customer_rows(org, book, name, query):
     roll_up(org, DAY, BEFORE)
     client = client_for(org.admin)
     client.get(reverse(f"reports:{name}"))  # warm the session and permission caches
     with CaptureQueriesContext(connection) as queries:
-        assert client.get(reverse(f"reports:{name}")).status_code == 200
+        assert client.get(reverse(f"reports:{name}"), query).status_code == 200
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert RollupDay._meta.db_table in sql
     assert CustomerDay._meta.db_table not in sql
