@@ -33,6 +33,10 @@ MeasureDay
     key and version. A row without a branch (a figure of staff outside any branch) is booked on
     the bank's head office.
 
+RollupDay, RollupMoveDay (the first derived step: reports.snapshots.rollup)
+    the customer rows just written summed per branch × manager × report dimension, and the
+    movement between the previous month's end and D, for the whole-bank report pages.
+
 Idempotent and immutable: a SnapshotRun per (bank, D) — unique — is DONE once the rows are in;
 a later call for D finds it and writes nothing. Everything of one build is one transaction: a
 failure leaves no row, the run FAILED with its reason, and a rerun starts clean. Rows are never
@@ -65,7 +69,8 @@ FEE_TYPE = "fee"
 
 # Derived steps (register_derived_step, from an app's ready()): step(cursor, bank, business_date)
 # runs after the snapshot rows of the date are in, in the build's transaction; returns {table: rows}.
-DERIVED_STEPS = []
+# The first is the report pages' roll-up of the customer rows (reports.snapshots.rollup).
+DERIVED_STEPS = [rollup.step]
 
 
 def register_derived_step(step):
@@ -327,9 +332,6 @@ def _write(bank, business_date, now):
             else:
                 cursor.execute(sql, statement_params)
                 rows[key] = cursor.rowcount
-        # The whole-bank pages' roll-up of the customer rows just written (reports.snapshots.rollup).
-        rows["rollup"] = rollup.write(cursor, bank.pk, business_date)
-        rows["movement"] = rollup.write_movement(cursor, bank.pk, business_date)
         for step in DERIVED_STEPS:
             rows.update(step(cursor, bank, business_date) or {})
     rows.setdefault("measures", 0)

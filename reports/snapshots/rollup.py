@@ -85,6 +85,14 @@ def write_movement(cursor, bank_id, business_date):
     return cursor.rowcount
 
 
+def step(cursor, bank, business_date):
+    """The snapshot build's derived step (build.DERIVED_STEPS): both roll-ups of the date."""
+    return {
+        "rollup": write(cursor, bank.pk, business_date),
+        "movement": write_movement(cursor, bank.pk, business_date),
+    }
+
+
 def has_movement(bank_id, business_date, compare_date):
     """Whether the movement from compare_date to business_date is rolled up."""
     if bank_id is None or business_date is None or compare_date is None:
