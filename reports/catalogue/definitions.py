@@ -283,10 +283,7 @@ class CustomersReport(Report):
         for row in rows:
             before = row["before_value"] if row["then_in"] else None
             after = row["after_value"] if row["now_in"] else None
-            key = (
-                typed.get(before, before) if before is not None else None,
-                typed.get(after, after) if after is not None else None,
-            )
+            key = (typed.get(before, before), typed.get(after, after))  # None stays None
             found[key] = found.get(key, 0) + row["n"]
         return [(before, after, n) for (before, after), n in found.items()]
 
