@@ -1,6 +1,6 @@
 """RollupMoveDay partitioned by month on business_date like the snapshot tables (0002), with the
-same immutability trigger. Not back-filled: a date built before it compares month over month
-from the customer rows (as every other pair of dates does)."""
+same immutability trigger. Not back-filled: a date built before it compares from the customer
+rows (as every other pair of dates does)."""
 
 from django.db import migrations
 

@@ -35,7 +35,7 @@ MeasureDay
 
 RollupDay, RollupMoveDay (the first derived step: reports.snapshots.rollup)
     the customer rows just written summed per branch × manager × report dimension, and the
-    movement between the previous month's end and D, for the whole-bank report pages.
+    movement from the day before and from the previous month's end to D, for the whole-bank report pages.
 
 Idempotent and immutable: a SnapshotRun per (bank, D) — unique — is DONE once the rows are in;
 a later call for D finds it and writes nothing. Everything of one build is one transaction: a

@@ -193,9 +193,10 @@ class RollupDay(models.Model):
 
 class RollupMoveDay(models.Model):
     """How customers moved between the stages / tiers / stars of an earlier date (compare_date:
-    the previous month's end) and the business date, per the branch and manager they had on each
-    side (NULL: not a customer on that side): the movement table of the customers report compared
-    month over month, without joining two days of customer rows (reports.snapshots.rollup)."""
+    the day before or the previous month's end) and the business date, per the branch and manager
+    they had on each side (NULL: not a customer on that side): the movement table of the customers
+    report compared day over day or month over month, without joining two days of customer rows
+    (reports.snapshots.rollup)."""
 
     bank_id = models.BigIntegerField()
     business_date = models.DateField(_("business date"))

@@ -6,8 +6,13 @@ GROUPING SETS (one scan of the date's customer rows).
 A row says, for its branch and manager (the customer's on the date) and its grain:
     stage    — per lifecycle stage;  tier — per tier;  star — per star rating;
     products — per (products held, product categories), what penetration and cross-sell read;
-and for each: customer_count (how many), product_count (sum of products_held), aum, liabilities, contribution,
-fee_income (sums). Every grain covers every customer once, so its rows add up to the date's totals.
+and for each: customer_count (how many), product_count (sum of products_held), aum, liabilities,
+contribution, fee_income (sums). Every grain covers every customer once, so its rows add up to the
+date's totals.
+
+RollupMoveDay: the movement of each customer between the day before / the previous month's end
+and the date (write_movement: one full join of the two dates' customer rows per compare date),
+grouped by both sides' branch and manager, grain, value before and value after.
 
 Idempotent per date: write() first deletes the date's rows of the bank (the build only calls it
 inside a run that is not DONE yet). The report engine reads a date's roll-up when the date has one
@@ -64,25 +69,32 @@ GROUP BY g.grain, n.branch_id, n.manager_id, b.branch_id, b.manager_id, g.before
 
 
 def movement_compare_date(business_date):
-    """The earlier date whose movement the build rolls up: the previous month's last day."""
+    """The month-over-month comparison date: the previous month's last day."""
     return business_date.replace(day=1) - datetime.timedelta(days=1)
 
 
+def movement_compare_dates(business_date):
+    """The earlier dates whose movement to the date the build rolls up: the day before and the
+    previous month's end (one date on the first of a month)."""
+    return sorted({business_date - datetime.timedelta(days=1), movement_compare_date(business_date)})
+
+
 def write_movement(cursor, bank_id, business_date):
-    """The movement roll-up from the previous month's end to the date (its older rows first
-    deleted); nothing when that month end has no customer rows. Returns the rows written."""
-    compare_date = movement_compare_date(business_date)
+    """The movement roll-up to the date from each of movement_compare_dates() that has customer
+    rows (the date's older rows first deleted). Returns the rows written."""
     cursor.execute(
         f"DELETE FROM {RollupMoveDay._meta.db_table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date]
     )
-    cursor.execute(
-        f"SELECT EXISTS (SELECT 1 FROM {CustomerDay._meta.db_table} WHERE bank_id = %s AND business_date = %s)",
-        [bank_id, compare_date],
-    )
-    if not cursor.fetchone()[0]:
-        return 0
-    cursor.execute(MOVEMENT_SQL, {"bank_id": bank_id, "business_date": business_date, "compare_date": compare_date})
-    return cursor.rowcount
+    written = 0
+    for compare_date in movement_compare_dates(business_date):
+        cursor.execute(
+            f"SELECT EXISTS (SELECT 1 FROM {CustomerDay._meta.db_table} WHERE bank_id = %s AND business_date = %s)",
+            [bank_id, compare_date],
+        )
+        if cursor.fetchone()[0]:
+            cursor.execute(MOVEMENT_SQL, {"bank_id": bank_id, "business_date": business_date, "compare_date": compare_date})
+            written += cursor.rowcount
+    return written
 
 
 def step(cursor, bank, business_date):

@@ -115,3 +115,17 @@ def test_the_build_rolls_up_the_movement_from_the_previous_month_end(org, book, 
         assert not of_grain.filter(branch_id__isnull=True).exists()
     stars = {(m.before_value, m.after_value, m.branch_id) for m in moves.filter(grain="star")}
     assert ("3", "3", org.a_sh.pk) in stars
+
+
+def test_the_build_rolls_up_the_movement_from_the_day_before(org, book, day):
+    before = day - datetime.timedelta(days=1)
+    snapshots.build(org.bank_a, before)
+    book["c1"].lifecycle_stage = "dormant"  # the customer moves on the next day
+    book["c1"].save()
+    snapshots.build(org.bank_a, day)
+    assert rollup.has_movement(org.bank_a.pk, day, before)
+    moves = RollupMoveDay.objects.filter(bank_id=org.bank_a.pk, business_date=day, compare_date=before, grain="stage")
+    found = {(m.before_value, m.after_value): m.customer_count for m in moves}
+    was = CustomerDay.objects.get(business_date=before, customer_id=book["c1"].pk).lifecycle_stage
+    assert found[(was, "dormant")] == 1
+    assert sum(found.values()) == 2
