@@ -1,7 +1,8 @@
 """The report pages (issue 18) on generated snapshot rows: a bank of its own (code RPTB) with a
 branch tree, managers, golden customers and one business date of CustomerDay rows per customer
 (plus the day a month earlier, for comparisons), holdings, transactions and measures per branch ×
-manager, written with set-based SQL (the nightly build is not measured here: bench/snapshots.py).
+manager, written with set-based SQL, and the roll-up the nightly build writes from the customer
+rows (reports.snapshots.rollup; the nightly build itself is measured by bench/snapshots.py).
 
 Measured, server side through Django's test client (median of --repeat requests):
 
@@ -63,7 +64,15 @@ def _generate(size):
     from django.db import connection, transaction
 
     from customers.master.models import Customer, Product
-    from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay
+    from reports.snapshots.models import (
+        CustomerDay,
+        HoldingDay,
+        MeasureDay,
+        RollupDay,
+        RollupMoveDay,
+        SnapshotRun,
+        TransactionDay,
+    )
     from sysadmin.org.models import Bank, Branch, Staff
 
     customers, branches, managers = SIZES[size]
@@ -73,7 +82,7 @@ def _generate(size):
     started = time.perf_counter()
     with transaction.atomic():
         if bank is not None:
-            for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, SnapshotRun):
+            for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, RollupMoveDay, SnapshotRun):
                 model.objects.filter(bank_id=bank.pk).delete()
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {Customer._meta.db_table} WHERE bank_id = %s", [bank.pk])
@@ -201,10 +210,27 @@ def _generate(size):
                     business_date=day,
                     defaults={"status": "done", "started_at": "2026-07-01T00:00Z", "finished_at": "2026-07-01T00:10Z"},
                 )
-            for model in (Customer, CustomerDay, HoldingDay, TransactionDay, MeasureDay):
+            for model in (Customer, CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay):
                 cursor.execute(f"ANALYZE {model._meta.db_table}")
     print(f"generated {customers} customers, {branches} branches, {managers} managers in {time.perf_counter() - started:.1f} s")
     return bank
+
+
+def _roll_up(bank):
+    """The nightly roll-up of both dates and the movement between them, as the build writes them
+    (data generated before the roll-up existed gets it here)."""
+    from django.db import connection, transaction
+
+    from reports.snapshots import rollup
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for day in (DAY, BEFORE):
+            if day not in rollup.dates_with_rollup(bank.pk, [day]):
+                rollup.write(cursor, bank.pk, day)
+        if not rollup.has_movement(bank.pk, DAY, BEFORE):
+            rollup.write_movement(cursor, bank.pk, DAY)
+        cursor.execute("ANALYZE reports_rollupday")
+        cursor.execute("ANALYZE reports_rollupmoveday")
 
 
 def run(size="small", repeat=30):
@@ -221,6 +247,7 @@ def run(size="small", repeat=30):
     size = size if size in SIZES else "small"
     repeat = max(5, min(repeat, 30))
     bank = _generate(size)
+    _roll_up(bank)
     head = Branch.objects.get(bank=bank, code="R-HO")
     reader, _created = Staff.objects.get_or_create(
         username="rpt.head", defaults={"bank": bank, "branch": head, "name_local": "总行", "password": "!"}

@@ -8,14 +8,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import BooleanField, Case, Count, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from customers.master.models import Customer, Product, Transaction
 from ocrm import reporting
 from reports.catalogue import services
-from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, TransactionDay
+from reports.snapshots import rollup
+from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, RollupMoveDay, TransactionDay
 
 COUNT, MONEY, RATIO = "count", "money", "ratio"
 
@@ -90,9 +92,43 @@ class Report:
     model = CustomerDay
     uses_range = False  # a date range (transactions), not one date
     uses_product = False  # the product and currency filters apply
+    # The RollupDay grain the report reads in place of CustomerDay ("" : it never does).
+    rollup_grain = ""
+
+    def __init__(self, rollup=True):
+        # rollup=False: always CustomerDay (the tests compare both paths on the same rows).
+        self.rollup = rollup and bool(self.rollup_grain)
+
+    def reads_rollup(self, filters):
+        """Whether the lines come from the roll-up: the report has one, and every date it reads
+        has its roll-up written (an older date, built before the roll-up existed, has not)."""
+        if not self.rollup:
+            return False
+        written = getattr(filters, "_rollup_dates", None) or set()
+        return filters.date in written and (not filters.compare or filters.compare in written)
 
     def model_for(self, filters):
+        if self.model is CustomerDay and self.reads_rollup(filters):
+            return RollupDay
         return self.model
+
+    def grain_for(self, filters):
+        return self.rollup_grain
+
+    def rows(self, reader, filters):
+        """The scoped rows the lines add up (any date): the roll-up's rows of the report's grain."""
+        rows = services.scoped(self.model_for(filters), reader, filters)
+        if rows.model is RollupDay:
+            rows = rows.filter(grain=self.grain_for(filters))
+        return rows
+
+    def counted(self, filters, **condition):
+        """How many customers (meeting the condition): counted on CustomerDay, summed on the roll-up."""
+        if self.model_for(filters) is RollupDay:
+            if not condition:
+                return Sum("customer_count")
+            return Coalesce(Sum("customer_count", filter=Q(**condition)), 0)
+        return Count("id", filter=Q(**condition)) if condition else Count("id")
 
     def columns(self, filters):
         raise NotImplementedError
@@ -104,7 +140,7 @@ class Report:
         raise NotImplementedError
 
     def facts(self, reader, filters, date):
-        rows = services.scoped(self.model_for(filters), reader, filters)
+        rows = self.rows(reader, filters)
         if self.uses_range:
             # The range ending at the date; a comparison reads a range as long, ending at its date.
             return rows.filter(business_date__range=(date - (filters.date - filters.range_start), date))
@@ -157,6 +193,10 @@ class CustomersReport(Report):
         "How many customers are at each lifecycle stage, tier or star rating, and how they moved between two dates."
     )
     url_name = "reports:customers_report"
+    rollup_grain = "stage"
+
+    def grain_for(self, filters):
+        return filters.dim if filters.dim in DIMENSIONS else "stage"
 
     def dimension(self, filters):
         return DIMENSIONS.get(filters.dim) or DIMENSIONS["stage"]
@@ -167,28 +207,19 @@ class CustomersReport(Report):
 
     def expressions(self, filters):
         column, _label, values, _label_of = self.dimension(filters)
-        found = {"customers": Count("id")}
+        found = {"customers": self.counted(filters)}
         for value in values:
-            found[f"d_{value}"] = Count("id", filter=Q(**{column: value}))
+            found[f"d_{value}"] = self.counted(filters, **{column: value})
         return found
 
     def sections(self, reader, filters):
         if not filters.compare:
             return []
         column, label, values, label_of = self.dimension(filters)
-        # One full join of the two days' rows within the same scope: a customer only in the later
-        # day is new here (joined, or moved in), one only in the earlier day has left.
-        rows = services.scoped(CustomerDay, reader, filters)
-        now_sql, now_params = rows.filter(business_date=filters.date).values("customer_id", column).query.sql_with_params()
-        then_sql, then_params = rows.filter(business_date=filters.compare).values("customer_id", column).query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""SELECT b.{column}, n.{column}, count(*)
-                      FROM ({now_sql}) n FULL JOIN ({then_sql}) b ON b.customer_id = n.customer_id
-                     GROUP BY 1, 2""",
-                [*now_params, *then_params],
-            )
-            found = cursor.fetchall()
+        if self.rollup and rollup.has_movement(reader.bank_id, filters.date, filters.compare):
+            found = self.rolled_movement(reader, filters, values)
+        else:
+            found = self.movement(reader, filters, column)
         matrix = {(before, after): n for before, after, n in found if after is not None}
         gone = {before: n for before, after, n in found if after is None}
         header = [
@@ -210,6 +241,52 @@ class CustomersReport(Report):
         }
         return [Section(title, header, rows, [COUNT] * (len(header) - 1), total)]
 
+    def movement(self, reader, filters, column):
+        """[(before, after, customers)]: one full join of the two days' rows within the same
+        scope; a customer only in the later day is new here (joined, or moved in), one only in
+        the earlier day has left."""
+        rows = services.scoped(CustomerDay, reader, filters)
+        now_sql, now_params = rows.filter(business_date=filters.date).values("customer_id", column).query.sql_with_params()
+        then_sql, then_params = rows.filter(business_date=filters.compare).values("customer_id", column).query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""SELECT b.{column}, n.{column}, count(*)
+                      FROM ({now_sql}) n FULL JOIN ({then_sql}) b ON b.customer_id = n.customer_id
+                     GROUP BY 1, 2""",
+                [*now_params, *then_params],
+            )
+            return cursor.fetchall()
+
+    def rolled_movement(self, reader, filters, values):
+        """The same from the nightly movement roll-up (RollupMoveDay): each side counts where its
+        own branch and manager are in the scope, as each day's rows are scoped before the join."""
+        now = Q(branch_id__isnull=False) & services.scope_q(reader, filters)
+        then = Q(then_branch_id__isnull=False) & services.scope_q(
+            reader, filters, branch_field="then_branch_id", manager_field="then_manager_id"
+        )
+        grain = self.grain_for(filters)
+        rows = (
+            RollupMoveDay.objects.filter(
+                bank_id=reader.bank_id, business_date=filters.date, compare_date=filters.compare, grain=grain
+            )
+            .annotate(
+                now_in=Case(When(now, then=Value(True)), default=Value(False), output_field=BooleanField()),
+                then_in=Case(When(then, then=Value(True)), default=Value(False), output_field=BooleanField()),
+            )
+            .filter(Q(now_in=True) | Q(then_in=True))
+            .values("before_value", "after_value", "now_in", "then_in")
+            .order_by()
+            .annotate(n=Sum("customer_count"))
+        )
+        typed = {str(value): value for value in values}  # stars are numbers, stored as text
+        found = {}
+        for row in rows:
+            before = row["before_value"] if row["then_in"] else None
+            after = row["after_value"] if row["now_in"] else None
+            key = (typed.get(before, before), typed.get(after, after))  # None stays None
+            found[key] = found.get(key, 0) + row["n"]
+        return [(before, after, n) for (before, after), n in found.items()]
+
 
 # --- AUM, liabilities, fee income, contribution ---------------------------------------------------
 
@@ -222,12 +299,13 @@ class BalancesReport(Report):
     )
     url_name = "reports:balances_report"
     uses_product = True
+    rollup_grain = "stage"  # any grain holds every customer once
 
     def holdings(self, filters):
         return filters.product is not None or bool(filters.currency)
 
     def model_for(self, filters):
-        return HoldingDay if self.holdings(filters) else CustomerDay
+        return HoldingDay if self.holdings(filters) else super().model_for(filters)
 
     def columns(self, filters):
         if self.holdings(filters):
@@ -252,7 +330,7 @@ class BalancesReport(Report):
             "liabilities": Sum("liabilities"),
             "fee_income": Sum("fee_income"),
             "contribution": Sum("contribution"),
-            "customers": Count("id"),
+            "customers": self.counted(filters),
         }
 
     def trend(self, reader, filters):
@@ -329,6 +407,7 @@ class PenetrationReport(Report):
         "Products per customer, the share of customers holding two or more, and which product categories are held together."
     )
     url_name = "reports:penetration_report"
+    rollup_grain = "products"
 
     def columns(self, filters):
         return [
@@ -340,13 +419,14 @@ class PenetrationReport(Report):
         ]
 
     def expressions(self, filters):
-        return {"customers": Count("id"), "products": Sum("products_held"), "cross": Count("id", filter=Q(products_held__gte=2))}
+        products = Sum("product_count") if self.model_for(filters) is RollupDay else Sum("products_held")
+        return {"customers": self.counted(filters), "products": products, "cross": self.counted(filters, products_held__gte=2)}
 
     def sections(self, reader, filters):
-        rows = services.scoped(CustomerDay, reader, filters).filter(business_date=filters.date)
+        rows = self.rows(reader, filters).filter(business_date=filters.date)
         held, pairs, singles = {}, {}, {}
         # One grouped scan gives both the distribution and the category combinations.
-        for row in rows.values("products_held", "product_categories").order_by().annotate(n=Count("id")):
+        for row in rows.values("products_held", "product_categories").order_by().annotate(n=self.counted(filters)):
             bucket = min(row["products_held"] or 0, 5)
             held[bucket] = held.get(bucket, 0) + row["n"]
             categories = sorted({c for c in (row["product_categories"] or "").split(",") if c})
@@ -623,9 +703,13 @@ REPORTS = {
 
 
 def prepare(report, reader, filters):
-    """What a report needs to know before its columns (the measures present)."""
+    """What a report needs to know before its columns (the measures present) and its rows (the
+    dates whose roll-up is written: one statement)."""
     if isinstance(report, MeasuresReport) and filters.date is not None:
         report.keys(reader, filters)
+    reads_lines = filters.by != services.BY_CUSTOMER and report.model_for(filters) is not HoldingDay
+    if report.rollup and filters.date is not None and reader.scope is not None and reads_lines:
+        filters._rollup_dates = rollup.dates_with_rollup(reader.bank_id, [filters.date, filters.compare])
 
 
 @dataclass

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connections
-from django.db.models import BigIntegerField, Count, Exists, IntegerField, Max, OuterRef, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Sum
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -216,25 +216,31 @@ def node_of(reader, filters):
     return filters.branch if filters.branch is not None else reader.top
 
 
+def scope_q(reader, filters, node=None, *, manager=True, branch_field="branch_id", manager_field="manager_id"):
+    """The condition on a row's branch and manager columns (named by the caller: a movement
+    roll-up row has one pair per date) for the reader's scope, the node and the manager."""
+    condition = Q()
+    if reader.own:
+        condition &= Q(**{manager_field: reader.user.pk})
+    node = node if node is not None else node_of(reader, filters)
+    if node is not None:
+        if filters.exact and node == filters.branch:
+            condition &= Q(**{branch_field: node.pk})
+        else:
+            subtree = Branch.objects.filter(bank_id=reader.bank_id, path__startswith=node.path).values("id")
+            condition &= Q(**{f"{branch_field}__in": subtree})
+    if manager and filters.manager is not None:
+        condition &= Q(**{manager_field: filters.manager.pk})
+    return condition
+
+
 def scoped(model, reader, filters, node=None, *, manager=True):
     """The snapshot rows of `model` the reader may count, for the node (the filters' branch, else
     the reader's top), the manager, and (holdings, transactions) the product and the currency.
     The date is left to the caller."""
     if reader.scope is None:
         return model.objects.none()
-    rows = model.objects.filter(bank_id=reader.bank_id)
-    if reader.own:
-        rows = rows.filter(manager_id=reader.user.pk)
-    node = node if node is not None else node_of(reader, filters)
-    if node is not None:
-        if filters.exact and node == filters.branch:
-            rows = rows.filter(branch_id=node.pk)
-        else:
-            rows = rows.filter(
-                branch_id__in=Branch.objects.filter(bank_id=reader.bank_id, path__startswith=node.path).values("id")
-            )
-    if manager and filters.manager is not None:
-        rows = rows.filter(manager_id=filters.manager.pk)
+    rows = model.objects.filter(bank_id=reader.bank_id).filter(scope_q(reader, filters, node, manager=manager))
     names = {f.name for f in model._meta.fields}
     if filters.product is not None and "product_id" in names:
         rows = rows.filter(product_id=filters.product.pk)
@@ -304,7 +310,7 @@ def level_lines(reader, filters, report):
             return _strip(grouped(filters.date, column), column), None
         if report.uses_range:
             return _strip(grouped(filters.date, column), column), _strip(grouped(filters.compare, column), column)
-        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=(filters.date, filters.compare))
+        rows = report.rows(reader, filters).filter(business_date__in=(filters.date, filters.compare))
         days = {filters.date: {}, filters.compare: {}}
         for row in report.aggregate(rows.values("business_date", column), filters):
             day = row.pop("business_date")
@@ -342,7 +348,8 @@ def level_lines(reader, filters, report):
             label = people.get(key) or _("No manager")
             link = filters.link(manager=key, by=BY_CUSTOMER) if key is not None else ""
             lines.append(Line(key, label, current.get(key, {}), link, compared.get(key) if compared is not None else None))
-        lines.sort(key=lambda line: -(line.values.get(names[0]) or 0))
+        # Largest first; ties by name, so the order never depends on the order rows come back in.
+        lines.sort(key=lambda line: (-(line.values.get(names[0]) or 0), str(line.label)))
     total = total_of(lines, names)
     compared_total = total_of(lines, names, "compared") if filters.compare else None
     return Level(filters.by, lines, total, compared_total)
@@ -383,7 +390,7 @@ def _by_child(report, reader, filters, node, names, dates):
     {date: {child: values}}, from one statement."""
     two = len(dates) > 1
     if two:
-        rows = scoped(report.model_for(filters), reader, filters).filter(business_date__in=dates)
+        rows = report.rows(reader, filters).filter(business_date__in=dates)
         grouped = report.aggregate(rows.values("business_date", "branch_id"), filters)
     else:
         grouped = report.aggregate(report.facts(reader, filters, dates[0]).values("branch_id"), filters)

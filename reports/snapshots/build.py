@@ -33,6 +33,10 @@ MeasureDay
     key and version. A row without a branch (a figure of staff outside any branch) is booked on
     the bank's head office.
 
+RollupDay, RollupMoveDay (the first derived step: reports.snapshots.rollup)
+    the customer rows just written summed per branch × manager × report dimension, and the
+    movement from the day before and from the previous month's end to D, for the whole-bank report pages.
+
 Idempotent and immutable: a SnapshotRun per (bank, D) — unique — is DONE once the rows are in;
 a later call for D finds it and writes nothing. Everything of one build is one transaction: a
 failure leaves no row, the run FAILED with its reason, and a rerun starts clean. Rows are never
@@ -48,7 +52,7 @@ from django.utils.translation import gettext as _
 from customers.master.models import Customer, FxRate, Holding, HoldingBalance, Product, Transaction
 from ocrm import reporting, tenants
 from ocrm.errors import DomainError
-from reports.snapshots import db
+from reports.snapshots import db, rollup
 from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay
 from sysadmin.org.models import Bank, Branch
 
@@ -65,7 +69,8 @@ FEE_TYPE = "fee"
 
 # Derived steps (register_derived_step, from an app's ready()): step(cursor, bank, business_date)
 # runs after the snapshot rows of the date are in, in the build's transaction; returns {table: rows}.
-DERIVED_STEPS = []
+# The first is the report pages' roll-up of the customer rows (reports.snapshots.rollup).
+DERIVED_STEPS = [rollup.step]
 
 
 def register_derived_step(step):

@@ -149,3 +149,72 @@ class MeasureDay(models.Model):
 
     def __str__(self):
         return f"{self.business_date} {self.measure}"
+
+
+class RollupDay(models.Model):
+    """CustomerDay summed per branch × manager × one report dimension, on one business date: the
+    whole-bank report pages (customers by stage / tier / stars, balances, penetration) add up a few
+    rows per manager instead of every customer (reports.snapshots.rollup). `grain` says which
+    dimension a row is grouped by; the other dimension columns are NULL. Each grain holds every
+    customer of the date exactly once, so any one grain gives the totals."""
+
+    class Grain(models.TextChoices):
+        STAGE = "stage", _("Lifecycle stage")
+        TIER = "tier", _("Tier")
+        STAR = "star", _("Stars")
+        PRODUCTS = "products", _("Products held")
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField(_("business date"))
+    branch_id = models.BigIntegerField()
+    manager_id = models.BigIntegerField(null=True)
+    grain = models.CharField(_("grain"), max_length=10, choices=Grain.choices)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=10, null=True)
+    tier = models.CharField(_("tier"), max_length=10, null=True)
+    star_rating = models.SmallIntegerField(_("stars"), null=True)
+    products_held = models.SmallIntegerField(_("products held"), null=True)
+    product_categories = models.CharField(_("product categories"), max_length=100, null=True)
+    customer_count = models.IntegerField(_("customers"))
+    product_count = models.IntegerField(_("products held"))  # the sum of the customers' products_held
+    aum = models.DecimalField(_("AUM"), **MONEY)
+    liabilities = models.DecimalField(_("liabilities"), **MONEY)
+    contribution = models.DecimalField(_("contribution"), **MONEY)
+    fee_income = models.DecimalField(_("fee income"), **MONEY)
+    method_version = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("customer roll-up")
+        verbose_name_plural = _("customer roll-ups")
+        indexes = [models.Index(fields=["bank_id", "business_date", "grain", "branch_id"], name="snap_rollup_day")]
+
+    def __str__(self):
+        return f"{self.business_date} {self.grain} {self.branch_id}"
+
+
+class RollupMoveDay(models.Model):
+    """How customers moved between the stages / tiers / stars of an earlier date (compare_date:
+    the day before or the previous month's end) and the business date, per the branch and manager
+    they had on each side (NULL: not a customer on that side): the movement table of the customers
+    report compared day over day or month over month, without joining two days of customer rows
+    (reports.snapshots.rollup)."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField(_("business date"))
+    compare_date = models.DateField(_("compared with"))
+    grain = models.CharField(_("grain"), max_length=10, choices=RollupDay.Grain.choices)
+    branch_id = models.BigIntegerField(null=True)  # on the business date
+    manager_id = models.BigIntegerField(null=True)
+    then_branch_id = models.BigIntegerField(null=True)  # on the compare date
+    then_manager_id = models.BigIntegerField(null=True)
+    before_value = models.CharField(_("before"), max_length=10, null=True)
+    after_value = models.CharField(_("after"), max_length=10, null=True)
+    customer_count = models.IntegerField(_("customers"))
+    method_version = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("customer movement roll-up")
+        verbose_name_plural = _("customer movement roll-ups")
+        indexes = [models.Index(fields=["bank_id", "business_date", "compare_date", "grain"], name="snap_rollup_move")]
+
+    def __str__(self):
+        return f"{self.compare_date}..{self.business_date} {self.grain}"

@@ -6,7 +6,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from reports.snapshots import db
 
-SNAPSHOT_MODELS = {"snapshotrun", "customerday", "holdingday", "transactionday", "measureday"}
+SNAPSHOT_MODELS = {"snapshotrun", "customerday", "holdingday", "transactionday", "measureday", "rollupday", "rollupmoveday"}
 
 
 def is_snapshot(model):

@@ -4,7 +4,7 @@
   passed reports.snapshot_run_local_hour (the beat ticks hourly, as the lifecycle job's); a
   date already built is a no-op (SnapshotRun), so every later tick of the same day costs a
   look-up.
-* retention: the monthly partitions of the four day tables older than
+* retention: the monthly partitions of the day tables (and the roll-up) older than
   reports.snapshot_retention_months whole months (the longest any bank keeps) are dropped
   (ocrm.datalife.partitions.drop_before), with their SnapshotRun rows.
 """
@@ -18,11 +18,11 @@ from ocrm.batch.jobs import audit_once
 from ocrm.batch.per_bank import BusinessDay, PerBankJob, active_banks
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshot_build
-from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, SnapshotRun, TransactionDay
+from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, RollupMoveDay, SnapshotRun, TransactionDay
 
 JOB = "reports_snapshots"
 RETENTION_JOB = "reports_snapshot_retention"
-DAY_TABLES = [model._meta.db_table for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay)]
+DAY_TABLES = [model._meta.db_table for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, RollupMoveDay)]
 # Tables derived from the snapshots (the analyses' precomputed days), partitioned the same way:
 # registered by their area so retention drops their months with the snapshots'.
 _DERIVED_TABLES = []

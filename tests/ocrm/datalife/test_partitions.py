@@ -82,6 +82,8 @@ def test_the_tables_are_partitioned_by_month_with_a_default_partition():
         "reports_churnday": ("business_date", "date"),
         "reports_churnwarningday": ("business_date", "date"),
         "reports_topcustomerday": ("business_date", "date"),
+        "reports_rollupday": ("business_date", "date"),
+        "reports_rollupmoveday": ("business_date", "date"),
     }
     for table in specs:
         months = have(table)
