@@ -59,7 +59,10 @@ class ChannelView(APIView):
             cls.post = post
         if cls.handle_post is ChannelView.handle_post:
             # No POST here: it is not offered (405) nor documented.
-            cls.http_method_names = [method for method in cls.http_method_names if method != "post"]
+            cls.http_method_names = [method for method in ChannelView.http_method_names if method != "post"]
+        else:
+            # A base without handle_post() took POST away from its subclasses: give it back.
+            cls.http_method_names = list(ChannelView.http_method_names)
 
     @property
     def channel_client(self) -> ChannelClient:

@@ -1,5 +1,7 @@
 """Service request endpoints of the channel API: a customer's pending requests, confirm/decline
-with the content hash they were shown, and a request's status."""
+with the content hash they were shown, and a request's status. Every answer's content passes through
+the channel's field classification (classification.classify_content): the hash is of the whole
+content, the channel sees only what it may."""
 
 from django.http import Http404
 from django.urls import path
@@ -8,6 +10,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 
 from ocrm.errors import NotVisible, Refused
+from workbench.channelapi import classification
 from workbench.channelapi.views import ChannelView
 from workbench.servicerequests import services
 from workbench.servicerequests.models import ServiceRequest
@@ -19,15 +22,26 @@ class QuoteSerializer(serializers.Serializer):
 
 
 class RequestSerializer(serializers.Serializer):
+    """A request as a channel sees it; context: customer and allowed (the classification's fields)."""
+
     reference = serializers.CharField()
     type = serializers.CharField(source="request_type.code")
-    name = serializers.CharField(source="request_type.name")
+    # Not "name": that is the customer's name in the classification.
+    type_name = serializers.CharField(source="request_type.name")
     status = serializers.CharField()
     version = serializers.IntegerField()
-    content = serializers.JSONField()
+    content = serializers.SerializerMethodField(
+        help_text="The pre-filled form, without the customer fields the channel's classification leaves out."
+    )
     content_hash = serializers.CharField()
     expires_at = serializers.DateTimeField()
     quote = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField())
+    def get_content(self, row):
+        return classification.classify_content(
+            row.request_type.form_schema, row.content, self.context["customer"], self.context["allowed"]
+        )
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, row):
@@ -46,7 +60,7 @@ EXAMPLE = OpenApiExample(
     value={
         "reference": "SR261206A1B2C3D4",
         "type": "fx_cash_exchange",
-        "name": "Foreign-currency cash exchange order",
+        "type_name": "Foreign-currency cash exchange order",
         "status": "sent",
         "version": 1,
         "content": {"currency": "USD", "amount": "1000"},
@@ -54,20 +68,52 @@ EXAMPLE = OpenApiExample(
         "expires_at": "2026-12-10T16:00:00Z",
         "quote": {"fx_rate": "7.15000000", "fx_rate_effective_at": "2026-12-06T01:30:00Z"},
     },
+    response_only=True,
+)
+DECISION_EXAMPLE = OpenApiExample("The hash the customer was shown", value={"content_hash": "0" * 64}, request_only=True)
+CONFIRMED_EXAMPLE = OpenApiExample(
+    "Confirmed",
+    value={
+        **EXAMPLE.value,
+        "status": "confirmed",
+        "content": {"currency": "USD", "amount": "1000", "fx_rate": "7.15000000", "fx_rate_effective_at": "2026-12-06T01:30:00Z"},
+        "quote": None,
+    },
+    response_only=True,
+    status_codes=["200"],
+)
+DECLINED_EXAMPLE = OpenApiExample(
+    "Declined", value={**EXAMPLE.value, "status": "declined", "quote": None}, response_only=True, status_codes=["200"]
+)
+REFUSED_EXAMPLE = OpenApiExample(
+    "Changed after it was sent",
+    value={"detail": "The request was changed after it was sent; confirm the current version."},
+    response_only=True,
+    status_codes=["409"],
 )
 
 
-class PendingRequestsView(ChannelView):
+class RefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class _RequestView(ChannelView):
+    def serialize(self, customer, rows, **options):
+        context = {"customer": customer, "allowed": classification.fields_for(self.channel_client)}
+        return RequestSerializer(rows, context=context, **options).data
+
+
+class PendingRequestsView(_RequestView):
     endpoint_name = "service-requests-pending"
 
     @extend_schema(responses=RequestSerializer(many=True), examples=[EXAMPLE])
     def get(self, request, number):
         customer = self.get_customer(number)
         rows = services.pending_for_customer(customer).select_related("request_type").order_by("sent_at")
-        return Response(RequestSerializer(rows, many=True).data)
+        return Response(self.serialize(customer, rows, many=True))
 
 
-class RequestStatusView(ChannelView):
+class RequestStatusView(_RequestView):
     endpoint_name = "service-request-status"
 
     @extend_schema(responses=RequestSerializer, examples=[EXAMPLE])
@@ -76,10 +122,10 @@ class RequestStatusView(ChannelView):
         row = ServiceRequest.objects.select_related("request_type").filter(customer=customer, reference=reference).first()
         if row is None:
             raise Http404
-        return Response(RequestSerializer(row).data)
+        return Response(self.serialize(customer, row))
 
 
-class _DecisionView(ChannelView):
+class _DecisionView(_RequestView):
     decide = None
 
     def handle_post(self, request, number, reference):
@@ -92,14 +138,18 @@ class _DecisionView(ChannelView):
             raise Http404 from None
         except Refused as refused:
             return Response({"detail": str(refused)}, status=409)
-        return Response(RequestSerializer(row).data, status=200)
+        return Response(self.serialize(customer, row), status=200)
 
 
 class ConfirmView(_DecisionView):
     endpoint_name = "service-request-confirm"
     decide = staticmethod(services.confirm)
 
-    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={200: RequestSerializer, 409: RefusedSerializer},
+        examples=[DECISION_EXAMPLE, CONFIRMED_EXAMPLE, REFUSED_EXAMPLE],
+    )
     def handle_post(self, request, number, reference):
         return super().handle_post(request, number, reference)
 
@@ -108,7 +158,11 @@ class DeclineView(_DecisionView):
     endpoint_name = "service-request-decline"
     decide = staticmethod(services.decline)
 
-    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={200: RequestSerializer, 409: RefusedSerializer},
+        examples=[DECISION_EXAMPLE, DECLINED_EXAMPLE, REFUSED_EXAMPLE],
+    )
     def handle_post(self, request, number, reference):
         return super().handle_post(request, number, reference)
 
