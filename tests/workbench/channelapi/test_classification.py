@@ -2,14 +2,17 @@
 in any customer endpoint (the service requests' pre-filled content included); the defaults keep
 today's table; a policy change is audited."""
 
+import datetime
 import json
 import uuid
 
 import pytest
+from django.utils import timezone
 
+from customers.master.models import Holding
 from ocrm import pii
 from ocrm.audit.models import AuditLog
-from tests.factories import make_customer, make_staff
+from tests.factories import make_customer, make_product, make_staff
 from tests.workbench.channelapi.client import SigningClient
 from workbench.channelapi import classification, credentials, lookup, summary
 from workbench.channelapi.models import ChannelFieldPolicy
@@ -40,6 +43,14 @@ ENDPOINTS = {
     "service-request-decline": lambda api, refs: api.post(
         f"{SR}/{refs[1][0]}/decline", {"content_hash": refs[1][1]}, idempotency_key=uuid.uuid4().hex
     ),
+    "appointment-book": lambda api, refs: api.post(
+        "/api/v1/customers/C-5/appointments",
+        {"branch": "A-SH", "date": _working_day().isoformat(), "time": "10:00", "purpose": "See 赵六"},
+        idempotency_key=uuid.uuid4().hex,
+    ),
+    "non-financial-transaction": _post(
+        "/api/v1/channel/customers/C-5/transactions", {"account_number": "6222000055", "type": "statement_request"}
+    ),
 }
 # A request type whose form copies the customer's name and number and asks for a personal mobile number;
 # its free text names the customer.
@@ -51,7 +62,18 @@ FORM = [
 ]
 
 
+def _working_day():
+    day = timezone.now().date() + datetime.timedelta(days=3)
+    while day.isoweekday() > 5:
+        day += datetime.timedelta(days=1)
+    return day
+
+
 def _sent_requests(org, customer):
+    services.seed_built_in_types(org.bank_a)
+    Holding.objects.create(
+        bank_id=org.bank_a.pk, customer=customer, product=make_product(org.bank_a), account_number="6222000055", currency="CNY"
+    )
     kind = ServiceRequestType.objects.create(
         bank=org.bank_a, code="card", name="Card", form_schema=FORM, channels=["phone"], active=True
     )
@@ -85,7 +107,7 @@ def test_every_field_the_code_can_send_is_classified():
 
 @pytest.mark.parametrize("forbidden", sorted(classification.FIELD_LABELS))
 def test_a_forbidden_field_never_appears(live_server, org, forbidden):
-    customer = make_customer("C-5", org.a_sh, name_local="赵六", star_rating=3)
+    customer = make_customer("C-5", org.a_sh, org.manager, name_local="赵六", star_rating=3)
     refs = _sent_requests(org, customer)
     client, secret = credentials.register(org.bank_a, "Phone", "phone")
     everything = [field for field in classification.FIELD_LABELS if field != forbidden]
