@@ -28,7 +28,7 @@ from customers.master.models import Customer
 from ocrm import pii
 from ocrm.pages import PermissionPageMixin
 from sysadmin.org.models import Bank
-from workbench.channelapi import audit, credentials, delivery, idempotency, signing
+from workbench.channelapi import audit, credentials, delivery, idempotency, offers, signing
 from workbench.channelapi.authentication import ChannelSignatureAuthentication
 from workbench.channelapi.models import ChannelClient
 from workbench.channelapi.ratelimit import ChannelClientThrottle
@@ -128,6 +128,8 @@ class ChannelView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # The catalogue generation this call read is this call's only (a worker's thread serves others).
+        offers.saw_generation(None)
         client = getattr(request, "auth", None)
         if not isinstance(client, ChannelClient):
             # A refused signature, timestamp or nonce of a known key is audited under that client too.
