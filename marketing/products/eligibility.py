@@ -9,11 +9,14 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.db.models import Prefetch, Q
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.master.models import Customer, Holding, IdentityDocument, Product
 from marketing.products.models import Bundle, BundleItem, BundleRule
 from marketing.products.services import INVESTMENT_TYPES, RISK_ORDER, risk_rank, suitability
+from ocrm import tenants
 from ocrm.batch.jobs import today as bank_today
 from workbench.channelapi import offers
 
@@ -151,11 +154,45 @@ def suitable_products_for(customer, facts=None):
     return result
 
 
-def channel_offers(customer, channel_kind):
-    """The channel API's provider: eligible bundles and suitable products, with reasons."""
-    facts = facts_of(customer)
+def _bank_bundles(bank_id):
+    return list(
+        Bundle.objects.filter(bank_id=bank_id, is_active=True).prefetch_related(
+            "rules", Prefetch("items", queryset=BundleItem.objects.select_related("product"))
+        )
+    )
+
+
+def _bank_products(bank_id):
+    return list(Product.objects.filter(bank_id=bank_id, is_active=True).order_by("code"))
+
+
+def _suitable_among(products, facts):
+    """suitable_products_for()'s filter, in Python over the bank's cached product list."""
+    rank = risk_rank(facts.risk_level)
+    allowed = set(RISK_ORDER[: (rank if rank is not None else 0) + 1])
     result = []
-    for item in bundles_for(customer, facts):
+    for product in products:
+        if product.pk in facts.held_product_ids:
+            continue
+        if not (product.risk_level in allowed or (product.risk_level == "" and product.product_type not in INVESTMENT_TYPES)):
+            continue
+        ok, reason = suitability(facts.risk_level, product.risk_level, product.product_type)
+        if ok:
+            result.append((product, reason))
+    return result
+
+
+def channel_offers(customer, channel_kind):
+    """The channel API's provider: eligible bundles and suitable products, with reasons. The bank's
+    bundles and products come from the worker's copy (offers.bank_wide, refreshed when they change,
+    see on_catalogue_change); the customer's facts are read on every call."""
+    zone = offers.bank_wide("marketing.bank_zone", customer.bank_id, lambda: tenants.bank_zone(customer.bank_id))
+    facts = facts_of(customer, today=timezone.now().astimezone(zone).date())  # bank_today() without its query
+    bundles = offers.bank_wide("marketing.bundles", customer.bank_id, lambda: _bank_bundles(customer.bank_id))
+    products = offers.bank_wide("marketing.products", customer.bank_id, lambda: _bank_products(customer.bank_id))
+    result = []
+    for bundle in bundles:
+        item = evaluate_bundle(bundle, facts)
         if item.eligible and item.products:
             result.append(
                 offers.Offer(
@@ -165,12 +202,20 @@ def channel_offers(customer, channel_kind):
                     reasons=tuple(reason for _h, reason in item.reasons),
                 )
             )
-    for product, reason in suitable_products_for(customer, facts):
+    for product, reason in _suitable_among(products, facts):
         result.append(
             offers.Offer(kind="product", reference=f"product:{product.code}", title=product.name_local, reasons=(reason,))
         )
     return result
 
 
+def on_catalogue_change(sender, **kwargs):
+    offers.changed()
+
+
 def register_providers():
     offers.register("marketing.products", channel_offers, order=50)
+    # The channel API's copies of the bank's bundles and products follow every change made through the ORM.
+    for model in (Bundle, BundleItem, BundleRule, Product):
+        post_save.connect(on_catalogue_change, sender=model, dispatch_uid=f"offers-catalogue-save-{model.__name__}")
+        post_delete.connect(on_catalogue_change, sender=model, dispatch_uid=f"offers-catalogue-delete-{model.__name__}")

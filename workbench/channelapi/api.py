@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workbench.channelapi import contacts, lookup, summary, views
+from workbench.channelapi import contacts, lookup, summary, transactions, views
 
 urlpatterns = [
     path("channel/whoami", views.WhoAmIView.as_view(), name="channel-whoami"),
@@ -10,4 +10,9 @@ urlpatterns = [
     path("channel/customers/<str:number>/summary", summary.CustomerSummaryView.as_view(), name="channel-customer-summary"),
     path("channel/echo", views.EchoView.as_view(), name="channel-echo"),
     path("channel/customers/<str:number>/contacts", contacts.ServiceContactView.as_view(), name="channel-service-contact"),
+    path(
+        "channel/customers/<str:number>/transactions",
+        transactions.NonFinancialTransactionView.as_view(),
+        name="channel-transaction",
+    ),
 ]

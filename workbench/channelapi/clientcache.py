@@ -14,6 +14,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django_redis import get_redis_connection
 
+from workbench.channelapi import offers
+
 LOCAL_TTL = 60  # seconds
 RATE_WINDOW = 60  # the rate limit's fixed window, seconds
 _entries = {}
@@ -78,7 +80,8 @@ def reload(key_id, current=None):
 
 
 def spend(client_pk, nonce, nonce_ttl, now):
-    """One round trip: (generation, nonce was fresh, calls in this rate window, seconds left in it)."""
+    """One round trip: (generation, nonce was fresh, calls in this rate window, seconds left in it).
+    The same trip reads the offers' catalogue generation (offers.bank_wide)."""
     window = int(now // RATE_WINDOW)
     rate_key = _key(f"rate:{client_pk}:{window}")
     pipe = _redis().pipeline(transaction=False)
@@ -86,7 +89,9 @@ def spend(client_pk, nonce, nonce_ttl, now):
     pipe.set(_key(f"nonce:{client_pk}:{nonce}"), 1, nx=True, ex=nonce_ttl)
     pipe.incr(rate_key)
     pipe.expire(rate_key, 2 * RATE_WINDOW)
-    current, fresh, count, _ = pipe.execute()
+    pipe.get(offers.generation_key())
+    current, fresh, count, _, offers_generation = pipe.execute()
+    offers.saw_generation(offers_generation)
     return current, bool(fresh), count, RATE_WINDOW - (now % RATE_WINDOW)
 
 

@@ -28,7 +28,7 @@ from customers.master.models import Customer
 from ocrm import pii
 from ocrm.pages import PermissionPageMixin
 from sysadmin.org.models import Bank
-from workbench.channelapi import audit, credentials, delivery, idempotency, signing
+from workbench.channelapi import audit, credentials, delivery, idempotency, offers, signing
 from workbench.channelapi.authentication import ChannelSignatureAuthentication
 from workbench.channelapi.models import ChannelClient
 from workbench.channelapi.ratelimit import ChannelClientThrottle
@@ -59,7 +59,10 @@ class ChannelView(APIView):
             cls.post = post
         if cls.handle_post is ChannelView.handle_post:
             # No POST here: it is not offered (405) nor documented.
-            cls.http_method_names = [method for method in cls.http_method_names if method != "post"]
+            cls.http_method_names = [method for method in ChannelView.http_method_names if method != "post"]
+        else:
+            # A base without handle_post() took POST away from its subclasses: give it back.
+            cls.http_method_names = list(ChannelView.http_method_names)
 
     @property
     def channel_client(self) -> ChannelClient:
@@ -125,6 +128,8 @@ class ChannelView(APIView):
 
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
+        # The catalogue generation this call read is this call's only (a worker's thread serves others).
+        offers.saw_generation(None)
         client = getattr(request, "auth", None)
         if not isinstance(client, ChannelClient):
             # A refused signature, timestamp or nonce of a known key is audited under that client too.

@@ -1,16 +1,24 @@
 """Service request endpoints of the channel API: a customer's pending requests, confirm/decline
-with the content hash they were shown, and a request's status."""
+with the content hash they were shown, and a request's status. Every answer's content passes through
+the channel's field classification (classification.classify_content): the hash is of the whole
+content, the channel sees only what it may."""
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connection, transaction
 from django.http import Http404
 from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from ocrm.errors import NotVisible, Refused
+from workbench.channelapi import classification
 from workbench.channelapi.views import ChannelView
-from workbench.servicerequests import services
-from workbench.servicerequests.models import ServiceRequest
+from workbench.servicerequests import appointments, services
+from workbench.servicerequests.models import ServiceRequest, ServiceRequestType
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -19,15 +27,30 @@ class QuoteSerializer(serializers.Serializer):
 
 
 class RequestSerializer(serializers.Serializer):
+    """A request as a channel sees it; context: customer and allowed (the classification's fields)."""
+
     reference = serializers.CharField()
     type = serializers.CharField(source="request_type.code")
-    name = serializers.CharField(source="request_type.name")
+    # Not "name": that is the customer's name in the classification.
+    type_name = serializers.CharField(source="request_type.name")
     status = serializers.CharField()
     version = serializers.IntegerField()
-    content = serializers.JSONField()
+    content = serializers.SerializerMethodField(
+        help_text="The pre-filled form, without the customer fields the channel's classification leaves out."
+    )
     content_hash = serializers.CharField()
     expires_at = serializers.DateTimeField()
     quote = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField())
+    def get_content(self, row):
+        # Without the classification's fields (a caller outside a view) nothing customer-bound is shown.
+        return classification.classify_content(
+            row.request_type.form_schema,
+            row.content,
+            self.context.get("customer") or row.customer,
+            self.context.get("allowed", ()),
+        )
 
     @extend_schema_field(QuoteSerializer(allow_null=True))
     def get_quote(self, row):
@@ -46,7 +69,7 @@ EXAMPLE = OpenApiExample(
     value={
         "reference": "SR261206A1B2C3D4",
         "type": "fx_cash_exchange",
-        "name": "Foreign-currency cash exchange order",
+        "type_name": "Foreign-currency cash exchange order",
         "status": "sent",
         "version": 1,
         "content": {"currency": "USD", "amount": "1000"},
@@ -54,20 +77,52 @@ EXAMPLE = OpenApiExample(
         "expires_at": "2026-12-10T16:00:00Z",
         "quote": {"fx_rate": "7.15000000", "fx_rate_effective_at": "2026-12-06T01:30:00Z"},
     },
+    response_only=True,
+)
+DECISION_EXAMPLE = OpenApiExample("The hash the customer was shown", value={"content_hash": "0" * 64}, request_only=True)
+CONFIRMED_EXAMPLE = OpenApiExample(
+    "Confirmed",
+    value={
+        **EXAMPLE.value,
+        "status": "confirmed",
+        "content": {"currency": "USD", "amount": "1000", "fx_rate": "7.15000000", "fx_rate_effective_at": "2026-12-06T01:30:00Z"},
+        "quote": None,
+    },
+    response_only=True,
+    status_codes=["200"],
+)
+DECLINED_EXAMPLE = OpenApiExample(
+    "Declined", value={**EXAMPLE.value, "status": "declined", "quote": None}, response_only=True, status_codes=["200"]
+)
+REFUSED_EXAMPLE = OpenApiExample(
+    "Changed after it was sent",
+    value={"detail": "The request was changed after it was sent; confirm the current version."},
+    response_only=True,
+    status_codes=["409"],
 )
 
 
-class PendingRequestsView(ChannelView):
+class RefusedSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class _RequestView(ChannelView):
+    def serialize(self, customer, rows, **options):
+        context = {"customer": customer, "allowed": classification.fields_for(self.channel_client)}
+        return RequestSerializer(rows, context=context, **options).data
+
+
+class PendingRequestsView(_RequestView):
     endpoint_name = "service-requests-pending"
 
     @extend_schema(responses=RequestSerializer(many=True), examples=[EXAMPLE])
     def get(self, request, number):
         customer = self.get_customer(number)
         rows = services.pending_for_customer(customer).select_related("request_type").order_by("sent_at")
-        return Response(RequestSerializer(rows, many=True).data)
+        return Response(self.serialize(customer, rows, many=True))
 
 
-class RequestStatusView(ChannelView):
+class RequestStatusView(_RequestView):
     endpoint_name = "service-request-status"
 
     @extend_schema(responses=RequestSerializer, examples=[EXAMPLE])
@@ -76,10 +131,10 @@ class RequestStatusView(ChannelView):
         row = ServiceRequest.objects.select_related("request_type").filter(customer=customer, reference=reference).first()
         if row is None:
             raise Http404
-        return Response(RequestSerializer(row).data)
+        return Response(self.serialize(customer, row))
 
 
-class _DecisionView(ChannelView):
+class _DecisionView(_RequestView):
     decide = None
 
     def handle_post(self, request, number, reference):
@@ -92,14 +147,18 @@ class _DecisionView(ChannelView):
             raise Http404 from None
         except Refused as refused:
             return Response({"detail": str(refused)}, status=409)
-        return Response(RequestSerializer(row).data, status=200)
+        return Response(self.serialize(customer, row), status=200)
 
 
 class ConfirmView(_DecisionView):
     endpoint_name = "service-request-confirm"
     decide = staticmethod(services.confirm)
 
-    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={200: RequestSerializer, 409: RefusedSerializer},
+        examples=[DECISION_EXAMPLE, CONFIRMED_EXAMPLE, REFUSED_EXAMPLE],
+    )
     def handle_post(self, request, number, reference):
         return super().handle_post(request, number, reference)
 
@@ -108,9 +167,125 @@ class DeclineView(_DecisionView):
     endpoint_name = "service-request-decline"
     decide = staticmethod(services.decline)
 
-    @extend_schema(request=DecisionSerializer, responses=RequestSerializer)
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={200: RequestSerializer, 409: RefusedSerializer},
+        examples=[DECISION_EXAMPLE, DECLINED_EXAMPLE, REFUSED_EXAMPLE],
+    )
     def handle_post(self, request, number, reference):
         return super().handle_post(request, number, reference)
+
+
+# --- booking an appointment from a channel ------------------------------------------------------
+
+
+class AppointmentRequest(serializers.Serializer):
+    branch = serializers.CharField(max_length=40, help_text="The branch's code.")
+    date = serializers.DateField(help_text="The branch's local date.")
+    time = serializers.TimeField(help_text="The branch's local time (HH:MM), the start of a 30-minute slot.")
+    purpose = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+def _lock_slot(bank_id, content):
+    """Concurrent bookings of one slot take turns (the capacity check counts committed rows)."""
+    key = f"appointment:{bank_id}:{content['branch']}:{content['date']}:{content['time']}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+@transaction.atomic
+def book_from_channel(customer, channel, data):
+    """The customer books a branch appointment in a channel: an appointment request (the built-in
+    type) that the customer made and confirmed at once, so it goes straight to the branch's queue and
+    the relationship manager's diary. The branch calendar, hours and slot capacity are the same
+    checks as a prepared request's (appointments.check). ValidationError names the field; Refused
+    when the bank does not offer it."""
+    kind = ServiceRequestType.objects.filter(
+        bank_id=customer.bank_id, code__in=appointments.APPOINTMENT_CODES, active=True
+    ).first()
+    if kind is None or (kind.channels and channel not in kind.channels):
+        raise Refused(_("Appointments cannot be booked through this channel."))
+    manager = customer.primary_manager
+    if manager is None or not manager.is_active:
+        # The request needs a colleague of ours who answers for it (created_by, the diary's owner).
+        raise Refused(_("This customer has no relationship manager: book the appointment at a branch."))
+    content = services.clean_content(kind, data, customer)
+    _lock_slot(customer.bank_id, content)
+    appointments.check(kind, customer, content)
+    now = timezone.now()
+    label = f"customer via {channel}"
+    request = ServiceRequest.objects.create(
+        bank_id=customer.bank_id,
+        reference=services._new_reference(),
+        request_type=kind,
+        customer=customer,
+        created_by=manager,
+        content=content,
+        content_hash=services.content_hash(content),
+        processing_branch=services.processing_branch(kind, customer, content),
+        status=ServiceRequest.Status.CONFIRMED,
+        sent_at=now,
+        confirmed_at=now,
+        confirmed_channel=channel,
+    )
+    services._log(request, "created", actor_label=label, content=content)
+    services._log(request, "status:confirmed", actor_label=label, previous="draft", hash=request.content_hash)
+    request.step_role = services.step_role(request)
+    request.save(update_fields=["step_role"])
+    services._after_status_change(request)
+    booked = appointments.book(request)
+    if booked is not None:
+        services._log(request, "appointment_booked", actor_label="system", start=booked.start.isoformat())
+    return request
+
+
+class AppointmentView(_RequestView):
+    endpoint_name = "appointment-book"
+
+    @extend_schema(
+        request=AppointmentRequest,
+        responses={201: RequestSerializer, 409: RefusedSerializer},
+        examples=[
+            OpenApiExample(
+                "Tuesday morning at Shanghai",
+                value={"branch": "A-SH", "date": "2026-12-08", "time": "10:00", "purpose": "Open an account"},
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Booked",
+                value={
+                    **EXAMPLE.value,
+                    "type": "appointment",
+                    "type_name": "Branch appointment",
+                    "status": "confirmed",
+                    "content": {"branch": "A-SH", "date": "2026-12-08", "time": "10:00", "purpose": "Open an account"},
+                    "quote": None,
+                },
+                response_only=True,
+                status_codes=["201"],
+            ),
+            OpenApiExample(
+                "Fully booked",
+                value={"time": ["This time at Shanghai branch is fully booked."]},
+                response_only=True,
+                status_codes=["400"],
+            ),
+        ],
+    )
+    def handle_post(self, request, number):
+        customer = self.get_customer(number, queryset=self.customers().select_related("primary_manager"))
+        data = AppointmentRequest(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {key: value for key, value in data.validated_data.items() if value not in ("", None)}
+        values["date"] = values["date"].isoformat()
+        values["time"] = values["time"].isoformat(timespec="minutes")
+        try:
+            row = book_from_channel(customer, self.channel_client.kind, values)
+        except DjangoValidationError as error:
+            raise ValidationError(error.message_dict) from None
+        except Refused as refused:
+            return Response({"detail": str(refused)}, status=409)
+        return Response(self.serialize(customer, row), status=201)
 
 
 urlpatterns = [
@@ -126,4 +301,5 @@ urlpatterns = [
         DeclineView.as_view(),
         name="service-request-decline",
     ),
+    path("customers/<str:number>/appointments", AppointmentView.as_view(), name="appointment-book"),
 ]

@@ -196,3 +196,51 @@ def test_demo_bundles_are_seeded_once_and_a_graduate_qualifies(org):
     results = {r.bundle.code: r for r in eligibility.bundles_for(Customer.objects.get(pk=customer.pk))}
     assert results["GRADUATE"].eligible and not results["RETIREE"].eligible
     assert [p.code for p, _r in results["GRADUATE"].products] == ["DEMO-BOND-CNY"]  # WM is R2: left out
+
+
+def _exact_offers(customer):
+    """What channel_offers() must answer: the uncached computation the 360 section uses."""
+    found = {f"bundle:{r.bundle.code}" for r in eligibility.bundles_for(customer) if r.eligible and r.products}
+    return found | {f"product:{p.code}" for p, _r in eligibility.suitable_products_for(customer)}
+
+
+def test_channel_offers_read_the_catalogue_once_per_worker_and_each_customer_exactly(graduate, org, django_assert_num_queries):
+    bundle, customer, card, fund = graduate
+    offers.forget_all()
+    eligibility.channel_offers(customer, "counter")  # the bank's bundles and products are loaded here
+    # Warm: the customer's profile, documents and holdings only, however big the catalogue.
+    customer = Customer.objects.get(pk=customer.pk)
+    with django_assert_num_queries(3):
+        warm = {offer.reference for offer in eligibility.channel_offers(customer, "counter")}
+    assert warm == _exact_offers(customer) and "bundle:GRAD" in warm
+    # Another customer of the bank, other facts: their own answer from the same copy.
+    older = make_customer("C-OLD", org.a_sh, org.manager, risk_level="R5")
+    RetailProfile.objects.filter(customer=older).update(birth_date=datetime.date(1960, 1, 1))
+    older = Customer.objects.get(pk=older.pk)
+    with django_assert_num_queries(3):
+        theirs = {offer.reference for offer in eligibility.channel_offers(older, "counter")}
+    assert theirs == _exact_offers(older) and "bundle:GRAD" not in theirs and "product:FUND-R4" in theirs
+    # A held product is out at once (the customer's facts are never cached).
+    Holding.objects.create(bank_id=org.bank_a.pk, customer=customer, product=card, account_number="9", currency="CNY")
+    assert "product:CARD-1" not in {offer.reference for offer in eligibility.channel_offers(customer, "counter")}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_catalogue_change_reaches_the_channel_offers_at_the_next_call(org):
+    customer = make_customer("C-CAT", org.a_sh, org.manager, risk_level="R2")
+    offers.forget_all()
+    assert eligibility.channel_offers(customer, "counter") == []
+    product = make_product(org.bank_a, code="CARD-2", category="liability", product_type="card")
+    assert {offer.reference for offer in eligibility.channel_offers(customer, "counter")} == {"product:CARD-2"}
+    product.is_active = False
+    product.save()
+    assert eligibility.channel_offers(customer, "counter") == []
+    bundle = Bundle.objects.create(bank_id=org.bank_a.pk, code="ANY", name_local="组合", scenario="any")
+    BundleItem.objects.create(bundle=bundle, product=make_product(org.bank_a, code="CARD-3", product_type="card"))
+    assert {offer.reference for offer in eligibility.channel_offers(customer, "counter")} == {"bundle:ANY", "product:CARD-3"}
+    BundleRule.objects.create(bundle=bundle, kind="min_age", value="200")
+    assert {offer.reference for offer in eligibility.channel_offers(customer, "counter")} == {"product:CARD-3"}
+    # A change behind the signals (a queryset update) is seen within offers.CACHE_TTL.
+    Bundle.objects.filter(pk=bundle.pk).update(is_active=False)
+    offers._bank_wide = {key: (gen, at - offers.CACHE_TTL, value) for key, (gen, at, value) in offers._bank_wide.items()}
+    assert {offer.reference for offer in eligibility.channel_offers(customer, "counter")} == {"product:CARD-3"}

@@ -147,3 +147,35 @@ def test_a_replayed_nonce_is_refused_even_when_the_client_was_cached(live_server
     assert api.get(WHOAMI, nonce="same")[0] == 401
     # The refused replay is audited under the client that signed it.
     assert ChannelCall.objects.filter(client=counter, status_code=401, outcome="refused").count() == 1
+
+
+def test_the_summary_with_the_marketing_offers_costs_the_customers_facts_only(client, org, monkeypatch):
+    """The registered providers (marketing): the bank's bundles, products and zone come from the
+    worker's copy (offers.bank_wide), so a warm summary adds the customer's profile, documents and
+    holdings and their campaign memberships, and no Redis trip: the catalogue's generation rides in
+    the call's one pipeline."""
+    from marketing.products.models import Bundle, BundleItem  # noqa: PLC0415 - the provider's models, only here
+    from tests.factories import make_product  # noqa: PLC0415
+
+    make_customer("C-1", org.a_sh, star_rating=4, risk_level="R2")
+    for n in range(5):  # a bigger catalogue costs no more queries
+        product = make_product(org.bank_a, code=f"CARD-{n}", category="liability", product_type="card")
+        bundle = Bundle.objects.create(bank_id=org.bank_a.pk, code=f"B{n}", name_local=f"组合{n}", scenario="any")
+        BundleItem.objects.create(bundle=bundle, product=product)
+    counter, secret = credentials.register(org.bank_a, "Counter", "counter")
+    call = Calls(client, counter, secret)
+    offers.forget_all()
+    assert call("GET", "/api/v1/channel/customers/C-1/summary").status_code == 200  # loads the catalogue
+    trips = RedisTrips(monkeypatch)
+    with CaptureQueriesContext(connection) as summary:
+        response = call("GET", "/api/v1/channel/customers/C-1/summary")
+    assert response.status_code == 200
+    assert {offer["reference"] for offer in response.json()["offers"]} == {f"bundle:B{n}" for n in range(5)} | {
+        f"product:CARD-{n}" for n in range(5)
+    }
+    # The customer with tags and documents, its profile, valid documents, holdings, campaign memberships, the audit row.
+    assert len(_real_queries(summary)) == 6
+    assert trips.trips == 1
+    # A change to the catalogue is seen at the next call.
+    Bundle.objects.filter(code="B0").get().delete()
+    assert "bundle:B0" not in {o["reference"] for o in call("GET", "/api/v1/channel/customers/C-1/summary").json()["offers"]}
