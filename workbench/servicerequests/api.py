@@ -4,11 +4,8 @@ the channel's field classification (classification.classify_content): the hash i
 content, the channel sees only what it may."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import connection, transaction
 from django.http import Http404
 from django.urls import path
-from django.utils import timezone
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -17,8 +14,8 @@ from rest_framework.response import Response
 from ocrm.errors import NotVisible, Refused
 from workbench.channelapi import classification
 from workbench.channelapi.views import ChannelView
-from workbench.servicerequests import appointments, services
-from workbench.servicerequests.models import ServiceRequest, ServiceRequestType
+from workbench.servicerequests import services
+from workbench.servicerequests.models import ServiceRequest
 
 
 class QuoteSerializer(serializers.Serializer):
@@ -186,59 +183,6 @@ class AppointmentRequest(serializers.Serializer):
     purpose = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
-def _lock_slot(bank_id, content):
-    """Concurrent bookings of one slot take turns (the capacity check counts committed rows)."""
-    key = f"appointment:{bank_id}:{content['branch']}:{content['date']}:{content['time']}"
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
-
-
-@transaction.atomic
-def book_from_channel(customer, channel, data):
-    """The customer books a branch appointment in a channel: an appointment request (the built-in
-    type) that the customer made and confirmed at once, so it goes straight to the branch's queue and
-    the relationship manager's diary. The branch calendar, hours and slot capacity are the same
-    checks as a prepared request's (appointments.check). ValidationError names the field; Refused
-    when the bank does not offer it."""
-    kind = ServiceRequestType.objects.filter(
-        bank_id=customer.bank_id, code__in=appointments.APPOINTMENT_CODES, active=True
-    ).first()
-    if kind is None or (kind.channels and channel not in kind.channels):
-        raise Refused(_("Appointments cannot be booked through this channel."))
-    manager = customer.primary_manager
-    if manager is None or not manager.is_active:
-        # The request needs a colleague of ours who answers for it (created_by, the diary's owner).
-        raise Refused(_("This customer has no relationship manager: book the appointment at a branch."))
-    content = services.clean_content(kind, data, customer)
-    _lock_slot(customer.bank_id, content)
-    appointments.check(kind, customer, content)
-    now = timezone.now()
-    label = f"customer via {channel}"
-    request = ServiceRequest.objects.create(
-        bank_id=customer.bank_id,
-        reference=services._new_reference(),
-        request_type=kind,
-        customer=customer,
-        created_by=manager,
-        content=content,
-        content_hash=services.content_hash(content),
-        processing_branch=services.processing_branch(kind, customer, content),
-        status=ServiceRequest.Status.CONFIRMED,
-        sent_at=now,
-        confirmed_at=now,
-        confirmed_channel=channel,
-    )
-    services._log(request, "created", actor_label=label, content=content)
-    services._log(request, "status:confirmed", actor_label=label, previous="draft", hash=request.content_hash)
-    request.step_role = services.step_role(request)
-    request.save(update_fields=["step_role"])
-    services._after_status_change(request)
-    booked = appointments.book(request)
-    if booked is not None:
-        services._log(request, "appointment_booked", actor_label="system", start=booked.start.isoformat())
-    return request
-
-
 class AppointmentView(_RequestView):
     endpoint_name = "appointment-book"
 
@@ -280,7 +224,7 @@ class AppointmentView(_RequestView):
         values["date"] = values["date"].isoformat()
         values["time"] = values["time"].isoformat(timespec="minutes")
         try:
-            row = book_from_channel(customer, self.channel_client.kind, values)
+            row = services.book_from_channel(customer, self.channel_client.kind, values)
         except DjangoValidationError as error:
             raise ValidationError(error.message_dict) from None
         except Refused as refused:

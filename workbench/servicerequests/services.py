@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -760,3 +760,56 @@ def notify_status_change(request):
         webhooks.publish(bank_id, "service_request.status", {"reference": reference, "status": str(status), "version": version})
 
     transaction.on_commit(deliver)
+
+
+def _lock_appointment_slot(bank_id, content):
+    """Concurrent bookings of one slot take turns (the capacity check counts committed rows)."""
+    key = f"appointment:{bank_id}:{content['branch']}:{content['date']}:{content['time']}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [key])
+
+
+@transaction.atomic
+def book_from_channel(customer, channel, data):
+    """The customer books a branch appointment in a channel: an appointment request (the built-in
+    type) that the customer made and confirmed at once, so it goes straight to the branch's queue and
+    the relationship manager's diary. The branch calendar, hours and slot capacity are the same
+    checks as a prepared request's (appointments.check). ValidationError names the field; Refused
+    when the bank does not offer it."""
+    kind = ServiceRequestType.objects.filter(
+        bank_id=customer.bank_id, code__in=appointments.APPOINTMENT_CODES, active=True
+    ).first()
+    if kind is None or (kind.channels and channel not in kind.channels):
+        raise Refused(_("Appointments cannot be booked through this channel."))
+    manager = customer.primary_manager
+    if manager is None or not manager.is_active:
+        # The request needs a colleague of ours who answers for it (created_by, the diary's owner).
+        raise Refused(_("This customer has no relationship manager: book the appointment at a branch."))
+    content = clean_content(kind, data, customer)
+    _lock_appointment_slot(customer.bank_id, content)
+    appointments.check(kind, customer, content)
+    now = timezone.now()
+    label = f"customer via {channel}"
+    request = ServiceRequest.objects.create(
+        bank_id=customer.bank_id,
+        reference=_new_reference(),
+        request_type=kind,
+        customer=customer,
+        created_by=manager,
+        content=content,
+        content_hash=content_hash(content),
+        processing_branch=processing_branch(kind, customer, content),
+        status=ServiceRequest.Status.CONFIRMED,
+        sent_at=now,
+        confirmed_at=now,
+        confirmed_channel=channel,
+    )
+    _log(request, "created", actor_label=label, content=content)
+    _log(request, "status:confirmed", actor_label=label, previous="draft", hash=request.content_hash)
+    request.step_role = step_role(request)
+    request.save(update_fields=["step_role"])
+    _after_status_change(request)
+    booked = appointments.book(request)
+    if booked is not None:
+        _log(request, "appointment_booked", actor_label="system", start=booked.start.isoformat())
+    return request
