@@ -114,6 +114,8 @@ def test_main_pages_work_under_the_policy(page, live_server, org, csp_violations
 
     # The share form: typing suggests colleagues from the server (share-form.js).
     page.click("#share-customer")
+    page.wait_for_selector("#share-form")
+    page.wait_for_load_state("load")  # the suggestions script (end of the page) listens before we type
     page.fill("#id_shared_with", "a.mgr")
     expect(page.locator("#colleague-suggestions option[value='a.mgr.bj']")).to_have_count(1)
 

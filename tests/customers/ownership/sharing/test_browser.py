@@ -29,6 +29,8 @@ def test_share_approve_and_open_as_the_colleague(page, live_server, org):
     login(page, org.manager.username)
     page.goto("/customers/C8001/")
     page.click("#share-customer")
+    page.wait_for_selector("#share-form")
+    page.wait_for_load_state("load")  # the suggestions script (end of the page) listens before we type
     page.fill("#id_shared_with", "a.mgr")
     expect(page.locator("#colleague-suggestions option[value='a.mgr.bj']")).to_have_count(1)
     page.fill("#id_shared_with", org.manager_bj.username)
