@@ -12,6 +12,8 @@ from django.views.generic import TemplateView
 
 from customers.master.models import Customer
 from ocrm import labels, pii
+from ocrm.audit import services as audit
+from ocrm.audit.models import AuditLog
 from ocrm.errors import NotVisible
 from ocrm.lists.views import ScopedListView
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
@@ -522,6 +524,14 @@ class AttachmentView(LoginRequiredMixin, View):
         )
         if not visible:
             raise NotVisible
+        # A request's images are identity papers and signatures: who opened which file is kept.
+        audit.record(
+            AuditLog.Action.VIEW_PII,
+            attachment.request,
+            actor=request.user,
+            bank_id=attachment.request.bank_id,
+            detail={"event": "service_request_attachment_view", "attachment": attachment.pk, "sha256": attachment.sha256},
+        )
         response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
         response["Content-Disposition"] = "inline"
         response["X-Content-Type-Options"] = "nosniff"

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from ocrm.audit.models import AuditLog
 from sysadmin.roles import sync_roles
 from tests.factories import make_customer
 from workbench.servicerequests import services
@@ -146,6 +147,10 @@ def test_the_attachment_file_is_served_to_the_performers_and_the_customers_manag
     assert as_user(client, org.manager).get(url).status_code == 200
     assert as_user(client, make_staff("a.teller.bj4", branch=org.a_bj, roles=["teller"])).get(url).status_code == 404
     assert as_user(client, org.manager_bj).get(url).status_code == 404
+    # Each opening is audited (who, which file), the refused ones are not.
+    views = AuditLog.objects.filter(action=AuditLog.Action.VIEW_PII, detail__event="service_request_attachment_view")
+    assert sorted(views.values_list("actor_id", flat=True)) == sorted([org.teller.pk, org.manager.pk])
+    assert all(entry["attachment"] == attachment.pk for entry in views.values_list("detail", flat=True))
 
 
 def test_the_pages_in_chinese(client, org, confirmed):
