@@ -17,7 +17,12 @@ Two phases, each API_SECONDS (60):
 - paced: 1 to 4 s of think time between calls (uniform, as the load suite's managers): a teller or an
   app user reads the answer before the next call. 50 such clients offer about 20 calls per second,
   still far more than 50 real tellers (a customer served every few minutes). The issue's goal
-  (p95 <= 50 ms, no errors) is checked here.
+  (p95 <= 50 ms, no errors) is checked here. Each client also thinks before its first call: started
+  together, all 50 first calls (the look-up, first in the cycle) left within a few ms, and that
+  burst alone was the look-up's p95 (measured: those 50 calls took 0.3-0.6 s on the client and ~20
+  ms in the server, the rest waiting in front of 2 cores; about 12 % of a phase's look-ups).
+- burst: then every client's look-up at one instant, printed apart with its floor (the calls divided
+  by the saturated throughput), no goal: the queue is arithmetic, not the cost of a call.
 - saturated: no think time. 50 closed-loop clients on 2 cores that also run PostgreSQL, Redis and
   the load generator measure the throughput; their latency is then the queue (Little's law:
   latency = clients / throughput), not the cost of a call, so it is printed without a goal.
@@ -108,6 +113,11 @@ def _drive_threads(port, pairs, numbers, seconds, think):
         api = SigningClient(f"http://127.0.0.1:{port}", key_id, secret)
         rng = random.Random()
         mine = []
+        if think:
+            # A paced client thinks before its first call too: started together, the 50 clients would
+            # all send their first call within a few ms, a burst that is the load generator's, not the
+            # paced load's (measured apart by _burst).
+            time.sleep(rng.uniform(*think))
         while time.monotonic() < stop_at:
             number = rng.choice(numbers)
             for endpoint in ENDPOINTS:
@@ -140,6 +150,40 @@ def _drive(port, pairs, numbers, seconds, think, processes):
     context = multiprocessing.get_context("fork")
     with context.Pool(processes) as pool:
         parts = pool.map(_drive_chunk, [(port, chunk, numbers, seconds, think) for chunk in chunks if chunk])
+    return [row for part in parts for row in part]
+
+
+def _burst_chunk(args):
+    """In one process: each client's look-up, all sent at the wall-clock moment `start_at`. [ms]"""
+    port, pairs, numbers, start_at = args
+    times = []
+    lock = threading.Lock()
+
+    def worker(pair):
+        api = SigningClient(f"http://127.0.0.1:{port}", *pair)
+        number = random.choice(numbers)
+        time.sleep(max(0.0, start_at - time.time()))
+        started = time.perf_counter()
+        try:
+            status = _call(api, "lookup", number)[0]
+        except OSError:
+            status = 0
+        with lock:
+            times.append(((time.perf_counter() - started) * 1000, status))
+
+    with ThreadPoolExecutor(max_workers=len(pairs)) as pool:
+        list(pool.map(worker, pairs))
+    return times
+
+
+def _burst(port, pairs, numbers, processes):
+    """Every client's look-up at the same instant (as every phase began before the clients' start was
+    spread): [(ms, status)]. Their latency is the queue of len(pairs) calls in front of 2 cores."""
+    connections.close_all()
+    chunks = [pairs[n::processes] for n in range(processes)]
+    start_at = time.time() + 2  # after the processes have started
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        parts = pool.map(_burst_chunk, [(port, chunk, numbers, start_at) for chunk in chunks if chunk])
     return [row for part in parts for row in part]
 
 
@@ -253,7 +297,16 @@ def run(size, repeat=None):
             f"paced think time {think[0]:g}-{think[1]:g} s"
         )
         paced = _report("paced", _drive(port, pairs, numbers, seconds, think, processes), seconds)
+        burst = _burst(port, pairs, numbers, processes)
         saturated = _report("saturated", _drive(port, pairs, numbers, seconds, None, processes), seconds)
+        burst_ms = [ms for ms, _status in burst]
+        all_calls = sum(saturated[endpoint][2] for endpoint in ENDPOINTS) / seconds
+        print(
+            f"\nburst (not paced, no goal): {len(burst)} look-ups sent at one instant: p50 {statistics.median(burst_ms):.0f} "
+            f"ms, p95 {_p(burst_ms, 0.95):.0f} ms, max {max(burst_ms):.0f} ms, answers other than 200: "
+            f"{sum(status != 200 for _ms, status in burst)}; the queue's floor: {len(burst)} calls at the saturated "
+            f"{all_calls:.0f} calls/s take {len(burst) / all_calls * 1000:.0f} ms to drain"
+        )
         baseline = paced["whoami"][0]
         for endpoint in ("lookup", "summary"):
             print(
@@ -265,6 +318,7 @@ def run(size, repeat=None):
             targets.add(f"{endpoint}_p95", paced[endpoint][0], "ms", f"<={GOAL_P95_MS}")
         targets.add("baseline_whoami_p95", baseline, "ms", f"<={GOAL_P95_MS}")
         errors = sum(phase[endpoint][1] for phase in (paced, saturated) for endpoint in ENDPOINTS)
+        errors += sum(status != 200 for _ms, status in burst)
         targets.add("errors", errors, "", "<=0")
         for name, phase in (("paced", paced), ("saturated", saturated)):
             served = phase["lookup"][2] + phase["summary"][2]

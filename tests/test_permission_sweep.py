@@ -461,6 +461,8 @@ ROUTE_PARAMS = {
     "api:channel-service-contact": {"number": by_number("customer")},  # a service contact from a channel
     "api:channel-transaction": {"number": by_number("customer")},  # a non-financial transaction from a channel
     "api:appointment-book": {"number": by_number("customer")},  # an appointment booked from a channel
+    # A request's steps and saved progress for a channel (workbench.channelapi.progress).
+    "api:channel-request-progress": {"number": by_number("customer"), "reference": by_reference("service_request")},
     # The back office of service requests: a role's queue, the step page and its buttons, the files; request types.
     "workbench:service_request_queue": {"role": shared("teller", attr=False)},
     **{
@@ -489,6 +491,7 @@ ANONYMOUS_ALLOWED |= {
 }
 ANONYMOUS_ALLOWED |= {"api:channel-service-contact"}  # signed channel calls (workbench.channelapi.contacts)
 ANONYMOUS_ALLOWED |= {"api:channel-transaction", "api:appointment-book"}  # signed channel calls (channelapi, servicerequests.api)
+ANONYMOUS_ALLOWED |= {"api:channel-request-progress"}  # signed channel calls (workbench.channelapi.progress)
 # admin's "view on site" answers 404 for models without get_absolute_url (none of ours has one).
 SUPERUSER_MAY_GET_404 = {"admin:view_on_site"}
 # An export is its owner's only (it may hold clear personal data): the superuser gets 404 too.

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from workbench.channelapi import contacts, lookup, summary, transactions, views
+from workbench.channelapi import contacts, lookup, progress, summary, transactions, views
 
 urlpatterns = [
     path("channel/whoami", views.WhoAmIView.as_view(), name="channel-whoami"),
@@ -14,5 +14,10 @@ urlpatterns = [
         "channel/customers/<str:number>/transactions",
         transactions.NonFinancialTransactionView.as_view(),
         name="channel-transaction",
+    ),
+    path(
+        "channel/customers/<str:number>/service-requests/<str:reference>/progress",
+        progress.RequestProgressView.as_view(),
+        name="channel-request-progress",
     ),
 ]

@@ -73,6 +73,24 @@ def _without_names(value, names, allowed):
     return value
 
 
+def _names_to_hide(customer, allowed):
+    """The customer's names a channel without `name` must not read in free text, the longest first
+    (so that a name inside another is not half replaced)."""
+    if "name" in allowed:
+        return []
+    return sorted({n for n in (customer.name_local, customer.name_latin) if n and len(n) >= 2}, key=len, reverse=True)
+
+
+def classify_free_text(values, customer, allowed):
+    """Free text our staff wrote about the customer (a step's saved progress): the customer's names in
+    it masked (name_masked) or starred, unless the channel may see the name; other values as they are."""
+    names = _names_to_hide(customer, allowed)
+    return {
+        key: _without_names(value, names, allowed) if isinstance(value, str) and names else value
+        for key, value in (values or {}).items()
+    }
+
+
 def _shown_value(field, value, names, allowed):
     source = field.get("default_from")
     if source in NAME_SOURCES:
@@ -97,10 +115,7 @@ def classify_content(form_schema, content, customer, allowed):
     else left out; the customer's names inside any other text are masked or starred; keys outside
     the form (but the FX rate) are left out."""
     content = content or {}
-    names = []
-    if "name" not in allowed:
-        # The longest first, so that a name inside another is not half replaced.
-        names = sorted({n for n in (customer.name_local, customer.name_latin) if n and len(n) >= 2}, key=len, reverse=True)
+    names = _names_to_hide(customer, allowed)
     shown = {}
     for field in form_schema or []:
         key = field.get("name")

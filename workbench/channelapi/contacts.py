@@ -1,25 +1,21 @@
 """A service contact reported by a channel (a counter visit, a phone-banking call): it lands in the
 customer's contact history (customers ServiceContact) like one a manager logs, without a staff
 member of ours (the channel's own operator reference goes into the notes). Idempotent through the
-kernel's Idempotency-Key: a retried report records one contact."""
+kernel's Idempotency-Key: a retried report records one contact. The row is written by
+services.record_contact; this module parses and answers."""
 
 import datetime
 
-from django.db import transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
 from customers.master.models import ServiceContact
-from workbench.channelapi.models import ChannelClient
+from workbench.channelapi import services
 from workbench.channelapi.views import ChannelView
 
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-K = ChannelClient.Kind
-# How each kind of channel meets the customer, and whose role the contact is.
-DEFAULT_CHANNEL = {K.COUNTER: "branch", K.PHONE: "phone", K.CALL_CENTRE: "phone", K.ONLINE: "messaging"}
-ROLE = {K.COUNTER: "teller", K.PHONE: "call_centre", K.CALL_CENTRE: "call_centre", K.ONLINE: "call_centre"}
 
 
 class ContactRequest(serializers.Serializer):
@@ -75,21 +71,5 @@ class ServiceContactView(ChannelView):
         customer = self.get_customer(number)
         data = ContactRequest(data=request.data)
         data.is_valid(raise_exception=True)
-        values = data.validated_data
-        kind = self.channel_client.kind
-        notes = values["notes"]
-        if values["operator"]:
-            notes = f"[{self.channel_client.name} {values['operator']}] {notes}".strip()
-        with transaction.atomic():
-            contact = ServiceContact.objects.create(
-                bank_id=customer.bank_id,
-                customer=customer,
-                staff=None,
-                role=ROLE.get(kind, "call_centre"),
-                channel=values.get("channel") or DEFAULT_CHANNEL.get(kind, "phone"),
-                occurred_at=values.get("occurred_at") or timezone.now(),
-                subject=values["subject"].strip(),
-                outcome=values["outcome"].strip(),
-                notes=notes,
-            )
+        contact = services.record_contact(self.channel_client, customer, **data.validated_data)
         return Response(ContactResponse(contact).data, status=201)

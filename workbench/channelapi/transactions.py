@@ -2,25 +2,22 @@
 activation, a statement request …): it lands in the customer's transactions (customers Transaction,
 is_financial false, amount 0, on the account it concerns) like the core systems' own, so the 360
 page and the activity measures see it. Idempotent through the kernel's Idempotency-Key; the
-channel's own reference, when given, is the row's source key and is refused when used twice."""
+channel's own reference, when given, is the row's source key and is refused when used twice. The row
+is written by services.record_non_financial_transaction; this module parses and answers."""
 
 import datetime
-from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from customers.master.models import Holding, Transaction
-from workbench.channelapi.models import ChannelClient
+from ocrm.errors import Refused
+from workbench.channelapi import services
 from workbench.channelapi.views import ChannelView
 
 CLOCK_SKEW = datetime.timedelta(minutes=5)
-SOURCE_SYSTEM = "channel-api"
-K = ChannelClient.Kind
-CHANNEL = {K.COUNTER: "counter", K.PHONE: "phone", K.CALL_CENTRE: "phone", K.ONLINE: "online"}
 # The kinds of non-financial transaction a channel reports (txn_type of the row).
 TYPES = (
     "password_reset",
@@ -96,36 +93,18 @@ class NonFinancialTransactionView(ChannelView):
         data = TransactionRequest(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        holding = Holding.objects.filter(customer=customer, account_number=values["account_number"].strip()).first()
-        if holding is None:
-            raise serializers.ValidationError({"account_number": ["This is not an account of this customer."]})
-        reference = values["reference"].strip()
-        if (
-            reference
-            and Transaction.objects.filter(
-                bank_id=customer.bank_id, source_system=SOURCE_SYSTEM, source_txn_id=reference
-            ).exists()
-        ):
-            return Response({"detail": "A transaction with this reference is recorded already."}, status=409)
         try:
-            with transaction.atomic():
-                row = Transaction.objects.create(
-                    bank_id=customer.bank_id,
-                    customer_id=customer.pk,
-                    holding=holding,
-                    occurred_at=values.get("occurred_at") or timezone.now(),
-                    amount=Decimal(0),
-                    currency=holding.currency,
-                    # A non-financial transaction moves no money: the direction is a formality of the row.
-                    direction=Transaction.Direction.CREDIT,
-                    channel=CHANNEL.get(self.channel_client.kind, "counter"),
-                    txn_type=values["type"],
-                    description=values["description"].strip(),
-                    is_financial=False,
-                    customer_initiated=True,
-                    source_system=SOURCE_SYSTEM if reference else "",
-                    source_txn_id=reference,
-                )
-        except IntegrityError:  # the same reference and moment, recorded concurrently under another key
-            return Response({"detail": "A transaction with this reference is recorded already."}, status=409)
+            row = services.record_non_financial_transaction(
+                self.channel_client,
+                customer,
+                account_number=values["account_number"],
+                txn_type=values["type"],
+                description=values["description"],
+                occurred_at=values.get("occurred_at"),
+                reference=values["reference"],
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from None
+        except Refused as refused:
+            return Response({"detail": str(refused)}, status=409)
         return Response(TransactionResponse(row).data, status=201)

@@ -813,3 +813,50 @@ def book_from_channel(customer, channel, data):
     if booked is not None:
         _log(request, "appointment_booked", actor_label="system", start=booked.start.isoformat())
     return request
+
+
+# --- where a request stands, step by step (the channels' progress query) -----------------------
+
+
+def progress_of(request):
+    """The request's steps as a channel shows them (交易进展查询): each step's name, role, state
+    (done / current / waiting), its saved progress (the values save_progress kept, which a colleague
+    with the same role resumes from) and when it was last saved, its attachments' count and, for the
+    current step, when it started and is due. Reads the log and the attachments: two queries."""
+    steps = request.request_type.steps or []
+    saved_at = dict(
+        request.log_entries.filter(event="progress_saved")
+        .values("detail__step")
+        .annotate(last=Max("at"))
+        .values_list("detail__step", "last")
+    )
+    attached = {}
+    for index in request.attachments.values_list("step_index", flat=True):
+        attached[index] = attached.get(index, 0) + 1
+    processing = request.status == S.PROCESSING
+    rows = []
+    for index, step in enumerate(steps):
+        if request.status == S.COMPLETED or (processing and index < request.step_index):
+            state = "done"
+        elif processing and index == request.step_index:
+            state = "current"
+        else:
+            state = "waiting"
+        rows.append(
+            {
+                "index": index,
+                "name": step.get("name", ""),
+                "role": step.get("role", ""),
+                "state": state,
+                "progress": (request.step_progress or {}).get(str(index), {}),
+                "progress_saved_at": saved_at.get(index),
+                "attachments": attached.get(index, 0),
+                "started_at": request.step_started_at if state == "current" else None,
+                "due_at": request.step_due_at if state == "current" else None,
+            }
+        )
+    return {
+        "status": request.status,
+        "current_step": request.step_index if processing and request.step_index < len(steps) else None,
+        "steps": rows,
+    }

@@ -37,6 +37,9 @@ ENDPOINTS = {
     "service-contact": _post("/api/v1/channel/customers/C-5/contacts", {"subject": "Visit"}),
     "service-requests-pending": lambda api, refs: api.get(f"{SR}/pending"),
     "service-request-status": lambda api, refs: api.get(f"{SR}/{refs[0][0]}"),
+    "service-request-progress": lambda api, refs: api.get(
+        f"/api/v1/channel/customers/C-5/service-requests/{refs[0][0]}/progress"
+    ),
     "service-request-confirm": lambda api, refs: api.post(
         f"{SR}/{refs[0][0]}/confirm", {"content_hash": refs[0][1]}, idempotency_key=uuid.uuid4().hex
     ),
