@@ -18,6 +18,7 @@ from django.db import connection
 
 from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
+from reports.analyses.sql import sort_in_memory
 
 CUTS = (1, 5, 10, 20)
 # The precompute's method version from which the build writes TopCustomerDay (older dates: live).
@@ -159,6 +160,7 @@ def _fill(groups, rows):
 def _live(scope: SnapshotScope, business_date):
     where, params = scope.where("cd")
     groups = {}
+    sort_in_memory()
     with connection.cursor() as cursor:
         cursor.execute(_SQL.format(where=where), [business_date, *params])
         _fill(groups, cursor.fetchall())
@@ -224,6 +226,7 @@ def top_customer_rows(scope: SnapshotScope, business_date, pct, measure, visible
         sql = _TOP_PRECOMPUTED_SQL.format(measure=measure, visible=visible_sql)
         args = [measure, scope.bank_id, business_date, pct, *visible_params]
     else:
+        sort_in_memory()
         sql, args = _top_live(scope, business_date, pct, measure, visible_sql, visible_params)
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
