@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from ocrm import tenants
 from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
-from reports.analyses.sql import sort_in_memory
+from reports.analyses.sql import sort_in_memory, visible_probe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,9 +263,9 @@ def warnings(scope: SnapshotScope, day, visible, *, min_score=WARN_AT, customer_
         sort_in_memory()
         compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
         sql, args = signals_sql(scope, day, compare_day)
-    visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
-    outer = f"SELECT s.* FROM ({sql}) s WHERE s.score >= %s AND s.customer_id IN ({visible_sql})"
-    args = [*args, min_score, *visible_params]
+    probe, visible_params = visible_probe("s", visible)
+    outer = f"SELECT s.* FROM ({sql}) s {probe} WHERE s.score >= %s"
+    args = [*args, *visible_params, min_score]
     if customer_id is not None:
         outer += " AND s.customer_id = %s"
         args.append(customer_id)
