@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from ocrm import tenants
 from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
+from reports.analyses.sql import sort_in_memory, visible_probe
 
 
 @dataclasses.dataclass(frozen=True)
@@ -237,6 +238,7 @@ def summary(scope: SnapshotScope, day):
             scored, warned, *by_signal = cursor.fetchone()
         by_signal = {s.key: n for s, n in zip(SIGNALS, by_signal, strict=True)}
         return ChurnSummary(day, done.compare_date, scored, warned, by_signal)
+    sort_in_memory()
     compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
     sql, args = signals_sql(scope, day, compare_day)
     counts = ", ".join(f"count(*) FILTER (WHERE s.{signal.key})" for signal in SIGNALS)
@@ -258,11 +260,12 @@ def warnings(scope: SnapshotScope, day, visible, *, min_score=WARN_AT, customer_
         sql = f"SELECT {columns} FROM reports_churnwarningday cd WHERE cd.business_date = %s AND {where}"
         args = [day, *params]
     else:
+        sort_in_memory()
         compare_day = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=COMPARE_DAYS))
         sql, args = signals_sql(scope, day, compare_day)
-    visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
-    outer = f"SELECT s.* FROM ({sql}) s WHERE s.score >= %s AND s.customer_id IN ({visible_sql})"
-    args = [*args, min_score, *visible_params]
+    probe, visible_params = visible_probe("s", visible)
+    outer = f"SELECT s.* FROM ({sql}) s {probe} WHERE s.score >= %s"
+    args = [*args, *visible_params, min_score]
     if customer_id is not None:
         outer += " AND s.customer_id = %s"
         args.append(customer_id)
@@ -310,6 +313,7 @@ def backtest(scope: SnapshotScope, day):
     warned_on = snapshot_on_or_before(scope.bank_id, day - datetime.timedelta(days=BACKTEST_DAYS))
     if warned_on is None:
         return None
+    sort_in_memory()
     compare_day = snapshot_on_or_before(scope.bank_id, warned_on - datetime.timedelta(days=COMPARE_DAYS))
     sql, args = signals_sql(scope, warned_on, compare_day)
     outcome = f"""

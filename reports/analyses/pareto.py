@@ -18,6 +18,7 @@ from django.db import connection
 
 from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
+from reports.analyses.sql import sort_in_memory, visible_probe
 
 CUTS = (1, 5, 10, 20)
 # The precompute's method version from which the build writes TopCustomerDay (older dates: live).
@@ -159,6 +160,7 @@ def _fill(groups, rows):
 def _live(scope: SnapshotScope, business_date):
     where, params = scope.where("cd")
     groups = {}
+    sort_in_memory()
     with connection.cursor() as cursor:
         cursor.execute(_SQL.format(where=where), [business_date, *params])
         _fill(groups, cursor.fetchall())
@@ -203,8 +205,8 @@ SELECT t.{measure}_rank, t.customer_id, t.branch_id, t.aum, t.contribution, t.{m
 FROM reports_topcustomerday t
 JOIN reports_paretoday p ON p.bank_id = t.bank_id AND p.business_date = t.business_date
                         AND p.branch_id IS NULL AND p.measure = %s AND p.bucket = 1
+{probe}
 WHERE t.bank_id = %s AND t.business_date = %s AND t.{measure}_rank <= (p.n * %s + 99) / 100
-  AND t.customer_id IN ({visible})
 ORDER BY t.{measure}_rank
 """
 
@@ -221,9 +223,11 @@ def top_customer_rows(scope: SnapshotScope, business_date, pct, measure, visible
     visible_sql, visible_params = visible.order_by().values("pk").query.sql_with_params()
     found = markers.marker(scope.bank_id, business_date) if scope.branch_path is None and scope.manager_id is None else None
     if found is not None and found.method_version >= TOP_CUSTOMERS_SINCE and pct <= CUTS[-1]:
-        sql = _TOP_PRECOMPUTED_SQL.format(measure=measure, visible=visible_sql)
-        args = [measure, scope.bank_id, business_date, pct, *visible_params]
+        probe, probe_params = visible_probe("t", visible)  # the page's rows in rank order, each probed
+        sql = _TOP_PRECOMPUTED_SQL.format(measure=measure, probe=probe)
+        args = [measure, *probe_params, scope.bank_id, business_date, pct]
     else:
+        sort_in_memory()
         sql, args = _top_live(scope, business_date, pct, measure, visible_sql, visible_params)
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"

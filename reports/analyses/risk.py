@@ -18,6 +18,7 @@ from django.db import connection
 
 from ocrm import pii
 from reports.analyses.churn import COMPARE_DAYS, snapshot_on_or_before
+from reports.analyses.sql import sort_in_memory
 
 FALL_PERCENT = 20
 
@@ -92,6 +93,7 @@ def risky_loans(bank_id, day, visible, branch=None, *, limit=None, offset=0):
     if limit is not None:
         sql += " LIMIT %s OFFSET %s"
         params += [limit, offset]
+    sort_in_memory()
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = [LoanRisk(*row[:10], deposits_falling=row[10]) for row in cursor.fetchall()]
@@ -103,6 +105,7 @@ def count_risky_loans(bank_id, day, visible, branch=None):
     if bank_id is None or day is None:
         return 0, 0, 0
     sql, params, _compare = risky_loans_sql(bank_id, day, visible, branch)
+    sort_in_memory()
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT count(*) FILTER (WHERE q.days_late > 0), count(*) FILTER (WHERE q.falling), count(*) FROM ({sql}) q",

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.master.models import Customer
 from reports.analyses import markers
 from reports.analyses.scope import SnapshotScope
+from reports.analyses.sql import sort_in_memory
 
 HIGH_AUM = Decimal("1000000")
 MEDIUM_AUM = Decimal("50000")
@@ -96,6 +97,7 @@ def segment_sizes(scope: SnapshotScope, business_date):
             GROUP BY 1, 2, 3
         """
     else:
+        sort_in_memory()
         where, params = scope.where("cd")
         sql = f"""
             SELECT {VALUE_SQL.format(a="cd")} AS value, cd.lifecycle_stage, {USAGE_SQL.format(a="cd")} AS usage,
@@ -144,6 +146,7 @@ def movement(scope: SnapshotScope, earlier, later):
     done = markers.marker(scope.bank_id, later)
     if done is not None and done.compare_date == earlier:
         return _movement_precomputed(scope, earlier, later)
+    sort_in_memory()
     where_a, params_a = scope.where("a")
     where_b, params_b = scope.where("b")
     sql = f"""

@@ -54,13 +54,15 @@ class AnalysisView(PermissionPageMixin, TemplateView):
         chosen = data.get("date")
         if chosen is None and not self.scope.empty:
             chosen = timezone.now().astimezone(tenants.bank_zone(self.scope.bank_id)).date()
-        # The latest snapshot on or before the chosen date (today by default): as of that night.
-        self.day = churn.snapshot_on_or_before(self.scope.bank_id, chosen)
+        # The latest snapshot on or before the chosen date (today by default): as of that night;
+        # with its marker (the pages ask whether its analyses were precomputed) in one statement.
+        self.day = markers.latest_snapshot(self.scope.bank_id, chosen)
         self.data = data
 
     def get(self, request, *args, **kwargs):
-        self.setup_filters()
+        # The larger work_mem only once a page computes from CustomerDay (sql.sort_in_memory).
         with larger_work_mem(), markers.markers_cached():
+            self.setup_filters()
             if request.GET.get("export") == "xlsx" and hasattr(self, "export_rows"):
                 return self.export()
             response = super().get(request, *args, **kwargs)

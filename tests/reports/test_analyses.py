@@ -34,14 +34,21 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english_staff")]
 def mode(request, monkeypatch):
     state = {"frozen": False}
     if request.param == "nightly":
-        real_marker = markers.marker
+        real_marker, real_latest = markers.marker, markers.latest_snapshot
 
         def marker(bank_id, day):
             if not state["frozen"] and bank_id is not None and day is not None:
                 precompute.run(bank_id, day)
             return real_marker(bank_id, day)
 
+        def latest_snapshot(bank_id, day):  # a page's date, read with its marker: the step runs first
+            latest = churn.snapshot_on_or_before(bank_id, day)
+            if not state["frozen"] and latest is not None:
+                precompute.run(bank_id, latest)
+            return real_latest(bank_id, day)
+
         monkeypatch.setattr(markers, "marker", marker)
+        monkeypatch.setattr(markers, "latest_snapshot", latest_snapshot)
     return request.param, state
 
 
@@ -427,6 +434,37 @@ def test_top_customers_pages_keep_the_query_count(client, org, django_assert_max
     with django_assert_max_num_queries(PAGE_QUERIES):
         second = client.get(reverse("reports:analyses_top_customers"), {"date": D.isoformat(), "pct": 100, "page": 2})
     assert [row.rank for row in second.context["rows"]] == list(range(51, 61)) and not second.context["has_next"]
+
+
+def test_index_and_churn_customer_pages_keep_the_query_count(client, org, django_assert_max_num_queries):
+    churn_case(org)
+    client.force_login(org.manager)
+    client.get(reverse("reports:analyses"))  # warm the session and permission caches
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        assert client.get(reverse("reports:analyses")).status_code == 200
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        detail = client.get(reverse("reports:analyses_churn_customer", args=["CH-Y"]), {"date": D.isoformat()})
+    assert detail.status_code == 200 and detail.context["warning"].score == 25
+
+
+def test_whole_bank_pages_read_only_the_precomputed_rows(client, org, book, mode, django_assert_max_num_queries):
+    """For a whole bank, a precomputed date's pages read the build's rows: no customer-day row (the
+    date's look-up reads the last entry of an index), no transaction, and no transaction of their
+    own for a larger work_mem (nothing to sort): fewer queries than a page computing live."""
+    if mode[0] != "nightly":
+        pytest.skip("the precomputed rows are the nightly mode's")
+    churn_case(org)
+    client.force_login(org.auditor)
+    for name in ("analyses_pareto", "analyses_top_customers", "analyses_segments", "analyses_churn"):
+        url = reverse(f"reports:{name}")
+        client.get(url, {"date": D.isoformat()})  # warm the session and permission caches
+        with django_assert_max_num_queries(PAGE_QUERIES - 3) as captured:
+            response = client.get(url, {"date": D.isoformat()})
+        assert response.status_code == 200, name
+        statements = [query["sql"] for query in captured.captured_queries]
+        assert [sql for sql in statements if "reports_customerday" in sql and "max(business_date)" not in sql] == [], name
+        assert [sql for sql in statements if "customers_transaction" in sql or "work_mem" in sql] == [], name
+    assert response.context["summary"].warned == 1  # the churn page: CH-X, from ChurnDay
 
 
 def test_no_snapshot_yet(client, org):

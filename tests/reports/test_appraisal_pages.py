@@ -230,3 +230,34 @@ def test_draft_edit_page_shows_its_indicators(client, org):
     page = client.get(reverse("reports:kpi_scheme_edit", args=[draft.pk]))
     body = page.content.decode()
     assert page.status_code == 200 and 'value="100000.00"' in body and 'value="campaigns.conversions" selected' in body
+
+
+def test_scheme_pages_keep_the_query_count(client, scored, django_assert_max_num_queries):
+    """The scheme list, a scheme, the new-scheme and the draft's edit page: a bounded number of
+    queries, the same with more schemes, indicators and managers' targets."""
+    org, scheme = scored["org"], scored["scheme"]
+    draft = make_scheme(org.bank_a, status=KpiScheme.Status.DRAFT, name="Draft 2027", valid_from=datetime.date(2027, 1, 1))
+    client.force_login(org.admin)
+    urls = [
+        reverse("reports:kpi_schemes"),
+        reverse("reports:kpi_scheme", args=[scheme.pk]),
+        reverse("reports:kpi_scheme_new"),
+        reverse("reports:kpi_scheme_edit", args=[draft.pk]),
+    ]
+    for url in urls:
+        client.get(url)  # warm the session and permission caches
+
+    def counts():
+        found = []
+        for url in urls:
+            with django_assert_max_num_queries(22) as captured:
+                assert client.get(url).status_code == 200
+            found.append(len(captured))
+        return found
+
+    before = counts()
+    for year in (2028, 2029, 2030):
+        make_scheme(org.bank_a, status=KpiScheme.Status.DRAFT, name=f"Draft {year}", valid_from=datetime.date(year, 1, 1))
+    for manager in (org.manager_bj, org.manager):
+        own_aum_target(scheme, manager)
+    assert counts() == before

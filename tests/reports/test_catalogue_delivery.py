@@ -273,3 +273,26 @@ def test_the_tasks_record_their_runs(org, snapshot):
     tasks.monthly_branch_reports.apply(kwargs={"bank_id": org.bank_a.pk, "business_date": "2026-06-30"}).get()
     assert ExportFile.objects.filter(owner=org.supervisor, object_type=formatted.OBJECT_TYPE).count() == 1
     assert JobRun.objects.filter(job=formatted.JOB, bank_id=org.bank_a.pk, status=JobRun.Status.SUCCEEDED).exists()
+
+
+def test_the_subscriptions_and_monthly_report_pages_keep_the_query_count(org, snapshot, django_assert_max_num_queries):
+    """The same bounded number of queries with one subscription or several."""
+    client = Client()
+    client.force_login(org.supervisor)
+    urls = [reverse("reports:subscriptions"), reverse("reports:monthly_report")]
+    for url in urls:
+        client.get(url)  # warm the session and permission caches
+
+    def counts():
+        found = []
+        for url in urls:
+            with django_assert_max_num_queries(22) as captured:
+                assert client.get(url).status_code == 200
+            found.append(len(captured))
+        return found
+
+    subscription(org.supervisor)
+    before = counts()
+    for hour in (6, 7, 9):
+        subscription(org.supervisor, local_time=datetime.time(hour, 0))
+    assert counts() == before
