@@ -45,6 +45,7 @@ from customers.master.filtersets import exact_match_condition, user_region
 from customers.master.models import ContactPoint, Customer, Holding, IdentityDocument, Transaction
 from customers.master.search import filter_by_name
 from customers.master.tables import ROW_FIELDS, CustomerExportTable, list_prefetches
+from customers.profile import sections as detail_sections
 from ocrm.lists.exports import table_rows, write_xlsx
 from sysadmin import demo as org_demo
 from sysadmin.org.models import Bank, Staff
@@ -213,6 +214,7 @@ def run(size, repeat, count=None, export_rows=100_000):
     _row(f"360 page {customer.number} (x{ratio:.2f} home)", ms, p95, queries, "<= 3x home, <= 25 queries", home_ms)
     targets.add("page360_vs_home", ratio, "x", "<=3")
     targets.add("page360_queries", queries, "", "<=25")
+    _deferred_sections(client, paired, customer, manager)
 
     # (b) search, as a bank-wide user and a branch supervisor
     cn_fragments, latin_fragments = pick_fragments()
@@ -341,6 +343,20 @@ def run(size, repeat, count=None, export_rows=100_000):
     print(f"\nload average at the end: {_load()}")
     targets.print()
     _print_floor(cn_floors)
+
+
+def _deferred_sections(client, paired, customer, manager):
+    """The sections the 360 page defers (htmx loads each after it), all of them one after the other:
+    not part of the page's goal, shown so that deferring them is seen for what it costs altogether."""
+    deferred = [
+        reverse("customers:section", args=[customer.number, section.key])
+        for section in sorted(detail_sections._sections.values(), key=lambda section: section.order)
+        if section.deferred and detail_sections.shown_to(section, customer, manager)
+    ]
+    if deferred:
+        ms, p95, home_ms, ratio, _p95_ratio = paired(lambda: [_page(client, url) for url in deferred])
+        queries = sum(_queries(client, url) for url in deferred)
+        _row(f"  its {len(deferred)} deferred sections, all (x{ratio:.2f} home, no target)", ms, p95, queries, home=home_ms)
 
 
 def _print_floor(cn_floors):

@@ -341,6 +341,7 @@ ROUTE_PARAMS = {
     "customers:share": {"number": by_number("customer")},
     "customers:consent": {"number": by_number("customer")},
     "customers:consent_section": {"number": by_number("customer")},
+    "customers:section": {"number": by_number("customer"), "key": shared("notes", attr=False)},
     **{f"outbox:{name}": {"pk": model("ocrm.outboundmessage")} for name in ("message_detail", "message_resend")},
     **{f"outbox:{name}": {"pk": model("ocrm.messagetemplate")} for name in ("template_edit", "template_preview")},
     **{f"outbox:{name}": {"gateway_id": model("ocrm.gateway")} for name in ("callback_report", "callback_inbound")},

@@ -55,6 +55,7 @@ from ocrm.approvals.models import ChangeRequest
 from ocrm.audit import services as audit
 from ocrm.errors import NotVisible
 from ocrm.notifications.services import notify
+from ocrm.scoping import scope_of
 from sysadmin.org.models import Branch
 
 ACTION_UPDATE = "customer.update"
@@ -124,11 +125,14 @@ def customer_by_number(user, number, *, queryset=None, select_related=()):
     visible = Customer.objects.visible_to(user) if queryset is None else queryset
     if select_related:
         visible = visible.select_related(*select_related)
-    customer = (
-        visible.filter(number=number)
-        .order_by(Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField()))
-        .first()
-    )
+    numbered = visible.filter(number=number)
+    if scope_of(user) == "all" or queryset is not None:
+        # Several banks may hold the number: the user's own bank's first.
+        order = Case(When(bank_id=user.bank_id, then=Value(0)), default=Value(1), output_field=IntegerField())
+        customer = numbered.order_by(order).first()
+    else:
+        # One bank, where numbers are unique: no order to compile (the 360 page and its sections look a customer up here).
+        customer = next(iter(numbered[:1]), None)
     if customer is None:
         raise NotVisible
     survivor = customer

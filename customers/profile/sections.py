@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 from django.template.defaultfilters import floatformat
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import format as date_format
 from django.utils.html import format_html
@@ -52,23 +53,50 @@ class Section:
     order: int = 100
     perm: str | None = None
     kinds: tuple = ("retail", "corporate")
+    # Deferred: the page draws the section's own controls and a placeholder, without its context's
+    # queries; htmx fills it from customers:section (the template shows its rows only without
+    # `deferred_url`). What the person sees first comes sooner (issue 19: the page's Python time
+    # was mostly the ORM building the queries of twenty sections).
+    deferred: bool = False
+    # What a deferred section's controls read (a button the person may use), given with its placeholder.
+    controls: object = None  # callable(customer, user) -> dict, no query
 
 
 _sections = {}
 
 
-def register(key, title, template, context, order=100, perm=None, kinds=("retail", "corporate")):
-    _sections[key] = Section(key, title, template, context, order, perm, tuple(kinds))
+def register(key, title, template, context, order=100, perm=None, kinds=("retail", "corporate"), deferred=False, controls=None):
+    _sections[key] = Section(key, title, template, context, order, perm, tuple(kinds), deferred, controls)
 
 
-def sections_for(customer, user):
-    """[(section, context)] in order, for the sections this user may see on this customer."""
+def shown_to(section, customer, user):
+    return customer.kind in section.kinds and not (section.perm and not user.has_perm(section.perm))
+
+
+def sections_for(customer, user, defer=False):
+    """[(section, context)] in order, for the sections this user may see on this customer. With
+    `defer`, a deferred section's context is only the address its rows are loaded from."""
     result = []
     for section in sorted(_sections.values(), key=lambda s: s.order):
-        if customer.kind not in section.kinds or (section.perm and not user.has_perm(section.perm)):
+        if not shown_to(section, customer, user):
             continue
-        result.append((section, section.context(customer, user)))
+        if defer and section.deferred:
+            controls = section.controls(customer, user) if section.controls else {}
+            result.append(
+                (section, {**controls, "deferred_url": reverse("customers:section", args=[customer.number, section.key])})
+            )
+        else:
+            result.append((section, section.context(customer, user)))
     return result
+
+
+def deferred_section(key, customer, user):
+    """(section, context) of the deferred section `key` as its placeholder loads it; None when there
+    is no such section or the user may not see it on this customer."""
+    section = _sections.get(key)
+    if section is None or not section.deferred or not shown_to(section, customer, user):
+        return None
+    return section, section.context(customer, user)
 
 
 ID_EXPIRY_WARNING_DAYS = 90
@@ -475,6 +503,7 @@ def register_sections():
         relationships_context,
         order=40,
         perm="customers.view_relationship",
+        deferred=True,
     )
     register(
         "household",
@@ -484,6 +513,7 @@ def register_sections():
         order=45,
         perm="customers.view_holding",
         kinds=("retail",),
+        deferred=True,
     )
     register(
         "transactions",
@@ -500,7 +530,17 @@ def register_sections():
         service_contacts_context,
         order=70,
         perm="customers.view_servicecontact",
+        deferred=True,
     )
-    register("documents", _("Documents"), tpl("documents"), documents_context, order=80, perm="customers.view_customerdocument")
-    register("notes", _("Notes"), tpl("notes"), notes_context, order=85, perm="customers.view_customernote")
-    register("history", _("Lifecycle and rating history"), tpl("history"), history_context, order=90)
+    # Below the fold, deferred: the page shows their controls at once and their rows a moment later.
+    register(
+        "documents",
+        _("Documents"),
+        tpl("documents"),
+        documents_context,
+        order=80,
+        perm="customers.view_customerdocument",
+        deferred=True,
+    )
+    register("notes", _("Notes"), tpl("notes"), notes_context, order=85, perm="customers.view_customernote", deferred=True)
+    register("history", _("Lifecycle and rating history"), tpl("history"), history_context, order=90, deferred=True)

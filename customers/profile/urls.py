@@ -9,6 +9,7 @@ from ocrm import links
 customer_urlpatterns = [
     path("", views.CustomerDetailView.as_view(), name="detail"),
     path("transactions/", views.CustomerTransactionsView.as_view(), name="transactions"),
+    path("section/<slug:key>/", views.CustomerSectionView.as_view(), name="section"),
     path("documents/<int:pk>/", views.CustomerDocumentView.as_view(), name="document"),
     path("reveal/", views.CustomerRevealView.as_view(), name="reveal"),
     path("notes/add/", views.NoteAddView.as_view(), name="note_add"),

@@ -3,7 +3,7 @@ clear identity numbers and phones, and what is added to or removed from a custom
 Every route finds the customer through customers.master.views.CustomerRouteMixin (outside
 the scope it is a 404); every change is one call into customers.profile.services."""
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import get_template
@@ -40,20 +40,44 @@ class CustomerDetailView(CustomerRouteMixin, View):
     def get(self, request, number):
         customer, user = self.customer, request.user
         # may_edit is decided once for the page (a read-only share sees no edit control).
-        base = {
-            "customer": customer,
-            "user": user,
-            "csrf_token": get_token(request),
-            "may_unmask": user.has_perm("customers.unmask_pii"),
-            "may_edit": sharing.may_edit(user, customer),
-        }
+        base = section_base(request, customer)
         # Sections render without the request: context processors (navigation, notifications)
         # run once for the page, not once per section.
         rendered = []
-        for section, context in sections.sections_for(customer, user):
+        for section, context in sections.sections_for(customer, user, defer=True):
             html = get_template(section.template).render({**base, **context, "section": section})
             rendered.append((section, html, section.key in WIDE_SECTIONS))
         return render(request, "customers/detail.html", {**base, "sections": rendered})
+
+
+def section_base(request, customer):
+    """What every section's template reads besides its own context (the page's and a deferred section's)."""
+    user = request.user
+    return {
+        "customer": customer,
+        "user": user,
+        "csrf_token": get_token(request),
+        "may_unmask": user.has_perm("customers.unmask_pii"),
+        "may_edit": sharing.may_edit(user, customer),
+    }
+
+
+class CustomerSectionView(CustomerRouteMixin, View):
+    """One deferred section of the 360 page (sections.Section.deferred), which htmx puts in place of
+    its placeholder: the same template and context as if the page had drawn it. A section the user
+    may not see on this customer (its permission, the customer's kind) is a 404, as is a customer
+    outside the scope."""
+
+    permission_required = "customers.view_customer"
+    customer_related = PROFILE_RELATED
+
+    def get(self, request, number, key):
+        found = sections.deferred_section(key, self.customer, request.user)
+        if found is None:
+            raise Http404
+        section, context = found
+        html = get_template(section.template).render({**section_base(request, self.customer), **context, "section": section})
+        return HttpResponse(html)
 
 
 class CustomerTransactionsView(CustomerRouteMixin, View):

@@ -96,6 +96,10 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     def filtered_queryset(self):
         filterset = self.get_filterset(self.get_filterset_class())
         qs = filterset.qs if filterset.is_valid() else self.get_queryset().none()
+        return self.sorted_as_asked(qs)
+
+    def sorted_as_asked(self, qs):
+        """qs in the order the address asks for (?sort=<column>), as the table will sort the page."""
         sort = self.request.GET.get("sort")
         if sort:
             table = self.table_class(qs.none())  # its columns only (a sliced query could not be ordered)

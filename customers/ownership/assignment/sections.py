@@ -1,6 +1,7 @@
 """The 360 page's "Ownership" section: transfer in progress, pending claims and the
-assignment history of the customer. One query whatever the customer holds (the pending
-requests are the header's, customers.profile.sections.pending_requests)."""
+assignment history of the customer. The page shows the first two at once, without a query (the
+pending requests are the header's, customers.profile.sections.pending_requests); the history,
+one query whatever the customer holds, is deferred (htmx, customers:section)."""
 
 from django.utils.translation import gettext_lazy as _
 
@@ -14,14 +15,25 @@ HISTORY_LIMIT = 10
 PEOPLE, BRANCHES = ("from_manager", "to_manager", "actor"), ("from_branch", "to_branch")
 
 
-def ownership_context(customer, user):
-    # The header read the customer's pending requests already (one query for both sections).
+def ownership_controls(customer, user):
+    """What the section shows at once on the 360 page: a transfer in progress, pending claims and
+    the buttons. The header read the customer's pending requests already (one query for both)."""
     pending = {"transfer": None, "claims": []}
     for request in reversed(sections.pending_requests(customer)):  # oldest first, as pending_by_customer
         if request.action == ACTION_TRANSFER:
             pending["transfer"] = request
         elif request.action == ACTION_CLAIM:
             pending["claims"].append(request)
+    return {
+        "transfer": pending["transfer"],
+        "claims": pending["claims"],
+        "may_transfer": user.has_perm("customers.transfer_customer"),
+        "may_reassign": user.has_perm("customers.reassign_customer"),
+        "may_claim": user.has_perm("customers.claim_customer") and customer.primary_manager_id is None,
+    }
+
+
+def ownership_context(customer, user):
     history = list(
         AssignmentChange.objects.filter(customer=customer)
         .select_related(*PEOPLE, *BRANCHES)
@@ -37,15 +49,17 @@ def ownership_context(customer, user):
         )
         .order_by("-at", "-id")[:HISTORY_LIMIT]
     )
-    return {
-        "transfer": pending["transfer"],
-        "claims": pending["claims"],
-        "assignment_history": history,
-        "may_transfer": user.has_perm("customers.transfer_customer"),
-        "may_reassign": user.has_perm("customers.reassign_customer"),
-        "may_claim": user.has_perm("customers.claim_customer") and customer.primary_manager_id is None,
-    }
+    return {**ownership_controls(customer, user), "assignment_history": history}
 
 
 def register_sections():
-    sections.register("ownership", _("Ownership"), "customers/assignment/section.html", ownership_context, order=5)
+    # The history table through htmx (customers:section); the transfer, the claims and the buttons at once.
+    sections.register(
+        "ownership",
+        _("Ownership"),
+        "customers/assignment/section.html",
+        ownership_context,
+        order=5,
+        deferred=True,
+        controls=ownership_controls,
+    )

@@ -51,4 +51,7 @@ def register_sections():
         shares_section_context,
         order=90,
         perm="customers.view_customershare",
+        # Its rows through htmx (customers:section); the share button at once.
+        deferred=True,
+        controls=lambda customer, user: {"may_share": sharing.may_share(user, customer)},
     )

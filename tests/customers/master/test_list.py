@@ -10,10 +10,14 @@ import openpyxl
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.http import QueryDict
+from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.master.filtersets import CustomerFilterSet
 from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
+from customers.master.search import estimated_rows
 from ocrm import pii
 from ocrm.audit.models import AuditLog
 from sysadmin.parameters.models import SystemParameter
@@ -280,6 +284,48 @@ def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org
     # A page past the end shows the last one.
     response = client.get(reverse(LIST) + "?per_page=1&q=王伟&page=7", follow=True)
     assert numbers_of(response) == ["C0003"] and response.context["result_count"] == 2
+
+
+def test_more_matches_than_the_planner_expects_are_paged_from_the_ids_already_read(client, org, people):
+    """A branch subtree and a common name are correlated: the planner expects fewer matches than the
+    cap and there are more. The ids were read in the page's order: the first pages come from them
+    (no second pass over the matches), the rest from the sorted query, and the count is an estimate."""
+    for index, aum in enumerate(("700", "300", "900", "100", "500")):
+        make_customer(
+            f"Z000{index}", org.a_sh, org.manager, name_local="赵磊", name_latin="Zhao Lei", tier="mass", aum=Decimal(aum)
+        )
+    # Name, tier and star rating each narrow the estimate; here they all describe the same five rows.
+    query = "?q=zhao&tier=mass&stars=1&per_page=2"
+    visible = CustomerFilterSet(
+        QueryDict(query[1:]), queryset=Customer.objects.visible_to(org.supervisor).active(), request=_request(org.supervisor)
+    ).qs
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="3")
+    assert estimated_rows(visible) <= 3 < visible.count()
+    as_user(client, org.supervisor)
+    pages = []
+    for page in (1, 2, 3):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse(LIST) + f"{query}&page={page}", follow=True)
+        pages.append(numbers_of(response))
+        sql = [q["sql"] for q in ctx.captured_queries if '"customers_customer"' in q["sql"]]
+        assert not [q for q in sql if "COUNT(" in q and "customers_matchcandidate" not in q]
+        assert len([q for q in sql if "OFFSET 0) AS matches" in q]) == 1  # the ids, in the page's order, read once
+        if page == 1:
+            assert response.context["count_is_estimate"] and 'id="result-count">about ' in response.content.decode()
+    # Pages 1 and 2 lie within the 4 ids read (the cap + 1); page 3 is read from the sorted query.
+    assert pages == [["Z0002", "Z0000"], ["Z0004", "Z0001"], ["Z0003"]]
+    assert response.context["result_count"] == 5 and not response.context["count_is_estimate"]
+    # A chosen order: the ids are read in it.
+    response = client.get(reverse(LIST) + f"{query}&sort=-aum&page=1", follow=True)
+    assert numbers_of(response) == ["Z0002", "Z0000"]
+    response = client.get(reverse(LIST) + f"{query}&sort=aum&page=2", follow=True)
+    assert numbers_of(response) == ["Z0004", "Z0000"]
+
+
+def _request(user):
+    request = RequestFactory().get(reverse(LIST))
+    request.user = user
+    return request
 
 
 def test_columns_are_chosen_and_remembered_for_the_session(client, org, people):

@@ -125,7 +125,9 @@ def test_note_added_and_audited(org, customers):
     note = cm.CustomerNote.objects.get(customer=mine)
     assert note.text == "Prefers calls after 6 pm" and note.author == org.manager and note.bank_id == mine.bank_id
     assert entries(org.manager, "customers.customernote", AuditLog.Action.CREATE).filter(object_id=str(note.pk)).exists()
-    assert "Prefers calls after 6 pm" in client.get(url("detail", mine)).content.decode()
+    # The notes section is deferred: the page loads its rows from customers:section.
+    assert "customers/sections/deferred.html" in [t.name for t in client.get(url("detail", mine)).templates]
+    assert "Prefers calls after 6 pm" in client.get(url("section", mine, "notes")).content.decode()
 
     response = client.post(url("note_add", mine), {"text": "   "})
     assert response.status_code == 200 and cm.CustomerNote.objects.count() == 1
@@ -154,7 +156,7 @@ def test_contact_logged_in_the_users_time_zone(org, customers):
     assert contact.occurred_at == datetime.datetime(2026, 1, 5, 1, 30, tzinfo=datetime.UTC)
     assert contact.staff == org.manager and contact.next_action_date == datetime.date(2026, 1, 12)
     assert entries(org.manager, "customers.servicecontact", AuditLog.Action.CREATE).count() == 1
-    html = client.get(url("detail", mine)).content.decode()
+    html = client.get(url("section", mine, "service_contacts")).content.decode()  # the 360 page's deferred section
     assert "Annual review" in html and "2026-01-05 09:30" in html  # shown back in the user's zone
 
 
@@ -262,7 +264,7 @@ def test_relationship_added_removed_and_audited(org, customers):
     assert relationship.share_percent == 25.5 and relationship.bank_id == mine.bank_id
     assert entries(org.manager, "customers.relationship", AuditLog.Action.CREATE).count() == 1
     # Both directions are shown.
-    assert "Has shareholder" in client.get(url("detail", partner)).content.decode()
+    assert "Has shareholder" in client.get(url("section", partner, "relationships")).content.decode()
     page = client.get(url("relationship_add", mine)).content.decode()
     assert url("relationship_remove", mine, relationship.pk) in page
 

@@ -20,6 +20,7 @@ from customers.master.models import (
     ContactPoint,
     Customer,
     CustomerDocument,
+    CustomerNote,
     FxRate,
     Holding,
     HoldingBalance,
@@ -275,9 +276,11 @@ def test_household_aum_sums_the_members_holdings_in_base_currency(fx, org):
     assert members["C-H2"].aum_base == Decimal("710.00")
     assert members["C-H1"].visible and not members["C-H2"].visible  # the wife is another manager's customer
 
-    page = client_for(org.manager).get(reverse("customers:detail", args=[husband.number])).content.decode()
-    assert '<strong id="household-aum">1,710.00</strong> CNY' in page
-    assert "李娜" not in page  # the total is shown, the other manager's customer is not named
+    client = client_for(org.manager)
+    page = client.get(reverse("customers:detail", args=[husband.number])).content.decode()
+    section = client.get(reverse("customers:section", args=[husband.number, "household"])).content.decode()
+    assert '<strong id="household-aum">1,710.00</strong> CNY' in section
+    assert "李娜" not in page and "李娜" not in section  # the total is shown, the other manager's customer is not named
 
 
 def test_relationships_are_shown_from_both_sides(org):
@@ -290,15 +293,40 @@ def test_relationships_are_shown_from_both_sides(org):
     )
     client = client_for(org.manager)
 
-    parent_page = client.get(reverse("customers:detail", args=[parent.number])).content.decode()
-    child_page = client.get(reverse("customers:detail", args=[child.number])).content.decode()
-    company_page = client.get(reverse("customers:detail", args=[company.number])).content.decode()
+    def section(customer):  # deferred: the 360 page loads it from customers:section
+        return client.get(reverse("customers:section", args=[customer.number, "relationships"])).content.decode()
+
+    parent_page, child_page, company_page = section(parent), section(child), section(company)
     assert 'relationship-label">Parent of</span>' in parent_page and "王子" in parent_page
     assert 'relationship-label">Shareholder of</span>' in parent_page and "60.00%" in parent_page
     assert 'relationship-label">Child of</span>' in child_page and "王父" in child_page
     assert 'relationship-label">Has shareholder</span>' in company_page
     assert 'id="relationship-graph"' in parent_page and parent_page.count('class="graph-node"') == 2
+    company_page = client.get(reverse("customers:detail", args=[company.number])).content.decode()
+    parent_page = client.get(reverse("customers:detail", args=[parent.number])).content.decode()
     assert 'id="corporate-profile"' in company_page and 'id="retail-profile"' in parent_page
+
+
+def test_deferred_sections_load_through_their_placeholder_within_the_scope(org):
+    """The page draws a deferred section's controls and a placeholder (none of its queries); the
+    placeholder's address gives the section as the page would have drawn it, 404 outside the
+    scope, for a section the user may not see, or for a key that names no deferred section."""
+    mine = make_customer("C-DEF", org.a_sh, org.manager)
+    foreign = make_customer("C-DEF-BJ", org.a_bj, org.manager_bj)
+    CustomerNote.objects.create(bank_id=mine.bank_id, customer=mine, author=org.manager, text="Deferred note")
+    client = client_for(org.manager)
+    page = client.get(reverse("customers:detail", args=[mine.number])).content.decode()
+    address = reverse("customers:section", args=[mine.number, "notes"])
+    assert f'hx-get="{address}"' in page and 'id="note-add-form"' in page and "Deferred note" not in page
+    response = client.get(address)
+    assert response.status_code == 200 and "Deferred note" in response.content.decode()
+    assert 'id="note-add-form"' in response.content.decode()  # the same template: controls and rows
+    assert client.get(reverse("customers:section", args=[foreign.number, "notes"])).status_code == 404
+    for key in ("header", "no-such-section", "transactions"):  # not deferred: drawn by the page itself
+        assert client.get(reverse("customers:section", args=[mine.number, key])).status_code == 404, key
+    corporate = make_customer("C-DEF-CO", org.a_sh, org.manager, kind="corporate")
+    assert client.get(reverse("customers:section", args=[corporate.number, "household"])).status_code == 404  # retail only
+    assert client.get(reverse("customers:section", args=[mine.number, "household"])).status_code == 200
 
 
 # --- transactions ---------------------------------------------------------------------------------------------------------------
@@ -363,7 +391,8 @@ def test_document_view_is_audited_and_another_customers_document_is_404(org, med
     assert not AuditLog.objects.filter(
         object_type="customers.customerdocument", object_id=str(foreign.pk), action=AuditLog.Action.VIEW_PII
     ).exists()
-    assert f'href="{url}"' in client.get(reverse("customers:detail", args=[customer.number])).content.decode()
+    # Linked from the documents section (deferred: the 360 page loads it from customers:section).
+    assert f'href="{url}"' in client.get(reverse("customers:section", args=[customer.number, "documents"])).content.decode()
 
 
 # --- query budget ---------------------------------------------------------------------------------------------------------------
