@@ -6,6 +6,7 @@ sent with Cache-Control: no-store."""
 import datetime
 import importlib
 import os
+import random
 import re
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import phonenumbers
 import pytest
 from django.apps import apps as django_apps
 from django.conf import settings
@@ -100,6 +102,24 @@ def test_masks_keep_what_a_person_recognises():
 
 
 # --- the audit log never holds clear personal data (issue 11 #3) ------------------------------------
+
+
+def test_the_phone_country_code_is_found_as_phonenumbers_finds_it():
+    """mask_phone reads the country code off the leading digits instead of parsing the number
+    (a tenth of an export's time): on plain, odd and junk numbers it agrees with phonenumbers."""
+
+    def parsed(text):
+        try:
+            return len(str(phonenumbers.parse(text, None).country_code))
+        except phonenumbers.NumberParseException:
+            return 0
+
+    rng = random.Random(19)
+    numbers = ["+8613812345678", "+44 20 7946 0958", "+1-212-555-0100", "+85291234567", "+", "+86", "+0123456"]
+    numbers += ["+" + " ".join(str(rng.randint(0, 9)) for _ in range(rng.randint(1, 20))) for _ in range(3000)]
+    numbers += ["+" + "".join(rng.choice("0123456789" * 3 + " -().aA/x") for _ in range(rng.randint(1, 16))) for _ in range(3000)]
+    assert [(n, pii._country_code_digits(n)) for n in numbers] == [(n, parsed(n)) for n in numbers]
+    assert pii.mask_phone("+8613812345678") == "+86********678"
 
 
 def test_the_audit_service_masks_whatever_a_caller_passes(org, customer):
