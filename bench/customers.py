@@ -365,9 +365,13 @@ def _print_floor(cn_floors):
     if not cn_floors:
         return
     ratio, floor, fragment, hits = max(cn_floors)
+    if ratio >= floor:
+        rest = f"so x{ratio - floor:.2f} is the rest"
+    else:  # past list_exact_count_max the page counts no further ("about N"): its own SQL is cheaper
+        rest = "which counts no further than list_exact_count_max: its own SQL is below this"
     print(
         f"FLOOR customers.search_cn_sql_vs_home value={floor:.2f}x (SQL alone of the worst page, q={fragment}, "
-        f"{hits} hits: first page + exact count; the page itself x{ratio:.2f}, so x{ratio - floor:.2f} is the rest)"
+        f"{hits} hits: first page + exact count; the page itself x{ratio:.2f}, {rest})"
     )
 
 
