@@ -212,7 +212,7 @@ class RespondView(ServiceActionView):
         return _("Response recorded: %(r)s.") % {"r": member.get_response_display()}
 
     def get_success_url(self, member):
-        return links.url("customer", self.object.customer_id)
+        return links.url("customer", self.object.customer.number)  # the page is keyed by number, never by id
 
 
 class TaskResponseView(PermissionPageMixin, View):

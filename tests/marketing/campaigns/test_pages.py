@@ -66,7 +66,8 @@ def test_a_campaign_from_a_group_through_the_pages(client, org, second_marketer)
     profile = client.get(reverse("customers:detail", args=[mine.number])).content.decode()
     assert "Autumn deposit" in profile
     member = CampaignMember.objects.get(campaign=campaign, customer=mine)
-    assert client.post(reverse("marketing:campaign_respond", args=[member.pk]), {"response": "converted"}).status_code == 302
+    answered = client.post(reverse("marketing:campaign_respond", args=[member.pk]), {"response": "converted"})
+    assert answered.status_code == 302 and answered.url == reverse("customers:detail", args=[mine.number])
     client.logout()
     _login(client, org.marketing_manager)
     evaluation = client.get(reverse("marketing:campaign_evaluation", args=[campaign.pk])).content.decode()
