@@ -351,10 +351,12 @@ def page(browser, live_server):
 def login(page, username, password=PASSWORD):
     """Through the log-in form, and the second step with a code from the user's app where their role needs one."""
     second_factor.prepare_browser_login(username)
-    if page.url != "about:blank":
+    if page.url != "about:blank" and "/accounts/login/" not in page.url:
         # A previous user's page may still have htmx sections in flight, and their answers would
         # set that user's session cookie again (the session policy saves every response), even
-        # after this log-in. Leaving the page cancels what has not answered; then drop the cookie.
+        # after this log-in: let them land, leave the page, then drop that cookie. (On the log-in
+        # page itself the session is an anonymous one that holds the language chosen there.)
+        page.wait_for_load_state("networkidle")
         page.goto("about:blank")
         page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
     page.goto("/accounts/login/")
