@@ -115,11 +115,16 @@ class Report:
     def grain_for(self, filters):
         return self.rollup_grain
 
-    def rows(self, reader, filters):
-        """The scoped rows the lines add up (any date): the roll-up's rows of the report's grain."""
+    def rows(self, reader, filters, *, managers=False):
+        """The scoped rows the lines add up (any date): the roll-up's rows of the report's grain,
+        per branch where nothing needs the manager (`managers`: the lines are per manager; a
+        manager's own book or a manager filter reads per manager too)."""
         rows = services.scoped(self.model_for(filters), reader, filters)
         if rows.model is RollupDay:
-            rows = rows.filter(grain=self.grain_for(filters))
+            grain = self.grain_for(filters)
+            if not managers and not reader.own and filters.manager is None:
+                grain = rollup.branch_grain(grain)
+            rows = rows.filter(grain=grain)
         return rows
 
     def counted(self, filters, **condition):
@@ -139,8 +144,8 @@ class Report:
     def expressions(self, filters):
         raise NotImplementedError
 
-    def facts(self, reader, filters, date):
-        rows = self.rows(reader, filters)
+    def facts(self, reader, filters, date, *, managers=False):
+        rows = self.rows(reader, filters, managers=managers)
         if self.uses_range:
             # The range ending at the date; a comparison reads a range as long, ending at its date.
             return rows.filter(business_date__range=(date - (filters.date - filters.range_start), date))
@@ -265,6 +270,8 @@ class CustomersReport(Report):
             reader, filters, branch_field="then_branch_id", manager_field="then_manager_id"
         )
         grain = self.grain_for(filters)
+        if not reader.own and filters.manager is None:
+            grain = rollup.branch_grain(grain)  # per branch on both sides: no manager in the scope
         rows = (
             RollupMoveDay.objects.filter(
                 bank_id=reader.bank_id, business_date=filters.date, compare_date=filters.compare, grain=grain
@@ -605,8 +612,8 @@ class MeasureSetReport(Report):
     def expressions(self, filters):
         return {self._name(key): Sum("value", filter=Q(measure=key)) for key in self.measure_keys}
 
-    def facts(self, reader, filters, date):
-        return super().facts(reader, filters, date).filter(measure__in=self.measure_keys)
+    def facts(self, reader, filters, date, *, managers=False):
+        return super().facts(reader, filters, date, managers=managers).filter(measure__in=self.measure_keys)
 
     def by_day(self, reader, filters):
         rows = self.facts(reader, filters, filters.date).values("business_date").order_by("business_date")

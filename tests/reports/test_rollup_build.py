@@ -54,6 +54,10 @@ def test_the_build_writes_the_rollup_of_its_customer_rows(org, book, day):
         others = {"lifecycle_stage", "tier", "star_rating", "products_held", "product_categories"} - set(columns)
         for other in others:
             assert not of_grain.filter(**{f"{other}__isnull": False}).exists(), (grain, other)
+        # The branch level: the same customers grouped by branch × the dimension, no manager.
+        of_branch = rolled.filter(grain=rollup.branch_grain(grain))
+        assert of_branch.exists() and not of_branch.filter(manager_id__isnull=False).exists(), grain
+        assert figures(of_branch, "branch_id", *columns) == figures(customers, "branch_id", *columns), grain
     c1 = rolled.get(grain="star", star_rating=3)
     assert (c1.branch_id, c1.manager_id, c1.customer_count, c1.aum) == (org.a_sh.pk, org.manager.pk, 1, Decimal("1700.00"))
     assert c1.method_version == rollup.ROLLUP_VERSION
@@ -69,7 +73,8 @@ def test_a_rerun_changes_nothing_and_a_rewrite_never_doubles(org, book, day):
         written = rollup.write(cursor, org.bank_a.pk, day)
     again = RollupDay.objects.filter(business_date=day)
     assert written == len(before) == again.count()
-    assert again.aggregate(n=Sum("customer_count"))["n"] == 4 * 2  # two customers, once in each of the 4 grains
+    # Two customers, once in each of the 4 grains, per manager and again per branch.
+    assert again.aggregate(n=Sum("customer_count"))["n"] == 4 * 2 * 2
 
 
 def test_rollup_rows_cannot_be_updated(org, book, day):

@@ -150,6 +150,7 @@ def test_the_whole_bank_page_does_not_read_the_customer_rows(org, book, name, qu
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert RollupDay._meta.db_table in sql
     assert CustomerDay._meta.db_table not in sql
+    assert "'b:" in sql  # the branch level: a row per branch, not per manager
     assert len(queries.captured_queries) <= 22
 
 
