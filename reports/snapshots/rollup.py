@@ -24,7 +24,15 @@ inside a run that is not DONE yet). The report engine reads a date's roll-up whe
 import datetime
 
 from reports.snapshots import db
-from reports.snapshots.models import CustomerDay, RollupDay, RollupMoveDay
+from reports.snapshots.models import (
+    CustomerDay,
+    HoldingBranchDay,
+    HoldingDay,
+    RollupDay,
+    RollupMoveDay,
+    TransactionBranchDay,
+    TransactionDay,
+)
 
 ROLLUP_VERSION = 1
 
@@ -141,11 +149,64 @@ def write_movement(cursor, bank_id, business_date):
     return written
 
 
+# HoldingDay and TransactionDay summed per branch (no manager): the tables a page without a
+# manager reads in their place (BRANCH_TABLES), a row per branch instead of one per manager.
+BRANCH_TABLES = {HoldingDay: HoldingBranchDay, TransactionDay: TransactionBranchDay}
+BRANCH_SQL = {
+    HoldingBranchDay: f"""
+INSERT INTO {HoldingBranchDay._meta.db_table}
+    (bank_id, business_date, branch_id, product_id, category, currency, holders, accounts, balance, balance_base,
+     method_version)
+SELECT bank_id, business_date, branch_id, product_id, category, currency, sum(holders), sum(accounts), sum(balance),
+       sum(balance_base), {ROLLUP_VERSION}
+FROM {HoldingDay._meta.db_table} WHERE bank_id = %(bank_id)s AND business_date = %(business_date)s
+GROUP BY bank_id, business_date, branch_id, product_id, category, currency
+""",
+    TransactionBranchDay: f"""
+INSERT INTO {TransactionBranchDay._meta.db_table}
+    (bank_id, business_date, branch_id, channel, txn_type, currency, count, amount_base, method_version)
+SELECT bank_id, business_date, branch_id, channel, txn_type, currency, sum(count), sum(amount_base), {ROLLUP_VERSION}
+FROM {TransactionDay._meta.db_table} WHERE bank_id = %(bank_id)s AND business_date = %(business_date)s
+GROUP BY bank_id, business_date, branch_id, channel, txn_type, currency
+""",
+}
+
+
+def write_branch(cursor, bank_id, business_date):
+    """The per-branch holdings and transactions of the date (older rows first deleted): {table: rows}."""
+    written = {}
+    for model, sql in BRANCH_SQL.items():
+        table = model._meta.db_table
+        cursor.execute(f"DELETE FROM {table} WHERE bank_id = %s AND business_date = %s", [bank_id, business_date])
+        cursor.execute(sql, {"bank_id": bank_id, "business_date": business_date})
+        written[table] = cursor.rowcount
+    return written
+
+
+def branch_complete(model, bank_id, dates):
+    """Whether every date among `dates` that has rows of `model` (HoldingDay, TransactionDay) has
+    its per-branch rows too (rows written outside the build have not): one statement, an index
+    probe per date and table."""
+    dates = sorted({d for d in dates if d is not None})
+    if bank_id is None or not dates:
+        return False
+    source, branch = model._meta.db_table, BRANCH_TABLES[model]._meta.db_table
+    with db.connection().cursor() as cursor:
+        cursor.execute(
+            f"""SELECT bool_and(b.found IS NOT NULL OR s.found IS NULL) FROM unnest(%s::date[]) AS d
+                LEFT JOIN LATERAL (SELECT 1 AS found FROM {source} WHERE bank_id = %s AND business_date = d LIMIT 1) s ON true
+                LEFT JOIN LATERAL (SELECT 1 AS found FROM {branch} WHERE bank_id = %s AND business_date = d LIMIT 1) b ON true""",
+            [dates, bank_id, bank_id],
+        )
+        return bool(cursor.fetchone()[0])
+
+
 def step(cursor, bank, business_date):
-    """The snapshot build's derived step (build.DERIVED_STEPS): both roll-ups of the date."""
+    """The snapshot build's derived step (build.DERIVED_STEPS): the roll-ups of the date."""
     return {
         "rollup": write(cursor, bank.pk, business_date),
         "movement": write_movement(cursor, bank.pk, business_date),
+        **write_branch(cursor, bank.pk, business_date),
     }
 
 
