@@ -12,7 +12,15 @@ from django.db.models import Count, Sum
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshots
 from reports.snapshots import rollup, services
-from reports.snapshots.models import CustomerDay, RollupDay, RollupMoveDay
+from reports.snapshots.models import (
+    CustomerDay,
+    HoldingBranchDay,
+    HoldingDay,
+    RollupDay,
+    RollupMoveDay,
+    TransactionBranchDay,
+    TransactionDay,
+)
 from sysadmin.parameters.models import SystemParameter
 from tests.reports import test_snapshots
 
@@ -134,3 +142,28 @@ def test_the_build_rolls_up_the_movement_from_the_day_before(org, book, day):
     was = CustomerDay.objects.get(business_date=before, customer_id=book["c1"].pk).lifecycle_stage
     assert found[(was, "dormant")] == 1
     assert sum(found.values()) == 2
+
+
+def test_the_build_writes_the_per_branch_holdings_and_transactions(org, book, day):
+    run = snapshots.build(org.bank_a, day)
+    for model, branch_model, group, sums in (
+        (HoldingDay, HoldingBranchDay, ("branch_id", "product_id", "currency"), ("holders", "accounts", "balance_base")),
+        (TransactionDay, TransactionBranchDay, ("branch_id", "channel", "txn_type", "currency"), ("count", "amount_base")),
+    ):
+        source = model.objects.filter(bank_id=org.bank_a.pk, business_date=day)
+        rolled = branch_model.objects.filter(bank_id=org.bank_a.pk, business_date=day)
+        assert run.rows[branch_model._meta.db_table] == rolled.count() > 0
+        found = {
+            tuple(r[g] for g in group): tuple(r[s] for s in sums)
+            for r in source.values(*group).order_by().annotate(**{s: Sum(s) for s in sums})
+        }
+        assert {tuple(getattr(r, g) for g in group): tuple(getattr(r, s) for s in sums) for r in rolled} == found
+        assert rollup.branch_complete(model, org.bank_a.pk, [day, day - datetime.timedelta(days=1)])
+    # A rewrite replaces the date's rows, never doubles them; the rows are immutable.
+    with connection.cursor() as cursor:
+        assert rollup.write_branch(cursor, org.bank_a.pk, day) == {
+            table: run.rows[table] for table in ("reports_holdingbranchday", "reports_transactionbranchday")
+        }
+    assert TransactionBranchDay.objects.filter(business_date=day).count() == run.rows["reports_transactionbranchday"]
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        TransactionBranchDay.objects.filter(business_date=day).update(count=99)
