@@ -217,8 +217,9 @@ def _generate(size):
 
 
 def _roll_up(bank):
-    """The nightly roll-up of both dates and the movement between them, as the build writes them
-    (data generated before the roll-up existed gets it here)."""
+    """The nightly roll-up of both dates and the movement between them, and the per-branch
+    holdings and transactions, as the build writes them (data generated before they existed gets
+    them here)."""
     from django.db import connection, transaction
 
     from reports.snapshots import rollup
@@ -229,6 +230,11 @@ def _roll_up(bank):
                 rollup.write(cursor, bank.pk, day)
         if not rollup.has_movement(bank.pk, DAY, BEFORE):
             rollup.write_movement(cursor, bank.pk, DAY)
+        for model in rollup.BRANCH_TABLES:
+            if not rollup.branch_complete(model, bank.pk, [DAY, BEFORE]):
+                for day in (DAY, BEFORE):
+                    rollup.write_branch(cursor, bank.pk, day)
+                cursor.execute(f"ANALYZE {rollup.BRANCH_TABLES[model]._meta.db_table}")
         cursor.execute("ANALYZE reports_rollupday")
         cursor.execute("ANALYZE reports_rollupmoveday")
 

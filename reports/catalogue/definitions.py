@@ -96,8 +96,10 @@ class Report:
     rollup_grain = ""
 
     def __init__(self, rollup=True):
-        # rollup=False: always CustomerDay (the tests compare both paths on the same rows).
+        # rollup=False: always CustomerDay, HoldingDay, TransactionDay (the tests compare both
+        # paths on the same rows).
         self.rollup = rollup and bool(self.rollup_grain)
+        self.per_branch = rollup
 
     def reads_rollup(self, filters):
         """Whether the lines come from the roll-up: the report has one, and every date it reads
@@ -115,12 +117,31 @@ class Report:
     def grain_for(self, filters):
         return self.rollup_grain
 
-    def rows(self, reader, filters):
-        """The scoped rows the lines add up (any date): the roll-up's rows of the report's grain."""
-        rows = services.scoped(self.model_for(filters), reader, filters)
+    def rows(self, reader, filters, *, managers=False):
+        """The scoped rows the lines add up (any date): the roll-up's rows of the report's grain,
+        per branch where nothing needs the manager (`managers`: the lines are per manager; a
+        manager's own book or a manager filter reads per manager too)."""
+        per_branch = not managers and not reader.own and filters.manager is None
+        model = self.model_for(filters)
+        if per_branch:
+            model = self.branch_model(model, filters)
+        rows = services.scoped(model, reader, filters)
         if rows.model is RollupDay:
-            rows = rows.filter(grain=self.grain_for(filters))
+            grain = self.grain_for(filters)
+            rows = rows.filter(grain=rollup.branch_grain(grain) if per_branch else grain)
         return rows
+
+    def branch_model(self, model, filters):
+        """HoldingDay / TransactionDay's per-branch table where prepare() found it written for
+        every date the page reads (the caller has checked no manager is needed)."""
+        if (getattr(filters, "_branch_tables", None) or {}).get(model):
+            return rollup.BRANCH_TABLES[model]
+        return model
+
+    def branch_sources(self, filters):
+        """{HoldingDay or TransactionDay: the dates of it the page reads}: prepare() checks their
+        per-branch rows are written."""
+        return {}
 
     def counted(self, filters, **condition):
         """How many customers (meeting the condition): counted on CustomerDay, summed on the roll-up."""
@@ -139,8 +160,8 @@ class Report:
     def expressions(self, filters):
         raise NotImplementedError
 
-    def facts(self, reader, filters, date):
-        rows = self.rows(reader, filters)
+    def facts(self, reader, filters, date, *, managers=False):
+        rows = self.rows(reader, filters, managers=managers)
         if self.uses_range:
             # The range ending at the date; a comparison reads a range as long, ending at its date.
             return rows.filter(business_date__range=(date - (filters.date - filters.range_start), date))
@@ -265,6 +286,8 @@ class CustomersReport(Report):
             reader, filters, branch_field="then_branch_id", manager_field="then_manager_id"
         )
         grain = self.grain_for(filters)
+        if not reader.own and filters.manager is None:
+            grain = rollup.branch_grain(grain)  # per branch on both sides: no manager in the scope
         rows = (
             RollupMoveDay.objects.filter(
                 bank_id=reader.bank_id, business_date=filters.date, compare_date=filters.compare, grain=grain
@@ -333,10 +356,8 @@ class BalancesReport(Report):
             "customers": self.counted(filters),
         }
 
-    def trend(self, reader, filters):
-        """The month ends of the trend (12 before the date, or from `date_from`) and the date itself,
-        read from the holdings (a few rows per branch and manager, not one per customer): assets and
-        liabilities, or the balance of the chosen product / currency."""
+    def trend_days(self, filters):
+        """The month ends of the trend (12 before the date, or from `date_from`) and the date itself."""
         start = filters.date_from if filters.date_from and filters.date_from < filters.date else None
         if start is None:
             start = filters.date - datetime.timedelta(days=services.TREND_DAYS)
@@ -344,7 +365,21 @@ class BalancesReport(Report):
         while day >= start and len(days) < 36:
             days.append(day)
             day = day.replace(day=1) - datetime.timedelta(days=1)
-        rows = services.scoped(HoldingDay, reader, filters).filter(business_date__in=days)
+        return days
+
+    def branch_sources(self, filters):
+        return {HoldingDay: [*self.trend_days(filters), filters.compare]}
+
+    def holding_rows(self, reader, filters):
+        """The scoped holdings, per branch where no manager is needed."""
+        model = HoldingDay if reader.own or filters.manager is not None else self.branch_model(HoldingDay, filters)
+        return services.scoped(model, reader, filters)
+
+    def trend(self, reader, filters):
+        """The trend's month ends read from the holdings (a few rows per branch, not one per
+        customer): assets and liabilities, or the balance of the chosen product / currency."""
+        days = self.trend_days(filters)
+        rows = self.holding_rows(reader, filters).filter(business_date__in=days)
         grouped = rows.values("business_date").order_by("business_date")
         if self.holdings(filters):
             return [(p["business_date"], {"balance": p["balance"]}) for p in grouped.annotate(balance=Sum("balance_base"))]
@@ -356,7 +391,7 @@ class BalancesReport(Report):
 
     def by_product(self, reader, filters):
         rows = (
-            services.scoped(HoldingDay, reader, filters)
+            self.holding_rows(reader, filters)
             .filter(business_date=filters.date)
             .values("product_id", "category")
             .order_by()
@@ -484,6 +519,13 @@ class TransactionsReport(Report):
     def columns(self, filters):
         return [Column("count", _("Transactions")), Column("amount", _("Amount in base currency"), MONEY)]
 
+    def branch_sources(self, filters):
+        span = (filters.date - filters.range_start).days
+        if span > 62:  # a long range: TransactionDay (not worth a probe per day)
+            return {}
+        ends = [d for d in (filters.date, filters.compare) if d]
+        return {TransactionDay: [end - datetime.timedelta(days=n) for end in ends for n in range(span + 1)]}
+
     def expressions(self, filters):
         return {"count": Sum("count"), "amount": Sum("amount_base")}
 
@@ -605,8 +647,8 @@ class MeasureSetReport(Report):
     def expressions(self, filters):
         return {self._name(key): Sum("value", filter=Q(measure=key)) for key in self.measure_keys}
 
-    def facts(self, reader, filters, date):
-        return super().facts(reader, filters, date).filter(measure__in=self.measure_keys)
+    def facts(self, reader, filters, date, *, managers=False):
+        return super().facts(reader, filters, date, managers=managers).filter(measure__in=self.measure_keys)
 
     def by_day(self, reader, filters):
         rows = self.facts(reader, filters, filters.date).values("business_date").order_by("business_date")
@@ -710,6 +752,11 @@ def prepare(report, reader, filters):
     reads_lines = filters.by != services.BY_CUSTOMER and report.model_for(filters) is not HoldingDay
     if report.rollup and filters.date is not None and reader.scope is not None and reads_lines:
         filters._rollup_dates = rollup.dates_with_rollup(reader.bank_id, [filters.date, filters.compare])
+    per_branch = report.per_branch and not reader.own and filters.manager is None and filters.by != services.BY_CUSTOMER
+    if filters.date is not None and reader.scope is not None and per_branch:
+        filters._branch_tables = {
+            model: rollup.branch_complete(model, reader.bank_id, dates) for model, dates in report.branch_sources(filters).items()
+        }
 
 
 @dataclass

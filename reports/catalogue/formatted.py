@@ -180,10 +180,17 @@ class MonthFigures:
         return [int(part) for part in path.strip("/").split("/")] if path else []
 
     def _add(self, target, branch_id, key, values):
+        # A row's cell is shared by the branch and every branch above it until a second row adds
+        # to it there (then a new dict; a cell is never changed in place): at 20,000 managers one
+        # dict per manager, not one per manager and level (the month-end job's peak memory).
+        values = {name: value or 0 for name, value in values.items()}
         for owner in self._ancestors(branch_id):
-            cell = target.setdefault(owner, {}).setdefault(key, {})
-            for name, value in values.items():
-                cell[name] = (cell.get(name) or 0) + (value or 0)
+            cells = target.setdefault(owner, {})
+            cell = cells.get(key)
+            if cell is None:
+                cells[key] = values
+            else:
+                cells[key] = {name: (cell.get(name) or 0) + (values.get(name) or 0) for name in {**cell, **values}}
 
     def _managers(self, day):
         found = {}

@@ -300,7 +300,7 @@ def level_lines(reader, filters, report):
         return customer_lines(reader, filters, report)
 
     def grouped(date, column):
-        rows = report.facts(reader, filters, date)
+        rows = report.facts(reader, filters, date, managers=True)
         return {row[column]: row for row in report.aggregate(rows.values(column), filters)}
 
     def both(column):
@@ -310,7 +310,7 @@ def level_lines(reader, filters, report):
             return _strip(grouped(filters.date, column), column), None
         if report.uses_range:
             return _strip(grouped(filters.date, column), column), _strip(grouped(filters.compare, column), column)
-        rows = report.rows(reader, filters).filter(business_date__in=(filters.date, filters.compare))
+        rows = report.rows(reader, filters, managers=True).filter(business_date__in=(filters.date, filters.compare))
         days = {filters.date: {}, filters.compare: {}}
         for row in report.aggregate(rows.values("business_date", column), filters):
             day = row.pop("business_date")

@@ -12,7 +12,17 @@ from customers.master.models import Customer, HoldingBalance
 from ocrm.batch import jobs as batch_jobs
 from ocrm.seed import SeedPart
 from reports.snapshots import build
-from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, RollupMoveDay, SnapshotRun, TransactionDay
+from reports.snapshots.models import (
+    CustomerDay,
+    HoldingBranchDay,
+    HoldingDay,
+    MeasureDay,
+    RollupDay,
+    RollupMoveDay,
+    SnapshotRun,
+    TransactionBranchDay,
+    TransactionDay,
+)
 from sysadmin.org.models import Bank
 
 DEMO_BANKS = ["OGB", "HCB"]
@@ -47,7 +57,16 @@ def load_part(options, write):
             built += 1
             rows += sum(run.rows.get(key, 0) for key in ("customers", "holdings", "transactions", "measures"))
     with connection.cursor() as cursor:
-        for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, RollupMoveDay):
+        for model in (
+            CustomerDay,
+            HoldingDay,
+            TransactionDay,
+            MeasureDay,
+            RollupDay,
+            RollupMoveDay,
+            HoldingBranchDay,
+            TransactionBranchDay,
+        ):
             cursor.execute(f"ANALYZE {model._meta.db_table}")
     if built:
         write(f"  snapshots   {built} business dates, {rows} rows")
@@ -60,7 +79,17 @@ def reset_part(options, write):
     if not bank_ids:
         return
     with transaction.atomic():
-        for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, RollupMoveDay, SnapshotRun):
+        for model in (
+            CustomerDay,
+            HoldingDay,
+            TransactionDay,
+            MeasureDay,
+            RollupDay,
+            RollupMoveDay,
+            HoldingBranchDay,
+            TransactionBranchDay,
+            SnapshotRun,
+        ):
             model.objects.filter(bank_id__in=bank_ids).delete()
 
 

@@ -218,3 +218,50 @@ class RollupMoveDay(models.Model):
 
     def __str__(self):
         return f"{self.compare_date}..{self.business_date} {self.grain}"
+
+
+class HoldingBranchDay(models.Model):
+    """HoldingDay summed over the managers of each branch (reports.snapshots.rollup.write_branch):
+    what a page without a manager reads (a row per branch × product × currency, not per manager)."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField(_("business date"))
+    branch_id = models.BigIntegerField()
+    product_id = models.BigIntegerField()
+    category = models.CharField(_("category"), max_length=10)
+    currency = models.CharField(_("currency"), max_length=3)
+    holders = models.IntegerField(_("customers"))
+    accounts = models.IntegerField(_("accounts"))
+    balance = models.DecimalField(_("balance"), **MONEY)
+    balance_base = models.DecimalField(_("balance in base currency"), **MONEY)
+    method_version = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("holdings roll-up per branch")
+        verbose_name_plural = _("holdings roll-ups per branch")
+        indexes = [models.Index(fields=["bank_id", "business_date", "branch_id"], name="snap_hold_branch")]
+
+    def __str__(self):
+        return f"{self.business_date} product {self.product_id} {self.currency}"
+
+
+class TransactionBranchDay(models.Model):
+    """TransactionDay summed over the managers of each branch (as HoldingBranchDay)."""
+
+    bank_id = models.BigIntegerField()
+    business_date = models.DateField(_("business date"))
+    branch_id = models.BigIntegerField()
+    channel = models.CharField(_("channel"), max_length=10)
+    txn_type = models.CharField(_("type"), max_length=40)
+    currency = models.CharField(_("currency"), max_length=3)
+    count = models.BigIntegerField(_("transactions"))
+    amount_base = models.DecimalField(_("amount in base currency"), **MONEY)
+    method_version = models.SmallIntegerField()
+
+    class Meta:
+        verbose_name = _("transactions roll-up per branch")
+        verbose_name_plural = _("transactions roll-ups per branch")
+        indexes = [models.Index(fields=["bank_id", "business_date", "branch_id"], name="snap_txn_branch")]
+
+    def __str__(self):
+        return f"{self.business_date} {self.channel} {self.txn_type}"

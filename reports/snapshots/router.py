@@ -6,7 +6,17 @@ from django.db import DEFAULT_DB_ALIAS
 
 from reports.snapshots import db
 
-SNAPSHOT_MODELS = {"snapshotrun", "customerday", "holdingday", "transactionday", "measureday", "rollupday", "rollupmoveday"}
+SNAPSHOT_MODELS = {
+    "snapshotrun",
+    "customerday",
+    "holdingday",
+    "transactionday",
+    "measureday",
+    "rollupday",
+    "rollupmoveday",
+    "holdingbranchday",
+    "transactionbranchday",
+}
 
 
 def is_snapshot(model):

@@ -18,11 +18,33 @@ from ocrm.batch.jobs import audit_once
 from ocrm.batch.per_bank import BusinessDay, PerBankJob, active_banks
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshot_build
-from reports.snapshots.models import CustomerDay, HoldingDay, MeasureDay, RollupDay, RollupMoveDay, SnapshotRun, TransactionDay
+from reports.snapshots.models import (
+    CustomerDay,
+    HoldingBranchDay,
+    HoldingDay,
+    MeasureDay,
+    RollupDay,
+    RollupMoveDay,
+    SnapshotRun,
+    TransactionBranchDay,
+    TransactionDay,
+)
 
 JOB = "reports_snapshots"
 RETENTION_JOB = "reports_snapshot_retention"
-DAY_TABLES = [model._meta.db_table for model in (CustomerDay, HoldingDay, TransactionDay, MeasureDay, RollupDay, RollupMoveDay)]
+DAY_TABLES = [
+    model._meta.db_table
+    for model in (
+        CustomerDay,
+        HoldingDay,
+        TransactionDay,
+        MeasureDay,
+        RollupDay,
+        RollupMoveDay,
+        HoldingBranchDay,
+        TransactionBranchDay,
+    )
+]
 # Tables derived from the snapshots (the analyses' precomputed days), partitioned the same way:
 # registered by their area so retention drops their months with the snapshots'.
 _DERIVED_TABLES = []

@@ -12,7 +12,15 @@ from django.db.models import Count, Sum
 from ocrm.datalife import partitions
 from reports.snapshots import build as snapshots
 from reports.snapshots import rollup, services
-from reports.snapshots.models import CustomerDay, RollupDay, RollupMoveDay
+from reports.snapshots.models import (
+    CustomerDay,
+    HoldingBranchDay,
+    HoldingDay,
+    RollupDay,
+    RollupMoveDay,
+    TransactionBranchDay,
+    TransactionDay,
+)
 from sysadmin.parameters.models import SystemParameter
 from tests.reports import test_snapshots
 
@@ -54,6 +62,10 @@ def test_the_build_writes_the_rollup_of_its_customer_rows(org, book, day):
         others = {"lifecycle_stage", "tier", "star_rating", "products_held", "product_categories"} - set(columns)
         for other in others:
             assert not of_grain.filter(**{f"{other}__isnull": False}).exists(), (grain, other)
+        # The branch level: the same customers grouped by branch × the dimension, no manager.
+        of_branch = rolled.filter(grain=rollup.branch_grain(grain))
+        assert of_branch.exists() and not of_branch.filter(manager_id__isnull=False).exists(), grain
+        assert figures(of_branch, "branch_id", *columns) == figures(customers, "branch_id", *columns), grain
     c1 = rolled.get(grain="star", star_rating=3)
     assert (c1.branch_id, c1.manager_id, c1.customer_count, c1.aum) == (org.a_sh.pk, org.manager.pk, 1, Decimal("1700.00"))
     assert c1.method_version == rollup.ROLLUP_VERSION
@@ -69,7 +81,8 @@ def test_a_rerun_changes_nothing_and_a_rewrite_never_doubles(org, book, day):
         written = rollup.write(cursor, org.bank_a.pk, day)
     again = RollupDay.objects.filter(business_date=day)
     assert written == len(before) == again.count()
-    assert again.aggregate(n=Sum("customer_count"))["n"] == 4 * 2  # two customers, once in each of the 4 grains
+    # Two customers, once in each of the 4 grains, per manager and again per branch.
+    assert again.aggregate(n=Sum("customer_count"))["n"] == 4 * 2 * 2
 
 
 def test_rollup_rows_cannot_be_updated(org, book, day):
@@ -129,3 +142,28 @@ def test_the_build_rolls_up_the_movement_from_the_day_before(org, book, day):
     was = CustomerDay.objects.get(business_date=before, customer_id=book["c1"].pk).lifecycle_stage
     assert found[(was, "dormant")] == 1
     assert sum(found.values()) == 2
+
+
+def test_the_build_writes_the_per_branch_holdings_and_transactions(org, book, day):
+    run = snapshots.build(org.bank_a, day)
+    for model, branch_model, group, sums in (
+        (HoldingDay, HoldingBranchDay, ("branch_id", "product_id", "currency"), ("holders", "accounts", "balance_base")),
+        (TransactionDay, TransactionBranchDay, ("branch_id", "channel", "txn_type", "currency"), ("count", "amount_base")),
+    ):
+        source = model.objects.filter(bank_id=org.bank_a.pk, business_date=day)
+        rolled = branch_model.objects.filter(bank_id=org.bank_a.pk, business_date=day)
+        assert run.rows[branch_model._meta.db_table] == rolled.count() > 0
+        found = {
+            tuple(r[g] for g in group): tuple(r[s] for s in sums)
+            for r in source.values(*group).order_by().annotate(**{s: Sum(s) for s in sums})
+        }
+        assert {tuple(getattr(r, g) for g in group): tuple(getattr(r, s) for s in sums) for r in rolled} == found
+        assert rollup.branch_complete(model, org.bank_a.pk, [day, day - datetime.timedelta(days=1)])
+    # A rewrite replaces the date's rows, never doubles them; the rows are immutable.
+    with connection.cursor() as cursor:
+        assert rollup.write_branch(cursor, org.bank_a.pk, day) == {
+            table: run.rows[table] for table in ("reports_holdingbranchday", "reports_transactionbranchday")
+        }
+    assert TransactionBranchDay.objects.filter(business_date=day).count() == run.rows["reports_transactionbranchday"]
+    with pytest.raises(DatabaseError, match="immutable"), transaction.atomic():
+        TransactionBranchDay.objects.filter(business_date=day).update(count=99)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from ocrm.errors import NotVisible
 from reports.catalogue import definitions, services
 from reports.snapshots import rollup
-from reports.snapshots.models import CustomerDay, RollupDay
+from reports.snapshots.models import CustomerDay, RollupDay, TransactionBranchDay, TransactionDay
 from tests.reports import test_catalogue as catalogue
 from tests.reports.factories_catalogue import BEFORE, DAY
 
@@ -150,6 +150,7 @@ def test_the_whole_bank_page_does_not_read_the_customer_rows(org, book, name, qu
     sql = " ".join(q["sql"] for q in queries.captured_queries)
     assert RollupDay._meta.db_table in sql
     assert CustomerDay._meta.db_table not in sql
+    assert "'b:" in sql  # the branch level: a row per branch, not per manager
     assert len(queries.captured_queries) <= 22
 
 
@@ -162,3 +163,44 @@ def test_query_counts_stay_bounded_on_the_rollup(org, book, name, django_assert_
         assert client.get(reverse(f"reports:{name}"), {"compare": "2026-05-31"}).status_code == 200
     with django_assert_max_num_queries(22):
         assert client.get(reverse(f"reports:{name}"), {"manager": org.manager.pk, "by": "customer"}).status_code == 200
+
+
+def test_the_per_branch_holdings_and_transactions_give_the_same_pages(org, book):
+    """Balances and transactions read HoldingBranchDay / TransactionBranchDay where no manager is
+    needed: the same tables, sections and charts as from the per-manager rows, in every scope."""
+    roll_up(org, DAY, BEFORE)
+    with connection.cursor() as cursor:
+        for bank in (org.bank_a, org.bank_b):
+            for day in (DAY, BEFORE):
+                rollup.write_branch(cursor, bank.pk, day)
+    assert TransactionBranchDay.objects.filter(bank_id=org.bank_a.pk, business_date=DAY).count() == 3  # per branch
+    read = 0
+    for report_class in (definitions.BalancesReport, definitions.TransactionsReport):
+        for user, cleaned in cases(org):
+            if cleaned["dim"] != "stage":
+                continue
+            for extra in ({}, {"currency": "USD"}, {"product": book.deposit.pk}):
+                query = {**cleaned, **extra}
+                if report_class is definitions.TransactionsReport and extra:
+                    continue
+                reader = services.Reader.of(user)
+                try:
+                    filters = services.resolve(reader, {"date": DAY, **query}, services.QueryDict(mutable=True))
+                except NotVisible:
+                    continue
+                rolled, _used = result_of(report_class(), user, query)
+                plain, _used = result_of(report_class(rollup=False), user, query)
+                assert rolled == plain, (report_class.key, user.username, query)
+                definitions.prepare(report_class(), reader, filters)
+                read += any(getattr(filters, "_branch_tables", {}).values())
+    assert read > 10  # the per-branch tables were really read (whole bank, branches, a supervisor's cut)
+
+
+def test_rows_written_outside_the_build_keep_reading_the_per_manager_tables(org, book):
+    roll_up(org, DAY, BEFORE)  # no per-branch holdings / transactions written
+    reader = services.Reader.of(org.admin)
+    filters = services.resolve(reader, {"date": DAY}, services.QueryDict(mutable=True))
+    definitions.prepare(definitions.TransactionsReport(), reader, filters)
+    assert filters._branch_tables == {TransactionDay: False}
+    shown, _used = result_of(definitions.TransactionsReport(), org.admin, {})
+    assert shown["total"]["count"] == 8
