@@ -84,6 +84,8 @@ def test_the_tables_are_partitioned_by_month_with_a_default_partition():
         "reports_topcustomerday": ("business_date", "date"),
         "reports_rollupday": ("business_date", "date"),
         "reports_rollupmoveday": ("business_date", "date"),
+        "reports_holdingbranchday": ("business_date", "date"),
+        "reports_transactionbranchday": ("business_date", "date"),
     }
     for table in specs:
         months = have(table)
