@@ -60,6 +60,12 @@ def _always_allowed_prefixes():
     )
 
 
+# The idle clock is written at most this often. Writing it on every request saved the whole
+# session on every htmx section of a page, and a section that started before a POST, saved after
+# it, put back the session as it was: the POST's message (or search) was lost.
+LAST_SEEN_STEP_SECONDS = 30
+
+
 class SessionPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -77,7 +83,8 @@ class SessionPolicyMiddleware:
             logout(request)
             messages.info(request, _("Your session ended after a period of inactivity. Please log in again."))
             return redirect(f"{reverse('login')}?{urlencode({'next': request.get_full_path()})}")
-        request.session["last_seen"] = now
+        if not last_seen or now - last_seen >= LAST_SEEN_STEP_SECONDS:
+            request.session["last_seen"] = now
 
         # However active, a log-in lasts session.max_hours at most (never past the cookie's age).
         max_hours = min(parameters.get("session.max_hours", user.bank_id), settings.SESSION_MAX_HOURS)

@@ -360,6 +360,21 @@ def test_idle_session_ends_with_a_message(org, client):
     assert entry.actor == org.manager and entry.detail["reason"] == "idle"
 
 
+def test_the_idle_clock_is_written_at_most_every_thirty_seconds(org, client):
+    """Requests close together (a page's htmx sections) leave the session unsaved, so one that
+    started before a POST cannot save the old session over the POST's message."""
+    post_login(client, org.manager.username)
+    client.get("/")
+    stamp = client.session["last_seen"]
+    assert client.get("/").status_code == 200
+    assert client.session["last_seen"] == stamp  # not rewritten within the step
+    session = client.session
+    session["last_seen"] = time.time() - 31
+    session.save()
+    client.get("/")
+    assert client.session["last_seen"] > time.time() - 5  # rewritten once the step has passed
+
+
 def test_idle_limit_follows_the_users_bank(org, client):
     set_param("session.idle_minutes", 2, bank=org.bank_a)
     client.force_login(org.b_manager)  # bank B: the global 30 minutes
