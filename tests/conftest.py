@@ -353,7 +353,7 @@ def login(page, username, password=PASSWORD):
     second_factor.prepare_browser_login(username)
     if page.url != "about:blank" and "/accounts/login/" not in page.url:
         # A previous user's page may still have htmx sections in flight, and their answers would
-        # set that user's session cookie again (the session policy saves every response), even
+        # set that user's session cookie again (any answer that saves the session, e.g. the idle clock's), even
         # after this log-in: let them land, leave the page, then drop that cookie. (On the log-in
         # page itself the session is an anonymous one that holds the language chosen there.)
         page.wait_for_load_state("networkidle")
@@ -363,7 +363,7 @@ def login(page, username, password=PASSWORD):
     if "/accounts/login/" not in page.url:
         # The test cleared its cookies while the previous page still had requests in flight (htmx
         # sections); their answers set the session cookie again (the session policy saves every
-        # response). Let them land, drop that session cookie and come back to the form.
+        # response that saves it). Let them land, drop that session cookie and come back to the form.
         page.wait_for_load_state("networkidle")
         page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
         page.goto("/accounts/login/")
