@@ -362,8 +362,8 @@ def login(page, username, password=PASSWORD):
     page.goto("/accounts/login/")
     if "/accounts/login/" not in page.url:
         # The test cleared its cookies while the previous page still had requests in flight (htmx
-        # sections); their answers set the session cookie again (the session policy saves every
-        # response that saves it). Let them land, drop that session cookie and come back to the form.
+        # sections); their answers set the session cookie again (any answer that saves the
+        # session). Let them land, drop that session cookie and come back to the form.
         page.wait_for_load_state("networkidle")
         page.context.clear_cookies(name=settings.SESSION_COOKIE_NAME)
         page.goto("/accounts/login/")
