@@ -11,18 +11,8 @@ from django.db import connection, transaction
 from customers.master.models import Customer, HoldingBalance
 from ocrm.batch import jobs as batch_jobs
 from ocrm.seed import SeedPart
-from reports.snapshots import build
-from reports.snapshots.models import (
-    CustomerDay,
-    HoldingBranchDay,
-    HoldingDay,
-    MeasureDay,
-    RollupDay,
-    RollupMoveDay,
-    SnapshotRun,
-    TransactionBranchDay,
-    TransactionDay,
-)
+from reports.snapshots import build, services
+from reports.snapshots.models import SnapshotRun
 from sysadmin.org.models import Bank
 
 DEMO_BANKS = ["OGB", "HCB"]
@@ -57,17 +47,8 @@ def load_part(options, write):
             built += 1
             rows += sum(run.rows.get(key, 0) for key in ("customers", "holdings", "transactions", "measures"))
     with connection.cursor() as cursor:
-        for model in (
-            CustomerDay,
-            HoldingDay,
-            TransactionDay,
-            MeasureDay,
-            RollupDay,
-            RollupMoveDay,
-            HoldingBranchDay,
-            TransactionBranchDay,
-        ):
-            cursor.execute(f"ANALYZE {model._meta.db_table}")
+        for table in services.DAY_TABLES:
+            cursor.execute(f"ANALYZE {table}")
     if built:
         write(f"  snapshots   {built} business dates, {rows} rows")
     for line in failed:
@@ -79,17 +60,7 @@ def reset_part(options, write):
     if not bank_ids:
         return
     with transaction.atomic():
-        for model in (
-            CustomerDay,
-            HoldingDay,
-            TransactionDay,
-            MeasureDay,
-            RollupDay,
-            RollupMoveDay,
-            HoldingBranchDay,
-            TransactionBranchDay,
-            SnapshotRun,
-        ):
+        for model in (*services.DAY_MODELS, SnapshotRun):
             model.objects.filter(bank_id__in=bank_ids).delete()
 
 

@@ -32,19 +32,18 @@ from reports.snapshots.models import (
 
 JOB = "reports_snapshots"
 RETENTION_JOB = "reports_snapshot_retention"
-DAY_TABLES = [
-    model._meta.db_table
-    for model in (
-        CustomerDay,
-        HoldingDay,
-        TransactionDay,
-        MeasureDay,
-        RollupDay,
-        RollupMoveDay,
-        HoldingBranchDay,
-        TransactionBranchDay,
-    )
-]
+# The tables a snapshot date writes (one list: retention, the demo's ANALYZE and reset read it).
+DAY_MODELS = (
+    CustomerDay,
+    HoldingDay,
+    TransactionDay,
+    MeasureDay,
+    RollupDay,
+    RollupMoveDay,
+    HoldingBranchDay,
+    TransactionBranchDay,
+)
+DAY_TABLES = [model._meta.db_table for model in DAY_MODELS]
 # Tables derived from the snapshots (the analyses' precomputed days), partitioned the same way:
 # registered by their area so retention drops their months with the snapshots'.
 _DERIVED_TABLES = []
