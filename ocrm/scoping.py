@@ -17,6 +17,7 @@ Tenant isolation comes first in every case: a user never sees another bank's row
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import F, Lookup
 from django.shortcuts import get_object_or_404
 from guardian.models import GroupObjectPermission, UserObjectPermission
 
@@ -42,6 +43,29 @@ def scope_of(user):
     return None
 
 
+class AnyOf(Lookup):
+    """`column = ANY(%s)` with the ids as one array parameter. `__in=[2,000 ids]` makes Django
+    build, and psycopg adapt, one placeholder per id: 70 ms of Python for a common name's page."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::bigint[])", (*params, [int(value) for value in self.rhs])
+
+
+def subtree_branch_ids(user):
+    """Ids of the user's branch and every branch below it, read once per user object (a request's)."""
+    memo = user.__dict__
+    if "_subtree_branch_ids" not in memo:
+        branches = type(user.branch)._default_manager  # the org app's Branch (it imports the kernel)
+        memo["_subtree_branch_ids"] = list(
+            branches.filter(bank_id=user.bank_id, path__startswith=user.branch.path).values_list("id", flat=True)
+        )
+    return memo["_subtree_branch_ids"]
+
+
 class ScopedQuerySet(models.QuerySet):
     # Path from the model to its Bank ("bank" or e.g. "customer__bank"); required.
     scope_bank_field = "bank"
@@ -52,6 +76,10 @@ class ScopedQuerySet(models.QuerySet):
     scope_owner_field = None
     # Grant object permissions with guardian (view_<model>) to widen 'own' scope per row.
     scope_guardian_grants = True
+    # Subtree scope as "branch id is one of the subtree's ids" (one query for the ids) instead of a
+    # join to the branch's path: the ids are an index condition that PostgreSQL can AND with another
+    # index's matches (a name search) before reading any row. For tables of millions of rows.
+    scope_subtree_by_ids = False
 
     def _field(self, path, suffix):
         return f"{path}__{suffix}" if path else suffix
@@ -68,6 +96,8 @@ class ScopedQuerySet(models.QuerySet):
         if scope == "subtree":
             if self.scope_branch_field is None:
                 return qs
+            if self.scope_subtree_by_ids and self.scope_branch_field:
+                return qs.filter(AnyOf(F(f"{self.scope_branch_field}_id"), subtree_branch_ids(user)))
             return qs.filter(**{self._field(self.scope_branch_field, "path__startswith"): user.branch.path})
         # own
         condition = models.Q(pk__in=[])

@@ -34,6 +34,7 @@ class CustomerQuerySet(ScopedQuerySet):
     scope_bank_field = "bank"
     scope_branch_field = "branch"
     scope_owner_field = "primary_manager"
+    scope_subtree_by_ids = True
 
     def _granted_ids(self, user):
         """Guardian grants count only while a share backs them (customers.ownership.sharing.models): access

@@ -30,9 +30,9 @@ from customers.master.models import (
     RetailProfile,
     Tag,
 )
-from customers.master.search import AnyOf
 from ocrm import pii
 from ocrm.lists.tables import BaseTable
+from ocrm.scoping import AnyOf
 
 PHONE_KINDS = (ContactPoint.Kind.MOBILE, ContactPoint.Kind.PHONE)
 
