@@ -160,8 +160,9 @@ class CustomerTable(BaseTable):
         },
     )
     number = tables.Column(verbose_name=_("customer number"), linkify=lambda record: record.get_absolute_url())
-    name_local = tables.Column(verbose_name=_("name"))
-    name_latin = tables.Column(verbose_name=_("name (Latin script)"))
+    # The key breaks ties between namesakes: without it their order, and so the pages, could change.
+    name_local = tables.Column(verbose_name=_("name"), order_by=("name_local", "pk"))
+    name_latin = tables.Column(verbose_name=_("name (Latin script)"), order_by=("name_latin", "pk"))
     kind = tables.Column(verbose_name=_("kind"))
     branch = tables.Column(verbose_name=_("owning branch"), accessor="branch__code", order_by=("branch__code",))
     manager = tables.Column(
@@ -253,7 +254,7 @@ class CustomerTable(BaseTable):
         if not self.name_search:
             return queryset, False
         key = Concat(F(field), Value(""))
-        return queryset.order_by(key.desc() if is_descending else key.asc()), True
+        return queryset.order_by(*((key.desc(), "-pk") if is_descending else (key.asc(), "pk"))), True
 
     def render_aum(self, value):
         return f"{value:,.2f}"

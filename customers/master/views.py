@@ -37,10 +37,11 @@ from ocrm.approvals.models import ChangeRequest
 from ocrm.errors import messages_of
 from ocrm.lists import background as export_jobs
 from ocrm.lists import defaults
+from ocrm.lists.tables import page_number
 from ocrm.lists.views import ScopedListView, without_nul_bytes
 from ocrm.pages import PermissionPageMixin, ServiceActionView, ServiceFormView
 from ocrm.pii import PrivatePageMixin
-from ocrm.scoping import scope_of
+from ocrm.scoping import scope_of, subtree_branch_ids
 
 COLUMNS_KEY = "lists.columns"  # ocrm.preferences: {list: [column, ...]} kept on the staff record
 
@@ -288,6 +289,9 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         except EmptyResultSet:  # a filter that matches nothing by construction (no scope, no such key)
             self.result_size = (0, True)
             return queryset.none()
+        walked = self.walked_page(queryset, estimate, cap)
+        if walked is not None:
+            return walked
         if estimate <= cap:
             ids = search.ordered_ids(self.sorted_as_asked(queryset), cap + 1)
             if ids is None:  # an order that is no plain field (none of the list's own): the ids, then the page among them
@@ -305,6 +309,45 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 return RowsFromIds(queryset, ids, self.for_page)
         self.result_size = (estimate, False)
         return queryset
+
+    def walked_page(self, queryset, estimate, cap):
+        """The rows up to the asked page of a list sorted by name, read by walking name indexes
+        (search.walked_ids, search.subtree_ids) where sorting every match would cost more: a name
+        search with more matches than the cap, a supervisor's whole subtree. None otherwise. The
+        size stays the planner's estimate ("about N") unless the walk saw the end."""
+        asked = self.sorted_as_asked(queryset)
+        first = next(iter(asked.query.order_by), "")
+        if not isinstance(first, str) or first.lstrip("-") not in ("name_latin", "name_local") or estimate <= cap:
+            return None
+        need = page_number(self.request.GET.get("page")) * self.rows_per_page() + 1
+        if need > search.WALK_BUDGET // 2:  # deep pages: the sort of every match costs less than the walk
+            return None
+        user, scope = self.request.user, scope_of(self.request.user)
+        if self.is_name_search() and scope != "subtree":
+            # Not within a subtree: its names cluster in the alphabet, and one walk of the bank's name
+            # index would read past every other name first (the matches are sorted instead).
+            unsearched = self.get_filterset(self.get_filterset_class(), without_search=True)
+            if not unsearched.is_valid():
+                return None
+            ids = search.walked_ids(self.sorted_as_asked(unsearched.qs), need, self.search_data().get("q", ""))
+        elif scope == "subtree" and not self.is_name_search():
+            ids = search.subtree_ids(asked, need, subtree_branch_ids(user))
+        else:
+            return None
+        if ids is None:
+            return None
+        self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
+        return RowsFromIds(queryset, ids, self.for_page)
+
+    def get_filterset_kwargs(self, filterset_class, without_search=False):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if without_search and kwargs["data"] is not None:
+            kwargs["data"] = kwargs["data"].copy()
+            kwargs["data"].pop("q", None)
+        return kwargs
+
+    def get_filterset(self, filterset_class, without_search=False):
+        return filterset_class(**self.get_filterset_kwargs(filterset_class, without_search=without_search))
 
     def is_name_search(self):
         text = self.search_data().get("q", "").strip()

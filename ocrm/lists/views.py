@@ -60,7 +60,10 @@ class ScopedListView(ScopedQuerysetMixin, SingleTableMixin, FilterView):
     def get_table_pagination(self, table):
         # The table paginates (FilterView's own pagination stays off: one COUNT per page);
         # BaseTable.paginate brings the address's page and per_page into range.
-        return {"per_page": min(page_size(self.request.GET.get("per_page"), self.per_page), self.max_per_page)}
+        return {"per_page": self.rows_per_page()}
+
+    def rows_per_page(self):
+        return min(page_size(self.request.GET.get("per_page"), self.per_page), self.max_per_page)
 
     def get_filterset_kwargs(self, filterset_class):
         return {**super().get_filterset_kwargs(filterset_class), "data": self.filter_data()}

@@ -322,6 +322,62 @@ def test_more_matches_than_the_planner_expects_are_paged_from_the_ids_already_re
     assert numbers_of(response) == ["Z0004", "Z0000"]
 
 
+NAMES = [("王军", "Wang Jun"), ("陈军", "Chen Jun"), ("安俊", "An Jun"), ("朱军", "Zhu Jun"), ("李明", "Li Ming"), ("张军", "Zhang Jun")]
+
+
+def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, people, monkeypatch):
+    """Past the exact-count cap, a name search sorted by name walks the (bank, name) index and keeps
+    the matches (search.walked_ids), and a supervisor's list sorted by name walks each branch of the
+    subtree (search.subtree_ids). Every page equals the order of sorting all the matches; a walk that
+    finds too few falls back to that sort."""
+    branches = [org.a_sh, org.a_sh_sub, org.a_bj]
+    for index in range(12):
+        local, latin = NAMES[index % len(NAMES)]
+        make_customer(f"W{index:04d}", branches[index % 3], org.manager, name_local=local, name_latin=latin)
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
+
+    def expected(user, order, text=None):
+        rows = Customer.objects.visible_to(user).active()
+        if text:
+            rows = rows.filter(name_latin__icontains=text)
+        rows = sorted(rows, key=lambda row: (getattr(row, order.lstrip("-")), row.pk), reverse=order.startswith("-"))
+        return [row.number for row in rows]
+
+    def pages(user, query, marker, count):
+        as_user(client, user)
+        seen = []
+        for page in range(1, count + 1):
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(reverse(LIST) + f"{query}&per_page=2&page={page}", follow=True)
+            if page == 1:
+                assert any(marker in q["sql"] for q in ctx.captured_queries), marker
+            seen += numbers_of(response)
+        return seen
+
+    # Bank-wide: the walk of the name index, ascending and descending, Latin and Chinese names.
+    want = expected(org.admin, "name_latin", "jun")
+    assert pages(org.admin, "?q=jun&sort=name_latin", ") AS walk WHERE", 3) == want[:6]
+    want = expected(org.admin, "-name_latin", "jun")
+    assert pages(org.admin, "?q=jun&sort=-name_latin", ") AS walk WHERE", 2) == want[:4]
+    as_user(client, org.admin)
+    response = client.get(reverse(LIST) + "?q=jun&sort=name_latin&per_page=2", follow=True)
+    assert response.context["count_is_estimate"]  # the walk reads up to the page: the size stays "about N"
+    # A walk that finds too few matches within its budget: the matches are sorted, in the same order.
+    monkeypatch.setattr("customers.master.search.WALK_BUDGET", 1)
+    assert pages(org.admin, "?q=jun&sort=name_latin", "||", 3) == expected(org.admin, "name_latin", "jun")[:6]
+    monkeypatch.undo()
+
+    # A supervisor: one walk per branch of the subtree, merged; pages past the first as well.
+    subtree = expected(org.supervisor, "name_latin")
+    assert len(subtree) > 6 and pages(org.supervisor, "?sort=name_latin", "CROSS JOIN LATERAL", 4) == subtree[:8]
+    assert pages(org.supervisor, "?sort=-name_local", "CROSS JOIN LATERAL", 2) == expected(org.supervisor, "-name_local")[:4]
+    # The last page: the walk saw the end, and the size is exact.
+    as_user(client, org.supervisor)
+    response = client.get(reverse(LIST) + f"?sort=name_latin&per_page={len(subtree) + 5}", follow=True)
+    assert numbers_of(response) == subtree
+    assert response.context["result_count"] == len(subtree) and not response.context["count_is_estimate"]
+
+
 def _request(user):
     request = RequestFactory().get(reverse(LIST))
     request.user = user
