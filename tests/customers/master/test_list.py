@@ -322,7 +322,14 @@ def test_more_matches_than_the_planner_expects_are_paged_from_the_ids_already_re
     assert numbers_of(response) == ["Z0004", "Z0000"]
 
 
-NAMES = [("王军", "Wang Jun"), ("陈军", "Chen Jun"), ("安俊", "An Jun"), ("朱军", "Zhu Jun"), ("李明", "Li Ming"), ("张军", "Zhang Jun")]
+NAMES = [
+    ("王军", "Wang Jun"),
+    ("陈军", "Chen Jun"),
+    ("安俊", "An Jun"),
+    ("朱军", "Zhu Jun"),
+    ("李明", "Li Ming"),
+    ("张军", "Zhang Jun"),
+]
 
 
 def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, people, monkeypatch):
