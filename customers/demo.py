@@ -1306,6 +1306,13 @@ def load(count, seed=org_demo.DEFAULT_SEED, as_of=None, progress=None):
                 object_repr=f"demo customers for {bank.code}",
                 detail={"source": "seed_demo_customers", "seed": seed, "customers": plan_counts(count)[bank.code]},
             )
+    if not connection.in_atomic_block:
+        # A page that first reads a freshly copied row sets its hint bits and writes the page back:
+        # at 1M customers a name-sorted list wrote 1,480 of the 1,500 pages it read. VACUUM does that
+        # once, and its visibility map lets index-only scans skip the heap (not in a transaction).
+        with connection.cursor() as cursor:
+            for table, _ in TABLES.values():
+                cursor.execute(f"VACUUM (ANALYZE) {table}")
     counts["seconds"] = round(time.perf_counter() - started, 1)
     return counts
 

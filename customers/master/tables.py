@@ -6,6 +6,7 @@ field_label / display_value show a customer change (a ChangeRequest's JSON value
 person reads it: the edit page, the approvals inbox and its detail page use them."""
 
 from html import escape as esc
+from itertools import batched
 from urllib.parse import quote
 
 import django_tables2 as tables
@@ -31,6 +32,7 @@ from customers.master.models import (
     Tag,
 )
 from ocrm import pii
+from ocrm.lists.exports import read_ahead
 from ocrm.lists.tables import BaseTable
 from ocrm.scoping import AnyOf
 
@@ -336,18 +338,20 @@ class CustomerExportTable(CustomerTable):
             for name in cls.EXPORT_CHOICES
         }
         rows = queryset.prefetch_related(None).values_list(*sources)
-        chunk = []
-        for row in rows.iterator(chunk_size=chunk_size):
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                yield from cls._export_chunk(chunk, names, position, labels, table.unmask)
-                chunk = []
-        if chunk:
-            yield from cls._export_chunk(chunk, names, position, labels, table.unmask)
+        with read_ahead(queryset.db) as submit:
+            # A chunk's phones, documents and tags are read while the chunk before it is written.
+            pending = None
+            for chunk in batched(rows.iterator(chunk_size=chunk_size), chunk_size):
+                side = submit(cls._export_side, [row[0] for row in chunk])
+                if pending is not None:
+                    yield from cls._export_chunk(*pending, names, position, labels, table.unmask)
+                pending = (chunk, side)
+            if pending is not None:
+                yield from cls._export_chunk(*pending, names, position, labels, table.unmask)
 
     @classmethod
-    def _export_chunk(cls, chunk, names, position, labels, unmask):
-        ids = [row[0] for row in chunk]
+    def _export_side(cls, ids):
+        """The phones, identity documents and tags of the customers `ids`: one query each."""
         phones, documents, tags = {}, {}, {}
         for customer_id, kind, value in (
             ContactPoint.objects.filter(AnyOf(F("customer_id"), ids), kind__in=PHONE_KINDS)
@@ -368,6 +372,11 @@ class CustomerExportTable(CustomerTable):
             .values_list("customer_id", "tag__name")
         ):
             tags.setdefault(customer_id, []).append(name)
+        return phones, documents, tags
+
+    @classmethod
+    def _export_chunk(cls, chunk, side, names, position, labels, unmask):
+        phones, documents, tags = side.result()
         for row in chunk:
             values = []
             for name in names:

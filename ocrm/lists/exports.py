@@ -20,9 +20,11 @@ import logging
 import operator
 import re
 import tempfile
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 
 import django_tables2 as tables
-from django.db import models
+from django.db import connections, models
 from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.encoding import force_str
@@ -91,6 +93,30 @@ def file_properties(*, user, title, clear_pii=False, approved_by=None, approved_
 
 
 # --- reading a list ---------------------------------------------------------------------------------
+
+
+@contextmanager
+def read_ahead(alias="default"):
+    """A `submit(function, *args)` that runs a chunk's own queries (phones, documents, tags of its
+    rows) in a second thread on its own connection, while the thread that asked writes the chunk
+    before it: a 100k-row export waited 4–7 s on those queries with the CPU idle. Inside a
+    transaction the queries run at once, in the asking thread: another connection would not see
+    the transaction's rows."""
+    if connections[alias].in_atomic_block:
+
+        def submit(function, *args):
+            done = Future()
+            done.set_result(function(*args))
+            return done
+
+        yield submit
+        return
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read-ahead")
+    try:
+        yield pool.submit
+    finally:
+        pool.submit(connections.close_all).result()  # the thread's own connection, not the caller's
+        pool.shutdown()
 
 
 def table_rows(table_class, queryset, request=None, exclude=()):

@@ -4,12 +4,14 @@ page and export with the export's audit entry; bulk tag / group actions; the tel
 bounded query counts."""
 
 import io
+import threading
 from decimal import Decimal
+from unittest.mock import patch
 
 import openpyxl
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.http import QueryDict
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -18,6 +20,7 @@ from django.urls import reverse
 from customers.master.filtersets import CustomerFilterSet
 from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
 from customers.master.search import estimated_rows
+from customers.master.tables import CustomerExportTable
 from ocrm import pii
 from ocrm.audit.models import AuditLog
 from sysadmin.parameters.models import SystemParameter
@@ -383,6 +386,40 @@ def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, peop
     response = client.get(reverse(LIST) + f"?sort=name_latin&per_page={len(subtree) + 5}", follow=True)
     assert numbers_of(response) == subtree
     assert response.context["result_count"] == len(subtree) and not response.context["count_is_estimate"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_outside_a_transaction_reads_each_chunks_details_ahead_on_its_own_connection(org, people):
+    """Outside a transaction (a real request, the background export) a chunk's phones, documents and
+    tags are read by a second thread while the chunk before is written (ocrm.lists.exports.read_ahead).
+    The rows equal those read in the asking thread, and the second thread's connection is closed."""
+    for index in range(7):
+        customer = make_customer(f"E{index:04d}", org.a_sh, org.manager, name_latin=f"Export {index}")
+        add_phone(customer, f"+86139000000{index:02d}")
+        add_identity(customer, "11010519491231002X")
+        tag, _created = Tag.objects.get_or_create(bank=org.bank_a, name=f"tag {index % 2}")
+        CustomerTag.objects.create(customer=customer, tag=tag)
+    request = _request(org.admin)
+    queryset = Customer.objects.visible_to(org.admin).active().order_by("number")
+    opened = []
+    wrapper_class = type(connections["default"])
+    original = wrapper_class.connect
+
+    def connect(self):
+        opened.append((threading.current_thread().name, self))
+        return original(self)
+
+    with patch.object(wrapper_class, "connect", connect):
+        threaded = list(CustomerExportTable.export_rows(queryset, request=request, exclude=("selection",), chunk_size=3))
+    ahead = [wrapper for name, wrapper in opened if name.startswith("export-read-ahead")]
+    assert ahead and all(wrapper.connection is None for wrapper in ahead)  # opened, used, closed
+    with transaction.atomic():  # the same export read in the asking thread
+        inline = list(CustomerExportTable.export_rows(queryset, request=request, exclude=("selection",), chunk_size=3))
+    assert threaded == inline and len(threaded) == queryset.count() + 1
+    header = threaded[0]
+    row = dict(zip(header, next(row for row in threaded if row[0] == "E0003"), strict=True))
+    assert row[str(CustomerExportTable.base_columns["tags"].verbose_name)] == "tag 1"
+    assert row[str(CustomerExportTable.base_columns["phone"].verbose_name)].endswith("03")
 
 
 def _request(user):
