@@ -61,7 +61,7 @@ def subtree_branch_ids(user):
     if "_subtree_branch_ids" not in memo:
         branches = type(user.branch)._default_manager  # the org app's Branch (it imports the kernel)
         memo["_subtree_branch_ids"] = list(
-            branches.filter(bank_id=user.bank_id, path__startswith=user.branch.path).values_list("id", flat=True)
+            branches.filter(bank_id=user.bank_id, path__startswith=user.branch.path).order_by().values_list("id", flat=True)
         )
     return memo["_subtree_branch_ids"]
 
