@@ -134,6 +134,9 @@ def ordered_ids(queryset, limit):
 # (walked_ids): a few milliseconds of index and heap reads. A name that clusters in one stretch of
 # the alphabet ("wang" sorted by Latin name) finds too few in it, and the page sorts the matches.
 WALK_BUDGET = 5000
+# A subtree of more branches than this is not walked branch by branch when a name is searched: each
+# walk reads a page's worth of matches, and their sum would pass what one sort of the matches costs.
+WALKED_BRANCHES_MAX = 16
 
 
 def _order_keys(queryset):
@@ -164,50 +167,88 @@ def _outer_order(keys):
     return ", ".join(sort if _breaks_ties(keys) else [*sort, '"walk_id" ASC'])
 
 
+def _name_condition(text):
+    """(SQL, params) of filter_by_name(text) on a walk's columns, or None for no name."""
+    grams, recheck = query_grams(text)
+    if not grams:
+        return None
+    condition, params = '"walk_name_grams" @> %s::varchar[]', [grams]
+    if recheck:
+        condition += ' AND strpos("walk_name_local", %s) > 0'
+        params.append(recheck)
+    return condition, params
+
+
 def walked_ids(queryset, need, text, budget=None):
     """The first `need` ids, in `queryset`'s order, of its rows whose name matches `text` (as
     filter_by_name would match it), found by walking that order's own index over at most `budget`
     rows of `queryset`, which must not carry the name search itself. None when those rows hold
     fewer matches: the caller then sorts every match, which for a common name ("jun": 29,051 at
     1M customers) reads all of them, where the walk finds a page in a few hundred rows."""
-    keys = _order_keys(queryset)
-    grams, recheck = query_grams(text)
-    if keys is None or not grams:
+    keys, condition = _order_keys(queryset), _name_condition(text)
+    if keys is None or condition is None:
         return None
     sql, params = _walk_sql(queryset, keys, budget or WALK_BUDGET, columns=("name_grams", "name_local"))
-    condition, condition_params = '"walk_name_grams" @> %s::varchar[]', [grams]
-    if recheck:
-        condition += ' AND strpos("walk_name_local", %s) > 0'
-        condition_params.append(recheck)
     # The walk's rows come out of the subquery in its order (a Limit over an index scan, filtered
     # here, is not sorted again); the ORDER BY below keeps the answer right whatever the plan.
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
-            f"SELECT walk_id FROM (SELECT * FROM ({sql}) AS walk WHERE {condition} LIMIT %s) AS page"
+            f"SELECT walk_id FROM (SELECT * FROM ({sql}) AS walk WHERE {condition[0]} LIMIT %s) AS page"
             f" ORDER BY {_outer_order(keys)}",
-            (*params, *condition_params, need),
+            (*params, *condition[1], need),
         )
         ids = [row[0] for row in cursor.fetchall()]
     return ids if len(ids) >= need else None
 
 
-def subtree_ids(queryset, need, branch_ids):
+def subtree_ids(queryset, need, branch_ids, text="", budget=None):
     """The first `need` ids of `queryset` in its order, for a branch subtree (`branch_ids`): one
-    walk of each branch's own index, `need` rows each, merged. A subtree's customers cluster in the
-    alphabet (Shanghai's pinyin names begin at C, after 41,883 others of the bank): one walk of the
-    bank's name index in name order reads past them all, one per branch reads only the page."""
+    walk of each branch's own index, merged. A subtree's customers cluster in the alphabet
+    (Shanghai's pinyin names begin at C, after 41,883 others of the bank): one walk of the bank's
+    name index in name order reads past them all, one per branch reads only the page.
+
+    With `text`, a name search kept off `queryset`, each branch's walk keeps its matches and reads
+    at most `budget` rows (shared among the branches); None when a branch reached its share
+    before `need` matches (the caller then sorts every match)."""
     keys = _order_keys(queryset)
     if keys is None:
         return None
     per_branch = queryset.filter(branch_id=RawSQL('"subtree"."id"', ()))
-    sql, params = _walk_sql(per_branch, keys, need)
+    branch_ids = [int(pk) for pk in branch_ids]
+    if not text:
+        sql, params = _walk_sql(per_branch, keys, need)
+        with connections[queryset.db].cursor() as cursor:
+            cursor.execute(
+                f'SELECT walk_id FROM unnest(%s::bigint[]) AS "subtree"(id) CROSS JOIN LATERAL ({sql}) AS walk'
+                f" ORDER BY {_outer_order(keys)} LIMIT %s",
+                (branch_ids, *params, need),
+            )
+            return [row[0] for row in cursor.fetchall()]
+    condition = _name_condition(text)
+    if condition is None or not branch_ids:
+        return None
+    share = max(need, (budget or WALK_BUDGET) // len(branch_ids))
+    sql, params = _walk_sql(per_branch, keys, share, columns=("name_grams", "name_local"))
+    # Each branch's rows are numbered in walk order; its matches come out, and so does its last
+    # row if the walk used its whole share: a branch that shows that row before `need` matches
+    # stopped short of its end, and a match further on could belong on the page.
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(
-            f'SELECT walk_id FROM unnest(%s::bigint[]) AS "subtree"(id) CROSS JOIN LATERAL ({sql}) AS walk'
-            f" ORDER BY {_outer_order(keys)} LIMIT %s",
-            ([int(pk) for pk in branch_ids], *params, need),
+            f'SELECT "subtree".id, walk_id, walk_matched, walk_pos FROM unnest(%s::bigint[]) AS "subtree"(id)'
+            f" CROSS JOIN LATERAL (SELECT * FROM (SELECT *, row_number() OVER () AS walk_pos, ({condition[0]}) AS walk_matched"
+            f" FROM ({sql}) AS walk) AS numbered WHERE walk_matched OR walk_pos = %s LIMIT %s) AS walk"
+            f" ORDER BY {_outer_order(keys)}",
+            (branch_ids, *condition[1], *params, share, need),
         )
-        return [row[0] for row in cursor.fetchall()]
+        rows = cursor.fetchall()
+    matches, stopped = {}, set()
+    for branch, _pk, matched, position in rows:
+        matches[branch] = matches.get(branch, 0) + bool(matched)
+        if position == share:
+            stopped.add(branch)
+    if any(matches[branch] < need for branch in stopped):
+        return None
+    return [pk for _branch, pk, matched, _position in rows if matched][:need]
 
 
 def with_ids(queryset, ids):

@@ -3,7 +3,8 @@
 A subtree's customers cluster in the alphabet: at 1M customers the Shanghai subtree's pinyin names
 begin after 41,883 other names of the bank, so walking the bank's (bank, name) index in name order
 read all of those first (113 ms a page). The list walks each branch of the subtree through these
-indexes instead, a page's rows per branch (customers.master.search.subtree_ids).
+indexes instead, a page's rows per branch (customers.master.search.subtree_ids), and a name search
+sorted by name walks them too, keeping its matches.
 
 Plain SQL beside migration 0008's (bank, name) indexes, built CONCURRENTLY: the table stays writable."""
 

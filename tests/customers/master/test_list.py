@@ -269,12 +269,12 @@ def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org
     assert seen == ["C0001", "C0003", "C0002"] and not response.context["table"].page.has_next()
     assert response.context["result_count"] == 3 and not response.context["count_is_estimate"]
 
-    # A large name search sorted by name: sorted by an expression that no (bank, name) index serves.
+    # A large name search sorted by name: each branch of the subtree walked in name order, keeping
+    # the matches (search.subtree_ids); the walk saw the end of both branches, so the count is exact.
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse(LIST) + "?q=wang&sort=-name_latin", follow=True)
     assert numbers_of(response) == ["C0003", "C0001"] and response.context["count_is_estimate"] is False
-    page_sql = [q["sql"] for q in ctx.captured_queries if "LIMIT" in q["sql"] and '"customers_customer"."name_latin"' in q["sql"]]
-    assert page_sql and all("||" in sql.rsplit("ORDER BY", 1)[1] for sql in page_sql)
+    assert [q for q in ctx.captured_queries if "CROSS JOIN LATERAL" in q["sql"] and "walk_matched" in q["sql"]]
 
     # Under the limit: the ids first, then the page among them; the count is exact without COUNT(*).
     limit.value = "100"
@@ -375,7 +375,16 @@ def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, peop
     # A walk that finds too few matches within its budget: the matches are sorted, in the same order.
     monkeypatch.setattr("customers.master.search.WALK_BUDGET", 1)
     assert pages(org.admin, "?q=jun&sort=name_latin", "||", 3) == expected(org.admin, "name_latin", "jun")[:6]
+    # A supervisor's name search: a branch that used its share of the walk (here two rows) before a
+    # page of matches is sorted instead, in the same order.
+    assert pages(org.supervisor, "?q=jun&sort=-name_latin", "||", 2) == expected(org.supervisor, "-name_latin", "jun")[:4]
     monkeypatch.undo()
+    # Walked: every page of the supervisor's name search equals the sort of its matches.
+    want = expected(org.supervisor, "name_latin", "jun")
+    assert len(want) > 4 and pages(org.supervisor, "?q=jun&sort=name_latin", "walk_matched", 3) == want[:6]
+    with_jun = [row.number for row in Customer.objects.visible_to(org.supervisor) if "军" in row.name_local]
+    want = [number for number in expected(org.supervisor, "-name_local") if number in with_jun]
+    assert pages(org.supervisor, "?q=军&sort=-name_local", "walk_matched", 2) == want[:4]
 
     # A supervisor: one walk per branch of the subtree, merged; pages past the first as well.
     subtree = expected(org.supervisor, "name_latin")
