@@ -375,7 +375,7 @@ def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, peop
     # A walk that finds too few matches within its budget: the matches are sorted, in the same order.
     monkeypatch.setattr("customers.master.search.WALK_BUDGET", 1)
     assert pages(org.admin, "?q=jun&sort=name_latin", "||", 3) == expected(org.admin, "name_latin", "jun")[:6]
-    # A supervisor's name search: a branch that used its share of the walk (here two rows) before a
+    # A supervisor's name search: a branch that used its share of the walk (here three rows, a page and one) before a
     # page of matches is sorted instead, in the same order.
     assert pages(org.supervisor, "?q=jun&sort=-name_latin", "||", 2) == expected(org.supervisor, "-name_latin", "jun")[:4]
     monkeypatch.undo()
