@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.targets import Targets
 from customers.ecif.feeds import services
@@ -223,18 +223,28 @@ def full_load(bank, source, feed, path):
     return seconds, timing["matching"], load
 
 
-def staging_floor(path):
+def staging_floor(path, source):
     """The least a loader that stages can do with the transactions file, in seconds: COPY it into an
     all-text UNLOGGED staging table (as the load does), then one INSERT ... SELECT that only casts
-    the cells (no check, no join) into a copy of customers_transaction without any index ("heap"),
-    and the same into a copy with its indexes ("indexed"). Each INSERT starts from the same staged
-    rows; the figures are COPY + INSERT."""
-    cast = """SELECT 1, substr(c2, 3)::bigint, substr(c1, 3)::bigint, c3::timestamptz, c4::numeric, c5, c6, c7, c8,
-                     coalesce(c9, ''), true, c7 <> 'batch', 'FLOOR', c0, DATE '2026-11-20' FROM bench_floor_raw"""
+    the cells (no check, no join). Two targets, each from the same staged rows (figures are COPY +
+    INSERT): a copy of customers_transaction without any index or partition ("heap", for
+    information), and customers_transaction itself ("production", the floor of the target).
+
+    Issue 19 asks for the floor "into the indexed production table": a LIKE copy is one plain table,
+    without the monthly partitions (routing, one set of indexes per partition), so it measured a
+    cheaper table than the one the load writes. The floor therefore inserts into the real table,
+    inside a transaction that is rolled back (nothing remains; VACUUM removes the dead rows), and in
+    the state the full path met: this run's transactions (`source`) are deleted and vacuumed first,
+    so the floor neither competes with them in the indexes nor pays for their removal."""
+    cast = """SELECT %s, substr(c2, 3)::bigint, substr(c1, 3)::bigint, c3::timestamptz, c4::numeric, c5, c6, c7,
+                     c8, coalesce(c9, ''), true, c7 <> 'batch', %s, c0, DATE '2026-11-20' FROM bench_floor_raw"""
     columns = """bank_id, customer_id, holding_id, occurred_at, amount, currency, direction, channel, txn_type,
                  description, is_financial, customer_initiated, source_system, source_txn_id, business_date"""
+    bank_id = Bank.objects.get(code="OGB").pk
     results = {}
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_transaction WHERE source_system = %s", [source])
+        cursor.execute("VACUUM customers_transaction")
         cursor.execute("DROP TABLE IF EXISTS bench_floor_raw")
         cursor.execute("CREATE UNLOGGED TABLE bench_floor_raw (" + ", ".join(f"c{i} text" for i in range(10)) + ")")
         started = time.perf_counter()
@@ -243,14 +253,27 @@ def staging_floor(path):
                 copy.write(chunk)
         staged = time.perf_counter() - started
         cursor.execute("SELECT count(*) FROM bench_floor_raw")  # sets the hint bits: neither INSERT pays for them
-        for label, like in (("heap", "INCLUDING DEFAULTS INCLUDING IDENTITY"), ("indexed", "INCLUDING ALL")):
-            cursor.execute("DROP TABLE IF EXISTS bench_floor_txn")
-            cursor.execute(f"CREATE TABLE bench_floor_txn (LIKE customers_transaction {like})")
-            started = time.perf_counter()
-            cursor.execute(f"INSERT INTO bench_floor_txn ({columns}) {cast}")
-            results[label] = staged + time.perf_counter() - started
-        cursor.execute("DROP TABLE bench_floor_txn, bench_floor_raw")
+        cursor.execute("DROP TABLE IF EXISTS bench_floor_txn")
+        cursor.execute("CREATE TABLE bench_floor_txn (LIKE customers_transaction INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        started = time.perf_counter()
+        cursor.execute(f"INSERT INTO bench_floor_txn ({columns}) {cast}", [bank_id, "FLOOR"])
+        results["heap"] = staged + time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_floor_txn")
+        try:
+            with transaction.atomic():
+                started = time.perf_counter()
+                cursor.execute(f"INSERT INTO customers_transaction ({columns}) {cast}", [bank_id, source])
+                results["production"] = staged + time.perf_counter() - started
+                raise _RollBack
+        except _RollBack:
+            pass
+        cursor.execute("DROP TABLE bench_floor_raw")
+        cursor.execute("VACUUM customers_transaction")  # the rolled-back rows
     return results
+
+
+class _RollBack(Exception):
+    pass
 
 
 def run(size="medium", repeat=1):
@@ -321,14 +344,16 @@ def run(size="medium", repeat=1):
             f"speed ratio {bare_total / full_total:.2f} (target >= 0.50); without matching "
             f"{bare_total / (full_total - matching):.2f}"
         )
-        floor = staging_floor(paths["transactions"])
+        floor = staging_floor(paths["transactions"], source)
         print(
             f"  floor of any staging loader, transactions only (COPY into text staging + one INSERT that only "
-            f"casts): {floor['heap']:.1f} s into an unindexed table = {bare['transactions'] / floor['heap']:.2f}x the "
-            f"bare COPY; {floor['indexed']:.1f} s into one with customers_transaction's indexes = "
-            f"{bare['transactions'] / floor['indexed']:.2f}x"
+            f"casts): {floor['heap']:.1f} s into an unindexed, unpartitioned table = "
+            f"{bare['transactions'] / floor['heap']:.2f}x the bare COPY; {floor['production']:.1f} s into "
+            f"customers_transaction itself (partitioned, indexed; rolled back) = "
+            f"{bare['transactions'] / floor['production']:.2f}x; full path / floor = "
+            f"{floor['production'] / full['transactions']:.2f}x"
         )
-        ratios.append(floor["indexed"] / full["transactions"])
+        ratios.append(floor["production"] / full["transactions"])
     # Issue 19's bar: the full path (checks, errors, upsert) at least half as fast as the floor of any
     # staging loader into the indexed table, both measured in the same run (the best run counts).
     targets = Targets("feeds")

@@ -162,7 +162,8 @@ def stage_by_copy(load, spec, path, ctx, run, feed_file, table):
         )
         try:
             for chunk, done in _copy_chunks(path, start, max(chunk_rows * BYTES_PER_CHUNK_ROW, 4096)):
-                if END_OF_DATA.search(chunk):
+                # The plain search first: the regular expression alone took 0.4 s per 500k rows.
+                if b"\\." in chunk and END_OF_DATA.search(chunk):
                     raise _UsePython
                 with transaction.atomic(), cursor.cursor.copy(copy_sql) as copy:
                     copy.write(chunk)
@@ -188,12 +189,16 @@ def stage_by_copy(load, spec, path, ctx, run, feed_file, table):
             batch.give_memory(cursor)
             # Two statements: the checks refer to each clean cell several times and PostgreSQL would clean
             # it again at every reference; and the second, free of subqueries, runs on parallel workers.
+            # The planner rates the cleaning too cheap to share out (and the fresh raw table has no
+            # statistics): passing rows to the leader is made cheap so that workers clean them too.
+            cursor.execute("SET LOCAL parallel_tuple_cost = 0.001; SET LOCAL parallel_setup_cost = 0")
             cursor.execute(
                 f"CREATE UNLOGGED TABLE {clean} AS SELECT row_no, "
                 f"{', '.join(f'{value} AS {key}' for key, value in cells.items())} FROM {raw} r",
                 checks.params,
             )
             cursor.execute(f"DROP TABLE {raw}")
+            cursor.execute("RESET parallel_tuple_cost; RESET parallel_setup_cost")
             cursor.execute(
                 f"""
                 CREATE UNLOGGED TABLE {table} AS
