@@ -6,20 +6,21 @@ Generates a customer feed (medium 50k rows, large 1M), a holdings feed (one acco
 customer) and a transactions feed (ten per customer: 500k / 10M) as CSV under
 var/bench-feeds/<size>/, then in the same run:
   * bare COPY: each file streamed with COPY ... FROM STDIN (FORMAT csv) into a typed,
-    unindexed, ordinary table (the floor any loader is measured against);
+    unindexed, ordinary table (issue 4's old bar, retired by issue 19: shown for comparison);
   * full path: customers.ecif.feeds.services.run_load on the same files (read + cell checks +
     COPY into staging + SQL checks + upserts into the indexed production tables + matching),
     with the time spent in matching (customers.ecif.matching.services) shown on its own. Holdings and
     transactions take the COPY path of customers/ecif/feeds/copying.py (raw bytes into COPY, the
     cell checks in SQL); customers go through the per-row Python checks (identity numbers,
     phones, e-mails).
-Target: the full path of customers + transactions runs at >= 0.5x the speed of the bare COPY.
 BENCH_FEEDS_MATCHING=stand-in replaces matching by one new customer per record (bench/matching.py
 measures the matching engine itself).
-Also shown, measured in the same run: the floor of ANY loader that stages the file as the issue
-asks (COPY into a text staging table, then one INSERT ... SELECT that only casts, with no check
-and no join), into an unindexed table and into one with the production table's indexes: the
-ratio no amount of tuning of the checks can beat."""
+Also measured in the same run, after the full path: the floor of ANY loader that stages the
+transactions file as the issue asks (COPY into a text staging table, then one INSERT ... SELECT
+that only casts, with no check and no join), into an unindexed, unpartitioned table (for
+information) and into customers_transaction itself, partitioned and indexed, rolled back
+(staging_floor). Target (issue 19): the full path of the transactions >= 0.5x the speed of that
+floor, each taken at its best over the runs."""
 
 import csv
 import datetime
@@ -304,7 +305,7 @@ def run(size="medium", repeat=1):
         f"\nfeeds, size {size}: {n} customers + {n * TXNS_PER_CUSTOMER} transactions, {runs} run(s), "
         f"bare COPY and full path measured in the same run; matching by {matched_by}"
     )
-    ratios = []
+    floors, fulls = [], []
     for attempt in range(runs):
         # A fresh source system per run: every run is a first delivery, not an unchanged re-send.
         source = f"BENCH{int(time.time()) % 100000}-{attempt}"
@@ -341,7 +342,7 @@ def run(size="medium", repeat=1):
         full_total = full["customers"] + full["transactions"]
         print(
             f"  customers + transactions: bare COPY {bare_total:.1f} s, full path {full_total:.1f} s -> "
-            f"speed ratio {bare_total / full_total:.2f} (target >= 0.50); without matching "
+            f"speed ratio {bare_total / full_total:.2f} (the retired bar of issue 4); without matching "
             f"{bare_total / (full_total - matching):.2f}"
         )
         floor = staging_floor(paths["transactions"], source)
@@ -353,9 +354,12 @@ def run(size="medium", repeat=1):
             f"{bare['transactions'] / floor['production']:.2f}x; full path / floor = "
             f"{floor['production'] / full['transactions']:.2f}x"
         )
-        ratios.append(floor["production"] / full["transactions"])
+        floors.append(floor["production"])
+        fulls.append(full["transactions"])
     # Issue 19's bar: the full path (checks, errors, upsert) at least half as fast as the floor of any
-    # staging loader into the indexed table, both measured in the same run (the best run counts).
+    # staging loader into the indexed production table, both measured in the same run. Each at its
+    # best over the runs: on a shared machine a run's ratio also measures whichever of the two the
+    # other work slowed down.
     targets = Targets("feeds")
-    targets.add("transactions_vs_floor", max(ratios), "x", ">=0.5")
+    targets.add("transactions_vs_floor", min(floors) / min(fulls), "x", ">=0.5")
     targets.print()
