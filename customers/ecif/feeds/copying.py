@@ -227,9 +227,8 @@ def stage_by_copy(load, spec, path, ctx, run, feed_file, table):
 
 
 # Bytes that put a cell out of what the cleaning leaves untouched, wherever they are in a chunk: quotes
-# (a quoted cell may hold anything), carriage returns, vertical tabs and form feeds, and the wide spaces
-# of SPACES in UTF-8.
-UNTIDY_ANYWHERE = (b'"', b"\r", b"\x0b", b"\x0c", *(c.encode() for c in SPACES))
+# (a quoted cell may hold anything), vertical tabs and form feeds, and the wide spaces of SPACES in UTF-8.
+UNTIDY_ANYWHERE = (b'"', b"\x0b", b"\x0c", *(c.encode() for c in SPACES))
 
 
 def needs_cleaning(chunk, delimiter):
@@ -239,11 +238,17 @@ def needs_cleaning(chunk, delimiter):
     translating would leave each one unchanged."""
     if any(needle in chunk for needle in UNTIDY_ANYWHERE):
         return True
+    # A carriage return is only tidy as the first half of a Windows line break (COPY takes the file's
+    # line breaks from its first line, and refuses a file that mixes them).
+    if chunk.count(b"\r") != chunk.count(b"\r\n"):
+        return True
     delimiter = delimiter.encode()
     for blank in (b" ", b"\t"):
         if blank == delimiter:
             continue
-        if chunk.startswith(blank) or chunk.endswith(blank) or blank + b"\n" in chunk or b"\n" + blank in chunk:
+        if chunk.startswith(blank) or chunk.endswith(blank) or b"\n" + blank in chunk:
+            return True
+        if blank + b"\n" in chunk or blank + b"\r\n" in chunk:
             return True
         if blank + delimiter in chunk or delimiter + blank in chunk:
             return True
