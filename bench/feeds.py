@@ -6,20 +6,21 @@ Generates a customer feed (medium 50k rows, large 1M), a holdings feed (one acco
 customer) and a transactions feed (ten per customer: 500k / 10M) as CSV under
 var/bench-feeds/<size>/, then in the same run:
   * bare COPY: each file streamed with COPY ... FROM STDIN (FORMAT csv) into a typed,
-    unindexed, ordinary table (the floor any loader is measured against);
+    unindexed, ordinary table (issue 4's old bar, retired by issue 19: shown for comparison);
   * full path: customers.ecif.feeds.services.run_load on the same files (read + cell checks +
     COPY into staging + SQL checks + upserts into the indexed production tables + matching),
     with the time spent in matching (customers.ecif.matching.services) shown on its own. Holdings and
     transactions take the COPY path of customers/ecif/feeds/copying.py (raw bytes into COPY, the
     cell checks in SQL); customers go through the per-row Python checks (identity numbers,
     phones, e-mails).
-Target: the full path of customers + transactions runs at >= 0.5x the speed of the bare COPY.
 BENCH_FEEDS_MATCHING=stand-in replaces matching by one new customer per record (bench/matching.py
 measures the matching engine itself).
-Also shown, measured in the same run: the floor of ANY loader that stages the file as the issue
-asks (COPY into a text staging table, then one INSERT ... SELECT that only casts, with no check
-and no join), into an unindexed table and into one with the production table's indexes: the
-ratio no amount of tuning of the checks can beat."""
+Also measured in the same run, after the full path: the floor of ANY loader that stages the
+transactions file as the issue asks (COPY into a text staging table, then one INSERT ... SELECT
+that only casts, with no check and no join), into an unindexed, unpartitioned table (for
+information) and into customers_transaction itself, partitioned and indexed, rolled back
+(staging_floor). Target (issue 19): the full path of the transactions >= 0.5x the speed of that
+floor, each taken at its best over the runs."""
 
 import csv
 import datetime
@@ -28,7 +29,7 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 
 from bench.targets import Targets
 from customers.ecif.feeds import services
@@ -223,18 +224,28 @@ def full_load(bank, source, feed, path):
     return seconds, timing["matching"], load
 
 
-def staging_floor(path):
+def staging_floor(path, source):
     """The least a loader that stages can do with the transactions file, in seconds: COPY it into an
     all-text UNLOGGED staging table (as the load does), then one INSERT ... SELECT that only casts
-    the cells (no check, no join) into a copy of customers_transaction without any index ("heap"),
-    and the same into a copy with its indexes ("indexed"). Each INSERT starts from the same staged
-    rows; the figures are COPY + INSERT."""
-    cast = """SELECT 1, substr(c2, 3)::bigint, substr(c1, 3)::bigint, c3::timestamptz, c4::numeric, c5, c6, c7, c8,
-                     coalesce(c9, ''), true, c7 <> 'batch', 'FLOOR', c0, DATE '2026-11-20' FROM bench_floor_raw"""
+    the cells (no check, no join). Two targets, each from the same staged rows (figures are COPY +
+    INSERT): a copy of customers_transaction without any index or partition ("heap", for
+    information), and customers_transaction itself ("production", the floor of the target).
+
+    Issue 19 asks for the floor "into the indexed production table": a LIKE copy is one plain table,
+    without the monthly partitions (routing, one set of indexes per partition), so it measured a
+    cheaper table than the one the load writes. The floor therefore inserts into the real table,
+    inside a transaction that is rolled back (nothing remains; VACUUM removes the dead rows), and in
+    the state the full path met: this run's transactions (`source`) are deleted and vacuumed first,
+    so the floor neither competes with them in the indexes nor pays for their removal."""
+    cast = """SELECT %s, substr(c2, 3)::bigint, substr(c1, 3)::bigint, c3::timestamptz, c4::numeric, c5, c6, c7,
+                     c8, coalesce(c9, ''), true, c7 <> 'batch', %s, c0, DATE '2026-11-20' FROM bench_floor_raw"""
     columns = """bank_id, customer_id, holding_id, occurred_at, amount, currency, direction, channel, txn_type,
                  description, is_financial, customer_initiated, source_system, source_txn_id, business_date"""
+    bank_id = Bank.objects.get(code="OGB").pk
     results = {}
     with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM customers_transaction WHERE source_system = %s", [source])
+        cursor.execute("VACUUM customers_transaction")
         cursor.execute("DROP TABLE IF EXISTS bench_floor_raw")
         cursor.execute("CREATE UNLOGGED TABLE bench_floor_raw (" + ", ".join(f"c{i} text" for i in range(10)) + ")")
         started = time.perf_counter()
@@ -243,14 +254,27 @@ def staging_floor(path):
                 copy.write(chunk)
         staged = time.perf_counter() - started
         cursor.execute("SELECT count(*) FROM bench_floor_raw")  # sets the hint bits: neither INSERT pays for them
-        for label, like in (("heap", "INCLUDING DEFAULTS INCLUDING IDENTITY"), ("indexed", "INCLUDING ALL")):
-            cursor.execute("DROP TABLE IF EXISTS bench_floor_txn")
-            cursor.execute(f"CREATE TABLE bench_floor_txn (LIKE customers_transaction {like})")
-            started = time.perf_counter()
-            cursor.execute(f"INSERT INTO bench_floor_txn ({columns}) {cast}")
-            results[label] = staged + time.perf_counter() - started
-        cursor.execute("DROP TABLE bench_floor_txn, bench_floor_raw")
+        cursor.execute("DROP TABLE IF EXISTS bench_floor_txn")
+        cursor.execute("CREATE TABLE bench_floor_txn (LIKE customers_transaction INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        started = time.perf_counter()
+        cursor.execute(f"INSERT INTO bench_floor_txn ({columns}) {cast}", [bank_id, "FLOOR"])
+        results["heap"] = staged + time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_floor_txn")
+        try:
+            with transaction.atomic():
+                started = time.perf_counter()
+                cursor.execute(f"INSERT INTO customers_transaction ({columns}) {cast}", [bank_id, source])
+                results["production"] = staged + time.perf_counter() - started
+                raise _RollBack
+        except _RollBack:
+            pass
+        cursor.execute("DROP TABLE bench_floor_raw")
+        cursor.execute("VACUUM customers_transaction")  # the rolled-back rows
     return results
+
+
+class _RollBack(Exception):
+    pass
 
 
 def run(size="medium", repeat=1):
@@ -281,7 +305,7 @@ def run(size="medium", repeat=1):
         f"\nfeeds, size {size}: {n} customers + {n * TXNS_PER_CUSTOMER} transactions, {runs} run(s), "
         f"bare COPY and full path measured in the same run; matching by {matched_by}"
     )
-    ratios = []
+    floors, fulls = [], []
     for attempt in range(runs):
         # A fresh source system per run: every run is a first delivery, not an unchanged re-send.
         source = f"BENCH{int(time.time()) % 100000}-{attempt}"
@@ -318,19 +342,24 @@ def run(size="medium", repeat=1):
         full_total = full["customers"] + full["transactions"]
         print(
             f"  customers + transactions: bare COPY {bare_total:.1f} s, full path {full_total:.1f} s -> "
-            f"speed ratio {bare_total / full_total:.2f} (target >= 0.50); without matching "
+            f"speed ratio {bare_total / full_total:.2f} (the retired bar of issue 4); without matching "
             f"{bare_total / (full_total - matching):.2f}"
         )
-        floor = staging_floor(paths["transactions"])
+        floor = staging_floor(paths["transactions"], source)
         print(
             f"  floor of any staging loader, transactions only (COPY into text staging + one INSERT that only "
-            f"casts): {floor['heap']:.1f} s into an unindexed table = {bare['transactions'] / floor['heap']:.2f}x the "
-            f"bare COPY; {floor['indexed']:.1f} s into one with customers_transaction's indexes = "
-            f"{bare['transactions'] / floor['indexed']:.2f}x"
+            f"casts): {floor['heap']:.1f} s into an unindexed, unpartitioned table = "
+            f"{bare['transactions'] / floor['heap']:.2f}x the bare COPY; {floor['production']:.1f} s into "
+            f"customers_transaction itself (partitioned, indexed; rolled back) = "
+            f"{bare['transactions'] / floor['production']:.2f}x; full path / floor = "
+            f"{floor['production'] / full['transactions']:.2f}x"
         )
-        ratios.append(floor["indexed"] / full["transactions"])
+        floors.append(floor["production"])
+        fulls.append(full["transactions"])
     # Issue 19's bar: the full path (checks, errors, upsert) at least half as fast as the floor of any
-    # staging loader into the indexed table, both measured in the same run (the best run counts).
+    # staging loader into the indexed production table, both measured in the same run. Each at its
+    # best over the runs: on a shared machine a run's ratio also measures whichever of the two the
+    # other work slowed down.
     targets = Targets("feeds")
-    targets.add("transactions_vs_floor", max(ratios), "x", ">=0.5")
+    targets.add("transactions_vs_floor", min(floors) / min(fulls), "x", ">=0.5")
     targets.print()

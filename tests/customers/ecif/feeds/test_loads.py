@@ -646,6 +646,45 @@ def test_the_copy_path_stages_the_same_values_as_the_python_path(org, accounts, 
     assert fast_rows == sorted(Transaction.objects.values_list(*TXN_FIELDS))
 
 
+def test_a_chunk_is_staged_without_cleaning_only_when_no_cell_would_change():
+    tidy = b"T1,6222001,K1,2026-11-20 09:30,1,CNY,C,atm,t,\xe7\x8e\xb0 \xe9\x87\x91\nT2,,K1,x y,1,CNY,C,atm,t,\n"
+    assert not copying.needs_cleaning(tidy, ",")
+    assert not copying.needs_cleaning(tidy.replace(b"\n", b"\r\n"), ",")  # Windows line breaks
+    for untidy in (
+        b" T1,K1\n",  # a space at the start of the first cell
+        b"T1 ,K1\n",
+        b"T1, K1\n",
+        b"T1,K1 \n",
+        b"T1,K1\n\tT2,K1\n",
+        b"T1,K1 ",  # the last line, without its line break
+        b'"T1",K1\n',  # quoted: a quoted cell may hold anything
+        b"T1,K1 \r\n",
+        b"T1,K\r1\n",  # a carriage return that is no line break
+        b"T1,K\x0b1\n",
+        "T1,K\u00a01\n".encode(),
+        "T1,\u3000K1\n".encode(),
+        "T1,K1\u200b\n".encode(),
+        "\ufeffT1,K1\n".encode(),
+    ):
+        assert copying.needs_cleaning(untidy, ","), untidy
+    # With tabs as delimiter a tab is no blank, but a space still is.
+    assert not copying.needs_cleaning(b"T1\tK1\t\n", "\t")
+    assert copying.needs_cleaning(b"T1\t K1\n", "\t")
+
+
+def test_a_tidy_file_and_the_same_file_padded_load_the_same_rows(org, accounts, monkeypatch):
+    rows = [TXN_CASES[0], TXN_CASES[3], ["T7", *TXN_CASES[0][1:4], "-0.5", "usd", "D", "pos", "t", "现金"]]
+    tidy = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, rows))
+    tidy_rows = sorted(Transaction.objects.values_list(*TXN_FIELDS))
+    padded = [[f" {cell}\u3000" if cell else cell for cell in row] for row in rows]
+    untidy = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, padded))
+    assert (tidy.rows_loaded, untidy.rows_loaded) == (3, 3)
+    assert sorted(Transaction.objects.values_list(*TXN_FIELDS)) == tidy_rows
+    windows = deliver(org.admin, "transactions", csv_bytes(TXN_HEADER, rows).replace(b"\n", b"\r\n"))
+    assert windows.rows_loaded == 3 and not windows.errors.exists()
+    assert sorted(Transaction.objects.values_list(*TXN_FIELDS)) == tidy_rows
+
+
 GOOD_TXN = ["T9", "6222001", "K1", "2026-11-20 09:30", "1", "CNY", "C", "atm", "t", ""]
 
 
