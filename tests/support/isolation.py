@@ -12,13 +12,20 @@ worker id to its name. Live servers listen on ports the system chooses.
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set by xdist before the process reads its configuration
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+REDIS_LAST_DATABASE = 15  # Redis's default: 16 databases  # set by xdist before the process reads its configuration
 
 
 def own_redis_database(url, index):
     """redis://host:port/0 -> redis://host:port/<1 + index>: database 0 stays the single process's."""
     parts = urlsplit(url)
     database = int(parts.path.strip("/") or 0)
+    if database + 1 + index > REDIS_LAST_DATABASE:
+        # Otherwise every test of that process errors with Redis's "DB index is out of range".
+        raise RuntimeError(
+            f"{url} leaves test process gw{index} no Redis database: it would use {database + 1 + index}, "
+            f"and Redis has 0-{REDIS_LAST_DATABASE}. Name a lower database in REDIS_URL."
+        )
     return urlunsplit(parts._replace(path=f"/{database + 1 + index}"))
 
 
