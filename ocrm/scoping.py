@@ -45,7 +45,7 @@ def scope_of(user):
 
 class AnyOf(Lookup):
     """`column = ANY(%s)` with the ids as one array parameter. `__in=[2,000 ids]` makes Django
-    build, and psycopg adapt, one placeholder per id: 70 ms of Python for a common name's page."""
+    build, and psycopg adapt, one parameter per id: 70 ms of Python for a common name's page."""
 
     lookup_name = "any_of"
     prepare_rhs = False

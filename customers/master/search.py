@@ -115,18 +115,14 @@ def ordered_ids(queryset, limit):
     in a subquery the planner keeps as it is (OFFSET 0), and only its matches are sorted: with a
     LIMIT on the query itself PostgreSQL may walk a sort index instead, past a million rows for a
     rare name; and without the order, ids read up to the limit could not serve the first pages."""
-    order = list(queryset.query.order_by)
-    if not all(isinstance(field, str) for field in order):
+    keys = _order_keys(queryset) if queryset.query.order_by else {}
+    if keys is None:
         return None
-    keys = {f"order_key_{index}": F(field.lstrip("-")) for index, field in enumerate(order)}
-    inner = queryset.order_by().annotate(listed_id=F("pk"), **keys).values_list("listed_id", *keys)
+    inner = queryset.order_by().annotate(walk_id=F("pk"), **_key_values(keys)).values_list("walk_id", *keys)
     sql, params = inner.query.sql_with_params()
-    sort = [f'"{key}" {"DESC" if field.startswith("-") else "ASC"}' for key, field in zip(keys, order, strict=True)]
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(
-            f"SELECT listed_id FROM ({sql} OFFSET 0) AS matches ORDER BY {', '.join([*sort, 'listed_id'])} LIMIT %s",
-            (*params, limit),
-        )
+        order = _outer_order(keys)
+        cursor.execute(f"SELECT walk_id FROM ({sql} OFFSET 0) AS matches ORDER BY {order} LIMIT %s", (*params, limit))
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -146,6 +142,11 @@ def _order_keys(queryset):
     return {f"walk_key_{index}": field for index, field in enumerate(order)}
 
 
+def _key_values(keys):
+    """The annotations of a list's sort keys ({"walk_key_0": "-aum"} -> walk_key_0 = aum)."""
+    return {key: F(field.lstrip("-")) for key, field in keys.items()}
+
+
 def _breaks_ties(keys):
     return any(field.lstrip("-") in ("pk", "id") for field in keys.values())
 
@@ -156,7 +157,7 @@ def _walk_sql(queryset, keys, limit, columns=()):
     extra = {f"walk_{name}": F(name) for name in columns}
     inner = (
         queryset.order_by(*order)
-        .annotate(walk_id=F("pk"), **{key: F(field.lstrip("-")) for key, field in keys.items()}, **extra)
+        .annotate(walk_id=F("pk"), **_key_values(keys), **extra)
         .values_list("walk_id", *keys, *extra)[:limit]
     )
     return inner.query.sql_with_params()

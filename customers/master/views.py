@@ -330,7 +330,11 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         user, scope = self.request.user, scope_of(self.request.user)
         branch_ids = subtree_branch_ids(user) if scope == "subtree" else None
         if self.is_name_search():
-            unsearched = self.get_filterset(self.get_filterset_class(), without_search=True)
+            filterset_class = self.get_filterset_class()
+            kwargs = self.get_filterset_kwargs(filterset_class)
+            kwargs["data"] = kwargs["data"].copy()  # the same filters without the name: the walk tests the name
+            kwargs["data"].pop("q", None)
+            unsearched = filterset_class(**kwargs)
             if not unsearched.is_valid():
                 return None
             text, unsearched = self.search_data().get("q", ""), self.sorted_as_asked(unsearched.qs)
@@ -349,16 +353,6 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             return None
         self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
         return RowsFromIds(queryset, ids, self.for_page)
-
-    def get_filterset_kwargs(self, filterset_class, without_search=False):
-        kwargs = super().get_filterset_kwargs(filterset_class)
-        if without_search and kwargs["data"] is not None:
-            kwargs["data"] = kwargs["data"].copy()
-            kwargs["data"].pop("q", None)
-        return kwargs
-
-    def get_filterset(self, filterset_class, without_search=False):
-        return filterset_class(**self.get_filterset_kwargs(filterset_class, without_search=without_search))
 
     def is_name_search(self):
         text = self.search_data().get("q", "").strip()
