@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from tests.conftest import login
 from tests.factories import make_customer
+from tests.support.waiting import open_phone_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("english_staff")]
 
@@ -19,8 +20,7 @@ SCREENS = {"desktop": {"width": 1280, "height": 800}, "phone": {"width": 375, "h
 def open_menus(page, screen):
     """On a phone the menus sit behind the navbar's toggler."""
     if screen == "phone":
-        page.locator(".navbar-toggler").click()
-        expect(page.locator("#mainnav")).to_be_visible()
+        open_phone_menu(page)
 
 
 def open_360(page, live_server, org, screen):

@@ -22,6 +22,7 @@ from sysadmin.accounts.models import LoginFailure
 from sysadmin.org.models import Staff
 from sysadmin.parameters.models import SystemParameter
 from tests.conftest import PASSWORD, login
+from tests.support.waiting import open_phone_menu
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -163,8 +164,7 @@ def test_phone_width_collapses_the_navbar(browser, live_server, org, make_staff)
         expect(page.locator("#mainnav")).to_be_hidden()
         # Nothing is wider than the phone: no sideways scrolling.
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
-        toggler.click()
-        expect(page.locator("#mainnav")).to_be_visible()
+        open_phone_menu(page)
         page.click("#user-menu")
         expect(page.locator("#logout-button")).to_be_visible()
     finally:
