@@ -157,13 +157,7 @@ def latest_rates(customer):
     """{currency: rate to the bank's base currency}: the latest posted rate of each currency, one query."""
 
     def load():
-        rows = (
-            FxRate.objects.filter(bank_id=customer.bank_id)
-            .order_by("currency", "-as_of", "-effective_at")
-            .distinct("currency")
-            .values_list("currency", "rate")
-        )
-        rates = dict(rows)
+        rates = FxRate.objects.day_rates(customer.bank_id)
         rates[customer.bank.base_currency] = Decimal(1)
         return rates
 
@@ -493,8 +487,16 @@ def register_sections():
         "identity", _("Identity documents"), tpl("identity"), identity_context, order=25, perm="customers.view_identitydocument"
     )
     register("holdings", _("Holdings"), tpl("holdings"), holdings_context, order=30, perm="customers.view_holding")
+    # Deferred: a year of balances is read from a dozen monthly partitions (their planning alone costs
+    # more than the query) for a chart that script draws anyway; the holdings above come first.
     register(
-        "assets_chart", _("Assets over time"), tpl("assets_chart"), assets_chart_context, order=35, perm="customers.view_holding"
+        "assets_chart",
+        _("Assets over time"),
+        tpl("assets_chart"),
+        assets_chart_context,
+        order=35,
+        perm="customers.view_holding",
+        deferred=True,
     )
     register(
         "relationships",
