@@ -136,3 +136,19 @@ def test_the_demo_posts_daily_rates_with_a_real_boards_spreads(org):
     assert (gbp.rate - gbp.buy_cash) / gbp.rate == Decimal("0.014")  # wider for the others
     base = FxRate.objects.filter(bank=org.bank_a, currency="CNY").values_list("rate", "buy_cash", "sell_transfer").distinct()
     assert list(base) == [(Decimal(1), Decimal(1), Decimal(1))]
+
+
+@pytest.mark.django_db
+def test_day_rates_step_through_the_currencies_of_one_bank_only(org):
+    """The look-up steps from currency to currency through the index: every currency of the bank is
+    found, another bank's are not, and a currency first posted after the day is not in that day."""
+    start = datetime.datetime.combine(DAY, datetime.time.min, tzinfo=SHANGHAI)
+    for currency, rate in (("AUD", "4.6"), ("EUR", "7.7"), ("USD", "7.1")):
+        FxRate.objects.create(bank=org.bank_a, currency=currency, rate=Decimal(rate), effective_at=start)
+    FxRate.objects.create(bank=org.bank_b, currency="GBP", rate=Decimal("9.1"), effective_at=start)
+    FxRate.objects.create(bank=org.bank_a, currency="JPY", rate=Decimal("0.05"), as_of=DAY + datetime.timedelta(days=1))
+
+    assert FxRate.objects.day_rates(org.bank_a.pk, DAY) == {"AUD": Decimal("4.6"), "EUR": Decimal("7.7"), "USD": Decimal("7.1")}
+    assert set(FxRate.objects.day_rates(org.bank_a.pk)) == {"AUD", "EUR", "USD", "JPY"}
+    assert FxRate.objects.day_rates(org.bank_b.pk) == {"GBP": Decimal("9.1")}
+    assert FxRate.objects.day_rates(org.bank_b.pk, DAY - datetime.timedelta(days=1)) == {}
