@@ -15,7 +15,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models
+from django.db import connections, models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -455,7 +455,7 @@ class FxRateQuerySet(models.QuerySet):
         steps from currency to currency through the index (bank, currency, as_of, effective_at)
         and reads one row of each: a DISTINCT ON sorted the bank's whole history of rates."""
         before_day = "AND f.as_of <= %(day)s" if day is not None else ""
-        with connection.cursor() as cursor:
+        with connections[self.db].cursor() as cursor:
             cursor.execute(
                 f"""
                 WITH RECURSIVE currencies(currency) AS (
