@@ -12,8 +12,8 @@ worker id to its name. Live servers listen on ports the system chooses.
 import os
 from urllib.parse import urlsplit, urlunsplit
 
-WORKER = os.environ.get("PYTEST_XDIST_WORKER")
-REDIS_LAST_DATABASE = 15  # Redis's default: 16 databases  # set by xdist before the process reads its configuration
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # set by xdist before the process reads its configuration
+REDIS_LAST_DATABASE = 15  # Redis's default: 16 databases
 
 
 def own_redis_database(url, index):
