@@ -235,8 +235,8 @@ class CustomerTable(BaseTable):
             f'<td><input type="checkbox" name="selection" value="{c.pk}" data-number="{number}" form="bulk-form" '
             f'class="form-check-input" aria-label="{parts["select"]}"></td>',
             f'<td><a href="{parts["url"]}{esc(quote(c.number, safe=URL_SAFE))}/">{number}</a>'
-            f"{parts['transfer'] if getattr(c, 'pending_transfer', None) else ''}"
-            f"{parts['claim'] if getattr(c, 'pending_claims', None) else ''}</td>",
+            f"{parts['transfer'] if getattr(c, 'pending_transfer', False) else ''}"
+            f"{parts['claim'] if getattr(c, 'pending_claim', False) else ''}</td>",
         ]
         cells.extend(cell(self, c, parts) for name, cell in ROW_CELLS if show[name])
         return "<tr>" + "".join(cells) + "</tr>\n"  # every value escaped above

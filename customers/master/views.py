@@ -407,11 +407,11 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         """Flag the page's customers that wait for a branch transfer or a claim (one query for the page)."""
         page = getattr(table, "page", None)
         customers = [row.record for row in page.object_list] if page else []
-        pending = assignment.pending_by_customer([c.pk for c in customers]) if customers else {}
+        pending = assignment.pending_actions_by_customer([c.pk for c in customers]) if customers else {}
         for customer in customers:
-            entry = pending.get(customer.pk, {})
-            customer.pending_transfer = entry.get("transfer")
-            customer.pending_claims = entry.get("claims", [])
+            actions = pending.get(customer.pk, ())
+            customer.pending_transfer = assignment.ACTION_TRANSFER in actions
+            customer.pending_claim = assignment.ACTION_CLAIM in actions
 
 
 class BulkTagView(ServiceActionView):

@@ -38,3 +38,19 @@ def bs_widget(field):
         css += " is-invalid"
     existing = widget.attrs.get("class", "")
     return field.as_widget(attrs={"class": f"{existing} {css}".strip()})
+
+
+@register.simple_tag(takes_context=True)
+def table_in_page(context, table):
+    """django_tables2's {% render_table %} in the page's own context. That tag renders the table's
+    template with a new RequestContext, which runs every context processor (the navigation among
+    them) a second time for each list page; this does what it does otherwise (the context on the
+    table for its template columns, before_render)."""
+    template = context.template.engine.get_template(table.template_name)
+    table.context = context
+    try:
+        table.before_render(context.get("request"))
+        with context.push(table=table):
+            return template.render(context)
+    finally:
+        del table.context
