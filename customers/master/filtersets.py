@@ -8,6 +8,7 @@ name fragment, searched through the bigram/prefix keys of customers.master.searc
 
 import copy
 import re
+from html import escape as esc
 
 import django_filters
 import phonenumbers
@@ -15,7 +16,7 @@ from django import forms
 from django.db.models import Q
 from django.forms.utils import flatatt
 from django.http import QueryDict
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
@@ -139,23 +140,29 @@ class ManagerFilter(django_filters.ModelChoiceFilter):
 
 class PlainSelect(forms.Select):
     """A <select> written in Python: Django renders each <option> through a template (0.1 ms
-    apiece), which made the list's filter form cost 8 ms of a 32 ms page."""
+    apiece), which made the list's filter form cost 8 ms of a 32 ms page. Values and labels are
+    escaped with html.escape, as django.utils.html.escape does (format_html per option cost ~60
+    Python calls, most of the form)."""
 
     def render(self, name, value, attrs=None, renderer=None):
         chosen = {str(v) for v in self.format_value(value)}
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            ((str(key), mark_safe(" selected") if str(key) in chosen else "", label) for key, label in self.choices),
+        options = "".join(
+            f'<option value="{html_text(key)}"{" selected" if str(key) in chosen else ""}>{html_text(label)}</option>'
+            for key, label in self.choices
         )
-        return format_html('<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options)
+        return mark_safe(f'<select name="{html_text(name)}"{flatatt(self.build_attrs(self.attrs, attrs))}>{options}</select>')  # noqa: S308
+
+
+def html_text(value):
+    """conditional_escape at a tenth of its cost: safe HTML as it is, anything else as text, escaped."""
+    return value.__html__() if hasattr(value, "__html__") else esc(str(value))
 
 
 def widget_attrs(attrs):
     """Attributes as django/forms/widgets/attrs.html writes them (in order; True bare, False left out)."""
-    return mark_safe(  # noqa: S308 - every part is built by format_html
+    return mark_safe(  # noqa: S308 - every part is escaped
         "".join(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, str(value))
+            f" {html_text(name)}" if value is True else f' {html_text(name)}="{html_text(value)}"'
             for name, value in attrs.items()
             if value is not False
         )
