@@ -24,7 +24,7 @@ from customers.ecif.matching.merge import follow_merges
 from customers.master.models import ContactPoint, Customer, CustomerGroup, Holding, IdentityDocument, Tag
 from customers.master.search import filter_by_name
 from ocrm import pii
-from sysadmin.org.filtersets import BranchSubtreeFilter, visible_branches
+from sysadmin.org.filtersets import BranchSubtreeFilter, TypedChoiceFilter, visible_branches
 from sysadmin.org.models import Staff
 
 # Something typed as a key rather than a name: digits (at least four), maybe a leading +,
@@ -134,8 +134,9 @@ class ManagerField(forms.ModelChoiceField):
         return super().to_python((value or "").strip())
 
 
-class ManagerFilter(django_filters.ModelChoiceFilter):
+class ManagerFilter(TypedChoiceFilter):
     field_class = ManagerField
+    choice_model = Staff
 
 
 class PlainSelect(forms.Select):

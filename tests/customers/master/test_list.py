@@ -658,3 +658,23 @@ def test_list_queries_do_not_grow_with_rows(client, org, django_assert_max_num_q
     with django_assert_max_num_queries(25):
         client.get(url + "&q=客户&tier=mass")
     assert Customer.objects.count() == 30
+
+
+def test_the_typed_manager_and_branch_are_checked_against_the_scope_only_when_typed(org):
+    """sysadmin.org.filtersets.TypedChoiceFilter: with nothing typed the fields get no queryset to
+    build (the box lists no choices); typed, the name and the code are looked up within the scope."""
+    visible = Customer.objects.visible_to(org.supervisor).active()
+    empty = CustomerFilterSet(QueryDict("tier=mass"), queryset=visible, request=_request(org.supervisor))
+    assert empty.is_valid()
+    assert empty.form.fields["manager"].queryset.model.__name__ == "Staff"
+    assert not empty.form.fields["manager"].queryset.exists() and not empty.form.fields["branch"].queryset.exists()
+    typed = CustomerFilterSet(
+        QueryDict(f"manager={org.manager.username}&branch={org.a_sh.code}"), queryset=visible, request=_request(org.supervisor)
+    )
+    assert typed.is_valid(), typed.form.errors
+    assert typed.form.cleaned_data["manager"] == org.manager and typed.form.cleaned_data["branch"] == org.a_sh
+    outside = CustomerFilterSet(
+        QueryDict(f"manager={org.manager_bj.username}&branch={org.a_bj.code}"), queryset=visible, request=_request(org.supervisor)
+    )
+    assert not outside.is_valid()
+    assert set(outside.form.errors) == {"manager", "branch"}
