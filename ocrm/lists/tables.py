@@ -68,8 +68,10 @@ class BaseTable(tables.Table):
     # about 5,000 Python calls of a customer list page. The same markup.
 
     def query_with(self, **changes):
-        """The address's query string with `changes` applied, escaped, as querystring_replace writes it."""
-        params = dict(self.request.GET)
+        """The address's query string with `changes` applied, escaped, as querystring_replace writes it
+        (a table paginated without RequestConfig has no request: its links carry `changes` alone)."""
+        request = getattr(self, "request", None)
+        params = dict(request.GET) if request is not None else {}
         params.update(changes)
         return escape("?" + urlencode(params, doseq=True))
 

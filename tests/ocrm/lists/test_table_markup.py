@@ -70,3 +70,10 @@ def test_a_table_renders_in_the_context_of_its_page():
     assert html.count("<table") == 1 and html.count("<thead") == 1
     assert "fruit 2" in html and "fruit 3" in html and "fruit 4" not in html
     assert "&lt;b&gt;" in html  # cells escaped as the library escapes them
+
+
+def test_a_table_paginated_without_a_request_still_writes_its_links():
+    table = Fruit(ROWS)
+    table.paginate(per_page=2, page=2)
+    assert '<a class="page-link" href="?page=3">3</a>' in table.pagination_html()
+    assert '<a href="?sort=name">' in table.head_html()
