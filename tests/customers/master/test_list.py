@@ -17,12 +17,14 @@ from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from customers.master import search
 from customers.master.filtersets import CustomerFilterSet
 from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
 from customers.master.search import estimated_rows
 from customers.master.tables import CustomerExportTable
 from ocrm import pii
 from ocrm.audit.models import AuditLog
+from ocrm.scoping import subtree_branch_ids
 from sysadmin.parameters.models import SystemParameter
 from tests.factories import make_customer, make_product
 
@@ -395,6 +397,55 @@ def test_a_list_sorted_by_name_is_read_by_walking_name_indexes(client, org, peop
     response = client.get(reverse(LIST) + f"?sort=name_latin&per_page={len(subtree) + 5}", follow=True)
     assert numbers_of(response) == subtree
     assert response.context["result_count"] == len(subtree) and not response.context["count_is_estimate"]
+
+
+def test_a_supervisors_name_search_in_aum_order_walks_the_branches_merged(client, org, people):
+    """Past the exact-count cap, a supervisor's name search in the list's default order (largest AUM
+    first, then the number) reads the subtree's branches merged in that order through the (bank,
+    branch, AUM) index, testing the name on the way (search.merged_ids). Every page equals the sort of
+    all the matches, ties in AUM by number; a walk that finds too few falls back to that sort; other
+    orders and bank-wide users are not walked so."""
+    branches = [org.a_sh, org.a_sh_sub, org.a_bj]
+    for index in range(15):
+        local, latin = NAMES[index % len(NAMES)]
+        aum = Decimal(1000 * (index % 4))  # ties: the number decides
+        make_customer(f"M{index:04d}", branches[index % 3], org.manager, name_local=local, name_latin=latin, aum=aum)
+    make_customer("M9999", org.b_hk, org.b_manager, name_local="陈军", name_latin="Chen Jun", aum=Decimal("99999"))
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
+
+    def expected(user, text):
+        rows = [row for row in Customer.objects.visible_to(user).active() if text in row.name_latin.lower()]
+        return [row.number for row in sorted(rows, key=lambda row: (-row.aum, row.number))]
+
+    def pages(user, query, count):
+        as_user(client, user)
+        seen, merged = [], []
+        for page in range(1, count + 1):
+            with CaptureQueriesContext(connection) as ctx:
+                response = client.get(reverse(LIST) + f"{query}&per_page=2&page={page}", follow=True)
+            merged.append(any(") AS merged ORDER BY" in q["sql"] for q in ctx.captured_queries))
+            seen += numbers_of(response)
+        return seen, merged
+
+    want = expected(org.supervisor, "jun")
+    assert len(want) >= 5 and len({Customer.objects.get(number=n).branch_id for n in want}) > 1
+    seen, merged = pages(org.supervisor, "?q=jun", 3)
+    assert seen == want[:6] and all(merged)
+    as_user(client, org.supervisor)
+    response = client.get(reverse(LIST) + "?q=jun&per_page=2", follow=True)
+    assert response.context["count_is_estimate"]  # the walk reads up to the page: the size stays "about N"
+    # Bank-wide, and in another order: not walked so, the same rows in their order.
+    seen, merged = pages(org.admin, "?q=jun", 2)
+    assert seen == expected(org.admin, "jun")[:4] and not any(merged)
+    seen, merged = pages(org.supervisor, "?q=jun&sort=-aum", 1)
+    assert not any(merged)
+    # The walk itself: the first matches in order, or None when its budget of rows holds too few
+    # (the page then sorts the matches, as under the cap).
+    unsearched = Customer.objects.visible_to(org.supervisor).active().order_by("-aum", "number")
+    subtree = subtree_branch_ids(org.supervisor)
+    found = search.merged_ids(unsearched, 3, subtree, "jun")
+    assert [Customer.objects.get(pk=pk).number for pk in found] == want[:3]
+    assert search.merged_ids(unsearched, 3, subtree, "jun", budget=2) is None
 
 
 @pytest.mark.django_db(transaction=True)
