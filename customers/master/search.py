@@ -275,7 +275,7 @@ def merged_ids(queryset, need, branch_ids, text, budget=None):
     if keys is None or condition is None or not branch_ids:
         return None
     budget = budget or WALK_BUDGET
-    leaf = _one_branch(queryset)
+    leaf = _one_branch(queryset, branch_ids)
     sql, params = _walk_sql(leaf, keys, budget, columns=("name_grams", "name_local"))
     slot = params.index(_BRANCH_SLOT)
     union = " UNION ALL ".join(f"({sql})" for _ in branch_ids)
@@ -291,17 +291,22 @@ def merged_ids(queryset, need, branch_ids, text, budget=None):
     return ids if len(ids) >= need else None
 
 
-def _one_branch(queryset):
-    """`queryset` for the branch in _BRANCH_SLOT, without the subtree's "branch is one of" condition
-    (the scope's, ocrm.scoping.AnyOf): each branch walked is one of the subtree's. Kept, it made
-    PostgreSQL multiply the two conditions' shares, expect a twentieth of the branch's rows, and
-    sort them all rather than read the branch's index in order."""
+def _one_branch(queryset, branch_ids):
+    """`queryset` for the branch in _BRANCH_SLOT, without the scope's "branch is one of the subtree's"
+    condition (ocrm.scoping.AnyOf with exactly `branch_ids`; any other condition stays): each branch
+    walked is one of them. Kept, it made PostgreSQL multiply the two conditions' shares, expect a
+    twentieth of the branch's rows, and sort them all rather than read the branch's index in order."""
+
+    def is_subtree(node):
+        target = getattr(getattr(node, "lhs", None), "target", None)
+        return (
+            isinstance(node, AnyOf)
+            and getattr(target, "attname", "") == "branch_id"
+            and sorted(int(pk) for pk in node.rhs) == sorted(branch_ids)
+        )
+
     leaf = queryset.filter(branch_id=_BRANCH_SLOT)
-    leaf.query.where.children = [
-        node
-        for node in leaf.query.where.children
-        if not (isinstance(node, AnyOf) and getattr(getattr(node.lhs, "target", None), "attname", "") == "branch_id")
-    ]
+    leaf.query.where.children = [node for node in leaf.query.where.children if not is_subtree(node)]
     return leaf
 
 

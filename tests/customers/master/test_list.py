@@ -434,6 +434,10 @@ def test_a_supervisors_name_search_in_aum_order_walks_the_branches_merged(client
     as_user(client, org.supervisor)
     response = client.get(reverse(LIST) + "?q=jun&per_page=2", follow=True)
     assert response.context["count_is_estimate"]  # the walk reads up to the page: the size stays "about N"
+    # With the branch filter too: the walk keeps it (only the scope's own condition is left to the walk).
+    in_sub = [number for number in want if Customer.objects.get(number=number).branch_id == org.a_sh_sub.pk]
+    seen, merged = pages(org.supervisor, f"?q=jun&branch={org.a_sh_sub.code}", 2)
+    assert len(in_sub) >= 2 and seen == in_sub[:4] and merged[0]
     # Bank-wide, and in another order: not walked so, the same rows in their order.
     seen, merged = pages(org.admin, "?q=jun", 2)
     assert seen == expected(org.admin, "jun")[:4] and not any(merged)
