@@ -313,10 +313,11 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
     # The orders whose first key has an index per bank and per branch to walk (migrations 0008, 0021).
     WALKED_ORDERS = ("name_latin", "name_local")
     # The largest AUM first, then the number (the list's default order), is walked for a supervisor's
-    # name search only, the subtree's branches merged (search.merged_ids) through the (bank, branch, AUM
-    # descending, number) index of migration 0022, which gives exactly that order. Bank-wide, a walk of the (bank, AUM)
-    # index reads each row from another page, and at 1M customers a name search took longer walked
-    # (慧敏: 40 ms) than sorted (30 ms); the page's own query walks it when the matches pass the cap.
+    # name search only, the subtree's branches merged (search.merged_ids) through the (bank, branch,
+    # AUM descending, number) index of migration 0022, which gives exactly that order. Bank-wide, a
+    # walk of the (bank, AUM) index reads each row from another page, and at 1M customers a name
+    # search took longer walked (慧敏: 40 ms) than sorted (30 ms); the page's own query walks it when
+    # the matches pass the cap.
     MERGED_ORDERS = (("-aum", "number"),)
 
     def walked_page(self, queryset, estimate, cap):
@@ -337,9 +338,10 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             return None
         user, scope = self.request.user, scope_of(self.request.user)
         branch_ids = subtree_branch_ids(user) if scope == "subtree" else None
-        if not by_name and (branch_ids is None or not self.is_name_search()):
+        name_search = self.is_name_search()
+        if not by_name and (branch_ids is None or not name_search):
             return None  # AUM order is walked for a supervisor's name search only
-        if self.is_name_search():
+        if name_search:
             filterset_class = self.get_filterset_class()
             kwargs = self.get_filterset_kwargs(filterset_class)
             kwargs["data"] = kwargs["data"].copy()  # the same filters without the name: the walk tests the name
@@ -357,7 +359,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 ids = search.subtree_ids(unsearched, need, branch_ids, text=text)
             else:
                 ids = search.merged_ids(unsearched, need, branch_ids, text)
-        elif branch_ids is not None and by_name:
+        elif branch_ids is not None:
             ids = search.subtree_ids(asked, need, branch_ids)
         else:
             return None

@@ -11,16 +11,13 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from customers.master import services as master_services
-from customers.master.models import (
-    Customer,
-)
+from customers.master.models import Customer
 from sysadmin.org.models import Staff
 from sysadmin.parameters import services as parameter_services
 
 pytestmark = pytest.mark.django_db
 
 COUNT = 400
-HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 def seed(*args):

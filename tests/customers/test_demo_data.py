@@ -37,10 +37,12 @@ from ocrm import pii
 from ocrm.audit.models import AuditLog
 from ocrm.batch import jobs
 from sysadmin.org.models import Bank, Staff
-from tests.customers.test_demo import COUNT, HAN, seed
+from tests.customers.test_demo import COUNT, seed
 from tests.support.shared_data import shared_rows
 
 pytestmark = pytest.mark.django_db
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture(scope="module")
