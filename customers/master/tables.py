@@ -7,10 +7,12 @@ person reads it: the edit page, the approvals inbox and its detail page use them
 
 from html import escape as esc
 from itertools import batched
+from typing import NamedTuple
 from urllib.parse import quote
 
 import django_tables2 as tables
 from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
 from django.db.models import F, Prefetch, Value
 from django.db.models.functions import Concat
 from django.urls import reverse
@@ -131,6 +133,32 @@ def customer_tags(customer):
     return tags if tags is not None else list(customer.tags.all())
 
 
+def read_phones(customers):
+    """Each customer's primary phone (`phone_points`, as list_prefetches leaves it) in one plain
+    query: the page's 25 rows through Django's prefetch machinery cost about 2 ms a page."""
+    by_id = {customer.pk: customer for customer in customers}
+    for customer in customers:
+        customer.phone_points = []
+    if not by_id:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""SELECT DISTINCT ON (customer_id) customer_id, kind, value
+                FROM {ContactPoint._meta.db_table} WHERE customer_id = ANY(%s) AND kind = ANY(%s)
+                ORDER BY customer_id, is_primary DESC, id""",
+            [list(by_id), list(PHONE_KINDS)],
+        )
+        for customer_id, kind, value in cursor.fetchall():
+            by_id[customer_id].phone_points = [PagePhone(value, pii.mask_contact(kind, value))]
+
+
+class PagePhone(NamedTuple):
+    """A phone as the page shows it: what the table reads of a ContactPoint (value, masked_value)."""
+
+    value: str
+    masked_value: str
+
+
 def primary_phone(customer):
     points = getattr(customer, "phone_points", None)
     return points[0] if points else None
@@ -207,7 +235,10 @@ class CustomerTable(BaseTable):
         # The page's rows, written here (customers/customer_table.html shows them as they are):
         # the row template's lookups and filters cost about 1 ms a row. The amount as the export
         # and the 360 page write it (1,234.56 in any language).
-        self.rows_html = mark_safe("".join(self.row_html(row.record) for row in self.paginated_rows))  # noqa: S308
+        records = [row.record for row in self.paginated_rows]
+        if self.show["phone"]:
+            read_phones([c for c in records if not hasattr(c, "phone_points")])
+        self.rows_html = mark_safe("".join(self.row_html(c) for c in records))  # noqa: S308
 
     def row_html(self, c):
         """One row of the page, cells in the table's column order, the chosen columns only."""

@@ -515,6 +515,25 @@ def test_columns_are_chosen_and_remembered_for_the_session(client, org, people):
     assert "ID number" in header and "tags" in header and "customer number" in header
 
 
+def test_the_page_shows_each_customers_primary_phone_masked(client, org, people):
+    """The phone column (read for the page's rows alone, tables.read_phones): the primary phone
+    before an older secondary one, a phone and not an e-mail, a dash without one."""
+    sh_wang, sh_li, sub_wang = people["sh_wang"], people["sh_li"], people["sub_wang"]
+    older = "+8613700000001"
+    ContactPoint.objects.create(bank_id=sh_wang.bank_id, customer=sh_wang, kind=ContactPoint.Kind.PHONE, value=older)
+    add_phone(sh_wang, PHONE_SH)
+    ContactPoint.objects.create(bank_id=sh_li.bank_id, customer=sh_li, kind=ContactPoint.Kind.EMAIL, value="li@example.com")
+    ContactPoint.objects.create(bank_id=sub_wang.bank_id, customer=sub_wang, kind=ContactPoint.Kind.PHONE, value=older)
+    as_user(client, org.supervisor)
+    page = client.get(reverse(LIST)).content.decode()
+    rows = [row.split("</tr>")[0] for row in page.split("<tr>") if 'name="selection"' in row]
+    rows = {row.split("</a>")[0].rsplit(">", 1)[-1]: row for row in rows}
+    assert pii.mask_phone(PHONE_SH) in rows["C0001"] and pii.mask_phone(older) not in rows["C0001"]
+    assert PHONE_SH not in page and older not in page and "li@example.com" not in page
+    assert rows["C0002"].endswith("<td>—</td>")
+    assert pii.mask_phone(older) in rows["C0003"]
+
+
 # --- export -----------------------------------------------------------------------------------------
 
 
