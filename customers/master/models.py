@@ -122,7 +122,9 @@ class Customer(models.Model):
         indexes = [
             GinIndex(fields=["name_grams"], name="customer_name_grams"),
             models.Index(fields=["bank", "primary_manager"], name="customer_bank_manager"),
-            models.Index(fields=["bank", "branch"], name="customer_bank_branch"),
+            # The tier too: a supervisor's filter by tier reads that tier's customers of the subtree
+            # only (migration 0023); the scope itself uses the first two columns.
+            models.Index(fields=["bank", "branch", "tier"], name="customer_bank_branch_tier"),
             models.Index(fields=["bank", "aum"], name="customer_bank_aum"),
         ]
         permissions = [
