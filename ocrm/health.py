@@ -6,6 +6,7 @@ failed and why, the workers' names, timings) go only to monitoring that presents
 
 import time
 
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -37,7 +38,7 @@ def _check_celery():
         # worker is declared missing only after two silent pings.
         replies = []
         for _attempt in range(2):
-            replies = app.control.ping(timeout=1.5, limit=1, connection=conn) or []
+            replies = app.control.ping(timeout=settings.OCRM_HEALTH_PING_SECONDS, limit=1, connection=conn) or []
             if replies:
                 break
     workers = sorted(name for reply in replies for name in reply)

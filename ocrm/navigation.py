@@ -1,9 +1,12 @@
 """The navigation bar: apps register entries; each user sees the entries their
 permissions allow. Apps call register() from their AppConfig.ready()."""
 
+import bisect
+import functools
 from dataclasses import dataclass, field
 
-from django.urls import NoReverseMatch, reverse
+from django.conf import settings
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
 
 
 @dataclass(frozen=True)
@@ -19,20 +22,31 @@ class NavEntry:
     visible: object = field(default=None, compare=False)  # callable(user) -> bool, checked after perms
 
 
-_entries = []
+_entries = []  # kept in order (then registration order): every page walks it
 
 
 def register(section, label, url_name, perms=(), icon="circle", order=100, admin_only=False, badge=None, visible=None):
     entry = NavEntry(section, label, url_name, tuple(perms), icon, order, admin_only, badge, visible)
     if entry not in _entries:
-        _entries.append(entry)
+        bisect.insort_right(_entries, entry, key=lambda e: e.order)
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed(url_name, prefix, urlconf, root_urlconf):
+    return reverse(url_name, urlconf=urlconf)
+
+
+def fixed_url(url_name):
+    """reverse() of a URL without parameters, once per URL configuration: the menu and the
+    middlewares ask for the same few dozen on every page (NoReverseMatch is not cached)."""
+    return _reversed(url_name, get_script_prefix(), get_urlconf(), settings.ROOT_URLCONF)
 
 
 def entries_for(user):
     if not user.is_authenticated:
         return []
     visible = []
-    for entry in sorted(_entries, key=lambda e: e.order):
+    for entry in _entries:
         if entry.admin_only and not user.is_staff:
             continue
         if entry.perms and not user.has_perms(entry.perms):
@@ -40,7 +54,7 @@ def entries_for(user):
         if entry.visible is not None and not entry.visible(user):
             continue
         try:
-            url = reverse(entry.url_name)
+            url = fixed_url(entry.url_name)
         except NoReverseMatch:
             continue
         visible.append({"entry": entry, "url": url, "badge": entry.badge(user) if entry.badge else None})

@@ -250,6 +250,8 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # Monitoring: the bearer token that unlocks /healthz's details and /metrics (empty: neither is
 # served to anyone; see docs/operations.md).
 OCRM_MONITORING_TOKEN = os.environ.get("OCRM_MONITORING_TOKEN", "")
+# How long /healthz waits for a Celery worker to answer each of its two pings (seconds).
+OCRM_HEALTH_PING_SECONDS = float(os.environ.get("OCRM_HEALTH_PING_SECONDS") or 1.5)
 
 # Content-Security-Policy (Django's own middleware): scripts only from our static files, never
 # inline (a stored XSS payload cannot run); inline style attributes stay allowed (Bootstrap,

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from ocrm import parameters
+from ocrm.navigation import fixed_url
 from sysadmin.accounts import mfa
 from sysadmin.accounts.language import remember_in_cookie
 from sysadmin.accounts.passwords import password_expired
@@ -50,12 +51,12 @@ def _always_allowed_prefixes():
     itself, the second factor (asked first), log-out, the language switch, static files and
     the health check."""
     return (
-        reverse("password_change"),
-        reverse("mfa_enrol"),
-        reverse("mfa_verify"),
-        reverse("logout"),
-        reverse("set_language"),
-        reverse("healthz"),
+        fixed_url("password_change"),
+        fixed_url("mfa_enrol"),
+        fixed_url("mfa_verify"),
+        fixed_url("logout"),
+        fixed_url("set_language"),
+        fixed_url("healthz"),
         settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}",
     )
 
@@ -125,10 +126,10 @@ class SecondFactorMiddleware:
 
 def _second_factor_prefixes():
     return (
-        reverse("mfa_enrol"),
-        reverse("mfa_verify"),
-        reverse("logout"),
-        reverse("set_language"),
-        reverse("healthz"),
+        fixed_url("mfa_enrol"),
+        fixed_url("mfa_verify"),
+        fixed_url("logout"),
+        fixed_url("set_language"),
+        fixed_url("healthz"),
         settings.STATIC_URL if settings.STATIC_URL.startswith("/") else f"/{settings.STATIC_URL}",
     )

@@ -19,6 +19,12 @@ def monitoring_token(settings):
     return {"HTTP_AUTHORIZATION": f"Bearer {TOKEN}"}
 
 
+@pytest.fixture
+def quick_ping(settings):
+    """The token tests run without a worker: each check still pings the broker, briefly."""
+    settings.OCRM_HEALTH_PING_SECONDS = 0.1
+
+
 def closed_port_caches(settings):
     caches = {name: dict(config) for name, config in settings.CACHES.items()}
     caches["default"]["LOCATION"] = CLOSED_PORT_REDIS
@@ -71,6 +77,15 @@ def test_503_names_celery_when_no_worker_answers(client, monitoring_token):
 
 
 @pytest.mark.django_db
+def test_the_ping_wait_is_a_setting(client, monitoring_token, settings):
+    """OCRM_HEALTH_PING_SECONDS: with no worker, the check waits two pings of that length, no more."""
+    settings.OCRM_HEALTH_PING_SECONDS = 0.2
+    report = client.get("/healthz", **monitoring_token).json()
+    assert report["celery"]["ok"] is False
+    assert 400 <= report["celery"]["ms"] < 1400
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -82,14 +97,14 @@ def test_503_names_celery_when_no_worker_answers(client, monitoring_token):
         "Bearer ",
     ],
 )
-def test_details_need_the_exact_token(client, monitoring_token, authorization):
+def test_details_need_the_exact_token(client, monitoring_token, quick_ping, authorization):
     headers = {"HTTP_AUTHORIZATION": authorization} if authorization is not None else {}
     response = client.get("/healthz", **headers)
     assert set(response.json()) == {"status"}
 
 
 @pytest.mark.django_db
-def test_without_a_configured_token_nobody_gets_details(client, settings):
+def test_without_a_configured_token_nobody_gets_details(client, settings, quick_ping):
     settings.OCRM_MONITORING_TOKEN = ""
     response = client.get("/healthz", HTTP_AUTHORIZATION="Bearer ")
     assert set(response.json()) == {"status"}
@@ -97,7 +112,7 @@ def test_without_a_configured_token_nobody_gets_details(client, settings):
 
 
 @pytest.mark.django_db
-def test_a_token_in_the_query_string_is_not_accepted(client, monitoring_token):
+def test_a_token_in_the_query_string_is_not_accepted(client, monitoring_token, quick_ping):
     """The access log keeps query strings: the token travels in a header only."""
     assert set(client.get(f"/healthz?token={TOKEN}").json()) == {"status"}
 
