@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.ecif.matching.merge import follow_merges
 from customers.master.models import ContactPoint, Customer, CustomerGroup, Holding, IdentityDocument, Tag
-from customers.master.search import filter_by_name
+from customers.master.search import filter_by_name, filter_by_name_text, text_tests
 from ocrm import pii
 from sysadmin.org.filtersets import BranchSubtreeFilter, TypedChoiceFilter, visible_branches
 from sysadmin.org.models import Staff
@@ -288,7 +288,23 @@ class CustomerFilterSet(django_filters.FilterSet):
                 value, bank_id=None if user.is_superuser else user.bank_id, region=user_region(user)
             )
             return qs.filter(condition) if condition is not None else qs.none()
+        if getattr(self, "_name_as_text", False):
+            tested = filter_by_name_text(qs, value)
+            if tested is not None:
+                return tested
         return filter_by_name(qs, value)
+
+    def name_tested_as_text(self):
+        """The same customers as self.qs, the name search tested on the names' text rather than their
+        grams (search.filter_by_name_text), or None when the search is no name of CJK text alone."""
+        value = (self.form.cleaned_data.get("q") or "").strip()
+        if not value or looks_like_key(value) or text_tests(value) is None:
+            return None
+        self._name_as_text = True
+        try:
+            return self.filter_queryset(self.queryset.all())
+        finally:
+            self._name_as_text = False
 
     def filter_group(self, qs, name, group):
         if group is None:

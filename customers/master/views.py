@@ -309,7 +309,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
                 self.result_size = (len(ids), True) if exact else (cap + 1, False)
                 return RowsFromIds(queryset, ids, self.for_page)
         self.result_size = (estimate, False)
-        return queryset
+        return self.name_tested_as_text(queryset)
 
     # The orders whose first key has an index per bank and per branch to walk (migrations 0008, 0021).
     WALKED_ORDERS = ("name_latin", "name_local")
@@ -343,12 +343,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         if not by_name and (branch_ids is None or not name_search):
             return None  # AUM order is walked for a supervisor's name search only
         if name_search:
-            filterset_class = self.get_filterset_class()
-            kwargs = self.get_filterset_kwargs(filterset_class)
-            kwargs["data"] = kwargs["data"].copy()  # the same filters without the name: the walk tests the name
-            kwargs["data"].pop("q", None)
-            unsearched = filterset_class(**kwargs)
-            if not unsearched.is_valid():
+            unsearched = self.unsearched_filterset()
+            if unsearched is None:
                 return None
             text, unsearched = self.search_data().get("q", ""), self.sorted_as_asked(unsearched.qs)
             if branch_ids is None:
@@ -368,6 +364,29 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             return None
         self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
         return RowsFromIds(queryset, ids, self.for_page)
+
+    def unsearched_filterset(self):
+        """The list's filters without its name search (a walk tests the name itself), or None when they are not valid."""
+        filterset_class = self.get_filterset_class()
+        kwargs = self.get_filterset_kwargs(filterset_class)
+        kwargs["data"] = kwargs["data"].copy()
+        kwargs["data"].pop("q", None)
+        unsearched = filterset_class(**kwargs)
+        return unsearched if unsearched.is_valid() else None
+
+    def name_tested_as_text(self, queryset):
+        """The first page of a bank-wide Chinese name search past the cap, in the list's own order: PostgreSQL
+        walks the (bank, AUM) index and tests each row's name until the page is full (bank-wide 慧敏 at 1M
+        customers: 5,322 rows, the top of the AUM order being companies with long English names). The same
+        filters with the name tested on its text (search.filter_by_name_text): 9 ms -> 4.6 ms. Further pages,
+        other orders and other scopes keep the gram test, which lets the planner read the GIN index instead."""
+        if self.exporting or scope_of(self.request.user) != "bank" or not self.is_name_search():
+            return queryset
+        first_page = page_number(self.request.GET.get("page")) == 1
+        if not first_page or tuple(self.sorted_as_asked(queryset).query.order_by) != self.MERGED_ORDERS[0]:
+            return queryset
+        tested = self.filterset.name_tested_as_text()
+        return queryset if tested is None else tested
 
     def is_name_search(self):
         text = self.search_data().get("q", "").strip()

@@ -752,3 +752,62 @@ def test_the_typed_manager_and_branch_are_checked_against_the_scope_only_when_ty
     )
     assert not outside.is_valid()
     assert set(outside.form.errors) == {"manager", "branch"}
+
+
+TEXT_NAMES = [
+    ("王伟", "Wang Wei"),
+    ("王伟东", "Wang Weidong"),
+    ("东王伟", "Dong Wangwei"),
+    ("伟王", "Wei Wang"),
+    ("Ｗ王", "Wang W"),
+    ("Smith Trading", "史密斯王伟贸易"),  # the Chinese name sits in the Latin field
+    ("李王伟明", "Li Wangweiming"),
+    ("王 伟", "Wang Wei"),
+]
+
+
+@pytest.mark.parametrize("query", ["王", "伟", "王伟", "伟王", "王伟东", "王伟明", "王 伟", "王伟 东", "贸易", "无此"])
+def test_the_text_test_of_a_chinese_name_finds_exactly_what_the_gram_test_finds(org, query):
+    """search.filter_by_name_text is a second form of filter_by_name for CJK queries: the same rows,
+    for one or two characters, longer runs (the local name rechecked), several runs, a name held in
+    the Latin field and names with the characters apart or reversed."""
+    for index, (local, latin) in enumerate(TEXT_NAMES):
+        make_customer(f"T{index:04d}", org.a_sh, org.manager, name_local=local, name_latin=latin)
+    customers = Customer.objects.filter(bank=org.bank_a)
+    by_grams = set(search.filter_by_name(customers, query).values_list("number", flat=True))
+    by_text = set(search.filter_by_name_text(customers, query).values_list("number", flat=True))
+    assert by_text == by_grams
+    assert by_grams or query == "无此"
+
+
+@pytest.mark.parametrize("query", ["wang", "王wang", "王伟 1", "  ", ""])
+def test_a_query_with_a_latin_word_has_no_text_test(query):
+    assert search.text_tests(query) is None
+    assert search.filter_by_name_text(Customer.objects.none(), query) is None
+
+
+def test_a_bank_wide_chinese_search_past_the_cap_tests_the_names_text_on_its_first_page_only(client, org, people):
+    """Past the cap the first page of a bank-wide Chinese search, in the list's own order, is the walk of
+    the (bank, AUM) index testing each name's text (strpos); the rows are those of the gram test. Other
+    pages, orders, the export and a supervisor keep the gram test, which the GIN index can serve."""
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
+    as_user(client, org.marketing_manager)
+
+    def page_sql(query):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse(LIST) + query, follow=True)
+        rows = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "customers_customer"."id"')]
+        return numbers_of(response), rows
+
+    numbers, sql = page_sql("?q=王伟&per_page=2")
+    assert numbers == ["C0001", "C0004"]  # the largest AUM first: 500,000 then 90,000
+    assert any("STRPOS" in q.upper() and "name_grams" not in q for q in sql), sql
+    numbers, sql = page_sql("?q=王伟&per_page=2&page=2")
+    assert numbers == ["C0003"] and any("name_grams" in q for q in sql)
+    numbers, sql = page_sql("?q=王伟&sort=-number")
+    assert numbers == ["C0004", "C0003", "C0001"] and not any("STRPOS" in q.upper() for q in sql)
+    numbers, sql = page_sql("?q=wang&per_page=2")  # a Latin word: the prefix grams
+    assert numbers == ["C0001", "C0004"] and not any("STRPOS" in q.upper() for q in sql)
+    as_user(client, org.supervisor)
+    numbers, sql = page_sql("?q=王伟")
+    assert numbers == ["C0001", "C0003"] and not any("STRPOS" in q.upper() for q in sql)
