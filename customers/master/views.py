@@ -318,7 +318,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
     # AUM descending, number) index of migration 0022, which gives exactly that order. Bank-wide, a
     # walk of the (bank, AUM) index reads each row from another page, and at 1M customers a name
     # search took longer walked (慧敏: 40 ms) than sorted (30 ms); the page's own query walks it when
-    # the matches pass the cap.
+    # the matches pass the cap, testing a Chinese name's text on the first page (name_tested_as_text).
     MERGED_ORDERS = (("-aum", "number"),)
 
     def walked_page(self, queryset, estimate, cap):
