@@ -29,8 +29,11 @@ WIDE_SECTIONS = {"header", "holdings", "transactions"}
 INLINE_CONTENT_TYPES = {"image/png", "image/jpeg", "image/gif", "application/pdf"}
 
 
-# What the 360 page shows of the customer beyond its row, read with it.
-PROFILE_RELATED = ("bank", "branch", "primary_manager", "household", "retail_profile", "corporate_profile")
+# What the 360 page shows of the customer beyond its row, read with it. Not the retail or corporate
+# profile: its section reads the one of the customer's kind (a query of ~0.2 ms), where two more joins
+# took PostgreSQL longer to plan than the whole query took to run (1M customers, a manager's scope:
+# 3.9 ms of planning with six joins, 1.2 ms with four; 0.3 ms to run).
+PROFILE_RELATED = ("bank", "branch", "primary_manager", "household")
 
 
 class CustomerDetailView(CustomerRouteMixin, View):
