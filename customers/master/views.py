@@ -378,7 +378,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         """The first page of a bank-wide Chinese name search past the cap, in the list's own order: PostgreSQL
         walks the (bank, AUM) index and tests each row's name until the page is full (bank-wide 慧敏 at 1M
         customers: 5,322 rows, the top of the AUM order being companies with long English names). The same
-        filters with the name tested on its text (search.filter_by_name_text): 9 ms -> 4.6 ms. Further pages,
+        filters with the name tested on its text (search.filter_by_name_text): the walk 9.2 -> 4.6 ms. Further pages,
         other orders and other scopes keep the gram test, which lets the planner read the GIN index instead."""
         if self.exporting or scope_of(self.request.user) != "bank" or not self.is_name_search():
             return queryset
