@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,8 @@ class SysadminConfig(AppConfig):
 
         ocrm_parameters.declare(parameters.PARAMETERS)
         ocrm_parameters.set_provider(parameters.stored_value)
+        request_started.connect(parameters.start_request, dispatch_uid="sysadmin-param-request-started")
+        request_finished.connect(parameters.end_request, dispatch_uid="sysadmin-param-request-finished")
         labels.register_roles(ROLE_LABELS)
         tenants.register_time_zones(time_zones)
         staff_recipients.register()  # the outbox reaches staff (ocrm.outbox.recipients)

@@ -6,6 +6,9 @@ anything; sysadmin declares its own below."""
 import datetime
 import json
 import logging
+import threading
+import time
+import uuid
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -69,26 +72,57 @@ def _cache_key(key, bank_id):
     return f"param:{bank_id or 0}:{key}"
 
 
+# A page reads several parameters (the customer list five), and each read from Redis is a round trip.
+# Each thread keeps the values it has read, for CACHE_SECONDS at most, while GENERATION_KEY (bumped by
+# invalidate() wherever a parameter changes) stays as it saw it. It asks Redis once per request, and
+# on every read outside a request (a task, a shell), where there is no request to bound a stale read.
+GENERATION_KEY = "param:generation"
+_held = threading.local()  # .values {cache key: (pair, expires)}, .generation, .checked, .in_request
+
+
+def start_request(**kwargs):
+    _held.in_request, _held.checked = True, False
+
+
+def end_request(**kwargs):
+    _held.in_request, _held.checked = False, False
+
+
+def _held_values():
+    if not getattr(_held, "checked", False):
+        generation = cache.get(GENERATION_KEY)
+        if not hasattr(_held, "values") or _held.generation != generation:
+            _held.values, _held.generation = {}, generation
+        _held.checked = getattr(_held, "in_request", False)
+    return _held.values
+
+
 def stored_value(key, bank=None):
     """The value of parameter `key` for `bank` (a Bank, a bank id or None): the bank's own
     row, else the global row, else the declared default. Registered as the provider of
     ocrm.parameters.get, which is what code reads."""
     bank_id = getattr(bank, "pk", bank)
     ck = _cache_key(key, bank_id)
-    cached = cache.get(ck)
-    if cached is not None:
-        return _parse_or_default(key, *cached)
+    held, now = _held_values(), time.monotonic()
+    pair, expires = held.get(ck, (None, 0))
+    if pair is None or expires < now:
+        pair = cache.get(ck)
+        if pair is None:
+            pair = _stored_pair(key, bank_id)
+            cache.set(ck, pair, CACHE_SECONDS)
+        held[ck] = (pair, now + CACHE_SECONDS)
+    return _parse_or_default(key, *pair)
+
+
+def _stored_pair(key, bank_id):
     scope = Q(bank__isnull=True) | Q(bank_id=bank_id) if bank_id else Q(bank__isnull=True)
     rows = {p.bank_id: p for p in SystemParameter.objects.filter(scope, key=key).only("bank_id", "value_type", "value")}
     row = rows.get(bank_id) or rows.get(None)
     if row is not None:
-        pair = (row.value_type, row.value)
-    elif key in DECLARED:
-        pair = (DECLARED[key][0], DECLARED[key][1])
-    else:
-        raise KeyError(f"Unknown system parameter {key!r}")
-    cache.set(ck, pair, CACHE_SECONDS)
-    return _parse_or_default(key, *pair)
+        return (row.value_type, row.value)
+    if key in DECLARED:
+        return (DECLARED[key][0], DECLARED[key][1])
+    raise KeyError(f"Unknown system parameter {key!r}")
 
 
 def _parse_or_default(key, value_type, raw):
@@ -104,8 +138,12 @@ def _parse_or_default(key, value_type, raw):
 
 
 def invalidate(key):
-    """Forget every cached value of `key` (all banks)."""
+    """Forget every cached value of `key` (all banks), here and in every process's copy."""
     cache.delete_pattern(_cache_key(key, "*"))
+    # A new token rather than a count: a count could return to a value a process still holds (after
+    # the test suite empties Redis between tests, say), and that process would keep its stale copy.
+    cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+    _held.checked = False
 
 
 def set_value(key, raw, *, bank=None, actor=None, value_type=None, description=None):

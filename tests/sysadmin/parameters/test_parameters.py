@@ -3,11 +3,15 @@ cache kept in step with every change, validation in admin, and the audit trail."
 
 import datetime
 import decimal
+import threading
 
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.urls import reverse
+from django_redis.cache import RedisCache
 
 from ocrm import parameters as ocrm_parameters
 from ocrm.audit.models import AuditLog
@@ -217,3 +221,43 @@ def test_bank_admin_edits_only_their_banks_rows(org):
     assert ocrm_parameters.get("export.max_rows", org.bank_a) == 900 and ocrm_parameters.get("export.max_rows", org.bank_b) == 10
     entry = AuditLog.objects.get(object_type="sysadmin.systemparameter", action=AuditLog.Action.CREATE, actor=org.admin)
     assert entry.bank_id == org.bank_a.pk and entry.changes["value"] == [None, "900"]
+
+
+def test_a_page_asks_redis_once_for_all_the_parameters_it_reads(client, org, monkeypatch):
+    asked = []
+    real_get = RedisCache.get
+
+    def counting_get(self, key, *args, **kwargs):
+        asked.append(key)
+        return real_get(self, key, *args, **kwargs)
+
+    monkeypatch.setattr(RedisCache, "get", counting_get)
+    client.force_login(org.manager)
+    client.get(reverse("customers:list"))
+    first = [key for key in asked if key.startswith("param:")]
+    assert len(first) > 2, first  # the list reads several parameters: each went to Redis once
+    asked.clear()
+    assert client.get(reverse("customers:list")).status_code == 200
+    assert [key for key in asked if key.startswith("param:")] == [parameters.GENERATION_KEY]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_keeps_its_parameters_and_the_next_one_sees_another_process_change():
+    key = "export.max_rows"
+
+    def another_process():  # a thread of its own: its own connection and its own copy of the values
+        parameters.set_value(key, "500")
+        connection.close()
+
+    parameters.start_request()
+    assert ocrm_parameters.get(key) == 100000
+    changer = threading.Thread(target=another_process)
+    changer.start()
+    changer.join()
+    assert SystemParameter.objects.get(key=key).value == "500"
+    assert ocrm_parameters.get(key) == 100000  # one request reads one set of values
+    parameters.end_request()
+    assert ocrm_parameters.get(key) == 500  # outside a request every read asks whether they changed
+    parameters.start_request()
+    assert ocrm_parameters.get(key) == 500
+    parameters.end_request()
