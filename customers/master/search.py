@@ -125,6 +125,17 @@ def filter_by_name_text(queryset, text):
     return queryset
 
 
+def name_matches_first(queryset, text, bank_id):
+    """`queryset` narrowed to the customers of bank `bank_id` whose name matches `text` (filter_by_name),
+    those read first by themselves: a subquery with OFFSET 0 is planned apart, and PostgreSQL reads the
+    name index's entries, then looks each row up and tests `queryset`'s own conditions. For a name rare
+    in the whole bank under a condition that another index answers with many rows (a supervisor's
+    subtree), which PostgreSQL would otherwise read too and AND with the name's."""
+    named = filter_by_name(queryset.model.objects.filter(bank_id=bank_id), text).order_by().values("pk")
+    sql, params = named.query.sql_with_params()
+    return queryset.filter(pk__in=RawSQL(f"SELECT * FROM ({sql} OFFSET 0) AS named", params))
+
+
 def estimated_rows(queryset):
     """The planner's estimate of how many rows `queryset` matches (EXPLAIN, nothing is read):
     a count of tens of thousands of matches costs more than the page it describes."""

@@ -294,7 +294,7 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         if walked is not None:
             return walked
         if estimate <= cap:
-            ids = search.ordered_ids(self.sorted_as_asked(queryset), cap + 1)
+            ids = search.ordered_ids(self.sorted_as_asked(self.rare_name_first(queryset)), cap + 1)
             if ids is None:  # an order that is no plain field (none of the list's own): the ids, then the page among them
                 ids = list(queryset.order_by().values_list("pk", flat=True)[: cap + 1])
                 if len(ids) <= cap:
@@ -387,6 +387,25 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             return queryset
         tested = self.filterset.name_tested_as_text()
         return queryset if tested is None else tested
+
+    # A name with at most this many matches in the whole bank (the planner's estimate) is rare: its
+    # matches are read first, each looked up (~1 µs) where a subtree's index reads 131k entries.
+    RARE_NAME_MAX = 5000
+
+    def rare_name_first(self, queryset):
+        """A supervisor's search for a name rare in the whole bank: the same rows, the name's matches read
+        first (search.name_matches_first). PostgreSQL would AND the name index's entries with the subtree's
+        (sup.sh 林志 at 1M customers: 1,336 entries with 131,498, 8-10 ms of the query's ~11 ms)."""
+        if scope_of(self.request.user) != "subtree" or not self.is_name_search():
+            return queryset
+        unsearched, text = self.unsearched_filterset(), self.search_data().get("q", "")
+        bank_id = self.request.user.bank_id
+        if unsearched is None or bank_id is None:
+            return queryset
+        named = search.filter_by_name(Customer.objects.filter(bank_id=bank_id), text)
+        if search.estimated_rows(named) > self.RARE_NAME_MAX:
+            return queryset
+        return search.name_matches_first(unsearched.qs, text, bank_id)
 
     def is_name_search(self):
         text = self.search_data().get("q", "").strip()
