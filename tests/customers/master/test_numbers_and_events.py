@@ -2,12 +2,18 @@
 route taking a number uses, and the customer master's audit events (customers.master.events):
 one entry per change, never one by the event and another by the safety net."""
 
+import datetime
+
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.master import events, services
 from customers.master.models import Customer, RetailProfile
+from customers.ownership.sharing import services as sharing
 from ocrm import links
 from ocrm.approvals import services as approvals
 from ocrm.audit.models import AuditLog
@@ -36,6 +42,25 @@ def test_a_number_is_found_in_the_users_scope_only(org):
             services.customer_by_number(outsider, "C-NUM-1")
     with pytest.raises(NotVisible):
         services.customer_by_number(org.manager, "C-NO-SUCH")
+
+
+def test_a_managers_own_customer_is_read_without_the_grants_and_a_shared_one_through_them(org):
+    own = make_customer("C-OWN", org.a_sh, org.manager)
+    shared = make_customer("C-SHARED", org.a_bj, org.manager_bj)
+    until = timezone.now() + datetime.timedelta(days=3)
+    sharing.share_customer(shared, org.manager_bj, org.manager, can_edit=False, expires_at=until, reason="Cover")
+
+    def customer_queries(number):
+        with CaptureQueriesContext(connection) as ctx:
+            found = services.customer_by_number(org.manager, number).customer
+        return found, [q["sql"] for q in ctx.captured_queries if 'FROM "customers_customer"' in q["sql"]]
+
+    found, queries = customer_queries("C-OWN")
+    assert found == own and len(queries) == 1 and "guardian" not in queries[0]
+    found, queries = customer_queries("C-SHARED")
+    assert found == shared and len(queries) == 2 and "guardian" in queries[1]
+    with pytest.raises(NotVisible):  # neither owned nor shared
+        services.customer_by_number(org.manager_sub, "C-OWN")
 
 
 def test_a_superuser_gets_their_own_banks_customer_first(org):
