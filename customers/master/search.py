@@ -125,17 +125,6 @@ def filter_by_name_text(queryset, text):
     return queryset
 
 
-def name_matches_first(queryset, text, bank_id):
-    """`queryset` narrowed to the customers of bank `bank_id` whose name matches `text` (filter_by_name),
-    those read first by themselves: a subquery with OFFSET 0 is planned apart, and PostgreSQL reads the
-    name index's entries, then looks each row up and tests `queryset`'s own conditions. For a name rare
-    in the whole bank under a condition that another index answers with many rows (a supervisor's
-    subtree), which PostgreSQL would otherwise read too and AND with the name's."""
-    named = filter_by_name(queryset.model.objects.filter(bank_id=bank_id), text).order_by().values("pk")
-    sql, params = named.query.sql_with_params()
-    return queryset.filter(pk__in=RawSQL(f"SELECT * FROM ({sql} OFFSET 0) AS named", params))
-
-
 def estimated_rows(queryset):
     """The planner's estimate of how many rows `queryset` matches (EXPLAIN, nothing is read):
     a count of tens of thousands of matches costs more than the page it describes."""
@@ -332,21 +321,35 @@ def merged_ids(queryset, need, branch_ids, text, budget=None):
 
 def _one_branch(queryset, branch_ids):
     """`queryset` for the branch in _BRANCH_SLOT, without the scope's "branch is one of the subtree's"
-    condition (ocrm.scoping.AnyOf with exactly `branch_ids`; any other condition stays): each branch
-    walked is one of them. Kept, it made PostgreSQL multiply the two conditions' shares, expect a
-    twentieth of the branch's rows, and sort them all rather than read the branch's index in order."""
+    condition (_without_subtree): each branch walked is one of them. Kept, it made PostgreSQL multiply
+    the two conditions' shares, expect a twentieth of the branch's rows, and sort them all rather than
+    read the branch's index in order."""
+    return _without_subtree(queryset.filter(branch_id=_BRANCH_SLOT), branch_ids)
+
+
+def subtree_tested_per_row(queryset, branch_ids):
+    """`queryset` with the scope's "branch is one of the subtree's" tested on each row read (`branch_id + 0`
+    has no index) instead of read from the (bank, branch) index. For a name rare in the whole bank: its
+    index's few entries are read and each row tested, where PostgreSQL would AND them with the subtree's
+    entries (sup.sh 林志 at 1M customers: 1,336 entries with 131,498; 4.5 ms against 8.4-11 ms)."""
+    return _without_subtree(queryset, branch_ids).filter(AnyOf(F("branch_id") + 0, branch_ids))
+
+
+def _without_subtree(queryset, branch_ids):
+    """`queryset` without the scope's "branch is one of the subtree's" condition (ocrm.scoping.AnyOf with
+    exactly `branch_ids`); any other condition stays."""
 
     def is_subtree(node):
         target = getattr(getattr(node, "lhs", None), "target", None)
         return (
             isinstance(node, AnyOf)
             and getattr(target, "attname", "") == "branch_id"
-            and sorted(int(pk) for pk in node.rhs) == sorted(branch_ids)
+            and sorted(int(pk) for pk in node.rhs) == sorted(int(pk) for pk in branch_ids)
         )
 
-    leaf = queryset.filter(branch_id=_BRANCH_SLOT)
-    leaf.query.where.children = [node for node in leaf.query.where.children if not is_subtree(node)]
-    return leaf
+    narrowed = queryset.all()
+    narrowed.query.where.children = [node for node in narrowed.query.where.children if not is_subtree(node)]
+    return narrowed
 
 
 def with_ids(queryset, ids):

@@ -814,25 +814,31 @@ def test_a_bank_wide_chinese_search_past_the_cap_tests_the_names_text_on_its_fir
     assert numbers == ["C0001", "C0003"] and not any("STRPOS" in q.upper() for q in sql)
 
 
-def test_a_supervisors_search_for_a_rare_name_reads_its_matches_first(client, org, people, monkeypatch):
-    """Under the cap, a supervisor's search for a name rare in the whole bank reads the name's matches
-    first and tests the subtree and the other filters on each (search.name_matches_first): the same
-    rows and exact count as the plain search, in any order. A name more common than RARE_NAME_MAX (by
-    the planner's estimate) and a bank-wide user keep the plain query."""
+def test_a_supervisors_search_for_a_rare_name_tests_the_subtree_on_each_match(client, org, people, monkeypatch):
+    """Under the cap, a supervisor's search for a name rare in the whole bank (against the rows of the
+    subtree, by the planner's estimates) tests the subtree on each of the name's matches rather than reading
+    the subtree's index (search.subtree_tested_per_row): the same rows and exact count as the plain
+    search, in any order and with other filters. A bank-wide user and a key keep the plain query."""
 
     def page(user, query):
         as_user(client, user)
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(reverse(LIST) + query, follow=True)
-        fenced = any("OFFSET 0) AS named" in q["sql"] for q in ctx.captured_queries)
+        tested = any('("customers_customer"."branch_id" + 0) = ANY' in q["sql"] for q in ctx.captured_queries)
         assert not response.context["count_is_estimate"]
-        return numbers_of(response), response.context["result_count"], fenced
+        return numbers_of(response), response.context["result_count"], tested
 
-    assert page(org.supervisor, "?q=王伟") == (["C0001", "C0003"], 2, True)  # not bj_wang: outside the subtree
-    assert page(org.supervisor, "?q=王伟&sort=-number") == (["C0003", "C0001"], 2, True)
-    assert page(org.supervisor, "?q=wang&stars=2") == (["C0003"], 1, True)
-    assert page(org.supervisor, "?q=李娜&lifecycle=active") == ([], 0, True)
+    cases = {
+        "?q=王伟": (["C0001", "C0003"], 2),  # not bj_wang: outside the subtree
+        "?q=王伟&sort=-number": (["C0003", "C0001"], 2),
+        "?q=wang&stars=2": (["C0003"], 1),
+        f"?q=王伟&branch={org.a_sh_sub.code}": (["C0003"], 1),
+        "?q=李娜&lifecycle=active": ([], 0),
+    }
+    for rows_per_match, tested in ((0, True), (10**9, False)):  # every name rare; none
+        monkeypatch.setattr(CustomerListView, "SUBTREE_ROWS_PER_NAME_MATCH", rows_per_match)
+        for query, (numbers, count) in cases.items():
+            assert page(org.supervisor, query) == (numbers, count, tested), (query, rows_per_match)
+        monkeypatch.setattr(CustomerListView, "SUBTREE_ROWS_PER_NAME_MATCH", 0)
     assert page(org.marketing_manager, "?q=王伟") == (["C0001", "C0004", "C0003"], 3, False)
     assert page(org.supervisor, "?q=C0001") == (["C0001"], 1, False)  # a key, not a name
-    monkeypatch.setattr(CustomerListView, "RARE_NAME_MAX", 0)
-    assert page(org.supervisor, "?q=王伟") == (["C0001", "C0003"], 2, False)
