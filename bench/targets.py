@@ -15,6 +15,16 @@ def number(value):
     return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
+def telling(value, op, bound, met):
+    """number(value), with as many more digits as it takes to show the verdict: 3.004 against <=3 is
+    "3.004", not "3" next to MISSED."""
+    shown = number(value)
+    digits = 4
+    while OPERATORS[op](float(shown), bound) != met and digits <= 12:
+        shown, digits = f"{value:.{digits}g}", digits + 1
+    return shown
+
+
 class Targets:
     def __init__(self, suite):
         self.suite = suite
@@ -24,8 +34,10 @@ class Targets:
         """`goal` like "<=80": an operator and a number in the same unit as `value`."""
         op = next(o for o in ("<=", ">=", "<", ">") if goal.startswith(o))
         bound = float(goal[len(op) :])
-        verdict = "MET" if OPERATORS[op](value, bound) else "MISSED"
-        self.lines.append(f"TARGET {self.suite}.{metric} value={number(value)}{unit} goal={op}{number(bound)}{unit} {verdict}")
+        met = OPERATORS[op](value, bound)
+        verdict = "MET" if met else "MISSED"
+        shown = telling(value, op, bound, met)
+        self.lines.append(f"TARGET {self.suite}.{metric} value={shown}{unit} goal={op}{number(bound)}{unit} {verdict}")
 
     def print(self):
         print()
