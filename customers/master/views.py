@@ -392,6 +392,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
     # has this many times as many rows (the filters' other index) as the name has matches in the bank:
     # at 1M customers a row read through the name index cost ~3.3 µs, an entry of the subtree's ~0.065.
     SUBTREE_ROWS_PER_NAME_MATCH = 50
+    # Past this many matches (~16 ms of rows read), not even the largest subtree is read slower.
+    RARE_NAME_MAX = 5000
 
     def rare_name_first(self, queryset):
         """A supervisor's search for a name rare in the whole bank: the same rows, the subtree tested on each of
@@ -400,11 +402,11 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         user = self.request.user
         if scope_of(user) != "subtree" or not self.is_name_search() or user.bank_id is None:
             return queryset
-        unsearched = self.unsearched_filterset()
-        if unsearched is None:
+        named = estimated_rows(search.filter_by_name(Customer.objects.filter(bank_id=user.bank_id), self.search_data()["q"]))
+        if named > self.RARE_NAME_MAX:
             return queryset
-        named = search.filter_by_name(Customer.objects.filter(bank_id=user.bank_id), self.search_data().get("q", ""))
-        if estimated_rows(named) * self.SUBTREE_ROWS_PER_NAME_MATCH > estimated_rows(unsearched.qs):
+        unsearched = self.unsearched_filterset()
+        if unsearched is None or named * self.SUBTREE_ROWS_PER_NAME_MATCH > estimated_rows(unsearched.qs):
             return queryset
         return search.subtree_tested_per_row(queryset, subtree_branch_ids(user))
 

@@ -835,10 +835,13 @@ def test_a_supervisors_search_for_a_rare_name_tests_the_subtree_on_each_match(cl
         f"?q=王伟&branch={org.a_sh_sub.code}": (["C0003"], 1),
         "?q=李娜&lifecycle=active": ([], 0),
     }
-    for rows_per_match, tested in ((0, True), (10**9, False)):  # every name rare; none
+    # Every name rare against the subtree; none; every name rare but more common than RARE_NAME_MAX.
+    for rows_per_match, rare_max, tested in ((0, 5000, True), (10**9, 5000, False), (0, 0, False)):
         monkeypatch.setattr(CustomerListView, "SUBTREE_ROWS_PER_NAME_MATCH", rows_per_match)
+        monkeypatch.setattr(CustomerListView, "RARE_NAME_MAX", rare_max)
         for query, (numbers, count) in cases.items():
-            assert page(org.supervisor, query) == (numbers, count, tested), (query, rows_per_match)
-        monkeypatch.setattr(CustomerListView, "SUBTREE_ROWS_PER_NAME_MATCH", 0)
+            assert page(org.supervisor, query) == (numbers, count, tested), (query, rows_per_match, rare_max)
+    monkeypatch.setattr(CustomerListView, "SUBTREE_ROWS_PER_NAME_MATCH", 0)
+    monkeypatch.setattr(CustomerListView, "RARE_NAME_MAX", 5000)
     assert page(org.marketing_manager, "?q=王伟") == (["C0001", "C0004", "C0003"], 3, False)
     assert page(org.supervisor, "?q=C0001") == (["C0001"], 1, False)  # a key, not a name
