@@ -254,7 +254,7 @@ def run(size, repeat, count=None, export_rows=100_000):
             if chinese and user.username == "mm1":
                 # The floor of this page: the statements it sends, run alone, timed against the same home
                 # page as the page itself (issue 19 allows a goal below a measured floor).
-                ms, p95, home_ms, floor, _p95_floor = paired(lambda url=url, client=client: _run(_statements(client, url)))
+                ms, p95, home_ms, floor, _p95_floor = paired(_sql_alone(client, url))
                 cn_floors.append((ratio, floor, fragment, hits))
                 _row(f"{label} its SQL alone {fragment} (x{floor:.2f} home)", ms, p95, home=home_ms)
             else:
@@ -262,7 +262,7 @@ def run(size, repeat, count=None, export_rows=100_000):
                 _row(f"{label} raw queryset {fragment} (page + exact count)", ms, p95)
         # User-chosen sort orders with a rare and a common name, and browsing without a search.
         rare_cn, medium_latin, common_latin = cn_fragments[2], latin_fragments[1], latin_fragments[0]
-        for query in (
+        queries = (
             f"q={rare_cn}&sort=name_latin",
             f"q={rare_cn}&sort=-number",
             f"q={rare_cn}&sort=aum",
@@ -275,23 +275,13 @@ def run(size, repeat, count=None, export_rows=100_000):
             "tier=mass",
             "stars=1",
             f"q={common_latin}&tier=mass",
-        ):
-            url = _search_url(client, list_url, query)
-            ms, p95, home_ms, ratio, p95_ratio = paired(lambda url=url, client=client: _page(client, url))
+        )
+        for query, (ratio, p95_ratio) in _list_variants(label, client, paired, list_url, queries).items():
             list_ratios.append(ratio)
             list_p95_ratios.append(p95_ratio)
             variants[label, query] = ratio
-            if not query:  # the SQL of the page without a search, for the floor of a search page
-                sql_ratio = paired(lambda url=url, client=client: _run(_statements(client, url)))[3]
-                variants[label, "sql"] = sql_ratio
-            _row(
-                f"{label} list {query or '(no filter)'} (x{ratio:.2f} home)",
-                ms,
-                p95,
-                _queries(client, url),
-                "<= 3x home, p95 <= 4x",
-                home_ms,
-            )
+        # The SQL of the page without a search, for the floor of a search page (_print_floor).
+        variants[label, "sql"] = paired(_sql_alone(client, list_url))[3]
 
     # exact look-ups (by the bank-wide user)
     user = users["bank-wide (mm1)"]
@@ -365,19 +355,38 @@ def _deferred_sections(client, paired, customer, manager):
         _row(f"  its {len(deferred)} deferred sections, all (x{ratio:.2f} home, no target)", ms, p95, queries, home=home_ms)
 
 
-def _statements(client, url):
-    """The SQL the page sends, with its parameters in place (what Django's debug cursor records)."""
+def _list_variants(label, client, paired, list_url, queries):
+    """{query: (ratio, p95 ratio)} of the list page for each query, each row printed."""
+    ratios = {}
+    for query in queries:
+        url = _search_url(client, list_url, query)
+        ms, p95, home_ms, ratio, p95_ratio = paired(lambda url=url: _page(client, url))
+        ratios[query] = (ratio, p95_ratio)
+        _row(
+            f"{label} list {query or '(no filter)'} (x{ratio:.2f} home)",
+            ms,
+            p95,
+            _queries(client, url),
+            "<= 3x home, p95 <= 4x",
+            home_ms,
+        )
+    return ratios
+
+
+def _sql_alone(client, url):
+    """A function that sends the statements the page sends (recorded once, parameters in place), alone."""
     with CaptureQueriesContext(connection) as ctx:
         _page(client, url)
-    return [query["sql"] for query in ctx.captured_queries]
+    statements = [query["sql"] for query in ctx.captured_queries]
 
+    def run():
+        with connection.cursor() as cursor:
+            for sql in statements:
+                cursor.execute(sql)
+                if cursor.description:
+                    cursor.fetchall()
 
-def _run(statements):
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-            if cursor.description:
-                cursor.fetchall()
+    return run
 
 
 def _print_floor(cn_floors, variants):
