@@ -389,8 +389,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         return queryset if tested is None else tested
 
     # A supervisor's name search reads the name's matches and tests the subtree on each when the subtree
-    # has this many times as many rows (the filters' other index) as the name has matches in the bank:
-    # at 1M customers a row read through the name index cost ~3.3 µs, an entry of the subtree's ~0.065.
+    # has this many times as many rows as the name has matches in the bank: at 1M customers a row read
+    # through the name index cost ~3.3 µs, an entry of the subtree's index ~0.065.
     SUBTREE_ROWS_PER_NAME_MATCH = 50
     # Past this many matches (~16 ms of rows read), not even the largest subtree is read slower.
     RARE_NAME_MAX = 5000
@@ -402,13 +402,14 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         user = self.request.user
         if scope_of(user) != "subtree" or not self.is_name_search() or user.bank_id is None:
             return queryset
-        named = estimated_rows(search.filter_by_name(Customer.objects.filter(bank_id=user.bank_id), self.search_data()["q"]))
+        bank_customers = Customer.objects.filter(bank_id=user.bank_id)
+        named = estimated_rows(search.filter_by_name(bank_customers, self.search_data()["q"]))
         if named > self.RARE_NAME_MAX:
             return queryset
-        unsearched = self.unsearched_filterset()
-        if unsearched is None or named * self.SUBTREE_ROWS_PER_NAME_MATCH > estimated_rows(unsearched.qs):
+        branch_ids = subtree_branch_ids(user)
+        if named * self.SUBTREE_ROWS_PER_NAME_MATCH > search.subtree_rows(Customer.objects.all(), user.bank_id, branch_ids):
             return queryset
-        return search.subtree_tested_per_row(queryset, subtree_branch_ids(user))
+        return search.subtree_tested_per_row(queryset, branch_ids)
 
     def is_name_search(self):
         text = self.search_data().get("q", "").strip()

@@ -65,7 +65,9 @@ def test_a_campaign_from_a_group_through_the_pages(client, org, second_marketer)
     client.logout()
     _login(client, org.manager)
     profile = client.get(reverse("customers:detail", args=[mine.number])).content.decode()
-    assert "Autumn deposit" in profile
+    section_url = reverse("customers:section", args=[mine.number, "campaigns"])
+    assert f'hx-get="{section_url}"' in profile  # below the fold: the section loads after the page
+    assert "Autumn deposit" in client.get(section_url).content.decode()
     member = CampaignMember.objects.get(campaign=campaign, customer=mine)
     answered = client.post(reverse("marketing:campaign_respond", args=[member.pk]), {"response": "converted"})
     assert answered.status_code == 302 and answered.url == reverse("customers:detail", args=[mine.number])
