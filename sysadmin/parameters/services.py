@@ -73,8 +73,8 @@ def _cache_key(key, bank_id):
 
 
 # A page reads several parameters (the customer list five), and each read from Redis is a round trip.
-# Each thread keeps the values it has read, for CACHE_SECONDS at most, while GENERATION_KEY (bumped by
-# invalidate() wherever a parameter changes) stays as it saw it. It asks Redis once per request, and
+# Each thread keeps the values it has read, for CACHE_SECONDS at most, while GENERATION_KEY (a token that
+# invalidate() replaces wherever a parameter changes) stays as it saw it. It asks Redis once per request, and
 # on every read outside a request (a task, a shell), where there is no request to bound a stale read.
 GENERATION_KEY = "param:generation"
 _held = threading.local()  # .values {cache key: (pair, expires)}, .generation, .checked, .in_request
@@ -90,11 +90,21 @@ def end_request(**kwargs):
 
 def _held_values():
     if not getattr(_held, "checked", False):
-        generation = cache.get(GENERATION_KEY)
-        if not hasattr(_held, "values") or _held.generation != generation:
+        generation = _generation()
+        if getattr(_held, "generation", None) != generation:
             _held.values, _held.generation = {}, generation
         _held.checked = getattr(_held, "in_request", False)
     return _held.values
+
+
+def _generation():
+    """The current token. A missing one (Redis emptied or restarted) is replaced by a new one, never read as
+    "unchanged": a copy taken before a change, whose token has since been lost, would otherwise stay."""
+    generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        cache.add(GENERATION_KEY, uuid.uuid4().hex, None)
+        generation = cache.get(GENERATION_KEY)
+    return generation
 
 
 def stored_value(key, bank=None):
@@ -143,7 +153,7 @@ def invalidate(key):
     # A new token rather than a count: a count could return to a value a process still holds (after
     # the test suite empties Redis between tests, say), and that process would keep its stale copy.
     cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
-    _held.checked = False
+    _held.values, _held.checked = {}, False
 
 
 def set_value(key, raw, *, bank=None, actor=None, value_type=None, description=None):

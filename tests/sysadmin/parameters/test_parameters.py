@@ -261,3 +261,12 @@ def test_a_request_keeps_its_parameters_and_the_next_one_sees_another_process_ch
     parameters.start_request()
     assert ocrm_parameters.get(key) == 500
     parameters.end_request()
+    # Read with no token in Redis yet; another change, then Redis emptied (restarted, or a test's clean-up)
+    # before this thread looked: a missing token counts as a change.
+    cache.delete_pattern("*")
+    assert ocrm_parameters.get(key) == 500
+    changer = threading.Thread(target=lambda: (parameters.set_value(key, "700"), connection.close()))
+    changer.start()
+    changer.join()
+    cache.delete_pattern("*")
+    assert ocrm_parameters.get(key) == 700
