@@ -94,6 +94,9 @@ def test_a_manager_answers_only_for_their_own_targets(client, org, launched):
     other = CampaignMember.objects.get(campaign=launched, customer__number="C2")
     assert client.post(reverse("marketing:campaign_respond", args=[other.pk]), {"response": "declined"}).status_code == 404
     assert CampaignMember.objects.get(pk=other.pk).response == ""
+    # The deferred section: the manager's own target's campaigns; another manager's customer is a 404.
+    assert "Time deposit autumn" in client.get(reverse("customers:section", args=["C1", "campaigns"])).content.decode()
+    assert client.get(reverse("customers:section", args=["C2", "campaigns"])).status_code == 404
     # And the campaign pages are not theirs.
     assert client.get(reverse("marketing:campaign", args=[launched.pk])).status_code == 403
 
