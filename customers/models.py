@@ -16,6 +16,7 @@ from customers.master.models import (
     Customer,
     CustomerDocument,
     CustomerGroup,
+    CustomerNamePair,
     CustomerNote,
     CustomerTag,
     ExternalAsset,
@@ -37,7 +38,7 @@ from customers.ownership.sharing.models import CustomerShare
 
 __all__ = [
     "Address", "AssignmentChange", "ContactPolicy", "AttributionRule", "ContactPoint", "CorporateProfile", "Customer",
-    "CustomerDocument", "CustomerGroup", "CustomerNote", "CustomerShare", "CustomerTag", "ExternalAsset",
+    "CustomerDocument", "CustomerGroup", "CustomerNamePair", "CustomerNote", "CustomerShare", "CustomerTag", "ExternalAsset",
     "FeedError", "FeedLoad", "FxRate", "Holding", "HoldingBalance", "Household", "IdentityDocument",
     "LifecycleChange", "MaintenanceBatch", "MaintenanceRow", "MarketingCredit", "MatchCandidate", "MatchRule",
     "MergeRecord", "Product", "RatingChange", "Relationship", "RetailProfile", "ServiceContact", "SourceRecord",

@@ -153,6 +153,33 @@ class Customer(models.Model):
         return self.kind == self.Kind.RETAIL
 
 
+class CustomerNamePair(models.Model):
+    """Each pair of adjacent CJK characters of a customer's names (the two-character grams of
+    Customer.name_grams) with the customer's place in the list's own order: a bank-wide search
+    for a common Chinese name (慧敏) reads its first page from this table's (bank, pair, AUM
+    descending, number) index in that order, where the GIN index of the grams cannot keep an order
+    and the (bank, AUM) index tested thousands of other names first (docs/performance.md).
+
+    Written by the database alone, by statement triggers on customers_customer (migration 0024),
+    so that every path that writes customers (a save, a feed's COPY, the nightly AUM update, a
+    merge) keeps it; the application only reads it."""
+
+    pk = models.CompositePrimaryKey("customer", "pair")
+    # No constraint and no index of their own: the triggers remove a customer's rows (a foreign key
+    # would make Django's deletion collect them first), and each leads one of the table's indexes.
+    customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    pair = models.CharField(max_length=2)
+    bank = models.ForeignKey(Bank, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    aum = models.DecimalField(**MONEY)
+    number = models.CharField(max_length=32)
+
+    class Meta:
+        indexes = [models.Index(fields=["bank", "pair", "-aum", "number"], name="customer_name_pair_walk")]
+
+    def __str__(self):
+        return self.pair
+
+
 class RetailProfile(models.Model):
     class Gender(models.TextChoices):
         FEMALE = "F", _("Female")

@@ -313,20 +313,21 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
 
     # The orders whose first key has an index per bank and per branch to walk (migrations 0008, 0021).
     WALKED_ORDERS = ("name_latin", "name_local")
-    # The largest AUM first, then the number (the list's default order), is walked for a supervisor's
-    # name search only, the subtree's branches merged (search.merged_ids) through the (bank, branch,
+    # The largest AUM first, then the number (the list's default order), is walked for a name search:
+    # a supervisor's with the subtree's branches merged (search.merged_ids) through the (bank, branch,
     # AUM descending, number) index of migration 0022, which gives exactly that order. Bank-wide, a
-    # walk of the (bank, AUM) index reads each row from another page, and at 1M customers a name
-    # search took longer walked (慧敏: 40 ms) than sorted (30 ms); the page's own query walks it when
-    # the matches pass the cap, testing a Chinese name's text on the first page (name_tested_as_text).
+    # Chinese name's pair has its own index in that order (CustomerNamePair, migration 0024); a walk
+    # of the (bank, AUM) index reads each row from another page, and the page's own query walks it
+    # for a Latin name past the cap, testing the name's text on the first page (name_tested_as_text).
     MERGED_ORDERS = (("-aum", "number"),)
 
     def walked_page(self, queryset, estimate, cap):
         """The rows up to the asked page, read by walking the name indexes (search.walked_ids,
         search.subtree_ids) where sorting every match would cost more: a name search with more
-        matches than the cap, a supervisor's whole subtree sorted by name; and a supervisor's name
-        search with more matches than the cap in AUM order, through the subtree's branches merged
-        (search.merged_ids). None otherwise. The size stays the planner's estimate ("about N")
+        matches than the cap, a supervisor's whole subtree sorted by name; and a name search with
+        more matches than the cap in AUM order: bank-wide through the index of its CJK pair
+        (search.paired_ids), in a subtree through the subtree's branches merged (search.merged_ids).
+        None otherwise (a Latin name bank-wide: name_tested_as_text). The size stays the planner's estimate ("about N")
         unless the walk saw the end."""
         asked = self.sorted_as_asked(queryset)
         first = next(iter(asked.query.order_by), "")
@@ -340,14 +341,16 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         user, scope = self.request.user, scope_of(self.request.user)
         branch_ids = subtree_branch_ids(user) if scope == "subtree" else None
         name_search = self.is_name_search()
-        if not by_name and (branch_ids is None or not name_search):
-            return None  # AUM order is walked for a supervisor's name search only
+        if not by_name and not (name_search and scope in ("bank", "subtree")):
+            return None  # AUM order is walked for a name search, bank-wide or in a subtree
         if name_search:
             unsearched = self.unsearched_filterset()
             if unsearched is None:
                 return None
             text, unsearched = self.search_data().get("q", ""), self.sorted_as_asked(unsearched.qs)
-            if branch_ids is None:
+            if branch_ids is None and not by_name:
+                ids = search.paired_ids(unsearched, need, text, user.bank_id)
+            elif branch_ids is None:
                 ids = search.walked_ids(unsearched, need, text)
             elif len(branch_ids) > search.WALKED_BRANCHES_MAX:
                 return None

@@ -19,7 +19,16 @@ from django.urls import reverse
 
 from customers.master import search
 from customers.master.filtersets import CustomerFilterSet
-from customers.master.models import ContactPoint, Customer, CustomerGroup, CustomerTag, Holding, IdentityDocument, Tag
+from customers.master.models import (
+    ContactPoint,
+    Customer,
+    CustomerGroup,
+    CustomerNamePair,
+    CustomerTag,
+    Holding,
+    IdentityDocument,
+    Tag,
+)
 from customers.master.search import estimated_rows
 from customers.master.tables import CustomerExportTable
 from customers.master.views import CustomerListView
@@ -788,9 +797,10 @@ def test_a_query_with_a_latin_word_has_no_text_test(query):
 
 
 def test_a_bank_wide_chinese_search_past_the_cap_tests_the_names_text_on_its_first_page_only(client, org, people):
-    """Past the cap the first page of a bank-wide Chinese search, in the list's own order, is the walk of
-    the (bank, AUM) index testing each name's text (strpos); the rows are those of the gram test. Other
-    pages, orders, the export and a supervisor keep the gram test, which the GIN index can serve."""
+    """Past the cap the first page of a bank-wide Chinese search without a pair of characters, in the list's
+    own order, is the walk of the (bank, AUM) index testing each name's text (strpos); the rows are those of
+    the gram test. Other pages, orders, the export and a supervisor keep the gram test, which the GIN index
+    can serve. (A name with a pair is read through the pair's own index: the next test.)"""
     SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
     as_user(client, org.marketing_manager)
 
@@ -800,10 +810,10 @@ def test_a_bank_wide_chinese_search_past_the_cap_tests_the_names_text_on_its_fir
         rows = [q["sql"] for q in ctx.captured_queries if q["sql"].startswith('SELECT "customers_customer"."id"')]
         return numbers_of(response), rows
 
-    numbers, sql = page_sql("?q=王伟&per_page=2")
+    numbers, sql = page_sql("?q=伟&per_page=2")
     assert numbers == ["C0001", "C0004"]  # the largest AUM first: 500,000 then 90,000
     assert any("STRPOS" in q.upper() and "name_grams" not in q for q in sql), sql
-    numbers, sql = page_sql("?q=王伟&per_page=2&page=2")
+    numbers, sql = page_sql("?q=伟&per_page=2&page=2")
     assert numbers == ["C0003"] and any("name_grams" in q for q in sql)
     numbers, sql = page_sql("?q=王伟&sort=-number")
     assert numbers == ["C0004", "C0003", "C0001"] and not any("STRPOS" in q.upper() for q in sql)
@@ -845,3 +855,70 @@ def test_a_supervisors_search_for_a_rare_name_tests_the_subtree_on_each_match(cl
     monkeypatch.setattr(CustomerListView, "RARE_NAME_MAX", 5000)
     assert page(org.marketing_manager, "?q=王伟") == (["C0001", "C0004", "C0003"], 3, False)
     assert page(org.supervisor, "?q=C0001") == (["C0001"], 1, False)  # a key, not a name
+
+
+def pairs_of(customer):
+    return sorted(
+        (pair.pair, pair.bank_id, pair.aum, pair.number) for pair in CustomerNamePair.objects.filter(customer_id=customer.pk)
+    )
+
+
+def test_the_name_pairs_follow_every_write_of_a_customer(org):
+    """CustomerNamePair is kept by the database's triggers (migration 0024) whatever writes the customer:
+    a save, a queryset update, raw SQL, a delete. It holds the CJK pairs of the name grams (either name),
+    each with the customer's bank, AUM and number; a Latin name has none."""
+    customer = make_customer("P0001", org.a_sh, org.manager, name_local="王伟东", name_latin="Wang Weidong", aum=Decimal("5"))
+    latin = make_customer("P0002", org.a_sh, org.manager, name_local="Aishah Binti Ali", name_latin="Aishah")
+    bank = org.bank_a.pk
+    assert pairs_of(customer) == [("伟东", bank, Decimal("5.00"), "P0001"), ("王伟", bank, Decimal("5.00"), "P0001")]
+    assert pairs_of(latin) == []
+
+    customer.name_local = "李娜"
+    customer.save(update_fields=["name_local"])
+    assert [pair for pair, *_rest in pairs_of(customer)] == ["李娜"]
+
+    Customer.objects.filter(pk=customer.pk).update(aum=Decimal("70"))  # the nightly batch's way
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE customers_customer SET number = 'P0009' WHERE id = %s", [customer.pk])
+    assert pairs_of(customer) == [("李娜", org.bank_a.pk, Decimal("70.00"), "P0009")]
+
+    latin.name_latin = "Aishah 李娜"  # a pair held in the Latin field is a gram as well
+    latin.save()
+    assert [pair for pair, *_rest in pairs_of(latin)] == ["李娜"]
+
+    Customer.objects.filter(pk__in=[customer.pk, latin.pk]).delete()
+    assert not CustomerNamePair.objects.filter(number__in=["P0009", "P0002"]).exists()
+
+
+def test_a_bank_wide_chinese_search_past_the_cap_reads_its_pages_from_the_pairs_index(client, org, people):
+    """Past the cap a bank-wide search for a name with a CJK pair reads its first pages in the list's own
+    order from the pair's index (search.paired_ids), each customer tested on the scope, the other filters
+    and its names' text: the same rows as the gram test sorted. A page past the name's matches falls back to
+    the sort of the matches; a supervisor and another order do not walk the pair."""
+    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
+    make_customer("C0005", org.a_sh, org.manager, name_local="王伟", aum=Decimal("500000"), tier="wealth")  # ties C0001's AUM
+    merged = Customer.objects.filter(pk=people["sh_li"].pk)
+    merged.update(merged_into=people["sh_wang"], name_local="王伟", name_grams=search.name_grams("王伟"))  # never listed
+
+    def page(user, query):
+        as_user(client, user)
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(reverse(LIST) + query, follow=True)
+        paired = any("customers_customernamepair" in q["sql"] for q in ctx.captured_queries)
+        return numbers_of(response), paired
+
+    assert page(org.marketing_manager, "?q=王伟&per_page=2") == (["C0001", "C0005"], True)  # AUM, then the number
+    assert page(org.marketing_manager, "?q=王伟&per_page=1&page=3") == (["C0004"], True)
+    assert page(org.marketing_manager, "?q=王伟&tier=wealth&per_page=1&page=2") == (["C0005"], True)
+    # Fewer matches than the page needs: the walk answers None and the matches are sorted.
+    assert page(org.marketing_manager, "?q=王伟东") == (["C0003"], True)
+    assert page(org.marketing_manager, "?q=王伟&per_page=2&page=2") == (["C0004", "C0003"], True)
+    assert page(org.marketing_manager, "?q=王伟&sort=-number&per_page=2") == (["C0005", "C0004"], False)
+    assert page(org.supervisor, "?q=王伟&per_page=2") == (["C0001", "C0005"], False)  # the subtree's own walk
+
+    visible = Customer.objects.visible_to(org.marketing_manager).active().order_by("-aum", "number")
+    sorted_ids = list(search.filter_by_name(visible, "王伟").values_list("pk", flat=True))
+    assert search.paired_ids(visible, 4, "王伟", org.bank_a.pk) == sorted_ids[:4]
+    assert search.paired_ids(visible, 2, "王伟", org.bank_a.pk, budget=1) is None  # the walk's budget is spent
+    assert search.paired_ids(visible, 2, "王", org.bank_a.pk) is None  # no pair
+    assert search.paired_ids(visible, 2, "王伟 wang", org.bank_a.pk) is None  # a Latin word
