@@ -164,17 +164,17 @@ class CustomerNamePair(models.Model):
     so that every path that writes customers (a save, a feed's COPY, the nightly AUM update, a
     merge) keeps it; the application only reads it."""
 
-    pk = models.CompositePrimaryKey("customer", "pair")
-    # No constraint and no index of their own: the triggers remove a customer's rows (a foreign key
-    # would make Django's deletion collect them first), and each leads one of the table's indexes.
-    customer = models.ForeignKey(Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    pk = models.CompositePrimaryKey("customer_id", "pair")
+    # Plain columns, not foreign keys: the rows are derived from the customer by the triggers, which
+    # also remove them; as relations, a merge would move them and a deletion collect them.
+    customer_id = models.BigIntegerField()
     pair = models.CharField(max_length=2)
-    bank = models.ForeignKey(Bank, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+")
+    bank_id = models.BigIntegerField()
     aum = models.DecimalField(**MONEY)
     number = models.CharField(max_length=32)
 
     class Meta:
-        indexes = [models.Index(fields=["bank", "pair", "-aum", "number"], name="customer_name_pair_walk")]
+        indexes = [models.Index(fields=["bank_id", "pair", "-aum", "number"], name="customer_name_pair_walk")]
 
     def __str__(self):
         return self.pair

@@ -70,41 +70,20 @@ DROP FUNCTION customers_name_pairs_deleted();
 
 
 class Migration(migrations.Migration):
-    dependencies = [
-        ("customers", "0023_subtree_tier_index"),
-        ("sysadmin", "0005_staff_preferences"),
-    ]
+    dependencies = [("customers", "0023_subtree_tier_index")]
 
     operations = [
         migrations.CreateModel(
             name="CustomerNamePair",
             fields=[
-                ("pk", models.CompositePrimaryKey("customer", "pair", blank=True, editable=False, primary_key=True, serialize=False)),
+                ("pk", models.CompositePrimaryKey("customer_id", "pair", blank=True, editable=False, primary_key=True, serialize=False)),
+                ("customer_id", models.BigIntegerField()),
                 ("pair", models.CharField(max_length=2)),
+                ("bank_id", models.BigIntegerField()),
                 ("aum", models.DecimalField(decimal_places=2, max_digits=20)),
                 ("number", models.CharField(max_length=32)),
-                (
-                    "bank",
-                    models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="sysadmin.bank",
-                    ),
-                ),
-                (
-                    "customer",
-                    models.ForeignKey(
-                        db_constraint=False,
-                        db_index=False,
-                        on_delete=models.deletion.DO_NOTHING,
-                        related_name="+",
-                        to="customers.customer",
-                    ),
-                ),
             ],
-            options={"indexes": [models.Index(fields=["bank", "pair", "-aum", "number"], name="customer_name_pair_walk")]},
+            options={"indexes": [models.Index(fields=["bank_id", "pair", "-aum", "number"], name="customer_name_pair_walk")]},
         ),
         migrations.RunSQL(CREATE, DROP),
     ]
