@@ -240,31 +240,39 @@ def walked_pair(text):
     return next((run[:2] for run in CJK.findall(str(text)) if len(run) > 1), None)
 
 
-def paired_ids(queryset, need, text, bank_id, budget=None):
-    """The first `need` ids of `queryset`'s rows whose name matches `text`, in the list's own
-    order (the largest AUM first, then the number), read from the (bank, pair, AUM, number) index
-    of the query's CJK pair (walked_pair) over at most `budget` of its customers, each tested on
-    `queryset` (the scope and the other filters; it must not carry the name search) and on its
-    names' text. None when there is no such pair or those customers hold fewer matches.
+def exact_pair(text):
+    """The pair when `text` is exactly two CJK characters (its customers are then exactly the
+    pair's), else None."""
+    text = str(text or "").strip()
+    return text if len(text) == 2 and CJK.fullmatch(text) else None
 
-    A bank-wide 慧敏 at 1M customers reads ~25 rows of the pair's index, where the walk of the
-    (bank, AUM) index tested 5,322 other names first (CustomerListView.name_tested_as_text)."""
-    pair, tested = walked_pair(text), filter_by_name_text(queryset, text)
-    if pair is None or tested is None:
-        return None
+
+def paired_ids(bank_id, pair, limit, matching=None, budget=None):
+    """Up to `limit` ids of the bank's golden records whose names hold `pair`, in the list's own
+    order (the largest AUM first, then the number), read from the (bank, pair, AUM, number) index
+    of CustomerNamePair: a few dozen index entries for a page, where the walk of the (bank, AUM)
+    index tested 5,322 other names first for 慧敏 at 1M customers.
+
+    With `matching` (the page's queryset: its scope, its filters and its name search), each of
+    at most `budget` of the pair's customers is tested on it, and None answers when they hold
+    fewer than `limit` matches. Without, the pair alone decides: a bank-wide search for exactly
+    that pair and nothing else, answered from the index alone."""
     # models.py imports this module: the model is looked up, not imported.
     pairs = apps.get_model("customers", "CustomerNamePair").objects.filter(bank_id=bank_id, pair=pair)
-    walk = pairs.order_by("-aum", "number").values_list("customer_id", "aum", "number")[: budget or WALK_BUDGET]
-    walk_sql, walk_params = walk.query.sql_with_params()
-    match_sql, match_params = tested.order_by().filter(pk=RawSQL('"walk"."customer_id"', ())).values("pk").query.sql_with_params()
-    with connections[queryset.db].cursor() as cursor:
+    walk = pairs.order_by("-aum", "number").values_list("customer_id", "aum", "number")
+    if matching is None:
+        return [row[0] for row in walk[:limit]]
+    walk_sql, walk_params = walk[: budget or WALK_BUDGET].query.sql_with_params()
+    match = matching.order_by().filter(pk=RawSQL('"walk"."customer_id"', ())).values("pk")
+    match_sql, match_params = match.query.sql_with_params()
+    with connections[matching.db].cursor() as cursor:
         cursor.execute(
             f'SELECT "customer_id" FROM (SELECT * FROM ({walk_sql}) AS "walk" WHERE EXISTS ({match_sql}) LIMIT %s) AS "page"'
             ' ORDER BY "aum" DESC, "number" ASC',
-            (*walk_params, *match_params, need),
+            (*walk_params, *match_params, limit),
         )
         ids = [row[0] for row in cursor.fetchall()]
-    return ids if len(ids) >= need else None
+    return ids if len(ids) >= limit else None
 
 
 def subtree_ids(queryset, need, branch_ids, text="", budget=None):

@@ -285,6 +285,11 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         sorted by name excepted: CustomerTable.order_name_latin)."""
         queryset = super().get_table_data()
         cap = parameters.get("customers.list_exact_count_max", self.request.user.bank_id)
+        ids = self.ids_of_the_pair_alone(cap + 1)
+        if ids is not None:
+            exact = len(ids) <= cap
+            self.result_size = (len(ids), True) if exact else (max(estimated_rows(queryset), cap + 1), False)
+            return RowsFromIds(queryset, ids, self.for_page)
         try:
             estimate = estimated_rows(queryset)
         except EmptyResultSet:  # a filter that matches nothing by construction (no scope, no such key)
@@ -343,14 +348,16 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         name_search = self.is_name_search()
         if not by_name and not (name_search and scope in ("bank", "subtree")):
             return None  # AUM order is walked for a name search, bank-wide or in a subtree
-        if name_search:
+        if name_search and branch_ids is None and not by_name:
+            # The page's own query (scope, filters, name) tested on the pair's customers in AUM order.
+            pair = search.walked_pair(self.search_data().get("q", ""))
+            ids = None if pair is None else search.paired_ids(user.bank_id, pair, need, matching=asked)
+        elif name_search:
             unsearched = self.unsearched_filterset()
             if unsearched is None:
                 return None
             text, unsearched = self.search_data().get("q", ""), self.sorted_as_asked(unsearched.qs)
-            if branch_ids is None and not by_name:
-                ids = search.paired_ids(unsearched, need, text, user.bank_id)
-            elif branch_ids is None:
+            if branch_ids is None:
                 ids = search.walked_ids(unsearched, need, text)
             elif len(branch_ids) > search.WALKED_BRANCHES_MAX:
                 return None
@@ -367,6 +374,19 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
             return None
         self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
         return RowsFromIds(queryset, ids, self.for_page)
+
+    def ids_of_the_pair_alone(self, limit):
+        """A bank-wide search for exactly two CJK characters and nothing else, in the list's own order:
+        up to `limit` ids from the pair's index alone (search.paired_ids), which holds exactly the bank's
+        golden records with that pair in either name. None for any other search, filter, sort or scope."""
+        user, data = self.request.user, self.search_data()
+        pair = search.exact_pair(data.get("q", ""))
+        if pair is None or self.exporting or self.request.GET.get("sort") or user.bank_id is None:
+            return None
+        filtered = any(value.strip() for key in CustomerFilterSet.base_filters if key != "q" for value in data.getlist(key))
+        if filtered or scope_of(user) != "bank":
+            return None
+        return search.paired_ids(user.bank_id, pair, limit)
 
     def unsearched_filterset(self):
         """The list's filters without its name search (a walk tests the name itself), or None when they are not valid."""

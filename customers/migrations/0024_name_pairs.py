@@ -10,22 +10,24 @@ number) index yields a pair's customers in the list's own order.
 The table is kept by statement-level triggers with transition tables: one set-based statement
 per INSERT, UPDATE, DELETE or COPY on customers_customer, whatever wrote it (a save, a feed's
 COPY, the nightly AUM update, a merge, the demo generator). An UPDATE rewrites the pairs of the
-rows whose grams, AUM, number or bank changed only. TRUNCATE is not followed: Django's flush
+rows whose grams, AUM, number, bank or merge changed only. Merged-away duplicates have no pairs. TRUNCATE is not followed: Django's flush
 truncates both tables."""
 
 from django.db import migrations, models
 
-# A pair of CJK characters among a customer's grams: two characters, not ASCII (the Latin grams
-# are word prefixes of [a-z0-9]; a CJK character takes three bytes in UTF-8).
+# A pair of CJK characters among a golden record's grams: two characters, not ASCII (the Latin
+# grams are word prefixes of [a-z0-9]; a CJK character takes three bytes in UTF-8). A merged-away
+# duplicate has none: a bank's pairs are then exactly what its list can show.
 PAIRS_OF = """
     SELECT DISTINCT c.id, g.pair, c.bank_id, c.aum, c.number
     FROM {rows} c CROSS JOIN LATERAL unnest(c.name_grams) AS g(pair)
-    WHERE char_length(g.pair) = 2 AND octet_length(g.pair) > 2
+    WHERE c.merged_into_id IS NULL AND char_length(g.pair) = 2 AND octet_length(g.pair) > 2
 """
 INSERT_PAIRS = "INSERT INTO customers_customernamepair (customer_id, pair, bank_id, aum, number) " + PAIRS_OF
 CHANGED = """
     SELECT n.* FROM new_rows n JOIN old_rows o ON o.id = n.id
-    WHERE (n.name_grams, n.aum, n.number, n.bank_id) IS DISTINCT FROM (o.name_grams, o.aum, o.number, o.bank_id)
+    WHERE (n.name_grams, n.aum, n.number, n.bank_id, n.merged_into_id)
+          IS DISTINCT FROM (o.name_grams, o.aum, o.number, o.bank_id, o.merged_into_id)
 """
 
 CREATE = f"""

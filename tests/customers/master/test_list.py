@@ -886,39 +886,56 @@ def test_the_name_pairs_follow_every_write_of_a_customer(org):
     latin.save()
     assert [pair for pair, *_rest in pairs_of(latin)] == ["李娜"]
 
+    Customer.objects.filter(pk=latin.pk).update(merged_into=customer)  # a merged-away duplicate has none
+    assert pairs_of(latin) == []
+    Customer.objects.filter(pk=latin.pk).update(merged_into=None)  # unmerged: back
+    assert [pair for pair, *_rest in pairs_of(latin)] == ["李娜"]
+
     Customer.objects.filter(pk__in=[customer.pk, latin.pk]).delete()
     assert not CustomerNamePair.objects.filter(number__in=["P0009", "P0002"]).exists()
 
 
-def test_a_bank_wide_chinese_search_past_the_cap_reads_its_pages_from_the_pairs_index(client, org, people):
-    """Past the cap a bank-wide search for a name with a CJK pair reads its first pages in the list's own
-    order from the pair's index (search.paired_ids), each customer tested on the scope, the other filters
-    and its names' text: the same rows as the gram test sorted. A page past the name's matches falls back to
-    the sort of the matches; a supervisor and another order do not walk the pair."""
-    SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
+def test_a_bank_wide_chinese_search_reads_its_pages_from_the_pairs_index(client, org, people):
+    """A bank-wide search for exactly two CJK characters and nothing else reads its ids in the list's own
+    order from the pair's index alone (search.paired_ids): under the cap every id, with an exact count
+    and no estimate; past it the first pages. With other filters past the cap, the pair's customers are
+    each tested on the page's own query. Always the rows of the gram test sorted; a merged-away duplicate
+    never; a supervisor and another order do not use the pairs."""
+    limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="100")
     make_customer("C0005", org.a_sh, org.manager, name_local="王伟", aum=Decimal("500000"), tier="wealth")  # ties C0001's AUM
     merged = Customer.objects.filter(pk=people["sh_li"].pk)
-    merged.update(merged_into=people["sh_wang"], name_local="王伟", name_grams=search.name_grams("王伟"))  # never listed
+    merged.update(merged_into=people["sh_wang"], name_local="王伟", name_grams=search.name_grams("王伟"))
 
     def page(user, query):
         as_user(client, user)
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(reverse(LIST) + query, follow=True)
-        paired = any("customers_customernamepair" in q["sql"] for q in ctx.captured_queries)
-        return numbers_of(response), paired
+        sql = [q["sql"] for q in ctx.captured_queries]
+        paired = any("customers_customernamepair" in q for q in sql)
+        estimated = any(q.startswith("EXPLAIN") for q in sql)
+        return numbers_of(response), response.context["result_count"], paired, estimated
 
-    assert page(org.marketing_manager, "?q=王伟&per_page=2") == (["C0001", "C0005"], True)  # AUM, then the number
-    assert page(org.marketing_manager, "?q=王伟&per_page=1&page=3") == (["C0004"], True)
-    assert page(org.marketing_manager, "?q=王伟&tier=wealth&per_page=1&page=2") == (["C0005"], True)
-    # Fewer matches than the page needs: the walk answers None and the matches are sorted.
-    assert page(org.marketing_manager, "?q=王伟东") == (["C0003"], True)
-    assert page(org.marketing_manager, "?q=王伟&per_page=2&page=2") == (["C0004", "C0003"], True)
-    assert page(org.marketing_manager, "?q=王伟&sort=-number&per_page=2") == (["C0005", "C0004"], False)
-    assert page(org.supervisor, "?q=王伟&per_page=2") == (["C0001", "C0005"], False)  # the subtree's own walk
+    everyone = ["C0001", "C0005", "C0004", "C0003"]  # AUM 500,000 twice (then the number), 90,000, 20,000
+    assert page(org.marketing_manager, "?q=王伟") == (everyone, 4, True, False)
+    assert page(org.marketing_manager, "?q=王伟&per_page=2&page=2") == (everyone[2:], 4, True, False)
+    limit.value = "2"
+    limit.save()
+    # Past the cap: the first cap + 1 ids from the index, the rest from the sorted query; an estimate.
+    assert page(org.marketing_manager, "?q=王伟&per_page=2")[:3] == (everyone[:2], 3, True)
+    assert page(org.marketing_manager, "?q=王伟&per_page=2&page=2")[0] == everyone[2:]
+    limit.value = "0"
+    limit.save()
+    assert page(org.marketing_manager, "?q=王伟&tier=wealth&per_page=1&page=2")[::2] == (["C0005"], True)
+    assert page(org.marketing_manager, "?q=王伟东")[::2] == (["C0003"], True)  # fewer matches than a page: sorted
+    assert page(org.marketing_manager, "?q=王伟&sort=-number&per_page=2")[::2] == (["C0005", "C0004"], False)
+    assert page(org.supervisor, "?q=王伟&per_page=2")[::2] == (["C0001", "C0005"], False)  # the subtree's own walk
 
     visible = Customer.objects.visible_to(org.marketing_manager).active().order_by("-aum", "number")
     sorted_ids = list(search.filter_by_name(visible, "王伟").values_list("pk", flat=True))
-    assert search.paired_ids(visible, 4, "王伟", org.bank_a.pk) == sorted_ids[:4]
-    assert search.paired_ids(visible, 2, "王伟", org.bank_a.pk, budget=1) is None  # the walk's budget is spent
-    assert search.paired_ids(visible, 2, "王", org.bank_a.pk) is None  # no pair
-    assert search.paired_ids(visible, 2, "王伟 wang", org.bank_a.pk) is None  # a Latin word
+    assert search.paired_ids(org.bank_a.pk, "王伟", 10) == sorted_ids
+    assert search.paired_ids(org.bank_a.pk, "王伟", 3, matching=search.filter_by_name(visible, "王伟")) == sorted_ids[:3]
+    assert search.paired_ids(org.bank_a.pk, "王伟", 3, matching=visible.filter(tier="wealth")) is None  # two only
+    assert search.paired_ids(org.bank_a.pk, "王伟", 2, matching=visible, budget=1) is None  # the walk's budget is spent
+    texts = ("王伟", " 王伟 ", "王伟东", "王", "王 伟", "wang")
+    assert [search.exact_pair(text) for text in texts] == ["王伟", "王伟", None, None, None, None]
+    assert [search.walked_pair(text) for text in ("王伟东", "王 伟东", "王", "王伟 wang")] == ["王伟", "伟东", None, None]
