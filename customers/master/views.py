@@ -285,16 +285,20 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         sorted by name excepted: CustomerTable.order_name_latin)."""
         queryset = super().get_table_data()
         cap = parameters.get("customers.list_exact_count_max", self.request.user.bank_id)
-        ids = self.ids_of_the_pair_alone(cap + 1)
-        if ids is not None:
-            exact = len(ids) <= cap
-            self.result_size = (len(ids), True) if exact else (max(estimated_rows(queryset), cap + 1), False)
-            return RowsFromIds(queryset, ids, self.for_page)
         try:
             estimate = estimated_rows(queryset)
         except EmptyResultSet:  # a filter that matches nothing by construction (no scope, no such key)
             self.result_size = (0, True)
             return queryset.none()
+        pair = self.pair_alone()
+        if pair is not None:
+            # Every id under the cap (an exact count), else those up to the asked page; fewer than
+            # asked for are all there are.
+            need = page_number(self.request.GET.get("page")) * self.rows_per_page() + 1
+            limit = cap + 1 if estimate <= cap else need
+            ids = search.paired_ids(self.request.user.bank_id, pair, limit)
+            self.result_size = (len(ids), True) if len(ids) < limit else (max(estimate, len(ids)), False)
+            return RowsFromIds(queryset, ids, self.for_page)
         walked = self.walked_page(queryset, estimate, cap)
         if walked is not None:
             return walked
@@ -375,18 +379,17 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
         return RowsFromIds(queryset, ids, self.for_page)
 
-    def ids_of_the_pair_alone(self, limit):
-        """A bank-wide search for exactly two CJK characters and nothing else, in the list's own order:
-        up to `limit` ids from the pair's index alone (search.paired_ids), which holds exactly the bank's
-        golden records with that pair in either name. None for any other search, filter, sort or scope."""
+    def pair_alone(self):
+        """The pair of a bank-wide search for exactly two CJK characters and nothing else, in the list's
+        own order: its ids are read from the pair's index alone (search.paired_ids), which holds exactly
+        the bank's golden records with that pair in either name. None for any other search, filter, sort
+        or scope."""
         user, data = self.request.user, self.search_data()
         pair = search.exact_pair(data.get("q", ""))
         if pair is None or self.exporting or self.request.GET.get("sort") or user.bank_id is None:
             return None
         filtered = any(value.strip() for key in CustomerFilterSet.base_filters if key != "q" for value in data.getlist(key))
-        if filtered or scope_of(user) != "bank":
-            return None
-        return search.paired_ids(user.bank_id, pair, limit)
+        return None if filtered or scope_of(user) != "bank" else pair
 
     def unsearched_filterset(self):
         """The list's filters without its name search (a walk tests the name itself), or None when they are not valid."""

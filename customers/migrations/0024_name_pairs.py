@@ -85,7 +85,13 @@ class Migration(migrations.Migration):
                 ("aum", models.DecimalField(decimal_places=2, max_digits=20)),
                 ("number", models.CharField(max_length=32)),
             ],
-            options={"indexes": [models.Index(fields=["bank_id", "pair", "-aum", "number"], name="customer_name_pair_walk")]},
+            options={
+                "indexes": [
+                    models.Index(
+                        fields=["bank_id", "pair", "-aum", "number"], include=["customer_id"], name="customer_name_pair_walk"
+                    )
+                ]
+            },
         ),
         migrations.RunSQL(CREATE, DROP),
     ]
