@@ -336,8 +336,8 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         matches than the cap, a supervisor's whole subtree sorted by name; and a name search with
         more matches than the cap in AUM order: bank-wide through the index of its CJK pair
         (search.paired_ids), in a subtree through the subtree's branches merged (search.merged_ids).
-        None otherwise (a Latin name bank-wide: name_tested_as_text). The size stays the planner's estimate ("about N")
-        unless the walk saw the end."""
+        None otherwise (a Latin name bank-wide: name_tested_as_text). The size stays the planner's
+        estimate ("about N") unless the walk saw the end."""
         asked = self.sorted_as_asked(queryset)
         first = next(iter(asked.query.order_by), "")
         field = first.lstrip("-") if isinstance(first, str) else ""
