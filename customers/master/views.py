@@ -333,9 +333,10 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
     def walked_page(self, queryset, estimate, cap):
         """The rows up to the asked page, read by walking the name indexes (search.walked_ids,
         search.subtree_ids) where sorting every match would cost more: a name search with more
-        matches than the cap, a supervisor's whole subtree sorted by name; and a name search with
-        more matches than the cap in AUM order: bank-wide through the index of its CJK pair
-        (search.paired_ids), in a subtree through the subtree's branches merged (search.merged_ids).
+        matches than the cap, a supervisor's whole subtree sorted by name, or by AUM without a filter
+        (its branches merged: search.merged_ids); and a name search with more matches than the cap in
+        AUM order: bank-wide through the index of its CJK pair (search.paired_ids), in a subtree
+        through the subtree's branches merged.
         None otherwise (a Latin name bank-wide: name_tested_as_text). The size stays the planner's
         estimate ("about N") unless the walk saw the end."""
         asked = self.sorted_as_asked(queryset)
@@ -347,37 +348,43 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         need = page_number(self.request.GET.get("page")) * self.rows_per_page() + 1
         if need > search.WALK_BUDGET // 2:  # deep pages: the sort of every match costs less than the walk
             return None
-        user, scope = self.request.user, scope_of(self.request.user)
-        branch_ids = subtree_branch_ids(user) if scope == "subtree" else None
-        name_search = self.is_name_search()
-        if not by_name and not (name_search and scope in ("bank", "subtree")):
-            return None  # AUM order is walked for a name search, bank-wide or in a subtree
-        if name_search and branch_ids is None and not by_name:
-            # The page's own query (scope, filters, name) tested on the pair's customers in AUM order.
-            pair = search.walked_pair(self.search_data().get("q", ""))
-            ids = None if pair is None else search.paired_ids(user.bank_id, pair, need, matching=asked)
-        elif name_search:
-            unsearched = self.unsearched_filterset()
-            if unsearched is None:
-                return None
-            text, unsearched = self.search_data().get("q", ""), self.sorted_as_asked(unsearched.qs)
-            if branch_ids is None:
-                ids = search.walked_ids(unsearched, need, text)
-            elif len(branch_ids) > search.WALKED_BRANCHES_MAX:
-                return None
-            elif by_name:
-                # One walk per branch: a subtree's names cluster, one walk of the bank's index would pass them all.
-                ids = search.subtree_ids(unsearched, need, branch_ids, text=text)
-            else:
-                ids = search.merged_ids(unsearched, need, branch_ids, text)
-        elif branch_ids is not None:
-            ids = search.subtree_ids(asked, need, branch_ids)
-        else:
-            return None
+        ids = self.walked_ids(asked, need, by_name)
         if ids is None:
             return None
         self.result_size = (max(estimate, len(ids)), False) if len(ids) >= need else (len(ids), True)
         return RowsFromIds(queryset, ids, self.for_page)
+
+    def walked_ids(self, asked, need, by_name):
+        """The first `need` ids of `asked` (the page's query in its order: by name if `by_name`, else by
+        AUM) read by a walk, or None where no walk serves (walked_page)."""
+        user = self.request.user
+        scope = scope_of(user)
+        branch_ids = subtree_branch_ids(user) if scope == "subtree" else None
+        if not self.is_name_search():
+            if branch_ids is None:
+                return None
+            if by_name:
+                return search.subtree_ids(asked, need, branch_ids)
+            if not self.unfiltered() or len(branch_ids) > search.WALKED_BRANCHES_MAX:
+                return None  # AUM order without a name: a supervisor's whole subtree only
+            return search.merged_ids(asked, need, branch_ids)
+        text = self.search_data().get("q", "")
+        if branch_ids is None and not by_name:
+            # Bank-wide, the page's own query (scope, filters, name) tested on the pair's customers in AUM order.
+            pair = search.walked_pair(text) if scope == "bank" else None
+            return None if pair is None else search.paired_ids(user.bank_id, pair, need, matching=asked)
+        unsearched = self.unsearched_filterset()
+        if unsearched is None:
+            return None
+        unsearched = self.sorted_as_asked(unsearched.qs)
+        if branch_ids is None:
+            return search.walked_ids(unsearched, need, text)
+        if len(branch_ids) > search.WALKED_BRANCHES_MAX:
+            return None
+        if by_name:
+            # One walk per branch: a subtree's names cluster, one walk of the bank's index would pass them all.
+            return search.subtree_ids(unsearched, need, branch_ids, text=text)
+        return search.merged_ids(unsearched, need, branch_ids, text)
 
     def pair_alone(self):
         """The pair of a bank-wide search for exactly two CJK characters and nothing else, in the list's
@@ -388,8 +395,12 @@ class CustomerListView(PrivatePageMixin, ScopedListView):
         pair = search.exact_pair(data.get("q", ""))
         if pair is None or self.exporting or self.request.GET.get("sort") or user.bank_id is None:
             return None
-        filtered = any(value.strip() for key in CustomerFilterSet.base_filters if key != "q" for value in data.getlist(key))
-        return None if filtered or scope_of(user) != "bank" else pair
+        return None if not self.unfiltered(but="q") or scope_of(user) != "bank" else pair
+
+    def unfiltered(self, but=None):
+        """Whether the list has no filter field set (the search `but` aside)."""
+        data = self.search_data()
+        return not any(value.strip() for key in CustomerFilterSet.base_filters if key != but for value in data.getlist(key))
 
     def unsearched_filterset(self):
         """The list's filters without its name search (a walk tests the name itself), or None when they are not valid."""

@@ -265,6 +265,8 @@ def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org
     as_user(client, org.supervisor)  # three customers in the subtree
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse(LIST) + "?per_page=1")
+    # The whole subtree in AUM order: its branches' own indexes merged (search.merged_ids).
+    assert [q for q in ctx.captured_queries if "UNION ALL" in q["sql"] and "walk_id" in q["sql"]]
     assert not [
         q["sql"]
         for q in ctx.captured_queries
