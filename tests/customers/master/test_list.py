@@ -258,15 +258,13 @@ def test_sorting_a_name_search_sorts_among_the_matches(client, org, people):
     assert 'id="result-count">3 customers<' in response.content.decode()
 
 
-def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org, people):
+def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org, people, monkeypatch):
 
     # A limit of 0: every result counts as large (the planner never estimates fewer than one row).
     limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="0")
     as_user(client, org.supervisor)  # three customers in the subtree
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(reverse(LIST) + "?per_page=1")
-    # The whole subtree in AUM order: its branches' own indexes merged (search.merged_ids).
-    assert [q for q in ctx.captured_queries if "UNION ALL" in q["sql"] and "walk_id" in q["sql"]]
     assert not [
         q["sql"]
         for q in ctx.captured_queries
@@ -282,6 +280,12 @@ def test_a_large_result_shows_an_estimate_and_pages_without_counting(client, org
         seen += numbers_of(response)
     assert seen == ["C0001", "C0003", "C0002"] and not response.context["table"].page.has_next()
     assert response.context["result_count"] == 3 and not response.context["count_is_estimate"]
+    # Past its first rows, the whole subtree in AUM order is read from its branches merged (search.merged_ids).
+    monkeypatch.setattr(CustomerListView, "MERGED_FROM_ROW", 1)
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse(LIST) + "?per_page=1&page=2")
+    assert numbers_of(response) == ["C0003"] and response.context["count_is_estimate"]
+    assert [q for q in ctx.captured_queries if "UNION ALL" in q["sql"] and "walk_id" in q["sql"]]
 
     # A large name search sorted by name: each branch of the subtree walked in name order, keeping
     # the matches (search.subtree_ids); the walk saw the end of both branches, so the count is exact.
@@ -902,7 +906,8 @@ def test_a_bank_wide_chinese_search_reads_its_pages_from_the_pairs_index(client,
     order from the pair's index alone (search.paired_ids): under the cap every id, with an exact count;
     past it the first pages. With other filters past the cap, the pair's customers are
     each tested on the page's own query. Always the rows of the gram test sorted; a merged-away duplicate
-    never; a supervisor and another order do not use the pairs."""
+    never. A supervisor's page past the cap tests the subtree on each of the pair's customers; another
+    order does not use the pairs."""
     limit = SystemParameter.objects.create(bank=org.bank_a, key="customers.list_exact_count_max", value_type="int", value="100")
     make_customer("C0005", org.a_sh, org.manager, name_local="王伟", aum=Decimal("500000"), tier="wealth")  # ties C0001's AUM
     merged = Customer.objects.filter(pk=people["sh_li"].pk)
@@ -929,7 +934,7 @@ def test_a_bank_wide_chinese_search_reads_its_pages_from_the_pairs_index(client,
     assert page(org.marketing_manager, "?q=王伟&tier=wealth&per_page=1&page=2")[::2] == (["C0005"], True)
     assert page(org.marketing_manager, "?q=王伟东")[::2] == (["C0003"], True)  # fewer matches than a page: sorted
     assert page(org.marketing_manager, "?q=王伟&sort=-number&per_page=2")[::2] == (["C0005", "C0004"], False)
-    assert page(org.supervisor, "?q=王伟&per_page=2")[::2] == (["C0001", "C0005"], False)  # the subtree's own walk
+    assert page(org.supervisor, "?q=王伟&per_page=2")[::2] == (["C0001", "C0005"], True)  # the subtree tested on each
 
     visible = Customer.objects.visible_to(org.marketing_manager).active().order_by("-aum", "number")
     sorted_ids = list(search.filter_by_name(visible, "王伟").values_list("pk", flat=True))
