@@ -259,10 +259,10 @@ def paired_ids(bank_id, pair, limit, matching=None, budget=None):
     that pair and nothing else, answered from the index alone."""
     # models.py imports this module: the model is looked up, not imported.
     pairs = apps.get_model("customers", "CustomerNamePair").objects.filter(bank_id=bank_id, pair=pair)
-    walk = pairs.order_by("-aum", "number").values_list("customer_id", "aum", "number")
+    walk = pairs.order_by("-aum", "number")
     if matching is None:
-        return [row[0] for row in walk[:limit]]
-    walk_sql, walk_params = walk[: budget or WALK_BUDGET].query.sql_with_params()
+        return list(walk.values_list("customer_id", flat=True)[:limit])  # the ids alone: no AUM to convert
+    walk_sql, walk_params = walk.values_list("customer_id", "aum", "number")[: budget or WALK_BUDGET].query.sql_with_params()
     match = matching.order_by().filter(pk=RawSQL('"walk"."customer_id"', ())).values("pk")
     match_sql, match_params = match.query.sql_with_params()
     with connections[matching.db].cursor() as cursor:
