@@ -10,8 +10,10 @@ number) index yields a pair's customers in the list's own order.
 The table is kept by statement-level triggers with transition tables: one set-based statement
 per INSERT, UPDATE, DELETE or COPY on customers_customer, whatever wrote it (a save, a feed's
 COPY, the nightly AUM update, a merge, the demo generator). An UPDATE rewrites the pairs of the
-rows whose grams, AUM, number, bank or merge changed only. Merged-away duplicates have no pairs. TRUNCATE is not followed: Django's flush
-truncates both tables."""
+rows whose grams, AUM, number, bank or merge changed only. Merged-away duplicates have no pairs.
+TRUNCATE is not followed: Django's flush truncates both tables. The rows written here are not
+vacuumed (a migration runs in a transaction): autovacuum sets the visibility map that lets a page's
+ids be read from the index alone."""
 
 from django.db import migrations, models
 
